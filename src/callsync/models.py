@@ -1,0 +1,164 @@
+"""Domain types shared by every stage.
+
+These are plain frozen dataclasses: the pure stages (capture, structure, reconcile) take and return them,
+and only the boundaries (platform payloads, mapping documents, CLI output) use pydantic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Speaker(StrEnum):
+    CALLER = "caller"
+    AGENT = "agent"
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class FieldStatus(StrEnum):
+    ACCEPTED = "accepted"
+    NEEDS_REVIEW = "needs_review"
+    REJECTED = "rejected"
+
+
+# The canonical field names a mapping document may refer to. Extractors may only emit these.
+CANONICAL_FIELDS: tuple[str, ...] = (
+    "full_name",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "phone_extension",
+    "company",
+    "job_title",
+    "amount",
+    "currency",
+    "date",
+    "time",
+    "address",
+    "zip",
+    "reference_id",
+    "callback_phone",
+    # Call-level facts, always known from the CallRecord itself.
+    "intent",
+    "outcome",
+    "sentiment",
+    "summary",
+    "call_id",
+    "call_started_at",
+    "call_direction",
+    "caller_line",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    speaker: Speaker
+    text: str
+    start: float | None = None
+    end: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One finished call, platform-independent. `raw` is the payload exactly as received."""
+
+    tenant: str
+    platform: str
+    call_id: str
+    direction: Direction
+    from_number: str | None
+    to_number: str | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    turns: tuple[Turn, ...]
+    timezone: str | None = None
+    recording_url: str | None = None
+    analysis: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def caller_line(self) -> str | None:
+        """The customer's own line: `from` on inbound calls, `to` on outbound ones."""
+        return self.from_number if self.direction is Direction.INBOUND else self.to_number
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Where a value was said: a turn index and a character span [start, end) inside that turn's text."""
+
+    turn: int
+    start: int
+    end: int
+
+    def to_json(self) -> dict[str, int]:
+        return {"turn": self.turn, "start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldValue:
+    value: Any
+    confidence: float
+    evidence: tuple[Evidence, ...]
+    extractor: str
+    status: FieldStatus = FieldStatus.ACCEPTED
+    reason: str | None = None
+    # Values the caller said first and later corrected; kept so the trace can show them.
+    superseded: tuple[tuple[Any, tuple[Evidence, ...]], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "value": self.value,
+            "confidence": round(self.confidence, 3),
+            "status": self.status.value,
+            "evidence": [e.to_json() for e in self.evidence],
+            "extractor": self.extractor,
+        }
+        if self.reason:
+            out["reason"] = self.reason
+        if self.superseded:
+            out["superseded"] = [
+                {"value": v, "evidence": [e.to_json() for e in ev]} for v, ev in self.superseded
+            ]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A call-level classification (intent, outcome, sentiment) with the turns that support it."""
+
+    value: str
+    confidence: float
+    turns: tuple[int, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"value": self.value, "confidence": round(self.confidence, 3), "turns": list(self.turns)}
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    call_id: str
+    fields: dict[str, FieldValue]
+    intent: Label
+    outcome: Label
+    sentiment: Label
+
+    def accepted(self) -> dict[str, FieldValue]:
+        return {k: v for k, v in self.fields.items() if v.status is FieldStatus.ACCEPTED}
+
+    def to_json(self) -> dict[str, Any]:
+        """The extraction JSON contract (`callsync extract`); later stages and benchmarks read it."""
+        return {
+            "call_id": self.call_id,
+            "fields": {name: fv.to_json() for name, fv in self.fields.items()},
+            "intent": self.intent.to_json(),
+            "outcome": self.outcome.to_json(),
+            "sentiment": self.sentiment.to_json(),
+        }

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy tables, Alembic migrations and the queries the stages run (SQLite and PostgreSQL)."""

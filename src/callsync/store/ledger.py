@@ -1,0 +1,236 @@
+"""Queries behind the delivery engine: field values, the ledger, identity links, review items, dead letters.
+
+`record_outcome` runs as a workflow step that may run twice, so every insert here is idempotent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callsync.models import Extraction
+from callsync.reconcile.identity import IdentityKeys
+from callsync.store.db import Database
+from callsync.store.tables import (
+    CallRow,
+    DeadLetterRow,
+    FieldValueRow,
+    IdentityLinkRow,
+    LedgerRow,
+    ReviewItemRow,
+)
+
+# Ledger rows with this policy record a reviewer's decision: the value is human-verified from then on.
+REVIEWER_POLICY = "reviewer"
+
+
+def save_field_values(db: Database, tenant: str, extraction: Extraction) -> None:
+    with db.session() as session:
+        session.query(FieldValueRow).filter_by(tenant=tenant, call_id=extraction.call_id).delete()
+        for name, fv in extraction.fields.items():
+            session.add(
+                FieldValueRow(
+                    tenant=tenant,
+                    call_id=extraction.call_id,
+                    name=name,
+                    value=fv.value,
+                    confidence=fv.confidence,
+                    status=fv.status.value,
+                    reason=fv.reason,
+                    evidence=[e.to_json() for e in fv.evidence],
+                    extractor=fv.extractor,
+                )
+            )
+
+
+def linked_records(
+    db: Database, tenant: str, crm: str, object_type: str, keys: IdentityKeys
+) -> dict[str, list[str]]:
+    """Records callsync already linked to these keys: they cover the CRM search index's lag."""
+    out: dict[str, list[str]] = {}
+    wanted = keys.as_link_keys()
+    if not wanted:
+        return out
+    with db.session() as session:
+        rows = session.scalars(
+            select(IdentityLinkRow).where(
+                IdentityLinkRow.tenant == tenant,
+                IdentityLinkRow.crm == crm,
+                IdentityLinkRow.object_type == object_type,
+                IdentityLinkRow.key.in_(wanted),
+            )
+        ).all()
+        for row in rows:
+            out.setdefault(row.key.split(":", 1)[0], []).append(row.record_id)
+    return out
+
+
+@dataclass(frozen=True)
+class LastWrite:
+    value: Any
+    observed_at: datetime | None
+    confidence: float | None
+    human_verified: bool
+
+
+def last_writes(
+    db: Database, tenant: str, crm: str, object_type: str, record_id: str
+) -> dict[str, LastWrite]:
+    """Per field, the last value callsync wrote to this record (and whether a reviewer verified it)."""
+    with db.session() as session:
+        rows = session.scalars(
+            select(LedgerRow)
+            .where(
+                LedgerRow.tenant == tenant,
+                LedgerRow.crm == crm,
+                LedgerRow.object_type == object_type,
+                LedgerRow.record_id == record_id,
+            )
+            .order_by(LedgerRow.written_at, LedgerRow.id)
+        ).all()
+    out: dict[str, LastWrite] = {}
+    for row in rows:
+        observed = row.observed_at or row.written_at
+        if observed.tzinfo is None:  # SQLite hands back naive datetimes; everything is stored in UTC
+            observed = observed.replace(tzinfo=UTC)
+        out[row.field] = LastWrite(row.new_value, observed, row.confidence, row.policy == REVIEWER_POLICY)
+    return out
+
+
+def _add_review(session: Session, tenant: str, call_id: str, crm: str | None, kind: str, **item: Any) -> None:
+    key = f"{tenant}|{call_id}|{kind}|{item.get('field') or ''}"
+    if session.scalar(select(ReviewItemRow.id).where(ReviewItemRow.dedupe_key == key)) is not None:
+        return
+    session.add(ReviewItemRow(dedupe_key=key, tenant=tenant, call_id=call_id, crm=crm, kind=kind, **item))
+
+
+def record_outcome(
+    db: Database,
+    tenant: str,
+    crm: str,
+    call_id: str,
+    workflow_id: str,
+    prepared: dict[str, Any],
+    outcome: dict[str, Any],
+) -> str:
+    """Write what the sync decided, in one transaction; returns the call's final sync state."""
+    plan = prepared.get("plan") or {}
+    object_type = plan.get("crm_object")
+    now = datetime.now(UTC)
+    with db.session() as session:
+        for held in plan.get("held", []):
+            _add_review(
+                session, tenant, call_id, crm, "held_value",
+                object_type=object_type, field=held["field"], reason=held["reason"],
+                proposed_value=held["value"], current_value=None,
+                detail={"canonical": held["canonical"], "confidence": held["confidence"]},
+            )  # fmt: skip
+        status = outcome["status"]
+        if status == "confirmed":
+            state = _record_confirmed(session, tenant, crm, call_id, str(object_type), prepared, outcome, now)
+        elif status == "review":
+            review = outcome["review"]
+            _add_review(
+                session, tenant, call_id, crm, review["kind"], object_type=object_type, field=None,
+                reason=review["reason"], proposed_value=plan.get("identity"), current_value=None,
+                detail={k: v for k, v in review.items() if k not in ("kind", "reason")},
+            )  # fmt: skip
+            state = "review"
+        else:
+            _dead_letter(session, tenant, crm, call_id, workflow_id, prepared, outcome)
+            state = "dead_letter"
+        call = session.scalars(select(CallRow).filter_by(tenant=tenant, call_id=call_id)).one()
+        call.sync_state = state
+        call.synced_at = now
+    return state
+
+
+def _record_confirmed(
+    session: Session,
+    tenant: str,
+    crm: str,
+    call_id: str,
+    object_type: str,
+    prepared: dict[str, Any],
+    outcome: dict[str, Any],
+    now: datetime,
+) -> str:
+    record_id = outcome["record_id"]
+    confirmed_at = datetime.fromisoformat(outcome["confirmed_at"])
+    for crm_field, w in outcome["writes"].items():
+        exists = session.scalar(
+            select(LedgerRow.id).filter_by(
+                tenant=tenant,
+                crm=crm,
+                call_id=call_id,
+                object_type=object_type,
+                record_id=record_id,
+                field=crm_field,
+            )
+        )
+        if exists is not None:
+            continue
+        session.add(
+            LedgerRow(
+                tenant=tenant, crm=crm, object_type=object_type, record_id=record_id, field=crm_field,
+                canonical_field=w.get("canonical"), old_value=w.get("old"), new_value=w["new"],
+                policy=w.get("policy") or "", decision=w["decision"], call_id=call_id,
+                confidence=w.get("confidence"), evidence=w.get("evidence") or [],
+                integration_version=prepared["integration_version"], crm_request_id=outcome.get("request_id"),
+                observed_at=datetime.fromisoformat(prepared["observed_at"]), written_at=now,
+                confirmed_at=confirmed_at,
+            )
+        )  # fmt: skip
+    for key in outcome.get("link_keys", []):
+        link = session.scalars(
+            select(IdentityLinkRow).filter_by(tenant=tenant, crm=crm, object_type=object_type, key=key)
+        ).one_or_none()
+        if link is None:
+            session.add(
+                IdentityLinkRow(
+                    tenant=tenant,
+                    crm=crm,
+                    object_type=object_type,
+                    key=key,
+                    record_id=record_id,
+                    call_id=call_id,
+                )
+            )
+    for review in outcome.get("reviews", []):
+        _add_review(
+            session, tenant, call_id, crm, "protected_field", object_type=object_type, record_id=record_id,
+            field=review["field"], reason=review["reason"], proposed_value=review["proposed"],
+            current_value=review["current"],
+            detail={"policy": review["policy"], "confidence": review["confidence"], "evidence": review["evidence"]},
+        )  # fmt: skip
+    return "confirmed"
+
+
+def _dead_letter(
+    session: Session,
+    tenant: str,
+    crm: str,
+    call_id: str,
+    workflow_id: str,
+    prepared: dict[str, Any],
+    outcome: dict[str, Any],
+) -> None:
+    exists = session.scalar(select(DeadLetterRow.id).filter_by(workflow_id=workflow_id, status="open"))
+    if exists is not None:
+        return
+    session.add(
+        DeadLetterRow(
+            tenant=tenant,
+            crm=crm,
+            call_id=call_id,
+            workflow_id=workflow_id,
+            operation="upsert_contact",
+            request={"plan": prepared.get("plan"), "errors": outcome.get("errors", [])},
+            last_error=str(outcome.get("error", "unknown error")),
+            attempts=int(outcome.get("attempts", 0)),
+        )
+    )

@@ -1,0 +1,165 @@
+"""The relational schema. One metadata for SQLite and PostgreSQL; Alembic migrations mirror it.
+
+Sync work itself lives in DBOS's own tables (workflow_status, operation_outputs, ...) in the same database,
+so a call row and its sync workflow are committed in one transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, Float, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class CallRow(Base):
+    """A received call. `raw_payload` is the body exactly as received, never rewritten."""
+
+    __tablename__ = "calls"
+    __table_args__ = (UniqueConstraint("tenant", "call_id", name="uq_calls_tenant_call"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(String(100))
+    call_id: Mapped[str] = mapped_column(String(200))
+    platform: Mapped[str] = mapped_column(String(40))
+    direction: Mapped[str] = mapped_column(String(10))
+    from_number: Mapped[str | None] = mapped_column(String(40))
+    to_number: Mapped[str | None] = mapped_column(String(40))
+    started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    raw_payload: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(500))
+    # received → queued → confirmed | dead_letter | review ; the workflow id is the idempotency key.
+    sync_state: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    workflow_id: Mapped[str] = mapped_column(String(300))
+    identity_key: Mapped[str | None] = mapped_column(String(300))
+    synced_at: Mapped[datetime | None]
+
+
+class FieldValueRow(Base):
+    __tablename__ = "field_values"
+    __table_args__ = (UniqueConstraint("tenant", "call_id", "name", name="uq_field_values"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(String(100))
+    call_id: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    value: Mapped[Any] = mapped_column(JSON)
+    confidence: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    evidence: Mapped[list[Any]]
+    extractor: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LedgerRow(Base):
+    """One row per field callsync wrote and the CRM confirmed: the answer to 'why is this value here?'."""
+
+    __tablename__ = "ledger"
+    __table_args__ = (
+        UniqueConstraint(
+            "tenant", "crm", "call_id", "object_type", "record_id", "field", name="uq_ledger_write"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(String(100))
+    crm: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(60))
+    record_id: Mapped[str] = mapped_column(String(100), index=True)
+    field: Mapped[str] = mapped_column(String(120))
+    canonical_field: Mapped[str | None] = mapped_column(String(80))
+    old_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    new_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    policy: Mapped[str] = mapped_column(String(40))
+    decision: Mapped[str] = mapped_column(String(200))
+    call_id: Mapped[str] = mapped_column(String(200), index=True)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    evidence: Mapped[list[Any]]
+    integration_version: Mapped[str] = mapped_column(String(80))
+    crm_request_id: Mapped[str | None] = mapped_column(String(200))
+    # When the call that produced the value ended: newest_wins compares calls, not write times.
+    observed_at: Mapped[datetime | None]
+    written_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+
+
+class IdentityLinkRow(Base):
+    """A match key (normalized email or E.164 phone) known to belong to one CRM record."""
+
+    __tablename__ = "identity_links"
+    __table_args__ = (UniqueConstraint("tenant", "crm", "object_type", "key", name="uq_identity_links"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(String(100))
+    crm: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(60))
+    key: Mapped[str] = mapped_column(String(300))
+    record_id: Mapped[str] = mapped_column(String(100))
+    call_id: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeadLetterRow(Base):
+    """A write that exhausted its retries or can never succeed, kept whole for replay."""
+
+    __tablename__ = "dead_letters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(String(100))
+    crm: Mapped[str] = mapped_column(String(40))
+    call_id: Mapped[str] = mapped_column(String(200), index=True)
+    workflow_id: Mapped[str] = mapped_column(String(300))
+    operation: Mapped[str] = mapped_column(String(60))
+    request: Mapped[dict[str, Any]]
+    last_error: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReviewItemRow(Base):
+    __tablename__ = "review_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # Makes creating an item idempotent when a workflow step runs twice.
+    dedupe_key: Mapped[str] = mapped_column(String(600), unique=True)
+    tenant: Mapped[str] = mapped_column(String(100))
+    call_id: Mapped[str] = mapped_column(String(200), index=True)
+    crm: Mapped[str | None] = mapped_column(String(40))
+    object_type: Mapped[str | None] = mapped_column(String(60))
+    record_id: Mapped[str | None] = mapped_column(String(100))
+    field: Mapped[str | None] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    proposed_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    current_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    detail: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+
+
+class QuarantineRow(Base):
+    """A payload that failed validation after receipt, kept whole with the reason."""
+
+    __tablename__ = "quarantine"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant: Mapped[str | None] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(500))
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

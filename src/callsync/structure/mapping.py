@@ -1,0 +1,157 @@
+"""The mapping document: which canonical field goes to which CRM field, under which conflict policy.
+
+Loaded from YAML with line numbers kept, so every refusal names the field and the line to fix.
+There is no global default policy: a mapped field without one is a configuration error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from callsync.errors import ConfigError
+from callsync.models import CANONICAL_FIELDS
+from callsync.reconcile.policy import ConflictPolicy
+
+MatchKey = Literal["email", "phone"]
+FieldType = Literal["string", "email", "phone", "number", "date", "time", "datetime"]
+
+_POLICIES = ", ".join(p.value for p in ConflictPolicy)
+
+
+class FieldMapping(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    source: str = Field(alias="from")
+    policy: ConflictPolicy
+    type: FieldType = "string"
+
+    @field_validator("source")
+    @classmethod
+    def _canonical(cls, value: str) -> str:
+        if value not in CANONICAL_FIELDS:
+            raise ValueError(f"unknown canonical field {value!r}; known: {', '.join(CANONICAL_FIELDS)}")
+        return value
+
+
+class RequiredField(BaseModel):
+    """What to do when a required CRM field has no value: use a default, or send the record to review."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default: str | None = None
+    review: bool = False
+
+
+class ObjectMapping(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    crm_object: str
+    match_on: list[MatchKey] = Field(default_factory=lambda: list[MatchKey](["email", "phone"]))
+    stamp_field: str = "callsync_origin_call_id"
+    last_call_field: str = "callsync_last_call_id"
+    fields: dict[str, FieldMapping]
+    required: dict[str, RequiredField] = Field(default_factory=dict)
+
+
+class MappingModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    crm: Literal["hubspot", "salesforce", "zoho", "pipedrive", "gohighlevel"]
+    version: int = 1
+    objects: dict[str, ObjectMapping]
+
+
+@dataclass(frozen=True)
+class MappingDocument:
+    model: MappingModel
+    source: str
+    digest: str  # sha256 of the document's bytes: part of the integration version in the ledger
+
+    @property
+    def crm(self) -> str:
+        return self.model.crm
+
+    def object(self, name: str) -> ObjectMapping:
+        return self.model.objects[name]
+
+
+def _line_index(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            _line_index(value_node, (*path, key), out)
+            # The key's own line is where a reader looks for the field, not its value's.
+            out[(*path, key)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _line_index(item, (*path, i), out)
+
+
+def _line_for(loc: Sequence[Any], lines: dict[tuple[Any, ...], int]) -> int | None:
+    path = tuple(loc)
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return lines.get(())
+
+
+def _explain(error: dict[str, Any]) -> tuple[str, str]:
+    """A pydantic error as (field path, message) in the document's own terms."""
+    loc = [str(p) for p in error["loc"]]
+    if error["type"] == "missing" and loc and loc[-1] == "policy":
+        return ".".join(loc[:-1]), f"no conflict policy declared; choose one of {_POLICIES}"
+    if error["type"] == "enum" and loc and loc[-1] == "policy":
+        return ".".join(loc[:-1]), f"unknown policy {error['input']!r}; choose one of {_POLICIES}"
+    if error["type"] == "missing" and loc and loc[-1] == "from":
+        return ".".join(loc[:-1]), "no canonical field given (`from:`)"
+    if error["type"] == "extra_forbidden":
+        return ".".join(loc), "unknown key"
+    return ".".join(loc), str(error["msg"]).removeprefix("Value error, ")
+
+
+def parse_mapping(text: str, source: str = "<mapping>") -> MappingDocument:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(f"not valid YAML: {exc}", source, mark.line + 1 if mark else None) from exc
+    if node is None or not isinstance(data, dict):
+        raise ConfigError("a mapping document must be a YAML mapping with `crm` and `objects`", source, 1)
+    lines: dict[tuple[Any, ...], int] = {}
+    _line_index(node, (), lines)
+    try:
+        model = MappingModel.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where, message = _explain(dict(first))
+        raise ConfigError(message, source, _line_for(first["loc"], lines), where or None) from exc
+    for obj_name, obj in model.objects.items():
+        for crm_field, rule in obj.required.items():
+            if (rule.default is None) == (not rule.review):
+                raise ConfigError(
+                    "a required field needs exactly one of `default: VALUE` or `review: true`",
+                    source,
+                    _line_for(("objects", obj_name, "required", crm_field), lines),
+                    f"objects.{obj_name}.required.{crm_field}",
+                )
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return MappingDocument(model=model, source=source, digest=digest)
+
+
+def load_mapping(path: str | Path) -> MappingDocument:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read mapping document: {exc.strerror}", str(p)) from exc
+    return parse_mapping(text, str(p))

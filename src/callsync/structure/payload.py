@@ -1,0 +1,118 @@
+"""Build the typed field plan for one CRM object from a call's extraction (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from callsync.models import CallRecord, Evidence, Extraction, FieldStatus
+from callsync.reconcile.identity import IdentityKeys, normalize_email, normalize_phone
+from callsync.reconcile.policy import ConflictPolicy
+from callsync.structure.mapping import FieldType, ObjectMapping
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedField:
+    crm_field: str
+    canonical: str
+    value: Any
+    confidence: float
+    policy: ConflictPolicy
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HeldField:
+    """A mapped value that is not written: it waits in review (low confidence, not in transcript, ...)."""
+
+    crm_field: str
+    canonical: str
+    value: Any
+    confidence: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectPlan:
+    object_name: str
+    crm_object: str
+    fields: dict[str, PlannedField]
+    held: tuple[HeldField, ...]
+    identity: IdentityKeys
+    # Required CRM fields with no value: filled from the mapping's default when creating, or
+    # (when the mapping says review) the whole record waits in review rather than being half-written.
+    defaults: dict[str, str]
+    missing_required: tuple[str, ...]
+
+
+def coerce(value: Any, kind: FieldType, region: str) -> Any:
+    """Turn an extracted value into what the CRM field takes; None when it cannot be."""
+    if value is None:
+        return None
+    if kind == "email":
+        return normalize_email(str(value))
+    if kind == "phone":
+        return normalize_phone(str(value), region)
+    if kind == "number":
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return None
+        return int(number) if number.is_integer() else number
+    return str(value).strip() or None
+
+
+def _call_facts(call: CallRecord, extraction: Extraction) -> dict[str, tuple[Any, float]]:
+    """Facts known from the call itself rather than from words: always certain, except labels."""
+    return {
+        "call_id": (call.call_id, 1.0),
+        "call_started_at": (call.started_at.isoformat() if call.started_at else None, 1.0),
+        "call_direction": (call.direction.value, 1.0),
+        "caller_line": (call.caller_line, 1.0),
+        "intent": (extraction.intent.value, extraction.intent.confidence),
+        "outcome": (extraction.outcome.value, extraction.outcome.confidence),
+        "sentiment": (extraction.sentiment.value, extraction.sentiment.confidence),
+    }
+
+
+def plan_object(
+    name: str, mapping: ObjectMapping, call: CallRecord, extraction: Extraction, region: str = "US"
+) -> ObjectPlan:
+    fields: dict[str, PlannedField] = {}
+    held: list[HeldField] = []
+    facts = _call_facts(call, extraction)
+    for crm_field, rule in mapping.fields.items():
+        fv = extraction.fields.get(rule.source)
+        if fv is not None:
+            value = coerce(fv.value, rule.type, region)
+            if value is None:
+                held.append(
+                    HeldField(crm_field, rule.source, fv.value, fv.confidence, "not a valid " + rule.type)
+                )
+            elif fv.status is not FieldStatus.ACCEPTED:
+                held.append(
+                    HeldField(crm_field, rule.source, value, fv.confidence, fv.reason or fv.status.value)
+                )
+            else:
+                fields[crm_field] = PlannedField(
+                    crm_field, rule.source, value, fv.confidence, rule.policy, fv.evidence
+                )
+        elif rule.source in facts and facts[rule.source][0] is not None:
+            value, confidence = facts[rule.source]
+            fields[crm_field] = PlannedField(crm_field, rule.source, value, confidence, rule.policy, ())
+    defaults = {
+        f: r.default for f, r in mapping.required.items() if r.default is not None and f not in fields
+    }
+    missing = tuple(f for f, r in mapping.required.items() if r.review and f not in fields)
+    identity = IdentityKeys(
+        email=_planned(fields, mapping, "email") if "email" in mapping.match_on else None,
+        phone=_planned(fields, mapping, "phone") if "phone" in mapping.match_on else None,
+    )
+    return ObjectPlan(name, mapping.crm_object, fields, tuple(held), identity, defaults, missing)
+
+
+def _planned(fields: dict[str, PlannedField], mapping: ObjectMapping, canonical: str) -> str | None:
+    for planned in fields.values():
+        if planned.canonical == canonical:
+            return str(planned.value)
+    return None

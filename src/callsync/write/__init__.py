@@ -1,0 +1,1 @@
+"""Stage 4 — write: CRM adapters behind one protocol, and the durable delivery engine."""

@@ -1,0 +1,366 @@
+"""HubSpot CRM adapter (REST v3 object APIs, v4 associations), async over httpx.
+
+Works unchanged against api.hubapi.com or the sandbox: only `base_url` and the token differ.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import phonenumbers
+
+from callsync.write.protocol import (
+    AmbiguousWriteError,
+    ConflictError,
+    CRMError,
+    CRMRecord,
+    IdentityCandidates,
+    IdentityQuery,
+    PermanentError,
+    RateLimited,
+    RecordRef,
+    TransientError,
+    WriteRequest,
+    WriteResult,
+)
+from callsync.write.ratelimit import WindowLimiter, limiter_for
+
+DEFAULT_BASE_URL = "https://api.hubapi.com"
+_EXISTING_ID = re.compile(r"Existing ID:\s*(\d+)")
+_SAFE_METHODS = frozenset({"GET", "HEAD"})
+# Published limits (usage guidelines): private apps on Free/Starter get 100 requests per 10 s;
+# search has its own 5 per second. The limiter adopts the real numbers from the response headers.
+_TEN_SECOND_MAX = 100
+_SEARCH_PER_SECOND = 5
+
+
+def phone_variants(e164: str) -> list[str]:
+    """HubSpot's EQ compares stored strings, and people type numbers in many shapes."""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return [e164]
+    national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    digits = re.sub(r"\D", "", national)
+    intl = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    variants = [e164, national, digits, intl, e164.lstrip("+")]
+    if parsed.country_code == 1 and len(digits) == 10:
+        variants.append(f"{digits[:3]}-{digits[3:6]}-{digits[6:]}")
+    return list(dict.fromkeys(variants))
+
+
+class HubSpotAdapter:
+    name = "hubspot"
+
+    def __init__(
+        self,
+        token: str,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        timeout_s: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        limiter: WindowLimiter | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        account = hashlib.sha256(f"{self.base_url}|{token}".encode()).hexdigest()[:16]
+        self._limiter = limiter or limiter_for("hubspot", account, _TEN_SECOND_MAX, 10.0)
+        self._search_limiter = limiter_for("hubspot-search", account, _SEARCH_PER_SECOND, 1.0)
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            timeout=timeout_s,
+            transport=transport,
+        )
+        self._known_properties: set[tuple[str, str]] = set()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # -- transport -------------------------------------------------------------------------------
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+        search: bool = False,
+    ) -> httpx.Response:
+        await (self._search_limiter if search else self._limiter).acquire()
+        try:
+            response = await self._client.request(method, path, json=json, params=params)
+        except httpx.ConnectError as exc:
+            raise TransientError(f"{method} {path}: cannot connect: {exc}") from exc
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            # The request may have reached HubSpot. A read (or search) is safe to repeat; a write is not
+            # known to have failed, so the engine must look before it creates again.
+            detail = f"{method} {path}: no answer ({type(exc).__name__})"
+            if method in _SAFE_METHODS or search:
+                raise TransientError(detail) from exc
+            raise AmbiguousWriteError(detail) from exc
+        if not search:
+            self._observe_limits(response)
+        if response.status_code >= 400:
+            raise self._error(method, path, response)
+        return response
+
+    def _observe_limits(self, response: httpx.Response) -> None:
+        headers = response.headers
+
+        def number(name: str) -> int | None:
+            value = headers.get(name)
+            return int(value) if value and value.isdigit() else None
+
+        interval_ms = number("X-HubSpot-RateLimit-Interval-Milliseconds")
+        self._limiter.observe(
+            max_requests=number("X-HubSpot-RateLimit-Max"),
+            remaining=number("X-HubSpot-RateLimit-Remaining"),
+            interval_s=interval_ms / 1000 if interval_ms else None,
+        )
+
+    @staticmethod
+    def _request_id(response: httpx.Response, body: dict[str, Any]) -> str | None:
+        return response.headers.get("X-HubSpot-Correlation-Id") or body.get("correlationId")
+
+    def _error(self, method: str, path: str, response: httpx.Response) -> CRMError:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if not isinstance(body, dict):
+            body = {}
+        status = response.status_code
+        message = f"{method} {path}: HTTP {status}: {body.get('message') or response.text[:200]}"
+        kw: dict[str, Any] = {"request_id": self._request_id(response, body), "status": status}
+        if status == 429 or status == 423 or status == 477:
+            return RateLimited(
+                message, retry_after=self._retry_after(response, body), policy=body.get("policyName"), **kw
+            )
+        if status == 409:
+            match = _EXISTING_ID.search(str(body.get("message", "")))
+            return ConflictError(message, existing_id=match.group(1) if match else None, **kw)
+        if status >= 500:
+            if method in _SAFE_METHODS:
+                return TransientError(message, **kw)
+            # A gateway error on a write does not prove the write did not happen.
+            return AmbiguousWriteError(message, **kw)
+        return PermanentError(message, **kw)
+
+    def _retry_after(self, response: httpx.Response, body: dict[str, Any]) -> float:
+        header = response.headers.get("Retry-After")
+        if header:
+            try:
+                return max(0.0, float(header))
+            except ValueError:
+                pass
+        policy = body.get("policyName")
+        if policy == "DAILY":
+            # Resets at midnight in the account's time zone, which the API does not tell us; UTC midnight
+            # plus a margin never retries too early for accounts west of UTC and at most a day late east.
+            now = datetime.now(UTC)
+            midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+            return (midnight - now).total_seconds() + 60
+        if response.status_code == 423:
+            return 2.0
+        if policy in ("SECONDLY",):
+            return 1.0
+        interval = response.headers.get("X-HubSpot-RateLimit-Interval-Milliseconds")
+        seconds = int(interval) / 1000 if interval and interval.isdigit() else 10.0
+        self._limiter.pause(seconds)
+        return seconds
+
+    # -- protocol ----------------------------------------------------------------------------------
+
+    async def ensure_schema(self, object_type: str, custom_fields: Sequence[str]) -> None:
+        for name in custom_fields:
+            if (object_type, name) in self._known_properties:
+                continue
+            try:
+                await self._send("GET", f"/crm/v3/properties/{object_type}/{name}")
+            except PermanentError as exc:
+                if exc.status != 404:
+                    raise
+                await self._create_property(object_type, name)
+            self._known_properties.add((object_type, name))
+
+    async def _create_property(self, object_type: str, name: str) -> None:
+        body = {
+            "name": name,
+            "label": name.replace("_", " ").title(),
+            "type": "string",
+            "fieldType": "text",
+            "groupName": "contactinformation"
+            if object_type == "contacts"
+            else f"{object_type[:-1]}information",
+            "description": "Written by callsync: the call that created or last updated this record.",
+        }
+        with contextlib.suppress(ConflictError):  # created meanwhile by another worker
+            await self._send("POST", f"/crm/v3/properties/{object_type}", json=body)
+
+    async def _search(
+        self, object_type: str, groups: list[dict[str, Any]], fields: Sequence[str]
+    ) -> list[CRMRecord]:
+        body = {"filterGroups": groups, "properties": list(fields), "limit": 20}
+        response = await self._send("POST", f"/crm/v3/objects/{object_type}/search", json=body, search=True)
+        return [self._record(object_type, item) for item in response.json().get("results", [])]
+
+    async def find(self, query: IdentityQuery) -> IdentityCandidates:
+        by_email: list[CRMRecord] = []
+        by_phone: list[CRMRecord] = []
+        by_origin: list[CRMRecord] = []
+        for object_type in query.object_types:
+            if query.email:
+                # Read by the unique property: exact, and not subject to the search index's lag.
+                record = await self.read(
+                    RecordRef(object_type, query.email), query.fields, id_property="email"
+                )
+                if record:
+                    by_email.append(record)
+            if query.phone:
+                variants = phone_variants(query.phone)
+                groups = [
+                    {"filters": [{"propertyName": prop, "operator": "IN", "values": variants}]}
+                    for prop in ("phone", "mobilephone")
+                ]
+                by_phone += await self._search(object_type, groups, query.fields)
+            if query.origin_call_id and query.stamp_field:
+                groups = [
+                    {
+                        "filters": [
+                            {
+                                "propertyName": query.stamp_field,
+                                "operator": "EQ",
+                                "value": query.origin_call_id,
+                            }
+                        ]
+                    }
+                ]
+                by_origin += await self._search(object_type, groups, query.fields)
+        return IdentityCandidates(tuple(by_email), tuple(by_phone), tuple(by_origin))
+
+    async def read(
+        self, ref: RecordRef, fields: Sequence[str], *, id_property: str | None = None
+    ) -> CRMRecord | None:
+        params = {"properties": ",".join(fields)}
+        if id_property:
+            params["idProperty"] = id_property
+        try:
+            response = await self._send(
+                "GET", f"/crm/v3/objects/{ref.object_type}/{ref.record_id}", params=params
+            )
+        except PermanentError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return self._record(ref.object_type, response.json())
+
+    async def write(self, request: WriteRequest) -> WriteResult:
+        body: dict[str, Any] = {"properties": {k: _wire(v) for k, v in request.fields.items()}}
+        if request.record_id is None:
+            if request.associations:
+                body["associations"] = [
+                    {
+                        "to": {"id": a.record_id},
+                        "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}],
+                    }
+                    for a in request.associations
+                ]
+            response = await self._send("POST", f"/crm/v3/objects/{request.object_type}", json=body)
+            created = True
+        else:
+            response = await self._send(
+                "PATCH", f"/crm/v3/objects/{request.object_type}/{request.record_id}", json=body
+            )
+            created = False
+        data = response.json()
+        return WriteResult(
+            RecordRef(request.object_type, str(data["id"])), created, self._request_id(response, data)
+        )
+
+    async def write_batch(self, requests: Sequence[WriteRequest]) -> list[WriteResult | CRMError]:
+        """Creates that carry an email go through the native batch/upsert (HubSpot's own dedupe on the
+        unique email); updates through batch/update; the rest one by one. Results keep input order."""
+        results: dict[int, WriteResult | CRMError] = {}
+        upserts = [(i, r) for i, r in enumerate(requests) if r.record_id is None and r.fields.get("email")]
+        updates = [(i, r) for i, r in enumerate(requests) if r.record_id is not None]
+        for kind, group in (("upsert", upserts), ("update", updates)):
+            for start in range(0, len(group), 100):  # HubSpot's batch input cap
+                results.update(await self._batch(kind, group[start : start + 100]))
+        for i, request in enumerate(requests):
+            if i not in results:
+                try:
+                    results[i] = await self.write(request)
+                except CRMError as exc:
+                    results[i] = exc
+        return [results[i] for i in range(len(requests))]
+
+    async def _batch(
+        self, kind: str, group: Sequence[tuple[int, WriteRequest]]
+    ) -> dict[int, WriteResult | CRMError]:
+        if not group:
+            return {}
+        object_type = group[0][1].object_type
+        inputs: list[dict[str, Any]] = []
+        for _, request in group:
+            props = {k: _wire(v) for k, v in request.fields.items()}
+            if kind == "upsert":
+                inputs.append(
+                    {"id": str(request.fields["email"]), "idProperty": "email", "properties": props}
+                )
+            else:
+                inputs.append({"id": request.record_id, "properties": props})
+        try:
+            response = await self._send(
+                "POST", f"/crm/v3/objects/{object_type}/batch/{kind}", json={"inputs": inputs}
+            )
+        except CRMError as exc:
+            return {i: exc for i, _ in group}
+        data = response.json()
+        request_id = self._request_id(response, data)
+        # Results are not promised in input order: match them back by email (upsert) or id (update).
+        by_key: dict[str, dict[str, Any]] = {}
+        for item in data.get("results", []):
+            props = item.get("properties") or {}
+            key = str(props.get("email", "")).lower() if kind == "upsert" else str(item["id"])
+            by_key[key] = item
+        failed: dict[str, str] = {}
+        for error in data.get("errors", []):
+            for ident in (error.get("context") or {}).get("ids", []):
+                failed[str(ident).lower()] = str(error.get("message", "failed"))
+        out: dict[int, WriteResult | CRMError] = {}
+        for i, request in group:
+            key = str(request.fields["email"]).lower() if kind == "upsert" else str(request.record_id)
+            item = by_key.get(key)
+            if item is not None:
+                created = bool(item.get("new")) if kind == "upsert" else False
+                out[i] = WriteResult(RecordRef(object_type, str(item["id"])), created, request_id)
+            else:
+                out[i] = PermanentError(
+                    failed.get(key, f"batch/{kind}: no result for {key}"), request_id=request_id
+                )
+        return out
+
+    async def associate(self, source: RecordRef, target: RecordRef) -> None:
+        await self._send(
+            "PUT",
+            f"/crm/v4/objects/{source.object_type}/{source.record_id}/associations/default/"
+            f"{target.object_type}/{target.record_id}",
+        )
+
+    @staticmethod
+    def _record(object_type: str, item: dict[str, Any]) -> CRMRecord:
+        return CRMRecord(RecordRef(object_type, str(item["id"])), dict(item.get("properties") or {}))
+
+
+def _wire(value: Any) -> Any:
+    """HubSpot properties are strings on the wire (numbers and dates included)."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
