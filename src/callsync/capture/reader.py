@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from callsync.errors import InputError
 
@@ -50,31 +50,42 @@ def _list_items(text: str, source: str) -> Iterator[RawCall]:
         pos = end
 
 
-def read_calls(path: str | Path) -> Iterator[RawCall]:
-    """Yield each call in the file; a malformed one is yielded with its error so the rest go on."""
+@dataclass(frozen=True)
+class CallFile:
+    """A call file's calls and its shape, so output can mirror input (object, list, or lines)."""
+
+    shape: Literal["object", "list", "lines"]
+    items: list[RawCall]
+
+
+def read_call_file(path: str | Path) -> CallFile:
+    """Read every call in the file; a malformed one carries its error so the rest go on."""
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        yield RawCall(source, 0, "", error=InputError(f"cannot read file: {exc.strerror}", source))
-        return
+        return CallFile(
+            "object", [RawCall(source, 0, "", error=InputError(f"cannot read file: {exc.strerror}", source))]
+        )
     except UnicodeDecodeError:
-        yield RawCall(source, 0, "", error=InputError("not UTF-8 text", source))
-        return
+        return CallFile("object", [RawCall(source, 0, "", error=InputError("not UTF-8 text", source))])
     stripped = text.lstrip()
     if not stripped:
-        yield RawCall(source, 1, text, error=InputError("empty file: no calls", source, 1))
-        return
+        return CallFile(
+            "object", [RawCall(source, 1, text, error=InputError("empty file: no calls", source, 1))]
+        )
     if stripped.startswith("["):
-        yield from _list_items(text, source)
-        return
+        return CallFile("list", list(_list_items(text, source)))
     try:
         whole = json.loads(text)
     except json.JSONDecodeError:
         whole = None
     if isinstance(whole, dict):
-        yield RawCall(source, _line_at(text, len(text) - len(stripped)), text, whole)
-        return
+        return CallFile("object", [RawCall(source, _line_at(text, len(text) - len(stripped)), text, whole)])
+    return CallFile("lines", list(_lines(text, source)))
+
+
+def _lines(text: str, source: str) -> Iterator[RawCall]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -82,3 +93,7 @@ def read_calls(path: str | Path) -> Iterator[RawCall]:
             yield RawCall(source, number, line, json.loads(line))
         except json.JSONDecodeError as exc:
             yield RawCall(source, number, line, error=_json_error(source, number, exc))
+
+
+def read_calls(path: str | Path) -> Iterator[RawCall]:
+    yield from read_call_file(path).items

@@ -77,10 +77,11 @@ class LastWrite:
     human_verified: bool
 
 
-def last_writes(
-    db: Database, tenant: str, crm: str, object_type: str, record_id: str
-) -> dict[str, LastWrite]:
-    """Per field, the last value callsync wrote to this record (and whether a reviewer verified it)."""
+def write_history(
+    db: Database, tenant: str, crm: str, object_type: str, record_id: str, call_id: str
+) -> tuple[dict[str, LastWrite], dict[str, dict[str, Any]]]:
+    """Per field, the last confirmed value callsync wrote to this record (and whether a reviewer verified
+    it); and this call's own unconfirmed intents on the record, from an attempt whose answer was lost."""
     with db.session() as session:
         rows = session.scalars(
             select(LedgerRow)
@@ -92,13 +93,81 @@ def last_writes(
             )
             .order_by(LedgerRow.written_at, LedgerRow.id)
         ).all()
-    out: dict[str, LastWrite] = {}
+    history: dict[str, LastWrite] = {}
+    intents: dict[str, dict[str, Any]] = {}
     for row in rows:
-        observed = row.observed_at or row.written_at
-        if observed.tzinfo is None:  # SQLite hands back naive datetimes; everything is stored in UTC
-            observed = observed.replace(tzinfo=UTC)
-        out[row.field] = LastWrite(row.new_value, observed, row.confidence, row.policy == REVIEWER_POLICY)
-    return out
+        if row.confirmed_at is not None:
+            history[row.field] = LastWrite(
+                row.new_value, _aware(row.observed_at or row.written_at), row.confidence, row.policy == REVIEWER_POLICY
+            )
+        elif row.call_id == call_id:
+            intents[row.field] = {
+                "old": row.old_value, "new": row.new_value, "decision": row.decision,
+                "canonical": row.canonical_field, "policy": row.policy, "confidence": row.confidence,
+                "evidence": row.evidence,
+            }  # fmt: skip
+    return history, intents
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything is stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def save_intents(
+    db: Database,
+    tenant: str,
+    crm: str,
+    call_id: str,
+    object_type: str,
+    record_id: str,
+    writes: dict[str, dict[str, Any]],
+    prepared: dict[str, Any],
+) -> None:
+    """Record what an update is about to write, before it is sent: unconfirmed ledger rows. If the answer
+    is lost, the next attempt still knows which values this call wrote and what they replaced."""
+    with db.session() as session:
+        for crm_field, w in writes.items():
+            _upsert_ledger(session, tenant, crm, call_id, object_type, record_id, crm_field, w, prepared, None, None)
+
+
+def _upsert_ledger(
+    session: Session,
+    tenant: str,
+    crm: str,
+    call_id: str,
+    object_type: str,
+    record_id: str,
+    crm_field: str,
+    w: dict[str, Any],
+    prepared: dict[str, Any],
+    request_id: str | None,
+    confirmed_at: datetime | None,
+) -> None:
+    row = session.scalars(
+        select(LedgerRow).filter_by(
+            tenant=tenant, crm=crm, call_id=call_id, object_type=object_type, record_id=record_id, field=crm_field
+        )
+    ).one_or_none()
+    if row is None:
+        row = LedgerRow(
+            tenant=tenant, crm=crm, object_type=object_type, record_id=record_id, field=crm_field, call_id=call_id,
+            integration_version=prepared["integration_version"],
+            observed_at=datetime.fromisoformat(prepared["observed_at"]),
+        )  # fmt: skip
+        session.add(row)
+    elif row.confirmed_at is not None:
+        return  # confirmed rows are history: never rewritten
+    row.canonical_field = w.get("canonical")
+    row.old_value = w.get("old")
+    row.new_value = w["new"]
+    row.policy = w.get("policy") or ""
+    row.decision = w["decision"]
+    row.confidence = w.get("confidence")
+    row.evidence = w.get("evidence") or []
+    row.written_at = datetime.now(UTC)
+    row.crm_request_id = request_id
+    row.confirmed_at = confirmed_at
 
 
 def _add_review(session: Session, tenant: str, call_id: str, crm: str | None, kind: str, **item: Any) -> None:
@@ -162,28 +231,9 @@ def _record_confirmed(
     record_id = outcome["record_id"]
     confirmed_at = datetime.fromisoformat(outcome["confirmed_at"])
     for crm_field, w in outcome["writes"].items():
-        exists = session.scalar(
-            select(LedgerRow.id).filter_by(
-                tenant=tenant,
-                crm=crm,
-                call_id=call_id,
-                object_type=object_type,
-                record_id=record_id,
-                field=crm_field,
-            )
-        )
-        if exists is not None:
-            continue
-        session.add(
-            LedgerRow(
-                tenant=tenant, crm=crm, object_type=object_type, record_id=record_id, field=crm_field,
-                canonical_field=w.get("canonical"), old_value=w.get("old"), new_value=w["new"],
-                policy=w.get("policy") or "", decision=w["decision"], call_id=call_id,
-                confidence=w.get("confidence"), evidence=w.get("evidence") or [],
-                integration_version=prepared["integration_version"], crm_request_id=outcome.get("request_id"),
-                observed_at=datetime.fromisoformat(prepared["observed_at"]), written_at=now,
-                confirmed_at=confirmed_at,
-            )
+        _upsert_ledger(
+            session, tenant, crm, call_id, object_type, record_id, crm_field, w, prepared,
+            outcome.get("request_id"), confirmed_at,
         )  # fmt: skip
     for key in outcome.get("link_keys", []):
         link = session.scalars(

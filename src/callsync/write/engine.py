@@ -1,0 +1,442 @@
+"""The delivery engine: one durable DBOS workflow per call.
+
+    prepare (extract + plan) → write attempt (find → decide → write → read back), retried with backoff
+    → finish (ledger, identity links, review items or dead letter)
+
+Every step is safe to run twice: DBOS re-runs a step whose checkpoint was not saved (a crash after the
+HTTP call), so a write attempt always starts by looking for what an earlier attempt may have left — the
+record stamped with this call id — before it creates anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from dbos import DBOS
+
+from callsync import __version__
+from callsync.capture.extract import extract_call
+from callsync.capture.platforms.generic import parse_generic_call
+from callsync.models import CallRecord, Extraction
+from callsync.reconcile.identity import IdentityKeys, MatchKind, resolve_identity
+from callsync.reconcile.policy import Action, ConflictPolicy, FieldState, Proposal, decide, same_value
+from callsync.store import ledger as ledger_store
+from callsync.store.calls import SYNC_WORKFLOW, workflow_id_for
+from callsync.store.db import Database
+from callsync.store.tables import CallRow
+from callsync.structure.mapping import MappingDocument
+from callsync.structure.payload import ObjectPlan, plan_object
+from callsync.tenants import TenantConfig
+from callsync.write.protocol import (
+    AmbiguousWriteError,
+    ConflictError,
+    CRMAdapter,
+    CRMError,
+    IdentityQuery,
+    PermanentError,
+    RateLimited,
+    RecordRef,
+    TransientError,
+    WriteRequest,
+)
+
+# The one object the foundation syncs; associations and further objects come with the reconcile stage.
+CONTACT = "contact"
+
+
+class AdapterFactory:
+    """Builds a fresh adapter per write attempt (each attempt may run on a different event loop)."""
+
+    def __call__(self, tenant: TenantConfig) -> CRMAdapter:
+        from callsync.write.crm.hubspot import HubSpotAdapter
+
+        conn = tenant.crm
+        return HubSpotAdapter(conn.token(), conn.base_url, timeout_s=conn.timeout_s)
+
+
+@dataclass
+class Runtime:
+    """What the workflow steps need in this process: the database, tenants and their mappings."""
+
+    db: Database
+    tenants: dict[str, TenantConfig]
+    adapters: AdapterFactory = field(default_factory=AdapterFactory)
+    _mappings: dict[str, MappingDocument] = field(default_factory=dict)
+
+    def tenant(self, name: str) -> TenantConfig:
+        if name not in self.tenants:
+            raise PermanentError(f"no configuration for tenant {name!r} in this worker")
+        return self.tenants[name]
+
+    def mapping(self, name: str) -> MappingDocument:
+        if name not in self._mappings:
+            self._mappings[name] = self.tenant(name).load_mapping()
+        return self._mappings[name]
+
+    def integration_version(self, tenant: str) -> str:
+        return f"callsync {__version__}+map.{self.mapping(tenant).digest[:12]}"
+
+
+_runtime: Runtime | None = None
+
+
+def configure(runtime: Runtime) -> None:
+    global _runtime
+    _runtime = runtime
+
+
+def runtime() -> Runtime:
+    if _runtime is None:
+        raise RuntimeError("the delivery engine is not configured: call engine.configure(Runtime(...))")
+    return _runtime
+
+
+def backoff_delay(attempt: int, base_s: float, cap_s: float, key: str) -> float:
+    """Exponential backoff with jitter in [50%, 100%], derived from the key so a replayed workflow
+    computes the same schedule (workflow code must be deterministic)."""
+    raw = min(cap_s, base_s * 2 ** max(0, attempt - 1))
+    digest = hashlib.sha256(f"{key}:{attempt}".encode()).digest()
+    return raw * (0.5 + digest[0] / 510)
+
+
+def load_call(db: Database, tenant: str, call_id: str) -> tuple[CallRecord, CallRow]:
+    with db.session() as session:
+        row = session.query(CallRow).filter_by(tenant=tenant, call_id=call_id).one()
+    payload = json.loads(row.raw_payload)
+    return parse_generic_call(payload, tenant=tenant, source=row.source), row
+
+
+def extraction_for(call: CallRecord, tenant: TenantConfig) -> Extraction:
+    return extract_call(call, default_region=tenant.default_country)
+
+
+# -- steps --------------------------------------------------------------------------------------------
+
+
+def _prepare(tenant_name: str, call_id: str) -> dict[str, Any]:
+    rt = runtime()
+    tenant = rt.tenant(tenant_name)
+    call, _row = load_call(rt.db, tenant_name, call_id)
+    extraction = extraction_for(call, tenant)
+    ledger_store.save_field_values(rt.db, tenant_name, extraction)
+    mapping = rt.mapping(tenant_name)
+    plan = plan_object(CONTACT, mapping.object(CONTACT), call, extraction, tenant.default_country)
+    observed = (call.ended_at or call.started_at or datetime.now(UTC)).isoformat()
+    out: dict[str, Any] = {
+        "status": "ready",
+        "plan": plan_to_json(plan),
+        "observed_at": observed,
+        "integration_version": rt.integration_version(tenant_name),
+    }
+    if not plan.identity.present():
+        out["status"] = "review"
+        out["review"] = {"kind": "no_identity", "reason": "no email or phone to match on; names never match"}
+    elif plan.missing_required:
+        out["status"] = "review"
+        out["review"] = {
+            "kind": "missing_required",
+            "reason": "required fields without a value: " + ", ".join(plan.missing_required),
+        }
+    return out
+
+
+@DBOS.step(name="callsync.prepare")
+async def prepare_step(tenant: str, call_id: str) -> dict[str, Any]:
+    try:
+        return await asyncio.to_thread(_prepare, tenant, call_id)
+    except PermanentError as exc:
+        return {"status": "permanent", "error": str(exc)}
+
+
+def plan_to_json(plan: ObjectPlan) -> dict[str, Any]:
+    return {
+        "object": plan.object_name,
+        "crm_object": plan.crm_object,
+        "fields": {
+            f: {
+                "canonical": p.canonical,
+                "value": p.value,
+                "confidence": p.confidence,
+                "policy": p.policy.value,
+                "evidence": [e.to_json() for e in p.evidence],
+            }
+            for f, p in plan.fields.items()
+        },
+        "held": [
+            {
+                "field": h.crm_field,
+                "canonical": h.canonical,
+                "value": h.value,
+                "confidence": h.confidence,
+                "reason": h.reason,
+            }
+            for h in plan.held
+        ],
+        "identity": {"email": plan.identity.email, "phone": plan.identity.phone},
+        "defaults": plan.defaults,
+        "missing_required": list(plan.missing_required),
+    }
+
+
+@DBOS.step(name="callsync.write_attempt")
+async def write_step(tenant: str, call_id: str, prepared: dict[str, Any]) -> dict[str, Any]:
+    rt = runtime()
+    try:
+        adapter = rt.adapters(rt.tenant(tenant))
+    except CRMError as exc:
+        return {"status": "permanent", "error": str(exc)}
+    except Exception as exc:  # a configuration error (missing token) must dead-letter, not crash the queue
+        return {"status": "permanent", "error": f"cannot build the CRM adapter: {exc}"}
+    try:
+        return await write_attempt(adapter, rt, tenant, call_id, prepared)
+    except RateLimited as exc:
+        return {"status": "rate_limited", "delay": exc.retry_after, "error": str(exc)}
+    except (TransientError, AmbiguousWriteError) as exc:
+        return {"status": "retry", "error": str(exc)}
+    except CRMError as exc:
+        return {"status": "permanent", "error": str(exc)}
+    finally:
+        await adapter.aclose()
+
+
+async def write_attempt(
+    adapter: CRMAdapter, rt: Runtime, tenant: str, call_id: str, prepared: dict[str, Any]
+) -> dict[str, Any]:
+    """One attempt: find the record, decide each field by its policy, write, and confirm by reading back."""
+    mapping = rt.mapping(tenant).object(CONTACT)
+    plan = prepared["plan"]
+    crm_object = plan["crm_object"]
+    stamp, last_call = mapping.stamp_field, mapping.last_call_field
+    await adapter.ensure_schema(crm_object, [stamp, last_call])
+    planned: dict[str, dict[str, Any]] = plan["fields"]
+    read_fields = tuple(dict.fromkeys([*planned, *plan["defaults"], stamp, last_call]))
+    keys = IdentityKeys(plan["identity"]["email"], plan["identity"]["phone"])
+
+    for _ in range(2):  # a create that meets a unique-key conflict goes round once more as an update
+        found = await adapter.find(
+            IdentityQuery(
+                object_types=(crm_object,),
+                email=keys.email,
+                phone=keys.phone,
+                origin_call_id=call_id,
+                stamp_field=stamp,
+                fields=read_fields,
+            )
+        )
+        linked = await asyncio.to_thread(ledger_store.linked_records, rt.db, tenant, adapter.name, crm_object, keys)
+        match = resolve_identity(
+            keys,
+            [r.ref.record_id for r in found.by_email] + linked.get("email", []),
+            [r.ref.record_id for r in found.by_phone] + linked.get("phone", []),
+            [r.ref.record_id for r in found.by_origin],
+        )
+        if match.kind is MatchKind.CONFLICT:
+            return {
+                "status": "review",
+                "review": {
+                    "kind": "identity_conflict",
+                    "reason": "email and phone point to different records: " + ", ".join(match.candidates),
+                    "candidates": list(match.candidates),
+                },
+            }
+        if match.kind is MatchKind.MATCHED and match.record_id is not None:
+            current = await adapter.read(RecordRef(crm_object, match.record_id), read_fields)
+            if current is None:
+                raise TransientError(f"record {match.record_id} was found but cannot be read")
+            if current.fields.get(stamp) == call_id:
+                # This call created the record in an earlier attempt whose answer was lost: every planned
+                # field is ours; write only what did not land.
+                writes, reviews, created = new_record_writes(plan), [], True
+            else:
+                writes, reviews = await _decide_update(
+                    rt, tenant, adapter.name, current.ref, call_id, current.fields, last_call, prepared
+                )
+                created = False
+            to_write = {f: w["new"] for f, w in writes.items() if not same_value(current.fields.get(f), w["new"])}
+            if not to_write:
+                return confirmed(match.record_id, created, None, writes, reviews, keys)
+            to_write[last_call] = call_id
+            request = WriteRequest(crm_object, to_write, match.record_id, f"{tenant}:{adapter.name}:{call_id}:update")
+            if not created:
+                await asyncio.to_thread(
+                    ledger_store.save_intents, rt.db, tenant, adapter.name, call_id, crm_object, match.record_id,
+                    writes, prepared,
+                )  # fmt: skip
+        else:
+            writes, reviews, created = new_record_writes(plan), [], True
+            to_write = {f: w["new"] for f, w in writes.items()} | {stamp: call_id, last_call: call_id}
+            request = WriteRequest(crm_object, to_write, None, f"{tenant}:{adapter.name}:{call_id}:create")
+        try:
+            result = await adapter.write(request)
+        except ConflictError as exc:
+            if request.record_id is None:
+                continue  # someone holds the unique key: find it and update instead of creating
+            raise PermanentError(str(exc), request_id=exc.request_id, status=exc.status) from exc
+        back = await adapter.read(result.ref, tuple(to_write))
+        if back is None:
+            raise AmbiguousWriteError(f"record {result.ref.record_id} not readable after the write")
+        mismatched = [f for f, v in to_write.items() if not same_value(back.fields.get(f), v)]
+        if mismatched:
+            # A partial write: the next attempt finds the record and completes it.
+            raise TransientError("read-back differs on " + ", ".join(sorted(mismatched)))
+        return confirmed(result.ref.record_id, created, result.request_id, writes, reviews, keys)
+    raise TransientError("create conflicted twice with records the search does not return yet")
+
+
+def new_record_writes(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    writes = {f: {"old": None, "new": p["value"], "decision": "new record"} | _provenance(p) for f, p in plan["fields"].items()}
+    for f, default in plan["defaults"].items():
+        writes[f] = {"old": None, "new": default, "decision": "default for a required field", "canonical": None,
+                     "policy": "default", "confidence": None, "evidence": []}  # fmt: skip
+    return writes
+
+
+async def _decide_update(
+    rt: Runtime,
+    tenant: str,
+    crm: str,
+    ref: RecordRef,
+    call_id: str,
+    crm_fields: dict[str, Any],
+    last_call_field: str,
+    prepared: dict[str, Any],
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    history, intents = await asyncio.to_thread(
+        ledger_store.write_history, rt.db, tenant, crm, ref.object_type, ref.record_id, call_id
+    )
+    writes, reviews = decide_fields(prepared["plan"]["fields"], crm_fields, history, prepared["observed_at"])
+    if crm_fields.get(last_call_field) == call_id:
+        # An earlier attempt of this call updated the record but its answer was lost: the fields it meant
+        # to write now hold the intended values, so the policy sees "already there". Its intents say what
+        # this call wrote and what was there before.
+        for f, intent in intents.items():
+            if f not in writes and same_value(crm_fields.get(f), intent["new"]):
+                writes[f] = intent
+    return writes, reviews
+
+
+def _provenance(p: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "canonical": p["canonical"],
+        "policy": p["policy"],
+        "confidence": p["confidence"],
+        "evidence": p["evidence"],
+    }
+
+
+def decide_fields(
+    planned: dict[str, dict[str, Any]],
+    crm_fields: dict[str, Any],
+    history: dict[str, ledger_store.LastWrite],
+    observed_at: str,
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Apply each field's declared policy against the CRM's current value and callsync's own history."""
+    writes: dict[str, dict[str, Any]] = {}
+    reviews: list[dict[str, Any]] = []
+    observed = datetime.fromisoformat(observed_at)
+    for crm_field, p in planned.items():
+        last = history.get(crm_field)
+        state = FieldState(
+            crm_value=crm_fields.get(crm_field),
+            record_exists=True,
+            last_written=last.value if last else None,
+            last_written_at=last.observed_at if last else None,
+            last_confidence=last.confidence if last else None,
+            human_verified=last.human_verified if last else False,
+        )
+        decision = decide(ConflictPolicy(p["policy"]), state, Proposal(p["value"], p["confidence"], observed))
+        if decision.action is Action.WRITE:
+            writes[crm_field] = {
+                "old": state.crm_value,
+                "new": decision.value,
+                "decision": decision.reason,
+            } | _provenance(p)
+        elif decision.action is Action.REVIEW:
+            reviews.append(
+                {
+                    "field": crm_field,
+                    "proposed": p["value"],
+                    "current": state.crm_value,
+                    "reason": decision.reason,
+                }
+                | _provenance(p)
+            )
+    return writes, reviews
+
+
+def confirmed(
+    record_id: str,
+    created: bool,
+    request_id: str | None,
+    writes: dict[str, dict[str, Any]],
+    reviews: list[dict[str, Any]],
+    keys: IdentityKeys,
+) -> dict[str, Any]:
+    return {
+        "status": "confirmed",
+        "record_id": record_id,
+        "created": created,
+        "request_id": request_id,
+        "confirmed_at": datetime.now(UTC).isoformat(),
+        "writes": writes,
+        "reviews": reviews,
+        "link_keys": keys.as_link_keys(),
+    }
+
+
+@DBOS.step(name="callsync.finish")
+async def finish_step(tenant: str, call_id: str, prepared: dict[str, Any], outcome: dict[str, Any]) -> str:
+    rt = runtime()
+    crm = rt.tenants[tenant].crm.kind if tenant in rt.tenants else "unknown"
+    return await asyncio.to_thread(
+        ledger_store.record_outcome,
+        rt.db,
+        tenant,
+        crm,
+        call_id,
+        workflow_id_for(tenant, call_id),
+        prepared,
+        outcome,
+    )
+
+
+# -- the workflow -------------------------------------------------------------------------------------
+
+
+@DBOS.workflow(name=SYNC_WORKFLOW)
+async def sync_call(tenant: str, call_id: str) -> str:
+    prepared = await prepare_step(tenant, call_id)
+    if prepared["status"] != "ready":
+        return await finish_step(tenant, call_id, prepared, prepared)
+    settings = runtime().tenant(tenant).delivery
+    attempts = rate_waits = 0
+    errors: list[str] = []
+    while True:
+        outcome = await write_step(tenant, call_id, prepared)
+        if outcome["status"] in ("confirmed", "review"):
+            break
+        errors.append(outcome["error"])
+        if outcome["status"] == "rate_limited" and rate_waits < settings.max_rate_limit_waits:
+            rate_waits += 1
+            await DBOS.sleep_async(float(outcome["delay"]))
+            continue
+        attempts += 1
+        if outcome["status"] == "permanent" or attempts >= settings.max_attempts:
+            outcome = {
+                "status": "dead_letter",
+                "error": outcome["error"],
+                "attempts": attempts,
+                "errors": errors[-5:],
+            }
+            break
+        await DBOS.sleep_async(
+            backoff_delay(
+                attempts, settings.base_delay_s, settings.max_delay_s, workflow_id_for(tenant, call_id)
+            )
+        )
+    return await finish_step(tenant, call_id, prepared, outcome)

@@ -1,0 +1,80 @@
+"""Running the delivery engine in this process: launch DBOS on the database, drain, shut down."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from dbos import DBOS, DBOSConfig
+from sqlalchemy import func, select
+
+from callsync import __version__
+from callsync.store.calls import SYNC_QUEUE
+from callsync.store.db import Database
+from callsync.store.tables import CallRow
+from callsync.write import engine
+
+
+@contextmanager
+def running_worker(runtime: engine.Runtime, *, concurrency: int = 8, poll_s: float = 0.2) -> Iterator[None]:
+    """Start DBOS on the runtime's database: queued and interrupted sync workflows resume from their
+    last completed step. Calls of one caller line run one at a time (a queue partition each)."""
+    engine.configure(runtime)
+    config: DBOSConfig = {
+        "name": "callsync",
+        "system_database_url": runtime.db.dbos_url,
+        "application_version": __version__,
+        "log_level": "WARNING",
+    }
+    DBOS(config=config)
+    try:
+        DBOS.launch()
+        DBOS.register_queue(
+            SYNC_QUEUE, partition_concurrency=1, worker_concurrency=concurrency, polling_interval_sec=poll_s
+        )
+        yield
+    finally:
+        DBOS.destroy(workflow_completion_timeout_sec=0)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    total: int
+    queued: int
+    confirmed: int
+    review: int
+    dead_letter: int
+
+    @property
+    def done(self) -> int:
+        return self.total - self.queued
+
+
+def backlog(db: Database) -> Backlog:
+    with db.session() as session:
+        rows = session.execute(select(CallRow.sync_state, func.count()).group_by(CallRow.sync_state)).all()
+    counts = {state: n for state, n in rows}
+    return Backlog(
+        total=sum(counts.values()),
+        queued=counts.get("queued", 0),
+        confirmed=counts.get("confirmed", 0),
+        review=counts.get("review", 0),
+        dead_letter=counts.get("dead_letter", 0),
+    )
+
+
+def drain(
+    db: Database, *, timeout_s: float = 600.0, on_progress: Callable[[Backlog], None] | None = None
+) -> Backlog:
+    """Wait until no call is waiting for its sync, or the timeout passes (the backlog is returned
+    either way, so the caller can say what is left)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        state = backlog(db)
+        if on_progress:
+            on_progress(state)
+        if state.queued == 0 or time.monotonic() >= deadline:
+            return state
+        time.sleep(0.2)
