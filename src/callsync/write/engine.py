@@ -228,7 +228,9 @@ async def write_attempt(
                 fields=read_fields,
             )
         )
-        linked = await asyncio.to_thread(ledger_store.linked_records, rt.db, tenant, adapter.name, crm_object, keys)
+        linked = await asyncio.to_thread(
+            ledger_store.linked_records, rt.db, tenant, adapter.name, crm_object, keys
+        )
         match = resolve_identity(
             keys,
             [r.ref.record_id for r in found.by_email] + linked.get("email", []),
@@ -245,7 +247,10 @@ async def write_attempt(
                 },
             }
         if match.kind is MatchKind.MATCHED and match.record_id is not None:
-            current = await adapter.read(RecordRef(crm_object, match.record_id), read_fields)
+            seen = {r.ref.record_id: r for r in (*found.by_origin, *found.by_email, *found.by_phone)}
+            current = seen.get(match.record_id) or await adapter.read(
+                RecordRef(crm_object, match.record_id), read_fields
+            )
             if current is None:
                 raise TransientError(f"record {match.record_id} was found but cannot be read")
             if current.fields.get(stamp) == call_id:
@@ -257,11 +262,15 @@ async def write_attempt(
                     rt, tenant, adapter.name, current.ref, call_id, current.fields, last_call, prepared
                 )
                 created = False
-            to_write = {f: w["new"] for f, w in writes.items() if not same_value(current.fields.get(f), w["new"])}
+            to_write = {
+                f: w["new"] for f, w in writes.items() if not same_value(current.fields.get(f), w["new"])
+            }
             if not to_write:
                 return confirmed(match.record_id, created, None, writes, reviews, keys)
             to_write[last_call] = call_id
-            request = WriteRequest(crm_object, to_write, match.record_id, f"{tenant}:{adapter.name}:{call_id}:update")
+            request = WriteRequest(
+                crm_object, to_write, match.record_id, f"{tenant}:{adapter.name}:{call_id}:update"
+            )
             if not created:
                 await asyncio.to_thread(
                     ledger_store.save_intents, rt.db, tenant, adapter.name, call_id, crm_object, match.record_id,
@@ -289,7 +298,10 @@ async def write_attempt(
 
 
 def new_record_writes(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    writes = {f: {"old": None, "new": p["value"], "decision": "new record"} | _provenance(p) for f, p in plan["fields"].items()}
+    writes = {
+        f: {"old": None, "new": p["value"], "decision": "new record"} | _provenance(p)
+        for f, p in plan["fields"].items()
+    }
     for f, default in plan["defaults"].items():
         writes[f] = {"old": None, "new": default, "decision": "default for a required field", "canonical": None,
                      "policy": "default", "confidence": None, "evidence": []}  # fmt: skip

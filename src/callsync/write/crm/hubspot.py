@@ -10,7 +10,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import phonenumbers
@@ -57,6 +57,8 @@ def phone_variants(e164: str) -> list[str]:
 
 class HubSpotAdapter:
     name = "hubspot"
+    # Properties known to exist, per account: checked once per process, not once per write attempt.
+    _known_properties: ClassVar[set[tuple[str, str, str]]] = set()
 
     def __init__(
         self,
@@ -77,7 +79,7 @@ class HubSpotAdapter:
             timeout=timeout_s,
             transport=transport,
         )
-        self._known_properties: set[tuple[str, str]] = set()
+        self._account = account
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -180,7 +182,7 @@ class HubSpotAdapter:
 
     async def ensure_schema(self, object_type: str, custom_fields: Sequence[str]) -> None:
         for name in custom_fields:
-            if (object_type, name) in self._known_properties:
+            if (self._account, object_type, name) in self._known_properties:
                 continue
             try:
                 await self._send("GET", f"/crm/v3/properties/{object_type}/{name}")
@@ -188,7 +190,7 @@ class HubSpotAdapter:
                 if exc.status != 404:
                     raise
                 await self._create_property(object_type, name)
-            self._known_properties.add((object_type, name))
+            self._known_properties.add((self._account, object_type, name))
 
     async def _create_property(self, object_type: str, name: str) -> None:
         body = {
@@ -230,7 +232,9 @@ class HubSpotAdapter:
                     for prop in ("phone", "mobilephone")
                 ]
                 by_phone += await self._search(object_type, groups, query.fields)
-            if query.origin_call_id and query.stamp_field:
+            # A record this call created carries its email, and email is unique in HubSpot: the exact read
+            # above already finds it. Without an email, only the stamp search can.
+            if query.origin_call_id and query.stamp_field and not query.email:
                 groups = [
                     {
                         "filters": [

@@ -1,0 +1,1 @@
+"""CRM API emulators with fault injection, for tests, benchmarks and `callsync demo`."""
