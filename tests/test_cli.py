@@ -18,7 +18,10 @@ GOOD = {
     "from": "+14155550123",
     "turns": [
         {"speaker": "agent", "text": "Who am I speaking with?"},
-        {"speaker": "caller", "text": "hi my name is dana whitfield, email dana dot whitfield at northwind dot com"},
+        {
+            "speaker": "caller",
+            "text": "hi my name is dana whitfield, email dana dot whitfield at northwind dot com",
+        },
     ],
 }
 
@@ -41,17 +44,33 @@ def db(tmp_path: Path) -> str:
 
 
 def test_status_json_has_the_documented_keys(db: str) -> None:
-    assert status(db) == {"calls": 0, "queued": 0, "confirmed": 0, "dead_letters": 0, "quarantined": 0, "review": 0}
+    assert status(db) == {
+        "calls": 0,
+        "queued": 0,
+        "confirmed": 0,
+        "dead_letters": 0,
+        "quarantined": 0,
+        "review": 0,
+    }
 
 
-def test_ingest_stores_good_calls_and_refuses_bad_ones_naming_file_line_and_field(db: str, tmp_path: Path) -> None:
+def test_ingest_stores_good_calls_and_refuses_bad_ones_naming_file_line_and_field(
+    db: str, tmp_path: Path
+) -> None:
     bad_speaker = GOOD | {"call_id": "c-3", "turns": [{"speaker": "robot", "text": "beep"}]}
     f = write_jsonl(tmp_path / "calls.jsonl", GOOD, "{broken json", bad_speaker, GOOD | {"call_id": "c-2"})
     result = runner.invoke(app, ["ingest", str(f), "--db", db])
     assert result.exit_code == 1
     assert f"{f}:2: malformed JSON" in result.stderr
     assert f"{f}:3: turns.0.speaker:" in result.stderr
-    assert status(db) | {} == {"calls": 2, "queued": 2, "confirmed": 0, "dead_letters": 0, "quarantined": 2, "review": 0}
+    assert status(db) | {} == {
+        "calls": 2,
+        "queued": 2,
+        "confirmed": 0,
+        "dead_letters": 0,
+        "quarantined": 2,
+        "review": 0,
+    }
 
 
 def test_ingesting_the_same_file_twice_stores_each_call_once(db: str, tmp_path: Path) -> None:
@@ -101,6 +120,32 @@ def test_sync_refuses_to_start_without_the_crm_token(db: str, monkeypatch: pytes
 
 
 def test_trace_of_an_unknown_field_says_so(db: str) -> None:
-    result = runner.invoke(app, ["trace", "--crm", "hubspot", "--record", "1", "--field", "email", "--db", db])
+    result = runner.invoke(
+        app, ["trace", "--crm", "hubspot", "--record", "1", "--field", "email", "--db", db]
+    )
     assert result.exit_code == 1
     assert "no record of writing" in result.stderr
+
+
+DEV_CALLS = Path(__file__).resolve().parents[2] / "shared" / "dev-calls" / "dev-calls.jsonl"
+
+
+@pytest.mark.skipif(not DEV_CALLS.exists(), reason="shared/dev-calls is not beside this checkout")
+def test_extract_on_the_dev_calls_finds_most_contacts_and_accepts_nothing_wrong() -> None:
+    result = runner.invoke(app, ["extract", str(DEV_CALLS)])
+    assert result.exit_code == 0, result.output
+    gold = {
+        json.loads(line)["call_id"]: json.loads(line)["gold"] for line in DEV_CALLS.read_text().splitlines()
+    }
+    for field in ("email", "phone"):
+        expected = found = wrong = 0
+        for line in result.stdout.splitlines():
+            extraction = json.loads(line)
+            want = gold[extraction["call_id"]][field]
+            got = extraction["fields"].get(field)
+            accepted = got is not None and got["status"] == "accepted"
+            expected += want is not None
+            found += accepted and got["value"] == want
+            wrong += accepted and got["value"] != want
+        assert found >= 0.6 * expected, (field, found, expected)
+        assert wrong == 0, (field, wrong)

@@ -1,0 +1,34 @@
+"""Tests for stage 1 capture. `make_call` builds a CallRecord from (speaker, text) pairs for unit tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from callsync.capture.platforms.generic import parse_generic_call
+from callsync.models import CallRecord, Evidence
+
+
+def make_call(
+    *turns: tuple[str, str],
+    direction: str = "inbound",
+    caller: str = "+16175550148",
+    business: str = "+16175550100",
+    structured: dict[str, Any] | None = None,
+) -> CallRecord:
+    """A generic call; `caller`/`business` are placed in from/to according to the direction."""
+    frm, to = (caller, business) if direction == "inbound" else (business, caller)
+    payload: dict[str, Any] = {
+        "call_id": "t-1",
+        "direction": direction,
+        "from": frm,
+        "to": to,
+        "turns": [{"speaker": s, "text": t} for s, t in turns],
+    }
+    if structured is not None:
+        payload["analysis"] = {"structured_data": structured}
+    return parse_generic_call(payload)
+
+
+def said(call: CallRecord, evidence: tuple[Evidence, ...]) -> list[tuple[int, str]]:
+    """The words each evidence span points at, for readable assertions."""
+    return [(e.turn, call.turns[e.turn].text[e.start : e.end]) for e in evidence]

@@ -160,7 +160,13 @@ def test_create_committed_but_response_lost_leaves_exactly_one_contact_even_when
 def test_lost_response_for_phone_only_caller_is_found_by_origin_stamp(make_harness: Any) -> None:
     rule = {"method": "POST", "path": "/crm/v3/objects/contacts", "fault": "drop_response_after_commit"}
     h = make_harness({"rules": [rule]})
-    h.ingest(call_payload("c-phone", ["my name is marcus lee", "call me at three one two five five five zero one seven eight"], from_="+13125550142"))
+    h.ingest(
+        call_payload(
+            "c-phone",
+            ["my name is marcus lee", "call me at three one two five five five zero one seven eight"],
+            from_="+13125550142",
+        )
+    )
     assert h.sync().confirmed == 1
     (contact,) = h.contacts()
     assert contact["properties"]["phone"] == "+13125550178"
@@ -170,7 +176,11 @@ def test_429_burst_is_waited_out_and_every_write_lands(make_harness: Any) -> Non
     burst = {"path": "/crm/v3/objects/contacts.*", "fault": "status", "status": 429, "times": 4}
     h = make_harness({"rules": [burst]})
     h.ingest(call_payload("c-a", DANA))
-    h.ingest(call_payload("c-b", ["my name is priya raman", "email priya dot raman at gmail dot com"], from_="+16175550148"))
+    h.ingest(
+        call_payload(
+            "c-b", ["my name is priya raman", "email priya dot raman at gmail dot com"], from_="+16175550148"
+        )
+    )
     state = h.sync()
     assert (state.confirmed, state.dead_letter) == (2, 0)
     assert sum(1 for r in h.sandbox.request_log if r[2] == 429) == 4
@@ -208,7 +218,10 @@ def test_repeat_caller_updates_the_same_contact_by_policy(make_harness: Any) -> 
     h = make_harness()
     h.ingest(call_payload("c-1", DANA))
     h.sync()
-    later = ["my name is dana whitfield and i work at contoso now", "email dana dot whitfield at northwind dot com"]
+    later = [
+        "my name is dana whitfield and i work at contoso now",
+        "email dana dot whitfield at northwind dot com",
+    ]
     h.ingest(call_payload("c-2", later, started_at="2026-11-22T17:30:00Z", ended_at="2026-11-22T17:33:00Z"))
     assert h.sync().confirmed == 2
     (contact,) = h.contacts()
@@ -268,3 +281,18 @@ def test_one_sync_on_postgres(make_harness: Any, pg_url: str) -> None:
         assert {r.field for r in h.rows(LedgerRow)} >= {"email", "firstname", "lastname"}
     finally:
         db.dispose()
+
+
+def test_an_unexpected_error_dead_letters_the_call_instead_of_leaving_it_queued(
+    make_harness: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_extractor(*_args: Any, **_kw: Any) -> Any:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(engine, "extraction_for", broken_extractor)
+    h = make_harness()
+    h.ingest(call_payload("c-bug", DANA))
+    state = h.sync(timeout_s=30)
+    assert (state.queued, state.dead_letter) == (0, 1)
+    (dead,) = h.rows(DeadLetterRow)
+    assert "KeyError" in dead.last_error

@@ -98,7 +98,10 @@ def write_history(
     for row in rows:
         if row.confirmed_at is not None:
             history[row.field] = LastWrite(
-                row.new_value, _aware(row.observed_at or row.written_at), row.confidence, row.policy == REVIEWER_POLICY
+                row.new_value,
+                _aware(row.observed_at or row.written_at),
+                row.confidence,
+                row.policy == REVIEWER_POLICY,
             )
         elif row.call_id == call_id:
             intents[row.field] = {
@@ -128,7 +131,9 @@ def save_intents(
     is lost, the next attempt still knows which values this call wrote and what they replaced."""
     with db.session() as session:
         for crm_field, w in writes.items():
-            _upsert_ledger(session, tenant, crm, call_id, object_type, record_id, crm_field, w, prepared, None, None)
+            _upsert_ledger(
+                session, tenant, crm, call_id, object_type, record_id, crm_field, w, prepared, None, None
+            )
 
 
 def _upsert_ledger(
@@ -146,7 +151,12 @@ def _upsert_ledger(
 ) -> None:
     row = session.scalars(
         select(LedgerRow).filter_by(
-            tenant=tenant, crm=crm, call_id=call_id, object_type=object_type, record_id=record_id, field=crm_field
+            tenant=tenant,
+            crm=crm,
+            call_id=call_id,
+            object_type=object_type,
+            record_id=record_id,
+            field=crm_field,
         )
     ).one_or_none()
     if row is None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
 from dbos import DBOS
 
 from callsync import __version__
@@ -44,6 +45,8 @@ from callsync.write.protocol import (
     TransientError,
     WriteRequest,
 )
+
+log = structlog.get_logger("callsync.engine")
 
 # The one object the foundation syncs; associations and further objects come with the reconcile stage.
 CONTACT = "contact"
@@ -99,7 +102,7 @@ def runtime() -> Runtime:
 def backoff_delay(attempt: int, base_s: float, cap_s: float, key: str) -> float:
     """Exponential backoff with jitter in [50%, 100%], derived from the key so a replayed workflow
     computes the same schedule (workflow code must be deterministic)."""
-    raw = min(cap_s, base_s * 2 ** max(0, attempt - 1))
+    raw = min(cap_s, base_s * 2.0 ** max(0, attempt - 1))
     digest = hashlib.sha256(f"{key}:{attempt}".encode()).digest()
     return raw * (0.5 + digest[0] / 510)
 
@@ -151,6 +154,14 @@ async def prepare_step(tenant: str, call_id: str) -> dict[str, Any]:
         return await asyncio.to_thread(_prepare, tenant, call_id)
     except PermanentError as exc:
         return {"status": "permanent", "error": str(exc)}
+    except Exception as exc:
+        # A bug or a bad stored payload must not leave the call queued forever: it becomes a dead letter
+        # with the error, replayable once fixed.
+        log.exception("prepare failed", tenant=tenant, call_id=call_id)
+        return {
+            "status": "permanent",
+            "error": f"internal error while preparing: {type(exc).__name__}: {exc}",
+        }
 
 
 def plan_to_json(plan: ObjectPlan) -> dict[str, Any]:
@@ -200,6 +211,9 @@ async def write_step(tenant: str, call_id: str, prepared: dict[str, Any]) -> dic
         return {"status": "retry", "error": str(exc)}
     except CRMError as exc:
         return {"status": "permanent", "error": str(exc)}
+    except Exception as exc:
+        log.exception("write attempt failed", tenant=tenant, call_id=call_id)
+        return {"status": "permanent", "error": f"internal error while writing: {type(exc).__name__}: {exc}"}
     finally:
         await adapter.aclose()
 
@@ -256,7 +270,8 @@ async def write_attempt(
             if current.fields.get(stamp) == call_id:
                 # This call created the record in an earlier attempt whose answer was lost: every planned
                 # field is ours; write only what did not land.
-                writes, reviews, created = new_record_writes(plan), [], True
+                reviews: list[dict[str, Any]] = []
+                writes, created = new_record_writes(plan), True
             else:
                 writes, reviews = await _decide_update(
                     rt, tenant, adapter.name, current.ref, call_id, current.fields, last_call, prepared

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,6 +30,7 @@ def running_worker(runtime: engine.Runtime, *, concurrency: int = 8, poll_s: flo
         "log_level": "WARNING",
     }
     DBOS(config=config)
+    _route_dbos_logs_through_logging()
     try:
         DBOS.launch()
         DBOS.register_queue(
@@ -37,6 +39,17 @@ def running_worker(runtime: engine.Runtime, *, concurrency: int = 8, poll_s: flo
         yield
     finally:
         DBOS.destroy(workflow_completion_timeout_sec=0)
+
+
+def _route_dbos_logs_through_logging() -> None:
+    """DBOS installs its own console handler bound to the sys.stderr of import time; a process that swaps
+    stderr (a test runner, an embedding CLI) would leave it writing to a closed stream. Its records go
+    through standard logging instead, where the host process decides."""
+    dbos_log = logging.getLogger("dbos")
+    for handler in list(dbos_log.handlers):
+        if handler.name == "__dbos_console_log_handler__":
+            dbos_log.removeHandler(handler)
+    dbos_log.propagate = True
 
 
 @dataclass(frozen=True)

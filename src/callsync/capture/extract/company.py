@@ -1,0 +1,247 @@
+"""The caller's own organisation, stated by the caller.
+
+Sources: "I'm the controller at Y", "I work at/for Y", "I'm with Y", "it's X from Y", "I own/run Y", and a
+bare answer to the agent asking for the company ("And the company name?" - "walsh landscaping"). Never the
+agent's business, never inferred from an email domain (dev-calls README).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from callsync.capture.extract.dialogue import UNMARKED_CHANGE_CAP, caller_turns, has_correction_marker
+from callsync.capture.extract.name import NON_NAME, title
+from callsync.capture.extract.spoken import NUMBER_WORDS, Token, tokenize, word_set
+from callsync.capture.extract.thresholds import clamp, status_for
+from callsync.models import CallRecord, Evidence, FieldStatus, FieldValue, Speaker
+
+EXTRACTOR = "company@1"
+
+ANSWERED = 0.85  # the agent asked for the company and this is the whole answer
+ROLE_AT = 0.82  # "i'm the controller at tallgrass freight"
+WORK_AT = 0.82  # "i work at / for Y"
+FROM_AFTER_NAME = 0.80  # "it's dana whitfield from northwind"
+WITH = 0.75  # "i'm with Y": also "i'm with my husband", so it needs support
+OWN = 0.70  # "i own / i run Y": as often a house or a truck as a business, unless named like one
+NAMED_LIKE_A_COMPANY = 0.10  # "... llc", "... plumbing company", "... consulting"
+THE_PENALTY = 0.10  # "the account", "the building": organisations are seldom introduced with "the"
+CALLING_FROM = 0.65  # "calling from Y": as often a place ("calling from home") as an organisation
+REPEAT_BOOST = 0.05
+
+_MAX_WORDS = 5
+# A company name stops at these. "of" may sit inside one ("bank of the west") and "the" may open one; "and"
+# ends it, because "greenfield packaging and we need ..." is far more common than "johnson and johnson".
+_COMPANY_STOP = NUMBER_WORDS | word_set(
+    """a an and at but by for from i id ill im in is it its ive me my on or our so that thats then there this
+    to um uh er ah we were weve well when where which who with you your yeah yes ok okay like just about
+    because since dot calling looking need needs want wants wanted would could can will was are be been
+    being has have had do does did not no please thanks thank hi hello hey sorry actually right now here
+    today tomorrow myself yourself ourselves"""
+)
+_NOT_A_COMPANY = frozenset(
+    {
+        "home",
+        "work",
+        "school",
+        "college",
+        "office",
+        "the office",
+        "the hospital",
+        "the moment",
+        "the area",
+        "company",
+        "the company",
+        "business",
+        "the business",
+        "the house",
+        "the car",
+    }
+)
+_DETERMINERS = frozenset({"a", "an", "my", "our", "your", "his", "her", "their", "this", "that", "some"})
+_ROLE_WORDS = word_set(
+    """manager director owner controller lead ceo cfo cto coo cmo vp president founder cofounder partner
+    engineer administrator admin coordinator supervisor assistant analyst accountant officer head principal
+    consultant specialist buyer recruiter representative rep executive associate secretary nurse doctor
+    attorney lawyer paralegal agent broker developer designer architect technician bookkeeper receptionist
+    superintendent foreman planner scientist teacher professor chair member"""
+)
+_COMPANY_SUFFIXES = word_set(
+    """llc inc incorporated corp corporation company co group ltd limited partners associates services
+    solutions consulting agency studio studios labs holdings enterprises industries plumbing bakery
+    landscaping construction realty restaurant clinic dental law logistics freight packaging systems
+    technologies software marketing insurance"""
+)
+_COMPANY_QUESTION = re.compile(
+    r"\b(company name|name of (your|the) (company|business|organi[sz]ation|firm)|what company|which company|"
+    r"business called|company called|what('s| is) (your|the) (company|business|organi[sz]ation)|"
+    r"who do you work for|where do you work|what organi[sz]ation|who are you with|company are you with)\b",
+    re.IGNORECASE,
+)
+_LEAD_INS = word_set("its it is company were we are um uh yeah yes sure oh ok okay so called")
+
+
+@dataclass(frozen=True, slots=True)
+class _Mention:
+    value: str
+    confidence: float
+    evidence: Evidence
+    turn: int
+    corrects: bool
+
+
+def _read_company(text: str, tokens: Sequence[Token], i: int) -> tuple[str, int, int] | None:
+    """Up to five words of a company name from token i: (words as written, start, end)."""
+    if i >= len(tokens) or tokens[i].text in _DETERMINERS:
+        return None
+    j = i + 1 if tokens[i].text == "the" else i
+    while j < len(tokens) and j - i < _MAX_WORDS:
+        word = tokens[j].text
+        if word in _COMPANY_STOP:
+            break
+        if j > i and text[tokens[j - 1].end : tokens[j].start].strip() not in ("", "&", "-"):
+            break  # a comma or full stop ends the name
+        j += 1
+    if j == i or (j == i + 1 and tokens[i].text == "the"):
+        return None  # nothing, or a bare "the"
+    while j - 1 > i and tokens[j - 1].text == "of":
+        j -= 1
+    start, end = tokens[i].start, tokens[j - 1].end
+    value = text[start:end]
+    if value.casefold() in _NOT_A_COMPANY:
+        return None
+    return value, start, end
+
+
+def _find(tokens: Sequence[Token], phrase: tuple[str, ...]) -> list[int]:
+    n = len(phrase)
+    return [
+        k
+        for k, t in enumerate(tokens)
+        if t.text == phrase[0]
+        and k + n <= len(tokens)
+        and all(tokens[k + m].text == phrase[m] for m in range(1, n))
+    ]
+
+
+_INTRO_CUES: tuple[tuple[str, ...], ...] = (
+    ("this", "is"),
+    ("its",),
+    ("my", "name", "is"),
+    ("my", "names"),
+    ("im",),
+)
+
+
+def _introduced(tokens: Sequence[Token], name_end: int) -> bool:
+    """Do the one to three words before token `name_end` follow a self-introduction ("this is dana whitfield")?"""
+    for size in (1, 2, 3):
+        k = name_end - size
+        if k < 1 or not all(t.text not in NON_NAME and t.text.isalpha() for t in tokens[k:name_end]):
+            continue
+        for cue in _INTRO_CUES:
+            n = len(cue)
+            if k >= n and tuple(t.text for t in tokens[k - n : k]) == cue:
+                return True
+    return False
+
+
+def _turn_mentions(call: CallRecord, i: int) -> list[_Mention]:
+    text = call.turns[i].text
+    tokens = tokenize(text)
+    # (confidence, (company as written, start, end), token index where the cue starts)
+    found: list[tuple[float, tuple[str, int, int], int]] = []
+
+    for k in _find(tokens, ("im",)) + _find(tokens, ("i", "am")):
+        j = k + (1 if tokens[k].text == "im" else 2)
+        # "i'm the hr director at Y" / "i'm a partner with Y"
+        m = j + 1 if j < len(tokens) and tokens[j].text in ("the", "a", "an") else j
+        role_end = next(
+            (r for r in range(m, min(m + 4, len(tokens))) if tokens[r].text in ("at", "for", "with")), None
+        )
+        if role_end is not None and role_end > m and tokens[role_end - 1].text in _ROLE_WORDS:
+            company = _read_company(text, tokens, role_end + 1)
+            if company:
+                found.append((ROLE_AT, company, k))
+                continue
+        if j < len(tokens) and tokens[j].text == "with":
+            company = _read_company(text, tokens, j + 1)
+            if company:
+                found.append((WITH, company, k))
+    for phrase, confidence in (
+        (("i", "work", "at"), WORK_AT),
+        (("i", "work", "for"), WORK_AT),
+        (("i", "own"), OWN),
+        (("i", "run"), OWN),
+    ):
+        for k in _find(tokens, phrase):
+            company = _read_company(text, tokens, k + len(phrase))
+            if company:
+                found.append((confidence, company, k))
+    # "it's dana whitfield from northwind", "this is dana calling from northwind".
+    for k in _find(tokens, ("from",)):
+        calling = k > 0 and tokens[k - 1].text == "calling"
+        name_end = k - 1 if calling else k
+        if _introduced(tokens, name_end):
+            confidence = FROM_AFTER_NAME
+        elif calling:
+            confidence = CALLING_FROM
+        else:
+            continue
+        company = _read_company(text, tokens, k + 1)
+        if company:
+            found.append((confidence, company, k))
+    asked = i > 0 and call.turns[i - 1].speaker is Speaker.AGENT
+    asked = asked and _COMPANY_QUESTION.search(call.turns[i - 1].text) is not None
+    if asked:
+        k = 0
+        while k < len(tokens) and tokens[k].text in _LEAD_INS:
+            k += 1
+        company = _read_company(text, tokens, k)
+        if company and company[2] == tokens[-1].end:  # the whole answer, not the start of a sentence
+            found.append((ANSWERED, company, k))
+    out = []
+    for base, (value, start, end), k in found:
+        words = value.casefold().split()
+        confidence = base
+        if base != ANSWERED and words[0] == "the":
+            confidence -= THE_PENALTY
+        if base in (OWN, WITH) and words[-1] in _COMPANY_SUFFIXES:
+            confidence += NAMED_LIKE_A_COMPANY
+        if asked:
+            confidence = max(confidence, ANSWERED)  # "who are you with?" - "i'm with blue ridge roofing"
+        corrects = has_correction_marker(text, 0, tokens[k].start)
+        out.append(_Mention(value, confidence, Evidence(i, start, end), i, corrects))
+    return out
+
+
+def extract_company(call: CallRecord) -> FieldValue | None:
+    mentions: list[_Mention] = []
+    for i in caller_turns(call):
+        mentions.extend(_turn_mentions(call, i))
+    if not mentions:
+        return None
+    mentions.sort(key=lambda m: (m.turn, m.evidence.start))
+    value, confidence, evidence = mentions[0].value, mentions[0].confidence, [mentions[0].evidence]
+    superseded: list[tuple[str, tuple[Evidence, ...]]] = []
+    for m in mentions[1:]:
+        if m.value.casefold() == value.casefold():
+            confidence = clamp(max(confidence, m.confidence) + REPEAT_BOOST)
+            if m.evidence not in evidence:
+                evidence.append(m.evidence)
+        elif m.corrects:
+            superseded.append((title(value), tuple(evidence)))
+            value, confidence, evidence = m.value, m.confidence, [m.evidence]
+        else:
+            confidence = min(confidence, UNMARKED_CHANGE_CAP)
+    status = status_for("company", confidence)
+    return FieldValue(
+        value=title(value),
+        confidence=confidence,
+        evidence=tuple(evidence),
+        extractor=EXTRACTOR,
+        status=status,
+        reason=None if status is FieldStatus.ACCEPTED else "low_confidence",
+        superseded=tuple(superseded),
+    )

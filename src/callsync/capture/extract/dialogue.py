@@ -1,0 +1,425 @@
+"""Conversation mechanics shared by the field extractors: who said what, read-backs, confirmations, corrections.
+
+The product promise is that caller data comes from the caller. The agent's words count only in one way:
+an agent read-back that the caller confirms in the very next turn. This module turns a call into a
+time-ordered list of `Mention`s (the caller said a value) and `ReadBack`s (the agent said one, and how the
+caller reacted), and `resolve` folds them into one value with its confidence, evidence and the values the
+caller corrected away.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from enum import Enum
+
+from callsync.capture.extract.spoken import Token, tokenize, word_set
+from callsync.capture.extract.thresholds import clamp
+from callsync.models import CallRecord, Evidence, Speaker
+
+# -- reactions ----------------------------------------------------------------------------------------
+
+
+class Reaction(Enum):
+    CONFIRM = "confirm"
+    DENY = "deny"
+    NEUTRAL = "neutral"
+
+
+_FILLERS = word_set("um uh er ah oh well so hmm ok okay")
+_CONFIRMS: tuple[tuple[str, ...], ...] = (
+    ("yes",),
+    ("yeah",),
+    ("yep",),
+    ("yup",),
+    ("yea",),
+    ("ya",),
+    ("correct",),
+    ("exactly",),
+    ("right",),
+    ("affirmative",),
+    ("thats", "right"),
+    ("thats", "correct"),
+    ("thats", "it"),
+    ("thats", "me"),
+    ("that", "is", "correct"),
+    ("that", "is", "right"),
+    ("uh", "huh"),
+    ("mhm",),
+    ("mm", "hmm"),
+    ("sure",),
+    ("that", "works"),
+    ("that", "is", "fine"),
+    ("thats", "fine"),
+    ("sounds", "good"),
+    ("of", "course"),
+    ("absolutely",),
+    ("definitely",),
+    ("speaking",),
+    ("this", "is", "she"),
+    ("this", "is", "he"),
+    ("this", "is", "him"),
+    ("this", "is", "her"),
+)
+_DENIES: tuple[tuple[str, ...], ...] = (
+    ("no",),
+    ("nope",),
+    ("nah",),
+    ("not", "quite"),
+    ("thats", "wrong"),
+    ("thats", "not", "right"),
+    ("wrong",),
+    ("incorrect",),
+    ("actually",),
+)
+
+
+def phrase_index(phrases: Iterable[tuple[str, ...]]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Phrases by first word, longest first, so matching at a token looks only at phrases that can match."""
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        index.setdefault(phrase[0], []).append(phrase)
+    return {w: tuple(sorted(ps, key=len, reverse=True)) for w, ps in index.items()}
+
+
+def match_phrase(tokens: Sequence[Token], i: int, index: dict[str, tuple[tuple[str, ...], ...]]) -> int:
+    """Length of the longest indexed phrase that starts at token i, 0 when none does."""
+    for phrase in index.get(tokens[i].text, ()):
+        n = len(phrase)
+        if i + n <= len(tokens) and all(tokens[i + k].text == phrase[k] for k in range(1, n)):
+            return n
+    return 0
+
+
+_CONFIRM_INDEX = phrase_index(_CONFIRMS)
+_DENY_INDEX = phrase_index(_DENIES)
+
+
+def classify_reaction(text: str) -> tuple[Reaction, tuple[int, int] | None]:
+    """How a caller turn answers the agent turn before it, and the span of the words that say so.
+
+    Only the opening words count ("yes that's right", "no it's ..."): a "yes" deep inside a turn usually
+    answers something else.
+    """
+    tokens = tokenize(text)
+    i = 0
+    while i < len(tokens) and i < 3 and tokens[i].text in _FILLERS:
+        i += 1
+    if i >= len(tokens):
+        return Reaction.NEUTRAL, None
+    deny = match_phrase(tokens, i, _DENY_INDEX)
+    if deny:
+        return Reaction.DENY, (tokens[i].start, tokens[i + deny - 1].end)
+    confirm = match_phrase(tokens, i, _CONFIRM_INDEX)
+    if confirm:
+        # "yeah no ..." is a denial in speech.
+        if i + confirm < len(tokens) and tokens[i + confirm].text in ("no", "nope"):
+            return Reaction.DENY, (tokens[i].start, tokens[i + confirm].end)
+        return Reaction.CONFIRM, (tokens[i].start, tokens[i + confirm - 1].end)
+    return Reaction.NEUTRAL, None
+
+
+# -- corrections --------------------------------------------------------------------------------------
+
+_CORRECTION = re.compile(
+    r"\b(actually|sorry|no wait|wait no|wait|i mean|scratch that|correction|my mistake|my bad|oops|"
+    r"make (that|it)|rather|not that|instead|thats my old|that was my old|use this one)\b",
+    re.IGNORECASE,
+)
+
+
+def has_correction_marker(text: str, start: int = 0, end: int | None = None) -> bool:
+    """True when the words in text[start:end] announce that what follows replaces what came before."""
+    return _CORRECTION.search(text, start, len(text) if end is None else end) is not None
+
+
+# -- agent sentences ----------------------------------------------------------------------------------
+
+_BACK_REFERENCE = re.compile(r"\b(that|this|it|correct|right)\b", re.IGNORECASE)
+# The agent giving out its own business's details ("call our after-hours line at ...", "reach me directly at").
+_AGENT_OWN = re.compile(
+    r"\b((our|my) ([\w'-]+ ){0,3}(line|number|phone|email|address|office|desk|extension|cell|team|department)"
+    r"|(reach|call|email|contact|text|dial) (us|me)\b|me directly|i can be reached)",
+    re.IGNORECASE,
+)
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans; an email's or number's inner dots ("jane.doe@x.com", "412.555") do not split."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in re.finditer(r"[.?!]+(?=\s|$)", text):
+        spans.append((start, m.end()))
+        start = m.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    return [(s + len(text[s:e]) - len(text[s:e].lstrip()), e) for s, e in spans if text[s:e].strip()]
+
+
+def question_before(call: CallRecord, turn: int) -> tuple[str, tuple[int, int]] | None:
+    """The agent turn just before `turn` and the span of its last sentence, when that sentence is a
+    question: what a short caller answer ("yes speaking", "this number is fine") responds to."""
+    if turn == 0 or call.turns[turn - 1].speaker is not Speaker.AGENT:
+        return None
+    question = call.turns[turn - 1].text
+    spans = sentences(question)
+    if not spans or not question[spans[-1][0] : spans[-1][1]].rstrip().endswith("?"):
+        return None
+    return question, spans[-1]
+
+
+def sentence_at(text: str, position: int) -> tuple[int, int]:
+    for start, end in sentences(text):
+        if start <= position < end:
+            return start, end
+    return 0, len(text)
+
+
+def agent_asks_about(text: str, start: int) -> bool:
+    """Is the value at `start` put to the caller as a question?
+
+    Yes when its own sentence is the turn's closing question ("So that's 602-555-0176?"), or the turn closes
+    with a short question pointing back at it ("I have your email as x@y.com. Is that still the best one?").
+    """
+    spans = sentences(text)
+    if not spans:
+        return False
+    own = sentence_at(text, start)
+    last = spans[-1]
+    if not text[last[0] : last[1]].rstrip().endswith("?"):
+        return False
+    if own == last:
+        return True
+    return (
+        own[1] <= last[0] and _BACK_REFERENCE.search(text, last[0], last[1]) is not None and own in spans[-2:]
+    )
+
+
+def agent_owns(text: str, start: int) -> bool:
+    """Is the value at `start` the business's own detail (its phone line, an agent's direct number)?"""
+    s, e = sentence_at(text, start)
+    return _AGENT_OWN.search(text, s, e) is not None
+
+
+_VOICEMAIL_GREETING = re.compile(
+    r"\b(not available|leave (a|your) message|at the tone|after the tone|record your message|voice ?mail|"
+    r"mailbox|you have reached|youve reached|you've reached|please record|is unavailable|after the beep|"
+    r"come to the phone|get back to you)\b",
+    re.IGNORECASE,
+)
+
+
+def machine_turns(call: CallRecord) -> frozenset[int]:
+    """Caller-side turns that are an answering machine, not the customer.
+
+    On an outbound call the first "caller" turns may be a voicemail greeting; a number or name it reads
+    out is not something the customer told us (dev-calls README: "a voicemail greeting that reads out a
+    number" is not caller data).
+    """
+    out: set[int] = set()
+    for i, turn in enumerate(call.turns):
+        if turn.speaker is not Speaker.CALLER:
+            break
+        if _VOICEMAIL_GREETING.search(turn.text):
+            out.add(i)
+    if out:
+        # The whole opening block of caller turns belongs to the machine once one of them is a greeting.
+        out.update(range(max(out) + 1))
+    return frozenset(out)
+
+
+def caller_turns(call: CallRecord) -> list[int]:
+    machine = machine_turns(call)
+    return [i for i, t in enumerate(call.turns) if t.speaker is Speaker.CALLER and i not in machine]
+
+
+def reaction_to(call: CallRecord, agent_turn: int) -> tuple[Reaction, Evidence | None]:
+    """The caller's reaction in the turn right after `agent_turn` (NEUTRAL when the caller did not speak next)."""
+    nxt = agent_turn + 1
+    if nxt >= len(call.turns) or call.turns[nxt].speaker is not Speaker.CALLER or nxt in machine_turns(call):
+        return Reaction.NEUTRAL, None
+    reaction, span = classify_reaction(call.turns[nxt].text)
+    return reaction, Evidence(nxt, span[0], span[1]) if span else None
+
+
+def read_back(call: CallRecord, agent_turn: int, value: str, start: int, end: int) -> ReadBack:
+    """The agent saying `value` at [start, end) of `agent_turn`, with the caller's reaction to it.
+
+    The caller's "yes"/"no" counts for this value only if the agent asked about it, or asked nothing at all
+    ("Got it, x@y.com." - "yes"). After "Got it, x@y.com. Do you want a reminder?" the "yes" is about the
+    reminder.
+    """
+    text = call.turns[agent_turn].text
+    asked = agent_asks_about(text, start)
+    reaction, reaction_ev = reaction_to(call, agent_turn)
+    if not asked and text.rstrip().endswith("?"):
+        reaction, reaction_ev = Reaction.NEUTRAL, None
+    return ReadBack(value, Evidence(agent_turn, start, end), agent_turn, asked, reaction, reaction_ev)
+
+
+# -- resolving mentions and read-backs ---------------------------------------------------------------
+
+# How much each kind of event moves confidence. Documented here once; field modules pick their bases.
+REPEAT_BOOST = 0.05  # the caller said the same value again
+ECHO_BOOST = 0.05  # the agent repeated the value and the caller did not object
+CONFIRM_BOOST = 0.12  # the agent read it back and the caller said "yes"
+READBACK_ONLY = 0.85  # the caller confirmed a value only the agent said (e.g. "I have your email as ...")
+READBACK_MANGLED = 0.85  # the caller confirmed the agent's clean version of what they had said garbled
+RESOLVED_BY_CALLER = 0.80  # an ambiguous reading settled by the caller's own later words
+RESOLVED_BY_ECHO = 0.75  # an ambiguous reading settled only by the agent's repetition: still a guess
+UNMARKED_CHANGE_CAP = 0.60  # a different value with no "sorry, actually": we cannot tell which one is meant
+DENIED_CAP = 0.40  # the caller said "no" to this exact value
+MANGLED_SIMILARITY = 0.80  # how close a confirmed read-back must be to the caller's words to replace them
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """The caller said a value."""
+
+    value: str
+    confidence: float
+    evidence: tuple[Evidence, ...]
+    turn: int
+    # Announced as a correction ("wait no sorry ... it's"), or said in reply to a denied read-back.
+    corrects: bool = False
+    alternatives: tuple[str, ...] = ()  # other readings of the same words (ambiguous boundary)
+    # Field-specific extras that travel with the value, each with its own evidence (a phone's extension).
+    detail: dict[str, tuple[str, Evidence]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadBack:
+    """The agent said a value; `reaction` is the caller's next turn."""
+
+    value: str
+    evidence: Evidence
+    turn: int
+    asked: bool
+    reaction: Reaction
+    reaction_evidence: Evidence | None
+    derived: Mention | None = None  # what the caller's denial itself implies ("no, no dot")
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    value: str
+    confidence: float
+    evidence: tuple[Evidence, ...]
+    superseded: tuple[tuple[str, tuple[Evidence, ...]], ...]
+    detail: dict[str, tuple[str, Evidence]]
+    ambiguous: bool
+
+
+@dataclass(slots=True)
+class _State:
+    value: str
+    confidence: float
+    evidence: list[Evidence]
+    alternatives: tuple[str, ...]
+    detail: dict[str, tuple[str, Evidence]]
+
+    @property
+    def ambiguous(self) -> bool:
+        return len(self.alternatives) > 1
+
+    def add(self, *evidence: Evidence | None) -> None:
+        for ev in evidence:
+            if ev is not None and ev not in self.evidence:
+                self.evidence.append(ev)
+
+    def settle(self, value: str) -> None:
+        self.value = value
+        self.alternatives = ()
+
+
+def similar(a: str, b: str) -> bool:
+    return SequenceMatcher(None, a, b).ratio() >= MANGLED_SIMILARITY
+
+
+def resolve(events: Iterable[Mention | ReadBack]) -> Resolved | None:
+    """Fold a call's mentions and read-backs, in call order, into the value the caller ends up giving.
+
+    Rules: the caller's latest value wins over earlier ones, and the earlier ones are kept as superseded;
+    a change the caller did not mark as a correction caps confidence (two numbers, no telling which);
+    a confirmed read-back raises confidence, or becomes the value when the caller never said it or said
+    it garbled; a denied read-back lowers the value it repeats.
+    """
+    state: _State | None = None
+    superseded: list[tuple[str, tuple[Evidence, ...]]] = []
+
+    def mention(m: Mention) -> None:
+        nonlocal state
+        if state is None:
+            state = _State(m.value, m.confidence, list(m.evidence), m.alternatives, dict(m.detail))
+        elif m.value == state.value and not m.alternatives:
+            state.settle(state.value)
+            state.confidence = clamp(max(state.confidence, m.confidence) + REPEAT_BOOST)
+            state.add(*m.evidence)
+            state.detail.update(m.detail)
+        elif state.ambiguous and m.value in state.alternatives and not m.alternatives:
+            state.settle(m.value)
+            state.confidence = clamp(max(m.confidence, RESOLVED_BY_CALLER))
+            state.add(*m.evidence)
+            state.detail.update(m.detail)
+        elif m.alternatives and state.value in m.alternatives:
+            state.confidence = clamp(state.confidence + REPEAT_BOOST)
+            state.add(*m.evidence)
+        else:
+            superseded.append((state.value, tuple(state.evidence)))
+            confidence = m.confidence if m.corrects else min(m.confidence, UNMARKED_CHANGE_CAP)
+            state = _State(m.value, confidence, list(m.evidence), m.alternatives, dict(m.detail))
+
+    def on_read_back(rb: ReadBack) -> None:
+        nonlocal state
+        matches = state is not None and (
+            rb.value == state.value or (state.ambiguous and rb.value in state.alternatives)
+        )
+        if rb.reaction is Reaction.CONFIRM:
+            if state is not None and matches:
+                base = RESOLVED_BY_CALLER if state.ambiguous else state.confidence
+                state.settle(rb.value)
+                state.confidence = clamp(max(base, state.confidence) + CONFIRM_BOOST)
+                state.add(rb.evidence, rb.reaction_evidence)
+            elif state is None:
+                state = _State(rb.value, READBACK_ONLY, [rb.evidence], (), {})
+                state.add(rb.reaction_evidence)
+            elif similar(rb.value, state.value):
+                superseded.append((state.value, tuple(state.evidence)))
+                evidence = [*state.evidence, rb.evidence]
+                state = _State(rb.value, READBACK_MANGLED, evidence, (), state.detail)
+                state.add(rb.reaction_evidence)
+            else:
+                # The caller said yes to something unlike what they told us: one of the two is wrong.
+                state.confidence = min(state.confidence, UNMARKED_CHANGE_CAP)
+        elif rb.reaction is Reaction.DENY:
+            if state is not None and rb.value == state.value:
+                state.confidence = min(state.confidence, DENIED_CAP)
+            if rb.derived is not None:
+                mention(rb.derived)
+        elif state is not None and matches:
+            if state.ambiguous:
+                state.settle(rb.value)
+                state.confidence = max(state.confidence, RESOLVED_BY_ECHO)
+            else:
+                state.confidence = clamp(state.confidence + ECHO_BOOST)
+            state.add(rb.evidence)
+
+    ordered = sorted(events, key=lambda e: (e.turn, 1 if isinstance(e, ReadBack) else 0))
+    for event in ordered:
+        if isinstance(event, Mention):
+            mention(event)
+        else:
+            on_read_back(event)
+    if state is None:
+        return None
+    final: _State = state
+    return Resolved(
+        final.value,
+        final.confidence,
+        tuple(sorted(final.evidence, key=lambda e: (e.turn, e.start, e.end))),
+        tuple(superseded),
+        final.detail,
+        final.ambiguous,
+    )

@@ -1,0 +1,668 @@
+"""The caller's own name: full_name, first_name, last_name.
+
+Sources, all in the caller's words: self-introductions ("this is X", "my name is X", "it's X from Y",
+"X speaking"), a bare answer to the agent asking for the name, spelled letters ("r a m a n", "smith with a
+y"), and an agent identity question the caller confirms ("Am I speaking with Frank Castellano?" - "yeah
+speaking"). A name only the agent used ("this message is for Marisol") is never the caller's.
+
+ASR writes names in lower case and mishears them ("shavon" for Siobhan): what the caller spells wins over
+what the recognizer heard. Names that common words could be mistaken for are guarded by a word list; a
+one-word name needs the agent to have echoed it before it is accepted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+
+from callsync.capture.extract.dialogue import (
+    Reaction,
+    caller_turns,
+    classify_reaction,
+    has_correction_marker,
+    match_phrase,
+    phrase_index,
+    question_before,
+)
+from callsync.capture.extract.spoken import (
+    NUMBER_WORDS,
+    Token,
+    find_emails,
+    find_spelled_runs,
+    tokenize,
+    word_set,
+)
+from callsync.capture.extract.thresholds import clamp, status_for
+from callsync.models import CallRecord, Evidence, FieldStatus, FieldValue, Speaker
+
+EXTRACTOR = "name@1"
+
+STRONG_TWO = 0.80  # "my name is priya raman", or a two-word answer to "what's your name?"
+STRONG_ONE = 0.70  # one word: could be a first name, could be a word we failed to list
+WEAK_TWO = 0.70  # "i'm X Y" / "it's X Y" with no name question before it
+WEAK_ONE = 0.60
+THREE_WORDS = 0.60  # middle name? two-word surname? the split is a guess
+IDENTITY_CONFIRMED = 0.85  # "Am I speaking with Frank Castellano?" - "yeah speaking"
+ECHO_BOOST = 0.10  # the agent then addressed the caller by that first name
+SPELLED_BOOST = 0.10  # the caller (or a confirmed agent read-back) spelled the part as we have it
+SPELLED_VALUE = 0.85  # a spelling that replaces or supplies a part
+REPEAT_BOOST = 0.05
+CONFLICT_CAP = 0.60  # a different name later, with no correction marker
+SIMILAR_SPELLING = 0.60  # how close spelled letters must be to a heard part to be "its spelling"
+
+# Words a name reader must not take for a name: function words, fillers, call vocabulary, and the
+# adjectives and verbs that follow "this is" / "i'm" ("this is ridiculous", "i'm locked out").
+NON_NAME = (
+    word_set("""
+    a about above actually after again against ago all almost already also although always am an and another
+    any anyone anything are around as ask asked asking at away back bad be because been before being below
+    best better between both but by call called calling calls came can cant could couldnt did didnt do does
+    doesnt doing done dont down during each either else enough even ever every everything fine first for
+    from get gets getting give go goes going gone good got gotta great guess had hadnt has hasnt have havent
+    having he hed hell hello her here hers herself hes hey hi him himself his hold how however i id if ill
+    im in into is isnt it its itll itself ive just keep kind know last later least less let lets like
+    little look looking lot made make many may maybe me mean might mine more most much must my myself need
+    needed needs never new next nice no nobody none nor not nothing now of off oh ok okay old on once one only
+    or other our ours out over own please pretty quick quite rather really right said same say saying see
+    seems she shes should shouldnt since so some somebody someone something sorry still such sure take
+    than thank thanks that thats the their them then there theres these they theyre thing things think
+    this those though through to today tomorrow too um uh er ah hmm mhm up us very via wait want wanted
+    wanting wants was wasnt way we well went were what whats when where which while who whoever whom
+    whose why will with without wont would wouldnt yeah yes yep yup yet you youd youll your youre yours
+    yourself ya nope nah hello bye goodbye alright cool awesome perfect great wonderful excellent
+    ridiculous crazy insane terrible horrible awful unacceptable frustrated frustrating annoyed annoying
+    upset angry mad happy glad sad busy free available interested calling wondering hoping trying
+    shopping locked stuck done finished ready here there home work office speaking talking listening
+    urgent important serious emergency fine okay correct wrong true false real
+    mr mrs ms miss dr doctor sir maam madam
+    wife husband son daughter mom mother dad father kid kids child children boss friend brother sister
+    aunt uncle grandma grandmother grandpa grandfather cousin neighbor neighbour roommate tenant landlord
+    patient client customer owner manager assistant
+    name names number phone email address account card car house appointment insurance policy claim
+    problem issue question message voicemail company business
+    monday tuesday wednesday thursday friday saturday sunday weekend morning afternoon evening night
+    january february march april june july august september october november december
+    plus dot dash hyphen underscore extension area code at
+    """)
+    | NUMBER_WORDS
+)
+_RELATIONS = word_set(
+    """wife husband son daughter mom mother dad father kid kids boss friend brother sister aunt uncle
+    grandma grandmother grandpa grandfather cousin neighbor neighbour roommate assistant"""
+)
+_MAX_NAME_WORDS = 4  # "maria de la cruz"; more than two words is read but never accepted unreviewed
+_GREETINGS = word_set("hi hey hello thanks thank you morning afternoon evening")
+_AGENT_SELF_NAME = re.compile(r"\b(?:[Tt]his is|I'm|I am|[Mm]y name is|[Nn]ame's)\s+([A-Z][a-z]+)\b")
+_INTRO_TAILS = word_set("from with calling here")
+_HESITATIONS = word_set("actually um uh er ah like just")
+_HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "doctor"})
+_LEAD_INS = word_set("yes yeah yep sure um uh er oh ok okay hi hey hello well so its it is")
+
+_NAME_QUESTION = re.compile(
+    r"\b(your ((full|first|last|first and last|last and first) )?names?|who am i (speaking|talking) (with|to)|"
+    r"who('s| is) (this|calling|speaking)|"
+    r"may i (ask|have) who|name,? please|leave your name|get a name|have a name|the name on)\b",
+    re.IGNORECASE,
+)
+_SPELL_REQUEST = re.compile(r"\bspell\b", re.IGNORECASE)
+_SPELL_BOTH = re.compile(r"first and last|full name|your name\b|first name and last", re.IGNORECASE)
+_SPELL_LAST = re.compile(r"last name|surname|family name", re.IGNORECASE)
+_SPELL_FIRST = re.compile(r"first name", re.IGNORECASE)
+_IDENTITY_QUESTION = re.compile(
+    r"(?i:\b(?:am i (?:speaking|talking) (?:with|to)|is (?:this|that)(?: you,?)?|are you|"
+    r"(?:may|can|could) i (?:speak|talk) (?:with|to)|i'?m looking for|speaking with))\s+"
+    r"(?:(?P<honorific>Mr|Mrs|Ms|Miss|Dr)\.?\s+)?(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2})"
+)
+_NAME_IS_INDEX = phrase_index([("my", "name", "is"), ("my", "names"), ("the", "name", "is"), ("name", "is")])
+# "this is X", "my name is X", ...: the token sequences that introduce a name, and how strongly.
+_INTRODUCTIONS: dict[tuple[str, ...], bool] = {
+    ("my", "name", "is"): True,
+    ("my", "names"): True,
+    ("the", "name", "is"): True,
+    ("name", "is"): True,
+    ("this", "is"): True,
+    ("call", "me"): True,
+    ("im",): False,
+    ("i", "am"): False,
+    ("its",): False,
+}
+_INTRODUCTION_INDEX = phrase_index(_INTRODUCTIONS)
+
+
+@dataclass(slots=True)
+class _Part:
+    value: str  # as written in the turn (original case), for title-casing later
+    confidence: float
+    evidence: list[Evidence]
+    from_caller: bool = True
+    superseded: list[tuple[str, tuple[Evidence, ...]]] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return _key(self.value)
+
+
+@dataclass(slots=True)
+class _Mention:
+    parts: dict[str, _Part]  # "first" / "last"
+    turn: int
+    corrects: bool = False
+    superseded: list[tuple[str, tuple[Evidence, ...]]] = field(default_factory=list)
+
+
+def _key(value: str) -> str:
+    """Comparison form: case, hyphens, apostrophes and spaces ignored ("Mary-Kate" = "mary kate")."""
+    return re.sub(r"[\s'’-]", "", value).casefold()
+
+
+def title(value: str) -> str:
+    """ "mcgrath" → "McGrath", "mary-kate" → "Mary-Kate", "o'brien" → "O'Brien"."""
+    out = value.title() if value.islower() or value.isupper() else value
+    return re.sub(r"\bMc([a-z])", lambda m: "Mc" + m.group(1).upper(), out)
+
+
+# -- reading names out of tokens ----------------------------------------------------------------------
+
+
+def _name_like(token: Token) -> bool:
+    word = token.text
+    return len(word) >= 2 and word.isalpha() and word not in NON_NAME
+
+
+def _read_name(text: str, tokens: Sequence[Token], i: int) -> tuple[list[tuple[str, int, int]], int]:
+    """Up to four name words from token i: [(word as written, start, end)], and the index after them.
+
+    "mary dash kate" and "mary-kate" read as one word.
+    """
+    words: list[tuple[str, int, int]] = []
+    j = i
+    while j < len(tokens) and len(words) < _MAX_NAME_WORDS and _name_like(tokens[j]):
+        start, end = tokens[j].start, tokens[j].end
+        j += 1
+        # Hyphenated: written "mary-kate" or said "mary dash kate".
+        while j < len(tokens):
+            if text[end : tokens[j].start] == "-" and _name_like(tokens[j]):
+                end = tokens[j].end
+                j += 1
+            elif (
+                tokens[j].text in ("dash", "hyphen")
+                and j + 1 < len(tokens)
+                and _name_like(tokens[j + 1])
+                and text[tokens[j].end : tokens[j + 1].start].strip() == ""
+            ):
+                end = tokens[j + 1].end
+                j += 2
+            else:
+                break
+        words.append((_spoken_hyphen(text[start:end]), start, end))
+    return words, j
+
+
+def _spoken_hyphen(value: str) -> str:
+    return re.sub(r"\s+(dash|hyphen)\s+", "-", value, flags=re.IGNORECASE)
+
+
+def _apply_spelling_notes(
+    text: str, tokens: Sequence[Token], words: list[tuple[str, int, int]], after: int
+) -> list[tuple[str, int, int]]:
+    """ "smyth smith with a y" → smyth; "katherine ochoa katherine with a k" → katherine ochoa.
+
+    A "with a <letter>" note fixes the word before it; when the fixed word repeats one already said, the
+    repetition was the note's subject, not a third name.
+    """
+    if (
+        words
+        and after + 2 < len(tokens)
+        and tokens[after].text == "with"
+        and tokens[after + 1].text in ("a", "an")
+        and len(tokens[after + 2].text) == 1
+    ):
+        letter = tokens[after + 2].text
+        word, start, end = words[-1]
+        fixed = _with_letter(word, letter)
+        repeats = any(_key(w[0]) in (_key(fixed), _key(word)) for w in words[:-1])
+        words = words[:-1] if repeats else [*words[:-1], (fixed, start, end)]
+    # "mary kate quinn, it's mary dash kate": a later hyphenated spelling joins two words already said.
+    for m in re.finditer(r"\b([a-z]+)\s+(?:dash|hyphen)\s+([a-z]+)\b", text, re.IGNORECASE):
+        a, b = m.group(1).casefold(), m.group(2).casefold()
+        for k in range(len(words) - 1):
+            if _key(words[k][0]) == a and _key(words[k + 1][0]) == b:
+                merged = (f"{words[k][0]}-{words[k + 1][0]}", words[k][1], words[k + 1][2])
+                words = [*words[:k], merged, *words[k + 2 :]]
+                break
+    deduped: list[tuple[str, int, int]] = []
+    for w in words:
+        if not deduped or _key(deduped[-1][0]) != _key(w[0]):
+            deduped.append(w)
+    return deduped
+
+
+# The letter a "with a <letter>" note is usually about: "smith with a y", "catherine with a k".
+_LETTER_SWAPS = {"y": "i", "i": "y", "k": "c", "c": "k"}
+
+
+def _with_letter(word: str, letter: str) -> str:
+    """ "smith" with a y → "smyth"; "catherine" with a k → "katherine"; unchanged if it already has it."""
+    if letter in word.casefold():
+        return word
+    swap = _LETTER_SWAPS.get(letter)
+    idx = word.casefold().find(swap) if swap else -1
+    if idx >= 0:
+        return word[:idx] + letter + word[idx + 1 :]
+    if letter == "e":
+        return word + "e"  # "ann with an e"
+    return word  # where a missing letter goes ("jon with an h") is a guess: leave the word as heard
+
+
+def _mention_from_words(
+    words: list[tuple[str, int, int]], turn: int, strong: bool, honorific: bool = False
+) -> _Mention | None:
+    if not words:
+        return None
+    evidence = [Evidence(turn, s, e) for _, s, e in words]
+    if len(words) == 1:
+        base = STRONG_ONE if strong else WEAK_ONE
+        role = "last" if honorific else "first"
+        return _Mention({role: _Part(words[0][0], base, [evidence[0]])}, turn)
+    base = (STRONG_TWO if strong else WEAK_TWO) if len(words) == 2 else THREE_WORDS
+    last_value = " ".join(w for w, _, _ in words[1:])
+    return _Mention(
+        {
+            "first": _Part(words[0][0], base, [evidence[0]]),
+            "last": _Part(last_value, base, evidence[1:]),
+        },
+        turn,
+    )
+
+
+def agent_names(call: CallRecord) -> frozenset[str]:
+    """First names the agent gives itself ("this is Ava"): "hi ava" from the caller is a greeting, not a name."""
+    return frozenset(
+        m.group(1).casefold()
+        for turn in call.turns
+        if turn.speaker is Speaker.AGENT
+        for m in _AGENT_SELF_NAME.finditer(turn.text)
+    )
+
+
+def _skip_lead_ins(tokens: Sequence[Token], i: int, agents: frozenset[str] = frozenset()) -> int:
+    while i < len(tokens) and (
+        tokens[i].text in _LEAD_INS
+        or (tokens[i].text in agents and i > 0 and tokens[i - 1].text in _GREETINGS)
+    ):
+        i += 1
+    return i + (match_phrase(tokens, i, _NAME_IS_INDEX) if i < len(tokens) else 0)
+
+
+def _caller_mentions(call: CallRecord, i: int, agents: frozenset[str]) -> list[_Mention]:
+    """Names the caller gives in turn i: introductions, or a bare answer to a name question."""
+    text = call.turns[i].text
+    tokens = tokenize(text)
+    asked = i > 0 and call.turns[i - 1].speaker is Speaker.AGENT and _asked_name(call.turns[i - 1].text)
+    found: list[_Mention] = []
+    taken: set[int] = set()
+    for k in range(len(tokens)):
+        n = match_phrase(tokens, k, _INTRODUCTION_INDEX)
+        if n:
+            phrase = tuple(t.text for t in tokens[k : k + n])
+            strong = _INTRODUCTIONS[phrase]
+            j = k + n
+            if j in taken or not _may_introduce(tokens, k, phrase, asked, agents):
+                continue
+            mention = _read_mention(
+                text,
+                tokens,
+                j,
+                i,
+                strong or asked,
+                verbish=phrase in (("im",), ("i", "am")),
+                # "it's" is as often "it's broken" or "it's plus four four ..." as a name: unasked, only
+                # "it's tom from acme" counts.
+                need_tail=phrase == ("its",) and not asked,
+            )
+            if mention is not None:
+                name_start = min(e.start for p in mention.parts.values() for e in p.evidence)
+                mention.corrects = has_correction_marker(text, 0, name_start)
+                found.append(mention)
+                taken.add(j)
+    if not found and asked:
+        mention = _read_mention(text, tokens, _skip_lead_ins(tokens, 0, agents), i, True)
+        if mention is not None:
+            found.append(mention)
+    # "frank speaking" at the start of a turn.
+    if not found:
+        start = _skip_lead_ins(tokens, 0, agents)
+        words, j = _read_name(text, tokens, start)
+        if words and j < len(tokens) and tokens[j].text == "speaking":
+            mention = _mention_from_words(words, i, True)
+            if mention is not None:
+                found.append(mention)
+    # "its john at smithco dot net": words inside an email address are not a self-introduction.
+    # For a glued email ("brendan walsh b walsh at ..."), only the shortest reading is surely the address.
+    emails = [(max(r.start for r in e.readings), e.end) for e in find_emails(text)]
+    return [m for m in found if not any(s <= ev.start < e for s, e in emails for ev in _evidence(m))]
+
+
+def _evidence(mention: _Mention) -> list[Evidence]:
+    return [e for part in mention.parts.values() for e in part.evidence]
+
+
+def _may_introduce(
+    tokens: Sequence[Token], k: int, phrase: tuple[str, ...], asked: bool, agents: frozenset[str]
+) -> bool:
+    """ "it's" and "i'm" introduce a name only at the start of a turn, after greetings and fillers."""
+    if phrase not in (("its",), ("im",), ("i", "am")):
+        return True
+    return _skip_lead_ins(tokens, 0, agents) >= k
+
+
+def _read_mention(
+    text: str,
+    tokens: Sequence[Token],
+    j: int,
+    turn: int,
+    strong: bool,
+    *,
+    verbish: bool = False,
+    need_tail: bool = False,
+) -> _Mention | None:
+    while j < len(tokens) and tokens[j].text in _HESITATIONS:
+        j += 1  # "my name is actually jon", "this is uh walt"
+    honorific = j < len(tokens) and tokens[j].text in _HONORIFICS
+    if honorific:
+        j += 1
+    words, after = _read_name(text, tokens, j)
+    if not words:
+        return None
+    if verbish and any(w.casefold().endswith(("ing", "ed")) for w, _, _ in words):
+        return None  # "i'm shopping around", "i'm locked out"
+    if after < len(tokens) and tokens[after].text in _RELATIONS:
+        return None  # "this is john's wife": a third party's name
+    if after < len(tokens) and tokens[after].text == "s" and text[tokens[after].start - 1] in "'’":
+        return None
+    words = _apply_spelling_notes(text, tokens, words, after)
+    # "it's tom from acme", "i'm dana with northwind": a name followed by where the caller is from reads as
+    # an introduction even after the weak "it's" / "i'm".
+    tail = after < len(tokens) and tokens[after].text in _INTRO_TAILS
+    if need_tail and not tail:
+        return None
+    return _mention_from_words(words, turn, strong or tail, honorific)
+
+
+def _asked_name(agent_text: str) -> bool:
+    return _NAME_QUESTION.search(agent_text) is not None
+
+
+# -- the agent's identity question ----------------------------------------------------------------------
+
+
+def _identity_mentions(call: CallRecord, callers: set[int]) -> list[_Mention]:
+    """ "Am I speaking with Frank Castellano?" answered "yeah speaking" / "this is she" / "yes, hannah lindqvist"."""
+    out: list[_Mention] = []
+    for i in sorted(callers):
+        asked = question_before(call, i)
+        if asked is None:
+            continue
+        question, last = asked
+        m = _IDENTITY_QUESTION.search(question, last[0], last[1])
+        if m is None:
+            continue
+        reaction, span = classify_reaction(call.turns[i].text)
+        if reaction is not Reaction.CONFIRM or span is None:
+            continue
+        offset = m.start("name")
+        words = [
+            (w.group(), Evidence(i - 1, offset + w.start(), offset + w.end()))
+            for w in re.finditer(r"\S+", m.group("name"))
+        ]
+        confirm_ev = Evidence(i, span[0], span[1])
+        text = call.turns[i].text
+        tokens = tokenize(text)
+        after = next((k for k, t in enumerate(tokens) if t.start >= span[1]), len(tokens))
+        said = _read_mention(text, tokens, _skip_lead_ins(tokens, after), i, True)
+        proposal = _proposal(words, confirm_ev, honorific=bool(m.group("honorific")))
+        if said is None:
+            out.append(_Mention(proposal, i))
+            continue
+        if not _consistent(said.parts, proposal):
+            out.append(said)  # the caller's own words win over the agent's guess
+            continue
+        for part in said.parts.values():
+            part.confidence = max(part.confidence, IDENTITY_CONFIRMED)
+        for role, part in proposal.items():
+            said.parts.setdefault(role, part)
+        out.append(said)
+    return out
+
+
+def _proposal(words: list[tuple[str, Evidence]], confirm: Evidence, *, honorific: bool) -> dict[str, _Part]:
+    """The name the agent proposed, as parts whose evidence is the agent's word and the caller's "yes"."""
+
+    def part(chosen: list[tuple[str, Evidence]]) -> _Part:
+        value = " ".join(w for w, _ in chosen)
+        return _Part(value, IDENTITY_CONFIRMED, [*(e for _, e in chosen), confirm], from_caller=False)
+
+    if honorific:
+        return {"last": part(words[-1:])}
+    if len(words) == 1:
+        return {"first": part(words)}
+    return {"first": part(words[:1]), "last": part(words[1:])}
+
+
+def _consistent(a: dict[str, _Part], b: dict[str, _Part]) -> bool:
+    shared = set(a) & set(b)
+    return bool(shared) and all(a[r].key == b[r].key for r in shared)
+
+
+# -- spelling -----------------------------------------------------------------------------------------
+
+
+def _spell_targets(agent_text: str) -> list[str]:
+    if not _SPELL_REQUEST.search(agent_text):
+        return []
+    if _SPELL_BOTH.search(agent_text):
+        return ["first", "last"]
+    if _SPELL_LAST.search(agent_text):
+        return ["last"]
+    if _SPELL_FIRST.search(agent_text):
+        return ["first"]
+    return []
+
+
+def _apply_spellings(call: CallRecord, callers: set[int], current: _Mention) -> None:
+    for i, turn in enumerate(call.turns):
+        if i < current.turn:
+            continue
+        if turn.speaker is Speaker.AGENT:
+            _apply_agent_spelling(call, i, current)
+            continue
+        if i not in callers:
+            continue
+        targets: list[str] = []
+        if i > 0 and call.turns[i - 1].speaker is Speaker.AGENT:
+            targets = _spell_targets(call.turns[i - 1].text)
+        emails = find_emails(turn.text)
+        runs = [
+            r
+            for r in find_spelled_runs(turn.text, min_letters=2 if targets else 3)
+            if not any(e.start <= r.start < e.end for e in emails)
+        ]
+        if not runs:
+            continue
+        if targets and len(runs) == len(targets):
+            for role, run in zip(targets, runs, strict=True):
+                _spelled(current, role, run.letters, Evidence(i, run.start, run.end))
+            continue
+        for run in runs:
+            _spelled(current, None, run.letters, Evidence(i, run.start, run.end))
+
+
+def _apply_agent_spelling(call: CallRecord, i: int, current: _Mention) -> None:
+    """ "So that's S-M-Y-T-H?" - "yes": a confirmed agent spelling counts as the caller's."""
+    text = call.turns[i].text
+    if not text.rstrip().endswith("?"):
+        return
+    if i + 1 >= len(call.turns) or call.turns[i + 1].speaker is not Speaker.CALLER:
+        return
+    runs = find_spelled_runs(text)
+    if not runs:
+        return
+    reaction, span = classify_reaction(call.turns[i + 1].text)
+    if reaction is not Reaction.CONFIRM or span is None:
+        return
+    for run in runs:
+        ev = Evidence(i, run.start, run.end)
+        _spelled(current, None, run.letters, ev, extra=Evidence(i + 1, span[0], span[1]))
+
+
+def _spelled(
+    current: _Mention, role: str | None, letters: str, ev: Evidence, extra: Evidence | None = None
+) -> None:
+    evidence = [ev] if extra is None else [ev, extra]
+    parts = current.parts
+    # "w e i c h e n" after "wei chen": the whole name spelled in one go.
+    if "first" in parts and "last" in parts and letters == parts["first"].key + parts["last"].key:
+        for whole in parts.values():
+            _boost(whole, evidence)
+        return
+    if role is None:
+        role = next((r for r, p in parts.items() if p.key == letters), None)
+        if role is None:
+            close = [r for r, p in parts.items() if _similarity(p.key, letters) >= SIMILAR_SPELLING]
+            if len(close) != 1:
+                return
+            role = close[0]
+    heard = parts.get(role)
+    if heard is None:
+        parts[role] = _Part(letters, SPELLED_VALUE, evidence)
+    elif heard.key == letters:
+        _boost(heard, evidence)
+    else:
+        # What the caller spells beats what the recognizer heard ("shavon" spelled s-i-o-b-h-a-n).
+        current.superseded.append((_full(current), tuple(_evidence(current))))
+        spelled = _Part(letters, max(heard.confidence, SPELLED_VALUE), evidence)
+        spelled.superseded = [*heard.superseded, (title(heard.value), tuple(heard.evidence))]
+        parts[role] = spelled
+
+
+def _boost(part: _Part, evidence: list[Evidence]) -> None:
+    part.confidence = clamp(part.confidence + SPELLED_BOOST)
+    part.evidence.extend(e for e in evidence if e not in part.evidence)
+
+
+def _similarity(a: str, b: str) -> float:
+    return SequenceMatcher(None, a, b).ratio()
+
+
+# -- putting it together ----------------------------------------------------------------------------
+
+
+def _merge(mentions: list[_Mention]) -> _Mention | None:
+    current: _Mention | None = None
+    for m in sorted(mentions, key=lambda x: x.turn):
+        if current is None:
+            current = m
+        elif _consistent(current.parts, m.parts) or not set(current.parts) & set(m.parts):
+            # Same name again, or the part we were missing ("its john" ... "Mr. Smith").
+            for role, part in m.parts.items():
+                mine = current.parts.get(role)
+                if mine is None:
+                    current.parts[role] = part
+                else:
+                    mine.confidence = clamp(max(mine.confidence, part.confidence) + REPEAT_BOOST)
+                    mine.evidence.extend(e for e in part.evidence if e not in mine.evidence)
+        elif not m.corrects and max(p.confidence for p in m.parts.values()) <= WEAK_ONE:
+            continue  # a weak reading that disagrees is more likely our misreading than a second name
+        elif m.corrects:
+            m.superseded = [*current.superseded, (_full(current), tuple(_evidence(current)))]
+            for role, part in m.parts.items():
+                old = current.parts.get(role)
+                if old is not None and old.key != part.key:
+                    part.superseded = [*old.superseded, (title(old.value), tuple(old.evidence))]
+            current = m
+        else:
+            _conflict(current)
+    return current
+
+
+def _conflict(current: _Mention) -> None:
+    for part in current.parts.values():
+        part.confidence = min(part.confidence, CONFLICT_CAP)
+
+
+def _echo(call: CallRecord, current: _Mention) -> None:
+    """The agent addressing the caller by the first name we heard ("Thanks, Priya") backs our reading.
+
+    It shows the words were a name (not "i'm totally lost"), so it lifts the whole name, not only the first.
+    """
+    first = current.parts.get("first")
+    if first is None or not first.from_caller:
+        return
+    pattern = re.compile(rf"\b{re.escape(title(first.value))}\b")
+    for i in range(current.turn + 1, len(call.turns)):
+        turn = call.turns[i]
+        if turn.speaker is Speaker.AGENT:
+            m = pattern.search(turn.text)
+            if m:
+                echo = Evidence(i, m.start(), m.end())
+                for part in current.parts.values():
+                    if part.from_caller:
+                        part.confidence = clamp(part.confidence + ECHO_BOOST)
+                first.evidence.append(echo)
+            return
+
+
+def extract_names(call: CallRecord) -> dict[str, FieldValue]:
+    callers = set(caller_turns(call))
+    agents = agent_names(call)
+    mentions: list[_Mention] = []
+    for i in sorted(callers):
+        mentions.extend(_caller_mentions(call, i, agents))
+    mentions.extend(_identity_mentions(call, callers))
+    current = _merge(mentions)
+    if current is None:
+        return {}
+    _echo(call, current)
+    _apply_spellings(call, callers, current)
+    return _fields(current)
+
+
+def _full(mention: _Mention) -> str:
+    """ "First Last", or the one part that is known (dev-calls README)."""
+    return " ".join(title(mention.parts[r].value) for r in ("first", "last") if r in mention.parts)
+
+
+def _fields(current: _Mention) -> dict[str, FieldValue]:
+    out: dict[str, FieldValue] = {}
+    parts = [(role, current.parts[role]) for role in ("first", "last") if role in current.parts]
+    for role, part in parts:
+        out[f"{role}_name"] = _field_value(
+            f"{role}_name", title(part.value), part.confidence, part.evidence, part.superseded
+        )
+    full_conf = min(p.confidence for _, p in parts)
+    out["full_name"] = _field_value(
+        "full_name", _full(current), full_conf, _evidence(current), current.superseded
+    )
+    return out
+
+
+def _field_value(
+    name: str,
+    value: str,
+    confidence: float,
+    evidence: Sequence[Evidence],
+    superseded: Sequence[tuple[str, tuple[Evidence, ...]]] = (),
+) -> FieldValue:
+    status = status_for(name, confidence)
+    unique = sorted(set(evidence), key=lambda e: (e.turn, e.start, e.end))
+    return FieldValue(
+        value=value,
+        confidence=confidence,
+        evidence=tuple(unique),
+        extractor=EXTRACTOR,
+        status=status,
+        reason=None if status is FieldStatus.ACCEPTED else "low_confidence",
+        superseded=tuple(superseded),
+    )

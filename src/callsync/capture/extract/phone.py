@@ -1,0 +1,281 @@
+"""The caller's contact number in E.164, and its extension.
+
+Sources, in the caller's words only: digits spoken or written in a caller turn; "this number is fine" /
+"the number I'm calling from" (the caller's own line, `call.caller_line`); a "yes" to the agent asking
+"should we call you at this number?". The agent's own numbers ("call our office at ...") are never caller
+data, and an agent read-back counts only when the caller confirms it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+
+from callsync.capture.extract.dialogue import (
+    Mention,
+    Reaction,
+    ReadBack,
+    agent_owns,
+    caller_turns,
+    classify_reaction,
+    has_correction_marker,
+    question_before,
+    reaction_to,
+    read_back,
+    resolve,
+    sentences,
+)
+from callsync.capture.extract.spoken import DigitRun, find_digit_runs, tokenize
+from callsync.capture.extract.thresholds import status_for
+from callsync.models import CallRecord, Direction, Evidence, FieldStatus, FieldValue, Speaker
+
+EXTRACTOR = "phone@1"
+
+SPOKEN_BASE = 0.85  # a full, valid number in the caller's words, asked for or introduced as a number
+UNPROMPTED_BASE = 0.70  # digits nobody called a phone number: a valid-looking number, an unknown purpose
+TRIMMED_BASE = 0.60  # valid only after dropping a stray digit at one end: probably right, not certain
+CALLER_LINE_STATED = 0.88  # the caller said "this number" / "the number I'm calling from"
+CALLER_LINE_AFFIRMED = 0.85  # the caller said "yes" to "should we call you at this number?"
+
+_EXTENSION_WORDS = frozenset({"extension", "ext", "extn"})
+_MAX_EXTENSION_DIGITS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneMatch:
+    e164: str
+    start: int
+    end: int
+    trimmed: bool
+    extension: str | None = None
+    extension_span: tuple[int, int] | None = None
+
+
+def to_e164(digits: str, *, plus: bool, region: str) -> str | None:
+    """E.164 for a digit string, or None when it is not a valid number (wrong length, unassigned range)."""
+    try:
+        number = phonenumbers.parse(("+" + digits) if plus else digits, None if plus else region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def find_phones(text: str, default_region: str = "US") -> tuple[PhoneMatch, ...]:
+    """Phone numbers in one turn's text, spoken ("six one seven ... double four") or written, in order."""
+    runs = find_digit_runs(text)
+    tokens = tokenize(text)
+    out: list[PhoneMatch] = []
+    skip: set[int] = set()
+    for n, run in enumerate(runs):
+        if n in skip:
+            continue
+        parsed = _parse_run(run, default_region)
+        if parsed is None:
+            continue
+        e164, trimmed = parsed
+        extension: str | None = None
+        extension_span: tuple[int, int] | None = None
+        if n + 1 < len(runs):
+            nxt = runs[n + 1]
+            between = {t.text for t in tokens[run.end_token : nxt.first_token]}
+            said_extension = between & _EXTENSION_WORDS and between <= _EXTENSION_WORDS | {
+                "and",
+                "at",
+                "number",
+            }
+            if said_extension and len(nxt.digits) <= _MAX_EXTENSION_DIGITS:
+                extension = nxt.digits
+                extension_span = (tokens[run.end_token].start, nxt.end)
+                skip.add(n + 1)
+        out.append(PhoneMatch(e164, run.start, run.end, trimmed, extension, extension_span))
+    return tuple(out)
+
+
+def _parse_run(run: DigitRun, region: str) -> tuple[str, bool] | None:
+    digits = run.digits
+    if len(digits) < 7 or len(digits) > 15:
+        return None
+    e164 = to_e164(digits, plus=run.plus, region=region)
+    if e164 is not None:
+        return e164, False
+    # "oh, six one seven ...": an interjection read as a leading zero.
+    if run.words and run.words[0] in ("oh", "o"):
+        e164 = to_e164(digits[1:], plus=run.plus, region=region)
+        if e164 is not None:
+            return e164, False
+    # One stray digit at either end ("after nine six one seven ..."): keep only an unambiguous repair.
+    candidates = {to_e164(d, plus=run.plus, region=region) for d in (digits[1:], digits[:-1])} - {None}
+    if len(candidates) == 1:
+        return str(candidates.pop()), True
+    return None
+
+
+# Digits said as some other identifier are not a phone even when they parse as one. Words that name an
+# identifier on their own, and words that do so only with "number" after them ("in case we need" is not one).
+_OTHER_NUMBER = re.compile(
+    r"\b(account|card|policy|member|membership|claim|confirmation|routing|social security|ssn|zip|vin|invoice|"
+    r"tracking|serial|pin|(case|order|reference|ticket|reservation|booking|check|model|license|loan|po|id)"
+    r" (number|no|id|code))\b",
+    re.IGNORECASE,
+)
+_PHONE_CONTEXT = re.compile(
+    r"\b(phone|number|call|calling|reach|cell|mobile|contact|text|line|dial)\b", re.IGNORECASE
+)
+_PHONE_WORD = re.compile(r"\b(phone|cell|mobile|reach|call|text|contact|line)\b", re.IGNORECASE)
+
+
+def _context(call: CallRecord, i: int, start: int) -> str:
+    """What frames digits said at `start` in caller turn i: the agent's question before, the caller's lead-in."""
+    before = call.turns[i].text[max(0, start - 60) : start]
+    if i > 0 and call.turns[i - 1].speaker is Speaker.AGENT:
+        question = call.turns[i - 1].text
+        spans = sentences(question)
+        if spans:
+            before = question[spans[-1][0] : spans[-1][1]] + " " + before
+    return before
+
+
+def _mention_base(call: CallRecord, i: int, match: PhoneMatch) -> float | None:
+    """Base confidence for a number the caller said; None when it is plainly some other identifier."""
+    context = _context(call, i, match.start)
+    other = list(_OTHER_NUMBER.finditer(context))
+    phone = list(_PHONE_WORD.finditer(context))
+    if other and (not phone or phone[-1].start() < other[-1].start()):
+        return None  # the last thing named before the digits was an account, card, policy ... number
+    base = SPOKEN_BASE if _PHONE_CONTEXT.search(context) else UNPROMPTED_BASE
+    return min(base, TRIMMED_BASE) if match.trimmed else base
+
+
+def business_line(call: CallRecord, region: str) -> str | None:
+    """The business's own number (`to` on inbound calls, `from` on outbound): never the caller's contact."""
+    line = call.to_number if call.direction is Direction.INBOUND else call.from_number
+    return to_e164(line.lstrip("+"), plus=line.startswith("+"), region=region) if line else None
+
+
+# -- "this number" ------------------------------------------------------------------------------------
+
+_CALLER_LINE_SAID = re.compile(
+    r"\b(?:"
+    r"(?:this|that|same) (?:number|line|phone|cell)(?: (?:is|s|works|would be|will be))?"
+    r" (?:fine|good|great|ok|okay|best|perfect|works)"
+    r"|(?:the )?(?:number|line|phone) (?:i'?m|i am) (?:calling|calling you) (?:from|on)"
+    r"|(?:use|call me(?: back)?(?: at| on)?|reach me(?: at| on)?|text me(?: at| on)?) (?:this|the same) "
+    r"(?:number|line|one|phone)"
+    r"|this is my (?:cell|mobile|number|phone|cell phone|direct line|best number)"
+    r")\b",
+    re.IGNORECASE,
+)
+# "don't use this number" (but "no, this number is fine" answers "do you have another one?").
+_NEGATED = re.compile(r"\b(not|dont|don't|never)\W+(\w+\W+)?$", re.IGNORECASE)
+_AGENT_THIS_NUMBER = re.compile(
+    r"\b(this number|this line|this phone|number you'?re calling (from|on)|calling from|this the best number|"
+    r"number (we|i) have on file|number on file)\b",
+    re.IGNORECASE,
+)
+
+
+def _caller_line_mentions(call: CallRecord, callers: set[int], region: str) -> list[Mention]:
+    line = call.caller_line
+    e164 = to_e164(line.lstrip("+"), plus=line.startswith("+"), region=region) if line else None
+    if e164 is None:
+        return []
+    out: list[Mention] = []
+    for i, turn in enumerate(call.turns):
+        if i not in callers:
+            continue
+        for m in _CALLER_LINE_SAID.finditer(turn.text):
+            if _NEGATED.search(turn.text[: m.start()]):
+                continue
+            evidence = (Evidence(i, m.start(), m.end()),)
+            corrects = has_correction_marker(turn.text, 0, m.start())
+            out.append(Mention(e164, CALLER_LINE_STATED, evidence, i, corrects=corrects))
+        asked = question_before(call, i)
+        if asked is None:
+            continue
+        question, last = asked
+        if _AGENT_THIS_NUMBER.search(question, last[0], last[1]) is None:
+            continue
+        reaction, reaction_ev = reaction_to(call, i - 1)
+        if reaction is Reaction.CONFIRM and reaction_ev is not None:
+            affirmed = (Evidence(i - 1, last[0], last[1]), reaction_ev)
+            out.append(Mention(e164, CALLER_LINE_AFFIRMED, affirmed, i))
+    return out
+
+
+# -- events and resolution ----------------------------------------------------------------------------
+
+
+def phone_events(call: CallRecord, default_region: str = "US") -> list[Mention | ReadBack]:
+    callers = set(caller_turns(call))
+    events: list[Mention | ReadBack] = list(_caller_line_mentions(call, callers, default_region))
+    business = business_line(call, default_region)
+    for i, turn in enumerate(call.turns):
+        phones = find_phones(turn.text, default_region)
+        if turn.speaker is Speaker.CALLER:
+            if i not in callers or not phones:
+                continue
+            denies = (
+                i > 0
+                and call.turns[i - 1].speaker is Speaker.AGENT
+                and classify_reaction(turn.text)[0] is Reaction.DENY
+            )
+            previous_end = 0
+            for p in phones:
+                base = _mention_base(call, i, p)
+                if base is None or p.e164 == business:
+                    continue
+                detail = {}
+                if p.extension and p.extension_span:
+                    detail["extension"] = (p.extension, Evidence(i, *p.extension_span))
+                events.append(
+                    Mention(
+                        p.e164,
+                        base,
+                        (Evidence(i, p.start, p.end),),
+                        i,
+                        corrects=denies or has_correction_marker(turn.text, previous_end, p.start),
+                        detail=detail,
+                    )
+                )
+                previous_end = p.end
+            continue
+        for p in phones:
+            if agent_owns(turn.text, p.start) or p.e164 == business:
+                continue
+            events.append(read_back(call, i, p.e164, p.start, p.end))
+    return events
+
+
+def extract_phone(call: CallRecord, *, default_region: str = "US") -> dict[str, FieldValue]:
+    """`phone` (E.164) and, when the caller gave one with it, `phone_extension` (digits)."""
+    resolved = resolve(phone_events(call, default_region))
+    if resolved is None:
+        return {}
+    status = status_for("phone", resolved.confidence)
+    fields = {
+        "phone": FieldValue(
+            value=resolved.value,
+            confidence=resolved.confidence,
+            evidence=resolved.evidence,
+            extractor=EXTRACTOR,
+            status=status,
+            reason=None if status is FieldStatus.ACCEPTED else "low_confidence",
+            superseded=resolved.superseded,
+        )
+    }
+    if "extension" in resolved.detail:
+        digits, evidence = resolved.detail["extension"]
+        ext_status = status_for("phone_extension", resolved.confidence)
+        fields["phone_extension"] = FieldValue(
+            value=digits,
+            confidence=resolved.confidence,
+            evidence=(evidence,),
+            extractor=EXTRACTOR,
+            status=ext_status,
+            reason=None if ext_status is FieldStatus.ACCEPTED else "low_confidence",
+        )
+    return fields

@@ -1,0 +1,122 @@
+"""The demo, the sandbox server, and housekeeping commands."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import func, select
+
+from callsync import __version__
+from callsync.cli.common import DbOption, app, err, fail, open_database, out
+from callsync.cli.status import render_trace, status_counts
+from callsync.store.db import Database
+
+# -- demo / sandbox / version -------------------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL. Default: a fresh SQLite file in a temp folder.")
+    ] = None,
+) -> None:
+    """Ingest the bundled sample calls, sync them to a local HubSpot sandbox, print what landed and a trace."""
+    from callsync.demo import run_demo
+    from callsync.store.tables import LedgerRow
+    from callsync.trust.trace import field_history
+
+    with tempfile.TemporaryDirectory(prefix="callsync-demo-") as tmp:
+        database = Database(db or f"sqlite:///{tmp}/demo.db")
+        try:
+            out.print(f"callsync {__version__} demo · database {database.url}")
+            result = _drain_demo(database, run_demo)
+            _render_demo(result)
+            with database.session() as session:
+                last = session.scalars(
+                    select(LedgerRow).where(LedgerRow.field == "company").order_by(LedgerRow.id.desc())
+                ).first()
+                ledger_rows = session.scalar(select(func.count()).select_from(LedgerRow))
+            out.print(f"\naudit ledger: {ledger_rows} field write(s), each confirmed by read-back")
+            if last is not None:
+                out.print("\n[bold]trace[/bold] (callsync trace --crm hubspot --record "
+                          f"{last.record_id} --field company):")  # fmt: skip
+                render_trace(
+                    "hubspot",
+                    last.record_id,
+                    "company",
+                    field_history(database, "hubspot", last.record_id, "company"),
+                )
+            counts = status_counts(database)
+            out.print("\nstatus: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        finally:
+            database.dispose()
+    if result.duplicates:
+        raise typer.Exit(1)
+
+
+def _drain_demo(database: Database, run_demo: Any) -> Any:
+    columns = (TextColumn("syncing demo calls"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err) as progress:
+        task = progress.add_task("demo", total=None)
+        return run_demo(database, lambda s: progress.update(task, total=s.total, completed=s.done))
+
+
+def _render_demo(result: Any) -> None:
+    table = Table(title="What landed in the HubSpot sandbox")
+    for col in ("id", "name", "email", "phone", "company", "created by call", "last call"):
+        table.add_column(col)
+    for c in result.contacts:
+        p = c["properties"]
+        table.add_row(
+            c["id"],
+            f"{p.get('firstname') or ''} {p.get('lastname') or ''}".strip(),
+            p.get("email") or "",
+            p.get("phone") or "",
+            p.get("company") or "",
+            p.get("callsync_origin_call_id") or "",
+            p.get("callsync_last_call_id") or "",
+        )
+    out.print(table)
+    b = result.backlog
+    faults = ", ".join(f"{n}× HTTP {s}" for s, n in sorted(result.status_counts.items()))
+    out.print(
+        f"calls {b.total}: confirmed {b.confirmed}, in review {b.review}, dead letters {b.dead_letter}, "
+        f"queued {b.queued}"
+    )
+    out.print(f"CRM requests {result.requests} ({faults}); one create's response was dropped after commit")
+    colour = "green" if result.duplicates == 0 else "red"
+    out.print(f"[{colour}]duplicates: {result.duplicates}[/{colour}]")
+
+
+@app.command()
+def sandbox(
+    crm: Annotated[str, typer.Argument(help="Which emulator: hubspot.")] = "hubspot",
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
+    token: Annotated[str, typer.Option(help="The bearer token the emulator accepts.")] = "sandbox-token",
+) -> None:
+    """Serve a CRM emulator on 127.0.0.1 until interrupted (for trying `ingest` + `sync` by hand)."""
+    import uvicorn
+
+    from callsync.sandbox.hubspot import HubSpotSandbox
+
+    if crm != "hubspot":
+        raise fail(f"no sandbox for {crm!r} yet; available: hubspot")
+    out.print(f"HubSpot sandbox on http://127.0.0.1:{port} (token {token!r}); Ctrl-C to stop")
+    uvicorn.run(HubSpotSandbox(token=token).app(), host="127.0.0.1", port=port, log_level="warning")
+
+
+@app.command()
+def migrate(db: DbOption = None) -> None:
+    """Create or upgrade the database schema (every other command also does this on start)."""
+    with open_database(db) as database:
+        out.print(f"database {database.url} is at the latest schema")
+
+
+@app.command()
+def version() -> None:
+    """Print callsync's version."""
+    out.print(__version__)

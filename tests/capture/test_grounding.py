@@ -1,0 +1,117 @@
+"""Platform analysis values are checked against the spoken transcript and never accepted on their own."""
+
+from __future__ import annotations
+
+from callsync.capture.extract import extract_call
+from callsync.capture.extract.grounding import canonical_key
+from callsync.models import FieldStatus
+from tests.capture import make_call, said
+
+PHONE_TURNS = (
+    ("agent", "What's the best number for you?"),
+    ("caller", "six one seven five five five oh one four eight"),
+)
+
+
+def test_platform_value_nobody_said_needs_review_not_in_transcript() -> None:
+    call = make_call(
+        ("agent", "How can I help?"), ("caller", "just a question"), structured={"phone": "+12065550163"}
+    )
+    fv = extract_call(call).fields["phone"]
+    assert (fv.value, fv.status, fv.reason) == ("+12065550163", FieldStatus.NEEDS_REVIEW, "not_in_transcript")
+    assert fv.evidence == () and fv.extractor == "platform@1"
+
+
+def test_caller_id_nobody_spoke_is_not_accepted() -> None:
+    call = make_call(
+        ("agent", "Hi"), ("caller", "hi"), caller="+12145550165", structured={"phone": "+12145550165"}
+    )
+    assert extract_call(call).fields["phone"].status is FieldStatus.NEEDS_REVIEW
+
+
+def test_platform_value_equal_to_ours_raises_confidence() -> None:
+    plain = extract_call(make_call(*PHONE_TURNS)).fields["phone"]
+    agreed = extract_call(make_call(*PHONE_TURNS, structured={"phone_number": "(617) 555-0148"})).fields[
+        "phone"
+    ]
+    assert agreed.value == plain.value == "+16175550148"
+    assert agreed.confidence > plain.confidence
+    assert agreed.extractor == "phone@1"
+
+
+def test_platform_value_different_from_ours_leaves_ours() -> None:
+    fv = extract_call(make_call(*PHONE_TURNS, structured={"phone": "+16175550167"})).fields["phone"]
+    assert fv.value == "+16175550148" and fv.status is FieldStatus.ACCEPTED
+
+
+def test_platform_value_said_but_missed_by_us_is_added_for_review_with_evidence() -> None:
+    call = make_call(
+        ("agent", "How can I help?"),
+        ("caller", "we are tallgrass freight and we need a quote"),
+        structured={"company": "Tallgrass Freight"},
+    )
+    fv = extract_call(call).fields["company"]
+    assert (fv.status, fv.reason) == (FieldStatus.NEEDS_REVIEW, "platform_only")
+    assert said(call, fv.evidence) == [(1, "tallgrass freight")]
+
+
+def test_only_agent_said_value_is_grounded_but_still_never_accepted() -> None:
+    call = make_call(
+        ("agent", "And your phone number, is it 412-555-0153?"),
+        ("caller", "hmm"),
+        structured={"phone": "+14125550153"},
+    )
+    fv = extract_call(call).fields["phone"]
+    assert fv.status is FieldStatus.NEEDS_REVIEW and fv.reason == "platform_only"
+
+
+def test_planted_surname_does_not_touch_the_name_we_heard() -> None:
+    call = make_call(
+        ("agent", "Who am I speaking with?"),
+        ("caller", "its bianca"),
+        ("agent", "Thanks, Bianca."),
+        structured={"customer_name": "Bianca Torres"},
+    )
+    fields = extract_call(call).fields
+    assert fields["full_name"].value == "Bianca"
+    assert "last_name" not in fields
+
+
+def test_planted_name_alone_is_not_in_transcript() -> None:
+    call = make_call(
+        ("caller", "the person you are trying to reach is not available"),
+        ("agent", "Hi, this message is for Marisol."),
+        direction="outbound",
+        structured={"lead_name": "Marisol Vega", "email": "marisol@brightpathcoaching.com"},
+    )
+    fields = extract_call(call).fields
+    assert fields["full_name"].reason == "not_in_transcript"
+    assert fields["email"].reason == "not_in_transcript"
+    assert all(fv.status is FieldStatus.NEEDS_REVIEW for fv in fields.values())
+
+
+def test_spelled_form_counts_as_said() -> None:
+    call = make_call(
+        ("agent", "Spell it?"),
+        ("caller", "s i o b h a n"),
+        structured={"first_name": "Siobhan"},
+    )
+    fv = extract_call(call).fields["first_name"]
+    assert fv.reason == "platform_only"
+    assert fv.evidence
+
+
+def test_other_peoples_names_and_unmapped_keys_are_ignored() -> None:
+    assert canonical_key("adjuster_name") is None
+    assert canonical_key("referring_doctor") is None
+    assert canonical_key("Customer Name") == "full_name"
+    call = make_call(
+        ("agent", "Hi"), ("caller", "hi"), structured={"adjuster_name": "Linda Park", "budget": 5}
+    )
+    assert extract_call(call).fields == {}
+
+
+def test_invalid_platform_value_is_kept_for_review() -> None:
+    call = make_call(("agent", "Hi"), ("caller", "hi"), structured={"email": "not an email"})
+    fv = extract_call(call).fields["email"]
+    assert (fv.status, fv.reason) == (FieldStatus.NEEDS_REVIEW, "invalid_platform_value")
