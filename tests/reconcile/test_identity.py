@@ -58,3 +58,16 @@ def test_record_stamped_with_this_call_wins_over_everything() -> None:
 
 def test_nothing_found_means_new() -> None:
     assert resolve_identity(IdentityKeys("a@x.com"), [], []).kind is MatchKind.NEW
+
+
+def test_possible_duplicates_catch_spelling_variants_not_different_people() -> None:
+    from callsync.reconcile.identity import possible_duplicates
+
+    candidates = [
+        ("1", "Dana Whitfield"),
+        ("2", "Whitfield Dana"),
+        ("3", "Dan Whitman"),
+        ("4", "Priya Raman"),
+    ]
+    assert [rid for rid, _ in possible_duplicates("dana whitfeld", candidates)] == ["1", "2"]
+    assert possible_duplicates("", candidates) == []

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 import phonenumbers
+from rapidfuzz import fuzz
 
 
 def normalize_email(raw: str | None) -> str | None:
@@ -86,3 +87,21 @@ def resolve_identity(
         return IdentityMatch(MatchKind.MATCHED, candidates[0], matched_on, candidates)
     # Email and phone point to different records, or one key to several: a person decides.
     return IdentityMatch(MatchKind.CONFLICT, None, (), candidates)
+
+
+# token_sort_ratio ignores word order ("Whitfield Dana"); 88 lets one-letter spelling variants through
+# ("Jon"/"John", "Smyth"/"Smith") without pairing merely similar surnames.
+NAME_SIMILARITY_THRESHOLD = 88.0
+
+
+def possible_duplicates(name: str, candidates: Sequence[tuple[str, str]]) -> list[tuple[str, float]]:
+    """Records whose name resembles `name`, best first. A note for a reviewer, never a match."""
+    wanted = " ".join(name.lower().split())
+    if not wanted:
+        return []
+    scored = []
+    for record_id, other in candidates:
+        score = fuzz.token_sort_ratio(wanted, " ".join(other.lower().split()))
+        if score >= NAME_SIMILARITY_THRESHOLD:
+            scored.append((record_id, round(score, 1)))
+    return sorted(scored, key=lambda item: -item[1])

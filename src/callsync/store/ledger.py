@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from callsync.models import Extraction
@@ -180,6 +182,13 @@ def _upsert_ledger(
     row.confirmed_at = confirmed_at
 
 
+def insert_ignore(session: Session, model: Any, values: dict[str, Any]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike."""
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+    session.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
 def _add_review(session: Session, tenant: str, call_id: str, crm: str | None, kind: str, **item: Any) -> None:
     key = f"{tenant}|{call_id}|{kind}|{item.get('field') or ''}"
     if session.scalar(select(ReviewItemRow.id).where(ReviewItemRow.dedupe_key == key)) is not None:
@@ -246,26 +255,18 @@ def _record_confirmed(
             outcome.get("request_id"), confirmed_at,
         )  # fmt: skip
     for key in outcome.get("link_keys", []):
-        link = session.scalars(
-            select(IdentityLinkRow).filter_by(tenant=tenant, crm=crm, object_type=object_type, key=key)
-        ).one_or_none()
-        if link is None:
-            session.add(
-                IdentityLinkRow(
-                    tenant=tenant,
-                    crm=crm,
-                    object_type=object_type,
-                    key=key,
-                    record_id=record_id,
-                    call_id=call_id,
-                )
-            )
+        # Two calls of one person may finish at once: the first link wins, the second is a no-op.
+        insert_ignore(
+            session, IdentityLinkRow,
+            {"tenant": tenant, "crm": crm, "object_type": object_type, "key": key, "record_id": record_id,
+             "call_id": call_id, "updated_at": datetime.now(UTC)},
+        )  # fmt: skip
     for review in outcome.get("reviews", []):
+        detail_keys = ("policy", "confidence", "evidence", "candidates")
         _add_review(
-            session, tenant, call_id, crm, "protected_field", object_type=object_type, record_id=record_id,
-            field=review["field"], reason=review["reason"], proposed_value=review["proposed"],
-            current_value=review["current"],
-            detail={"policy": review["policy"], "confidence": review["confidence"], "evidence": review["evidence"]},
+            session, tenant, call_id, crm, review.get("kind", "protected_field"), object_type=object_type,
+            record_id=record_id, field=review["field"], reason=review["reason"], proposed_value=review["proposed"],
+            current_value=review["current"], detail={k: review[k] for k in detail_keys if k in review},
         )  # fmt: skip
     return "confirmed"
 

@@ -43,6 +43,8 @@ class ObjectPlan:
     # (when the mapping says review) the whole record waits in review rather than being half-written.
     defaults: dict[str, str]
     missing_required: tuple[str, ...]
+    # The caller's name as said (accepted values only): used to flag possible duplicates, never to match.
+    display_name: str | None = None
 
 
 def coerce(value: Any, kind: FieldType, region: str) -> Any:
@@ -108,7 +110,17 @@ def plan_object(
         email=_planned(fields, mapping, "email") if "email" in mapping.match_on else None,
         phone=_planned(fields, mapping, "phone") if "phone" in mapping.match_on else None,
     )
-    return ObjectPlan(name, mapping.crm_object, fields, tuple(held), identity, defaults, missing)
+    return ObjectPlan(
+        name, mapping.crm_object, fields, tuple(held), identity, defaults, missing, _name(extraction)
+    )
+
+
+def _name(extraction: Extraction) -> str | None:
+    accepted = extraction.accepted()
+    if "full_name" in accepted:
+        return str(accepted["full_name"].value)
+    parts = [str(accepted[k].value) for k in ("first_name", "last_name") if k in accepted]
+    return " ".join(parts) or None
 
 
 def _planned(fields: dict[str, PlannedField], mapping: ObjectMapping, canonical: str) -> str | None:

@@ -24,7 +24,7 @@ from callsync import __version__
 from callsync.capture.extract import extract_call
 from callsync.capture.platforms.generic import parse_generic_call
 from callsync.models import CallRecord, Extraction
-from callsync.reconcile.identity import IdentityKeys, MatchKind, resolve_identity
+from callsync.reconcile.identity import IdentityKeys, MatchKind, possible_duplicates, resolve_identity
 from callsync.reconcile.policy import Action, ConflictPolicy, FieldState, Proposal, decide, same_value
 from callsync.store import ledger as ledger_store
 from callsync.store.calls import SYNC_WORKFLOW, workflow_id_for
@@ -188,7 +188,7 @@ def plan_to_json(plan: ObjectPlan) -> dict[str, Any]:
             }
             for h in plan.held
         ],
-        "identity": {"email": plan.identity.email, "phone": plan.identity.phone},
+        "identity": {"email": plan.identity.email, "phone": plan.identity.phone, "name": plan.display_name},
         "defaults": plan.defaults,
         "missing_required": list(plan.missing_required),
     }
@@ -292,7 +292,8 @@ async def write_attempt(
                     writes, prepared,
                 )  # fmt: skip
         else:
-            writes, reviews, created = new_record_writes(plan), [], True
+            writes, created = new_record_writes(plan), True
+            reviews = await possible_duplicate_notes(adapter, crm_object, plan["identity"].get("name"))
             to_write = {f: w["new"] for f, w in writes.items()} | {stamp: call_id, last_call: call_id}
             request = WriteRequest(crm_object, to_write, None, f"{tenant}:{adapter.name}:{call_id}:create")
         try:
@@ -310,6 +311,39 @@ async def write_attempt(
             raise TransientError("read-back differs on " + ", ".join(sorted(mismatched)))
         return confirmed(result.ref.record_id, created, result.request_id, writes, reviews, keys)
     raise TransientError("create conflicted twice with records the search does not return yet")
+
+
+async def possible_duplicate_notes(
+    adapter: CRMAdapter, crm_object: str, name: str | None
+) -> list[dict[str, Any]]:
+    """A new record whose name resembles existing ones is still created (names never match), and a
+    reviewer is told about the look-alikes."""
+    if not name:
+        return []
+    found = await adapter.find(IdentityQuery(object_types=(crm_object,), name=name))
+    candidates = [(r.ref.record_id, _display_name(r.fields)) for r in found.by_name]
+    similar = possible_duplicates(name, candidates)
+    if not similar:
+        return []
+    return [
+        {
+            "kind": "possible_duplicate",
+            "field": None,
+            "proposed": name,
+            "current": None,
+            "reason": "name resembles existing record(s): "
+            + ", ".join(f"{rid} ({dict(candidates)[rid]!r}, {score:.0f}%)" for rid, score in similar),
+            "candidates": [rid for rid, _ in similar],
+        }
+    ]
+
+
+def _display_name(fields: dict[str, Any]) -> str:
+    if fields.get("name"):
+        return str(fields["name"])
+    return " ".join(
+        str(fields[k]) for k in ("firstname", "lastname", "FirstName", "LastName") if fields.get(k)
+    )
 
 
 def new_record_writes(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -416,7 +450,8 @@ def confirmed(
     }
 
 
-@DBOS.step(name="callsync.finish")
+# Only database work: a lock timeout or a dropped connection is worth retrying; the writes are keyed.
+@DBOS.step(name="callsync.finish", retries_allowed=True, max_attempts=5, interval_seconds=0.5)
 async def finish_step(tenant: str, call_id: str, prepared: dict[str, Any], outcome: dict[str, Any]) -> str:
     rt = runtime()
     crm = rt.tenants[tenant].crm.kind if tenant in rt.tenants else "unknown"

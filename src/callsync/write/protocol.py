@@ -36,6 +36,9 @@ class IdentityQuery:
     origin_call_id: str | None = None
     stamp_field: str | None = None
     fields: tuple[str, ...] = ()
+    # A full name, only to look for *possible* duplicates: a name never matches a record on its own.
+    # Adapters that cannot search by name return no `by_name` candidates.
+    name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,7 @@ class IdentityCandidates:
     by_email: tuple[CRMRecord, ...] = ()
     by_phone: tuple[CRMRecord, ...] = ()
     by_origin: tuple[CRMRecord, ...] = ()
+    by_name: tuple[CRMRecord, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

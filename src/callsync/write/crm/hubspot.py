@@ -217,6 +217,7 @@ class HubSpotAdapter:
         by_email: list[CRMRecord] = []
         by_phone: list[CRMRecord] = []
         by_origin: list[CRMRecord] = []
+        by_name: list[CRMRecord] = []
         for object_type in query.object_types:
             if query.email:
                 # Read by the unique property: exact, and not subject to the search index's lag.
@@ -247,7 +248,33 @@ class HubSpotAdapter:
                     }
                 ]
                 by_origin += await self._search(object_type, groups, query.fields)
-        return IdentityCandidates(tuple(by_email), tuple(by_phone), tuple(by_origin))
+            if query.name:
+                by_name += await self._similar_names(object_type, query.name, query.fields)
+        return IdentityCandidates(tuple(by_email), tuple(by_phone), tuple(by_origin), tuple(by_name))
+
+    async def _similar_names(self, object_type: str, name: str, fields: Sequence[str]) -> list[CRMRecord]:
+        """Records sharing a word of the name (search has no fuzzy match); the caller scores similarity.
+        Matching on the first *or* the last word catches a misspelling of the other."""
+        words = name.split()
+        if not words:
+            return []
+        if object_type == "contacts":
+            pairs = (
+                [("firstname", words[0]), ("lastname", words[-1])]
+                if len(words) > 1
+                else [("lastname", words[0])]
+            )
+            wanted = [*fields, "firstname", "lastname"]
+        elif object_type in ("companies", "deals"):
+            prop = "name" if object_type == "companies" else "dealname"
+            pairs = [(prop, w) for w in words[:5]]  # HubSpot allows five filter groups
+            wanted = [*fields, prop]
+        else:
+            return []
+        groups = [
+            {"filters": [{"propertyName": p, "operator": "CONTAINS_TOKEN", "value": w}]} for p, w in pairs
+        ]
+        return await self._search(object_type, groups, tuple(dict.fromkeys(wanted)))
 
     async def read(
         self, ref: RecordRef, fields: Sequence[str], *, id_property: str | None = None

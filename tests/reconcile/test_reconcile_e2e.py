@@ -1,0 +1,78 @@
+"""Stage 5 through the whole pipeline (HubSpot sandbox over HTTP): which record a call belongs to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from callsync.store.tables import IdentityLinkRow, LedgerRow, ReviewItemRow
+from tests.write.test_engine import DANA, call_payload, make_harness  # noqa: F401 (fixture)
+
+PRIYA = ["my name is priya raman", "email priya dot raman at gmail dot com"]
+
+
+def test_email_and_phone_pointing_to_different_records_go_to_review_untouched(make_harness: Any) -> None:
+    h = make_harness()
+    h.ingest(call_payload("c-dana", DANA, from_="+14155550123"))
+    h.ingest(call_payload("c-priya", [*PRIYA, "you can call me at four one five five five five zero one nine nine"],
+                          from_="+14155550199"))  # fmt: skip
+    h.sync()
+    before = {c["id"]: dict(c["properties"]) for c in h.contacts()}
+    # Dana's email, but Priya's phone number.
+    mixed = [*DANA, "my number is four one five five five five zero one nine nine"]
+    h.ingest(call_payload("c-mixed", mixed, from_="+12125550100"))
+    state = h.sync()
+    assert state.review == 1
+    after = {c["id"]: dict(c["properties"]) for c in h.contacts()}
+    assert before.keys() == after.keys()
+    assert all(before[k]["lastmodifieddate"] == after[k]["lastmodifieddate"] for k in before), (
+        "nothing written"
+    )
+    (item,) = [r for r in h.rows(ReviewItemRow) if r.call_id == "c-mixed"]
+    assert item.kind == "identity_conflict"
+    assert sorted(item.detail["candidates"]) == sorted(before)
+
+
+def test_same_person_calling_twice_within_a_second_makes_one_contact(make_harness: Any) -> None:
+    h = make_harness()
+    h.ingest(
+        call_payload("c-1", DANA, started_at="2026-11-20T21:03:00Z", ended_at="2026-11-20T21:04:00.200Z"),
+        call_payload("c-2", DANA, started_at="2026-11-20T21:03:01Z", ended_at="2026-11-20T21:04:00.900Z"),
+    )
+    assert h.sync().confirmed == 2
+    (contact,) = h.contacts()
+    assert {r.call_id for r in h.rows(LedgerRow)} == {"c-1"}, "the second call found nothing left to change"
+
+
+def test_same_person_from_two_lines_at_once_still_makes_one_contact(make_harness: Any) -> None:
+    h = make_harness()
+    h.ingest(call_payload("c-1", DANA, from_="+14155550123"), call_payload("c-2", DANA, from_="+16505550123"))
+    assert h.sync().confirmed == 2
+    assert len(h.contacts()) == 1
+
+
+def test_new_phone_for_a_known_email_matches_the_record_and_links_the_number(make_harness: Any) -> None:
+    h = make_harness()
+    h.ingest(call_payload("c-1", [*DANA, "this number is fine"], from_="+14155550123"))
+    h.sync()
+    (contact,) = h.contacts()
+    h.ingest(call_payload("c-2", [*DANA, "my new cell is six five zero five five five zero one four four"],
+                          from_="+16505550144"))  # fmt: skip
+    assert h.sync().confirmed == 2
+    (again,) = h.contacts()
+    assert again["id"] == contact["id"]
+    assert again["properties"]["phone"] == "+14155550123", "fill_if_empty keeps the number already there"
+    links = {(r.key, r.record_id) for r in h.rows(IdentityLinkRow)}
+    assert ("phone:+16505550144", contact["id"]) in links, "the new number now leads to the same person"
+
+
+def test_a_look_alike_name_never_matches_but_is_flagged_as_possible_duplicate(make_harness: Any) -> None:
+    h = make_harness()
+    h.ingest(call_payload("c-1", DANA))
+    h.sync()
+    other = ["my name is dana whitfeld", "email dana dot w at contoso dot com"]
+    h.ingest(call_payload("c-2", other, from_="+13035550100"))
+    assert h.sync().confirmed == 2
+    assert len(h.contacts()) == 2, "a similar name is not an identity"
+    (note,) = [r for r in h.rows(ReviewItemRow) if r.kind == "possible_duplicate"]
+    assert note.call_id == "c-2"
+    assert note.detail["candidates"] == [h.contacts()[0]["id"]]
