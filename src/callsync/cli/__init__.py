@@ -3,10 +3,10 @@
 One module per command group; importing them registers their commands on `app`.
 """
 
-from callsync.cli import calls, demo, policy, status
+from callsync.cli import calls, demo, policy, review, status
 from callsync.cli.common import app
 
-__all__ = ["app", "calls", "demo", "main", "policy", "status"]
+__all__ = ["app", "calls", "demo", "main", "policy", "review", "status"]
 
 
 def main() -> None:

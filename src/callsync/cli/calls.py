@@ -98,7 +98,7 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _tenants(files: list[Path] | None) -> dict[str, Any]:
+def tenants_from_files(files: list[Path] | None) -> dict[str, Any]:
     import os
 
     from callsync.tenants import CRMConnection, TenantConfig, load_tenant
@@ -109,6 +109,18 @@ def _tenants(files: list[Path] | None) -> dict[str, Any]:
         base_url = os.environ.get("CALLSYNC_HUBSPOT_URL", "http://127.0.0.1:8765")
         loaded = [TenantConfig(name="demo", crm=CRMConnection(base_url=base_url))]
     return {t.name: t for t in loaded}
+
+
+def checked_tenants(files: list[Path] | None) -> dict[str, Any]:
+    """Tenants whose token and mapping are usable now: refuse before any work starts, not mid-sync."""
+    try:
+        tenants = tenants_from_files(files)
+        for t in tenants.values():
+            t.crm.token()
+            t.load_mapping()
+    except ConfigError as exc:
+        raise fail(str(exc)) from exc
+    return tenants
 
 
 @app.command()
@@ -123,13 +135,7 @@ def sync(
     from callsync.write import engine
     from callsync.write.worker import drain, running_worker
 
-    try:
-        tenants = _tenants(tenant_file)
-        for t in tenants.values():
-            t.crm.token()
-            t.load_mapping()
-    except ConfigError as exc:
-        raise fail(str(exc)) from exc
+    tenants = checked_tenants(tenant_file)
     with open_database(db) as database:
         with database.session() as session:
             pending = set(session.scalars(select(CallRow.tenant).where(CallRow.sync_state == "queued")).all())

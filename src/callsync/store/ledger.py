@@ -28,6 +28,7 @@ from callsync.store.tables import (
 
 # Ledger rows with this policy record a reviewer's decision: the value is human-verified from then on.
 REVIEWER_POLICY = "reviewer"
+PAST_TENSE = {"approve": "approved", "correct": "corrected", "reject": "rejected"}
 
 
 def save_field_values(db: Database, tenant: str, extraction: Extraction) -> None:
@@ -295,3 +296,31 @@ def _dead_letter(
             attempts=int(outcome.get("attempts", 0)),
         )
     )
+
+
+def record_review_write(
+    db: Database,
+    item: dict[str, Any],
+    value: Any,
+    decision: str,
+    outcome: dict[str, Any],
+    integration_version: str,
+) -> None:
+    """The ledger row of a reviewer's write. Its policy marks the value human-verified from now on."""
+    now = datetime.now(UTC)
+    w = {
+        "old": outcome.get("old"),
+        "new": value,
+        "decision": f"{PAST_TENSE.get(decision, decision)} by a reviewer (review item {item['id']}: {item['reason']})",
+        "canonical": None,
+        "policy": REVIEWER_POLICY,
+        "confidence": 1.0,
+        "evidence": item.get("evidence") or [],
+    }
+    prepared = {"integration_version": integration_version, "observed_at": now.isoformat()}
+    with db.session() as session:
+        _upsert_ledger(
+            session, item["tenant"], item["crm"] or "", f"review:{item['id']}", item["object_type"],
+            item["record_id"], item["field"], w, prepared, outcome.get("request_id"),
+            datetime.fromisoformat(outcome["confirmed_at"]),
+        )  # fmt: skip

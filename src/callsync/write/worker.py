@@ -15,7 +15,7 @@ from callsync import __version__
 from callsync.store.calls import SYNC_QUEUE
 from callsync.store.db import Database
 from callsync.store.tables import CallRow
-from callsync.write import engine
+from callsync.write import engine  # review: registers its workflow with DBOS
 
 
 @contextmanager
