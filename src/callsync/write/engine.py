@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +25,13 @@ from callsync import __version__
 from callsync.capture.extract import extract_call
 from callsync.capture.platforms.generic import parse_generic_call
 from callsync.models import CallRecord, Extraction
-from callsync.reconcile.identity import IdentityKeys, MatchKind, possible_duplicates, resolve_identity
+from callsync.reconcile.identity import (
+    IdentityKeys,
+    IdentityMatch,
+    MatchKind,
+    possible_duplicates,
+    resolve_identity,
+)
 from callsync.reconcile.policy import Action, ConflictPolicy, FieldState, Proposal, decide, same_value
 from callsync.store import ledger as ledger_store
 from callsync.store.calls import SYNC_WORKFLOW, workflow_id_for
@@ -194,8 +201,11 @@ def plan_to_json(plan: ObjectPlan) -> dict[str, Any]:
     }
 
 
-@DBOS.step(name="callsync.write_attempt")
-async def write_step(tenant: str, call_id: str, prepared: dict[str, Any]) -> dict[str, Any]:
+async def attempt_with(
+    tenant: str, label: str, work: Callable[[CRMAdapter], Awaitable[dict[str, Any]]]
+) -> dict[str, Any]:
+    """Run one attempt against the tenant's CRM and turn what went wrong into an outcome the retry loop
+    understands: rate_limited (wait what the CRM said), retry (backoff), permanent (dead letter)."""
     rt = runtime()
     try:
         adapter = rt.adapters(rt.tenant(tenant))
@@ -204,7 +214,7 @@ async def write_step(tenant: str, call_id: str, prepared: dict[str, Any]) -> dic
     except Exception as exc:  # a configuration error (missing token) must dead-letter, not crash the queue
         return {"status": "permanent", "error": f"cannot build the CRM adapter: {exc}"}
     try:
-        return await write_attempt(adapter, rt, tenant, call_id, prepared)
+        return await work(adapter)
     except RateLimited as exc:
         return {"status": "rate_limited", "delay": exc.retry_after, "error": str(exc)}
     except (TransientError, AmbiguousWriteError) as exc:
@@ -212,10 +222,18 @@ async def write_step(tenant: str, call_id: str, prepared: dict[str, Any]) -> dic
     except CRMError as exc:
         return {"status": "permanent", "error": str(exc)}
     except Exception as exc:
-        log.exception("write attempt failed", tenant=tenant, call_id=call_id)
-        return {"status": "permanent", "error": f"internal error while writing: {type(exc).__name__}: {exc}"}
+        log.exception("attempt failed", tenant=tenant, attempt=label)
+        return {"status": "permanent", "error": f"internal error in {label}: {type(exc).__name__}: {exc}"}
     finally:
         await adapter.aclose()
+
+
+@DBOS.step(name="callsync.write_attempt")
+async def write_step(tenant: str, call_id: str, prepared: dict[str, Any]) -> dict[str, Any]:
+    rt = runtime()
+    return await attempt_with(
+        tenant, f"sync of {call_id}", lambda adapter: write_attempt(adapter, rt, tenant, call_id, prepared)
+    )
 
 
 async def write_attempt(
@@ -251,6 +269,8 @@ async def write_attempt(
             [r.ref.record_id for r in found.by_phone] + linked.get("phone", []),
             [r.ref.record_id for r in found.by_origin],
         )
+        if prepared.get("forced_record"):
+            match = IdentityMatch(MatchKind.MATCHED, prepared["forced_record"], ("reviewer",))
         if match.kind is MatchKind.CONFLICT:
             return {
                 "status": "review",
@@ -470,18 +490,16 @@ async def finish_step(tenant: str, call_id: str, prepared: dict[str, Any], outco
 # -- the workflow -------------------------------------------------------------------------------------
 
 
-@DBOS.workflow(name=SYNC_WORKFLOW)
-async def sync_call(tenant: str, call_id: str) -> str:
-    prepared = await prepare_step(tenant, call_id)
-    if prepared["status"] != "ready":
-        return await finish_step(tenant, call_id, prepared, prepared)
+async def deliver(tenant: str, key: str, attempt: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+    """Run write attempts until one is confirmed (or sent to review): durable backoff between failures,
+    the CRM's own wait after a rate limit (which uses up no attempt), a dead letter at the end."""
     settings = runtime().tenant(tenant).delivery
     attempts = rate_waits = 0
     errors: list[str] = []
     while True:
-        outcome = await write_step(tenant, call_id, prepared)
+        outcome = await attempt()
         if outcome["status"] in ("confirmed", "review"):
-            break
+            return outcome
         errors.append(outcome["error"])
         if outcome["status"] == "rate_limited" and rate_waits < settings.max_rate_limit_waits:
             rate_waits += 1
@@ -489,16 +507,24 @@ async def sync_call(tenant: str, call_id: str) -> str:
             continue
         attempts += 1
         if outcome["status"] == "permanent" or attempts >= settings.max_attempts:
-            outcome = {
+            return {
                 "status": "dead_letter",
                 "error": outcome["error"],
                 "attempts": attempts,
                 "errors": errors[-5:],
             }
-            break
-        await DBOS.sleep_async(
-            backoff_delay(
-                attempts, settings.base_delay_s, settings.max_delay_s, workflow_id_for(tenant, call_id)
-            )
-        )
+        await DBOS.sleep_async(backoff_delay(attempts, settings.base_delay_s, settings.max_delay_s, key))
+
+
+@DBOS.workflow(name=SYNC_WORKFLOW)
+async def sync_call(tenant: str, call_id: str, forced_record: str | None = None) -> str:
+    """`forced_record` is a reviewer's answer to an identity conflict: this call belongs to that record."""
+    prepared = await prepare_step(tenant, call_id)
+    if prepared["status"] != "ready":
+        return await finish_step(tenant, call_id, prepared, prepared)
+    if forced_record:
+        prepared = {**prepared, "forced_record": forced_record}
+    outcome = await deliver(
+        tenant, workflow_id_for(tenant, call_id), lambda: write_step(tenant, call_id, prepared)
+    )
     return await finish_step(tenant, call_id, prepared, outcome)
