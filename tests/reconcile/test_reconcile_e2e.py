@@ -76,3 +76,43 @@ def test_a_look_alike_name_never_matches_but_is_flagged_as_possible_duplicate(ma
     (note,) = [r for r in h.rows(ReviewItemRow) if r.kind == "possible_duplicate"]
     assert note.call_id == "c-2"
     assert note.detail["candidates"] == [h.contacts()[0]["id"]]
+
+
+SALES = "i'd like a quote for the enterprise plan for my team"
+
+
+def test_a_sales_call_creates_a_deal_linked_to_its_contact_and_company(make_harness: Any) -> None:
+    h = make_harness()
+    h.ingest(call_payload("c-sale", ["this is dana whitfield from northwind", SALES, DANA[1]]))
+    assert h.sync().confirmed == 1
+    (contact,) = h.contacts()
+    (company,) = h.sandbox.records("companies")
+    (deal,) = h.sandbox.records("deals")
+    assert company["properties"]["name"].lower() == "northwind"
+    assert deal["properties"]["callsync_origin_call_id"] == "c-sale"
+    assert h.associated("deals", deal["id"], "contacts") == [contact["id"]]
+    assert h.associated("deals", deal["id"], "companies") == [company["id"]]
+    assert h.associated("companies", company["id"], "contacts") == [contact["id"]]
+    objects = {r.object_type for r in h.rows(LedgerRow)}
+    assert objects == {"contacts", "companies", "deals"}
+
+
+def test_a_deal_whose_company_is_unknown_waits_in_review_and_is_not_created(make_harness: Any) -> None:
+    h = make_harness()
+    h.ingest(call_payload("c-sale", ["my name is dana whitfield", SALES, DANA[1]]))
+    assert h.sync().confirmed == 1
+    assert h.sandbox.records("deals") == []
+    (item,) = [r for r in h.rows(ReviewItemRow) if r.kind == "waiting_object"]
+    assert item.field == "deal" and "cannot be linked to company" in item.reason
+
+
+def test_a_second_call_naming_the_same_company_reuses_it(make_harness: Any) -> None:
+    h = make_harness()
+    h.ingest(call_payload("c-1", ["this is dana whitfield from northwind", DANA[1]]))
+    h.ingest(call_payload("c-2", ["this is priya raman from northwind", "email priya dot raman at northwind dot com"],
+                          from_="+16175550148"))  # fmt: skip
+    assert h.sync().confirmed == 2
+    (company,) = h.sandbox.records("companies")
+    assert sorted(h.associated("companies", company["id"], "contacts")) == sorted(
+        c["id"] for c in h.contacts()
+    )

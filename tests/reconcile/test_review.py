@@ -18,7 +18,7 @@ runner = CliRunner()
 
 def cli(h: Any, tmp_path: Path, *args: str) -> Any:
     tenant_file = tmp_path / "tenant.yaml"
-    tenant_file.write_text(yaml.safe_dump(json.loads(h.tenant.model_dump_json())))
+    tenant_file.write_text(yaml.safe_dump(json.loads(h.tenant.model_dump_json(exclude_defaults=True))))
     db = h.db.url
     needs_crm = args[0] in ("approve", "correct")
     extra = ["--tenant-file", str(tenant_file)] if needs_crm else []

@@ -3,10 +3,10 @@
 One module per command group; importing them registers their commands on `app`.
 """
 
-from callsync.cli import calls, demo, policy, review, status
+from callsync.cli import calls, demo, plan, policy, review, status
 from callsync.cli.common import app
 
-__all__ = ["app", "calls", "demo", "main", "policy", "review", "status"]
+__all__ = ["app", "calls", "demo", "main", "plan", "policy", "review", "status"]
 
 
 def main() -> None:

@@ -23,11 +23,11 @@ def explain_mapping(doc: MappingDocument) -> list[FieldRule]:
     for obj_name, obj in doc.model.objects.items():
         for crm_field, rule in obj.fields.items():
             sentence = (
-                f"On {obj.crm_object}.{crm_field} (from the call's {rule.source}), {POLICY_RULES[rule.policy]}; "
+                f"On {obj.crm_object}.{crm_field} (from the call's {rule.origin}), {POLICY_RULES[rule.policy]}; "
                 f"and {PROTECTED_RULE}."
             )
             rules.append(
-                FieldRule(obj_name, obj.crm_object, crm_field, rule.source, rule.policy.value, sentence)
+                FieldRule(obj_name, obj.crm_object, crm_field, rule.origin, rule.policy.value, sentence)
             )
     return rules
 

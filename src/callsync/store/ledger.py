@@ -218,9 +218,18 @@ def record_outcome(
                 proposed_value=held["value"], current_value=None,
                 detail={"canonical": held["canonical"], "confidence": held["confidence"]},
             )  # fmt: skip
+        for waiting in prepared.get("waiting", []):
+            _add_review(
+                session, tenant, call_id, crm, "waiting_object", object_type=None, field=waiting["object"],
+                reason=f"{waiting['object']} not created: {waiting['reason']}", proposed_value=None,
+                current_value=None, detail={"object": waiting["object"]},
+            )  # fmt: skip
         status = outcome["status"]
         if status == "confirmed":
             state = _record_confirmed(session, tenant, crm, call_id, str(object_type), prepared, outcome, now)
+            state = (
+                _record_related(session, tenant, crm, call_id, workflow_id, prepared, outcome, now) or state
+            )
         elif status == "review":
             review = outcome["review"]
             _add_review(
@@ -235,6 +244,37 @@ def record_outcome(
         call = session.scalars(select(CallRow).filter_by(tenant=tenant, call_id=call_id)).one()
         call.sync_state = state
         call.synced_at = now
+    return state
+
+
+def _record_related(
+    session: Session,
+    tenant: str,
+    crm: str,
+    call_id: str,
+    workflow_id: str,
+    prepared: dict[str, Any],
+    outcome: dict[str, Any],
+    now: datetime,
+) -> str | None:
+    """Companies and deals written after the contact. Returns a worse call state if one failed."""
+    state = None
+    for related in outcome.get("related", []):
+        if related["status"] == "confirmed":
+            for crm_field, w in related["writes"].items():
+                _upsert_ledger(
+                    session, tenant, crm, call_id, related["object_type"], related["record_id"], crm_field, w,
+                    prepared, related.get("request_id"), datetime.fromisoformat(related["confirmed_at"]),
+                )  # fmt: skip
+        elif related["status"] == "review":
+            review = related["review"]
+            _add_review(
+                session, tenant, call_id, crm, review["kind"], object_type=None, field=related["object"],
+                reason=review["reason"], proposed_value=None, current_value=None, detail={"object": related["object"]},
+            )  # fmt: skip
+        else:
+            _dead_letter(session, tenant, crm, call_id, workflow_id, prepared, related)
+            state = "dead_letter"  # the call is not fully synced until its replay completes
     return state
 
 

@@ -7,19 +7,20 @@ There is no global default policy: a mapped field without one is a configuration
 from __future__ import annotations
 
 import hashlib
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from callsync.errors import ConfigError
 from callsync.models import CANONICAL_FIELDS
 from callsync.reconcile.policy import ConflictPolicy
 
-MatchKey = Literal["email", "phone"]
+MatchKey = Literal["email", "phone", "name"]
 FieldType = Literal["string", "email", "phone", "number", "date", "time", "datetime"]
 
 _POLICIES = ", ".join(p.value for p in ConflictPolicy)
@@ -28,15 +29,59 @@ _POLICIES = ", ".join(p.value for p in ConflictPolicy)
 class FieldMapping(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    source: str = Field(alias="from")
+    source: str | None = Field(default=None, alias="from")
+    # A text built from canonical fields, e.g. "{full_name} - {company}" (a deal name): written only when
+    # every placeholder has an accepted value.
+    template: str | None = None
     policy: ConflictPolicy
     type: FieldType = "string"
 
     @field_validator("source")
     @classmethod
-    def _canonical(cls, value: str) -> str:
-        if value not in CANONICAL_FIELDS:
+    def _canonical(cls, value: str | None) -> str | None:
+        if value is not None and value not in CANONICAL_FIELDS:
             raise ValueError(f"unknown canonical field {value!r}; known: {', '.join(CANONICAL_FIELDS)}")
+        return value
+
+    @field_validator("template")
+    @classmethod
+    def _placeholders(cls, value: str | None) -> str | None:
+        if value is not None:
+            unknown = [name for name in template_fields(value) if name not in CANONICAL_FIELDS]
+            if unknown:
+                raise ValueError(f"unknown canonical field(s) in template: {', '.join(unknown)}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FieldMapping:
+        if (self.source is None) == (self.template is None):
+            raise ValueError("give exactly one of `from: FIELD` or `template: TEXT`")
+        return self
+
+    @property
+    def origin(self) -> str:
+        """What the value comes from, for explanations and the ledger."""
+        return self.source or f"template {self.template!r}"
+
+
+def template_fields(template: str) -> list[str]:
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
+
+
+class CreateWhen(BaseModel):
+    """When a call creates this object (a deal): any listed intent, or any listed field accepted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    intent: list[str] = Field(default_factory=list)
+    any_field: list[str] = Field(default_factory=list)
+
+    @field_validator("any_field")
+    @classmethod
+    def _canonical(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in CANONICAL_FIELDS]
+        if unknown:
+            raise ValueError(f"unknown canonical field(s): {', '.join(unknown)}")
         return value
 
 
@@ -53,11 +98,19 @@ class ObjectMapping(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     crm_object: str
+    # The objects a caller is looked up in (Salesforce/Zoho: Lead and Contact); new callers become
+    # `crm_object`, which must be one of them. Empty means [crm_object].
+    match_objects: list[str] = Field(default_factory=list)
     match_on: list[MatchKey] = Field(default_factory=lambda: list[MatchKey](["email", "phone"]))
     stamp_field: str = "callsync_origin_call_id"
     last_call_field: str = "callsync_last_call_id"
     fields: dict[str, FieldMapping]
     required: dict[str, RequiredField] = Field(default_factory=dict)
+    # Objects other than the contact: when the call creates one (absent: whenever its fields have values)
+    # and which objects it must be linked to. A record whose required link cannot be resolved waits in
+    # review instead of being created orphaned.
+    create_when: CreateWhen | None = None
+    links: list[str] = Field(default_factory=list)
 
 
 class MappingModel(BaseModel):
@@ -66,6 +119,16 @@ class MappingModel(BaseModel):
     crm: Literal["hubspot", "salesforce", "zoho", "pipedrive", "gohighlevel"]
     version: int = 1
     objects: dict[str, ObjectMapping]
+
+    @model_validator(mode="after")
+    def _objects(self) -> MappingModel:
+        if "contact" not in self.objects:
+            raise ValueError("a mapping needs a `contact` object: the person who called")
+        for name, obj in self.objects.items():
+            unknown = [link for link in obj.links if link not in self.objects or link == name]
+            if unknown:
+                raise ValueError(f"objects.{name}.links: no object named {', '.join(unknown)} to link to")
+        return self
 
 
 @dataclass(frozen=True)
@@ -136,6 +199,14 @@ def parse_mapping(text: str, source: str = "<mapping>") -> MappingDocument:
         where, message = _explain(dict(first))
         raise ConfigError(message, source, _line_for(first["loc"], lines), where or None) from exc
     for obj_name, obj in model.objects.items():
+        if obj.match_objects and obj.crm_object not in obj.match_objects:
+            raise ConfigError(
+                f"match_objects must include crm_object {obj.crm_object!r}, or existing records of it "
+                "would never be found",
+                source,
+                _line_for(("objects", obj_name, "match_objects"), lines),
+                f"objects.{obj_name}.match_objects",
+            )
         for crm_field, rule in obj.required.items():
             if (rule.default is None) == (not rule.review):
                 raise ConfigError(

@@ -8,7 +8,7 @@ from typing import Any
 from callsync.models import CallRecord, Evidence, Extraction, FieldStatus
 from callsync.reconcile.identity import IdentityKeys, normalize_email, normalize_phone
 from callsync.reconcile.policy import ConflictPolicy
-from callsync.structure.mapping import FieldType, ObjectMapping
+from callsync.structure.mapping import FieldType, ObjectMapping, template_fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,24 +84,26 @@ def plan_object(
     held: list[HeldField] = []
     facts = _call_facts(call, extraction)
     for crm_field, rule in mapping.fields.items():
-        fv = extraction.fields.get(rule.source)
+        if rule.template is not None:
+            built = _from_template(crm_field, rule.template, rule.policy, extraction, facts)
+            if built is not None:
+                fields[crm_field] = built
+            continue
+        source = rule.source or ""  # the mapping's validator guarantees `from` when there is no template
+        fv = extraction.fields.get(source)
         if fv is not None:
             value = coerce(fv.value, rule.type, region)
             if value is None:
-                held.append(
-                    HeldField(crm_field, rule.source, fv.value, fv.confidence, "not a valid " + rule.type)
-                )
+                held.append(HeldField(crm_field, source, fv.value, fv.confidence, "not a valid " + rule.type))
             elif fv.status is not FieldStatus.ACCEPTED:
-                held.append(
-                    HeldField(crm_field, rule.source, value, fv.confidence, fv.reason or fv.status.value)
-                )
+                held.append(HeldField(crm_field, source, value, fv.confidence, fv.reason or fv.status.value))
             else:
                 fields[crm_field] = PlannedField(
-                    crm_field, rule.source, value, fv.confidence, rule.policy, fv.evidence
+                    crm_field, source, value, fv.confidence, rule.policy, fv.evidence
                 )
-        elif rule.source in facts and facts[rule.source][0] is not None:
-            value, confidence = facts[rule.source]
-            fields[crm_field] = PlannedField(crm_field, rule.source, value, confidence, rule.policy, ())
+        elif source in facts and facts[source][0] is not None:
+            value, confidence = facts[source]
+            fields[crm_field] = PlannedField(crm_field, source, value, confidence, rule.policy, ())
     defaults = {
         f: r.default for f, r in mapping.required.items() if r.default is not None and f not in fields
     }
@@ -110,9 +112,34 @@ def plan_object(
         email=_planned(fields, mapping, "email") if "email" in mapping.match_on else None,
         phone=_planned(fields, mapping, "phone") if "phone" in mapping.match_on else None,
     )
-    return ObjectPlan(
-        name, mapping.crm_object, fields, tuple(held), identity, defaults, missing, _name(extraction)
-    )
+    # Organisations are known by their name; people by theirs only to flag possible duplicates.
+    display = _planned(fields, mapping, "company") if "name" in mapping.match_on else _name(extraction)
+    return ObjectPlan(name, mapping.crm_object, fields, tuple(held), identity, defaults, missing, display)
+
+
+def _from_template(
+    crm_field: str,
+    template: str,
+    policy: ConflictPolicy,
+    extraction: Extraction,
+    facts: dict[str, tuple[Any, float]],
+) -> PlannedField | None:
+    """Fill the template from accepted values and call facts; None if any placeholder has no value."""
+    accepted = extraction.accepted()
+    values: dict[str, Any] = {}
+    confidence = 1.0
+    evidence: list[Evidence] = []
+    for name in template_fields(template):
+        if name in accepted:
+            values[name] = accepted[name].value
+            confidence = min(confidence, accepted[name].confidence)
+            evidence.extend(accepted[name].evidence)
+        elif facts.get(name, (None, 0.0))[0] is not None:
+            values[name], fact_confidence = facts[name]
+            confidence = min(confidence, fact_confidence)
+        else:
+            return None
+    return PlannedField(crm_field, "template", template.format(**values), confidence, policy, tuple(evidence))
 
 
 def _name(extraction: Extraction) -> str | None:

@@ -44,15 +44,16 @@ class TraceEntry:
 def sentence_around(text: str, start: int, end: int) -> tuple[str, int, int]:
     """The sentence of `text` holding [start, end), and the span's offsets inside it. ASR text often has
     no punctuation: then the sentence is the whole turn."""
-    begin = 0
+    begin, stop = 0, len(text)
     for match in _SENTENCE_END.finditer(text):
         if match.end() <= start:
             begin = match.end()
         elif match.start() >= end:
-            return text[begin : match.end()].strip(), start - begin, end - begin
-    sentence = text[begin:]
-    lead = len(sentence) - len(sentence.lstrip())
-    return sentence.strip(), start - begin - lead, end - begin - lead
+            stop = match.end()
+            break
+    raw = text[begin:stop]
+    lead = len(raw) - len(raw.lstrip())
+    return raw.strip(), start - begin - lead, end - begin - lead
 
 
 def _quotes(raw_payload: str, evidence: list[dict[str, int]]) -> tuple[Quote, ...]:

@@ -16,6 +16,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import structlog
@@ -38,7 +39,8 @@ from callsync.store.calls import SYNC_WORKFLOW, workflow_id_for
 from callsync.store.db import Database
 from callsync.store.tables import CallRow
 from callsync.structure.mapping import MappingDocument
-from callsync.structure.payload import ObjectPlan, plan_object
+from callsync.structure.payload import ObjectPlan
+from callsync.structure.plan import CONTACT, plan_call
 from callsync.tenants import TenantConfig
 from callsync.write.protocol import (
     AmbiguousWriteError,
@@ -54,9 +56,6 @@ from callsync.write.protocol import (
 )
 
 log = structlog.get_logger("callsync.engine")
-
-# The one object the foundation syncs; associations and further objects come with the reconcile stage.
-CONTACT = "contact"
 
 
 class AdapterFactory:
@@ -135,11 +134,16 @@ def _prepare(tenant_name: str, call_id: str) -> dict[str, Any]:
     extraction = extraction_for(call, tenant)
     ledger_store.save_field_values(rt.db, tenant_name, extraction)
     mapping = rt.mapping(tenant_name)
-    plan = plan_object(CONTACT, mapping.object(CONTACT), call, extraction, tenant.default_country)
+    sync_plan = plan_call(mapping, call, extraction, tenant.default_country)
+    plan = sync_plan.objects[CONTACT]
     observed = (call.ended_at or call.started_at or datetime.now(UTC)).isoformat()
     out: dict[str, Any] = {
         "status": "ready",
         "plan": plan_to_json(plan),
+        # Objects created and linked after the contact (companies, deals), in order.
+        "related": [plan_to_json(p) for name, p in sync_plan.objects.items() if name != CONTACT],
+        "links": [list(link) for link in sync_plan.links],
+        "waiting": [{"object": w.object_name, "reason": w.reason} for w in sync_plan.waiting],
         "observed_at": observed,
         "integration_version": rt.integration_version(tenant_name),
     }
@@ -252,7 +256,7 @@ async def write_attempt(
     for _ in range(2):  # a create that meets a unique-key conflict goes round once more as an update
         found = await adapter.find(
             IdentityQuery(
-                object_types=(crm_object,),
+                object_types=tuple(mapping.match_objects or [crm_object]),
                 email=keys.email,
                 phone=keys.phone,
                 origin_call_id=call_id,
@@ -524,7 +528,112 @@ async def sync_call(tenant: str, call_id: str, forced_record: str | None = None)
         return await finish_step(tenant, call_id, prepared, prepared)
     if forced_record:
         prepared = {**prepared, "forced_record": forced_record}
-    outcome = await deliver(
-        tenant, workflow_id_for(tenant, call_id), lambda: write_step(tenant, call_id, prepared)
-    )
+    key = workflow_id_for(tenant, call_id)
+    outcome = await deliver(tenant, key, lambda: write_step(tenant, call_id, prepared))
+    if outcome["status"] == "confirmed" and prepared.get("related"):
+        refs = {CONTACT: {"object_type": prepared["plan"]["crm_object"], "record_id": outcome["record_id"]}}
+        related: list[dict[str, Any]] = []
+        for obj in prepared["related"]:
+            attempt = partial(related_step, tenant, call_id, prepared, obj, dict(refs))
+            result = await deliver(tenant, f"{key}:{obj['object']}", attempt)
+            related.append({"object": obj["object"], **result})
+            if result["status"] == "confirmed":
+                refs[obj["object"]] = {"object_type": obj["crm_object"], "record_id": result["record_id"]}
+        outcome = {**outcome, "related": related}
     return await finish_step(tenant, call_id, prepared, outcome)
+
+
+@DBOS.step(name="callsync.write_related")
+async def related_step(
+    tenant: str, call_id: str, prepared: dict[str, Any], obj: dict[str, Any], refs: dict[str, dict[str, str]]
+) -> dict[str, Any]:
+    rt = runtime()
+    return await attempt_with(
+        tenant,
+        f"{obj['object']} of {call_id}",
+        lambda adapter: write_related(adapter, rt, tenant, call_id, prepared, obj, refs),
+    )
+
+
+async def write_related(
+    adapter: CRMAdapter,
+    rt: Runtime,
+    tenant: str,
+    call_id: str,
+    prepared: dict[str, Any],
+    obj: dict[str, Any],
+    refs: dict[str, dict[str, str]],
+) -> dict[str, Any]:
+    """A company or deal of this call: find it (this call's stamp, else an exact name), write by policy,
+    read back, and link it to the objects it must be linked to. Never created without its links."""
+    mapping = rt.mapping(tenant).object(obj["object"])
+    crm_object, stamp = obj["crm_object"], mapping.stamp_field
+    missing = [link for link in mapping.links if link not in refs]
+    if missing:
+        return {"status": "review", "review": {"kind": "unlinked", "reason": f"{obj['object']} cannot be linked to "
+                f"{', '.join(missing)}: not resolved for this call"}}  # fmt: skip
+    await adapter.ensure_schema(crm_object, [stamp])
+    read_fields = tuple(dict.fromkeys([*obj["fields"], *obj["defaults"], stamp]))
+    mine = await adapter.find(
+        IdentityQuery(
+            object_types=(crm_object,), origin_call_id=call_id, stamp_field=stamp, fields=read_fields
+        )
+    )
+    current = mine.by_origin[0] if mine.by_origin else None
+    name = obj["identity"].get("name")
+    if current is None and "name" in mapping.match_on and name:
+        found = await adapter.find(IdentityQuery(object_types=(crm_object,), name=name, fields=read_fields))
+        same = [r for r in found.by_name if same_value(_display_name(r.fields), name)]
+        if len(same) > 1:
+            ids = ", ".join(r.ref.record_id for r in same)
+            return {"status": "review", "review": {"kind": "ambiguous_match",
+                    "reason": f"{obj['object']} {name!r} matches several records: {ids}"}}  # fmt: skip
+        current = same[0] if same else None
+    if current is None:
+        writes = new_record_writes(obj)
+        request = WriteRequest(crm_object, {f: w["new"] for f, w in writes.items()} | {stamp: call_id}, None,
+                               f"{tenant}:{adapter.name}:{call_id}:{obj['object']}")  # fmt: skip
+        created = True
+    else:
+        if current.fields.get(stamp) == call_id:
+            writes = new_record_writes(obj)
+        else:
+            writes, _ = await _decide_update(
+                rt,
+                tenant,
+                adapter.name,
+                current.ref,
+                call_id,
+                current.fields,
+                stamp,
+                {**prepared, "plan": obj},
+            )
+        to_write = {f: w["new"] for f, w in writes.items() if not same_value(current.fields.get(f), w["new"])}
+        request = WriteRequest(
+            crm_object, to_write, current.ref.record_id, f"{tenant}:{call_id}:{obj['object']}"
+        )
+        created = current.fields.get(stamp) == call_id
+    result = None
+    if request.fields:
+        result = await adapter.write(request)
+        back = await adapter.read(result.ref, tuple(request.fields))
+        if back is None or any(not same_value(back.fields.get(f), v) for f, v in request.fields.items()):
+            raise TransientError(f"read-back of the {obj['object']} does not show every field yet")
+    if result is not None:
+        ref = result.ref
+    elif current is not None:
+        ref = current.ref  # nothing needed writing: the record already holds every value
+    else:
+        raise TransientError(f"no {obj['object']} record to link")
+    for link in mapping.links:
+        await adapter.associate(ref, RecordRef(refs[link]["object_type"], refs[link]["record_id"]))
+    return {
+        "status": "confirmed",
+        "object_type": crm_object,
+        "record_id": ref.record_id,
+        "created": created,
+        "request_id": result.request_id if result else None,
+        "confirmed_at": datetime.now(UTC).isoformat(),
+        "writes": writes,
+        "linked_to": [refs[link] for link in mapping.links],
+    }

@@ -1,0 +1,73 @@
+"""`callsync plan FILE`: what a call would create and link, computed without writing anything."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from callsync.cli.common import app, err, fail, out
+from callsync.errors import InputError
+from callsync.tenants import EXAMPLES_DIR
+
+
+@app.command()
+def plan(
+    file: Annotated[Path, typer.Argument(help="Generic call JSON (one object, a JSON list, or JSON Lines).")],
+    mapping: Annotated[Path, typer.Option(help="Mapping document.")] = EXAMPLES_DIR / "hubspot.yaml",
+    region: Annotated[str, typer.Option(help="Default country for phone numbers.")] = "US",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per call instead of text.")
+    ] = False,
+) -> None:
+    """Print, for each call, the records it would create or update, their fields and policies, the links
+    between them, and what would wait in review — without touching a CRM or the database."""
+    from rich.markup import escape
+
+    from callsync.capture.extract import extract_call
+    from callsync.capture.platforms.generic import parse_generic_call
+    from callsync.capture.reader import read_call_file
+    from callsync.structure.mapping import load_mapping
+    from callsync.structure.plan import plan_call
+
+    try:
+        doc = load_mapping(mapping)
+    except InputError as exc:
+        raise fail(str(exc)) from exc
+    failures = 0
+    for raw in read_call_file(file).items:
+        try:
+            if raw.error:
+                raise raw.error
+            call = parse_generic_call(raw.payload, source=raw.source, line=raw.line)
+        except InputError as exc:
+            failures += 1
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
+            continue
+        result = plan_call(doc, call, extract_call(call, default_region=region), region).to_json()
+        if as_json:
+            sys.stdout.write(json.dumps(result) + "\n")
+            continue
+        out.print(f"[bold]call {escape(call.call_id)}[/bold]")
+        for name, obj in result["objects"].items():
+            out.print(f"  {name} → {obj['crm_object']}  (match on {json.dumps(obj['match'])})")
+            for field, v in obj["fields"].items():
+                note = f"[{v['policy']}, from {v['from']}, confidence {v['confidence']:.2f}]"
+                out.print(f"    {field} = {escape(repr(v['value']))}  {escape(note)}")
+            for field, value in obj["defaults"].items():
+                out.print(f"    {field} = {escape(repr(value))}  {escape('[default for a required field]')}")
+            for held in obj["held"]:
+                out.print(
+                    f"    {held['field']}: held for review ({held['reason']}): {escape(repr(held['value']))}"
+                )
+        for a, b in result["links"]:
+            out.print(f"  link {a} ↔ {b}")
+        for w in result["waiting"]:
+            out.print(f"  [yellow]waits in review[/yellow]: {w['object']} — {escape(w['reason'])}")
+        for name, why in result["skipped"].items():
+            out.print(f"  not created: {name} — {escape(why)}")
+    if failures:
+        raise typer.Exit(1)
