@@ -126,3 +126,72 @@ def test_same_value_compares_like_a_person() -> None:
     assert same_value(42, "42")
     assert same_value(None, "")
     assert not same_value("a", None)
+
+
+def rule_oracle(policy: ConflictPolicy, state: FieldState, proposal: Proposal) -> Action:
+    """Each policy's one-sentence rule (POLICY_RULES), written independently of `decide`."""
+    crm, ours = state.crm_value, state.last_written
+    empty = crm is None or str(crm).strip() == ""
+    if not state.record_exists:
+        return Action.WRITE
+    if not empty and str(crm).strip().casefold() == str(proposal.value).strip().casefold():
+        return Action.KEEP  # nothing to change
+    if policy is ConflictPolicy.APPEND_UNIQUE:
+        return Action.WRITE  # "appended to the field unless it is already there"
+    if policy is ConflictPolicy.CRM_WINS:
+        return Action.KEEP  # "an existing record's value is never changed"
+    if empty:
+        return Action.WRITE  # every other rule fills an empty field
+    if policy is ConflictPolicy.FILL_IF_EMPTY:
+        return Action.KEEP  # "only while the CRM field is empty": no change proposed, nothing to review
+    set_by_person = (
+        state.human_verified or ours is None or str(crm).strip().casefold() != str(ours).strip().casefold()
+    )
+    if set_by_person:
+        return Action.REVIEW  # the rule no policy overrides
+    if policy is ConflictPolicy.CALL_WINS:
+        return Action.WRITE
+    if policy is ConflictPolicy.NEWEST_WINS:
+        newer = (
+            state.last_written_at is None
+            or proposal.observed_at is None
+            or proposal.observed_at >= state.last_written_at
+        )
+        return Action.WRITE if newer else Action.KEEP
+    more_confident = state.last_confidence is None or proposal.confidence > state.last_confidence
+    return Action.WRITE if more_confident else Action.KEEP
+
+
+@given(
+    policy=st.sampled_from(list(ConflictPolicy)),
+    exists=st.booleans(),
+    crm_value=values,
+    last_written=values,
+    verified=st.booleans(),
+    proposed=st.sampled_from(["Acme", "acme ", "Contoso", "Northwind"]),
+    confidence=st.floats(0, 1),
+    last_conf=st.one_of(st.none(), st.floats(0, 1)),
+    hours=st.one_of(st.none(), st.integers(-48, 48)),
+)
+def test_every_policy_decides_as_its_one_sentence_rule_says(
+    policy: ConflictPolicy,
+    exists: bool,
+    crm_value: str | None,
+    last_written: str | None,
+    verified: bool,
+    proposed: str,
+    confidence: float,
+    last_conf: float | None,
+    hours: int | None,
+) -> None:
+    state = FieldState(
+        crm_value=crm_value if exists else None,
+        record_exists=exists,
+        last_written=last_written,
+        last_written_at=T0,
+        last_confidence=last_conf,
+        human_verified=verified,
+    )
+    observed = None if hours is None else T0 + timedelta(hours=hours)
+    proposal = Proposal(proposed, confidence, observed)
+    assert decide(policy, state, proposal).action is rule_oracle(policy, state, proposal)

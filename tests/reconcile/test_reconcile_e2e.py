@@ -116,3 +116,19 @@ def test_a_second_call_naming_the_same_company_reuses_it(make_harness: Any) -> N
     assert sorted(h.associated("companies", company["id"], "contacts")) == sorted(
         c["id"] for c in h.contacts()
     )
+
+
+def test_a_required_field_marked_review_holds_the_whole_record(make_harness: Any, tmp_path: Any) -> None:
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "crm: hubspot\nobjects:\n  contact:\n    crm_object: contacts\n    fields:\n"
+        "      email: {from: email, policy: fill_if_empty, type: email}\n"
+        "      company: {from: company, policy: call_wins}\n"
+        "    required:\n      company: {review: true}\n"
+    )
+    h = make_harness(mapping=str(mapping))
+    h.ingest(call_payload("c-1", ["my name is dana whitfield", DANA[1]]))
+    assert h.sync().review == 1
+    assert h.contacts() == [], "never half-written"
+    (item,) = h.rows(ReviewItemRow)
+    assert item.kind == "missing_required" and "company" in item.reason

@@ -100,10 +100,13 @@ def decide(policy: ConflictPolicy, state: FieldState, proposal: Proposal) -> Dec
         return Decision(Action.KEEP, state.crm_value, "CRM already holds this value")
     if policy is ConflictPolicy.APPEND_UNIQUE:
         return _append_unique(state, proposal)
+    if policy is ConflictPolicy.CRM_WINS:
+        return Decision(Action.KEEP, state.crm_value, "crm_wins: existing record is left as it is")
     if is_empty(state.crm_value):
-        if policy is ConflictPolicy.CRM_WINS:
-            return Decision(Action.KEEP, state.crm_value, "crm_wins: existing record is left as it is")
         return Decision(Action.WRITE, proposal.value, f"{policy.value}: CRM field is empty")
+    if policy is ConflictPolicy.FILL_IF_EMPTY:
+        return Decision(Action.KEEP, state.crm_value, "fill_if_empty: CRM field already has a value")
+    # Only a change the policy would make can meet the protection rule.
     if is_protected(state):
         return Decision(Action.REVIEW, proposal.value, "protected: value set or verified by a person")
     return _replace_own_value(policy, state, proposal)
@@ -126,8 +129,7 @@ def _replace_own_value(policy: ConflictPolicy, state: FieldState, proposal: Prop
         if state.last_confidence is None or proposal.confidence > state.last_confidence:
             return Decision(Action.WRITE, proposal.value, "higher_confidence_wins: more confident")
         return Decision(Action.KEEP, state.crm_value, "higher_confidence_wins: current value is as confident")
-    # fill_if_empty and crm_wins never replace a present value.
-    return Decision(Action.KEEP, state.crm_value, f"{policy.value}: CRM field already has a value")
+    raise ValueError(f"{policy.value} does not replace values")  # fill_if_empty and crm_wins returned above
 
 
 def _append_unique(state: FieldState, proposal: Proposal) -> Decision:
