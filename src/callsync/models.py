@@ -39,6 +39,7 @@ CANONICAL_FIELDS: tuple[str, ...] = (
     "company",
     "job_title",
     "amount",
+    "amount_range",  # [low, high] when the caller gave a range instead of one figure (then no `amount`)
     "currency",
     "date",
     "time",
@@ -143,12 +144,44 @@ class Label:
 
 
 @dataclass(frozen=True, slots=True)
+class PlatformValue:
+    """One value of the platform's own analysis, checked against the transcript (capture/extract/grounding.py).
+
+    `said` is False when the value appears in no spoken form: such a value is never accepted (status
+    needs_review, reason not_in_transcript). `field` is the canonical field the key maps to, if any;
+    `effect` says what the check did to that field.
+    """
+
+    key: str
+    value: Any
+    field: str | None
+    said: bool
+    reason: str  # "said" | "not_in_transcript" | "invalid_platform_value" | "not_checkable"
+    effect: str  # "raised_confidence" | "kept_ours" | "added_for_review" | "none"
+    evidence: tuple[Evidence, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "value": self.value,
+            "field": self.field,
+            "said": self.said,
+            "status": "said" if self.said else FieldStatus.NEEDS_REVIEW.value,
+            "reason": self.reason,
+            "effect": self.effect,
+            "evidence": [e.to_json() for e in self.evidence],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Extraction:
     call_id: str
     fields: dict[str, FieldValue]
     intent: Label
     outcome: Label
     sentiment: Label
+    # The platform's own analysis values, each checked against the transcript (empty when it sent none).
+    platform_values: tuple[PlatformValue, ...] = ()
 
     def accepted(self) -> dict[str, FieldValue]:
         return {k: v for k, v in self.fields.items() if v.status is FieldStatus.ACCEPTED}
@@ -161,4 +194,5 @@ class Extraction:
             "intent": self.intent.to_json(),
             "outcome": self.outcome.to_json(),
             "sentiment": self.sentiment.to_json(),
+            "platform_values": [p.to_json() for p in self.platform_values],
         }

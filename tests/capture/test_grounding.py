@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from callsync.capture.extract import extract_call
 from callsync.capture.extract.grounding import canonical_key
-from callsync.models import FieldStatus
+from callsync.capture.platforms.generic import parse_generic_call
+from callsync.models import CallRecord, FieldStatus
 from tests.capture import make_call, said
 
 PHONE_TURNS = (
@@ -106,12 +107,112 @@ def test_other_peoples_names_and_unmapped_keys_are_ignored() -> None:
     assert canonical_key("referring_doctor") is None
     assert canonical_key("Customer Name") == "full_name"
     call = make_call(
-        ("agent", "Hi"), ("caller", "hi"), structured={"adjuster_name": "Linda Park", "budget": 5}
+        ("agent", "Hi"), ("caller", "hi"), structured={"adjuster_name": "Linda Park", "vehicle": "Civic"}
     )
-    assert extract_call(call).fields == {}
+    extraction = extract_call(call)
+    assert extraction.fields == {}
+    # ... but they are still checked, and reported as never said.
+    assert {(p.key, p.field, p.reason) for p in extraction.platform_values} == {
+        ("adjuster_name", None, "not_in_transcript"),
+        ("vehicle", None, "not_in_transcript"),
+    }
 
 
 def test_invalid_platform_value_is_kept_for_review() -> None:
     call = make_call(("agent", "Hi"), ("caller", "hi"), structured={"email": "not an email"})
     fv = extract_call(call).fields["email"]
     assert (fv.status, fv.reason) == (FieldStatus.NEEDS_REVIEW, "invalid_platform_value")
+
+
+def _with_analysis(analysis: dict[str, object], *turns: tuple[str, str]) -> CallRecord:
+    payload = {
+        "call_id": "t-2",
+        "from": "+16175550148",
+        "to": "+16175550100",
+        "started_at": "2026-10-16T15:20:24Z",
+        "timezone": "America/New_York",
+        "turns": [{"speaker": s, "text": t} for s, t in turns],
+        "analysis": analysis,
+    }
+    return parse_generic_call(payload)
+
+
+BUDGET_TURNS = (
+    ("agent", "And do you have a budget range for this?"),
+    ("caller", "were looking at like between twenty and thirty thousand a year"),
+)
+
+
+def test_the_midpoint_of_a_stated_range_is_not_in_transcript() -> None:
+    extraction = extract_call(_with_analysis({"structured_data": {"budget": 25000}}, *BUDGET_TURNS))
+    (report,) = extraction.platform_values
+    assert (report.field, report.said, report.reason) == ("amount", False, "not_in_transcript")
+    assert extraction.fields["amount"].status is FieldStatus.NEEDS_REVIEW
+    assert extraction.fields["amount_range"].value == [20000, 30000]
+
+
+def test_numbers_and_words_said_in_speech_count_as_said() -> None:
+    extraction = extract_call(
+        _with_analysis(
+            {"structured_data": {"seats": 40, "vehicle": "2019 Accord", "lender": "Rocket Mortgage"}},
+            ("caller", "uh around forty across finance and ops and i drive a twenty nineteen accord"),
+        )
+    )
+    said = {p.key: p.said for p in extraction.platform_values}
+    assert said == {"seats": True, "vehicle": True, "lender": False}
+
+
+def test_vapi_and_retell_shapes_are_checked_too() -> None:
+    vapi = _with_analysis({"structuredData": {"phone": "+12065550163"}}, ("caller", "hi"))
+    retell = _with_analysis(
+        {"custom_analysis_data": {"customer_name": "Bianca Torres"}}, ("caller", "its bianca")
+    )
+    outputs = _with_analysis(
+        {"structuredOutputs": {"so_1": {"name": "lead", "result": {"email": "x@y.com"}}}}, ("caller", "hi")
+    )
+    for call in (vapi, retell, outputs):
+        assert [p.reason for p in extract_call(call).platform_values] == ["not_in_transcript"]
+
+
+def test_dates_and_times_are_grounded_against_relative_words() -> None:
+    call = _with_analysis(
+        {
+            "structured_data": {
+                "demo_date": "2026-10-21",
+                "callback_time": "09:00",
+                "appointment": "2026-10-21T14:00",
+            }
+        },
+        ("agent", "How's next Wednesday at 2 PM Eastern?"),
+        ("caller", "next wednesday at two works"),
+        ("agent", "You're set for Wednesday, October 21st at 2 PM."),
+    )
+    report = {(p.key, p.field): (p.said, p.effect) for p in extract_call(call).platform_values}
+    assert report[("demo_date", "date")] == (True, "raised_confidence")
+    assert report[("callback_time", "time")][0] is False
+    assert report[("appointment", "date")] == (True, "raised_confidence")
+    assert report[("appointment", "time")] == (True, "raised_confidence")
+
+
+def test_report_is_in_the_extraction_json() -> None:
+    data = extract_call(
+        _with_analysis({"structured_data": {"insurance": "Delta Dental"}}, ("caller", "hi"))
+    ).to_json()
+    assert data["platform_values"] == [
+        {
+            "key": "insurance",
+            "value": "Delta Dental",
+            "field": None,
+            "said": False,
+            "status": "needs_review",
+            "reason": "not_in_transcript",
+            "effect": "none",
+            "evidence": [],
+        }
+    ]
+
+
+def test_booleans_cannot_be_checked_and_are_reported_so() -> None:
+    call = _with_analysis({"structured_data": {"demo_booked": True}}, ("caller", "hi"))
+    (report,) = extract_call(call).platform_values
+    assert (report.reason, report.said) == ("not_checkable", False)

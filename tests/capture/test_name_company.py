@@ -191,11 +191,31 @@ def test_third_party_is_not_the_caller() -> None:
     assert names(call) == {}
 
 
-def test_three_words_are_read_but_not_accepted() -> None:
+def test_surname_particles_make_a_two_part_name() -> None:
     call = make_call(("agent", "What's your name?"), ("caller", "maria de la cruz"))
+    assert names(call) == {
+        "first_name": ("Maria", A),
+        "last_name": ("De La Cruz", A),
+        "full_name": ("Maria De La Cruz", A),
+    }
+
+
+def test_three_plain_words_are_read_but_not_accepted() -> None:
+    call = make_call(("agent", "What's your name?"), ("caller", "mary ann stokes"))
     fields = extract_names(call)
-    assert fields["full_name"].value == "Maria De La Cruz"
+    assert fields["full_name"].value == "Mary Ann Stokes"
     assert all(fv.status is R for fv in fields.values())
+
+
+def test_agent_saying_a_double_first_name_settles_where_the_name_splits() -> None:
+    call = make_call(
+        ("agent", "What's your name?"), ("caller", "yeah its mary ann stokes"), ("agent", "Thanks, Mary Ann.")
+    )
+    assert names(call) == {
+        "first_name": ("Mary Ann", A),
+        "last_name": ("Stokes", A),
+        "full_name": ("Mary Ann Stokes", A),
+    }
 
 
 def test_title_case_of_names() -> None:
@@ -300,3 +320,93 @@ def test_name_before_a_glued_email_in_the_same_turn_is_still_read() -> None:
     assert names(call)["full_name"] == ("Brendan Walsh", A)
     call = make_call(("agent", "What's your email?"), ("caller", "its john at smithco dot net"))
     assert names(call) == {}
+
+
+def test_with_an_h_guesses_where_the_letter_goes_and_waits_for_the_agent() -> None:
+    guessed = make_call(("agent", "What's your full name?"), ("caller", "sara kim thats sara with an h"))
+    assert names(guessed)["first_name"] == ("Sarah", R)
+    written_back = make_call(
+        ("agent", "What's your full name?"),
+        ("caller", "sara kim thats sara with an h"),
+        ("agent", "Thank you, Sarah. What's the amount?"),
+    )
+    assert names(written_back)["full_name"] == ("Sarah Kim", A)
+
+
+def test_a_repeated_name_before_a_spelling_note_is_not_a_third_name() -> None:
+    call = make_call(
+        ("agent", "Can I get your name?"),
+        ("caller", "its jon fairbanks jon with an h"),
+        ("agent", "Thanks, John."),
+    )
+    assert names(call)["full_name"] == ("John Fairbanks", A)
+
+
+def test_nickname_of_the_name_the_agent_asked_about_confirms_the_full_first_name() -> None:
+    call = make_call(
+        ("agent", "Hi, this is Mia from Sunrise Dental. Is this Robert?"),
+        ("caller", "yeah this is rob um can we move that"),
+        direction="outbound",
+    )
+    assert names(call)["first_name"] == ("Robert", A)
+
+
+def test_agent_calling_the_caller_something_else_sends_our_reading_to_review() -> None:
+    call = make_call(
+        ("agent", "What's your name?"),
+        ("caller", "katelyn ma"),
+        ("agent", "Thank you, Caitlin. What do you pay now?"),
+    )
+    assert names(call)["first_name"] == ("Katelyn", R)
+
+
+def test_spell_that_after_the_name_spells_its_parts_in_order() -> None:
+    call = make_call(
+        ("agent", "What's your name?"),
+        ("caller", "katelyn ma"),
+        ("agent", "Could you spell that for me?"),
+        ("caller", "c a i t l i n and last name m a"),
+        ("agent", "Thank you, Caitlin."),
+    )
+    assert names(call)["full_name"] == ("Caitlin Ma", A)
+
+
+def test_letters_that_spell_an_email_are_not_the_name() -> None:
+    call = make_call(
+        ("agent", "Who am I speaking with?"),
+        ("caller", "hi yeah this is omar siddiqui from brightwater health"),
+        ("agent", "What email should I send the invite to?"),
+        ("caller", "o siddiqui at b w health dot org thats o s i d d i q u i"),
+    )
+    assert names(call)["last_name"] == ("Siddiqui", A)
+
+
+def test_filler_restart_reads_the_whole_name_and_an_unread_last_word_holds_the_full_name() -> None:
+    restart = make_call(
+        ("agent", "Can I get your name?"),
+        ("caller", "yeah its uh its mike um mike sorensen"),
+        ("agent", "Thanks, Mike."),
+    )
+    assert names(restart)["full_name"] == ("Mike Sorensen", A)
+    unread = make_call(
+        ("agent", "Can I get your name?"), ("caller", "its andre little"), ("agent", "Thanks, Andre.")
+    )
+    got = names(unread)
+    assert got["first_name"] == ("Andre", A) and got["full_name"] == ("Andre", R)
+
+
+def test_a_third_partys_name_is_not_the_callers() -> None:
+    call = make_call(
+        ("agent", "Do you know your neighbor's name or unit?"),
+        ("caller", "its unit five i think his name is steve"),
+    )
+    assert names(call) == {}
+
+
+def test_booking_kept_under_a_surname() -> None:
+    call = make_call(
+        ("agent", "Can I get the name on the booking?"),
+        ("caller", "its under okafor o k a f o r"),
+        ("agent", "Thank you, Mr. Okafor."),
+    )
+    assert names(call) == {"last_name": ("Okafor", A), "full_name": ("Okafor", A)}

@@ -232,3 +232,16 @@ def test_uk_phone_with_plus_normalizes_back_to_e164(line: int, style: dict[str, 
     spoken = "plus four four " + render_spoken_digits(national, **style)  # type: ignore[arg-type]
     found = find_phones(f"sure its {spoken}", "US")
     assert [p.e164 for p in found] == [e164], spoken
+
+
+def test_letter_names_double_u_and_as_in_inside_a_spelling() -> None:
+    assert [r.letters for r in find_spelled_runs("its ben woo thats double u o o")] == ["woo"]
+    assert [r.letters for r in find_spelled_runs("greer g as in george r e e r")] == ["greer"]
+    assert [r.letters for r in find_spelled_runs("s m i t aitch")] == ["smith"]
+    assert find_spelled_runs("em") == ()  # a letter name alone is a word or a filler
+
+
+# "u" and "w" are left out: "double u" is the letter w, so "uu" is not spelled that way.
+@given(word=st.text(alphabet="abcdefghijklmnopqrstvxyz", min_size=3, max_size=12), repeats=st.booleans())
+def test_spelled_word_reads_back(word: str, repeats: bool) -> None:
+    assert [r.letters for r in find_spelled_runs(spoken.render_spelled(word, repeats=repeats))] == [word]

@@ -1,8 +1,11 @@
 """Stage 1 extraction: a CallRecord's transcript → canonical fields with value, confidence, evidence, status.
 
-One module per field family (name, email, phone, company, labels), shared spoken-form normalizers
-(spoken), shared conversation mechanics (dialogue: read-backs, confirmations, corrections), the platform
-cross-check (grounding), and the acceptance thresholds in one place (thresholds).
+One module per field family: name, email, phone, callback (callback_phone), company, job_title, amount
+(amount, amount_range, currency), when (date, time), address (address, zip), reference (reference_id),
+labels (intent, outcome, sentiment). Shared spoken-form normalizers and their inverse renderers (spoken),
+shared conversation mechanics (dialogue: read-backs, confirmations, corrections), the platform cross-check
+(grounding), and the acceptance thresholds in one place (thresholds). docs/extraction.md describes the
+contract, the confidence scale and every status and reason.
 
 The promise every module keeps: a value is caller data only if the caller said it, or confirmed the agent's
 read-back of it; every value points at the words that produced it; and it is accepted only when its
@@ -11,39 +14,65 @@ confidence reaches its field's threshold, else it waits for review. Pure functio
 
 from __future__ import annotations
 
+from callsync.capture.extract.address import extract_address
+from callsync.capture.extract.amount import extract_amount
+from callsync.capture.extract.callback import extract_callback
 from callsync.capture.extract.company import extract_company
 from callsync.capture.extract.email import extract_email
 from callsync.capture.extract.grounding import ground_platform_values
+from callsync.capture.extract.job_title import extract_job_title
 from callsync.capture.extract.labels import classify_intent, classify_outcome, classify_sentiment
 from callsync.capture.extract.name import extract_names
 from callsync.capture.extract.phone import extract_phone
+from callsync.capture.extract.reference import extract_reference
 from callsync.capture.extract.spoken import shared_analysis
 from callsync.capture.extract.thresholds import FIELD_THRESHOLDS, status_for
+from callsync.capture.extract.when import extract_when, local_today
 from callsync.models import CANONICAL_FIELDS, CallRecord, Extraction, FieldValue
 
 # Bumped when any extractor changes what it emits for the same call (recorded in the audit ledger).
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 
 __all__ = ["EXTRACTOR_VERSION", "FIELD_THRESHOLDS", "extract_call", "status_for"]
 
 
-def extract_call(call: CallRecord, *, default_region: str = "US") -> Extraction:
-    """Extract the caller's fields and the call's labels. Fields not found are absent, never null."""
+def extract_call(
+    call: CallRecord, *, default_region: str = "US", default_timezone: str = "UTC"
+) -> Extraction:
+    """Extract the caller's fields and the call's labels. Fields not found are absent, never null.
+
+    `default_region` is the tenant's country (phone numbers without a country code, the default currency);
+    `default_timezone` the tenant's IANA zone, used for relative dates when the call carries no `timezone`.
+    """
     with shared_analysis():
-        return _extract(call, default_region)
+        return _extract(call, default_region, default_timezone)
 
 
-def _extract(call: CallRecord, default_region: str) -> Extraction:
+def _extract(call: CallRecord, default_region: str, default_timezone: str) -> Extraction:
     fields: dict[str, FieldValue] = {}
     fields.update(extract_names(call))
     email = extract_email(call)
     if email is not None:
         fields["email"] = email
     fields.update(extract_phone(call, default_region=default_region))
+    callback = extract_callback(call, default_region=default_region)
+    if callback is not None:
+        fields["callback_phone"] = callback
     company = extract_company(call)
     if company is not None:
         fields["company"] = company
-    fields = ground_platform_values(call, fields, default_region=default_region)
+    job_title = extract_job_title(call)
+    if job_title is not None:
+        fields["job_title"] = job_title
+    fields.update(extract_amount(call, default_region=default_region))
+    fields.update(extract_when(call, default_timezone=default_timezone))
+    fields.update(extract_address(call))
+    reference = extract_reference(call)
+    if reference is not None:
+        fields["reference_id"] = reference
+    fields, platform = ground_platform_values(
+        call, fields, default_region=default_region, today=local_today(call, default_timezone)
+    )
     # Field order is the canonical order, so JSON output is stable and diffable.
     ordered = {name: fields[name] for name in CANONICAL_FIELDS if name in fields}
     return Extraction(
@@ -52,4 +81,5 @@ def _extract(call: CallRecord, default_region: str) -> Extraction:
         intent=classify_intent(call),
         outcome=classify_outcome(call),
         sentiment=classify_sentiment(call),
+        platform_values=platform,
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from callsync.capture.extract.dialogue import UNMARKED_CHANGE_CAP, caller_turns, has_correction_marker
 from callsync.capture.extract.name import NON_NAME, title
-from callsync.capture.extract.spoken import NUMBER_WORDS, Token, tokenize, word_set
+from callsync.capture.extract.spoken import NUMBER_WORDS, Token, tokenize, word_set, words
 from callsync.capture.extract.thresholds import clamp, status_for
 from callsync.models import CallRecord, Evidence, FieldStatus, FieldValue, Speaker
 
@@ -80,6 +80,8 @@ _COMPANY_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _LEAD_INS = word_set("its it is company were we are um uh yeah yes sure oh ok okay so called")
+# "head of data", "vp of operations", "director of finance": "of" continues the title, not a company.
+_OF_IS_A_TITLE = word_set("head vp president director chief officer manager")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +116,9 @@ def _read_company(text: str, tokens: Sequence[Token], i: int) -> tuple[str, int,
     return value, start, end
 
 
-def _find(tokens: Sequence[Token], phrase: tuple[str, ...]) -> list[int]:
+def _find(tokens: Sequence[Token], phrase: tuple[str, ...], said: frozenset[str]) -> list[int]:
+    if phrase[0] not in said:
+        return []
     n = len(phrase)
     return [
         k
@@ -153,14 +157,27 @@ def _turn_mentions(call: CallRecord, i: int) -> list[_Mention]:
     # (confidence, (company as written, start, end), token index where the cue starts)
     found: list[tuple[float, tuple[str, int, int], int]] = []
 
-    for k in _find(tokens, ("im",)) + _find(tokens, ("i", "am")):
+    said = words(text)
+    for k in _find(tokens, ("im",), said) + _find(tokens, ("i", "am"), said):
         j = k + (1 if tokens[k].text == "im" else 2)
         # "i'm the hr director at Y" / "i'm a partner with Y"
         m = j + 1 if j < len(tokens) and tokens[j].text in ("the", "a", "an") else j
         role_end = next(
-            (r for r in range(m, min(m + 4, len(tokens))) if tokens[r].text in ("at", "for", "with")), None
+            (r for r in range(m, min(m + 5, len(tokens))) if tokens[r].text in ("at", "for", "with", "of")),
+            None,
         )
-        if role_end is not None and role_end > m and tokens[role_end - 1].text in _ROLE_WORDS:
+        # "the office manager over at Y": the role word may stand before "over".
+        role_word = (
+            role_end - 2
+            if role_end is not None and tokens[role_end - 1].text == "over"
+            else (role_end or 0) - 1
+        )
+        if (
+            role_end is not None
+            and role_word >= m
+            and tokens[role_word].text in _ROLE_WORDS
+            and not (tokens[role_end].text == "of" and tokens[role_word].text in _OF_IS_A_TITLE)
+        ):
             company = _read_company(text, tokens, role_end + 1)
             if company:
                 found.append((ROLE_AT, company, k))
@@ -175,17 +192,17 @@ def _turn_mentions(call: CallRecord, i: int) -> list[_Mention]:
         (("i", "own"), OWN),
         (("i", "run"), OWN),
     ):
-        for k in _find(tokens, phrase):
+        for k in _find(tokens, phrase, said):
             company = _read_company(text, tokens, k + len(phrase))
             if company:
                 found.append((confidence, company, k))
-    # "it's dana whitfield from northwind", "this is dana calling from northwind".
-    for k in _find(tokens, ("from",)):
+    # "it's dana whitfield from northwind", "this is dana calling from northwind", "this is sandra with Y".
+    for k in _find(tokens, ("from",), said) + _find(tokens, ("with",), said):
         calling = k > 0 and tokens[k - 1].text == "calling"
         name_end = k - 1 if calling else k
         if _introduced(tokens, name_end):
             confidence = FROM_AFTER_NAME
-        elif calling:
+        elif calling and tokens[k].text == "from":
             confidence = CALLING_FROM
         else:
             continue
@@ -203,11 +220,11 @@ def _turn_mentions(call: CallRecord, i: int) -> list[_Mention]:
             found.append((ANSWERED, company, k))
     out = []
     for base, (value, start, end), k in found:
-        words = value.casefold().split()
+        value_words = value.casefold().split()
         confidence = base
-        if base != ANSWERED and words[0] == "the":
+        if base != ANSWERED and value_words[0] == "the":
             confidence -= THE_PENALTY
-        if base in (OWN, WITH) and words[-1] in _COMPANY_SUFFIXES:
+        if base in (OWN, WITH) and value_words[-1] in _COMPANY_SUFFIXES:
             confidence += NAMED_LIKE_A_COMPANY
         if asked:
             confidence = max(confidence, ANSWERED)  # "who are you with?" - "i'm with blue ridge roofing"

@@ -10,12 +10,12 @@ caller corrected away.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from enum import Enum
 
-from callsync.capture.extract.spoken import Token, tokenize, word_set
+from callsync.capture.extract.spoken import Token, memo, per_text, tokenize, word_set
 from callsync.capture.extract.thresholds import clamp
 from callsync.models import CallRecord, Evidence, Speaker
 
@@ -146,8 +146,12 @@ _AGENT_OWN = re.compile(
 )
 
 
-def sentences(text: str) -> list[tuple[int, int]]:
+def sentences(text: str) -> tuple[tuple[int, int], ...]:
     """Sentence spans; an email's or number's inner dots ("jane.doe@x.com", "412.555") do not split."""
+    return _sentence_spans(text)
+
+
+def _sentences(text: str) -> tuple[tuple[int, int], ...]:
     spans: list[tuple[int, int]] = []
     start = 0
     for m in re.finditer(r"[.?!]+(?=\s|$)", text):
@@ -155,7 +159,10 @@ def sentences(text: str) -> list[tuple[int, int]]:
         start = m.end()
     if text[start:].strip():
         spans.append((start, len(text)))
-    return [(s + len(text[s:e]) - len(text[s:e].lstrip()), e) for s, e in spans if text[s:e].strip()]
+    return tuple((s + len(text[s:e]) - len(text[s:e].lstrip()), e) for s, e in spans if text[s:e].strip())
+
+
+_sentence_spans = per_text("sentences", _sentences)
 
 
 def question_before(call: CallRecord, turn: int) -> tuple[str, tuple[int, int]] | None:
@@ -218,6 +225,10 @@ def machine_turns(call: CallRecord) -> frozenset[int]:
     out is not something the customer told us (dev-calls README: "a voicemail greeting that reads out a
     number" is not caller data).
     """
+    return memo("machine_turns", call.call_id, id(call), lambda: _machine_turns(call))
+
+
+def _machine_turns(call: CallRecord) -> frozenset[int]:
     out: set[int] = set()
     for i, turn in enumerate(call.turns):
         if turn.speaker is not Speaker.CALLER:
@@ -231,6 +242,11 @@ def machine_turns(call: CallRecord) -> frozenset[int]:
 
 
 def caller_turns(call: CallRecord) -> list[int]:
+    """The customer's turns (the answering machine's left out), in order."""
+    return list(memo("caller_turns", call.call_id, id(call), lambda: tuple(_caller_turns(call))))
+
+
+def _caller_turns(call: CallRecord) -> list[int]:
     machine = machine_turns(call)
     return [i for i, t in enumerate(call.turns) if t.speaker is Speaker.CALLER and i not in machine]
 
@@ -338,13 +354,17 @@ def similar(a: str, b: str) -> bool:
     return SequenceMatcher(None, a, b).ratio() >= MANGLED_SIMILARITY
 
 
-def resolve(events: Iterable[Mention | ReadBack]) -> Resolved | None:
+def resolve(
+    events: Iterable[Mention | ReadBack], *, close: Callable[[str, str], bool] = similar
+) -> Resolved | None:
     """Fold a call's mentions and read-backs, in call order, into the value the caller ends up giving.
 
     Rules: the caller's latest value wins over earlier ones, and the earlier ones are kept as superseded;
     a change the caller did not mark as a correction caps confidence (two numbers, no telling which);
     a confirmed read-back raises confidence, or becomes the value when the caller never said it or said
-    it garbled; a denied read-back lowers the value it repeats.
+    it garbled (`close` decides what counts as garbled: spelling for emails; never for numbers, where
+    "15000" and "1500" are close as strings and far apart as amounts); a denied read-back lowers the value
+    it repeats.
     """
     state: _State | None = None
     superseded: list[tuple[str, tuple[Evidence, ...]]] = []
@@ -385,7 +405,7 @@ def resolve(events: Iterable[Mention | ReadBack]) -> Resolved | None:
             elif state is None:
                 state = _State(rb.value, READBACK_ONLY, [rb.evidence], (), {})
                 state.add(rb.reaction_evidence)
-            elif similar(rb.value, state.value):
+            elif close(rb.value, state.value):
                 superseded.append((state.value, tuple(state.evidence)))
                 evidence = [*state.evidence, rb.evidence]
                 state = _State(rb.value, READBACK_MANGLED, evidence, (), state.detail)

@@ -1,17 +1,25 @@
-"""Call-level labels: intent, outcome, sentiment. Keyword/rule baselines, each with the turns that support it.
+"""Call-level labels: intent, outcome, sentiment. Rules over cue phrases, each label with the turns that support it.
 
-These are soft labels (dev-calls README: score them with a confusion matrix), so the rules stay few and
-readable, and every label carries the turn indexes a reviewer can check. Confidence says how direct the cue
-was: an agent saying "You're booked for ..." is direct; "nothing else matched" is not.
+These are soft labels (dev-calls README: score them with a confusion matrix), so the rules stay readable and
+every label carries the turn indexes a reviewer can check. Confidence says how direct the cue was: an agent
+saying "You're booked for ..." is direct; "nothing else matched" is not.
+
+Intent, in the README's order of precedence: **complaint** (the reason for the call is something that went
+wrong), **booking** (arranging, moving or cancelling a visit, consultation, service call or estimate),
+**sales** (buying or being sold: quotes, pricing, demos, plans, sign-ups, outbound lead follow-ups; a demo
+or a purchase outranks the appointment it books), **support** (the caller's own account, order, policy),
+**inquiry** (general questions), **other** (wrong numbers, vendor pitches).
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from callsync.capture.extract.dialogue import caller_turns, machine_turns
+from callsync.capture.extract.spoken import memo
 from callsync.models import CallRecord, Direction, Label, Speaker
 
 INTENTS = ("support", "booking", "inquiry", "complaint", "sales", "other")
@@ -24,7 +32,9 @@ FALLBACK = 0.40  # nothing matched; the default for the kind of call
 
 
 def _rx(*alternatives: str) -> re.Pattern[str]:
-    return re.compile(r"\b(" + "|".join(alternatives) + r")\b", re.IGNORECASE)
+    """Cue phrases (lower case), matched on lower-cased text: case-folding the text once is faster than
+    matching every pattern without case."""
+    return re.compile(r"\b(" + "|".join(alternatives) + r")\b", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +45,33 @@ class _Hits:
         return bool(self.turns)
 
 
-def _hits(call: CallRecord, turns: Iterable[int], pattern: re.Pattern[str]) -> _Hits:
-    return _Hits(tuple(i for i in turns if pattern.search(call.turns[i].text)))
+class _Joined:
+    """The texts of some turns joined by blank lines, so one regex scan finds every turn a cue is in."""
+
+    def __init__(self, call: CallRecord, turns: Iterable[int]) -> None:
+        self.turns = list(turns)
+        parts: list[str] = []
+        self.starts: list[int] = []
+        offset = 0
+        for i in self.turns:
+            self.starts.append(offset)
+            text = call.turns[i].text.replace("\n", " ")
+            parts.append(text)
+            offset += len(text) + 2
+        self.text = "\n\n".join(parts).lower()
+
+    def hits(self, pattern: re.Pattern[str]) -> _Hits:
+        found: list[int] = []
+        for m in pattern.finditer(self.text):
+            turn = self.turns[bisect_right(self.starts, m.start()) - 1]
+            if not found or found[-1] != turn:
+                found.append(turn)
+        return _Hits(tuple(found))
+
+
+def _joined(call: CallRecord, name: str, turns: list[int]) -> _Joined:
+    key = f"{name}|{','.join(map(str, turns))}"
+    return memo("labels", key, id(call), lambda: _Joined(call, turns))
 
 
 def _agent_turns(call: CallRecord) -> list[int]:
@@ -45,119 +80,225 @@ def _agent_turns(call: CallRecord) -> list[int]:
 
 # -- intent -------------------------------------------------------------------------------------------
 
-# Dissatisfied with something that already happened, and wanting it put right.
+# The reason for the call is something that went wrong and should be put right.
 _COMPLAINT = _rx(
-    r"charged (me|my card|us)",
+    r"charged (me|my card|us)( twice)?",
+    r"still (charg\w+|not|isnt|hasnt|broken|leaking)",
     r"double charged",
     r"overcharged",
     r"refund",
     r"money back",
     r"(is|came|come|coming) back on",
     r"same (problem|issue|light|thing) (again|is back)",
-    r"still (not|isnt|hasnt|broken|leaking)",
-    r"(didnt|did not|never) (fix|fixed|show|showed|come|came)",
+    r"(didnt|did not|never) (fix|fixed|show|showed|come|came|arrive|arrived)",
+    r"nobody (showed|came|has told|bothered|fixed)",
+    r"nobodys (bothered|come|came|called)",
+    r"no ?one (showed|came)",
+    r"(was|were) (supposed|meant) to",
+    r"(quit|broke|died|stopped) again",
+    r"(it|its|has been|been) (going|gone) out",
     r"went up",
     r"keeps going up",
+    r"way too (high|much)",
     r"complaint",
     r"complain",
     r"about my claim again",
-    r"nobody has told me",
+    r"worst",
+    r"missing",
+    r"never arrived",
+    r"ruined",
+    r"wasnt there before",
+    r"cant be right",
+    r"quoted me",
+    r"(invoice|bill) says",
+    r"(second|third|fourth|fifth) time (i|ive|this|im|calling)",
     r"its been \w+ (weeks|months)",
 )
+# The call arranges, moves or cancels a visit, appointment, consultation, estimate or service call.
 _BOOKING = _rx(
-    r"book",
-    r"booking",
-    r"appointment",
+    r"book(?!ing (page|system|software|site))",
+    r"booking(?! (page|system|software|site))",
+    r"(?<!without an )appointment",
     r"reschedule",
-    r"schedule",
-    r"come (in|out|by|look|take a look)",
+    r"schedule (a|an|my)",
+    r"come (in|out|by|take a look)",
+    r"bring (it|him|her|them) in",
     r"go (look|see)",
     r"take a look",
-    r"consultation",
+    r"look at (it|the)",
+    r"consult(ation)?",
     r"estimate",
+    r"inspection",
+    r"appraisal",
     r"showing",
-    r"see the (house|place|unit|apartment)",
+    r"see (it|the (house|place|unit|apartment|condo|venue))",
+    r"(look at|view|tour) the",
+    r"schedule a tour",
     r"cleaning",
     r"check ?up",
     r"exam",
     r"service (call|appointment)",
     r"get (someone|somebody) out",
+    r"send (someone|somebody)",
+    r"need (a|an) (plumber|electrician|technician|tow|locksmith)",
     r"interview",
     r"leaking",
-    r"(is|are|its) (broken|not working)",
+    r"burst",
+    r"(is|are|its|has) (broken|not working|stopped working|packed in)",
+    r"stopped working",
+    r"(ac|heat|furnace|boiler|heater|toilet|sink) (quit|died|is out|isnt working)",
+    r"locked out of my (apartment|house|car|home)",
+    r"died on",
+    r"table for",
+    r"move my reservation",
+    r"board my",
+    r"(driving|first) lesson",
+    r"mot",
+    r"oil change",
+    r"haircut",
+    r"blowout",
+    r"full detail",
+    r"personal training",
+    r"shots",
+    r"groomed",
+    r"broke a tooth",
+    r"referred me",
+    r"(wants|want|need|needs) (to|an?) (see|visit)",
+    r"(my|our) (\w+ )?(ac|furnace|heat pump|water heater) ",
+    r"cancel my appointment",
+    r"move (that|it)",
 )
-_SALES = _rx(
+# Buying or being sold: outranks the appointment it books (a demo, a tour of a gym the caller wants to join).
+_SALES_STRONG = _rx(
+    r"demo",
     r"quote",
     r"pricing",
-    r"demo",
-    r"shopping around",
     r"sign up",
-    r"open (a|an|up a) (\w+ ){0,2}(account|policy)",
-    r"(buy|purchase|buying|purchasing)",
-    r"plans?",
-    r"software",
-    r"renew(al|s)?",
+    r"buy",
+    r"purchase",
+    r"(enterprise|family|unlimited) plan",
+    r"switch (my|our) (\w+ )?plan",
+    r"shopping (around|for)",
+    r"interested in (getting|buying|a)",
+    r"membership",
+    r"trial",
+    r"we need (\w+ ){0,2}(operators|workers|staff|people|a better way|a new|new)",
+    r"evaluating",
     r"proposal",
-    r"we need \w+ \w+ (operators|workers|staff|people)",
-    r"(requested|request) (a|an)",
-    r"valuation",
+    r"selling my house",
+    r"(thinking|looking) (about|at) (selling|trading|software|new)",
+    r"trading in",
+    r"(send|order) (flowers|a hamper|a christmas hamper)",
+    r"mortgage",
+    r"open (a|an) (business )?(\w+ )?account",
+    r"new accountant",
+    r"insurance for (our|my)",
+    r"commercial (auto )?insurance",
+    r"catering",
+    r"security system",
+    r"move up to",
+    r"need movers",
+    r"need a quote",
+    r"whats your pricing",
+)
+# A demo is sales whoever mentions it first (README: "software demos").
+_DEMO = _rx(r"demo")
+_SALES_OUTBOUND = _rx(
+    r"following up on",
+    r"you requested",
+    r"your (online )?(inquiry|request)",
+    r"demo request",
+    r"savings program",
 )
 _SUPPORT = _rx(
     r"my account",
-    r"locked out",
+    r"locked out of my account",
     r"password",
     r"log ?in",
     r"lost my",
     r"stolen",
+    r"(charge|charges) (i|we) didnt make",
     r"didnt make",
-    r"my (order|policy|bill|statement|card|claim)",
+    r"my (order|policy|claim|statement|card|prescription|subscription|membership|self assessment)",
+    r"file a claim",
+    r"add (my|a) (new )?car",
+    r"refill",
     r"help with",
-    r"not working",
+    r"(page|site|app|email|system) (stopped|has been down|is down|isnt)",
+    r"(has been|is) down",
+    r"cancel (my|the) subscription",
+    r"certificate of insurance",
+    r"penalty",
 )
 _INQUIRY = _rx(
-    r"do you (guys )?(take|accept|have|offer|do|handle)",
+    r"do you (guys )?(take|accept|have|offer|do|handle|see)",
     r"how much",
     r"what are your",
-    r"looking for",
+    r"are you open",
+    r"looking for (a|an) ",
     r"wondering",
     r"question",
     r"want(ed)? to know",
-    r"is there",
-    r"are you open",
+    r"is (it|there) (still )?(available|a)",
+    r"any (\w+ )?(available|openings)",
 )
-_OTHER = _rx(r"wrong number", r"no \w+ here", r"dont know (a|any) \w+", r"not interested")
+_OTHER = _rx(
+    r"wrong number",
+    r"no \w+ here",
+    r"dont know (a|any) \w+",
+    r"is this the",
+    r"we help (\w+ ){0,2}(practices|businesses|companies|clinics)",
+    r"calling for the (office|practice) manager",
+)
 
 
 def classify_intent(call: CallRecord) -> Label:
     callers = caller_turns(call)
-    # The reason for the call is stated early: in the caller's first turns (a voicemail message may take
-    # three), or in the agent's opening on an outbound call (the business called about something).
-    opening = callers[:3]
     agents = _agent_turns(call)
-    # On an outbound call the business states the purpose; its words may say sales or booking, but an
-    # agent's "do you have a minute?" is not the caller inquiring.
+    # The reason for the call is stated early: in the caller's first turns, or in the agent's opening on an
+    # outbound call (the business called about something).
+    opening = callers[:3]
+    first = callers[:1]
     agent_opening = agents[:2] if call.direction is Direction.OUTBOUND else []
-    other = _hits(call, callers, _OTHER)
+    said = _joined(call, "callers", callers)
+    early = _joined(call, "opening", opening)
+    early_first = _joined(call, "first", first)
+    other = said.hits(_OTHER)
     if other:
         return Label("other", DIRECT, other.turns)
-    complaint = _hits(call, callers, _COMPLAINT)
-    if complaint and not _hits(call, callers[:1], _BOOKING):
-        return Label("complaint", DIRECT if len(complaint.turns) > 1 else INDIRECT, complaint.turns)
-    for name, pattern in (
-        ("sales", _SALES),
-        ("booking", _BOOKING),
-        ("support", _SUPPORT),
-        ("inquiry", _INQUIRY),
-    ):
-        turns = sorted({*opening, *agent_opening}) if name in ("sales", "booking") else opening
-        hits = _hits(call, turns, pattern)
-        if hits:
-            return Label(name, INDIRECT, hits.turns)
-    booked = _hits(call, agents, _BOOKED)
+    complaint = early.hits(_COMPLAINT)
+    booking_first = early_first.hits(_BOOKING)
+    if complaint and not (booking_first and not early_first.hits(_COMPLAINT)):
+        strong = len(said.hits(_COMPLAINT).turns) > 1
+        return Label("complaint", DIRECT if strong else INDIRECT, complaint.turns)
+    outbound = _joined(call, "agent_opening", agent_opening)
+    sales = early.hits(_SALES_STRONG)
+    if sales:
+        return Label("sales", INDIRECT, sales.turns)
+    booking = early.hits(_BOOKING)
+    if booking:
+        return Label("booking", INDIRECT, booking.turns)
+    demo = _joined(call, "agents", agents).hits(_DEMO)
+    if demo:
+        return Label("sales", INDIRECT, demo.turns)
+    booking = outbound.hits(_BOOKING)
+    if booking:
+        return Label("booking", INDIRECT, booking.turns)
+    lead = outbound.hits(_SALES_OUTBOUND)
+    if lead:
+        return Label("sales", INDIRECT, lead.turns)
+    support = early.hits(_SUPPORT)
+    if support:
+        return Label("support", INDIRECT, support.turns)
+    booked = _joined(call, "agents", agents).hits(_BOOKED)
     if booked:
         return Label("booking", INDIRECT, booked.turns)
-    if complaint:
-        return Label("complaint", INDIRECT, complaint.turns)
+    inquiry = early.hits(_INQUIRY)
+    if inquiry:
+        return Label("inquiry", INDIRECT, inquiry.turns)
+    complaint_later = said.hits(_COMPLAINT)
+    if complaint_later:
+        return Label("complaint", INDIRECT, complaint_later.turns)
     return Label("inquiry" if callers else "other", FALLBACK, tuple(opening or agent_opening))
 
 
@@ -172,22 +313,32 @@ _VOICEMAIL_AGENT = _rx(
 )
 _TRANSFER = _rx(r"transferring you", r"transfer you", r"connect(ing)? you (with|to)", r"putting you through")
 _BOOKED = _rx(
-    r"you'?re (all )?(booked|confirmed|scheduled|set) for",
-    r"you'?re rescheduled",
+    r"you'?re (now )?(all )?(booked|confirmed|scheduled|rescheduled|moved)",
+    r"you'?re (all )?set for (?!delivery)",
     r"rescheduled (you )?to",
-    r"booked you",
-    r"i'?ve (booked|scheduled)",
-    r"you'?re all set",
+    r"moved (you )?to",
+    r"booked (you|with|for)",
+    r"i'?ve (booked|scheduled|reserved)",
+    r"you'?re all set(?! for delivery)",
+    r"all booked",
+    r"see you (then|tomorrow|today|on|at|monday|tuesday|wednesday|thursday|friday|saturday|sunday)",
+    r"dispatching",
+    r"on (his|her|their|the) way",
+    r"(can|will) be there (in|within)",
 )
 _CALLBACK = _rx(
-    r"(will|'ll) (call|reach out to) you",
+    r"(will|'ll) (call|reach out to|phone|ring) you",
     r"(will|'ll) (give you a )?call (you )?back",
     r"call you back",
-    r"(have|get) (someone|somebody|\w+ \w+ team|our \w+ team|the \w+) (to )?call you",
-    r"talk to you (on )?(monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|soon|then)",
+    r"(have|get) (\w+ ){0,4}(to )?call you",
+    r"talk (to you )?(on )?(monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|then)",
     r"(will|'ll) (be )?reach(ing)? out",
     r"(will|'ll) follow up",
     r"(will|'ll) get back to you",
+    r"expect a call",
+    r"can call you (back )?(this|tomorrow|today|on|monday|tuesday|wednesday|thursday|friday)",
+    r"(will|'ll|can|should i) call (this|that) number",
+    r"specialist will call",
 )
 _NO_OUTCOME = _rx(
     r"forget it",
@@ -195,38 +346,46 @@ _NO_OUTCOME = _rx(
     r"not interested",
     r"wrong number",
     r"dont (call|want)",
+    r"take me off",
     r"hang(ing)? up",
     r"no \w+ here",
 )
 _RESOLVED = _rx(
-    r"i'?ve (unlocked|frozen|reset|sent|updated|cancelled|canceled|opened|processed|applied|fixed)",
+    r"i'?ve (unlocked|frozen|reset|sent|updated|cancelled|canceled|opened|processed|applied|fixed|refunded|"
+    r"reconnected|added|issued|placed|blocked|declined|credited|flagged|marked)",
     r"i'?ll send",
     r"anything else",
     r"you won'?t be",
     r"you'?re (good|all good)",
     r"that should",
+    r"(is|are) cancelled",
+    r"updated",
+    r"sent!?",
 )
+_TAKES_MESSAGE = _rx(r"i'?ll pass (that|it) along", r"take a message")
 
 
 def classify_outcome(call: CallRecord) -> Label:
     agents = _agent_turns(call)
     callers = caller_turns(call)
     machine = sorted(machine_turns(call))
-    voicemail = _hits(call, agents, _VOICEMAIL_AGENT)
+    agent_text = _joined(call, "agents", agents)
+    voicemail = agent_text.hits(_VOICEMAIL_AGENT)
     if machine or voicemail:
         return Label("voicemail", DIRECT, tuple(sorted({*machine, *voicemail.turns})))
+    refused = _joined(call, "callers", callers).hits(_NO_OUTCOME)
+    pitch = _joined(call, "callers", callers).hits(_OTHER)
     for name, pattern in (
         ("transferred", _TRANSFER),
         ("appointment_booked", _BOOKED),
         ("callback_scheduled", _CALLBACK),
     ):
-        hits = _hits(call, agents, pattern)
+        hits = agent_text.hits(pattern)
         if hits:
             return Label(name, DIRECT, hits.turns)
-    refused = _hits(call, callers, _NO_OUTCOME)
-    if refused:
-        return Label("no_outcome", DIRECT, refused.turns)
-    resolved = _hits(call, agents, _RESOLVED)
+    if refused or (pitch and agent_text.hits(_TAKES_MESSAGE)):
+        return Label("no_outcome", DIRECT, (refused or pitch).turns)
+    resolved = agent_text.hits(_RESOLVED)
     if resolved:
         return Label("resolved", INDIRECT, resolved.turns)
     if len(callers) < 2:
@@ -247,26 +406,34 @@ _FRUSTRATED_STRONG = _rx(
     r"forget it",
     r"seriously",
     r"finally",
-    r"he better",
-    r"she better",
-    r"you better",
-    r"nobody (ever )?(picks up|called|calls|answers|told|has told)",
-    r"no one (ever )?(picks up|called|calls|answers|told)",
+    r"(he|she|you|it|this) better",
+    r"nobody (ever )?(picks up|called|calls|answers|answered|told|has told|showed|came|bothered)",
+    r"no one (ever )?(picks up|called|calls|answers|answered|told|showed|came)",
     r"fine whatever",
     r"thats not an answer",
     r"i want my money back",
     r"worst",
     r"terrible",
+    r"nightmare",
     r"angry",
     r"upset",
     r"(third|fourth|fifth) time",
     r"trying to get through",
+    r"not waiting",
+    r"what happened",
+    r"take me off",
+    r"absolutely ridiculous",
+    r"just fix it",
+    r"(second|third) time (i|ive|this|im)",
 )
-_FRUSTRATED_WEAK = _rx(r"keeps (going|happening)", r"again", r"still", r"fine\s*$", r"already")
+_FRUSTRATED_WEAK = _rx(
+    r"keeps (going|happening)", r"again", r"still", r"already", r"hurry", r"freezing", r"i need my", r"fine$"
+)
 _POSITIVE_STRONG = _rx(
     r"thank you so much",
     r"thanks so much",
     r"thank you very much",
+    r"thanks a lot",
     r"appreciate it",
     r"really appreciate",
     r"awesome",
@@ -277,24 +444,29 @@ _POSITIVE_STRONG = _rx(
     r"love (it|that)",
     r"you'?ve been (so )?helpful",
     r"lifesaver",
+    r"yay",
+    r"(really|so) excited",
+    r"that was fast",
+    r"definitely",
 )
-_POSITIVE_WEAK = _rx(r"perfect", r"great", r"cool", r"cheers", r"sounds good", r"thanks for calling back")
+_POSITIVE_WEAK = _rx(
+    r"perfect", r"great", r"cool", r"cheers", r"sounds good", r"thanks for calling back", r"nice"
+)
 
 
 def classify_sentiment(call: CallRecord) -> Label:
     callers = caller_turns(call)
-    strong = _hits(call, callers, _FRUSTRATED_STRONG)
-    weak = _hits(call, callers, _FRUSTRATED_WEAK)
+    said = _joined(call, "callers", callers)
+    strong = said.hits(_FRUSTRATED_STRONG)
+    weak = said.hits(_FRUSTRATED_WEAK)
     if strong and (len(strong.turns) > 1 or weak):
         return Label("frustrated", DIRECT, tuple(sorted({*strong.turns, *weak.turns})))
     if strong:
         return Label("frustrated", INDIRECT, strong.turns)
-    positive = _hits(call, callers, _POSITIVE_STRONG)
-    pleasant = _hits(call, callers, _POSITIVE_WEAK)
+    positive = said.hits(_POSITIVE_STRONG)
+    pleasant = said.hits(_POSITIVE_WEAK)
     if positive:
         return Label(
             "positive", DIRECT if pleasant else INDIRECT, tuple(sorted({*positive.turns, *pleasant.turns}))
         )
-    if len(pleasant.turns) >= 2:
-        return Label("positive", INDIRECT, pleasant.turns)
     return Label("neutral", INDIRECT if callers else FALLBACK, ())

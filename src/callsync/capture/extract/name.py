@@ -85,6 +85,8 @@ NON_NAME = (
     monday tuesday wednesday thursday friday saturday sunday weekend morning afternoon evening night
     january february march april june july august september october november december
     plus dot dash hyphen underscore extension area code at
+    absolutely totally completely honestly seriously literally basically definitely probably certainly
+    unbelievable outrageous insane nuts under unit apartment apt suite floor building by way
     """)
     | NUMBER_WORDS
 )
@@ -98,15 +100,24 @@ _AGENT_SELF_NAME = re.compile(r"\b(?:[Tt]his is|I'm|I am|[Mm]y name is|[Nn]ame's
 _INTRO_TAILS = word_set("from with calling here")
 _HESITATIONS = word_set("actually um uh er ah like just")
 _HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "doctor"})
-_LEAD_INS = word_set("yes yeah yep sure um uh er oh ok okay hi hey hello well so its it is")
+_LEAD_INS = word_set("yes yeah yep sure um uh er oh ok okay hi hey hello well so its it is under")
+# Words that may follow a one-word name without hinting at a surname we failed to read.
+_NAME_ENDS = word_set("""here speaking please thanks thank again too calling now yes yeah ok okay bye sir maam by
+    and from with speaking calling""")
+SPELLING_GUESSED = 0.60  # "jon with an h": John? Jonh? The agent writing it back settles it
+_FILLER_WORDS = word_set("um uh er ah like")
+_THIRD_PARTY = word_set("""his her their hes shes wifes husbands sons daughters moms dads mothers fathers bosss
+    friends neighbors neighbours brothers sisters kids childs""")
 
 _NAME_QUESTION = re.compile(
     r"\b(your ((full|first|last|first and last|last and first) )?names?|who am i (speaking|talking) (with|to)|"
     r"who('s| is) (this|calling|speaking)|"
-    r"may i (ask|have) who|name,? please|leave your name|get a name|have a name|the name on)\b",
+    r"may i (ask|have) who|name,? please|leave your name|get a name|have a name|the name on|"
+    r"(patient|caller|customer|client)'?s name|name and (address|number|email|phone|unit))\b",
     re.IGNORECASE,
 )
 _SPELL_REQUEST = re.compile(r"\bspell\b", re.IGNORECASE)
+_SPELL_IT = re.compile(r"\bspell (that|it)\b", re.IGNORECASE)
 _SPELL_BOTH = re.compile(r"first and last|full name|your name\b|first name and last", re.IGNORECASE)
 _SPELL_LAST = re.compile(r"last name|surname|family name", re.IGNORECASE)
 _SPELL_FIRST = re.compile(r"first name", re.IGNORECASE)
@@ -115,7 +126,9 @@ _IDENTITY_QUESTION = re.compile(
     r"(?:may|can|could) i (?:speak|talk) (?:with|to)|i'?m looking for|speaking with))\s+"
     r"(?:(?P<honorific>Mr|Mrs|Ms|Miss|Dr)\.?\s+)?(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2})"
 )
-_NAME_IS_INDEX = phrase_index([("my", "name", "is"), ("my", "names"), ("the", "name", "is"), ("name", "is")])
+_NAME_IS_INDEX = phrase_index(
+    [("my", "name", "is"), ("my", "names"), ("the", "name", "is"), ("name", "is"), ("my", "name")]
+)
 # "this is X", "my name is X", ...: the token sequences that introduce a name, and how strongly.
 _INTRODUCTIONS: dict[tuple[str, ...], bool] = {
     ("my", "name", "is"): True,
@@ -138,6 +151,8 @@ class _Part:
     evidence: list[Evidence]
     from_caller: bool = True
     superseded: list[tuple[str, tuple[Evidence, ...]]] = field(default_factory=list)
+    guessed: bool = False  # "jon with an h": where the letter goes is our guess ("John")
+    spelled: bool = False  # the caller spelled it letter by letter
 
     @property
     def key(self) -> str:
@@ -150,6 +165,9 @@ class _Mention:
     turn: int
     corrects: bool = False
     superseded: list[tuple[str, tuple[Evidence, ...]]] = field(default_factory=list)
+    # A one-word name followed by one more word that ended the turn ("its andre little"): maybe the surname
+    # we could not tell from an ordinary word. The first name stands; the full name waits.
+    open_end: bool = False
 
 
 def _key(value: str) -> str:
@@ -206,75 +224,109 @@ def _spoken_hyphen(value: str) -> str:
 
 def _apply_spelling_notes(
     text: str, tokens: Sequence[Token], words: list[tuple[str, int, int]], after: int
-) -> list[tuple[str, int, int]]:
-    """ "smyth smith with a y" → smyth; "katherine ochoa katherine with a k" → katherine ochoa.
+) -> list[tuple[str, int, int, bool]]:
+    """ "smyth smith with a y" → smyth; "katherine ochoa katherine with a k" → katherine ochoa; "sara kim
+    that's sara with an h" → sarah kim (the letter's place guessed: the fourth item says so).
 
-    A "with a <letter>" note fixes the word before it; when the fixed word repeats one already said, the
-    repetition was the note's subject, not a third name.
+    A "<word> with a <letter>" note anywhere in the turn fixes the name word it names; a name word that only
+    repeats an earlier one as the note's subject ("jon fairbanks jon with an h") is not a third name.
     """
     if (
-        words
-        and after + 2 < len(tokens)
+        len(words) > 1
+        and after < len(tokens)
         and tokens[after].text == "with"
-        and tokens[after + 1].text in ("a", "an")
-        and len(tokens[after + 2].text) == 1
+        and any(_key(w[0]) == _key(words[-1][0]) for w in words[:-1])
     ):
-        letter = tokens[after + 2].text
-        word, start, end = words[-1]
-        fixed = _with_letter(word, letter)
-        repeats = any(_key(w[0]) in (_key(fixed), _key(word)) for w in words[:-1])
-        words = words[:-1] if repeats else [*words[:-1], (fixed, start, end)]
+        words = words[:-1]
+    out = [(w, start, end, False) for w, start, end in words]
+    for k in range(len(tokens) - 3):
+        if (
+            tokens[k + 1].text == "with"
+            and tokens[k + 2].text in ("a", "an")
+            and len(tokens[k + 3].text) == 1
+            and tokens[k + 3].text.isalpha()
+        ):
+            subject, letter = _key(tokens[k].text), tokens[k + 3].text
+            for n, (w, start, end, guessed) in enumerate(out):
+                if _key(w) == subject:
+                    fixed, guess = _with_letter(w, letter)
+                    out[n] = (fixed, start, end, guessed or guess)
+                    break
     # "mary kate quinn, it's mary dash kate": a later hyphenated spelling joins two words already said.
-    for m in re.finditer(r"\b([a-z]+)\s+(?:dash|hyphen)\s+([a-z]+)\b", text, re.IGNORECASE):
+    for m in _SPOKEN_HYPHEN.finditer(text):
         a, b = m.group(1).casefold(), m.group(2).casefold()
-        for k in range(len(words) - 1):
-            if _key(words[k][0]) == a and _key(words[k + 1][0]) == b:
-                merged = (f"{words[k][0]}-{words[k + 1][0]}", words[k][1], words[k + 1][2])
-                words = [*words[:k], merged, *words[k + 2 :]]
+        for k in range(len(out) - 1):
+            if _key(out[k][0]) == a and _key(out[k + 1][0]) == b:
+                merged = (
+                    f"{out[k][0]}-{out[k + 1][0]}",
+                    out[k][1],
+                    out[k + 1][2],
+                    out[k][3] or out[k + 1][3],
+                )
+                out = [*out[:k], merged, *out[k + 2 :]]
                 break
-    deduped: list[tuple[str, int, int]] = []
-    for w in words:
-        if not deduped or _key(deduped[-1][0]) != _key(w[0]):
-            deduped.append(w)
+    deduped: list[tuple[str, int, int, bool]] = []
+    for item in out:
+        if not any(_key(d[0]) == _key(item[0]) for d in deduped):
+            deduped.append(item)
     return deduped
+
+
+_SPOKEN_HYPHEN = re.compile(r"\b([a-z]+)\s+(?:dash|hyphen)\s+([a-z]+)\b", re.IGNORECASE)
+# Words between a first name and a surname that belong to the surname ("maria de la cruz").
+_PARTICLES = word_set("de la del della van von der den da di le du dos das st bin ibn al el mac ter")
 
 
 # The letter a "with a <letter>" note is usually about: "smith with a y", "catherine with a k".
 _LETTER_SWAPS = {"y": "i", "i": "y", "k": "c", "c": "k"}
 
 
-def _with_letter(word: str, letter: str) -> str:
-    """ "smith" with a y → "smyth"; "catherine" with a k → "katherine"; unchanged if it already has it."""
+def _with_letter(word: str, letter: str) -> tuple[str, bool]:
+    """ "smith" with a y → "smyth"; "catherine" with a k → "katherine"; unchanged if it already has it.
+
+    Returns the word and whether the letter's place is a guess: "jon with an h" becomes "John" (after the
+    first vowel), "sara with an h" "Sarah" (after a final vowel), and the value waits for review unless the
+    agent writes the same spelling back."""
     if letter in word.casefold():
-        return word
+        return word, False
     swap = _LETTER_SWAPS.get(letter)
     idx = word.casefold().find(swap) if swap else -1
     if idx >= 0:
-        return word[:idx] + letter + word[idx + 1 :]
+        return word[:idx] + letter + word[idx + 1 :], False
     if letter == "e":
-        return word + "e"  # "ann with an e"
-    return word  # where a missing letter goes ("jon with an h") is a guess: leave the word as heard
+        return word + "e", False  # "ann with an e"
+    lower = word.casefold()
+    if lower[-1:] in "aeiou":
+        return word + letter, True
+    vowel = next((n for n, c in enumerate(lower) if c in "aeiou"), -1)
+    if vowel < 0:
+        return word + letter, True
+    return word[: vowel + 1] + letter + word[vowel + 1 :], True
 
 
 def _mention_from_words(
-    words: list[tuple[str, int, int]], turn: int, strong: bool, honorific: bool = False
+    words: Sequence[tuple[str, int, int, bool]], turn: int, strong: bool, honorific: bool = False
 ) -> _Mention | None:
     if not words:
         return None
-    evidence = [Evidence(turn, s, e) for _, s, e in words]
+    evidence = [Evidence(turn, s, e) for _, s, e, _ in words]
     if len(words) == 1:
         base = STRONG_ONE if strong else WEAK_ONE
         role = "last" if honorific else "first"
-        return _Mention({role: _Part(words[0][0], base, [evidence[0]])}, turn)
-    base = (STRONG_TWO if strong else WEAK_TWO) if len(words) == 2 else THREE_WORDS
-    last_value = " ".join(w for w, _, _ in words[1:])
-    return _Mention(
-        {
-            "first": _Part(words[0][0], base, [evidence[0]]),
-            "last": _Part(last_value, base, evidence[1:]),
-        },
-        turn,
+        return _Mention({role: _part(words[0], base, [evidence[0]])}, turn)
+    two = len(words) == 2 or all(_key(w[0]) in _PARTICLES for w in words[1:-1])
+    base = (STRONG_TWO if strong else WEAK_TWO) if two else THREE_WORDS
+    last_value = " ".join(w for w, _, _, _ in words[1:])
+    last_guessed = any(g for _, _, _, g in words[1:])
+    last = _Part(
+        last_value, min(base, SPELLING_GUESSED) if last_guessed else base, evidence[1:], guessed=last_guessed
     )
+    return _Mention({"first": _part(words[0], base, [evidence[0]]), "last": last}, turn)
+
+
+def _part(word: tuple[str, int, int, bool], base: float, evidence: list[Evidence]) -> _Part:
+    value, _, _, guessed = word
+    return _Part(value, min(base, SPELLING_GUESSED) if guessed else base, evidence, guessed=guessed)
 
 
 def agent_names(call: CallRecord) -> frozenset[str]:
@@ -303,7 +355,9 @@ def _caller_mentions(call: CallRecord, i: int, agents: frozenset[str]) -> list[_
     asked = i > 0 and call.turns[i - 1].speaker is Speaker.AGENT and _asked_name(call.turns[i - 1].text)
     found: list[_Mention] = []
     taken: set[int] = set()
-    for k in range(len(tokens)):
+    for k, token in enumerate(tokens):
+        if token.text not in _INTRODUCTION_INDEX:
+            continue
         n = match_phrase(tokens, k, _INTRODUCTION_INDEX)
         if n:
             phrase = tuple(t.text for t in tokens[k : k + n])
@@ -336,7 +390,7 @@ def _caller_mentions(call: CallRecord, i: int, agents: frozenset[str]) -> list[_
         start = _skip_lead_ins(tokens, 0, agents)
         words, j = _read_name(text, tokens, start)
         if words and j < len(tokens) and tokens[j].text == "speaking":
-            mention = _mention_from_words(words, i, True)
+            mention = _mention_from_words([(w, a, b, False) for w, a, b in words], i, True)
             if mention is not None:
                 found.append(mention)
     # "its john at smithco dot net": words inside an email address are not a self-introduction.
@@ -352,7 +406,10 @@ def _evidence(mention: _Mention) -> list[Evidence]:
 def _may_introduce(
     tokens: Sequence[Token], k: int, phrase: tuple[str, ...], asked: bool, agents: frozenset[str]
 ) -> bool:
-    """ "it's" and "i'm" introduce a name only at the start of a turn, after greetings and fillers."""
+    """ "it's" and "i'm" introduce a name only at the start of a turn, after greetings and fillers; "name is"
+    introduces the caller's own name, not "his name is steve"."""
+    if phrase[0] in ("name", "the") and k > 0 and tokens[k - 1].text in _THIRD_PARTY:
+        return False
     if phrase not in (("its",), ("im",), ("i", "am")):
         return True
     return _skip_lead_ins(tokens, 0, agents) >= k
@@ -373,26 +430,46 @@ def _read_mention(
     honorific = j < len(tokens) and tokens[j].text in _HONORIFICS
     if honorific:
         j += 1
+    # "it's under okafor": a booking is kept under a surname.
+    honorific = honorific or (j > 0 and tokens[j - 1].text == "under")
     words, after = _read_name(text, tokens, j)
     if not words:
         return None
+    # "mike um mike sorensen": a restart after a filler repeats the name and goes on.
+    if (
+        after + 1 < len(tokens)
+        and tokens[after].text in _HESITATIONS | _FILLER_WORDS
+        and _key(tokens[after + 1].text) == _key(words[0][0])
+    ):
+        again, after_again = _read_name(text, tokens, after + 1)
+        if len(again) > len(words):
+            words, after = again, after_again
     if verbish and any(w.casefold().endswith(("ing", "ed")) for w, _, _ in words):
         return None  # "i'm shopping around", "i'm locked out"
     if after < len(tokens) and tokens[after].text in _RELATIONS:
         return None  # "this is john's wife": a third party's name
     if after < len(tokens) and tokens[after].text == "s" and text[tokens[after].start - 1] in "'’":
         return None
-    words = _apply_spelling_notes(text, tokens, words, after)
+    noted = _apply_spelling_notes(text, tokens, words, after)
     # "it's tom from acme", "i'm dana with northwind": a name followed by where the caller is from reads as
     # an introduction even after the weak "it's" / "i'm".
     tail = after < len(tokens) and tokens[after].text in _INTRO_TAILS
     if need_tail and not tail:
         return None
-    return _mention_from_words(words, turn, strong or tail, honorific)
+    mention = _mention_from_words(noted, turn, strong or tail, honorific)
+    if mention is not None and len(noted) == 1 and after + 1 == len(tokens):
+        last = tokens[after].text
+        mention.open_end = last.isalpha() and len(last) > 1 and last not in _NAME_ENDS | _HESITATIONS
+    return mention
+
+
+_NAME_PLEASE = re.compile(r"\W*name\b", re.IGNORECASE)  # "Name please?"
 
 
 def _asked_name(agent_text: str) -> bool:
-    return _NAME_QUESTION.search(agent_text) is not None
+    if "name" not in agent_text.lower() and "who" not in agent_text.lower():
+        return False
+    return _NAME_QUESTION.search(agent_text) is not None or _NAME_PLEASE.match(agent_text) is not None
 
 
 # -- the agent's identity question ----------------------------------------------------------------------
@@ -426,11 +503,16 @@ def _identity_mentions(call: CallRecord, callers: set[int]) -> list[_Mention]:
         if said is None:
             out.append(_Mention(proposal, i))
             continue
-        if not _consistent(said.parts, proposal):
+        if not _consistent(said.parts, proposal, nicknames=True):
             out.append(said)  # the caller's own words win over the agent's guess
             continue
-        for part in said.parts.values():
+        for role, part in said.parts.items():
             part.confidence = max(part.confidence, IDENTITY_CONFIRMED)
+            offered = proposal.get(role)
+            if offered is not None and offered.key != part.key:
+                # "Is this Robert?" - "yeah this is rob": the caller confirmed Robert in a short form.
+                part.value = offered.value
+                part.evidence = [*offered.evidence, *part.evidence]
         for role, part in proposal.items():
             said.parts.setdefault(role, part)
         out.append(said)
@@ -451,9 +533,17 @@ def _proposal(words: list[tuple[str, Evidence]], confirm: Evidence, *, honorific
     return {"first": part(words[:1]), "last": part(words[1:])}
 
 
-def _consistent(a: dict[str, _Part], b: dict[str, _Part]) -> bool:
+def _consistent(a: dict[str, _Part], b: dict[str, _Part], *, nicknames: bool = False) -> bool:
     shared = set(a) & set(b)
-    return bool(shared) and all(a[r].key == b[r].key for r in shared)
+    return bool(shared) and all(_same_part(r, a[r], b[r], nicknames) for r in shared)
+
+
+def _same_part(role: str, a: _Part, b: _Part, nicknames: bool) -> bool:
+    if a.key == b.key:
+        return True
+    # "rob" for Robert, "jen" for Jennifer: a short form the caller uses for the first name offered.
+    short, full = sorted((a.key, b.key), key=len)
+    return nicknames and role == "first" and len(short) >= 3 and full.startswith(short)
 
 
 # -- spelling -----------------------------------------------------------------------------------------
@@ -483,11 +573,16 @@ def _apply_spellings(call: CallRecord, callers: set[int], current: _Mention) -> 
         targets: list[str] = []
         if i > 0 and call.turns[i - 1].speaker is Speaker.AGENT:
             targets = _spell_targets(call.turns[i - 1].text)
+            if not targets and _SPELL_IT.search(call.turns[i - 1].text):
+                # "Could you spell that?" right after the name: its parts, in order.
+                targets = [r for r in ("first", "last") if r in current.parts]
         emails = find_emails(turn.text)
+        # Letters that spell an email's local part ("o s i d d i q u i") belong to the email, not the name.
+        locals_ = {re.sub(r"[^a-z]", "", r.value.split("@")[0]) for e in emails for r in e.readings}
         runs = [
             r
             for r in find_spelled_runs(turn.text, min_letters=2 if targets else 3)
-            if not any(e.start <= r.start < e.end for e in emails)
+            if not any(e.start <= r.start < e.end for e in emails) and r.letters not in locals_
         ]
         if not runs:
             continue
@@ -536,13 +631,14 @@ def _spelled(
             role = close[0]
     heard = parts.get(role)
     if heard is None:
-        parts[role] = _Part(letters, SPELLED_VALUE, evidence)
+        parts[role] = _Part(letters, SPELLED_VALUE, evidence, spelled=True)
     elif heard.key == letters:
         _boost(heard, evidence)
+        heard.spelled, heard.guessed = True, False
     else:
         # What the caller spells beats what the recognizer heard ("shavon" spelled s-i-o-b-h-a-n).
         current.superseded.append((_full(current), tuple(_evidence(current))))
-        spelled = _Part(letters, max(heard.confidence, SPELLED_VALUE), evidence)
+        spelled = _Part(letters, max(heard.confidence, SPELLED_VALUE), evidence, spelled=True)
         spelled.superseded = [*heard.superseded, (title(heard.value), tuple(heard.evidence))]
         parts[role] = spelled
 
@@ -564,13 +660,16 @@ def _merge(mentions: list[_Mention]) -> _Mention | None:
     for m in sorted(mentions, key=lambda x: x.turn):
         if current is None:
             current = m
-        elif _consistent(current.parts, m.parts) or not set(current.parts) & set(m.parts):
-            # Same name again, or the part we were missing ("its john" ... "Mr. Smith").
+        elif _consistent(current.parts, m.parts, nicknames=True) or not set(current.parts) & set(m.parts):
+            # Same name again, or the part we were missing ("its john" ... "Mr. Smith"), or the short form
+            # of the first name the agent asked about ("this is rob" ... "Is this Robert?" - "yeah").
             for role, part in m.parts.items():
                 mine = current.parts.get(role)
                 if mine is None:
                     current.parts[role] = part
                 else:
+                    if mine.key != part.key and len(part.key) > len(mine.key):
+                        mine.value = part.value
                     mine.confidence = clamp(max(mine.confidence, part.confidence) + REPEAT_BOOST)
                     mine.evidence.extend(e for e in part.evidence if e not in mine.evidence)
         elif not m.corrects and max(p.confidence for p in m.parts.values()) <= WEAK_ONE:
@@ -592,26 +691,65 @@ def _conflict(current: _Mention) -> None:
         part.confidence = min(part.confidence, CONFLICT_CAP)
 
 
-def _echo(call: CallRecord, current: _Mention) -> None:
-    """The agent addressing the caller by the first name we heard ("Thanks, Priya") backs our reading.
+# The agent addressing the caller by a first name: "Thanks, Priya." / "Thank you, Mary Ann." / "Hi Natalie!"
+_ADDRESSED = re.compile(
+    r"\b(?:Thanks|Thank you|Hi|Hello|Great|Okay|Perfect|Got it|Sorry|Welcome|Nice to meet you),? "
+    r"(?P<name>[A-Z][a-z'’]+(?:[ -][A-Z][a-z'’]+)?)\b"
+)
 
-    It shows the words were a name (not "i'm totally lost"), so it lifts the whole name, not only the first.
-    """
+
+def _echo(call: CallRecord, current: _Mention, agents: frozenset[str]) -> None:
+    """What the agent calls the caller next backs our reading, settles it, or contradicts it.
+
+    "Thanks, Priya" shows the words were a name (not "i'm totally lost"), so it lifts the whole name.
+    "Thank you, Mary Ann" tells where a three-word name splits. "Thanks, Sarah" writes back the spelling we
+    guessed from "sara with an h". "Thank you, Caitlin" when we heard "katelyn" means one of us misheard:
+    our reading waits for review (unless the caller spelled it)."""
     first = current.parts.get("first")
     if first is None or not first.from_caller:
         return
-    pattern = re.compile(rf"\b{re.escape(title(first.value))}\b")
     for i in range(current.turn + 1, len(call.turns)):
         turn = call.turns[i]
-        if turn.speaker is Speaker.AGENT:
-            m = pattern.search(turn.text)
-            if m:
-                echo = Evidence(i, m.start(), m.end())
-                for part in current.parts.values():
-                    if part.from_caller:
-                        part.confidence = clamp(part.confidence + ECHO_BOOST)
-                first.evidence.append(echo)
+        if turn.speaker is not Speaker.AGENT:
+            continue
+        _settle_double_first(turn.text, i, current)
+        first = current.parts["first"]
+        m = re.search(rf"\b{re.escape(title(first.value))}\b", turn.text)
+        if m:
+            echo = Evidence(i, m.start(), m.end())
+            if first.guessed:
+                first.guessed = False
+                first.confidence = max(first.confidence, STRONG_TWO)
+            for part in current.parts.values():
+                if part.from_caller:
+                    part.confidence = clamp(part.confidence + ECHO_BOOST)
+            first.evidence.append(echo)
             return
+        other = _ADDRESSED.search(turn.text)
+        if other is not None:
+            said = other.group("name").split()[0].casefold()
+            if said not in _HONORIFICS and said not in agents and not first.spelled and said != first.key:
+                first.confidence = min(first.confidence, CONFLICT_CAP)
+            return
+        return
+
+
+def _settle_double_first(text: str, turn: int, current: _Mention) -> None:
+    """ "mary ann stokes" read as Mary / Ann Stokes, and the agent says "Mary Ann": the split moves."""
+    first, last = current.parts.get("first"), current.parts.get("last")
+    if first is None or last is None or len(last.value.split()) < 2 or len(last.evidence) < 2:
+        return
+    second = last.value.split()[0]
+    pattern = rf"\b{re.escape(title(first.value))}[ -]{re.escape(title(second))}\b"
+    m = re.search(pattern, text)
+    if m is None:
+        return
+    first.value = f"{first.value} {second}"
+    first.evidence = [*first.evidence, last.evidence[0], Evidence(turn, m.start(), m.end())]
+    last.value = " ".join(last.value.split()[1:])
+    last.evidence = last.evidence[1:]
+    for part in (first, last):
+        part.confidence = max(part.confidence, STRONG_TWO)
 
 
 def extract_names(call: CallRecord) -> dict[str, FieldValue]:
@@ -624,8 +762,8 @@ def extract_names(call: CallRecord) -> dict[str, FieldValue]:
     current = _merge(mentions)
     if current is None:
         return {}
-    _echo(call, current)
     _apply_spellings(call, callers, current)
+    _echo(call, current, agents)
     return _fields(current)
 
 
@@ -642,6 +780,8 @@ def _fields(current: _Mention) -> dict[str, FieldValue]:
             f"{role}_name", title(part.value), part.confidence, part.evidence, part.superseded
         )
     full_conf = min(p.confidence for _, p in parts)
+    if current.open_end and "last" not in current.parts:
+        full_conf = min(full_conf, CONFLICT_CAP)  # "its andre little": a surname we could not tell apart
     out["full_name"] = _field_value(
         "full_name", _full(current), full_conf, _evidence(current), current.superseded
     )

@@ -27,7 +27,7 @@ from callsync.capture.extract.dialogue import (
     resolve,
     sentences,
 )
-from callsync.capture.extract.spoken import DigitRun, find_digit_runs, tokenize
+from callsync.capture.extract.spoken import DigitRun, find_digit_runs, memo, tokenize, word_set, words
 from callsync.capture.extract.thresholds import status_for
 from callsync.models import CallRecord, Direction, Evidence, FieldStatus, FieldValue, Speaker
 
@@ -55,6 +55,10 @@ class PhoneMatch:
 
 def to_e164(digits: str, *, plus: bool, region: str) -> str | None:
     """E.164 for a digit string, or None when it is not a valid number (wrong length, unassigned range)."""
+    return memo("e164", f"{digits}|{region}", int(plus), lambda: _to_e164(digits, plus=plus, region=region))
+
+
+def _to_e164(digits: str, *, plus: bool, region: str) -> str | None:
     try:
         number = phonenumbers.parse(("+" + digits) if plus else digits, None if plus else region)
     except phonenumbers.NumberParseException:
@@ -128,9 +132,12 @@ _PHONE_CONTEXT = re.compile(
 _PHONE_WORD = re.compile(r"\b(phone|cell|mobile|reach|call|text|contact|line)\b", re.IGNORECASE)
 
 
+_CONTEXT_CHARS = 160  # the caller's lead-in: "please call me back at 720 ... sorry it's actually 720 ..."
+
+
 def _context(call: CallRecord, i: int, start: int) -> str:
     """What frames digits said at `start` in caller turn i: the agent's question before, the caller's lead-in."""
-    before = call.turns[i].text[max(0, start - 60) : start]
+    before = call.turns[i].text[max(0, start - _CONTEXT_CHARS) : start]
     if i > 0 and call.turns[i - 1].speaker is Speaker.AGENT:
         question = call.turns[i - 1].text
         spans = sentences(question)
@@ -146,8 +153,18 @@ def _mention_base(call: CallRecord, i: int, match: PhoneMatch) -> float | None:
     phone = list(_PHONE_WORD.finditer(context))
     if other and (not phone or phone[-1].start() < other[-1].start()):
         return None  # the last thing named before the digits was an account, card, policy ... number
-    base = SPOKEN_BASE if _PHONE_CONTEXT.search(context) else UNPROMPTED_BASE
+    base = (
+        SPOKEN_BASE if _PHONE_CONTEXT.search(context) or _after_phone_read_back(call, i) else UNPROMPTED_BASE
+    )
     return min(base, TRIMMED_BASE) if match.trimmed else base
+
+
+def _after_phone_read_back(call: CallRecord, i: int) -> bool:
+    """The agent just read a phone number back ("That's 310-555-0141?"): digits in the reply correct it."""
+    if i == 0 or call.turns[i - 1].speaker is not Speaker.AGENT:
+        return False
+    question = call.turns[i - 1].text
+    return question.rstrip().endswith("?") and bool(find_phones(question))
 
 
 def business_line(call: CallRecord, region: str) -> str | None:
@@ -169,6 +186,7 @@ _CALLER_LINE_SAID = re.compile(
     r")\b",
     re.IGNORECASE,
 )
+_LINE_WORDS = word_set("number line phone cell one calling mobile")
 # "don't use this number" (but "no, this number is fine" answers "do you have another one?").
 _NEGATED = re.compile(r"\b(not|dont|don't|never)\W+(\w+\W+)?$", re.IGNORECASE)
 _AGENT_THIS_NUMBER = re.compile(
@@ -187,12 +205,15 @@ def _caller_line_mentions(call: CallRecord, callers: set[int], region: str) -> l
     for i, turn in enumerate(call.turns):
         if i not in callers:
             continue
-        for m in _CALLER_LINE_SAID.finditer(turn.text):
+        said = words(turn.text)
+        for m in _CALLER_LINE_SAID.finditer(turn.text) if not _LINE_WORDS.isdisjoint(said) else ():
             if _NEGATED.search(turn.text[: m.start()]):
                 continue
             evidence = (Evidence(i, m.start(), m.end()),)
             corrects = has_correction_marker(turn.text, 0, m.start())
             out.append(Mention(e164, CALLER_LINE_STATED, evidence, i, corrects=corrects))
+        if i == 0 or _LINE_WORDS.isdisjoint(words(call.turns[i - 1].text)):
+            continue
         asked = question_before(call, i)
         if asked is None:
             continue
@@ -210,6 +231,18 @@ def _caller_line_mentions(call: CallRecord, callers: set[int], region: str) -> l
 
 
 def phone_events(call: CallRecord, default_region: str = "US") -> list[Mention | ReadBack]:
+    """Phone numbers said in the call, in order (shared by `phone` and `callback_phone` within one extraction)."""
+    return list(
+        memo(
+            f"phone_events|{default_region}",
+            call.call_id,
+            id(call),
+            lambda: tuple(_phone_events(call, default_region)),
+        )
+    )
+
+
+def _phone_events(call: CallRecord, default_region: str) -> list[Mention | ReadBack]:
     callers = set(caller_turns(call))
     events: list[Mention | ReadBack] = list(_caller_line_mentions(call, callers, default_region))
     business = business_line(call, default_region)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 # -- tokens -------------------------------------------------------------------------------------------
 
@@ -26,12 +26,11 @@ def word_set(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     """A word with its span [start, end) in the turn text.
 
     `text` is lower-cased with apostrophes dropped: ASR writes "its"/"im" where agents write "It's"/"I'm",
-    and one spelling lets every rule match both.
+    and one spelling lets every rule match both. (A named tuple: a five-minute call has ~800 of them.)
     """
 
     text: str
@@ -57,29 +56,65 @@ def shared_analysis() -> Iterator[None]:
         _MEMO.reset(token)
 
 
+def memo(kind: str, text: str, arg: int, compute: Callable[[], _T]) -> _T:
+    """`compute()` once per (kind, text, arg) inside `shared_analysis()`; every time outside it."""
+    return _memo(kind, text, arg, compute)
+
+
 def _memo(kind: str, text: str, arg: int, compute: Callable[[], _T]) -> _T:
     memo = _MEMO.get()
     if memo is None:
         return compute()
     key = (kind, text, arg)
-    if key not in memo:
-        memo[key] = compute()
-    result: _T = memo[key]
+    try:
+        result: _T = memo[key]
+    except KeyError:
+        result = memo[key] = compute()
     return result
 
 
-def tokenize(text: str) -> tuple[Token, ...]:
-    return _memo("tokens", text, 0, lambda: _tokenize(text))
+def per_text(kind: str, compute: Callable[[str], _T]) -> Callable[[str], _T]:
+    """A finder of one argument, memoized per text inside `shared_analysis()` (the hot path: every turn
+    is read by every field family)."""
+
+    def finder(text: str) -> _T:
+        memo = _MEMO.get()
+        if memo is None:
+            return compute(text)
+        key = (kind, text, 0)
+        try:
+            result: _T = memo[key]
+        except KeyError:
+            result = memo[key] = compute(text)
+        return result
+
+    finder.__doc__ = compute.__doc__
+    return finder
+
+
+def _words(text: str) -> frozenset[str]:
+    """The set of token texts of a turn: a cheap test of whether a finder has anything to look at."""
+    return frozenset(t.text for t in tokenize(text))
 
 
 def _tokenize(text: str) -> tuple[Token, ...]:
-    out = []
-    for m in _TOKEN_RE.finditer(text):
-        word = m.group().lower()
-        if "'" in word or "’" in word:
-            word = word.replace("'", "").replace("’", "")
-        out.append(Token(word, m.start(), m.end()))
-    return tuple(out)
+    """The words of a text, lower-cased, with their spans."""
+    lower = text.lower()
+    if len(lower) != len(text):  # a few characters lower-case to two ("İ"): keep spans exact
+        return tuple(Token(_clean(m.group().lower()), *m.span()) for m in _TOKEN_RE.finditer(text))
+    if "'" not in lower and "’" not in lower:
+        return tuple(Token(m.group(), *m.span()) for m in _TOKEN_RE.finditer(lower))
+    return tuple(Token(_clean(m.group()), *m.span()) for m in _TOKEN_RE.finditer(lower))
+
+
+def _clean(word: str) -> str:
+    if "'" in word or "’" in word:
+        return word.replace("'", "").replace("’", "")
+    return word
+
+
+tokenize = per_text("tokens", _tokenize)
+words = per_text("words", _words)
 
 
 # Between two words of one spoken number: spaces, dashes, commas, brackets, slashes, a dot ("617.555.0148").
@@ -192,15 +227,25 @@ class DigitRun:
 
 
 def find_digit_runs(text: str) -> tuple[DigitRun, ...]:
-    return _memo("digits", text, 0, lambda: _find_digit_runs(text))
+    return _digit_runs(text)
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def _has_number(text: str) -> bool:
+    return _DIGIT.search(text) is not None or not NUMBER_WORDS.isdisjoint(words(text))
 
 
 def _find_digit_runs(text: str) -> tuple[DigitRun, ...]:
+    if not _has_number(text):
+        return ()
     tokens = tokenize(text)
     runs: list[DigitRun] = []
     i = 0
     while i < len(tokens):
-        if number_piece(text, tokens, i) is None:
+        word = tokens[i].text
+        if (word not in NUMBER_WORDS and not word[:1].isdigit()) or number_piece(text, tokens, i) is None:
             i += 1
             continue
         first, digits, j = i, "", i
@@ -293,34 +338,95 @@ def _letter(word: str) -> bool:
     return len(word) == 1 and word.isalpha()
 
 
+# Letter names as speech-to-text sometimes writes them ("ess", "aitch"). Only those that are not everyday
+# words: "you", "are", "why", "see", "oh", "eye" are far more often words than the letters u, r, y, c, o, i.
+LETTER_NAMES: dict[str, str] = {
+    "aitch": "h",
+    "ess": "s",
+    "zee": "z",
+    "zed": "z",
+    "dee": "d",
+    "gee": "g",
+    "bee": "b",
+    "cee": "c",
+    "pee": "p",
+    "tee": "t",
+    "vee": "v",
+    "wye": "y",
+    "el": "l",
+    "em": "m",
+    "en": "n",
+    "ef": "f",
+    "eff": "f",
+    "cue": "q",
+    "ex": "x",
+    "ar": "r",
+}
+_SPELLING_HINT = re.compile(
+    r"(?<![^\W\d_])[^\W\d_](?![^\W\d_])[\s.,-]+(?:[^\W\d_](?![^\W\d_])|as in|" + "|".join(LETTER_NAMES) + r")"
+    r"|\b(double|triple)\b",
+    re.IGNORECASE,
+)
+# "double u" is the letter w, not "uu" (no name spells a double u).
+_W_WORDS = frozenset({"u", "you"})
+
+
 def find_spelled_runs(text: str, *, min_letters: int = 3) -> tuple[SpelledRun, ...]:
     return _memo("spelled", text, min_letters, lambda: _find_spelled_runs(text, min_letters))
 
 
+def _spelled_item(text: str, tokens: Sequence[Token], j: int) -> tuple[str, int, bool] | None:
+    """The letters spelled from token j, the index after them, and whether a real one-letter token was read.
+
+    Forms: a letter ("s"), "double n", "double u" (w), "d as in david", and letter names ("ess", "aitch").
+    """
+    word = tokens[j].text
+    nxt = (
+        tokens[j + 1]
+        if j + 1 < len(tokens) and joined(text, tokens[j], tokens[j + 1], letters=True)
+        else None
+    )
+    if _letter(word):
+        end = j + 1
+        # "d as in david", "g as in george": the example word only confirms the letter.
+        if (
+            end + 2 < len(tokens)
+            and tokens[end].text == "as"
+            and tokens[end + 1].text == "in"
+            and tokens[end + 2].text.startswith(word)
+        ):
+            end += 3
+        return word, end, True
+    if word == "double" and nxt is not None and nxt.text in _W_WORDS:
+        return "w", j + 2, True
+    if word in REPEATS and nxt is not None and (_letter(nxt.text) or nxt.text in LETTER_NAMES):
+        letter = LETTER_NAMES.get(nxt.text, nxt.text)
+        return letter * REPEATS[word], j + 2, _letter(nxt.text)
+    if word in LETTER_NAMES:
+        return LETTER_NAMES[word], j + 1, False
+    return None
+
+
 def _find_spelled_runs(text: str, min_letters: int) -> tuple[SpelledRun, ...]:
+    # Every run holds two single letters side by side (or "double n", a letter name): most turns hold none.
+    if not _SPELLING_HINT.search(text):
+        return ()
     tokens = tokenize(text)
     runs: list[SpelledRun] = []
     i = 0
     while i < len(tokens):
-        letters, j = "", i
+        letters, j, real = "", i, 0
         while j < len(tokens):
             if j > i and not joined(text, tokens[j - 1], tokens[j], letters=True):
                 break
-            word = tokens[j].text
-            if _letter(word):
-                letters += word
-                j += 1
-            elif (
-                word in REPEATS
-                and j + 1 < len(tokens)
-                and _letter(tokens[j + 1].text)
-                and joined(text, tokens[j], tokens[j + 1], letters=True)
-            ):
-                letters += tokens[j + 1].text * REPEATS[word]
-                j += 2
-            else:
+            item = _spelled_item(text, tokens, j)
+            if item is None:
                 break
-        if len(letters) >= min_letters:
+            letters += item[0]
+            real += item[2]
+            j = item[1]
+        # Letter names count only among real letters: "el" or "em" alone are more likely words or fillers.
+        if len(letters) >= min_letters and real >= 2:
             runs.append(SpelledRun(letters, tokens[i].start, tokens[j - 1].end, i, j))
             i = j
         else:
@@ -421,10 +527,12 @@ class SpokenEmail:
 
 def find_emails(text: str) -> tuple[SpokenEmail, ...]:
     """Written emails, then spoken ones ("jane dot doe at gmail dot com") that do not overlap them."""
-    return _memo("emails", text, 0, lambda: _find_emails(text))
+    return _emails(text)
 
 
 def _find_emails(text: str) -> tuple[SpokenEmail, ...]:
+    if "@" not in text and "at" not in words(text):
+        return ()
     found: list[SpokenEmail] = []
     for m in _WRITTEN_EMAIL.finditer(text):
         value = m.group().rstrip(".").lower()
@@ -645,3 +753,433 @@ PROVIDER_SPLITS: dict[str, str] = {
     "icloud": "i cloud",
     "aol": "a o l",
 }
+
+
+# -- cardinal numbers ---------------------------------------------------------------------------------
+
+_SCALES: dict[str, float] = {
+    "hundred": 100.0,
+    "thousand": 1e3,
+    "k": 1e3,
+    "grand": 1e3,
+    "million": 1e6,
+    "billion": 1e9,
+}
+_SMALL: dict[str, int] = {
+    **{w: int(d) for w, d in UNITS.items() if w not in WEAK_ZEROS},
+    **{w: int(d) for w, d in TEENS.items()},
+    **{w: int(d) * 10 for w, d in TENS.items()},
+}
+CURRENCY_WORDS: dict[str, str] = {
+    "dollar": "USD",
+    "dollars": "USD",
+    "bucks": "USD",
+    "buck": "USD",
+    "pound": "GBP",
+    "pounds": "GBP",
+    "quid": "GBP",
+    "euro": "EUR",
+    "euros": "EUR",
+}
+CURRENCY_SYMBOLS: dict[str, str] = {"$": "USD", "£": "GBP", "€": "EUR"}
+# A written number: "1,840", "249.99", "50", "50k", "$350" (the symbol is read by the caller of this regex).
+_WRITTEN_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(k|K)?(?![\w])")
+
+
+@dataclass(frozen=True, slots=True)
+class SpokenNumber:
+    """A number said in words, digits or both: "four hundred and twelve dollars", "fifty k", "1,840".
+
+    `readings` holds every plausible value, preferred first. Speech shortens numbers in ways only context
+    settles: "six fifty" is 650, or 650,000 for a house, or 6.50 for a coffee; "twenty eight fifty" is 2,850
+    or 28.50. Such a number is `shorthand`, and whoever uses it must not trust its preferred reading alone.
+    """
+
+    value: float
+    start: int
+    end: int
+    first_token: int
+    end_token: int  # exclusive
+    readings: tuple[float, ...]
+    shorthand: bool
+    scale: float  # the multiplier the number ends with (1000 for "thousand", "k", "grand"), else 1
+    digits: bool  # said digit by digit ("one five zero zero zero")
+    currency: str | None  # from an adjacent currency word or symbol ("dollars", "quid", "$")
+
+    @property
+    def bare(self) -> bool:
+        """Said with no scale word and no currency: "twelve" after "ten thousand", "eight" in "eight and ten grand"."""
+        return self.scale == 1 and self.currency is None and not self.shorthand
+
+
+def find_numbers(text: str) -> tuple[SpokenNumber, ...]:
+    """Cardinal numbers in a turn, each with its span; digit runs of seven or more (phone numbers) are left out."""
+    return _numbers(text)
+
+
+def _find_numbers(text: str) -> tuple[SpokenNumber, ...]:
+    if not _has_number(text) and "a" not in words(text):
+        return ()
+    tokens = tokenize(text)
+    out: list[SpokenNumber] = []
+    i = 0
+    while i < len(tokens):
+        word = tokens[i].text
+        if word not in _SMALL and word != "a" and not word[:1].isdigit():
+            i += 1
+            continue
+        parsed, nxt = _parse_number(text, tokens, i)
+        if parsed is not None:
+            out.append(parsed)
+        i = max(nxt, i + 1)
+    return tuple(out)
+
+
+_WRITTEN_START = re.compile(r"\d+k?$")
+_CARDINAL_JOINERS = frozenset({"and", "a", "point"})
+# After "forty two pounds": "fifty" is the pence only when nothing that could be counted follows it.
+_AFTER_SUBUNIT = word_set("to for a an per each and on at in please thanks now off so that this its")
+
+
+def _is_number_start(text: str, tokens: Sequence[Token], i: int) -> bool:
+    word = tokens[i].text
+    if word in _SMALL or _WRITTEN_START.match(word):
+        return True
+    if word == "a" and i + 1 < len(tokens) and tokens[i + 1].text in ("hundred", "thousand", "million"):
+        return joined(text, tokens[i], tokens[i + 1])
+    return False
+
+
+def _collect(text: str, tokens: Sequence[Token], i: int) -> tuple[list[str], list[int], float | None]:
+    """The words of one number from token i (number words, numerals, scale words, inner "and"/"a"/"point"),
+    the token index after each word, and the value of a written numeral among them."""
+    words: list[str] = []
+    ends: list[int] = []
+    written: float | None = None
+    j = i
+    while j < len(tokens):
+        if j > i and not joined(text, tokens[j - 1], tokens[j]):
+            break
+        word = tokens[j].text
+        if _WRITTEN_START.match(word):
+            if words and (written is not None or words[-1] not in _SCALES):
+                break  # "310-555-0133": separate numbers; "twenty 5": mixed forms
+            m = _WRITTEN_NUMBER.match(text, tokens[j].start)
+            if m is None or words:
+                break
+            frac = m.group(2)
+            written = float(m.group(1).replace(",", "")) + (float("0." + frac) if frac else 0.0)
+            words.append("#")
+            if m.group(3):
+                words.append("k")
+            while j < len(tokens) and tokens[j].start < m.end():
+                j += 1  # "1,840" is two tokens
+            ends += [j] * (len(words) - len(ends))
+            continue
+        nxt = tokens[j + 1].text if j + 1 < len(tokens) else ""
+        if (
+            word in _SMALL
+            or word in _SCALES
+            or (word in WEAK_ZEROS and words and words[-1] in _SMALL)
+            or (word == "and" and words and words[-1] in ("hundred", "thousand", "million") and nxt in _SMALL)
+            or (word == "a" and not words and nxt in _SCALES)
+            or (word == "point" and words and words[-1] in _SMALL and nxt in _SMALL)
+        ):
+            words.append(word)
+            j += 1
+            ends.append(j)
+            continue
+        break
+    return words, ends, written
+
+
+def _parse_number(text: str, tokens: Sequence[Token], i: int) -> tuple[SpokenNumber | None, int]:
+    """The number starting at token i (or None) and the token index to continue from."""
+    if not _is_number_start(text, tokens, i):
+        return None, i + 1
+    words, ends, written = _collect(text, tokens, i)
+    if not words:
+        return None, i + 1
+    single = [w for w in words if (w in _SMALL and _SMALL[w] < 10) or w in WEAK_ZEROS or w == "zero"]
+    if len(words) >= 7 and len(single) == len(words):
+        return None, ends[-1]  # a phone number said digit by digit
+    # The longest prefix that reads as one number: "three fifty three fifty each" is two numbers.
+    for n in range(len(words), 0, -1):
+        prefix = words[:n]
+        if prefix[-1] in _CARDINAL_JOINERS or all(w in WEAK_ZEROS for w in prefix) or _splits_badly(words, n):
+            continue
+        interpreted = _interpret(prefix, written if "#" in prefix else None)
+        if interpreted is not None:
+            number = _number(text, tokens, i, ends[n - 1], interpreted)
+            return number, number.end_token
+    return None, i + 1
+
+
+def _digit_word(word: str) -> bool:
+    return (word in _SMALL and _SMALL[word] < 10) or word in WEAK_ZEROS or word == "zero"
+
+
+def _splits_badly(words: list[str], n: int) -> bool:
+    """Would ending a number before words[n] cut a spoken form in two?
+
+    "fifteen thousand one | five zero zero zero" cuts a digit sequence; "three fifty three | fifty" leaves a
+    tens word without the unit that belongs to it ("three fifty | three fifty").
+    """
+    if n >= len(words):
+        return False
+    last, nxt = words[n - 1], words[n]
+    if _digit_word(last) and _digit_word(nxt):
+        return True
+    tens_before = n >= 2 and words[n - 2] in TENS
+    return _digit_word(last) and tens_before and nxt in _SMALL and _SMALL[nxt] >= 10
+
+
+def _number(
+    text: str,
+    tokens: Sequence[Token],
+    i: int,
+    j: int,
+    interpreted: tuple[tuple[float, ...], bool, float, bool],
+) -> SpokenNumber:
+    readings, shorthand, scale, digits = interpreted
+    start, end = tokens[i].start, tokens[j - 1].end
+    currency = None
+    before = text[:start].rstrip()
+    if before[-1:] in CURRENCY_SYMBOLS:
+        currency = CURRENCY_SYMBOLS[before[-1]]
+        start = len(before) - 1
+    cents = 0.0
+    if j < len(tokens) and tokens[j].text in ("cents", "cent") and not shorthand:
+        value = round(readings[0] / 100, 2)
+        return SpokenNumber(
+            value, start, tokens[j].end, i, j + 1, (value,), False, 1.0, digits, currency or "USD"
+        )
+    if j < len(tokens) and tokens[j].text in CURRENCY_WORDS and joined(text, tokens[j - 1], tokens[j]):
+        currency = CURRENCY_WORDS[tokens[j].text]
+        end = tokens[j].end
+        j += 1
+        sub = _subunit(text, tokens, j)
+        if sub is not None:
+            cents, end, j = sub
+    values = tuple(dict.fromkeys(round(r + cents, 2) for r in readings))
+    return SpokenNumber(values[0], start, end, i, j, values, shorthand, scale, digits, currency)
+
+
+def _subunit(text: str, tokens: Sequence[Token], j: int) -> tuple[float, int, int] | None:
+    """ "... dollars and forty cents", "... pounds fifty": the cents, the span end, the next token index."""
+    k = j + 1 if j < len(tokens) and tokens[j].text == "and" else j
+    value, m = 0, k
+    while m < len(tokens) and tokens[m].text in _SMALL and (m == k or _SMALL[tokens[m].text] < 10):
+        value += _SMALL[tokens[m].text]
+        m += 1
+    if m == k or value >= 100:
+        return None
+    if m < len(tokens) and tokens[m].text in ("cents", "cent", "pence", "p"):
+        return value / 100, tokens[m].end, m + 1
+    if k == j and (m >= len(tokens) or tokens[m].text in _AFTER_SUBUNIT):
+        return value / 100, tokens[m - 1].end, m
+    return None
+
+
+def _interpret(words: list[str], written: float | None) -> tuple[tuple[float, ...], bool, float, bool] | None:
+    """(readings, shorthand, final scale, digit by digit) for the words of one number, None if no number."""
+    scale = _SCALES.get(words[-1], 1.0)
+    if written is not None:
+        value = written
+        for w in words[1:]:
+            if w not in _SCALES:
+                return None
+            value *= _SCALES[w]
+        return (value,), False, scale, False
+    if "point" in words:
+        return _decimal(words)
+    # Digit by digit: "one five zero zero zero", "four four one nine" (three or more single digits).
+    if len(words) >= 3 and all(
+        (w in _SMALL and _SMALL[w] < 10) or w in WEAK_ZEROS or w == "zero" for w in words
+    ):
+        digits = "".join("0" if w in WEAK_ZEROS or w == "zero" else str(_SMALL[w]) for w in words)
+        return (float(int(digits)),), False, 1.0, True
+    if "and" not in words and words[0] != "a":
+        groups = _small_groups(words)
+        if groups is None:
+            return None
+        if len(groups) >= 2 and isinstance(groups[0], int) and isinstance(groups[1], int):
+            return _shorthand(groups)
+    cardinal = _cardinal(words)
+    return None if cardinal is None else ((cardinal,), False, scale, False)
+
+
+def _decimal(words: list[str]) -> tuple[tuple[float, ...], bool, float, bool] | None:
+    """ "one point two million", "two point five"."""
+    k = words.index("point")
+    whole = _cardinal(words[:k])
+    rest = words[k + 1 :]
+    scale_at = next((n for n, w in enumerate(rest) if w in _SCALES), len(rest))
+    fraction = rest[:scale_at]
+    if whole is None or not fraction or not all(w in _SMALL and _SMALL[w] < 10 for w in fraction):
+        return None
+    scale = 1.0
+    for w in rest[scale_at:]:
+        scale *= _SCALES[w]
+    value = (whole + float("0." + "".join(str(_SMALL[w]) for w in fraction))) * scale
+    return (value,), False, scale, False
+
+
+def _shorthand(groups: list[int | str]) -> tuple[tuple[float, ...], bool, float, bool] | None:
+    """ "six fifty" (650), "twenty eight fifty" (28.50 or 2,850), "one fifty k" (150,000)."""
+    x, y = groups[0], groups[1]
+    assert isinstance(x, int) and isinstance(y, int)
+    tail = groups[2:]
+    if any(isinstance(g, int) for g in tail) or not (1 <= x <= 99 and 10 <= y <= 99):
+        return None
+    hundreds = float(x * 100 + y)
+    if tail:
+        scale = 1.0
+        for g in tail:
+            scale *= _SCALES[str(g)]
+        return (hundreds * scale,), False, scale, False  # "one fifty k": the scale word settles it
+    cents = x + y / 100
+    if x < 10:
+        return (hundreds, hundreds * 1000, cents), True, 1.0, False
+    if x < 20:
+        return (hundreds, cents), True, 1.0, False
+    return (cents, hundreds), True, 1.0, False
+
+
+def _small_groups(words: list[str]) -> list[int | str] | None:
+    """Words as numbers below 100 ("twenty", "eight" → 28) and scale words."""
+    out: list[int | str] = []
+    k = 0
+    while k < len(words):
+        w = words[k]
+        if w in _SCALES:
+            out.append(w)
+        elif w in _SMALL:
+            n = _SMALL[w]
+            if 20 <= n <= 90 and k + 1 < len(words) and words[k + 1] in _SMALL and _SMALL[words[k + 1]] < 10:
+                n += _SMALL[words[k + 1]]
+                k += 1
+            out.append(n)
+        else:
+            return None
+        k += 1
+    return out
+
+
+def _cardinal(words: list[str]) -> float | None:
+    """A cardinal in words: "two hundred and forty nine", "a hundred eighty", "thirty eight hundred"."""
+    total = 0.0
+    current = 0.0
+    last_small: int | None = None
+    for w in words:
+        if w == "a":
+            current, last_small = 1.0, None
+        elif w == "and":
+            continue
+        elif w in _SMALL:
+            n = _SMALL[w]
+            if last_small is not None and not (last_small >= 20 and last_small % 10 == 0 and n < 10):
+                return None  # two numbers in a row that are not "twenty eight"
+            if current >= 100 and current % 100 and n >= 10:
+                return None
+            current += n
+            last_small = n
+        elif w == "hundred":
+            if current >= 100:
+                return None
+            current = (current or 1.0) * 100
+            last_small = None
+        elif w in _SCALES:
+            total += (current or 1.0) * _SCALES[w]
+            current, last_small = 0.0, None
+        else:
+            return None
+    return total + current
+
+
+_digit_runs = per_text("digits", _find_digit_runs)
+_emails = per_text("emails", _find_emails)
+_numbers = per_text("numbers", _find_numbers)
+
+
+# -- renderers for numbers and spellings (property tests: render → normalize gives the value back) --------
+
+_ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_TEEN_WORDS = {int(d): w for w, d in TEENS.items()}
+_TENS_WORDS = {int(d) * 10: w for w, d in TENS.items()}
+
+
+def _below_100(n: int) -> str:
+    if n < 10:
+        return _ONES[n]
+    if n < 20:
+        return _TEEN_WORDS[n]
+    tens, unit = divmod(n, 10)
+    return _TENS_WORDS[tens * 10] + (f" {_ONES[unit]}" if unit else "")
+
+
+def _below_1000(n: int, *, with_and: bool) -> str:
+    hundreds, rest = divmod(n, 100)
+    if not hundreds:
+        return _below_100(rest)
+    head = f"{_ONES[hundreds]} hundred"
+    if not rest:
+        return head
+    return f"{head} {'and ' if with_and else ''}{_below_100(rest)}"
+
+
+def render_cardinal(n: int, *, with_and: bool = False, hundreds: bool = False) -> str:
+    """A whole number in words: 1840 → "one thousand eight hundred forty" ("eighteen hundred forty" with
+    `hundreds`, the way people say 1100-9999 that are not whole thousands)."""
+    if n < 0 or n >= 1_000_000_000:
+        raise ValueError(n)
+    if n == 0:
+        return "zero"
+    if hundreds and 1100 <= n <= 9999 and n % 1000 and (n // 100) % 10:
+        high, rest = divmod(n, 100)
+        return f"{_below_100(high)} hundred" + (
+            f" {'and ' if with_and else ''}{_below_100(rest)}" if rest else ""
+        )
+    parts = []
+    millions, n = divmod(n, 1_000_000)
+    thousands, n = divmod(n, 1000)
+    if millions:
+        parts.append(f"{_below_1000(millions, with_and=with_and)} million")
+    if thousands:
+        parts.append(f"{_below_1000(thousands, with_and=with_and)} thousand")
+    if n:
+        parts.append(_below_1000(n, with_and=with_and))
+    return " ".join(parts)
+
+
+def render_spoken_amount(value: float, *, style: str = "words", currency_word: str = "dollars") -> str:
+    """Say a money figure: "words" (four hundred and twelve dollars), "hundreds" (eighteen hundred forty
+    dollars), "k" (fifteen k), "grand" (two grand), "written" ($1,840); cents as "and ninety nine cents"."""
+    whole = int(value)
+    cents = round((value - whole) * 100)
+    if style == "written":
+        return f"${whole:,}" + (f".{cents:02d}" if cents else "")
+    if style in ("k", "grand"):
+        if cents or whole % 1000 or whole < 1000:
+            raise ValueError("only whole thousands are said with k or grand")
+        return f"{render_cardinal(whole // 1000)} {style}"
+    words_ = render_cardinal(whole, with_and=True, hundreds=style == "hundreds")
+    out = f"{words_} {currency_word}"
+    if cents:
+        out += f" and {_below_100(cents)} cents"
+    return out
+
+
+def render_spelled(word: str, *, repeats: bool = False, separator: str = " ") -> str:
+    """Spell a word letter by letter ("smyth" → "s m y t h"); `repeats` says "double n" for "nn"."""
+    letters: list[str] = []
+    i = 0
+    lower = word.lower()
+    while i < len(lower):
+        if repeats and i + 1 < len(lower) and lower[i] == lower[i + 1] and lower[i] not in "uw":
+            letters.append(f"double {lower[i]}")
+            i += 2
+            continue
+        letters.append(lower[i])
+        i += 1
+    return separator.join(letters)

@@ -24,10 +24,20 @@ FIELD_THRESHOLDS: MappingProxyType[str, float] = MappingProxyType(
         "email": 0.80,
         "phone": 0.80,
         "phone_extension": 0.80,
+        "callback_phone": 0.80,
         "full_name": 0.80,
         "first_name": 0.80,
         "last_name": 0.80,
         "company": 0.80,
+        "job_title": 0.80,
+        "amount": 0.80,
+        "amount_range": 0.80,
+        "currency": 0.80,
+        "address": 0.80,
+        "zip": 0.80,
+        "reference_id": 0.80,
+        "date": 0.80,
+        "time": 0.80,
     }
 )
 

@@ -1,0 +1,494 @@
+"""Extraction benchmark: accepted-value precision and recall per field, review rate, calibration, speed.
+
+    .venv/bin/python bench/extraction.py tests/data/labelled-calls.jsonl
+
+Reads labelled calls (the generic call JSON plus a `gold` object and a `split`; see tests/data/README.md),
+runs `extract_call` on each and prints, for every split (dev, own, holdout) and for all calls together:
+
+- per field: gold values, values emitted, accepted, accepted and right, precision and recall of the
+  accepted values, review rate (share of emitted values left as needs_review), and the issue's target;
+- planted platform values: how many exist, how many were accepted (must be 0) and how many were flagged
+  `not_in_transcript`;
+- intent / outcome / sentiment accuracy;
+- calibration over all calls: accuracy of accepted values (and of all emitted values) by confidence bucket;
+- throughput: five-minute transcripts (~750 words, built from the labelled calls' turns) per second on one
+  core, measured in the process's CPU time (so other load on the machine does not count against it) and,
+  for comparison, in wall-clock time; the process is pinned to one CPU where the OS allows it.
+
+Options: --errors SPLIT prints each wrong or missed value of that split (for tuning: use dev or own, never
+holdout); --speed-calls N sets how many five-minute calls are timed (default 300); --no-speed skips it.
+A benchmark, not a test: it asserts nothing and always exits 0 unless the file cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from callsync.capture.extract import EXTRACTOR_VERSION, extract_call
+from callsync.capture.extract.grounding import canonical_key
+from callsync.capture.platforms.generic import parse_generic_call
+from callsync.models import CallRecord, Extraction, FieldStatus, Turn
+
+FIELDS = (
+    "full_name",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "phone_extension",
+    "callback_phone",
+    "company",
+    "job_title",
+    "amount",
+    "amount_range",
+    "currency",
+    "date",
+    "time",
+    "address",
+    "zip",
+    "reference_id",
+)
+# Gold keys that appear only when they apply (dev-calls README): absent means null. Other keys absent from a
+# call's gold (address, zip, ... on the shared dev calls) mean "not labelled": the field is not scored there.
+OPTIONAL_GOLD = ("phone_extension", "amount_range")
+# The issue's targets: accepted-value precision per field, and recall for email and phone.
+PRECISION_TARGETS = {
+    "email": 0.98,
+    "phone": 0.98,
+    "amount": 0.98,
+    "date": 0.98,
+    "full_name": 0.95,
+    "first_name": 0.95,
+    "last_name": 0.95,
+    "company": 0.95,
+}
+RECALL_TARGETS = {"email": 0.90, "phone": 0.90}
+SPLITS = ("dev", "own", "holdout")
+BUCKETS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.85), (0.85, 0.9), (0.9, 0.95), (0.95, 1.01))
+FIVE_MINUTES_WORDS = 750  # ~150 spoken words a minute
+
+
+# -- comparing values ---------------------------------------------------------------------------------
+
+
+def _text_key(value: Any) -> str:
+    return re.sub(r"[\s.'’,-]+", " ", str(value)).strip().casefold()
+
+
+_UNIT_WORDS = {"apartment": "apt", "apt": "apt", "unit": "unit", "suite": "suite", "ste": "suite", "#": "apt"}
+
+
+def _address_key(value: Any) -> str:
+    words = _text_key(value).replace("#", " # ").split()
+    return " ".join(_UNIT_WORDS.get(w, w) for w in words)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def same(field_name: str, got: Any, gold: Any) -> bool:
+    if got is None or gold is None:
+        return False
+    if field_name in ("amount",):
+        a, b = _number(got), _number(gold)
+        return a is not None and b is not None and abs(a - b) < 0.005
+    if field_name == "amount_range":
+        if not isinstance(got, list | tuple) or len(got) != 2:
+            return False
+        return all(same("amount", a, b) for a, b in zip(got, gold, strict=True))
+    if field_name == "address":
+        return _address_key(got) == _address_key(gold)
+    if field_name == "reference_id":
+        return re.sub(r"[^0-9A-Z]", "", str(got).upper()) == re.sub(r"[^0-9A-Z]", "", str(gold).upper())
+    if field_name in ("full_name", "first_name", "last_name", "company", "job_title"):
+        return _text_key(got) == _text_key(gold)
+    return str(got) == str(gold)
+
+
+# -- scoring -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class FieldScore:
+    gold: int = 0  # calls whose gold value is set
+    scored: int = 0  # calls where the field is labelled at all
+    emitted: int = 0
+    accepted: int = 0
+    accepted_right: int = 0
+    review: int = 0
+    found_right: int = 0  # right value emitted, whatever its status
+
+    def precision(self) -> float | None:
+        return self.accepted_right / self.accepted if self.accepted else None
+
+    def recall(self) -> float | None:
+        return self.accepted_right / self.gold if self.gold else None
+
+    def review_rate(self) -> float | None:
+        return self.review / self.emitted if self.emitted else None
+
+
+@dataclass
+class Result:
+    row: dict[str, Any]
+    call: CallRecord
+    extraction: Extraction
+
+
+@dataclass
+class SplitReport:
+    name: str
+    calls: int = 0
+    fields: dict[str, FieldScore] = field(default_factory=lambda: {f: FieldScore() for f in FIELDS})
+    planted: int = 0
+    planted_accepted: list[str] = field(default_factory=list)
+    planted_flagged: int = 0
+    said_flagged: list[str] = field(default_factory=list)  # platform values said in the call, flagged unsaid
+    labels: dict[str, Counter[tuple[str, str]]] = field(
+        default_factory=lambda: {k: Counter() for k in ("intent", "outcome", "sentiment")}
+    )
+
+
+def gold_value(gold: dict[str, Any], field_name: str) -> tuple[bool, Any]:
+    """(labelled, value) for one field of a call's gold."""
+    if field_name in gold:
+        return True, gold[field_name]
+    if field_name in OPTIONAL_GOLD:
+        return True, None
+    return False, None
+
+
+def _value(extraction: Extraction, field_name: str) -> tuple[Any, FieldStatus | None, float]:
+    fv = extraction.fields.get(field_name)
+    if fv is None:
+        return None, None, 0.0
+    return fv.value, fv.status, fv.confidence
+
+
+def _platform_report(extraction: Extraction) -> dict[str, dict[str, Any]]:
+    """The per-key platform grounding report, when the extractor provides one (keyed by structured_data key)."""
+    report = extraction.to_json().get("platform_values") or []
+    return {str(item.get("key")): item for item in report if isinstance(item, dict)}
+
+
+def score(results: Iterable[Result], name: str) -> SplitReport:
+    report = SplitReport(name)
+    for r in results:
+        report.calls += 1
+        gold = r.row["gold"]
+        for field_name in FIELDS:
+            labelled, expected = gold_value(gold, field_name)
+            if not labelled:
+                continue
+            s = report.fields[field_name]
+            s.scored += 1
+            s.gold += expected is not None
+            got, status, _conf = _value(r.extraction, field_name)
+            if status is None:
+                continue
+            s.emitted += 1
+            right = same(field_name, got, expected)
+            s.found_right += right
+            if status is FieldStatus.ACCEPTED:
+                s.accepted += 1
+                s.accepted_right += right
+            else:
+                s.review += 1
+        for label in ("intent", "outcome", "sentiment"):
+            report.labels[label][(gold[label], getattr(r.extraction, label).value)] += 1
+        _score_planted(r, report)
+    return report
+
+
+def _score_planted(r: Result, report: SplitReport) -> None:
+    structured = ((r.row.get("analysis") or {}).get("structured_data")) or {}
+    planted = set(r.row["gold"].get("planted") or [])
+    flags = _platform_report(r.extraction)
+    cid = r.row["call_id"]
+    for key, raw in structured.items():
+        flagged = flags.get(str(key), {}).get("reason") == "not_in_transcript"
+        if key not in planted:
+            if flagged:
+                report.said_flagged.append(f"{cid}.{key}")
+            continue
+        report.planted += 1
+        report.planted_flagged += flagged
+        if flags.get(str(key), {}).get("status") == FieldStatus.ACCEPTED.value:
+            report.planted_accepted.append(f"{cid}.{key}")
+        canonical = canonical_key(str(key))
+        if canonical is None:
+            continue
+        got, status, _ = _value(r.extraction, canonical)
+        if status is FieldStatus.ACCEPTED and _platform_equal(canonical, got, raw):
+            report.planted_accepted.append(f"{cid}.{key}")
+    for name, fv in r.extraction.fields.items():
+        if fv.extractor.startswith("platform@") and fv.status is FieldStatus.ACCEPTED:
+            report.planted_accepted.append(f"{cid}.{name} (platform value accepted)")
+
+
+def _platform_equal(field_name: str, got: Any, raw: Any) -> bool:
+    if field_name == "phone":
+        digits = re.sub(r"\D", "", str(raw))
+        return re.sub(r"\D", "", str(got)).endswith(digits[-10:]) if digits else False
+    if field_name == "email":
+        return str(got).lower() == str(raw).strip().lower()
+    return same(field_name, got, raw)
+
+
+# -- printing ------------------------------------------------------------------------------------------
+
+
+def _pct(value: float | None) -> str:
+    return "   -  " if value is None else f"{value:6.3f}"
+
+
+def print_split(report: SplitReport) -> None:
+    print(f"\n== {report.name}: {report.calls} calls")
+    print(
+        f"{'field':<16}{'gold':>5}{'emit':>6}{'acc':>5}{'acc ok':>7}{'P(acc)':>8}{'R(acc)':>8}"
+        f"{'review':>8}{'found':>7}  target"
+    )
+    for field_name in FIELDS:
+        s = report.fields[field_name]
+        if not s.scored:
+            continue
+        targets = []
+        p, rec = s.precision(), s.recall()
+        if field_name in PRECISION_TARGETS:
+            ok = p is None or p >= PRECISION_TARGETS[field_name]
+            targets.append(f"P>={PRECISION_TARGETS[field_name]:.2f} {'ok' if ok else 'MISS'}")
+        if field_name in RECALL_TARGETS:
+            ok = rec is not None and rec >= RECALL_TARGETS[field_name]
+            targets.append(f"R>={RECALL_TARGETS[field_name]:.2f} {'ok' if ok else 'MISS'}")
+        print(
+            f"{field_name:<16}{s.gold:>5}{s.emitted:>6}{s.accepted:>5}{s.accepted_right:>7}{_pct(p):>8}"
+            f"{_pct(rec):>8}{_pct(s.review_rate()):>8}{s.found_right:>7}  {', '.join(targets)}"
+        )
+    flagged = f"{report.planted_flagged}/{report.planted}" if report.planted else "0/0"
+    accepted = len(report.planted_accepted)
+    print(
+        f"planted platform values: {report.planted}; accepted: {accepted} "
+        f"({'ok' if accepted == 0 else 'MISS: ' + ', '.join(report.planted_accepted)}); "
+        f"flagged not_in_transcript: {flagged}; said but flagged: {len(report.said_flagged)}"
+        + (f" ({', '.join(report.said_flagged)})" if report.said_flagged else "")
+    )
+    for label, confusion in report.labels.items():
+        total = sum(confusion.values())
+        right = sum(n for (g, p), n in confusion.items() if g == p)
+        print(f"{label}: {right}/{total} = {right / total if total else 0:.3f}")
+
+
+def print_confusions(report: SplitReport) -> None:
+    for label, confusion in report.labels.items():
+        misses = [f"{g}->{p} x{n}" for (g, p), n in sorted(confusion.items()) if g != p]
+        print(f"{label} confusions (gold->got): {', '.join(misses) or 'none'}")
+
+
+def print_calibration(results: list[Result]) -> None:
+    print("\n== calibration, all calls: accuracy by confidence bucket (n right/n)")
+    print("   accepted values only | all emitted values")
+    header = "".join(f"{f'{lo:.2f}-{min(hi, 1.0):.2f}':>12}" for lo, hi in BUCKETS)
+    print(f"{'field':<16}{header}")
+    all_accepted: dict[int, list[bool]] = defaultdict(list)
+    all_emitted: dict[int, list[bool]] = defaultdict(list)
+    for field_name in FIELDS:
+        accepted: dict[int, list[bool]] = defaultdict(list)
+        emitted: dict[int, list[bool]] = defaultdict(list)
+        for r in results:
+            labelled, expected = gold_value(r.row["gold"], field_name)
+            got, status, conf = _value(r.extraction, field_name)
+            if not labelled or status is None:
+                continue
+            bucket = next(i for i, (lo, hi) in enumerate(BUCKETS) if lo <= round(conf, 6) < hi)
+            right = same(field_name, got, expected)
+            emitted[bucket].append(right)
+            all_emitted[bucket].append(right)
+            if status is FieldStatus.ACCEPTED:
+                accepted[bucket].append(right)
+                all_accepted[bucket].append(right)
+        if not emitted:
+            continue
+        cells_a = "".join(f"{_cell(accepted.get(i, [])):>12}" for i in range(len(BUCKETS)))
+        cells_e = "".join(f"{_cell(emitted.get(i, [])):>12}" for i in range(len(BUCKETS)))
+        print(f"{field_name:<16}{cells_a}")
+        print(f"{'  (all emitted)':<16}{cells_e}")
+    print(
+        f"{'ALL FIELDS':<16}" + "".join(f"{_cell(all_accepted.get(i, [])):>12}" for i in range(len(BUCKETS)))
+    )
+    print(
+        f"{'  (all emitted)':<16}"
+        + "".join(f"{_cell(all_emitted.get(i, [])):>12}" for i in range(len(BUCKETS)))
+    )
+
+
+def _cell(values: list[bool]) -> str:
+    return f"{sum(values)}/{len(values)}" if values else "."
+
+
+def print_errors(results: list[Result], split: str) -> None:
+    print(f"\n== errors in split {split!r} (wrong accepted = W, right but review = R, missed = M, extra = X)")
+    for r in results:
+        lines = []
+        for field_name in FIELDS:
+            labelled, expected = gold_value(r.row["gold"], field_name)
+            if not labelled:
+                continue
+            got, status, conf = _value(r.extraction, field_name)
+            right = same(field_name, got, expected)
+            fv = r.extraction.fields.get(field_name)
+            reason = f" {fv.reason}" if fv is not None and fv.reason else ""
+            if status is FieldStatus.ACCEPTED and not right:
+                lines.append(f"  W {field_name}: {got!r} ({conf:.2f}) gold {expected!r}")
+            elif status is not None and not right and expected is None:
+                lines.append(f"  X {field_name}: {got!r} ({conf:.2f}{reason}) gold None")
+            elif status is not None and right and status is not FieldStatus.ACCEPTED:
+                lines.append(f"  R {field_name}: {got!r} ({conf:.2f}{reason})")
+            elif expected is not None and not right:
+                shown = "absent" if status is None else f"{got!r} ({conf:.2f}{reason})"
+                lines.append(f"  M {field_name}: {shown} gold {expected!r}")
+        for label in ("intent", "outcome", "sentiment"):
+            got_label = getattr(r.extraction, label).value
+            if got_label != r.row["gold"][label]:
+                lines.append(f"  L {label}: {got_label} gold {r.row['gold'][label]}")
+        if lines:
+            print(r.row["call_id"])
+            print("\n".join(lines))
+
+
+# -- speed --------------------------------------------------------------------------------------------
+
+
+def five_minute_calls(results: list[Result], count: int) -> list[CallRecord]:
+    """Calls of ~800 words made of the labelled calls' turns, in order, each from a different offset."""
+    turns: list[Turn] = [t for r in results for t in r.call.turns]
+    calls = []
+    offset = 0
+    for n in range(count):
+        chosen: list[Turn] = []
+        words = 0
+        while words < FIVE_MINUTES_WORDS:
+            turn = turns[offset % len(turns)]
+            offset += 1
+            chosen.append(turn)
+            words += len(turn.text.split())
+        base = results[n % len(results)].call
+        calls.append(
+            CallRecord(
+                tenant=base.tenant,
+                platform=base.platform,
+                call_id=f"five-minute-{n}",
+                direction=base.direction,
+                from_number=base.from_number,
+                to_number=base.to_number,
+                started_at=base.started_at,
+                ended_at=base.ended_at,
+                turns=tuple(chosen),
+                timezone=base.timezone,
+                analysis=base.analysis,
+            )
+        )
+        offset += 37  # the next call starts somewhere else
+    return calls
+
+
+def measure_speed(results: list[Result], count: int) -> None:
+    pinned = _pin_to_one_core()
+    calls = five_minute_calls(results, count)
+    words = sum(len(t.text.split()) for c in calls for t in c.turns) / len(calls)
+    for call in calls[:10]:
+        extract_call(call)  # warm up
+    best_cpu = best_wall = 0.0
+    for _ in range(5):
+        wall, cpu = time.perf_counter(), time.process_time()
+        for call in calls:
+            extract_call(call)
+        best_wall = max(best_wall, len(calls) / (time.perf_counter() - wall))
+        best_cpu = max(best_cpu, len(calls) / (time.process_time() - cpu))
+    core = "pinned to one core" if pinned else "one process (could not pin to a core)"
+    print(
+        f"\n== throughput: {best_cpu:.0f} five-minute calls/s of one core's CPU time "
+        f"({best_wall:.0f}/s wall clock; {len(calls)} calls of ~{words:.0f} words, "
+        f"{sum(len(c.turns) for c in calls) / len(calls):.0f} turns; best of 5; {core})"
+    )
+
+
+def _pin_to_one_core() -> bool:
+    setter: Callable[[int, set[int]], None] | None = getattr(os, "sched_setaffinity", None)
+    getter: Callable[[int], set[int]] | None = getattr(os, "sched_getaffinity", None)
+    if setter is None or getter is None:
+        return False
+    try:
+        setter(0, {min(getter(0))})
+    except OSError:
+        return False
+    return True
+
+
+# -- main ---------------------------------------------------------------------------------------------
+
+
+def load(path: Path) -> list[Result]:
+    results = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        call = parse_generic_call(row, source=str(path), line=n)
+        extraction = extract_call(call, default_region=str(row.get("region", "US")))
+        results.append(Result(row, call, extraction))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "labelled", type=Path, help="labelled calls, JSON Lines (tests/data/labelled-calls.jsonl)"
+    )
+    parser.add_argument("--errors", metavar="SPLIT", help="print wrong and missed values of this split")
+    parser.add_argument(
+        "--speed-calls", type=int, default=300, help="five-minute calls to time (default 300)"
+    )
+    parser.add_argument("--no-speed", action="store_true", help="skip the throughput measurement")
+    args = parser.parse_args(argv)
+    if not args.labelled.exists():
+        print(f"error: {args.labelled} not found", file=sys.stderr)
+        return 2
+    results = load(args.labelled)
+    print(
+        f"callsync extraction benchmark — extractor version {EXTRACTOR_VERSION}, {len(results)} labelled calls"
+    )
+    print(
+        "P(acc) = right accepted / accepted; R(acc) = right accepted / gold values; review = needs_review /"
+        " emitted; found = right values emitted, any status"
+    )
+    for split in SPLITS:
+        chosen = [r for r in results if r.row.get("split", "dev") == split]
+        if chosen:
+            print_split(score(chosen, split))
+    everything = score(results, "all splits")
+    print_split(everything)
+    print_confusions(everything)
+    print_calibration(results)
+    if args.errors:
+        print_errors([r for r in results if r.row.get("split", "dev") == args.errors], args.errors)
+    if not args.no_speed:
+        measure_speed(results, args.speed_calls)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

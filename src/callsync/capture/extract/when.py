@@ -1,0 +1,1187 @@
+"""The call's actionable `date` and `time`: the appointment, visit or callback it arranges, else the date the
+caller asks for; absolute, in the call's local calendar (named `when` so it does not shadow `datetime`).
+
+Relative words resolve against the call's start in its own time zone (`CallRecord.timezone`, else the
+tenant's): an evening call in New York is already "tomorrow" in UTC, and "tomorrow" follows the local date.
+Conventions (dev-calls README): a bare weekday or "this X" is the next such day after the call's date; "next
+X" is unambiguous only when X is not later in the current week, otherwise it keeps both readings until a
+read-back settles it; "a week from tomorrow" is tomorrow + 7. Vague dates ("next week", "the first week of
+March") and vague times ("tomorrow morning", "between 1 and 3") give nothing rather than a guess.
+
+Who arranged what matters more than what was said: the agent's booking statement ("You're booked for ...",
+"He'll call you tomorrow") fixes the arrangement; an offer the caller takes ("I have 11 AM or 2 PM" -
+"eleven works") does too; a cancellation ends it; dates in the past ("last Friday", "yesterday", a birth
+date) and the agent's other dates (a renewal, a delivery estimate) are never the actionable date. A date
+only the caller asked for, with nothing arranged, waits for review.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import Enum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from callsync.capture.extract.dialogue import Reaction, caller_turns, classify_reaction, sentences
+from callsync.capture.extract.spoken import (
+    TEENS,
+    TENS,
+    UNITS,
+    Token,
+    find_digit_runs,
+    find_emails,
+    memo,
+    per_text,
+    render_cardinal,
+    tokenize,
+    word_set,
+    words,
+)
+from callsync.capture.extract.thresholds import clamp, status_for
+from callsync.models import CallRecord, Evidence, FieldStatus, FieldValue, Speaker
+
+EXTRACTOR = "when@1"
+
+BOOKED = 0.85  # the agent states the arrangement ("You're booked for Saturday at 11 AM")
+EXPLICIT_AGREES = 0.05  # ... and names the calendar date, agreeing with the relative words
+AGREED = 0.05  # the caller named the same date, or took the offer, before the booking statement
+OFFER_TAKEN = 0.85  # the caller took one of the agent's offered slots
+REQUESTED = 0.70  # only the caller asked for it; nothing was arranged: review
+AMBIGUOUS = 0.60  # "next Wednesday" on a Monday, never read back
+GUESSED_HALF_DAY = 0.70  # a time whose am/pm we inferred ("at four" → 16:00) and nobody said
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MONTHS = {
+    "january": 1,
+    "february": 2,
+    "march": 3,
+    "april": 4,
+    "may": 5,
+    "june": 6,
+    "july": 7,
+    "august": 8,
+    "september": 9,
+    "october": 10,
+    "november": 11,
+    "december": 12,
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "sept": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+}
+_ORDINAL_UNITS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+}
+ORDINALS: dict[str, int] = {
+    **_ORDINAL_UNITS,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+    "thirteenth": 13,
+    "fourteenth": 14,
+    "fifteenth": 15,
+    "sixteenth": 16,
+    "seventeenth": 17,
+    "eighteenth": 18,
+    "nineteenth": 19,
+    "twentieth": 20,
+    "thirtieth": 30,
+}
+_ORDINAL_NOUNS = word_set("""week weeks time times floor one thing things day days quarter half visit appointment
+    available opening person grade year years month months place step""")
+_NUMERIC_ORDINAL = re.compile(r"^(\d{1,2})(st|nd|rd|th)$")
+_YEAR = re.compile(r"(19|20)\d\d")
+_HOUR_NUMERAL = re.compile(r"^(\d{1,2})(am|pm)?$")
+_MINUTE_NUMERAL = re.compile(r"^(\d{2})(am|pm)?$")
+_HOURS = {w: int(d) for w, d in UNITS.items() if w not in ("zero", "oh", "o") and int(d) > 0}
+_HOURS.update({"ten": 10, "eleven": 11, "twelve": 12})
+_SMALL = {w: int(d) for w, d in UNITS.items() if w not in ("oh", "o")}
+_SMALL.update({w: int(d) for w, d in TEENS.items()})
+_TENS = {w: int(d) * 10 for w, d in TENS.items()}
+
+# -- reading dates ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DateMention:
+    value: date
+    alternatives: tuple[date, ...]  # other readings ("next Wednesday"), preferred first; () when certain
+    start: int
+    end: int
+    first_token: int
+    end_token: int
+    past: bool  # "last Friday", "yesterday", a year already gone
+    explicit: bool  # a calendar date was said ("November 21st"), not only relative words
+    relative: bool  # relative words were said ("tomorrow", "Saturday")
+    consistent: bool = True  # relative words and calendar date agree
+
+
+def _day_at(tokens: Sequence[Token], k: int, *, cardinal: bool) -> tuple[int, int] | None:
+    """A day of the month at token k: "21st", "twenty first", "third", and (after a month) "21", "fifteen"."""
+    if k >= len(tokens):
+        return None
+    word = tokens[k].text
+    m = _NUMERIC_ORDINAL.match(word)
+    if m:
+        day = int(m.group(1))
+        return (day, k + 1) if 1 <= day <= 31 else None
+    if word in ("twenty", "thirty") and k + 1 < len(tokens):
+        nxt = tokens[k + 1].text
+        if nxt in _ORDINAL_UNITS:
+            day = _TENS[word] + _ORDINAL_UNITS[nxt]
+            return (day, k + 2) if day <= 31 else None
+        if cardinal and nxt in _SMALL and _SMALL[nxt] < 10:
+            day = _TENS[word] + _SMALL[nxt]
+            return (day, k + 2) if day <= 31 else None
+    if word in ORDINALS:
+        return ORDINALS[word], k + 1
+    if cardinal:
+        if word.isdigit() and 1 <= int(word) <= 31 and len(word) <= 2:
+            return int(word), k + 1
+        if word in _SMALL and 1 <= _SMALL[word] <= 19:
+            return _SMALL[word], k + 1
+        if word in ("twenty", "thirty"):
+            return _TENS[word], k + 1
+    return None
+
+
+def _year_at(tokens: Sequence[Token], k: int) -> tuple[int, int] | None:
+    """ "2026", "nineteen seventy eight", "twenty twenty six" after a date."""
+    if k < len(tokens) and _YEAR.fullmatch(tokens[k].text):
+        return int(tokens[k].text), k + 1
+    if k + 1 < len(tokens) and tokens[k].text in ("nineteen", "twenty"):
+        century = 1900 if tokens[k].text == "nineteen" else 2000
+        word = tokens[k + 1].text
+        if word in _TENS:
+            unit = _SMALL.get(tokens[k + 2].text, 0) if k + 2 < len(tokens) else 0
+            step = 3 if unit and unit < 10 else 2
+            return century + _TENS[word] + (unit if unit < 10 else 0), k + step
+        if word in _SMALL and 10 <= _SMALL[word] <= 19:
+            return century + _SMALL[word], k + 2
+    return None
+
+
+def _next_weekday(today: date, weekday: int) -> date:
+    """The next such day after today (a bare weekday, "this X")."""
+    days = (weekday - today.weekday()) % 7 or 7
+    return today + timedelta(days=days)
+
+
+def _next_day_of_month(today: date, day: int, weekday: int | None = None) -> date | None:
+    """The next date (today included) with this day of the month, and this weekday when one was said."""
+    year, month = today.year, today.month
+    for _ in range(14):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            candidate = None
+        if (
+            candidate is not None
+            and candidate >= today
+            and (weekday is None or candidate.weekday() == weekday)
+        ):
+            return candidate
+        month += 1
+        if month > 12:
+            year, month = year + 1, 1
+    return None
+
+
+def _month_day(today: date, month: int, day: int, year: int | None) -> date | None:
+    try:
+        if year is not None:
+            return date(year, month, day)
+        candidate = date(today.year, month, day)
+        return candidate if candidate >= today else date(today.year + 1, month, day)
+    except ValueError:
+        return None
+
+
+def _calendar_after(
+    tokens: Sequence[Token], k: int, today: date, weekday: int | None
+) -> tuple[date, int, bool] | None:
+    """A calendar date starting at token k: "November 21st", "the 23rd", "21st of August", "June 11th 2027".
+
+    Returns (date, next token, past) where past means an explicit year already gone."""
+    j = k
+    if j < len(tokens) and tokens[j].text == "the":
+        j += 1
+    month = MONTHS.get(tokens[j].text) if j < len(tokens) else None
+    if month is not None:
+        # "may" is a month only before a day said as an ordinal ("May 15th", not "may one of our agents").
+        day = _day_at(tokens, j + 1, cardinal=tokens[j].text != "may")
+        if day is None and j + 2 < len(tokens) and tokens[j + 1].text == "the":
+            day = _day_at(tokens, j + 2, cardinal=False)
+        if day is not None:
+            year = _year_at(tokens, day[1])
+            value = _month_day(today, month, day[0], year[0] if year else None)
+            if value is not None:
+                return value, (year[1] if year else day[1]), bool(year and value < today)
+        return None
+    day = _day_at(tokens, j, cardinal=False)
+    if day is None:
+        return None
+    end = day[1]
+    # "21st of August", "27th November"
+    m = end + 1 if end < len(tokens) and tokens[end].text == "of" else end
+    if m < len(tokens) and tokens[m].text in MONTHS:
+        year = _year_at(tokens, m + 1)
+        value = _month_day(today, MONTHS[tokens[m].text], day[0], year[0] if year else None)
+        if value is None:
+            return None
+        return value, (year[1] if year else m + 1), bool(year and value < today)
+    # A bare ordinal is a date only after "the" or a weekday ("the twenty third", "Monday the 23rd"), and
+    # not when a noun follows it ("the first week of March", "the second time").
+    if j == k and weekday is None:
+        return None
+    if end < len(tokens) and tokens[end].text in _ORDINAL_NOUNS:
+        return None
+    value = _next_day_of_month(today, day[0], weekday)
+    return (value, end, False) if value is not None else None
+
+
+# Words without which a turn holds no date: a cheap test that spares most turns the token scan.
+_DATE_WORDS = (
+    frozenset(WEEKDAYS)
+    | frozenset(MONTHS)
+    | frozenset(ORDINALS)
+    | word_set("today tonight tomorrow yesterday morning afternoon evening within minutes week")
+)
+
+
+_WRITTEN_ORDINAL = re.compile(r"\d(st|nd|rd|th)\b", re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
+
+
+def _may_hold_date(text: str) -> bool:
+    return not _DATE_WORDS.isdisjoint(words(text)) or _WRITTEN_ORDINAL.search(text) is not None
+
+
+def find_dates(text: str, today: date) -> list[DateMention]:
+    if not _may_hold_date(text):
+        return []
+    return list(memo("dates", text, today.toordinal(), lambda: tuple(_find_dates(text, today))))
+
+
+_DATE_STARTS = _DATE_WORDS | word_set("this next last coming on a within in the")
+
+
+def _find_dates(text: str, today: date) -> list[DateMention]:
+    tokens = tokenize(text)
+    out: list[DateMention] = []
+    k = 0
+    while k < len(tokens):
+        word = tokens[k].text
+        if word not in _DATE_STARTS and not (word[:1].isdigit() and _NUMERIC_ORDINAL.match(word)):
+            k += 1
+            continue
+        found = _date_at(text, tokens, k, today)
+        if found is None:
+            k += 1
+            continue
+        out.append(found)
+        k = found.end_token
+    return out
+
+
+def _date_at(text: str, tokens: Sequence[Token], k: int, today: date) -> DateMention | None:
+    word = tokens[k].text
+    nxt = tokens[k + 1].text if k + 1 < len(tokens) else ""
+
+    def mention(value: date, end: int, *, past: bool = False, alts: tuple[date, ...] = (), explicit: bool = False,
+                relative: bool = True, start: int = k, consistent: bool = True) -> DateMention:  # fmt: skip
+        return DateMention(
+            value,
+            alts,
+            tokens[start].start,
+            tokens[end - 1].end,
+            start,
+            end,
+            past,
+            explicit,
+            relative,
+            consistent,
+        )
+
+    if word in ("today", "tonight"):
+        return mention(today, k + 1)
+    # "within the hour", "in about 40 minutes", "within 30 minutes": later today.
+    if word in ("within", "in"):
+        j = k + 1
+        if j < len(tokens) and tokens[j].text in ("the", "an", "about", "around", "like", "under"):
+            j += 1
+        if j < len(tokens) and tokens[j].text == "hour" and word == "within":
+            return mention(today, j + 1)
+        if (
+            j + 1 < len(tokens)
+            and tokens[j + 1].text == "minutes"
+            and (tokens[j].text.isdigit() or tokens[j].text in _TENS or tokens[j].text in _SMALL)
+        ):
+            return mention(today, j + 2)
+    if word == "this" and nxt in ("morning", "afternoon", "evening"):
+        return mention(today, k + 2)
+    if word == "yesterday":
+        return mention(today - timedelta(days=1), k + 1, past=True)
+    if word == "tomorrow":
+        base = today + timedelta(days=1)
+        # "the day after tomorrow"
+        if k >= 2 and tokens[k - 1].text == "after" and tokens[k - 2].text == "day":
+            start = k - 3 if k >= 3 and tokens[k - 3].text == "the" else k - 2
+            return mention(today + timedelta(days=2), k + 1, start=start)
+        if (
+            k >= 3
+            and tokens[k - 1].text == "from"
+            and tokens[k - 2].text == "week"
+            and tokens[k - 3].text == "a"
+        ):
+            return mention(base + timedelta(days=7), k + 1, start=k - 3)
+        return _with_calendar(tokens, k + 1, today, mention(base, k + 1))
+    if word == "a" and nxt == "week" and k + 3 < len(tokens) and tokens[k + 2].text == "from":
+        target = tokens[k + 3].text
+        if target == "today":
+            return mention(today + timedelta(days=7), k + 4)
+        if target in WEEKDAYS:
+            return mention(_next_weekday(today, WEEKDAYS.index(target)) + timedelta(days=7), k + 4)
+        return None
+    if word in WEEKDAYS or (word in ("this", "next", "last", "coming", "on") and nxt in WEEKDAYS):
+        prefix = word if word not in WEEKDAYS else ""
+        w = k + (1 if prefix else 0)
+        weekday = WEEKDAYS.index(tokens[w].text)
+        bare = _next_weekday(today, weekday)
+        if prefix == "last":
+            days = (today.weekday() - weekday) % 7 or 7
+            return mention(today - timedelta(days=days), w + 1, past=True)
+        alts: tuple[date, ...] = ()
+        value = bare
+        if prefix == "next" and weekday > today.weekday():
+            # Later this week or the week after? Both readings stay until a read-back settles it.
+            value, alts = bare + timedelta(days=7), (bare + timedelta(days=7), bare)
+        # "Saturday, November 21st", "Monday the 23rd", "Friday 27th November"
+        j = w + 1
+        if j < len(tokens):
+            calendar = _calendar_after(tokens, j, today, weekday)
+            if calendar is None and j < len(tokens):
+                calendar = _calendar_after(tokens, j, today, None) if tokens[j].text in MONTHS else None
+            if calendar is not None:
+                cal_value, end, past = calendar
+                agrees = cal_value == value or cal_value in alts
+                return mention(
+                    cal_value,
+                    end,
+                    past=past,
+                    explicit=True,
+                    consistent=agrees or cal_value.weekday() == weekday,
+                )
+        return mention(value, w + 1, alts=alts)
+    calendar = _calendar_after(tokens, k, today, None)
+    if calendar is not None and (
+        word in MONTHS or word == "the" or _NUMERIC_ORDINAL.match(word) or word in ORDINALS
+    ):
+        value, end, past = calendar
+        return mention(value, end, past=past, explicit=True, relative=False)
+    return None
+
+
+def _with_calendar(tokens: Sequence[Token], j: int, today: date, rel: DateMention) -> DateMention:
+    """ "tomorrow, Tuesday June 9th": the calendar date said with the relative word, checked against it."""
+    k = j
+    if k < len(tokens) and tokens[k].text in WEEKDAYS:
+        weekday = WEEKDAYS.index(tokens[k].text)
+        calendar = _calendar_after(tokens, k + 1, today, weekday) or _calendar_after(
+            tokens, k + 1, today, None
+        )
+        end = calendar[1] if calendar else k + 1
+        value = calendar[0] if calendar else None
+        consistent = (value is None or value == rel.value) and rel.value.weekday() == weekday
+        return DateMention(
+            rel.value, (), rel.start, tokens[end - 1].end, rel.first_token, end, False, value is not None, True,
+            consistent,
+        )  # fmt: skip
+    calendar = _calendar_after(tokens, k, today, None)
+    if calendar is not None and tokens[k].text in MONTHS:
+        value, end, _ = calendar
+        return DateMention(
+            rel.value,
+            (),
+            rel.start,
+            tokens[end - 1].end,
+            rel.first_token,
+            end,
+            False,
+            True,
+            True,
+            value == rel.value,
+        )
+    return rel
+
+
+# -- reading times ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TimeMention:
+    hour: int  # 0-23 after am/pm is applied (or guessed)
+    minute: int
+    start: int
+    end: int
+    first_token: int
+    end_token: int
+    half_day_known: bool  # am/pm said (or noon, or a 24h hour)
+    strong: bool  # certainly a time: am/pm, a colon, "o'clock", "noon", "half past"
+    window: bool = False  # one end of "between 1 and 3", "8 AM to noon"
+
+    @property
+    def value(self) -> str:
+        return f"{self.hour:02d}:{self.minute:02d}"
+
+
+_MORNING = word_set("morning am")
+_AFTERNOON = word_set("afternoon evening night tonight pm")
+
+
+def _minutes_at(tokens: Sequence[Token], k: int) -> tuple[int, int] | None:
+    """Spoken minutes after an hour: "thirty", "fifteen", "forty five", "oh five"."""
+    if k >= len(tokens):
+        return None
+    word = tokens[k].text
+    if (
+        word in ("oh", "o")
+        and k + 1 < len(tokens)
+        and tokens[k + 1].text in _SMALL
+        and _SMALL[tokens[k + 1].text] < 10
+    ):
+        return _SMALL[tokens[k + 1].text], k + 2
+    if word in TEENS:
+        return int(TEENS[word]), k + 1
+    if word in _TENS and word not in ("sixty", "seventy", "eighty", "ninety"):
+        value = _TENS[word]
+        if k + 1 < len(tokens) and tokens[k + 1].text in _SMALL and 0 < _SMALL[tokens[k + 1].text] < 10:
+            return value + _SMALL[tokens[k + 1].text], k + 2
+        return value, k + 1
+    return None
+
+
+def _half_day_after(text: str, tokens: Sequence[Token], j: int) -> tuple[str | None, int]:
+    """am / pm / "a m" / "in the morning" after a time: ('am'|'pm'|None, next token)."""
+    if j < len(tokens):
+        word = tokens[j].text
+        if word in ("am", "pm"):
+            return word, j + 1
+        if word in ("a", "p") and j + 1 < len(tokens) and tokens[j + 1].text == "m":
+            return ("am" if word == "a" else "pm"), j + 2
+        if word == "in" and j + 2 < len(tokens) and tokens[j + 1].text == "the":
+            part = tokens[j + 2].text
+            if part == "morning":
+                return "am", j + 3
+            if part in ("afternoon", "evening"):
+                return "pm", j + 3
+        if word == "at" and j + 1 < len(tokens) and tokens[j + 1].text == "night":
+            return "pm", j + 2
+        if word == "tonight":
+            return "pm", j
+    return None, j
+
+
+def _apply_half_day(hour: int, half_day: str | None) -> tuple[int, bool]:
+    """24h hour and whether am/pm was known. Unknown: 7-11 morning, 12 noon, 1-6 afternoon (business hours)."""
+    if hour > 12:
+        return hour, True
+    if half_day == "am":
+        return (0 if hour == 12 else hour), True
+    if half_day == "pm":
+        return (12 if hour == 12 else hour + 12), True
+    if hour == 12 or 7 <= hour <= 11:
+        return hour, False
+    return hour + 12, False
+
+
+def _time_at(text: str, tokens: Sequence[Token], k: int) -> TimeMention | None:
+    word = tokens[k].text
+    nxt = tokens[k + 1].text if k + 1 < len(tokens) else ""
+
+    def make(
+        hour: int, minute: int, end: int, *, strong: bool, half_day: str | None = None, start: int = k
+    ) -> TimeMention:
+        half, end = (half_day, end) if half_day else _half_day_after(text, tokens, end)
+        if half is None and end < len(tokens) and tokens[end].text in ("oclock",):
+            end += 1
+            strong = True
+        hour24, known = _apply_half_day(hour, half)
+        return TimeMention(
+            hour24, minute, tokens[start].start, tokens[end - 1].end, start, end, known, strong or known
+        )
+
+    if word in ("noon", "midday"):
+        return TimeMention(12, 0, tokens[k].start, tokens[k].end, k, k + 1, True, True)
+    if word == "midnight":
+        return TimeMention(0, 0, tokens[k].start, tokens[k].end, k, k + 1, True, True)
+    if word == "half" and nxt:
+        at = _hour_at(tokens, k + 2 if nxt == "past" else k + 1)
+        return make(at[0], 30, at[1], strong=True) if at is not None else None
+    if word == "quarter" and nxt in ("past", "to", "after"):
+        at = _hour_at(tokens, k + 2)
+        if at is None:
+            return None
+        if nxt == "to":
+            return make((at[0] - 2) % 12 + 1, 45, at[1], strong=True)
+        return make(at[0], 15, at[1], strong=True)
+    minutes = _minutes_at(tokens, k)
+    if minutes is not None and minutes[1] < len(tokens) and tokens[minutes[1]].text in ("past", "after"):
+        at = _hour_at(tokens, minutes[1] + 1)
+        if at is not None and minutes[0] < 60:
+            return make(at[0], minutes[0], at[1], strong=True)
+    m = _HOUR_NUMERAL.match(word)
+    if m:
+        hour = int(m.group(1))
+        if m.group(2):
+            return make(hour, 0, k + 1, strong=True, half_day=m.group(2)) if 1 <= hour <= 12 else None
+        if k + 1 < len(tokens) and text[tokens[k].end : tokens[k + 1].start] == ":":
+            mm = _MINUTE_NUMERAL.match(tokens[k + 1].text)
+            if mm and int(mm.group(1)) < 60 and hour <= 23:
+                return make(hour, int(mm.group(1)), k + 2, strong=True, half_day=mm.group(2))
+            return None
+        if 1 <= hour <= 12 and len(word) <= 2:
+            return make(hour, 0, k + 1, strong=False)
+        return None
+    if word in _HOURS:
+        hour = _HOURS[word]
+        after = _minutes_at(tokens, k + 1)
+        if after is not None and after[0] < 60:
+            return make(hour, after[0], after[1], strong=False)
+        return make(hour, 0, k + 1, strong=False)
+    return None
+
+
+def _hour_at(tokens: Sequence[Token], k: int) -> tuple[int, int] | None:
+    if k >= len(tokens):
+        return None
+    word = tokens[k].text
+    if word in _HOURS:
+        return _HOURS[word], k + 1
+    if word.isdigit() and 1 <= int(word) <= 12:
+        return int(word), k + 1
+    return None
+
+
+def find_times(text: str) -> tuple[TimeMention, ...]:
+    return _times(text)
+
+
+_TIME_STARTS = (
+    frozenset(_HOURS)
+    | frozenset(TEENS)
+    | frozenset(_TENS)
+    | {"noon", "midday", "midnight", "half", "quarter"}
+)
+
+
+def _find_times(text: str) -> tuple[TimeMention, ...]:
+    if _TIME_STARTS.isdisjoint(words(text)) and _DIGIT.search(text) is None:
+        return ()
+    tokens = tokenize(text)
+    out: list[TimeMention] = []
+    k = 0
+    while k < len(tokens):
+        word = tokens[k].text
+        if word not in _TIME_STARTS and not word[:1].isdigit():
+            k += 1
+            continue
+        found = _time_at(text, tokens, k)
+        if found is None:
+            k += 1
+            continue
+        out.append(found)
+        k = found.end_token
+    return tuple(_mark_windows(text, tokens, out))
+
+
+def _mark_windows(text: str, tokens: Sequence[Token], times: list[TimeMention]) -> list[TimeMention]:
+    """ "between 1 and 3", "8 AM to noon", "from 10 to 12": both ends are a window, not an appointment time."""
+    out = list(times)
+    for n in range(len(out) - 1):
+        a, b = out[n], out[n + 1]
+        between = [t.text for t in tokens[a.end_token : b.first_token]]
+        if between in (["and"], ["to"], ["till"], ["until"]) or (
+            not between and "-" in text[a.end : b.start]
+        ):
+            before = tokens[a.first_token - 1].text if a.first_token > 0 else ""
+            if between != ["and"] or before == "between":
+                out[n] = _window(a)
+                out[n + 1] = _window(b)
+    return out
+
+
+def _window(t: TimeMention) -> TimeMention:
+    return TimeMention(
+        t.hour, t.minute, t.start, t.end, t.first_token, t.end_token, t.half_day_known, t.strong, True
+    )
+
+
+_times = per_text("times", _find_times)
+
+
+# -- what each sentence does with its dates ------------------------------------------------------------
+
+
+class Role(Enum):
+    BOOK = "book"  # the agent states an arrangement
+    OFFER = "offer"  # the agent proposes a slot
+    ECHO = "echo"  # the agent repeats a date without booking words ("Absolutely, Monday at 5:30 PM.")
+    CANCEL = "cancel"
+    REQUEST = "request"  # the caller asks for a date
+    OTHER = "other"  # background: past events, the agent's renewal dates and delivery estimates
+
+
+_BOOK = re.compile(
+    r"\b(you'?re (now )?(all )?(booked|confirmed|scheduled|set|rescheduled|moved)|you are (booked|confirmed|"
+    r"scheduled|set)|booked (you|for)|i'?ve (booked|scheduled|moved|rescheduled|reserved)|rescheduled (you )?to|"
+    r"moved (you )?to|all set for|you'?re set for|see you (then|on|at|tomorrow|today|monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday)|we'?ll see you|booked to view|all booked|set for delivery|"
+    r"dispatching|on (his|her|their|the) way|(will|'ll|can) (be|get (someone|somebody|\w+)) there|"
+    r"(will|'ll) (call|ring|phone|contact|text) you|(will|'ll) (give you a )?call( you)?( back)?|"
+    r"(will|'ll) (reach out|follow up|be in touch|get back to you)|call you back|expect a call|"
+    r"talk (to you )?(then|on|monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|today)|"
+    r"(can|could) (call|ring) you( back)?|(will|'ll|i'?ll) have (\w+ ){0,5}(call|contact|ring) you|"
+    r"(will|'ll) (arrange|schedule|book|set up)\b)",
+    re.IGNORECASE,
+)
+_OFFER = re.compile(
+    r"\b(i have|we have|i can do|we can do|i can (get|have|book)|we can (get|have)|available|opening|"
+    r"first available|how about|how'?s|would|does|works?|can (you|our|one of our|he|she|they)|"
+    r"could (you|one of our)|shall i)\b",
+    re.IGNORECASE,
+)
+_GREETING = re.compile(
+    r"\b(help you|help with|do for you|brings you|how are you|anything else|a good time|have a (great|good))\b",
+    re.IGNORECASE,
+)
+_CANCEL = re.compile(r"\bcancel(l?ed|l?ing|lation)?\b", re.IGNORECASE)
+_AGENT_BACKGROUND = re.compile(
+    r"\b(i see (you|your|a call)|your (\w+ )?(appointment|policy|plan|subscription|card|order|lesson) "
+    r"(is|was|on|renews)|renews?|ships?|shipped|arrive|arrives|deliver(ed|y) (by|in)|open(s)? (on|at|from)|"
+    r"we'?re open|closed|hours are|starting|effective|due|expires?|business days|regular hours)\b",
+    re.IGNORECASE,
+)
+_CALLER_PAST = re.compile(
+    r"\b(was|were|had|did|went|came|called|brought|happened|ordered|paid|charged|bought|started|got|fell|"
+    r"moved|filed|sent|replaced|fixed|cancelled|canceled|ago|since|born|birthday|last)\b",
+    re.IGNORECASE,
+)
+_NOT_A_TIME_AFTER = word_set(
+    "people guys years year minutes hours days weeks months of dollars bucks a an percent times"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Said:
+    """A date and/or time said in one sentence of one turn, with the sentence's role."""
+
+    turn: int
+    role: Role
+    date: DateMention | None
+    time: TimeMention | None
+    question: bool
+
+    def evidence(self) -> list[Evidence]:
+        out = []
+        if self.date is not None:
+            out.append(Evidence(self.turn, self.date.start, self.date.end))
+        if self.time is not None:
+            out.append(self.time_evidence())
+        return out
+
+    def time_evidence(self) -> Evidence:
+        assert self.time is not None
+        return Evidence(self.turn, self.time.start, self.time.end)
+
+
+@dataclass
+class _Slot:
+    """The arrangement as it stands: a date (with other readings), an optional time, evidence, confidence."""
+
+    value: date
+    alternatives: tuple[date, ...]
+    confidence: float
+    evidence: list[Evidence]
+    source: str  # "agent" (booked), "offer" (the caller took an offer), "caller" (only requested)
+    time: TimeMention | None = None
+    time_evidence: list[Evidence] = field(default_factory=list)
+
+    def same_day(self, other: date) -> bool:
+        return other == self.value or other in self.alternatives
+
+    def settle(self, value: date) -> None:
+        self.value, self.alternatives = value, ()
+
+    def set_time(self, said: _Said | None) -> None:
+        """Take the time `said` gives; the same time said again adds its evidence (and its am/pm if known)."""
+        if said is None or said.time is None:
+            return
+        t = said.time
+        if t.window:
+            self.time, self.time_evidence = None, []
+            return
+        evidence = said.time_evidence()
+        if self.time is not None and _same_time(self.time, t):
+            if t.half_day_known and not self.time.half_day_known:
+                self.time = t
+            if evidence not in self.time_evidence:
+                self.time_evidence.append(evidence)
+            return
+        self.time, self.time_evidence = t, [evidence]
+
+
+def _excluded(text: str) -> list[tuple[int, int]]:
+    spans = [(r.start, r.end) for r in find_digit_runs(text) if len(r.digits) >= 7]
+    return spans + [(e.start, e.end) for e in find_emails(text)]
+
+
+def _sentence_items(call: CallRecord, i: int, today: date) -> list[_Said]:
+    text = call.turns[i].text
+    agent = call.turns[i].speaker is Speaker.AGENT
+    dates = find_dates(text, today)
+    times = list(find_times(text))
+    if not dates:
+        # With no date in the turn, only a certain time counts, or a bare one after "at" or answering an
+        # offer of times: check that cheaply before anything else.
+        times = [t for t in times if t.strong or t.first_token > 0]
+    if not dates and not times:
+        return []
+    excluded = _excluded(text)
+
+    def free(start: int) -> bool:
+        return not any(s <= start < e for s, e in excluded)
+
+    dates = [d for d in dates if free(d.start)]
+    times = [t for t in times if free(t.start)]
+    tokens = tokenize(text)
+    out: list[_Said] = []
+    for s, e in sentences(text):
+        in_dates = [d for d in dates if s <= d.start < e]
+        in_times = [
+            t
+            for t in times
+            if s <= t.start < e
+            and not any(d.start <= t.start < d.end for d in in_dates)
+            and _is_time(t, in_dates, tokens, agent, call, i)
+        ]
+        if not in_dates and not in_times:
+            continue
+        sentence = text[s:e]
+        role = _role(sentence, agent)
+        question = sentence.rstrip().endswith("?")
+        if not in_dates:
+            out.extend(_Said(i, role, None, t, question) for t in in_times[:1])
+            continue
+        in_dates = _range_starts(text, tokens, in_dates)
+        for n, d in enumerate(in_dates):
+            limit = in_dates[n + 1].start if n + 1 < len(in_dates) else e
+            nearest = _time_for(d, in_times, limit)
+            out.append(_Said(i, Role.OTHER if d.past else role, d, nearest, question))
+    return out
+
+
+def times_said(call: CallRecord, i: int, today: date | None) -> list[TimeMention]:
+    """The times turn i says as times: not digits of a phone number, not a bare number with no time around it."""
+    text = call.turns[i].text
+    times = find_times(text)
+    if not times:
+        return []
+    excluded = _excluded(text)
+    dates = find_dates(text, today) if today is not None else []
+    tokens = tokenize(text)
+    agent = call.turns[i].speaker is Speaker.AGENT
+    return [
+        t
+        for t in times
+        if not any(s <= t.start < e for s, e in excluded) and _is_time(t, dates, tokens, agent, call, i)
+    ]
+
+
+def _range_starts(text: str, tokens: Sequence[Token], dates: list[DateMention]) -> list[DateMention]:
+    """ "Friday 21st to Sunday 23rd", "November 25th through the 29th": a stay or a span starts on its first day."""
+    out: list[DateMention] = []
+    for d in dates:
+        if out:
+            between = [t.text for t in tokens[out[-1].end_token : d.first_token]]
+            if between in (["to"], ["through"], ["until"], ["till"], ["thru"]) or (
+                not between and "-" in text[out[-1].end : d.start]
+            ):
+                continue
+        out.append(d)
+    return out
+
+
+def _is_time(
+    t: TimeMention,
+    dates: Sequence[DateMention],
+    tokens: Sequence[Token],
+    agent: bool,
+    call: CallRecord,
+    i: int,
+) -> bool:
+    """A weak time ("at four", "eleven", "ten thirty") counts only next to a date, after "at", or answering an
+    offer of that time."""
+    if t.strong:
+        return True
+    after = tokens[t.end_token].text if t.end_token < len(tokens) else ""
+    if after in _NOT_A_TIME_AFTER:
+        return False
+    if any(-1 <= t.first_token - d.end_token <= 2 or -1 <= d.first_token - t.end_token <= 2 for d in dates):
+        return True
+    before = tokens[t.first_token - 1].text if t.first_token > 0 else ""
+    if before in ("at", "around") and (dates or agent):
+        return True
+    if not agent and i > 0 and call.turns[i - 1].speaker is Speaker.AGENT:
+        offered = [o for o in find_times(call.turns[i - 1].text) if o.strong]
+        return any(o.hour % 12 == t.hour % 12 and o.minute == t.minute for o in offered)
+    return False
+
+
+def _time_for(d: DateMention, times: Sequence[TimeMention], limit: int) -> TimeMention | None:
+    after = [t for t in times if d.end <= t.start < limit]
+    if after:
+        return after[0]
+    before = [t for t in times if t.end <= d.start and d.first_token - t.end_token <= 3]
+    return before[-1] if before else None
+
+
+def _role(sentence: str, agent: bool) -> Role:
+    if _CANCEL.search(sentence):
+        return Role.CANCEL
+    if not agent:
+        return Role.OTHER if _CALLER_PAST.search(sentence) else Role.REQUEST
+    if _BOOK.search(sentence):
+        return Role.BOOK
+    if _AGENT_BACKGROUND.search(sentence) or _GREETING.search(sentence):
+        return Role.OTHER
+    if _OFFER.search(sentence) or sentence.rstrip().endswith("?"):
+        return Role.OFFER
+    return Role.ECHO
+
+
+# -- resolving the timeline ----------------------------------------------------------------------------
+
+
+def local_today(call: CallRecord, default_timezone: str) -> date | None:
+    """The call's local date: its start in the call's time zone, else the tenant's."""
+    if call.started_at is None:
+        return None
+    try:
+        zone = ZoneInfo(call.timezone or default_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    started = call.started_at
+    if started.tzinfo is None:
+        started = started.replace(tzinfo=ZoneInfo("UTC"))
+    return started.astimezone(zone).date()
+
+
+class _Timeline:
+    """Folds a call's dates, in order, into the arrangement it ends with (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.state: _Slot | None = None
+        self.cancelled: set[date] = set()
+        self.superseded: list[tuple[str, tuple[Evidence, ...]]] = []
+
+    def replace(self, slot: _Slot | None) -> None:
+        if self.state is not None and (slot is None or not self.state.same_day(slot.value)):
+            self.superseded.append((self.state.value.isoformat(), tuple(self.state.evidence)))
+        self.state = slot
+
+    def cancel(self, day: date) -> None:
+        self.cancelled.add(day)
+        if self.state is not None and self.state.same_day(day):
+            self.replace(None)
+
+    def agent(self, items: list[_Said], pending: list[_Said]) -> list[_Said]:
+        """Apply an agent turn; returns the slots on offer for the caller's answer.
+
+        An offer the caller did not answer stays on the table: "We can do Tuesday at 11 AM. Where would the car
+        be?" - "at my job ..." - "Okay, Tuesday, April 21st at 11 AM." repeats it as settled."""
+        for said in items:
+            if said.role is Role.CANCEL and said.date is not None:
+                self.cancel(said.date.value)
+            elif said.role is Role.BOOK or self._echoes(said, pending):
+                self.book(said)
+        offers = [x for x in items if x.role is Role.OFFER]
+        if offers or any(x.role in (Role.BOOK, Role.ECHO, Role.CANCEL) for x in items):
+            return offers
+        return pending
+
+    def _echoes(self, said: _Said, pending: list[_Said]) -> bool:
+        """The agent repeats a date already agreed, or one it offered: "Okay, Tuesday, April 21st at 11 AM"."""
+        if said.role is not Role.ECHO or said.date is None:
+            return False
+        day = said.date.value
+        if self.state is not None and self.state.same_day(day):
+            return True
+        return any(o.date is not None and o.date.value == day for o in pending)
+
+    def book(self, said: _Said) -> None:
+        state = self.state
+        if said.date is None:
+            # "See you then at 7:30": a booking statement that repeats the agreed time.
+            if (
+                state is not None
+                and said.time is not None
+                and state.time is not None
+                and _same_time(state.time, said.time)
+            ):
+                state.confidence = clamp(state.confidence + AGREED)
+                state.set_time(said)
+            return
+        d = said.date
+        confidence = BOOKED + (EXPLICIT_AGREES if d.explicit and d.relative and d.consistent else 0.0)
+        if not d.consistent:
+            confidence = AMBIGUOUS
+        if state is not None and state.same_day(d.value) and not d.alternatives:
+            state.settle(d.value)
+            state.confidence = clamp(max(confidence, state.confidence) + AGREED)
+            state.evidence.extend(said.evidence())
+            state.source = "agent"
+            if said.time is not None:
+                state.set_time(said)
+            return
+        slot = _Slot(
+            d.value, d.alternatives, confidence if not d.alternatives else AMBIGUOUS, said.evidence(), "agent"
+        )
+        slot.set_time(said)
+        self.replace(slot)
+
+    def caller(self, call: CallRecord, i: int, items: list[_Said], offers: list[_Said]) -> bool:
+        """Apply a caller turn; True when it answered the offers (took one, or asked for something else)."""
+        reaction, span = classify_reaction(call.turns[i].text)
+        for x in items:
+            if x.role is Role.CANCEL and x.date is not None:
+                self.cancel(x.date.value)
+        requests = [x for x in items if x.role is Role.REQUEST]
+        dated = [x for x in requests if x.date is not None]
+        timed = [x for x in requests if x.date is None]
+        taken = _taken(offers, dated, timed)
+        if taken is None and reaction is Reaction.CONFIRM and len(offers) == 1:
+            taken = offers[0]
+        if taken is not None:
+            evidence = taken.evidence() + [e for x in requests for e in x.evidence()]
+            if span is not None:
+                evidence.append(Evidence(i, span[0], span[1]))
+            self.take(taken, evidence)
+            if self.state is not None:
+                for x in requests:
+                    self.state.set_time(x)
+            return True
+        for x in dated:
+            self.request(x)
+        if timed and self.state is not None and self.state.time is None and not dated:
+            self.state.set_time(timed[0])
+        return bool(requests) or reaction is not Reaction.NEUTRAL
+
+    def take(self, offer: _Said, evidence: list[Evidence]) -> None:
+        state = self.state
+        if offer.date is None:
+            if state is not None:
+                state.set_time(offer)
+                state.evidence.extend(evidence)
+                state.confidence = max(state.confidence, OFFER_TAKEN)
+                if state.source == "caller":
+                    state.source = "offer"
+            return
+        d = offer.date
+        confidence = OFFER_TAKEN if not d.alternatives else AMBIGUOUS
+        if state is not None and state.same_day(d.value):
+            confidence = clamp(max(confidence, state.confidence) + AGREED)
+            evidence = [*state.evidence, *evidence]
+        slot = _Slot(d.value, d.alternatives, confidence, evidence, "offer")
+        slot.set_time(offer)
+        if (
+            slot.time is None
+            and state is not None
+            and state.same_day(d.value)
+            and not (offer.time and offer.time.window)
+        ):
+            slot.time, slot.time_evidence = state.time, state.time_evidence
+        self.replace(slot)
+
+    def request(self, x: _Said) -> None:
+        assert x.date is not None
+        d = x.date
+        if d.value in self.cancelled:
+            return
+        state = self.state
+        if state is not None and (state.same_day(d.value) or state.value in d.alternatives):
+            state.evidence.extend(x.evidence())
+            if state.alternatives and d.value in state.alternatives and not d.alternatives:
+                state.settle(d.value)
+            if state.source != "caller":
+                state.confidence = clamp(state.confidence + AGREED)
+            if x.time is not None and state.time is None:
+                state.set_time(x)
+            return
+        slot = _Slot(
+            d.value, d.alternatives, REQUESTED if not d.alternatives else AMBIGUOUS, x.evidence(), "caller"
+        )
+        slot.set_time(x)
+        self.replace(slot)
+
+
+def resolve_when(
+    call: CallRecord, today: date
+) -> tuple[_Slot | None, list[tuple[str, tuple[Evidence, ...]]]]:
+    callers = set(caller_turns(call))
+    timeline = _Timeline()
+    offers: list[_Said] = []
+    for i, turn in enumerate(call.turns):
+        if turn.speaker is Speaker.AGENT:
+            offers = timeline.agent(_sentence_items(call, i, today), offers)
+        elif i in callers and timeline.caller(call, i, _sentence_items(call, i, today), offers):
+            offers = []
+    return timeline.state, timeline.superseded
+
+
+def _taken(offers: list[_Said], dated: list[_Said], timed: list[_Said]) -> _Said | None:
+    """The offer the caller's words pick out: the same date, or the same time."""
+    for x in dated:
+        assert x.date is not None
+        xd = x.date
+        matching = [
+            o
+            for o in offers
+            if o.date is not None and (o.date.value == xd.value or xd.value in o.date.alternatives)
+        ]
+        if x.time is not None:
+            xt = x.time
+            by_time = [o for o in matching if o.time is not None and _same_time(o.time, xt)]
+            if by_time:
+                return by_time[0]
+        if len(matching) == 1:
+            return matching[0]
+    for x in timed:
+        assert x.time is not None
+        xt = x.time
+        matching = [o for o in offers if o.time is not None and _same_time(o.time, xt)]
+        if len(matching) == 1:
+            return matching[0]
+    return None
+
+
+def _same_time(a: TimeMention, b: TimeMention) -> bool:
+    if a.minute != b.minute:
+        return False
+    if a.half_day_known and b.half_day_known:
+        return a.hour == b.hour
+    return a.hour % 12 == b.hour % 12
+
+
+# -- fields -------------------------------------------------------------------------------------------
+
+
+def extract_when(call: CallRecord, *, default_timezone: str = "UTC") -> dict[str, FieldValue]:
+    """`date` (YYYY-MM-DD) and `time` (HH:MM, local 24h) of what the call arranges; absent when nothing is."""
+    today = local_today(call, default_timezone)
+    if today is None:
+        return {}
+    slot, superseded = resolve_when(call, today)
+    if slot is None:
+        return {}
+    evidence = tuple(sorted(set(slot.evidence), key=lambda e: (e.turn, e.start, e.end)))
+    date_status = status_for("date", slot.confidence)
+    reason = None
+    if date_status is FieldStatus.NEEDS_REVIEW:
+        if slot.alternatives:
+            reason = "ambiguous_reading"
+        elif slot.source == "caller":
+            reason = "requested_not_arranged"
+        else:
+            reason = "low_confidence"
+    fields = {
+        "date": FieldValue(
+            value=slot.value.isoformat(),
+            confidence=slot.confidence,
+            evidence=evidence,
+            extractor=EXTRACTOR,
+            status=date_status,
+            reason=reason,
+            superseded=tuple(superseded),
+        )
+    }
+    t = slot.time
+    if t is not None:
+        confidence = slot.confidence if t.half_day_known else min(slot.confidence, GUESSED_HALF_DAY)
+        time_status = status_for("time", confidence)
+        time_reason = None
+        if time_status is FieldStatus.NEEDS_REVIEW:
+            time_reason = reason or ("half_day_guessed" if not t.half_day_known else "low_confidence")
+        fields["time"] = FieldValue(
+            value=t.value,
+            confidence=confidence,
+            evidence=tuple(slot.time_evidence) or evidence,
+            extractor=EXTRACTOR,
+            status=time_status,
+            reason=time_reason,
+        )
+    return fields
+
+
+# -- renderers (property tests: render → read gives the date or time back) --------------------------------
+
+_ORDINAL_NAMES = {v: k for k, v in ORDINALS.items()}
+_MONTH_NAMES = list(MONTHS)[:12]  # the full names, January first
+
+
+def render_ordinal(day: int, *, written: bool = False) -> str:
+    """3 → "third" ("3rd" written), 21 → "twenty first"."""
+    if written:
+        suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+        return f"{day}{suffix}"
+    if day in _ORDINAL_NAMES:
+        return _ORDINAL_NAMES[day]
+    tens, unit = divmod(day, 10)
+    return f"{'twenty' if tens == 2 else 'thirty'} {_ORDINAL_NAMES[unit]}"
+
+
+def render_spoken_date(value: date, *, style: str = "month_day", written: bool = False) -> str:
+    """Say a date: "month_day" (november twenty first), "day_of_month" (the twenty first of november),
+    "weekday_day" (saturday the twenty first)."""
+    month = _MONTH_NAMES[value.month - 1]
+    day = render_ordinal(value.day, written=written)
+    if style == "day_of_month":
+        return f"the {day} of {month}"
+    if style == "weekday_day":
+        return f"{WEEKDAYS[value.weekday()]} the {day}"
+    return f"{month} {day}"
+
+
+def render_spoken_time(hour: int, minute: int, *, style: str = "words") -> str:
+    """Say a time of day with its am/pm: "words" (two thirty pm), "written" (2:30 PM), "past" (half past two in
+    the afternoon, quarter past, twenty past)."""
+    half = "am" if hour < 12 else "pm"
+    h12 = hour % 12 or 12
+    if style == "written":
+        return f"{h12}:{minute:02d} {half.upper()}"
+    if style == "past" and minute in (15, 30, 20, 10):
+        lead = {15: "quarter past", 30: "half past", 20: "twenty past", 10: "ten past"}[minute]
+        part = "in the morning" if hour < 12 else "in the afternoon"
+        return f"{lead} {render_cardinal(h12)} {part}"
+    if minute == 0:
+        return f"{render_cardinal(h12)} {half}"
+    minutes = f"oh {render_cardinal(minute)}" if minute < 10 else render_cardinal(minute)
+    return f"{render_cardinal(h12)} {minutes} {half}"
