@@ -51,6 +51,10 @@ def test_status_json_has_the_documented_keys(db: str) -> None:
         "dead_letters": 0,
         "quarantined": 0,
         "review": 0,
+        "waiting_for_crm_budget": 0,
+        "oldest_queued_s": 0,
+        "waiting_retry": 0,
+        "waiting_rate_limit": 0,
     }
 
 
@@ -63,13 +67,17 @@ def test_ingest_stores_good_calls_and_refuses_bad_ones_naming_file_line_and_fiel
     assert result.exit_code == 1
     assert f"{f}:2: malformed JSON" in result.stderr
     assert f"{f}:3: turns.0.speaker:" in result.stderr
-    assert status(db) | {} == {
+    assert status(db) | {"oldest_queued_s": 0} == {  # the age of the queued calls varies
         "calls": 2,
         "queued": 2,
         "confirmed": 0,
         "dead_letters": 0,
         "quarantined": 2,
         "review": 0,
+        "waiting_for_crm_budget": 0,
+        "oldest_queued_s": 0,
+        "waiting_retry": 0,
+        "waiting_rate_limit": 0,
     }
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from callsync.store.db import Database, resolve_db_url
+from callsync.store.migrate import alembic_config
 
 TABLES = {"calls", "field_values", "ledger", "identity_links", "dead_letters", "review_items", "quarantine"}
 
@@ -18,10 +20,12 @@ def test_sqlite_gets_every_table_in_wal_mode(sqlite_db: Database) -> None:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
 
 
-def test_migrating_twice_is_a_no_op(sqlite_db: Database) -> None:
+def test_migration_history_is_linear_and_migrating_twice_is_a_no_op(sqlite_db: Database) -> None:
     sqlite_db.migrate()
+    heads = ScriptDirectory.from_config(alembic_config(sqlite_db)).get_heads()
+    assert len(heads) == 1, f"migration branches must be merged into one history: {heads}"
     with sqlite_db.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == heads[0]
 
 
 def test_postgres_gets_every_table(pg_url: str) -> None:

@@ -118,7 +118,9 @@ def make_harness(sqlite_db: Database) -> Iterator[Any]:
         tenant = TenantConfig(
             name="t1",
             crm=CRMConnection(base_url=server.base_url, token_env=TOKEN_ENV, timeout_s=2.0),
-            delivery=DeliverySettings(max_attempts=3, base_delay_s=0.05, max_delay_s=0.2),
+            delivery=DeliverySettings(
+                max_attempts=3, base_delay_s=0.05, max_delay_s=0.2, outage_horizon_s=1.0
+            ),
             **({"mapping": mapping} if mapping else {}),
         )
         return Harness(db or sqlite_db, sandbox, tenant, server.base_url)

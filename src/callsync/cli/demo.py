@@ -23,32 +23,45 @@ def demo(
     db: Annotated[
         str | None, typer.Option("--db", help="Database URL. Default: a fresh SQLite file in a temp folder.")
     ] = None,
+    crm: Annotated[
+        str, typer.Option("--crm", help="Which CRM emulator: hubspot, salesforce or zoho.")
+    ] = "hubspot",
 ) -> None:
-    """Ingest the bundled sample calls, sync them to a local HubSpot sandbox, print what landed and a trace."""
+    """Ingest the bundled sample calls, sync them to a local CRM sandbox, print what landed and a trace."""
+    from functools import partial
+
     from callsync.demo import run_demo
+    from callsync.demo_crms import COMPANY_FIELD
     from callsync.store.tables import LedgerRow
     from callsync.trust.trace import field_history
+
+    if crm not in COMPANY_FIELD:
+        raise fail(f"no demo for {crm!r}; choose hubspot, salesforce or zoho")
+    company = COMPANY_FIELD[crm]
+    run = partial(run_demo, crm=crm)
 
     with tempfile.TemporaryDirectory(prefix="callsync-demo-") as tmp:
         database = Database(db or f"sqlite:///{tmp}/demo.db")
         try:
             out.print(f"callsync {__version__} demo · database {database.url}")
-            result = _drain_demo(database, run_demo)
-            _render_demo(result)
+            result = _drain_demo(database, run)
+            _render_demo(result, crm)
             with database.session() as session:
                 last = session.scalars(
-                    select(LedgerRow).where(LedgerRow.field == "company").order_by(LedgerRow.id.desc())
+                    select(LedgerRow)
+                    .where(LedgerRow.field == company, LedgerRow.policy != "default")
+                    .order_by(LedgerRow.id.desc())
                 ).first()
                 ledger_rows = session.scalar(select(func.count()).select_from(LedgerRow))
             out.print(f"\naudit ledger: {ledger_rows} field write(s), each confirmed by read-back")
             if last is not None:
-                out.print("\n[bold]trace[/bold] (callsync trace --crm hubspot --record "
-                          f"{last.record_id} --field company):")  # fmt: skip
+                out.print(f"\n[bold]trace[/bold] (callsync trace --crm {crm} --record "
+                          f"{last.record_id} --field {company}):")  # fmt: skip
                 render_trace(
-                    "hubspot",
+                    crm,
                     last.record_id,
-                    "company",
-                    field_history(database, "hubspot", last.record_id, "company"),
+                    company,
+                    field_history(database, crm, last.record_id, company),
                 )
             counts = status_counts(database)
             out.print("\nstatus: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
@@ -65,8 +78,9 @@ def _drain_demo(database: Database, run_demo: Any) -> Any:
         return run_demo(database, lambda s: progress.update(task, total=s.total, completed=s.done))
 
 
-def _render_demo(result: Any) -> None:
-    table = Table(title="What landed in the HubSpot sandbox")
+def _render_demo(result: Any, crm: str = "hubspot") -> None:
+    names = {"hubspot": "HubSpot", "salesforce": "Salesforce", "zoho": "Zoho CRM"}
+    table = Table(title=f"What landed in the {names.get(crm, crm)} sandbox")
     for col in ("id", "name", "email", "phone", "company", "created by call", "last call"):
         table.add_column(col)
     for c in result.contacts:
@@ -97,16 +111,38 @@ def sandbox(
     crm: Annotated[str, typer.Argument(help="Which emulator: hubspot.")] = "hubspot",
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
     token: Annotated[str, typer.Option(help="The bearer token the emulator accepts.")] = "sandbox-token",
+    faults: Annotated[
+        str | None,
+        typer.Option(
+            "--faults",
+            envvar="CALLSYNC_FAULT_PLAN",
+            help="Fault plan: a YAML/JSON file, or inline YAML/JSON (docs/runbook.md).",
+        ),
+    ] = None,
 ) -> None:
     """Serve a CRM emulator on 127.0.0.1 until interrupted (for trying `ingest` + `sync` by hand)."""
-    import uvicorn
+    import time
 
+    from pydantic import ValidationError
+
+    from callsync.sandbox.faults import load_fault_plan
     from callsync.sandbox.hubspot import HubSpotSandbox
+    from callsync.sandbox.server import SandboxServer
 
     if crm != "hubspot":
         raise fail(f"no sandbox for {crm!r} yet; available: hubspot")
-    out.print(f"HubSpot sandbox on http://127.0.0.1:{port} (token {token!r}); Ctrl-C to stop")
-    uvicorn.run(HubSpotSandbox(token=token).app(), host="127.0.0.1", port=port, log_level="warning")
+    try:
+        plan = load_fault_plan(faults) if faults else None
+    except (OSError, ValueError, ValidationError) as exc:
+        raise fail(f"fault plan: {exc}") from exc
+    rules = f", fault plan with {len(plan.all_rules())} rule(s), seed {plan.seed}" if plan else ""
+    out.print(f"HubSpot sandbox on http://127.0.0.1:{port} (token {token!r}{rules}); Ctrl-C to stop")
+    with SandboxServer(HubSpotSandbox(token=token, faults=plan).app(), port=port):
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
 
 
 @app.command()

@@ -19,6 +19,7 @@ from callsync.store.db import Database
 
 def status_counts(database: Database) -> dict[str, int]:
     from callsync.store.tables import CallRow, DeadLetterRow, QuarantineRow, ReviewItemRow
+    from callsync.write.crm.budget import calls_waiting_for_budget
 
     with database.session() as session:
 
@@ -32,7 +33,17 @@ def status_counts(database: Database) -> dict[str, int]:
             "dead_letters": count(DeadLetterRow, DeadLetterRow.status == "open"),
             "quarantined": count(QuarantineRow, QuarantineRow.status == "open"),
             "review": count(ReviewItemRow, ReviewItemRow.status == "open"),
+            # queued calls whose CRM's daily API allowance is used up (or down to its reserve): they wait
+            "waiting_for_crm_budget": calls_waiting_for_budget(session),
         }
+
+
+def crm_budget_waits(database: Database) -> list[tuple[Any, str]]:
+    """(until, why) for each CRM account whose new writes wait for its daily API allowance."""
+    from callsync.write.crm.budget import waiting_budgets
+
+    with database.session() as session:
+        return [(row.blocked_until, row.blocked_reason or row.label) for row in waiting_budgets(session)]
 
 
 @app.command()
@@ -41,8 +52,13 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object instead of a table.")] = False,
 ) -> None:
     """Calls received, queued, confirmed; open dead letters, quarantined payloads and review items."""
+    from callsync.trust.backlog import backlog_view
+
     with open_database(db) as database:
         counts = status_counts(database)
+        budget_waits = crm_budget_waits(database)
+        backlog = backlog_view(database)
+    counts |= backlog.status_keys()  # the outage / backlog view (docs/runbook.md)
     if as_json:
         sys.stdout.write(json.dumps(counts) + "\n")
         return
@@ -52,6 +68,22 @@ def status(
     for key, value in counts.items():
         table.add_row(key.replace("_", " "), str(value))
     out.print(table)
+    for until, reason in budget_waits:
+        out.print(f"waiting until {until:%Y-%m-%d %H:%M:%S} UTC for {escape(reason)}")
+    render_backlog(backlog)
+
+
+def render_backlog(backlog: Any) -> None:
+    if not backlog.queued:
+        return
+    out.print(
+        f"backlog: {backlog.queued} call(s) queued, the oldest for {backlog.oldest_queued_s}s; "
+        f"{backlog.running} syncing, {backlog.waiting_retry} waiting to retry "
+        f"({backlog.waiting_outage} because the CRM is not answering), "
+        f"{backlog.waiting_rate_limit} waiting out a rate limit"
+    )
+    if backlog.next_retry_s is not None:
+        out.print(f"next retry in {backlog.next_retry_s}s; last error: {escape(backlog.last_error or '—')}")
 
 
 @app.command()

@@ -13,6 +13,7 @@ under one lock, because tests inspect the sandbox from another thread than the s
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import re
@@ -31,9 +32,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from callsync.sandbox.faults import FaultInjector, FaultPlan, FaultRule, drop_response
+from callsync.sandbox.faults import FaultAction, FaultInjector, FaultPlan, FaultRule, drop_response
 
 OBJECT_TYPES: Final = ("contacts", "companies", "deals", "calls", "notes", "tasks")
 
@@ -1431,6 +1433,10 @@ class HubSpotSandbox:
         """Forget all usage: ten-second windows, search windows and daily counts."""
         self._limiter.reset()
 
+    def fault_stats(self) -> dict[str, Any]:
+        """What the fault plan did so far: requests seen, requests given a fault, firings per rule."""
+        return self._faults.stats()
+
     def _log_request(self, method: str, path: str, status: int) -> None:
         with self._log_lock:
             self._request_log.append((method, path, status))
@@ -1493,6 +1499,8 @@ class _Gateway:
         try:
             reply = _observing(send, status, {"X-HubSpot-Correlation-Id": correlation_id})
             await self._dispatch(scope, receive, send, reply, status)
+        except ClientDisconnect:  # the client gave up (or died) while the request waited: nothing to answer
+            status.value = 499
         finally:
             self._log(scope["method"], scope["path"], status.value)
 
@@ -1506,14 +1514,76 @@ class _Gateway:
             await _error_response(unauthorized, scope)(scope, receive, reply)
             return
         search = method == "POST" and bool(_SEARCH_PATH.fullmatch(path))
-        rule = self._faults.decide(method, path)
-        if rule is None:
+        action = self._faults.act(method, path)
+        if action.delay_s > 0:
+            await asyncio.sleep(action.delay_s)
+        rule = action.rule
+        if rule is None or (rule.fault == "partial_batch" and not _BATCH_PATH.fullmatch(path)):
             await self._admit(scope, receive, reply, token, search)
         elif rule.fault == "status":
             await self._fault_response(rule, token, search, scope)(scope, receive, reply)
-        else:  # drop_response_after_commit: do everything, show the client nothing
-            await self._admit(scope, receive, _observing(_discard, status, {}), token, search)
+        elif rule.fault == "connection_reset":  # nothing done, nothing answered
+            status.value = 0
             await drop_response(send)
+        elif rule.fault == "partial_batch":
+            await self._partial_batch(action, scope, receive, reply, token)
+        else:  # after commit: do everything, show the client nothing (at once, or after holding it)
+            await self._admit(scope, receive, _observing(_discard, status, {}), token, search)
+            if rule.fault == "timeout_after_commit":
+                await asyncio.sleep(action.hold_s)
+            await drop_response(send)
+
+    async def _partial_batch(
+        self, action: FaultAction, scope: Scope, receive: Receive, reply: Send, token: str
+    ) -> None:
+        """Fail some inputs of a batch write (a 207 naming them) and do the rest, as HubSpot does when
+        inputs fail one by one. A create without `objectWriteTraceId`s is all-or-nothing in HubSpot, so
+        there the whole batch fails instead."""
+        assert action.rule is not None
+        body = await _read_body(receive)
+        try:
+            payload = json.loads(body) if body else {}
+            inputs = payload.get("inputs") if isinstance(payload, dict) else None
+        except ValueError:
+            inputs = None
+        path = scope["path"]
+        traced = isinstance(inputs, list) and all(
+            isinstance(item, dict) and item.get("objectWriteTraceId") for item in inputs
+        )
+        if not isinstance(inputs, list) or not inputs or (path.endswith("/batch/create") and not traced):
+            await self._fault_response(action.rule, token, False, scope)(scope, _replay(body), reply)
+            return
+        failing = set(action.failing_inputs(len(inputs)))
+        kept = [item for i, item in enumerate(inputs) if i not in failing]
+        captured = _Captured()
+        forwarded = json.dumps({**payload, "inputs": kept}).encode()
+        if kept:
+            await self._admit(scope, _replay(forwarded), captured.send, token, False)
+        else:
+            captured.status, captured.body = 200, b'{"status":"COMPLETE","results":[]}'
+        if captured.status >= 400:  # the rate limiter (or validation) refused the whole batch
+            await captured.forward(reply)
+            return
+        result = json.loads(captured.body or b"{}")
+        rule = action.rule
+        category = (
+            "INTERNAL_ERROR" if rule.status >= 500 else _FAULT_CATEGORIES.get(rule.status, "VALIDATION_ERROR")
+        )
+        errors = list(result.get("errors", []))
+        for i in sorted(failing):
+            item = inputs[i] if isinstance(inputs[i], dict) else {}
+            context = (
+                {"objectWriteTraceId": [str(item["objectWriteTraceId"])]}
+                if item.get("objectWriteTraceId")
+                else {"ids": [str(item.get("id", i))]}
+            )
+            error = HubSpotError(
+                rule.status, category, f"{_reason(rule.status)} (input {i} of the batch failed)"
+            )
+            errors.append(error.batch_item(context))
+        result["errors"], result["numErrors"] = errors, len(errors)
+        headers = {k: v for k, v in captured.headers.items() if k not in ("content-length", "content-type")}
+        await JSONResponse(result, status_code=207, headers=headers)(scope, _replay(b""), reply)
 
     async def _admit(self, scope: Scope, receive: Receive, reply: Send, token: str, search: bool) -> None:
         admission = self._limiter.admit(token, search=search)
@@ -1533,6 +1603,56 @@ class _Gateway:
         fallback = "INTERNAL_ERROR" if rule.status >= 500 else "VALIDATION_ERROR"
         error = HubSpotError(rule.status, _FAULT_CATEGORIES.get(rule.status, fallback), _reason(rule.status))
         return _error_response(error, scope, {} if search else self._limiter.headers(token))
+
+
+_BATCH_PATH = re.compile(r"/crm/v3/objects/[^/]+/batch/(create|update|upsert)")
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    """A `receive` that hands an app a body already read from the client."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+class _Captured:
+    """A `send` that keeps an app's response, to be changed before the client sees it."""
+
+    def __init__(self) -> None:
+        self.status = 500
+        self.headers: dict[str, str] = {}
+        self.body = b""
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.headers = {k.decode().lower(): v.decode() for k, v in message.get("headers", [])}
+        elif message["type"] == "http.response.body":
+            self.body += message.get("body", b"")
+
+    async def forward(self, send: Send) -> None:
+        headers = [(k.encode(), v.encode()) for k, v in self.headers.items()]
+        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        await send({"type": "http.response.body", "body": self.body})
 
 
 def _bearer_token(scope: Scope) -> str:

@@ -39,8 +39,18 @@ class Received:
     workflow_id: str
 
 
-def receive_call(db: Database, call: CallRecord, raw_payload: str, source: str | None = None) -> Received:
-    """Store the call verbatim and enqueue its sync, atomically. A second delivery is a no-op."""
+def receive_call(
+    db: Database,
+    call: CallRecord,
+    raw_payload: str,
+    source: str | None = None,
+    *,
+    payload_format: str | None = None,
+    event_key: str | None = None,
+) -> Received:
+    """Store the call verbatim and enqueue its sync, atomically. A second delivery is a no-op.
+    `payload_format` names the platform adapter that reads `raw_payload` (default: generic call JSON);
+    `event_key` the platform event it came with (later events: store/events.py)."""
     from dbos import DBOSClient, EnqueueOptions
 
     workflow_id = workflow_id_for(call.tenant, call.call_id)
@@ -68,6 +78,8 @@ def receive_call(db: Database, call: CallRecord, raw_payload: str, source: str |
                     sync_state="queued",
                     workflow_id=workflow_id,
                     identity_key=partition_key_for(call),
+                    payload_format=payload_format,
+                    event_key=event_key,
                 )
             )
             session.flush()

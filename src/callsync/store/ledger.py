@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -51,7 +52,7 @@ def save_field_values(db: Database, tenant: str, extraction: Extraction) -> None
 
 
 def linked_records(
-    db: Database, tenant: str, crm: str, object_type: str, keys: IdentityKeys
+    db: Database, tenant: str, crm: str, object_types: Sequence[str], keys: IdentityKeys
 ) -> dict[str, list[str]]:
     """Records callsync already linked to these keys: they cover the CRM search index's lag."""
     out: dict[str, list[str]] = {}
@@ -63,7 +64,7 @@ def linked_records(
             select(IdentityLinkRow).where(
                 IdentityLinkRow.tenant == tenant,
                 IdentityLinkRow.crm == crm,
-                IdentityLinkRow.object_type == object_type,
+                IdentityLinkRow.object_type.in_(object_types),
                 IdentityLinkRow.key.in_(wanted),
             )
         ).all()
@@ -226,7 +227,8 @@ def record_outcome(
             )  # fmt: skip
         status = outcome["status"]
         if status == "confirmed":
-            state = _record_confirmed(session, tenant, crm, call_id, str(object_type), prepared, outcome, now)
+            written_type = str(outcome.get("object_type") or object_type)  # the record's own type
+            state = _record_confirmed(session, tenant, crm, call_id, written_type, prepared, outcome, now)
             state = (
                 _record_related(session, tenant, crm, call_id, workflow_id, prepared, outcome, now) or state
             )
@@ -242,8 +244,11 @@ def record_outcome(
             _dead_letter(session, tenant, crm, call_id, workflow_id, prepared, outcome)
             state = "dead_letter"
         call = session.scalars(select(CallRow).filter_by(tenant=tenant, call_id=call_id)).one()
-        call.sync_state = state
-        call.synced_at = now
+        # Only the call's current workflow (or a rerun of it) says where the call stands: an older sync
+        # finishing after a later event re-planned the call must not mark it done while the re-plan waits.
+        if workflow_id == call.workflow_id or workflow_id.startswith(f"{call.workflow_id}:"):
+            call.sync_state = state
+            call.synced_at = now
     return state
 
 

@@ -24,5 +24,5 @@ def alembic_config(db: Database) -> Config:
 def upgrade(db: Database) -> None:
     from dbos import run_dbos_database_migrations
 
-    command.upgrade(alembic_config(db), "heads")
+    command.upgrade(alembic_config(db), "head")
     run_dbos_database_migrations(system_database_url=db.dbos_url)

@@ -48,6 +48,11 @@ class CallRow(Base):
     workflow_id: Mapped[str] = mapped_column(String(300))
     identity_key: Mapped[str | None] = mapped_column(String(300))
     synced_at: Mapped[datetime | None]
+    # Ingest (route stage): the adapter that reads `raw_payload` (None: the generic call JSON), the
+    # platform event it came with, and how many later events re-planned the sync since.
+    payload_format: Mapped[str | None] = mapped_column(String(40))
+    event_key: Mapped[str | None] = mapped_column(String(200))
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class FieldValueRow(Base):
@@ -167,3 +172,66 @@ class QuarantineRow(Base):
     payload: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="open")
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Ingest: which adapter reads the payload (None: the generic call JSON), and once a retry stored it,
+    # the call it became.
+    platform: Mapped[str | None] = mapped_column(String(40))
+    call_id: Mapped[str | None] = mapped_column(String(200))
+    resolved_at: Mapped[datetime | None]
+
+
+class CallEventRow(Base):
+    """A later platform event for a stored call (Retell's call_analyzed after call_ended, Twilio's recording
+    and transcript after the status callback), kept verbatim. The first event is the call row itself."""
+
+    __tablename__ = "call_events"
+    __table_args__ = (UniqueConstraint("tenant", "call_id", "event_key", name="uq_call_events"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(String(100))
+    call_id: Mapped[str] = mapped_column(String(200))
+    event_key: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(500))
+    revision: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PollCursorRow(Base):
+    """How far `callsync poll` has read a platform's list of calls, per tenant."""
+
+    __tablename__ = "poll_cursors"
+    __table_args__ = (UniqueConstraint("tenant", "platform", name="uq_poll_cursors"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(String(100))
+    platform: Mapped[str] = mapped_column(String(40))
+    cursor: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CrmBudgetRow(Base):
+    """A CRM account's API allowance per rolling window (Zoho credits, Salesforce daily requests), shared
+    by every worker process: what was spent per slice of the window, what the CRM last reported, and
+    until when new work waits (the reason is shown by `callsync status`)."""
+
+    __tablename__ = "crm_budgets"
+    __table_args__ = (UniqueConstraint("crm", "account", name="uq_crm_budgets"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    crm: Mapped[str] = mapped_column(String(40))
+    account: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(300))
+    tenants: Mapped[list[Any]]
+    daily_limit: Mapped[int | None] = mapped_column(Integer)
+    reserve: Mapped[int] = mapped_column(Integer, default=0)
+    window_s: Mapped[float] = mapped_column(Float)
+    # slice index (epoch seconds // slice length) -> credits spent in it
+    spent: Mapped[dict[str, Any]]
+    observed_used: Mapped[int | None] = mapped_column(Integer)
+    observed_limit: Mapped[int | None] = mapped_column(Integer)
+    observed_at: Mapped[datetime | None]
+    blocked_until: Mapped[datetime | None]
+    blocked_reason: Mapped[str | None] = mapped_column(Text)
+    crm_blocked_until: Mapped[datetime | None]  # the CRM itself refuses until then
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -38,8 +38,15 @@ class SyncPlan:
             "objects": {
                 name: {
                     "crm_object": p.crm_object,
-                    "fields": {f: {"value": v.value, "policy": v.policy.value, "confidence": v.confidence,
-                                   "from": v.canonical} for f, v in p.fields.items()},  # fmt: skip
+                    "fields": {
+                        f: {
+                            "value": v.value,
+                            "policy": v.policy.value,
+                            "confidence": v.confidence,
+                            "from": v.canonical,
+                        }
+                        for f, v in p.fields.items()
+                    },
                     "held": [{"field": h.crm_field, "value": h.value, "reason": h.reason} for h in p.held],
                     "defaults": p.defaults,
                     "match": {"email": p.identity.email, "phone": p.identity.phone, "name": p.display_name},
@@ -91,7 +98,5 @@ def plan_call(doc: MappingDocument, call: CallRecord, extraction: Extraction, re
         if reasons:
             waiting.append(Waiting(name, "; ".join(reasons)))
             del objects[name]
-    links = tuple(
-        (name, link) for name in objects for link in doc.object(name).links if link in objects
-    )
+    links = tuple((name, link) for name in objects for link in doc.object(name).links if link in objects)
     return SyncPlan(call.call_id, objects, links, tuple(waiting), skipped)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -65,6 +66,15 @@ class AdapterFactory:
         from callsync.write.crm.hubspot import HubSpotAdapter
 
         conn = tenant.crm
+        db = _runtime.db if _runtime is not None else None  # Zoho/Salesforce budgets are shared through it
+        if conn.kind == "salesforce":
+            from callsync.write.crm.salesforce import SalesforceAdapter
+
+            return SalesforceAdapter.from_connection(conn, tenant=tenant.name, db=db)
+        if conn.kind == "zoho":
+            from callsync.write.crm.zoho import ZohoAdapter
+
+            return ZohoAdapter.from_connection(conn, tenant=tenant.name, db=db)
         return HubSpotAdapter(conn.token(), conn.base_url, timeout_s=conn.timeout_s)
 
 
@@ -114,14 +124,22 @@ def backoff_delay(attempt: int, base_s: float, cap_s: float, key: str) -> float:
 
 
 def load_call(db: Database, tenant: str, call_id: str) -> tuple[CallRecord, CallRow]:
+    """The call as stored: its first payload verbatim plus any later events (store/events.py), read by the
+    platform adapter that received them (capture/platforms)."""
+    from callsync.capture.platforms import record_from_payloads
+    from callsync.store.events import later_payloads
+
     with db.session() as session:
         row = session.query(CallRow).filter_by(tenant=tenant, call_id=call_id).one()
-    payload = json.loads(row.raw_payload)
-    return parse_generic_call(payload, tenant=tenant, source=row.source), row
+    later = later_payloads(db, tenant, call_id)
+    if row.payload_format is None and not later:
+        payload = json.loads(row.raw_payload)
+        return parse_generic_call(payload, tenant=tenant, source=row.source), row
+    return record_from_payloads(row.payload_format, [row.raw_payload, *later], tenant), row
 
 
 def extraction_for(call: CallRecord, tenant: TenantConfig) -> Extraction:
-    return extract_call(call, default_region=tenant.default_country)
+    return extract_call(call, default_region=tenant.default_country, default_timezone=tenant.timezone)
 
 
 # -- steps --------------------------------------------------------------------------------------------
@@ -252,11 +270,12 @@ async def write_attempt(
     planned: dict[str, dict[str, Any]] = plan["fields"]
     read_fields = tuple(dict.fromkeys([*planned, *plan["defaults"], stamp, last_call]))
     keys = IdentityKeys(plan["identity"]["email"], plan["identity"]["phone"])
+    object_types = tuple(mapping.match_objects or [crm_object])
 
     for _ in range(2):  # a create that meets a unique-key conflict goes round once more as an update
         found = await adapter.find(
             IdentityQuery(
-                object_types=tuple(mapping.match_objects or [crm_object]),
+                object_types=object_types,
                 email=keys.email,
                 phone=keys.phone,
                 origin_call_id=call_id,
@@ -265,12 +284,14 @@ async def write_attempt(
             )
         )
         linked = await asyncio.to_thread(
-            ledger_store.linked_records, rt.db, tenant, adapter.name, crm_object, keys
+            ledger_store.linked_records, rt.db, tenant, adapter.name, object_types, keys
         )
+        # Links stand in only where the CRM's search found nothing for that key (its index lags behind
+        # our own writes); what the CRM says now wins, e.g. a Lead since converted to a Contact.
         match = resolve_identity(
             keys,
-            [r.ref.record_id for r in found.by_email] + linked.get("email", []),
-            [r.ref.record_id for r in found.by_phone] + linked.get("phone", []),
+            [r.ref.record_id for r in found.by_email] or linked.get("email", []),
+            [r.ref.record_id for r in found.by_phone] or linked.get("phone", []),
             [r.ref.record_id for r in found.by_origin],
         )
         if prepared.get("forced_record"):
@@ -305,15 +326,19 @@ async def write_attempt(
                 f: w["new"] for f, w in writes.items() if not same_value(current.fields.get(f), w["new"])
             }
             if not to_write:
-                return confirmed(match.record_id, created, None, writes, reviews, keys)
+                return confirmed(current.ref, created, None, writes, reviews, keys)
             to_write[last_call] = call_id
+            # The record's own type: a caller mapped as a Lead may be found as a Contact.
             request = WriteRequest(
-                crm_object, to_write, match.record_id, f"{tenant}:{adapter.name}:{call_id}:update"
+                current.ref.object_type,
+                to_write,
+                current.ref.record_id,
+                f"{tenant}:{adapter.name}:{call_id}:update",
             )
             if not created:
                 await asyncio.to_thread(
-                    ledger_store.save_intents, rt.db, tenant, adapter.name, call_id, crm_object, match.record_id,
-                    writes, prepared,
+                    ledger_store.save_intents, rt.db, tenant, adapter.name, call_id, current.ref.object_type,
+                    current.ref.record_id, writes, prepared,
                 )  # fmt: skip
         else:
             writes, created = new_record_writes(plan), True
@@ -333,7 +358,7 @@ async def write_attempt(
         if mismatched:
             # A partial write: the next attempt finds the record and completes it.
             raise TransientError("read-back differs on " + ", ".join(sorted(mismatched)))
-        return confirmed(result.ref.record_id, created, result.request_id, writes, reviews, keys)
+        return confirmed(result.ref, created, result.request_id, writes, reviews, keys)
     raise TransientError("create conflicted twice with records the search does not return yet")
 
 
@@ -455,7 +480,7 @@ def decide_fields(
 
 
 def confirmed(
-    record_id: str,
+    ref: RecordRef,
     created: bool,
     request_id: str | None,
     writes: dict[str, dict[str, Any]],
@@ -464,7 +489,8 @@ def confirmed(
 ) -> dict[str, Any]:
     return {
         "status": "confirmed",
-        "record_id": record_id,
+        "object_type": ref.object_type,
+        "record_id": ref.record_id,
         "created": created,
         "request_id": request_id,
         "confirmed_at": datetime.now(UTC).isoformat(),
@@ -485,7 +511,8 @@ async def finish_step(tenant: str, call_id: str, prepared: dict[str, Any], outco
         tenant,
         crm,
         call_id,
-        workflow_id_for(tenant, call_id),
+        # The running workflow's own id: a re-plan, a replay or a reviewer's rerun each have their own.
+        DBOS.workflow_id or workflow_id_for(tenant, call_id),
         prepared,
         outcome,
     )
@@ -494,11 +521,30 @@ async def finish_step(tenant: str, call_id: str, prepared: dict[str, Any], outco
 # -- the workflow -------------------------------------------------------------------------------------
 
 
+# Retries the engine itself asks for while the CRM catches up with a write (search lag, a partial write being
+# completed): they use up attempts. Every other retry means the CRM did not answer or answered 5xx.
+_NOT_YET_CONSISTENT = re.compile(r"read-back|cannot be read|not readable|conflicted twice|record to link")
+
+
+def is_outage(outcome: dict[str, Any]) -> bool:
+    """A retry caused by the CRM being unreachable or failing (connection refused, timeout, 5xx), as
+    opposed to the engine waiting for the CRM to catch up with a write. `outcome["outage"]`, when an
+    attempt sets it, wins over the engine's own list."""
+    if outcome["status"] != "retry":
+        return False
+    if "outage" in outcome:
+        return bool(outcome["outage"])
+    return not _NOT_YET_CONSISTENT.search(str(outcome.get("error", "")))
+
+
 async def deliver(tenant: str, key: str, attempt: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
     """Run write attempts until one is confirmed (or sent to review): durable backoff between failures,
-    the CRM's own wait after a rate limit (which uses up no attempt), a dead letter at the end."""
+    the CRM's own wait after a rate limit (which uses up no attempt), a dead letter at the end.
+    While the CRM is down (`is_outage`), retries use up no attempt either: they back off up to
+    `max_delay_s` and keep going until they have waited `outage_horizon_s` in all; only then do they count."""
     settings = runtime().tenant(tenant).delivery
-    attempts = rate_waits = 0
+    attempts = rate_waits = outage_retries = 0
+    outage_waited = 0.0
     errors: list[str] = []
     while True:
         outcome = await attempt()
@@ -509,12 +555,22 @@ async def deliver(tenant: str, key: str, attempt: Callable[[], Awaitable[dict[st
             rate_waits += 1
             await DBOS.sleep_async(float(outcome["delay"]))
             continue
+        if is_outage(outcome) and outage_waited < settings.outage_horizon_s:
+            # Deterministic (workflow code): the waits are derived from the key, not from a clock.
+            outage_retries += 1
+            delay = backoff_delay(
+                outage_retries, settings.base_delay_s, settings.max_delay_s, f"{key}:outage"
+            )
+            outage_waited += delay
+            await DBOS.sleep_async(delay)
+            continue
         attempts += 1
         if outcome["status"] == "permanent" or attempts >= settings.max_attempts:
             return {
                 "status": "dead_letter",
                 "error": outcome["error"],
                 "attempts": attempts,
+                "outage_retries": outage_retries,
                 "errors": errors[-5:],
             }
         await DBOS.sleep_async(backoff_delay(attempts, settings.base_delay_s, settings.max_delay_s, key))
@@ -531,7 +587,7 @@ async def sync_call(tenant: str, call_id: str, forced_record: str | None = None)
     key = workflow_id_for(tenant, call_id)
     outcome = await deliver(tenant, key, lambda: write_step(tenant, call_id, prepared))
     if outcome["status"] == "confirmed" and prepared.get("related"):
-        refs = {CONTACT: {"object_type": prepared["plan"]["crm_object"], "record_id": outcome["record_id"]}}
+        refs = {CONTACT: {"object_type": outcome["object_type"], "record_id": outcome["record_id"]}}
         related: list[dict[str, Any]] = []
         for obj in prepared["related"]:
             attempt = partial(related_step, tenant, call_id, prepared, obj, dict(refs))

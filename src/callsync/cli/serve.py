@@ -1,0 +1,152 @@
+"""Commands that run the service: serve (webhook ingest + delivery workers), worker (delivery only)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from callsync.cli.common import DbOption, app, err, fail, open_database, out
+from callsync.errors import ConfigError
+from callsync.tenants import TenantConfig
+
+DEMO_SECRET_ENV = "CALLSYNC_DEMO_SECRET"
+
+TenantsDirOption = Annotated[
+    Path | None,
+    typer.Option("--tenants", help="Directory of tenant files (*.yaml). Default: one `demo` tenant whose webhook "
+                 f"secret is ${DEMO_SECRET_ENV} and whose CRM is the HubSpot sandbox at $CALLSYNC_HUBSPOT_URL."),
+]  # fmt: skip
+
+
+def demo_tenant() -> TenantConfig:
+    """The tenant `serve`, `poll` and `quarantine retry` use without --tenants: every platform signed with
+    $CALLSYNC_DEMO_SECRET, polling keys in $CALLSYNC_VAPI_API_KEY / $CALLSYNC_RETELL_API_KEY."""
+    from callsync.capture.platforms import PLATFORMS
+    from callsync.tenants import CRMConnection
+
+    return TenantConfig.model_validate(
+        {
+            "name": "demo",
+            "crm": CRMConnection(base_url=os.environ.get("CALLSYNC_HUBSPOT_URL", "http://127.0.0.1:8765")),
+            "secrets": dict.fromkeys(PLATFORMS, DEMO_SECRET_ENV),
+            "api_keys": {"vapi": "CALLSYNC_VAPI_API_KEY", "retell": "CALLSYNC_RETELL_API_KEY"},
+        }
+    )
+
+
+def ingest_tenants(directory: Path | None) -> dict[str, TenantConfig]:
+    from callsync.tenants import load_tenants
+
+    if directory is None:
+        return {"demo": demo_tenant()}
+    try:
+        return load_tenants(directory)
+    except ConfigError as exc:
+        raise fail(str(exc)) from exc
+
+
+def delivery_problems(tenants: dict[str, TenantConfig]) -> list[str]:
+    """Why the delivery workers cannot run for these tenants (a missing CRM token or mapping)."""
+    problems = []
+    for t in tenants.values():
+        try:
+            t.crm.token()
+            t.load_mapping()
+        except (ConfigError, OSError) as exc:
+            problems.append(f"tenant {t.name}: {exc}")
+    return problems
+
+
+def _report_secrets(tenants: dict[str, TenantConfig]) -> None:
+    for t in tenants.values():
+        ready = sorted(p for p in t.secrets if t.secret(p))
+        missing = sorted(f"{p} (${t.secrets[p]})" for p in t.secrets if not t.secret(p))
+        if not t.secrets or not ready:
+            names = ", ".join(sorted(set(t.secrets.values()))) or "none configured"
+            err.print(f"[yellow]warning:[/yellow] tenant {t.name} accepts no webhooks: no secret is set "
+                      f"(environment: {names})")  # fmt: skip
+            continue
+        out.print(f"tenant {t.name}: accepting {', '.join(ready)}")
+        if missing and t.name != "demo":
+            err.print(f"[yellow]warning:[/yellow] tenant {t.name}: no secret for {', '.join(missing)}")
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    host: Annotated[
+        str, typer.Option(help="Address to bind (use 0.0.0.0 behind a proxy only).")
+    ] = "127.0.0.1",
+    db: DbOption = None,
+    tenants: TenantsDirOption = None,
+    no_workers: Annotated[
+        bool, typer.Option("--no-workers", help="Ingest only; run `callsync worker` for delivery.")
+    ] = False,
+    concurrency: Annotated[int, typer.Option(help="Calls synced at once by the in-process workers.")] = 8,
+    max_body: Annotated[int, typer.Option(help="Largest accepted request body, in bytes.")] = 2 * 1024 * 1024,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            help="The scheme://host[:port] platforms call (Twilio signs the URL; needed behind a proxy)."
+        ),
+    ] = None,
+) -> None:
+    """Serve the webhook ingest API (and, by default, the delivery workers in the same process)."""
+    import uvicorn
+
+    from callsync.route.app import create_app
+    from callsync.write import engine
+    from callsync.write.worker import running_worker
+
+    configs = ingest_tenants(tenants)
+    _report_secrets(configs)
+    workers = not no_workers
+    if workers and (problems := delivery_problems(configs)):
+        for p in problems:
+            err.print(f"[yellow]warning:[/yellow] {p}")
+        err.print("[yellow]warning:[/yellow] delivery workers not started: calls are stored and queued; "
+                  "run `callsync worker` once the configuration is fixed")  # fmt: skip
+        workers = False
+    with open_database(db) as database:
+        ingest = create_app(database, configs, max_body=max_body, public_url=public_url)
+        running: AbstractContextManager[Any] = (
+            running_worker(engine.Runtime(database, configs), concurrency=concurrency)
+            if workers
+            else nullcontext()
+        )
+        with running:
+            out.print(f"callsync ingest on http://{host}:{port} (database {database.url}; "
+                      f"workers {'on' if workers else 'off'}); Ctrl-C to stop")  # fmt: skip
+            uvicorn.run(ingest, host=host, port=port, log_level="warning", log_config=None)
+
+
+@app.command()
+def worker(
+    db: DbOption = None,
+    tenants: TenantsDirOption = None,
+    concurrency: Annotated[int, typer.Option(help="Calls synced at once (one at a time per caller).")] = 8,
+) -> None:
+    """Run the delivery workers until interrupted (for `serve --no-workers`, or more workers on PostgreSQL)."""
+    from callsync.write import engine
+    from callsync.write.worker import running_worker
+
+    configs = ingest_tenants(tenants)
+    if problems := delivery_problems(configs):
+        raise fail("; ".join(problems))
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    with (
+        open_database(db) as database,
+        running_worker(engine.Runtime(database, configs), concurrency=concurrency),
+    ):
+        out.print(f"callsync worker on {database.url} ({', '.join(configs)}); Ctrl-C to stop")
+        while not stop.wait(0.5):
+            pass
+    out.print("worker stopped")

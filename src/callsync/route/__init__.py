@@ -1,0 +1,1 @@
+"""Stage 3, route: the webhook ingest app, signature checks, tenant routing and the polling fallback."""

@@ -1,0 +1,115 @@
+"""What the queue is waiting for: the view behind `callsync status` during an outage or a 429 storm.
+
+Calls stay `queued` until their sync finishes. Among them, a running sync may be asleep (a durable DBOS
+sleep) after a failed attempt: waiting out a CRM that does not answer, or a rate limit. That is read from
+DBOS's own records: the workflow's last step is the sleep, the step before it the attempt's outcome.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from callsync.store.calls import SYNC_QUEUE
+from callsync.store.db import Database
+from callsync.store.tables import CallRow
+
+_SLEEP = "DBOS.sleep"
+
+
+@dataclass(frozen=True)
+class BacklogView:
+    queued: int
+    oldest_queued_s: int  # age of the oldest call still waiting for its sync (0: none)
+    running: int  # syncs started and not asleep
+    waiting_retry: int  # asleep after a failed attempt (the CRM down or failing, a partial write)
+    waiting_outage: int  # of those, asleep because the CRM did not answer or answered 5xx
+    waiting_rate_limit: int  # asleep after a 429 (or the vendor's equivalent)
+    next_retry_s: int | None  # seconds until the first sleeping sync tries again
+    last_error: str | None  # the newest error among the sleeping syncs
+
+    def status_keys(self) -> dict[str, int]:
+        """The keys `callsync status --json` adds to its counts."""
+        return {
+            "oldest_queued_s": self.oldest_queued_s,
+            "waiting_retry": self.waiting_retry,
+            "waiting_rate_limit": self.waiting_rate_limit,
+        }
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def backlog_view(db: Database) -> BacklogView:
+    with db.session() as session:
+        queued, oldest = session.execute(
+            select(func.count(), func.min(CallRow.received_at)).where(CallRow.sync_state == "queued")
+        ).one()
+    oldest_s = int((datetime.now(UTC) - _aware(oldest)).total_seconds()) if oldest is not None else 0
+    running = retry = outage = rate = 0
+    wakes: list[float] = []
+    newest_error: tuple[float, str] | None = None
+    if queued:
+        for steps in _pending_steps(db):
+            waiting = _waiting(steps)
+            if waiting is None:
+                running += 1
+                continue
+            wake, outcome = waiting
+            wakes.append(wake)
+            if outcome.get("status") == "rate_limited":
+                rate += 1
+            else:
+                retry += 1
+                outage += _is_outage(outcome)
+            if outcome.get("error") and (newest_error is None or wake > newest_error[0]):
+                newest_error = (wake, str(outcome["error"]))
+    now = time.time()
+    return BacklogView(
+        queued=int(queued),
+        oldest_queued_s=max(0, oldest_s),
+        running=running,
+        waiting_retry=retry,
+        waiting_outage=outage,
+        waiting_rate_limit=rate,
+        next_retry_s=max(0, int(min(wakes) - now)) if wakes else None,
+        last_error=newest_error[1] if newest_error else None,
+    )
+
+
+def _pending_steps(db: Database) -> list[list[Any]]:
+    from dbos import DBOSClient
+
+    client = DBOSClient(system_database_engine=db.engine)
+    try:
+        pending = client.list_workflows(
+            status="PENDING", queue_name=SYNC_QUEUE, load_input=False, load_output=False
+        )
+        return [list(client.list_workflow_steps(w.workflow_id)) for w in pending]
+    finally:
+        client.destroy()
+
+
+def _waiting(steps: list[Any]) -> tuple[float, dict[str, Any]] | None:
+    """(wake time, the outcome it waits after) when the workflow's newest step is a sleep not yet over."""
+    if not steps or steps[-1]["function_name"] != _SLEEP:
+        return None
+    wake = steps[-1]["output"]
+    if not isinstance(wake, int | float) or wake <= time.time():
+        return None
+    for step in reversed(steps[:-1]):
+        output = step["output"]
+        if isinstance(output, dict) and "status" in output:
+            return float(wake), output
+    return float(wake), {}
+
+
+def _is_outage(outcome: dict[str, Any]) -> bool:
+    from callsync.write.engine import is_outage
+
+    return bool(outcome) and is_outage(outcome)

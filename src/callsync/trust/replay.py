@@ -1,0 +1,253 @@
+"""The dead-letter queue: what could not be written, why, and replaying it.
+
+A dead letter keeps the call's plan (what callsync meant to write), the errors of its last attempts and
+the attempt count. Replaying one re-runs the call's sync workflow from its first step (extraction
+included, so a fixed bug or a fixed mapping takes effect) under a fresh workflow id,
+`sync:<tenant>:<call>:replay<dead letter id>`. The new workflow is enqueued in the same transaction that
+puts the call back to `queued` and the dead letter to `replaying`, on the call's own queue partition, so
+it is serialized with the caller's other calls. A replay can never double a write: every attempt first
+looks for what an earlier attempt left (the origin-call stamp, the unique email, identity links).
+
+Dead-letter states: `open` → `replaying` → `resolved` (the call is confirmed, or went to review) or
+`replayed` (it failed again: a new open dead letter holds the new errors). `settle_replays` moves
+`replaying` rows on once their call's sync has finished; every command of `callsync dlq` calls it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from callsync.store.calls import SYNC_QUEUE, SYNC_WORKFLOW
+from callsync.store.db import Database
+from callsync.store.tables import CallRow, DeadLetterRow
+
+OPEN, REPLAYING, RESOLVED, REPLAYED = "open", "replaying", "resolved", "replayed"
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    id: int
+    tenant: str
+    crm: str
+    call_id: str
+    workflow_id: str
+    operation: str
+    status: str
+    attempts: int
+    last_error: str
+    created_at: datetime
+    request: dict[str, Any]
+    call_state: str | None
+
+    @property
+    def replay_workflow_id(self) -> str:
+        return replay_workflow_id(self.workflow_id, self.id)
+
+    def replay_command(self) -> str:
+        tenant_file = "" if self.tenant == "demo" else f" --tenant-file <{self.tenant}.yaml>"
+        return f"callsync dlq replay {self.id}{tenant_file}"
+
+    def to_json(self, *, full: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "tenant": self.tenant,
+            "crm": self.crm,
+            "call_id": self.call_id,
+            "status": self.status,
+            "attempts": self.attempts,
+            "last_error": self.last_error,
+            "created_at": self.created_at.isoformat(),
+            "call_state": self.call_state,
+            "replay": self.replay_command(),
+        }
+        if full:
+            out |= {"workflow_id": self.workflow_id, "operation": self.operation, "request": self.request}
+        return out
+
+
+def replay_workflow_id(workflow_id: str, dead_letter_id: int) -> str:
+    return f"{workflow_id}:replay{dead_letter_id}"
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _load(row: DeadLetterRow, call_state: str | None) -> DeadLetter:
+    return DeadLetter(
+        id=row.id,
+        tenant=row.tenant,
+        crm=row.crm,
+        call_id=row.call_id,
+        workflow_id=row.workflow_id,
+        operation=row.operation,
+        status=row.status,
+        attempts=row.attempts,
+        last_error=row.last_error,
+        created_at=_aware(row.created_at),
+        request=dict(row.request or {}),
+        call_state=call_state,
+    )
+
+
+def list_dead_letters(
+    db: Database, *, status: str | None = OPEN, tenant: str | None = None
+) -> list[DeadLetter]:
+    """Dead letters, oldest first; `status=None` lists every state."""
+    query = select(DeadLetterRow, CallRow.sync_state).outerjoin(
+        CallRow, (CallRow.tenant == DeadLetterRow.tenant) & (CallRow.call_id == DeadLetterRow.call_id)
+    )
+    if status is not None:
+        query = query.where(DeadLetterRow.status == status)
+    if tenant is not None:
+        query = query.where(DeadLetterRow.tenant == tenant)
+    with db.session() as session:
+        return [_load(row, state) for row, state in session.execute(query.order_by(DeadLetterRow.id)).all()]
+
+
+def get_dead_letter(db: Database, dead_letter_id: int) -> DeadLetter | None:
+    with db.session() as session:
+        found = session.execute(
+            select(DeadLetterRow, CallRow.sync_state)
+            .outerjoin(
+                CallRow, (CallRow.tenant == DeadLetterRow.tenant) & (CallRow.call_id == DeadLetterRow.call_id)
+            )
+            .where(DeadLetterRow.id == dead_letter_id)
+        ).first()
+    return _load(found[0], found[1]) if found else None
+
+
+@dataclass(frozen=True)
+class Replay:
+    dead_letter_id: int
+    tenant: str
+    call_id: str
+    workflow_id: str
+    queued: bool  # False: not replayed, `reason` says why
+    reason: str = ""
+
+
+def replay(db: Database, dead_letter_ids: list[int]) -> list[Replay]:
+    """Queue a fresh sync of each dead letter's call (only open dead letters). Nothing runs here: a worker
+    (`callsync sync`, or `callsync dlq replay` itself) picks the workflows up."""
+    from dbos import DBOSClient, EnqueueOptions
+
+    results: list[Replay] = []
+    client = DBOSClient(system_database_engine=db.engine)
+    try:
+        for dead_letter_id in dead_letter_ids:
+            with db.session() as session:
+                row = session.get(DeadLetterRow, dead_letter_id, with_for_update=True)
+                if row is None:
+                    results.append(Replay(dead_letter_id, "", "", "", False, "no such dead letter"))
+                    continue
+                new_id = replay_workflow_id(row.workflow_id, row.id)
+                if row.status != OPEN:
+                    results.append(
+                        Replay(
+                            row.id, row.tenant, row.call_id, new_id, False, f"it is {row.status}, not open"
+                        )
+                    )
+                    continue
+                call = session.scalars(
+                    select(CallRow).filter_by(tenant=row.tenant, call_id=row.call_id).with_for_update()
+                ).one_or_none()
+                if call is None:
+                    results.append(Replay(row.id, row.tenant, row.call_id, new_id, False, "the call is gone"))
+                    continue
+                args, partition = _original_inputs(client, row.workflow_id, row.tenant, row.call_id, call)
+                options: EnqueueOptions = {
+                    "queue_name": SYNC_QUEUE,
+                    "workflow_name": SYNC_WORKFLOW,
+                    "workflow_id": new_id,
+                    "queue_partition_key": partition,
+                }
+                client.enqueue_in_transaction(session, options, *args)
+                row.status = REPLAYING
+                call.sync_state = "queued"
+                call.synced_at = None
+                results.append(Replay(row.id, row.tenant, row.call_id, new_id, True))
+    finally:
+        client.destroy()
+    return results
+
+
+def _original_inputs(
+    client: Any, workflow_id: str, tenant: str, call_id: str, call: CallRow
+) -> tuple[tuple[Any, ...], str]:
+    """The arguments of the call's newest sync workflow (a reviewer may have pinned the record), and the
+    queue partition that serializes it with the caller's other calls."""
+    runs = [
+        w
+        for w in client.list_workflows(workflow_id_prefix=workflow_id, load_input=True, load_output=False)
+        if w.workflow_id == workflow_id or w.workflow_id.startswith(f"{workflow_id}:")
+    ]
+    runs.sort(key=lambda w: w.created_at or 0)
+    args: tuple[Any, ...] = (tenant, call_id)
+    if runs and runs[-1].input and runs[-1].input.get("args"):
+        args = tuple(runs[-1].input["args"])
+    forced = args[2] if len(args) > 2 else None
+    partition = f"record:{forced}" if forced else (call.identity_key or f"call:{call_id}")
+    return args, partition
+
+
+@dataclass(frozen=True)
+class Settled:
+    dead_letter_id: int
+    call_id: str
+    status: str  # resolved | replayed
+    call_state: str
+    new_dead_letter: int | None = None
+    error: str | None = None
+
+
+def settle_replays(db: Database) -> list[Settled]:
+    """Move `replaying` dead letters whose call's sync has finished to `resolved` or `replayed`."""
+    settled: list[Settled] = []
+    with db.session() as session:
+        rows = session.execute(
+            select(DeadLetterRow, CallRow.sync_state)
+            .join(
+                CallRow, (CallRow.tenant == DeadLetterRow.tenant) & (CallRow.call_id == DeadLetterRow.call_id)
+            )
+            .where(DeadLetterRow.status == REPLAYING)
+        ).all()
+        for row, state in rows:
+            if state == "queued":
+                continue
+            if state == "dead_letter":
+                newer = session.scalars(
+                    select(DeadLetterRow).where(
+                        DeadLetterRow.tenant == row.tenant,
+                        DeadLetterRow.call_id == row.call_id,
+                        DeadLetterRow.id > row.id,
+                        DeadLetterRow.status == OPEN,
+                    )
+                ).first()
+                row.status = REPLAYED
+                settled.append(
+                    Settled(row.id, row.call_id, REPLAYED, state, newer.id if newer else None,
+                            newer.last_error if newer else None)
+                )  # fmt: skip
+            else:
+                row.status = RESOLVED
+                settled.append(Settled(row.id, row.call_id, RESOLVED, state))
+    return settled
+
+
+def call_states(db: Database, tenant_calls: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The sync state of each (tenant, call id)."""
+    wanted = set(tenant_calls)
+    if not wanted:
+        return {}
+    with db.session() as session:
+        rows = session.execute(
+            select(CallRow.tenant, CallRow.call_id, CallRow.sync_state).where(
+                CallRow.call_id.in_({c for _, c in wanted})
+            )
+        ).all()
+    return {(t, c): s for t, c, s in rows if (t, c) in wanted}

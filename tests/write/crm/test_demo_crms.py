@@ -1,0 +1,29 @@
+"""`callsync demo --crm salesforce|zoho`: the sample calls land once each, with a trace, like HubSpot's."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from callsync.cli import app
+
+
+@pytest.mark.parametrize(("crm", "throttled"), [("salesforce", "HTTP 403"), ("zoho", "HTTP 429")])
+def test_demo_lands_the_sample_calls_as_leads_with_zero_duplicates(
+    tmp_path: object, crm: str, throttled: str
+) -> None:
+    result = CliRunner().invoke(app, ["demo", "--crm", crm, "--db", f"sqlite:///{tmp_path}/demo.db"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "duplicates: 0" in out and throttled in out
+    assert re.search(r"calls 6: confirmed 5, in review 1, dead letters 0, queued 0", out)
+    assert f"callsync trace --crm {crm} --record" in out and "--field Company" in out
+    assert "'Northwind' → 'Contoso'" in out, "the repeat caller's company change is in the history"
+    assert "waiting_for_crm_budget 0" in out
+
+
+def test_demo_refuses_an_unknown_crm() -> None:
+    result = CliRunner().invoke(app, ["demo", "--crm", "pipedrive"])
+    assert result.exit_code != 0 and "no demo for 'pipedrive'" in result.output
