@@ -15,6 +15,7 @@ Dead-letter states: `open` → `replaying` → `resolved` (the call is confirmed
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -70,7 +71,8 @@ class DeadLetter:
 
 
 def replay_workflow_id(workflow_id: str, dead_letter_id: int) -> str:
-    return f"{workflow_id}:replay{dead_letter_id}"
+    """A replay of a replay stays one level deep: `<sync id>:replay<dead letter>`."""
+    return f"{re.sub(r'(:replay[0-9]+)+$', '', workflow_id)}:replay{dead_letter_id}"
 
 
 def _aware(moment: datetime) -> datetime:
