@@ -198,20 +198,15 @@ def test_sigkill_at_random_points_then_restart_loses_nothing_and_doubles_nothing
     assert time.monotonic() - started < 60
 
 
-# -- known gaps (engine): the CRM's search index lags writes -----------------------------------------------
-# A phone-only caller has no unique key in HubSpot: after a create whose answer was lost, the retry looks for
-# its origin stamp through search, which does not show the record for a second or more; and two calls from
-# one phone-only person on two lines run in two queue partitions, both search before either record is
-# indexed. Each makes a second contact. These tests reproduce both and flip to passing once the engine
-# reads the stamp exactly (a unique stamp property read by idProperty, as email is) and serializes by the
-# identity it extracted (not only by caller line). See docs/runbook.md, "reconcile reports a gap".
+# -- the CRM's search index lags writes ---------------------------------------------------------------------
+# A phone-only caller has no unique key in HubSpot. After a create whose answer was lost, the retry reads the
+# record by its unique origin stamp (idProperty), not through search; and two calls from one phone-only
+# person on two lines (two queue partitions) take turns under the person's identity lock, the first linking
+# the number before the second looks. Both used to make a second contact.
 
 MARCUS_PHONE_ONLY = ["my name is marcus lee", "call me at three one two five five five zero one seven eight"]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="stamp search lags: a lost create answer for a phone-only caller doubles"
-)
 def test_lost_create_answer_for_a_phone_only_caller_under_search_lag_makes_one_contact(
     make_harness: Any,
 ) -> None:
@@ -222,9 +217,6 @@ def test_lost_create_answer_for_a_phone_only_caller_under_search_lag_makes_one_c
     assert len(h.contacts()) == 1
 
 
-@pytest.mark.xfail(
-    strict=True, reason="partitions are per caller line: one phone-only person on two lines doubles"
-)
 def test_one_phone_only_person_on_two_lines_at_once_under_search_lag_makes_one_contact(
     make_harness: Any,
 ) -> None:

@@ -184,6 +184,31 @@ def _upsert_ledger(
     row.confirmed_at = confirmed_at
 
 
+def link_identity(
+    db: Database, tenant: str, crm: str, object_type: str, keys: Sequence[str], record_id: str, call_id: str
+) -> None:
+    with db.session() as session:
+        _insert_links(session, tenant, crm, object_type, keys, record_id, call_id)
+
+
+def _insert_links(
+    session: Session,
+    tenant: str,
+    crm: str,
+    object_type: str,
+    keys: Sequence[str],
+    record_id: str,
+    call_id: str,
+) -> None:
+    for key in keys:
+        # Two calls of one person may finish at once: the first link wins, the second is a no-op.
+        insert_ignore(
+            session, IdentityLinkRow,
+            {"tenant": tenant, "crm": crm, "object_type": object_type, "key": key, "record_id": record_id,
+             "call_id": call_id, "updated_at": datetime.now(UTC)},
+        )  # fmt: skip
+
+
 def insert_ignore(session: Session, model: Any, values: dict[str, Any]) -> None:
     """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike."""
     dialect = session.get_bind().dialect.name
@@ -300,13 +325,7 @@ def _record_confirmed(
             session, tenant, crm, call_id, object_type, record_id, crm_field, w, prepared,
             outcome.get("request_id"), confirmed_at,
         )  # fmt: skip
-    for key in outcome.get("link_keys", []):
-        # Two calls of one person may finish at once: the first link wins, the second is a no-op.
-        insert_ignore(
-            session, IdentityLinkRow,
-            {"tenant": tenant, "crm": crm, "object_type": object_type, "key": key, "record_id": record_id,
-             "call_id": call_id, "updated_at": datetime.now(UTC)},
-        )  # fmt: skip
+    _insert_links(session, tenant, crm, object_type, outcome.get("link_keys", []), record_id, call_id)
     for review in outcome.get("reviews", []):
         detail_keys = ("policy", "confidence", "evidence", "candidates")
         _add_review(

@@ -38,6 +38,7 @@ from callsync.reconcile.policy import Action, ConflictPolicy, FieldState, Propos
 from callsync.store import ledger as ledger_store
 from callsync.store.calls import SYNC_WORKFLOW, workflow_id_for
 from callsync.store.db import Database
+from callsync.store.locks import identity_lock
 from callsync.store.tables import CallRow
 from callsync.structure.mapping import MappingDocument
 from callsync.structure.payload import ObjectPlan
@@ -253,9 +254,22 @@ async def attempt_with(
 @DBOS.step(name="callsync.write_attempt")
 async def write_step(tenant: str, call_id: str, prepared: dict[str, Any]) -> dict[str, Any]:
     rt = runtime()
-    return await attempt_with(
-        tenant, f"sync of {call_id}", lambda adapter: write_attempt(adapter, rt, tenant, call_id, prepared)
-    )
+
+    async def locked(adapter: CRMAdapter) -> dict[str, Any]:
+        # Two calls about one person (two lines, one number said) must not both miss and both create:
+        # find-then-create runs under the person's keys, and the keys are linked before the lock is freed,
+        # so the next holder finds the record even while the CRM's search index lags.
+        keys = IdentityKeys(prepared["plan"]["identity"]["email"], prepared["plan"]["identity"]["phone"])
+        async with identity_lock(rt.db, [f"{tenant}:{adapter.name}:{k}" for k in keys.as_link_keys()]):
+            outcome = await write_attempt(adapter, rt, tenant, call_id, prepared)
+            if outcome["status"] == "confirmed":
+                await asyncio.to_thread(
+                    ledger_store.link_identity, rt.db, tenant, adapter.name, outcome["object_type"],
+                    outcome["link_keys"], outcome["record_id"], call_id,
+                )  # fmt: skip
+            return outcome
+
+    return await attempt_with(tenant, f"sync of {call_id}", locked)
 
 
 async def write_attempt(
@@ -604,11 +618,17 @@ async def related_step(
     tenant: str, call_id: str, prepared: dict[str, Any], obj: dict[str, Any], refs: dict[str, dict[str, str]]
 ) -> dict[str, Any]:
     rt = runtime()
-    return await attempt_with(
-        tenant,
-        f"{obj['object']} of {call_id}",
-        lambda adapter: write_related(adapter, rt, tenant, call_id, prepared, obj, refs),
-    )
+    name = obj["identity"].get("name") or ""
+
+    async def locked(adapter: CRMAdapter) -> dict[str, Any]:
+        # Companies are not unique in the CRM: two calls naming one new company take turns to find or
+        # create it.
+        async with identity_lock(
+            rt.db, [f"{tenant}:{adapter.name}:{obj['crm_object']}:name:{name.casefold()}"]
+        ):
+            return await write_related(adapter, rt, tenant, call_id, prepared, obj, refs)
+
+    return await attempt_with(tenant, f"{obj['object']} of {call_id}", locked)
 
 
 async def write_related(

@@ -110,7 +110,8 @@ class CRMAdapter(Protocol):
     name: str
 
     async def ensure_schema(self, object_type: str, custom_fields: Sequence[str]) -> None:
-        """Make sure callsync's own fields (the origin-call stamp) exist on the object."""
+        """Make sure callsync's own fields exist on the object. The first is the origin-call stamp: one value
+        per record, so the CRM can hold it unique and read by it exactly (no search lag)."""
         ...
 
     async def find(self, query: IdentityQuery) -> IdentityCandidates: ...

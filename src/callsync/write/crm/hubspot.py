@@ -181,7 +181,7 @@ class HubSpotAdapter:
     # -- protocol ----------------------------------------------------------------------------------
 
     async def ensure_schema(self, object_type: str, custom_fields: Sequence[str]) -> None:
-        for name in custom_fields:
+        for position, name in enumerate(custom_fields):
             if (self._account, object_type, name) in self._known_properties:
                 continue
             try:
@@ -189,11 +189,11 @@ class HubSpotAdapter:
             except PermanentError as exc:
                 if exc.status != 404:
                     raise
-                await self._create_property(object_type, name)
+                await self._create_property(object_type, name, unique=position == 0)
             self._known_properties.add((self._account, object_type, name))
 
-    async def _create_property(self, object_type: str, name: str) -> None:
-        body = {
+    async def _create_property(self, object_type: str, name: str, *, unique: bool) -> None:
+        body: dict[str, Any] = {
             "name": name,
             "label": name.replace("_", " ").title(),
             "type": "string",
@@ -202,6 +202,9 @@ class HubSpotAdapter:
             if object_type == "contacts"
             else f"{object_type[:-1]}information",
             "description": "Written by callsync: the call that created or last updated this record.",
+            # The origin stamp is unique: a retried create then conflicts instead of doubling, and the
+            # record is read by it exactly (idProperty) instead of through the lagging search index.
+            "hasUniqueValue": unique,
         }
         with contextlib.suppress(ConflictError):  # created meanwhile by another worker
             await self._send("POST", f"/crm/v3/properties/{object_type}", json=body)
@@ -234,23 +237,33 @@ class HubSpotAdapter:
                 ]
                 by_phone += await self._search(object_type, groups, query.fields)
             # A record this call created carries its email, and email is unique in HubSpot: the exact read
-            # above already finds it. Without an email, only the stamp search can.
+            # above already finds it. Without an email, the unique stamp is read the same way.
             if query.origin_call_id and query.stamp_field and not query.email:
-                groups = [
-                    {
-                        "filters": [
-                            {
-                                "propertyName": query.stamp_field,
-                                "operator": "EQ",
-                                "value": query.origin_call_id,
-                            }
-                        ]
+                stamped = await self._read_by_stamp(object_type, query)
+                if stamped is None:  # a portal whose stamp property is not unique: search, with its lag
+                    stamp_filter = {
+                        "propertyName": query.stamp_field,
+                        "operator": "EQ",
+                        "value": query.origin_call_id,
                     }
-                ]
-                by_origin += await self._search(object_type, groups, query.fields)
+                    stamped = await self._search(object_type, [{"filters": [stamp_filter]}], query.fields)
+                by_origin += stamped
             if query.name:
                 by_name += await self._similar_names(object_type, query.name, query.fields)
         return IdentityCandidates(tuple(by_email), tuple(by_phone), tuple(by_origin), tuple(by_name))
+
+    async def _read_by_stamp(self, object_type: str, query: IdentityQuery) -> list[CRMRecord] | None:
+        """The record stamped with this call, read exactly through the unique stamp; None when the stamp
+        property is not unique in this portal (created before callsync made it so): search instead."""
+        assert query.origin_call_id and query.stamp_field
+        ref = RecordRef(object_type, query.origin_call_id)
+        try:
+            record = await self.read(ref, query.fields, id_property=query.stamp_field)
+        except PermanentError as exc:
+            if exc.status == 400:
+                return None
+            raise
+        return [record] if record else []
 
     async def _similar_names(self, object_type: str, name: str, fields: Sequence[str]) -> list[CRMRecord]:
         """Records sharing a word of the name (search has no fuzzy match); the caller scores similarity.
