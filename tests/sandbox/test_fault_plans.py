@@ -69,6 +69,7 @@ def test_a_plan_loads_from_yaml_json_inline_text_and_the_environment(
     from_yaml = FaultPlan.from_file(yaml_file)
     assert from_yaml == FaultPlan.from_file(json_file) == load_fault_plan(str(yaml_file))
     assert load_fault_plan(PLAN_YAML) == from_yaml
+    assert load_fault_plan("seed: 3") == FaultPlan(seed=3)  # one line of YAML, not a file name
     assert load_fault_plan(json_file) == from_yaml
 
     monkeypatch.delenv(ENV_FAULT_PLAN, raising=False)

@@ -41,8 +41,14 @@ def crm(h: Harness, method: str, path: str, body: dict[str, Any] | None = None) 
     return response
 
 
-def synced(make: Any, **kw: Any) -> Harness:
+def synced(make: Any, *, legacy_stamp: bool = False, **kw: Any) -> Harness:
+    """Three calls synced. `legacy_stamp`: a portal whose stamp property was created before callsync made
+    it unique, where nothing in the CRM stops a second record carrying one call's stamp."""
     h: Harness = make(**kw)
+    if legacy_stamp:
+        crm(h, "POST", "/crm/v3/properties/contacts",
+            {"name": "callsync_origin_call_id", "label": "Origin call", "type": "string", "fieldType": "text",
+             "groupName": "contactinformation", "hasUniqueValue": False})  # fmt: skip
     h.ingest(call_payload("c-dana", DANA))
     h.ingest(call_payload("c-priya", PRIYA, from_="+16175550148"))
     h.ingest(call_payload("c-marcus", MARCUS, from_="+13125550142"))
@@ -73,7 +79,7 @@ def test_a_record_deleted_in_the_crm_is_a_missing_write(make_harness: Any) -> No
 
 
 def test_a_second_record_stamped_with_one_call_is_a_double_write(make_harness: Any) -> None:
-    h = synced(make_harness)
+    h = synced(make_harness, legacy_stamp=True)
     crm(h, "POST", "/crm/v3/objects/contacts",
         {"properties": {"lastname": "Lee", "callsync_origin_call_id": "c-marcus"}})  # fmt: skip
     report = run(h)
@@ -136,7 +142,7 @@ def test_a_write_that_landed_for_a_dead_lettered_call_is_unacknowledged_not_lost
 def test_without_a_bulk_lister_the_protocol_finds_the_same_gaps(
     make_harness: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    h = synced(make_harness)
+    h = synced(make_harness, legacy_stamp=True)
     crm(h, "POST", "/crm/v3/objects/contacts",
         {"properties": {"lastname": "Lee", "callsync_origin_call_id": "c-marcus"}})  # fmt: skip
     crm(h, "DELETE", f"/crm/v3/objects/contacts/{contact_of(h, 'priya.raman@gmail.com')}")
@@ -187,3 +193,12 @@ def test_since_accepts_iso_moments_and_durations() -> None:
     assert parse_since("2026-11-20") == datetime(2026, 11, 20, tzinfo=UTC)
     with pytest.raises(ValueError):
         parse_since("yesterday")
+
+
+def test_a_unique_stamp_refuses_a_second_record_for_one_call(make_harness: Any) -> None:
+    h = synced(make_harness)
+    with pytest.raises(httpx.HTTPStatusError) as refused:
+        crm(h, "POST", "/crm/v3/objects/contacts",
+            {"properties": {"lastname": "Lee", "callsync_origin_call_id": "c-marcus"}})  # fmt: skip
+    assert refused.value.response.status_code == 409
+    assert run(h).clean

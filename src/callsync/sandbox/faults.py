@@ -221,7 +221,7 @@ def load_fault_plan(spec: str | Path | None = None, *, env: str = ENV_FAULT_PLAN
     if isinstance(spec, Path):
         return FaultPlan.from_file(spec)
     text = spec.strip()
-    if text.startswith(("{", "[")) or "\n" in text:
+    if text.startswith(("{", "[")) or "\n" in text or (":" in text and not Path(text).exists()):
         return FaultPlan.from_text(text)
     return FaultPlan.from_file(text)
 

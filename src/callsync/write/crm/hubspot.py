@@ -153,7 +153,24 @@ class HubSpotAdapter:
                 return TransientError(message, **kw)
             # A gateway error on a write does not prove the write did not happen.
             return AmbiguousWriteError(message, **kw)
+        missing = self._forget_missing_properties(body)
+        if missing:
+            # A property callsync made sure of is gone (deleted by an admin, or a new portal behind the same
+            # URL): forget it, so the retry creates it again.
+            return TransientError(
+                f"{message} (callsync property {', '.join(missing)} will be re-created)", **kw
+            )
         return PermanentError(message, **kw)
+
+    def _forget_missing_properties(self, body: dict[str, Any]) -> list[str]:
+        named: list[str] = []
+        for error in body.get("errors") or []:
+            if isinstance(error, dict) and error.get("code") == "PROPERTY_DOESNT_EXIST":
+                named += (error.get("context") or {}).get("propertyName") or []
+        ours = [k for k in self._known_properties if k[0] == self._account and k[2] in named]
+        for key in ours:
+            self._known_properties.discard(key)
+        return [k[2] for k in ours]
 
     def _retry_after(self, response: httpx.Response, body: dict[str, Any]) -> float:
         header = response.headers.get("Retry-After")
