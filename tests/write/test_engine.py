@@ -306,20 +306,3 @@ def test_an_unexpected_error_dead_letters_the_call_instead_of_leaving_it_queued(
     assert (state.queued, state.dead_letter) == (0, 1)
     (dead,) = h.rows(DeadLetterRow)
     assert "KeyError" in dead.last_error
-
-
-def test_a_callsync_property_deleted_in_the_crm_is_recreated_not_dead_lettered(make_harness: Any) -> None:
-    import hashlib
-
-    from callsync.write.crm.hubspot import HubSpotAdapter
-
-    h = make_harness()
-    # The process believes the stamp properties exist (as after syncing to another portal at this URL).
-    account = hashlib.sha256(f"{h.base_url}|{TOKEN}".encode()).hexdigest()[:16]
-    for name in ("callsync_origin_call_id", "callsync_last_call_id"):
-        HubSpotAdapter._known_properties.add((account, "contacts", name))
-    h.ingest(call_payload("c-1", DANA))
-    state = h.sync()
-    assert (state.confirmed, state.dead_letter) == (1, 0)
-    (contact,) = h.contacts()
-    assert contact["properties"]["callsync_origin_call_id"] == "c-1"

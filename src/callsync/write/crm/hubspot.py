@@ -10,7 +10,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 import phonenumbers
@@ -57,8 +57,6 @@ def phone_variants(e164: str) -> list[str]:
 
 class HubSpotAdapter:
     name = "hubspot"
-    # Properties known to exist, per account: checked once per process, not once per write attempt.
-    _known_properties: ClassVar[set[tuple[str, str, str]]] = set()
 
     def __init__(
         self,
@@ -80,6 +78,9 @@ class HubSpotAdapter:
             transport=transport,
         )
         self._account = account
+        # Properties known to exist, checked once per adapter (one write attempt). A process-wide cache
+        # would outlive a portal whose properties were deleted, or a new portal behind the same URL.
+        self._known_properties: set[tuple[str, str, str]] = set()
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -153,24 +154,7 @@ class HubSpotAdapter:
                 return TransientError(message, **kw)
             # A gateway error on a write does not prove the write did not happen.
             return AmbiguousWriteError(message, **kw)
-        missing = self._forget_missing_properties(body)
-        if missing:
-            # A property callsync made sure of is gone (deleted by an admin, or a new portal behind the same
-            # URL): forget it, so the retry creates it again.
-            return TransientError(
-                f"{message} (callsync property {', '.join(missing)} will be re-created)", **kw
-            )
         return PermanentError(message, **kw)
-
-    def _forget_missing_properties(self, body: dict[str, Any]) -> list[str]:
-        named: list[str] = []
-        for error in body.get("errors") or []:
-            if isinstance(error, dict) and error.get("code") == "PROPERTY_DOESNT_EXIST":
-                named += (error.get("context") or {}).get("propertyName") or []
-        ours = [k for k in self._known_properties if k[0] == self._account and k[2] in named]
-        for key in ours:
-            self._known_properties.discard(key)
-        return [k[2] for k in ours]
 
     def _retry_after(self, response: httpx.Response, body: dict[str, Any]) -> float:
         header = response.headers.get("Retry-After")
