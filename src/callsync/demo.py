@@ -35,7 +35,7 @@ DEMO_FAULTS = {
     "rules": [
         {
             "method": "POST",
-            "path": "/crm/v3/objects/contacts",
+            "path": "/crm/v3/objects/contacts(/batch/create)?",
             "fault": "drop_response_after_commit",
             "times": 1,
         },

@@ -129,7 +129,9 @@ def test_a_value_a_rep_changed_is_reported_as_drift_and_left_alone(make_harness:
 
 def test_a_write_that_landed_for_a_dead_lettered_call_is_unacknowledged_not_lost(make_harness: Any) -> None:
     # The create lands; its read-back is refused as if invalid, which dead-letters the call at once.
-    broken = {"method": "GET", "path": r"/crm/v3/objects/contacts/\d+", "fault": "status", "status": 400}
+    # The first batch read looks the caller up; the second is the read-back.
+    broken = {"method": "POST", "path": "/crm/v3/objects/contacts/batch/read", "fault": "status", "status": 400,
+               "skip": 1, "times": 1}  # fmt: skip
     h = make_harness({"rules": [broken]})
     h.ingest(call_payload("c-dana", DANA))
     assert h.sync().dead_letter == 1

@@ -14,7 +14,7 @@ from tests.write.test_engine import DANA, Harness, call_payload, make_harness
 
 __all__ = ["make_harness"]
 
-CREATE = "/crm/v3/objects/contacts"
+CREATE = "/crm/v3/objects/contacts(/batch/create)?"  # alone or in a batch
 
 
 def dead_lettered(make: Any, rules: list[dict[str, Any]], *payloads: dict[str, Any]) -> Harness:
@@ -54,7 +54,9 @@ def test_replaying_a_call_whose_write_had_landed_finds_it_instead_of_creating_ag
     make_harness: Any,
 ) -> None:
     # The create lands; its read-back is refused, which dead-letters the call with the record in the CRM.
-    refused = {"method": "GET", "path": r"/crm/v3/objects/contacts/\d+", "fault": "status", "status": 400}
+    # The first batch read looks the caller up; the second is the read-back.
+    refused = {"method": "POST", "path": "/crm/v3/objects/contacts/batch/read", "fault": "status", "status": 400,
+               "skip": 1, "times": 1}  # fmt: skip
     h = dead_lettered(make_harness, [refused])
     assert len(h.contacts()) == 1
     (dead,) = list_dead_letters(h.db)

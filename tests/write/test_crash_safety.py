@@ -62,15 +62,18 @@ FAULTS = {
     "rules": [
         {"path": ".*", "fault": "latency", "times": None,
          "latency": {"distribution": "uniform", "min_ms": 40, "max_ms": 160}},
-        {"method": "POST", "path": "/crm/v3/objects/contacts", "fault": "drop_response_after_commit",
+        {"method": "POST", "path": "/crm/v3/objects/contacts(/batch/create)?", "fault": "drop_response_after_commit",
          "probability": 0.25, "times": None},
         {"method": "PATCH", "path": "/crm/v3/objects/contacts/.*", "fault": "drop_response_after_commit",
+         "probability": 0.25, "times": None},
+        {"method": "POST", "path": "/crm/v3/objects/contacts/batch/update", "fault": "drop_response_after_commit",
          "probability": 0.25, "times": None},
         {"path": "/crm/v3/objects/contacts.*", "fault": "status", "status": 503, "probability": 0.08,
          "times": None},
     ],
 }  # fmt: skip
 
+CREATE = "/crm/v3/objects/contacts(/batch/create)?"  # alone or in a batch
 PRIYA = ["my name is priya raman", "email priya dot raman at gmail dot com"]
 MARCUS = ["my name is marcus lee", "call me at three one two five five five zero one seven eight"]
 LENA = ["this is lena fischer from globex", "my email is lena at globex dot com"]
@@ -210,7 +213,7 @@ MARCUS_PHONE_ONLY = ["my name is marcus lee", "call me at three one two five fiv
 def test_lost_create_answer_for_a_phone_only_caller_under_search_lag_makes_one_contact(
     make_harness: Any,
 ) -> None:
-    rule = {"method": "POST", "path": "/crm/v3/objects/contacts", "fault": "drop_response_after_commit"}
+    rule = {"method": "POST", "path": CREATE, "fault": "drop_response_after_commit"}
     h = make_harness({"rules": [rule]}, search_lag_s=1.0)
     h.ingest(call_payload("c-phone", MARCUS_PHONE_ONLY, from_="+13125550142"))
     assert h.sync().confirmed == 1

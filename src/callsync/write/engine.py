@@ -11,9 +11,11 @@ record stamped with this call id — before it creates anything.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import re
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -50,6 +52,7 @@ from callsync.write.protocol import (
     CRMAdapter,
     CRMError,
     IdentityQuery,
+    NotYetConsistent,
     PermanentError,
     RateLimited,
     RecordRef,
@@ -61,7 +64,15 @@ log = structlog.get_logger("callsync.engine")
 
 
 class AdapterFactory:
-    """Builds a fresh adapter per write attempt (each attempt may run on a different event loop)."""
+    """Builds the adapters of a runtime.
+
+    Calling it gives a fresh adapter the caller owns and closes. `for_attempt` gives write attempts a
+    long-lived HubSpot adapter per tenant and event loop, so the attempts running at the same time share
+    its batches (group commit), its known properties and its circuit breaker; `close` ends those."""
+
+    def __init__(self) -> None:
+        self._shared: dict[tuple[str, int], tuple[CRMAdapter, asyncio.AbstractEventLoop]] = {}
+        self._lock = threading.Lock()
 
     def __call__(self, tenant: TenantConfig) -> CRMAdapter:
         from callsync.write.crm.hubspot import HubSpotAdapter
@@ -77,6 +88,36 @@ class AdapterFactory:
 
             return ZohoAdapter.from_connection(conn, tenant=tenant.name, db=db)
         return HubSpotAdapter(conn.token(), conn.base_url, timeout_s=conn.timeout_s)
+
+    def for_attempt(self, tenant: TenantConfig) -> tuple[CRMAdapter, bool]:
+        """The adapter for one write attempt, and whether the attempt owns it (and must close it)."""
+        from callsync.write.crm.hubspot import HubSpotAdapter
+
+        conn = tenant.crm
+        if conn.kind != "hubspot":
+            return self(tenant), True
+        loop = asyncio.get_running_loop()
+        key = (tenant.name, id(loop))
+        with self._lock:
+            held = self._shared.get(key)
+            if held is None or held[1] is not loop:
+                adapter = HubSpotAdapter(conn.token(), conn.base_url, timeout_s=conn.timeout_s, batching=True)
+                held = self._shared[key] = (adapter, loop)
+        return held[0], False
+
+    def shared(self) -> list[CRMAdapter]:
+        with self._lock:
+            return [adapter for adapter, _ in self._shared.values()]
+
+    def close(self) -> None:
+        """Close the shared adapters on their own loops (from any thread but theirs)."""
+        with self._lock:
+            held, self._shared = list(self._shared.values()), {}
+        for adapter, loop in held:
+            if loop.is_closed() or not loop.is_running():
+                continue
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(adapter.aclose(), loop).result(timeout=5)
 
 
 @dataclass
@@ -231,7 +272,7 @@ async def attempt_with(
     understands: rate_limited (wait what the CRM said), retry (backoff), permanent (dead letter)."""
     rt = runtime()
     try:
-        adapter = rt.adapters(rt.tenant(tenant))
+        adapter, owned = rt.adapters.for_attempt(rt.tenant(tenant))
     except CRMError as exc:
         return {"status": "permanent", "error": str(exc)}
     except Exception as exc:  # a configuration error (missing token) must dead-letter, not crash the queue
@@ -240,15 +281,18 @@ async def attempt_with(
         return await work(adapter)
     except RateLimited as exc:
         return {"status": "rate_limited", "delay": exc.retry_after, "error": str(exc)}
+    except NotYetConsistent as exc:
+        return {"status": "retry", "outage": False, "error": str(exc)}
     except (TransientError, AmbiguousWriteError) as exc:
-        return {"status": "retry", "error": str(exc)}
+        return {"status": "retry", "outage": True, "error": str(exc)}
     except CRMError as exc:
         return {"status": "permanent", "error": str(exc)}
     except Exception as exc:
         log.exception("attempt failed", tenant=tenant, attempt=label)
         return {"status": "permanent", "error": f"internal error in {label}: {type(exc).__name__}: {exc}"}
     finally:
-        await adapter.aclose()
+        if owned:
+            await adapter.aclose()
 
 
 @DBOS.step(name="callsync.write_attempt")
@@ -325,7 +369,7 @@ async def write_attempt(
                 RecordRef(crm_object, match.record_id), read_fields
             )
             if current is None:
-                raise TransientError(f"record {match.record_id} was found but cannot be read")
+                raise NotYetConsistent(f"record {match.record_id} was found but cannot be read")
             if current.fields.get(stamp) == call_id:
                 # This call created the record in an earlier attempt whose answer was lost: every planned
                 # field is ours; write only what did not land.
@@ -356,7 +400,7 @@ async def write_attempt(
                 )  # fmt: skip
         else:
             writes, created = new_record_writes(plan), True
-            reviews = await possible_duplicate_notes(adapter, crm_object, plan["identity"].get("name"))
+            reviews = []  # look-alike names are looked for once the record is confirmed (duplicate_notes_step)
             to_write = {f: w["new"] for f, w in writes.items()} | {stamp: call_id, last_call: call_id}
             request = WriteRequest(crm_object, to_write, None, f"{tenant}:{adapter.name}:{call_id}:create")
         try:
@@ -367,24 +411,26 @@ async def write_attempt(
             raise PermanentError(str(exc), request_id=exc.request_id, status=exc.status) from exc
         back = await adapter.read(result.ref, tuple(to_write))
         if back is None:
-            raise AmbiguousWriteError(f"record {result.ref.record_id} not readable after the write")
+            raise NotYetConsistent(f"record {result.ref.record_id} not readable after the write")
         mismatched = [f for f, v in to_write.items() if not same_value(back.fields.get(f), v)]
         if mismatched:
             # A partial write: the next attempt finds the record and completes it.
-            raise TransientError("read-back differs on " + ", ".join(sorted(mismatched)))
+            raise NotYetConsistent("read-back differs on " + ", ".join(sorted(mismatched)))
         return confirmed(result.ref, created, result.request_id, writes, reviews, keys)
-    raise TransientError("create conflicted twice with records the search does not return yet")
+    raise NotYetConsistent("create conflicted twice with records the search does not return yet")
 
 
 async def possible_duplicate_notes(
-    adapter: CRMAdapter, crm_object: str, name: str | None
+    adapter: CRMAdapter, crm_object: str, name: str | None, created_id: str | None = None
 ) -> list[dict[str, Any]]:
     """A new record whose name resembles existing ones is still created (names never match), and a
     reviewer is told about the look-alikes."""
     if not name:
         return []
     found = await adapter.find(IdentityQuery(object_types=(crm_object,), name=name))
-    candidates = [(r.ref.record_id, _display_name(r.fields)) for r in found.by_name]
+    candidates = [
+        (r.ref.record_id, _display_name(r.fields)) for r in found.by_name if r.ref.record_id != created_id
+    ]
     similar = possible_duplicates(name, candidates)
     if not similar:
         return []
@@ -399,6 +445,28 @@ async def possible_duplicate_notes(
             "candidates": [rid for rid, _ in similar],
         }
     ]
+
+
+class NotesUnavailable(Exception):
+    """The look-alike search failed; DBOS retries the step."""
+
+
+# Advisory only, so off the write path: it runs after the record is confirmed, outside the identity lock,
+# and a CRM that keeps failing costs the call its note, never its sync.
+@DBOS.step(name="callsync.duplicate_notes", retries_allowed=True, max_attempts=3, interval_seconds=1.0)
+async def duplicate_notes_step(tenant: str, prepared: dict[str, Any], record_id: str) -> list[dict[str, Any]]:
+    rt = runtime()
+    adapter, owned = rt.adapters.for_attempt(rt.tenant(tenant))
+    try:
+        plan = prepared["plan"]
+        return await possible_duplicate_notes(
+            adapter, plan["crm_object"], plan["identity"].get("name"), record_id
+        )
+    except CRMError as exc:
+        raise NotesUnavailable(str(exc)) from exc
+    finally:
+        if owned:
+            await adapter.aclose()
 
 
 def _display_name(fields: dict[str, Any]) -> str:
@@ -535,15 +603,13 @@ async def finish_step(tenant: str, call_id: str, prepared: dict[str, Any], outco
 # -- the workflow -------------------------------------------------------------------------------------
 
 
-# Retries the engine itself asks for while the CRM catches up with a write (search lag, a partial write being
-# completed): they use up attempts. Every other retry means the CRM did not answer or answered 5xx.
+# Outcomes recorded before attempts said `outage` themselves are told apart by their message.
 _NOT_YET_CONSISTENT = re.compile(r"read-back|cannot be read|not readable|conflicted twice|record to link")
 
 
 def is_outage(outcome: dict[str, Any]) -> bool:
     """A retry caused by the CRM being unreachable or failing (connection refused, timeout, 5xx), as
-    opposed to the engine waiting for the CRM to catch up with a write. `outcome["outage"]`, when an
-    attempt sets it, wins over the engine's own list."""
+    opposed to the engine waiting for the CRM to catch up with a write (NotYetConsistent)."""
     if outcome["status"] != "retry":
         return False
     if "outage" in outcome:
@@ -600,6 +666,13 @@ async def sync_call(tenant: str, call_id: str, forced_record: str | None = None)
         prepared = {**prepared, "forced_record": forced_record}
     key = workflow_id_for(tenant, call_id)
     outcome = await deliver(tenant, key, lambda: write_step(tenant, call_id, prepared))
+    if outcome["status"] == "confirmed" and outcome["created"]:
+        try:
+            notes = await duplicate_notes_step(tenant, prepared, outcome["record_id"])
+        except Exception as exc:  # recorded by DBOS, so a replay takes the same branch
+            log.warning("no possible-duplicate check", tenant=tenant, call_id=call_id, error=str(exc))
+            notes = []
+        outcome = {**outcome, "reviews": [*outcome["reviews"], *notes]}
     if outcome["status"] == "confirmed" and prepared.get("related"):
         refs = {CONTACT: {"object_type": outcome["object_type"], "record_id": outcome["record_id"]}}
         related: list[dict[str, Any]] = []
@@ -694,13 +767,13 @@ async def write_related(
         result = await adapter.write(request)
         back = await adapter.read(result.ref, tuple(request.fields))
         if back is None or any(not same_value(back.fields.get(f), v) for f, v in request.fields.items()):
-            raise TransientError(f"read-back of the {obj['object']} does not show every field yet")
+            raise NotYetConsistent(f"read-back of the {obj['object']} does not show every field yet")
     if result is not None:
         ref = result.ref
     elif current is not None:
         ref = current.ref  # nothing needed writing: the record already holds every value
     else:
-        raise TransientError(f"no {obj['object']} record to link")
+        raise NotYetConsistent(f"no {obj['object']} record to link")
     for link in mapping.links:
         await adapter.associate(ref, RecordRef(refs[link]["object_type"], refs[link]["record_id"]))
     return {

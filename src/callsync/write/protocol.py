@@ -89,6 +89,11 @@ class TransientError(CRMError):
     """Failed before the CRM could have acted (5xx answer, connection refused): safe to retry."""
 
 
+class NotYetConsistent(TransientError):
+    """The CRM answers, but does not show a write yet (search lag, a partial write to complete): retry,
+    and count the attempt, unlike a CRM that does not answer at all."""
+
+
 class AmbiguousWriteError(CRMError):
     """The request may have been applied (timeout, reset after sending): search before any re-create."""
 

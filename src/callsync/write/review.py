@@ -19,7 +19,7 @@ from callsync.store import review as review_store
 from callsync.store.ledger import REVIEWER_POLICY, record_review_write
 from callsync.store.review import FIELD_KINDS
 from callsync.write.engine import attempt_with, deliver, runtime
-from callsync.write.protocol import CRMAdapter, PermanentError, RecordRef, TransientError, WriteRequest
+from callsync.write.protocol import CRMAdapter, NotYetConsistent, PermanentError, RecordRef, WriteRequest
 
 REVIEW_WORKFLOW = "callsync.apply_review"
 
@@ -70,7 +70,7 @@ async def write_field(adapter: CRMAdapter, item: dict[str, Any], value: Any) -> 
         request_id = result.request_id
     back = await adapter.read(ref, (item["field"],))
     if back is None or not same_value(back.fields.get(item["field"]), value):
-        raise TransientError(f"read-back of {item['field']} does not show the reviewer's value yet")
+        raise NotYetConsistent(f"read-back of {item['field']} does not show the reviewer's value yet")
     return {
         "status": "confirmed",
         "old": old,

@@ -39,6 +39,8 @@ def running_worker(runtime: engine.Runtime, *, concurrency: int = 8, poll_s: flo
         yield
     finally:
         DBOS.destroy(workflow_completion_timeout_sec=0)
+        # After the workflows stopped: an adapter closed under a running attempt would fail its request.
+        runtime.adapters.close()
 
 
 def _route_dbos_logs_through_logging() -> None:

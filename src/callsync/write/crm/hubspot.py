@@ -5,6 +5,7 @@ Works unchanged against api.hubapi.com or the sandbox: only `base_url` and the t
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import re
@@ -15,6 +16,8 @@ from typing import Any
 import httpx
 import phonenumbers
 
+from callsync.write.breaker import CircuitBreaker, CircuitOpen
+from callsync.write.crm.hubspot_batches import EXISTING_ID, HubSpotBatches, to_record, wire
 from callsync.write.protocol import (
     AmbiguousWriteError,
     ConflictError,
@@ -32,7 +35,6 @@ from callsync.write.protocol import (
 from callsync.write.ratelimit import WindowLimiter, limiter_for
 
 DEFAULT_BASE_URL = "https://api.hubapi.com"
-_EXISTING_ID = re.compile(r"Existing ID:\s*(\d+)")
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
 # Published limits (usage guidelines): private apps on Free/Starter get 100 requests per 10 s;
 # search has its own 5 per second. The limiter adopts the real numbers from the response headers.
@@ -66,7 +68,10 @@ class HubSpotAdapter:
         timeout_s: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
         limiter: WindowLimiter | None = None,
+        batching: bool = False,
     ) -> None:
+        """`batching`: send lookups and writes through HubSpot's batch endpoints, together with those of
+        other write attempts on this event loop (the delivery engine's long-lived adapter does)."""
         self.base_url = base_url.rstrip("/")
         account = hashlib.sha256(f"{self.base_url}|{token}".encode()).hexdigest()[:16]
         self._limiter = limiter or limiter_for("hubspot", account, _TEN_SECOND_MAX, 10.0)
@@ -78,9 +83,16 @@ class HubSpotAdapter:
             transport=transport,
         )
         self._account = account
-        # Properties known to exist, checked once per adapter (one write attempt). A process-wide cache
-        # would outlive a portal whose properties were deleted, or a new portal behind the same URL.
+        # Properties known to exist, checked once per adapter. A process-wide cache would outlive a new
+        # portal behind the same URL; a property deleted meanwhile is forgotten when a write names it.
         self._known_properties: set[tuple[str, str, str]] = set()
+        self._schema_lock: asyncio.Lock | None = None
+        self.breaker = CircuitBreaker()
+        self.batches = (
+            HubSpotBatches(self._send, self._request_id, self._forget_missing_properties)
+            if batching
+            else None
+        )
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -95,23 +107,39 @@ class HubSpotAdapter:
         json: Any = None,
         params: dict[str, str] | None = None,
         search: bool = False,
+        safe: bool = False,
     ) -> httpx.Response:
+        """`safe`: a read sent as POST (search, batch/read), repeatable whatever happened to it."""
+        safe = safe or search or method in _SAFE_METHODS
         await (self._search_limiter if search else self._limiter).acquire()
+        try:
+            self.breaker.before()
+        except CircuitOpen as exc:
+            raise TransientError(f"{method} {path}: not sent: {exc}") from exc
         try:
             response = await self._client.request(method, path, json=json, params=params)
         except httpx.ConnectError as exc:
+            self.breaker.failure(f"cannot connect: {exc}")
             raise TransientError(f"{method} {path}: cannot connect: {exc}") from exc
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            self.breaker.failure(f"no answer ({type(exc).__name__})")
             # The request may have reached HubSpot. A read (or search) is safe to repeat; a write is not
             # known to have failed, so the engine must look before it creates again.
             detail = f"{method} {path}: no answer ({type(exc).__name__})"
-            if method in _SAFE_METHODS or search:
+            if safe:
                 raise TransientError(detail) from exc
             raise AmbiguousWriteError(detail) from exc
+        except BaseException:
+            self.breaker.release()
+            raise
+        if response.status_code >= 500:
+            self.breaker.failure(f"HTTP {response.status_code}")
+        else:
+            self.breaker.success()
         if not search:
             self._observe_limits(response)
         if response.status_code >= 400:
-            raise self._error(method, path, response)
+            raise self._error(method, path, response, safe=safe)
         return response
 
     def _observe_limits(self, response: httpx.Response) -> None:
@@ -132,7 +160,7 @@ class HubSpotAdapter:
     def _request_id(response: httpx.Response, body: dict[str, Any]) -> str | None:
         return response.headers.get("X-HubSpot-Correlation-Id") or body.get("correlationId")
 
-    def _error(self, method: str, path: str, response: httpx.Response) -> CRMError:
+    def _error(self, method: str, path: str, response: httpx.Response, *, safe: bool) -> CRMError:
         try:
             body = response.json()
         except ValueError:
@@ -147,14 +175,31 @@ class HubSpotAdapter:
                 message, retry_after=self._retry_after(response, body), policy=body.get("policyName"), **kw
             )
         if status == 409:
-            match = _EXISTING_ID.search(str(body.get("message", "")))
+            match = EXISTING_ID.search(str(body.get("message", "")))
             return ConflictError(message, existing_id=match.group(1) if match else None, **kw)
         if status >= 500:
-            if method in _SAFE_METHODS:
+            if safe:
                 return TransientError(message, **kw)
             # A gateway error on a write does not prove the write did not happen.
             return AmbiguousWriteError(message, **kw)
+        missing = self._forget_missing_properties(body)
+        if missing:
+            # A property callsync made sure of is gone (deleted by an admin): forget it, so the retry
+            # creates it again.
+            return TransientError(
+                f"{message} (callsync property {', '.join(missing)} will be re-created)", **kw
+            )
         return PermanentError(message, **kw)
+
+    def _forget_missing_properties(self, body: dict[str, Any]) -> list[str]:
+        named: list[str] = []
+        for error in body.get("errors") or []:
+            if isinstance(error, dict) and error.get("code") == "PROPERTY_DOESNT_EXIST":
+                named += (error.get("context") or {}).get("propertyName") or []
+        ours = [k for k in self._known_properties if k[2] in named]
+        for key in ours:
+            self._known_properties.discard(key)
+        return [k[2] for k in ours]
 
     def _retry_after(self, response: httpx.Response, body: dict[str, Any]) -> float:
         header = response.headers.get("Retry-After")
@@ -182,6 +227,14 @@ class HubSpotAdapter:
     # -- protocol ----------------------------------------------------------------------------------
 
     async def ensure_schema(self, object_type: str, custom_fields: Sequence[str]) -> None:
+        if all((self._account, object_type, name) in self._known_properties for name in custom_fields):
+            return
+        # Attempts sharing this adapter check (and create) each property once, not all at the same time.
+        self._schema_lock = self._schema_lock or asyncio.Lock()
+        async with self._schema_lock:
+            await self._ensure_properties(object_type, custom_fields)
+
+    async def _ensure_properties(self, object_type: str, custom_fields: Sequence[str]) -> None:
         for position, name in enumerate(custom_fields):
             if (self._account, object_type, name) in self._known_properties:
                 continue
@@ -215,7 +268,7 @@ class HubSpotAdapter:
     ) -> list[CRMRecord]:
         body = {"filterGroups": groups, "properties": list(fields), "limit": 20}
         response = await self._send("POST", f"/crm/v3/objects/{object_type}/search", json=body, search=True)
-        return [self._record(object_type, item) for item in response.json().get("results", [])]
+        return [to_record(object_type, item) for item in response.json().get("results", [])]
 
     async def find(self, query: IdentityQuery) -> IdentityCandidates:
         by_email: list[CRMRecord] = []
@@ -230,7 +283,11 @@ class HubSpotAdapter:
                 )
                 if record:
                     by_email.append(record)
-            if query.phone:
+            if query.phone and self.batches is not None:
+                by_phone += await self.batches.search_phone(
+                    object_type, query.phone, query.fields, phone_variants(query.phone)
+                )
+            elif query.phone:
                 variants = phone_variants(query.phone)
                 groups = [
                     {"filters": [{"propertyName": prop, "operator": "IN", "values": variants}]}
@@ -272,6 +329,8 @@ class HubSpotAdapter:
         words = name.split()
         if not words:
             return []
+        if object_type == "contacts" and self.batches is not None:
+            return await self.batches.search_name(object_type, name, fields)
         if object_type == "contacts":
             pairs = (
                 [("firstname", words[0]), ("lastname", words[-1])]
@@ -293,6 +352,8 @@ class HubSpotAdapter:
     async def read(
         self, ref: RecordRef, fields: Sequence[str], *, id_property: str | None = None
     ) -> CRMRecord | None:
+        if self.batches is not None:
+            return await self.batches.read(ref.object_type, ref.record_id, fields, id_property)
         params = {"properties": ",".join(fields)}
         if id_property:
             params["idProperty"] = id_property
@@ -304,10 +365,15 @@ class HubSpotAdapter:
             if exc.status == 404:
                 return None
             raise
-        return self._record(ref.object_type, response.json())
+        return to_record(ref.object_type, response.json())
 
     async def write(self, request: WriteRequest) -> WriteResult:
-        body: dict[str, Any] = {"properties": {k: _wire(v) for k, v in request.fields.items()}}
+        if self.batches is not None:
+            return await self.batches.write(request, self._write_one)
+        return await self._write_one(request)
+
+    async def _write_one(self, request: WriteRequest) -> WriteResult:
+        body: dict[str, Any] = {"properties": {k: wire(v) for k, v in request.fields.items()}}
         if request.record_id is None:
             if request.associations:
                 body["associations"] = [
@@ -354,7 +420,7 @@ class HubSpotAdapter:
         object_type = group[0][1].object_type
         inputs: list[dict[str, Any]] = []
         for _, request in group:
-            props = {k: _wire(v) for k, v in request.fields.items()}
+            props = {k: wire(v) for k, v in request.fields.items()}
             if kind == "upsert":
                 inputs.append(
                     {"id": str(request.fields["email"]), "idProperty": "email", "properties": props}
@@ -398,14 +464,3 @@ class HubSpotAdapter:
             f"/crm/v4/objects/{source.object_type}/{source.record_id}/associations/default/"
             f"{target.object_type}/{target.record_id}",
         )
-
-    @staticmethod
-    def _record(object_type: str, item: dict[str, Any]) -> CRMRecord:
-        return CRMRecord(RecordRef(object_type, str(item["id"])), dict(item.get("properties") or {}))
-
-
-def _wire(value: Any) -> Any:
-    """HubSpot properties are strings on the wire (numbers and dates included)."""
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else str(value)

@@ -1,0 +1,102 @@
+"""Group commit for CRM requests: what concurrent write attempts ask at the same moment goes out as one
+batch request.
+
+Each submission waits for the next batch. A batch leaves after a short linger when nothing of its kind
+is in flight; while one is in flight, new submissions wait and leave together when it returns. With one
+caller a request waits at most `linger_s`; under a burst, batches fill up to `max_size` by themselves,
+which is what keeps a CRM's request budget for calls rather than for round trips.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+I = TypeVar("I")  # noqa: E741 - the submitted item
+V = TypeVar("V")
+
+# A batch function gets every submission of the batch (a key may come more than once) and answers per key:
+# a value, or the exception that key's submitters should see.
+BatchFunction = Callable[[Sequence[tuple[K, I]]], Awaitable[Mapping[K, "V | BaseException"]]]
+
+
+@dataclass
+class _Waiting(Generic[K, I, V]):
+    key: K
+    item: I
+    future: asyncio.Future[V]
+
+
+@dataclass
+class Coalescer(Generic[K, I, V]):
+    """Batches submissions made on one event loop (the loop of the first submission)."""
+
+    run: BatchFunction[K, I, V]
+    max_size: int = 100
+    linger_s: float = 0.005
+    max_in_flight: int = 1
+    _pending: list[_Waiting[K, I, V]] = field(default_factory=list)
+    _in_flight: int = 0
+    _scheduled: bool = False
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    batches: int = 0  # sent so far, for tests and benchmarks
+    submitted: int = 0
+
+    async def submit(self, key: K, item: I) -> V:
+        future: asyncio.Future[V] = asyncio.get_running_loop().create_future()
+        self._pending.append(_Waiting(key, item, future))
+        self.submitted += 1
+        self._kick()
+        return await future
+
+    def _kick(self) -> None:
+        if self._pending and not self._scheduled and self._in_flight < self.max_in_flight:
+            self._scheduled = True
+            task = asyncio.get_running_loop().create_task(self._flush())
+            self._tasks.add(task)  # a task nobody references may be garbage-collected mid-flight
+            task.add_done_callback(self._tasks.discard)
+
+    async def _flush(self) -> None:
+        try:
+            await asyncio.sleep(self.linger_s)
+        finally:
+            self._scheduled = False
+        # Submitters that gave up (a cancelled attempt) need no answer.
+        self._pending = [w for w in self._pending if not w.future.done()]
+        batch: list[_Waiting[K, I, V]] = []
+        keys: set[K] = set()
+        rest: list[_Waiting[K, I, V]] = []
+        for waiting in self._pending:
+            if waiting.key in keys or len(keys) < self.max_size:
+                keys.add(waiting.key)
+                batch.append(waiting)
+            else:
+                rest.append(waiting)
+        self._pending = rest
+        if not batch:
+            return
+        self._in_flight += 1
+        self.batches += 1
+        try:
+            answers: Mapping[K, V | BaseException] = await self.run([(w.key, w.item) for w in batch])
+            failure: BaseException | None = None
+        except Exception as exc:  # the whole request failed: every submitter sees why
+            answers, failure = {}, exc
+        finally:
+            self._in_flight -= 1
+        for waiting in batch:
+            if waiting.future.done():
+                continue
+            answer = failure if failure is not None else answers.get(waiting.key, _missing(waiting.key))
+            if isinstance(answer, BaseException):
+                waiting.future.set_exception(answer)
+            else:
+                waiting.future.set_result(answer)
+        self._kick()
+
+
+def _missing(key: object) -> BaseException:
+    return LookupError(f"the batch answered nothing for {key!r}")
