@@ -57,6 +57,7 @@ from callsync.sandbox.hubspot import HubSpotSandbox
 from callsync.sandbox.server import SandboxServer
 from callsync.store.calls import receive_call
 from callsync.store.db import Database
+from callsync.write.coalesce import DEFAULT_BATCH_WINDOW_S
 
 TOKEN = "sandbox-token"
 TOKEN_ENV = "CALLSYNC_CHAOS_HUBSPOT_TOKEN"
@@ -233,8 +234,10 @@ def extract_fields(calls: list[Call]) -> None:
 # -- the fault plan --------------------------------------------------------------------------------------
 
 
-def fault_plan(seed: int, outage_start_s: float, outage_s: float) -> FaultPlan:
-    writes = r"/crm/v3/objects/contacts(/\d+)?"
+def fault_plan(seed: int, outage_start_s: float, outage_s: float, duration_s: float) -> FaultPlan:
+    # Every write either system may send: one record (create, update) or a batch of them.
+    creates = r"/crm/v3/objects/contacts(/batch/create)?"
+    storms = [max(3.0, duration_s * 0.15), max(6.0, duration_s * 0.65)]
     return FaultPlan.model_validate(
         {
             "seed": seed,
@@ -242,14 +245,17 @@ def fault_plan(seed: int, outage_start_s: float, outage_s: float) -> FaultPlan:
             "rules": [
                 {"path": ".*", "fault": "latency", "times": None,
                  "latency": {"distribution": "lognormal", "p50_ms": 25, "p99_ms": 400, "max_ms": 1500}},
-                # 429 storms: a run of consecutive requests refused with HubSpot's body and headers
-                {"path": "/crm/.*", "fault": "status", "status": 429, "skip": 250, "times": 30},
-                {"path": "/crm/.*", "fault": "status", "status": 429, "skip": 1200, "times": 30},
-                {"method": "POST", "path": "/crm/v3/objects/contacts", "fault": "drop_response_after_commit",
+                # 429 storms: the portal is over its limit for a whole ten-second window, and says so with
+                # HubSpot's body and headers to every request in it (a limit is a window, not a count)
+                *[{"path": "/crm/.*", "fault": "status", "status": 429, "times": None, "start_s": at,
+                   "end_s": at + 10.0} for at in storms],
+                {"method": "POST", "path": creates, "fault": "drop_response_after_commit",
                  "probability": 0.08, "times": None},
-                {"method": "PATCH", "path": writes, "fault": "drop_response_after_commit", "probability": 0.08,
-                 "times": None},
-                {"method": "POST", "path": "/crm/v3/objects/contacts", "fault": "timeout_after_commit",
+                {"method": "PATCH", "path": r"/crm/v3/objects/contacts/\d+", "fault": "drop_response_after_commit",
+                 "probability": 0.08, "times": None},
+                {"method": "POST", "path": "/crm/v3/objects/contacts/batch/update",
+                 "fault": "drop_response_after_commit", "probability": 0.08, "times": None},
+                {"method": "POST", "path": creates, "fault": "timeout_after_commit",
                  "probability": 0.02, "times": None, "latency": {"ms": 2500}},
                 {"path": "/crm/.*", "fault": "connection_reset", "probability": 0.05, "times": None},
                 {"path": "/crm/.*", "fault": "status", "status": 503, "probability": 0.12, "times": None},
@@ -425,10 +431,11 @@ class Progress:
 
 @contextmanager
 def worker_process(
-    db_url: str, tenant_file: Path, concurrency: int, log: Path
+    db_url: str, tenant_file: Path, concurrency: int, log: Path, batch_window: float
 ) -> Iterator[Callable[[], None]]:
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", "--db", db_url,
-               "--tenant-file", str(tenant_file), "--concurrency", str(concurrency)]  # fmt: skip
+               "--tenant-file", str(tenant_file), "--concurrency", str(concurrency),
+               "--batch-window", str(batch_window)]  # fmt: skip
     env = {**os.environ, TOKEN_ENV: TOKEN}
     state: dict[str, subprocess.Popen[bytes]] = {}
 
@@ -490,7 +497,9 @@ def run_callsync(calls: list[Call], plan: FaultPlan, args: argparse.Namespace, w
         progress = Progress("callsync", len(calls), args.json)
         kills = kill_times(args, duration)
         killed = 0
-        with worker_process(db.url, tenant_file, args.concurrency, workdir / "worker.log") as kill:
+        with worker_process(
+            db.url, tenant_file, args.concurrency, workdir / "worker.log", args.batch_window
+        ) as kill:
             started = time.monotonic()
             pending = list(calls)
             deadline = started + duration + args.timeout
@@ -568,7 +577,8 @@ def worker_main(args: argparse.Namespace) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     db = Database(args.db)
-    with running_worker(engine.Runtime(db, {tenant.name: tenant}), concurrency=args.concurrency):
+    runtime = engine.Runtime(db, {tenant.name: tenant})
+    with running_worker(runtime, concurrency=args.concurrency, poll_s=args.batch_window):
         while not stop.wait(0.5):
             pass
     db.dispose()
@@ -707,6 +717,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rate", type=float, default=3.0, help="mean arrival rate, calls/s (default 3)")
     p.add_argument("--outage-s", type=float, help="outage length (default: 8%% of the arrival time, 15-60 s)")
     p.add_argument("--concurrency", type=int, default=8, help="calls in flight (both systems)")
+    p.add_argument("--batch-window", type=float, default=DEFAULT_BATCH_WINDOW_S,
+                   help="callsync's batch window in seconds (`callsync worker --batch-window`)")  # fmt: skip
     p.add_argument(
         "--ten-second-max", type=int, default=190, help="HubSpot requests per 10 s (Professional: 190)"
     )
@@ -734,7 +746,9 @@ def main(argv: list[str] | None = None) -> int:
     duration = calls[-1].at if calls else 0.0
     if args.outage_s is None:
         args.outage_s = round(min(60.0, max(15.0, duration * 0.08)))
-    plan = fault_plan(args.seed, outage_start_s=max(5.0, duration * 0.4), outage_s=args.outage_s)
+    plan = fault_plan(
+        args.seed, outage_start_s=max(5.0, duration * 0.4), outage_s=args.outage_s, duration_s=duration
+    )
     out: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="callsync-chaos-") as tmp:
         workdir = args.workdir or Path(tmp)

@@ -12,9 +12,19 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
-from callsync.cli.common import DbOption, TenantFileOption, app, err, fail, open_database, out
+from callsync.cli.common import (
+    BatchWindowOption,
+    DbOption,
+    TenantFileOption,
+    app,
+    err,
+    fail,
+    open_database,
+    out,
+)
 from callsync.errors import ConfigError, InputError
 from callsync.store.db import Database
+from callsync.write.coalesce import DEFAULT_BATCH_WINDOW_S
 
 # -- extract ------------------------------------------------------------------------------------------
 
@@ -129,6 +139,7 @@ def sync(
     tenant_file: TenantFileOption = None,
     timeout: Annotated[float, typer.Option(help="Give up waiting after this many seconds.")] = 3600.0,
     concurrency: Annotated[int, typer.Option(help="Calls synced at once (one at a time per caller).")] = 8,
+    batch_window: BatchWindowOption = DEFAULT_BATCH_WINDOW_S,
 ) -> None:
     """Run the pending sync work to completion, with a progress bar. Interrupted syncs resume."""
     from callsync.store.tables import CallRow
@@ -143,7 +154,7 @@ def sync(
         if unknown:
             raise fail(f"queued calls belong to tenant(s) with no configuration here: {', '.join(unknown)}; "
                         "pass their --tenant-file")  # fmt: skip
-        with running_worker(engine.Runtime(database, tenants), concurrency=concurrency):
+        with running_worker(engine.Runtime(database, tenants), concurrency=concurrency, poll_s=batch_window):
             state = _drain_with_progress(database, drain, timeout)
     out.print(
         f"confirmed {state.confirmed}, in review {state.review}, dead letters {state.dead_letter}, "

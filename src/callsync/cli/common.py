@@ -33,6 +33,12 @@ TenantFileOption = Annotated[
     typer.Option("--tenant-file", help="Tenant configuration YAML (repeatable). Default: the built-in `demo` "
                  "tenant writing to the HubSpot sandbox at $CALLSYNC_HUBSPOT_URL (http://127.0.0.1:8765)."),
 ]  # fmt: skip
+BatchWindowOption = Annotated[
+    float,
+    typer.Option("--batch-window", min=0.01, help="Seconds the queue gathers calls before starting them "
+                 "together, so their CRM lookups and writes share batch requests: longer means fewer CRM "
+                 "requests per call and that much more latency."),
+]  # fmt: skip
 
 
 @contextmanager

@@ -11,9 +11,18 @@ from typing import Annotated, Any
 
 import typer
 
-from callsync.cli.common import DbOption, app, err, fail, open_database, out
+from callsync.cli.common import (
+    BatchWindowOption,
+    DbOption,
+    app,
+    err,
+    fail,
+    open_database,
+    out,
+)
 from callsync.errors import ConfigError
 from callsync.tenants import TenantConfig
+from callsync.write.coalesce import DEFAULT_BATCH_WINDOW_S
 
 DEMO_SECRET_ENV = "CALLSYNC_DEMO_SECRET"
 
@@ -89,6 +98,7 @@ def serve(
         bool, typer.Option("--no-workers", help="Ingest only; run `callsync worker` for delivery.")
     ] = False,
     concurrency: Annotated[int, typer.Option(help="Calls synced at once by the in-process workers.")] = 8,
+    batch_window: BatchWindowOption = DEFAULT_BATCH_WINDOW_S,
     max_body: Annotated[int, typer.Option(help="Largest accepted request body, in bytes.")] = 2 * 1024 * 1024,
     public_url: Annotated[
         str | None,
@@ -116,7 +126,7 @@ def serve(
     with open_database(db) as database:
         ingest = create_app(database, configs, max_body=max_body, public_url=public_url)
         running: AbstractContextManager[Any] = (
-            running_worker(engine.Runtime(database, configs), concurrency=concurrency)
+            running_worker(engine.Runtime(database, configs), concurrency=concurrency, poll_s=batch_window)
             if workers
             else nullcontext()
         )
@@ -131,6 +141,7 @@ def worker(
     db: DbOption = None,
     tenants: TenantsDirOption = None,
     concurrency: Annotated[int, typer.Option(help="Calls synced at once (one at a time per caller).")] = 8,
+    batch_window: BatchWindowOption = DEFAULT_BATCH_WINDOW_S,
 ) -> None:
     """Run the delivery workers until interrupted (for `serve --no-workers`, or more workers on PostgreSQL)."""
     from callsync.write import engine
@@ -144,7 +155,7 @@ def worker(
         signal.signal(signum, lambda *_: stop.set())
     with (
         open_database(db) as database,
-        running_worker(engine.Runtime(database, configs), concurrency=concurrency),
+        running_worker(engine.Runtime(database, configs), concurrency=concurrency, poll_s=batch_window),
     ):
         out.print(f"callsync worker on {database.url} ({', '.join(configs)}); Ctrl-C to stop")
         while not stop.wait(0.5):

@@ -3,7 +3,7 @@ batch request.
 
 Each submission waits for the next batch. A batch leaves after a short linger when nothing of its kind
 is in flight; while one is in flight, new submissions wait and leave together when it returns. With one
-caller a request waits at most `linger_s`; under a burst, batches fill up to `max_size` by themselves,
+caller a request waits at most `linger_s` (50 ms); under a burst, batches fill up to `max_size` by themselves,
 which is what keeps a CRM's request budget for calls rather than for round trips.
 """
 
@@ -13,6 +13,10 @@ import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
+
+# The delivery queue's polling interval (write/worker.py): calls that arrive within one window start
+# together, so their requests meet here. Longer: fewer CRM requests per call, that much more latency.
+DEFAULT_BATCH_WINDOW_S = 1.0
 
 K = TypeVar("K", bound=Hashable)
 I = TypeVar("I")  # noqa: E741 - the submitted item
@@ -36,7 +40,7 @@ class Coalescer(Generic[K, I, V]):
 
     run: BatchFunction[K, I, V]
     max_size: int = 100
-    linger_s: float = 0.005
+    linger_s: float = 0.05
     max_in_flight: int = 1
     _pending: list[_Waiting[K, I, V]] = field(default_factory=list)
     _in_flight: int = 0

@@ -14,8 +14,10 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import math
 import re
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,6 +48,7 @@ from callsync.structure.mapping import MappingDocument
 from callsync.structure.payload import ObjectPlan
 from callsync.structure.plan import CONTACT, plan_call
 from callsync.tenants import TenantConfig
+from callsync.write.coalesce import DEFAULT_BATCH_WINDOW_S
 from callsync.write.protocol import (
     AmbiguousWriteError,
     ConflictError,
@@ -114,6 +117,13 @@ class AdapterFactory:
         with self._lock:
             held, self._shared = list(self._shared.values()), {}
         for adapter, loop in held:
+            batches = getattr(adapter, "batches", None)
+            if batches is not None:
+                log.info(
+                    "batching",
+                    crm=adapter.name,
+                    **{k: f"{n} in {b}" for k, (n, b) in batches.stats().items()},
+                )
             if loop.is_closed() or not loop.is_running():
                 continue
             with contextlib.suppress(Exception):
@@ -127,6 +137,8 @@ class Runtime:
     db: Database
     tenants: dict[str, TenantConfig]
     adapters: AdapterFactory = field(default_factory=AdapterFactory)
+    # The queue's polling interval (write/worker.py): retries wake on its grid (on_batch_grid).
+    batch_window_s: float = DEFAULT_BATCH_WINDOW_S
     _mappings: dict[str, MappingDocument] = field(default_factory=dict)
 
     def tenant(self, name: str) -> TenantConfig:
@@ -447,23 +459,28 @@ async def possible_duplicate_notes(
     ]
 
 
-class NotesUnavailable(Exception):
-    """The look-alike search failed; DBOS retries the step."""
-
-
 # Advisory only, so off the write path: it runs after the record is confirmed, outside the identity lock,
 # and a CRM that keeps failing costs the call its note, never its sync.
-@DBOS.step(name="callsync.duplicate_notes", retries_allowed=True, max_attempts=3, interval_seconds=1.0)
+@DBOS.step(name="callsync.duplicate_notes")
 async def duplicate_notes_step(tenant: str, prepared: dict[str, Any], record_id: str) -> list[dict[str, Any]]:
     rt = runtime()
     adapter, owned = rt.adapters.for_attempt(rt.tenant(tenant))
+    plan = prepared["plan"]
+    error: CRMError | None = None
     try:
-        plan = prepared["plan"]
-        return await possible_duplicate_notes(
-            adapter, plan["crm_object"], plan["identity"].get("name"), record_id
-        )
-    except CRMError as exc:
-        raise NotesUnavailable(str(exc)) from exc
+        for attempt in range(1, 4):
+            try:
+                return await possible_duplicate_notes(
+                    adapter, plan["crm_object"], plan["identity"].get("name"), record_id
+                )
+            except (TransientError, RateLimited, AmbiguousWriteError) as exc:
+                error = exc
+                await asyncio.sleep(min(getattr(exc, "retry_after", 0.0) or attempt, 10.0))
+            except CRMError as exc:
+                error = exc
+                break
+        log.warning("no possible-duplicate check", tenant=tenant, record_id=record_id, error=str(error))
+        return []
     finally:
         if owned:
             await adapter.aclose()
@@ -617,6 +634,16 @@ def is_outage(outcome: dict[str, Any]) -> bool:
     return not _NOT_YET_CONSISTENT.search(str(outcome.get("error", "")))
 
 
+def on_batch_grid(delay: float, window: float) -> float:
+    """`delay`, stretched to end on the batch window's grid (wall-clock multiples of `window`): calls that
+    failed in one batch retry together and share a batch again, instead of scattering with their jitter.
+    Safe in workflow code: DBOS records a sleep's wake-up time, and a replay keeps the recorded one."""
+    if window <= 0:
+        return delay
+    now = time.time()
+    return max(delay, math.ceil((now + delay) / window) * window - now)
+
+
 async def deliver(tenant: str, key: str, attempt: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
     """Run write attempts until one is confirmed (or sent to review): durable backoff between failures,
     the CRM's own wait after a rate limit (which uses up no attempt), a dead letter at the end.
@@ -633,7 +660,7 @@ async def deliver(tenant: str, key: str, attempt: Callable[[], Awaitable[dict[st
         errors.append(outcome["error"])
         if outcome["status"] == "rate_limited" and rate_waits < settings.max_rate_limit_waits:
             rate_waits += 1
-            await DBOS.sleep_async(float(outcome["delay"]))
+            await DBOS.sleep_async(on_batch_grid(float(outcome["delay"]), runtime().batch_window_s))
             continue
         if is_outage(outcome) and outage_waited < settings.outage_horizon_s:
             # Deterministic (workflow code): the waits are derived from the key, not from a clock.
@@ -641,8 +668,8 @@ async def deliver(tenant: str, key: str, attempt: Callable[[], Awaitable[dict[st
             delay = backoff_delay(
                 outage_retries, settings.base_delay_s, settings.max_delay_s, f"{key}:outage"
             )
-            outage_waited += delay
-            await DBOS.sleep_async(delay)
+            outage_waited += delay  # the deterministic delay, so a replay counts the same
+            await DBOS.sleep_async(on_batch_grid(delay, runtime().batch_window_s))
             continue
         attempts += 1
         if outcome["status"] == "permanent" or attempts >= settings.max_attempts:
@@ -653,7 +680,8 @@ async def deliver(tenant: str, key: str, attempt: Callable[[], Awaitable[dict[st
                 "outage_retries": outage_retries,
                 "errors": errors[-5:],
             }
-        await DBOS.sleep_async(backoff_delay(attempts, settings.base_delay_s, settings.max_delay_s, key))
+        delay = backoff_delay(attempts, settings.base_delay_s, settings.max_delay_s, key)
+        await DBOS.sleep_async(on_batch_grid(delay, runtime().batch_window_s))
 
 
 @DBOS.workflow(name=SYNC_WORKFLOW)
@@ -667,11 +695,7 @@ async def sync_call(tenant: str, call_id: str, forced_record: str | None = None)
     key = workflow_id_for(tenant, call_id)
     outcome = await deliver(tenant, key, lambda: write_step(tenant, call_id, prepared))
     if outcome["status"] == "confirmed" and outcome["created"]:
-        try:
-            notes = await duplicate_notes_step(tenant, prepared, outcome["record_id"])
-        except Exception as exc:  # recorded by DBOS, so a replay takes the same branch
-            log.warning("no possible-duplicate check", tenant=tenant, call_id=call_id, error=str(exc))
-            notes = []
+        notes = await duplicate_notes_step(tenant, prepared, outcome["record_id"])
         outcome = {**outcome, "reviews": [*outcome["reviews"], *notes]}
     if outcome["status"] == "confirmed" and prepared.get("related"):
         refs = {CONTACT: {"object_type": outcome["object_type"], "record_id": outcome["record_id"]}}

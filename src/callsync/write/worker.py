@@ -16,12 +16,17 @@ from callsync.store.calls import SYNC_QUEUE
 from callsync.store.db import Database
 from callsync.store.tables import CallRow
 from callsync.write import engine  # review: registers its workflow with DBOS
+from callsync.write.coalesce import DEFAULT_BATCH_WINDOW_S
 
 
 @contextmanager
-def running_worker(runtime: engine.Runtime, *, concurrency: int = 8, poll_s: float = 0.2) -> Iterator[None]:
+def running_worker(
+    runtime: engine.Runtime, *, concurrency: int = 8, poll_s: float = DEFAULT_BATCH_WINDOW_S
+) -> Iterator[None]:
     """Start DBOS on the runtime's database: queued and interrupted sync workflows resume from their
-    last completed step. Calls of one caller line run one at a time (a queue partition each)."""
+    last completed step. Calls of one caller line run one at a time (a queue partition each). `poll_s`
+    is the batch window (DEFAULT_BATCH_WINDOW_S)."""
+    runtime.batch_window_s = poll_s
     engine.configure(runtime)
     config: DBOSConfig = {
         "name": "callsync",

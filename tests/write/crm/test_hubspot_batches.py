@@ -184,16 +184,51 @@ def test_a_lost_batch_answer_is_ambiguous_for_every_input_in_it(portal: Any) -> 
     assert len(sandbox.records("contacts")) == 3, "committed: the engine finds each by its stamp"
 
 
-def test_a_batch_read_that_fails_is_retryable_not_a_missing_record(portal: Any) -> None:
-    rule = {"method": "POST", "path": "/crm/v3/objects/contacts/batch/read", "fault": "status", "status": 502,
-            "times": 1}  # fmt: skip
-    _sandbox, url = portal({"rules": [rule]})
+def test_a_read_that_meets_a_5xx_is_repeated_in_place_and_a_write_never_is(portal: Any) -> None:
+    flaky = {"method": "POST", "path": "/crm/v3/objects/contacts/batch/read", "fault": "status", "status": 502,
+             "times": 1}  # fmt: skip
+    broken_write = {"method": "POST", "path": "/crm/v3/objects/contacts/batch/create", "fault": "status",
+                    "status": 503, "times": 1}  # fmt: skip
+    sandbox, url = portal({"rules": [flaky, broken_write]})
+
+    async def body(adapter: HubSpotAdapter) -> None:
+        assert await adapter.read(RecordRef("contacts", "x@example.com"), FIELDS, id_property="email") is None
+        with pytest.raises(AmbiguousWriteError):
+            await adapter.write(create(1))
+
+    run(url, body)
+    assert sandbox.count_requests("POST", "/crm/v3/objects/contacts/batch/read") == 2
+    assert sandbox.count_requests("POST", "/crm/v3/objects/contacts/batch/create") == 1
+
+
+def test_a_read_that_keeps_failing_is_retryable_not_a_missing_record(portal: Any) -> None:
+    down = {"method": "POST", "path": "/crm/v3/objects/contacts/batch/read", "fault": "status", "status": 502,
+            "times": None}  # fmt: skip
+    sandbox, url = portal({"rules": [down]})
 
     async def body(adapter: HubSpotAdapter) -> None:
         with pytest.raises(TransientError):
             await adapter.read(RecordRef("contacts", "x@example.com"), FIELDS, id_property="email")
 
     run(url, body)
+    assert sandbox.count_requests("POST", "/crm/v3/objects/contacts/batch/read") == 3
+
+
+def test_a_crm_that_keeps_failing_opens_the_circuit_and_is_not_sent_more(portal: Any) -> None:
+    down = {"path": "/crm/v3/objects/.*", "fault": "status", "status": 503, "times": None}
+    sandbox, url = portal({"rules": [down]})
+
+    async def body(adapter: HubSpotAdapter) -> list[str]:
+        errors = []
+        for i in range(6):
+            with pytest.raises(TransientError) as failed:
+                await adapter.read(RecordRef("contacts", f"x{i}@example.com"), FIELDS, id_property="email")
+            errors.append(str(failed.value))
+        return errors
+
+    errors = run(url, body)
+    assert sandbox.count_requests(path="/crm/v3/objects/.*") == 6, "two reads of three tries, then refused"
+    assert all("not sent" in e and "HTTP 503" in e for e in errors[2:])
 
 
 def test_updates_of_one_record_go_in_separate_requests_and_both_land(portal: Any) -> None:

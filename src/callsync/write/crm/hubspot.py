@@ -36,6 +36,7 @@ from callsync.write.ratelimit import WindowLimiter, limiter_for
 
 DEFAULT_BASE_URL = "https://api.hubapi.com"
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
+_READ_RETRIES = 2
 # Published limits (usage guidelines): private apps on Free/Starter get 100 requests per 10 s;
 # search has its own 5 per second. The limiter adopts the real numbers from the response headers.
 _TEN_SECOND_MAX = 100
@@ -109,8 +110,29 @@ class HubSpotAdapter:
         search: bool = False,
         safe: bool = False,
     ) -> httpx.Response:
-        """`safe`: a read sent as POST (search, batch/read), repeatable whatever happened to it."""
+        """`safe`: a read sent as POST (search, batch/read), repeatable whatever happened to it. A read that
+        gets no answer or a 5xx is repeated here (twice, after 0.2 s and 0.4 s) rather than failing the
+        whole write attempt, which would repeat every lookup before it; a write never is."""
         safe = safe or search or method in _SAFE_METHODS
+        for retry in range(_READ_RETRIES + 1 if safe else 1):
+            try:
+                return await self._send_once(method, path, json=json, params=params, search=search, safe=safe)
+            except TransientError:
+                if retry >= _READ_RETRIES or not safe or self.breaker.is_open:
+                    raise
+            await asyncio.sleep(0.2 * 2**retry)
+        raise AssertionError("unreachable")
+
+    async def _send_once(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any,
+        params: dict[str, str] | None,
+        search: bool,
+        safe: bool,
+    ) -> httpx.Response:
         await (self._search_limiter if search else self._limiter).acquire()
         try:
             self.breaker.before()
@@ -276,39 +298,52 @@ class HubSpotAdapter:
         by_origin: list[CRMRecord] = []
         by_name: list[CRMRecord] = []
         for object_type in query.object_types:
-            if query.email:
-                # Read by the unique property: exact, and not subject to the search index's lag.
-                record = await self.read(
-                    RecordRef(object_type, query.email), query.fields, id_property="email"
-                )
-                if record:
-                    by_email.append(record)
-            if query.phone and self.batches is not None:
-                by_phone += await self.batches.search_phone(
-                    object_type, query.phone, query.fields, phone_variants(query.phone)
-                )
-            elif query.phone:
-                variants = phone_variants(query.phone)
-                groups = [
-                    {"filters": [{"propertyName": prop, "operator": "IN", "values": variants}]}
-                    for prop in ("phone", "mobilephone")
-                ]
-                by_phone += await self._search(object_type, groups, query.fields)
-            # A record this call created carries its email, and email is unique in HubSpot: the exact read
-            # above already finds it. Without an email, the unique stamp is read the same way.
-            if query.origin_call_id and query.stamp_field and not query.email:
-                stamped = await self._read_by_stamp(object_type, query)
-                if stamped is None:  # a portal whose stamp property is not unique: search, with its lag
-                    stamp_filter = {
-                        "propertyName": query.stamp_field,
-                        "operator": "EQ",
-                        "value": query.origin_call_id,
-                    }
-                    stamped = await self._search(object_type, [{"filters": [stamp_filter]}], query.fields)
-                by_origin += stamped
-            if query.name:
-                by_name += await self._similar_names(object_type, query.name, query.fields)
+            # The lookups go out together: each joins its own batch (group commit) at the same moment.
+            email, phone, origin, name = await asyncio.gather(
+                self._by_email(object_type, query),
+                self._by_phone(object_type, query),
+                self._by_origin(object_type, query),
+                self._similar_names(object_type, query.name, query.fields) if query.name else _nothing(),
+            )
+            by_email += email
+            by_phone += phone
+            by_origin += origin
+            by_name += name
         return IdentityCandidates(tuple(by_email), tuple(by_phone), tuple(by_origin), tuple(by_name))
+
+    async def _by_email(self, object_type: str, query: IdentityQuery) -> list[CRMRecord]:
+        if not query.email:
+            return []
+        # Read by the unique property: exact, and not subject to the search index's lag.
+        record = await self.read(RecordRef(object_type, query.email), query.fields, id_property="email")
+        return [record] if record else []
+
+    async def _by_phone(self, object_type: str, query: IdentityQuery) -> list[CRMRecord]:
+        if not query.phone:
+            return []
+        variants = phone_variants(query.phone)
+        if self.batches is not None:
+            return await self.batches.search_phone(object_type, query.phone, query.fields, variants)
+        groups = [
+            {"filters": [{"propertyName": prop, "operator": "IN", "values": variants}]}
+            for prop in ("phone", "mobilephone")
+        ]
+        return await self._search(object_type, groups, query.fields)
+
+    async def _by_origin(self, object_type: str, query: IdentityQuery) -> list[CRMRecord]:
+        # A record this call created carries its email, and email is unique in HubSpot: the exact read
+        # by email already finds it. Without an email, the unique stamp is read the same way.
+        if not (query.origin_call_id and query.stamp_field) or query.email:
+            return []
+        stamped = await self._read_by_stamp(object_type, query)
+        if stamped is None:  # a portal whose stamp property is not unique: search, with its lag
+            stamp_filter = {
+                "propertyName": query.stamp_field,
+                "operator": "EQ",
+                "value": query.origin_call_id,
+            }
+            stamped = await self._search(object_type, [{"filters": [stamp_filter]}], query.fields)
+        return stamped
 
     async def _read_by_stamp(self, object_type: str, query: IdentityQuery) -> list[CRMRecord] | None:
         """The record stamped with this call, read exactly through the unique stamp; None when the stamp
@@ -464,3 +499,7 @@ class HubSpotAdapter:
             f"/crm/v4/objects/{source.object_type}/{source.record_id}/associations/default/"
             f"{target.object_type}/{target.record_id}",
         )
+
+
+async def _nothing() -> list[CRMRecord]:
+    return []

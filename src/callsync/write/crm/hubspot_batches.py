@@ -131,6 +131,10 @@ class HubSpotBatches:
     def sent(self) -> int:
         return sum(c.batches for c in self._coalescers.values())
 
+    def stats(self) -> dict[str, tuple[int, int]]:
+        """Per operation: (requests made by callers, batch requests sent)."""
+        return {":".join(k): (c.submitted, c.batches) for k, c in self._coalescers.items()}
+
     # -- reads ---------------------------------------------------------------------------------
 
     async def read(
