@@ -125,6 +125,17 @@ class Call:
     at: float  # seconds after the start: when the platform delivers it
     payload: dict[str, Any]
     fields: dict[str, Any] = field(default_factory=dict)  # extracted, for the baseline
+    burst: bool = False  # one of the calls that all arrive at once after the others are done
+
+
+def with_burst(calls: list[Call], burst: int) -> list[Call]:
+    """The last `burst` calls become the burst: held until every other call is done, then delivered at
+    once, so the CRM requests they cost are counted on their own."""
+    main, rest = calls[: len(calls) - burst], calls[len(calls) - burst :]
+    end = main[-1].at if main else 0.0
+    for c in rest:
+        c.burst, c.at = True, end
+    return main + rest
 
 
 def _spoken(number: str) -> str:
@@ -296,6 +307,30 @@ class RunResult:
             "p99_ms": round(self.p99_ms),
             **self.extra,
         }
+
+
+@dataclass
+class Burst:
+    """The CRM requests the CRM received from the burst's release until every call was done."""
+
+    calls: int
+    _start: int | None = None
+    requests: int | None = None
+    _t0: float = 0.0
+    seconds: float = 0.0
+
+    def start(self, requests_so_far: int) -> None:
+        self._start, self._t0 = requests_so_far, time.monotonic()
+
+    def end(self, requests_so_far: int) -> None:
+        if self._start is not None:
+            self.requests = requests_so_far - self._start
+            self.seconds = time.monotonic() - self._t0
+
+    def to_json(self) -> dict[str, Any]:
+        per_call = round(self.requests / self.calls, 2) if self.requests is not None and self.calls else None
+        return {"burst_calls": self.calls, "burst_requests_per_call": per_call,
+                "burst_seconds": round(self.seconds, 1)}  # fmt: skip
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -501,7 +536,9 @@ def run_callsync(calls: list[Call], plan: FaultPlan, args: argparse.Namespace, w
             db.url, tenant_file, args.concurrency, workdir / "worker.log", args.batch_window
         ) as kill:
             started = time.monotonic()
-            pending = list(calls)
+            pending = [c for c in calls if not c.burst]
+            held = [c for c in calls if c.burst]
+            burst = Burst(len(held))
             deadline = started + duration + args.timeout
             while time.monotonic() < deadline:
                 now = time.monotonic() - started
@@ -516,7 +553,13 @@ def run_callsync(calls: list[Call], plan: FaultPlan, args: argparse.Namespace, w
                 rep.step(now, lambda cid: states.get(cid, "queued") != "queued")
                 done = sum(1 for s in states.values() if s != "queued")
                 progress.show(done, f"killed {killed}x")
-                if not pending and not kills and done == len(calls):
+                if held and not pending and not kills and done == len(calls) - len(held):
+                    burst.start(len(sandbox.request_log) - rep.requests)
+                    for c in held:
+                        receive_call(db, parse_generic_call(c.payload, tenant="chaos"), json.dumps(c.payload))
+                    held = []
+                if not pending and not held and not kills and done == len(calls):
+                    burst.end(len(sandbox.request_log) - rep.requests)
                     break
                 time.sleep(0.05)
             progress.end()
@@ -563,6 +606,7 @@ def run_callsync(calls: list[Call], plan: FaultPlan, args: argparse.Namespace, w
             "worker_kills": killed,
             "faulty_response_share": round(faults["faulted"] / max(1, faults["requests"]), 3),
             "seconds": round(elapsed, 1),
+            **burst.to_json(),
         },
     )
 
@@ -609,9 +653,19 @@ def run_baseline(calls: list[Call], plan: FaultPlan, args: argparse.Namespace) -
         down_until = 0.0
         started = time.monotonic()
         wall0 = time.time()
-        pending = list(calls)
+        pending = [c for c in calls if not c.burst]
+        held = [c for c in calls if c.burst]
+        burst = Burst(len(held))
         in_memory: set[str] = set()
         deadline = started + duration + args.timeout
+
+        def deliver(c: Call, at: float) -> None:
+            arrived[c.call_id] = at
+            if middleware.receive({"call_id": c.call_id, "fields": c.fields}):
+                in_memory.add(c.call_id)
+            else:
+                refused.add(c.call_id)
+
         while time.monotonic() < deadline:
             now = time.monotonic() - started
             if down_until and now >= down_until:
@@ -619,11 +673,14 @@ def run_baseline(calls: list[Call], plan: FaultPlan, args: argparse.Namespace) -
                 down_until = 0.0
             while pending and pending[0].at <= now:
                 c = pending.pop(0)
-                arrived[c.call_id] = wall0 + c.at
-                if middleware.receive({"call_id": c.call_id, "fields": c.fields}):
-                    in_memory.add(c.call_id)
-                else:
-                    refused.add(c.call_id)
+                deliver(c, wall0 + c.at)
+            with lock:
+                idle = not (in_memory - set(results))
+            if held and not pending and not kills and not down_until and idle:
+                burst.start(len(sandbox.request_log) - rep.requests)
+                for c in held:
+                    deliver(c, time.time())
+                held = []
             if kills and kills[0] <= now:
                 kills.pop(0)
                 middleware.crash()
@@ -637,7 +694,8 @@ def run_baseline(calls: list[Call], plan: FaultPlan, args: argparse.Namespace) -
             rep.step(now, partial(_finished, done_ids | refused))
             finished = len(done_ids | refused) + dropped
             progress.show(min(finished, len(calls)), f"killed {killed}x")
-            if not pending and not kills and not down_until and not (in_memory - done_ids):
+            if not pending and not held and not kills and not down_until and not (in_memory - done_ids):
+                burst.end(len(sandbox.request_log) - rep.requests)
                 break
             time.sleep(0.05)
         progress.end()
@@ -668,6 +726,7 @@ def run_baseline(calls: list[Call], plan: FaultPlan, args: argparse.Namespace) -
             "worker_kills": killed,
             "faulty_response_share": round(faults["faulted"] / max(1, faults["requests"]), 3),
             "seconds": round(elapsed, 1),
+            **burst.to_json(),
         },
     )
 
@@ -686,6 +745,7 @@ ROWS = (
     ("protected_overwrites", "protected-field overwrites"),
     ("dead_letters", "dead letters"),
     ("requests_per_call", "CRM requests per call"),
+    ("burst_requests_per_call", "… during the burst"),
     ("p50_ms", "p50 call end → confirmed (ms)"),
     ("p99_ms", "p99 call end → confirmed (ms)"),
     ("review", "in review"),
@@ -698,7 +758,10 @@ ROWS = (
 
 
 def print_table(out: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
-    print(f"chaos benchmark: n={args.n} seed={args.seed} kills={args.kills} outage={args.outage_s:g}s")
+    print(
+        f"chaos benchmark: n={args.n} (+{args.burst} in the burst) seed={args.seed} kills={args.kills} "
+        f"outage={args.outage_s:g}s"
+    )
     print(f"| {'metric':32} | {'callsync':>10} | {'baseline':>10} |")
     print(f"|{'-' * 34}|{'-' * 12}|{'-' * 12}|")
     for key, label in ROWS:
@@ -716,6 +779,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--kills", type=int, default=3, help="worker kills during the run (default 3)")
     p.add_argument("--rate", type=float, default=3.0, help="mean arrival rate, calls/s (default 3)")
     p.add_argument("--outage-s", type=float, help="outage length (default: 8%% of the arrival time, 15-60 s)")
+    p.add_argument("--burst", type=int, default=None,
+                   help="calls delivered at once after the others are done (default n/10); their CRM "
+                   "requests per call are reported on their own")  # fmt: skip
     p.add_argument("--concurrency", type=int, default=8, help="calls in flight (both systems)")
     p.add_argument("--batch-window", type=float, default=DEFAULT_BATCH_WINDOW_S,
                    help="callsync's batch window in seconds (`callsync worker --batch-window`)")  # fmt: skip
@@ -741,9 +807,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         worker_main(args)
         return 0
-    calls = make_calls(args.n, args.seed, args.rate)
+    if args.burst is None:
+        args.burst = max(1, args.n // 10)
+    calls = with_burst(make_calls(args.n + args.burst, args.seed, args.rate), args.burst)
     extract_fields(calls)
-    duration = calls[-1].at if calls else 0.0
+    duration = max((c.at for c in calls), default=0.0)
     if args.outage_s is None:
         args.outage_s = round(min(60.0, max(15.0, duration * 0.08)))
     plan = fault_plan(

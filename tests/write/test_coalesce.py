@@ -27,7 +27,7 @@ class Recorder:
 def test_submissions_made_while_a_batch_is_in_flight_leave_together_in_the_next() -> None:
     async def scenario() -> tuple[list[int], Recorder]:
         run = Recorder()
-        c: Coalescer[str, int, int] = Coalescer(run)
+        c: Coalescer[str, int, int] = Coalescer(run, linger_s=0.005)
         first = asyncio.create_task(c.submit("a", 1))
         await asyncio.sleep(0.02)  # the first batch is in flight now
         rest = [asyncio.create_task(c.submit(k, i)) for i, k in enumerate("bcdef", start=2)]

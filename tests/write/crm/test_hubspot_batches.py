@@ -4,6 +4,7 @@ requests, and each still gets its own answer (a conflict, a lost input, a refuse
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
@@ -57,6 +58,17 @@ def run(base_url: str, body: Callable[[HubSpotAdapter], Awaitable[Any]]) -> Any:
     return asyncio.run(scenario())
 
 
+def logged(sandbox: HubSpotSandbox, at_least: int) -> list[tuple[str, str, int]]:
+    """The request log once it holds `at_least` entries: the emulator logs a request as its answer
+    leaves, so the client may see the answer first (bounded wait)."""
+    for _ in range(100):
+        if len(sandbox.request_log) >= at_least:
+            break
+        time.sleep(0.02)
+    time.sleep(0.1)  # and nothing more arrives
+    return sandbox.request_log
+
+
 def person(i: int) -> dict[str, Any]:
     return {
         "email": f"caller{i}@example.com",
@@ -83,16 +95,17 @@ def test_ten_concurrent_attempts_share_one_request_per_step(portal: Any) -> None
         back = await adapter.read(result.ref, FIELDS)
         assert back is not None and back.fields["email"] == p["email"]
 
-    async def body(adapter: HubSpotAdapter) -> None:
-        before = len(sandbox.request_log)
+    async def body(adapter: HubSpotAdapter) -> int:
+        before = len(logged(sandbox, 0))
         await asyncio.gather(*(attempt(adapter, i) for i in range(10)))
-        paths = [path for _, path, _ in sandbox.request_log[before:]]
-        assert paths.count("/crm/v3/objects/contacts/batch/create") == 1
-        assert paths.count("/crm/v3/objects/contacts/search") == 1
-        assert paths.count("/crm/v3/objects/contacts/batch/read") == 2  # by email, then the read-back
-        assert len(paths) == 4
+        return before
 
-    run(url, body)
+    before = run(url, body)
+    paths = [path for _, path, _ in logged(sandbox, before + 4)[before:]]
+    assert paths.count("/crm/v3/objects/contacts/batch/create") == 1
+    assert paths.count("/crm/v3/objects/contacts/search") == 1
+    assert paths.count("/crm/v3/objects/contacts/batch/read") == 2  # by email, then the read-back
+    assert len(paths) == 4
     assert len(sandbox.records("contacts")) == 10
 
 
@@ -197,6 +210,7 @@ def test_a_read_that_meets_a_5xx_is_repeated_in_place_and_a_write_never_is(porta
             await adapter.write(create(1))
 
     run(url, body)
+    logged(sandbox, 3)
     assert sandbox.count_requests("POST", "/crm/v3/objects/contacts/batch/read") == 2
     assert sandbox.count_requests("POST", "/crm/v3/objects/contacts/batch/create") == 1
 
@@ -211,6 +225,7 @@ def test_a_read_that_keeps_failing_is_retryable_not_a_missing_record(portal: Any
             await adapter.read(RecordRef("contacts", "x@example.com"), FIELDS, id_property="email")
 
     run(url, body)
+    logged(sandbox, 3)
     assert sandbox.count_requests("POST", "/crm/v3/objects/contacts/batch/read") == 3
 
 
@@ -227,6 +242,7 @@ def test_a_crm_that_keeps_failing_opens_the_circuit_and_is_not_sent_more(portal:
         return errors
 
     errors = run(url, body)
+    logged(sandbox, 6)
     assert sandbox.count_requests(path="/crm/v3/objects/.*") == 6, "two reads of three tries, then refused"
     assert all("not sent" in e and "HTTP 503" in e for e in errors[2:])
 
@@ -236,7 +252,7 @@ def test_updates_of_one_record_go_in_separate_requests_and_both_land(portal: Any
 
     async def body(adapter: HubSpotAdapter) -> None:
         ref = (await adapter.write(create(1))).ref
-        before = len(sandbox.request_log)
+        before = len(logged(sandbox, 0))
         await asyncio.gather(
             adapter.write(WriteRequest("contacts", {"firstname": "Ann"}, ref.record_id, "u1")),
             adapter.write(WriteRequest("contacts", {"lastname": "Lee"}, ref.record_id, "u2")),
@@ -246,7 +262,7 @@ def test_updates_of_one_record_go_in_separate_requests_and_both_land(portal: Any
                 )
             ),
         )
-        updates = [p for _, p, _ in sandbox.request_log[before:] if p.endswith("/batch/update")]
+        updates = [p for _, p, _ in logged(sandbox, before + 2)[before:] if p.endswith("/batch/update")]
         assert len(updates) == 2, "HubSpot refuses a batch naming one id twice"
 
     run(url, body)
@@ -263,7 +279,7 @@ def test_look_alike_names_of_several_callers_come_from_one_search(portal: Any) -
     async def body(adapter: HubSpotAdapter) -> None:
         await adapter.write(create(1, firstname="Dana", lastname="Whitfield"))
         await adapter.write(create(2, firstname="Priya", lastname="Raman"))
-        before = len(sandbox.request_log)
+        before = len(logged(sandbox, 0))
         dana, priya, nobody = await asyncio.gather(
             adapter.find(IdentityQuery(("contacts",), name="dana whitfeld")),
             adapter.find(IdentityQuery(("contacts",), name="Prya Raman")),
@@ -272,7 +288,7 @@ def test_look_alike_names_of_several_callers_come_from_one_search(portal: Any) -
         assert [r.fields["lastname"] for r in dana.by_name] == ["Whitfield"]
         assert [r.fields["firstname"] for r in priya.by_name] == ["Priya"]
         assert nobody.by_name == ()
-        assert len(sandbox.request_log) - before == 1
+        assert len(logged(sandbox, before + 1)) - before == 1
 
     run(url, body)
 
