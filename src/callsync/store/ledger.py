@@ -253,9 +253,9 @@ def record_outcome(
         status = outcome["status"]
         if status == "confirmed":
             written_type = str(outcome.get("object_type") or object_type)  # the record's own type
-            state = _record_confirmed(session, tenant, crm, call_id, written_type, prepared, outcome, now)
+            state = _record_confirmed(session, tenant, crm, call_id, written_type, prepared, outcome)
             state = (
-                _record_related(session, tenant, crm, call_id, workflow_id, prepared, outcome, now) or state
+                _record_related(session, tenant, crm, call_id, workflow_id, prepared, outcome) or state
             )
         elif status == "review":
             review = outcome["review"]
@@ -285,7 +285,6 @@ def _record_related(
     workflow_id: str,
     prepared: dict[str, Any],
     outcome: dict[str, Any],
-    now: datetime,
 ) -> str | None:
     """Companies and deals written after the contact. Returns a worse call state if one failed."""
     state = None
@@ -316,7 +315,6 @@ def _record_confirmed(
     object_type: str,
     prepared: dict[str, Any],
     outcome: dict[str, Any],
-    now: datetime,
 ) -> str:
     record_id = outcome["record_id"]
     confirmed_at = datetime.fromisoformat(outcome["confirmed_at"])
