@@ -57,7 +57,7 @@ from callsync.sandbox.hubspot import HubSpotSandbox
 from callsync.sandbox.server import SandboxServer
 from callsync.store.calls import receive_call
 from callsync.store.db import Database
-from callsync.write.coalesce import DEFAULT_BATCH_WINDOW_S
+from callsync.write.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURRENCY
 
 TOKEN = "sandbox-token"
 TOKEN_ENV = "CALLSYNC_CHAOS_HUBSPOT_TOKEN"
@@ -644,7 +644,7 @@ def run_baseline(calls: list[Call], plan: FaultPlan, args: argparse.Namespace) -
             results[result.call_id] = result
 
     with SandboxServer(sandbox.app()) as server:
-        middleware = NaiveMiddleware(server.base_url, TOKEN, workers=args.concurrency, on_result=record)
+        middleware = NaiveMiddleware(server.base_url, TOKEN, workers=args.baseline_workers, on_result=record)
         middleware.start()
         rep = Rep(calls, sandbox, server.base_url, args.seed)
         progress = Progress("baseline", len(calls), args.json)
@@ -782,7 +782,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--burst", type=int, default=None,
                    help="calls delivered at once after the others are done (default n/10); their CRM "
                    "requests per call are reported on their own")  # fmt: skip
-    p.add_argument("--concurrency", type=int, default=8, help="calls in flight (both systems)")
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=DEFAULT_CONCURRENCY,
+        help="callsync's calls in flight (`callsync worker --concurrency`)",
+    )
+    p.add_argument("--baseline-workers", type=int, default=8, help="the baseline's worker pool")
     p.add_argument("--batch-window", type=float, default=DEFAULT_BATCH_WINDOW_S,
                    help="callsync's batch window in seconds (`callsync worker --batch-window`)")  # fmt: skip
     p.add_argument(

@@ -169,6 +169,29 @@ def test_create_committed_but_response_lost_leaves_exactly_one_contact_even_when
     assert len([r for r in h.rows(LedgerRow) if r.field == "email"]) == 1
 
 
+def test_a_retry_that_finds_its_own_record_completes_it_but_keeps_a_later_edit(make_harness: Any) -> None:
+    h = make_harness()
+    h.ingest(call_payload("c-0", ["my name is priya raman", "email priya dot raman at gmail dot com"]))
+    h.sync()  # callsync's properties now exist
+    # As left by an earlier attempt of c-1 whose answer was lost: its record, in which a rep has since
+    # changed the first name, and whose last name (say) never landed.
+    created = httpx.post(
+        f"{h.base_url}/crm/v3/objects/contacts",
+        json={"properties": {"email": "dana.whitfield@northwind.com", "firstname": "Danielle",
+                             "callsync_origin_call_id": "c-1"}},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )  # fmt: skip
+    created.raise_for_status()
+    h.ingest(call_payload("c-1", DANA))
+    assert h.sync().confirmed == 2
+    (dana,) = [c for c in h.contacts() if c["properties"]["email"] == "dana.whitfield@northwind.com"]
+    assert dana["id"] == created.json()["id"]
+    assert dana["properties"]["firstname"] == "Danielle", "the rep's later edit stays"
+    assert dana["properties"]["lastname"].lower() == "whitfield", "what did not land is written"
+    ledger = {r.field: r for r in h.rows(LedgerRow) if r.call_id == "c-1"}
+    assert ledger["firstname"].new_value.lower() == "dana", "the ledger says what the create wrote"
+
+
 def test_lost_response_for_phone_only_caller_is_found_by_origin_stamp(make_harness: Any) -> None:
     rule = {"method": "POST", "path": CREATE, "fault": "drop_response_after_commit"}
     h = make_harness({"rules": [rule]})

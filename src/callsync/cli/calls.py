@@ -24,7 +24,7 @@ from callsync.cli.common import (
 )
 from callsync.errors import ConfigError, InputError
 from callsync.store.db import Database
-from callsync.write.coalesce import DEFAULT_BATCH_WINDOW_S
+from callsync.write.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURRENCY
 
 # -- extract ------------------------------------------------------------------------------------------
 
@@ -138,7 +138,9 @@ def sync(
     db: DbOption = None,
     tenant_file: TenantFileOption = None,
     timeout: Annotated[float, typer.Option(help="Give up waiting after this many seconds.")] = 3600.0,
-    concurrency: Annotated[int, typer.Option(help="Calls synced at once (one at a time per caller).")] = 8,
+    concurrency: Annotated[
+        int, typer.Option(help="Calls synced at once (one at a time per caller).")
+    ] = DEFAULT_CONCURRENCY,
     batch_window: BatchWindowOption = DEFAULT_BATCH_WINDOW_S,
 ) -> None:
     """Run the pending sync work to completion, with a progress bar. Interrupted syncs resume."""

@@ -22,7 +22,7 @@ from callsync.cli.common import (
 )
 from callsync.errors import ConfigError
 from callsync.tenants import TenantConfig
-from callsync.write.coalesce import DEFAULT_BATCH_WINDOW_S
+from callsync.write.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURRENCY
 
 DEMO_SECRET_ENV = "CALLSYNC_DEMO_SECRET"
 
@@ -97,7 +97,9 @@ def serve(
     no_workers: Annotated[
         bool, typer.Option("--no-workers", help="Ingest only; run `callsync worker` for delivery.")
     ] = False,
-    concurrency: Annotated[int, typer.Option(help="Calls synced at once by the in-process workers.")] = 8,
+    concurrency: Annotated[
+        int, typer.Option(help="Calls synced at once by the in-process workers.")
+    ] = DEFAULT_CONCURRENCY,
     batch_window: BatchWindowOption = DEFAULT_BATCH_WINDOW_S,
     max_body: Annotated[int, typer.Option(help="Largest accepted request body, in bytes.")] = 2 * 1024 * 1024,
     public_url: Annotated[
@@ -140,7 +142,9 @@ def serve(
 def worker(
     db: DbOption = None,
     tenants: TenantsDirOption = None,
-    concurrency: Annotated[int, typer.Option(help="Calls synced at once (one at a time per caller).")] = 8,
+    concurrency: Annotated[
+        int, typer.Option(help="Calls synced at once (one at a time per caller).")
+    ] = DEFAULT_CONCURRENCY,
     batch_window: BatchWindowOption = DEFAULT_BATCH_WINDOW_S,
 ) -> None:
     """Run the delivery workers until interrupted (for `serve --no-workers`, or more workers on PostgreSQL)."""

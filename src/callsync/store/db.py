@@ -46,7 +46,8 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    # A worker's syncs each hold a connection while they hold a caller's advisory lock (store/locks.py).
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=40)
 
 
 class Database:

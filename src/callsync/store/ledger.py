@@ -254,9 +254,7 @@ def record_outcome(
         if status == "confirmed":
             written_type = str(outcome.get("object_type") or object_type)  # the record's own type
             state = _record_confirmed(session, tenant, crm, call_id, written_type, prepared, outcome)
-            state = (
-                _record_related(session, tenant, crm, call_id, workflow_id, prepared, outcome) or state
-            )
+            state = _record_related(session, tenant, crm, call_id, workflow_id, prepared, outcome) or state
         elif status == "review":
             review = outcome["review"]
             _add_review(

@@ -17,6 +17,9 @@ from typing import Generic, TypeVar
 # The delivery queue's polling interval (write/worker.py): calls that arrive within one window start
 # together, so their requests meet here. Longer: fewer CRM requests per call, that much more latency.
 DEFAULT_BATCH_WINDOW_S = 1.0
+# Calls a worker syncs at once. Their requests share batches, so more at once means bigger batches, not
+# more requests; on PostgreSQL each holds a pooled connection while it holds a caller's lock.
+DEFAULT_CONCURRENCY = 32
 
 K = TypeVar("K", bound=Hashable)
 I = TypeVar("I")  # noqa: E741 - the submitted item

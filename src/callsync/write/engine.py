@@ -384,17 +384,24 @@ async def write_attempt(
                 raise NotYetConsistent(f"record {match.record_id} was found but cannot be read")
             if current.fields.get(stamp) == call_id:
                 # This call created the record in an earlier attempt whose answer was lost: every planned
-                # field is ours; write only what did not land.
+                # field is ours and is ledgered as written. Write only what did not land (still empty); a
+                # value that differs was changed since by someone else, and theirs stays (reconcile
+                # reports it as drift).
                 reviews: list[dict[str, Any]] = []
                 writes, created = new_record_writes(plan), True
+                to_write = {
+                    f: w["new"]
+                    for f, w in writes.items()
+                    if _empty(current.fields.get(f)) and not _empty(w["new"])
+                }
             else:
                 writes, reviews = await _decide_update(
                     rt, tenant, adapter.name, current.ref, call_id, current.fields, last_call, prepared
                 )
                 created = False
-            to_write = {
-                f: w["new"] for f, w in writes.items() if not same_value(current.fields.get(f), w["new"])
-            }
+                to_write = {
+                    f: w["new"] for f, w in writes.items() if not same_value(current.fields.get(f), w["new"])
+                }
             if not to_write:
                 return confirmed(current.ref, created, None, writes, reviews, keys)
             to_write[last_call] = call_id
@@ -484,6 +491,10 @@ async def duplicate_notes_step(tenant: str, prepared: dict[str, Any], record_id:
     finally:
         if owned:
             await adapter.aclose()
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _display_name(fields: dict[str, Any]) -> str:
@@ -769,7 +780,12 @@ async def write_related(
         created = True
     else:
         if current.fields.get(stamp) == call_id:
-            writes = new_record_writes(obj)
+            writes = new_record_writes(obj)  # created by this call: as for the contact, complete only
+            to_write = {
+                f: w["new"]
+                for f, w in writes.items()
+                if _empty(current.fields.get(f)) and not _empty(w["new"])
+            }
         else:
             writes, _ = await _decide_update(
                 rt,
@@ -781,7 +797,9 @@ async def write_related(
                 stamp,
                 {**prepared, "plan": obj},
             )
-        to_write = {f: w["new"] for f, w in writes.items() if not same_value(current.fields.get(f), w["new"])}
+            to_write = {
+                f: w["new"] for f, w in writes.items() if not same_value(current.fields.get(f), w["new"])
+            }
         request = WriteRequest(
             crm_object, to_write, current.ref.record_id, f"{tenant}:{call_id}:{obj['object']}"
         )

@@ -16,12 +16,12 @@ from callsync.store.calls import SYNC_QUEUE
 from callsync.store.db import Database
 from callsync.store.tables import CallRow
 from callsync.write import engine  # review: registers its workflow with DBOS
-from callsync.write.coalesce import DEFAULT_BATCH_WINDOW_S
+from callsync.write.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURRENCY
 
 
 @contextmanager
 def running_worker(
-    runtime: engine.Runtime, *, concurrency: int = 8, poll_s: float = DEFAULT_BATCH_WINDOW_S
+    runtime: engine.Runtime, *, concurrency: int = DEFAULT_CONCURRENCY, poll_s: float = DEFAULT_BATCH_WINDOW_S
 ) -> Iterator[None]:
     """Start DBOS on the runtime's database: queued and interrupted sync workflows resume from their
     last completed step. Calls of one caller line run one at a time (a queue partition each). `poll_s`
