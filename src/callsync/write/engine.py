@@ -108,10 +108,6 @@ class AdapterFactory:
                 held = self._shared[key] = (adapter, loop)
         return held[0], False
 
-    def shared(self) -> list[CRMAdapter]:
-        with self._lock:
-            return [adapter for adapter, _ in self._shared.values()]
-
     def close(self) -> None:
         """Close the shared adapters on their own loops (from any thread but theirs)."""
         with self._lock:
@@ -389,19 +385,12 @@ async def write_attempt(
                 # reports it as drift).
                 reviews: list[dict[str, Any]] = []
                 writes, created = new_record_writes(plan), True
-                to_write = {
-                    f: w["new"]
-                    for f, w in writes.items()
-                    if _empty(current.fields.get(f)) and not _empty(w["new"])
-                }
             else:
                 writes, reviews = await _decide_update(
                     rt, tenant, adapter.name, current.ref, call_id, current.fields, last_call, prepared
                 )
                 created = False
-                to_write = {
-                    f: w["new"] for f, w in writes.items() if not same_value(current.fields.get(f), w["new"])
-                }
+            to_write = still_to_write(writes, current.fields, own=created)
             if not to_write:
                 return confirmed(current.ref, created, None, writes, reviews, keys)
             to_write[last_call] = call_id
@@ -491,6 +480,17 @@ async def duplicate_notes_step(tenant: str, prepared: dict[str, Any], record_id:
     finally:
         if owned:
             await adapter.aclose()
+
+
+def still_to_write(
+    writes: dict[str, dict[str, Any]], crm_fields: dict[str, Any], *, own: bool
+) -> dict[str, Any]:
+    """The values a write must still send. On a record this call created (`own`: an earlier attempt's
+    answer was lost) only what did not land, still empty; a value since changed by someone else stays
+    theirs. Elsewhere, every decided value the record does not hold yet."""
+    if own:
+        return {f: w["new"] for f, w in writes.items() if _empty(crm_fields.get(f)) and not _empty(w["new"])}
+    return {f: w["new"] for f, w in writes.items() if not same_value(crm_fields.get(f), w["new"])}
 
 
 def _empty(value: Any) -> bool:
@@ -779,13 +779,9 @@ async def write_related(
                                f"{tenant}:{adapter.name}:{call_id}:{obj['object']}")  # fmt: skip
         created = True
     else:
-        if current.fields.get(stamp) == call_id:
+        created = current.fields.get(stamp) == call_id
+        if created:
             writes = new_record_writes(obj)  # created by this call: as for the contact, complete only
-            to_write = {
-                f: w["new"]
-                for f, w in writes.items()
-                if _empty(current.fields.get(f)) and not _empty(w["new"])
-            }
         else:
             writes, _ = await _decide_update(
                 rt,
@@ -797,13 +793,10 @@ async def write_related(
                 stamp,
                 {**prepared, "plan": obj},
             )
-            to_write = {
-                f: w["new"] for f, w in writes.items() if not same_value(current.fields.get(f), w["new"])
-            }
+        to_write = still_to_write(writes, current.fields, own=created)
         request = WriteRequest(
             crm_object, to_write, current.ref.record_id, f"{tenant}:{call_id}:{obj['object']}"
         )
-        created = current.fields.get(stamp) == call_id
     result = None
     if request.fields:
         result = await adapter.write(request)

@@ -17,7 +17,13 @@ import httpx
 import phonenumbers
 
 from callsync.write.breaker import CircuitBreaker, CircuitOpen
-from callsync.write.crm.hubspot_batches import EXISTING_ID, HubSpotBatches, to_record, wire
+from callsync.write.crm.hubspot_batches import (
+    EXISTING_ID,
+    HubSpotBatches,
+    association_inputs,
+    to_record,
+    wire,
+)
 from callsync.write.protocol import (
     AmbiguousWriteError,
     ConflictError,
@@ -411,13 +417,7 @@ class HubSpotAdapter:
         body: dict[str, Any] = {"properties": {k: wire(v) for k, v in request.fields.items()}}
         if request.record_id is None:
             if request.associations:
-                body["associations"] = [
-                    {
-                        "to": {"id": a.record_id},
-                        "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}],
-                    }
-                    for a in request.associations
-                ]
+                body["associations"] = association_inputs(request)
             response = await self._send("POST", f"/crm/v3/objects/{request.object_type}", json=body)
             created = True
         else:

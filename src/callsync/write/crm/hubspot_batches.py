@@ -127,10 +127,6 @@ class HubSpotBatches:
             self._coalescers[key] = Coalescer(run, max_size=max_size)
         return self._coalescers[key]
 
-    @property
-    def sent(self) -> int:
-        return sum(c.batches for c in self._coalescers.values())
-
     def stats(self) -> dict[str, tuple[int, int]]:
         """Per operation: (requests made by callers, batch requests sent)."""
         return {":".join(k): (c.submitted, c.batches) for k, c in self._coalescers.items()}
@@ -373,14 +369,19 @@ def _write_input(kind: str, key: str, request: WriteRequest) -> dict[str, Any]:
         return item
     item["objectWriteTraceId"] = key
     if request.associations:
-        item["associations"] = [
-            {
-                "to": {"id": a.record_id},
-                "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}],
-            }
-            for a in request.associations
-        ]
+        item["associations"] = association_inputs(request)
     return item
+
+
+def association_inputs(request: WriteRequest) -> list[dict[str, Any]]:
+    """A create's inline associations, in HubSpot's default (HUBSPOT_DEFINED, type 1) kind."""
+    return [
+        {
+            "to": {"id": a.record_id},
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}],
+        }
+        for a in request.associations
+    ]
 
 
 async def _answer(pending: Awaitable[WriteResult]) -> WriteResult | CRMError:
