@@ -51,13 +51,13 @@ from naive_baseline import NaiveMiddleware, NaiveResult
 
 from callsync.capture.extract import extract_call
 from callsync.capture.platforms.generic import parse_generic_call
+from callsync.crm.http.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURRENCY
 from callsync.reconcile.identity import normalize_phone
-from callsync.sandbox.faults import FaultPlan
-from callsync.sandbox.hubspot import HubSpotSandbox
-from callsync.sandbox.server import SandboxServer
 from callsync.store.calls import receive_call
 from callsync.store.db import Database
-from callsync.write.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURRENCY
+from callsync_sandbox.faults import FaultPlan
+from callsync_sandbox.hubspot import HubSpotSandbox
+from callsync_sandbox.server import SandboxServer
 
 TOKEN = "sandbox-token"
 TOKEN_ENV = "CALLSYNC_CHAOS_HUBSPOT_TOKEN"
@@ -499,8 +499,8 @@ def worker_process(
 def run_callsync(calls: list[Call], plan: FaultPlan, args: argparse.Namespace, workdir: Path) -> RunResult:
     from sqlalchemy import select
 
+    from callsync.config import load_tenant
     from callsync.store.tables import CallRow, DeadLetterRow
-    from callsync.tenants import load_tenant
     from callsync.trust.reconcile import reconcile
 
     os.environ[TOKEN_ENV] = TOKEN
@@ -613,9 +613,9 @@ def run_callsync(calls: list[Call], plan: FaultPlan, args: argparse.Namespace, w
 
 def worker_main(args: argparse.Namespace) -> None:
     """The callsync worker process: the delivery engine until SIGTERM (or SIGKILL)."""
-    from callsync.tenants import load_tenant
-    from callsync.write import engine
-    from callsync.write.worker import running_worker
+    from callsync.config import load_tenant
+    from callsync.pipeline import engine
+    from callsync.pipeline.worker import running_worker
 
     tenant = load_tenant(args.tenant_file)
     stop = threading.Event()

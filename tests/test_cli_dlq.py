@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from callsync.cli import app
 from callsync.store.tables import DeadLetterRow
-from tests.write.test_engine import DANA, TOKEN_ENV, Harness, call_payload, make_harness
+from tests.pipeline.test_engine import DANA, TOKEN_ENV, Harness, call_payload, make_harness
 
 __all__ = ["make_harness"]
 
@@ -117,8 +117,8 @@ def test_replay_needs_an_id_or_all_and_refuses_unknown_tenants(make_harness: Any
 def test_status_shows_calls_waiting_out_an_outage(make_harness: Any) -> None:
     import threading
 
-    from callsync.write import engine
-    from callsync.write.worker import running_worker
+    from callsync.pipeline import engine
+    from callsync.pipeline.worker import running_worker
 
     down = {"outages": [{"start_s": 0, "duration_s": 3600}]}
     h: Harness = make_harness(down)

@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 
 from callsync.cli import app
 from callsync.route.signatures import sign_callsync
-from callsync.sandbox.hubspot import HubSpotSandbox
-from callsync.sandbox.server import SandboxServer
-from callsync.sandbox.voice import VoiceSandbox
+from callsync_sandbox.hubspot import HubSpotSandbox
+from callsync_sandbox.server import SandboxServer
+from callsync_sandbox.voice import VoiceSandbox
 from tests.route.payloads import generic, vapi
 
 runner = CliRunner()
@@ -142,9 +142,9 @@ def tenant_file(directory: Path, name: str, numbers: list[str]) -> None:
 def test_quarantine_list_show_and_retry_after_fixing_the_route(
     db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from callsync.config import load_tenants
     from callsync.route.ingest import ingest_payload
     from callsync.store.db import Database
-    from callsync.tenants import load_tenants
 
     monkeypatch.setenv("TEST_ACME_SECRET", "s")
     tenants_dir = tmp_path / "tenants"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from callsync.store.tables import IdentityLinkRow, LedgerRow, ReviewItemRow
-from tests.write.test_engine import DANA, call_payload
+from tests.pipeline.test_engine import DANA, call_payload
 
 PRIYA = ["my name is priya raman", "email priya dot raman at gmail dot com"]
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from callsync.cli import app
 from callsync.store.tables import LedgerRow, ReviewItemRow
-from tests.write.test_engine import DANA, TOKEN_ENV, call_payload
+from tests.pipeline.test_engine import DANA, TOKEN_ENV, call_payload
 
 runner = CliRunner()
 

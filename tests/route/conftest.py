@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
 from callsync.capture.platforms import PLATFORMS
+from callsync.config import TenantConfig
 from callsync.route.app import create_app
 from callsync.store.db import Database
 from callsync.store.tables import CallEventRow, CallRow, QuarantineRow
-from callsync.tenants import TenantConfig
 from tests.route.payloads import BUSINESS, encode, signed
 
 ACME_SECRET = "acme-webhook-secret"

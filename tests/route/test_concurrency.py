@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from callsync.route.app import create_app
-from callsync.sandbox.server import SandboxServer
 from callsync.store.db import Database
+from callsync_sandbox.server import SandboxServer
 from tests.route.conftest import ACME_SECRET, Ingest, acme, globex
 from tests.route.payloads import encode, generic, retell, signed
 

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import text
 
-from callsync.sandbox.hubspot import HubSpotSandbox
-from callsync.sandbox.server import SandboxServer
-from callsync.tenants import CRMConnection, DeliverySettings, TenantConfig
-from callsync.write import engine
-from callsync.write.worker import drain, running_worker
+from callsync.config import CRMConnection, DeliverySettings, TenantConfig
+from callsync.pipeline import engine
+from callsync.pipeline.worker import drain, running_worker
+from callsync_sandbox.hubspot import HubSpotSandbox
+from callsync_sandbox.server import SandboxServer
 from tests.route.conftest import Ingest
 from tests.route.payloads import (
     bland,

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from callsync.route.poller import poll
-from callsync.sandbox.server import SandboxServer
-from callsync.sandbox.voice import VoiceSandbox
 from callsync.store.events import get_cursor
+from callsync_sandbox.server import SandboxServer
+from callsync_sandbox.voice import VoiceSandbox
 from tests.route.conftest import Ingest, acme, globex
 from tests.route.payloads import retell, vapi
 

@@ -183,7 +183,7 @@ def test_retell_call_analyzed_after_call_ended_updates_the_call_and_replans_once
 
 
 def test_the_engine_reads_the_richest_event_of_a_call(ingest: Ingest) -> None:
-    from callsync.write.engine import load_call
+    from callsync.pipeline.engine import load_call
 
     ingest.post("retell", retell("r-2", "call_analyzed"))
     ingest.post("retell", retell("r-2", "call_ended"))  # late and poorer: stored, but analysis wins
@@ -193,7 +193,7 @@ def test_the_engine_reads_the_richest_event_of_a_call(ingest: Ingest) -> None:
 
 
 def test_twilio_callbacks_assemble_one_call(ingest: Ingest) -> None:
-    from callsync.write.engine import load_call
+    from callsync.pipeline.engine import load_call
 
     assert ingest.post("twilio", twilio_status()).json() == {"call_id": "CA7d3b42", "status": "queued"}
     assert ingest.post("twilio", twilio_recording()).json()["status"] == "updated"
@@ -209,8 +209,8 @@ def test_twilio_callbacks_assemble_one_call(ingest: Ingest) -> None:
 
 def test_a_generic_row_stored_by_ingest_is_still_read_as_generic(ingest: Ingest) -> None:
     from callsync.capture.platforms.generic import parse_generic_call
+    from callsync.pipeline.engine import load_call
     from callsync.store.calls import receive_call
-    from callsync.write.engine import load_call
 
     payload = generic("cli-1", platform="vapi")  # a generic file may name the original platform
     receive_call(ingest.db, parse_generic_call(payload, tenant="acme"), json.dumps(payload), "file:1")

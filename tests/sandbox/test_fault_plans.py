@@ -19,9 +19,9 @@ import httpx
 import pydantic
 import pytest
 
-from callsync.sandbox.faults import ENV_FAULT_PLAN, FaultInjector, FaultPlan, Latency, load_fault_plan
-from callsync.sandbox.hubspot import HubSpotSandbox
-from callsync.sandbox.server import SandboxServer
+from callsync_sandbox.faults import ENV_FAULT_PLAN, FaultInjector, FaultPlan, Latency, load_fault_plan
+from callsync_sandbox.hubspot import HubSpotSandbox
+from callsync_sandbox.server import SandboxServer
 
 CONTACTS = "/crm/v3/objects/contacts"
 AUTH = {"Authorization": "Bearer sandbox-token"}

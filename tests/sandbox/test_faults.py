@@ -14,8 +14,8 @@ import yaml
 from starlette.responses import PlainTextResponse
 from starlette.types import Receive, Scope, Send
 
-from callsync.sandbox.faults import FaultInjector, FaultPlan, drop_response
-from callsync.sandbox.server import SandboxServer
+from callsync_sandbox.faults import FaultInjector, FaultPlan, drop_response
+from callsync_sandbox.server import SandboxServer
 
 CONTACTS = "/crm/v3/objects/contacts"
 

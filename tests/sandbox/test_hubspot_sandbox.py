@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from callsync.sandbox.faults import FaultPlan
-from callsync.sandbox.hubspot import HubSpotSandbox
-from callsync.sandbox.server import SandboxServer
+from callsync_sandbox.faults import FaultPlan
+from callsync_sandbox.hubspot import HubSpotSandbox
+from callsync_sandbox.server import SandboxServer
 
 TOKEN = "test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

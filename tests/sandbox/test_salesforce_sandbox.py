@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from callsync.sandbox.faults import FaultPlan
-from callsync.sandbox.salesforce import SalesforceSandbox
-from callsync.sandbox.salesforce.schema import canonical_id, id18, object_for_id
-from callsync.sandbox.server import SandboxServer
+from callsync_sandbox.faults import FaultPlan
+from callsync_sandbox.salesforce import SalesforceSandbox
+from callsync_sandbox.salesforce.schema import canonical_id, id18, object_for_id
+from callsync_sandbox.server import SandboxServer
 
 TOKEN = "sf-token"
 V = "/services/data/v62.0"

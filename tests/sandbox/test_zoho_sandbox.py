@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from callsync.sandbox.faults import FaultPlan
-from callsync.sandbox.zoho import ZohoSandbox
+from callsync_sandbox.faults import FaultPlan
+from callsync_sandbox.zoho import ZohoSandbox
 
 TOKEN = "zoho-token"
 V = "/crm/v8"

@@ -21,7 +21,7 @@ from callsync.cli import app
 from callsync.cli.reconcile import parse_since
 from callsync.trust import reconcile as reconcile_module
 from callsync.trust.reconcile import ReconcileReport, reconcile
-from tests.write.test_engine import DANA, TOKEN, TOKEN_ENV, Harness, call_payload, make_harness
+from tests.pipeline.test_engine import DANA, TOKEN, TOKEN_ENV, Harness, call_payload, make_harness
 
 __all__ = ["make_harness"]
 

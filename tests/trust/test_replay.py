@@ -10,7 +10,7 @@ from dbos import DBOSClient
 
 from callsync.store.tables import CallRow, DeadLetterRow
 from callsync.trust.replay import get_dead_letter, list_dead_letters, replay, settle_replays
-from tests.write.test_engine import DANA, Harness, call_payload, make_harness
+from tests.pipeline.test_engine import DANA, Harness, call_payload, make_harness
 
 __all__ = ["make_harness"]
 

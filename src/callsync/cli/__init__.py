@@ -1,16 +1,35 @@
 """The `callsync` command. Every command takes `--db URL` (default CALLSYNC_DB_URL, then ./callsync.db).
 
-One module per command group; importing them registers their commands on `app`.
+One module per command group; importing them registers their commands on `app`. Commands that need the
+CRM emulators (`demo`, `sandbox`) come from the `callsync_sandbox` package through the
+`callsync.commands` entry point, so the product itself never imports the emulators.
 """
 
-from callsync.cli import calls, demo, dlq, plan, policy, poll, quarantine, reconcile, review, serve, status
+from importlib.metadata import entry_points
+
+from callsync.cli import (
+    calls,
+    dlq,
+    housekeeping,
+    plan,
+    policy,
+    poll,
+    quarantine,
+    reconcile,
+    review,
+    serve,
+    status,
+)
 from callsync.cli.common import app
+
+for _plugin in entry_points(group="callsync.commands"):
+    _plugin.load()  # importing the module registers its commands on `app`
 
 __all__ = [
     "app",
     "calls",
-    "demo",
     "dlq",
+    "housekeeping",
     "main",
     "plan",
     "policy",

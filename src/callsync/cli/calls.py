@@ -22,9 +22,9 @@ from callsync.cli.common import (
     open_database,
     out,
 )
+from callsync.crm.http.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURRENCY
 from callsync.errors import ConfigError, InputError
 from callsync.store.db import Database
-from callsync.write.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURRENCY
 
 # -- extract ------------------------------------------------------------------------------------------
 
@@ -111,7 +111,7 @@ def ingest(
 def tenants_from_files(files: list[Path] | None) -> dict[str, Any]:
     import os
 
-    from callsync.tenants import CRMConnection, TenantConfig, load_tenant
+    from callsync.config import CRMConnection, TenantConfig, load_tenant
 
     if files:
         loaded = [load_tenant(f) for f in files]
@@ -144,9 +144,9 @@ def sync(
     batch_window: BatchWindowOption = DEFAULT_BATCH_WINDOW_S,
 ) -> None:
     """Run the pending sync work to completion, with a progress bar. Interrupted syncs resume."""
+    from callsync.pipeline import engine
+    from callsync.pipeline.worker import drain, running_worker
     from callsync.store.tables import CallRow
-    from callsync.write import engine
-    from callsync.write.worker import drain, running_worker
 
     tenants = checked_tenants(tenant_file)
     with open_database(db) as database:

@@ -185,9 +185,9 @@ def _refuse_unknown_tenants(database: Database, tenants: dict[str, Any], ids: li
 def _run_and_wait(
     database: Database, tenants: dict[str, Any], calls: list[tuple[str, str]], timeout: float
 ) -> None:
+    from callsync.pipeline import engine
+    from callsync.pipeline.worker import running_worker
     from callsync.trust.replay import call_states
-    from callsync.write import engine
-    from callsync.write.worker import running_worker
 
     columns = (TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     deadline = time.monotonic() + timeout

@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 
 from callsync.cli.common import app, err, fail, out
+from callsync.config import EXAMPLES_DIR
 from callsync.errors import InputError
-from callsync.tenants import EXAMPLES_DIR
 
 
 @app.command()

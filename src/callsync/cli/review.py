@@ -88,11 +88,11 @@ def show(item_id: ItemArg, db: DbOption = None) -> None:
 def _apply(db: str | None, tenant_file: Any, item_id: int, value: Any, decision: str) -> str:
     from dbos import DBOS, EnqueueOptions
 
+    from callsync.pipeline import engine
+    from callsync.pipeline.review import REVIEW_WORKFLOW, review_workflow_id
+    from callsync.pipeline.worker import running_worker
     from callsync.store.calls import SYNC_QUEUE
     from callsync.store.review import attempts_made
-    from callsync.write import engine
-    from callsync.write.review import REVIEW_WORKFLOW, review_workflow_id
-    from callsync.write.worker import running_worker
 
     tenants = checked_tenants(tenant_file)
     with open_database(db) as database:
@@ -174,10 +174,10 @@ def _resolve_identity(
 ) -> None:
     from dbos import DBOS, EnqueueOptions
 
+    from callsync.pipeline import engine
+    from callsync.pipeline.worker import running_worker
     from callsync.store.calls import SYNC_QUEUE, SYNC_WORKFLOW, workflow_id_for
     from callsync.store.review import decide
-    from callsync.write import engine
-    from callsync.write.worker import running_worker
 
     if record not in candidates:
         raise fail(f"choose the record with --record, one of: {', '.join(candidates)}")

@@ -20,9 +20,9 @@ from callsync.cli.common import (
     open_database,
     out,
 )
+from callsync.config import TenantConfig
+from callsync.crm.http.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURRENCY
 from callsync.errors import ConfigError
-from callsync.tenants import TenantConfig
-from callsync.write.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURRENCY
 
 DEMO_SECRET_ENV = "CALLSYNC_DEMO_SECRET"
 
@@ -37,7 +37,7 @@ def demo_tenant() -> TenantConfig:
     """The tenant `serve`, `poll` and `quarantine retry` use without --tenants: every platform signed with
     $CALLSYNC_DEMO_SECRET, polling keys in $CALLSYNC_VAPI_API_KEY / $CALLSYNC_RETELL_API_KEY."""
     from callsync.capture.platforms import PLATFORMS
-    from callsync.tenants import CRMConnection
+    from callsync.config import CRMConnection
 
     return TenantConfig.model_validate(
         {
@@ -50,7 +50,7 @@ def demo_tenant() -> TenantConfig:
 
 
 def ingest_tenants(directory: Path | None) -> dict[str, TenantConfig]:
-    from callsync.tenants import load_tenants
+    from callsync.config import load_tenants
 
     if directory is None:
         return {"demo": demo_tenant()}
@@ -112,9 +112,9 @@ def serve(
     """Serve the webhook ingest API (and, by default, the delivery workers in the same process)."""
     import uvicorn
 
+    from callsync.pipeline import engine
+    from callsync.pipeline.worker import running_worker
     from callsync.route.app import create_app
-    from callsync.write import engine
-    from callsync.write.worker import running_worker
 
     configs = ingest_tenants(tenants)
     _report_secrets(configs)
@@ -148,8 +148,8 @@ def worker(
     batch_window: BatchWindowOption = DEFAULT_BATCH_WINDOW_S,
 ) -> None:
     """Run the delivery workers until interrupted (for `serve --no-workers`, or more workers on PostgreSQL)."""
-    from callsync.write import engine
-    from callsync.write.worker import running_worker
+    from callsync.pipeline import engine
+    from callsync.pipeline.worker import running_worker
 
     configs = ingest_tenants(tenants)
     if problems := delivery_problems(configs):

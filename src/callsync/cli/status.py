@@ -18,8 +18,8 @@ from callsync.store.db import Database
 
 
 def status_counts(database: Database) -> dict[str, int]:
+    from callsync.crm.http.budget import calls_waiting_for_budget
     from callsync.store.tables import CallRow, DeadLetterRow, QuarantineRow, ReviewItemRow
-    from callsync.write.crm.budget import calls_waiting_for_budget
 
     with database.session() as session:
 
@@ -40,7 +40,7 @@ def status_counts(database: Database) -> dict[str, int]:
 
 def crm_budget_waits(database: Database) -> list[tuple[Any, str]]:
     """(until, why) for each CRM account whose new writes wait for its daily API allowance."""
-    from callsync.write.crm.budget import waiting_budgets
+    from callsync.crm.http.budget import waiting_budgets
 
     with database.session() as session:
         return [(row.blocked_until, row.blocked_reason or row.label) for row in waiting_budgets(session)]

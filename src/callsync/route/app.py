@@ -25,10 +25,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from callsync import __version__
 from callsync.capture.platforms import PLATFORMS, adapter
+from callsync.config import TenantConfig
 from callsync.route import signatures as sig
 from callsync.route.ingest import Outcome, Refused, ingest_payload
 from callsync.store.db import Database
-from callsync.tenants import TenantConfig
 
 log = logging.getLogger("callsync.route")
 

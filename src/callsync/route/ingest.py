@@ -19,11 +19,11 @@ from callsync.capture.platforms import (
     adapter,
     to_call_record,
 )
+from callsync.config import TenantConfig
 from callsync.errors import InputError
 from callsync.route.routing import route
 from callsync.store.db import Database
 from callsync.store.events import find_call_tenants, quarantine_payload, receive_event
-from callsync.tenants import TenantConfig
 
 Status = Literal["queued", "duplicate", "updated", "ignored", "quarantined"]
 

@@ -24,11 +24,11 @@ from typing import Any
 import httpx
 
 from callsync.capture.platforms.base import iso_time, text
+from callsync.config import TenantConfig
 from callsync.errors import InputError
 from callsync.route.ingest import Refused, ingest_payload
 from callsync.store.db import Database
 from callsync.store.events import get_cursor, set_cursor
-from callsync.tenants import TenantConfig
 
 BASE_URLS = {"vapi": "https://api.vapi.ai", "retell": "https://api.retellai.com"}
 POLLABLE = tuple(BASE_URLS)

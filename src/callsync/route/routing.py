@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass
 
 from callsync.capture.platforms import EventInfo
+from callsync.config import TenantConfig
 from callsync.reconcile.identity import normalize_phone
-from callsync.tenants import TenantConfig
 
 
 @dataclass(frozen=True)

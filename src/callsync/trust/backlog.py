@@ -110,6 +110,6 @@ def _waiting(steps: list[Any]) -> tuple[float, dict[str, Any]] | None:
 
 
 def _is_outage(outcome: dict[str, Any]) -> bool:
-    from callsync.write.engine import is_outage
+    from callsync.pipeline.engine import is_outage
 
     return bool(outcome) and is_outage(outcome)

@@ -31,13 +31,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 
-from callsync.reconcile.identity import normalize_email, normalize_phone
-from callsync.reconcile.policy import is_empty, same_value
-from callsync.store.db import Database
-from callsync.store.tables import CallRow, FieldValueRow, IdentityLinkRow, LedgerRow
-from callsync.tenants import TenantConfig
-from callsync.trust.crm_scan import scanner_for
-from callsync.write.protocol import (
+from callsync.config import TenantConfig
+from callsync.crm.hubspot.scan import scanner_for
+from callsync.crm.protocol import (
     AmbiguousWriteError,
     CRMAdapter,
     CRMRecord,
@@ -46,6 +42,10 @@ from callsync.write.protocol import (
     RecordRef,
     TransientError,
 )
+from callsync.reconcile.identity import normalize_email, normalize_phone
+from callsync.reconcile.policy import is_empty, same_value
+from callsync.store.db import Database
+from callsync.store.tables import CallRow, FieldValueRow, IdentityLinkRow, LedgerRow
 
 T = TypeVar("T")
 CONTACT = "contact"
@@ -451,7 +451,7 @@ async def reconcile(
     adapters: Callable[[TenantConfig], CRMAdapter] | None = None,
 ) -> ReconcileReport:
     """Compare the ledger with the CRM for the calls received since `since` (all calls when None)."""
-    from callsync.write.engine import AdapterFactory
+    from callsync.pipeline.engine import AdapterFactory
 
     make = adapters or AdapterFactory()
     report = ReconcileReport(since=since, generated_at=datetime.now(UTC))

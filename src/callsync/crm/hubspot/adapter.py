@@ -1,0 +1,505 @@
+"""HubSpot CRM adapter (REST v3 object APIs, v4 associations), async over httpx.
+
+Works unchanged against api.hubapi.com or the sandbox: only `base_url` and the token differ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import phonenumbers
+
+from callsync.crm.http.breaker import CircuitBreaker, CircuitOpen
+from callsync.crm.http.ratelimit import WindowLimiter, limiter_for
+from callsync.crm.hubspot.batches import (
+    EXISTING_ID,
+    HubSpotBatches,
+    association_inputs,
+    to_record,
+    wire,
+)
+from callsync.crm.protocol import (
+    AmbiguousWriteError,
+    ConflictError,
+    CRMError,
+    CRMRecord,
+    IdentityCandidates,
+    IdentityQuery,
+    PermanentError,
+    RateLimited,
+    RecordRef,
+    TransientError,
+    WriteRequest,
+    WriteResult,
+)
+
+DEFAULT_BASE_URL = "https://api.hubapi.com"
+_SAFE_METHODS = frozenset({"GET", "HEAD"})
+_READ_RETRIES = 2
+# Published limits (usage guidelines): private apps on Free/Starter get 100 requests per 10 s;
+# search has its own 5 per second. The limiter adopts the real numbers from the response headers.
+_TEN_SECOND_MAX = 100
+_SEARCH_PER_SECOND = 5
+
+
+def phone_variants(e164: str) -> list[str]:
+    """HubSpot's EQ compares stored strings, and people type numbers in many shapes."""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return [e164]
+    national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    digits = re.sub(r"\D", "", national)
+    intl = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    variants = [e164, national, digits, intl, e164.lstrip("+")]
+    if parsed.country_code == 1 and len(digits) == 10:
+        variants.append(f"{digits[:3]}-{digits[3:6]}-{digits[6:]}")
+    return list(dict.fromkeys(variants))
+
+
+class HubSpotAdapter:
+    name = "hubspot"
+
+    def __init__(
+        self,
+        token: str,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        timeout_s: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        limiter: WindowLimiter | None = None,
+        batching: bool = False,
+    ) -> None:
+        """`batching`: send lookups and writes through HubSpot's batch endpoints, together with those of
+        other write attempts on this event loop (the delivery engine's long-lived adapter does)."""
+        self.base_url = base_url.rstrip("/")
+        account = hashlib.sha256(f"{self.base_url}|{token}".encode()).hexdigest()[:16]
+        self._limiter = limiter or limiter_for("hubspot", account, _TEN_SECOND_MAX, 10.0)
+        self._search_limiter = limiter_for("hubspot-search", account, _SEARCH_PER_SECOND, 1.0)
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            timeout=timeout_s,
+            transport=transport,
+        )
+        self._account = account
+        # Properties known to exist, checked once per adapter. A process-wide cache would outlive a new
+        # portal behind the same URL; a property deleted meanwhile is forgotten when a write names it.
+        self._known_properties: set[tuple[str, str, str]] = set()
+        self._schema_lock: asyncio.Lock | None = None
+        self.breaker = CircuitBreaker()
+        self.batches = (
+            HubSpotBatches(self._send, self._request_id, self._forget_missing_properties)
+            if batching
+            else None
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # -- transport -------------------------------------------------------------------------------
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+        search: bool = False,
+        safe: bool = False,
+    ) -> httpx.Response:
+        """`safe`: a read sent as POST (search, batch/read), repeatable whatever happened to it. A read that
+        gets no answer or a 5xx is repeated here (twice, after 0.2 s and 0.4 s) rather than failing the
+        whole write attempt, which would repeat every lookup before it; a write never is."""
+        safe = safe or search or method in _SAFE_METHODS
+        for retry in range(_READ_RETRIES + 1 if safe else 1):
+            try:
+                return await self._send_once(method, path, json=json, params=params, search=search, safe=safe)
+            except TransientError:
+                if retry >= _READ_RETRIES or not safe or self.breaker.is_open:
+                    raise
+            await asyncio.sleep(0.2 * 2**retry)
+        raise AssertionError("unreachable")
+
+    async def _send_once(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any,
+        params: dict[str, str] | None,
+        search: bool,
+        safe: bool,
+    ) -> httpx.Response:
+        await (self._search_limiter if search else self._limiter).acquire()
+        try:
+            self.breaker.before()
+        except CircuitOpen as exc:
+            raise TransientError(f"{method} {path}: not sent: {exc}") from exc
+        try:
+            response = await self._client.request(method, path, json=json, params=params)
+        except httpx.ConnectError as exc:
+            self.breaker.failure(f"cannot connect: {exc}")
+            raise TransientError(f"{method} {path}: cannot connect: {exc}") from exc
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            self.breaker.failure(f"no answer ({type(exc).__name__})")
+            # The request may have reached HubSpot. A read (or search) is safe to repeat; a write is not
+            # known to have failed, so the engine must look before it creates again.
+            detail = f"{method} {path}: no answer ({type(exc).__name__})"
+            if safe:
+                raise TransientError(detail) from exc
+            raise AmbiguousWriteError(detail) from exc
+        except BaseException:
+            self.breaker.release()
+            raise
+        if response.status_code >= 500:
+            self.breaker.failure(f"HTTP {response.status_code}")
+        else:
+            self.breaker.success()
+        if not search:
+            self._observe_limits(response)
+        if response.status_code >= 400:
+            raise self._error(method, path, response, safe=safe)
+        return response
+
+    def _observe_limits(self, response: httpx.Response) -> None:
+        headers = response.headers
+
+        def number(name: str) -> int | None:
+            value = headers.get(name)
+            return int(value) if value and value.isdigit() else None
+
+        interval_ms = number("X-HubSpot-RateLimit-Interval-Milliseconds")
+        self._limiter.observe(
+            max_requests=number("X-HubSpot-RateLimit-Max"),
+            remaining=number("X-HubSpot-RateLimit-Remaining"),
+            interval_s=interval_ms / 1000 if interval_ms else None,
+        )
+
+    @staticmethod
+    def _request_id(response: httpx.Response, body: dict[str, Any]) -> str | None:
+        return response.headers.get("X-HubSpot-Correlation-Id") or body.get("correlationId")
+
+    def _error(self, method: str, path: str, response: httpx.Response, *, safe: bool) -> CRMError:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if not isinstance(body, dict):
+            body = {}
+        status = response.status_code
+        message = f"{method} {path}: HTTP {status}: {body.get('message') or response.text[:200]}"
+        kw: dict[str, Any] = {"request_id": self._request_id(response, body), "status": status}
+        if status == 429 or status == 423 or status == 477:
+            return RateLimited(
+                message, retry_after=self._retry_after(response, body), policy=body.get("policyName"), **kw
+            )
+        if status == 409:
+            match = EXISTING_ID.search(str(body.get("message", "")))
+            return ConflictError(message, existing_id=match.group(1) if match else None, **kw)
+        if status >= 500:
+            if safe:
+                return TransientError(message, **kw)
+            # A gateway error on a write does not prove the write did not happen.
+            return AmbiguousWriteError(message, **kw)
+        missing = self._forget_missing_properties(body)
+        if missing:
+            # A property callsync made sure of is gone (deleted by an admin): forget it, so the retry
+            # creates it again.
+            return TransientError(
+                f"{message} (callsync property {', '.join(missing)} will be re-created)", **kw
+            )
+        return PermanentError(message, **kw)
+
+    def _forget_missing_properties(self, body: dict[str, Any]) -> list[str]:
+        named: list[str] = []
+        for error in body.get("errors") or []:
+            if isinstance(error, dict) and error.get("code") == "PROPERTY_DOESNT_EXIST":
+                named += (error.get("context") or {}).get("propertyName") or []
+        ours = [k for k in self._known_properties if k[2] in named]
+        for key in ours:
+            self._known_properties.discard(key)
+        return [k[2] for k in ours]
+
+    def _retry_after(self, response: httpx.Response, body: dict[str, Any]) -> float:
+        header = response.headers.get("Retry-After")
+        if header:
+            try:
+                return max(0.0, float(header))
+            except ValueError:
+                pass
+        policy = body.get("policyName")
+        if policy == "DAILY":
+            # Resets at midnight in the account's time zone, which the API does not tell us; UTC midnight
+            # plus a margin never retries too early for accounts west of UTC and at most a day late east.
+            now = datetime.now(UTC)
+            midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+            return (midnight - now).total_seconds() + 60
+        if response.status_code == 423:
+            return 2.0
+        if policy in ("SECONDLY",):
+            return 1.0
+        interval = response.headers.get("X-HubSpot-RateLimit-Interval-Milliseconds")
+        seconds = int(interval) / 1000 if interval and interval.isdigit() else 10.0
+        self._limiter.pause(seconds)
+        return seconds
+
+    # -- protocol ----------------------------------------------------------------------------------
+
+    async def ensure_schema(self, object_type: str, custom_fields: Sequence[str]) -> None:
+        if all((self._account, object_type, name) in self._known_properties for name in custom_fields):
+            return
+        # Attempts sharing this adapter check (and create) each property once, not all at the same time.
+        self._schema_lock = self._schema_lock or asyncio.Lock()
+        async with self._schema_lock:
+            await self._ensure_properties(object_type, custom_fields)
+
+    async def _ensure_properties(self, object_type: str, custom_fields: Sequence[str]) -> None:
+        for position, name in enumerate(custom_fields):
+            if (self._account, object_type, name) in self._known_properties:
+                continue
+            try:
+                await self._send("GET", f"/crm/v3/properties/{object_type}/{name}")
+            except PermanentError as exc:
+                if exc.status != 404:
+                    raise
+                await self._create_property(object_type, name, unique=position == 0)
+            self._known_properties.add((self._account, object_type, name))
+
+    async def _create_property(self, object_type: str, name: str, *, unique: bool) -> None:
+        body: dict[str, Any] = {
+            "name": name,
+            "label": name.replace("_", " ").title(),
+            "type": "string",
+            "fieldType": "text",
+            "groupName": "contactinformation"
+            if object_type == "contacts"
+            else f"{object_type[:-1]}information",
+            "description": "Written by callsync: the call that created or last updated this record.",
+            # The origin stamp is unique: a retried create then conflicts instead of doubling, and the
+            # record is read by it exactly (idProperty) instead of through the lagging search index.
+            "hasUniqueValue": unique,
+        }
+        with contextlib.suppress(ConflictError):  # created meanwhile by another worker
+            await self._send("POST", f"/crm/v3/properties/{object_type}", json=body)
+
+    async def _search(
+        self, object_type: str, groups: list[dict[str, Any]], fields: Sequence[str]
+    ) -> list[CRMRecord]:
+        body = {"filterGroups": groups, "properties": list(fields), "limit": 20}
+        response = await self._send("POST", f"/crm/v3/objects/{object_type}/search", json=body, search=True)
+        return [to_record(object_type, item) for item in response.json().get("results", [])]
+
+    async def find(self, query: IdentityQuery) -> IdentityCandidates:
+        by_email: list[CRMRecord] = []
+        by_phone: list[CRMRecord] = []
+        by_origin: list[CRMRecord] = []
+        by_name: list[CRMRecord] = []
+        for object_type in query.object_types:
+            # The lookups go out together: each joins its own batch (group commit) at the same moment.
+            email, phone, origin, name = await asyncio.gather(
+                self._by_email(object_type, query),
+                self._by_phone(object_type, query),
+                self._by_origin(object_type, query),
+                self._similar_names(object_type, query.name, query.fields) if query.name else _nothing(),
+            )
+            by_email += email
+            by_phone += phone
+            by_origin += origin
+            by_name += name
+        return IdentityCandidates(tuple(by_email), tuple(by_phone), tuple(by_origin), tuple(by_name))
+
+    async def _by_email(self, object_type: str, query: IdentityQuery) -> list[CRMRecord]:
+        if not query.email:
+            return []
+        # Read by the unique property: exact, and not subject to the search index's lag.
+        record = await self.read(RecordRef(object_type, query.email), query.fields, id_property="email")
+        return [record] if record else []
+
+    async def _by_phone(self, object_type: str, query: IdentityQuery) -> list[CRMRecord]:
+        if not query.phone:
+            return []
+        variants = phone_variants(query.phone)
+        if self.batches is not None:
+            return await self.batches.search_phone(object_type, query.phone, query.fields, variants)
+        groups = [
+            {"filters": [{"propertyName": prop, "operator": "IN", "values": variants}]}
+            for prop in ("phone", "mobilephone")
+        ]
+        return await self._search(object_type, groups, query.fields)
+
+    async def _by_origin(self, object_type: str, query: IdentityQuery) -> list[CRMRecord]:
+        # A record this call created carries its email, and email is unique in HubSpot: the exact read
+        # by email already finds it. Without an email, the unique stamp is read the same way.
+        if not (query.origin_call_id and query.stamp_field) or query.email:
+            return []
+        stamped = await self._read_by_stamp(object_type, query)
+        if stamped is None:  # a portal whose stamp property is not unique: search, with its lag
+            stamp_filter = {
+                "propertyName": query.stamp_field,
+                "operator": "EQ",
+                "value": query.origin_call_id,
+            }
+            stamped = await self._search(object_type, [{"filters": [stamp_filter]}], query.fields)
+        return stamped
+
+    async def _read_by_stamp(self, object_type: str, query: IdentityQuery) -> list[CRMRecord] | None:
+        """The record stamped with this call, read exactly through the unique stamp; None when the stamp
+        property is not unique in this portal (created before callsync made it so): search instead."""
+        assert query.origin_call_id and query.stamp_field
+        ref = RecordRef(object_type, query.origin_call_id)
+        try:
+            record = await self.read(ref, query.fields, id_property=query.stamp_field)
+        except PermanentError as exc:
+            if exc.status == 400:
+                return None
+            raise
+        return [record] if record else []
+
+    async def _similar_names(self, object_type: str, name: str, fields: Sequence[str]) -> list[CRMRecord]:
+        """Records sharing a word of the name (search has no fuzzy match); the caller scores similarity.
+        Matching on the first *or* the last word catches a misspelling of the other."""
+        words = name.split()
+        if not words:
+            return []
+        if object_type == "contacts" and self.batches is not None:
+            return await self.batches.search_name(object_type, name, fields)
+        if object_type == "contacts":
+            pairs = (
+                [("firstname", words[0]), ("lastname", words[-1])]
+                if len(words) > 1
+                else [("lastname", words[0])]
+            )
+            wanted = [*fields, "firstname", "lastname"]
+        elif object_type in ("companies", "deals"):
+            prop = "name" if object_type == "companies" else "dealname"
+            pairs = [(prop, w) for w in words[:5]]  # HubSpot allows five filter groups
+            wanted = [*fields, prop]
+        else:
+            return []
+        groups = [
+            {"filters": [{"propertyName": p, "operator": "CONTAINS_TOKEN", "value": w}]} for p, w in pairs
+        ]
+        return await self._search(object_type, groups, tuple(dict.fromkeys(wanted)))
+
+    async def read(
+        self, ref: RecordRef, fields: Sequence[str], *, id_property: str | None = None
+    ) -> CRMRecord | None:
+        if self.batches is not None:
+            return await self.batches.read(ref.object_type, ref.record_id, fields, id_property)
+        params = {"properties": ",".join(fields)}
+        if id_property:
+            params["idProperty"] = id_property
+        try:
+            response = await self._send(
+                "GET", f"/crm/v3/objects/{ref.object_type}/{ref.record_id}", params=params
+            )
+        except PermanentError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return to_record(ref.object_type, response.json())
+
+    async def write(self, request: WriteRequest) -> WriteResult:
+        if self.batches is not None:
+            return await self.batches.write(request, self._write_one)
+        return await self._write_one(request)
+
+    async def _write_one(self, request: WriteRequest) -> WriteResult:
+        body: dict[str, Any] = {"properties": {k: wire(v) for k, v in request.fields.items()}}
+        if request.record_id is None:
+            if request.associations:
+                body["associations"] = association_inputs(request)
+            response = await self._send("POST", f"/crm/v3/objects/{request.object_type}", json=body)
+            created = True
+        else:
+            response = await self._send(
+                "PATCH", f"/crm/v3/objects/{request.object_type}/{request.record_id}", json=body
+            )
+            created = False
+        data = response.json()
+        return WriteResult(
+            RecordRef(request.object_type, str(data["id"])), created, self._request_id(response, data)
+        )
+
+    async def write_batch(self, requests: Sequence[WriteRequest]) -> list[WriteResult | CRMError]:
+        """Creates that carry an email go through the native batch/upsert (HubSpot's own dedupe on the
+        unique email); updates through batch/update; the rest one by one. Results keep input order."""
+        results: dict[int, WriteResult | CRMError] = {}
+        upserts = [(i, r) for i, r in enumerate(requests) if r.record_id is None and r.fields.get("email")]
+        updates = [(i, r) for i, r in enumerate(requests) if r.record_id is not None]
+        for kind, group in (("upsert", upserts), ("update", updates)):
+            for start in range(0, len(group), 100):  # HubSpot's batch input cap
+                results.update(await self._batch(kind, group[start : start + 100]))
+        for i, request in enumerate(requests):
+            if i not in results:
+                try:
+                    results[i] = await self.write(request)
+                except CRMError as exc:
+                    results[i] = exc
+        return [results[i] for i in range(len(requests))]
+
+    async def _batch(
+        self, kind: str, group: Sequence[tuple[int, WriteRequest]]
+    ) -> dict[int, WriteResult | CRMError]:
+        if not group:
+            return {}
+        object_type = group[0][1].object_type
+        inputs: list[dict[str, Any]] = []
+        for _, request in group:
+            props = {k: wire(v) for k, v in request.fields.items()}
+            if kind == "upsert":
+                inputs.append(
+                    {"id": str(request.fields["email"]), "idProperty": "email", "properties": props}
+                )
+            else:
+                inputs.append({"id": request.record_id, "properties": props})
+        try:
+            response = await self._send(
+                "POST", f"/crm/v3/objects/{object_type}/batch/{kind}", json={"inputs": inputs}
+            )
+        except CRMError as exc:
+            return {i: exc for i, _ in group}
+        data = response.json()
+        request_id = self._request_id(response, data)
+        # Results are not promised in input order: match them back by email (upsert) or id (update).
+        by_key: dict[str, dict[str, Any]] = {}
+        for item in data.get("results", []):
+            props = item.get("properties") or {}
+            key = str(props.get("email", "")).lower() if kind == "upsert" else str(item["id"])
+            by_key[key] = item
+        failed: dict[str, str] = {}
+        for error in data.get("errors", []):
+            for ident in (error.get("context") or {}).get("ids", []):
+                failed[str(ident).lower()] = str(error.get("message", "failed"))
+        out: dict[int, WriteResult | CRMError] = {}
+        for i, request in group:
+            key = str(request.fields["email"]).lower() if kind == "upsert" else str(request.record_id)
+            item = by_key.get(key)
+            if item is not None:
+                created = bool(item.get("new")) if kind == "upsert" else False
+                out[i] = WriteResult(RecordRef(object_type, str(item["id"])), created, request_id)
+            else:
+                out[i] = PermanentError(
+                    failed.get(key, f"batch/{kind}: no result for {key}"), request_id=request_id
+                )
+        return out
+
+    async def associate(self, source: RecordRef, target: RecordRef) -> None:
+        await self._send(
+            "PUT",
+            f"/crm/v4/objects/{source.object_type}/{source.record_id}/associations/default/"
+            f"{target.object_type}/{target.record_id}",
+        )
+
+
+async def _nothing() -> list[CRMRecord]:
+    return []

@@ -1,0 +1,391 @@
+"""HubSpot's batch endpoints behind group commit: the lookups and writes of concurrent write attempts go
+out together (batch/read, one search for many numbers or names, batch/create, batch/update).
+
+Each request answers per input, so one caller's failure is never another's: a batch whose answer was
+lost is ambiguous for every input in it (the engine then looks for each call's stamp before creating),
+an input HubSpot refused gets that input's error, and a batch refused as a whole for one bad input is
+split and sent one by one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+import httpx
+
+from callsync.crm.http.coalesce import Coalescer
+from callsync.crm.protocol import (
+    AmbiguousWriteError,
+    ConflictError,
+    CRMError,
+    CRMRecord,
+    PermanentError,
+    RateLimited,
+    RecordRef,
+    TransientError,
+    WriteRequest,
+    WriteResult,
+)
+
+BATCH_MAX = 100  # HubSpot's input cap for object batch endpoints
+IN_VALUES_MAX = 100  # values in one IN filter
+EXISTING_ID = re.compile(r"Existing ID:\s*(\d+)")
+_MAX_PAGES = 10  # a search answers at most 200 records a page
+
+
+class Send(Protocol):
+    def __call__(
+        self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None,
+        search: bool = False, safe: bool = False,
+    ) -> Awaitable[httpx.Response]: ...  # fmt: skip
+
+
+Fields = tuple[str, ...]
+Answers = dict[Any, Any]
+
+
+def wire(value: Any) -> Any:
+    """HubSpot properties are strings on the wire (numbers and dates included)."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+def to_record(object_type: str, item: Mapping[str, Any]) -> CRMRecord:
+    return CRMRecord(RecordRef(object_type, str(item["id"])), dict(item.get("properties") or {}))
+
+
+def item_error(item: Mapping[str, Any], *, write: bool, request_id: str | None) -> CRMError:
+    """One input's error from a 207 answer, in the adapter protocol's terms."""
+    category = str(item.get("category") or "")
+    message = f"{category or 'error'}: {item.get('message') or 'failed'}"
+    status = _status(item)
+    if category == "CONFLICT" or status == 409:
+        found = EXISTING_ID.search(str(item.get("message", "")))
+        return ConflictError(message, existing_id=found.group(1) if found else None, request_id=request_id)
+    if category == "RATE_LIMITS" or status == 429:
+        return RateLimited(message, retry_after=1.0, request_id=request_id, status=429)
+    if category in ("INTERNAL_ERROR", "SERVICE_UNAVAILABLE", "TIMEOUT") or (status or 0) >= 500:
+        # A server error on one input does not prove the input was not applied.
+        kind = AmbiguousWriteError if write else TransientError
+        return kind(message, request_id=request_id, status=status)
+    return PermanentError(message, request_id=request_id, status=status)
+
+
+def _status(item: Mapping[str, Any]) -> int | None:
+    raw = item.get("status")
+    return int(raw) if isinstance(raw, str) and raw.isdigit() else raw if isinstance(raw, int) else None
+
+
+def _digits(value: Any) -> str:
+    return re.sub(r"\D", "", str(value or ""))
+
+
+def _tokens(value: Any) -> set[str]:
+    return {t for t in re.split(r"[\s,.;:()/-]+", str(value or "").casefold()) if t}
+
+
+def _rounds(
+    entries: Sequence[tuple[Any, Any]], unique: Callable[[Any], Iterable[Hashable]]
+) -> list[list[Any]]:
+    """Split entries so no two in one request share a unique value (HubSpot refuses such a batch whole)."""
+    rounds: list[tuple[set[Hashable], list[Any]]] = []
+    for entry in entries:
+        values = set(unique(entry[1]))
+        for taken, members in rounds:
+            if not taken & values and len(members) < BATCH_MAX:
+                taken |= values
+                members.append(entry)
+                break
+        else:
+            rounds.append((values, [entry]))
+    return [members for _, members in rounds]
+
+
+class HubSpotBatches:
+    """Group-committed batch operations of one HubSpot account, on one event loop."""
+
+    def __init__(
+        self,
+        send: Send,
+        request_id: Callable[[httpx.Response, dict[str, Any]], str | None],
+        forget_missing: Callable[[dict[str, Any]], list[str]] = lambda _: [],
+    ) -> None:
+        """`forget_missing` is told of an input refused for a property that does not exist, and names
+        the callsync properties among them (the adapter re-creates those on the next attempt)."""
+        self._send = send
+        self._request_id = request_id
+        self._forget_missing = forget_missing
+        self._coalescers: dict[tuple[str, ...], Coalescer[Any, Any, Any]] = {}
+
+    def _coalescer(
+        self, key: tuple[str, ...], run: Any, max_size: int = BATCH_MAX
+    ) -> Coalescer[Any, Any, Any]:
+        if key not in self._coalescers:
+            self._coalescers[key] = Coalescer(run, max_size=max_size)
+        return self._coalescers[key]
+
+    def stats(self) -> dict[str, tuple[int, int]]:
+        """Per operation: (requests made by callers, batch requests sent)."""
+        return {":".join(k): (c.submitted, c.batches) for k, c in self._coalescers.items()}
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    async def read(
+        self, object_type: str, record_id: str, fields: Sequence[str], id_property: str | None = None
+    ) -> CRMRecord | None:
+        """One record by id or by a unique property (email, the origin stamp); None when absent."""
+        prop = id_property or ""
+
+        async def run(entries: Sequence[tuple[str, Fields]]) -> Answers:
+            return await self._read_batch(object_type, id_property, entries)
+
+        key = record_id.casefold() if prop == "email" else record_id
+        result: CRMRecord | None = await self._coalescer(("read", object_type, prop), run).submit(
+            key, tuple(fields)
+        )
+        return result
+
+    async def _read_batch(
+        self, object_type: str, id_property: str | None, entries: Sequence[tuple[str, Fields]]
+    ) -> Answers:
+        ids = list(dict.fromkeys(key for key, _ in entries))
+        wanted = list(
+            dict.fromkeys([f for _, fields in entries for f in fields] + [id_property or "hs_object_id"])
+        )
+        body: dict[str, Any] = {"properties": wanted, "inputs": [{"id": i} for i in ids]}
+        if id_property:
+            body["idProperty"] = id_property
+        response = await self._send("POST", f"/crm/v3/objects/{object_type}/batch/read", json=body, safe=True)
+        data = response.json()
+        request_id = self._request_id(response, data)
+        answers: Answers = dict.fromkeys(ids)  # not in the results and no error: not there
+        for item in data.get("results", []):
+            record = to_record(object_type, item)
+            if id_property is None:
+                key = record.ref.record_id
+            else:
+                key = str(record.fields.get(id_property) or "")
+                key = key.casefold() if id_property == "email" else key
+            if key in answers:
+                answers[key] = record
+        for error in data.get("errors", []):
+            if error.get("category") == "OBJECT_NOT_FOUND":
+                continue
+            failure = item_error(error, write=False, request_id=request_id)
+            for ident in (error.get("context") or {}).get("ids", []):
+                key = str(ident).casefold() if id_property == "email" else str(ident)
+                if key in answers:
+                    answers[key] = failure
+        return answers
+
+    async def search_phone(
+        self, object_type: str, e164: str, fields: Sequence[str], variants: list[str]
+    ) -> list[CRMRecord]:
+        """Records whose phone or mobile phone is one of the number's shapes; many numbers, one search."""
+
+        async def run(entries: Sequence[tuple[str, tuple[Fields, tuple[str, ...]]]]) -> Answers:
+            shapes = {key: set(item[1]) for key, item in entries}
+            wanted = [f for _, (fields, _) in entries for f in fields] + ["phone", "mobilephone"]
+            found: list[CRMRecord] = []
+            for chunk in _value_chunks(shapes):
+                groups = [
+                    {"filters": [{"propertyName": prop, "operator": "IN", "values": chunk}]}
+                    for prop in ("phone", "mobilephone")
+                ]
+                found += await self._search_all(object_type, groups, wanted)
+            digits = {key: {_digits(v) for v in vs} for key, vs in shapes.items()}
+            return {
+                key: [
+                    r
+                    for r in found
+                    if {_digits(r.fields.get("phone")), _digits(r.fields.get("mobilephone"))} & ds
+                ]
+                for key, ds in digits.items()
+            }
+
+        # Six shapes a number: sixteen numbers fill one IN list.
+        size = max(1, IN_VALUES_MAX // max(1, len(variants)))
+        result: list[CRMRecord] = await self._coalescer(("phone", object_type), run, size).submit(
+            e164, (tuple(fields), tuple(variants))
+        )
+        return result
+
+    async def search_name(self, object_type: str, name: str, fields: Sequence[str]) -> list[CRMRecord]:
+        """Contacts sharing the first or the last word of a name (the caller scores the likeness); many
+        names, one search. A name of one word is looked for among last names."""
+        words = name.split()
+        if not words:
+            return []
+
+        async def run(entries: Sequence[tuple[str, Fields]]) -> Answers:
+            firsts: set[str] = set()
+            lasts: set[str] = set()
+            for key, _ in entries:
+                parts = key.split()
+                if len(parts) > 1:
+                    firsts.add(parts[0])
+                lasts.add(parts[-1])
+            groups = [
+                {"filters": [{"propertyName": prop, "operator": "IN", "values": sorted(_cases(words))}]}
+                for prop, words in (("firstname", firsts), ("lastname", lasts))
+                if words
+            ]
+            wanted = [f for _, fields in entries for f in fields] + ["firstname", "lastname"]
+            found = await self._search_all(object_type, groups, wanted)
+            answers: Answers = {}
+            for key, _ in entries:
+                parts = key.split()
+                first = parts[0] if len(parts) > 1 else None
+                answers[key] = [
+                    r for r in found
+                    if (first and first in _tokens(r.fields.get("firstname"))) or parts[-1] in _tokens(r.fields.get("lastname"))
+                ]  # fmt: skip
+            return answers
+
+        # Each word goes in three cases (HubSpot's IN compares strings): 100 values hold 16 names.
+        result: list[CRMRecord] = await self._coalescer(("name", object_type), run, 16).submit(
+            " ".join(w.casefold() for w in words), tuple(fields)
+        )
+        return result
+
+    async def _search_all(
+        self, object_type: str, groups: list[dict[str, Any]], fields: Sequence[str]
+    ) -> list[CRMRecord]:
+        body: dict[str, Any] = {
+            "filterGroups": groups,
+            "properties": list(dict.fromkeys(fields)),
+            "limit": 200,
+        }
+        records: list[CRMRecord] = []
+        for _ in range(_MAX_PAGES):
+            response = await self._send(
+                "POST", f"/crm/v3/objects/{object_type}/search", json=body, search=True
+            )
+            data = response.json()
+            records += [to_record(object_type, item) for item in data.get("results", [])]
+            after = ((data.get("paging") or {}).get("next") or {}).get("after")
+            if not after:
+                break
+            body = {**body, "after": after}
+        return records
+
+    # -- writes --------------------------------------------------------------------------------
+
+    async def write(
+        self, request: WriteRequest, single: Callable[[WriteRequest], Awaitable[WriteResult]]
+    ) -> WriteResult:
+        """A create (traced by the request's idempotency key) or an update, in the next batch of its kind.
+        `single` sends one request alone: the fallback when HubSpot refuses a batch as a whole."""
+        kind = "create" if request.record_id is None else "update"
+
+        async def run(entries: Sequence[tuple[str, WriteRequest]]) -> Answers:
+            if kind == "create":
+                rounds = _rounds(entries, lambda r: [f"trace:{r.idempotency_key}", *_unique_values(r)])
+            else:
+                rounds = _rounds(entries, lambda r: [f"id:{r.record_id}"])
+            answers: Answers = {}
+            for members in rounds:
+                answers.update(await self._write_round(members[0][1].object_type, kind, members, single))
+            return answers
+
+        key = request.idempotency_key or f"{kind}:{request.record_id}:{id(request)}"
+        result: WriteResult = await self._coalescer((kind, request.object_type), run).submit(key, request)
+        return result
+
+    async def _write_round(
+        self,
+        object_type: str,
+        kind: str,
+        members: Sequence[tuple[str, WriteRequest]],
+        single: Callable[[WriteRequest], Awaitable[WriteResult]],
+    ) -> Answers:
+        inputs = [_write_input(kind, key, request) for key, request in members]
+        try:
+            response = await self._send(
+                "POST", f"/crm/v3/objects/{object_type}/batch/{kind}", json={"inputs": inputs}
+            )
+        except (ConflictError, PermanentError) as exc:
+            if len(members) == 1:
+                raise
+            # Refused whole for one input's sake: each input on its own gets its own answer.
+            del exc
+            return {key: await _answer(single(request)) for key, request in members}
+        data = response.json()
+        request_id = self._request_id(response, data)
+        answers: Answers = {}
+        by_trace = {str(item.get("objectWriteTraceId")): item for item in data.get("results", [])}
+        by_id = {str(item.get("id")): item for item in data.get("results", [])}
+        for key, request in members:
+            item = by_trace.get(key) if kind == "create" else by_id.get(str(request.record_id))
+            if item is not None:
+                answers[key] = WriteResult(
+                    RecordRef(object_type, str(item["id"])), kind == "create", request_id
+                )
+        for error in data.get("errors", []):
+            context = error.get("context") or {}
+            failure = item_error(error, write=True, request_id=request_id)
+            if self._forget_missing(error):
+                failure = TransientError(f"{failure} (a callsync property will be re-created)")
+            named = {str(v) for v in [*context.get("objectWriteTraceId", []), *context.get("ids", [])]}
+            for key, request in members:
+                if key not in answers and (key in named or str(request.record_id) in named):
+                    answers[key] = failure
+        for key, _ in members:
+            if key not in answers:
+                answers[key] = AmbiguousWriteError(
+                    f"batch/{kind} answered nothing for this input", request_id=request_id
+                )
+        return answers
+
+
+def _value_chunks(shapes: Mapping[str, set[str]]) -> list[list[str]]:
+    """The numbers' shapes in IN lists of at most IN_VALUES_MAX values, a number's shapes never split."""
+    chunks: list[list[str]] = [[]]
+    for values in shapes.values():
+        fresh = sorted(values - set(chunks[-1]))
+        if chunks[-1] and len(chunks[-1]) + len(fresh) > IN_VALUES_MAX:
+            chunks.append([])
+            fresh = sorted(values)
+        chunks[-1] += fresh
+    return [c for c in chunks if c]
+
+
+def _cases(words: Iterable[str]) -> set[str]:
+    return {form for w in words for form in (w, w.casefold(), w.title(), w.upper())}
+
+
+def _unique_values(request: WriteRequest) -> list[str]:
+    email = request.fields.get("email")
+    return [f"email:{str(email).casefold()}"] if email else []
+
+
+def _write_input(kind: str, key: str, request: WriteRequest) -> dict[str, Any]:
+    item: dict[str, Any] = {"properties": {k: wire(v) for k, v in request.fields.items()}}
+    if kind == "update":
+        item["id"] = request.record_id
+        return item
+    item["objectWriteTraceId"] = key
+    if request.associations:
+        item["associations"] = association_inputs(request)
+    return item
+
+
+def association_inputs(request: WriteRequest) -> list[dict[str, Any]]:
+    """A create's inline associations, in HubSpot's default (HUBSPOT_DEFINED, type 1) kind."""
+    return [
+        {
+            "to": {"id": a.record_id},
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}],
+        }
+        for a in request.associations
+    ]
+
+
+async def _answer(pending: Awaitable[WriteResult]) -> WriteResult | CRMError:
+    try:
+        return await pending
+    except CRMError as exc:
+        return exc

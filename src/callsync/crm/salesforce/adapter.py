@@ -1,0 +1,711 @@
+"""Salesforce adapter (REST API, async over httpx): Lead vs Contact, upsert by External ID, collections.
+
+Configured by the org's instance URL and an API version (`/services/data/vXX.X`), so it works unchanged
+against an org or the sandbox. What it knows about Salesforce's data model:
+
+- A person is a Lead or a Contact (with an Account). `find` searches every object it is given with SOQL
+  (exact and not index-lagged, unlike SOSL; every value escaped), and follows a converted Lead
+  (IsConverted, ConvertedContactId) to its Contact: the Contact is returned, never the Lead, so a caller
+  whose lead was converted is never created again. Writing to a converted lead's id goes to its Contact.
+- Field names are the mapping's; when the record found is the other kind of person, a Lead field is read
+  and written through its conversion counterpart (Company -> the Contact's Account.Name, Street ->
+  MailingStreet, ...) and back. `Account.Name` on a Contact links the Contact to the Account of that
+  name (found, or created).
+- Creates go through upsert on the origin-call stamp, an External ID field
+  (`PATCH /sobjects/{type}/{field}/{value}`), so a retried create updates what the first one made.
+  The fields must exist (Setup; REST cannot create fields): `ensure_schema` checks and says how.
+- Batches use sObject Collections (≤200 records, allOrNone=false, per-record results in order).
+- Limits: 403 REQUEST_LIMIT_EXCEEDED (and, with a reserve, `Sforce-Limit-Info` showing only the reserve
+  left) pause new work for the whole org through the shared budget row, and become `RateLimited`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote as url_quote
+
+import httpx
+
+from callsync.crm.http.budget import (
+    MEMORY_STORE,
+    BudgetKey,
+    BudgetSettings,
+    CreditBudget,
+    DatabaseBudgetStore,
+)
+from callsync.crm.hubspot.adapter import phone_variants
+from callsync.crm.protocol import (
+    AmbiguousWriteError,
+    ConflictError,
+    CRMError,
+    CRMRecord,
+    IdentityCandidates,
+    IdentityQuery,
+    PermanentError,
+    RateLimited,
+    RecordRef,
+    TransientError,
+    WriteRequest,
+    WriteResult,
+)
+from callsync.reconcile.identity import normalize_phone
+
+if TYPE_CHECKING:
+    from callsync.config import CRMConnection
+    from callsync.store.db import Database
+
+DEFAULT_API_VERSION = "62.0"
+COLLECTION_LIMIT = 200
+_SAFE_METHODS = frozenset({"GET", "HEAD"})
+_KEY_PREFIXES = {
+    "001": "Account",
+    "003": "Contact",
+    "00Q": "Lead",
+    "006": "Opportunity",
+    "00K": "OpportunityContactRole",
+    "00T": "Task",
+    "00U": "Event",
+}
+_PERSONS = ("Lead", "Contact")
+# Record-lock contention: the save did not happen and may succeed on a retry.
+_RETRYABLE = frozenset({"UNABLE_TO_LOCK_ROW"})
+_LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
+_DUPLICATE_ID = re.compile(r"record with id:\s*([A-Za-z0-9]{15,18})")
+# Salesforce's standard lead conversion mapping: Lead field -> Contact field, or -> the Contact's Account.
+LEAD_TO_CONTACT: dict[str, str] = {
+    **{
+        f: f
+        for f in (
+            "FirstName",
+            "LastName",
+            "Salutation",
+            "Title",
+            "Email",
+            "Phone",
+            "MobilePhone",
+            "LeadSource",
+            "Description",
+            "DoNotCall",
+            "HasOptedOutOfEmail",
+        )
+    },
+    **{a: "Mailing" + a for a in ("Street", "City", "State", "PostalCode", "Country")},
+    **{
+        f: "Account." + a
+        for f, a in (
+            ("Company", "Name"),
+            ("Website", "Website"),
+            ("Industry", "Industry"),
+            ("NumberOfEmployees", "NumberOfEmployees"),
+            ("AnnualRevenue", "AnnualRevenue"),
+            ("Rating", "Rating"),
+        )
+    },
+}
+CONTACT_TO_LEAD = {c: lead for lead, c in LEAD_TO_CONTACT.items()}
+# Which lookup field links a record of one object to another (associations).
+_LOOKUPS: dict[tuple[str, str], str] = {
+    ("Contact", "Account"): "AccountId",
+    ("Opportunity", "Account"): "AccountId",
+    **{(a, p): "WhoId" for a in ("Task", "Event") for p in _PERSONS},
+    **{(a, w): "WhatId" for a in ("Task", "Event") for w in ("Account", "Opportunity")},
+}
+
+
+def soql_quote(value: str) -> str:
+    """A SOQL string literal: backslash-escape quotes, backslashes and control characters."""
+    control = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+    return "'" + "".join("\\" + c if c in "\\'\"" else control.get(c, c) for c in value) + "'"
+
+
+def object_of(record_id: str, default: str) -> str:
+    """Salesforce ids start with their object's key prefix."""
+    return _KEY_PREFIXES.get(record_id[:3], default)
+
+
+def translate(field: str, target: str) -> str | None:
+    """The field (or `Account.X` path) on `target` holding what `field` means on the other person object;
+    None when the target has no counterpart. Fields that exist on both keep their name."""
+    if target == "Contact" and field in LEAD_TO_CONTACT:
+        return LEAD_TO_CONTACT[field]
+    if target == "Lead" and field in CONTACT_TO_LEAD:
+        return CONTACT_TO_LEAD[field]
+    if target == "Lead" and (
+        field.startswith("Account.") or field.startswith("Mailing") or field == "AccountId"
+    ):
+        return None
+    if target == "Contact" and field in ("Company", "Status", "IsConverted"):
+        return None
+    return field
+
+
+class SalesforceAdapter:
+    name = "salesforce"
+    # Per org, per process: object -> {field name -> describe} (describe costs an API call).
+    _described: ClassVar[dict[tuple[str, str], dict[str, dict[str, Any]]]] = {}
+
+    def __init__(
+        self,
+        token: str,
+        instance_url: str,
+        *,
+        api_version: str = DEFAULT_API_VERSION,
+        timeout_s: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        budget: CreditBudget | None = None,
+        reserve: int = 0,
+    ) -> None:
+        self.instance_url = instance_url.rstrip("/")
+        self.api_version = api_version.lstrip("v")
+        self._prefix = f"/services/data/v{self.api_version}"
+        self._org = hashlib.sha256(self.instance_url.encode()).hexdigest()[:16]
+        self._client = httpx.AsyncClient(
+            base_url=self.instance_url,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            timeout=timeout_s,
+            transport=transport,
+        )
+        self.budget = budget
+        self.reserve = reserve
+        self._checked = False  # the shared budget is consulted once per attempt (one adapter per attempt)
+        self._wrote = False  # after a write, the attempt must confirm it: no new budget check may stop it
+        self._noted = False  # this attempt already recorded that only the reserve is left
+        self._converted: dict[str, str] = {}  # converted lead id -> its contact id
+
+    @classmethod
+    def from_connection(
+        cls, conn: CRMConnection, *, tenant: str = "", db: Database | None = None
+    ) -> SalesforceAdapter:
+        if not conn.instance_url:
+            raise PermanentError("the Salesforce connection has no instance_url")
+        org = hashlib.sha256(conn.instance_url.rstrip("/").encode()).hexdigest()[:16]
+        budget = CreditBudget(
+            BudgetKey("salesforce", org, f"salesforce {conn.instance_url.rstrip('/')}"),
+            BudgetSettings(None, conn.credit_reserve, conn.budget_window_s, conn.limit_retry_s),
+            tenant=tenant,
+            store=DatabaseBudgetStore(db) if db is not None else MEMORY_STORE,
+        )
+        return cls(
+            conn.token(),
+            conn.instance_url,
+            api_version=conn.api_version or DEFAULT_API_VERSION,
+            timeout_s=conn.timeout_s,
+            budget=budget,
+            reserve=conn.credit_reserve,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # -- transport ---------------------------------------------------------------------------------------
+
+    async def _send(
+        self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None
+    ) -> httpx.Response:
+        if self.budget is not None and not self._checked and not self._wrote:
+            self._checked = True
+            await self.budget.check()
+        url = self._prefix + path
+        try:
+            response = await self._client.request(method, url, json=json, params=params)
+        except httpx.ConnectError as exc:
+            raise TransientError(f"{method} {path}: cannot connect: {exc}") from exc
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            detail = f"{method} {path}: no answer ({type(exc).__name__})"
+            if method in _SAFE_METHODS:
+                raise TransientError(detail) from exc
+            raise AmbiguousWriteError(detail) from exc
+        await self._observe(response)
+        if response.status_code >= 300:
+            raise await self._error(method, path, response)
+        if method not in _SAFE_METHODS:
+            self._wrote = True
+        return response
+
+    async def _observe(self, response: httpx.Response) -> None:
+        """`Sforce-Limit-Info: api-usage=used/max` on every answer: with a reserve, stop new work once
+        only the reserve is left (this request already went through)."""
+        match = _LIMIT_INFO.search(response.headers.get("Sforce-Limit-Info", ""))
+        if match is None or self.budget is None or self.reserve <= 0:
+            return
+        used, limit = int(match.group(1)), int(match.group(2))
+        if limit - used <= self.reserve and not self._noted:
+            self._noted = True
+            await self.budget.observe(used, limit)
+            await self.budget.block(
+                f"{used} of {limit} daily API requests used; {self.reserve} kept for urgent writes"
+            )
+
+    async def _error(self, method: str, path: str, response: httpx.Response) -> CRMError:
+        status = response.status_code
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        first = body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else {}
+        code = str(first.get("errorCode") or "")
+        text = str(first.get("message") or response.text[:300])
+        message = f"{method} {path}: HTTP {status} {code}: {text}".replace(" : ", ": ")
+        if status == 403 and code == "REQUEST_LIMIT_EXCEEDED":
+            wait = 900.0
+            if self.budget is not None:
+                wait = await self.budget.block(f"Salesforce refused: {text}")
+            return RateLimited(message, retry_after=wait, policy=code, status=status)
+        if status == 300:
+            return PermanentError(
+                f"{method} {path}: several records hold this external id: {body}", status=300
+            )
+        if code == "DUPLICATE_VALUE":
+            found = _DUPLICATE_ID.search(text)
+            return ConflictError(message, existing_id=found.group(1) if found else None, status=status)
+        if code == "DUPLICATES_DETECTED":
+            ids = _duplicate_ids(first)
+            return PermanentError(
+                f"{message} (the org's duplicate rule blocked the save; matching records: {', '.join(ids)})",
+                status=status,
+            )
+        if code in _RETRYABLE:
+            return TransientError(message, status=status)
+        if status >= 500:
+            return (
+                TransientError(message, status=status)
+                if method in _SAFE_METHODS
+                else AmbiguousWriteError(message, status=status)
+            )
+        if status == 401:
+            return PermanentError(f"{message} (the access token expired or was revoked)", status=status)
+        return PermanentError(message, status=status)
+
+    # -- schema ---------------------------------------------------------------------------------------
+
+    async def describe(self, sobject: str) -> dict[str, dict[str, Any]]:
+        key = (self._org, sobject)
+        if key not in self._described:
+            response = await self._send("GET", f"/sobjects/{sobject}/describe")
+            self._described[key] = {f["name"]: f for f in response.json().get("fields", [])}
+        return self._described[key]
+
+    async def ensure_schema(self, object_type: str, custom_fields: Sequence[str]) -> None:
+        """The stamp fields must exist (the first, the origin-call stamp, as a unique External ID) on the
+        object and, for a Lead, on Contact too: a converted lead's calls are written to its Contact."""
+        objects = [object_type, "Contact"] if object_type == "Lead" else [object_type]
+        problems: list[str] = []
+        for sobject in objects:
+            fields = await self.describe(sobject)
+            for i, name in enumerate(custom_fields):
+                if name not in fields:
+                    kind = "Text(255), Unique, External ID" if i == 0 else "Text(255)"
+                    problems.append(f"{sobject}.{name} is missing (create it as {kind})")
+                elif i == 0 and not fields[name].get("externalId"):
+                    problems.append(f"{sobject}.{name} must be marked External ID (and Unique)")
+        if problems:
+            for sobject in objects:  # describe again next time: an admin may have added them meanwhile
+                self._described.pop((self._org, sobject), None)
+            raise PermanentError(
+                "Salesforce is missing callsync's fields: " + "; ".join(problems) + ". An admin creates "
+                "them in Setup > Object Manager > <object> > Fields & Relationships; the REST API cannot "
+                "create fields (that takes the Metadata API), so callsync does not. See docs/crms.md."
+            )
+
+    def _external_id(self, sobject: str, fields: Iterable[str]) -> str | None:
+        described = self._described.get((self._org, sobject), {})
+        return next((f for f in fields if described.get(f, {}).get("externalId")), None)
+
+    # -- reading ----------------------------------------------------------------------------------------
+
+    async def query(self, soql: str) -> list[dict[str, Any]]:
+        response = await self._send("GET", "/query", params={"q": soql})
+        data = response.json()
+        records: list[dict[str, Any]] = list(data.get("records", []))
+        while not data.get("done", True) and data.get("nextRecordsUrl"):
+            response = await self._send("GET", str(data["nextRecordsUrl"]).removeprefix(self._prefix))
+            data = response.json()
+            records += data.get("records", [])
+        return records
+
+    async def _select(self, sobject: str, wanted: Sequence[str]) -> dict[str, str]:
+        """The mapping's field names -> SOQL paths on `sobject` (only those that exist there)."""
+        described = await self.describe(sobject)
+        paths: dict[str, str] = {}
+        for name in wanted:
+            path = translate(name, sobject)
+            if path is None:
+                continue
+            head = path.split(".")[0]
+            if "." in path or head in described:
+                paths[name] = path
+        return paths
+
+    def _record(self, sobject: str, row: dict[str, Any], paths: dict[str, str]) -> CRMRecord:
+        fields: dict[str, Any] = {}
+        for name, path in paths.items():
+            value: Any = row
+            for part in path.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            fields[name] = value
+        return CRMRecord(RecordRef(sobject, str(row["Id"])), fields)
+
+    async def _rows(
+        self, sobject: str, paths: dict[str, str], where: str, extra: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        columns = list(dict.fromkeys(["Id", *paths.values(), *extra]))
+        return await self.query(f"SELECT {', '.join(columns)} FROM {sobject} WHERE {where}")
+
+    async def find(self, query: IdentityQuery) -> IdentityCandidates:
+        found: dict[str, list[CRMRecord]] = {"email": [], "phone": [], "origin": [], "name": []}
+        for sobject in query.object_types:
+            described = await self.describe(sobject)
+            conditions: list[str] = []
+            if query.email:
+                conditions.append(f"Email = {soql_quote(query.email)}")
+            if query.phone:
+                values = ", ".join(soql_quote(v) for v in phone_variants(query.phone))
+                conditions += [f"{f} IN ({values})" for f in ("Phone", "MobilePhone") if f in described]
+            stamp = query.stamp_field if query.stamp_field in described else None
+            if query.origin_call_id and stamp:
+                conditions.append(f"{stamp} = {soql_quote(query.origin_call_id)}")
+            if conditions:
+                await self._find_keys(sobject, query, conditions, stamp, found)
+            if query.name and sobject in _PERSONS:
+                found["name"] += await self._similar_names(sobject, query.name, query.fields)
+            elif query.name and "Name" in described:
+                found["name"] += await self._named(sobject, query.name, query.fields)
+        unique = {k: tuple({r.ref.record_id: r for r in v}.values()) for k, v in found.items()}
+        return IdentityCandidates(
+            by_email=unique["email"],
+            by_phone=unique["phone"],
+            by_origin=unique["origin"],
+            by_name=unique["name"],
+        )
+
+    async def _find_keys(
+        self,
+        sobject: str,
+        query: IdentityQuery,
+        conditions: list[str],
+        stamp: str | None,
+        found: dict[str, list[CRMRecord]],
+    ) -> None:
+        paths = await self._select(sobject, query.fields)
+        keys = ["Email", "Phone", "MobilePhone", *([stamp] if stamp else [])]
+        extra = [k for k in keys if k in await self.describe(sobject)]
+        if sobject == "Lead":
+            extra += ["IsConverted", "ConvertedContactId"]
+        rows = await self._rows(sobject, paths, " OR ".join(conditions), extra)
+        follow: dict[str, set[str]] = {}
+        for row in rows:
+            hits = self._keys_matched(row, query, stamp)
+            if sobject == "Lead" and row.get("IsConverted") and row.get("ConvertedContactId"):
+                contact_id = str(row["ConvertedContactId"])
+                self._converted[str(row["Id"])] = contact_id
+                follow.setdefault(contact_id, set()).update(hits)
+                continue
+            record = self._record(sobject, row, paths)
+            for hit in hits:
+                found[hit].append(record)
+        if follow:
+            # A converted lead is followed to its Contact: the Contact is the caller's record now.
+            contacts = await self._read_many("Contact", list(follow), query.fields)
+            for contact in contacts:
+                for hit in follow.get(contact.ref.record_id, ()):
+                    found[hit].append(contact)
+
+    @staticmethod
+    def _keys_matched(row: dict[str, Any], query: IdentityQuery, stamp: str | None) -> set[str]:
+        hits: set[str] = set()
+        if query.email and str(row.get("Email") or "").casefold() == query.email.casefold():
+            hits.add("email")
+        if query.phone and query.phone in {
+            normalize_phone(str(row.get(f) or "")) for f in ("Phone", "MobilePhone")
+        }:
+            hits.add("phone")
+        if stamp and query.origin_call_id and row.get(stamp) == query.origin_call_id:
+            hits.add("origin")
+        return hits
+
+    async def _similar_names(self, sobject: str, name: str, fields: Sequence[str]) -> list[CRMRecord]:
+        """Records sharing the first or last word of the name: a reviewer's hint, never a match."""
+        words = name.split()
+        if not words:
+            return []
+        conditions = [f"LastName = {soql_quote(words[-1])}"]
+        if len(words) > 1:
+            conditions.append(f"FirstName = {soql_quote(words[0])}")
+        where = (
+            "(" + " OR ".join(conditions) + ")" + (" AND IsConverted = false" if sobject == "Lead" else "")
+        )
+        paths = await self._select(sobject, [*fields, "FirstName", "LastName"])
+        rows = await self._rows(sobject, paths, where)
+        return [self._record(sobject, row, paths) for row in rows]
+
+    async def _named(self, sobject: str, name: str, fields: Sequence[str]) -> list[CRMRecord]:
+        """Accounts, Opportunities, ... with exactly this name (SOQL `=` ignores case), as `name`."""
+        paths = await self._select(sobject, fields)
+        rows = await self._rows(sobject, paths, f"Name = {soql_quote(name)}", ["Name"])
+        return [
+            CRMRecord(record.ref, {**record.fields, "name": row.get("Name")})
+            for row in rows
+            for record in [self._record(sobject, row, paths)]
+        ]
+
+    async def _read_many(self, sobject: str, ids: list[str], fields: Sequence[str]) -> list[CRMRecord]:
+        paths = await self._select(sobject, fields)
+        where = "Id IN (" + ", ".join(soql_quote(i) for i in ids) + ")"
+        return [self._record(sobject, row, paths) for row in await self._rows(sobject, paths, where)]
+
+    async def read(self, ref: RecordRef, fields: Sequence[str]) -> CRMRecord | None:
+        record_id = self._converted.get(ref.record_id, ref.record_id)
+        sobject = object_of(record_id, ref.object_type)
+        paths = await self._select(sobject, fields)
+        extra = ["IsConverted", "ConvertedContactId"] if sobject == "Lead" else []
+        rows = await self._rows(sobject, paths, f"Id = {soql_quote(record_id)}", extra)
+        if not rows:
+            return None
+        row = rows[0]
+        if sobject == "Lead" and row.get("IsConverted") and row.get("ConvertedContactId"):
+            self._converted[record_id] = str(row["ConvertedContactId"])
+            return await self.read(RecordRef("Contact", str(row["ConvertedContactId"])), fields)
+        return self._record(sobject, row, paths)
+
+    # -- writing ----------------------------------------------------------------------------------------
+
+    async def _body(self, sobject: str, request: WriteRequest, record_id: str | None) -> dict[str, Any]:
+        """The mapping's fields as `sobject` takes them; `Account.*` on a Contact goes to its Account."""
+        described = await self.describe(sobject)
+        body: dict[str, Any] = {}
+        account: dict[str, Any] = {}
+        for name, value in request.fields.items():
+            path = translate(name, sobject)
+            if path is None:
+                raise PermanentError(
+                    f"{name} has no counterpart on Salesforce {sobject} (the caller's record is a {sobject}); "
+                    "map it to a field both objects have, or remove it from the mapping"
+                )
+            if path.startswith("Account.") and sobject == "Contact":
+                account[path.removeprefix("Account.")] = value
+            elif path in described:
+                body[path] = value
+            else:
+                raise PermanentError(f"Salesforce {sobject} has no field {path} (mapped as {name})")
+        for target in request.associations:
+            lookup = _LOOKUPS.get((sobject, object_of(target.record_id, target.object_type)))
+            if lookup:
+                body[lookup] = target.record_id
+        if account:
+            body["AccountId"] = await self._account_for(account, record_id)
+        return body
+
+    async def _account_for(self, values: dict[str, Any], contact_id: str | None) -> str:
+        """The Account a Contact's `Account.*` fields describe: by Name (found or created); other Account
+        fields are written to it."""
+        name = values.pop("Name", None)
+        account_id: str | None = None
+        if name:
+            rows = await self.query(
+                f"SELECT Id FROM Account WHERE Name = {soql_quote(str(name))} ORDER BY CreatedDate LIMIT 1"
+            )
+            if rows:
+                account_id = str(rows[0]["Id"])
+            else:
+                response = await self._send("POST", "/sobjects/Account", json={"Name": str(name), **values})
+                return str(response.json()["id"])
+        elif contact_id:
+            rows = await self.query(f"SELECT AccountId FROM Contact WHERE Id = {soql_quote(contact_id)}")
+            account_id = str(rows[0]["AccountId"]) if rows and rows[0].get("AccountId") else None
+        if account_id is None:
+            raise PermanentError(
+                "the Contact has no Account to write " + ", ".join(f"Account.{k}" for k in values)
+            )
+        if values:
+            await self._send("PATCH", f"/sobjects/Account/{account_id}", json=values)
+        return account_id
+
+    async def write(self, request: WriteRequest) -> WriteResult:
+        if request.record_id is None:
+            return await self._create(request)
+        record_id = self._converted.get(request.record_id, request.record_id)
+        sobject = object_of(record_id, request.object_type)
+        body = await self._body(sobject, request, record_id)
+        try:
+            await self._send("PATCH", f"/sobjects/{sobject}/{record_id}", json=body)
+        except PermanentError as exc:
+            if sobject != "Lead" or "CANNOT_UPDATE_CONVERTED_LEAD" not in str(exc):
+                raise
+            # Converted since we looked: the caller's record is the lead's Contact now.
+            rows = await self.query(f"SELECT ConvertedContactId FROM Lead WHERE Id = {soql_quote(record_id)}")
+            if not rows or not rows[0].get("ConvertedContactId"):
+                raise
+            self._converted[record_id] = str(rows[0]["ConvertedContactId"])
+            return await self.write(request)
+        return WriteResult(RecordRef(sobject, record_id), False)
+
+    async def _create(self, request: WriteRequest) -> WriteResult:
+        sobject = request.object_type
+        body = await self._body(sobject, request, None)
+        key = self._external_id(sobject, body)
+        if key is not None and body.get(key):
+            value = str(body.pop(key))
+            response = await self._send(
+                "PATCH", f"/sobjects/{sobject}/{key}/{url_quote(value, safe='')}", json=body
+            )
+            data = response.json() if response.content else {}
+            record_id = str(data.get("id") or "")
+            created = bool(data.get("created", response.status_code == 201))
+            if not record_id:  # API versions before 46 answer 204 to an update: look the record up
+                rows = await self.query(f"SELECT Id FROM {sobject} WHERE {key} = {soql_quote(value)}")
+                record_id = str(rows[0]["Id"])
+        else:
+            response = await self._send("POST", f"/sobjects/{sobject}", json=body)
+            record_id, created = str(response.json()["id"]), True
+        result = WriteResult(RecordRef(sobject, record_id), created)
+        await self._roles(result.ref, request.associations)
+        return result
+
+    async def _roles(self, ref: RecordRef, associations: Sequence[RecordRef]) -> None:
+        for target in associations:
+            kinds = {ref.object_type, object_of(target.record_id, target.object_type)}
+            if kinds == {"Opportunity", "Contact"}:
+                await self.associate(ref, target)
+
+    async def write_batch(self, requests: Sequence[WriteRequest]) -> list[WriteResult | CRMError]:
+        """sObject Collections: creates by External ID upsert (one object per call), updates together,
+        200 records a call, allOrNone=false. What needs more than one record's fields (a Contact's
+        Account, a converted lead, an opportunity's contact role) goes one by one. Results keep input order."""
+        results: dict[int, WriteResult | CRMError] = {}
+        upserts: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = {}
+        updates: list[tuple[int, dict[str, Any]]] = []
+        singles: list[int] = []
+        for i, request in enumerate(requests):
+            record_id = request.record_id
+            sobject = request.object_type
+            if record_id is not None:
+                sobject = object_of(self._converted.get(record_id, record_id), sobject)
+            simple = not any((translate(f, sobject) or "").startswith("Account.") for f in request.fields)
+            if not simple or (record_id and record_id in self._converted) or request.associations:
+                singles.append(i)
+                continue
+            try:
+                body = await self._body(sobject, request, record_id)
+            except CRMError as exc:
+                results[i] = exc
+                continue
+            if record_id is None:
+                key = self._external_id(sobject, body)
+                if key is None or not body.get(key):
+                    singles.append(i)
+                else:
+                    upserts.setdefault((sobject, key), []).append((i, body))
+            else:
+                updates.append((i, {"attributes": {"type": sobject}, "id": record_id, **body}))
+        for (sobject, key), group in upserts.items():
+            for start in range(0, len(group), COLLECTION_LIMIT):
+                chunk = group[start : start + COLLECTION_LIMIT]
+                records = [{"attributes": {"type": sobject}, **body} for _, body in chunk]
+                results.update(
+                    await self._collection(
+                        "PATCH", f"/composite/sobjects/{sobject}/{key}", sobject, chunk, records
+                    )
+                )
+        for start in range(0, len(updates), COLLECTION_LIMIT):
+            batch = updates[start : start + COLLECTION_LIMIT]
+            results.update(
+                await self._collection("PATCH", "/composite/sobjects", None, batch, [b for _, b in batch])
+            )
+        for i in singles:
+            try:
+                results[i] = await self.write(requests[i])
+            except CRMError as exc:
+                results[i] = exc
+        return [results[i] for i in range(len(requests))]
+
+    async def _collection(
+        self,
+        method: str,
+        path: str,
+        sobject: str | None,
+        items: Sequence[tuple[int, dict[str, Any]]],
+        records: list[dict[str, Any]],
+    ) -> dict[int, WriteResult | CRMError]:
+        try:
+            response = await self._send(method, path, json={"allOrNone": False, "records": records})
+        except CRMError as exc:
+            return {i: exc for i, _ in items}
+        out: dict[int, WriteResult | CRMError] = {}
+        for (i, body), result in zip(items, response.json(), strict=False):
+            kind = sobject or str(body.get("attributes", {}).get("type"))
+            if result.get("success"):
+                record_id = str(result.get("id") or body.get("id"))
+                created = bool(result.get("created", False))
+                out[i] = WriteResult(RecordRef(kind, record_id), created)
+                continue
+            error = (result.get("errors") or [{}])[0]
+            code, message = str(error.get("statusCode", "")), str(error.get("message", "failed"))
+            text = f"{method} {path} record {i}: {code}: {message}"
+            if code == "DUPLICATE_VALUE":
+                found = _DUPLICATE_ID.search(message)
+                out[i] = ConflictError(text, existing_id=found.group(1) if found else None)
+            elif code in _RETRYABLE:
+                out[i] = TransientError(text)
+            else:
+                out[i] = PermanentError(text)
+        for i, _ in items:
+            out.setdefault(i, PermanentError(f"{method} {path}: no result for record {i}"))
+        return out
+
+    async def _current(self, ref: RecordRef) -> RecordRef:
+        """A lead that has been converted stands for its Contact (the engine names the caller's record by
+        the mapping's object); every other record is itself, its object told by its id's prefix."""
+        kind = object_of(ref.record_id, ref.object_type)
+        if kind != "Lead" or ref.object_type not in ("Lead", "Contact"):
+            return RecordRef(kind, ref.record_id)
+        if ref.record_id not in self._converted:
+            rows = await self.query(
+                f"SELECT IsConverted, ConvertedContactId FROM Lead WHERE Id = {soql_quote(ref.record_id)}"
+            )
+            if rows and rows[0].get("IsConverted") and rows[0].get("ConvertedContactId"):
+                self._converted[ref.record_id] = str(rows[0]["ConvertedContactId"])
+        contact = self._converted.get(ref.record_id)
+        return RecordRef("Contact", contact) if contact else RecordRef("Lead", ref.record_id)
+
+    async def associate(self, source: RecordRef, target: RecordRef) -> None:
+        source, target = await self._current(source), await self._current(target)
+        a, b = source.object_type, target.object_type
+        if {a, b} == {"Opportunity", "Contact"}:
+            opportunity, contact = (source, target) if a == "Opportunity" else (target, source)
+            rows = await self.query(
+                "SELECT Id FROM OpportunityContactRole WHERE OpportunityId = "
+                f"{soql_quote(opportunity.record_id)} AND ContactId = {soql_quote(contact.record_id)}"
+            )
+            if not rows:
+                await self._send(
+                    "POST",
+                    "/sobjects/OpportunityContactRole",
+                    json={"OpportunityId": opportunity.record_id, "ContactId": contact.record_id},
+                )
+            return
+        for (record, kind), (other, other_kind) in (((source, a), (target, b)), ((target, b), (source, a))):
+            lookup = _LOOKUPS.get((kind, other_kind))
+            if lookup:
+                await self._send(
+                    "PATCH", f"/sobjects/{kind}/{record.record_id}", json={lookup: other.record_id}
+                )
+                return
+        if "Lead" in (a, b):
+            raise PermanentError(
+                f"Salesforce cannot link a Lead to an {b if a == 'Lead' else a}: a Lead has no account or "
+                "opportunity until it is converted (its company is its Company field). Link companies and "
+                "deals to Contacts (crm_object: Contact), see docs/crms.md"
+            )
+        raise PermanentError(f"Salesforce has no link from {a} to {b} that callsync knows how to set")
+
+
+def _duplicate_ids(error: dict[str, Any]) -> list[str]:
+    result = error.get("duplicateResult") or {}
+    return [
+        str(m.get("record", {}).get("Id"))
+        for match in result.get("matchResults", [])
+        for m in match.get("matchRecords", [])
+    ]

@@ -1,0 +1,640 @@
+"""Zoho CRM adapter (API v2+ shapes, v8 by default), async over httpx.
+
+Configured by the data centre's API domain (`{api_domain}/crm/v8/...`) and sends
+`Authorization: Zoho-oauthtoken <token>`. What it knows about Zoho's data model and limits:
+
+- A person is a Lead or a Contact (with an Account). `find` searches each module with one criteria
+  search (email, phone shapes, origin stamp; values escaped), leads with `converted=both`: a converted
+  lead is followed to the Contact it became (`$converted_detail`) and the Contact is returned, so a
+  converted lead is never re-created. Writing to a converted lead's id goes to its Contact.
+- Field names are the mapping's; when the record found is the other kind of person, fields go through
+  the org's own lead conversion mapping (`settings/fields` -> `convert_mapping`: Company -> the Contact's
+  Account_Name, Designation -> Title, ...). Zoho ignores field names it does not know, so the adapter
+  refuses them itself rather than lose a value silently.
+- Creates go through `POST /{module}/upsert` with `duplicate_check_fields` = the origin-call stamp (a
+  unique field): a retried create updates what the first one made. Batches: 100 records per call.
+- API credits: Zoho counts credits per rolling 24 h and tells nothing until it refuses. Every request
+  spends from the account's budget in the database, shared by all workers; new work waits (`RateLimited`,
+  durable in the engine) once only the reserve is left, and an attempt that has written may still spend
+  the reserve to confirm by reading back. Credit exhaustion from Zoho itself pauses every worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import httpx
+
+from callsync.crm.http.budget import (
+    MEMORY_STORE,
+    BudgetKey,
+    BudgetSettings,
+    CreditBudget,
+    DatabaseBudgetStore,
+)
+from callsync.crm.hubspot.adapter import phone_variants
+from callsync.crm.protocol import (
+    AmbiguousWriteError,
+    ConflictError,
+    CRMError,
+    CRMRecord,
+    IdentityCandidates,
+    IdentityQuery,
+    PermanentError,
+    RateLimited,
+    RecordRef,
+    TransientError,
+    WriteRequest,
+    WriteResult,
+)
+from callsync.reconcile.identity import normalize_phone
+
+if TYPE_CHECKING:
+    from callsync.config import CRMConnection
+    from callsync.store.db import Database
+
+DEFAULT_API_DOMAIN = "https://www.zohoapis.com"
+DEFAULT_API_VERSION = "v8"
+WRITE_LIMIT = 100
+MAX_CRITERIA = 10
+# What one sync attempt spends once the field metadata is cached: a search per person module, a possible
+# duplicate name search, the upsert (or update), the read-back, and a spare for an Account upsert.
+ATTEMPT_CREDITS = 6
+_SAFE_METHODS = frozenset({"GET", "HEAD"})
+_PERSONS = ("Leads", "Contacts")
+_LIMIT_CODES = frozenset({"LIMIT_REACHED"})
+_ACTIVITIES = ("Calls", "Tasks", "Events")
+_NAME_FIELDS = {"Accounts": "Account_Name", "Deals": "Deal_Name"}
+_LOOKUPS: dict[tuple[str, str], str] = {
+    ("Contacts", "Accounts"): "Account_Name",
+    ("Deals", "Accounts"): "Account_Name",
+    ("Deals", "Contacts"): "Contact_Name",
+    **{(a, p): "Who_Id" for a in _ACTIVITIES for p in _PERSONS},
+    **{(a, w): "What_Id" for a in _ACTIVITIES for w in ("Accounts", "Deals")},
+}
+
+
+def criteria_value(value: str) -> str:
+    """A value inside `(field:operator:value)`: backslash-escape the characters criteria syntax uses."""
+    return re.sub(r"([\\(),])", r"\\\1", value)
+
+
+class ZohoAdapter:
+    name = "zoho"
+    # Per account, per process: module -> {api_name -> field metadata} (settings/fields costs a credit).
+    _fields: ClassVar[dict[tuple[str, str], dict[str, dict[str, Any]]]] = {}
+    # Per account: module -> the unique field creates upsert on (the origin-call stamp).
+    _upsert_keys: ClassVar[dict[tuple[str, str], str]] = {}
+
+    def __init__(
+        self,
+        token: str,
+        api_domain: str = DEFAULT_API_DOMAIN,
+        *,
+        api_version: str = DEFAULT_API_VERSION,
+        timeout_s: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        budget: CreditBudget | None = None,
+        urgent: bool = False,
+        account: str | None = None,
+    ) -> None:
+        self.api_domain = api_domain.rstrip("/")
+        version = api_version if api_version.startswith("v") else f"v{api_version}"
+        self._prefix = f"/crm/{version}"
+        self._account = account or hashlib.sha256(self.api_domain.encode()).hexdigest()[:16]
+        self._client = httpx.AsyncClient(
+            base_url=self.api_domain,
+            headers={"Authorization": f"Zoho-oauthtoken {token}", "Content-Type": "application/json"},
+            timeout=timeout_s,
+            transport=transport,
+        )
+        self.budget = budget
+        self.urgent = urgent  # spend the reserve too (follow-up work that must not wait)
+        self._wrote = False  # after a write, confirming it is urgent: the reserve is there for that
+        self._started = (
+            False  # one adapter per attempt: its first request checks for a whole attempt's credits
+        )
+        self._modules: dict[str, str] = {}  # record id -> module, from what this attempt has seen
+        self._converted: dict[str, str] = {}  # converted lead id -> its contact id
+
+    @classmethod
+    def from_connection(
+        cls, conn: CRMConnection, *, tenant: str = "", db: Database | None = None
+    ) -> ZohoAdapter:
+        domain = conn.api_domain.rstrip("/")
+        account = hashlib.sha256(f"{domain}|{tenant}".encode()).hexdigest()[:16]
+        budget = CreditBudget(
+            BudgetKey("zoho", account, f"zoho {domain}" + (f" (tenant {tenant})" if tenant else "")),
+            BudgetSettings(conn.daily_credits, conn.credit_reserve, conn.budget_window_s, conn.limit_retry_s),
+            tenant=tenant,
+            store=DatabaseBudgetStore(db) if db is not None else MEMORY_STORE,
+        )
+        return cls(
+            conn.token(),
+            domain,
+            api_version=conn.api_version or DEFAULT_API_VERSION,
+            timeout_s=conn.timeout_s,
+            budget=budget,
+            account=account,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # -- transport ---------------------------------------------------------------------------------------
+
+    async def _send(
+        self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None, cost: int = 1
+    ) -> httpx.Response:
+        if self.budget is not None:
+            # An attempt starts only with credits for all of it (no half-done attempts burning credits).
+            headroom = 0 if self._started else ATTEMPT_CREDITS - cost
+            await self.budget.spend(cost, urgent=self.urgent or self._wrote, headroom=headroom)
+            self._started = True
+        try:
+            response = await self._client.request(method, self._prefix + path, json=json, params=params)
+        except httpx.ConnectError as exc:
+            raise TransientError(f"{method} {path}: cannot connect: {exc}") from exc
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            detail = f"{method} {path}: no answer ({type(exc).__name__})"
+            if method in _SAFE_METHODS:
+                raise TransientError(detail) from exc
+            raise AmbiguousWriteError(detail) from exc
+        body = _json(response)
+        if response.status_code >= 400 and not (
+            isinstance(body, dict) and isinstance(body.get("data"), list)
+        ):
+            raise await self._error(method, path, response, body)
+        if method not in _SAFE_METHODS:
+            self._wrote = True
+        return response
+
+    async def _error(self, method: str, path: str, response: httpx.Response, body: Any) -> CRMError:
+        status = response.status_code
+        code = str(body.get("code", "")) if isinstance(body, dict) else ""
+        text = str(body.get("message", "")) if isinstance(body, dict) else response.text[:300]
+        message = f"{method} {path}: HTTP {status} {code}: {text}"
+        if code in _LIMIT_CODES:
+            wait = 900.0
+            if self.budget is not None:
+                wait = await self.budget.block(f"Zoho refused: {text or code}")
+            return RateLimited(message, retry_after=wait, policy=code, status=status)
+        if status == 429:  # the concurrency cap: a short wait
+            return RateLimited(message, retry_after=1.0, policy=code or "TOO_MANY_REQUESTS", status=status)
+        if status >= 500:
+            if method in _SAFE_METHODS:
+                return TransientError(message, status=status)
+            return AmbiguousWriteError(message, status=status)
+        if status == 401:
+            return PermanentError(f"{message} (the access token expired or was revoked)", status=status)
+        return PermanentError(message, status=status)
+
+    # -- schema -------------------------------------------------------------------------------------------
+
+    async def fields(self, module: str) -> dict[str, dict[str, Any]]:
+        key = (self._account, module)
+        if key not in self._fields:
+            response = await self._send("GET", "/settings/fields", params={"module": module})
+            data = _json(response) or {}
+            self._fields[key] = {f["api_name"]: f for f in data.get("fields", [])}
+        return self._fields[key]
+
+    async def ensure_schema(self, object_type: str, custom_fields: Sequence[str]) -> None:
+        """The stamp fields must exist (the first, the origin-call stamp, with "Do not allow duplicate
+        values") on the module and, for Leads, on Contacts too: a converted lead's calls go to its Contact."""
+        modules = [object_type, "Contacts"] if object_type == "Leads" else [object_type]
+        problems: list[str] = []
+        for module in modules:
+            fields = await self.fields(module)
+            for i, name in enumerate(custom_fields):
+                if name not in fields:
+                    kind = "Single Line, Do not allow duplicate values" if i == 0 else "Single Line"
+                    problems.append(f"{module}.{name} is missing (create it as {kind})")
+                elif i == 0 and not fields[name].get("unique"):
+                    problems.append(f"{module}.{name} must not allow duplicate values (unique)")
+            if custom_fields and custom_fields[0] in fields:
+                self._upsert_keys[(self._account, module)] = custom_fields[0]
+        if problems:
+            for module in modules:  # read the fields again next time: an admin may have added them meanwhile
+                self._fields.pop((self._account, module), None)
+            raise PermanentError(
+                "Zoho CRM is missing callsync's fields: " + "; ".join(problems) + ". An admin adds them in "
+                "Setup > Customization > Modules and Fields with exactly these API names. See docs/crms.md."
+            )
+
+    async def _conversion(self) -> dict[str, dict[str, str | None]]:
+        """Leads field -> {"Contacts": field, "Accounts": field, ...} from the org's conversion mapping."""
+        return {n: dict(f.get("convert_mapping") or {}) for n, f in (await self.fields("Leads")).items()}
+
+    async def translate(self, field: str, module: str) -> str | None:
+        """The field on `module` holding what `field` means (on the other person module); None if none."""
+        fields = await self.fields(module)
+        if field in fields:
+            return field
+        if module not in _PERSONS:
+            return None
+        mapping = await self._conversion()
+        if module == "Contacts" and field in mapping:
+            target = mapping[field]
+            if target.get("Contacts"):
+                return target["Contacts"]
+            if target.get("Accounts") == "Account_Name":
+                return "Account_Name"  # the Contact's account, by name
+            return None
+        if module == "Leads":
+            for lead_field, target in mapping.items():
+                if target.get("Contacts") == field or (
+                    field == "Account_Name" and target.get("Accounts") == field
+                ):
+                    return lead_field
+        return None
+
+    # -- reading ------------------------------------------------------------------------------------------
+
+    async def _paths(self, module: str, wanted: Sequence[str]) -> dict[str, str]:
+        paths: dict[str, str] = {}
+        for name in wanted:
+            translated = await self.translate(name, module)
+            if translated is not None:
+                paths[name] = translated
+        return paths
+
+    def _record(self, module: str, row: dict[str, Any], paths: dict[str, str]) -> CRMRecord:
+        self._modules[str(row["id"])] = module
+        fields: dict[str, Any] = {}
+        for name, api_name in paths.items():
+            value = row.get(api_name)
+            fields[name] = value.get("name") if isinstance(value, dict) else value
+        return CRMRecord(RecordRef(module, str(row["id"])), fields)
+
+    async def _search(self, module: str, criteria: str, columns: Sequence[str]) -> list[dict[str, Any]]:
+        params = {"criteria": criteria, "fields": ",".join(dict.fromkeys(columns)), "per_page": "200"}
+        if module == "Leads":
+            params["converted"] = "both"
+        response = await self._send("GET", f"/{module}/search", params=params)
+        data = _json(response)
+        return list(data.get("data", [])) if isinstance(data, dict) else []  # 204: nothing found
+
+    async def find(self, query: IdentityQuery) -> IdentityCandidates:
+        found: dict[str, list[CRMRecord]] = {"email": [], "phone": [], "origin": [], "name": []}
+        for module in query.object_types:
+            fields = await self.fields(module)
+            stamp = query.stamp_field if query.stamp_field in fields else None
+            terms: list[str] = []
+            if query.email:
+                terms.append(f"(Email:equals:{criteria_value(query.email)})")
+            if query.origin_call_id and stamp:
+                terms.append(f"({stamp}:equals:{criteria_value(query.origin_call_id)})")
+            if query.phone:
+                phone_fields = [f for f in ("Phone", "Mobile") if f in fields]
+                room = max(1, (MAX_CRITERIA - len(terms)) // max(1, len(phone_fields)))
+                for variant in phone_variants(query.phone)[:room]:
+                    terms += [f"({f}:equals:{criteria_value(variant)})" for f in phone_fields]
+            if terms:
+                await self._find_keys(module, query, terms[:MAX_CRITERIA], stamp, found)
+            if query.name and module in _PERSONS:
+                found["name"] += await self._similar_names(module, query.name, query.fields)
+            elif query.name and module in _NAME_FIELDS:
+                found["name"] += await self._named(module, query.name, query.fields)
+        unique = {k: tuple({r.ref.record_id: r for r in v}.values()) for k, v in found.items()}
+        return IdentityCandidates(
+            by_email=unique["email"],
+            by_phone=unique["phone"],
+            by_origin=unique["origin"],
+            by_name=unique["name"],
+        )
+
+    async def _find_keys(
+        self,
+        module: str,
+        query: IdentityQuery,
+        terms: list[str],
+        stamp: str | None,
+        found: dict[str, list[CRMRecord]],
+    ) -> None:
+        paths = await self._paths(module, query.fields)
+        keys = [k for k in ("Email", "Phone", "Mobile", stamp) if k and k in await self.fields(module)]
+        criteria = terms[0] if len(terms) == 1 else "(" + "or".join(terms) + ")"
+        rows = await self._search(module, criteria, [*paths.values(), *keys])
+        follow: dict[str, set[str]] = {}
+        for row in rows:
+            hits = _keys_matched(row, query, stamp)
+            contact = _converted_contact(row)
+            if module == "Leads" and row.get("$converted"):
+                if contact:
+                    self._converted[str(row["id"])] = contact
+                    follow.setdefault(contact, set()).update(hits)
+                continue
+            record = self._record(module, row, paths)
+            for hit in hits:
+                found[hit].append(record)
+        if follow:
+            # A converted lead is followed to the Contact it became: that is the caller's record now.
+            for contact_record in await self._read_many("Contacts", list(follow), query.fields):
+                for hit in follow.get(contact_record.ref.record_id, ()):
+                    found[hit].append(contact_record)
+
+    async def _similar_names(self, module: str, name: str, fields: Sequence[str]) -> list[CRMRecord]:
+        words = name.split()
+        if not words:
+            return []
+        terms = [f"(Last_Name:equals:{criteria_value(words[-1])})"]
+        if len(words) > 1:
+            terms.append(f"(First_Name:equals:{criteria_value(words[0])})")
+        paths = await self._paths(module, [*fields, "First_Name", "Last_Name"])
+        criteria = terms[0] if len(terms) == 1 else "(" + "or".join(terms) + ")"
+        response = await self._send(
+            "GET",
+            f"/{module}/search",
+            params={
+                "criteria": criteria,
+                "fields": ",".join([*paths.values(), "Full_Name"]),
+                "per_page": "200",
+            },
+        )
+        data = _json(response)
+        rows = data.get("data", []) if isinstance(data, dict) else []
+        out = []
+        for row in rows:
+            record = self._record(module, row, paths)
+            out.append(CRMRecord(record.ref, {**record.fields, "name": row.get("Full_Name")}))
+        return out
+
+    async def _named(self, module: str, name: str, fields: Sequence[str]) -> list[CRMRecord]:
+        """Accounts or Deals with exactly this name (Zoho's `equals` ignores case), as `name`."""
+        name_field = _NAME_FIELDS[module]
+        paths = await self._paths(module, fields)
+        rows = await self._search(
+            module, f"({name_field}:equals:{criteria_value(name)})", [*paths.values(), name_field]
+        )
+        return [
+            CRMRecord(record.ref, {**record.fields, "name": row.get(name_field)})
+            for row in rows
+            for record in [self._record(module, row, paths)]
+        ]
+
+    async def _read_many(self, module: str, ids: list[str], fields: Sequence[str]) -> list[CRMRecord]:
+        paths = await self._paths(module, fields)
+        response = await self._send(
+            "GET", f"/{module}", params={"ids": ",".join(ids), "fields": ",".join(paths.values()) or "id"}
+        )
+        data = _json(response)
+        rows = data.get("data", []) if isinstance(data, dict) else []
+        return [self._record(module, row, paths) for row in rows]
+
+    async def read(self, ref: RecordRef, fields: Sequence[str]) -> CRMRecord | None:
+        record_id = self._converted.get(ref.record_id, ref.record_id)
+        module = "Contacts" if record_id != ref.record_id else self._modules.get(record_id, ref.object_type)
+        record = await self._read_one(module, record_id, fields)
+        if record is not None or module not in _PERSONS:
+            return record
+        if module == "Leads":
+            contact = await self._converted_to(record_id)
+            if contact is not None:
+                return await self._read_one("Contacts", contact, fields)
+        # A person id of the other module (the engine names its configured object for every match).
+        other = "Contacts" if module == "Leads" else "Leads"
+        return await self._read_one(other, record_id, fields)
+
+    async def _read_one(self, module: str, record_id: str, fields: Sequence[str]) -> CRMRecord | None:
+        paths = await self._paths(module, fields)
+        params = {"fields": ",".join(paths.values()) or "id"}
+        response = await self._send("GET", f"/{module}/{record_id}", params=params)
+        data = _json(response)
+        rows = data.get("data", []) if isinstance(data, dict) else []
+        return self._record(module, rows[0], paths) if rows else None
+
+    async def _converted_to(self, lead_id: str) -> str | None:
+        """The Contact a converted lead became (None if the lead is not converted or does not exist)."""
+        if lead_id in self._converted:
+            return self._converted[lead_id]
+        response = await self._send("GET", f"/Leads/{lead_id}", params={"converted": "true", "fields": "id"})
+        data = _json(response)
+        rows = data.get("data", []) if isinstance(data, dict) else []
+        contact = _converted_contact(rows[0]) if rows else None
+        if contact:
+            self._converted[lead_id] = contact
+        return contact
+
+    # -- writing ------------------------------------------------------------------------------------------
+
+    async def _body(self, module: str, request: WriteRequest) -> dict[str, Any]:
+        fields = await self.fields(module)
+        body: dict[str, Any] = {}
+        for name, value in request.fields.items():
+            api_name = await self.translate(name, module)
+            if api_name is None:
+                raise PermanentError(
+                    f"Zoho {module} has no field {name!r} (nor a conversion counterpart); Zoho would ignore it "
+                    "silently, so callsync refuses the write: fix the mapping"
+                )
+            meta = fields.get(api_name, {})
+            if meta.get("data_type") == "lookup" and value is not None and not isinstance(value, dict):
+                body[api_name] = await self._lookup(module, api_name, value)
+            else:
+                body[api_name] = value
+        for target in request.associations:
+            target_module = self._modules.get(target.record_id, target.object_type)
+            lookup = _LOOKUPS.get((module, target_module))
+            if lookup:
+                body[lookup] = {"id": target.record_id}
+                if lookup == "What_Id":
+                    body["$se_module"] = target_module
+        return body
+
+    async def _lookup(self, module: str, api_name: str, value: Any) -> dict[str, str]:
+        """A lookup given as text: an id, or (Account_Name) the Account of that name, found or created by
+        an upsert on the name, so two calls naming one new company make one Account."""
+        text = str(value)
+        if api_name == "Account_Name" and not text.isdigit():
+            response = await self._send(
+                "POST",
+                "/Accounts/upsert",
+                json={"data": [{"Account_Name": text}], "duplicate_check_fields": ["Account_Name"]},
+            )
+            return {"id": self._item(response, "POST /Accounts/upsert")[0]}
+        return {"id": text}
+
+    def _item(self, response: httpx.Response, what: str) -> tuple[str, str | None]:
+        """(id, action) of a one-record write's result; its error as a CRMError."""
+        data = _json(response)
+        items = data.get("data") if isinstance(data, dict) else None
+        if not items:
+            raise PermanentError(f"{what}: HTTP {response.status_code} without a result")
+        item = items[0]
+        if item.get("status") != "success":
+            raise _record_error(what, item)
+        return str(item["details"]["id"]), item.get("action")
+
+    async def write(self, request: WriteRequest) -> WriteResult:
+        if request.record_id is None:
+            return await self._create(request)
+        record_id = self._converted.get(request.record_id, request.record_id)
+        module = (
+            "Contacts"
+            if record_id != request.record_id
+            else self._modules.get(record_id, request.object_type)
+        )
+        body = await self._body(module, request)
+        response = await self._send("PUT", f"/{module}/{record_id}", json={"data": [body]})
+        try:
+            self._item(response, f"PUT /{module}/{record_id}")
+        except PermanentError:
+            contact = await self._converted_to(record_id) if module == "Leads" else None
+            if contact is None:
+                raise
+            return await self.write(request)  # converted since we looked: write its Contact
+        self._modules[record_id] = module
+        return WriteResult(RecordRef(module, record_id), False)
+
+    async def _create(self, request: WriteRequest) -> WriteResult:
+        module = request.object_type
+        body = await self._body(module, request)
+        key = self._upsert_keys.get((self._account, module))
+        if key and body.get(key):
+            path = f"/{module}/upsert"
+            response = await self._send("POST", path, json={"data": [body], "duplicate_check_fields": [key]})
+        else:
+            path = f"/{module}"
+            response = await self._send("POST", path, json={"data": [body]})
+        record_id, action = self._item(response, f"POST {path}")
+        self._modules[record_id] = module
+        return WriteResult(RecordRef(module, record_id), action != "update")
+
+    async def write_batch(self, requests: Sequence[WriteRequest]) -> list[WriteResult | CRMError]:
+        """Creates by upsert on the stamp and updates, 100 records a call per module; per-record results
+        in input order. Converted leads go one by one."""
+        results: dict[int, WriteResult | CRMError] = {}
+        groups: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = {}
+        singles: list[int] = []
+        for i, request in enumerate(requests):
+            if request.record_id is not None and (
+                request.record_id in self._converted or request.record_id not in self._modules
+            ):
+                singles.append(i)
+                continue
+            module = self._modules.get(request.record_id or "", request.object_type)
+            key = self._upsert_keys.get((self._account, module))
+            try:
+                body = await self._body(module, request)
+            except CRMError as exc:
+                results[i] = exc
+                continue
+            if request.record_id is not None:
+                groups.setdefault((module, "update"), []).append((i, {"id": request.record_id, **body}))
+            elif key and body.get(key):
+                groups.setdefault((module, "upsert"), []).append((i, body))
+            else:
+                groups.setdefault((module, "insert"), []).append((i, body))
+        for (module, kind), group in groups.items():
+            for start in range(0, len(group), WRITE_LIMIT):
+                results.update(await self._batch(module, kind, group[start : start + WRITE_LIMIT]))
+        for i in singles:
+            try:
+                results[i] = await self.write(requests[i])
+            except CRMError as exc:
+                results[i] = exc
+        return [results[i] for i in range(len(requests))]
+
+    async def _batch(
+        self, module: str, kind: str, group: Sequence[tuple[int, dict[str, Any]]]
+    ) -> dict[int, WriteResult | CRMError]:
+        body: dict[str, Any] = {"data": [record for _, record in group]}
+        method, path = ("PUT", f"/{module}") if kind == "update" else ("POST", f"/{module}")
+        if kind == "upsert":
+            path += "/upsert"
+            body["duplicate_check_fields"] = [self._upsert_keys[(self._account, module)]]
+        try:
+            response = await self._send(method, path, json=body)
+        except CRMError as exc:
+            return {i: exc for i, _ in group}
+        data = _json(response)
+        items = data.get("data", []) if isinstance(data, dict) else []
+        out: dict[int, WriteResult | CRMError] = {}
+        for (i, _record), item in zip(group, items, strict=False):
+            if item.get("status") == "success":
+                record_id = str(item["details"]["id"])
+                self._modules[record_id] = module
+                created = kind == "insert" or (kind == "upsert" and item.get("action") == "insert")
+                out[i] = WriteResult(RecordRef(module, record_id), created)
+            else:
+                out[i] = _record_error(f"{method} {path} record {i}", item)
+        for i, _ in group:
+            out.setdefault(i, PermanentError(f"{method} {path}: no result for record {i}"))
+        return out
+
+    async def _resolve(self, ref: RecordRef) -> RecordRef:
+        """The record as it is now. Zoho ids carry no type, and the engine names a caller's record by the
+        mapping's object (Leads) even when it is a Contact or a converted lead's Contact: a person id this
+        attempt has not seen is looked up."""
+        if ref.record_id in self._modules and ref.record_id not in self._converted:
+            return RecordRef(self._modules[ref.record_id], ref.record_id)
+        if ref.object_type in _PERSONS:
+            record = await self.read(ref, ())
+            if record is not None:
+                return record.ref
+        return ref
+
+    async def associate(self, source: RecordRef, target: RecordRef) -> None:
+        source, target = await self._resolve(source), await self._resolve(target)
+        a, b = source.object_type, target.object_type
+        for (record, kind), (other, other_kind) in (((source, a), (target, b)), ((target, b), (source, a))):
+            lookup = _LOOKUPS.get((kind, other_kind))
+            if lookup:
+                body: dict[str, Any] = {lookup: {"id": other.record_id}}
+                if lookup == "What_Id":
+                    body["$se_module"] = other_kind
+                response = await self._send("PUT", f"/{kind}/{record.record_id}", json={"data": [body]})
+                self._item(response, f"PUT /{kind}/{record.record_id}")
+                return
+        if "Leads" in (a, b):
+            raise PermanentError(
+                f"Zoho cannot link a Lead to {b if a == 'Leads' else a}: a Lead has no account or deal until it is "
+                "converted (its company is its Company field). Link companies and deals to Contacts "
+                "(crm_object: Contacts), see docs/crms.md"
+            )
+        raise PermanentError(f"Zoho has no lookup from {a} to {b} that callsync knows how to set")
+
+
+def _json(response: httpx.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _converted_contact(row: dict[str, Any]) -> str | None:
+    detail = row.get("$converted_detail")
+    contact = detail.get("contact") if isinstance(detail, dict) else None
+    return str(contact["id"]) if isinstance(contact, dict) and contact.get("id") else None
+
+
+def _keys_matched(row: dict[str, Any], query: IdentityQuery, stamp: str | None) -> set[str]:
+    hits: set[str] = set()
+    if query.email and str(row.get("Email") or "").casefold() == query.email.casefold():
+        hits.add("email")
+    if query.phone and query.phone in {normalize_phone(str(row.get(f) or "")) for f in ("Phone", "Mobile")}:
+        hits.add("phone")
+    if stamp and query.origin_call_id and row.get(stamp) == query.origin_call_id:
+        hits.add("origin")
+    return hits
+
+
+def _record_error(what: str, item: dict[str, Any]) -> CRMError:
+    code = str(item.get("code", ""))
+    raw = item.get("details")
+    details: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    message = f"{what}: {code}: {item.get('message', '')} {details}".strip()
+    if code == "DUPLICATE_DATA":
+        existing = details.get("id") or (details.get("duplicate_record") or {}).get("id")
+        return ConflictError(message, existing_id=str(existing) if existing else None)
+    if code in _LIMIT_CODES:
+        return RateLimited(message, retry_after=900.0, policy=code)
+    if code == "RECORD_LOCKED":  # not saved; may succeed on a retry
+        return TransientError(message)
+    return PermanentError(message)

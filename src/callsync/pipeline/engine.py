@@ -1,0 +1,823 @@
+"""The delivery engine: one durable DBOS workflow per call.
+
+    prepare (extract + plan) → write attempt (find → decide → write → read back), retried with backoff
+    → finish (ledger, identity links, review items or dead letter)
+
+Every step is safe to run twice: DBOS re-runs a step whose checkpoint was not saved (a crash after the
+HTTP call), so a write attempt always starts by looking for what an earlier attempt may have left — the
+record stamped with this call id — before it creates anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import math
+import re
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+import structlog
+from dbos import DBOS
+
+from callsync import __version__
+from callsync.capture.extract import extract_call
+from callsync.capture.platforms.generic import parse_generic_call
+from callsync.config import TenantConfig
+from callsync.crm.http.coalesce import DEFAULT_BATCH_WINDOW_S
+from callsync.crm.protocol import (
+    AmbiguousWriteError,
+    ConflictError,
+    CRMAdapter,
+    CRMError,
+    IdentityQuery,
+    NotYetConsistent,
+    PermanentError,
+    RateLimited,
+    RecordRef,
+    TransientError,
+    WriteRequest,
+)
+from callsync.models import CallRecord, Extraction
+from callsync.reconcile.identity import (
+    IdentityKeys,
+    IdentityMatch,
+    MatchKind,
+    possible_duplicates,
+    resolve_identity,
+)
+from callsync.reconcile.policy import Action, ConflictPolicy, FieldState, Proposal, decide, same_value
+from callsync.store import ledger as ledger_store
+from callsync.store.calls import SYNC_WORKFLOW, workflow_id_for
+from callsync.store.db import Database
+from callsync.store.locks import identity_lock
+from callsync.store.tables import CallRow
+from callsync.structure.mapping import MappingDocument
+from callsync.structure.payload import ObjectPlan
+from callsync.structure.plan import CONTACT, plan_call
+
+log = structlog.get_logger("callsync.engine")
+
+
+class AdapterFactory:
+    """Builds the adapters of a runtime.
+
+    Calling it gives a fresh adapter the caller owns and closes. `for_attempt` gives write attempts a
+    long-lived HubSpot adapter per tenant and event loop, so the attempts running at the same time share
+    its batches (group commit), its known properties and its circuit breaker; `close` ends those."""
+
+    def __init__(self) -> None:
+        self._shared: dict[tuple[str, int], tuple[CRMAdapter, asyncio.AbstractEventLoop]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, tenant: TenantConfig) -> CRMAdapter:
+        from callsync.crm.hubspot.adapter import HubSpotAdapter
+
+        conn = tenant.crm
+        db = _runtime.db if _runtime is not None else None  # Zoho/Salesforce budgets are shared through it
+        if conn.kind == "salesforce":
+            from callsync.crm.salesforce.adapter import SalesforceAdapter
+
+            return SalesforceAdapter.from_connection(conn, tenant=tenant.name, db=db)
+        if conn.kind == "zoho":
+            from callsync.crm.zoho.adapter import ZohoAdapter
+
+            return ZohoAdapter.from_connection(conn, tenant=tenant.name, db=db)
+        return HubSpotAdapter(conn.token(), conn.base_url, timeout_s=conn.timeout_s)
+
+    def for_attempt(self, tenant: TenantConfig) -> tuple[CRMAdapter, bool]:
+        """The adapter for one write attempt, and whether the attempt owns it (and must close it)."""
+        from callsync.crm.hubspot.adapter import HubSpotAdapter
+
+        conn = tenant.crm
+        if conn.kind != "hubspot":
+            return self(tenant), True
+        loop = asyncio.get_running_loop()
+        key = (tenant.name, id(loop))
+        with self._lock:
+            held = self._shared.get(key)
+            if held is None or held[1] is not loop:
+                adapter = HubSpotAdapter(conn.token(), conn.base_url, timeout_s=conn.timeout_s, batching=True)
+                held = self._shared[key] = (adapter, loop)
+        return held[0], False
+
+    def close(self) -> None:
+        """Close the shared adapters on their own loops (from any thread but theirs)."""
+        with self._lock:
+            held, self._shared = list(self._shared.values()), {}
+        for adapter, loop in held:
+            batches = getattr(adapter, "batches", None)
+            if batches is not None:
+                log.info(
+                    "batching",
+                    crm=adapter.name,
+                    **{k: f"{n} in {b}" for k, (n, b) in batches.stats().items()},
+                )
+            if loop.is_closed() or not loop.is_running():
+                continue
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(adapter.aclose(), loop).result(timeout=5)
+
+
+@dataclass
+class Runtime:
+    """What the workflow steps need in this process: the database, tenants and their mappings."""
+
+    db: Database
+    tenants: dict[str, TenantConfig]
+    adapters: AdapterFactory = field(default_factory=AdapterFactory)
+    # The queue's polling interval (write/worker.py): retries wake on its grid (on_batch_grid).
+    batch_window_s: float = DEFAULT_BATCH_WINDOW_S
+    _mappings: dict[str, MappingDocument] = field(default_factory=dict)
+
+    def tenant(self, name: str) -> TenantConfig:
+        if name not in self.tenants:
+            raise PermanentError(f"no configuration for tenant {name!r} in this worker")
+        return self.tenants[name]
+
+    def mapping(self, name: str) -> MappingDocument:
+        if name not in self._mappings:
+            self._mappings[name] = self.tenant(name).load_mapping()
+        return self._mappings[name]
+
+    def integration_version(self, tenant: str) -> str:
+        return f"callsync {__version__}+map.{self.mapping(tenant).digest[:12]}"
+
+
+_runtime: Runtime | None = None
+
+
+def configure(runtime: Runtime) -> None:
+    global _runtime
+    _runtime = runtime
+
+
+def runtime() -> Runtime:
+    if _runtime is None:
+        raise RuntimeError("the delivery engine is not configured: call engine.configure(Runtime(...))")
+    return _runtime
+
+
+def backoff_delay(attempt: int, base_s: float, cap_s: float, key: str) -> float:
+    """Exponential backoff with jitter in [50%, 100%], derived from the key so a replayed workflow
+    computes the same schedule (workflow code must be deterministic)."""
+    raw = min(cap_s, base_s * 2.0 ** max(0, attempt - 1))
+    digest = hashlib.sha256(f"{key}:{attempt}".encode()).digest()
+    return raw * (0.5 + digest[0] / 510)
+
+
+def load_call(db: Database, tenant: str, call_id: str) -> tuple[CallRecord, CallRow]:
+    """The call as stored: its first payload verbatim plus any later events (store/events.py), read by the
+    platform adapter that received them (capture/platforms)."""
+    from callsync.capture.platforms import record_from_payloads
+    from callsync.store.events import later_payloads
+
+    with db.session() as session:
+        row = session.query(CallRow).filter_by(tenant=tenant, call_id=call_id).one()
+    later = later_payloads(db, tenant, call_id)
+    if row.payload_format is None and not later:
+        payload = json.loads(row.raw_payload)
+        return parse_generic_call(payload, tenant=tenant, source=row.source), row
+    return record_from_payloads(row.payload_format, [row.raw_payload, *later], tenant), row
+
+
+def extraction_for(call: CallRecord, tenant: TenantConfig) -> Extraction:
+    return extract_call(call, default_region=tenant.default_country, default_timezone=tenant.timezone)
+
+
+# -- steps --------------------------------------------------------------------------------------------
+
+
+def _prepare(tenant_name: str, call_id: str) -> dict[str, Any]:
+    rt = runtime()
+    tenant = rt.tenant(tenant_name)
+    call, _row = load_call(rt.db, tenant_name, call_id)
+    extraction = extraction_for(call, tenant)
+    ledger_store.save_field_values(rt.db, tenant_name, extraction)
+    mapping = rt.mapping(tenant_name)
+    sync_plan = plan_call(mapping, call, extraction, tenant.default_country)
+    plan = sync_plan.objects[CONTACT]
+    observed = (call.ended_at or call.started_at or datetime.now(UTC)).isoformat()
+    out: dict[str, Any] = {
+        "status": "ready",
+        "plan": plan_to_json(plan),
+        # Objects created and linked after the contact (companies, deals), in order.
+        "related": [plan_to_json(p) for name, p in sync_plan.objects.items() if name != CONTACT],
+        "links": [list(link) for link in sync_plan.links],
+        "waiting": [{"object": w.object_name, "reason": w.reason} for w in sync_plan.waiting],
+        "observed_at": observed,
+        "integration_version": rt.integration_version(tenant_name),
+    }
+    if not plan.identity.present():
+        out["status"] = "review"
+        out["review"] = {"kind": "no_identity", "reason": "no email or phone to match on; names never match"}
+    elif plan.missing_required:
+        out["status"] = "review"
+        out["review"] = {
+            "kind": "missing_required",
+            "reason": "required fields without a value: " + ", ".join(plan.missing_required),
+        }
+    return out
+
+
+@DBOS.step(name="callsync.prepare")
+async def prepare_step(tenant: str, call_id: str) -> dict[str, Any]:
+    try:
+        return await asyncio.to_thread(_prepare, tenant, call_id)
+    except PermanentError as exc:
+        return {"status": "permanent", "error": str(exc)}
+    except Exception as exc:
+        # A bug or a bad stored payload must not leave the call queued forever: it becomes a dead letter
+        # with the error, replayable once fixed.
+        log.exception("prepare failed", tenant=tenant, call_id=call_id)
+        return {
+            "status": "permanent",
+            "error": f"internal error while preparing: {type(exc).__name__}: {exc}",
+        }
+
+
+def plan_to_json(plan: ObjectPlan) -> dict[str, Any]:
+    return {
+        "object": plan.object_name,
+        "crm_object": plan.crm_object,
+        "fields": {
+            f: {
+                "canonical": p.canonical,
+                "value": p.value,
+                "confidence": p.confidence,
+                "policy": p.policy.value,
+                "evidence": [e.to_json() for e in p.evidence],
+            }
+            for f, p in plan.fields.items()
+        },
+        "held": [
+            {
+                "field": h.crm_field,
+                "canonical": h.canonical,
+                "value": h.value,
+                "confidence": h.confidence,
+                "reason": h.reason,
+            }
+            for h in plan.held
+        ],
+        "identity": {"email": plan.identity.email, "phone": plan.identity.phone, "name": plan.display_name},
+        "defaults": plan.defaults,
+        "missing_required": list(plan.missing_required),
+    }
+
+
+async def attempt_with(
+    tenant: str, label: str, work: Callable[[CRMAdapter], Awaitable[dict[str, Any]]]
+) -> dict[str, Any]:
+    """Run one attempt against the tenant's CRM and turn what went wrong into an outcome the retry loop
+    understands: rate_limited (wait what the CRM said), retry (backoff), permanent (dead letter)."""
+    rt = runtime()
+    try:
+        adapter, owned = rt.adapters.for_attempt(rt.tenant(tenant))
+    except CRMError as exc:
+        return {"status": "permanent", "error": str(exc)}
+    except Exception as exc:  # a configuration error (missing token) must dead-letter, not crash the queue
+        return {"status": "permanent", "error": f"cannot build the CRM adapter: {exc}"}
+    try:
+        return await work(adapter)
+    except RateLimited as exc:
+        return {"status": "rate_limited", "delay": exc.retry_after, "error": str(exc)}
+    except NotYetConsistent as exc:
+        return {"status": "retry", "outage": False, "error": str(exc)}
+    except (TransientError, AmbiguousWriteError) as exc:
+        return {"status": "retry", "outage": True, "error": str(exc)}
+    except CRMError as exc:
+        return {"status": "permanent", "error": str(exc)}
+    except Exception as exc:
+        log.exception("attempt failed", tenant=tenant, attempt=label)
+        return {"status": "permanent", "error": f"internal error in {label}: {type(exc).__name__}: {exc}"}
+    finally:
+        if owned:
+            await adapter.aclose()
+
+
+@DBOS.step(name="callsync.write_attempt")
+async def write_step(tenant: str, call_id: str, prepared: dict[str, Any]) -> dict[str, Any]:
+    rt = runtime()
+
+    async def locked(adapter: CRMAdapter) -> dict[str, Any]:
+        # Two calls about one person (two lines, one number said) must not both miss and both create:
+        # find-then-create runs under the person's keys, and the keys are linked before the lock is freed,
+        # so the next holder finds the record even while the CRM's search index lags.
+        keys = IdentityKeys(prepared["plan"]["identity"]["email"], prepared["plan"]["identity"]["phone"])
+        async with identity_lock(rt.db, [f"{tenant}:{adapter.name}:{k}" for k in keys.as_link_keys()]):
+            outcome = await write_attempt(adapter, rt, tenant, call_id, prepared)
+            if outcome["status"] == "confirmed":
+                await asyncio.to_thread(
+                    ledger_store.link_identity, rt.db, tenant, adapter.name, outcome["object_type"],
+                    outcome["link_keys"], outcome["record_id"], call_id,
+                )  # fmt: skip
+            return outcome
+
+    return await attempt_with(tenant, f"sync of {call_id}", locked)
+
+
+async def write_attempt(
+    adapter: CRMAdapter, rt: Runtime, tenant: str, call_id: str, prepared: dict[str, Any]
+) -> dict[str, Any]:
+    """One attempt: find the record, decide each field by its policy, write, and confirm by reading back."""
+    mapping = rt.mapping(tenant).object(CONTACT)
+    plan = prepared["plan"]
+    crm_object = plan["crm_object"]
+    stamp, last_call = mapping.stamp_field, mapping.last_call_field
+    await adapter.ensure_schema(crm_object, [stamp, last_call])
+    planned: dict[str, dict[str, Any]] = plan["fields"]
+    read_fields = tuple(dict.fromkeys([*planned, *plan["defaults"], stamp, last_call]))
+    keys = IdentityKeys(plan["identity"]["email"], plan["identity"]["phone"])
+    object_types = tuple(mapping.match_objects or [crm_object])
+
+    for _ in range(2):  # a create that meets a unique-key conflict goes round once more as an update
+        found = await adapter.find(
+            IdentityQuery(
+                object_types=object_types,
+                email=keys.email,
+                phone=keys.phone,
+                origin_call_id=call_id,
+                stamp_field=stamp,
+                fields=read_fields,
+            )
+        )
+        linked = await asyncio.to_thread(
+            ledger_store.linked_records, rt.db, tenant, adapter.name, object_types, keys
+        )
+        # Links stand in only where the CRM's search found nothing for that key (its index lags behind
+        # our own writes); what the CRM says now wins, e.g. a Lead since converted to a Contact.
+        match = resolve_identity(
+            keys,
+            [r.ref.record_id for r in found.by_email] or linked.get("email", []),
+            [r.ref.record_id for r in found.by_phone] or linked.get("phone", []),
+            [r.ref.record_id for r in found.by_origin],
+        )
+        if prepared.get("forced_record"):
+            match = IdentityMatch(MatchKind.MATCHED, prepared["forced_record"], ("reviewer",))
+        if match.kind is MatchKind.CONFLICT:
+            return {
+                "status": "review",
+                "review": {
+                    "kind": "identity_conflict",
+                    "reason": "email and phone point to different records: " + ", ".join(match.candidates),
+                    "candidates": list(match.candidates),
+                },
+            }
+        if match.kind is MatchKind.MATCHED and match.record_id is not None:
+            seen = {r.ref.record_id: r for r in (*found.by_origin, *found.by_email, *found.by_phone)}
+            current = seen.get(match.record_id) or await adapter.read(
+                RecordRef(crm_object, match.record_id), read_fields
+            )
+            if current is None:
+                raise NotYetConsistent(f"record {match.record_id} was found but cannot be read")
+            if current.fields.get(stamp) == call_id:
+                # This call created the record in an earlier attempt whose answer was lost: every planned
+                # field is ours and is ledgered as written. Write only what did not land (still empty); a
+                # value that differs was changed since by someone else, and theirs stays (reconcile
+                # reports it as drift).
+                reviews: list[dict[str, Any]] = []
+                writes, created = new_record_writes(plan), True
+            else:
+                writes, reviews = await _decide_update(
+                    rt, tenant, adapter.name, current.ref, call_id, current.fields, last_call, prepared
+                )
+                created = False
+            to_write = still_to_write(writes, current.fields, own=created)
+            if not to_write:
+                return confirmed(current.ref, created, None, writes, reviews, keys)
+            to_write[last_call] = call_id
+            # The record's own type: a caller mapped as a Lead may be found as a Contact.
+            request = WriteRequest(
+                current.ref.object_type,
+                to_write,
+                current.ref.record_id,
+                f"{tenant}:{adapter.name}:{call_id}:update",
+            )
+            if not created:
+                await asyncio.to_thread(
+                    ledger_store.save_intents, rt.db, tenant, adapter.name, call_id, current.ref.object_type,
+                    current.ref.record_id, writes, prepared,
+                )  # fmt: skip
+        else:
+            writes, created = new_record_writes(plan), True
+            reviews = []  # look-alike names are looked for once the record is confirmed (duplicate_notes_step)
+            to_write = {f: w["new"] for f, w in writes.items()} | {stamp: call_id, last_call: call_id}
+            request = WriteRequest(crm_object, to_write, None, f"{tenant}:{adapter.name}:{call_id}:create")
+        try:
+            result = await adapter.write(request)
+        except ConflictError as exc:
+            if request.record_id is None:
+                continue  # someone holds the unique key: find it and update instead of creating
+            raise PermanentError(str(exc), request_id=exc.request_id, status=exc.status) from exc
+        back = await adapter.read(result.ref, tuple(to_write))
+        if back is None:
+            raise NotYetConsistent(f"record {result.ref.record_id} not readable after the write")
+        mismatched = [f for f, v in to_write.items() if not same_value(back.fields.get(f), v)]
+        if mismatched:
+            # A partial write: the next attempt finds the record and completes it.
+            raise NotYetConsistent("read-back differs on " + ", ".join(sorted(mismatched)))
+        return confirmed(result.ref, created, result.request_id, writes, reviews, keys)
+    raise NotYetConsistent("create conflicted twice with records the search does not return yet")
+
+
+async def possible_duplicate_notes(
+    adapter: CRMAdapter, crm_object: str, name: str | None, created_id: str | None = None
+) -> list[dict[str, Any]]:
+    """A new record whose name resembles existing ones is still created (names never match), and a
+    reviewer is told about the look-alikes."""
+    if not name:
+        return []
+    found = await adapter.find(IdentityQuery(object_types=(crm_object,), name=name))
+    candidates = [
+        (r.ref.record_id, _display_name(r.fields)) for r in found.by_name if r.ref.record_id != created_id
+    ]
+    similar = possible_duplicates(name, candidates)
+    if not similar:
+        return []
+    return [
+        {
+            "kind": "possible_duplicate",
+            "field": None,
+            "proposed": name,
+            "current": None,
+            "reason": "name resembles existing record(s): "
+            + ", ".join(f"{rid} ({dict(candidates)[rid]!r}, {score:.0f}%)" for rid, score in similar),
+            "candidates": [rid for rid, _ in similar],
+        }
+    ]
+
+
+# Advisory only, so off the write path: it runs after the record is confirmed, outside the identity lock,
+# and a CRM that keeps failing costs the call its note, never its sync.
+@DBOS.step(name="callsync.duplicate_notes")
+async def duplicate_notes_step(tenant: str, prepared: dict[str, Any], record_id: str) -> list[dict[str, Any]]:
+    rt = runtime()
+    adapter, owned = rt.adapters.for_attempt(rt.tenant(tenant))
+    plan = prepared["plan"]
+    error: CRMError | None = None
+    try:
+        for attempt in range(1, 4):
+            try:
+                return await possible_duplicate_notes(
+                    adapter, plan["crm_object"], plan["identity"].get("name"), record_id
+                )
+            except (TransientError, RateLimited, AmbiguousWriteError) as exc:
+                error = exc
+                await asyncio.sleep(min(getattr(exc, "retry_after", 0.0) or attempt, 10.0))
+            except CRMError as exc:
+                error = exc
+                break
+        log.warning("no possible-duplicate check", tenant=tenant, record_id=record_id, error=str(error))
+        return []
+    finally:
+        if owned:
+            await adapter.aclose()
+
+
+def still_to_write(
+    writes: dict[str, dict[str, Any]], crm_fields: dict[str, Any], *, own: bool
+) -> dict[str, Any]:
+    """The values a write must still send. On a record this call created (`own`: an earlier attempt's
+    answer was lost) only what did not land, still empty; a value since changed by someone else stays
+    theirs. Elsewhere, every decided value the record does not hold yet."""
+    if own:
+        return {f: w["new"] for f, w in writes.items() if _empty(crm_fields.get(f)) and not _empty(w["new"])}
+    return {f: w["new"] for f, w in writes.items() if not same_value(crm_fields.get(f), w["new"])}
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _display_name(fields: dict[str, Any]) -> str:
+    if fields.get("name"):
+        return str(fields["name"])
+    return " ".join(
+        str(fields[k]) for k in ("firstname", "lastname", "FirstName", "LastName") if fields.get(k)
+    )
+
+
+def new_record_writes(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    writes = {
+        f: {"old": None, "new": p["value"], "decision": "new record"} | _provenance(p)
+        for f, p in plan["fields"].items()
+    }
+    for f, default in plan["defaults"].items():
+        writes[f] = {"old": None, "new": default, "decision": "default for a required field", "canonical": None,
+                     "policy": "default", "confidence": None, "evidence": []}  # fmt: skip
+    return writes
+
+
+async def _decide_update(
+    rt: Runtime,
+    tenant: str,
+    crm: str,
+    ref: RecordRef,
+    call_id: str,
+    crm_fields: dict[str, Any],
+    last_call_field: str,
+    prepared: dict[str, Any],
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    history, intents = await asyncio.to_thread(
+        ledger_store.write_history, rt.db, tenant, crm, ref.object_type, ref.record_id, call_id
+    )
+    writes, reviews = decide_fields(prepared["plan"]["fields"], crm_fields, history, prepared["observed_at"])
+    if crm_fields.get(last_call_field) == call_id:
+        # An earlier attempt of this call updated the record but its answer was lost: the fields it meant
+        # to write now hold the intended values, so the policy sees "already there". Its intents say what
+        # this call wrote and what was there before.
+        for f, intent in intents.items():
+            if f not in writes and same_value(crm_fields.get(f), intent["new"]):
+                writes[f] = intent
+    return writes, reviews
+
+
+def _provenance(p: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "canonical": p["canonical"],
+        "policy": p["policy"],
+        "confidence": p["confidence"],
+        "evidence": p["evidence"],
+    }
+
+
+def decide_fields(
+    planned: dict[str, dict[str, Any]],
+    crm_fields: dict[str, Any],
+    history: dict[str, ledger_store.LastWrite],
+    observed_at: str,
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Apply each field's declared policy against the CRM's current value and callsync's own history."""
+    writes: dict[str, dict[str, Any]] = {}
+    reviews: list[dict[str, Any]] = []
+    observed = datetime.fromisoformat(observed_at)
+    for crm_field, p in planned.items():
+        last = history.get(crm_field)
+        state = FieldState(
+            crm_value=crm_fields.get(crm_field),
+            record_exists=True,
+            last_written=last.value if last else None,
+            last_written_at=last.observed_at if last else None,
+            last_confidence=last.confidence if last else None,
+            human_verified=last.human_verified if last else False,
+        )
+        decision = decide(ConflictPolicy(p["policy"]), state, Proposal(p["value"], p["confidence"], observed))
+        if decision.action is Action.WRITE:
+            writes[crm_field] = {
+                "old": state.crm_value,
+                "new": decision.value,
+                "decision": decision.reason,
+            } | _provenance(p)
+        elif decision.action is Action.REVIEW:
+            reviews.append(
+                {
+                    "field": crm_field,
+                    "proposed": p["value"],
+                    "current": state.crm_value,
+                    "reason": decision.reason,
+                }
+                | _provenance(p)
+            )
+    return writes, reviews
+
+
+def confirmed(
+    ref: RecordRef,
+    created: bool,
+    request_id: str | None,
+    writes: dict[str, dict[str, Any]],
+    reviews: list[dict[str, Any]],
+    keys: IdentityKeys,
+) -> dict[str, Any]:
+    return {
+        "status": "confirmed",
+        "object_type": ref.object_type,
+        "record_id": ref.record_id,
+        "created": created,
+        "request_id": request_id,
+        "confirmed_at": datetime.now(UTC).isoformat(),
+        "writes": writes,
+        "reviews": reviews,
+        "link_keys": keys.as_link_keys(),
+    }
+
+
+# Only database work: a lock timeout or a dropped connection is worth retrying; the writes are keyed.
+@DBOS.step(name="callsync.finish", retries_allowed=True, max_attempts=5, interval_seconds=0.5)
+async def finish_step(tenant: str, call_id: str, prepared: dict[str, Any], outcome: dict[str, Any]) -> str:
+    rt = runtime()
+    crm = rt.tenants[tenant].crm.kind if tenant in rt.tenants else "unknown"
+    return await asyncio.to_thread(
+        ledger_store.record_outcome,
+        rt.db,
+        tenant,
+        crm,
+        call_id,
+        # The running workflow's own id: a re-plan, a replay or a reviewer's rerun each have their own.
+        DBOS.workflow_id or workflow_id_for(tenant, call_id),
+        prepared,
+        outcome,
+    )
+
+
+# -- the workflow -------------------------------------------------------------------------------------
+
+
+# Outcomes recorded before attempts said `outage` themselves are told apart by their message.
+_NOT_YET_CONSISTENT = re.compile(r"read-back|cannot be read|not readable|conflicted twice|record to link")
+
+
+def is_outage(outcome: dict[str, Any]) -> bool:
+    """A retry caused by the CRM being unreachable or failing (connection refused, timeout, 5xx), as
+    opposed to the engine waiting for the CRM to catch up with a write (NotYetConsistent)."""
+    if outcome["status"] != "retry":
+        return False
+    if "outage" in outcome:
+        return bool(outcome["outage"])
+    return not _NOT_YET_CONSISTENT.search(str(outcome.get("error", "")))
+
+
+def on_batch_grid(delay: float, window: float) -> float:
+    """`delay`, stretched to end on the batch window's grid (wall-clock multiples of `window`): calls that
+    failed in one batch retry together and share a batch again, instead of scattering with their jitter.
+    Safe in workflow code: DBOS records a sleep's wake-up time, and a replay keeps the recorded one."""
+    if window <= 0:
+        return delay
+    now = time.time()
+    return max(delay, math.ceil((now + delay) / window) * window - now)
+
+
+async def deliver(tenant: str, key: str, attempt: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+    """Run write attempts until one is confirmed (or sent to review): durable backoff between failures,
+    the CRM's own wait after a rate limit (which uses up no attempt), a dead letter at the end.
+    While the CRM is down (`is_outage`), retries use up no attempt either: they back off up to
+    `max_delay_s` and keep going until they have waited `outage_horizon_s` in all; only then do they count."""
+    settings = runtime().tenant(tenant).delivery
+    attempts = rate_waits = outage_retries = 0
+    outage_waited = 0.0
+    errors: list[str] = []
+    while True:
+        outcome = await attempt()
+        if outcome["status"] in ("confirmed", "review"):
+            return outcome
+        errors.append(outcome["error"])
+        if outcome["status"] == "rate_limited" and rate_waits < settings.max_rate_limit_waits:
+            rate_waits += 1
+            await DBOS.sleep_async(on_batch_grid(float(outcome["delay"]), runtime().batch_window_s))
+            continue
+        if is_outage(outcome) and outage_waited < settings.outage_horizon_s:
+            # Deterministic (workflow code): the waits are derived from the key, not from a clock.
+            outage_retries += 1
+            delay = backoff_delay(
+                outage_retries, settings.base_delay_s, settings.max_delay_s, f"{key}:outage"
+            )
+            outage_waited += delay  # the deterministic delay, so a replay counts the same
+            await DBOS.sleep_async(on_batch_grid(delay, runtime().batch_window_s))
+            continue
+        attempts += 1
+        if outcome["status"] == "permanent" or attempts >= settings.max_attempts:
+            return {
+                "status": "dead_letter",
+                "error": outcome["error"],
+                "attempts": attempts,
+                "outage_retries": outage_retries,
+                "errors": errors[-5:],
+            }
+        delay = backoff_delay(attempts, settings.base_delay_s, settings.max_delay_s, key)
+        await DBOS.sleep_async(on_batch_grid(delay, runtime().batch_window_s))
+
+
+@DBOS.workflow(name=SYNC_WORKFLOW)
+async def sync_call(tenant: str, call_id: str, forced_record: str | None = None) -> str:
+    """`forced_record` is a reviewer's answer to an identity conflict: this call belongs to that record."""
+    prepared = await prepare_step(tenant, call_id)
+    if prepared["status"] != "ready":
+        return await finish_step(tenant, call_id, prepared, prepared)
+    if forced_record:
+        prepared = {**prepared, "forced_record": forced_record}
+    key = workflow_id_for(tenant, call_id)
+    outcome = await deliver(tenant, key, lambda: write_step(tenant, call_id, prepared))
+    if outcome["status"] == "confirmed" and outcome["created"]:
+        notes = await duplicate_notes_step(tenant, prepared, outcome["record_id"])
+        outcome = {**outcome, "reviews": [*outcome["reviews"], *notes]}
+    if outcome["status"] == "confirmed" and prepared.get("related"):
+        refs = {CONTACT: {"object_type": outcome["object_type"], "record_id": outcome["record_id"]}}
+        related: list[dict[str, Any]] = []
+        for obj in prepared["related"]:
+            attempt = partial(related_step, tenant, call_id, prepared, obj, dict(refs))
+            result = await deliver(tenant, f"{key}:{obj['object']}", attempt)
+            related.append({"object": obj["object"], **result})
+            if result["status"] == "confirmed":
+                refs[obj["object"]] = {"object_type": obj["crm_object"], "record_id": result["record_id"]}
+        outcome = {**outcome, "related": related}
+    return await finish_step(tenant, call_id, prepared, outcome)
+
+
+@DBOS.step(name="callsync.write_related")
+async def related_step(
+    tenant: str, call_id: str, prepared: dict[str, Any], obj: dict[str, Any], refs: dict[str, dict[str, str]]
+) -> dict[str, Any]:
+    rt = runtime()
+    name = obj["identity"].get("name") or ""
+
+    async def locked(adapter: CRMAdapter) -> dict[str, Any]:
+        # Companies are not unique in the CRM: two calls naming one new company take turns to find or
+        # create it.
+        async with identity_lock(
+            rt.db, [f"{tenant}:{adapter.name}:{obj['crm_object']}:name:{name.casefold()}"]
+        ):
+            return await write_related(adapter, rt, tenant, call_id, prepared, obj, refs)
+
+    return await attempt_with(tenant, f"{obj['object']} of {call_id}", locked)
+
+
+async def write_related(
+    adapter: CRMAdapter,
+    rt: Runtime,
+    tenant: str,
+    call_id: str,
+    prepared: dict[str, Any],
+    obj: dict[str, Any],
+    refs: dict[str, dict[str, str]],
+) -> dict[str, Any]:
+    """A company or deal of this call: find it (this call's stamp, else an exact name), write by policy,
+    read back, and link it to the objects it must be linked to. Never created without its links."""
+    mapping = rt.mapping(tenant).object(obj["object"])
+    crm_object, stamp = obj["crm_object"], mapping.stamp_field
+    missing = [link for link in mapping.links if link not in refs]
+    if missing:
+        return {"status": "review", "review": {"kind": "unlinked", "reason": f"{obj['object']} cannot be linked to "
+                f"{', '.join(missing)}: not resolved for this call"}}  # fmt: skip
+    await adapter.ensure_schema(crm_object, [stamp])
+    read_fields = tuple(dict.fromkeys([*obj["fields"], *obj["defaults"], stamp]))
+    mine = await adapter.find(
+        IdentityQuery(
+            object_types=(crm_object,), origin_call_id=call_id, stamp_field=stamp, fields=read_fields
+        )
+    )
+    current = mine.by_origin[0] if mine.by_origin else None
+    name = obj["identity"].get("name")
+    if current is None and "name" in mapping.match_on and name:
+        found = await adapter.find(IdentityQuery(object_types=(crm_object,), name=name, fields=read_fields))
+        same = [r for r in found.by_name if same_value(_display_name(r.fields), name)]
+        if len(same) > 1:
+            ids = ", ".join(r.ref.record_id for r in same)
+            return {"status": "review", "review": {"kind": "ambiguous_match",
+                    "reason": f"{obj['object']} {name!r} matches several records: {ids}"}}  # fmt: skip
+        current = same[0] if same else None
+    if current is None:
+        writes = new_record_writes(obj)
+        request = WriteRequest(crm_object, {f: w["new"] for f, w in writes.items()} | {stamp: call_id}, None,
+                               f"{tenant}:{adapter.name}:{call_id}:{obj['object']}")  # fmt: skip
+        created = True
+    else:
+        created = current.fields.get(stamp) == call_id
+        if created:
+            writes = new_record_writes(obj)  # created by this call: as for the contact, complete only
+        else:
+            writes, _ = await _decide_update(
+                rt,
+                tenant,
+                adapter.name,
+                current.ref,
+                call_id,
+                current.fields,
+                stamp,
+                {**prepared, "plan": obj},
+            )
+        to_write = still_to_write(writes, current.fields, own=created)
+        request = WriteRequest(
+            crm_object, to_write, current.ref.record_id, f"{tenant}:{call_id}:{obj['object']}"
+        )
+    result = None
+    if request.fields:
+        result = await adapter.write(request)
+        back = await adapter.read(result.ref, tuple(request.fields))
+        if back is None or any(not same_value(back.fields.get(f), v) for f, v in request.fields.items()):
+            raise NotYetConsistent(f"read-back of the {obj['object']} does not show every field yet")
+    if result is not None:
+        ref = result.ref
+    elif current is not None:
+        ref = current.ref  # nothing needed writing: the record already holds every value
+    else:
+        raise NotYetConsistent(f"no {obj['object']} record to link")
+    for link in mapping.links:
+        await adapter.associate(ref, RecordRef(refs[link]["object_type"], refs[link]["record_id"]))
+    return {
+        "status": "confirmed",
+        "object_type": crm_object,
+        "record_id": ref.record_id,
+        "created": created,
+        "request_id": result.request_id if result else None,
+        "confirmed_at": datetime.now(UTC).isoformat(),
+        "writes": writes,
+        "linked_to": [refs[link] for link in mapping.links],
+    }

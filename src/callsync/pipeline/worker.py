@@ -1,0 +1,100 @@
+"""Running the delivery engine in this process: launch DBOS on the database, drain, shut down."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from dbos import DBOS, DBOSConfig
+from sqlalchemy import func, select
+
+from callsync import __version__
+from callsync.crm.http.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURRENCY
+from callsync.pipeline import engine  # review: registers its workflow with DBOS
+from callsync.store.calls import SYNC_QUEUE
+from callsync.store.db import Database
+from callsync.store.tables import CallRow
+
+
+@contextmanager
+def running_worker(
+    runtime: engine.Runtime, *, concurrency: int = DEFAULT_CONCURRENCY, poll_s: float = DEFAULT_BATCH_WINDOW_S
+) -> Iterator[None]:
+    """Start DBOS on the runtime's database: queued and interrupted sync workflows resume from their
+    last completed step. Calls of one caller line run one at a time (a queue partition each). `poll_s`
+    is the batch window (DEFAULT_BATCH_WINDOW_S)."""
+    runtime.batch_window_s = poll_s
+    engine.configure(runtime)
+    config: DBOSConfig = {
+        "name": "callsync",
+        "system_database_url": runtime.db.dbos_url,
+        "application_version": __version__,
+        "log_level": "WARNING",
+    }
+    DBOS(config=config)
+    _route_dbos_logs_through_logging()
+    try:
+        DBOS.launch()
+        DBOS.register_queue(
+            SYNC_QUEUE, partition_concurrency=1, worker_concurrency=concurrency, polling_interval_sec=poll_s
+        )
+        yield
+    finally:
+        DBOS.destroy(workflow_completion_timeout_sec=0)
+        # After the workflows stopped: an adapter closed under a running attempt would fail its request.
+        runtime.adapters.close()
+
+
+def _route_dbos_logs_through_logging() -> None:
+    """DBOS installs its own console handler bound to the sys.stderr of import time; a process that swaps
+    stderr (a test runner, an embedding CLI) would leave it writing to a closed stream. Its records go
+    through standard logging instead, where the host process decides."""
+    dbos_log = logging.getLogger("dbos")
+    for handler in list(dbos_log.handlers):
+        if handler.name == "__dbos_console_log_handler__":
+            dbos_log.removeHandler(handler)
+    dbos_log.propagate = True
+
+
+@dataclass(frozen=True)
+class Backlog:
+    total: int
+    queued: int
+    confirmed: int
+    review: int
+    dead_letter: int
+
+    @property
+    def done(self) -> int:
+        return self.total - self.queued
+
+
+def backlog(db: Database) -> Backlog:
+    with db.session() as session:
+        rows = session.execute(select(CallRow.sync_state, func.count()).group_by(CallRow.sync_state)).all()
+    counts = {state: n for state, n in rows}
+    return Backlog(
+        total=sum(counts.values()),
+        queued=counts.get("queued", 0),
+        confirmed=counts.get("confirmed", 0),
+        review=counts.get("review", 0),
+        dead_letter=counts.get("dead_letter", 0),
+    )
+
+
+def drain(
+    db: Database, *, timeout_s: float = 600.0, on_progress: Callable[[Backlog], None] | None = None
+) -> Backlog:
+    """Wait until no call is waiting for its sync, or the timeout passes (the backlog is returned
+    either way, so the caller can say what is left)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        state = backlog(db)
+        if on_progress:
+            on_progress(state)
+        if state.queued == 0 or time.monotonic() >= deadline:
+            return state
+        time.sleep(0.2)

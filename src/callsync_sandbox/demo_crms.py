@@ -1,0 +1,128 @@
+"""`callsync demo --crm salesforce|zoho`: the bundled calls into the Salesforce or Zoho CRM emulator.
+
+The example mappings (examples/salesforce.yaml, examples/zoho.yaml) make new callers Leads and look callers
+up among Leads and Contacts. As with HubSpot, the first create's answer is lost after the CRM committed it,
+and a burst of throttling answers hits (Salesforce: 403 REQUEST_LIMIT_EXCEEDED; Zoho: 429), so the run
+shows the origin-stamp upsert and the waits at work. Records are shown in HubSpot's shape so the demo's
+table and duplicate count read them the same way.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from callsync.capture.platforms.generic import parse_generic_call
+from callsync.capture.reader import read_calls
+from callsync.config import EXAMPLES_DIR, CRMConnection, DeliverySettings, TenantConfig
+from callsync.pipeline import engine
+from callsync.pipeline.worker import Backlog, drain, running_worker
+from callsync.store.calls import receive_call
+from callsync.store.db import Database
+from callsync_sandbox.demo import DEMO_CALLS, DEMO_TOKEN_ENV, SANDBOX_TOKEN, DemoResult, duplicate_count
+from callsync_sandbox.faults import FaultPlan
+from callsync_sandbox.server import SandboxServer
+
+SF = "/services/data/v62.0"
+FAULTS: dict[str, dict[str, Any]] = {
+    "salesforce": {
+        "seed": 7,
+        "rules": [
+            {
+                "method": "PATCH",
+                "path": f"{SF}/sobjects/Lead/callsync_origin_call_id__c/.*",
+                "fault": "drop_response_after_commit",
+                "times": 1,
+            },
+            {"path": f"{SF}/.*", "fault": "status", "status": 403, "skip": 10, "times": 2},
+        ],
+    },
+    "zoho": {
+        "seed": 7,
+        "rules": [
+            {
+                "method": "POST",
+                "path": "/crm/v8/Leads/upsert",
+                "fault": "drop_response_after_commit",
+                "times": 1,
+            },
+            {"path": "/crm/v8/.*", "fault": "status", "status": 429, "skip": 10, "times": 3},
+        ],
+    },
+}
+# Mapping field -> the demo table's (HubSpot) property name.
+COLUMNS: dict[str, dict[str, str]] = {
+    "salesforce": {
+        "Email": "email",
+        "Phone": "phone",
+        "FirstName": "firstname",
+        "LastName": "lastname",
+        "Company": "company",
+        "callsync_origin_call_id__c": "callsync_origin_call_id",
+        "callsync_last_call_id__c": "callsync_last_call_id",
+    },
+    "zoho": {
+        "Email": "email",
+        "Phone": "phone",
+        "First_Name": "firstname",
+        "Last_Name": "lastname",
+        "Company": "company",
+        "callsync_origin_call_id": "callsync_origin_call_id",
+        "callsync_last_call_id": "callsync_last_call_id",
+    },
+}
+COMPANY_FIELD = {"hubspot": "company", "salesforce": "Company", "zoho": "Company"}
+
+
+def _sandbox(crm: str) -> Any:
+    plan = FaultPlan.model_validate(FAULTS[crm])
+    if crm == "salesforce":
+        from callsync_sandbox.salesforce import SalesforceSandbox
+
+        return SalesforceSandbox(token=SANDBOX_TOKEN, faults=plan)
+    from callsync_sandbox.zoho import ZohoSandbox
+
+    return ZohoSandbox(token=SANDBOX_TOKEN, faults=plan)
+
+
+def _connection(crm: str, base_url: str) -> CRMConnection:
+    common: dict[str, Any] = {"token_env": DEMO_TOKEN_ENV, "timeout_s": 2.0, "limit_retry_s": 1.0}
+    if crm == "salesforce":
+        return CRMConnection(kind="salesforce", instance_url=base_url, **common)
+    # The tenant's own count of Zoho's daily credits (shared by every worker through the database).
+    return CRMConnection(kind="zoho", api_domain=base_url, daily_credits=5_000, credit_reserve=50, **common)
+
+
+def people(crm: str, sandbox: Any) -> list[dict[str, Any]]:
+    """Leads and Contacts, in the shape the demo renders (HubSpot's `{"id", "properties"}`)."""
+    objects = ("Lead", "Contact") if crm == "salesforce" else ("Leads", "Contacts")
+    out = []
+    for obj in objects:
+        for row in sandbox.records(obj):
+            props = {name: row.get(field) for field, name in COLUMNS[crm].items()}
+            out.append({"id": str(row.get("Id") or row.get("id")), "object": obj, "properties": props})
+    return out
+
+
+def run_lead_crm_demo(
+    db: Database, crm: str, on_progress: Callable[[Backlog], None] | None = None
+) -> DemoResult:
+    if crm not in FAULTS:
+        raise ValueError(f"no demo for {crm!r}; choose hubspot, salesforce or zoho")
+    sandbox = _sandbox(crm)
+    with SandboxServer(sandbox.app()) as server:
+        tenant = TenantConfig(
+            name="demo",
+            crm=_connection(crm, server.base_url),
+            mapping=str(EXAMPLES_DIR / f"{crm}.yaml"),
+            delivery=DeliverySettings(max_attempts=5, base_delay_s=0.2, max_delay_s=2.0),
+        )
+        for raw in read_calls(DEMO_CALLS):
+            call = parse_generic_call(raw.payload, tenant=tenant.name, source=raw.source, line=raw.line)
+            receive_call(db, call, raw.text, f"{raw.source}:{raw.line}")
+        with running_worker(engine.Runtime(db, {tenant.name: tenant})):
+            state = drain(db, timeout_s=120, on_progress=on_progress)
+        landed = people(crm, sandbox)
+        statuses = Counter(status for _, _, status in sandbox.request_log)
+    return DemoResult(landed, duplicate_count(landed), state, sum(statuses.values()), dict(statuses))

@@ -1,0 +1,94 @@
+"""Group commit: what concurrent attempts submit while a batch is in flight leaves as one batch."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from callsync.crm.http.coalesce import Coalescer
+
+
+class Recorder:
+    def __init__(self, delay: float = 0.05, fail: Exception | None = None) -> None:
+        self.batches: list[list[tuple[str, int]]] = []
+        self.delay = delay
+        self.fail = fail
+
+    async def __call__(self, entries: Sequence[tuple[str, int]]) -> dict[str, object]:
+        self.batches.append(list(entries))
+        await asyncio.sleep(self.delay)
+        if self.fail is not None:
+            raise self.fail
+        return {k: (ValueError(f"bad {k}") if k.startswith("bad") else v * 10) for k, v in entries}
+
+
+def test_submissions_made_while_a_batch_is_in_flight_leave_together_in_the_next() -> None:
+    async def scenario() -> tuple[list[int], Recorder]:
+        run = Recorder()
+        c: Coalescer[str, int, int] = Coalescer(run, linger_s=0.005)
+        first = asyncio.create_task(c.submit("a", 1))
+        await asyncio.sleep(0.02)  # the first batch is in flight now
+        rest = [asyncio.create_task(c.submit(k, i)) for i, k in enumerate("bcdef", start=2)]
+        return [await first, *[await t for t in rest]], run
+
+    answers, run = asyncio.run(scenario())
+    assert answers == [10, 20, 30, 40, 50, 60]
+    assert [[k for k, _ in b] for b in run.batches] == [["a"], ["b", "c", "d", "e", "f"]]
+
+
+def test_a_lone_submission_waits_only_the_linger() -> None:
+    async def scenario() -> float:
+        c: Coalescer[str, int, int] = Coalescer(Recorder(delay=0), linger_s=0.005)
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        assert await c.submit("a", 1) == 10
+        return loop.time() - start
+
+    assert asyncio.run(scenario()) < 0.5
+
+
+def test_a_failed_request_reaches_every_submitter_and_a_failed_key_only_its_own() -> None:
+    async def scenario() -> None:
+        c: Coalescer[str, int, int] = Coalescer(Recorder(fail=ConnectionError("down")))
+        results = await asyncio.gather(c.submit("a", 1), c.submit("b", 2), return_exceptions=True)
+        assert all(isinstance(r, ConnectionError) for r in results)
+
+        c2: Coalescer[str, int, int] = Coalescer(Recorder())
+        good, bad = await asyncio.gather(c2.submit("ok", 1), c2.submit("bad", 2), return_exceptions=True)
+        assert good == 10 and isinstance(bad, ValueError) and "bad" in str(bad)
+
+    asyncio.run(scenario())
+
+
+def test_batches_never_exceed_max_size_and_a_repeated_key_shares_its_answer() -> None:
+    async def scenario() -> Recorder:
+        run = Recorder(delay=0.01)
+        c: Coalescer[str, int, int] = Coalescer(run, max_size=3)
+        answers = await asyncio.gather(*(c.submit(k, 1) for k in ["a", "b", "a", "c", "d", "e", "f", "g"]))
+        assert answers == [10] * 8
+        return run
+
+    run = asyncio.run(scenario())
+    assert all(len({k for k, _ in b}) <= 3 for b in run.batches)
+    assert sorted(k for b in run.batches for k, _ in b) == sorted("abacdefg")
+    assert [k for k, _ in run.batches[0]] == ["a", "b", "a", "c"], "the second 'a' rides with the first"
+
+
+def test_a_cancelled_submitter_does_not_disturb_the_others() -> None:
+    async def scenario() -> None:
+        run = Recorder(delay=0.05)
+        c: Coalescer[str, int, int] = Coalescer(run)
+        first = asyncio.create_task(c.submit("a", 1))
+        await asyncio.sleep(0.01)
+        doomed = asyncio.create_task(c.submit("b", 2))
+        kept = asyncio.create_task(c.submit("c", 3))
+        await asyncio.sleep(0)
+        doomed.cancel()
+        assert await first == 10 and await kept == 30
+        with pytest.raises(asyncio.CancelledError):
+            await doomed
+        assert [k for b in run.batches for k, _ in b] == ["a", "c"]
+
+    asyncio.run(scenario())
