@@ -8,10 +8,10 @@ import pytest
 from pydantic import ValidationError
 
 from callsync.config import EXAMPLES_DIR, CRMConnection, TenantConfig, load_tenant
+from callsync.crm.pool import AdapterPool
 from callsync.crm.salesforce.adapter import SalesforceAdapter
 from callsync.crm.zoho.adapter import ZohoAdapter
 from callsync.errors import ConfigError
-from callsync.pipeline.engine import AdapterFactory
 from callsync.structure.mapping import load_mapping, parse_mapping
 
 
@@ -71,7 +71,7 @@ def test_match_objects_must_include_the_object_new_callers_become() -> None:
 def test_the_factory_builds_the_adapter_of_the_tenants_crm(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CALLSYNC_SALESFORCE_TOKEN", "t")
     monkeypatch.setenv("CALLSYNC_ZOHO_TOKEN", "t")
-    factory = AdapterFactory()
+    factory = AdapterPool()
     sf = factory(
         TenantConfig(name="a", crm=CRMConnection(kind="salesforce", instance_url="https://acme.test"))
     )

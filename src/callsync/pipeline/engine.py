@@ -11,12 +11,10 @@ record stamped with this call id — before it creates anything.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import math
 import re
-import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -32,6 +30,7 @@ from callsync.capture.extract import extract_call
 from callsync.capture.platforms.generic import parse_generic_call
 from callsync.config import TenantConfig
 from callsync.crm.http.coalesce import DEFAULT_BATCH_WINDOW_S
+from callsync.crm.pool import AdapterPool
 from callsync.crm.protocol import (
     AmbiguousWriteError,
     ConflictError,
@@ -66,76 +65,20 @@ from callsync.structure.plan import CONTACT, plan_call
 log = structlog.get_logger("callsync.engine")
 
 
-class AdapterFactory:
-    """Builds the adapters of a runtime.
-
-    Calling it gives a fresh adapter the caller owns and closes. `for_attempt` gives write attempts a
-    long-lived HubSpot adapter per tenant and event loop, so the attempts running at the same time share
-    its batches (group commit), its known properties and its circuit breaker; `close` ends those."""
-
-    def __init__(self) -> None:
-        self._shared: dict[tuple[str, int], tuple[CRMAdapter, asyncio.AbstractEventLoop]] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, tenant: TenantConfig) -> CRMAdapter:
-        from callsync.crm.hubspot.adapter import HubSpotAdapter
-
-        conn = tenant.crm
-        db = _runtime.db if _runtime is not None else None  # Zoho/Salesforce budgets are shared through it
-        if conn.kind == "salesforce":
-            from callsync.crm.salesforce.adapter import SalesforceAdapter
-
-            return SalesforceAdapter.from_connection(conn, tenant=tenant.name, db=db)
-        if conn.kind == "zoho":
-            from callsync.crm.zoho.adapter import ZohoAdapter
-
-            return ZohoAdapter.from_connection(conn, tenant=tenant.name, db=db)
-        return HubSpotAdapter(conn.token(), conn.base_url, timeout_s=conn.timeout_s)
-
-    def for_attempt(self, tenant: TenantConfig) -> tuple[CRMAdapter, bool]:
-        """The adapter for one write attempt, and whether the attempt owns it (and must close it)."""
-        from callsync.crm.hubspot.adapter import HubSpotAdapter
-
-        conn = tenant.crm
-        if conn.kind != "hubspot":
-            return self(tenant), True
-        loop = asyncio.get_running_loop()
-        key = (tenant.name, id(loop))
-        with self._lock:
-            held = self._shared.get(key)
-            if held is None or held[1] is not loop:
-                adapter = HubSpotAdapter(conn.token(), conn.base_url, timeout_s=conn.timeout_s, batching=True)
-                held = self._shared[key] = (adapter, loop)
-        return held[0], False
-
-    def close(self) -> None:
-        """Close the shared adapters on their own loops (from any thread but theirs)."""
-        with self._lock:
-            held, self._shared = list(self._shared.values()), {}
-        for adapter, loop in held:
-            batches = getattr(adapter, "batches", None)
-            if batches is not None:
-                log.info(
-                    "batching",
-                    crm=adapter.name,
-                    **{k: f"{n} in {b}" for k, (n, b) in batches.stats().items()},
-                )
-            if loop.is_closed() or not loop.is_running():
-                continue
-            with contextlib.suppress(Exception):
-                asyncio.run_coroutine_threadsafe(adapter.aclose(), loop).result(timeout=5)
-
-
 @dataclass
 class Runtime:
     """What the workflow steps need in this process: the database, tenants and their mappings."""
 
     db: Database
     tenants: dict[str, TenantConfig]
-    adapters: AdapterFactory = field(default_factory=AdapterFactory)
+    adapters: AdapterPool = field(default_factory=AdapterPool)
     # The queue's polling interval (write/worker.py): retries wake on its grid (on_batch_grid).
     batch_window_s: float = DEFAULT_BATCH_WINDOW_S
     _mappings: dict[str, MappingDocument] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.adapters.db is None:
+            self.adapters.db = self.db  # credit budgets are shared through the database
 
     def tenant(self, name: str) -> TenantConfig:
         if name not in self.tenants:

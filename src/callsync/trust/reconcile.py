@@ -32,7 +32,6 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 
 from callsync.config import TenantConfig
-from callsync.crm.hubspot.scan import scanner_for
 from callsync.crm.protocol import (
     AmbiguousWriteError,
     CRMAdapter,
@@ -42,6 +41,7 @@ from callsync.crm.protocol import (
     RecordRef,
     TransientError,
 )
+from callsync.crm.scan import scanner_for
 from callsync.reconcile.identity import normalize_email, normalize_phone
 from callsync.reconcile.policy import is_empty, same_value
 from callsync.store.db import Database
@@ -451,9 +451,9 @@ async def reconcile(
     adapters: Callable[[TenantConfig], CRMAdapter] | None = None,
 ) -> ReconcileReport:
     """Compare the ledger with the CRM for the calls received since `since` (all calls when None)."""
-    from callsync.pipeline.engine import AdapterFactory
+    from callsync.crm.pool import AdapterPool
 
-    make = adapters or AdapterFactory()
+    make = adapters or AdapterPool()
     report = ReconcileReport(since=since, generated_at=datetime.now(UTC))
     with db.session() as session:
         query = select(CallRow.tenant, CallRow.sync_state)

@@ -104,6 +104,12 @@ class HubSpotAdapter:
     async def aclose(self) -> None:
         await self._client.aclose()
 
+    async def scan(self, object_type: str, fields: Sequence[str], since: datetime | None) -> list[CRMRecord]:
+        """Every record of a type modified since a moment, paged (the reconciliation job's bulk read)."""
+        from callsync.crm.hubspot.scan import scan_records
+
+        return await scan_records(self, object_type, fields, since)
+
     # -- transport -------------------------------------------------------------------------------
 
     async def _send(

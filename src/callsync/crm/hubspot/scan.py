@@ -13,34 +13,18 @@ queue has settled.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from callsync.crm.protocol import CRMAdapter, CRMRecord, RecordRef
-
-Scanner = Callable[[str, Sequence[str], datetime | None], Awaitable[list[CRMRecord]]]
+from callsync.crm.protocol import CRMRecord, RecordRef
 
 _PAGE = 200
 _MAX_RESULTS = 10_000
 _HUBSPOT_MODIFIED = {"contacts": "lastmodifieddate"}
 
 
-def scanner_for(adapter: CRMAdapter) -> Scanner | None:
-    """A bulk lister for this adapter's CRM, or None (then use find/read)."""
-    from callsync.crm.hubspot.adapter import HubSpotAdapter
-
-    if isinstance(adapter, HubSpotAdapter):
-        hubspot = adapter
-
-        async def scan(object_type: str, fields: Sequence[str], since: datetime | None) -> list[CRMRecord]:
-            return await _scan_hubspot(hubspot, object_type, fields, since)
-
-        return scan
-    return None
-
-
-async def _scan_hubspot(
+async def scan_records(
     adapter: Any, object_type: str, fields: Sequence[str], since: datetime | None
 ) -> list[CRMRecord]:
     records: list[CRMRecord] = []
