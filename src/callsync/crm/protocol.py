@@ -1,9 +1,8 @@
 """The one small interface the delivery engine uses to talk to any CRM.
 
-It is shaped to fit all five data models: the object type is always explicit (Lead vs Contact in
-Salesforce and Zoho, person/organization/deal in Pipedrive, contacts in HubSpot), an identity lookup may
-search several object types at once, and account scoping (a GoHighLevel location, a Salesforce instance)
-is the adapter's configuration, not the engine's concern.
+It is shaped to fit every CRM's data model: the object type is always explicit (a lead vs a contact,
+person/organization/deal), an identity lookup may search several object types at once, and account
+scoping (a location, an org instance) is the adapter's configuration, not the engine's concern.
 """
 
 from __future__ import annotations
@@ -11,6 +10,44 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
+
+# The error tree lives in errors.py; re-exported here for the modules that import it from the protocol.
+from callsync.crm.errors import (
+    AmbiguousWriteError,
+    AuthenticationError,
+    BudgetExhausted,
+    ConflictError,
+    CRMError,
+    FieldError,
+    InvalidValueError,
+    NotYetConsistent,
+    PermanentError,
+    RateLimited,
+    TransientError,
+    UnknownFieldError,
+)
+
+__all__ = [
+    "AmbiguousWriteError",
+    "AuthenticationError",
+    "BudgetExhausted",
+    "CRMAdapter",
+    "CRMError",
+    "CRMRecord",
+    "ConflictError",
+    "FieldError",
+    "IdentityCandidates",
+    "IdentityQuery",
+    "InvalidValueError",
+    "NotYetConsistent",
+    "PermanentError",
+    "RateLimited",
+    "RecordRef",
+    "TransientError",
+    "UnknownFieldError",
+    "WriteRequest",
+    "WriteResult",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,49 +102,6 @@ class WriteResult:
     ref: RecordRef
     created: bool
     request_id: str | None = None
-
-
-class CRMError(Exception):
-    """Base of everything an adapter raises; the engine decides what to do from the subclass."""
-
-    def __init__(self, message: str, *, request_id: str | None = None, status: int | None = None) -> None:
-        super().__init__(message)
-        self.request_id = request_id
-        self.status = status
-
-
-class RateLimited(CRMError):
-    """The CRM said slow down. `retry_after` is in seconds (from Retry-After or the vendor's policy)."""
-
-    def __init__(self, message: str, *, retry_after: float, policy: str | None = None, **kw: Any) -> None:
-        super().__init__(message, **kw)
-        self.retry_after = retry_after
-        self.policy = policy
-
-
-class TransientError(CRMError):
-    """Failed before the CRM could have acted (5xx answer, connection refused): safe to retry."""
-
-
-class NotYetConsistent(TransientError):
-    """The CRM answers, but does not show a write yet (search lag, a partial write to complete): retry,
-    and count the attempt, unlike a CRM that does not answer at all."""
-
-
-class AmbiguousWriteError(CRMError):
-    """The request may have been applied (timeout, reset after sending): search before any re-create."""
-
-
-class ConflictError(CRMError):
-    """A unique key already belongs to another record; `existing_id` names it when the CRM says."""
-
-    def __init__(self, message: str, *, existing_id: str | None, **kw: Any) -> None:
-        super().__init__(message, **kw)
-        self.existing_id = existing_id
-
-
-class PermanentError(CRMError):
-    """The CRM refused the request as it is (validation, permissions): retrying cannot help."""
 
 
 @runtime_checkable
