@@ -1,0 +1,64 @@
+"""v4 associations: HubSpot-defined type ids in both directions and their defaults."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from callsync_sandbox.hubspot.bodies import is_int
+from callsync_sandbox.hubspot.errors import validation_error
+
+
+@dataclass(frozen=True)
+class _AssociationType:
+    from_type: str
+    to_type: str
+    reverse_id: int
+    label: str | None
+
+
+def _association_types() -> dict[int, _AssociationType]:
+    """HUBSPOT_DEFINED association type ids in both directions; the unlabelled one is a pair's default."""
+    pairs = (
+        ("contacts", "companies", 279, 280, None),
+        ("contacts", "companies", 1, 2, "Primary"),
+        ("deals", "contacts", 3, 4, None),
+        ("deals", "companies", 341, 342, None),
+        ("deals", "companies", 5, 6, "Primary"),
+        ("calls", "contacts", 194, 193, None),
+        ("calls", "companies", 182, 181, None),
+        ("calls", "deals", 206, 205, None),
+        ("notes", "contacts", 202, 201, None),
+        ("notes", "companies", 190, 189, None),
+        ("notes", "deals", 214, 213, None),
+        ("tasks", "contacts", 204, 203, None),
+        ("tasks", "companies", 192, 191, None),
+        ("tasks", "deals", 216, 215, None),
+    )
+    types: dict[int, _AssociationType] = {}
+    for from_type, to_type, forward, reverse, label in pairs:
+        types[forward] = _AssociationType(from_type, to_type, reverse, label)
+        types[reverse] = _AssociationType(to_type, from_type, forward, label)
+    return types
+
+
+ASSOCIATION_TYPES: Final = _association_types()
+DEFAULT_ASSOCIATION: Final = {
+    (spec.from_type, spec.to_type): type_id
+    for type_id, spec in ASSOCIATION_TYPES.items()
+    if spec.label is None
+}
+
+
+def association_type(spec: Mapping[str, Any]) -> tuple[int, _AssociationType]:
+    """The HubSpot-defined association type an inline `types` entry names (labels are not emulated)."""
+    type_id = spec.get("associationTypeId")
+    if (
+        spec.get("associationCategory") == "HUBSPOT_DEFINED"
+        and is_int(type_id)
+        and type_id in ASSOCIATION_TYPES
+    ):
+        return type_id, ASSOCIATION_TYPES[type_id]
+    raise validation_error(f"Unknown association type {json.dumps(spec)}.")
