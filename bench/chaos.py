@@ -52,8 +52,8 @@ from naive_baseline import NaiveMiddleware, NaiveResult
 from callsync.capture.extract import extract_call
 from callsync.capture.platforms.generic import parse_generic_call
 from callsync.crm.http.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURRENCY
+from callsync.pipeline.intake import receive_call
 from callsync.reconcile.identity import normalize_phone
-from callsync.store.calls import receive_call
 from callsync.store.db import Database
 from callsync_sandbox.faults import FaultPlan
 from callsync_sandbox.hubspot import HubSpotSandbox

@@ -18,8 +18,8 @@ from callsync.capture.platforms.generic import parse_generic_call
 from callsync.capture.reader import read_calls
 from callsync.config import CRMConnection, DeliverySettings, TenantConfig
 from callsync.pipeline import engine
+from callsync.pipeline.intake import receive_call
 from callsync.pipeline.worker import Backlog, drain, running_worker
-from callsync.store.calls import receive_call
 from callsync.store.db import Database
 from callsync_sandbox.faults import FaultPlan
 from callsync_sandbox.hubspot import HubSpotSandbox

@@ -17,8 +17,8 @@ from callsync.capture.platforms.generic import parse_generic_call
 from callsync.capture.reader import read_calls
 from callsync.config import EXAMPLES_DIR, CRMConnection, DeliverySettings, TenantConfig
 from callsync.pipeline import engine
+from callsync.pipeline.intake import receive_call
 from callsync.pipeline.worker import Backlog, drain, running_worker
-from callsync.store.calls import receive_call
 from callsync.store.db import Database
 from callsync_sandbox.demo import DEMO_CALLS, DEMO_TOKEN_ENV, SANDBOX_TOKEN, DemoResult, duplicate_count
 from callsync_sandbox.faults import FaultPlan

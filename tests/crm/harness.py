@@ -21,8 +21,9 @@ from callsync.capture.platforms.generic import parse_generic_call
 from callsync.cli.status import status_counts
 from callsync.config import EXAMPLES_DIR, CRMConnection, DeliverySettings, TenantConfig
 from callsync.pipeline import engine
+from callsync.pipeline.intake import receive_call
+from callsync.pipeline.queue import workflow_id_for
 from callsync.pipeline.worker import Backlog, backlog, drain, running_worker
-from callsync.store.calls import receive_call, workflow_id_for
 from callsync.store.db import Database
 from callsync_sandbox.faults import FaultPlan
 from callsync_sandbox.salesforce import SalesforceSandbox

@@ -21,7 +21,7 @@ from callsync.crm.http.budget import (
     waiting_budgets,
 )
 from callsync.crm.protocol import RateLimited
-from callsync.store.calls import receive_call
+from callsync.pipeline.intake import receive_call
 from callsync.store.db import Database
 
 KEY = BudgetKey("zoho", "acct", "zoho https://www.zohoapis.com")

@@ -27,7 +27,7 @@ from dbos import DBOSClient
 
 from callsync.capture.platforms.generic import parse_generic_call
 from callsync.config import load_tenant
-from callsync.store.calls import receive_call
+from callsync.pipeline.intake import receive_call
 from callsync.store.db import Database
 from callsync.store.tables import CallRow, DeadLetterRow
 from callsync.trust.reconcile import reconcile

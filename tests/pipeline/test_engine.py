@@ -20,8 +20,9 @@ from sqlalchemy import select
 from callsync.capture.platforms.generic import parse_generic_call
 from callsync.config import CRMConnection, DeliverySettings, TenantConfig
 from callsync.pipeline import engine
+from callsync.pipeline.intake import receive_call
+from callsync.pipeline.queue import workflow_id_for
 from callsync.pipeline.worker import Backlog, drain, running_worker
-from callsync.store.calls import receive_call, workflow_id_for
 from callsync.store.db import Database
 from callsync.store.tables import DeadLetterRow, LedgerRow, ReviewItemRow
 from callsync_sandbox.faults import FaultPlan

@@ -21,11 +21,11 @@ from sqlalchemy import select
 from callsync.capture.platforms.generic import parse_generic_call
 from callsync.config import CRMConnection, DeliverySettings, TenantConfig
 from callsync.pipeline import engine
+from callsync.pipeline.backlog import BacklogView, backlog_view
+from callsync.pipeline.intake import receive_call
 from callsync.pipeline.worker import Backlog, drain, running_worker
-from callsync.store.calls import receive_call
 from callsync.store.db import Database
 from callsync.store.tables import CallRow, DeadLetterRow, LedgerRow
-from callsync.trust.backlog import BacklogView, backlog_view
 from callsync_sandbox.faults import FaultPlan
 from callsync_sandbox.hubspot import HubSpotSandbox
 from callsync_sandbox.server import SandboxServer

@@ -210,7 +210,7 @@ def test_twilio_callbacks_assemble_one_call(ingest: Ingest) -> None:
 def test_a_generic_row_stored_by_ingest_is_still_read_as_generic(ingest: Ingest) -> None:
     from callsync.capture.platforms.generic import parse_generic_call
     from callsync.pipeline.engine import load_call
-    from callsync.store.calls import receive_call
+    from callsync.pipeline.intake import receive_call
 
     payload = generic("cli-1", platform="vapi")  # a generic file may name the original platform
     receive_call(ingest.db, parse_generic_call(payload, tenant="acme"), json.dumps(payload), "file:1")

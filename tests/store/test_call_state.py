@@ -7,7 +7,7 @@ import json
 from sqlalchemy import select
 
 from callsync.capture.platforms.generic import parse_generic_call
-from callsync.store.calls import receive_call
+from callsync.pipeline.intake import receive_call
 from callsync.store.db import Database
 from callsync.store.ledger import record_outcome
 from callsync.store.tables import CallRow

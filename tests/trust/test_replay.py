@@ -8,8 +8,9 @@ from typing import Any
 
 from dbos import DBOSClient
 
+from callsync.pipeline.replay import replay
 from callsync.store.tables import CallRow, DeadLetterRow
-from callsync.trust.replay import get_dead_letter, list_dead_letters, replay, settle_replays
+from callsync.trust.dead_letters import get_dead_letter, list_dead_letters, settle_replays
 from tests.pipeline.test_engine import DANA, Harness, call_payload, make_harness
 
 __all__ = ["make_harness"]

@@ -82,7 +82,8 @@ def ingest(
     calls in the file are still stored. Exits 1 if any call was refused."""
     from callsync.capture.platforms.generic import parse_generic_call
     from callsync.capture.reader import read_calls
-    from callsync.store.calls import quarantine, receive_call
+    from callsync.pipeline.intake import receive_call
+    from callsync.store.calls import quarantine
 
     counts = {"queued": 0, "duplicate": 0, "refused": 0}
     with open_database(db) as database:

@@ -33,7 +33,7 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="JSON Lines instead of a table.")] = False,
 ) -> None:
     """List dead letters (open ones by default), oldest first, with their last error."""
-    from callsync.trust.replay import list_dead_letters, settle_replays
+    from callsync.trust.dead_letters import list_dead_letters, settle_replays
 
     with open_database(db) as database:
         settle_replays(database)
@@ -60,7 +60,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:
     """What the call meant to write, the errors of its last attempts, and the command that replays it."""
-    from callsync.trust.replay import get_dead_letter, settle_replays
+    from callsync.trust.dead_letters import get_dead_letter, settle_replays
 
     with open_database(db) as database:
         settle_replays(database)
@@ -119,7 +119,8 @@ def replay_(
     timeout: Annotated[float, typer.Option(help="Give up waiting after this many seconds.")] = 3600.0,
 ) -> None:
     """Re-run each call's sync from its first step under a fresh workflow id. Exit 1 if any fails again."""
-    from callsync.trust.replay import list_dead_letters, replay, settle_replays
+    from callsync.pipeline.replay import replay
+    from callsync.trust.dead_letters import list_dead_letters, settle_replays
 
     if (dead_letter_id is None) == (not all_):
         raise fail("give one dead letter id, or --all")
@@ -187,7 +188,7 @@ def _run_and_wait(
 ) -> None:
     from callsync.pipeline import engine
     from callsync.pipeline.worker import running_worker
-    from callsync.trust.replay import call_states
+    from callsync.trust.dead_letters import call_states
 
     columns = (TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     deadline = time.monotonic() + timeout

@@ -86,12 +86,7 @@ def show(item_id: ItemArg, db: DbOption = None) -> None:
 
 
 def _apply(db: str | None, tenant_file: Any, item_id: int, value: Any, decision: str) -> str:
-    from dbos import DBOS, EnqueueOptions
-
-    from callsync.pipeline import engine
-    from callsync.pipeline.review import REVIEW_WORKFLOW, review_workflow_id
-    from callsync.pipeline.worker import running_worker
-    from callsync.store.calls import SYNC_QUEUE
+    from callsync.pipeline.commands import WorkflowTimeout, apply_review_decision
     from callsync.store.review import attempts_made
 
     tenants = checked_tenants(tenant_file)
@@ -99,15 +94,13 @@ def _apply(db: str | None, tenant_file: Any, item_id: int, value: Any, decision:
         item = _item(database, item_id)
         if item.tenant not in tenants:
             raise fail(f"item {item_id} belongs to tenant {item.tenant!r}: pass its --tenant-file")
-        with running_worker(engine.Runtime(database, tenants)):
-            options: EnqueueOptions = {
-                "queue_name": SYNC_QUEUE,
-                "workflow_name": REVIEW_WORKFLOW,
-                # A failed application leaves the item open; trying again needs a fresh workflow id.
-                "workflow_id": review_workflow_id(item_id, attempts_made(database, item_id)),
-                "queue_partition_key": f"review:{item.record_id or item.call_id}",
-            }
-            return str(DBOS.enqueue_workflow_with_options(options, item_id, value, decision).get_result())
+        try:
+            return apply_review_decision(
+                database, tenants, item_id, f"review:{item.record_id or item.call_id}", value, decision,
+                attempts_made(database, item_id),
+            )  # fmt: skip
+        except WorkflowTimeout as exc:
+            raise fail(str(exc)) from exc
 
 
 @review_app.command()
@@ -172,11 +165,7 @@ def _report(result: str, item_id: int) -> None:
 def _resolve_identity(
     db: str | None, tenant_file: Any, item_id: int, record: str | None, candidates: list[str]
 ) -> None:
-    from dbos import DBOS, EnqueueOptions
-
-    from callsync.pipeline import engine
-    from callsync.pipeline.worker import running_worker
-    from callsync.store.calls import SYNC_QUEUE, SYNC_WORKFLOW, workflow_id_for
+    from callsync.pipeline.commands import WorkflowTimeout, sync_to_record
     from callsync.store.review import decide
 
     if record not in candidates:
@@ -184,16 +173,10 @@ def _resolve_identity(
     tenants = checked_tenants(tenant_file)
     with open_database(db) as database:
         item = _item(database, item_id)
-        with running_worker(engine.Runtime(database, tenants)):
-            options: EnqueueOptions = {
-                "queue_name": SYNC_QUEUE,
-                "workflow_name": SYNC_WORKFLOW,
-                "workflow_id": f"{workflow_id_for(item.tenant, item.call_id)}:review{item_id}",
-                "queue_partition_key": f"record:{record}",
-            }
-            state = DBOS.enqueue_workflow_with_options(
-                options, item.tenant, item.call_id, record
-            ).get_result()
+        try:
+            state = sync_to_record(database, tenants, item.tenant, item.call_id, item_id, record)
+        except WorkflowTimeout as exc:
+            raise fail(str(exc)) from exc
         if state != "confirmed":
             raise fail(f"the call's sync against record {record} ended as {state}; item {item_id} stays open")
         decide(database, item_id, "approved", {"action": "approve", "record": record})

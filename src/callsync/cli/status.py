@@ -52,7 +52,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object instead of a table.")] = False,
 ) -> None:
     """Calls received, queued, confirmed; open dead letters, quarantined payloads and review items."""
-    from callsync.trust.backlog import backlog_view
+    from callsync.pipeline.backlog import backlog_view
 
     with open_database(db) as database:
         counts = status_counts(database)

@@ -45,6 +45,7 @@ from callsync.crm.protocol import (
     WriteRequest,
 )
 from callsync.models import CallRecord, Extraction
+from callsync.pipeline.queue import SYNC_WORKFLOW, workflow_id_for
 from callsync.reconcile.identity import (
     IdentityKeys,
     IdentityMatch,
@@ -54,7 +55,6 @@ from callsync.reconcile.identity import (
 )
 from callsync.reconcile.policy import Action, ConflictPolicy, FieldState, Proposal, decide, same_value
 from callsync.store import ledger as ledger_store
-from callsync.store.calls import SYNC_WORKFLOW, workflow_id_for
 from callsync.store.db import Database
 from callsync.store.locks import identity_lock
 from callsync.store.tables import CallRow

@@ -16,12 +16,11 @@ from dbos import DBOS
 
 from callsync.crm.protocol import CRMAdapter, NotYetConsistent, PermanentError, RecordRef, WriteRequest
 from callsync.pipeline.engine import attempt_with, deliver, runtime
+from callsync.pipeline.queue import REVIEW_WORKFLOW
 from callsync.reconcile.policy import same_value
 from callsync.store import review as review_store
 from callsync.store.ledger import REVIEWER_POLICY, record_review_write
 from callsync.store.review import FIELD_KINDS
-
-REVIEW_WORKFLOW = "callsync.apply_review"
 
 
 def review_workflow_id(item_id: int, n: int = 0) -> str:

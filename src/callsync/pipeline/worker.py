@@ -13,8 +13,11 @@ from sqlalchemy import func, select
 
 from callsync import __version__
 from callsync.crm.http.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURRENCY
-from callsync.pipeline import engine  # review: registers its workflow with DBOS
-from callsync.store.calls import SYNC_QUEUE
+
+# Every workflow any command may enqueue is registered in every worker process, so a worker never
+# dequeues one it cannot run (a reviewer's decision taken while `callsync serve` runs).
+from callsync.pipeline import engine, review  # noqa: F401
+from callsync.pipeline.queue import SYNC_QUEUE
 from callsync.store.db import Database
 from callsync.store.tables import CallRow
 

@@ -21,9 +21,10 @@ from callsync.capture.platforms import (
 )
 from callsync.config import TenantConfig
 from callsync.errors import InputError
+from callsync.pipeline.intake import receive_event
 from callsync.route.routing import route
 from callsync.store.db import Database
-from callsync.store.events import find_call_tenants, quarantine_payload, receive_event
+from callsync.store.events import find_call_tenants, quarantine_payload
 
 Status = Literal["queued", "duplicate", "updated", "ignored", "quarantined"]
 

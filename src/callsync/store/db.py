@@ -12,6 +12,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from callsync.store.migrate import upgrade
+
 DEFAULT_DB_URL = "sqlite:///./callsync.db"
 ENV_DB_URL = "CALLSYNC_DB_URL"
 
@@ -69,10 +71,8 @@ class Database:
             yield session
 
     def migrate(self) -> None:
-        """Bring both schemas to head. Safe to run on every start."""
-        from callsync.store.migrate import upgrade
-
-        upgrade(self)
+        """Bring callsync's schema to head. Safe to run on every start."""
+        upgrade(self.engine)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,28 +1,22 @@
-"""Apply callsync's Alembic migrations and DBOS's system-table migrations to one database."""
+"""Apply callsync's Alembic migrations to one database (the queue's own tables: pipeline/queue.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
-
-if TYPE_CHECKING:
-    from callsync.store.db import Database
+from sqlalchemy import Engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def alembic_config(db: Database) -> Config:
+def alembic_config(engine: Engine) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    cfg.attributes["engine"] = db.engine
+    cfg.attributes["engine"] = engine
     return cfg
 
 
-def upgrade(db: Database) -> None:
-    from dbos import run_dbos_database_migrations
-
-    command.upgrade(alembic_config(db), "head")
-    run_dbos_database_migrations(system_database_url=db.dbos_url)
+def upgrade(engine: Engine) -> None:
+    command.upgrade(alembic_config(engine), "head")

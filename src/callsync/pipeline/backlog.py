@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from callsync.store.calls import SYNC_QUEUE
+from callsync.pipeline.queue import SYNC_QUEUE, queue_client
 from callsync.store.db import Database
 from callsync.store.tables import CallRow
 
@@ -83,9 +83,7 @@ def backlog_view(db: Database) -> BacklogView:
 
 
 def _pending_steps(db: Database) -> list[list[Any]]:
-    from dbos import DBOSClient
-
-    client = DBOSClient(system_database_engine=db.engine)
+    client = queue_client(db)
     try:
         pending = client.list_workflows(
             status="PENDING", queue_name=SYNC_QUEUE, load_input=False, load_output=False

@@ -8,6 +8,8 @@ puts the call back to `queued` and the dead letter to `replaying`, on the call's
 it is serialized with the caller's other calls. A replay can never double a write: every attempt first
 looks for what an earlier attempt left (the origin-call stamp, the unique email, identity links).
 
+Replaying is the pipeline's (`pipeline/replay.py`); this module reads and settles dead letters.
+
 Dead-letter states: `open` → `replaying` → `resolved` (the call is confirmed, or went to review) or
 `replayed` (it failed again: a new open dead letter holds the new errors). `settle_replays` moves
 `replaying` rows on once their call's sync has finished; every command of `callsync dlq` calls it.
@@ -22,7 +24,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from callsync.store.calls import SYNC_QUEUE, SYNC_WORKFLOW
 from callsync.store.db import Database
 from callsync.store.tables import CallRow, DeadLetterRow
 
@@ -121,80 +122,6 @@ def get_dead_letter(db: Database, dead_letter_id: int) -> DeadLetter | None:
             .where(DeadLetterRow.id == dead_letter_id)
         ).first()
     return _load(found[0], found[1]) if found else None
-
-
-@dataclass(frozen=True)
-class Replay:
-    dead_letter_id: int
-    tenant: str
-    call_id: str
-    workflow_id: str
-    queued: bool  # False: not replayed, `reason` says why
-    reason: str = ""
-
-
-def replay(db: Database, dead_letter_ids: list[int]) -> list[Replay]:
-    """Queue a fresh sync of each dead letter's call (only open dead letters). Nothing runs here: a worker
-    (`callsync sync`, or `callsync dlq replay` itself) picks the workflows up."""
-    from dbos import DBOSClient, EnqueueOptions
-
-    results: list[Replay] = []
-    client = DBOSClient(system_database_engine=db.engine)
-    try:
-        for dead_letter_id in dead_letter_ids:
-            with db.session() as session:
-                row = session.get(DeadLetterRow, dead_letter_id, with_for_update=True)
-                if row is None:
-                    results.append(Replay(dead_letter_id, "", "", "", False, "no such dead letter"))
-                    continue
-                new_id = replay_workflow_id(row.workflow_id, row.id)
-                if row.status != OPEN:
-                    results.append(
-                        Replay(
-                            row.id, row.tenant, row.call_id, new_id, False, f"it is {row.status}, not open"
-                        )
-                    )
-                    continue
-                call = session.scalars(
-                    select(CallRow).filter_by(tenant=row.tenant, call_id=row.call_id).with_for_update()
-                ).one_or_none()
-                if call is None:
-                    results.append(Replay(row.id, row.tenant, row.call_id, new_id, False, "the call is gone"))
-                    continue
-                args, partition = _original_inputs(client, row.workflow_id, row.tenant, row.call_id, call)
-                options: EnqueueOptions = {
-                    "queue_name": SYNC_QUEUE,
-                    "workflow_name": SYNC_WORKFLOW,
-                    "workflow_id": new_id,
-                    "queue_partition_key": partition,
-                }
-                client.enqueue_in_transaction(session, options, *args)
-                row.status = REPLAYING
-                call.sync_state = "queued"
-                call.synced_at = None
-                results.append(Replay(row.id, row.tenant, row.call_id, new_id, True))
-    finally:
-        client.destroy()
-    return results
-
-
-def _original_inputs(
-    client: Any, workflow_id: str, tenant: str, call_id: str, call: CallRow
-) -> tuple[tuple[Any, ...], str]:
-    """The arguments of the call's newest sync workflow (a reviewer may have pinned the record), and the
-    queue partition that serializes it with the caller's other calls."""
-    runs = [
-        w
-        for w in client.list_workflows(workflow_id_prefix=workflow_id, load_input=True, load_output=False)
-        if w.workflow_id == workflow_id or w.workflow_id.startswith(f"{workflow_id}:")
-    ]
-    runs.sort(key=lambda w: w.created_at or 0)
-    args: tuple[Any, ...] = (tenant, call_id)
-    if runs and runs[-1].input and runs[-1].input.get("args"):
-        args = tuple(runs[-1].input["args"])
-    forced = args[2] if len(args) > 2 else None
-    partition = f"record:{forced}" if forced else (call.identity_key or f"call:{call_id}")
-    return args, partition
 
 
 @dataclass(frozen=True)

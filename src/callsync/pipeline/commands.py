@@ -1,0 +1,88 @@
+"""Work a command enqueues and waits for: a reviewer's decision, a call re-synced to a chosen record.
+
+The command starts a worker of its own (so it works with no server running) and waits a bounded time: any
+worker on the database may run the workflow (they all register every workflow), and one that never
+finishes is reported, not waited on forever.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from dbos import DBOS, EnqueueOptions, WorkflowHandle
+
+from callsync.config import TenantConfig
+from callsync.pipeline import engine
+from callsync.pipeline.queue import REVIEW_WORKFLOW, SYNC_QUEUE, SYNC_WORKFLOW, workflow_id_for
+from callsync.pipeline.review import review_workflow_id
+from callsync.pipeline.worker import running_worker
+from callsync.store.db import Database
+
+DEFAULT_TIMEOUT_S = 120.0
+_DONE = {"SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED", "RETRIES_EXCEEDED"}
+
+
+class WorkflowTimeout(Exception):
+    """The workflow did not finish in time; it stays queued or running and may still complete."""
+
+
+def _wait(handle: WorkflowHandle[Any], timeout_s: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        status = handle.get_status()
+        if status is not None and status.status in _DONE:
+            return handle.get_result()
+        if time.monotonic() >= deadline:
+            raise WorkflowTimeout(
+                f"{what} did not finish within {timeout_s:.0f} s (workflow {handle.workflow_id} is "
+                f"{status.status.lower() if status else 'unknown'}); it stays queued and may still complete: "
+                "check `callsync status`"
+            )
+        time.sleep(0.1)
+
+
+def apply_review_decision(
+    db: Database,
+    tenants: dict[str, TenantConfig],
+    item_id: int,
+    partition: str,
+    value: Any,
+    decision: str,
+    attempt: int,
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> str:
+    """Write a reviewer's value through the delivery path; returns approved | corrected | failed | refused: ..."""
+    with running_worker(engine.Runtime(db, tenants)):
+        options: EnqueueOptions = {
+            "queue_name": SYNC_QUEUE,
+            "workflow_name": REVIEW_WORKFLOW,
+            # A failed application leaves the item open; trying again needs a fresh workflow id.
+            "workflow_id": review_workflow_id(item_id, attempt),
+            "queue_partition_key": partition,
+        }
+        handle = DBOS.enqueue_workflow_with_options(options, item_id, value, decision)
+        return str(_wait(handle, timeout_s, f"review item {item_id}"))
+
+
+def sync_to_record(
+    db: Database,
+    tenants: dict[str, TenantConfig],
+    tenant: str,
+    call_id: str,
+    item_id: int,
+    record_id: str,
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> str:
+    """Re-run a call's sync against the record a reviewer chose; returns the call's final sync state."""
+    with running_worker(engine.Runtime(db, tenants)):
+        options: EnqueueOptions = {
+            "queue_name": SYNC_QUEUE,
+            "workflow_name": SYNC_WORKFLOW,
+            "workflow_id": f"{workflow_id_for(tenant, call_id)}:review{item_id}",
+            "queue_partition_key": f"record:{record_id}",
+        }
+        handle = DBOS.enqueue_workflow_with_options(options, tenant, call_id, record_id)
+        return str(_wait(handle, timeout_s, f"the sync of call {call_id}"))
