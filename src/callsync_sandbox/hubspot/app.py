@@ -69,6 +69,26 @@ def _batch_response(
     return JSONResponse(body, status_code=207 if errors else ok_status)
 
 
+@router.get("/crm/v3/objects/{object_type}")
+async def _list_objects(
+    request: Request,
+    object_type: str,
+    properties: _PropertiesParam = None,
+    limit: Annotated[int, Query()] = 10,
+    after: Annotated[str | None, Query()] = None,
+    archived: Annotated[bool, Query()] = False,
+) -> Response:
+    """HubSpot's basic list endpoint: one page of records in id order, `paging.next.after` if more."""
+    portal, kind = _portal(request), resolve_type(object_type)
+    records, next_after = portal.page(kind, limit=limit, after=after, archived=archived)
+    wanted = portal.wanted(kind, _requested(properties))
+    body: dict[str, Any] = {"results": [record_json(record, wanted) for record in records]}
+    if next_after is not None:
+        link = f"{request.url.remove_query_params('after').include_query_params(after=next_after)}"
+        body["paging"] = {"next": {"after": next_after, "link": link}}
+    return JSONResponse(body)
+
+
 @router.get("/crm/v3/objects/{object_type}/{record_id}")
 async def _read_object(
     request: Request,

@@ -62,3 +62,35 @@ def association_type(spec: Mapping[str, Any]) -> tuple[int, _AssociationType]:
     ):
         return type_id, ASSOCIATION_TYPES[type_id]
     raise validation_error(f"Unknown association type {json.dumps(spec)}.")
+
+
+class Associations:
+    """The portal's association links: (from type, from id, to type) -> to id -> type ids."""
+
+    def __init__(self) -> None:
+        self._links: dict[tuple[str, str, str], dict[str, set[int]]] = {}
+
+    def link(self, from_type: str, from_id: str, to_id: str, type_id: int) -> None:
+        """Associate both ways, as HubSpot does: each side lists the other under its own type id."""
+        association = ASSOCIATION_TYPES[type_id]
+        forward = self._links.setdefault((from_type, from_id, association.to_type), {})
+        forward.setdefault(to_id, set()).add(type_id)
+        reverse = self._links.setdefault((association.to_type, to_id, from_type), {})
+        reverse.setdefault(from_id, set()).add(association.reverse_id)
+
+    def targets(self, from_type: str, from_id: str, to_type: str) -> dict[str, set[int]]:
+        return {to_id: set(ids) for to_id, ids in self._links.get((from_type, from_id, to_type), {}).items()}
+
+
+def association_results(targets: Mapping[str, set[int]]) -> list[dict[str, Any]]:
+    """The v4 list answer: each target with its HubSpot-defined association types, by id."""
+    return [
+        {
+            "toObjectId": int(to_id),
+            "associationTypes": [
+                {"category": "HUBSPOT_DEFINED", "typeId": type_id, "label": ASSOCIATION_TYPES[type_id].label}
+                for type_id in sorted(targets[to_id])
+            ],
+        }
+        for to_id in sorted(targets, key=int)
+    ]

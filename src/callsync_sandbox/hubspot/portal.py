@@ -7,7 +7,13 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from callsync_sandbox.hubspot.associations import ASSOCIATION_TYPES, DEFAULT_ASSOCIATION, association_type
+from callsync_sandbox.hubspot.associations import (
+    ASSOCIATION_TYPES,
+    DEFAULT_ASSOCIATION,
+    Associations,
+    association_results,
+    association_type,
+)
 from callsync_sandbox.hubspot.bodies import (
     input_id,
     list_of_objects,
@@ -46,7 +52,9 @@ from callsync_sandbox.hubspot.properties import (
     normalise,
 )
 from callsync_sandbox.hubspot.records import Record, merge, record_json
-from callsync_sandbox.hubspot.search import SearchLimits, SearchParser
+from callsync_sandbox.hubspot.search import SearchLimits, SearchParser, ValueIndex
+
+LIST_MAX_LIMIT = 100
 
 
 class Portal:
@@ -60,7 +68,8 @@ class Portal:
         self._schema = {object_type: builtin_schema(object_type) for object_type in OBJECT_TYPES}
         self._records: dict[str, dict[str, Record]] = {object_type: {} for object_type in OBJECT_TYPES}
         self._unique: dict[tuple[str, str], dict[str, str]] = {}
-        self._links: dict[tuple[str, str, str], dict[str, set[int]]] = {}
+        self._values = {object_type: ValueIndex() for object_type in OBJECT_TYPES}
+        self._links = Associations()
         self._next_id = FIRST_ID
 
     # -- inspection ---------------------------------------------------------------------------------
@@ -69,6 +78,28 @@ class Portal:
         with self._lock:
             records = sorted(self._records[object_type].values(), key=lambda record: int(record.id))
             return [record_json(record, record.properties) for record in records]
+
+    def page(
+        self, object_type: str, *, limit: int, after: str | None, archived: bool
+    ) -> tuple[list[Record], str | None]:
+        """A page of the basic list endpoint, in id order: records with an id from `after` on (a cursor
+        this emulator makes from the next record's id), and the cursor of the next page if any."""
+        if not 1 <= limit <= LIST_MAX_LIMIT:
+            raise validation_error(f"limit must be between 1 and {LIST_MAX_LIMIT}, got {limit}")
+        if after is not None and not after.isdigit():
+            raise validation_error(f"Invalid paging cursor `after`: {after!r}")
+        start = int(after) if after is not None else 0
+        with self._lock:
+            records = sorted(
+                (
+                    r
+                    for r in self._records[object_type].values()
+                    if r.archived == archived and int(r.id) >= start
+                ),
+                key=lambda record: int(record.id),
+            )
+        page = records[:limit]
+        return page, (records[limit].id if len(records) > limit else None)
 
     def wanted(
         self, object_type: str, requested: Sequence[str] | None, written: Iterable[str] = ()
@@ -114,8 +145,16 @@ class Portal:
         with self._lock:
             query = SearchParser(object_type, self._schema[object_type], self.search_limits).parse(body)
             now = time.monotonic()
+            records = self._records[object_type]
+            lookups = query.lookups()
+            if lookups is None:
+                candidates: Iterable[Record] = records.values()
+            else:
+                index = self._values[object_type]
+                ids = set().union(*(index.candidates(lookup, records.values()) for lookup in lookups))
+                candidates = [records[record_id] for record_id in ids]
             # Archived records leave the index at once; writes reach it only after the search lag.
-            versions = [(record, record.indexed(now)) for record in self._records[object_type].values()]
+            versions = [(record, record.indexed(now)) for record in candidates]
             hits = [
                 (r, v)
                 for r, v in versions
@@ -237,28 +276,19 @@ class Portal:
         with self._lock:
             self._find(from_type, from_id, None)
             self._find(to_type, to_id, None)
-            self._link(from_type, from_id, to_id, type_id)
+            self._links.link(from_type, from_id, to_id, type_id)
         return [(from_id, to_id, type_id), (to_id, from_id, ASSOCIATION_TYPES[type_id].reverse_id)]
 
     def associations(self, from_type: str, from_id: str, to_type: str) -> list[dict[str, Any]]:
         with self._lock:
             self._find(from_type, from_id, None)
-            targets = self._links.get((from_type, from_id, to_type), {})
-            live = [to_id for to_id in targets if self._find_or_none(to_type, to_id, None) is not None]
-            return [
-                {
-                    "toObjectId": int(to_id),
-                    "associationTypes": [
-                        {
-                            "category": "HUBSPOT_DEFINED",
-                            "typeId": type_id,
-                            "label": ASSOCIATION_TYPES[type_id].label,
-                        }
-                        for type_id in sorted(targets[to_id])
-                    ],
-                }
-                for to_id in sorted(live, key=int)
-            ]
+            targets = self._links.targets(from_type, from_id, to_type)
+            live = {
+                to_id: type_ids
+                for to_id, type_ids in targets.items()
+                if self._find_or_none(to_type, to_id, None) is not None
+            }
+            return association_results(live)
 
     # -- internals (callers hold the lock) ----------------------------------------------------------
 
@@ -434,7 +464,7 @@ class Portal:
         self._records[object_type][record_id] = record
         self._index(record)
         for _to_type, to_id, type_id in links:
-            self._link(object_type, record_id, to_id, type_id)
+            self._links.link(object_type, record_id, to_id, type_id)
         return record
 
     def _apply(self, record: Record, changes: Mapping[str, str | None]) -> None:
@@ -456,7 +486,10 @@ class Portal:
             if value is not None:
                 self._unique_values(record.object_type, name)[value] = record.id
         now = time.monotonic()
+        values = self._values[record.object_type]
+        before = values.entries(record)
         record.publish(now + self._search_lag_s, now)
+        values.replace(record.id, before, values.entries(record))
 
     def _unindex(self, record: Record) -> None:
         for name in self._unique_properties(record.object_type):
@@ -464,11 +497,3 @@ class Portal:
             index = self._unique_values(record.object_type, name)
             if value is not None and index.get(value) == record.id:
                 del index[value]
-
-    def _link(self, from_type: str, from_id: str, to_id: str, type_id: int) -> None:
-        """Associate both ways, as HubSpot does: each side lists the other under its own type id."""
-        association = ASSOCIATION_TYPES[type_id]
-        forward = self._links.setdefault((from_type, from_id, association.to_type), {})
-        forward.setdefault(to_id, set()).add(type_id)
-        reverse = self._links.setdefault((association.to_type, to_id, from_type), {})
-        reverse.setdefault(from_id, set()).add(association.reverse_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -96,7 +96,7 @@ class _Filter:
 
 
 @dataclass(frozen=True)
-class _SearchQuery:
+class SearchQuery:
     groups: tuple[tuple[_Filter, ...], ...]
     properties: list[str] | None
     limit: int
@@ -106,6 +106,17 @@ class _SearchQuery:
     def matches(self, properties: Mapping[str, str]) -> bool:
         # Groups are ORed, the filters inside a group ANDed; no groups means every record.
         return not self.groups or any(all(f.matches(properties) for f in group) for group in self.groups)
+
+    def lookups(self) -> list[_Filter] | None:
+        """One EQ or IN filter per group, whose values bound that group's hits; None if some group has
+        none (or there are no groups), so that only a scan of every record can answer."""
+        picked: list[_Filter] = []
+        for group in self.groups:
+            exact = next((f for f in group if f.operator in ("EQ", "IN")), None)
+            if exact is None:
+                return None
+            picked.append(exact)
+        return picked or None
 
     def ordered(self, hits: list[tuple[Record, Version]]) -> list[tuple[Record, Version]]:
         if self.sort is None:
@@ -118,14 +129,14 @@ class _SearchQuery:
 
 
 class SearchParser:
-    """Turns a search body into a `_SearchQuery`, rejecting what HubSpot rejects with a 400."""
+    """Turns a search body into a `SearchQuery`, rejecting what HubSpot rejects with a 400."""
 
     def __init__(self, object_type: str, schema: Mapping[str, PropertyDef], limits: SearchLimits) -> None:
         self._object_type = object_type
         self._schema = schema
         self._limits = limits
 
-    def parse(self, body: Mapping[str, Any]) -> _SearchQuery:
+    def parse(self, body: Mapping[str, Any]) -> SearchQuery:
         if body.get("query"):
             raise validation_error("The sandbox does not emulate free-text `query`; use filterGroups.")
         limit = int_field(body, "limit", _SEARCH_DEFAULT_LIMIT, minimum=0)
@@ -134,7 +145,7 @@ class SearchParser:
         offset = int_field(body, "after", 0, minimum=0)
         if offset + limit > _SEARCH_MAX_RESULTS:
             raise validation_error(f"Search cannot page beyond {_SEARCH_MAX_RESULTS} results.")
-        return _SearchQuery(
+        return SearchQuery(
             groups=self._groups(body.get("filterGroups")),
             properties=string_list(body.get("properties"), "properties"),
             limit=limit,
@@ -225,3 +236,57 @@ def _sort_spec(raw: object) -> tuple[str, bool]:
         if direction in ("ASCENDING", "DESCENDING"):
             return raw["propertyName"], direction == "DESCENDING"
     raise validation_error("Each sort needs a propertyName and a direction of ASCENDING or DESCENDING.")
+
+
+class ValueIndex:
+    """Record ids by the search key of a property's value, for the EQ and IN filters of one object type.
+
+    A property is indexed the first time a search filters on it by equality (one scan), and kept current
+    on every write after that, so that looking a contact up by email, phone or callsync's stamp costs
+    the same with ten records as with a hundred thousand. It indexes every version a record keeps for
+    the search lag, so it may name a record whose visible value differs: candidates are always checked
+    against the version search sees, exactly as a scan would.
+    """
+
+    def __init__(self) -> None:
+        self._key_fns: dict[str, _KeyFn] = {}
+        self._ids: dict[str, dict[_Key, set[str]]] = {}
+
+    def entries(self, record: Record) -> set[tuple[str, _Key]]:
+        """(property, key) for each indexed property's value in any version the record keeps."""
+        return {entry for name in self._key_fns for entry in self._entries(record, name)}
+
+    def replace(self, record_id: str, before: set[tuple[str, _Key]], after: set[tuple[str, _Key]]) -> None:
+        for name, key in before - after:
+            ids = self._ids[name].get(key)
+            if ids is not None:
+                ids.discard(record_id)
+                if not ids:
+                    del self._ids[name][key]
+        for name, key in after - before:
+            self._ids[name].setdefault(key, set()).add(record_id)
+
+    def candidates(self, lookup: _Filter, records: Iterable[Record]) -> set[str]:
+        """Ids of the records that may match `lookup`, building the property's index on first use."""
+        name = lookup.name
+        if name not in self._key_fns:
+            self._key_fns[name] = lookup.key_fn
+            self._ids[name] = {}
+            for record in records:
+                for _, key in self._entries(record, name):
+                    self._ids[name].setdefault(key, set()).add(record.id)
+        by_key = self._ids[name]
+        return {record_id for key in lookup.keys for record_id in by_key.get(key, ())}
+
+    def _entries(self, record: Record, name: str) -> set[tuple[str, _Key]]:
+        key_fn = self._key_fns[name]
+        found: set[tuple[str, _Key]] = set()
+        for version in record.versions:
+            text = version.properties.get(name)
+            if text is None:
+                continue
+            try:
+                found.add((name, key_fn(text)))
+            except ValueError:  # a stored value the key cannot read never equals a filter value
+                continue
+        return found
