@@ -11,6 +11,9 @@ runs `extract_call` on each and prints, for every split (dev, own, holdout) and 
   `not_in_transcript`;
 - intent / outcome / sentiment accuracy;
 - calibration over all calls: accuracy of accepted values (and of all emitted values) by confidence bucket;
+- the caller ID, reported on its own: it is not speech, so it is never scored as `phone` (whose gold is the
+  number the caller said); how many calls have a usable caller ID, how often it equals the spoken gold
+  phone, and how many calls with no spoken email or phone it still identifies;
 - throughput: five-minute transcripts (~750 words, built from the labelled calls' turns) per second on one
   core, measured in the process's CPU time (so other load on the machine does not count against it) and,
   for comparison, in wall-clock time; the process is pinned to one CPU where the OS allows it.
@@ -369,6 +372,19 @@ def print_errors(results: list[Result], split: str) -> None:
             print("\n".join(lines))
 
 
+def print_caller_id(results: list[Result]) -> None:
+    """The caller ID as its own source (never counted in the `phone` rows above)."""
+    usable = [r for r in results if "caller_id" in r.extraction.fields]
+    with_phone = [r for r in usable if r.row["gold"].get("phone")]
+    same_as_said = sum(r.extraction.fields["caller_id"].value == r.row["gold"]["phone"] for r in with_phone)
+    unidentified = [r for r in results if not r.row["gold"].get("phone") and not r.row["gold"].get("email")]
+    rescued = sum("caller_id" in r.extraction.fields for r in unidentified)
+    print("\n== caller ID (a separate source: not scored as phone)")
+    print(f"usable caller ID: {len(usable)}/{len(results)} calls (withheld, invalid and business lines excluded)")
+    print(f"equals the phone the caller said: {same_as_said}/{len(with_phone)} calls with a spoken gold phone")
+    print(f"calls with no spoken email or phone that it identifies: {rescued}/{len(unidentified)}")
+
+
 # -- speed --------------------------------------------------------------------------------------------
 
 
@@ -483,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     print_split(everything)
     print_confusions(everything)
     print_calibration(results)
+    print_caller_id(results)
     if args.errors:
         print_errors([r for r in results if r.row.get("split", "dev") == args.errors], args.errors)
     if not args.no_speed:

@@ -56,6 +56,9 @@ CANONICAL_FIELDS: tuple[str, ...] = (
     "call_started_at",
     "call_direction",
     "caller_line",
+    # The caller's own line as a contact value: vetted (withheld, anonymous and the tenant's own numbers are
+    # never used), E.164, with evidence whose source is `caller_id` (capture/extract/caller_id.py).
+    "caller_id",
 )
 
 
@@ -91,16 +94,55 @@ class CallRecord:
         return self.from_number if self.direction is Direction.INBOUND else self.to_number
 
 
+class EvidenceSource(StrEnum):
+    """Where a value comes from. Only `transcript` evidence points at words; the others point at the call."""
+
+    TRANSCRIPT = "transcript"  # words spoken in a turn: `turn`, `start`, `end` locate them
+    CALLER_ID = "caller_id"  # the caller's line as the telephone network gave it (`from`, or `to` outbound)
+    PLATFORM = "platform"  # a fact the voice platform reported about the call (not its analysis)
+
+
+# `turn` of evidence that points at no turn (caller ID, platform facts): never a valid turn index.
+NO_TURN = -1
+
+
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """Where a value was said: a turn index and a character span [start, end) inside that turn's text."""
+    """Where a value was found. Transcript evidence (the default) is a turn index and a character span
+    [start, end) inside that turn's text; other sources carry `turn` NO_TURN and an empty span."""
 
     turn: int
     start: int
     end: int
+    source: EvidenceSource = EvidenceSource.TRANSCRIPT
 
-    def to_json(self) -> dict[str, int]:
-        return {"turn": self.turn, "start": self.start, "end": self.end}
+    @classmethod
+    def caller_id(cls) -> Evidence:
+        """The value is the caller's line, not something said."""
+        return cls(NO_TURN, 0, 0, EvidenceSource.CALLER_ID)
+
+    @property
+    def in_transcript(self) -> bool:
+        return self.source is EvidenceSource.TRANSCRIPT
+
+    def to_json(self) -> dict[str, Any]:
+        """Transcript evidence keeps its original shape ({turn, start, end}); other sources add `source`."""
+        out: dict[str, Any] = {"turn": self.turn, "start": self.start, "end": self.end}
+        if self.source is not EvidenceSource.TRANSCRIPT:
+            out["source"] = self.source.value
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Evidence:
+        """Read stored evidence; rows written before sources existed have none and mean the transcript."""
+        source = EvidenceSource(data.get("source") or EvidenceSource.TRANSCRIPT.value)
+        turn = data.get("turn")
+        return cls(
+            int(turn) if turn is not None else NO_TURN,
+            int(data.get("start", 0)),
+            int(data.get("end", 0)),
+            source,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +155,12 @@ class FieldValue:
     reason: str | None = None
     # Values the caller said first and later corrected; kept so the trace can show them.
     superseded: tuple[tuple[Any, tuple[Evidence, ...]], ...] = ()
+
+    @property
+    def sources(self) -> tuple[EvidenceSource, ...]:
+        """Where the value comes from, in evidence order, each once (transcript when there is no evidence)."""
+        found = tuple(dict.fromkeys(e.source for e in self.evidence))
+        return found or (EvidenceSource.TRANSCRIPT,)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -23,7 +23,7 @@ import pytest
 from callsync.capture.extract import extract_call
 from callsync.capture.extract.grounding import canonical_key
 from callsync.capture.platforms.generic import parse_generic_call
-from callsync.models import CANONICAL_FIELDS, CallRecord, Extraction, FieldStatus, Speaker
+from callsync.models import CANONICAL_FIELDS, CallRecord, Evidence, Extraction, FieldStatus, Speaker
 
 LABELLED = Path(__file__).resolve().parents[1] / "data" / "labelled-calls.jsonl"
 TUNING = ("dev", "own")
@@ -130,7 +130,12 @@ def test_every_value_points_at_words_and_accepted_ones_at_the_caller(results: li
                 assert fv.status is FieldStatus.NEEDS_REVIEW and fv.evidence == (), where
                 continue
             assert fv.evidence, where
+            if name == "caller_id":
+                # The caller's line is not speech: its only evidence is the caller ID, never a turn.
+                assert fv.evidence == (Evidence.caller_id(),), where
+                continue
             for ev in fv.evidence:
+                assert ev.in_transcript, where
                 assert 0 <= ev.turn < len(call.turns), where
                 assert 0 <= ev.start < ev.end <= len(call.turns[ev.turn].text), where
             # The date and time of an arrangement are facts of the call: the agent's booking statement ("He'll

@@ -70,3 +70,53 @@ def test_digest_changes_when_the_document_changes() -> None:
     a = parse_mapping(HEAD + "      email: {from: email, policy: call_wins}\n")
     b = parse_mapping(HEAD + "      email: {from: email, policy: fill_if_empty}\n")
     assert a.digest != b.digest
+
+
+def test_duplicate_key_is_refused_naming_the_file_and_both_lines() -> None:
+    text = (
+        HEAD
+        + "      email: {from: email, policy: fill_if_empty}\n"
+        + "      phone: {from: phone, policy: fill_if_empty}\n"
+        + "      email: {from: email, policy: call_wins}\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        parse_mapping(text, "m.yaml")
+    assert info.value.line == 8 and info.value.field == "objects.contact.fields.email"
+    assert "lines 6 and 8" in str(info.value) and str(info.value).startswith("m.yaml:8:")
+
+
+def test_duplicate_key_inside_a_flow_mapping_is_refused() -> None:
+    text = HEAD + "      email: {from: email, policy: fill_if_empty, policy: call_wins}\n"
+    with pytest.raises(ConfigError) as info:
+        parse_mapping(text, "m.yaml")
+    assert "duplicate key 'policy' on lines 6 and 6" in str(info.value)
+
+
+def test_duplicate_top_level_key_is_refused() -> None:
+    text = (
+        "crm: hubspot\n"
+        + HEAD.replace("crm: hubspot\n", "", 1)
+        + "      email: {from: email, policy: call_wins}\n"
+    )
+    text = "crm: zoho\n" + text
+    with pytest.raises(ConfigError) as info:
+        parse_mapping(text, "m.yaml")
+    assert "duplicate key 'crm' on lines 1 and 2" in str(info.value)
+
+
+def test_a_crm_without_an_adapter_is_refused() -> None:
+    text = HEAD.replace("hubspot", "pipedrive") + "      email: {from: email, policy: call_wins}\n"
+    with pytest.raises(ConfigError) as info:
+        parse_mapping(text, "m.yaml")
+    assert info.value.field == "crm"
+
+
+def test_caller_id_switch_defaults_on_and_an_object_overrides_the_document() -> None:
+    base = HEAD + "      email: {from: email, policy: call_wins}\n"
+    assert parse_mapping(base).uses_caller_id("contact")
+    off = parse_mapping("caller_id: false\n" + base)
+    assert not off.uses_caller_id("contact")
+    back_on = parse_mapping(
+        "caller_id: false\n" + base.replace("    fields:", "    caller_id: true\n    fields:")
+    )
+    assert back_on.uses_caller_id("contact")

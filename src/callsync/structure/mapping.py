@@ -1,7 +1,12 @@
 """The mapping document: which canonical field goes to which CRM field, under which conflict policy.
 
-Loaded from YAML with line numbers kept, so every refusal names the field and the line to fix.
+Loaded from YAML with line numbers kept, so every refusal names the field and the line to fix. A key given
+twice in one mapping is refused naming both lines (plain YAML loaders silently keep the last one).
 There is no global default policy: a mapped field without one is a configuration error.
+
+The caller ID (the caller's own line, extracted as the `caller_id` field) is used by default: as an identity
+key of objects that match on phone, and as the value of fields mapped `from: phone` when the caller spoke no
+number. `caller_id: false` at the top level turns that off for every object; on an object, for that object.
 """
 
 from __future__ import annotations
@@ -111,13 +116,17 @@ class ObjectMapping(BaseModel):
     # review instead of being created orphaned.
     create_when: CreateWhen | None = None
     links: list[str] = Field(default_factory=list)
+    # Use the caller ID as a phone value and identity key for this object; None: the document's setting.
+    caller_id: bool | None = None
 
 
 class MappingModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    crm: Literal["hubspot", "salesforce", "zoho", "pipedrive", "gohighlevel"]
+    crm: Literal["hubspot", "salesforce", "zoho"]
     version: int = 1
+    # Use the caller ID (see the module docstring); an object's own `caller_id` overrides this.
+    caller_id: bool = True
     objects: dict[str, ObjectMapping]
 
     @model_validator(mode="after")
@@ -143,6 +152,35 @@ class MappingDocument:
 
     def object(self, name: str) -> ObjectMapping:
         return self.model.objects[name]
+
+    def uses_caller_id(self, name: str) -> bool:
+        """Whether object `name` may take the caller ID as a phone value and identity key."""
+        own = self.model.objects[name].caller_id
+        return self.model.caller_id if own is None else own
+
+
+def _refuse_duplicate_keys(node: yaml.Node, path: tuple[Any, ...], source: str) -> None:
+    """A key twice in one YAML mapping: the loader would keep the last silently, so the first is lost."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            line = key_node.start_mark.line + 1
+            if key is not None and key in seen:
+                where = ".".join(str(p) for p in (*path, key))
+                raise ConfigError(
+                    f"duplicate key {key!r} on lines {seen[key]} and {line}: YAML would keep only the "
+                    "last one; remove or rename one of them",
+                    source,
+                    line,
+                    where,
+                )
+            if key is not None:
+                seen[key] = line
+            _refuse_duplicate_keys(value_node, (*path, key), source)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _refuse_duplicate_keys(item, (*path, i), source)
 
 
 def _line_index(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
@@ -190,6 +228,7 @@ def parse_mapping(text: str, source: str = "<mapping>") -> MappingDocument:
         raise ConfigError(f"not valid YAML: {exc}", source, mark.line + 1 if mark else None) from exc
     if node is None or not isinstance(data, dict):
         raise ConfigError("a mapping document must be a YAML mapping with `crm` and `objects`", source, 1)
+    _refuse_duplicate_keys(node, (), source)
     lines: dict[tuple[Any, ...], int] = {}
     _line_index(node, (), lines)
     try:

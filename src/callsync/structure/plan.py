@@ -6,10 +6,11 @@ link cannot be resolved waits in review rather than being created orphaned.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from callsync.models import CallRecord, Extraction
+from callsync.models import CallRecord, Evidence, Extraction
 from callsync.structure.mapping import MappingDocument, ObjectMapping
 from callsync.structure.payload import ObjectPlan, plan_object
 
@@ -44,12 +45,18 @@ class SyncPlan:
                             "policy": v.policy.value,
                             "confidence": v.confidence,
                             "from": v.canonical,
+                            "source": _source(v.evidence),
                         }
                         for f, v in p.fields.items()
                     },
                     "held": [{"field": h.crm_field, "value": h.value, "reason": h.reason} for h in p.held],
                     "defaults": p.defaults,
-                    "match": {"email": p.identity.email, "phone": p.identity.phone, "name": p.display_name},
+                    # What the record is looked up by: email, phone (and the caller ID when a spoken number
+                    # differs from it) for a person; the exact name for an object declared `match_on: [name]`.
+                    "match": p.match_keys,
+                    "match_sources": p.identity_sources,
+                    # A person's name is never a match key; it only flags look-alike records for a reviewer.
+                    "name_for_duplicates": None if "name" in p.match_on else p.display_name,
                 }
                 for name, p in self.objects.items()
             },
@@ -63,7 +70,9 @@ def wanted(obj: ObjectMapping, plan: ObjectPlan, extraction: Extraction) -> str 
     """None when the call should create this object; else the reason it does not."""
     rule = obj.create_when
     if rule is None:
-        return None if plan.fields else "no mapped value was said"
+        # The caller's line alone is not a reason to create an object: something must have been said.
+        said = [f for f in plan.fields.values() if f.canonical != "caller_id"]
+        return None if said else "no mapped value was said"
     if extraction.intent.value in rule.intent:
         return None
     accepted = extraction.accepted()
@@ -72,15 +81,36 @@ def wanted(obj: ObjectMapping, plan: ObjectPlan, extraction: Extraction) -> str 
     return f"create_when not met (intent {extraction.intent.value!r}; none of {rule.any_field} accepted)"
 
 
-def plan_call(doc: MappingDocument, call: CallRecord, extraction: Extraction, region: str = "US") -> SyncPlan:
+def _source(evidence: tuple[Evidence, ...]) -> str:
+    """Where a planned value comes from: transcript, caller_id, platform, or call (no evidence: a call fact)."""
+    if not evidence:
+        return "call"
+    return "+".join(dict.fromkeys(e.source.value for e in evidence))
+
+
+def plan_call(
+    doc: MappingDocument,
+    call: CallRecord,
+    extraction: Extraction,
+    region: str = "US",
+    *,
+    own_numbers: Iterable[str] = (),
+) -> SyncPlan:
+    """`own_numbers` are the tenant's lines (`TenantConfig.numbers`): a caller ID equal to one is never used,
+    even if the extraction was made without them."""
+    own = tuple(own_numbers)
     objects: dict[str, ObjectPlan] = {}
     skipped: dict[str, str] = {}
-    contact = doc.object(CONTACT)
-    objects[CONTACT] = plan_object(CONTACT, contact, call, extraction, region)
+
+    def plan(name: str, obj: ObjectMapping) -> ObjectPlan:
+        use = doc.uses_caller_id(name)
+        return plan_object(name, obj, call, extraction, region, use_caller_id=use, own_numbers=own)
+
+    objects[CONTACT] = plan(CONTACT, doc.object(CONTACT))
     for name, obj in doc.model.objects.items():
         if name == CONTACT:
             continue
-        planned = plan_object(name, obj, call, extraction, region)
+        planned = plan(name, obj)
         reason = wanted(obj, planned, extraction)
         if reason is None:
             objects[name] = planned

@@ -4,7 +4,8 @@ One module per field family: name, email, phone, callback (callback_phone), comp
 (amount, amount_range, currency), when (date, time), address (address, zip), reference (reference_id),
 labels (intent, outcome, sentiment). Shared spoken-form normalizers and their inverse renderers (spoken),
 shared conversation mechanics (dialogue: read-backs, confirmations, corrections), the platform cross-check
-(grounding), and the acceptance thresholds in one place (thresholds). docs/extraction.md describes the
+(grounding), the caller's line as a value of its own (caller_id: source `caller_id`, never `phone`), and the
+acceptance thresholds in one place (thresholds). docs/extraction.md describes the
 contract, the confidence scale and every status and reason.
 
 The promise every module keeps: a value is caller data only if the caller said it, or confirmed the agent's
@@ -14,9 +15,12 @@ confidence reaches its field's threshold, else it waits for review. Pure functio
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from callsync.capture.extract.address import extract_address
 from callsync.capture.extract.amount import extract_amount
 from callsync.capture.extract.callback import extract_callback
+from callsync.capture.extract.caller_id import extract_caller_id
 from callsync.capture.extract.company import extract_company
 from callsync.capture.extract.email import extract_email
 from callsync.capture.extract.grounding import ground_platform_values
@@ -31,24 +35,32 @@ from callsync.capture.extract.when import extract_when, local_today
 from callsync.models import CANONICAL_FIELDS, CallRecord, Extraction, FieldValue
 
 # Bumped when any extractor changes what it emits for the same call (recorded in the audit ledger).
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 
 __all__ = ["EXTRACTOR_VERSION", "FIELD_THRESHOLDS", "extract_call", "status_for"]
 
 
 def extract_call(
-    call: CallRecord, *, default_region: str = "US", default_timezone: str = "UTC"
+    call: CallRecord,
+    *,
+    default_region: str = "US",
+    default_timezone: str = "UTC",
+    own_numbers: Iterable[str] = (),
 ) -> Extraction:
     """Extract the caller's fields and the call's labels. Fields not found are absent, never null.
 
     `default_region` is the tenant's country (phone numbers without a country code, the default currency);
-    `default_timezone` the tenant's IANA zone, used for relative dates when the call carries no `timezone`.
+    `default_timezone` the tenant's IANA zone, used for relative dates when the call carries no `timezone`;
+    `own_numbers` the tenant's own lines (`TenantConfig.numbers`): a caller ID equal to one of them is never
+    the caller's (nor is a withheld one, nor the business's side of this call), see caller_id.py.
     """
     with shared_analysis():
-        return _extract(call, default_region, default_timezone)
+        return _extract(call, default_region, default_timezone, tuple(own_numbers))
 
 
-def _extract(call: CallRecord, default_region: str, default_timezone: str) -> Extraction:
+def _extract(
+    call: CallRecord, default_region: str, default_timezone: str, own_numbers: tuple[str, ...]
+) -> Extraction:
     fields: dict[str, FieldValue] = {}
     fields.update(extract_names(call))
     email = extract_email(call)
@@ -73,6 +85,10 @@ def _extract(call: CallRecord, default_region: str, default_timezone: str) -> Ex
     fields, platform = ground_platform_values(
         call, fields, default_region=default_region, today=local_today(call, default_timezone)
     )
+    # Not speech: added after the platform cross-check, which compares the platform's values with words.
+    caller_id = extract_caller_id(call, own_numbers, default_region)
+    if caller_id is not None:
+        fields["caller_id"] = caller_id
     # Field order is the canonical order, so JSON output is stable and diffable.
     ordered = {name: fields[name] for name in CANONICAL_FIELDS if name in fields}
     return Extraction(
