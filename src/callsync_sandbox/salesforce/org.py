@@ -130,6 +130,9 @@ class Org:
                 raise ValueError(f"a duplicate rule is 'block' or 'alert', not {rule!r}")
         self.duplicate_rules = dict(duplicate_rules or {})
         self.records: dict[str, dict[str, dict[str, Any]]] = {n: {} for n in self.schema}
+        # (object, field) -> folded value -> ids: built for a field the first time it is looked up by
+        # equality (duplicate and unique checks, upserts, SOQL `=` / IN), kept current on every write.
+        self._indexes: dict[tuple[str, str], dict[Any, set[str]]] = {}
         self._serial = 0
         self.lock = threading.RLock()
 
@@ -165,6 +168,7 @@ class Org:
 
     def restore(self, state: tuple[dict[str, dict[str, dict[str, Any]]], int]) -> None:
         self.records, self._serial = state
+        self._indexes.clear()  # rebuilt on the next lookup
 
     def get(self, sobject: str, record_id: str) -> dict[str, Any]:
         ident = canonical_id(record_id)
@@ -209,6 +213,7 @@ class Org:
                 record["IsConverted"] = False
             self._computed(sobject, record)
             self.records[sobject][record_id] = record
+            self._reindex(sobject, record_id, {}, record)
             return record_id
 
     def update(
@@ -231,9 +236,11 @@ class Org:
             self._check_unique(sobject, merged, record["Id"])
             if "Email" in values and values["Email"] != record.get("Email"):
                 self._check_duplicates(sobject, merged, record["Id"], allow_duplicates)
+            before = dict(record)
             record.update(values)
             record["LastModifiedDate"] = record["SystemModstamp"] = _now()
             self._computed(sobject, record)
+            self._reindex(sobject, str(record["Id"]), before, record)
             return str(record["Id"])
 
     def upsert(
@@ -289,14 +296,38 @@ class Org:
         with self.lock:
             record = self.get(sobject, record_id)
             del self.records[sobject][record["Id"]]
+            self._reindex(sobject, str(record["Id"]), record, {})
 
     def find(self, sobject: str, field: str, value: Any) -> list[str]:
+        """Ids of the records whose `field` equals `value` (text case-insensitively), oldest first."""
         wanted = _fold(value)
-        return [
-            i
-            for i, r in self.records[sobject].items()
-            if _fold(r.get(field)) == wanted and wanted is not None
-        ]
+        if wanted is None:
+            return []
+        index = self._indexes.get((sobject, field))
+        if index is None:
+            index = self._indexes[(sobject, field)] = {}
+            for record_id, record in self.records[sobject].items():
+                key = _fold(record.get(field))
+                if key is not None:
+                    index.setdefault(key, set()).add(record_id)
+        # Ids sort as they were issued (a base-62 serial after the key prefix), like the records' order.
+        return sorted(index.get(wanted, ()))
+
+    def _reindex(
+        self, sobject: str, record_id: str, before: Mapping[str, Any], after: Mapping[str, Any]
+    ) -> None:
+        for (indexed_object, field), index in self._indexes.items():
+            if indexed_object != sobject:
+                continue
+            old, new = _fold(before.get(field)), _fold(after.get(field))
+            if old == new and (old is None) == (new is None):
+                continue
+            if old is not None and old in index:
+                index[old].discard(record_id)
+                if not index[old]:
+                    del index[old]
+            if new is not None:
+                index.setdefault(new, set()).add(record_id)
 
     # -- validation --------------------------------------------------------------------------------------
 
@@ -494,6 +525,7 @@ class Org:
                     "OpportunityContactRole",
                     {"OpportunityId": opportunity_id, "ContactId": contact_id, "IsPrimary": True},
                 )
+            before = dict(lead)
             lead.update(
                 {
                     "IsConverted": True,
@@ -505,6 +537,7 @@ class Org:
                     "LastModifiedDate": _now(),
                 }
             )
+            self._reindex("Lead", str(lead["Id"]), before, lead)
             return {"accountId": account_id, "contactId": contact_id, "opportunityId": opportunity_id}
 
     # -- SOQL ----------------------------------------------------------------------------------------------
@@ -533,7 +566,11 @@ class Org:
             def getter(record: Mapping[str, Any]) -> Callable[[str], Any]:
                 return lambda p: self._value(record, paths[p])
 
-            rows = [r for r in self.records[sobject].values() if soql.matches(parsed.where, getter(r))]
+            rows = [
+                r
+                for r in self._candidates(sobject, parsed.where, paths)
+                if soql.matches(parsed.where, getter(r))
+            ]
             for order in reversed(parsed.order):
                 rows.sort(key=_order_key(getter, order), reverse=order.descending)
             total = len(rows)
@@ -548,6 +585,19 @@ class Org:
                 }
             records = [self._output(sobject, r, [paths[f] for f in parsed.fields], version) for r in rows]
             return {"totalSize": len(records), "done": True, "records": records}
+
+    def _candidates(
+        self, sobject: str, where: soql.Condition | None, paths: Mapping[str, tuple[str, ...]]
+    ) -> list[dict[str, Any]]:
+        """The records a WHERE clause can match: from an index when it requires a field of the object to
+        equal a value (`=` or IN, alone or ANDed with anything), else all of them. Oldest first."""
+        records = self.records[sobject]
+        lookup = _equality(where, paths)
+        if lookup is None:
+            return list(records.values())
+        field, values = lookup
+        ids = sorted({i for value in values for i in self.find(sobject, field, value)})
+        return [records[i] for i in ids]
 
     def _path(self, sobject: str, path: str) -> tuple[str, ...]:
         """A field path in canonical names: ('Email',) or ('Account', 'Name') through a relationship."""
@@ -627,6 +677,22 @@ class Org:
     ) -> dict[str, Any]:
         names = [self.field(sobject, f).name for f in fields] if fields else list(self.schema[sobject])
         return self._output(sobject, record, [(n,) for n in names], version)
+
+
+def _equality(
+    where: soql.Condition | None, paths: Mapping[str, tuple[str, ...]]
+) -> tuple[str, tuple[Any, ...]] | None:
+    """(field, values) when `where` holds only for records whose own field equals one of the values."""
+    if isinstance(where, soql.Compare) and where.op == "=" and where.value is not None:
+        path = paths[where.field]
+        return (path[0], (where.value,)) if len(path) == 1 else None
+    if isinstance(where, soql.InList) and not where.negate:
+        path = paths[where.field]
+        values = tuple(v for v in where.values if v is not None)
+        return (path[0], values) if len(path) == 1 else None
+    if isinstance(where, soql.BoolOp) and where.op == "AND":
+        return next((found for part in where.parts if (found := _equality(part, paths))), None)
+    return None
 
 
 def _fold(value: Any) -> Any:

@@ -21,6 +21,7 @@ from typing import Any
 from callsync_sandbox.zoho import criteria as crit
 from callsync_sandbox.zoho.schema import (
     CALLSYNC_FIELDS,
+    MODULE_IDS,
     MODULES,
     SYSTEM_UNIQUE,
     WHAT_MODULES,
@@ -78,6 +79,9 @@ class ZohoOrg:
         }
         self.records: dict[str, dict[str, dict[str, Any]]] = {m: {} for m in MODULES}
         self._visible_at: dict[str, float] = {}  # record id -> when search sees it
+        # (module, field) -> folded text -> ids: built for a field the first time it is looked up by
+        # equality (duplicate checks, upserts, email / phone / criteria search), kept current on writes.
+        self._indexes: dict[tuple[str, str], dict[str, set[str]]] = {}
         self.search_lag_s = search_lag_s
         self._serial = 0
         self.lock = threading.RLock()
@@ -125,6 +129,9 @@ class ZohoOrg:
 
             def hit(r: dict[str, Any]) -> bool:
                 return crit.matches(parsed, r.get)
+
+            def plan() -> set[str] | None:
+                return self._criteria_candidates(module, parsed)
         elif query.get("email") or query.get("phone"):
             kind = "email" if query.get("email") else "phone"
             wanted = (query.get("email") or query.get("phone") or "").casefold()
@@ -132,11 +139,17 @@ class ZohoOrg:
 
             def hit(r: dict[str, Any]) -> bool:
                 return any(str(r.get(n) or "").casefold() == wanted for n in names)
+
+            def plan() -> set[str] | None:
+                return self._lookup(module, names, [wanted])
         elif query.get("word"):
             word = query["word"].casefold()
 
             def hit(r: dict[str, Any]) -> bool:
                 return any(isinstance(v, str) and word in v.casefold() for v in r.values())
+
+            def plan() -> set[str] | None:
+                return None
         else:
             raise ZohoError(
                 400,
@@ -145,11 +158,75 @@ class ZohoOrg:
                 {"param": "criteria"},
             )
         with self.lock:
+            rows, candidates = self.records[module], plan()
+            scanned = rows.values() if candidates is None else [rows[i] for i in self._ordered(candidates)]
             return [
                 r
-                for r in self.records[module].values()
+                for r in scanned
                 if self._visible_at.get(r["id"], 0.0) <= now and _converted_ok(r, converted) and hit(r)
             ]
+
+    def _criteria_candidates(self, module: str, parsed: crit.Criteria) -> set[str] | None:
+        """(Callers hold the lock.) Ids that may satisfy the criteria when it requires a text field to equal given values
+        (`equals` / `in`, alone or ANDed with anything); None when only a scan can tell."""
+        if isinstance(parsed, crit.Group):
+            if parsed.op != "and":
+                return None
+            return next(
+                (
+                    found
+                    for part in parsed.parts
+                    if (found := self._criteria_candidates(module, part)) is not None
+                ),
+                None,
+            )
+        definition = self.fields[module].get(parsed.field)
+        wanted = [value.casefold() for value in parsed.values]
+        if (
+            parsed.operator not in ("equals", "in")
+            or definition is None
+            or definition.data_type not in _TEXT_TYPES
+            or not all(wanted)  # "" also matches a record without the field
+        ):
+            return None
+        return self._lookup(module, [parsed.field], wanted)
+
+    def _lookup(self, module: str, names: Iterable[str], keys: Iterable[str]) -> set[str]:
+        """Ids of the records whose field (any of `names`) folds to one of `keys`; callers hold the lock."""
+        found: set[str] = set()
+        keys = list(keys)
+        for name in names:
+            index = self._indexes.get((module, name))
+            if index is None:
+                index = self._indexes[(module, name)] = {}
+                for record_id, record in self.records[module].items():
+                    key = _index_key(record.get(name))
+                    if key:
+                        index.setdefault(key, set()).add(record_id)
+            for key in keys:
+                found |= index.get(key, set())
+        return found
+
+    @staticmethod
+    def _ordered(ids: Iterable[str]) -> list[str]:
+        """Ids in the order the records were created (ids grow with each insert)."""
+        return sorted(ids, key=int)
+
+    def _reindex(
+        self, module: str, record_id: str, before: Mapping[str, Any], after: Mapping[str, Any]
+    ) -> None:
+        for (indexed_module, name), index in self._indexes.items():
+            if indexed_module != module:
+                continue
+            old, new = _index_key(before.get(name)), _index_key(after.get(name))
+            if old == new:
+                continue
+            if old and old in index:
+                index[old].discard(record_id)
+                if not index[old]:
+                    del index[old]
+            if new:
+                index.setdefault(new, set()).add(record_id)
 
     # -- writing ---------------------------------------------------------------------------------------------
 
@@ -158,6 +235,7 @@ class ZohoOrg:
 
     def restore(self, state: Any) -> None:
         self.records, self._visible_at, self._serial = state
+        self._indexes.clear()  # rebuilt on the next lookup
 
     def insert(
         self, module: str, raw: Mapping[str, Any], index: int = 0, *, check_duplicates: bool = True
@@ -189,6 +267,7 @@ class ZohoOrg:
             }
             self._computed(module, record)
             self.records[module][record_id] = record
+            self._reindex(module, record_id, {}, record)
             self._visible_at[record_id] = time.monotonic() + self.search_lag_s
             return record
 
@@ -214,9 +293,11 @@ class ZohoOrg:
                     {"api_name": cleared[0], "json_path": f"$.data[{index}].{cleared[0]}"},
                 )
             self._check_duplicates(module, {**record, **values}, record_id, index)
+            before = dict(record)
             record.update(values)
             record["Modified_Time"] = _now()
             self._computed(module, record)
+            self._reindex(module, record_id, before, record)
             return record
 
     def upsert(
@@ -247,13 +328,12 @@ class ZohoOrg:
             return self.insert(module, raw, index), "insert", None
 
     def _holder(self, module: str, name: str, value: Any, own_id: str | None) -> str | None:
+        """The oldest live record (not `own_id`, not a converted lead) holding `value` in `name`."""
         wanted = str(value).casefold()
-        for record_id, record in self.records[module].items():
-            if (
-                record_id != own_id
-                and not record.get("$converted")
-                and str(record.get(name) or "").casefold() == wanted
-            ):
+        if not wanted:
+            return None
+        for record_id in self._ordered(self._lookup(module, [name], [wanted])):
+            if record_id != own_id and not self.records[module][record_id].get("$converted"):
                 return record_id
         return None
 
@@ -276,7 +356,7 @@ class ZohoOrg:
                         "id": existing,
                         "duplicate_record": {
                             "Owner": dict(OWNER),
-                            "module": {"api_name": module, "id": ""},
+                            "module": {"api_name": module, "id": MODULE_IDS[module]},
                             "id": existing,
                         },
                         "more_records": False,
@@ -379,8 +459,10 @@ class ZohoOrg:
 
     def delete(self, module: str, record_id: str) -> None:
         with self.lock:
-            if self.records[module].pop(record_id, None) is None:
+            record = self.records[module].pop(record_id, None)
+            if record is None:
                 raise RecordError("INVALID_DATA", "the id given seems to be invalid", {"id": record_id})
+            self._reindex(module, record_id, record, {})
 
     # -- lead conversion -------------------------------------------------------------------------------
 
@@ -448,6 +530,15 @@ class ZohoOrg:
                 "Accounts": lead["$converted_detail"]["account"],
                 "Deals": lead["$converted_detail"]["deal"],
             }
+
+
+# Field types whose stored values are plain text, so an index key equals what criteria compare.
+_TEXT_TYPES = frozenset({"text", "email", "phone", "textarea", "picklist", "website"})
+
+
+def _index_key(value: Any) -> str:
+    """What duplicate checks and email / phone searches compare: the text, case folded ("" = absent)."""
+    return str(value or "").casefold()
 
 
 def _given(value: Any) -> str | None:

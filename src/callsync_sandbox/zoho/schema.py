@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 MODULES: Final = ("Leads", "Contacts", "Accounts", "Deals", "Calls", "Tasks", "Events")
+# Each module's id, a numeric string as in `GET /settings/modules` (and `duplicate_record.module.id`).
+MODULE_IDS: Final = {name: str(5725767000000002175 + index) for index, name in enumerate(MODULES)}
 # System duplicate-check fields: a second record with the same value is refused (DUPLICATE_DATA).
 SYSTEM_UNIQUE: Final = {"Leads": ("Email",), "Contacts": ("Email",), "Accounts": ("Account_Name",)}
 # Modules an activity's What_Id may point at (with "$se_module" naming it).
