@@ -149,3 +149,19 @@ def test_a_yes_to_a_different_question_does_not_confirm_the_echoed_email() -> No
         ("caller", "yes please"),
     )
     assert fv is None
+
+
+def test_hyphen_in_a_spoken_domain_is_kept_not_dropped() -> None:
+    call = make_call(
+        ("agent", "What's the best email for you?"), ("caller", "carla at acme-corp dot co dot uk")
+    )
+    fv = extract_email(call)
+    assert fv is not None and fv.value == "carla@acme-corp.co.uk"
+    assert fv.status is FieldStatus.ACCEPTED
+
+
+def test_spaced_dash_in_a_domain_waits_for_review() -> None:
+    call = make_call(("agent", "What's the best email for you?"), ("caller", "carla at acme – corp dot com"))
+    fv = extract_email(call)
+    assert fv is not None and fv.status is FieldStatus.NEEDS_REVIEW
+    assert fv.reason == "ambiguous_reading"

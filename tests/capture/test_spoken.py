@@ -245,3 +245,42 @@ def test_letter_names_double_u_and_as_in_inside_a_spelling() -> None:
 @given(word=st.text(alphabet="abcdefghijklmnopqrstvxyz", min_size=3, max_size=12), repeats=st.booleans())
 def test_spelled_word_reads_back(word: str, repeats: bool) -> None:
     assert [r.letters for r in find_spelled_runs(spoken.render_spelled(word, repeats=repeats))] == [word]
+
+
+_hyphenated_domain = st.tuples(
+    st.lists(st.from_regex(r"[a-z]{2,10}-[a-z]{2,6}", fullmatch=True), min_size=1, max_size=2),
+    st.sampled_from(sorted(TLDS)),
+).map(lambda t: ".".join([*t[0], t[1]]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(local=_local, domain=_hyphenated_domain, spell=st.booleans())
+def test_hyphen_written_into_a_spoken_domain_is_kept(local: str, domain: str, spell: bool) -> None:
+    # ASR writes "acme-corp" for a hyphen it heard; dropping it would name somebody else's domain.
+    head, _, tail = render_spoken_email(f"{local}@{domain}", spell=spell).rpartition(" at ")
+    text = f"sure my email is {head} at {tail.replace(' dash ', '-')} thanks"
+    (found,) = find_emails(text)
+    assert found.value == f"{local}@{domain}", text
+    assert not found.dash_guessed
+
+
+@settings(max_examples=200, deadline=None)
+@given(local=_local, domain=_hyphenated_domain, dash=st.sampled_from([" - ", " – ", "–"]))
+def test_spaced_dash_in_a_spoken_domain_is_a_guess_with_both_readings(
+    local: str, domain: str, dash: str
+) -> None:
+    head, _, tail = render_spoken_email(f"{local}@{domain}").rpartition(" at ")
+    text = f"sure my email is {head} at {tail.replace(' dash ', dash)} thanks"
+    (found,) = find_emails(text)
+    assert found.dash_guessed, text
+    values = [r.value for r in found.readings]
+    assert f"{local}@{domain}" in values
+    assert f"{local}@{domain.replace('-', '')}" in values
+
+
+def test_separators_written_between_spoken_words_are_kept() -> None:
+    assert email("carla at acme-corp dot co dot uk") == "carla@acme-corp.co.uk"
+    assert email("its jane.doe at gmail dot com") == "jane.doe@gmail.com"
+    assert email("its mary-jane at gmail dot com") == "mary-jane@gmail.com"
+    assert email("its jo_smith at outlook dot com") == "jo_smith@outlook.com"
+    assert email("email support at acme.co.uk") == "support@acme.co.uk"

@@ -31,6 +31,7 @@ WRITTEN_BASE = 0.85  # the transcript already shows x@y.z: only the ASR could ha
 SPOKEN_BASE = 0.82  # said in words, one unambiguous reading, when an email was asked for or announced
 UNPROMPTED_BASE = 0.60  # "x at y dot com" with no talk of email: "i saw it at realtor dot com" reads the same
 GLUED_BASE = 0.55  # whole words glued with nothing said between them: which ones are the address is a guess
+# (also a spaced dash inside the domain, "acme – corp": hyphen or pause is a guess, and each names a domain)
 NO_TLD_PENALTY = 0.05  # "at gmail" completed to gmail.com
 DERIVED_BASE = 0.80  # "no, no dot": the caller's fix applied to the agent's read-back
 
@@ -106,7 +107,9 @@ def _caller_mentions(call: CallRecord, i: int) -> list[Mention]:
                 (Evidence(i, email.start, email.end),),
                 i,
                 corrects=corrects,
-                alternatives=tuple(r.value for r in email.readings) if email.glued else (),
+                alternatives=tuple(r.value for r in email.readings)
+                if email.glued or email.dash_guessed
+                else (),
             )
         )
         previous_end = email.end
@@ -116,7 +119,7 @@ def _caller_mentions(call: CallRecord, i: int) -> list[Mention]:
 def _base_confidence(email: SpokenEmail, prompted: bool) -> float:
     if email.written:
         base = WRITTEN_BASE
-    elif email.glued:
+    elif email.glued or email.dash_guessed:
         base = GLUED_BASE
     else:
         base = SPOKEN_BASE - (0 if email.tld_spoken else NO_TLD_PENALTY)

@@ -523,6 +523,9 @@ class SpokenEmail:
     glued: bool  # the local part joins whole words with nothing said between them: the boundary is a guess
     written: bool  # found as text (x@y.z), not as words
     tld_spoken: bool  # False when "at gmail" was completed to gmail.com
+    # A dash with spaces around it inside the domain ("acme – corp"): a hyphen or a pause? The preferred
+    # reading keeps the hyphen; the readings without it are alternatives, so the address waits for review.
+    dash_guessed: bool = False
 
 
 def find_emails(text: str) -> tuple[SpokenEmail, ...]:
@@ -555,52 +558,101 @@ def _spoken_email_at(text: str, tokens: Sequence[Token], at: int) -> SpokenEmail
     domain = _spoken_domain(text, tokens, at)
     if domain is None:
         return None
-    domain_value, domain_end, tld_spoken = domain
+    domain_value, domain_end, tld_spoken, undashed = domain
     pieces = _local_pieces(text, tokens, at)
     if not pieces:
         return None
     starts = _reading_starts(pieces)
     readings = []
-    for p in starts:
-        local = "".join(piece for piece, _, _ in pieces[p:])
-        value = f"{local}@{domain_value}"
-        if is_valid_email(value):
-            readings.append(EmailReading(value, tokens[pieces[p][2]].start))
+    for domain_reading in (domain_value, *([undashed] if undashed else [])):
+        for p in starts:
+            local = "".join(piece for piece, _, _ in pieces[p:])
+            value = f"{local}@{domain_reading}"
+            if is_valid_email(value):
+                readings.append(EmailReading(value, tokens[pieces[p][2]].start))
     if not readings:
         return None
     glued = len(starts) > 1
     return SpokenEmail(
-        readings[0].value, readings[0].start, domain_end, tuple(readings), glued, False, tld_spoken
+        readings[0].value,
+        readings[0].start,
+        domain_end,
+        tuple(readings),
+        glued,
+        False,
+        tld_spoken,
+        dash_guessed=undashed is not None,
     )
+
+
+# A separator written into the words of a spoken address ("acme-corp", "jane.doe", "jo_smith"): part of it.
+_WRITTEN_SEPARATORS = {"-": "-", "\u2010": "-", "\u2011": "-", ".": ".", "_": "_"}
+_SPACED_DASH = re.compile(r"\s+[-\u2010\u2011\u2013]\s+|\u2013")
+
+
+def written_separator(text: str, left: Token, right: Token) -> str | None:
+    """The separator written between two words with no space ("acme-corp" → "-"), else None."""
+    return _WRITTEN_SEPARATORS.get(text[left.end : right.start])
 
 
 _MAX_DOMAIN_TOKENS = 40  # a fully spelled domain ("v e r i d i a n h e a l t h dot org") is long
 
 
-def _spoken_domain(text: str, tokens: Sequence[Token], at: int) -> tuple[str, int, bool] | None:
-    """Read "g mail dot com" / "tallgrass freight dot com" / "acme dot co dot uk" after "at"."""
+def _spoken_domain(text: str, tokens: Sequence[Token], at: int) -> tuple[str, int, bool, str | None] | None:
+    """Read "g mail dot com" / "tallgrass freight dot com" / "acme dot co dot uk" after "at".
+
+    Returns (domain, end, TLD said, the domain without guessed hyphens or None). A hyphen said ("acme dash
+    corp") or written ("acme-corp") is kept: dropping it names another domain. A dot written between the
+    words ("acme.co.uk") is a dot.
+    """
     labels: list[str] = []
     label = ""
+    # The same domain with every hyphen that was only a spaced dash left out (None while there is none).
+    plain: list[str] | None = None
+    plain_label = ""
     i = at + 1
     while i < len(tokens) and i - at <= _MAX_DOMAIN_TOKENS:
         if i > at + 1 and not joined(text, tokens[i - 1], tokens[i]):
             break
         word = tokens[i].text
+        if i > at + 1 and label and word not in DOT_WORDS | {"dash", "hyphen"}:
+            written = written_separator(text, tokens[i - 1], tokens[i])
+            if written == "-":
+                label += "-"
+                plain_label += "-"
+            elif written == ".":
+                labels.append(label)
+                label = ""
+                if plain is not None:
+                    plain.append(plain_label)
+                plain_label = ""
+                if word in TLDS and not _more_tld(text, tokens, i):
+                    labels.append(word)
+                    return ".".join(labels), tokens[i].end, True, _plain(plain, word)
+            elif _SPACED_DASH.fullmatch(text[tokens[i - 1].end : tokens[i].start]):
+                if plain is None:
+                    plain = list(labels)
+                label += "-"
         if word in DOT_WORDS:
             if not label or i + 1 >= len(tokens) or not joined(text, tokens[i], tokens[i + 1]):
                 break
             labels.append(label)
             label = ""
+            if plain is not None:
+                plain.append(plain_label)
+            plain_label = ""
             nxt = tokens[i + 1].text
             if nxt in TLDS and not _more_tld(text, tokens, i + 1):
                 labels.append(nxt)
-                return ".".join(labels), tokens[i + 1].end, True
+                return ".".join(labels), tokens[i + 1].end, True, _plain(plain, nxt)
             i += 1
             continue
         if word in ("dash", "hyphen") and label:
             label += "-"
+            plain_label += "-"
         elif word.isalnum() and word.isascii() and word not in DOMAIN_STOP and word != "at":
             label += word
+            plain_label += word
         else:
             break
         i += 1
@@ -616,12 +668,23 @@ def _spoken_domain(text: str, tokens: Sequence[Token], at: int) -> tuple[str, in
             idx = at + size
             if idx + 1 < len(tokens) and tokens[idx + 1].text in DOT_WORDS:
                 return None
-            return PROVIDERS[name], last.end, False
+            return PROVIDERS[name], last.end, False, None
     return None
 
 
+def _plain(plain: list[str] | None, tld: str) -> str | None:
+    return None if plain is None else ".".join([*plain, tld])
+
+
 def _more_tld(text: str, tokens: Sequence[Token], i: int) -> bool:
-    """True for "co" in "co dot uk": a TLD word followed by another dot and TLD is a second-level label."""
+    """True for "co" in "co dot uk" / "co.uk": a TLD word followed by another dot and TLD is a second-level
+    label."""
+    if (
+        i + 1 < len(tokens)
+        and tokens[i + 1].text in TLDS
+        and written_separator(text, tokens[i], tokens[i + 1]) == "."
+    ):
+        return True
     return (
         i + 2 < len(tokens)
         and tokens[i + 1].text in DOT_WORDS
@@ -636,13 +699,19 @@ def _local_pieces(text: str, tokens: Sequence[Token], at: int) -> list[tuple[str
     first = at
     while first > 0 and at - first < 30:
         tok, right = tokens[first - 1], tokens[first]
-        if not tok.text.isascii() or not joined(text, tok, right) or _stops_local(tok.text, right.text):
+        glued_by = written_separator(text, tok, right)
+        if not tok.text.isascii() or not (joined(text, tok, right) or glued_by == "_"):
+            break
+        if glued_by is None and _stops_local(tok.text, right.text):
             break
         first -= 1
     pieces: list[tuple[str, str, int]] = []
     i = first
     while i < at:
         word = tokens[i].text
+        written = written_separator(text, tokens[i - 1], tokens[i]) if i > first else None
+        if written is not None and pieces and pieces[-1][1] != "sep" and word not in SEPARATOR_WORDS:
+            pieces.append((written, "sep", i))  # "jane.doe", "mary-jane", "jo_smith" as written
         if word in SEPARATOR_WORDS:
             pieces.append((SEPARATOR_WORDS[word], "sep", i))
             i += 1
