@@ -17,6 +17,7 @@ from callsync_sandbox.salesforce import soql
 from callsync_sandbox.salesforce.schema import (
     CALLSYNC_FIELDS,
     KEY_PREFIXES,
+    NUMBER_TYPES,
     OWNER_ID,
     FieldDef,
     canonical_id,
@@ -44,6 +45,8 @@ LEAD_TO_CONTACT = {
             "Description",
             "DoNotCall",
             "HasOptedOutOfEmail",
+            "HasOptedOutOfFax",
+            "Fax",
         )
     },
     **{a: "Mailing" + a for a in ("Street", "City", "State", "PostalCode", "Country")},
@@ -183,8 +186,8 @@ class Org:
             for name, definition in self.schema[sobject].items():
                 if name not in values and definition.default is not None:
                     values[name] = definition.default
-                if definition.type == "boolean" and definition.createable and name not in values:
-                    values[name] = False
+                if definition.type == "boolean" and name not in values:
+                    values[name] = False  # a checkbox is never null, read-only ones (IsClosed, ...) included
             missing = [
                 n for n, d in self.schema[sobject].items() if d.required_on_create and values.get(n) is None
             ]
@@ -204,6 +207,8 @@ class Org:
                 "Id": record_id,
                 "OwnerId": OWNER_ID,
                 "IsDeleted": False,
+                "CreatedById": OWNER_ID,
+                "LastModifiedById": OWNER_ID,
                 "CreatedDate": stamp,
                 "LastModifiedDate": stamp,
                 "SystemModstamp": stamp,
@@ -211,6 +216,10 @@ class Org:
             }
             if sobject == "Lead":
                 record["IsConverted"] = False
+            if sobject == "Case":  # an auto-number field
+                record["CaseNumber"] = f"{len(self.records['Case']) + 1:08d}"
+            if "OwnerId" not in self.schema[sobject]:
+                del record["OwnerId"]
             self._computed(sobject, record)
             self.records[sobject][record_id] = record
             self._reindex(sobject, record_id, {}, record)
@@ -363,7 +372,7 @@ class Org:
             if isinstance(value, str) and value.lower() in ("true", "false"):
                 return value.lower() == "true"
             raise _json_error(kind, value, name)
-        if kind in ("int", "double"):
+        if kind in NUMBER_TYPES:
             if isinstance(value, bool):
                 raise _json_error(kind, value, name)
             try:
@@ -393,7 +402,7 @@ class Org:
                     f"{definition.label or name}: id value of incorrect type: {value}",
                     [name],
                 )
-            if ident not in self.records[target]:
+            if target in self.records and ident not in self.records[target]:  # others taken on trust
                 raise SfError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [name])
             return ident
         if isinstance(value, bool | dict | list):

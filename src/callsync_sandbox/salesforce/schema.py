@@ -1,7 +1,8 @@
 """The emulated org's objects and fields: the standard ones callsync touches, plus custom fields.
 
 Record ids are real-looking 18-character Salesforce ids whose first three characters are the object's
-key prefix (00Q Lead, 003 Contact, 001 Account, 006 Opportunity, 00T Task, 00U Event), as in every org:
+key prefix (00Q Lead, 003 Contact, 001 Account, 006 Opportunity, 00T Task, 00U Event, 500 Case), as in
+every org:
 a client may tell an id's object from its prefix.
 """
 
@@ -18,7 +19,12 @@ KEY_PREFIXES: Final = {
     "OpportunityContactRole": "00K",
     "Task": "00T",
     "Event": "00U",
+    "Case": "500",
     "User": "005",
+    # Referenced by standard fields but not emulated: ids of these are taken on trust.
+    "Campaign": "701",
+    "Pricebook2": "01s",
+    "Asset": "02i",
 }
 OWNER_ID: Final = "005Dn000001IntgAAA"
 _BASE62: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -63,7 +69,8 @@ def object_for_id(record_id: str) -> str | None:
 @dataclass(frozen=True)
 class FieldDef:
     name: str
-    type: str  # id string email phone textarea picklist reference boolean date datetime double int url
+    type: str  # id string email phone textarea picklist combobox reference boolean date datetime
+    # double int currency percent url
     label: str = ""
     length: int = 255
     nillable: bool = True
@@ -105,171 +112,322 @@ class FieldDef:
         }
 
 
-_TEXT_TYPES: Final = frozenset({"string", "email", "phone", "textarea", "picklist", "url", "id", "reference"})
+_TEXT_TYPES: Final = frozenset(
+    {"string", "email", "phone", "textarea", "picklist", "combobox", "url", "id", "reference"}
+)
+NUMBER_TYPES: Final = frozenset({"int", "double", "currency", "percent"})
 
 
 def _f(name: str, type_: str = "string", **kw: Any) -> FieldDef:
     return FieldDef(name, type_, **kw)
 
 
-def _system(prefix_fields: list[FieldDef]) -> list[FieldDef]:
-    ro: dict[str, Any] = {"createable": False, "updateable": False}
+_RO: Final[dict[str, Any]] = {"createable": False, "updateable": False}
+_CREATE_ONLY: Final[dict[str, Any]] = {"updateable": False}
+
+
+def _ref(name: str, *targets: str, relationship: str | None = None, **kw: Any) -> FieldDef:
+    rel = relationship if relationship is not None else name.removesuffix("Id")
+    return FieldDef(name, "reference", length=18, reference_to=targets, relationship_name=rel or None, **kw)
+
+
+def _system(fields: list[FieldDef], *, owner: bool = True) -> list[FieldDef]:
+    """Every object's id and audit fields around its own."""
     return [
-        _f("Id", "id", length=18, nillable=False, **ro),
-        *prefix_fields,
-        _f("OwnerId", "reference", reference_to=("User",), relationship_name="Owner"),
-        _f("IsDeleted", "boolean", **ro),
-        _f("CreatedDate", "datetime", **ro),
-        _f("LastModifiedDate", "datetime", **ro),
-        _f("SystemModstamp", "datetime", **ro),
+        _f("Id", "id", length=18, nillable=False, **_RO),
+        _f("IsDeleted", "boolean", **_RO),
+        *fields,
+        *([_ref("OwnerId", "User", relationship="Owner")] if owner else []),
+        _f("CreatedDate", "datetime", **_RO),
+        _ref("CreatedById", "User", **_RO),
+        _f("LastModifiedDate", "datetime", **_RO),
+        _ref("LastModifiedById", "User", **_RO),
+        _f("SystemModstamp", "datetime", **_RO),
     ]
 
 
-def _person(*, lead: bool) -> list[FieldDef]:
-    ro: dict[str, Any] = {"createable": False, "updateable": False}
-    address = ("Street", "City", "State", "PostalCode", "Country")
-    fields = [
-        _f("FirstName", length=40),
+def _address(prefix: str) -> list[FieldDef]:
+    """The parts of a compound address (the compound field itself is not emulated)."""
+    return [
+        _f(prefix + "Street", "textarea", length=255),
+        _f(prefix + "City", length=40),
+        _f(prefix + "State", length=80),
+        _f(prefix + "PostalCode", length=20),
+        _f(prefix + "Country", length=80),
+        _f(prefix + "Latitude", "double"),
+        _f(prefix + "Longitude", "double"),
+        _f(prefix + "GeocodeAccuracy", "picklist", length=40),
+    ]
+
+
+def _viewed() -> list[FieldDef]:
+    return [_f("LastViewedDate", "datetime", **_RO), _f("LastReferencedDate", "datetime", **_RO)]
+
+
+def _name_parts() -> list[FieldDef]:
+    return [
         _f("LastName", length=80, nillable=False),
-        _f("Name", length=121, calculated=True, **ro),
+        _f("FirstName", length=40),
         _f("Salutation", "picklist", length=40),
+        _f("Name", length=121, calculated=True, **_RO),
+    ]
+
+
+def _bounce() -> list[FieldDef]:
+    return [_f("EmailBouncedReason", length=255), _f("EmailBouncedDate", "datetime")]
+
+
+def _lead() -> list[FieldDef]:
+    return [
+        _ref("MasterRecordId", "Lead", **_RO),
+        *_name_parts(),
         _f("Title", length=128),
-        _f("Email", "email", length=80),
+        _f("Company", length=255, nillable=False),
+        *_address(""),
         _f("Phone", "phone", length=40),
         _f("MobilePhone", "phone", length=40),
-        _f("LeadSource", "picklist", length=255),
+        _f("Fax", "phone", length=40),
+        _f("Email", "email", length=80),
+        _f("Website", "url"),
+        _f("PhotoUrl", "url", **_RO),
         _f("Description", "textarea", length=32000),
-        _f("DoNotCall", "boolean"),
+        _f("LeadSource", "picklist"),
+        _f("Status", "picklist", nillable=False, default="Open - Not Contacted"),
+        _f("Industry", "picklist"),
+        _f("Rating", "picklist"),
+        _f("AnnualRevenue", "currency"),
+        _f("NumberOfEmployees", "int"),
         _f("HasOptedOutOfEmail", "boolean"),
+        _f("IsConverted", "boolean", **_RO),
+        _f("ConvertedDate", "date", **_RO),
+        _ref("ConvertedAccountId", "Account", **_RO),
+        _ref("ConvertedContactId", "Contact", **_RO),
+        _ref("ConvertedOpportunityId", "Opportunity", **_RO),
+        _f("IsUnreadByOwner", "boolean"),
+        _f("LastActivityDate", "date", **_RO),
+        _f("DoNotCall", "boolean"),
+        _f("HasOptedOutOfFax", "boolean"),
+        *_viewed(),
+        *_bounce(),
     ]
-    if lead:
-        fields += [
-            _f("Company", length=255, nillable=False),
-            _f("Status", "picklist", nillable=False, default="Open - Not Contacted"),
-            _f("Industry", "picklist"),
-            _f("Website", "url"),
-            _f("Rating", "picklist"),
-            _f("NumberOfEmployees", "int"),
-            _f("AnnualRevenue", "double"),
-            *(_f(a) for a in address),
-            _f("IsConverted", "boolean", **ro),
-            _f("ConvertedDate", "date", **ro),
-            _f(
-                "ConvertedAccountId",
-                "reference",
-                reference_to=("Account",),
-                relationship_name="ConvertedAccount",
-                **ro,
-            ),
-            _f(
-                "ConvertedContactId",
-                "reference",
-                reference_to=("Contact",),
-                relationship_name="ConvertedContact",
-                **ro,
-            ),
-            _f(
-                "ConvertedOpportunityId",
-                "reference",
-                reference_to=("Opportunity",),
-                relationship_name="ConvertedOpportunity",
-                **ro,
-            ),
-        ]
-    else:
-        fields += [
-            _f("AccountId", "reference", reference_to=("Account",), relationship_name="Account"),
-            *(_f("Mailing" + a) for a in address),
-        ]
-    return _system(fields)
+
+
+def _contact() -> list[FieldDef]:
+    return [
+        _ref("MasterRecordId", "Contact", **_RO),
+        _ref("AccountId", "Account"),
+        *_name_parts(),
+        *_address("Other"),
+        *_address("Mailing"),
+        *(
+            _f(name, "phone", length=40)
+            for name in ("Phone", "Fax", "MobilePhone", "HomePhone", "OtherPhone")
+        ),
+        _f("AssistantPhone", "phone", length=40),
+        _ref("ReportsToId", "Contact"),
+        _f("Email", "email", length=80),
+        _f("Title", length=128),
+        _f("Department", length=80),
+        _f("AssistantName", length=40),
+        _f("LeadSource", "picklist"),
+        _f("Birthdate", "date"),
+        _f("Description", "textarea", length=32000),
+        _f("HasOptedOutOfEmail", "boolean"),
+        _f("HasOptedOutOfFax", "boolean"),
+        _f("DoNotCall", "boolean"),
+        _f("LastActivityDate", "date", **_RO),
+        _f("LastCURequestDate", "datetime", **_RO),
+        _f("LastCUUpdateDate", "datetime", **_RO),
+        *_viewed(),
+        *_bounce(),
+        _f("IsEmailBounced", "boolean", **_RO),
+        _f("PhotoUrl", "url", **_RO),
+    ]
+
+
+def _account() -> list[FieldDef]:
+    return [
+        _ref("MasterRecordId", "Account", **_RO),
+        _f("Name", nillable=False),
+        _f("Type", "picklist"),
+        _ref("ParentId", "Account"),
+        *_address("Billing"),
+        *_address("Shipping"),
+        _f("Phone", "phone", length=40),
+        _f("Fax", "phone", length=40),
+        _f("AccountNumber", length=40),
+        _f("Website", "url"),
+        _f("PhotoUrl", "url", **_RO),
+        _f("Sic", length=20),
+        _f("Industry", "picklist"),
+        _f("AnnualRevenue", "currency"),
+        _f("NumberOfEmployees", "int"),
+        _f("Ownership", "picklist"),
+        _f("TickerSymbol", length=20),
+        _f("Description", "textarea", length=32000),
+        _f("Rating", "picklist"),
+        _f("Site", length=80),
+        _f("LastActivityDate", "date", **_RO),
+        *_viewed(),
+        _f("AccountSource", "picklist"),
+        _f("SicDesc", length=80),
+    ]
+
+
+def _opportunity() -> list[FieldDef]:
+    return [
+        _ref("AccountId", "Account"),
+        _f("IsPrivate", "boolean"),
+        _f("Name", length=120, nillable=False),
+        _f("Description", "textarea", length=32000),
+        _f("StageName", "picklist", nillable=False),
+        _f("Amount", "currency"),
+        _f("Probability", "percent"),
+        _f("ExpectedRevenue", "currency", calculated=True, **_RO),
+        _f("TotalOpportunityQuantity", "double"),
+        _f("CloseDate", "date", nillable=False),
+        _f("Type", "picklist"),
+        _f("NextStep", length=255),
+        _f("LeadSource", "picklist"),
+        _f("IsClosed", "boolean", **_RO),
+        _f("IsWon", "boolean", **_RO),
+        _f("ForecastCategory", "picklist", **_RO),
+        _f("ForecastCategoryName", "picklist"),
+        _ref("CampaignId", "Campaign"),
+        _f("HasOpportunityLineItem", "boolean", **_RO),
+        _ref("Pricebook2Id", "Pricebook2"),
+        _f("LastActivityDate", "date", **_RO),
+        _f("PushCount", "int", **_RO),
+        _f("LastStageChangeDate", "datetime", **_RO),
+        _f("FiscalQuarter", "int", **_RO),
+        _f("FiscalYear", "int", **_RO),
+        _f("Fiscal", **_RO),
+        _ref("ContactId", "Contact"),
+        *_viewed(),
+        _f("HasOpenActivity", "boolean", **_RO),
+        _f("HasOverdueTask", "boolean", **_RO),
+    ]
+
+
+_WHAT: Final = ("Account", "Opportunity", "Case")
+
+
+def _activity() -> list[FieldDef]:
+    """What Task and Event share: who and what, subject, reminders and recurrence."""
+    return [
+        _ref("WhoId", "Contact", "Lead", relationship="Who"),
+        _ref("WhatId", *_WHAT, relationship="What"),
+        _f("Subject", "combobox", length=255),
+        _f("ActivityDate", "date"),
+        _f("Description", "textarea", length=32000),
+        _ref("AccountId", "Account", **_RO),
+        _f("IsArchived", "boolean", **_RO),
+        _f("ReminderDateTime", "datetime"),
+        _f("IsReminderSet", "boolean"),
+        _f("WhoCount", "int", **_RO),
+        _f("WhatCount", "int", **_RO),
+        _ref("RecurrenceActivityId", "Task", "Event", relationship="", **_RO),
+        _f("IsRecurrence", "boolean", **_CREATE_ONLY),
+        _f("RecurrenceEndDateOnly", "date"),
+        _f("RecurrenceTimeZoneSidKey", "picklist", length=40),
+        _f("RecurrenceType", "picklist", length=40),
+        _f("RecurrenceInterval", "int"),
+        _f("RecurrenceDayOfWeekMask", "int"),
+        _f("RecurrenceDayOfMonth", "int"),
+        _f("RecurrenceInstance", "picklist", length=40),
+        _f("RecurrenceMonthOfYear", "picklist", length=40),
+    ]
+
+
+def _task() -> list[FieldDef]:
+    return [
+        *_activity(),
+        _f("Status", "picklist", nillable=False, default="Not Started"),
+        _f("Priority", "picklist", nillable=False, default="Normal"),
+        _f("IsHighPriority", "boolean", **_RO),
+        _f("IsClosed", "boolean", **_RO),
+        _f("CallDurationInSeconds", "int"),
+        _f("CallType", "picklist"),
+        _f("CallDisposition", length=255),
+        _f("CallObject", length=255),
+        _f("RecurrenceStartDateOnly", "date"),
+        _f("RecurrenceRegeneratedType", "picklist", length=40),
+        _f("TaskSubtype", "picklist", **_CREATE_ONLY),
+        _f("CompletedDateTime", "datetime", **_RO),
+    ]
+
+
+def _event() -> list[FieldDef]:
+    return [
+        *_activity(),
+        _f("Location", length=255),
+        _f("IsAllDayEvent", "boolean"),
+        _f("ActivityDateTime", "datetime"),
+        _f("DurationInMinutes", "int"),
+        _f("StartDateTime", "datetime"),
+        _f("EndDateTime", "datetime"),
+        _f("EndDate", "date", **_RO),
+        _f("IsPrivate", "boolean"),
+        _f("ShowAs", "picklist", length=40),
+        _f("IsChild", "boolean", **_RO),
+        _f("IsGroupEvent", "boolean", **_RO),
+        _f("GroupEventType", "picklist", **_RO),
+        _f("RecurrenceStartDateTime", "datetime"),
+        _f("EventSubtype", "picklist", **_CREATE_ONLY),
+    ]
+
+
+def _case() -> list[FieldDef]:
+    return [
+        _ref("MasterRecordId", "Case", **_RO),
+        _f("CaseNumber", length=30, **_RO),
+        _ref("ContactId", "Contact"),
+        _ref("AccountId", "Account"),
+        _ref("AssetId", "Asset"),
+        _ref("ParentId", "Case"),
+        _f("SuppliedName", length=80),
+        _f("SuppliedEmail", "email", length=80),
+        _f("SuppliedPhone", length=40),
+        _f("SuppliedCompany", length=80),
+        _f("Type", "picklist"),
+        _f("Status", "picklist", default="New"),
+        _f("Reason", "picklist"),
+        _f("Origin", "picklist"),
+        _f("Subject", length=255),
+        _f("Priority", "picklist", default="Medium"),
+        _f("Description", "textarea", length=32000),
+        _f("IsClosed", "boolean", **_RO),
+        _f("ClosedDate", "datetime", **_RO),
+        _f("IsEscalated", "boolean"),
+        _f("ContactPhone", "phone", length=40, **_RO),
+        _f("ContactMobile", "phone", length=40, **_RO),
+        _f("ContactEmail", "email", length=80, **_RO),
+        _f("ContactFax", "phone", length=40, **_RO),
+        _f("Comments", "textarea", length=4000),
+        *_viewed(),
+    ]
 
 
 def standard_objects() -> dict[str, list[FieldDef]]:
-    who: dict[str, Any] = {"reference_to": ("Contact", "Lead"), "relationship_name": "Who"}
-    what: dict[str, Any] = {"reference_to": ("Account", "Opportunity"), "relationship_name": "What"}
+    """The standard fields of each emulated object, as a Developer Edition org describes them (compound
+    address fields, multi-currency and Data.com fields aside; docs/sandbox.md)."""
     return {
-        "Lead": _person(lead=True),
-        "Contact": _person(lead=False),
-        "Account": _system(
-            [
-                _f("Name", nillable=False),
-                _f("Phone", "phone", length=40),
-                _f("Website", "url"),
-                _f("Industry", "picklist"),
-                _f("Rating", "picklist"),
-                _f("NumberOfEmployees", "int"),
-                _f("AnnualRevenue", "double"),
-                _f("AccountSource", "picklist"),
-                _f("Description", "textarea", length=32000),
-                *(_f("Billing" + a) for a in ("Street", "City", "State", "PostalCode", "Country")),
-            ]
-        ),
-        "Opportunity": _system(
-            [
-                _f("Name", length=120, nillable=False),
-                _f("StageName", "picklist", nillable=False),
-                _f("CloseDate", "date", nillable=False),
-                _f("Amount", "double"),
-                _f("Probability", "double"),
-                _f("Type", "picklist"),
-                _f("LeadSource", "picklist"),
-                _f("NextStep", length=255),
-                _f("Description", "textarea", length=32000),
-                _f("AccountId", "reference", reference_to=("Account",), relationship_name="Account"),
-            ]
-        ),
+        "Lead": _system(_lead()),
+        "Contact": _system(_contact()),
+        "Account": _system(_account()),
+        "Opportunity": _system(_opportunity()),
         "OpportunityContactRole": _system(
             [
-                _f(
-                    "OpportunityId",
-                    "reference",
-                    nillable=False,
-                    updateable=False,
-                    reference_to=("Opportunity",),
-                    relationship_name="Opportunity",
-                ),
-                _f(
-                    "ContactId",
-                    "reference",
-                    nillable=False,
-                    reference_to=("Contact",),
-                    relationship_name="Contact",
-                ),
+                _ref("OpportunityId", "Opportunity", nillable=False, updateable=False),
+                _ref("ContactId", "Contact", nillable=False),
                 _f("Role", "picklist"),
                 _f("IsPrimary", "boolean"),
-            ]
+            ],
+            owner=False,
         ),
-        "Task": _system(
-            [
-                _f("Subject", length=255),
-                _f("Status", "picklist", nillable=False, default="Not Started"),
-                _f("Priority", "picklist", nillable=False, default="Normal"),
-                _f("ActivityDate", "date"),
-                _f("Description", "textarea", length=32000),
-                _f("WhoId", "reference", **who),
-                _f("WhatId", "reference", **what),
-                _f("TaskSubtype", "picklist"),
-                _f("CallType", "picklist"),
-                _f("CallDurationInSeconds", "int"),
-                _f("CallDisposition", length=255),
-                _f("CallObject", length=255),
-            ]
-        ),
-        "Event": _system(
-            [
-                _f("Subject", length=255),
-                _f("StartDateTime", "datetime"),
-                _f("EndDateTime", "datetime"),
-                _f("ActivityDateTime", "datetime"),
-                _f("ActivityDate", "date"),
-                _f("DurationInMinutes", "int"),
-                _f("IsAllDayEvent", "boolean"),
-                _f("Location", length=255),
-                _f("Description", "textarea", length=32000),
-                _f("WhoId", "reference", **who),
-                _f("WhatId", "reference", **what),
-            ]
-        ),
+        "Task": _system(_task()),
+        "Event": _system(_event()),
+        "Case": _system(_case()),
     }
 
 
