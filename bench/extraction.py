@@ -380,8 +380,12 @@ def print_caller_id(results: list[Result]) -> None:
     unidentified = [r for r in results if not r.row["gold"].get("phone") and not r.row["gold"].get("email")]
     rescued = sum("caller_id" in r.extraction.fields for r in unidentified)
     print("\n== caller ID (a separate source: not scored as phone)")
-    print(f"usable caller ID: {len(usable)}/{len(results)} calls (withheld, invalid and business lines excluded)")
-    print(f"equals the phone the caller said: {same_as_said}/{len(with_phone)} calls with a spoken gold phone")
+    print(
+        f"usable caller ID: {len(usable)}/{len(results)} calls (withheld, invalid and business lines excluded)"
+    )
+    print(
+        f"equals the phone the caller said: {same_as_said}/{len(with_phone)} calls with a spoken gold phone"
+    )
     print(f"calls with no spoken email or phone that it identifies: {rescued}/{len(unidentified)}")
 
 

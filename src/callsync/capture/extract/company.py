@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from callsync.capture.extract.dialogue import UNMARKED_CHANGE_CAP, caller_turns, has_correction_marker
-from callsync.capture.extract.name import NON_NAME, title
+from callsync.capture.extract.job_title import ROLE_QUESTION, stated_titles
+from callsync.capture.extract.name import NON_NAME, asks_for_name, title
 from callsync.capture.extract.spoken import NUMBER_WORDS, Token, tokenize, word_set, words
 from callsync.capture.extract.thresholds import clamp, status_for
 from callsync.models import CallRecord, Evidence, FieldStatus, FieldValue, Speaker
@@ -80,6 +81,10 @@ _COMPANY_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _LEAD_INS = word_set("its it is company were we are um uh yeah yes sure oh ok okay so called")
+# Company suffixes written with a dot when abbreviated: the dot belongs to the name, not to the sentence.
+_ABBREVIATED = word_set("inc corp co ltd llc bros intl assn")
+_HONORIFIC_WORDS = word_set("mr mrs ms miss dr doctor")
+_GREETINGS = word_set("hi hey hello yes yeah sure oh um uh well")
 # "head of data", "vp of operations", "director of finance": "of" continues the title, not a company.
 _OF_IS_A_TITLE = word_set("head vp president director chief officer manager")
 
@@ -110,6 +115,8 @@ def _read_company(text: str, tokens: Sequence[Token], i: int) -> tuple[str, int,
     while j - 1 > i and tokens[j - 1].text == "of":
         j -= 1
     start, end = tokens[i].start, tokens[j - 1].end
+    if tokens[j - 1].text in _ABBREVIATED and text[end : end + 1] == ".":
+        end += 1  # "initech inc." keeps the abbreviation's dot
     value = text[start:end]
     if value.casefold() in _NOT_A_COMPANY:
         return None
@@ -138,15 +145,21 @@ _INTRO_CUES: tuple[tuple[str, ...], ...] = (
 )
 
 
-def _introduced(tokens: Sequence[Token], name_end: int) -> bool:
-    """Do the one to three words before token `name_end` follow a self-introduction ("this is dana whitfield")?"""
+def _introduced(tokens: Sequence[Token], name_end: int, *, answers_name: bool = False) -> bool:
+    """Do the one to three words before token `name_end` follow a self-introduction ("this is dana whitfield",
+    "this is dr. anne smith"), or, when the agent just asked who is calling, open the answer ("tom okafor")?"""
     for size in (1, 2, 3):
         k = name_end - size
-        if k < 1 or not all(t.text not in NON_NAME and t.text.isalpha() for t in tokens[k:name_end]):
+        if k < 0 or not all(t.text not in NON_NAME and t.text.isalpha() for t in tokens[k:name_end]):
             continue
+        opening = k
+        while opening > 0 and tokens[opening - 1].text in _HONORIFIC_WORDS:
+            opening -= 1
+        if answers_name and all(t.text in _LEAD_INS | _GREETINGS for t in tokens[:opening]):
+            return True
         for cue in _INTRO_CUES:
             n = len(cue)
-            if k >= n and tuple(t.text for t in tokens[k - n : k]) == cue:
+            if opening >= n and tuple(t.text for t in tokens[opening - n : opening]) == cue:
                 return True
     return False
 
@@ -196,11 +209,22 @@ def _turn_mentions(call: CallRecord, i: int) -> list[_Mention]:
             company = _read_company(text, tokens, k + len(phrase))
             if company:
                 found.append((confidence, company, k))
-    # "it's dana whitfield from northwind", "this is dana calling from northwind", "this is sandra with Y".
+    agent_before = call.turns[i - 1].text if i > 0 and call.turns[i - 1].speaker is Speaker.AGENT else ""
+    # "dr. anne smith, ceo of initech inc.", "i'm head of operations at acme widgets": a stated title
+    # followed by its organisation.
+    role_asked = ROLE_QUESTION.search(agent_before) is not None
+    for stated in stated_titles(text, tokens, asked=role_asked):
+        if stated.organisation is not None:
+            company = _read_company(text, tokens, stated.organisation)
+            if company:
+                found.append((ROLE_AT, company, stated.cue))
+    # "it's dana whitfield from northwind", "this is dana calling from northwind", "this is sandra with Y",
+    # and, answering "who am I speaking with?", "tom okafor from harbor freight lines".
+    answers_name = bool(agent_before) and asks_for_name(agent_before)
     for k in _find(tokens, ("from",), said) + _find(tokens, ("with",), said):
         calling = k > 0 and tokens[k - 1].text == "calling"
         name_end = k - 1 if calling else k
-        if _introduced(tokens, name_end):
+        if _introduced(tokens, name_end, answers_name=answers_name):
             confidence = FROM_AFTER_NAME
         elif calling and tokens[k].text == "from":
             confidence = CALLING_FROM
@@ -218,8 +242,14 @@ def _turn_mentions(call: CallRecord, i: int) -> list[_Mention]:
         company = _read_company(text, tokens, k)
         if company and company[2] == tokens[-1].end:  # the whole answer, not the start of a sentence
             found.append((ANSWERED, company, k))
+    # One span found by two cues ("i'm the controller at Y" is also a stated title) is one mention.
+    best: dict[tuple[int, int], tuple[float, tuple[str, int, int], int]] = {}
+    for item in found:
+        span = (item[1][1], item[1][2])
+        if span not in best or item[0] > best[span][0]:
+            best[span] = item
     out = []
-    for base, (value, start, end), k in found:
+    for base, (value, start, end), k in best.values():
         value_words = value.casefold().split()
         confidence = base
         if base != ANSWERED and value_words[0] == "the":

@@ -33,12 +33,23 @@ ROLE_HEADS = word_set("""manager director owner controller lead ceo cfo cto coo 
     plumber inspector dispatcher clerk cashier chef cook mechanic estimator adjuster underwriter agent
     therapist hygienist pharmacist paramedic counselor strategist marketer editor producer""")
 _OF_HEADS = word_set("head director vp president chief manager officer")
+# "manager of acme", "president of initech": after these, "of" names the organisation unless an area follows.
+_OF_ORGANISATION_HEADS = word_set("manager president director officer")
+# Areas a title is "of" ("director of finance", "head of data", "vp of operations").
+AREAS = word_set("""operations ops sales marketing finance engineering hr it data product products people talent
+    technology tech security facilities maintenance procurement purchasing logistics compliance legal
+    accounting research development design support service services customer customers nursing admissions
+    communications growth strategy partnerships business training quality safety production manufacturing
+    analytics infrastructure revenue risk investments investor relations fundraising content programs
+    events education medicine pharmacy radiology surgery billing claims underwriting acquisitions human
+    resources administration sourcing supply inventory fleet dispatch transportation shipping warehouse
+    construction estimating property properties leasing patient care clinical medical""")
 _ACRONYMS = word_set("hr it vp ceo cfo cto coo cmo cio ops qa ux ui pr rn lpn hvac")
 # Words a title never contains: they end it or show it is not one ("a new patient", "the mom").
 _STOP = word_set("""a an the my our your his her their this that and but so at for with from of in on to
     here there over been just um uh like yeah yes no not also who which i im its were we you they about""")
 _NOT_A_ROLE_AFTER = word_set("house home car property building dog cat account vehicle place unit apartment")
-_ROLE_QUESTION = re.compile(
+ROLE_QUESTION = re.compile(
     r"\b(your (current )?(role|title|position|job)|what do you do|what('s| is) your (role|title|position)|"
     r"role (there|at)|what (role|position))\b",
     re.IGNORECASE,
@@ -90,6 +101,7 @@ def _read_title(tokens: Sequence[Token], i: int) -> tuple[list[str], int] | None
         and tokens[j].text == "of"
         and tokens[j + 1].text.isalpha()
         and tokens[j + 1].text not in _STOP
+        and (tokens[j + 1].text in AREAS or words[-1] not in _OF_ORGANISATION_HEADS)
     ):
         if tokens[j + 1].text in _NOT_A_ROLE_AFTER:
             return None
@@ -104,15 +116,47 @@ def _read_title(tokens: Sequence[Token], i: int) -> tuple[list[str], int] | None
     return words, j
 
 
-def _turn_mentions(call: CallRecord, i: int) -> list[_Mention]:
-    text = call.turns[i].text
-    tokens = tokenize(text)
-    asked = (
-        i > 0
-        and call.turns[i - 1].speaker is Speaker.AGENT
-        and _ROLE_QUESTION.search(call.turns[i - 1].text) is not None
+@dataclass(frozen=True, slots=True)
+class StatedTitle:
+    """A title the caller gives for themself: its words and token span, and where the organisation named
+    right after it starts ("... at/for/with Y", "over at Y", "ceo of Y"), if one is."""
+
+    words: tuple[str, ...]
+    start: int  # token index
+    end: int  # token index after the title
+    organisation: int | None  # token index of the organisation's first word
+    cue: int  # token index where the statement starts ("im", the comma's word, the answer's first word)
+
+
+_BARE_LEAD_INS = word_set("um uh so well im the a an its yeah")
+_ORGANISATION_CUES = ("at", "for", "with")
+# Titles said without an article after "i'm" ("i'm head of operations", "i'm ceo of initech").
+_ARTICLELESS = word_set("head chief vp svp evp president director ceo cfo cto coo cmo cio founder cofounder")
+
+
+def organisation_after(tokens: Sequence[Token], end: int) -> int | None:
+    """Token index of an organisation named right after a title ending before token `end`."""
+    if end >= len(tokens):
+        return None
+    word = tokens[end].text
+    if word == "over" and end + 1 < len(tokens) and tokens[end + 1].text == "at":
+        return end + 2 if end + 2 < len(tokens) else None
+    if word in _ORGANISATION_CUES or word == "of":  # "of": the title did not take it as its area ("ceo of Y")
+        return end + 1 if end + 1 < len(tokens) else None
+    return None
+
+
+def _sentence_ends(text: str, tokens: Sequence[Token], end: int) -> bool:
+    return (
+        end >= len(tokens) or re.search(r"[,.;!?]", text[tokens[end - 1].end : tokens[end].start]) is not None
     )
-    out: list[_Mention] = []
+
+
+def stated_titles(text: str, tokens: Sequence[Token], *, asked: bool = False) -> list[StatedTitle]:
+    """Titles the caller states in one turn: after "i'm (the/a)", "i work as a", "my title is"; after a comma
+    that follows their name ("anne smith, ceo of initech"); or, when the agent asked for the role, as the
+    answer ("head of operations at acme widgets")."""
+    out: list[StatedTitle] = []
     k = 0 if not _INTRO_WORDS.isdisjoint(words(text)) else len(tokens)
     while k < len(tokens):
         start = _title_start(tokens, k)
@@ -124,42 +168,55 @@ def _turn_mentions(call: CallRecord, i: int) -> list[_Mention]:
             k = start
             continue
         title_words, end = read
-        after = tokens[end].text if end < len(tokens) else ""
-        confidence = WITH_ORGANISATION if after in ("at", "for", "with", "over", "on", "in") else STATED
-        if asked:
-            confidence = max(confidence, ANSWERED)
-        evidence = Evidence(i, tokens[start].start, tokens[end - 1].end)
-        corrects = has_correction_marker(text, 0, tokens[k].start)
-        out.append(_Mention(format_title(title_words), confidence, evidence, i, corrects))
+        out.append(StatedTitle(tuple(title_words), start, end, organisation_after(tokens, end), k))
         k = end
+    taken = {t.start for t in out}
+    # "anne smith, ceo of initech inc." / "tom okafor, head of operations at acme widgets": a title right
+    # after a comma, naming the organisation or ending the sentence (so "sorry, driver ran late" is not one).
+    for k in range(1, len(tokens)):
+        if "," not in text[tokens[k - 1].end : tokens[k].start]:
+            continue
+        start = k + 1 if tokens[k].text in ("the", "a", "an") else k
+        read = _read_title(tokens, start) if start < len(tokens) and start not in taken else None
+        if read is None:
+            continue
+        title_words, end = read
+        organisation = organisation_after(tokens, end)
+        if organisation is not None or _sentence_ends(text, tokens, end):
+            out.append(StatedTitle(tuple(title_words), start, end, organisation, k))
+            taken.add(start)
     if not out and asked:
-        # A bare answer: "office manager", "um the owner".
+        # A bare answer: "office manager", "um the owner", "head of operations at acme widgets".
         j = 0
-        while j < len(tokens) and tokens[j].text in (
-            "um",
-            "uh",
-            "so",
-            "well",
-            "im",
-            "the",
-            "a",
-            "an",
-            "its",
-            "yeah",
-        ):
+        while j < len(tokens) and tokens[j].text in _BARE_LEAD_INS:
             j += 1
         read = _read_title(tokens, j)
-        if read is not None and read[1] == len(tokens):
+        if read is not None:
             title_words, end = read
-            out.append(
-                _Mention(
-                    format_title(title_words),
-                    ANSWERED,
-                    Evidence(i, tokens[j].start, tokens[end - 1].end),
-                    i,
-                    False,
-                )
-            )
+            organisation = organisation_after(tokens, end)
+            if end == len(tokens) or organisation is not None:
+                out.append(StatedTitle(tuple(title_words), j, end, organisation, j))
+    return out
+
+
+def _turn_mentions(call: CallRecord, i: int) -> list[_Mention]:
+    text = call.turns[i].text
+    tokens = tokenize(text)
+    asked = (
+        i > 0
+        and call.turns[i - 1].speaker is Speaker.AGENT
+        and ROLE_QUESTION.search(call.turns[i - 1].text) is not None
+    )
+    out: list[_Mention] = []
+    for stated in sorted(stated_titles(text, tokens, asked=asked), key=lambda t: t.start):
+        after = tokens[stated.end].text if stated.end < len(tokens) else ""
+        with_org = stated.organisation is not None or after in ("on", "in")
+        confidence = WITH_ORGANISATION if with_org else STATED
+        if asked:
+            confidence = max(confidence, ANSWERED)
+        evidence = Evidence(i, tokens[stated.start].start, tokens[stated.end - 1].end)
+        corrects = has_correction_marker(text, 0, tokens[stated.cue].start)
+        out.append(_Mention(format_title(stated.words), confidence, evidence, i, corrects))
     return out
 
 
@@ -180,6 +237,8 @@ def _title_start(tokens: Sequence[Token], k: int) -> int | None:
         return None
     if j < len(tokens) and tokens[j].text in ("the", "a", "an"):
         return j + 1
+    if j < len(tokens) and tokens[j].text in _ARTICLELESS and word != "my":
+        return j  # "i'm head of operations", "i'm ceo of initech"
     return None
 
 

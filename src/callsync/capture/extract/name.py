@@ -189,14 +189,40 @@ def _name_like(token: Token) -> bool:
     return len(word) >= 2 and word.isalpha() and word not in NON_NAME
 
 
+# Titles that follow a name without an article ("anne smith ceo of initech", "tom okafor head of operations"):
+# they end the name, they are never part of it.
+_TITLE_WORDS = word_set(
+    "ceo cfo cto coo cmo cio cro vp svp evp president cofounder founder director chairman"
+)
+_OF_TITLES = word_set("head chief")  # "head of operations": a title only when "of" follows
+# Punctuation that ends a name: "anne smith, ceo of ..." / "tom okafor. i'm calling about ...".
+_NAME_BREAK = re.compile(r"[,;:!?()]|\.\s")
+
+
+def _ends_name(text: str, tokens: Sequence[Token], j: int, previous_end: int | None) -> bool:
+    """Does token j stop a name being read (after a word ending at `previous_end`, if any)?"""
+    word = tokens[j].text
+    if word in _TITLE_WORDS:
+        return True
+    if word in _OF_TITLES and j + 1 < len(tokens) and tokens[j + 1].text == "of":
+        return True
+    return previous_end is not None and _NAME_BREAK.search(text[previous_end : tokens[j].start]) is not None
+
+
 def _read_name(text: str, tokens: Sequence[Token], i: int) -> tuple[list[tuple[str, int, int]], int]:
     """Up to four name words from token i: [(word as written, start, end)], and the index after them.
 
-    "mary dash kate" and "mary-kate" read as one word.
+    "mary dash kate" and "mary-kate" read as one word. A comma or full stop ends the name, and so does a
+    title ("anne smith, ceo of initech": Anne Smith).
     """
     words: list[tuple[str, int, int]] = []
     j = i
-    while j < len(tokens) and len(words) < _MAX_NAME_WORDS and _name_like(tokens[j]):
+    while (
+        j < len(tokens)
+        and len(words) < _MAX_NAME_WORDS
+        and _name_like(tokens[j])
+        and not _ends_name(text, tokens, j, words[-1][2] if words else None)
+    ):
         start, end = tokens[j].start, tokens[j].end
         j += 1
         # Hyphenated: written "mary-kate" or said "mary dash kate".
@@ -470,6 +496,11 @@ def _asked_name(agent_text: str) -> bool:
     if "name" not in agent_text.lower() and "who" not in agent_text.lower():
         return False
     return _NAME_QUESTION.search(agent_text) is not None or _NAME_PLEASE.match(agent_text) is not None
+
+
+def asks_for_name(agent_text: str) -> bool:
+    """Does the agent's turn ask who is calling ("Who am I speaking with?", "Can I get your name?")?"""
+    return _asked_name(agent_text)
 
 
 # -- the agent's identity question ----------------------------------------------------------------------
