@@ -30,6 +30,7 @@ def test_caller_who_gives_no_contact_details_is_identified_and_phoned_by_the_cal
     contact = sync_plan("hi i'm just wondering what time you close today").objects["contact"]
     assert contact.identity.present() and contact.identity.phone == LINE
     assert contact.identity_sources == {"phone": "caller_id"}
+    assert contact.phone_keys == (LINE,)
     phone = contact.fields["phone"]
     assert (phone.value, phone.canonical) == (LINE, "caller_id")
     assert [e.source for e in phone.evidence] == [EvidenceSource.CALLER_ID]
@@ -51,8 +52,9 @@ def test_a_number_the_caller_speaks_wins_the_phone_value_and_the_line_stays_a_ma
     assert contact.fields["phone"].canonical == "phone"
     assert contact.identity.phone == "+16175550148"
     assert contact.identity_sources["phone"] == "transcript"
-    assert contact.caller_id == LINE
-    assert contact.match_keys == {"phone": "+16175550148", "caller_id": LINE}
+    assert contact.caller_id == LINE  # kept as a secondary key
+    assert contact.match_keys == {"phone": "+16175550148"}
+    assert contact.phone_keys == ("+16175550148", LINE)  # both numbers find the caller
 
 
 def test_a_phone_waiting_for_review_is_not_pre_empted_by_the_caller_id() -> None:
@@ -115,13 +117,22 @@ def test_the_caller_line_alone_does_not_create_a_related_object() -> None:
     assert "note" not in p.objects and p.skipped["note"] == "no mapped value was said"
 
 
+def test_a_caller_who_gives_an_email_is_not_matched_by_a_possibly_shared_line() -> None:
+    contact = sync_plan("my email is dana dot whitfield at northwind dot com").objects["contact"]
+    assert contact.identity.email == "dana.whitfield@northwind.com"
+    assert contact.identity.phone is None  # an office line must not pull Dana onto a colleague's record
+    assert contact.caller_id == LINE and contact.fields["phone"].value == LINE  # still her phone value
+    assert contact.phone_keys == ()
+
+
 def test_plan_json_never_lists_a_persons_name_as_a_match_key() -> None:
     p = sync_plan(
         "this is dana whitfield from northwind", "email dana dot whitfield at northwind dot com"
     ).to_json()
     contact, company = p["objects"]["contact"], p["objects"]["company"]
-    assert contact["match"] == {"email": "dana.whitfield@northwind.com", "phone": LINE}
-    assert contact["match_sources"] == {"email": "transcript", "phone": "caller_id"}
+    assert contact["match"] == {"email": "dana.whitfield@northwind.com"}
+    assert contact["match_sources"] == {"email": "transcript"}
+    assert contact["caller_id"] == LINE
     assert contact["name_for_duplicates"] == "Dana Whitfield"
     assert company["match"] == {"name": "Northwind"}  # organisations match on their exact name
     assert contact["fields"]["phone"]["source"] == "caller_id"

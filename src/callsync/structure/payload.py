@@ -3,7 +3,8 @@
 The caller ID (the extraction's `caller_id` field, already vetted: no withheld lines, no tenant numbers) is
 used unless the mapping turns it off for the object: fields mapped `from: phone` take it when the caller
 spoke no number at all (a number said, even one held for review, wins: writing the line first would
-pre-empt it), and an object matching on phone uses it as its phone key when no spoken number is planned.
+pre-empt it), and an object matching on phone uses it as its phone key when the caller said no key of their
+own (no email, no number); beside a spoken key it is kept as a secondary key (`ObjectPlan.caller_id`).
 """
 
 from __future__ import annotations
@@ -56,11 +57,24 @@ class ObjectPlan:
     display_name: str | None = None
     # The keys this object is matched on (subset of email, phone, name) as the mapping declares them.
     match_on: tuple[str, ...] = ()
-    # The caller's line when this object may use it (vetted, E.164). It is an identity key even when a
-    # spoken number fills `identity.phone`: a record holding only the line is the same person.
+    # The caller's line when this object may use it (vetted, E.164, `match_on` lists phone). It is the
+    # phone key (`identity.phone`) when the caller said neither an email nor a number; otherwise a secondary
+    # key: a record found by it alone, while the spoken keys find nothing, is the caller's only when a
+    # person agrees (the engine may offer it as a candidate; it never outranks a key the caller said).
     caller_id: str | None = None
     # Where each identity key came from: {"email": "transcript", "phone": "caller_id"}.
     identity_sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def phone_keys(self) -> tuple[str, ...]:
+        """Every phone the record may be found by: the phone key, then the caller ID when it differs and the
+        caller gave no email (a caller who says a new number is still the person whose line it is). The
+        engine searches each and treats the records found as one `by_phone` list, so a spoken number and a
+        line that find different records are a conflict for a person, never a silent pick."""
+        keys = [self.identity.phone] if self.identity.phone else []
+        if self.caller_id and self.caller_id != self.identity.phone and not self.identity.email:
+            keys.append(self.caller_id)
+        return tuple(keys)
 
     @property
     def match_keys(self) -> dict[str, str]:
@@ -71,8 +85,6 @@ class ObjectPlan:
             keys["email"] = self.identity.email
         if self.identity.phone:
             keys["phone"] = self.identity.phone
-        if self.caller_id and self.caller_id != self.identity.phone and "phone" in self.match_on:
-            keys["caller_id"] = self.caller_id
         if "name" in self.match_on and self.display_name:
             keys["name"] = self.display_name
         return keys
@@ -176,7 +188,10 @@ def plan_object(
     sources = {"email": EvidenceSource.TRANSCRIPT.value} if email else {}
     if phone:
         sources["phone"] = EvidenceSource.TRANSCRIPT.value
-    elif "phone" in mapping.match_on and line:
+    elif "phone" in mapping.match_on and line and not email:
+        # The line identifies a caller who gave no key of their own. Beside a key they said it stays a
+        # secondary key (`caller_id`): a shared line (an office, a household) must not pull a caller who
+        # gave a new email onto the record of whoever called from that line before.
         phone = line
         sources["phone"] = EvidenceSource.CALLER_ID.value
     identity = IdentityKeys(email=email, phone=phone)

@@ -51,10 +51,13 @@ class SyncPlan:
                     },
                     "held": [{"field": h.crm_field, "value": h.value, "reason": h.reason} for h in p.held],
                     "defaults": p.defaults,
-                    # What the record is looked up by: email, phone (and the caller ID when a spoken number
-                    # differs from it) for a person; the exact name for an object declared `match_on: [name]`.
+                    # What the record is looked up by: email and phone for a person (the phone may be the
+                    # caller ID: see match_sources); the exact name for an object declared `match_on: [name]`.
                     "match": p.match_keys,
                     "match_sources": p.identity_sources,
+                    # The caller's line usable by this object (a secondary key when not the phone key).
+                    "caller_id": p.caller_id,
+                    "phone_keys": list(p.phone_keys),
                     # A person's name is never a match key; it only flags look-alike records for a reviewer.
                     "name_for_duplicates": None if "name" in p.match_on else p.display_name,
                 }
