@@ -172,7 +172,9 @@ def test_create_committed_but_response_lost_leaves_exactly_one_contact_even_when
 
 def test_a_retry_that_finds_its_own_record_completes_it_but_keeps_a_later_edit(make_harness: Any) -> None:
     h = make_harness()
-    h.ingest(call_payload("c-0", ["my name is priya raman", "email priya dot raman at gmail dot com"]))
+    h.ingest(
+        call_payload("c-0", ["my name is priya raman", "email priya dot raman at gmail dot com"], from_="+14155550188")
+    )
     h.sync()  # callsync's properties now exist
     # As left by an earlier attempt of c-1 whose answer was lost: its record, in which a rep has since
     # changed the first name, and whose last name (say) never landed.
@@ -287,12 +289,26 @@ def test_value_a_person_typed_is_never_overwritten_and_goes_to_review(make_harne
 
 def test_call_with_no_email_or_phone_goes_to_review_not_to_the_crm(make_harness: Any) -> None:
     h = make_harness()
-    h.ingest(call_payload("c-anon", ["oh sorry wrong number"]))
+    # A withheld caller ID is never an identity: with nothing said either, nothing can be matched.
+    h.ingest(call_payload("c-anon", ["oh sorry wrong number"], from_="anonymous"))
     state = h.sync()
     assert state.review == 1
     assert h.contacts() == []
     (item,) = h.rows(ReviewItemRow)
     assert item.kind == "no_identity"
+
+
+def test_a_caller_who_says_no_contact_details_is_matched_and_written_by_the_caller_id(make_harness: Any) -> None:
+    h = make_harness()
+    h.ingest(call_payload("c-line", ["hi it's dana whitfield, just calling about my order"]))
+    assert h.sync().confirmed == 1
+    (contact,) = h.contacts()
+    assert contact["properties"]["phone"] == "+14155550123"
+    h.ingest(call_payload("c-line-2", ["me again, dana"]))
+    assert h.sync().confirmed == 2
+    assert len(h.contacts()) == 1, "the same line is the same person: no second record"
+    phone_rows = [r for r in h.rows(LedgerRow) if r.field == "phone"]
+    assert phone_rows and all(e.get("source") == "caller_id" for r in phone_rows for e in r.evidence)
 
 
 def test_second_delivery_of_a_call_is_a_no_op(make_harness: Any) -> None:

@@ -7,20 +7,23 @@ import json
 from sqlalchemy import select
 
 from callsync.capture.platforms.generic import parse_generic_call
+from callsync.delivery import Outcome, PreparedCall, ReviewRequest, Status
 from callsync.pipeline.intake import receive_call
 from callsync.store.db import Database
 from callsync.store.ledger import record_outcome
 from callsync.store.tables import CallRow
 
 CALL = {"call_id": "c-1", "turns": [{"speaker": "caller", "text": "hi"}]}
-PREPARED = {"status": "review", "review": {"kind": "no_identity", "reason": "nothing to match on"}}
+REVIEW = ReviewRequest(kind="no_identity", reason="nothing to match on")
+PREPARED = PreparedCall(status=Status.REVIEW, review=REVIEW)
+OUTCOME = Outcome(status=Status.REVIEW, review=REVIEW)
 
 
 def state_after(db: Database, current: str, finishing: str) -> str:
     with db.session() as s:
         row = s.scalars(select(CallRow)).one()
         row.workflow_id, row.sync_state = current, "queued"
-    record_outcome(db, "t", "hubspot", "c-1", finishing, PREPARED, PREPARED)
+    record_outcome(db, "t", "hubspot", "c-1", finishing, PREPARED, OUTCOME)
     with db.session() as s:
         return s.scalars(select(CallRow)).one().sync_state
 

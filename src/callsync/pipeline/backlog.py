@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 
+from callsync.delivery import Outcome, Status
+from callsync.pipeline.engine import is_outage
 from callsync.pipeline.queue import SYNC_QUEUE, queue_client
 from callsync.store.db import Database
 from callsync.store.tables import CallRow
@@ -62,13 +65,13 @@ def backlog_view(db: Database) -> BacklogView:
                 continue
             wake, outcome = waiting
             wakes.append(wake)
-            if outcome.get("status") == "rate_limited":
+            if outcome is not None and outcome.status is Status.RATE_LIMITED:
                 rate += 1
             else:
                 retry += 1
-                outage += _is_outage(outcome)
-            if outcome.get("error") and (newest_error is None or wake > newest_error[0]):
-                newest_error = (wake, str(outcome["error"]))
+                outage += outcome is not None and is_outage(outcome)
+            if outcome is not None and outcome.error and (newest_error is None or wake > newest_error[0]):
+                newest_error = (wake, outcome.error)
     now = time.time()
     return BacklogView(
         queued=int(queued),
@@ -93,8 +96,9 @@ def _pending_steps(db: Database) -> list[list[Any]]:
         client.destroy()
 
 
-def _waiting(steps: list[Any]) -> tuple[float, dict[str, Any]] | None:
-    """(wake time, the outcome it waits after) when the workflow's newest step is a sleep not yet over."""
+def _waiting(steps: list[Any]) -> tuple[float, Outcome | None] | None:
+    """(wake time, the attempt outcome it waits after) when the workflow's newest step is a sleep not yet
+    over."""
     if not steps or steps[-1]["function_name"] != _SLEEP:
         return None
     wake = steps[-1]["output"]
@@ -103,11 +107,8 @@ def _waiting(steps: list[Any]) -> tuple[float, dict[str, Any]] | None:
     for step in reversed(steps[:-1]):
         output = step["output"]
         if isinstance(output, dict) and "status" in output:
-            return float(wake), output
-    return float(wake), {}
-
-
-def _is_outage(outcome: dict[str, Any]) -> bool:
-    from callsync.pipeline.engine import is_outage
-
-    return bool(outcome) and is_outage(outcome)
+            try:
+                return float(wake), Outcome.model_validate(output)
+            except ValidationError:
+                return float(wake), None  # recorded by another version of the pipeline
+    return float(wake), None

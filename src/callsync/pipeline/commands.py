@@ -51,9 +51,11 @@ def apply_review_decision(
     decision: str,
     attempt: int,
     *,
+    reviewer: str | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> str:
-    """Write a reviewer's value through the delivery path; returns approved | corrected | failed | refused: ..."""
+    """Write a reviewer's value through the delivery path; returns approved | corrected | failed | refused: ...
+    `reviewer` names who decided (kept on the ledger row)."""
     with running_worker(engine.Runtime(db, tenants)):
         options: EnqueueOptions = {
             "queue_name": SYNC_QUEUE,
@@ -62,7 +64,7 @@ def apply_review_decision(
             "workflow_id": review_workflow_id(item_id, attempt),
             "queue_partition_key": partition,
         }
-        handle = DBOS.enqueue_workflow_with_options(options, item_id, value, decision)
+        handle = DBOS.enqueue_workflow_with_options(options, item_id, value, decision, reviewer)
         return str(_wait(handle, timeout_s, f"review item {item_id}"))
 
 

@@ -14,7 +14,6 @@ import asyncio
 import hashlib
 import json
 import math
-import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -44,8 +43,29 @@ from callsync.crm.protocol import (
     TransientError,
     WriteRequest,
 )
+from callsync.delivery import (
+    FieldWrite,
+    HeldValue,
+    ObjectPlanData,
+    Outcome,
+    PlannedField,
+    PlannedIdentity,
+    PreparedCall,
+    RecordLink,
+    ReviewProposal,
+    ReviewRequest,
+    Status,
+    WaitingObject,
+)
 from callsync.models import CallRecord, Extraction
 from callsync.pipeline.queue import SYNC_WORKFLOW, workflow_id_for
+from callsync.reconcile.fields import (
+    FieldDecisions,
+    decide_fields,
+    display_name,
+    new_record_writes,
+    still_to_write,
+)
 from callsync.reconcile.identity import (
     IdentityKeys,
     IdentityMatch,
@@ -53,12 +73,12 @@ from callsync.reconcile.identity import (
     possible_duplicates,
     resolve_identity,
 )
-from callsync.reconcile.policy import Action, ConflictPolicy, FieldState, Proposal, decide, same_value
+from callsync.reconcile.policy import same_value
 from callsync.store import ledger as ledger_store
 from callsync.store.db import Database
 from callsync.store.locks import identity_lock
 from callsync.store.tables import CallRow
-from callsync.structure.mapping import MappingDocument
+from callsync.structure.mapping import MappingDocument, ObjectMapping
 from callsync.structure.payload import ObjectPlan
 from callsync.structure.plan import CONTACT, plan_call
 
@@ -132,153 +152,176 @@ def load_call(db: Database, tenant: str, call_id: str) -> tuple[CallRecord, Call
 
 
 def extraction_for(call: CallRecord, tenant: TenantConfig) -> Extraction:
-    return extract_call(call, default_region=tenant.default_country, default_timezone=tenant.timezone)
+    return extract_call(
+        call,
+        default_region=tenant.default_country,
+        default_timezone=tenant.timezone,
+        own_numbers=tenant.numbers,
+    )
 
 
 # -- steps --------------------------------------------------------------------------------------------
+# DBOS checkpoints a step's inputs and output: they cross as JSON (`model_dump(mode="json")`) and are
+# validated back into the typed models on the other side.
 
 
-def _prepare(tenant_name: str, call_id: str) -> dict[str, Any]:
+def _name_fields(obj: ObjectMapping) -> tuple[str, ...]:
+    """The CRM fields that hold a record's name under this mapping: a person's name parts, else the
+    company name, else a templated name (a deal's)."""
+    people = [f for f, m in obj.fields.items() if m.source in ("full_name", "first_name", "last_name")]
+    if people:
+        return tuple(people)
+    company = [f for f, m in obj.fields.items() if m.source == "company"]
+    return tuple(company or [f for f, m in obj.fields.items() if m.template is not None][:1])
+
+
+def plan_data(plan: ObjectPlan) -> ObjectPlanData:
+    return ObjectPlanData(
+        object=plan.object_name,
+        crm_object=plan.crm_object,
+        fields={
+            f: PlannedField(
+                canonical=p.canonical,
+                value=p.value,
+                confidence=p.confidence,
+                policy=p.policy.value,
+                evidence=[e.to_json() for e in p.evidence],
+            )
+            for f, p in plan.fields.items()
+        },
+        held=[
+            HeldValue(
+                field=h.crm_field,
+                canonical=h.canonical,
+                value=h.value,
+                confidence=h.confidence,
+                reason=h.reason,
+            )
+            for h in plan.held
+        ],
+        identity=PlannedIdentity(
+            email=plan.identity.email, phone=plan.identity.phone, name=plan.display_name
+        ),
+        defaults=dict(plan.defaults),
+        missing_required=list(plan.missing_required),
+    )
+
+
+def _prepare(tenant_name: str, call_id: str) -> PreparedCall:
     rt = runtime()
     tenant = rt.tenant(tenant_name)
     call, _row = load_call(rt.db, tenant_name, call_id)
     extraction = extraction_for(call, tenant)
     ledger_store.save_field_values(rt.db, tenant_name, extraction)
     mapping = rt.mapping(tenant_name)
-    sync_plan = plan_call(mapping, call, extraction, tenant.default_country)
+    sync_plan = plan_call(mapping, call, extraction, tenant.default_country, own_numbers=tenant.numbers)
     plan = sync_plan.objects[CONTACT]
-    observed = (call.ended_at or call.started_at or datetime.now(UTC)).isoformat()
-    out: dict[str, Any] = {
-        "status": "ready",
-        "plan": plan_to_json(plan),
-        # Objects created and linked after the contact (companies, deals), in order.
-        "related": [plan_to_json(p) for name, p in sync_plan.objects.items() if name != CONTACT],
-        "links": [list(link) for link in sync_plan.links],
-        "waiting": [{"object": w.object_name, "reason": w.reason} for w in sync_plan.waiting],
-        "observed_at": observed,
-        "integration_version": rt.integration_version(tenant_name),
-    }
+    review: ReviewRequest | None = None
     if not plan.identity.present():
-        out["status"] = "review"
-        out["review"] = {"kind": "no_identity", "reason": "no email or phone to match on; names never match"}
+        review = ReviewRequest(kind="no_identity", reason="no email or phone to match on; names never match")
     elif plan.missing_required:
-        out["status"] = "review"
-        out["review"] = {
-            "kind": "missing_required",
-            "reason": "required fields without a value: " + ", ".join(plan.missing_required),
-        }
-    return out
+        review = ReviewRequest(
+            kind="missing_required",
+            reason="required fields without a value: " + ", ".join(plan.missing_required),
+        )
+    return PreparedCall(
+        status=Status.REVIEW if review else Status.READY,
+        plan=plan_data(plan),
+        related=[plan_data(p) for name, p in sync_plan.objects.items() if name != CONTACT],
+        links=list(sync_plan.links),
+        waiting=[WaitingObject(object=w.object_name, reason=w.reason) for w in sync_plan.waiting],
+        observed_at=call.ended_at or call.started_at or datetime.now(UTC),
+        integration_version=rt.integration_version(tenant_name),
+        review=review,
+    )
 
 
 @DBOS.step(name="callsync.prepare")
 async def prepare_step(tenant: str, call_id: str) -> dict[str, Any]:
     try:
-        return await asyncio.to_thread(_prepare, tenant, call_id)
+        prepared = await asyncio.to_thread(_prepare, tenant, call_id)
     except PermanentError as exc:
-        return {"status": "permanent", "error": str(exc)}
+        prepared = PreparedCall(status=Status.PERMANENT, error=str(exc))
     except Exception as exc:
         # A bug or a bad stored payload must not leave the call queued forever: it becomes a dead letter
         # with the error, replayable once fixed.
         log.exception("prepare failed", tenant=tenant, call_id=call_id)
-        return {
-            "status": "permanent",
-            "error": f"internal error while preparing: {type(exc).__name__}: {exc}",
-        }
+        error = f"internal error while preparing: {type(exc).__name__}: {exc}"
+        prepared = PreparedCall(status=Status.PERMANENT, error=error)
+    return prepared.model_dump(mode="json")
 
 
-def plan_to_json(plan: ObjectPlan) -> dict[str, Any]:
-    return {
-        "object": plan.object_name,
-        "crm_object": plan.crm_object,
-        "fields": {
-            f: {
-                "canonical": p.canonical,
-                "value": p.value,
-                "confidence": p.confidence,
-                "policy": p.policy.value,
-                "evidence": [e.to_json() for e in p.evidence],
-            }
-            for f, p in plan.fields.items()
-        },
-        "held": [
-            {
-                "field": h.crm_field,
-                "canonical": h.canonical,
-                "value": h.value,
-                "confidence": h.confidence,
-                "reason": h.reason,
-            }
-            for h in plan.held
-        ],
-        "identity": {"email": plan.identity.email, "phone": plan.identity.phone, "name": plan.display_name},
-        "defaults": plan.defaults,
-        "missing_required": list(plan.missing_required),
-    }
-
-
-async def attempt_with(
-    tenant: str, label: str, work: Callable[[CRMAdapter], Awaitable[dict[str, Any]]]
-) -> dict[str, Any]:
+async def attempt_with(tenant: str, label: str, work: Callable[[CRMAdapter], Awaitable[Outcome]]) -> Outcome:
     """Run one attempt against the tenant's CRM and turn what went wrong into an outcome the retry loop
     understands: rate_limited (wait what the CRM said), retry (backoff), permanent (dead letter)."""
     rt = runtime()
     try:
         adapter, owned = rt.adapters.for_attempt(rt.tenant(tenant))
     except CRMError as exc:
-        return {"status": "permanent", "error": str(exc)}
+        return Outcome(status=Status.PERMANENT, error=str(exc))
     except Exception as exc:  # a configuration error (missing token) must dead-letter, not crash the queue
-        return {"status": "permanent", "error": f"cannot build the CRM adapter: {exc}"}
+        return Outcome(status=Status.PERMANENT, error=f"cannot build the CRM adapter: {exc}")
     try:
         return await work(adapter)
     except RateLimited as exc:
-        return {"status": "rate_limited", "delay": exc.retry_after, "error": str(exc)}
+        return Outcome(status=Status.RATE_LIMITED, delay=exc.retry_after, error=str(exc))
     except NotYetConsistent as exc:
-        return {"status": "retry", "outage": False, "error": str(exc)}
+        return Outcome(status=Status.RETRY, outage=False, error=str(exc))
     except (TransientError, AmbiguousWriteError) as exc:
-        return {"status": "retry", "outage": True, "error": str(exc)}
+        return Outcome(status=Status.RETRY, outage=True, error=str(exc))
     except CRMError as exc:
-        return {"status": "permanent", "error": str(exc)}
+        return Outcome(status=Status.PERMANENT, error=str(exc))
     except Exception as exc:
         log.exception("attempt failed", tenant=tenant, attempt=label)
-        return {"status": "permanent", "error": f"internal error in {label}: {type(exc).__name__}: {exc}"}
+        return Outcome(
+            status=Status.PERMANENT, error=f"internal error in {label}: {type(exc).__name__}: {exc}"
+        )
     finally:
         if owned:
             await adapter.aclose()
 
 
 @DBOS.step(name="callsync.write_attempt")
-async def write_step(tenant: str, call_id: str, prepared: dict[str, Any]) -> dict[str, Any]:
+async def write_step(tenant: str, call_id: str, prepared_json: dict[str, Any]) -> dict[str, Any]:
     rt = runtime()
+    prepared = PreparedCall.model_validate(prepared_json)
+    plan = _contact_plan(prepared)
 
-    async def locked(adapter: CRMAdapter) -> dict[str, Any]:
+    async def locked(adapter: CRMAdapter) -> Outcome:
         # Two calls about one person (two lines, one number said) must not both miss and both create:
         # find-then-create runs under the person's keys, and the keys are linked before the lock is freed,
         # so the next holder finds the record even while the CRM's search index lags.
-        keys = IdentityKeys(prepared["plan"]["identity"]["email"], prepared["plan"]["identity"]["phone"])
+        keys = IdentityKeys(plan.identity.email, plan.identity.phone)
         async with identity_lock(rt.db, [f"{tenant}:{adapter.name}:{k}" for k in keys.as_link_keys()]):
             outcome = await write_attempt(adapter, rt, tenant, call_id, prepared)
-            if outcome["status"] == "confirmed":
+            if outcome.status is Status.CONFIRMED and outcome.record_id and outcome.object_type:
                 await asyncio.to_thread(
-                    ledger_store.link_identity, rt.db, tenant, adapter.name, outcome["object_type"],
-                    outcome["link_keys"], outcome["record_id"], call_id,
+                    ledger_store.link_identity, rt.db, tenant, adapter.name, outcome.object_type,
+                    outcome.link_keys, outcome.record_id, call_id,
                 )  # fmt: skip
             return outcome
 
-    return await attempt_with(tenant, f"sync of {call_id}", locked)
+    outcome = await attempt_with(tenant, f"sync of {call_id}", locked)
+    return outcome.model_dump(mode="json")
+
+
+def _contact_plan(prepared: PreparedCall) -> ObjectPlanData:
+    if prepared.plan is None:
+        raise PermanentError("the call has no plan to write")
+    return prepared.plan
 
 
 async def write_attempt(
-    adapter: CRMAdapter, rt: Runtime, tenant: str, call_id: str, prepared: dict[str, Any]
-) -> dict[str, Any]:
+    adapter: CRMAdapter, rt: Runtime, tenant: str, call_id: str, prepared: PreparedCall
+) -> Outcome:
     """One attempt: find the record, decide each field by its policy, write, and confirm by reading back."""
     mapping = rt.mapping(tenant).object(CONTACT)
-    plan = prepared["plan"]
-    crm_object = plan["crm_object"]
+    plan = _contact_plan(prepared)
+    crm_object = plan.crm_object
     stamp, last_call = mapping.stamp_field, mapping.last_call_field
     await adapter.ensure_schema(crm_object, [stamp, last_call])
-    planned: dict[str, dict[str, Any]] = plan["fields"]
-    read_fields = tuple(dict.fromkeys([*planned, *plan["defaults"], stamp, last_call]))
-    keys = IdentityKeys(plan["identity"]["email"], plan["identity"]["phone"])
+    read_fields = tuple(dict.fromkeys([*plan.fields, *plan.defaults, stamp, last_call]))
+    keys = IdentityKeys(plan.identity.email, plan.identity.phone)
     object_types = tuple(mapping.match_objects or [crm_object])
 
     for _ in range(2):  # a create that meets a unique-key conflict goes round once more as an update
@@ -303,17 +346,18 @@ async def write_attempt(
             [r.ref.record_id for r in found.by_phone] or linked.get("phone", []),
             [r.ref.record_id for r in found.by_origin],
         )
-        if prepared.get("forced_record"):
-            match = IdentityMatch(MatchKind.MATCHED, prepared["forced_record"], ("reviewer",))
+        if prepared.forced_record:
+            match = IdentityMatch(MatchKind.MATCHED, prepared.forced_record, ("reviewer",))
         if match.kind is MatchKind.CONFLICT:
-            return {
-                "status": "review",
-                "review": {
-                    "kind": "identity_conflict",
-                    "reason": "email and phone point to different records: " + ", ".join(match.candidates),
-                    "candidates": list(match.candidates),
-                },
-            }
+            return Outcome(
+                status=Status.REVIEW,
+                review=ReviewRequest(
+                    kind="identity_conflict",
+                    reason="email and phone point to different records: " + ", ".join(match.candidates),
+                    candidates=list(match.candidates),
+                ),
+            )
+        reviews: list[ReviewProposal] = []
         if match.kind is MatchKind.MATCHED and match.record_id is not None:
             seen = {r.ref.record_id: r for r in (*found.by_origin, *found.by_email, *found.by_phone)}
             current = seen.get(match.record_id) or await adapter.read(
@@ -326,16 +370,15 @@ async def write_attempt(
                 # field is ours and is ledgered as written. Write only what did not land (still empty); a
                 # value that differs was changed since by someone else, and theirs stays (reconcile
                 # reports it as drift).
-                reviews: list[dict[str, Any]] = []
                 writes, created = new_record_writes(plan), True
             else:
-                writes, reviews = await _decide_update(
-                    rt, tenant, adapter.name, current.ref, call_id, current.fields, last_call, prepared
+                decided = await _decide_update(
+                    rt, tenant, adapter.name, current.ref, call_id, current.fields, last_call, prepared, plan
                 )
-                created = False
+                writes, reviews, created = decided.writes, decided.reviews, False
             to_write = still_to_write(writes, current.fields, own=created)
             if not to_write:
-                return confirmed(current.ref, created, None, writes, reviews, keys)
+                return _confirmed(current.ref, created, None, writes, reviews, keys)
             to_write[last_call] = call_id
             # The record's own type: a caller mapped as a Lead may be found as a Contact.
             request = WriteRequest(
@@ -351,15 +394,17 @@ async def write_attempt(
                 )  # fmt: skip
         else:
             writes, created = new_record_writes(plan), True
-            reviews = []  # look-alike names are looked for once the record is confirmed (duplicate_notes_step)
-            to_write = {f: w["new"] for f, w in writes.items()} | {stamp: call_id, last_call: call_id}
+            # Look-alike names are looked for once the record is confirmed (duplicate_notes_step).
+            to_write = {f: w.new for f, w in writes.items()} | {stamp: call_id, last_call: call_id}
             request = WriteRequest(crm_object, to_write, None, f"{tenant}:{adapter.name}:{call_id}:create")
+        sent_at = datetime.now(UTC)
         try:
             result = await adapter.write(request)
         except ConflictError as exc:
             if request.record_id is None:
                 continue  # someone holds the unique key: find it and update instead of creating
             raise PermanentError(str(exc), request_id=exc.request_id, status=exc.status) from exc
+        acknowledged_at = datetime.now(UTC)
         back = await adapter.read(result.ref, tuple(to_write))
         if back is None:
             raise NotYetConsistent(f"record {result.ref.record_id} not readable after the write")
@@ -367,51 +412,63 @@ async def write_attempt(
         if mismatched:
             # A partial write: the next attempt finds the record and completes it.
             raise NotYetConsistent("read-back differs on " + ", ".join(sorted(mismatched)))
-        return confirmed(result.ref, created, result.request_id, writes, reviews, keys)
+        return _confirmed(
+            result.ref, created, result.request_id, writes, reviews, keys, sent_at, acknowledged_at
+        )
     raise NotYetConsistent("create conflicted twice with records the search does not return yet")
 
 
 async def possible_duplicate_notes(
-    adapter: CRMAdapter, crm_object: str, name: str | None, created_id: str | None = None
-) -> list[dict[str, Any]]:
+    adapter: CRMAdapter,
+    crm_object: str,
+    name: str | None,
+    name_fields: tuple[str, ...],
+    created_id: str | None = None,
+) -> list[ReviewProposal]:
     """A new record whose name resembles existing ones is still created (names never match), and a
     reviewer is told about the look-alikes."""
     if not name:
         return []
     found = await adapter.find(IdentityQuery(object_types=(crm_object,), name=name))
     candidates = [
-        (r.ref.record_id, _display_name(r.fields)) for r in found.by_name if r.ref.record_id != created_id
+        (r.ref.record_id, display_name(r.fields, name_fields))
+        for r in found.by_name
+        if r.ref.record_id != created_id
     ]
     similar = possible_duplicates(name, candidates)
     if not similar:
         return []
+    names = dict(candidates)
     return [
-        {
-            "kind": "possible_duplicate",
-            "field": None,
-            "proposed": name,
-            "current": None,
-            "reason": "name resembles existing record(s): "
-            + ", ".join(f"{rid} ({dict(candidates)[rid]!r}, {score:.0f}%)" for rid, score in similar),
-            "candidates": [rid for rid, _ in similar],
-        }
+        ReviewProposal(
+            kind="possible_duplicate",
+            field=None,
+            proposed=name,
+            reason="name resembles existing record(s): "
+            + ", ".join(f"{rid} ({names[rid]!r}, {score:.0f}%)" for rid, score in similar),
+            candidates=[rid for rid, _ in similar],
+        )
     ]
 
 
 # Advisory only, so off the write path: it runs after the record is confirmed, outside the identity lock,
 # and a CRM that keeps failing costs the call its note, never its sync.
 @DBOS.step(name="callsync.duplicate_notes")
-async def duplicate_notes_step(tenant: str, prepared: dict[str, Any], record_id: str) -> list[dict[str, Any]]:
+async def duplicate_notes_step(
+    tenant: str, prepared_json: dict[str, Any], record_id: str
+) -> list[dict[str, Any]]:
     rt = runtime()
+    plan = _contact_plan(PreparedCall.model_validate(prepared_json))
+    name_fields = _name_fields(rt.mapping(tenant).object(CONTACT))
     adapter, owned = rt.adapters.for_attempt(rt.tenant(tenant))
-    plan = prepared["plan"]
     error: CRMError | None = None
     try:
         for attempt in range(1, 4):
             try:
-                return await possible_duplicate_notes(
-                    adapter, plan["crm_object"], plan["identity"].get("name"), record_id
+                notes = await possible_duplicate_notes(
+                    adapter, plan.crm_object, plan.identity.name, name_fields, record_id
                 )
+                return [n.model_dump(mode="json") for n in notes]
             except (TransientError, RateLimited, AmbiguousWriteError) as exc:
                 error = exc
                 await asyncio.sleep(min(getattr(exc, "retry_after", 0.0) or attempt, 10.0))
@@ -425,40 +482,6 @@ async def duplicate_notes_step(tenant: str, prepared: dict[str, Any], record_id:
             await adapter.aclose()
 
 
-def still_to_write(
-    writes: dict[str, dict[str, Any]], crm_fields: dict[str, Any], *, own: bool
-) -> dict[str, Any]:
-    """The values a write must still send. On a record this call created (`own`: an earlier attempt's
-    answer was lost) only what did not land, still empty; a value since changed by someone else stays
-    theirs. Elsewhere, every decided value the record does not hold yet."""
-    if own:
-        return {f: w["new"] for f, w in writes.items() if _empty(crm_fields.get(f)) and not _empty(w["new"])}
-    return {f: w["new"] for f, w in writes.items() if not same_value(crm_fields.get(f), w["new"])}
-
-
-def _empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _display_name(fields: dict[str, Any]) -> str:
-    if fields.get("name"):
-        return str(fields["name"])
-    return " ".join(
-        str(fields[k]) for k in ("firstname", "lastname", "FirstName", "LastName") if fields.get(k)
-    )
-
-
-def new_record_writes(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    writes = {
-        f: {"old": None, "new": p["value"], "decision": "new record"} | _provenance(p)
-        for f, p in plan["fields"].items()
-    }
-    for f, default in plan["defaults"].items():
-        writes[f] = {"old": None, "new": default, "decision": "default for a required field", "canonical": None,
-                     "policy": "default", "confidence": None, "evidence": []}  # fmt: skip
-    return writes
-
-
 async def _decide_update(
     rt: Runtime,
     tenant: str,
@@ -467,95 +490,53 @@ async def _decide_update(
     call_id: str,
     crm_fields: dict[str, Any],
     last_call_field: str,
-    prepared: dict[str, Any],
-) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    prepared: PreparedCall,
+    plan: ObjectPlanData,
+) -> FieldDecisions:
     history, intents = await asyncio.to_thread(
         ledger_store.write_history, rt.db, tenant, crm, ref.object_type, ref.record_id, call_id
     )
-    writes, reviews = decide_fields(prepared["plan"]["fields"], crm_fields, history, prepared["observed_at"])
-    if crm_fields.get(last_call_field) == call_id:
-        # An earlier attempt of this call updated the record but its answer was lost: the fields it meant
-        # to write now hold the intended values, so the policy sees "already there". Its intents say what
-        # this call wrote and what was there before.
-        for f, intent in intents.items():
-            if f not in writes and same_value(crm_fields.get(f), intent["new"]):
-                writes[f] = intent
-    return writes, reviews
+    return decide_fields(
+        plan.fields,
+        crm_fields,
+        history,
+        prepared.observed_at or datetime.now(UTC),
+        own_intents=intents,
+        # An earlier attempt of this call updated the record but its answer was lost.
+        lost_update=crm_fields.get(last_call_field) == call_id,
+    )
 
 
-def _provenance(p: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "canonical": p["canonical"],
-        "policy": p["policy"],
-        "confidence": p["confidence"],
-        "evidence": p["evidence"],
-    }
-
-
-def decide_fields(
-    planned: dict[str, dict[str, Any]],
-    crm_fields: dict[str, Any],
-    history: dict[str, ledger_store.LastWrite],
-    observed_at: str,
-) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    """Apply each field's declared policy against the CRM's current value and callsync's own history."""
-    writes: dict[str, dict[str, Any]] = {}
-    reviews: list[dict[str, Any]] = []
-    observed = datetime.fromisoformat(observed_at)
-    for crm_field, p in planned.items():
-        last = history.get(crm_field)
-        state = FieldState(
-            crm_value=crm_fields.get(crm_field),
-            record_exists=True,
-            last_written=last.value if last else None,
-            last_written_at=last.observed_at if last else None,
-            last_confidence=last.confidence if last else None,
-            human_verified=last.human_verified if last else False,
-        )
-        decision = decide(ConflictPolicy(p["policy"]), state, Proposal(p["value"], p["confidence"], observed))
-        if decision.action is Action.WRITE:
-            writes[crm_field] = {
-                "old": state.crm_value,
-                "new": decision.value,
-                "decision": decision.reason,
-            } | _provenance(p)
-        elif decision.action is Action.REVIEW:
-            reviews.append(
-                {
-                    "field": crm_field,
-                    "proposed": p["value"],
-                    "current": state.crm_value,
-                    "reason": decision.reason,
-                }
-                | _provenance(p)
-            )
-    return writes, reviews
-
-
-def confirmed(
+def _confirmed(
     ref: RecordRef,
     created: bool,
     request_id: str | None,
-    writes: dict[str, dict[str, Any]],
-    reviews: list[dict[str, Any]],
+    writes: dict[str, FieldWrite],
+    reviews: list[ReviewProposal],
     keys: IdentityKeys,
-) -> dict[str, Any]:
-    return {
-        "status": "confirmed",
-        "object_type": ref.object_type,
-        "record_id": ref.record_id,
-        "created": created,
-        "request_id": request_id,
-        "confirmed_at": datetime.now(UTC).isoformat(),
-        "writes": writes,
-        "reviews": reviews,
-        "link_keys": keys.as_link_keys(),
-    }
+    sent_at: datetime | None = None,
+    acknowledged_at: datetime | None = None,
+) -> Outcome:
+    return Outcome(
+        status=Status.CONFIRMED,
+        object_type=ref.object_type,
+        record_id=ref.record_id,
+        created=created,
+        request_id=request_id,
+        sent_at=sent_at,
+        acknowledged_at=acknowledged_at,
+        confirmed_at=datetime.now(UTC),
+        writes=writes,
+        reviews=reviews,
+        link_keys=keys.as_link_keys(),
+    )
 
 
 # Only database work: a lock timeout or a dropped connection is worth retrying; the writes are keyed.
 @DBOS.step(name="callsync.finish", retries_allowed=True, max_attempts=5, interval_seconds=0.5)
-async def finish_step(tenant: str, call_id: str, prepared: dict[str, Any], outcome: dict[str, Any]) -> str:
+async def finish_step(
+    tenant: str, call_id: str, prepared_json: dict[str, Any], outcome_json: dict[str, Any]
+) -> str:
     rt = runtime()
     crm = rt.tenants[tenant].crm.kind if tenant in rt.tenants else "unknown"
     return await asyncio.to_thread(
@@ -566,26 +547,18 @@ async def finish_step(tenant: str, call_id: str, prepared: dict[str, Any], outco
         call_id,
         # The running workflow's own id: a re-plan, a replay or a reviewer's rerun each have their own.
         DBOS.workflow_id or workflow_id_for(tenant, call_id),
-        prepared,
-        outcome,
+        PreparedCall.model_validate(prepared_json),
+        Outcome.model_validate(outcome_json),
     )
 
 
 # -- the workflow -------------------------------------------------------------------------------------
 
 
-# Outcomes recorded before attempts said `outage` themselves are told apart by their message.
-_NOT_YET_CONSISTENT = re.compile(r"read-back|cannot be read|not readable|conflicted twice|record to link")
-
-
-def is_outage(outcome: dict[str, Any]) -> bool:
+def is_outage(outcome: Outcome) -> bool:
     """A retry caused by the CRM being unreachable or failing (connection refused, timeout, 5xx), as
     opposed to the engine waiting for the CRM to catch up with a write (NotYetConsistent)."""
-    if outcome["status"] != "retry":
-        return False
-    if "outage" in outcome:
-        return bool(outcome["outage"])
-    return not _NOT_YET_CONSISTENT.search(str(outcome.get("error", "")))
+    return outcome.status is Status.RETRY and outcome.outage
 
 
 def on_batch_grid(delay: float, window: float) -> float:
@@ -598,7 +571,7 @@ def on_batch_grid(delay: float, window: float) -> float:
     return max(delay, math.ceil((now + delay) / window) * window - now)
 
 
-async def deliver(tenant: str, key: str, attempt: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+async def deliver(tenant: str, key: str, attempt: Callable[[], Awaitable[dict[str, Any]]]) -> Outcome:
     """Run write attempts until one is confirmed (or sent to review): durable backoff between failures,
     the CRM's own wait after a rate limit (which uses up no attempt), a dead letter at the end.
     While the CRM is down (`is_outage`), retries use up no attempt either: they back off up to
@@ -608,13 +581,13 @@ async def deliver(tenant: str, key: str, attempt: Callable[[], Awaitable[dict[st
     outage_waited = 0.0
     errors: list[str] = []
     while True:
-        outcome = await attempt()
-        if outcome["status"] in ("confirmed", "review"):
+        outcome = Outcome.model_validate(await attempt())
+        if outcome.finished:
             return outcome
-        errors.append(outcome["error"])
-        if outcome["status"] == "rate_limited" and rate_waits < settings.max_rate_limit_waits:
+        errors.append(outcome.error or "unknown error")
+        if outcome.status is Status.RATE_LIMITED and rate_waits < settings.max_rate_limit_waits:
             rate_waits += 1
-            await DBOS.sleep_async(on_batch_grid(float(outcome["delay"]), runtime().batch_window_s))
+            await DBOS.sleep_async(on_batch_grid(float(outcome.delay or 0.0), runtime().batch_window_s))
             continue
         if is_outage(outcome) and outage_waited < settings.outage_horizon_s:
             # Deterministic (workflow code): the waits are derived from the key, not from a clock.
@@ -626,14 +599,15 @@ async def deliver(tenant: str, key: str, attempt: Callable[[], Awaitable[dict[st
             await DBOS.sleep_async(on_batch_grid(delay, runtime().batch_window_s))
             continue
         attempts += 1
-        if outcome["status"] == "permanent" or attempts >= settings.max_attempts:
-            return {
-                "status": "dead_letter",
-                "error": outcome["error"],
-                "attempts": attempts,
-                "outage_retries": outage_retries,
-                "errors": errors[-5:],
-            }
+        if outcome.status is Status.PERMANENT or attempts >= settings.max_attempts:
+            return Outcome(
+                status=Status.DEAD_LETTER,
+                object=outcome.object,
+                error=outcome.error,
+                attempts=attempts,
+                outage_retries=outage_retries,
+                errors=errors[-5:],
+            )
         delay = backoff_delay(attempts, settings.base_delay_s, settings.max_delay_s, key)
         await DBOS.sleep_async(on_batch_grid(delay, runtime().batch_window_s))
 
@@ -641,45 +615,60 @@ async def deliver(tenant: str, key: str, attempt: Callable[[], Awaitable[dict[st
 @DBOS.workflow(name=SYNC_WORKFLOW)
 async def sync_call(tenant: str, call_id: str, forced_record: str | None = None) -> str:
     """`forced_record` is a reviewer's answer to an identity conflict: this call belongs to that record."""
-    prepared = await prepare_step(tenant, call_id)
-    if prepared["status"] != "ready":
-        return await finish_step(tenant, call_id, prepared, prepared)
+    prepared = PreparedCall.model_validate(await prepare_step(tenant, call_id))
+    if prepared.status is not Status.READY:
+        as_outcome = Outcome(status=prepared.status, review=prepared.review, error=prepared.error)
+        return await finish_step(
+            tenant, call_id, prepared.model_dump(mode="json"), as_outcome.model_dump(mode="json")
+        )
     if forced_record:
-        prepared = {**prepared, "forced_record": forced_record}
+        prepared = prepared.model_copy(update={"forced_record": forced_record})
+    prepared_json = prepared.model_dump(mode="json")
     key = workflow_id_for(tenant, call_id)
-    outcome = await deliver(tenant, key, lambda: write_step(tenant, call_id, prepared))
-    if outcome["status"] == "confirmed" and outcome["created"]:
-        notes = await duplicate_notes_step(tenant, prepared, outcome["record_id"])
-        outcome = {**outcome, "reviews": [*outcome["reviews"], *notes]}
-    if outcome["status"] == "confirmed" and prepared.get("related"):
-        refs = {CONTACT: {"object_type": outcome["object_type"], "record_id": outcome["record_id"]}}
-        related: list[dict[str, Any]] = []
-        for obj in prepared["related"]:
-            attempt = partial(related_step, tenant, call_id, prepared, obj, dict(refs))
-            result = await deliver(tenant, f"{key}:{obj['object']}", attempt)
-            related.append({"object": obj["object"], **result})
-            if result["status"] == "confirmed":
-                refs[obj["object"]] = {"object_type": obj["crm_object"], "record_id": result["record_id"]}
-        outcome = {**outcome, "related": related}
-    return await finish_step(tenant, call_id, prepared, outcome)
+    outcome = await deliver(tenant, key, lambda: write_step(tenant, call_id, prepared_json))
+    if outcome.status is Status.CONFIRMED and outcome.created and outcome.record_id:
+        notes = await duplicate_notes_step(tenant, prepared_json, outcome.record_id)
+        outcome = outcome.model_copy(
+            update={"reviews": [*outcome.reviews, *(ReviewProposal.model_validate(n) for n in notes)]}
+        )
+    if outcome.status is Status.CONFIRMED and prepared.related and outcome.object_type and outcome.record_id:
+        refs = {CONTACT: RecordLink(object_type=outcome.object_type, record_id=outcome.record_id)}
+        related: list[Outcome] = []
+        for obj in prepared.related:
+            refs_json = {k: v.model_dump(mode="json") for k, v in refs.items()}
+            attempt = partial(
+                related_step, tenant, call_id, prepared_json, obj.model_dump(mode="json"), refs_json
+            )
+            result = await deliver(tenant, f"{key}:{obj.object}", attempt)
+            related.append(result.model_copy(update={"object": obj.object}))
+            if result.status is Status.CONFIRMED and result.record_id:
+                refs[obj.object] = RecordLink(object_type=obj.crm_object, record_id=result.record_id)
+        outcome = outcome.model_copy(update={"related": related})
+    return await finish_step(tenant, call_id, prepared_json, outcome.model_dump(mode="json"))
 
 
 @DBOS.step(name="callsync.write_related")
 async def related_step(
-    tenant: str, call_id: str, prepared: dict[str, Any], obj: dict[str, Any], refs: dict[str, dict[str, str]]
+    tenant: str,
+    call_id: str,
+    prepared_json: dict[str, Any],
+    obj_json: dict[str, Any],
+    refs_json: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
     rt = runtime()
-    name = obj["identity"].get("name") or ""
+    prepared = PreparedCall.model_validate(prepared_json)
+    obj = ObjectPlanData.model_validate(obj_json)
+    refs = {k: RecordLink.model_validate(v) for k, v in refs_json.items()}
+    name = obj.identity.name or ""
 
-    async def locked(adapter: CRMAdapter) -> dict[str, Any]:
+    async def locked(adapter: CRMAdapter) -> Outcome:
         # Companies are not unique in the CRM: two calls naming one new company take turns to find or
         # create it.
-        async with identity_lock(
-            rt.db, [f"{tenant}:{adapter.name}:{obj['crm_object']}:name:{name.casefold()}"]
-        ):
+        async with identity_lock(rt.db, [f"{tenant}:{adapter.name}:{obj.crm_object}:name:{name.casefold()}"]):
             return await write_related(adapter, rt, tenant, call_id, prepared, obj, refs)
 
-    return await attempt_with(tenant, f"{obj['object']} of {call_id}", locked)
+    outcome = await attempt_with(tenant, f"{obj.object} of {call_id}", locked)
+    return outcome.model_dump(mode="json")
 
 
 async def write_related(
@@ -687,80 +676,87 @@ async def write_related(
     rt: Runtime,
     tenant: str,
     call_id: str,
-    prepared: dict[str, Any],
-    obj: dict[str, Any],
-    refs: dict[str, dict[str, str]],
-) -> dict[str, Any]:
+    prepared: PreparedCall,
+    obj: ObjectPlanData,
+    refs: dict[str, RecordLink],
+) -> Outcome:
     """A company or deal of this call: find it (this call's stamp, else an exact name), write by policy,
     read back, and link it to the objects it must be linked to. Never created without its links."""
-    mapping = rt.mapping(tenant).object(obj["object"])
-    crm_object, stamp = obj["crm_object"], mapping.stamp_field
+    mapping = rt.mapping(tenant).object(obj.object)
+    crm_object, stamp = obj.crm_object, mapping.stamp_field
     missing = [link for link in mapping.links if link not in refs]
     if missing:
-        return {"status": "review", "review": {"kind": "unlinked", "reason": f"{obj['object']} cannot be linked to "
-                f"{', '.join(missing)}: not resolved for this call"}}  # fmt: skip
+        reason = f"{obj.object} cannot be linked to {', '.join(missing)}: not resolved for this call"
+        return Outcome(
+            status=Status.REVIEW, object=obj.object, review=ReviewRequest(kind="unlinked", reason=reason)
+        )
     await adapter.ensure_schema(crm_object, [stamp])
-    read_fields = tuple(dict.fromkeys([*obj["fields"], *obj["defaults"], stamp]))
+    read_fields = tuple(dict.fromkeys([*obj.fields, *obj.defaults, stamp]))
     mine = await adapter.find(
         IdentityQuery(
             object_types=(crm_object,), origin_call_id=call_id, stamp_field=stamp, fields=read_fields
         )
     )
     current = mine.by_origin[0] if mine.by_origin else None
-    name = obj["identity"].get("name")
+    name = obj.identity.name
     if current is None and "name" in mapping.match_on and name:
         found = await adapter.find(IdentityQuery(object_types=(crm_object,), name=name, fields=read_fields))
-        same = [r for r in found.by_name if same_value(_display_name(r.fields), name)]
+        name_fields = _name_fields(mapping)
+        same = [r for r in found.by_name if same_value(display_name(r.fields, name_fields), name)]
         if len(same) > 1:
             ids = ", ".join(r.ref.record_id for r in same)
-            return {"status": "review", "review": {"kind": "ambiguous_match",
-                    "reason": f"{obj['object']} {name!r} matches several records: {ids}"}}  # fmt: skip
+            reason = f"{obj.object} {name!r} matches several records: {ids}"
+            return Outcome(
+                status=Status.REVIEW,
+                object=obj.object,
+                review=ReviewRequest(kind="ambiguous_match", reason=reason),
+            )
         current = same[0] if same else None
     if current is None:
         writes = new_record_writes(obj)
-        request = WriteRequest(crm_object, {f: w["new"] for f, w in writes.items()} | {stamp: call_id}, None,
-                               f"{tenant}:{adapter.name}:{call_id}:{obj['object']}")  # fmt: skip
+        request = WriteRequest(crm_object, {f: w.new for f, w in writes.items()} | {stamp: call_id}, None,
+                               f"{tenant}:{adapter.name}:{call_id}:{obj.object}")  # fmt: skip
         created = True
     else:
         created = current.fields.get(stamp) == call_id
         if created:
             writes = new_record_writes(obj)  # created by this call: as for the contact, complete only
         else:
-            writes, _ = await _decide_update(
-                rt,
-                tenant,
-                adapter.name,
-                current.ref,
-                call_id,
-                current.fields,
-                stamp,
-                {**prepared, "plan": obj},
+            decided = await _decide_update(
+                rt, tenant, adapter.name, current.ref, call_id, current.fields, stamp, prepared, obj
             )
+            writes = decided.writes
         to_write = still_to_write(writes, current.fields, own=created)
         request = WriteRequest(
-            crm_object, to_write, current.ref.record_id, f"{tenant}:{call_id}:{obj['object']}"
+            crm_object, to_write, current.ref.record_id, f"{tenant}:{call_id}:{obj.object}"
         )
     result = None
+    sent_at = acknowledged_at = None
     if request.fields:
+        sent_at = datetime.now(UTC)
         result = await adapter.write(request)
+        acknowledged_at = datetime.now(UTC)
         back = await adapter.read(result.ref, tuple(request.fields))
         if back is None or any(not same_value(back.fields.get(f), v) for f, v in request.fields.items()):
-            raise NotYetConsistent(f"read-back of the {obj['object']} does not show every field yet")
+            raise NotYetConsistent(f"read-back of the {obj.object} does not show every field yet")
     if result is not None:
         ref = result.ref
     elif current is not None:
         ref = current.ref  # nothing needed writing: the record already holds every value
     else:
-        raise NotYetConsistent(f"no {obj['object']} record to link")
+        raise NotYetConsistent(f"no {obj.object} record to link")
     for link in mapping.links:
-        await adapter.associate(ref, RecordRef(refs[link]["object_type"], refs[link]["record_id"]))
-    return {
-        "status": "confirmed",
-        "object_type": crm_object,
-        "record_id": ref.record_id,
-        "created": created,
-        "request_id": result.request_id if result else None,
-        "confirmed_at": datetime.now(UTC).isoformat(),
-        "writes": writes,
-        "linked_to": [refs[link] for link in mapping.links],
-    }
+        await adapter.associate(ref, RecordRef(refs[link].object_type, refs[link].record_id))
+    return Outcome(
+        status=Status.CONFIRMED,
+        object=obj.object,
+        object_type=crm_object,
+        record_id=ref.record_id,
+        created=created,
+        request_id=result.request_id if result else None,
+        sent_at=sent_at,
+        acknowledged_at=acknowledged_at,
+        confirmed_at=datetime.now(UTC),
+        writes=writes,
+        linked_to=[refs[link] for link in mapping.links],
+    )

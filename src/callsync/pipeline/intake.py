@@ -162,5 +162,3 @@ def _later_event(
     finally:
         client.destroy()
     return Delivery(call.call_id, "updated", workflow_id)
-
-

@@ -2,8 +2,8 @@
 
 An approval or correction of a field is a durable workflow like a call's sync: write, confirm by reading
 back, and a ledger row whose policy is `reviewer` — from then on the value counts as human-verified and no
-call may overwrite it. An identity conflict is answered by re-running the call's sync against the record
-the reviewer chose.
+call may overwrite it. The row keeps the call the value was heard in, who decided and when. An identity
+conflict is answered by re-running the call's sync against the record the reviewer chose.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from dbos import DBOS
 
 from callsync.crm.protocol import CRMAdapter, NotYetConsistent, PermanentError, RecordRef, WriteRequest
+from callsync.delivery import FieldWrite, Outcome, ReviewTarget, Status
 from callsync.pipeline.engine import attempt_with, deliver, runtime
 from callsync.pipeline.queue import REVIEW_WORKFLOW
 from callsync.reconcile.policy import same_value
@@ -27,87 +28,110 @@ def review_workflow_id(item_id: int, n: int = 0) -> str:
     return f"review:{item_id}:{n}"
 
 
-def _load(item_id: int) -> dict[str, Any]:
+def _load(item_id: int) -> ReviewTarget | str:
+    """The item's target, or why it cannot be applied."""
     db = runtime().db
     item = review_store.get_item(db, item_id)
     if item is None:
-        return {"error": f"no review item {item_id}"}
+        return f"no review item {item_id}"
     if item.kind not in FIELD_KINDS or not item.field:
-        return {"error": f"review item {item_id} ({item.kind}) is not about one field"}
+        return f"review item {item_id} ({item.kind}) is not about one field"
     record_id = item.record_id or review_store.record_of_call(db, item.tenant, item.call_id, item.object_type)
-    if not record_id:
-        return {"error": f"the record of call {item.call_id} is not known yet (its sync has not confirmed)"}
-    return {
-        "id": item.id,
-        "tenant": item.tenant,
-        "crm": item.crm,
-        "call_id": item.call_id,
-        "object_type": item.object_type,
-        "record_id": record_id,
-        "field": item.field,
-        "reason": item.reason,
-        "evidence": (item.detail or {}).get("evidence", []),
-    }
+    if not record_id or not item.object_type:
+        return f"the record of call {item.call_id} is not known yet (its sync has not confirmed)"
+    return ReviewTarget(
+        id=item.id,
+        tenant=item.tenant,
+        crm=item.crm or "",
+        call_id=item.call_id,
+        object_type=item.object_type,
+        record_id=record_id,
+        field=item.field,
+        reason=item.reason,
+        evidence=(item.detail or {}).get("evidence", []),
+    )
 
 
 @DBOS.step(name="callsync.review_load")
 async def load_step(item_id: int) -> dict[str, Any]:
-    return await asyncio.to_thread(_load, item_id)
+    loaded = await asyncio.to_thread(_load, item_id)
+    return {"error": loaded} if isinstance(loaded, str) else {"target": loaded.model_dump(mode="json")}
 
 
-async def write_field(adapter: CRMAdapter, item: dict[str, Any], value: Any) -> dict[str, Any]:
-    ref = RecordRef(item["object_type"], item["record_id"])
-    current = await adapter.read(ref, (item["field"],))
+async def write_field(adapter: CRMAdapter, target: ReviewTarget, value: Any) -> Outcome:
+    ref = RecordRef(target.object_type, target.record_id)
+    current = await adapter.read(ref, (target.field,))
     if current is None:
         raise PermanentError(f"record {ref.record_id} no longer exists in the CRM")
-    old = current.fields.get(item["field"])
-    request_id = None
+    old = current.fields.get(target.field)
+    request_id = sent_at = acknowledged_at = None
     if not same_value(old, value):
+        sent_at = datetime.now(UTC)
         result = await adapter.write(
-            WriteRequest(ref.object_type, {item["field"]: value}, ref.record_id, f"review:{item['id']}")
+            WriteRequest(ref.object_type, {target.field: value}, ref.record_id, f"review:{target.id}")
         )
+        acknowledged_at = datetime.now(UTC)
         request_id = result.request_id
-    back = await adapter.read(ref, (item["field"],))
-    if back is None or not same_value(back.fields.get(item["field"]), value):
-        raise NotYetConsistent(f"read-back of {item['field']} does not show the reviewer's value yet")
-    return {
-        "status": "confirmed",
-        "old": old,
-        "request_id": request_id,
-        "confirmed_at": datetime.now(UTC).isoformat(),
-    }
+    back = await adapter.read(ref, (target.field,))
+    if back is None or not same_value(back.fields.get(target.field), value):
+        raise NotYetConsistent(f"read-back of {target.field} does not show the reviewer's value yet")
+    return Outcome(
+        status=Status.CONFIRMED,
+        object_type=ref.object_type,
+        record_id=ref.record_id,
+        request_id=request_id,
+        sent_at=sent_at,
+        acknowledged_at=acknowledged_at,
+        confirmed_at=datetime.now(UTC),
+        writes={target.field: FieldWrite(old=old, new=value, decision="reviewer", policy=REVIEWER_POLICY)},
+    )
 
 
 @DBOS.step(name="callsync.review_write")
-async def review_write_step(item: dict[str, Any], value: Any) -> dict[str, Any]:
-    return await attempt_with(item["tenant"], f"review {item['id']}", lambda a: write_field(a, item, value))
+async def review_write_step(target_json: dict[str, Any], value: Any) -> dict[str, Any]:
+    target = ReviewTarget.model_validate(target_json)
+    outcome = await attempt_with(
+        target.tenant, f"review {target.id}", lambda a: write_field(a, target, value)
+    )
+    return outcome.model_dump(mode="json")
 
 
-def _finish(item: dict[str, Any], value: Any, decision: str, outcome: dict[str, Any]) -> str:
+def _finish(target: ReviewTarget, value: Any, decision: str, outcome: Outcome, reviewer: str | None) -> str:
     db = runtime().db
-    if outcome["status"] != "confirmed":
-        review_store.note_failed_attempt(db, item["id"], {"action": decision, "error": outcome.get("error")})
+    if outcome.status is not Status.CONFIRMED:
+        review_store.note_failed_attempt(db, target.id, {"action": decision, "error": outcome.error})
         return "failed"
-    record_review_write(db, item, value, decision, outcome, runtime().integration_version(item["tenant"]))
+    record_review_write(
+        db, target, value, decision, outcome, runtime().integration_version(target.tenant), reviewer
+    )
     status = "approved" if decision == "approve" else "corrected"
     review_store.decide(
-        db, item["id"], status, {"action": decision, "value": value, "policy": REVIEWER_POLICY}
+        db,
+        target.id,
+        status,
+        {"action": decision, "value": value, "policy": REVIEWER_POLICY, "reviewer": reviewer},
     )
     return status
 
 
 @DBOS.step(name="callsync.review_finish", retries_allowed=True, max_attempts=5, interval_seconds=0.5)
-async def finish_step(item: dict[str, Any], value: Any, decision: str, outcome: dict[str, Any]) -> str:
-    return await asyncio.to_thread(_finish, item, value, decision, outcome)
+async def finish_step(
+    target_json: dict[str, Any], value: Any, decision: str, outcome_json: dict[str, Any], reviewer: str | None
+) -> str:
+    target, outcome = ReviewTarget.model_validate(target_json), Outcome.model_validate(outcome_json)
+    return await asyncio.to_thread(_finish, target, value, decision, outcome, reviewer)
 
 
 @DBOS.workflow(name=REVIEW_WORKFLOW)
-async def apply_review(item_id: int, value: Any, decision: str) -> str:
-    """Write the reviewer's value (approve: the proposal; correct: their own) and ledger it."""
-    item = await load_step(item_id)
-    if "error" in item:
-        return f"refused: {item['error']}"
+async def apply_review(item_id: int, value: Any, decision: str, reviewer: str | None = None) -> str:
+    """Write the reviewer's value (approve: the proposal; correct: their own) and ledger it, with who
+    decided (`reviewer`: the OS user for the CLI, the signed-in user for the dashboard)."""
+    loaded = await load_step(item_id)
+    if "error" in loaded:
+        return f"refused: {loaded['error']}"
+    target_json = loaded["target"]
+    tenant = ReviewTarget.model_validate(target_json).tenant
     outcome = await deliver(
-        item["tenant"], review_workflow_id(item_id), lambda: review_write_step(item, value)
+        tenant, review_workflow_id(item_id), lambda: review_write_step(target_json, value)
     )
-    return await finish_step(item, value, decision, outcome)
+    return await finish_step(target_json, value, decision, outcome.model_dump(mode="json"), reviewer)

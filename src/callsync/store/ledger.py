@@ -15,7 +15,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from callsync.delivery import FieldWrite, Outcome, PreparedCall, ReviewTarget, Status
 from callsync.models import Extraction
+from callsync.reconcile.fields import LastWrite
 from callsync.reconcile.identity import IdentityKeys
 from callsync.store.db import Database
 from callsync.store.tables import (
@@ -73,17 +75,9 @@ def linked_records(
     return out
 
 
-@dataclass(frozen=True)
-class LastWrite:
-    value: Any
-    observed_at: datetime | None
-    confidence: float | None
-    human_verified: bool
-
-
 def write_history(
     db: Database, tenant: str, crm: str, object_type: str, record_id: str, call_id: str
-) -> tuple[dict[str, LastWrite], dict[str, dict[str, Any]]]:
+) -> tuple[dict[str, LastWrite], dict[str, FieldWrite]]:
     """Per field, the last confirmed value callsync wrote to this record (and whether a reviewer verified
     it); and this call's own unconfirmed intents on the record, from an attempt whose answer was lost."""
     with db.session() as session:
@@ -98,7 +92,7 @@ def write_history(
             .order_by(LedgerRow.written_at, LedgerRow.id)
         ).all()
     history: dict[str, LastWrite] = {}
-    intents: dict[str, dict[str, Any]] = {}
+    intents: dict[str, FieldWrite] = {}
     for row in rows:
         if row.confirmed_at is not None:
             history[row.field] = LastWrite(
@@ -108,11 +102,10 @@ def write_history(
                 row.policy == REVIEWER_POLICY,
             )
         elif row.call_id == call_id:
-            intents[row.field] = {
-                "old": row.old_value, "new": row.new_value, "decision": row.decision,
-                "canonical": row.canonical_field, "policy": row.policy, "confidence": row.confidence,
-                "evidence": row.evidence,
-            }  # fmt: skip
+            intents[row.field] = FieldWrite(
+                old=row.old_value, new=row.new_value, decision=row.decision, canonical=row.canonical_field,
+                policy=row.policy, confidence=row.confidence, evidence=row.evidence or [],
+            )  # fmt: skip
     return history, intents
 
 
@@ -128,16 +121,43 @@ def save_intents(
     call_id: str,
     object_type: str,
     record_id: str,
-    writes: dict[str, dict[str, Any]],
-    prepared: dict[str, Any],
+    writes: dict[str, FieldWrite],
+    prepared: PreparedCall,
 ) -> None:
     """Record what an update is about to write, before it is sent: unconfirmed ledger rows. If the answer
     is lost, the next attempt still knows which values this call wrote and what they replaced."""
     with db.session() as session:
         for crm_field, w in writes.items():
             _upsert_ledger(
-                session, tenant, crm, call_id, object_type, record_id, crm_field, w, prepared, None, None
-            )
+                session, tenant, crm, call_id, object_type, record_id, crm_field, w,
+                _Provenance(prepared.integration_version, prepared.observed_at),
+            )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Provenance:
+    integration_version: str
+    observed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class _WriteTimes:
+    request_id: str | None = None
+    sent_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    confirmed_at: datetime | None = None
+
+    @staticmethod
+    def of(outcome: Outcome) -> _WriteTimes:
+        return _WriteTimes(outcome.request_id, outcome.sent_at, outcome.acknowledged_at, outcome.confirmed_at)
+
+
+@dataclass(frozen=True)
+class _Reviewed:
+    reviewer: str | None
+    reviewed_at: datetime
+    review_item_id: int
+    origin_call_id: str | None
 
 
 def _upsert_ledger(
@@ -148,10 +168,10 @@ def _upsert_ledger(
     object_type: str,
     record_id: str,
     crm_field: str,
-    w: dict[str, Any],
-    prepared: dict[str, Any],
-    request_id: str | None,
-    confirmed_at: datetime | None,
+    w: FieldWrite,
+    provenance: _Provenance,
+    times: _WriteTimes | None = None,
+    reviewed: _Reviewed | None = None,
 ) -> None:
     row = session.scalars(
         select(LedgerRow).filter_by(
@@ -166,22 +186,29 @@ def _upsert_ledger(
     if row is None:
         row = LedgerRow(
             tenant=tenant, crm=crm, object_type=object_type, record_id=record_id, field=crm_field, call_id=call_id,
-            integration_version=prepared["integration_version"],
-            observed_at=datetime.fromisoformat(prepared["observed_at"]),
+            integration_version=provenance.integration_version, observed_at=provenance.observed_at,
         )  # fmt: skip
         session.add(row)
     elif row.confirmed_at is not None:
         return  # confirmed rows are history: never rewritten
-    row.canonical_field = w.get("canonical")
-    row.old_value = w.get("old")
-    row.new_value = w["new"]
-    row.policy = w.get("policy") or ""
-    row.decision = w["decision"]
-    row.confidence = w.get("confidence")
-    row.evidence = w.get("evidence") or []
+    times = times or _WriteTimes()
+    row.canonical_field = w.canonical
+    row.old_value = w.old
+    row.new_value = w.new
+    row.policy = w.policy
+    row.decision = w.decision
+    row.confidence = w.confidence
+    row.evidence = list(w.evidence)
     row.written_at = datetime.now(UTC)
-    row.crm_request_id = request_id
-    row.confirmed_at = confirmed_at
+    row.crm_request_id = times.request_id
+    row.sent_at = times.sent_at
+    row.acknowledged_at = times.acknowledged_at
+    row.confirmed_at = times.confirmed_at
+    if reviewed is not None:
+        row.reviewer = reviewed.reviewer
+        row.reviewed_at = reviewed.reviewed_at
+        row.review_item_id = reviewed.review_item_id
+        row.origin_call_id = reviewed.origin_call_id
 
 
 def link_identity(
@@ -229,38 +256,39 @@ def record_outcome(
     crm: str,
     call_id: str,
     workflow_id: str,
-    prepared: dict[str, Any],
-    outcome: dict[str, Any],
+    prepared: PreparedCall,
+    outcome: Outcome,
 ) -> str:
     """Write what the sync decided, in one transaction; returns the call's final sync state."""
-    plan = prepared.get("plan") or {}
-    object_type = plan.get("crm_object")
+    plan = prepared.plan
+    object_type = plan.crm_object if plan else None
+    provenance = _Provenance(prepared.integration_version, prepared.observed_at)
     now = datetime.now(UTC)
     with db.session() as session:
-        for held in plan.get("held", []):
+        for held in plan.held if plan else []:
             _add_review(
                 session, tenant, call_id, crm, "held_value",
-                object_type=object_type, field=held["field"], reason=held["reason"],
-                proposed_value=held["value"], current_value=None,
-                detail={"canonical": held["canonical"], "confidence": held["confidence"]},
+                object_type=object_type, field=held.field, reason=held.reason,
+                proposed_value=held.value, current_value=None,
+                detail={"canonical": held.canonical, "confidence": held.confidence},
             )  # fmt: skip
-        for waiting in prepared.get("waiting", []):
+        for waiting in prepared.waiting:
             _add_review(
-                session, tenant, call_id, crm, "waiting_object", object_type=None, field=waiting["object"],
-                reason=f"{waiting['object']} not created: {waiting['reason']}", proposed_value=None,
-                current_value=None, detail={"object": waiting["object"]},
+                session, tenant, call_id, crm, "waiting_object", object_type=None, field=waiting.object,
+                reason=f"{waiting.object} not created: {waiting.reason}", proposed_value=None,
+                current_value=None, detail={"object": waiting.object},
             )  # fmt: skip
-        status = outcome["status"]
-        if status == "confirmed":
-            written_type = str(outcome.get("object_type") or object_type)  # the record's own type
-            state = _record_confirmed(session, tenant, crm, call_id, written_type, prepared, outcome)
+        if outcome.status is Status.CONFIRMED and outcome.record_id:
+            written_type = outcome.object_type or object_type or ""  # the record's own type
+            state = _record_confirmed(session, tenant, crm, call_id, written_type, provenance, outcome)
             state = _record_related(session, tenant, crm, call_id, workflow_id, prepared, outcome) or state
-        elif status == "review":
-            review = outcome["review"]
+        elif outcome.status is Status.REVIEW and outcome.review is not None:
+            review = outcome.review
+            identity = plan.identity.model_dump(mode="json") if plan else None
             _add_review(
-                session, tenant, call_id, crm, review["kind"], object_type=object_type, field=None,
-                reason=review["reason"], proposed_value=plan.get("identity"), current_value=None,
-                detail={k: v for k, v in review.items() if k not in ("kind", "reason")},
+                session, tenant, call_id, crm, review.kind, object_type=object_type, field=None,
+                reason=review.reason, proposed_value=identity, current_value=None,
+                detail={"candidates": review.candidates} if review.candidates else {},
             )  # fmt: skip
             state = "review"
         else:
@@ -281,23 +309,24 @@ def _record_related(
     crm: str,
     call_id: str,
     workflow_id: str,
-    prepared: dict[str, Any],
-    outcome: dict[str, Any],
+    prepared: PreparedCall,
+    outcome: Outcome,
 ) -> str | None:
     """Companies and deals written after the contact. Returns a worse call state if one failed."""
     state = None
-    for related in outcome.get("related", []):
-        if related["status"] == "confirmed":
-            for crm_field, w in related["writes"].items():
+    provenance = _Provenance(prepared.integration_version, prepared.observed_at)
+    for related in outcome.related:
+        if related.status is Status.CONFIRMED and related.record_id:
+            for crm_field, w in related.writes.items():
                 _upsert_ledger(
-                    session, tenant, crm, call_id, related["object_type"], related["record_id"], crm_field, w,
-                    prepared, related.get("request_id"), datetime.fromisoformat(related["confirmed_at"]),
+                    session, tenant, crm, call_id, related.object_type or "", related.record_id, crm_field, w,
+                    provenance, _WriteTimes.of(related),
                 )  # fmt: skip
-        elif related["status"] == "review":
-            review = related["review"]
+        elif related.status is Status.REVIEW and related.review is not None:
             _add_review(
-                session, tenant, call_id, crm, review["kind"], object_type=None, field=related["object"],
-                reason=review["reason"], proposed_value=None, current_value=None, detail={"object": related["object"]},
+                session, tenant, call_id, crm, related.review.kind, object_type=None, field=related.object,
+                reason=related.review.reason, proposed_value=None, current_value=None,
+                detail={"object": related.object},
             )  # fmt: skip
         else:
             _dead_letter(session, tenant, crm, call_id, workflow_id, prepared, related)
@@ -311,23 +340,36 @@ def _record_confirmed(
     crm: str,
     call_id: str,
     object_type: str,
-    prepared: dict[str, Any],
-    outcome: dict[str, Any],
+    provenance: _Provenance,
+    outcome: Outcome,
 ) -> str:
-    record_id = outcome["record_id"]
-    confirmed_at = datetime.fromisoformat(outcome["confirmed_at"])
-    for crm_field, w in outcome["writes"].items():
+    record_id = outcome.record_id or ""
+    for crm_field, w in outcome.writes.items():
         _upsert_ledger(
-            session, tenant, crm, call_id, object_type, record_id, crm_field, w, prepared,
-            outcome.get("request_id"), confirmed_at,
-        )  # fmt: skip
-    _insert_links(session, tenant, crm, object_type, outcome.get("link_keys", []), record_id, call_id)
-    for review in outcome.get("reviews", []):
-        detail_keys = ("policy", "confidence", "evidence", "candidates")
+            session,
+            tenant,
+            crm,
+            call_id,
+            object_type,
+            record_id,
+            crm_field,
+            w,
+            provenance,
+            _WriteTimes.of(outcome),
+        )
+    _insert_links(session, tenant, crm, object_type, outcome.link_keys, record_id, call_id)
+    for review in outcome.reviews:
+        detail: dict[str, Any] = {
+            "policy": review.policy,
+            "confidence": review.confidence,
+            "evidence": review.evidence,
+        }
+        if review.candidates:
+            detail["candidates"] = review.candidates
         _add_review(
-            session, tenant, call_id, crm, review.get("kind", "protected_field"), object_type=object_type,
-            record_id=record_id, field=review["field"], reason=review["reason"], proposed_value=review["proposed"],
-            current_value=review["current"], detail={k: review[k] for k in detail_keys if k in review},
+            session, tenant, call_id, crm, review.kind, object_type=object_type,
+            record_id=record_id, field=review.field, reason=review.reason, proposed_value=review.proposed,
+            current_value=review.current, detail={k: v for k, v in detail.items() if v is not None},
         )  # fmt: skip
     return "confirmed"
 
@@ -338,49 +380,51 @@ def _dead_letter(
     crm: str,
     call_id: str,
     workflow_id: str,
-    prepared: dict[str, Any],
-    outcome: dict[str, Any],
+    prepared: PreparedCall,
+    outcome: Outcome,
 ) -> None:
     exists = session.scalar(select(DeadLetterRow.id).filter_by(workflow_id=workflow_id, status="open"))
     if exists is not None:
         return
+    plan = prepared.plan.model_dump(mode="json") if prepared.plan else None
     session.add(
         DeadLetterRow(
             tenant=tenant,
             crm=crm,
             call_id=call_id,
             workflow_id=workflow_id,
-            operation="upsert_contact",
-            request={"plan": prepared.get("plan"), "errors": outcome.get("errors", [])},
-            last_error=str(outcome.get("error", "unknown error")),
-            attempts=int(outcome.get("attempts", 0)),
+            operation="upsert_contact" if outcome.object is None else f"upsert_{outcome.object}",
+            request={"plan": plan, "errors": outcome.errors},
+            last_error=outcome.error or "unknown error",
+            attempts=outcome.attempts,
         )
     )
 
 
 def record_review_write(
     db: Database,
-    item: dict[str, Any],
+    target: ReviewTarget,
     value: Any,
     decision: str,
-    outcome: dict[str, Any],
+    outcome: Outcome,
     integration_version: str,
+    reviewer: str | None = None,
 ) -> None:
-    """The ledger row of a reviewer's write. Its policy marks the value human-verified from now on."""
+    """The ledger row of a reviewer's write. Its policy marks the value human-verified from now on. It keeps
+    the call the value was heard in (and its evidence), who decided and when."""
     now = datetime.now(UTC)
-    w = {
-        "old": outcome.get("old"),
-        "new": value,
-        "decision": f"{PAST_TENSE.get(decision, decision)} by a reviewer (review item {item['id']}: {item['reason']})",
-        "canonical": None,
-        "policy": REVIEWER_POLICY,
-        "confidence": 1.0,
-        "evidence": item.get("evidence") or [],
-    }
-    prepared = {"integration_version": integration_version, "observed_at": now.isoformat()}
+    old = outcome.writes[target.field].old if target.field in outcome.writes else None
+    w = FieldWrite(
+        old=old,
+        new=value,
+        decision=f"{PAST_TENSE.get(decision, decision)} by a reviewer (review item {target.id}: {target.reason})",
+        policy=REVIEWER_POLICY,
+        confidence=1.0,
+        evidence=target.evidence,
+    )
     with db.session() as session:
         _upsert_ledger(
-            session, item["tenant"], item["crm"] or "", f"review:{item['id']}", item["object_type"],
-            item["record_id"], item["field"], w, prepared, outcome.get("request_id"),
-            datetime.fromisoformat(outcome["confirmed_at"]),
+            session, target.tenant, target.crm, f"review:{target.id}", target.object_type, target.record_id,
+            target.field, w, _Provenance(integration_version, now), _WriteTimes.of(outcome),
+            _Reviewed(reviewer, now, target.id, target.call_id),
         )  # fmt: skip

@@ -100,8 +100,16 @@ class LedgerRow(Base):
     crm_request_id: Mapped[str | None] = mapped_column(String(200))
     # When the call that produced the value ended: newest_wins compares calls, not write times.
     observed_at: Mapped[datetime | None]
-    written_at: Mapped[datetime] = mapped_column(default=utcnow)
+    written_at: Mapped[datetime] = mapped_column(default=utcnow)  # when this row was recorded
+    # The write's own times: request sent, CRM's answer received, read-back confirmed.
+    sent_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
     confirmed_at: Mapped[datetime | None]
+    # A reviewer's write: who decided, when, on which review item, and the call the value was heard in.
+    reviewer: Mapped[str | None] = mapped_column(String(200))
+    reviewed_at: Mapped[datetime | None]
+    review_item_id: Mapped[int | None]
+    origin_call_id: Mapped[str | None] = mapped_column(String(200))
 
 
 class IdentityLinkRow(Base):
