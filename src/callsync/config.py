@@ -8,76 +8,27 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from callsync.crm.registry import DEFAULT_KIND, CRMConnection, CRMSettings, parse_settings
 from callsync.errors import ConfigError
+
+__all__ = [
+    "EXAMPLES_DIR",
+    "CRMConnection",
+    "CRMSettings",
+    "DeliverySettings",
+    "TenantConfig",
+    "load_tenant",
+    "load_tenants",
+]
 from callsync.structure.mapping import MappingDocument, load_mapping
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
-
-
-CRMKind = Literal["hubspot", "salesforce", "zoho"]
-_DEFAULT_API_VERSION: dict[str, str] = {"salesforce": "62.0", "zoho": "v8"}
-# Settings that only mean something for some CRMs: setting one for another CRM is a configuration error.
-_ONLY_FOR: dict[str, tuple[str, ...]] = {
-    "base_url": ("hubspot",),
-    "instance_url": ("salesforce",),
-    "api_version": ("salesforce", "zoho"),
-    "api_domain": ("zoho",),
-    "daily_credits": ("zoho",),
-    "credit_reserve": ("salesforce", "zoho"),
-    "budget_window_s": ("salesforce", "zoho"),
-    "limit_retry_s": ("salesforce", "zoho"),
-}
-
-
-class CRMConnection(BaseModel):
-    """How to reach a tenant's CRM. HubSpot: a token. Salesforce: the org's instance URL and REST API
-    version. Zoho CRM: the data centre's API domain and the org's daily API credits (docs/crms.md)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    kind: CRMKind = "hubspot"
-    base_url: str = "https://api.hubapi.com"  # HubSpot's API host
-    token_env: str = ""  # default: CALLSYNC_<KIND>_TOKEN
-    timeout_s: float = 10.0
-    # Salesforce: the token response's instance_url, e.g. https://acme.my.salesforce.com
-    instance_url: str | None = None
-    api_version: str | None = None  # Salesforce "62.0", Zoho "v8"
-    # Zoho: the token response's api_domain (US https://www.zohoapis.com, EU ...zohoapis.eu, ...)
-    api_domain: str = "https://www.zohoapis.com"
-    # Zoho: API credits per rolling 24 h (edition + licences + add-ons), counted in the database so every
-    # worker spends from one budget. None: not counted, only the CRM's own refusal pauses the writes.
-    daily_credits: int | None = Field(default=None, ge=1)
-    # Credits (Zoho) or API requests (Salesforce, from Sforce-Limit-Info) kept back for urgent writes:
-    # new work waits when only the reserve is left; an attempt that has already written may finish.
-    credit_reserve: int = Field(default=0, ge=0)
-    budget_window_s: float = Field(default=86_400.0, gt=0)
-    # After the CRM says the daily allowance is exhausted (no Retry-After): how long to wait before trying.
-    limit_retry_s: float = Field(default=900.0, gt=0)
-
-    @model_validator(mode="after")
-    def _per_kind(self) -> Self:
-        for name, kinds in _ONLY_FOR.items():
-            if name in self.model_fields_set and self.kind not in kinds:
-                raise ValueError(f"{name} applies to {' and '.join(kinds)} only, not to {self.kind}")
-        if self.kind == "salesforce" and not self.instance_url:
-            raise ValueError("a Salesforce connection needs instance_url (the org's My Domain URL)")
-        if not self.token_env:
-            self.token_env = f"CALLSYNC_{self.kind.upper()}_TOKEN"
-        if self.api_version is None and self.kind in _DEFAULT_API_VERSION:
-            self.api_version = _DEFAULT_API_VERSION[self.kind]
-        return self
-
-    def token(self) -> str:
-        value = os.environ.get(self.token_env)
-        if not value:
-            raise ConfigError(f"environment variable {self.token_env} (the CRM token) is not set")
-        return value
 
 
 class DeliverySettings(BaseModel):
@@ -104,7 +55,8 @@ class TenantConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
-    crm: CRMConnection = Field(default_factory=CRMConnection)
+    # Which CRM and how to reach it: the registry's model for `kind` (none given: the default kind).
+    crm: CRMSettings = Field(default_factory=lambda: parse_settings({"kind": DEFAULT_KIND}))
     mapping: str = str(EXAMPLES_DIR / "hubspot.yaml")
     timezone: str = "UTC"
     default_country: str = "US"

@@ -11,6 +11,7 @@ import pytest
 from callsync.crm.http.budget import BudgetKey, BudgetSettings, CreditBudget, MemoryBudgetStore
 from callsync.crm.protocol import (
     AmbiguousWriteError,
+    AuthenticationError,
     ConflictError,
     IdentityQuery,
     PermanentError,
@@ -216,20 +217,36 @@ async def test_errors_map_to_what_the_engine_understands() -> None:
     plan = FaultPlan.model_validate(
         {
             "rules": [
+                # A read is repeated twice in place: one 503 is absorbed, three in a row are not.
                 {"method": "GET", "path": ".*/query", "fault": "status", "status": 503, "times": 1},
+                {
+                    "method": "GET",
+                    "path": ".*/query",
+                    "fault": "status",
+                    "status": 503,
+                    "skip": 1,
+                    "times": 3,
+                },
                 {"method": "PATCH", "path": ".*", "fault": "status", "status": 503, "times": 1},
-                {"path": ".*", "fault": "status", "status": 401, "times": 1, "skip": 1},
             ]
         }
     )
     sandbox = SalesforceSandbox(token="t", faults=plan)
     sf = adapter(sandbox)
     await sf.describe("Lead")
+    assert await sf.query("SELECT Id FROM Lead") == []  # a 503, then answered on the repeat
     with pytest.raises(TransientError):
         await sf.query("SELECT Id FROM Lead")
+    assert sandbox.count_requests(status=503) == 4
     with pytest.raises(AmbiguousWriteError):
         await sf.write(WriteRequest("Lead", {"Title": "x"}, "00QDn0000000001MAA"))
-    with pytest.raises(PermanentError, match="expired"):
+    assert sandbox.count_requests(status=503) == 5, "a write is never repeated"
+    await sf.aclose()
+    expired = FaultPlan.model_validate(
+        {"rules": [{"path": ".*", "fault": "status", "status": 401, "times": 1}]}
+    )
+    sf = adapter(SalesforceSandbox(token="t", faults=expired))
+    with pytest.raises(AuthenticationError, match="expired"):
         await sf.query("SELECT Id FROM Lead")
     await sf.aclose()
 

@@ -5,58 +5,67 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from typing import Protocol, runtime_checkable
 
 import structlog
 
 from callsync.config import TenantConfig
+from callsync.crm.http.budget import BudgetStore
 from callsync.crm.protocol import CRMAdapter
+from callsync.crm.registry import spec_for
+from callsync.crm.spec import AdapterContext
 from callsync.store.db import Database
 
 log = structlog.get_logger("callsync.crm")
 
 
-class AdapterPool:
-    """Builds the adapters of a runtime.
+@runtime_checkable
+class PerAttempt(Protocol):
+    """An adapter that keeps per-attempt state (a credit budget's standing, what the attempt has seen):
+    the shared one hands each attempt a view of its own over the shared transport."""
 
-    Calling it gives a fresh adapter the caller owns and closes. `for_attempt` gives write attempts a
-    long-lived HubSpot adapter per tenant and event loop, so the attempts running at the same time share
-    its batches (group commit), its known properties and its circuit breaker; `close` ends those."""
+    def attempt(self) -> CRMAdapter: ...
+
+
+class AdapterPool:
+    """Builds the adapters of a runtime, through the CRM registry.
+
+    Calling it gives a fresh adapter the caller owns and closes. `for_attempt` gives write attempts an
+    adapter built on one long-lived adapter per tenant and event loop, so the attempts running at the
+    same time share its HTTP client, circuit breaker, limiter and known-schema caches, and, where the
+    CRM's capabilities say `group_commit`, its batches; `close` ends those."""
 
     def __init__(self, db: Database | None = None) -> None:
-        self.db = db  # Zoho/Salesforce credit budgets are shared through it
+        self.db = db  # credit budgets are shared through it by every worker
         self._shared: dict[tuple[str, int], tuple[CRMAdapter, asyncio.AbstractEventLoop]] = {}
         self._lock = threading.Lock()
 
+    def _budget_store(self) -> BudgetStore | None:
+        if self.db is None:
+            return None
+        from callsync.store.budget import DatabaseBudgetStore
+
+        return DatabaseBudgetStore(self.db)
+
+    def _build(self, tenant: TenantConfig, *, batching: bool) -> CRMAdapter:
+        spec = spec_for(tenant.crm.kind)
+        context = AdapterContext(tenant=tenant.name, budget_store=self._budget_store(), batching=batching)
+        return spec.factory(tenant.crm, context)
+
     def __call__(self, tenant: TenantConfig) -> CRMAdapter:
-        from callsync.crm.hubspot.adapter import HubSpotAdapter
-
-        conn = tenant.crm
-        db = self.db
-        if conn.kind == "salesforce":
-            from callsync.crm.salesforce.adapter import SalesforceAdapter
-
-            return SalesforceAdapter.from_connection(conn, tenant=tenant.name, db=db)
-        if conn.kind == "zoho":
-            from callsync.crm.zoho.adapter import ZohoAdapter
-
-            return ZohoAdapter.from_connection(conn, tenant=tenant.name, db=db)
-        return HubSpotAdapter(conn.token(), conn.base_url, timeout_s=conn.timeout_s)
+        return self._build(tenant, batching=False)
 
     def for_attempt(self, tenant: TenantConfig) -> tuple[CRMAdapter, bool]:
         """The adapter for one write attempt, and whether the attempt owns it (and must close it)."""
-        from callsync.crm.hubspot.adapter import HubSpotAdapter
-
-        conn = tenant.crm
-        if conn.kind != "hubspot":
-            return self(tenant), True
         loop = asyncio.get_running_loop()
         key = (tenant.name, id(loop))
         with self._lock:
             held = self._shared.get(key)
             if held is None or held[1] is not loop:
-                adapter = HubSpotAdapter(conn.token(), conn.base_url, timeout_s=conn.timeout_s, batching=True)
-                held = self._shared[key] = (adapter, loop)
-        return held[0], False
+                batching = spec_for(tenant.crm.kind).capabilities.group_commit
+                held = self._shared[key] = (self._build(tenant, batching=batching), loop)
+        shared = held[0]
+        return (shared.attempt() if isinstance(shared, PerAttempt) else shared), False
 
     def close(self) -> None:
         """Close the shared adapters on their own loops (from any thread but theirs)."""
@@ -65,7 +74,8 @@ class AdapterPool:
         for adapter, loop in held:
             batches = getattr(adapter, "batches", None)
             if batches is not None:
-                log.info(
+                # Debug, not info: it would print in the middle of a command's output (the demo's table).
+                log.debug(
                     "batching",
                     crm=adapter.name,
                     **{k: f"{n} in {b}" for k, (n, b) in batches.stats().items()},

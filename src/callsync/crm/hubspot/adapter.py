@@ -8,60 +8,38 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import re
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import httpx
-import phonenumbers
 
-from callsync.crm.http.breaker import CircuitBreaker, CircuitOpen
 from callsync.crm.http.ratelimit import WindowLimiter, limiter_for
+from callsync.crm.http.transport import DEFAULT_LANE, CRMTransport
 from callsync.crm.hubspot.batches import (
-    EXISTING_ID,
     HubSpotBatches,
     association_inputs,
     to_record,
     wire,
 )
+from callsync.crm.hubspot.settings import DEFAULT_BASE_URL
+from callsync.crm.hubspot.wire import SEARCH_LANE, HubSpotVendor
+from callsync.crm.phones import phone_variants
 from callsync.crm.protocol import (
-    AmbiguousWriteError,
     ConflictError,
     CRMError,
     CRMRecord,
     IdentityCandidates,
     IdentityQuery,
     PermanentError,
-    RateLimited,
     RecordRef,
     TransientError,
+    UnknownFieldError,
     WriteRequest,
     WriteResult,
 )
 
-DEFAULT_BASE_URL = "https://api.hubapi.com"
-_SAFE_METHODS = frozenset({"GET", "HEAD"})
-_READ_RETRIES = 2
-# Published limits (usage guidelines): private apps on Free/Starter get 100 requests per 10 s;
-# search has its own 5 per second. The limiter adopts the real numbers from the response headers.
-_TEN_SECOND_MAX = 100
-_SEARCH_PER_SECOND = 5
-
-
-def phone_variants(e164: str) -> list[str]:
-    """HubSpot's EQ compares stored strings, and people type numbers in many shapes."""
-    try:
-        parsed = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return [e164]
-    national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
-    digits = re.sub(r"\D", "", national)
-    intl = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    variants = [e164, national, digits, intl, e164.lstrip("+")]
-    if parsed.country_code == 1 and len(digits) == 10:
-        variants.append(f"{digits[:3]}-{digits[3:6]}-{digits[6:]}")
-    return list(dict.fromkeys(variants))
+__all__ = ["DEFAULT_BASE_URL", "HubSpotAdapter", "phone_variants"]
 
 
 class HubSpotAdapter:
@@ -81,20 +59,24 @@ class HubSpotAdapter:
         other write attempts on this event loop (the delivery engine's long-lived adapter does)."""
         self.base_url = base_url.rstrip("/")
         account = hashlib.sha256(f"{self.base_url}|{token}".encode()).hexdigest()[:16]
-        self._limiter = limiter or limiter_for("hubspot", account, _TEN_SECOND_MAX, 10.0)
-        self._search_limiter = limiter_for("hubspot-search", account, _SEARCH_PER_SECOND, 1.0)
-        self._client = httpx.AsyncClient(
-            base_url=self.base_url,
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-            timeout=timeout_s,
+        vendor = HubSpotVendor()
+        self.http = CRMTransport(
+            vendor,
+            self.base_url,
+            token,
+            timeout_s=timeout_s,
             transport=transport,
+            limiters={
+                DEFAULT_LANE: limiter or limiter_for("hubspot", account, *vendor.windows[DEFAULT_LANE]),
+                SEARCH_LANE: limiter_for("hubspot-search", account, *vendor.windows[SEARCH_LANE]),
+            },
         )
         self._account = account
         # Properties known to exist, checked once per adapter. A process-wide cache would outlive a new
         # portal behind the same URL; a property deleted meanwhile is forgotten when a write names it.
         self._known_properties: set[tuple[str, str, str]] = set()
         self._schema_lock: asyncio.Lock | None = None
-        self.breaker = CircuitBreaker()
+        self.breaker = self.http.breaker
         self.batches = (
             HubSpotBatches(self._send, self._request_id, self._forget_missing_properties)
             if batching
@@ -102,7 +84,7 @@ class HubSpotAdapter:
         )
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self.http.aclose()
 
     async def scan(self, object_type: str, fields: Sequence[str], since: datetime | None) -> list[CRMRecord]:
         """Every record of a type modified since a moment, paged (the reconciliation job's bulk read)."""
@@ -122,141 +104,46 @@ class HubSpotAdapter:
         search: bool = False,
         safe: bool = False,
     ) -> httpx.Response:
-        """`safe`: a read sent as POST (search, batch/read), repeatable whatever happened to it. A read that
-        gets no answer or a 5xx is repeated here (twice, after 0.2 s and 0.4 s) rather than failing the
-        whole write attempt, which would repeat every lookup before it; a write never is."""
-        safe = safe or search or method in _SAFE_METHODS
-        for retry in range(_READ_RETRIES + 1 if safe else 1):
-            try:
-                return await self._send_once(method, path, json=json, params=params, search=search, safe=safe)
-            except TransientError:
-                if retry >= _READ_RETRIES or not safe or self.breaker.is_open:
-                    raise
-            await asyncio.sleep(0.2 * 2**retry)
-        raise AssertionError("unreachable")
-
-    async def _send_once(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any,
-        params: dict[str, str] | None,
-        search: bool,
-        safe: bool,
-    ) -> httpx.Response:
-        await (self._search_limiter if search else self._limiter).acquire()
+        """Through the shared transport. `search` uses the search limiter; `safe`: a read sent as POST
+        (search, batch/read), repeatable whatever happened to it."""
         try:
-            self.breaker.before()
-        except CircuitOpen as exc:
-            raise TransientError(f"{method} {path}: not sent: {exc}") from exc
-        try:
-            response = await self._client.request(method, path, json=json, params=params)
-        except httpx.ConnectError as exc:
-            self.breaker.failure(f"cannot connect: {exc}")
-            raise TransientError(f"{method} {path}: cannot connect: {exc}") from exc
-        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            self.breaker.failure(f"no answer ({type(exc).__name__})")
-            # The request may have reached HubSpot. A read (or search) is safe to repeat; a write is not
-            # known to have failed, so the engine must look before it creates again.
-            detail = f"{method} {path}: no answer ({type(exc).__name__})"
-            if safe:
-                raise TransientError(detail) from exc
-            raise AmbiguousWriteError(detail) from exc
-        except BaseException:
-            self.breaker.release()
-            raise
-        if response.status_code >= 500:
-            self.breaker.failure(f"HTTP {response.status_code}")
-        else:
-            self.breaker.success()
-        if not search:
-            self._observe_limits(response)
-        if response.status_code >= 400:
-            raise self._error(method, path, response, safe=safe)
-        return response
-
-    def _observe_limits(self, response: httpx.Response) -> None:
-        headers = response.headers
-
-        def number(name: str) -> int | None:
-            value = headers.get(name)
-            return int(value) if value and value.isdigit() else None
-
-        interval_ms = number("X-HubSpot-RateLimit-Interval-Milliseconds")
-        self._limiter.observe(
-            max_requests=number("X-HubSpot-RateLimit-Max"),
-            remaining=number("X-HubSpot-RateLimit-Remaining"),
-            interval_s=interval_ms / 1000 if interval_ms else None,
-        )
-
-    @staticmethod
-    def _request_id(response: httpx.Response, body: dict[str, Any]) -> str | None:
-        return response.headers.get("X-HubSpot-Correlation-Id") or body.get("correlationId")
-
-    def _error(self, method: str, path: str, response: httpx.Response, *, safe: bool) -> CRMError:
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        if not isinstance(body, dict):
-            body = {}
-        status = response.status_code
-        message = f"{method} {path}: HTTP {status}: {body.get('message') or response.text[:200]}"
-        kw: dict[str, Any] = {"request_id": self._request_id(response, body), "status": status}
-        if status == 429 or status == 423 or status == 477:
-            return RateLimited(
-                message, retry_after=self._retry_after(response, body), policy=body.get("policyName"), **kw
+            return await self.http.request(
+                method,
+                path,
+                json=json,
+                params=params,
+                safe=safe or search,
+                lane=SEARCH_LANE if search else DEFAULT_LANE,
             )
-        if status == 409:
-            match = EXISTING_ID.search(str(body.get("message", "")))
-            return ConflictError(message, existing_id=match.group(1) if match else None, **kw)
-        if status >= 500:
-            if safe:
-                return TransientError(message, **kw)
-            # A gateway error on a write does not prove the write did not happen.
-            return AmbiguousWriteError(message, **kw)
-        missing = self._forget_missing_properties(body)
-        if missing:
+        except UnknownFieldError as exc:
+            missing = self._forget_missing(exc.fields)
+            if not missing:
+                raise
             # A property callsync made sure of is gone (deleted by an admin): forget it, so the retry
             # creates it again.
-            return TransientError(
-                f"{message} (callsync property {', '.join(missing)} will be re-created)", **kw
-            )
-        return PermanentError(message, **kw)
+            raise TransientError(
+                f"{exc} (callsync property {', '.join(missing)} will be re-created)",
+                request_id=exc.request_id,
+                status=exc.status,
+            ) from exc
 
-    def _forget_missing_properties(self, body: dict[str, Any]) -> list[str]:
-        named: list[str] = []
-        for error in body.get("errors") or []:
-            if isinstance(error, dict) and error.get("code") == "PROPERTY_DOESNT_EXIST":
-                named += (error.get("context") or {}).get("propertyName") or []
-        ours = [k for k in self._known_properties if k[2] in named]
+    def _request_id(self, response: httpx.Response, body: dict[str, Any]) -> str | None:
+        return self.http.request_id(response, body)
+
+    def _forget_missing(self, names: Sequence[str]) -> list[str]:
+        """Forget the known properties among `names`; the names forgotten."""
+        ours = [k for k in self._known_properties if k[2] in names]
         for key in ours:
             self._known_properties.discard(key)
         return [k[2] for k in ours]
 
-    def _retry_after(self, response: httpx.Response, body: dict[str, Any]) -> float:
-        header = response.headers.get("Retry-After")
-        if header:
-            try:
-                return max(0.0, float(header))
-            except ValueError:
-                pass
-        policy = body.get("policyName")
-        if policy == "DAILY":
-            # Resets at midnight in the account's time zone, which the API does not tell us; UTC midnight
-            # plus a margin never retries too early for accounts west of UTC and at most a day late east.
-            now = datetime.now(UTC)
-            midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-            return (midnight - now).total_seconds() + 60
-        if response.status_code == 423:
-            return 2.0
-        if policy in ("SECONDLY",):
-            return 1.0
-        interval = response.headers.get("X-HubSpot-RateLimit-Interval-Milliseconds")
-        seconds = int(interval) / 1000 if interval and interval.isdigit() else 10.0
-        self._limiter.pause(seconds)
-        return seconds
+    def _forget_missing_properties(self, body: dict[str, Any]) -> list[str]:
+        """The same for an error body (a batch answer's error item) naming properties that do not exist."""
+        named: list[str] = []
+        for error in body.get("errors") or []:
+            if isinstance(error, dict) and error.get("code") == "PROPERTY_DOESNT_EXIST":
+                named += (error.get("context") or {}).get("propertyName") or []
+        return self._forget_missing(named)
 
     # -- protocol ----------------------------------------------------------------------------------
 

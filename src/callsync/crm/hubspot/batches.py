@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import httpx
 
 from callsync.crm.http.coalesce import Coalescer
+from callsync.crm.hubspot.wire import EXISTING_ID, field_error
 from callsync.crm.protocol import (
     AmbiguousWriteError,
     ConflictError,
@@ -31,7 +32,6 @@ from callsync.crm.protocol import (
 
 BATCH_MAX = 100  # HubSpot's input cap for object batch endpoints
 IN_VALUES_MAX = 100  # values in one IN filter
-EXISTING_ID = re.compile(r"Existing ID:\s*(\d+)")
 _MAX_PAGES = 10  # a search answers at most 200 records a page
 
 
@@ -71,7 +71,8 @@ def item_error(item: Mapping[str, Any], *, write: bool, request_id: str | None) 
         # A server error on one input does not prove the input was not applied.
         kind = AmbiguousWriteError if write else TransientError
         return kind(message, request_id=request_id, status=status)
-    return PermanentError(message, request_id=request_id, status=status)
+    named = field_error(item, message, request_id=request_id, status=status)
+    return named or PermanentError(message, request_id=request_id, status=status)
 
 
 def _status(item: Mapping[str, Any]) -> int | None:

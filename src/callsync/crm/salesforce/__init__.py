@@ -1,0 +1,37 @@
+"""Salesforce: Leads and Contacts (with Accounts) through the REST API; upsert on an External ID."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from callsync.crm.salesforce.settings import SalesforceSettings
+from callsync.crm.spec import AdapterContext, Capabilities, CRMSpec
+
+if TYPE_CHECKING:
+    from callsync.crm.protocol import CRMAdapter
+
+
+def _build(settings: SalesforceSettings, context: AdapterContext) -> CRMAdapter:
+    from callsync.crm.salesforce.adapter import SalesforceAdapter
+
+    return SalesforceAdapter.from_settings(settings, context)
+
+
+SPEC = CRMSpec(
+    kind="salesforce",
+    label="Salesforce",
+    settings=SalesforceSettings,
+    capabilities=Capabilities(
+        batch_write=True,
+        max_batch_size=200,
+        group_commit=False,
+        native_upsert=True,
+        read_back=True,
+        bulk_scan=False,
+        daily_credit_budget=True,
+        lead_conversion=True,
+        name_search=True,
+        creates_fields=False,
+    ),
+    factory=_build,
+)

@@ -22,44 +22,32 @@ against an org or the sandbox. What it knows about Salesforce's data model:
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Self
 from urllib.parse import quote as url_quote
 
 import httpx
 
-from callsync.crm.http.budget import (
-    MEMORY_STORE,
-    BudgetKey,
-    BudgetSettings,
-    CreditBudget,
-    DatabaseBudgetStore,
-)
-from callsync.crm.hubspot.adapter import phone_variants
+from callsync.crm.http.budget import MEMORY_STORE, BudgetKey, BudgetSettings, CreditBudget
+from callsync.crm.http.transport import Attempt, BudgetRules, CRMTransport
+from callsync.crm.phones import phone_variants
 from callsync.crm.protocol import (
-    AmbiguousWriteError,
-    ConflictError,
     CRMError,
     CRMRecord,
     IdentityCandidates,
     IdentityQuery,
     PermanentError,
-    RateLimited,
     RecordRef,
-    TransientError,
+    UnknownFieldError,
     WriteRequest,
     WriteResult,
 )
+from callsync.crm.salesforce.settings import DEFAULT_API_VERSION, SalesforceSettings
+from callsync.crm.salesforce.wire import SalesforceVendor, record_error
+from callsync.crm.spec import AdapterContext
 from callsync.reconcile.identity import normalize_phone
 
-if TYPE_CHECKING:
-    from callsync.config import CRMConnection
-    from callsync.store.db import Database
-
-DEFAULT_API_VERSION = "62.0"
 COLLECTION_LIMIT = 200
-_SAFE_METHODS = frozenset({"GET", "HEAD"})
 _KEY_PREFIXES = {
     "001": "Account",
     "003": "Contact",
@@ -70,10 +58,6 @@ _KEY_PREFIXES = {
     "00U": "Event",
 }
 _PERSONS = ("Lead", "Contact")
-# Record-lock contention: the save did not happen and may succeed on a retry.
-_RETRYABLE = frozenset({"UNABLE_TO_LOCK_ROW"})
-_LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
-_DUPLICATE_ID = re.compile(r"record with id:\s*([A-Za-z0-9]{15,18})")
 # Salesforce's standard lead conversion mapping: Lead field -> Contact field, or -> the Contact's Account.
 LEAD_TO_CONTACT: dict[str, str] = {
     **{
@@ -157,127 +141,66 @@ class SalesforceAdapter:
         transport: httpx.AsyncBaseTransport | None = None,
         budget: CreditBudget | None = None,
         reserve: int = 0,
+        http: CRMTransport | None = None,
     ) -> None:
+        """`http`: a transport shared with other adapters of the org (the pool's, for write attempts);
+        this adapter then does not close it."""
         self.instance_url = instance_url.rstrip("/")
         self.api_version = api_version.lstrip("v")
         self._prefix = f"/services/data/v{self.api_version}"
         self._org = hashlib.sha256(self.instance_url.encode()).hexdigest()[:16]
-        self._client = httpx.AsyncClient(
-            base_url=self.instance_url,
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-            timeout=timeout_s,
+        self._owns_http = http is None
+        self.http = http or CRMTransport(
+            SalesforceVendor(),
+            self.instance_url,
+            token,
+            path_prefix=self._prefix,
+            timeout_s=timeout_s,
             transport=transport,
+            budget=budget,
+            # The org counts its requests and reports them: an attempt checks the shared row once.
+            budget_rules=BudgetRules(mode="gate", reserve=reserve),
         )
-        self.budget = budget
-        self.reserve = reserve
-        self._checked = False  # the shared budget is consulted once per attempt (one adapter per attempt)
-        self._wrote = False  # after a write, the attempt must confirm it: no new budget check may stop it
-        self._noted = False  # this attempt already recorded that only the reserve is left
+        self.budget = self.http.budget
+        self.reserve = self.http.budget_rules.reserve
+        self._attempt = Attempt()  # one adapter per attempt: its standing with the budget
         self._converted: dict[str, str] = {}  # converted lead id -> its contact id
 
     @classmethod
-    def from_connection(
-        cls, conn: CRMConnection, *, tenant: str = "", db: Database | None = None
-    ) -> SalesforceAdapter:
-        if not conn.instance_url:
+    def from_settings(cls, settings: SalesforceSettings, context: AdapterContext) -> SalesforceAdapter:
+        instance_url = (settings.instance_url or "").rstrip("/")
+        if not instance_url:
             raise PermanentError("the Salesforce connection has no instance_url")
-        org = hashlib.sha256(conn.instance_url.rstrip("/").encode()).hexdigest()[:16]
+        org = hashlib.sha256(instance_url.encode()).hexdigest()[:16]
         budget = CreditBudget(
-            BudgetKey("salesforce", org, f"salesforce {conn.instance_url.rstrip('/')}"),
-            BudgetSettings(None, conn.credit_reserve, conn.budget_window_s, conn.limit_retry_s),
-            tenant=tenant,
-            store=DatabaseBudgetStore(db) if db is not None else MEMORY_STORE,
+            BudgetKey("salesforce", org, f"salesforce {instance_url}"),
+            BudgetSettings(None, settings.credit_reserve, settings.budget_window_s, settings.limit_retry_s),
+            tenant=context.tenant,
+            store=context.budget_store or MEMORY_STORE,
         )
         return cls(
-            conn.token(),
-            conn.instance_url,
-            api_version=conn.api_version or DEFAULT_API_VERSION,
-            timeout_s=conn.timeout_s,
+            settings.token(),
+            instance_url,
+            api_version=settings.api_version,
+            timeout_s=settings.timeout_s,
+            transport=context.transport,
             budget=budget,
-            reserve=conn.credit_reserve,
+            reserve=settings.credit_reserve,
         )
 
-    async def aclose(self) -> None:
-        await self._client.aclose()
+    def attempt(self) -> Self:
+        """An adapter for one write attempt sharing this one's transport (client, breaker, budget): its
+        own standing with the budget and its own view of converted leads."""
+        return type(self)("", self.instance_url, api_version=self.api_version, http=self.http)
 
-    # -- transport ---------------------------------------------------------------------------------------
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self.http.aclose()
 
     async def _send(
         self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None
     ) -> httpx.Response:
-        if self.budget is not None and not self._checked and not self._wrote:
-            self._checked = True
-            await self.budget.check()
-        url = self._prefix + path
-        try:
-            response = await self._client.request(method, url, json=json, params=params)
-        except httpx.ConnectError as exc:
-            raise TransientError(f"{method} {path}: cannot connect: {exc}") from exc
-        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            detail = f"{method} {path}: no answer ({type(exc).__name__})"
-            if method in _SAFE_METHODS:
-                raise TransientError(detail) from exc
-            raise AmbiguousWriteError(detail) from exc
-        await self._observe(response)
-        if response.status_code >= 300:
-            raise await self._error(method, path, response)
-        if method not in _SAFE_METHODS:
-            self._wrote = True
-        return response
-
-    async def _observe(self, response: httpx.Response) -> None:
-        """`Sforce-Limit-Info: api-usage=used/max` on every answer: with a reserve, stop new work once
-        only the reserve is left (this request already went through)."""
-        match = _LIMIT_INFO.search(response.headers.get("Sforce-Limit-Info", ""))
-        if match is None or self.budget is None or self.reserve <= 0:
-            return
-        used, limit = int(match.group(1)), int(match.group(2))
-        if limit - used <= self.reserve and not self._noted:
-            self._noted = True
-            await self.budget.observe(used, limit)
-            await self.budget.block(
-                f"{used} of {limit} daily API requests used; {self.reserve} kept for urgent writes"
-            )
-
-    async def _error(self, method: str, path: str, response: httpx.Response) -> CRMError:
-        status = response.status_code
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        first = body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else {}
-        code = str(first.get("errorCode") or "")
-        text = str(first.get("message") or response.text[:300])
-        message = f"{method} {path}: HTTP {status} {code}: {text}".replace(" : ", ": ")
-        if status == 403 and code == "REQUEST_LIMIT_EXCEEDED":
-            wait = 900.0
-            if self.budget is not None:
-                wait = await self.budget.block(f"Salesforce refused: {text}")
-            return RateLimited(message, retry_after=wait, policy=code, status=status)
-        if status == 300:
-            return PermanentError(
-                f"{method} {path}: several records hold this external id: {body}", status=300
-            )
-        if code == "DUPLICATE_VALUE":
-            found = _DUPLICATE_ID.search(text)
-            return ConflictError(message, existing_id=found.group(1) if found else None, status=status)
-        if code == "DUPLICATES_DETECTED":
-            ids = _duplicate_ids(first)
-            return PermanentError(
-                f"{message} (the org's duplicate rule blocked the save; matching records: {', '.join(ids)})",
-                status=status,
-            )
-        if code in _RETRYABLE:
-            return TransientError(message, status=status)
-        if status >= 500:
-            return (
-                TransientError(message, status=status)
-                if method in _SAFE_METHODS
-                else AmbiguousWriteError(message, status=status)
-            )
-        if status == 401:
-            return PermanentError(f"{message} (the access token expired or was revoked)", status=status)
-        return PermanentError(message, status=status)
+        return await self.http.request(method, path, json=json, params=params, attempt=self._attempt)
 
     # -- schema ---------------------------------------------------------------------------------------
 
@@ -480,16 +403,19 @@ class SalesforceAdapter:
         for name, value in request.fields.items():
             path = translate(name, sobject)
             if path is None:
-                raise PermanentError(
+                raise UnknownFieldError(
                     f"{name} has no counterpart on Salesforce {sobject} (the caller's record is a {sobject}); "
-                    "map it to a field both objects have, or remove it from the mapping"
+                    "map it to a field both objects have, or remove it from the mapping",
+                    fields=(name,),
                 )
             if path.startswith("Account.") and sobject == "Contact":
                 account[path.removeprefix("Account.")] = value
             elif path in described:
                 body[path] = value
             else:
-                raise PermanentError(f"Salesforce {sobject} has no field {path} (mapped as {name})")
+                raise UnknownFieldError(
+                    f"Salesforce {sobject} has no field {path} (mapped as {name})", fields=(name,)
+                )
         for target in request.associations:
             lookup = _LOOKUPS.get((sobject, object_of(target.record_id, target.object_type)))
             if lookup:
@@ -642,15 +568,7 @@ class SalesforceAdapter:
                 out[i] = WriteResult(RecordRef(kind, record_id), created)
                 continue
             error = (result.get("errors") or [{}])[0]
-            code, message = str(error.get("statusCode", "")), str(error.get("message", "failed"))
-            text = f"{method} {path} record {i}: {code}: {message}"
-            if code == "DUPLICATE_VALUE":
-                found = _DUPLICATE_ID.search(message)
-                out[i] = ConflictError(text, existing_id=found.group(1) if found else None)
-            elif code in _RETRYABLE:
-                out[i] = TransientError(text)
-            else:
-                out[i] = PermanentError(text)
+            out[i] = record_error(f"{method} {path} record {i}", error)
         for i, _ in items:
             out.setdefault(i, PermanentError(f"{method} {path}: no result for record {i}"))
         return out
@@ -700,12 +618,3 @@ class SalesforceAdapter:
                 "deals to Contacts (crm_object: Contact), see docs/crms.md"
             )
         raise PermanentError(f"Salesforce has no link from {a} to {b} that callsync knows how to set")
-
-
-def _duplicate_ids(error: dict[str, Any]) -> list[str]:
-    result = error.get("duplicateResult") or {}
-    return [
-        str(m.get("record", {}).get("Id"))
-        for match in result.get("matchResults", [])
-        for m in match.get("matchRecords", [])
-    ]

@@ -1,0 +1,37 @@
+"""Zoho CRM: Leads and Contacts (with Accounts) through API v8; upsert on a unique field; credits."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from callsync.crm.spec import AdapterContext, Capabilities, CRMSpec
+from callsync.crm.zoho.settings import ZohoSettings
+
+if TYPE_CHECKING:
+    from callsync.crm.protocol import CRMAdapter
+
+
+def _build(settings: ZohoSettings, context: AdapterContext) -> CRMAdapter:
+    from callsync.crm.zoho.adapter import ZohoAdapter
+
+    return ZohoAdapter.from_settings(settings, context)
+
+
+SPEC = CRMSpec(
+    kind="zoho",
+    label="Zoho CRM",
+    settings=ZohoSettings,
+    capabilities=Capabilities(
+        batch_write=True,
+        max_batch_size=100,
+        group_commit=False,
+        native_upsert=True,
+        read_back=True,
+        bulk_scan=False,
+        daily_credit_budget=True,
+        lead_conversion=True,
+        name_search=True,
+        creates_fields=False,
+    ),
+    factory=_build,
+)

@@ -24,48 +24,35 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import httpx
 
-from callsync.crm.http.budget import (
-    MEMORY_STORE,
-    BudgetKey,
-    BudgetSettings,
-    CreditBudget,
-    DatabaseBudgetStore,
-)
-from callsync.crm.hubspot.adapter import phone_variants
+from callsync.crm.http.budget import MEMORY_STORE, BudgetKey, BudgetSettings, CreditBudget
+from callsync.crm.http.transport import Attempt, BudgetRules, CRMTransport, parse_json
+from callsync.crm.phones import phone_variants
 from callsync.crm.protocol import (
-    AmbiguousWriteError,
-    ConflictError,
     CRMError,
     CRMRecord,
     IdentityCandidates,
     IdentityQuery,
     PermanentError,
-    RateLimited,
     RecordRef,
-    TransientError,
+    UnknownFieldError,
     WriteRequest,
     WriteResult,
 )
+from callsync.crm.spec import AdapterContext
+from callsync.crm.zoho.settings import DEFAULT_API_DOMAIN, DEFAULT_API_VERSION, ZohoSettings
+from callsync.crm.zoho.wire import ZohoVendor, record_error
 from callsync.reconcile.identity import normalize_phone
 
-if TYPE_CHECKING:
-    from callsync.config import CRMConnection
-    from callsync.store.db import Database
-
-DEFAULT_API_DOMAIN = "https://www.zohoapis.com"
-DEFAULT_API_VERSION = "v8"
 WRITE_LIMIT = 100
 MAX_CRITERIA = 10
 # What one sync attempt spends once the field metadata is cached: a search per person module, a possible
 # duplicate name search, the upsert (or update), the read-back, and a spare for an Account upsert.
 ATTEMPT_CREDITS = 6
-_SAFE_METHODS = frozenset({"GET", "HEAD"})
 _PERSONS = ("Leads", "Contacts")
-_LIMIT_CODES = frozenset({"LIMIT_REACHED"})
 _ACTIVITIES = ("Calls", "Tasks", "Events")
 _NAME_FIELDS = {"Accounts": "Account_Name", "Deals": "Deal_Name"}
 _LOOKUPS: dict[tuple[str, str], str] = {
@@ -100,97 +87,76 @@ class ZohoAdapter:
         budget: CreditBudget | None = None,
         urgent: bool = False,
         account: str | None = None,
+        http: CRMTransport | None = None,
     ) -> None:
+        """`urgent`: spend the reserve too (follow-up work that must not wait). `http`: a transport shared
+        with other adapters of the account (the pool's, for write attempts); this one does not close it."""
         self.api_domain = api_domain.rstrip("/")
-        version = api_version if api_version.startswith("v") else f"v{api_version}"
-        self._prefix = f"/crm/{version}"
+        self.api_version = api_version if api_version.startswith("v") else f"v{api_version}"
+        self._prefix = f"/crm/{self.api_version}"
         self._account = account or hashlib.sha256(self.api_domain.encode()).hexdigest()[:16]
-        self._client = httpx.AsyncClient(
-            base_url=self.api_domain,
-            headers={"Authorization": f"Zoho-oauthtoken {token}", "Content-Type": "application/json"},
-            timeout=timeout_s,
+        self._owns_http = http is None
+        self.http = http or CRMTransport(
+            ZohoVendor(),
+            self.api_domain,
+            token,
+            path_prefix=self._prefix,
+            timeout_s=timeout_s,
             transport=transport,
+            budget=budget,
+            # Zoho says nothing about credits until it refuses: callsync counts every request's credits.
+            budget_rules=BudgetRules(mode="spend", attempt_credits=ATTEMPT_CREDITS),
         )
-        self.budget = budget
-        self.urgent = urgent  # spend the reserve too (follow-up work that must not wait)
-        self._wrote = False  # after a write, confirming it is urgent: the reserve is there for that
-        self._started = (
-            False  # one adapter per attempt: its first request checks for a whole attempt's credits
-        )
+        self.budget = self.http.budget
+        # One adapter per attempt: its first request checks for a whole attempt's credits; after a write,
+        # confirming it is urgent (the reserve is there for that).
+        self._attempt = Attempt(urgent=urgent)
         self._modules: dict[str, str] = {}  # record id -> module, from what this attempt has seen
         self._converted: dict[str, str] = {}  # converted lead id -> its contact id
 
     @classmethod
-    def from_connection(
-        cls, conn: CRMConnection, *, tenant: str = "", db: Database | None = None
-    ) -> ZohoAdapter:
-        domain = conn.api_domain.rstrip("/")
+    def from_settings(cls, settings: ZohoSettings, context: AdapterContext) -> ZohoAdapter:
+        domain = settings.api_domain.rstrip("/")
+        tenant = context.tenant
         account = hashlib.sha256(f"{domain}|{tenant}".encode()).hexdigest()[:16]
         budget = CreditBudget(
             BudgetKey("zoho", account, f"zoho {domain}" + (f" (tenant {tenant})" if tenant else "")),
-            BudgetSettings(conn.daily_credits, conn.credit_reserve, conn.budget_window_s, conn.limit_retry_s),
+            BudgetSettings(
+                settings.daily_credits,
+                settings.credit_reserve,
+                settings.budget_window_s,
+                settings.limit_retry_s,
+            ),
             tenant=tenant,
-            store=DatabaseBudgetStore(db) if db is not None else MEMORY_STORE,
+            store=context.budget_store or MEMORY_STORE,
         )
         return cls(
-            conn.token(),
+            settings.token(),
             domain,
-            api_version=conn.api_version or DEFAULT_API_VERSION,
-            timeout_s=conn.timeout_s,
+            api_version=settings.api_version,
+            timeout_s=settings.timeout_s,
+            transport=context.transport,
             budget=budget,
             account=account,
         )
 
-    async def aclose(self) -> None:
-        await self._client.aclose()
+    def attempt(self) -> Self:
+        """An adapter for one write attempt sharing this one's transport (client, breaker, budget): its
+        own standing with the budget and its own view of the records it has seen."""
+        return type(self)(
+            "", self.api_domain, api_version=self.api_version, account=self._account, http=self.http
+        )
 
-    # -- transport ---------------------------------------------------------------------------------------
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self.http.aclose()
 
     async def _send(
         self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None, cost: int = 1
     ) -> httpx.Response:
-        if self.budget is not None:
-            # An attempt starts only with credits for all of it (no half-done attempts burning credits).
-            headroom = 0 if self._started else ATTEMPT_CREDITS - cost
-            await self.budget.spend(cost, urgent=self.urgent or self._wrote, headroom=headroom)
-            self._started = True
-        try:
-            response = await self._client.request(method, self._prefix + path, json=json, params=params)
-        except httpx.ConnectError as exc:
-            raise TransientError(f"{method} {path}: cannot connect: {exc}") from exc
-        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            detail = f"{method} {path}: no answer ({type(exc).__name__})"
-            if method in _SAFE_METHODS:
-                raise TransientError(detail) from exc
-            raise AmbiguousWriteError(detail) from exc
-        body = _json(response)
-        if response.status_code >= 400 and not (
-            isinstance(body, dict) and isinstance(body.get("data"), list)
-        ):
-            raise await self._error(method, path, response, body)
-        if method not in _SAFE_METHODS:
-            self._wrote = True
-        return response
-
-    async def _error(self, method: str, path: str, response: httpx.Response, body: Any) -> CRMError:
-        status = response.status_code
-        code = str(body.get("code", "")) if isinstance(body, dict) else ""
-        text = str(body.get("message", "")) if isinstance(body, dict) else response.text[:300]
-        message = f"{method} {path}: HTTP {status} {code}: {text}"
-        if code in _LIMIT_CODES:
-            wait = 900.0
-            if self.budget is not None:
-                wait = await self.budget.block(f"Zoho refused: {text or code}")
-            return RateLimited(message, retry_after=wait, policy=code, status=status)
-        if status == 429:  # the concurrency cap: a short wait
-            return RateLimited(message, retry_after=1.0, policy=code or "TOO_MANY_REQUESTS", status=status)
-        if status >= 500:
-            if method in _SAFE_METHODS:
-                return TransientError(message, status=status)
-            return AmbiguousWriteError(message, status=status)
-        if status == 401:
-            return PermanentError(f"{message} (the access token expired or was revoked)", status=status)
-        return PermanentError(message, status=status)
+        return await self.http.request(
+            method, path, json=json, params=params, cost=cost, attempt=self._attempt
+        )
 
     # -- schema -------------------------------------------------------------------------------------------
 
@@ -427,9 +393,10 @@ class ZohoAdapter:
         for name, value in request.fields.items():
             api_name = await self.translate(name, module)
             if api_name is None:
-                raise PermanentError(
+                raise UnknownFieldError(
                     f"Zoho {module} has no field {name!r} (nor a conversion counterpart); Zoho would ignore it "
-                    "silently, so callsync refuses the write: fix the mapping"
+                    "silently, so callsync refuses the write: fix the mapping",
+                    fields=(name,),
                 )
             meta = fields.get(api_name, {})
             if meta.get("data_type") == "lookup" and value is not None and not isinstance(value, dict):
@@ -466,7 +433,7 @@ class ZohoAdapter:
             raise PermanentError(f"{what}: HTTP {response.status_code} without a result")
         item = items[0]
         if item.get("status") != "success":
-            raise _record_error(what, item)
+            raise record_error(what, item)
         return str(item["details"]["id"]), item.get("action")
 
     async def write(self, request: WriteRequest) -> WriteResult:
@@ -561,7 +528,7 @@ class ZohoAdapter:
                 created = kind == "insert" or (kind == "upsert" and item.get("action") == "insert")
                 out[i] = WriteResult(RecordRef(module, record_id), created)
             else:
-                out[i] = _record_error(f"{method} {path} record {i}", item)
+                out[i] = record_error(f"{method} {path} record {i}", item)
         for i, _ in group:
             out.setdefault(i, PermanentError(f"{method} {path}: no result for record {i}"))
         return out
@@ -599,13 +566,7 @@ class ZohoAdapter:
         raise PermanentError(f"Zoho has no lookup from {a} to {b} that callsync knows how to set")
 
 
-def _json(response: httpx.Response) -> Any:
-    if not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        return None
+_json = parse_json
 
 
 def _converted_contact(row: dict[str, Any]) -> str | None:
@@ -623,18 +584,3 @@ def _keys_matched(row: dict[str, Any], query: IdentityQuery, stamp: str | None) 
     if stamp and query.origin_call_id and row.get(stamp) == query.origin_call_id:
         hits.add("origin")
     return hits
-
-
-def _record_error(what: str, item: dict[str, Any]) -> CRMError:
-    code = str(item.get("code", ""))
-    raw = item.get("details")
-    details: dict[str, Any] = raw if isinstance(raw, dict) else {}
-    message = f"{what}: {code}: {item.get('message', '')} {details}".strip()
-    if code == "DUPLICATE_DATA":
-        existing = details.get("id") or (details.get("duplicate_record") or {}).get("id")
-        return ConflictError(message, existing_id=str(existing) if existing else None)
-    if code in _LIMIT_CODES:
-        return RateLimited(message, retry_after=900.0, policy=code)
-    if code == "RECORD_LOCKED":  # not saved; may succeed on a retry
-        return TransientError(message)
-    return PermanentError(message)

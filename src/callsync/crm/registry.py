@@ -1,0 +1,88 @@
+"""Every CRM callsync can write to: kind -> settings model, declared capabilities, adapter factory.
+
+Adding a CRM is one folder (`crm/<kind>/`: settings.py, adapter, wire mapping, and a `SPEC` in its
+`__init__.py`) and one line in each of the two lists below. Nothing else in callsync names a CRM: the
+tenant file's `crm` section validates through `CRMSettings`, the pool builds adapters through `spec_for`,
+and the pipeline and trust read `capabilities_for`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, TypeAdapter
+
+from callsync.crm.hubspot import SPEC as HUBSPOT
+from callsync.crm.hubspot.settings import HubSpotSettings
+from callsync.crm.salesforce import SPEC as SALESFORCE
+from callsync.crm.salesforce.settings import SalesforceSettings
+from callsync.crm.settings import CRMConnection
+from callsync.crm.spec import AdapterContext, Capabilities, CRMSpec
+from callsync.crm.zoho import SPEC as ZOHO
+from callsync.crm.zoho.settings import ZohoSettings
+
+__all__ = [
+    "DEFAULT_KIND",
+    "SPECS",
+    "AdapterContext",
+    "AnySettings",
+    "CRMConnection",
+    "CRMSettings",
+    "CRMSpec",
+    "Capabilities",
+    "capabilities_for",
+    "parse_settings",
+    "settings_input",
+    "spec_for",
+]
+
+SPECS: dict[str, CRMSpec[Any]] = {spec.kind: spec for spec in (HUBSPOT, SALESFORCE, ZOHO)}
+
+# A tenant's `crm` section: one model per kind, chosen by `kind`.
+AnySettings = HubSpotSettings | SalesforceSettings | ZohoSettings
+# A mapping without `kind` means DEFAULT_KIND; another CRM's setting is named as such (settings_input).
+CRMSettings = Annotated[
+    AnySettings, Field(discriminator="kind"), BeforeValidator(lambda v: settings_input(v))
+]
+
+# What a `crm` section without `kind` means (tenant files written before there was a choice).
+DEFAULT_KIND = "hubspot"
+
+_ADAPTER: TypeAdapter[AnySettings] = TypeAdapter(CRMSettings)
+
+
+def spec_for(kind: str) -> CRMSpec[Any]:
+    try:
+        return SPECS[kind]
+    except KeyError:
+        raise ValueError(f"unknown CRM kind {kind!r} (one of: {', '.join(SPECS)})") from None
+
+
+def capabilities_for(kind: str) -> Capabilities:
+    return spec_for(kind).capabilities
+
+
+def settings_input(data: Any) -> Any:
+    """A `crm` section before validation: the default kind when it names none, and a readable error for
+    a setting that belongs to another CRM (rather than pydantic's 'Extra inputs are not permitted')."""
+    if not isinstance(data, Mapping):
+        return data
+    values = dict(data)
+    kind = values.setdefault("kind", DEFAULT_KIND)
+    if not isinstance(kind, str) or kind not in SPECS:
+        raise ValueError(f"unknown CRM kind {kind!r} (one of: {', '.join(SPECS)})")
+    own = SPECS[kind].settings.model_fields
+    for name in values:
+        if name in own:
+            continue
+        owners = [k for k, spec in SPECS.items() if name in spec.settings.model_fields]
+        if owners:
+            raise ValueError(f"{name} applies to {' and '.join(owners)} only, not to {kind}")
+        raise ValueError(f"{name} is not a {kind} setting (settings: {', '.join(own)})")
+    return values
+
+
+def parse_settings(data: Mapping[str, Any]) -> AnySettings:
+    """Validate a `crm` section (a mapping) into its kind's settings model."""
+    return _ADAPTER.validate_python(data)

@@ -1,0 +1,72 @@
+"""What a CRM declares beside its settings: its capabilities and how to build its adapter.
+
+Modelled on a dlt destination's factory: each CRM folder exposes one `CRMSpec`, the registry lists them,
+and the pipeline and trust branch on `Capabilities`, never on a CRM's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+import httpx
+
+from callsync.crm.settings import CRMConnection
+
+if TYPE_CHECKING:
+    from callsync.crm.http.budget import BudgetStore
+    from callsync.crm.protocol import CRMAdapter
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What one CRM's adapter really does (docs/crms.md has the table)."""
+
+    # write_batch sends batch endpoints (not a loop over write), up to max_batch_size records a request.
+    batch_write: bool
+    max_batch_size: int
+    # Concurrent write attempts share batch requests (group commit), so one adapter per tenant and event
+    # loop serves every attempt with batching on.
+    group_commit: bool
+    # A create is the CRM's own upsert on the origin stamp (a retried create updates what the first made);
+    # otherwise create-then-409 on the unique stamp.
+    native_upsert: bool
+    # A record can be read back by id right after a write (the pipeline confirms every write this way).
+    read_back: bool
+    # The adapter has `scan(object_type, fields, since)`: every record modified since a moment, paged.
+    bulk_scan: bool
+    # The account's API allowance per rolling window is shared by every worker through the database.
+    daily_credit_budget: bool
+    # A person may be a lead that the CRM converts into a contact; `find` follows a converted lead.
+    lead_conversion: bool
+    # `find` returns look-alike names (`IdentityQuery.name`) for the reviewer.
+    name_search: bool
+    # `ensure_schema` creates callsync's stamp fields itself (otherwise an admin must, and it says how).
+    creates_fields: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterContext:
+    """What the pool hands a factory besides the tenant's settings."""
+
+    tenant: str = ""
+    # Where the account's credit budget is kept (the database, for every worker); None: this process.
+    budget_store: BudgetStore | None = None
+    # Send through batch endpoints together with other attempts (only where `group_commit`).
+    batching: bool = False
+    # An httpx transport to send through instead of the network (tests, the emulators in process).
+    transport: httpx.AsyncBaseTransport | None = None
+
+
+S = TypeVar("S", bound=CRMConnection)
+
+
+@dataclass(frozen=True, slots=True)
+class CRMSpec(Generic[S]):
+    kind: str
+    settings: type[S]
+    capabilities: Capabilities
+    factory: Callable[[S, AdapterContext], CRMAdapter]
+    # What `callsync status` and messages call the CRM.
+    label: str = ""
