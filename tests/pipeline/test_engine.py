@@ -238,7 +238,7 @@ def test_unavailable_crm_exhausts_attempts_into_a_dead_letter_with_the_request(m
     assert h.contacts() == []
 
 
-def test_permanent_refusal_dead_letters_at_once(make_harness: Any, tmp_path: Any) -> None:
+def test_an_unknown_property_is_dead_lettered_by_name_and_the_good_fields_are_written(make_harness: Any, tmp_path: Any) -> None:
     mapping = tmp_path / "m.yaml"
     mapping.write_text(
         "crm: hubspot\nobjects:\n  contact:\n    crm_object: contacts\n    fields:\n"
@@ -250,6 +250,10 @@ def test_permanent_refusal_dead_letters_at_once(make_harness: Any, tmp_path: Any
     assert h.sync().dead_letter == 1
     (dead,) = h.rows(DeadLetterRow)
     assert dead.attempts == 1 and "no_such_property" in dead.last_error
+    # The good field still landed, ledgered and confirmed: only the unknown property is dead-lettered.
+    (contact,) = h.contacts()
+    assert contact["properties"]["email"] == "dana.whitfield@northwind.com"
+    assert [r.field for r in h.rows(LedgerRow) if r.call_id == "c-bad"] == ["email"]
 
 
 def test_repeat_caller_updates_the_same_contact_by_policy(make_harness: Any) -> None:

@@ -16,7 +16,7 @@ import json
 import math
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -41,7 +41,9 @@ from callsync.crm.protocol import (
     RateLimited,
     RecordRef,
     TransientError,
+    UnknownFieldError,
     WriteRequest,
+    WriteResult,
 )
 from callsync.delivery import (
     FieldWrite,
@@ -399,12 +401,15 @@ async def write_attempt(
             request = WriteRequest(crm_object, to_write, None, f"{tenant}:{adapter.name}:{call_id}:create")
         sent_at = datetime.now(UTC)
         try:
-            result = await adapter.write(request)
+            result, rejected = await write_known_fields(adapter, request, keep=(stamp, last_call))
         except ConflictError as exc:
             if request.record_id is None:
                 continue  # someone holds the unique key: find it and update instead of creating
             raise PermanentError(str(exc), request_id=exc.request_id, status=exc.status) from exc
         acknowledged_at = datetime.now(UTC)
+        if rejected:
+            writes = {f: w for f, w in writes.items() if f not in rejected}
+            to_write = {f: v for f, v in to_write.items() if f not in rejected}
         back = await adapter.read(result.ref, tuple(to_write))
         if back is None:
             raise NotYetConsistent(f"record {result.ref.record_id} not readable after the write")
@@ -412,10 +417,32 @@ async def write_attempt(
         if mismatched:
             # A partial write: the next attempt finds the record and completes it.
             raise NotYetConsistent("read-back differs on " + ", ".join(sorted(mismatched)))
-        return _confirmed(
+        done = _confirmed(
             result.ref, created, result.request_id, writes, reviews, keys, sent_at, acknowledged_at
         )
+        return done.model_copy(update={"rejected_fields": rejected}) if rejected else done
     raise NotYetConsistent("create conflicted twice with records the search does not return yet")
+
+
+async def write_known_fields(
+    adapter: CRMAdapter, request: WriteRequest, keep: tuple[str, ...]
+) -> tuple[WriteResult, dict[str, str]]:
+    """Write, leaving out the fields the CRM says it does not have (a mapping naming a property that does
+    not exist): the good fields land, and each left-out field is returned with the CRM's error, to be
+    dead-lettered on its own. callsync's own fields (`keep`) are never left out: without them the write is
+    not safe to retry, so their absence stays an error for the whole write."""
+    rejected: dict[str, str] = {}
+    for _ in range(len(request.fields) + 1):
+        try:
+            return await adapter.write(request), rejected
+        except UnknownFieldError as exc:
+            unknown = [f for f in exc.fields if f in request.fields and f not in keep]
+            if not unknown or len(unknown) == len([f for f in request.fields if f not in keep]):
+                raise
+            for f in unknown:
+                rejected[f] = str(exc)
+            request = replace(request, fields={f: v for f, v in request.fields.items() if f not in rejected})
+    raise PermanentError("the CRM kept refusing fields: " + ", ".join(rejected))
 
 
 async def possible_duplicate_notes(

@@ -282,6 +282,18 @@ def record_outcome(
             written_type = outcome.object_type or object_type or ""  # the record's own type
             state = _record_confirmed(session, tenant, crm, call_id, written_type, provenance, outcome)
             state = _record_related(session, tenant, crm, call_id, workflow_id, prepared, outcome) or state
+            if outcome.rejected_fields:
+                # The good fields are written and ledgered; the fields the CRM does not have are a dead
+                # letter of their own, naming them, and the call is not fully synced.
+                names = ", ".join(sorted(outcome.rejected_fields))
+                error = f"the CRM has no field {names} on {written_type}: " + next(
+                    iter(outcome.rejected_fields.values())
+                )
+                rejected = outcome.model_copy(
+                    update={"error": error, "errors": [error], "attempts": 1, "object": "fields"}
+                )
+                _dead_letter(session, tenant, crm, call_id, workflow_id, prepared, rejected)
+                state = "dead_letter"
         elif outcome.status is Status.REVIEW and outcome.review is not None:
             review = outcome.review
             identity = plan.identity.model_dump(mode="json") if plan else None
