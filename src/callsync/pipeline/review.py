@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dbos import DBOS
+from pydantic import BaseModel
 
 from callsync.crm.protocol import CRMAdapter, NotYetConsistent, PermanentError, RecordRef, WriteRequest
 from callsync.delivery import FieldWrite, Outcome, ReviewTarget, Status
@@ -52,10 +53,18 @@ def _load(item_id: int) -> ReviewTarget | str:
     )
 
 
+class _Loaded(BaseModel):
+    """The load step's checkpoint: the target, or why the decision cannot be applied."""
+
+    target: ReviewTarget | None = None
+    error: str | None = None
+
+
 @DBOS.step(name="callsync.review_load")
 async def load_step(item_id: int) -> dict[str, Any]:
     loaded = await asyncio.to_thread(_load, item_id)
-    return {"error": loaded} if isinstance(loaded, str) else {"target": loaded.model_dump(mode="json")}
+    result = _Loaded(error=loaded) if isinstance(loaded, str) else _Loaded(target=loaded)
+    return result.model_dump(mode="json")
 
 
 async def write_field(adapter: CRMAdapter, target: ReviewTarget, value: Any) -> Outcome:
@@ -126,11 +135,11 @@ async def finish_step(
 async def apply_review(item_id: int, value: Any, decision: str, reviewer: str | None = None) -> str:
     """Write the reviewer's value (approve: the proposal; correct: their own) and ledger it, with who
     decided (`reviewer`: the OS user for the CLI, the signed-in user for the dashboard)."""
-    loaded = await load_step(item_id)
-    if "error" in loaded:
-        return f"refused: {loaded['error']}"
-    target_json = loaded["target"]
-    tenant = ReviewTarget.model_validate(target_json).tenant
+    loaded = _Loaded.model_validate(await load_step(item_id))
+    if loaded.target is None:
+        return f"refused: {loaded.error}"
+    target_json = loaded.target.model_dump(mode="json")
+    tenant = loaded.target.tenant
     outcome = await deliver(
         tenant, review_workflow_id(item_id), lambda: review_write_step(target_json, value)
     )
