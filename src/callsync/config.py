@@ -57,7 +57,7 @@ class TenantConfig(BaseModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     # Which CRM and how to reach it: the registry's model for `kind` (none given: the default kind).
     crm: CRMSettings = Field(default_factory=lambda: parse_settings({"kind": DEFAULT_KIND}))
-    mapping: str = str(EXAMPLES_DIR / "hubspot.yaml")
+    mapping: str = str(EXAMPLES_DIR / f"{DEFAULT_KIND}.yaml")  # the default CRM's example mapping
     timezone: str = "UTC"
     default_country: str = "US"
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)

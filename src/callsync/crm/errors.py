@@ -66,9 +66,8 @@ class RateLimited(CRMError):
 
 
 class BudgetExhausted(RateLimited):
-    """The account's allowance for its rolling window is used up (the CRM refused: Salesforce
-    REQUEST_LIMIT_EXCEEDED, Zoho LIMIT_REACHED, a HubSpot DAILY policy) or only the reserve kept for
-    urgent writes is left by callsync's own count.
+    """The account's allowance for its rolling window is used up (the CRM refused for its daily request
+    or credit limit) or only the reserve kept for urgent writes is left by callsync's own count.
 
     Every worker of the account waits (the shared budget row records until when, and `callsync status`
     shows why); the pipeline waits like for any `RateLimited`. `reason` is what status shows."""
@@ -129,10 +128,9 @@ class FieldError(PermanentError):
 
 
 class UnknownFieldError(FieldError):
-    """The CRM has no field by this name on the object (HubSpot PROPERTY_DOESNT_EXIST, Salesforce
-    INVALID_FIELD, a Zoho field the module does not have): a mapping error or a field an admin deleted."""
+    """The CRM has no field by this name on the object (each CRM's code for it: docs/crms.md): a mapping
+    error, or a field an admin deleted."""
 
 
 class InvalidValueError(FieldError):
-    """The field exists but refused the value (wrong type, too long, not in the picklist; Zoho
-    INVALID_DATA naming the field's `api_name`)."""
+    """The field exists but refused the value (wrong type, too long, not in the picklist)."""

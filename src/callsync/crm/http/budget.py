@@ -1,8 +1,7 @@
 """A CRM account's API allowance per rolling window, shared by every worker through the database.
 
-Zoho CRM counts API *credits* per rolling 24 hours and says nothing about what is left until it refuses;
-Salesforce counts API requests per rolling 24 hours and reports the org's usage on every response
-(`Sforce-Limit-Info`). Either way, several worker processes spend from one allowance, so what they spent
+Some CRMs count API *credits* per rolling 24 hours and say nothing about what is left until they refuse;
+others count API requests per rolling 24 hours and report the account's usage on every response. Either way, several worker processes spend from one allowance, so what they spent
 and until when new work must wait live in one database row per (CRM, account) (`crm_budgets`).
 
 The window is cut into 24 slices; a slice's credits count until the whole window has passed after the
@@ -52,7 +51,7 @@ class BudgetState:
 class BudgetKey:
     crm: str
     account: str
-    label: str  # what a person reads in `callsync status`, e.g. "zoho https://www.zohoapis.com"
+    label: str  # what a person reads in `callsync status`: the CRM and its account
 
 
 class BudgetStore:
@@ -216,7 +215,7 @@ class CreditBudget:
             )
 
     async def check(self) -> None:
-        """For new work where the CRM counts (Salesforce): raise RateLimited while the account waits."""
+        """For new work where the CRM does the counting: raise RateLimited while the account waits."""
         now = self.clock()
 
         def change(state: BudgetState) -> tuple[float, str]:
@@ -249,7 +248,7 @@ class CreditBudget:
         return wait
 
     async def observe(self, used_now: int, limit: int) -> None:
-        """Record what the CRM reported (Salesforce's Sforce-Limit-Info)."""
+        """Record the usage the CRM reported on an answer."""
         now = self.clock()
 
         def change(state: BudgetState) -> None:

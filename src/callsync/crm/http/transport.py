@@ -66,7 +66,7 @@ class Failure:
 class Vendor:
     """One CRM's HTTP facts. Subclasses override what differs; the defaults fit a plain JSON API."""
 
-    label: str = "the CRM"  # for messages and `callsync status`, e.g. "Zoho"
+    label: str = "the CRM"  # the CRM's name, for messages and `callsync status`
     auth_scheme: str = "Bearer"
     request_id_header: str | None = None
     # Published request windows per lane (max requests, seconds), the limiter's size until headers say.
