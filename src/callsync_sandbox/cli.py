@@ -5,6 +5,9 @@ They live with the emulators, not in the product: `callsync` finds them through 
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
 import tempfile
 from typing import Annotated, Any
 
@@ -29,6 +32,9 @@ def demo(
     crm: Annotated[
         str, typer.Option("--crm", help="Which CRM emulator: hubspot, salesforce or zoho.")
     ] = "hubspot",
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Also print callsync's log lines (to stderr) while it syncs.")
+    ] = False,
 ) -> None:
     """Ingest the bundled sample calls, sync them to a local CRM sandbox, print what landed and a trace."""
     from functools import partial
@@ -39,7 +45,8 @@ def demo(
     from callsync_sandbox.demo_crms import COMPANY_FIELD
 
     if crm not in COMPANY_FIELD:
-        raise fail(f"no demo for {crm!r}; choose hubspot, salesforce or zoho")
+        raise fail(f"unknown CRM {crm!r}; choose one of: {', '.join(COMPANY_FIELD)}", 2)
+    _quiet_logs(verbose)
     company = COMPANY_FIELD[crm]
     run = partial(run_demo, crm=crm)
 
@@ -66,12 +73,54 @@ def demo(
                     company,
                     field_history(database, crm, last.record_id, company),
                 )
-            counts = status_counts(database)
-            out.print("\nstatus: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+            out.print("\nstatus:")
+            for line in _status_lines(status_counts(database)):
+                out.print(f"  {line}")
         finally:
             database.dispose()
     if result.duplicates:
         raise typer.Exit(1)
+
+
+# What each of `status_counts`'s numbers counts: calls (by their sync state) or open items of a queue.
+_CALL_COUNTS: dict[str, str] = {
+    "calls": "received",
+    "queued": "queued",
+    "confirmed": "confirmed",
+    "calls_in_review": "waiting for review",
+    "closed": "closed by a reviewer",
+    "waiting_for_crm_budget": "waiting for CRM budget",
+}
+_ITEM_COUNTS: dict[str, str] = {
+    "review": "review items (values to check)",
+    "dead_letters": "dead letters",
+    "quarantined": "quarantined payloads",
+}
+
+
+def _status_lines(counts: dict[str, int]) -> list[str]:
+    """Two labelled lines: calls by state, then open items; so "1 call waiting for review" and "3 review
+    items" are never confused."""
+    calls = [f"{label} {counts[key]}" for key, label in _CALL_COUNTS.items() if key in counts]
+    items = [f"{label} {counts[key]}" for key, label in _ITEM_COUNTS.items() if key in counts]
+    other = [
+        f"{key.replace('_', ' ')} {n}"
+        for key, n in counts.items()
+        if key not in (*_CALL_COUNTS, *_ITEM_COUNTS)
+    ]
+    lines = [f"calls: {', '.join(calls)}", f"open items: {', '.join(items + other)}"]
+    return [line for line in lines if not line.endswith(": ")]
+
+
+def _quiet_logs(verbose: bool) -> None:
+    """Log lines go to stderr, and only with --verbose: nothing lands in the middle of the demo's table."""
+    import structlog
+
+    level = logging.DEBUG if verbose else logging.WARNING
+    structlog.configure(
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+    )
 
 
 def _drain_demo(database: Database, run_demo: Any) -> Any:
@@ -101,8 +150,8 @@ def _render_demo(result: Any, crm: str = "hubspot") -> None:
     b = result.backlog
     faults = ", ".join(f"{n}× HTTP {s}" for s, n in sorted(result.status_counts.items()))
     out.print(
-        f"calls {b.total}: confirmed {b.confirmed}, in review {b.review}, dead letters {b.dead_letter}, "
-        f"queued {b.queued}"
+        f"calls {b.total}: confirmed {b.confirmed}, waiting for review {b.review}, "
+        f"dead-lettered {b.dead_letter}, queued {b.queued}"
     )
     out.print(f"CRM requests {result.requests} ({faults}); one create's response was dropped after commit")
     colour = "green" if result.duplicates == 0 else "red"
@@ -111,38 +160,113 @@ def _render_demo(result: Any, crm: str = "hubspot") -> None:
 
 @app.command()
 def sandbox(
-    crm: Annotated[str, typer.Argument(help="Which emulator: hubspot.")] = "hubspot",
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
-    token: Annotated[str, typer.Option(help="The bearer token the emulator accepts.")] = "sandbox-token",
+    crm: Annotated[
+        str, typer.Argument(help="Which CRM emulator: hubspot, salesforce or zoho.", show_default=True)
+    ] = "hubspot",
+    port: Annotated[
+        int,
+        typer.Option(
+            "--port",
+            min=1,
+            max=65535,
+            help="Port on 127.0.0.1: where to serve, or with --list where the sandbox already runs.",
+        ),
+    ] = 8765,
+    token: Annotated[
+        str,
+        typer.Option("--token", help="The access token the emulator accepts (with --list: the one to send)."),
+    ] = "sandbox-token",
     faults: Annotated[
         str | None,
         typer.Option(
             "--faults",
             envvar="CALLSYNC_FAULT_PLAN",
-            help="Fault plan: a YAML/JSON file, or inline YAML/JSON (docs/runbook.md).",
+            help="Fault plan for the served emulator: a YAML/JSON file or inline YAML/JSON "
+            "(docs/sandbox.md, docs/runbook.md).",
+        ),
+    ] = None,
+    list_records: Annotated[
+        bool,
+        typer.Option(
+            "--list",
+            help="Print the records of the sandbox already running on --port (through the vendor's own list "
+            "endpoint) instead of serving one.",
+        ),
+    ] = False,
+    object_type: Annotated[
+        str | None,
+        typer.Option(
+            "--object",
+            help="With --list: the object type to list (default: contacts for HubSpot, Lead for Salesforce, "
+            "Leads for Zoho).",
         ),
     ] = None,
 ) -> None:
-    """Serve a CRM emulator on 127.0.0.1 until interrupted (for trying `ingest` + `sync` by hand)."""
+    """Serve a CRM emulator on 127.0.0.1 until interrupted (for trying `ingest` + `sync` by hand), or list
+    the records of a running one (--list). docs/sandbox.md says what each emulator reproduces."""
+    from callsync_sandbox.listing import CHOICES, EMULATORS, ListError
+    from callsync_sandbox.listing import list_records as fetch_records
+
+    if crm not in EMULATORS:
+        raise fail(f"unknown CRM {crm!r}; choose one of: {', '.join(CHOICES)}", 2)
+    if list_records:
+        if faults is not None and "CALLSYNC_FAULT_PLAN" not in os.environ:
+            raise fail("--faults applies to a sandbox being served, not to --list", 2)
+        try:
+            listing = fetch_records(crm, port, token, object_type)
+        except ListError as exc:
+            raise fail(str(exc)) from exc
+        _render_listing(EMULATORS[crm].name, port, listing)
+        return
+    if object_type is not None:
+        raise fail("--object goes with --list", 2)
+    _serve(crm, port, token, faults)
+
+
+def _serve(crm: str, port: int, token: str, faults: str | None) -> None:
     import time
 
     from pydantic import ValidationError
 
     from callsync_sandbox.faults import load_fault_plan
-    from callsync_sandbox.hubspot import HubSpotSandbox
+    from callsync_sandbox.listing import EMULATORS, TOKEN_ENVS
     from callsync_sandbox.server import SandboxServer
 
-    if crm != "hubspot":
-        raise fail(f"no sandbox for {crm!r} yet; available: hubspot")
+    emulator = EMULATORS[crm]
     try:
         plan = load_fault_plan(faults) if faults else None
     except (OSError, ValueError, ValidationError) as exc:
         raise fail(f"fault plan: {exc}") from exc
-    rules = f", fault plan with {len(plan.all_rules())} rule(s), seed {plan.seed}" if plan else ""
-    out.print(f"HubSpot sandbox on http://127.0.0.1:{port} (token {token!r}{rules}); Ctrl-C to stop")
-    with SandboxServer(HubSpotSandbox(token=token, faults=plan).app(), port=port):
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+    url = f"http://127.0.0.1:{port}"
+    try:
+        server = SandboxServer(emulator.build(token, plan), port=port)
+        server.start()
+    except OSError as exc:  # the port is taken (or not ours to bind): say so, and nothing else
+        reason = str(exc.strerror or exc).split(" (while attempting")[0]
+        raise fail(f"cannot listen on 127.0.0.1:{port}: {reason}") from exc
+    rules = f"; fault plan: {len(plan.all_rules())} rule(s), seed {plan.seed}" if plan else ""
+    out.print(f"{emulator.name} sandbox on {url}{rules}; Ctrl-C to stop")
+    out.print(f"  API base:     {url}{emulator.api}")
+    out.print(f"  token:        {token}  (header {emulator.auth.format(token=token)})")
+    env = TOKEN_ENVS[crm]
+    out.print(f"  tenant crm:   {emulator.connection.format(url=url, token_env=env)}  (and {env}={token})")
+    listing = emulator.list_hint.format(url=url, object=emulator.default_object)
+    out.print(f"  list records: callsync sandbox {crm} --list --port {port}   or   {listing}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+def _render_listing(name: str, port: int, listing: Any) -> None:
+    table = Table(
+        title=f"{name} sandbox on 127.0.0.1:{port} · {listing.object_type}: {len(listing.rows)} record(s)"
+    )
+    for column in listing.columns:
+        table.add_column(column)
+    for row in listing.rows:
+        table.add_row(*row)
+    out.print(table)

@@ -14,8 +14,28 @@ def test_demo_lands_the_sample_calls_with_zero_duplicates_and_a_trace(tmp_path: 
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "duplicates: 0" in out
-    assert re.search(r"calls 6: confirmed 5, in review 1, dead letters 0, queued 0", out)
+    landed = re.search(r"calls 6: confirmed (\d+), waiting for review (\d+), dead-lettered 0, queued 0", out)
+    assert landed, out
+    assert int(landed[1]) + int(landed[2]) == 6, "every call is confirmed or waits for a person"
     assert "HTTP 429" in out, "the demo must show the 429 burst being absorbed"
     assert "callsync trace --crm hubspot --record" in out
     assert re.search(r'turn \d+ \(caller\): ".*contoso', out), "the trace quotes the sentence spoken"
     assert "'Northwind' → 'Contoso'" in out, "the repeat caller's company change is in the history"
+
+
+def test_demo_labels_what_each_count_counts_and_keeps_log_lines_out_of_stdout(tmp_path: object) -> None:
+    result = CliRunner().invoke(app, ["demo", "--db", f"sqlite:///{tmp_path}/demo.db"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    calls = re.search(r"^  calls: received 6, queued 0, confirmed \d+, waiting for review \d+, ", out, re.M)
+    assert calls, out
+    items = re.search(
+        r"^  open items: review items \(values to check\) \d+, dead letters 0, quarantined payloads 0",
+        out,
+        re.M,
+    )
+    assert items, out
+    assert "in review" not in out, "a bare 'in review' does not say whether it counts calls or items"
+    assert "batching" not in out and "[debug" not in out, (
+        "log lines belong on stderr, and only with --verbose"
+    )
