@@ -40,7 +40,20 @@ def status(db: str) -> dict[str, int]:
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path}/cli.db"
+    url = f"sqlite:///{tmp_path}/cli.db"
+    created = runner.invoke(app, ["migrate", "--db", url])  # read-only commands refuse a missing database
+    assert created.exit_code == 0, created.output
+    return url
+
+
+# What `status --json` holds besides the counts that vary per test.
+IDLE = {
+    "calls_in_review": 0,
+    "closed": 0,
+    "oldest_queued_s": 0,
+    "waiting_retry": 0,
+    "waiting_rate_limit": 0,
+}
 
 
 def test_status_json_has_the_documented_keys(db: str) -> None:
@@ -52,9 +65,9 @@ def test_status_json_has_the_documented_keys(db: str) -> None:
         "quarantined": 0,
         "review": 0,
         "waiting_for_crm_budget": 0,
-        "oldest_queued_s": 0,
-        "waiting_retry": 0,
-        "waiting_rate_limit": 0,
+        **IDLE,
+        "workers": "idle",
+        "worker_last_progress_s": None,
     }
 
 
@@ -67,7 +80,8 @@ def test_ingest_stores_good_calls_and_refuses_bad_ones_naming_file_line_and_fiel
     assert result.exit_code == 1
     assert f"{f}:2: malformed JSON" in result.stderr
     assert f"{f}:3: turns.0.speaker:" in result.stderr
-    assert status(db) | {"oldest_queued_s": 0} == {  # the age of the queued calls varies
+    # the age of the queued calls varies; no worker ran, but they were queued a moment ago
+    assert status(db) | {"oldest_queued_s": 0, "worker_last_progress_s": 0} == {
         "calls": 2,
         "queued": 2,
         "confirmed": 0,
@@ -75,9 +89,9 @@ def test_ingest_stores_good_calls_and_refuses_bad_ones_naming_file_line_and_fiel
         "quarantined": 2,
         "review": 0,
         "waiting_for_crm_budget": 0,
-        "oldest_queued_s": 0,
-        "waiting_retry": 0,
-        "waiting_rate_limit": 0,
+        **IDLE,
+        "workers": "active",
+        "worker_last_progress_s": 0,
     }
 
 

@@ -104,7 +104,7 @@ def test_replay_without_wait_only_queues_and_a_later_worker_settles_it(make_harn
 def test_replay_needs_an_id_or_all_and_refuses_unknown_tenants(make_harness: Any, tmp_path: Path) -> None:
     h = two_dead_letters(make_harness)
     assert "give one dead letter id, or --all" in cli(h, "dlq", "replay").output
-    assert cli(h, "dlq", "replay", "1", "--all").exit_code == 1
+    assert cli(h, "dlq", "replay", "1", "--all").exit_code == 2  # bad usage
     other = tmp_path / "other.yaml"
     other.write_text(
         f"name: other\ncrm: {{kind: hubspot, base_url: '{h.base_url}', token_env: {TOKEN_ENV}}}\n"

@@ -10,12 +10,13 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import select
 
 from callsync.cli.common import (
     BatchWindowOption,
+    ConcurrencyOption,
     DbOption,
     TenantFileOption,
+    TimeoutOption,
     app,
     err,
     fail,
@@ -24,7 +25,7 @@ from callsync.cli.common import (
 )
 from callsync.crm.http.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURRENCY
 from callsync.errors import ConfigError, InputError
-from callsync.store.db import Database
+from callsync.services.errors import ServiceError
 
 # -- extract ------------------------------------------------------------------------------------------
 
@@ -79,13 +80,14 @@ def ingest(
     """Store calls verbatim and queue their sync (each call and its sync job in one transaction).
 
     A malformed call is reported with file, line and field, and kept whole in quarantine; the other
-    calls in the file are still stored. Exits 1 if any call was refused."""
+    calls in the file are still stored. A file that cannot be read at all (a directory, an empty file, not
+    UTF-8) is reported as not read: there is nothing to keep. Exits 1 if any call was refused or not read."""
     from callsync.capture.platforms.generic import parse_generic_call
     from callsync.capture.reader import read_calls
     from callsync.pipeline.intake import receive_call
     from callsync.store.calls import quarantine
 
-    counts = {"queued": 0, "duplicate": 0, "refused": 0}
+    counts = {"queued": 0, "duplicate": 0, "refused": 0, "not_read": 0}
     with open_database(db) as database:
         for path in files:
             for raw in read_calls(path):
@@ -94,18 +96,24 @@ def ingest(
                         raise raw.error
                     call = parse_generic_call(raw.payload, tenant=tenant, source=raw.source, line=raw.line)
                 except InputError as exc:
+                    if not raw.text.strip():
+                        counts["not_read"] += 1
+                        err.print(f"[red]not read:[/red] {escape(str(exc))}")
+                        continue
                     counts["refused"] += 1
                     err.print(f"[red]error:[/red] {escape(str(exc))}")
-                    if raw.text:
-                        quarantine(database, f"{raw.source}:{raw.line}", str(exc), raw.text, tenant)
+                    quarantine(database, f"{raw.source}:{raw.line}", str(exc), raw.text, tenant)
                     continue
                 received = receive_call(database, call, raw.text, f"{raw.source}:{raw.line}")
                 counts[received.status] += 1
-    out.print(
+    summary = (
         f"queued {counts['queued']} call(s), {counts['duplicate']} already stored, "
         f"{counts['refused']} refused (quarantined)"
     )
-    if counts["refused"]:
+    if counts["not_read"]:
+        summary += f", {counts['not_read']} file(s) not read"
+    out.print(summary)
+    if counts["refused"] or counts["not_read"]:
         raise typer.Exit(1)
 
 
@@ -138,41 +146,32 @@ def checked_tenants(files: list[Path] | None) -> dict[str, Any]:
 def sync(
     db: DbOption = None,
     tenant_file: TenantFileOption = None,
-    timeout: Annotated[float, typer.Option(help="Give up waiting after this many seconds.")] = 3600.0,
-    concurrency: Annotated[
-        int, typer.Option(help="Calls synced at once (one at a time per caller).")
-    ] = DEFAULT_CONCURRENCY,
+    timeout: TimeoutOption = 3600.0,
+    concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
     batch_window: BatchWindowOption = DEFAULT_BATCH_WINDOW_S,
 ) -> None:
-    """Run the pending sync work to completion, with a progress bar. Interrupted syncs resume."""
-    from callsync.pipeline import engine
-    from callsync.pipeline.worker import drain, running_worker
-    from callsync.store.tables import CallRow
+    """Run the pending sync work to completion, with a progress bar. Interrupted syncs resume. With nothing
+    queued it says so and returns at once."""
+    from callsync.services.sync import pending, run_sync
 
     tenants = checked_tenants(tenant_file)
     with open_database(db) as database:
-        with database.session() as session:
-            pending = set(session.scalars(select(CallRow.tenant).where(CallRow.sync_state == "queued")).all())
-        unknown = sorted(pending - set(tenants))
-        if unknown:
-            raise fail(f"queued calls belong to tenant(s) with no configuration here: {', '.join(unknown)}; "
-                        "pass their --tenant-file")  # fmt: skip
-        with running_worker(engine.Runtime(database, tenants), concurrency=concurrency, poll_s=batch_window):
-            state = _drain_with_progress(database, drain, timeout)
+        if pending(database).queued == 0:
+            out.print("nothing to sync: no call is queued")
+            return
+        columns = (TextColumn("syncing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=err, transient=False) as progress:
+            task = progress.add_task("sync", total=None)
+            try:
+                state = run_sync(
+                    database, tenants, timeout_s=timeout, concurrency=concurrency, batch_window_s=batch_window,
+                    on_progress=lambda s: progress.update(task, total=s.total, completed=s.done),
+                )  # fmt: skip
+            except ServiceError as exc:
+                raise fail(str(exc)) from exc
     out.print(
         f"confirmed {state.confirmed}, in review {state.review}, dead letters {state.dead_letter}, "
         f"still queued {state.queued}"
     )
     if state.queued:
         raise fail(f"{state.queued} call(s) still queued after {timeout:.0f}s; run `callsync sync` again", 2)
-
-
-def _drain_with_progress(database: Database, drain: Any, timeout: float) -> Any:
-    columns = (TextColumn("syncing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=False) as progress:
-        task = progress.add_task("sync", total=None)
-
-        def update(state: Any) -> None:
-            progress.update(task, total=state.total, completed=state.done)
-
-        return drain(database, timeout_s=timeout, on_progress=update)

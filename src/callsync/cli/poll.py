@@ -22,9 +22,13 @@ def poll(
     base_url: Annotated[
         str | None, typer.Option(help="The platform API's base URL (an emulator in tests).")
     ] = None,
-    settle: Annotated[float, typer.Option(help="Seconds a call must have ended for (analysis done).")] = 60.0,
-    overlap: Annotated[float, typer.Option(help="Seconds re-read before the cursor.")] = 300.0,
-    lookback: Annotated[float, typer.Option(help="How far back the first poll reads, in seconds.")] = 86400.0,
+    settle: Annotated[
+        float, typer.Option(min=0.0, help="Seconds a call must have ended for (analysis done).")
+    ] = 60.0,
+    overlap: Annotated[float, typer.Option(min=0.0, help="Seconds re-read before the cursor.")] = 300.0,
+    lookback: Annotated[
+        float, typer.Option(min=1.0, help="How far back the first poll reads, in seconds.")
+    ] = 86400.0,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per tenant.")] = False,
 ) -> None:
     """Pull ended calls since the stored cursor from the platform's list-calls endpoint and ingest them

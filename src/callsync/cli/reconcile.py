@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import re
 import sys
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -15,21 +12,11 @@ from rich.table import Table
 
 from callsync.cli.calls import checked_tenants
 from callsync.cli.common import DbOption, TenantFileOption, app, fail, open_database, out
+from callsync.cli.render import plain, when
+from callsync.services.errors import ServiceError
+from callsync.services.reconcile import parse_since
 
-_RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-
-
-def parse_since(text: str, now: datetime | None = None) -> datetime:
-    """An ISO 8601 moment (UTC when it names no zone), or a duration back from now: 90s, 30m, 6h, 7d."""
-    match = _RELATIVE.match(text.strip())
-    if match:
-        return (now or datetime.now(UTC)) - timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ValueError(f"--since {text!r}: not an ISO date/time nor a duration like 6h or 7d") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+__all__ = ["parse_since", "reconcile"]
 
 
 @app.command()
@@ -45,19 +32,20 @@ def reconcile(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object instead of the report.")] = False,
 ) -> None:
     """Calls received vs confirmed; missing writes, double writes, drifted fields. Exit 1 if anything is
-    lost or doubled. Only reads: drift is reported, never "fixed"."""
-    from callsync.trust.reconcile import reconcile as run
+    lost or doubled, 2 for bad usage or when the CRM cannot be read. Only reads: drift is reported, never
+    "fixed"."""
+    from callsync.services.reconcile import reconcile as run
 
     try:
         moment = parse_since(since) if since else None
     except ValueError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(str(exc), 2) from exc
     tenants = checked_tenants(tenant_file)
-    with open_database(db) as database:
+    with open_database(db, read_only=True) as database:
         try:
-            report = asyncio.run(run(database, tenants, since=moment))
-        except Exception as exc:  # the CRM unreachable, a bad token: no verdict, say why
-            raise fail(f"reconcile could not read the CRM: {exc}", 2) from exc
+            report = run(database, tenants, since=moment)
+        except ServiceError as exc:
+            raise fail(str(exc), 2) from exc
     if as_json:
         sys.stdout.write(json.dumps(report.to_json(), default=str) + "\n")
     else:
@@ -67,11 +55,12 @@ def reconcile(
 
 
 def render_report(report: Any) -> None:
-    window = f"since {report.since:%Y-%m-%d %H:%M:%S} UTC" if report.since else "all calls"
+    window = f"since {when(report.since)}" if report.since else "all calls"
     out.print(f"[bold]callsync reconcile[/bold] · {window} · {report.records_checked} CRM record(s) checked")
+    closed = getattr(report, "closed", 0)
     out.print(
-        f"calls received {report.received}: confirmed {report.confirmed}, in review {report.review}, "
-        f"dead letters {report.dead_letter}, still queued {report.queued}"
+        f"calls received {report.received}: confirmed {report.confirmed}, waiting in review {report.review}, "
+        f"dead letters {report.dead_letter}, closed by a person {closed}, still queued {report.queued}"
     )
     for name in report.skipped_tenants:
         out.print(f"[yellow]tenant {name}: not checked (no --tenant-file for it)[/yellow]")
@@ -107,6 +96,5 @@ def _section(title: str, rows: list[Any], columns: tuple[str, ...]) -> None:
     for col in columns:
         table.add_column(col.replace("_", " "), overflow="fold")
     for row in rows:
-        cells = [getattr(row, col) for col in columns]
-        table.add_row(*(escape(", ".join(map(str, c)) if isinstance(c, list) else str(c)) for c in cells))
+        table.add_row(*(escape(plain(getattr(row, col))) for col in columns))
     out.print(table)

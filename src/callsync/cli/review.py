@@ -4,103 +4,85 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from callsync.cli.calls import checked_tenants
 from callsync.cli.common import DbOption, TenantFileOption, app, fail, open_database, out
-from callsync.store.db import Database
+from callsync.cli.render import plain, when
+from callsync.services import review as service
+from callsync.services.errors import ServiceError
 
 review_app = typer.Typer(
-    help="Review queue: list, show, approve, correct, reject, sample.", no_args_is_help=True
+    help="Review queue: list, show, approve, correct, reject, resolve, sample.", no_args_is_help=True
 )
 app.add_typer(review_app, name="review")
 
-ItemArg = Annotated[int, typer.Argument(help="Review item id (see `callsync review list`).")]
+ItemArg = Annotated[int, typer.Argument(min=1, help="Review item id (see `callsync review list`).")]
 
-
-def _item(database: Database, item_id: int) -> Any:
-    from callsync.store.review import get_item
-
-    item = get_item(database, item_id)
-    if item is None:
-        raise fail(f"no review item {item_id}")
-    if item.status != "open":
-        raise fail(f"review item {item_id} is already {item.status}")
-    return item
+# The choices typer checks at parse time (tests/cli keep them equal to store.review's STATUSES and KINDS).
+StatusChoice = Literal["open", "approved", "corrected", "rejected", "resolved", "all"]
+KindChoice = Literal[
+    "held_value", "protected_field", "identity_conflict", "possible_duplicate", "no_identity",
+    "missing_required", "waiting_object", "unlinked", "ambiguous_match",
+]  # fmt: skip
 
 
 @review_app.command("list")
 def list_(
     db: DbOption = None,
-    status: Annotated[str, typer.Option(help="open, approved, corrected, rejected, or all.")] = "open",
-    kind: Annotated[
-        str | None, typer.Option(help="Only this kind (held_value, protected_field, ...).")
-    ] = None,
+    status: Annotated[
+        StatusChoice, typer.Option(help="Only items in this state; all: every state.")
+    ] = "open",
+    kind: Annotated[KindChoice | None, typer.Option(help="Only this kind.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON Lines instead of a table.")] = False,
 ) -> None:
     """List review items (open ones by default)."""
-    from callsync.store.review import list_items
-
-    with open_database(db) as database:
-        items = list_items(database, None if status == "all" else status, kind)
+    with open_database(db, read_only=True) as database:
+        items = service.list_items(database, None if status == "all" else status, kind)
     if as_json:
         for i in items:
-            sys.stdout.write(json.dumps(_as_dict(i), default=str) + "\n")
+            sys.stdout.write(json.dumps(i.to_json(), default=str) + "\n")
         return
     table = Table(title=f"review items ({status})")
     for col in ("id", "kind", "call", "record", "field", "proposed", "current", "reason"):
         table.add_column(col, overflow="fold")
     for i in items:
-        table.add_row(str(i.id), i.kind, i.call_id, i.record_id or "", i.field or "",
-                      _short(i.proposed_value), _short(i.current_value), i.reason)  # fmt: skip
+        table.add_row(str(i.id), i.kind, escape(i.call_id), escape(i.record_id or "—"), escape(i.field or "—"),
+                      escape(plain(i.proposed_value, 40)), escape(plain(i.current_value, 40)), escape(i.reason))  # fmt: skip
     out.print(table)
-
-
-def _short(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return text if len(text) <= 40 else text[:39] + "…"
-
-
-def _as_dict(item: Any) -> dict[str, Any]:
-    keys = ("id", "tenant", "call_id", "crm", "object_type", "record_id", "field", "kind", "reason",
-            "proposed_value", "current_value", "detail", "status", "created_at", "decided_at")  # fmt: skip
-    return {k: getattr(item, k) for k in keys}
 
 
 @review_app.command()
 def show(item_id: ItemArg, db: DbOption = None) -> None:
     """Everything about one item, including its decision once made."""
-    from callsync.store.review import get_item
+    with open_database(db, read_only=True) as database:
+        item = _get(lambda: service.get_item(database, item_id))
+    for key, value in item.to_json().items():
+        if key == "detail":
+            continue
+        shown = when(getattr(item, key)) if key in ("created_at", "decided_at") else plain(value)
+        out.print(f"[bold]{key}[/bold]: {escape(shown)}")
+    for key, value in item.detail.items():
+        if key == "decision" and isinstance(value, dict):
+            out.print(f"[bold]decision[/bold]: {escape(plain(value))}")
+        else:
+            out.print(f"[bold]{escape(key)}[/bold]: {escape(plain(value))}")
 
-    with open_database(db) as database:
-        item = get_item(database, item_id)
-    if item is None:
-        raise fail(f"no review item {item_id}")
-    for key, value in _as_dict(item).items():
-        out.print(
-            f"[bold]{key}[/bold]: {json.dumps(value, default=str) if isinstance(value, dict | list) else value}"
-        )
+
+def _get(fetch: Any) -> Any:
+    try:
+        return fetch()
+    except ServiceError as exc:
+        raise fail(str(exc)) from exc
 
 
-def _apply(db: str | None, tenant_file: Any, item_id: int, value: Any, decision: str) -> str:
-    from callsync.pipeline.commands import WorkflowTimeout, apply_review_decision
-    from callsync.store.review import attempts_made
-
-    tenants = checked_tenants(tenant_file)
-    with open_database(db) as database:
-        item = _item(database, item_id)
-        if item.tenant not in tenants:
-            raise fail(f"item {item_id} belongs to tenant {item.tenant!r}: pass its --tenant-file")
-        try:
-            return apply_review_decision(
-                database, tenants, item_id, f"review:{item.record_id or item.call_id}", value, decision,
-                attempts_made(database, item_id),
-            )  # fmt: skip
-        except WorkflowTimeout as exc:
-            raise fail(str(exc)) from exc
+def _said(decision: service.Decision) -> str:
+    after = f"; the call is {decision.call_state}" if decision.call_state else ""
+    return after
 
 
 @review_app.command()
@@ -109,20 +91,20 @@ def approve(
     db: DbOption = None,
     tenant_file: TenantFileOption = None,
     record: Annotated[
-        str | None, typer.Option(help="For an identity conflict: the record the call belongs to.")
+        str | None, typer.Option(help="For an identity question: the record the call belongs to.")
     ] = None,
 ) -> None:
-    """Accept the proposal: write it to the CRM (it becomes human-verified), or resolve an identity."""
+    """Accept the proposal: write it to the CRM (it becomes human-verified), or answer an identity question
+    with --record (the same as `review resolve`)."""
     with open_database(db) as database:
-        item = _item(database, item_id)
-        kind, proposed, candidates = item.kind, item.proposed_value, (item.detail or {}).get("candidates", [])
-    if kind == "identity_conflict":
-        _resolve_identity(db, tenant_file, item_id, record, candidates)
-        return
-    if kind == "possible_duplicate":
-        _close(db, item_id, "approved", {"action": "approve", "note": "different people: keep both records"})
-        return
-    _report(_apply(db, tenant_file, item_id, proposed, "approve"), item_id)
+        item = _get(lambda: service.get_item(database, item_id))
+        tenants = checked_tenants(tenant_file) if item.kind != "possible_duplicate" else {}
+        decision = _get(
+            lambda: service.approve(
+                database, tenants, item_id, reviewer=service.current_user(), record=record
+            )
+        )
+    _report(decision)
 
 
 @review_app.command()
@@ -133,73 +115,74 @@ def correct(
     tenant_file: TenantFileOption = None,
 ) -> None:
     """Write the reviewer's own value instead of the proposal (it becomes human-verified)."""
-    _report(_apply(db, tenant_file, item_id, value, "correct"), item_id)
+    with open_database(db) as database:
+        _get(lambda: service.get_item(database, item_id))
+        tenants = checked_tenants(tenant_file)
+        decision = _get(
+            lambda: service.correct(database, tenants, item_id, value, reviewer=service.current_user())
+        )
+    _report(decision)
 
 
 @review_app.command()
 def reject(
     item_id: ItemArg, db: DbOption = None, note: Annotated[str, typer.Option(help="Why.")] = ""
 ) -> None:
-    """Drop the proposal: nothing is written; the decision is kept on the item."""
-    _close(db, item_id, "rejected", {"action": "reject", "note": note})
-
-
-def _close(db: str | None, item_id: int, status: str, decision: dict[str, Any]) -> None:
-    from callsync.store.review import decide
-
+    """Drop the proposal: nothing is written; the decision (who, why) is kept on the item. A call waiting in
+    review whose last open item this was is closed."""
     with open_database(db) as database:
-        _item(database, item_id)
-        decide(database, item_id, status, decision)
-    out.print(f"review item {item_id}: {status}")
+        decision = _get(lambda: service.reject(database, item_id, reviewer=service.current_user(), note=note))
+    out.print(f"review item {item_id}: rejected{_said(decision)}")
 
 
-def _report(result: str, item_id: int) -> None:
-    if result in ("approved", "corrected"):
-        out.print(
-            f"review item {item_id}: {result}; written, confirmed by read-back and recorded in the ledger"
-        )
-        return
-    raise fail(f"review item {item_id} stays open: {result}")
-
-
-def _resolve_identity(
-    db: str | None, tenant_file: Any, item_id: int, record: str | None, candidates: list[str]
+@review_app.command()
+def resolve(
+    item_id: ItemArg,
+    record: Annotated[str, typer.Option(help="The CRM record the call belongs to.")],
+    db: DbOption = None,
+    tenant_file: TenantFileOption = None,
 ) -> None:
-    from callsync.pipeline.commands import WorkflowTimeout, sync_to_record
-    from callsync.store.review import decide
-
-    if record not in candidates:
-        raise fail(f"choose the record with --record, one of: {', '.join(candidates)}")
-    tenants = checked_tenants(tenant_file)
+    """Answer an identity question (identity_conflict, no_identity, missing_required) by naming the CRM
+    record the call belongs to: the call is synced to that record."""
     with open_database(db) as database:
-        item = _item(database, item_id)
-        try:
-            state = sync_to_record(database, tenants, item.tenant, item.call_id, item_id, record)
-        except WorkflowTimeout as exc:
-            raise fail(str(exc)) from exc
-        if state != "confirmed":
-            raise fail(f"the call's sync against record {record} ended as {state}; item {item_id} stays open")
-        decide(database, item_id, "approved", {"action": "approve", "record": record})
-    out.print(f"review item {item_id}: call {item.call_id} synced to record {record}")
+        _get(lambda: service.get_item(database, item_id))
+        tenants = checked_tenants(tenant_file)
+        decision = _get(
+            lambda: service.resolve(
+                database, tenants, item_id, reviewer=service.current_user(), record=record
+            )
+        )
+    _report(decision)
+
+
+def _report(decision: service.Decision) -> None:
+    if decision.status in ("approved", "corrected") and decision.record_id is None:
+        out.print(
+            f"review item {decision.item_id}: {decision.status}; written, confirmed by read-back and recorded "
+            "in the ledger"
+        )
+    elif decision.record_id is not None and decision.status != "corrected":
+        out.print(f"review item {decision.item_id}: {decision.status}; call {escape(decision.call_id)} synced to "
+                  f"record {escape(decision.record_id)}{_said(decision)}")  # fmt: skip
+    else:
+        out.print(f"review item {decision.item_id}: {decision.status}{_said(decision)}")
 
 
 @review_app.command()
 def sample(
     db: DbOption = None,
-    days: Annotated[int, typer.Option(help="Look back this many days.")] = 7,
-    n: Annotated[int, typer.Option(help="How many writes to draw.")] = 20,
+    days: Annotated[int, typer.Option(min=1, max=3650, help="Look back this many days.")] = 7,
+    n: Annotated[int, typer.Option("--n", "-n", min=1, max=10_000, help="How many writes to draw.")] = 20,
     seed: Annotated[int | None, typer.Option(help="Fix the draw (to share it).")] = None,
 ) -> None:
     """Draw a random sample of recent accepted writes for the weekly human spot-check."""
-    from callsync.store.review import sample_writes
-
-    with open_database(db) as database:
-        rows = sample_writes(database, days, n, seed)
+    with open_database(db, read_only=True) as database:
+        rows = service.sample(database, days, n, seed)
     table = Table(title=f"spot-check: {len(rows)} random write(s) from the last {days} day(s)")
     for col in ("crm", "record", "field", "value", "call", "confidence", "trace"):
         table.add_column(col, overflow="fold")
     for r in rows:
         conf = f"{r.confidence:.2f}" if r.confidence is not None else "—"
-        table.add_row(r.crm, r.record_id, r.field, _short(r.new_value), r.call_id, conf,
+        table.add_row(r.crm, r.record_id, r.field, escape(plain(r.value, 40)), r.call_id, conf,
                       f"callsync trace --crm {r.crm} --record {r.record_id} --field {r.field}")  # fmt: skip
     out.print(table)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import threading
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -13,6 +14,7 @@ import typer
 
 from callsync.cli.common import (
     BatchWindowOption,
+    ConcurrencyOption,
     DbOption,
     app,
     err,
@@ -88,7 +90,7 @@ def _report_secrets(tenants: dict[str, TenantConfig]) -> None:
 
 @app.command()
 def serve(
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8080,
     host: Annotated[
         str, typer.Option(help="Address to bind (use 0.0.0.0 behind a proxy only).")
     ] = "127.0.0.1",
@@ -97,11 +99,11 @@ def serve(
     no_workers: Annotated[
         bool, typer.Option("--no-workers", help="Ingest only; run `callsync worker` for delivery.")
     ] = False,
-    concurrency: Annotated[
-        int, typer.Option(help="Calls synced at once by the in-process workers.")
-    ] = DEFAULT_CONCURRENCY,
+    concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
     batch_window: BatchWindowOption = DEFAULT_BATCH_WINDOW_S,
-    max_body: Annotated[int, typer.Option(help="Largest accepted request body, in bytes.")] = 2 * 1024 * 1024,
+    max_body: Annotated[
+        int, typer.Option(min=1024, max=1024**3, help="Largest accepted request body, in bytes.")
+    ] = 2 * 1024 * 1024,
     public_url: Annotated[
         str | None,
         typer.Option(
@@ -117,6 +119,7 @@ def serve(
     from callsync.route.app import create_app
 
     configs = ingest_tenants(tenants)
+    listener = _listen(host, port)  # before anything says "listening": a taken port is the only output
     _report_secrets(configs)
     workers = not no_workers
     if workers and (problems := delivery_problems(configs)):
@@ -135,16 +138,29 @@ def serve(
         with running:
             out.print(f"callsync ingest on http://{host}:{port} (database {database.url}; "
                       f"workers {'on' if workers else 'off'}); Ctrl-C to stop")  # fmt: skip
-            uvicorn.run(ingest, host=host, port=port, log_level="warning", log_config=None)
+            server = uvicorn.Server(uvicorn.Config(ingest, log_level="warning", log_config=None))
+            server.run(sockets=[listener])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The bound listening socket, or one line saying why the address cannot be used (exit 2)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 2) from exc
+    sock.set_inheritable(True)
+    return sock
 
 
 @app.command()
 def worker(
     db: DbOption = None,
     tenants: TenantsDirOption = None,
-    concurrency: Annotated[
-        int, typer.Option(help="Calls synced at once (one at a time per caller).")
-    ] = DEFAULT_CONCURRENCY,
+    concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
     batch_window: BatchWindowOption = DEFAULT_BATCH_WINDOW_S,
 ) -> None:
     """Run the delivery workers until interrupted (for `serve --no-workers`, or more workers on PostgreSQL)."""

@@ -4,46 +4,32 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import func, select
 
 from callsync.cli.common import DbOption, app, fail, open_database, out
-from callsync.store.db import Database
+from callsync.cli.render import plain, when
+from callsync.services.errors import NotFound
 
-# -- status / trace -----------------------------------------------------------------------------------
-
-
-def status_counts(database: Database) -> dict[str, int]:
-    from callsync.crm.http.budget import calls_waiting_for_budget
-    from callsync.store.tables import CallRow, DeadLetterRow, QuarantineRow, ReviewItemRow
-
-    with database.session() as session:
-
-        def count(model: Any, *where: Any) -> int:
-            return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
-
-        return {
-            "calls": count(CallRow),
-            "queued": count(CallRow, CallRow.sync_state == "queued"),
-            "confirmed": count(CallRow, CallRow.sync_state == "confirmed"),
-            "dead_letters": count(DeadLetterRow, DeadLetterRow.status == "open"),
-            "quarantined": count(QuarantineRow, QuarantineRow.status == "open"),
-            "review": count(ReviewItemRow, ReviewItemRow.status == "open"),
-            # queued calls whose CRM's daily API allowance is used up (or down to its reserve): they wait
-            "waiting_for_crm_budget": calls_waiting_for_budget(session),
-        }
-
-
-def crm_budget_waits(database: Database) -> list[tuple[Any, str]]:
-    """(until, why) for each CRM account whose new writes wait for its daily API allowance."""
-    from callsync.crm.http.budget import waiting_budgets
-
-    with database.session() as session:
-        return [(row.blocked_until, row.blocked_reason or row.label) for row in waiting_budgets(session)]
+# Row labels of the status table: what each number counts.
+_LABELS = {
+    "calls": "calls received",
+    "queued": "calls queued for sync",
+    "confirmed": "calls confirmed in the CRM",
+    "calls_in_review": "calls waiting in review",
+    "closed": "calls closed by a person (nothing written)",
+    "dead_letters": "dead letters open",
+    "quarantined": "quarantined payloads open",
+    "review": "review items open",
+    "waiting_for_crm_budget": "queued calls waiting for a CRM allowance",
+    "oldest_queued_s": "oldest queued call, seconds",
+    "waiting_retry": "syncs waiting to retry",
+    "waiting_rate_limit": "syncs waiting out a rate limit",
+}
 
 
 @app.command()
@@ -51,26 +37,42 @@ def status(
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object instead of a table.")] = False,
 ) -> None:
-    """Calls received, queued, confirmed; open dead letters, quarantined payloads and review items."""
-    from callsync.pipeline.backlog import backlog_view
+    """Calls received, queued, confirmed, in review, closed; open dead letters, quarantined payloads and review
+    items; the backlog; whether a worker is moving the queue."""
+    from callsync.services.status import status as get_status
 
-    with open_database(db) as database:
-        counts = status_counts(database)
-        budget_waits = crm_budget_waits(database)
-        backlog = backlog_view(database)
-    counts |= backlog.status_keys()  # the outage / backlog view (docs/runbook.md)
+    with open_database(db, read_only=True) as database:
+        report = get_status(database)
     if as_json:
-        sys.stdout.write(json.dumps(counts) + "\n")
+        sys.stdout.write(json.dumps(report.to_json()) + "\n")
         return
     table = Table(title="callsync status")
     table.add_column("what")
     table.add_column("count", justify="right")
-    for key, value in counts.items():
-        table.add_row(key.replace("_", " "), str(value))
+    for key, value in {**report.counts, **report.backlog.status_keys()}.items():
+        table.add_row(_LABELS.get(key, key.replace("_", " ")), str(value))
     out.print(table)
-    for until, reason in budget_waits:
-        out.print(f"waiting until {until:%Y-%m-%d %H:%M:%S} UTC for {escape(reason)}")
-    render_backlog(backlog)
+    for wait in report.budget_waits:
+        out.print(f"waiting until {wait.until:%Y-%m-%d %H:%M:%S} UTC for {escape(wait.reason)}")
+    render_backlog(report.backlog)
+    render_workers(report.workers)
+
+
+def render_workers(workers: Any) -> None:
+    verdict = workers.verdict
+    if verdict == "idle":
+        out.print("workers: nothing pending (whether a worker runs shows once work is queued)")
+    elif verdict == "active":
+        progress = (
+            f"last progress {workers.last_progress_s}s ago" if workers.last_progress_s is not None else ""
+        )
+        asleep = f"{workers.asleep} waiting to retry" if workers.asleep else ""
+        out.print("workers: alive (" + "; ".join(p for p in (progress, asleep) if p) + ")")
+    else:
+        out.print(
+            f"[red]workers: none alive[/red]: {workers.pending} sync(s) pending and nothing moved for "
+            f"{workers.last_progress_s}s; start `callsync worker` (or `callsync serve`)"
+        )
 
 
 def render_backlog(backlog: Any) -> None:
@@ -93,30 +95,63 @@ def trace(
     field: Annotated[str, typer.Option(help="The CRM field (property) name.")],
     db: DbOption = None,
 ) -> None:
-    """Print a field's history: each value, the call it came from and the exact sentence spoken."""
-    from callsync.trust.trace import field_history
+    """Print a field's history: each value, the call it came from and the exact sentence spoken, who approved
+    it, and when it was sent, acknowledged and confirmed by read-back."""
+    from callsync.services.trace import field_trace
 
-    with open_database(db) as database:
-        entries = field_history(database, crm, record, field)
-    if not entries:
-        raise fail(f"callsync has no record of writing {crm} {record} {field}")
-    render_trace(crm, record, field, entries)
+    with open_database(db, read_only=True) as database:
+        try:
+            found = field_trace(database, crm, record, field)
+        except NotFound as exc:
+            raise fail(str(exc)) from exc
+    render_field_trace(found)
+
+
+def status_counts(database: Any) -> dict[str, int]:
+    """The status counts (for `callsync demo`, which prints them on one line)."""
+    from callsync.services.status import counts
+
+    return counts(database)
+
+
+def crm_budget_waits(database: Any) -> list[tuple[datetime, str]]:
+    """(until, why) for each CRM account whose new writes wait for its daily API allowance."""
+    from callsync.services.status import budget_waits
+
+    return [(w.until, w.reason) for w in budget_waits(database)]
 
 
 def render_trace(crm: str, record: str, field: str, entries: list[Any]) -> None:
-    out.print(f"[bold]{crm} record {record} · field {field}[/bold] — {len(entries)} write(s)")
+    """A field's history as `callsync trace` prints it (entries from trust.trace.field_history)."""
+    from callsync.services.trace import FieldTrace
+
+    render_field_trace(FieldTrace(crm, record, field, tuple(entries)))
+
+
+def _moment(at: datetime) -> str:
+    return when(at)
+
+
+def render_field_trace(found: Any) -> None:
+    from callsync.services.trace import moments
+
+    entries = found.entries
+    out.print(f"[bold]{escape(found.crm)} record {escape(found.record_id)} · field {escape(found.field)}[/bold] — "
+              f"{len(entries)} write(s)")  # fmt: skip
     for n, e in enumerate(entries, start=1):
         conf = f"{e.confidence:.2f}" if e.confidence is not None else "—"
         out.print(
-            f"  {n}. {escape(repr(e.old_value))} → [bold]{escape(repr(e.value))}[/bold]   call {escape(e.call_id)}, "
-            f"policy {e.policy or '—'} ({escape(e.decision)}), confidence {conf}"
+            f"  {n}. {escape(plain(e.old_value))} → [bold]{escape(plain(e.value))}[/bold]   call {escape(e.call_id)}, "
+            f"policy {escape(e.policy or '—')} ({escape(e.decision)}), confidence {conf}"
         )
-        out.print(
-            f"     written {e.written_at:%Y-%m-%d %H:%M:%S}, confirmed "
-            f"{e.confirmed_at:%Y-%m-%d %H:%M:%S} by read-back, request {e.crm_request_id}, {e.integration_version}"
-            if e.confirmed_at
-            else f"     written {e.written_at:%Y-%m-%d %H:%M:%S}, {e.integration_version}"
-        )
+        if e.review is not None:
+            by = e.review.reviewer or "a reviewer (name not recorded)"
+            at = f" at {_moment(e.review.reviewed_at)}" if e.review.reviewed_at else ""
+            item = f" (review item {e.review.item_id})" if e.review.item_id is not None else ""
+            out.print(f"     approved by {escape(by)}{at}{item}")
+        timeline = ", ".join(f"{m.what} {_moment(m.at)}" for m in moments(e))
+        request = f"request {escape(e.crm_request_id)}" if e.crm_request_id else "request id —"
+        out.print(f"     {timeline}; {request}; {escape(e.integration_version)}")
         for q in e.quotes:
             said = (
                 escape(q.sentence[: q.start])
@@ -127,4 +162,8 @@ def render_trace(crm: str, record: str, field: str, entries: list[Any]) -> None:
             )
             out.print(f'     turn {q.turn} ({q.speaker}): "{said}"')
         if not e.quotes:
-            out.print("     (not from the transcript: a call fact or a mapping default)")
+            out.print(
+                "     (not from the transcript: the reviewer's own value)"
+                if e.review is not None
+                else "     (not from the transcript: a call fact or a mapping default)"
+            )

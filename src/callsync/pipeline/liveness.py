@@ -40,7 +40,9 @@ class Liveness:
         return "stalled"
 
 
-def worker_liveness(db: Database, *, now: float | None = None, stall_after_s: float = STALL_AFTER_S) -> Liveness:
+def worker_liveness(
+    db: Database, *, now: float | None = None, stall_after_s: float = STALL_AFTER_S
+) -> Liveness:
     moment = time.time() if now is None else now
     client = queue_client(db)
     try:
@@ -55,7 +57,9 @@ def worker_liveness(db: Database, *, now: float | None = None, stall_after_s: fl
                 continue
             steps = list(client.list_workflow_steps(w.workflow_id))
             for step in steps:
-                newest_ms = max(newest_ms, step["completed_at_epoch_ms"] or 0, step["started_at_epoch_ms"] or 0)
+                newest_ms = max(
+                    newest_ms, step["completed_at_epoch_ms"] or 0, step["started_at_epoch_ms"] or 0
+                )
             if steps and steps[-1]["function_name"] == _SLEEP:
                 wake = steps[-1]["output"]
                 if isinstance(wake, int | float) and wake > moment:

@@ -1,12 +1,23 @@
-"""Storing what was received but cannot be a call: kept whole, with the reason, so nothing is lost.
+"""Storing what was received but cannot be a call, and reading the calls' states.
 
 Calls themselves are received by `pipeline/intake.py` (the call row and its sync job in one transaction).
+
+A call's `sync_state`: `queued` → `confirmed` | `review` | `dead_letter`, and `closed` once a person decided
+that nothing is to be written for it (its last open review item rejected, its dead letter discarded). Every
+call reaches one of `confirmed`, `closed` (final) or waits visibly in `review` / `dead_letter`.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
 from callsync.store.db import Database
-from callsync.store.tables import QuarantineRow
+from callsync.store.tables import CallRow, DeadLetterRow, QuarantineRow, ReviewItemRow
+
+QUEUED, CONFIRMED, REVIEW, DEAD_LETTER, CLOSED = "queued", "confirmed", "review", "dead_letter", "closed"
 
 
 def quarantine(db: Database, source: str, reason: str, payload: str, tenant: str | None = None) -> int:
@@ -16,3 +27,66 @@ def quarantine(db: Database, source: str, reason: str, payload: str, tenant: str
         session.add(row)
         session.flush()
         return row.id
+
+
+def overview_counts(db: Database) -> dict[str, int]:
+    """Calls received, queued, confirmed, in review (calls) and closed; open dead letters, quarantined
+    payloads and review items."""
+    with db.session() as session:
+
+        def count(model: Any, *where: Any) -> int:
+            return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+        return {
+            "calls": count(CallRow),
+            "queued": count(CallRow, CallRow.sync_state == QUEUED),
+            "confirmed": count(CallRow, CallRow.sync_state == CONFIRMED),
+            "dead_letters": count(DeadLetterRow, DeadLetterRow.status == "open"),
+            "quarantined": count(QuarantineRow, QuarantineRow.status == "open"),
+            "review": count(ReviewItemRow, ReviewItemRow.status == "open"),
+            "calls_in_review": count(CallRow, CallRow.sync_state == REVIEW),
+            "closed": count(CallRow, CallRow.sync_state == CLOSED),
+        }
+
+
+def queued_tenants(db: Database) -> set[str]:
+    """Tenants with calls waiting for their sync."""
+    with db.session() as session:
+        return set(session.scalars(select(CallRow.tenant).where(CallRow.sync_state == QUEUED)).all())
+
+
+def call_state(db: Database, tenant: str, call_id: str) -> str | None:
+    with db.session() as session:
+        return session.scalar(select(CallRow.sync_state).filter_by(tenant=tenant, call_id=call_id))
+
+
+def close_if_settled(session: Session, tenant: str, call_id: str, waiting_state: str) -> bool:
+    """A call waiting in `waiting_state` (review, dead_letter) with nothing of that kind still open becomes
+    `closed`: a person decided nothing more is to be written. Returns whether it was closed."""
+    call = session.scalars(select(CallRow).filter_by(tenant=tenant, call_id=call_id)).one_or_none()
+    if call is None or call.sync_state != waiting_state:
+        return False
+    if waiting_state == REVIEW:
+        still = session.scalar(
+            select(func.count())
+            .select_from(ReviewItemRow)
+            .where(
+                ReviewItemRow.tenant == tenant,
+                ReviewItemRow.call_id == call_id,
+                ReviewItemRow.status == "open",
+            )
+        )
+    else:
+        still = session.scalar(
+            select(func.count())
+            .select_from(DeadLetterRow)
+            .where(
+                DeadLetterRow.tenant == tenant,
+                DeadLetterRow.call_id == call_id,
+                DeadLetterRow.status.in_(("open", "replaying")),
+            )
+        )
+    if still:
+        return False
+    call.sync_state = CLOSED
+    return True

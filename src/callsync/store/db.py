@@ -8,8 +8,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from callsync.store.migrate import upgrade
@@ -18,12 +19,63 @@ DEFAULT_DB_URL = "sqlite:///./callsync.db"
 ENV_DB_URL = "CALLSYNC_DB_URL"
 
 
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
+
+class DatabaseURLError(ValueError):
+    """A database URL that cannot be used: not a URL, an unsupported driver, no file named, or a server that
+    does not answer. The message is one line a user can act on."""
+
+
+class NoDatabase(DatabaseURLError):
+    """A read-only command was pointed at a SQLite file that does not exist (a typo looks like "no calls")."""
+
+
 def resolve_db_url(explicit: str | None = None) -> str:
-    """`--db` wins, then CALLSYNC_DB_URL, then ./callsync.db. Plain `postgresql://` gets the psycopg driver."""
+    """`--db` wins, then CALLSYNC_DB_URL, then ./callsync.db. Plain `postgresql://` gets the psycopg driver.
+
+    Raises DatabaseURLError for a value that is not a usable URL of a supported database."""
     url = explicit or os.environ.get(ENV_DB_URL) or DEFAULT_DB_URL
     if url.startswith(("postgres://", "postgresql://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    _check_url(url)
     return url
+
+
+def _check_url(url: str) -> None:
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise DatabaseURLError(
+            f"{url!r} is not a database URL: use sqlite:///path/to/callsync.db or postgresql://user@host/db"
+        ) from exc
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
+        raise DatabaseURLError(f"unsupported driver {backend}; supported are sqlite and postgresql")
+    if backend == "sqlite" and not parsed.database:
+        raise DatabaseURLError(f"{url!r} names no database file: use sqlite:///path/to/callsync.db")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None: not SQLite, or in memory)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def _reason(exc: OperationalError) -> str:
+    """The driver's own words, one line: "Connection refused", "password authentication failed ..."."""
+    text_ = str(exc.orig or exc).strip()
+    for line in text_.splitlines():
+        if "refused" in line.lower():
+            return "connection refused"
+    first = text_.splitlines()[0] if text_ else "no answer"
+    return first.split(": ", 1)[-1] if first.startswith("connection failed") else first
+
+
+def _server(parsed: URL) -> str:
+    return f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
 
 
 def is_sqlite(url: str) -> bool:
@@ -40,11 +92,15 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, create: bool = True) -> Engine:
+    """An engine for `url`. `create=False` (read-only commands): a SQLite file that does not exist is
+    refused (NoDatabase) instead of being created with its directories."""
     if is_sqlite(url):
-        database = make_url(url).database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_path(url)
+        if path is not None:
+            if not create and not path.is_file():
+                raise NoDatabase(f"no database at {path}; check --db")
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -55,10 +111,21 @@ def make_engine(url: str) -> Engine:
 class Database:
     """One database: callsync's tables and DBOS's system tables side by side."""
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, *, create: bool = True) -> None:
         self.url = resolve_db_url(url)
-        self.engine = make_engine(self.url)
+        self.engine = make_engine(self.url, create=create)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def check_connection(self) -> None:
+        """Reach the database once; a server that does not answer is a DatabaseURLError naming it."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except OperationalError as exc:
+            parsed = make_url(self.url)
+            if parsed.get_backend_name() == "sqlite":
+                raise DatabaseURLError(f"cannot open {parsed.database}: {exc.orig}") from exc
+            raise DatabaseURLError(f"cannot connect to {_server(parsed)}: {_reason(exc)}") from exc
 
     @property
     def dbos_url(self) -> str:

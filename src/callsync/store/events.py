@@ -78,6 +78,22 @@ def resolve_quarantined(db: Database, quarantine_id: int, tenant: str, call_id: 
             row.resolved_at = datetime.now(UTC)
 
 
+def discard_quarantined(db: Database, quarantine_id: int, reason: str, by: str) -> QuarantineRow | None:
+    """Give up on an open quarantined payload, with a reason. The row stays whole (the audit trail) as
+    `discarded`; its reason keeps the original refusal, then who discarded it and why. None: no such row.
+    Raises ValueError when the row is not open."""
+    with db.session() as session:
+        row = session.get(QuarantineRow, quarantine_id)
+        if row is None:
+            return None
+        if row.status != "open":
+            raise ValueError(f"quarantined payload {quarantine_id} is {row.status}, not open")
+        row.status = "discarded"
+        row.resolved_at = datetime.now(UTC)
+        row.reason = f"{row.reason} — discarded by {by}: {reason}"
+        return row
+
+
 def requarantine(db: Database, quarantine_id: int, reason: str) -> None:
     """A retry failed again: the row stays open with the newest reason."""
     with db.session() as session:

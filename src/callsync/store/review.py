@@ -8,11 +8,20 @@ from typing import Any
 
 from sqlalchemy import select
 
+from callsync.store.calls import REVIEW, close_if_settled
 from callsync.store.db import Database
 from callsync.store.tables import LedgerRow, ReviewItemRow
 
 # Kinds whose decision writes one field of one record.
 FIELD_KINDS = frozenset({"held_value", "protected_field"})
+# Every kind an item may have (pipeline/engine.py and store/ledger.py create them).
+KINDS = (
+    "held_value", "protected_field", "identity_conflict", "possible_duplicate", "no_identity",
+    "missing_required", "waiting_object", "unlinked", "ambiguous_match",
+)  # fmt: skip
+# Kinds a reviewer answers by naming the record the call belongs to.
+RECORD_KINDS = frozenset({"identity_conflict", "no_identity", "missing_required"})
+STATUSES = ("open", "approved", "corrected", "rejected", "resolved")
 
 
 def list_items(
@@ -41,8 +50,10 @@ def record_of_call(db: Database, tenant: str, call_id: str, object_type: str | N
         return session.scalars(query.limit(1)).first()
 
 
-def decide(db: Database, item_id: int, status: str, decision: dict[str, Any]) -> None:
-    """Close an item. The decision (who, what, why) stays on the item; writes are also in the ledger."""
+def decide(db: Database, item_id: int, status: str, decision: dict[str, Any]) -> bool:
+    """Close an item. The decision (who, what, why) stays on the item; writes are also in the ledger.
+
+    A call waiting in review whose last open item this was is closed (a final state): returns True then."""
     with db.session() as session:
         item = session.get(ReviewItemRow, item_id)
         if item is None:
@@ -50,6 +61,8 @@ def decide(db: Database, item_id: int, status: str, decision: dict[str, Any]) ->
         item.status = status
         item.decided_at = datetime.now(UTC)
         item.detail = {**(item.detail or {}), "decision": decision}
+        session.flush()
+        return close_if_settled(session, item.tenant, item.call_id, REVIEW)
 
 
 def sample_writes(db: Database, days: int, n: int, seed: int | None = None) -> list[LedgerRow]:

@@ -13,6 +13,8 @@ Replaying is the pipeline's (`pipeline/replay.py`); this module reads and settle
 Dead-letter states: `open` → `replaying` → `resolved` (the call is confirmed, or went to review) or
 `replayed` (it failed again: a new open dead letter holds the new errors). `settle_replays` moves
 `replaying` rows on once their call's sync has finished; every command of `callsync dlq` calls it.
+An open dead letter may also be `discarded` by a person, with a reason: the row stays for audit (who, when,
+why, in `request["discarded"]`), and a call with no other open dead letter is `closed`.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from callsync.store.calls import DEAD_LETTER, close_if_settled
 from callsync.store.db import Database
 from callsync.store.tables import CallRow, DeadLetterRow
 
-OPEN, REPLAYING, RESOLVED, REPLAYED = "open", "replaying", "resolved", "replayed"
+OPEN, REPLAYING, RESOLVED, REPLAYED, DISCARDED = "open", "replaying", "resolved", "replayed", "discarded"
+STATUSES = (OPEN, REPLAYING, RESOLVED, REPLAYED, DISCARDED)
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,12 @@ class DeadLetter:
     def replay_workflow_id(self) -> str:
         return replay_workflow_id(self.workflow_id, self.id)
 
+    @property
+    def discarded(self) -> dict[str, Any] | None:
+        """Who discarded it, when and why (None unless discarded)."""
+        found = self.request.get("discarded")
+        return dict(found) if isinstance(found, dict) else None
+
     def replay_command(self) -> str:
         tenant_file = "" if self.tenant == "demo" else f" --tenant-file <{self.tenant}.yaml>"
         return f"callsync dlq replay {self.id}{tenant_file}"
@@ -65,6 +75,7 @@ class DeadLetter:
             "created_at": self.created_at.isoformat(),
             "call_state": self.call_state,
             "replay": self.replay_command(),
+            "discarded": self.discarded,
         }
         if full:
             out |= {"workflow_id": self.workflow_id, "operation": self.operation, "request": self.request}
@@ -180,3 +191,29 @@ def call_states(db: Database, tenant_calls: list[tuple[str, str]]) -> dict[tuple
             )
         ).all()
     return {(t, c): s for t, c, s in rows if (t, c) in wanted}
+
+
+def discard_dead_letter(db: Database, dead_letter_id: int, reason: str, by: str) -> DeadLetter | None:
+    """Give up on an open dead letter, with a reason. Nothing is deleted: the row becomes `discarded` with who,
+    when and why; the call, if nothing else of it is open, becomes `closed`. None: no such dead letter.
+    Raises ValueError when the dead letter is not open."""
+    with db.session() as session:
+        row = session.get(DeadLetterRow, dead_letter_id, with_for_update=True)
+        if row is None:
+            return None
+        if row.status != OPEN:
+            raise ValueError(f"dead letter {dead_letter_id} is {row.status}, not open")
+        row.status = DISCARDED
+        row.request = {
+            **(row.request or {}),
+            "discarded": {"reason": reason, "by": by, "at": datetime.now(UTC).isoformat()},
+        }
+        session.flush()
+        close_if_settled(session, row.tenant, row.call_id, DEAD_LETTER)
+    return get_dead_letter(db, dead_letter_id)
+
+
+def tenants_of(db: Database, dead_letter_ids: list[int]) -> set[str]:
+    """The tenants these dead letters belong to."""
+    with db.session() as session:
+        return set(session.scalars(select(DeadLetterRow.tenant).where(DeadLetterRow.id.in_(dead_letter_ids))))

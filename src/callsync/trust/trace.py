@@ -27,18 +27,39 @@ class Quote:
 
 
 @dataclass(frozen=True)
+class Review:
+    """Who approved (or corrected) a value written by a reviewer, when, on which review item."""
+
+    reviewer: str | None
+    reviewed_at: datetime | None
+    item_id: int | None
+
+
+@dataclass(frozen=True)
 class TraceEntry:
     value: Any
     old_value: Any
+    # The call the value was heard in (for a reviewer's write: the original call, not `review:N`).
     call_id: str
     policy: str
     decision: str
     confidence: float | None
-    written_at: datetime
+    # The write's times, in the order they happen: request sent, CRM's answer received, read-back confirmed;
+    # `recorded_at` is when the ledger row was written. A time the pipeline did not record is None.
+    sent_at: datetime | None
+    acknowledged_at: datetime | None
     confirmed_at: datetime | None
+    recorded_at: datetime
     integration_version: str
     crm_request_id: str | None
     quotes: tuple[Quote, ...]
+    review: Review | None = None
+    ledger_call_id: str = ""  # the ledger row's own call id (`review:N` for a reviewer's write)
+
+    @property
+    def written_at(self) -> datetime:
+        """Kept for callers of the former name: when the ledger row was recorded."""
+        return self.recorded_at
 
 
 def sentence_around(text: str, start: int, end: int) -> tuple[str, int, int]:
@@ -71,6 +92,11 @@ def _quotes(raw_payload: str, evidence: list[dict[str, int]]) -> tuple[Quote, ..
     return tuple(quotes)
 
 
+def _origin(row: LedgerRow) -> str:
+    """The call a value was heard in: a reviewer's write names it in `origin_call_id`."""
+    return row.origin_call_id or row.call_id
+
+
 def field_history(db: Database, crm: str, record_id: str, field: str) -> list[TraceEntry]:
     with db.session() as session:
         rows = session.scalars(
@@ -81,22 +107,28 @@ def field_history(db: Database, crm: str, record_id: str, field: str) -> list[Tr
         calls = {
             (c.tenant, c.call_id): c.raw_payload
             for c in session.scalars(
-                select(CallRow).where(CallRow.call_id.in_({r.call_id for r in rows}))
+                select(CallRow).where(CallRow.call_id.in_({_origin(r) for r in rows}))
             ).all()
         }
     return [
         TraceEntry(
             value=r.new_value,
             old_value=r.old_value,
-            call_id=r.call_id,
+            call_id=_origin(r),
             policy=r.policy,
             decision=r.decision,
             confidence=r.confidence,
-            written_at=r.written_at,
+            sent_at=r.sent_at,
+            acknowledged_at=r.acknowledged_at,
             confirmed_at=r.confirmed_at,
+            recorded_at=r.written_at,
             integration_version=r.integration_version,
             crm_request_id=r.crm_request_id,
-            quotes=_quotes(calls.get((r.tenant, r.call_id), "{}"), r.evidence),
+            quotes=_quotes(calls.get((r.tenant, _origin(r)), "{}"), r.evidence),
+            review=Review(r.reviewer, r.reviewed_at, r.review_item_id)
+            if r.reviewer or r.review_item_id is not None
+            else None,
+            ledger_call_id=r.call_id,
         )
         for r in rows
     ]

@@ -1,0 +1,253 @@
+"""The review queue: items waiting for a person, and the decisions on them.
+
+Approving or correcting a field writes it through the delivery path (`pipeline/commands.py`), confirmed by
+read-back and ledgered with the reviewer's name; answering an identity question re-runs the call's sync
+against the record the reviewer names; rejecting writes nothing. A call waiting in review whose last open
+item is decided reaches a final state (`store/calls.py`).
+"""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from callsync.config import TenantConfig
+from callsync.services.errors import AlreadyDecided, NotFound, ServiceError, Unfinished
+from callsync.store import review as store
+from callsync.store.calls import call_state
+from callsync.store.db import Database
+from callsync.store.review import FIELD_KINDS, KINDS, RECORD_KINDS, STATUSES
+
+__all__ = [
+    "KINDS",
+    "STATUSES",
+    "Decision",
+    "ReviewItem",
+    "SampledWrite",
+    "approve",
+    "correct",
+    "current_user",
+    "get_item",
+    "list_items",
+    "reject",
+    "resolve",
+    "sample",
+]
+
+
+def current_user() -> str:
+    """Who decides at this terminal: the operating-system user (the dashboard passes its signed-in user)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    id: int
+    tenant: str
+    call_id: str
+    crm: str | None
+    object_type: str | None
+    record_id: str | None
+    field: str | None
+    kind: str
+    reason: str
+    proposed_value: Any
+    current_value: Any
+    detail: dict[str, Any]
+    status: str
+    created_at: datetime
+    decided_at: datetime | None
+
+    @property
+    def candidates(self) -> list[str]:
+        """The records an identity question may be answered with (empty: any record of the CRM)."""
+        return [str(c) for c in self.detail.get("candidates", [])]
+
+    @property
+    def decision(self) -> dict[str, Any] | None:
+        found = self.detail.get("decision")
+        return dict(found) if isinstance(found, dict) else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "tenant": self.tenant, "call_id": self.call_id, "crm": self.crm,
+            "object_type": self.object_type, "record_id": self.record_id, "field": self.field,
+            "kind": self.kind, "reason": self.reason, "proposed_value": self.proposed_value,
+            "current_value": self.current_value, "detail": self.detail, "status": self.status,
+            "created_at": self.created_at.isoformat(),
+            "decided_at": self.decided_at.isoformat() if self.decided_at else None,
+        }  # fmt: skip
+
+
+def _view(row: Any) -> ReviewItem:
+    return ReviewItem(
+        id=row.id, tenant=row.tenant, call_id=row.call_id, crm=row.crm, object_type=row.object_type,
+        record_id=row.record_id, field=row.field, kind=row.kind, reason=row.reason,
+        proposed_value=row.proposed_value, current_value=row.current_value, detail=dict(row.detail or {}),
+        status=row.status, created_at=row.created_at, decided_at=row.decided_at,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Decision:
+    item_id: int
+    status: str  # approved | corrected | rejected | resolved
+    call_id: str
+    call_state: str | None  # the call's sync state after the decision
+    record_id: str | None = None  # the record the call was synced to (identity answers)
+
+
+def list_items(
+    db: Database, status: str | None = "open", kind: str | None = None, limit: int = 200
+) -> list[ReviewItem]:
+    """`status=None`: every state. Raises ServiceError for a status or kind that does not exist."""
+    if status is not None and status not in STATUSES:
+        raise ServiceError(f"no review status {status!r}; one of: {', '.join(STATUSES)}")
+    if kind is not None and kind not in KINDS:
+        raise ServiceError(f"no review kind {kind!r}; one of: {', '.join(KINDS)}")
+    return [_view(r) for r in store.list_items(db, status, kind, limit)]
+
+
+def get_item(db: Database, item_id: int) -> ReviewItem:
+    row = store.get_item(db, item_id)
+    if row is None:
+        raise NotFound(f"no review item {item_id}")
+    return _view(row)
+
+
+def _open_item(db: Database, item_id: int) -> ReviewItem:
+    item = get_item(db, item_id)
+    if item.status != "open":
+        raise AlreadyDecided(f"review item {item_id} is already {item.status}")
+    return item
+
+
+def _check_tenant(item: ReviewItem, tenants: dict[str, TenantConfig]) -> None:
+    if item.tenant not in tenants:
+        raise ServiceError(f"item {item.id} belongs to tenant {item.tenant!r}: pass its --tenant-file")
+
+
+def _write(
+    db: Database, tenants: dict[str, TenantConfig], item: ReviewItem, value: Any, action: str, reviewer: str
+) -> Decision:
+    from callsync.pipeline.commands import WorkflowTimeout, apply_review_decision
+
+    _check_tenant(item, tenants)
+    try:
+        result = apply_review_decision(
+            db, tenants, item.id, f"review:{item.record_id or item.call_id}", value, action,
+            store.attempts_made(db, item.id), reviewer=reviewer,
+        )  # fmt: skip
+    except WorkflowTimeout as exc:
+        raise Unfinished(str(exc)) from exc
+    if result not in ("approved", "corrected"):
+        raise ServiceError(f"review item {item.id} stays open: {result}")
+    return Decision(item.id, result, item.call_id, call_state(db, item.tenant, item.call_id), item.record_id)
+
+
+def approve(
+    db: Database,
+    tenants: dict[str, TenantConfig],
+    item_id: int,
+    *,
+    reviewer: str,
+    record: str | None = None,
+) -> Decision:
+    """Accept the proposal. A field: written to the CRM (human-verified from then on). An identity question:
+    the call synced to `record`. A possible duplicate: both records kept."""
+    item = _open_item(db, item_id)
+    if item.kind in RECORD_KINDS:
+        return resolve(db, tenants, item_id, reviewer=reviewer, record=record)
+    if item.kind == "possible_duplicate":
+        note = "different people: keep both records"
+        closed = store.decide(
+            db, item_id, "approved", {"action": "approve", "note": note, "reviewer": reviewer}
+        )
+        return Decision(
+            item_id,
+            "approved",
+            item.call_id,
+            "closed" if closed else call_state(db, item.tenant, item.call_id),
+        )
+    if item.kind not in FIELD_KINDS:
+        raise ServiceError(
+            f"review item {item_id} ({item.kind}) has nothing to approve; reject it, or resolve it"
+        )
+    return _write(db, tenants, item, item.proposed_value, "approve", reviewer)
+
+
+def correct(
+    db: Database, tenants: dict[str, TenantConfig], item_id: int, value: Any, *, reviewer: str
+) -> Decision:
+    """Write the reviewer's own value instead of the proposal (human-verified from then on)."""
+    item = _open_item(db, item_id)
+    if item.kind not in FIELD_KINDS:
+        raise ServiceError(f"review item {item_id} ({item.kind}) is not about one field: nothing to correct")
+    return _write(db, tenants, item, value, "correct", reviewer)
+
+
+def reject(db: Database, item_id: int, *, reviewer: str, note: str = "") -> Decision:
+    """Drop the proposal: nothing is written. A call waiting in review with no other open item is closed."""
+    item = _open_item(db, item_id)
+    closed = store.decide(db, item_id, "rejected", {"action": "reject", "note": note, "reviewer": reviewer})
+    return Decision(
+        item_id, "rejected", item.call_id, "closed" if closed else call_state(db, item.tenant, item.call_id)
+    )
+
+
+def resolve(
+    db: Database,
+    tenants: dict[str, TenantConfig],
+    item_id: int,
+    *,
+    reviewer: str,
+    record: str | None,
+) -> Decision:
+    """Answer an identity question (identity conflict, no identity, missing required values) by naming the
+    CRM record the call belongs to: the call's sync runs again against that record."""
+    from callsync.pipeline.commands import WorkflowTimeout, sync_to_record
+
+    item = _open_item(db, item_id)
+    if item.kind not in RECORD_KINDS:
+        raise ServiceError(
+            f"review item {item_id} ({item.kind}) is not answered with a record; approve, correct or reject it"
+        )
+    candidates = item.candidates
+    if not record or (candidates and record not in candidates):
+        choice = f"one of: {', '.join(candidates)}" if candidates else "the CRM record id of this caller"
+        raise ServiceError(f"choose the record with --record, {choice}")
+    _check_tenant(item, tenants)
+    try:
+        state = sync_to_record(db, tenants, item.tenant, item.call_id, item_id, record)
+    except WorkflowTimeout as exc:
+        raise Unfinished(str(exc)) from exc
+    if state != "confirmed":
+        raise ServiceError(
+            f"the call's sync against record {record} ended as {state}; item {item_id} stays open"
+        )
+    status = "approved" if item.kind == "identity_conflict" else "resolved"
+    store.decide(db, item_id, status, {"action": "resolve", "record": record, "reviewer": reviewer})
+    return Decision(item_id, status, item.call_id, call_state(db, item.tenant, item.call_id), record)
+
+
+@dataclass(frozen=True)
+class SampledWrite:
+    crm: str
+    record_id: str
+    field: str
+    value: Any
+    call_id: str
+    confidence: float | None
+
+
+def sample(db: Database, days: int, n: int, seed: int | None = None) -> list[SampledWrite]:
+    """A uniform random sample of recent confirmed call writes, for the weekly human spot-check."""
+    return [
+        SampledWrite(r.crm, r.record_id, r.field, r.new_value, r.call_id, r.confidence)
+        for r in store.sample_writes(db, days, n, seed)
+    ]

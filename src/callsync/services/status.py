@@ -1,0 +1,65 @@
+"""Where things stand: calls by state, open work for people, the queue's backlog, CRM allowances that hold
+work back, and whether any worker is moving the queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from callsync.pipeline.backlog import BacklogView, backlog_view
+from callsync.pipeline.liveness import Liveness, worker_liveness
+from callsync.store.calls import overview_counts
+from callsync.store.db import Database
+
+
+@dataclass(frozen=True)
+class BudgetWait:
+    """A CRM account whose new writes wait for its API allowance until `until` (UTC)."""
+
+    until: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class Status:
+    # calls, queued, confirmed, calls_in_review, closed (calls); dead_letters, quarantined, review (open
+    # items); waiting_for_crm_budget (queued calls held back by a CRM allowance)
+    counts: dict[str, int]
+    backlog: BacklogView
+    budget_waits: tuple[BudgetWait, ...]
+    workers: Liveness
+
+    def to_json(self) -> dict[str, Any]:
+        """The object `callsync status --json` prints (docs/cli.md)."""
+        return {
+            **self.counts,
+            **self.backlog.status_keys(),
+            "workers": self.workers.verdict,
+            "worker_last_progress_s": self.workers.last_progress_s,
+        }
+
+
+def counts(db: Database) -> dict[str, int]:
+    """The counts alone (cheap: no look into the queue's workflows)."""
+    from callsync.crm.http.budget import calls_waiting_for_budget
+
+    found = overview_counts(db)
+    with db.session() as session:
+        found["waiting_for_crm_budget"] = calls_waiting_for_budget(session)
+    return found
+
+
+def budget_waits(db: Database) -> tuple[BudgetWait, ...]:
+    from callsync.crm.http.budget import waiting_budgets
+
+    with db.session() as session:
+        return tuple(
+            BudgetWait(r.blocked_until, r.blocked_reason or r.label)
+            for r in waiting_budgets(session)
+            if r.blocked_until is not None
+        )
+
+
+def status(db: Database) -> Status:
+    return Status(counts(db), backlog_view(db), budget_waits(db), worker_liveness(db))

@@ -1,0 +1,54 @@
+"""A CRM field's history, as data: each value, the call and sentence it came from, who approved it, and the
+write's moments in the order they happened (rendering is the caller's)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from callsync.services.errors import NotFound
+from callsync.store.db import Database
+from callsync.trust.trace import Quote, Review, TraceEntry, field_history
+
+__all__ = ["FieldTrace", "Moment", "Quote", "Review", "TraceEntry", "field_trace", "moments"]
+
+
+@dataclass(frozen=True)
+class Moment:
+    what: str  # "sent", "acknowledged", "confirmed by read-back", "recorded in the ledger"
+    at: datetime
+
+
+@dataclass(frozen=True)
+class FieldTrace:
+    crm: str
+    record_id: str
+    field: str
+    entries: tuple[TraceEntry, ...]
+
+
+def field_trace(db: Database, crm: str, record_id: str, field: str) -> FieldTrace:
+    """Raises NotFound when callsync never wrote that field of that record."""
+    entries = field_history(db, crm, record_id, field)
+    if not entries:
+        raise NotFound(f"callsync has no record of writing {crm} {record_id} {field}")
+    return FieldTrace(crm, record_id, field, tuple(entries))
+
+
+def moments(entry: TraceEntry) -> list[Moment]:
+    """The moments of one write that were recorded, oldest first, each named for what it is. A moment the
+    pipeline did not record is left out, never shown as empty. (A reviewer's decision time is `entry.review`.)"""
+    found = [
+        Moment("sent", entry.sent_at) if entry.sent_at else None,
+        Moment("acknowledged", entry.acknowledged_at) if entry.acknowledged_at else None,
+        Moment("confirmed by read-back", entry.confirmed_at) if entry.confirmed_at else None,
+        Moment("recorded in the ledger", entry.recorded_at),
+    ]
+    present = [m for m in found if m is not None]
+    return sorted(present, key=lambda m: _utc(m.at))
+
+
+def _utc(moment: datetime) -> datetime:
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
