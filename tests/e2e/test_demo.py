@@ -20,7 +20,9 @@ def test_demo_lands_the_sample_calls_with_zero_duplicates_and_a_trace(tmp_path: 
     assert "HTTP 429" in out, "the demo must show the 429 burst being absorbed"
     assert "callsync trace --crm hubspot --record" in out
     assert re.search(r'turn \d+ \(caller\): ".*contoso', out), "the trace quotes the sentence spoken"
-    assert "'Northwind' → 'Contoso'" in out, "the repeat caller's company change is in the history"
+    assert re.search(r"'?Northwind'? → '?Contoso'?", out), (
+        "the repeat caller's company change is in the history"
+    )
 
 
 def test_demo_labels_what_each_count_counts_and_keeps_log_lines_out_of_stdout(tmp_path: object) -> None:
