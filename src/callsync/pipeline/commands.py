@@ -8,13 +8,15 @@ finishes is reported, not waited on forever.
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
 
-from dbos import DBOS, EnqueueOptions, WorkflowHandle
+from dbos import DBOS, EnqueueOptions
 
 from callsync.config import TenantConfig
 from callsync.pipeline import engine
-from callsync.pipeline.queue import REVIEW_WORKFLOW, SYNC_QUEUE, SYNC_WORKFLOW, workflow_id_for
+from callsync.pipeline.queue import REVIEW_WORKFLOW, SYNC_QUEUE, SYNC_WORKFLOW, queue_client, workflow_id_for
 from callsync.pipeline.review import review_workflow_id
 from callsync.pipeline.worker import running_worker
 from callsync.store.db import Database
@@ -27,7 +29,32 @@ class WorkflowTimeout(Exception):
     """The workflow did not finish in time; it stays queued or running and may still complete."""
 
 
-def _wait(handle: WorkflowHandle[Any], timeout_s: float, what: str) -> Any:
+class _Handle(Protocol):
+    """What both DBOS's in-process handle and its client's handle offer."""
+
+    @property
+    def workflow_id(self) -> str: ...
+    def get_status(self) -> Any: ...
+    def get_result(self) -> Any: ...
+
+
+@contextmanager
+def _enqueued(db: Database, tenants: dict[str, TenantConfig], run_here: bool, options: EnqueueOptions,
+              *args: Any) -> Iterator[_Handle]:  # fmt: skip
+    """Enqueue a workflow and hand back its handle. `run_here`: this process also works the queue (the CLI,
+    with or without a server running); otherwise only the workers already running on the database do."""
+    if not run_here:
+        client = queue_client(db)
+        try:
+            yield client.enqueue(options, *args)
+        finally:
+            client.destroy()
+        return
+    with running_worker(engine.Runtime(db, tenants)):
+        yield DBOS.enqueue_workflow_with_options(options, *args)
+
+
+def _wait(handle: _Handle, timeout_s: float, what: str) -> Any:
     deadline = time.monotonic() + timeout_s
     while True:
         status = handle.get_status()
@@ -53,18 +80,18 @@ def apply_review_decision(
     *,
     reviewer: str | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    run_here: bool = True,
 ) -> str:
     """Write a reviewer's value through the delivery path; returns approved | corrected | failed | refused: ...
     `reviewer` names who decided (kept on the ledger row)."""
-    with running_worker(engine.Runtime(db, tenants)):
-        options: EnqueueOptions = {
-            "queue_name": SYNC_QUEUE,
-            "workflow_name": REVIEW_WORKFLOW,
-            # A failed application leaves the item open; trying again needs a fresh workflow id.
-            "workflow_id": review_workflow_id(item_id, attempt),
-            "queue_partition_key": partition,
-        }
-        handle = DBOS.enqueue_workflow_with_options(options, item_id, value, decision, reviewer)
+    options: EnqueueOptions = {
+        "queue_name": SYNC_QUEUE,
+        "workflow_name": REVIEW_WORKFLOW,
+        # A failed application leaves the item open; trying again needs a fresh workflow id.
+        "workflow_id": review_workflow_id(item_id, attempt),
+        "queue_partition_key": partition,
+    }
+    with _enqueued(db, tenants, run_here, options, item_id, value, decision, reviewer) as handle:
         return str(_wait(handle, timeout_s, f"review item {item_id}"))
 
 
@@ -77,14 +104,14 @@ def sync_to_record(
     record_id: str,
     *,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    run_here: bool = True,
 ) -> str:
     """Re-run a call's sync against the record a reviewer chose; returns the call's final sync state."""
-    with running_worker(engine.Runtime(db, tenants)):
-        options: EnqueueOptions = {
-            "queue_name": SYNC_QUEUE,
-            "workflow_name": SYNC_WORKFLOW,
-            "workflow_id": f"{workflow_id_for(tenant, call_id)}:review{item_id}",
-            "queue_partition_key": f"record:{record_id}",
-        }
-        handle = DBOS.enqueue_workflow_with_options(options, tenant, call_id, record_id)
+    options: EnqueueOptions = {
+        "queue_name": SYNC_QUEUE,
+        "workflow_name": SYNC_WORKFLOW,
+        "workflow_id": f"{workflow_id_for(tenant, call_id)}:review{item_id}",
+        "queue_partition_key": f"record:{record_id}",
+    }
+    with _enqueued(db, tenants, run_here, options, tenant, call_id, record_id) as handle:
         return str(_wait(handle, timeout_s, f"the sync of call {call_id}"))
