@@ -38,19 +38,20 @@ def _number(headers: httpx.Headers, name: str) -> int | None:
 
 def field_error(body: Mapping[str, Any], message: str, **kw: Any) -> CRMError | None:
     """A validation error naming properties (`errors[].context.propertyName`): an `UnknownFieldError`
-    when one of them does not exist, else an `InvalidValueError`; None when no property is named."""
-    named: list[str] = []
-    unknown = False
+    naming those that do not exist, else an `InvalidValueError` naming those whose value was refused;
+    None when no property is named."""
+    unknown: list[str] = []
+    invalid: list[str] = []
     for error in body.get("errors") or []:
         if not isinstance(error, Mapping):
             continue
-        names = (error.get("context") or {}).get("propertyName") or []
-        named += [str(n) for n in names if str(n) not in named]
-        unknown = unknown or (bool(names) and error.get("code") == "PROPERTY_DOESNT_EXIST")
-    if not named:
-        return None
-    kind = UnknownFieldError if unknown else InvalidValueError
-    return kind(message, fields=tuple(named), **kw)
+        names = [str(n) for n in (error.get("context") or {}).get("propertyName") or []]
+        (unknown if error.get("code") == "PROPERTY_DOESNT_EXIST" else invalid).extend(names)
+    if unknown:
+        return UnknownFieldError(message, fields=tuple(dict.fromkeys(unknown)), **kw)
+    if invalid:
+        return InvalidValueError(message, fields=tuple(dict.fromkeys(invalid)), **kw)
+    return None
 
 
 class HubSpotVendor(Vendor):
