@@ -58,6 +58,26 @@ def test_a_title_after_a_comma_needs_an_organisation_or_the_sentence_end() -> No
     assert extract_job_title(call) is None
 
 
+def test_a_title_after_a_comma_is_the_callers_only_right_after_their_name() -> None:
+    for line in (
+        "yes, the manager at the front desk said to call you",
+        "so, director at my old job recommended you",
+    ):
+        call = make_call(("agent", "How can I help?"), ("caller", line))
+        assert extract_job_title(call) is None, line
+        assert extract_company(call) is None, line
+
+
+def test_greeting_comma_name_comma_title_keeps_the_name_out_of_the_title() -> None:
+    call = make_call(("agent", WHO), ("caller", "hi, tom okafor, operations manager of acme freight"))
+    fields = accepted(call)
+    assert (fields["full_name"], fields["job_title"], fields["company"]) == (
+        "Tom Okafor",
+        "Operations Manager",
+        "Acme Freight",
+    )
+
+
 def test_from_after_a_name_that_does_not_answer_a_name_question_is_not_a_company() -> None:
     call = make_call(("agent", "How can I help?"), ("caller", "tom okafor from accounting told me to call"))
     assert extract_company(call) is None

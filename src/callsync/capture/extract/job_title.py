@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from callsync.capture.extract.dialogue import UNMARKED_CHANGE_CAP, caller_turns, has_correction_marker
+from callsync.capture.extract.name import NON_NAME
 from callsync.capture.extract.spoken import Token, tokenize, word_set, words
 from callsync.capture.extract.thresholds import clamp, status_for
 from callsync.models import CallRecord, Evidence, FieldStatus, FieldValue, Speaker
@@ -134,6 +135,22 @@ _ORGANISATION_CUES = ("at", "for", "with")
 _ARTICLELESS = word_set("head chief vp svp evp president director ceo cfo cto coo cmo cio founder cofounder")
 
 
+# What may stand before the caller's name at the start of a turn: greetings, fillers, "this is", "my name
+# is", "it's", "i'm", honorifics.
+_BEFORE_OWN_NAME = word_set(
+    "hi hey hello yes yeah sure oh um uh well so this is its my name names im i am mr mrs ms dr"
+)
+
+
+def _follows_own_name(tokens: Sequence[Token], k: int) -> bool:
+    """Do the one to four words before token k form the caller's name, said at the start of the turn
+    ("dr. anne smith, ...", "hi this is tom okafor, ...")?"""
+    j = k
+    while j > 0 and k - j < 4 and tokens[j - 1].text.isalpha() and tokens[j - 1].text not in NON_NAME:
+        j -= 1
+    return j < k and all(t.text in _BEFORE_OWN_NAME for t in tokens[:j])
+
+
 def organisation_after(tokens: Sequence[Token], end: int) -> int | None:
     """Token index of an organisation named right after a title ending before token `end`."""
     if end >= len(tokens):
@@ -172,9 +189,10 @@ def stated_titles(text: str, tokens: Sequence[Token], *, asked: bool = False) ->
         k = end
     taken = {t.start for t in out}
     # "anne smith, ceo of initech inc." / "tom okafor, head of operations at acme widgets": a title right
-    # after a comma, naming the organisation or ending the sentence (so "sorry, driver ran late" is not one).
+    # after the caller's name and a comma, naming the organisation or ending the sentence ("yes, the
+    # manager at the front desk said" and "sorry, driver ran late" are not the caller's title).
     for k in range(1, len(tokens)):
-        if "," not in text[tokens[k - 1].end : tokens[k].start]:
+        if "," not in text[tokens[k - 1].end : tokens[k].start] or not _follows_own_name(tokens, k):
             continue
         start = k + 1 if tokens[k].text in ("the", "a", "an") else k
         read = _read_title(tokens, start) if start < len(tokens) and start not in taken else None
