@@ -9,14 +9,24 @@ from typing import Protocol, runtime_checkable
 
 import structlog
 
-from callsync.config import TenantConfig
 from callsync.crm.http.budget import BudgetStore
 from callsync.crm.protocol import CRMAdapter
 from callsync.crm.registry import spec_for
+from callsync.crm.settings import CRMConnection
 from callsync.crm.spec import AdapterContext
 from callsync.store.db import Database
 
 log = structlog.get_logger("callsync.crm")
+
+
+class TenantConfig(Protocol):
+    """What the pool reads of a tenant (config.TenantConfig; config imports crm, not the other way)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def crm(self) -> CRMConnection: ...
 
 
 @runtime_checkable

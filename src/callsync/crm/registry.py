@@ -17,7 +17,7 @@ from callsync.crm.hubspot import SPEC as HUBSPOT
 from callsync.crm.hubspot.settings import HubSpotSettings
 from callsync.crm.salesforce import SPEC as SALESFORCE
 from callsync.crm.salesforce.settings import SalesforceSettings
-from callsync.crm.settings import CRMConnection
+from callsync.crm.settings import CRMConnection, set_default_kind, settings_input
 from callsync.crm.spec import AdapterContext, Capabilities, CRMSpec
 from callsync.crm.zoho import SPEC as ZOHO
 from callsync.crm.zoho.settings import ZohoSettings
@@ -48,6 +48,7 @@ CRMSettings = Annotated[
 
 # What a `crm` section without `kind` means (tenant files written before there was a choice).
 DEFAULT_KIND = "hubspot"
+set_default_kind(DEFAULT_KIND)
 
 _ADAPTER: TypeAdapter[AnySettings] = TypeAdapter(CRMSettings)
 
@@ -61,26 +62,6 @@ def spec_for(kind: str) -> CRMSpec[Any]:
 
 def capabilities_for(kind: str) -> Capabilities:
     return spec_for(kind).capabilities
-
-
-def settings_input(data: Any) -> Any:
-    """A `crm` section before validation: the default kind when it names none, and a readable error for
-    a setting that belongs to another CRM (rather than pydantic's 'Extra inputs are not permitted')."""
-    if not isinstance(data, Mapping):
-        return data
-    values = dict(data)
-    kind = values.setdefault("kind", DEFAULT_KIND)
-    if not isinstance(kind, str) or kind not in SPECS:
-        raise ValueError(f"unknown CRM kind {kind!r} (one of: {', '.join(SPECS)})")
-    own = SPECS[kind].settings.model_fields
-    for name in values:
-        if name in own:
-            continue
-        owners = [k for k, spec in SPECS.items() if name in spec.settings.model_fields]
-        if owners:
-            raise ValueError(f"{name} applies to {' and '.join(owners)} only, not to {kind}")
-        raise ValueError(f"{name} is not a {kind} setting (settings: {', '.join(own)})")
-    return values
 
 
 def parse_settings(data: Mapping[str, Any]) -> AnySettings:

@@ -6,16 +6,51 @@ tenant file's `crm` section is the registry's union of them (`registry.CRMSettin
 
 `CRMConnection(**settings)` called on this base class validates into the right kind's model (a missing
 `kind` means the registry's default), so code that builds a connection in Python needs no CRM's class.
+Each kind's model makes itself known here when it is defined; the registry imports them all and names
+the default kind (`set_default_kind`), so this module needs no list of CRMs.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import ValidationError
 
 from callsync.errors import ConfigError
+
+# kind -> its settings model, filled as the models are defined (crm/<kind>/settings.py).
+_KINDS: dict[str, type[CRMConnection]] = {}
+_DEFAULT_KIND: list[str] = []  # set once by the registry
+
+
+def set_default_kind(kind: str) -> None:
+    """What a connection without `kind` means (the registry says)."""
+    _DEFAULT_KIND[:] = [kind]
+
+
+def settings_input(data: Any) -> Any:
+    """A `crm` section before validation: the default kind when it names none, and a readable error for
+    a setting that belongs to another CRM (rather than pydantic's 'Extra inputs are not permitted')."""
+    if not isinstance(data, Mapping):
+        return data
+    values = dict(data)
+    if _DEFAULT_KIND:
+        values.setdefault("kind", _DEFAULT_KIND[0])
+    kind = values.get("kind")
+    if not isinstance(kind, str) or kind not in _KINDS:
+        raise ValueError(f"unknown CRM kind {kind!r} (one of: {', '.join(_KINDS)})")
+    own = _KINDS[kind].model_fields
+    for name in values:
+        if name in own:
+            continue
+        owners = [k for k, model in _KINDS.items() if name in model.model_fields]
+        if owners:
+            raise ValueError(f"{name} applies to {' and '.join(owners)} only, not to {kind}")
+        raise ValueError(f"{name} is not a {kind} setting (settings: {', '.join(own)})")
+    return values
 
 
 class CRMConnection(BaseModel):
@@ -28,13 +63,24 @@ class CRMConnection(BaseModel):
     token_env: str = ""
     timeout_s: float = 10.0
 
-    def __new__(cls, *args: Any, **data: Any) -> Self:
-        # Built from the base class: validate into the kind's own model through the registry.
-        if cls is CRMConnection:
-            from callsync.crm.registry import parse_settings
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        kind = cls.model_fields["kind"].default
+        if isinstance(kind, str):  # a kind of its own (Literal default), not an intermediate base
+            _KINDS[kind] = cls
 
-            return parse_settings(data)  # type: ignore[return-value]  # a subclass of cls
-        return super().__new__(cls)
+    def __new__(cls, *args: Any, **data: Any) -> Self:
+        # Built from the base class: validate into the kind's own model.
+        if cls is not CRMConnection:
+            return super().__new__(cls)
+        try:
+            values = settings_input(data)
+        except ValueError as exc:
+            raise ValidationError.from_exception_data(
+                cls.__name__, [{"type": "value_error", "loc": (), "input": data, "ctx": {"error": exc}}]
+            ) from None
+        return _KINDS[values["kind"]].model_validate(values)  # type: ignore[return-value]  # a subclass
 
     def __init__(self, /, **data: Any) -> None:
         if type(self) is not CRMConnection and self.__dict__:

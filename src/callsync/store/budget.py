@@ -1,22 +1,75 @@
 """The CRM credit budgets in the database: one row per (CRM, account) shared by every worker, and what
-`callsync status` shows of them. The rules are crm/http/budget.py's; this is where their state is kept."""
+`callsync status` shows of them. The rules are crm/http/budget.py's; this is where their state is kept,
+with the state's shapes (`BudgetState`, `BudgetKey`, `BudgetSettings`) and the `BudgetStore` interface."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from callsync.crm.http.budget import BudgetKey, BudgetSettings, BudgetState, BudgetStore
 from callsync.store.db import Database
 from callsync.store.tables import CallRow, CrmBudgetRow
 
-__all__ = ["DatabaseBudgetStore", "calls_waiting_for_budget", "waiting_budgets"]
+__all__ = [
+    "SLICES",
+    "BudgetKey",
+    "BudgetSettings",
+    "BudgetState",
+    "BudgetStore",
+    "DatabaseBudgetStore",
+    "calls_waiting_for_budget",
+    "waiting_budgets",
+]
 
+SLICES = 24  # a window is counted in this many slices (crm/http/budget.py has the rules)
 T = TypeVar("T")
+
+
+@dataclass
+class BudgetState:
+    """One account's row, as plain data: what the stores load, the rules change, and the stores save."""
+
+    tenants: list[str] = field(default_factory=list)
+    spent: dict[str, int] = field(default_factory=dict)
+    observed_used: int | None = None
+    observed_limit: int | None = None
+    observed_at: float | None = None
+    blocked_until: float | None = None  # until when new work waits (what `callsync status` shows)
+    blocked_reason: str | None = None
+    # Until when the CRM itself refuses (or only the reserve is left per its own count): nothing new
+    # may start; by callsync's count alone, each request is judged on what is left at that moment.
+    crm_blocked_until: float | None = None
+
+
+@dataclass(frozen=True)
+class BudgetKey:
+    crm: str
+    account: str
+    label: str  # what a person reads in `callsync status`: the CRM and its account
+
+
+class BudgetStore:
+    """Runs a change to one account's state atomically: in the database, or in this process only."""
+
+    def transact(self, key: BudgetKey, settings: BudgetSettings, change: Callable[[BudgetState], T]) -> T:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class BudgetSettings:
+    limit: int | None  # credits per window; None: not counted here, only the CRM's refusals pause work
+    reserve: int = 0
+    window_s: float = 86_400.0
+    retry_s: float = 900.0  # wait after the CRM itself refused for the window
+
+    @property
+    def slice_s(self) -> float:
+        return self.window_s / SLICES
 
 
 class DatabaseBudgetStore(BudgetStore):

@@ -22,55 +22,39 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from callsync.crm.errors import BudgetExhausted
 
-SLICES = 24
+# The state's shapes and the database store live in store/budget.py (store does not import crm);
+# re-exported here for the adapters and the older importers of these names.
+from callsync.store.budget import (
+    SLICES,
+    BudgetKey,
+    BudgetSettings,
+    BudgetState,
+    BudgetStore,
+    DatabaseBudgetStore,
+    calls_waiting_for_budget,
+    waiting_budgets,
+)
+
+__all__ = [
+    "MEMORY_STORE",
+    "SLICES",
+    "BudgetKey",
+    "BudgetSettings",
+    "BudgetState",
+    "BudgetStore",
+    "CreditBudget",
+    "DatabaseBudgetStore",
+    "MemoryBudgetStore",
+    "calls_waiting_for_budget",
+    "used",
+    "waiting_budgets",
+]
+
 T = TypeVar("T")
-
-
-@dataclass
-class BudgetState:
-    """One account's row, as plain data: what the stores load, the rules change, and the stores save."""
-
-    tenants: list[str] = field(default_factory=list)
-    spent: dict[str, int] = field(default_factory=dict)
-    observed_used: int | None = None
-    observed_limit: int | None = None
-    observed_at: float | None = None
-    blocked_until: float | None = None  # until when new work waits (what `callsync status` shows)
-    blocked_reason: str | None = None
-    # Until when the CRM itself refuses (or only the reserve is left per its own count): nothing new
-    # may start; by callsync's count alone, each request is judged on what is left at that moment.
-    crm_blocked_until: float | None = None
-
-
-@dataclass(frozen=True)
-class BudgetKey:
-    crm: str
-    account: str
-    label: str  # what a person reads in `callsync status`: the CRM and its account
-
-
-class BudgetStore:
-    """Runs a change to one account's state atomically: in the database, or in this process only."""
-
-    def transact(self, key: BudgetKey, settings: BudgetSettings, change: Callable[[BudgetState], T]) -> T:
-        raise NotImplementedError
-
-
-@dataclass(frozen=True)
-class BudgetSettings:
-    limit: int | None  # credits per window; None: not counted here, only the CRM's refusals pause work
-    reserve: int = 0
-    window_s: float = 86_400.0
-    retry_s: float = 900.0  # wait after the CRM itself refused for the window
-
-    @property
-    def slice_s(self) -> float:
-        return self.window_s / SLICES
 
 
 # -- the rules (pure) ---------------------------------------------------------------------------------
@@ -259,13 +243,3 @@ class CreditBudget:
     def state(self) -> BudgetState:
         """A copy of the current state (for tests and status)."""
         return self.store.transact(self.key, self.settings, lambda s: BudgetState(**vars(s)))
-
-
-def __getattr__(name: str) -> Any:
-    # The database side moved to store/budget.py; old importers of these names keep working (resolved
-    # lazily: store/budget.py imports this module).
-    if name in ("DatabaseBudgetStore", "waiting_budgets", "calls_waiting_for_budget"):
-        from callsync.store import budget as stored
-
-        return getattr(stored, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
