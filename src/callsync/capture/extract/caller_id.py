@@ -20,6 +20,7 @@ from collections.abc import Iterable
 
 import phonenumbers
 
+from callsync.capture.extract.spoken import memo
 from callsync.capture.extract.thresholds import status_for
 from callsync.models import CallRecord, Direction, Evidence, FieldStatus, FieldValue
 
@@ -47,6 +48,11 @@ def normalize_line(raw: str | None, region: str) -> str | None:
     """E.164 for a line as a platform reports it, or None when it is withheld or not a valid number."""
     if raw is None:
         return None
+    # Once per line within one extraction (never kept between calls: spoken.shared_analysis).
+    return memo(f"line|{region}", raw, 0, lambda: _normalize_line(raw, region))
+
+
+def _normalize_line(raw: str, region: str) -> str | None:
     text = raw.strip()
     if text.lower().startswith("tel:"):
         text = text[4:]

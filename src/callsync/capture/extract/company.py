@@ -213,7 +213,7 @@ def _turn_mentions(call: CallRecord, i: int) -> list[_Mention]:
     # "dr. anne smith, ceo of initech inc.", "i'm head of operations at acme widgets": a stated title
     # followed by its organisation.
     role_asked = ROLE_QUESTION.search(agent_before) is not None
-    for stated in stated_titles(text, tokens, asked=role_asked):
+    for stated in stated_titles(text, asked=role_asked):
         if stated.organisation is not None:
             company = _read_company(text, tokens, stated.organisation)
             if company:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from callsync.capture.extract.dialogue import UNMARKED_CHANGE_CAP, caller_turns, has_correction_marker
 from callsync.capture.extract.name import NON_NAME
-from callsync.capture.extract.spoken import Token, tokenize, word_set, words
+from callsync.capture.extract.spoken import Token, memo, tokenize, word_set, words
 from callsync.capture.extract.thresholds import clamp, status_for
 from callsync.models import CallRecord, Evidence, FieldStatus, FieldValue, Speaker
 
@@ -169,10 +169,14 @@ def _sentence_ends(text: str, tokens: Sequence[Token], end: int) -> bool:
     )
 
 
-def stated_titles(text: str, tokens: Sequence[Token], *, asked: bool = False) -> list[StatedTitle]:
+def stated_titles(text: str, *, asked: bool = False) -> tuple[StatedTitle, ...]:
     """Titles the caller states in one turn: after "i'm (the/a)", "i work as a", "my title is"; after a comma
     that follows their name ("anne smith, ceo of initech"); or, when the agent asked for the role, as the
-    answer ("head of operations at acme widgets")."""
+    answer ("head of operations at acme widgets"). Token indices refer to `tokenize(text)`."""
+    return memo("stated_titles", text, int(asked), lambda: tuple(_stated_titles(text, tokenize(text), asked)))
+
+
+def _stated_titles(text: str, tokens: Sequence[Token], asked: bool) -> list[StatedTitle]:
     out: list[StatedTitle] = []
     k = 0 if not _INTRO_WORDS.isdisjoint(words(text)) else len(tokens)
     while k < len(tokens):
@@ -226,7 +230,7 @@ def _turn_mentions(call: CallRecord, i: int) -> list[_Mention]:
         and ROLE_QUESTION.search(call.turns[i - 1].text) is not None
     )
     out: list[_Mention] = []
-    for stated in sorted(stated_titles(text, tokens, asked=asked), key=lambda t: t.start):
+    for stated in sorted(stated_titles(text, asked=asked), key=lambda t: t.start):
         after = tokens[stated.end].text if stated.end < len(tokens) else ""
         with_org = stated.organisation is not None or after in ("on", "in")
         confidence = WITH_ORGANISATION if with_org else STATED
