@@ -48,7 +48,9 @@ def test_serve_on_a_taken_port_prints_only_the_error(db: Database) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = runner.invoke(app, ["serve", "--port", str(port), "--db", db.url], env={"CALLSYNC_DEMO_SECRET": "s"})
+        result = runner.invoke(
+            app, ["serve", "--port", str(port), "--db", db.url], env={"CALLSYNC_DEMO_SECRET": "s"}
+        )
     assert result.exit_code == 2
     assert "listening" not in result.output and "ingest on" not in result.output
     assert f"cannot listen on 127.0.0.1:{port}" in result.output
@@ -125,7 +127,10 @@ def test_a_dead_letter_is_discarded_with_a_reason_kept_for_audit_and_its_call_cl
 
 
 def test_a_quarantined_payload_is_discarded_with_a_reason_and_kept_whole(db: Database) -> None:
-    add(db, QuarantineRow(tenant=None, source="webhook:vapi", reason="no tenant routes it", payload='{"x": 1}'))
+    add(
+        db,
+        QuarantineRow(tenant=None, source="webhook:vapi", reason="no tenant routes it", payload='{"x": 1}'),
+    )
     with db.session() as s:
         qid = int(s.query(QuarantineRow.id).scalar())
     result = cli(db, "quarantine", "discard", str(qid), "--reason", "a test call from the vendor")

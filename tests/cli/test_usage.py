@@ -70,7 +70,10 @@ def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(
     result = runner.invoke(app, ["status", "--db", db])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
-    assert result.output.splitlines() == ["error: RuntimeError: the disk caught fire", "run with --debug for details"]
+    assert result.output.splitlines() == [
+        "error: RuntimeError: the disk caught fire",
+        "run with --debug for details",
+    ]
     debug = runner.invoke(app, ["--debug", "status", "--db", db])
     assert isinstance(debug.exception, RuntimeError)  # let through: the runner holds the traceback
 

@@ -34,7 +34,12 @@ def test_sent_acknowledged_confirmed_come_in_time_order(sqlite_db: Database) -> 
                          confirmed_at=T0 + timedelta(seconds=2), written_at=T0 + timedelta(seconds=3)))  # fmt: skip
     (entry,) = field_trace(sqlite_db, "x", "1", "email").entries
     found = moments(entry)
-    assert [m.what for m in found] == ["sent", "acknowledged", "confirmed by read-back", "recorded in the ledger"]
+    assert [m.what for m in found] == [
+        "sent",
+        "acknowledged",
+        "confirmed by read-back",
+        "recorded in the ledger",
+    ]
     assert [m.at for m in found] == sorted(m.at for m in found)
 
 
@@ -50,3 +55,11 @@ def test_a_reviewers_write_traces_to_the_original_call_and_the_reviewer(sqlite_d
 def test_a_field_never_written_is_not_found(sqlite_db: Database) -> None:
     with pytest.raises(NotFound, match="no record of writing x 9 email"):
         field_trace(sqlite_db, "x", "9", "email")
+
+
+def test_a_value_from_the_caller_id_says_so_instead_of_quoting(sqlite_db: Database) -> None:
+    with sqlite_db.session() as s:
+        s.add(ledger_row(field="phone", new_value="+14155550123",
+                         evidence=[{"turn": -1, "start": 0, "end": 0, "source": "caller_id"}]))  # fmt: skip
+    (entry,) = field_trace(sqlite_db, "x", "1", "phone").entries
+    assert entry.quotes == () and entry.other_sources == ("caller_id",)

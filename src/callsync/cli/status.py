@@ -132,6 +132,24 @@ def _moment(at: datetime) -> str:
     return when(at)
 
 
+_SOURCES = {
+    "caller_id": "from the caller ID: the line the call came from, not something said",
+    "platform": "a fact the voice platform reported about the call",
+}
+
+
+def _timeline(found: list[Any]) -> str:
+    """`sent 2026-11-20 15:28:10, acknowledged 15:28:11, ...`: the date once, then times while it holds."""
+    parts: list[str] = []
+    day = None
+    for m in found:
+        stamp = when(m.at).removesuffix(" UTC")
+        date, _, clock = stamp.partition(" ")
+        parts.append(f"{m.what} {clock if date == day else stamp}")
+        day = date
+    return ", ".join(parts)
+
+
 def render_field_trace(found: Any) -> None:
     from callsync.services.trace import moments
 
@@ -149,9 +167,9 @@ def render_field_trace(found: Any) -> None:
             at = f" at {_moment(e.review.reviewed_at)}" if e.review.reviewed_at else ""
             item = f" (review item {e.review.item_id})" if e.review.item_id is not None else ""
             out.print(f"     approved by {escape(by)}{at}{item}")
-        timeline = ", ".join(f"{m.what} {_moment(m.at)}" for m in moments(e))
+        out.print(f"     {_timeline(moments(e))} UTC")
         request = f"request {escape(e.crm_request_id)}" if e.crm_request_id else "request id —"
-        out.print(f"     {timeline}; {request}; {escape(e.integration_version)}")
+        out.print(f"     {request}; {escape(e.integration_version)}")
         for q in e.quotes:
             said = (
                 escape(q.sentence[: q.start])
@@ -161,7 +179,9 @@ def render_field_trace(found: Any) -> None:
                 + escape(q.sentence[q.end :])
             )
             out.print(f'     turn {q.turn} ({q.speaker}): "{said}"')
-        if not e.quotes:
+        for source in e.other_sources:
+            out.print(f"     ({_SOURCES.get(source, 'from ' + source)})")
+        if not e.quotes and not e.other_sources:
             out.print(
                 "     (not from the transcript: the reviewer's own value)"
                 if e.review is not None

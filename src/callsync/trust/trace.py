@@ -55,6 +55,8 @@ class TraceEntry:
     quotes: tuple[Quote, ...]
     review: Review | None = None
     ledger_call_id: str = ""  # the ledger row's own call id (`review:N` for a reviewer's write)
+    # Evidence that points at the call, not at words: "caller_id" (the line the call came from), "platform".
+    other_sources: tuple[str, ...] = ()
 
     @property
     def written_at(self) -> datetime:
@@ -84,7 +86,7 @@ def _quotes(raw_payload: str, evidence: list[dict[str, int]]) -> tuple[Quote, ..
         return ()
     quotes = []
     for ev in evidence:
-        if not 0 <= ev["turn"] < len(turns):
+        if ev.get("source", "transcript") != "transcript" or not 0 <= ev["turn"] < len(turns):
             continue
         turn = turns[ev["turn"]]
         sentence, s, e = sentence_around(str(turn.get("text", "")), ev["start"], ev["end"])
@@ -129,6 +131,11 @@ def field_history(db: Database, crm: str, record_id: str, field: str) -> list[Tr
             if r.reviewer or r.review_item_id is not None
             else None,
             ledger_call_id=r.call_id,
+            other_sources=tuple(
+                dict.fromkeys(
+                    str(ev["source"]) for ev in r.evidence if ev.get("source") not in (None, "transcript")
+                )
+            ),
         )
         for r in rows
     ]
