@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +26,13 @@ from callsync.errors import InputError
 from callsync.models import CallRecord, Direction, FieldStatus
 from tests.route import payloads as p
 
+
+def payload_of(platform: str) -> dict[str, Any]:
+    """A fresh sample payload of a platform (the builders take different optional arguments)."""
+    build: Callable[[], dict[str, Any]] = p.PAYLOADS[platform]  # type: ignore[assignment]
+    return build()
+
+
 EXPECTED_IDS = {
     "generic": "c-1",
     "vapi": "9b7c6a1e-3f0d",
@@ -37,7 +45,7 @@ EXPECTED_IDS = {
 
 @pytest.mark.parametrize("platform", list(p.PAYLOADS))
 def test_every_platform_gives_the_call_id_direction_numbers_and_raw_payload(platform: str) -> None:
-    payload = p.PAYLOADS[platform]()
+    payload = payload_of(platform)
     info = adapter(platform).classify(payload)
     call = to_call_record(platform, payload, "acme")
     assert info.call_id == call.call_id == EXPECTED_IDS[platform]
@@ -49,7 +57,7 @@ def test_every_platform_gives_the_call_id_direction_numbers_and_raw_payload(plat
 
 @pytest.mark.parametrize("platform", ["generic", "vapi", "retell", "bland", "elevenlabs"])
 def test_turns_keep_who_said_what_in_order(platform: str) -> None:
-    call = to_call_record(platform, p.PAYLOADS[platform](), "acme")
+    call = to_call_record(platform, payload_of(platform), "acme")
     assert [(t.speaker.value, t.text) for t in call.turns] == p.DANA_SAYS
 
 
@@ -203,7 +211,7 @@ def test_any_mutation_of_a_payload_is_a_record_or_an_input_error(
     platform: str, base: str, key: str, value: Any
 ) -> None:
     """Adapters never crash on a payload: it is a CallRecord, an InputError, or a classified event."""
-    payload = p.PAYLOADS[base]()
+    payload = payload_of(base)
     target = payload.get("message") or payload.get("call") or payload.get("data") or payload
     if isinstance(target, dict) and target:
         target[key or next(iter(target))] = value
