@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from callsync.capture.extract import extract_call
 from callsync.capture.extract.caller_id import normalize_line, usable_caller_id
@@ -106,3 +108,32 @@ def test_field_value_names_its_sources() -> None:
     line = FieldValue("+14155550123", 0.9, (Evidence.caller_id(),), "t")
     assert said.sources == (EvidenceSource.TRANSCRIPT,)
     assert line.sources == (EvidenceSource.CALLER_ID,)
+
+
+# -- properties ------------------------------------------------------------------------------------
+
+_AREA = st.sampled_from(["212", "312", "415", "617", "646", "720", "773", "917", "206", "480"])
+_SHAPE = st.sampled_from(
+    ["+1{a}{x}{n}", "({a}) {x}-{n}", "{a}-{x}-{n}", "+1 {a} {x} {n}", "1{a}{x}{n}", "{a}.{x}.{n}"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(area=_AREA, exchange=st.integers(200, 999), line=st.integers(0, 9999), shape=_SHAPE)
+def test_any_written_shape_of_a_valid_line_gives_the_same_e164(
+    area: str, exchange: int, line: int, shape: str
+) -> None:
+    expected = f"+1{area}{exchange}{line:04d}"
+    assume(normalize_line(expected, "US") is not None)
+    assert normalize_line(shape.format(a=area, x=exchange, n=f"{line:04d}"), "US") == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.text(min_size=1, max_size=20).filter(
+        lambda t: any(c.isalpha() for c in t) and not t.strip().lower().startswith("tel:")
+    )
+)
+def test_a_line_with_letters_is_never_a_number(text: str) -> None:
+    # "anonymous", "RESTRICTED", "client:alice": phonenumbers would read letters as a vanity number.
+    assert normalize_line(text, "US") is None
