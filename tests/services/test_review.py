@@ -73,3 +73,17 @@ def test_resolving_needs_a_record_and_only_fits_identity_questions(sqlite_db: Da
         review.resolve(sqlite_db, {}, no_identity, reviewer="alice", record="101")
     with pytest.raises(ServiceError, match="not answered with a record"):
         review.resolve(sqlite_db, {}, waiting, reviewer="alice", record="101")
+
+
+
+def test_reconcile_counts_a_closed_call_as_closed_not_as_still_queued(sqlite_db: Database) -> None:
+    from datetime import UTC, datetime
+
+    from callsync.trust.reconcile import ReconcileReport, count_calls
+
+    (item,) = call_in_review(sqlite_db, "c-6", "no_identity")
+    review.reject(sqlite_db, item, reviewer="alice")
+    report = ReconcileReport(since=None, generated_at=datetime.now(UTC))
+    count_calls(report, [state(sqlite_db, "c-6")])
+    assert (report.received, report.closed, report.queued, report.review) == (1, 1, 0, 0)
+    assert report.to_json()["calls"]["closed"] == 1

@@ -57,7 +57,7 @@ def reconcile(
 def render_report(report: Any) -> None:
     window = f"since {when(report.since)}" if report.since else "all calls"
     out.print(f"[bold]callsync reconcile[/bold] · {window} · {report.records_checked} CRM record(s) checked")
-    closed = getattr(report, "closed", 0)
+    closed = report.closed
     out.print(
         f"calls received {report.received}: confirmed {report.confirmed}, waiting in review {report.review}, "
         f"dead letters {report.dead_letter}, closed by a person {closed}, still queued {report.queued}"
