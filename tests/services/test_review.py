@@ -75,7 +75,6 @@ def test_resolving_needs_a_record_and_only_fits_identity_questions(sqlite_db: Da
         review.resolve(sqlite_db, {}, waiting, reviewer="alice", record="101")
 
 
-
 def test_reconcile_counts_a_closed_call_as_closed_not_as_still_queued(sqlite_db: Database) -> None:
     from datetime import UTC, datetime
 
