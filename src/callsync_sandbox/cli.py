@@ -45,7 +45,7 @@ def demo(
     from callsync_sandbox.demo_crms import COMPANY_FIELD
 
     if crm not in COMPANY_FIELD:
-        raise fail(f"unknown CRM {crm!r}; choose one of: {', '.join(COMPANY_FIELD)}", 2)
+        raise fail(f"no demo for {crm!r}; choose one of: {', '.join(COMPANY_FIELD)}", 2)
     _quiet_logs(verbose)
     company = COMPANY_FIELD[crm]
     run = partial(run_demo, crm=crm)
