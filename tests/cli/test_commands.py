@@ -185,3 +185,15 @@ def test_trace_names_each_moment_in_order_and_shows_who_approved_a_reviewers_val
     assert "request id —" in text
     assert 'turn 1 (caller): "I work at Contoso now."' in text
     assert "not from the transcript" not in text
+
+
+def test_plan_prints_values_and_match_keys_plainly(tmp_path: Path) -> None:
+    f = tmp_path / "call.json"
+    f.write_text(json.dumps({"call_id": "c-1", "from": "+14155550123", "turns": [{"speaker": "caller", "text":
+        "hi my name is dana whitfield, email dana dot whitfield at northwind dot com"}]}))  # fmt: skip
+    result = runner.invoke(app, ["plan", str(f)], terminal_width=WIDE)
+    assert result.exit_code == 0, result.output
+    contact = result.stdout.splitlines()[1]
+    assert "match on email dana.whitfield@northwind.com" in contact and "{" not in contact
+    assert "email = dana.whitfield@northwind.com  [" in result.stdout
+    assert "= '" not in result.stdout

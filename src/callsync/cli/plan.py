@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from callsync.cli.common import app, err, fail, out
+from callsync.cli.render import plain
 from callsync.config import EXAMPLES_DIR
 from callsync.errors import InputError
 
@@ -53,15 +54,15 @@ def plan(
             continue
         out.print(f"[bold]call {escape(call.call_id)}[/bold]")
         for name, obj in result["objects"].items():
-            out.print(f"  {name} → {obj['crm_object']}  (match on {json.dumps(obj['match'])})")
+            out.print(f"  {name} → {obj['crm_object']}  (match on {escape(plain(obj['match']))})")
             for field, v in obj["fields"].items():
                 note = f"[{v['policy']}, from {v['from']}, confidence {v['confidence']:.2f}]"
-                out.print(f"    {field} = {escape(repr(v['value']))}  {escape(note)}")
+                out.print(f"    {field} = {escape(plain(v['value']))}  {escape(note)}")
             for field, value in obj["defaults"].items():
-                out.print(f"    {field} = {escape(repr(value))}  {escape('[default for a required field]')}")
+                out.print(f"    {field} = {escape(plain(value))}  {escape('[default for a required field]')}")
             for held in obj["held"]:
                 out.print(
-                    f"    {held['field']}: held for review ({held['reason']}): {escape(repr(held['value']))}"
+                    f"    {held['field']}: held for review ({held['reason']}): {escape(plain(held['value']))}"
                 )
         for a, b in result["links"]:
             out.print(f"  link {a} ↔ {b}")
