@@ -9,6 +9,12 @@ before the rate limiter, as a flaky network or gateway in front of HubSpot would
 
 State lives in `HubSpotSandbox`; `HubSpotSandbox.app()` serves it over ASGI. All state changes happen
 under one lock, because tests inspect the sandbox from another thread than the server's.
+
+One module per concept: `objects` (types, path aliases, timestamps, ids), `errors` (HubSpot's error
+shapes), `properties` (schema and value normalisation), `records` (records and the versions search sees),
+`search` (filters, sorting, paging, value indexes), `bodies` (request validation), `associations`,
+`portal` (the account's state), `limits` (rate windows and budget), `gateway` (the ASGI edge: auth,
+faults, limits) and `app` (the routes). docs/sandbox.md says what is and is not reproduced.
 """
 
 from __future__ import annotations
