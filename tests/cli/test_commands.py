@@ -8,6 +8,7 @@ import socket
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -28,8 +29,8 @@ def db(tmp_path: Path) -> Database:
     database.dispose()
 
 
-def cli(db: Database, *args: str, **kw: object) -> object:
-    return runner.invoke(app, [*args, "--db", db.url], terminal_width=WIDE, **kw)  # type: ignore[arg-type]
+def cli(db: Database, *args: str) -> Any:
+    return runner.invoke(app, [*args, "--db", db.url], terminal_width=WIDE)
 
 
 def add(db: Database, *rows: object) -> None:
@@ -64,10 +65,10 @@ def test_ingest_of_an_empty_file_or_a_directory_says_not_read_and_quarantines_no
     folder = tmp_path / "calls"
     folder.mkdir()
     result = cli(db, "ingest", str(empty), str(folder))
-    assert result.exit_code == 1  # type: ignore[attr-defined]
-    assert "not read" in result.stderr  # type: ignore[attr-defined]
-    assert "quarantined)" not in result.stdout.replace("0 refused (quarantined)", "")  # type: ignore[attr-defined]
-    assert "2 file(s) not read" in result.stdout  # type: ignore[attr-defined]
+    assert result.exit_code == 1
+    assert "not read" in result.stderr
+    assert "quarantined)" not in result.stdout.replace("0 refused (quarantined)", "")
+    assert "2 file(s) not read" in result.stdout
     with db.session() as s:
         assert s.query(QuarantineRow).count() == 0
 
@@ -76,9 +77,9 @@ def test_sync_with_nothing_queued_returns_at_once(db: Database, monkeypatch: pyt
     monkeypatch.setenv("CALLSYNC_HUBSPOT_TOKEN", "t")
     started = time.monotonic()
     result = cli(db, "sync")
-    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
-    assert "nothing to sync" in result.stdout  # type: ignore[attr-defined]
-    assert "0/0" not in result.output and "syncing" not in result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 0, result.output
+    assert "nothing to sync" in result.stdout
+    assert "0/0" not in result.output and "syncing" not in result.output
     assert time.monotonic() - started < 3
 
 
@@ -101,8 +102,8 @@ def dead_letter(db: Database, call_id: str = "c-1") -> int:
 def test_dlq_list_shows_the_whole_error_and_the_real_replay_command(db: Database) -> None:
     dl = dead_letter(db)
     result = cli(db, "dlq", "list")
-    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
-    flat = " ".join(result.stdout.split())  # type: ignore[attr-defined]
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.stdout.split())
     assert "favourite_colour_of_the_caller" in flat
     assert f"callsync dlq replay {dl}" in flat
     assert "replay ID" not in flat
@@ -110,9 +111,9 @@ def test_dlq_list_shows_the_whole_error_and_the_real_replay_command(db: Database
 
 def test_a_dead_letter_is_discarded_with_a_reason_kept_for_audit_and_its_call_closed(db: Database) -> None:
     dl = dead_letter(db)
-    assert cli(db, "dlq", "discard", str(dl)).exit_code == 2  # type: ignore[attr-defined]  # --reason is required
+    assert cli(db, "dlq", "discard", str(dl)).exit_code == 2  # --reason is required
     result = cli(db, "dlq", "discard", str(dl), "--reason", "the caller asked us not to keep it")
-    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 0, result.output
     with db.session() as s:
         row = s.get(DeadLetterRow, dl)
         assert row is not None and row.status == "discarded"
@@ -120,10 +121,10 @@ def test_a_dead_letter_is_discarded_with_a_reason_kept_for_audit_and_its_call_cl
         assert row.request["discarded"]["by"]
         assert s.query(CallRow.sync_state).filter_by(call_id="c-1").scalar() == "closed"
     again = cli(db, "dlq", "discard", str(dl), "--reason", "again")
-    assert again.exit_code == 1 and "not open" in again.stderr  # type: ignore[attr-defined]
-    listed = [json.loads(line) for line in cli(db, "dlq", "list", "--all", "--json").stdout.splitlines()]  # type: ignore[attr-defined]
+    assert again.exit_code == 1 and "not open" in again.stderr
+    listed = [json.loads(line) for line in cli(db, "dlq", "list", "--all", "--json").stdout.splitlines()]
     assert [r["status"] for r in listed] == ["discarded"]
-    assert cli(db, "dlq", "list", "--json").stdout == ""  # type: ignore[attr-defined]
+    assert cli(db, "dlq", "list", "--json").stdout == ""
 
 
 def test_a_quarantined_payload_is_discarded_with_a_reason_and_kept_whole(db: Database) -> None:
@@ -134,13 +135,13 @@ def test_a_quarantined_payload_is_discarded_with_a_reason_and_kept_whole(db: Dat
     with db.session() as s:
         qid = int(s.query(QuarantineRow.id).scalar())
     result = cli(db, "quarantine", "discard", str(qid), "--reason", "a test call from the vendor")
-    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 0, result.output
     with db.session() as s:
         row = s.get(QuarantineRow, qid)
         assert row is not None and row.status == "discarded" and row.payload == '{"x": 1}'
         assert "no tenant routes it" in row.reason and "a test call from the vendor" in row.reason
-    assert cli(db, "quarantine", "list", "--json").stdout == ""  # type: ignore[attr-defined]
-    assert cli(db, "quarantine", "discard", str(qid), "--reason", "x").exit_code == 1  # type: ignore[attr-defined]
+    assert cli(db, "quarantine", "list", "--json").stdout == ""
+    assert cli(db, "quarantine", "discard", str(qid), "--reason", "x").exit_code == 1
 
 
 def test_review_list_renders_values_plainly_never_none_or_a_dict(db: Database) -> None:
@@ -149,11 +150,11 @@ def test_review_list_renders_values_plainly_never_none_or_a_dict(db: Database) -
                           reason="no email or phone to match on", proposed_value={"email": None, "phone": None,
                           "name": "Dana Whitfield"}, current_value=None, detail={}))  # fmt: skip
     result = cli(db, "review", "list")
-    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
-    text = result.stdout  # type: ignore[attr-defined]
+    assert result.exit_code == 0, result.output
+    text = result.stdout
     assert "None" not in text and "{" not in text and "'" not in text
     assert "name Dana Whitfield" in text
-    shown = cli(db, "review", "show", "1").stdout  # type: ignore[attr-defined]
+    shown = cli(db, "review", "show", "1").stdout
     assert "None" not in shown and "{" not in shown
 
 
@@ -172,8 +173,8 @@ def test_trace_names_each_moment_in_order_and_shows_who_approved_a_reviewers_val
                       reviewer="alice", reviewed_at=t0 - timedelta(seconds=5), review_item_id=7,
                       origin_call_id="c-2"))  # fmt: skip
     result = cli(db, "trace", "--crm", "hubspot", "--record", "101", "--field", "company")
-    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
-    text = result.stdout  # type: ignore[attr-defined]
+    assert result.exit_code == 0, result.output
+    text = result.stdout
     assert "None" not in text and "'" not in text
     assert "Northwind → Contoso" in text
     assert "call c-2" in text and "review:7" not in text.split("(")[0]
