@@ -55,6 +55,14 @@ class PlannedIdentity(_Data):
     email: str | None = None
     phone: str | None = None
     name: str | None = None
+    # Further phones the record may be found by (the caller's line beside a different spoken number): each
+    # is searched, and what they find joins the phone matches.
+    other_phones: list[str] = Field(default_factory=list)
+
+    def link_keys(self) -> list[str]:
+        """The identity-link keys of this caller: the email, then every phone."""
+        keys = [f"email:{self.email}"] if self.email else []
+        return keys + [f"phone:{p}" for p in dict.fromkeys([self.phone, *self.other_phones]) if p]
 
 
 class ObjectPlanData(_Data):

@@ -24,7 +24,7 @@ from callsync.pipeline.intake import receive_call
 from callsync.pipeline.queue import workflow_id_for
 from callsync.pipeline.worker import Backlog, drain, running_worker
 from callsync.store.db import Database
-from callsync.store.tables import DeadLetterRow, LedgerRow, ReviewItemRow
+from callsync.store.tables import DeadLetterRow, IdentityLinkRow, LedgerRow, ReviewItemRow
 from callsync_sandbox.faults import FaultPlan
 from callsync_sandbox.hubspot import HubSpotSandbox
 from callsync_sandbox.server import SandboxServer
@@ -173,7 +173,9 @@ def test_create_committed_but_response_lost_leaves_exactly_one_contact_even_when
 def test_a_retry_that_finds_its_own_record_completes_it_but_keeps_a_later_edit(make_harness: Any) -> None:
     h = make_harness()
     h.ingest(
-        call_payload("c-0", ["my name is priya raman", "email priya dot raman at gmail dot com"], from_="+14155550188")
+        call_payload(
+            "c-0", ["my name is priya raman", "email priya dot raman at gmail dot com"], from_="+14155550188"
+        )
     )
     h.sync()  # callsync's properties now exist
     # As left by an earlier attempt of c-1 whose answer was lost: its record, in which a rep has since
@@ -238,7 +240,9 @@ def test_unavailable_crm_exhausts_attempts_into_a_dead_letter_with_the_request(m
     assert h.contacts() == []
 
 
-def test_an_unknown_property_is_dead_lettered_by_name_and_the_good_fields_are_written(make_harness: Any, tmp_path: Any) -> None:
+def test_an_unknown_property_is_dead_lettered_by_name_and_the_good_fields_are_written(
+    make_harness: Any, tmp_path: Any
+) -> None:
     mapping = tmp_path / "m.yaml"
     mapping.write_text(
         "crm: hubspot\nobjects:\n  contact:\n    crm_object: contacts\n    fields:\n"
@@ -302,7 +306,9 @@ def test_call_with_no_email_or_phone_goes_to_review_not_to_the_crm(make_harness:
     assert item.kind == "no_identity"
 
 
-def test_a_caller_who_says_no_contact_details_is_matched_and_written_by_the_caller_id(make_harness: Any) -> None:
+def test_a_caller_who_says_no_contact_details_is_matched_and_written_by_the_caller_id(
+    make_harness: Any,
+) -> None:
     h = make_harness()
     h.ingest(call_payload("c-line", ["hi it's dana whitfield, just calling about my order"]))
     assert h.sync().confirmed == 1
@@ -352,3 +358,18 @@ def test_an_unexpected_error_dead_letters_the_call_instead_of_leaving_it_queued(
     assert (state.queued, state.dead_letter) == (0, 1)
     (dead,) = h.rows(DeadLetterRow)
     assert "KeyError" in dead.last_error
+
+
+def test_a_caller_who_says_a_new_number_from_their_known_line_is_the_same_person(make_harness: Any) -> None:
+    h = make_harness()
+    h.ingest(call_payload("c-line", ["hi it's dana whitfield, just calling about my order"]))
+    assert h.sync().confirmed == 1
+    h.ingest(
+        call_payload(
+            "c-new", ["dana again, my new number is four one five five five five zero one nine nine"]
+        )
+    )
+    assert h.sync().confirmed == 2
+    assert len(h.contacts()) == 1, "the line finds the record even though the spoken number is new"
+    links = {r.key for r in h.rows(IdentityLinkRow)}
+    assert {"phone:+14155550123", "phone:+14155550199"} <= links

@@ -35,6 +35,7 @@ from callsync.crm.protocol import (
     ConflictError,
     CRMAdapter,
     CRMError,
+    CRMRecord,
     IdentityQuery,
     NotYetConsistent,
     PermanentError,
@@ -202,7 +203,10 @@ def plan_data(plan: ObjectPlan) -> ObjectPlanData:
             for h in plan.held
         ],
         identity=PlannedIdentity(
-            email=plan.identity.email, phone=plan.identity.phone, name=plan.display_name
+            email=plan.identity.email,
+            phone=plan.identity.phone,
+            name=plan.display_name,
+            other_phones=[p for p in plan.phone_keys if p != plan.identity.phone],
         ),
         defaults=dict(plan.defaults),
         missing_required=list(plan.missing_required),
@@ -293,8 +297,7 @@ async def write_step(tenant: str, call_id: str, prepared_json: dict[str, Any]) -
         # Two calls about one person (two lines, one number said) must not both miss and both create:
         # find-then-create runs under the person's keys, and the keys are linked before the lock is freed,
         # so the next holder finds the record even while the CRM's search index lags.
-        keys = IdentityKeys(plan.identity.email, plan.identity.phone)
-        async with identity_lock(rt.db, [f"{tenant}:{adapter.name}:{k}" for k in keys.as_link_keys()]):
+        async with identity_lock(rt.db, [f"{tenant}:{adapter.name}:{k}" for k in plan.identity.link_keys()]):
             outcome = await write_attempt(adapter, rt, tenant, call_id, prepared)
             if outcome.status is Status.CONFIRMED and outcome.record_id and outcome.object_type:
                 await asyncio.to_thread(
@@ -342,10 +345,15 @@ async def write_attempt(
         )
         # Links stand in only where the CRM's search found nothing for that key (its index lags behind
         # our own writes); what the CRM says now wins, e.g. a Lead since converted to a Contact.
+        by_phone = [r.ref.record_id for r in found.by_phone] or linked.get("phone", [])
+        extra = await _other_phone_matches(
+            adapter, rt, tenant, object_types, plan.identity.other_phones, read_fields
+        )
+        by_phone = list(dict.fromkeys([*by_phone, *(r.ref.record_id for r in extra)]))
         match = resolve_identity(
             keys,
             [r.ref.record_id for r in found.by_email] or linked.get("email", []),
-            [r.ref.record_id for r in found.by_phone] or linked.get("phone", []),
+            by_phone,
             [r.ref.record_id for r in found.by_origin],
         )
         if prepared.forced_record:
@@ -361,7 +369,7 @@ async def write_attempt(
             )
         reviews: list[ReviewProposal] = []
         if match.kind is MatchKind.MATCHED and match.record_id is not None:
-            seen = {r.ref.record_id: r for r in (*found.by_origin, *found.by_email, *found.by_phone)}
+            seen = {r.ref.record_id: r for r in (*found.by_origin, *found.by_email, *found.by_phone, *extra)}
             current = seen.get(match.record_id) or await adapter.read(
                 RecordRef(crm_object, match.record_id), read_fields
             )
@@ -380,7 +388,7 @@ async def write_attempt(
                 writes, reviews, created = decided.writes, decided.reviews, False
             to_write = still_to_write(writes, current.fields, own=created)
             if not to_write:
-                return _confirmed(current.ref, created, None, writes, reviews, keys)
+                return _confirmed(current.ref, created, None, writes, reviews, plan.identity.link_keys())
             to_write[last_call] = call_id
             # The record's own type: a caller mapped as a Lead may be found as a Contact.
             request = WriteRequest(
@@ -418,10 +426,44 @@ async def write_attempt(
             # A partial write: the next attempt finds the record and completes it.
             raise NotYetConsistent("read-back differs on " + ", ".join(sorted(mismatched)))
         done = _confirmed(
-            result.ref, created, result.request_id, writes, reviews, keys, sent_at, acknowledged_at
+            result.ref,
+            created,
+            result.request_id,
+            writes,
+            reviews,
+            plan.identity.link_keys(),
+            sent_at,
+            acknowledged_at,
         )
         return done.model_copy(update={"rejected_fields": rejected}) if rejected else done
     raise NotYetConsistent("create conflicted twice with records the search does not return yet")
+
+
+async def _other_phone_matches(
+    adapter: CRMAdapter,
+    rt: Runtime,
+    tenant: str,
+    object_types: tuple[str, ...],
+    phones: list[str],
+    read_fields: tuple[str, ...],
+) -> list[CRMRecord]:
+    """The records found by the caller's further phones (the line beside a spoken number): the CRM's
+    answer, else callsync's own identity links while the CRM's search lags."""
+    found: list[CRMRecord] = []
+    for phone in phones:
+        query = IdentityQuery(object_types=object_types, phone=phone, fields=read_fields)
+        by_phone = (await adapter.find(query)).by_phone
+        if by_phone:
+            found.extend(by_phone)
+            continue
+        linked = await asyncio.to_thread(
+            ledger_store.linked_records, rt.db, tenant, adapter.name, object_types, IdentityKeys(None, phone)
+        )
+        for record_id in linked.get("phone", []):
+            record = await adapter.read(RecordRef(object_types[0], record_id), read_fields)
+            if record is not None:
+                found.append(record)
+    return found
 
 
 async def write_known_fields(
@@ -540,7 +582,7 @@ def _confirmed(
     request_id: str | None,
     writes: dict[str, FieldWrite],
     reviews: list[ReviewProposal],
-    keys: IdentityKeys,
+    link_keys: list[str],
     sent_at: datetime | None = None,
     acknowledged_at: datetime | None = None,
 ) -> Outcome:
@@ -555,7 +597,7 @@ def _confirmed(
         confirmed_at=datetime.now(UTC),
         writes=writes,
         reviews=reviews,
-        link_keys=keys.as_link_keys(),
+        link_keys=link_keys,
     )
 
 
