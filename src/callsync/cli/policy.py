@@ -21,7 +21,7 @@ def explain(
     field: Annotated[str | None, typer.Option(help="Only this CRM field or canonical field.")] = None,
 ) -> None:
     """Print, for every mapped field, the one-sentence rule of who wins."""
-    from callsync.reconcile.explain import explain_mapping, explain_required
+    from callsync.structure.explain import explain_mapping, explain_required
     from callsync.structure.mapping import load_mapping
 
     try:
