@@ -37,18 +37,20 @@ def demo(
     ] = False,
 ) -> None:
     """Ingest the bundled sample calls, sync them to a local CRM sandbox, print what landed and a trace."""
-    from functools import partial
-
     from callsync.store.tables import LedgerRow
     from callsync.trust.trace import field_history
     from callsync_sandbox.demo import run_demo
-    from callsync_sandbox.demo_crms import COMPANY_FIELD
+    from callsync_sandbox.demo_crms import COMPANY_FIELD, run_lead_crm_demo
 
     if crm not in COMPANY_FIELD:
         raise fail(f"no demo for {crm!r}; choose one of: {', '.join(COMPANY_FIELD)}", 2)
     _quiet_logs(verbose)
     company = COMPANY_FIELD[crm]
-    run = partial(run_demo, crm=crm)
+
+    def run(database: Database, on_progress: Any) -> Any:
+        if crm == "hubspot":
+            return run_demo(database, on_progress)
+        return run_lead_crm_demo(database, crm, on_progress)
 
     with tempfile.TemporaryDirectory(prefix="callsync-demo-") as tmp:
         database = Database(db or f"sqlite:///{tmp}/demo.db")

@@ -83,15 +83,15 @@ def sandbox_crm(faults: dict[str, Any] | None = None) -> Iterator[tuple[HubSpotS
         yield sandbox, server.base_url
 
 
-def run_demo(
-    db: Database, on_progress: Callable[[Backlog], None] | None = None, crm: str = "hubspot"
-) -> DemoResult:
+def prepare_demo(db: Database) -> None:
+    """What every demo needs first: the schema, and the token the demo tenant reads from the environment."""
     db.migrate()
     os.environ.setdefault(DEMO_TOKEN_ENV, SANDBOX_TOKEN)
-    if crm != "hubspot":
-        from callsync_sandbox.demo_crms import run_lead_crm_demo
 
-        return run_lead_crm_demo(db, crm, on_progress)
+
+def run_demo(db: Database, on_progress: Callable[[Backlog], None] | None = None) -> DemoResult:
+    """The HubSpot demo (`callsync demo`); demo_crms.run_lead_crm_demo runs the Salesforce and Zoho ones."""
+    prepare_demo(db)
     with sandbox_crm(DEMO_FAULTS) as (sandbox, base_url):
         tenant = demo_tenant(base_url)
         for raw in read_calls(DEMO_CALLS):

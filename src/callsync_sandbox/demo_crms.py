@@ -20,7 +20,14 @@ from callsync.pipeline import engine
 from callsync.pipeline.intake import receive_call
 from callsync.pipeline.worker import Backlog, drain, running_worker
 from callsync.store.db import Database
-from callsync_sandbox.demo import DEMO_CALLS, DEMO_TOKEN_ENV, SANDBOX_TOKEN, DemoResult, duplicate_count
+from callsync_sandbox.demo import (
+    DEMO_CALLS,
+    DEMO_TOKEN_ENV,
+    SANDBOX_TOKEN,
+    DemoResult,
+    duplicate_count,
+    prepare_demo,
+)
 from callsync_sandbox.faults import FaultPlan
 from callsync_sandbox.server import SandboxServer
 
@@ -110,6 +117,7 @@ def run_lead_crm_demo(
 ) -> DemoResult:
     if crm not in FAULTS:
         raise ValueError(f"no demo for {crm!r}; choose hubspot, salesforce or zoho")
+    prepare_demo(db)
     sandbox = _sandbox(crm)
     with SandboxServer(sandbox.app()) as server:
         tenant = TenantConfig(
