@@ -141,3 +141,18 @@ def test_a_wrong_token_raises_api_exception_401(hubspot: Emulator) -> None:
         sdk(server, token="wrong").crm.contacts.basic_api.get_page()
     assert raised.value.status == 401
     assert json.loads(raised.value.body)["category"] == "INVALID_AUTHENTICATION"
+
+
+def test_rate_limited_request_raises_api_exception_429_with_hubspots_policy_and_headers() -> None:
+    sandbox = HubSpotSandbox(token=HUBSPOT_TOKEN, ten_second_max=2)
+    with SandboxServer(sandbox.app()) as server:
+        contacts = sdk(server).crm.contacts
+        for _ in range(2):
+            contacts.basic_api.get_page()
+        with pytest.raises(ApiException) as raised:
+            contacts.basic_api.get_page()
+    assert raised.value.status == 429
+    body = json.loads(raised.value.body)
+    assert (body["errorType"], body["policyName"]) == ("RATE_LIMIT", "TEN_SECONDLY_ROLLING")
+    assert raised.value.headers["X-HubSpot-RateLimit-Remaining"] == "0"
+    assert "Retry-After" not in raised.value.headers

@@ -17,6 +17,7 @@ from simple_salesforce.exceptions import (
     SalesforceExpiredSession,
     SalesforceMalformedRequest,
     SalesforceMoreThanOneRecord,
+    SalesforceRefusedRequest,
     SalesforceResourceNotFound,
 )
 
@@ -112,3 +113,14 @@ def test_an_external_id_held_by_two_records_answers_300(salesforce: Emulator) ->
     with pytest.raises(SalesforceMoreThanOneRecord) as ambiguous:
         sf.Lead.upsert("Email/shared@x.com", {"Title": "CEO"})
     assert ambiguous.value.status == 300
+
+
+def test_a_used_up_api_allocation_raises_refused_request_403() -> None:
+    sandbox = SalesforceSandbox(token=SALESFORCE_TOKEN, daily_max=1)
+    with SandboxServer(sandbox.app()) as server:
+        sf = sdk(server)
+        sf.query("SELECT Id FROM Lead")
+        with pytest.raises(SalesforceRefusedRequest) as refused:
+            sf.query("SELECT Id FROM Lead")
+    assert refused.value.status == 403
+    assert refused.value.content[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
