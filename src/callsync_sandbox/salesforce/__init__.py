@@ -1,7 +1,8 @@
 """Salesforce REST API emulator: one org behind `/services/data/vXX.X`, with limits, faults and lead
 conversion (docs: crm-apis.md §2 and §6; request templates: crm-specs/salesforce, CC0).
 
-What a client has to cope with, and this emulator reproduces: per-org base URL and version path; Lead vs
+What a client has to cope with, and this emulator reproduces: per-org base URL and version path; the
+standard fields of Lead, Contact, Account, Opportunity, Task, Event and Case as a real org describes them; Lead vs
 Contact/Account/Opportunity and lead conversion (a converted lead stays queryable with IsConverted and
 ConvertedContactId, and refuses updates); key-prefixed 18-character ids; upsert by External ID (201 / 200 /
 300); unique fields (DUPLICATE_VALUE); duplicate rules in block or alert mode honouring
