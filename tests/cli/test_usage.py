@@ -169,3 +169,28 @@ def test_help_shows_plain_types_not_python_ones() -> None:
             assert python_type not in result.output, (path, python_type)
     sync_help = runner.invoke(app, ["sync", "--help"], terminal_width=200).output
     assert "INTEGER" in sync_help and "--concurrency" in sync_help
+
+
+def test_a_broken_command_plugin_is_one_warning_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib
+    import importlib.metadata
+
+    import callsync.cli as cli_module
+
+    class Broken:
+        name = "sandbox"
+
+        def load(self) -> None:
+            raise ImportError("cannot import name 'status_counts'")
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: [Broken()])
+    try:
+        importlib.reload(cli_module)
+        warned = capsys.readouterr().err
+        assert "the 'sandbox' commands are not available: ImportError" in " ".join(warned.split())
+    finally:
+        monkeypatch.undo()
+        importlib.reload(cli_module)
+    assert runner.invoke(cli_module.app, ["version"]).exit_code == 0

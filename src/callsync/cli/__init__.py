@@ -5,6 +5,7 @@ CRM emulators (`demo`, `sandbox`) come from the `callsync_sandbox` package throu
 `callsync.commands` entry point, so the product itself never imports the emulators.
 """
 
+import os
 from importlib.metadata import entry_points
 
 from callsync.cli import (
@@ -20,10 +21,16 @@ from callsync.cli import (
     serve,
     status,
 )
-from callsync.cli.common import app
+from callsync.cli.common import DEBUG_ENV, app, err
 
 for _plugin in entry_points(group="callsync.commands"):
-    _plugin.load()  # importing the module registers its commands on `app`
+    try:
+        _plugin.load()  # importing the module registers its commands on `app`
+    except Exception as _exc:  # a broken plugin costs its own commands, not the whole CLI
+        if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+            raise
+        err.print(f"[yellow]warning:[/yellow] the {_plugin.name!r} commands are not available: "
+                  f"{type(_exc).__name__}: {_exc}")  # fmt: skip
 
 __all__ = [
     "app",

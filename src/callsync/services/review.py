@@ -176,7 +176,8 @@ def approve(
         )
     if item.kind not in FIELD_KINDS:
         raise ServiceError(
-            f"review item {item_id} ({item.kind}) has nothing to approve; reject it, or resolve it"
+            f"review item {item_id} ({item.kind}) proposes no value to write: handle it in the CRM, then "
+            "reject it with a --note saying what was done"
         )
     return _write(db, tenants, item, item.proposed_value, "approve", reviewer)
 
