@@ -199,3 +199,26 @@ def test_plan_prints_values_and_match_keys_plainly(tmp_path: Path) -> None:
     assert "match on email dana.whitfield@northwind.com" in contact and "{" not in contact
     assert "email = dana.whitfield@northwind.com  [" in result.stdout
     assert "= '" not in result.stdout
+
+
+def test_status_says_no_worker_is_alive_when_queued_work_has_not_moved(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import callsync.services.status as status_service
+    from callsync.pipeline.liveness import worker_liveness
+
+    f = tmp_path / "call.json"
+    f.write_text(
+        json.dumps({"call_id": "c-1", "from": "+14155550123", "turns": [{"speaker": "caller", "text": "hi"}]})
+    )
+    assert cli(db, "ingest", str(f)).exit_code == 0
+    fresh = cli(db, "status").stdout
+    assert "workers: alive" in fresh
+    # two minutes later, with no worker started
+    monkeypatch.setattr(
+        status_service, "worker_liveness", lambda d: worker_liveness(d, now=time.time() + 120)
+    )
+    later = cli(db, "status")
+    assert "workers: none alive" in later.stdout and "start `callsync worker`" in later.stdout
+    assert "started and waiting for a worker" in later.stdout
+    assert json.loads(cli(db, "status", "--json").stdout)["workers"] == "stalled"

@@ -54,7 +54,7 @@ def status(
     out.print(table)
     for wait in report.budget_waits:
         out.print(f"waiting until {wait.until:%Y-%m-%d %H:%M:%S} UTC for {escape(wait.reason)}")
-    render_backlog(report.backlog)
+    render_backlog(report.backlog, stalled=report.workers.verdict == "stalled")
     render_workers(report.workers)
 
 
@@ -75,12 +75,16 @@ def render_workers(workers: Any) -> None:
         )
 
 
-def render_backlog(backlog: Any) -> None:
+def render_backlog(backlog: Any, *, stalled: bool = False) -> None:
     if not backlog.queued:
         return
+    # Started syncs are only "syncing" while a worker runs them; otherwise they wait for one to resume them.
+    running = (
+        f"{backlog.running} started and waiting for a worker" if stalled else f"{backlog.running} syncing"
+    )
     out.print(
         f"backlog: {backlog.queued} call(s) queued, the oldest for {backlog.oldest_queued_s}s; "
-        f"{backlog.running} syncing, {backlog.waiting_retry} waiting to retry "
+        f"{running}, {backlog.waiting_retry} waiting to retry "
         f"({backlog.waiting_outage} because the CRM is not answering), "
         f"{backlog.waiting_rate_limit} waiting out a rate limit"
     )
