@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -72,10 +71,6 @@ def test_rejecting_a_call_with_no_identity_closes_the_call(make_harness: Any, tm
     assert status["calls_in_review"] == 0 and status["closed"] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline: sync_call stops at the plan's no_identity review before it looks at forced_record",
-)
 def test_a_call_with_no_identity_is_resolved_by_naming_its_record(make_harness: Any, tmp_path: Path) -> None:
     h = make_harness()
     h.ingest(call_payload("c-1", DANA))

@@ -18,10 +18,11 @@ def test_demo_lands_the_sample_calls_as_leads_with_zero_duplicates(
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "duplicates: 0" in out and throttled in out
-    assert re.search(r"calls 6: confirmed 5, in review 1, dead letters 0, queued 0", out)
+    # The wrong-number call comes from a withheld line and says nothing to match on: it waits for review.
+    assert re.search(r"calls 6: confirmed 5, waiting for review 1, dead-lettered 0, queued 0", out)
     assert f"callsync trace --crm {crm} --record" in out and "--field Company" in out
-    assert "'Northwind' → 'Contoso'" in out, "the repeat caller's company change is in the history"
-    assert "waiting_for_crm_budget 0" in out
+    assert re.search(r"'?Northwind'? → '?Contoso'?", out), "the repeat caller's company change is in the history"
+    assert "waiting for CRM budget 0" in out
 
 
 def test_demo_refuses_an_unknown_crm() -> None:

@@ -681,10 +681,17 @@ async def deliver(tenant: str, key: str, attempt: Callable[[], Awaitable[dict[st
         await DBOS.sleep_async(on_batch_grid(delay, runtime().batch_window_s))
 
 
+# Plan-time reviews a reviewer answers by naming the record the call belongs to.
+_ANSWERED_BY_A_RECORD = ("no_identity", "missing_required")
+
+
 @DBOS.workflow(name=SYNC_WORKFLOW)
 async def sync_call(tenant: str, call_id: str, forced_record: str | None = None) -> str:
-    """`forced_record` is a reviewer's answer to an identity conflict: this call belongs to that record."""
+    """`forced_record` is a reviewer's answer: this call belongs to that record (an identity conflict, or a
+    call with nothing to match on or a required field missing, which the record answers)."""
     prepared = PreparedCall.model_validate(await prepare_step(tenant, call_id))
+    if forced_record and prepared.review is not None and prepared.review.kind in _ANSWERED_BY_A_RECORD:
+        prepared = prepared.model_copy(update={"status": Status.READY, "review": None})
     if prepared.status is not Status.READY:
         as_outcome = Outcome(status=prepared.status, review=prepared.review, error=prepared.error)
         return await finish_step(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from callsync.reconcile.policy import POLICY_RULES, PROTECTED_RULE
+from callsync.reconcile.policy import POLICY_RULES, PROTECTED_RULE, ConflictPolicy
 from callsync.structure.mapping import MappingDocument
 
 
@@ -22,9 +22,16 @@ def explain_mapping(doc: MappingDocument) -> list[FieldRule]:
     rules = []
     for obj_name, obj in doc.model.objects.items():
         for crm_field, rule in obj.fields.items():
+            # Protection only intercepts a change the policy itself would make: under fill_if_empty and
+            # crm_wins a call never proposes to replace a present value, so nothing goes to review for them.
+            protection = (
+                "a value already in the CRM is kept, so nothing goes to the review queue"
+                if rule.policy in (ConflictPolicy.FILL_IF_EMPTY, ConflictPolicy.CRM_WINS)
+                else PROTECTED_RULE
+            )
             sentence = (
                 f"On {obj.crm_object}.{crm_field} (from the call's {rule.origin}), {POLICY_RULES[rule.policy]}; "
-                f"and {PROTECTED_RULE}."
+                f"and {protection}."
             )
             rules.append(
                 FieldRule(obj_name, obj.crm_object, crm_field, rule.origin, rule.policy.value, sentence)
@@ -42,6 +49,6 @@ def explain_required(doc: MappingDocument) -> list[str]:
                 )
             else:
                 lines.append(
-                    f"{obj.crm_object}.{crm_field} is required: without a value it is set to {req.default!r}."
+                    f'{obj.crm_object}.{crm_field} is required: without a value it is set to "{req.default}".'
                 )
     return lines

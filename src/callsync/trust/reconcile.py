@@ -135,8 +135,7 @@ class ReconcileReport:
                 "review": self.review,
                 "dead_letter": self.dead_letter,
                 "queued": self.queued,
-                # only when there are any, until tests/trust/test_reconcile.py expects the key always
-                **({"closed": self.closed} if self.closed else {}),
+                "closed": self.closed,
             },
             "records_checked": self.records_checked,
             "lost": self.lost,
