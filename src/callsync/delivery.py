@@ -90,6 +90,14 @@ class ReviewRequest(_Data):
     candidates: list[str] = Field(default_factory=list)
 
 
+class SuppliedIdentity(_Data):
+    """What a reviewer supplied for a call that had nothing to match on: its email and/or phone."""
+
+    email: str | None = None
+    phone: str | None = None
+    reviewer: str | None = None
+
+
 class PreparedCall(_Data):
     status: Status
     plan: ObjectPlanData | None = None

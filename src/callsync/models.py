@@ -100,6 +100,7 @@ class EvidenceSource(StrEnum):
     TRANSCRIPT = "transcript"  # words spoken in a turn: `turn`, `start`, `end` locate them
     CALLER_ID = "caller_id"  # the caller's line as the telephone network gave it (`from`, or `to` outbound)
     PLATFORM = "platform"  # a fact the voice platform reported about the call (not its analysis)
+    REVIEWER = "reviewer"  # a value a person supplied for the call in review (who: the ledger row's reviewer)
 
 
 # `turn` of evidence that points at no turn (caller ID, platform facts): never a valid turn index.

@@ -84,3 +84,35 @@ def test_a_call_with_no_identity_is_resolved_by_naming_its_record(make_harness: 
     (call,) = [c for c in h.rows(CallRow) if c.call_id == "c-anon"]
     assert call.sync_state == "confirmed"
     assert len(h.contacts()) == 1
+
+
+def test_a_call_with_no_identity_is_resolved_by_supplying_the_callers_email(
+    make_harness: Any, tmp_path: Path
+) -> None:
+    h = make_harness()
+    h.ingest(call_payload("c-1", DANA))
+    h.sync()
+    (contact,) = h.contacts()
+    h.ingest(call_payload("c-anon", ["hi it's dana whitfield again from northwind"], from_="anonymous"))
+    h.sync()
+    (item,) = [r for r in h.rows(ReviewItemRow) if r.kind == "no_identity"]
+    resolved = cli(
+        h, tmp_path, "review", "resolve", str(item.id), "--email", "Dana.Whitfield@northwind.com", tenant=True
+    )
+    assert resolved.exit_code == 0, resolved.output
+    (call,) = [c for c in h.rows(CallRow) if c.call_id == "c-anon"]
+    assert call.sync_state == "confirmed"
+    assert [c["id"] for c in h.contacts()] == [contact["id"]], (
+        "matched by the supplied email, not created again"
+    )
+    (decided,) = [r for r in h.rows(ReviewItemRow) if r.id == item.id]
+    assert decided.status == "resolved" and decided.detail["decision"]["email"] == "Dana.Whitfield@northwind.com"
+
+
+def test_resolve_needs_an_answer(make_harness: Any, tmp_path: Path) -> None:
+    h = make_harness()
+    h.ingest(call_payload("c-anon", ["hello?"], from_="anonymous"))
+    h.sync()
+    (item,) = [r for r in h.rows(ReviewItemRow) if r.kind == "no_identity"]
+    result = cli(h, tmp_path, "review", "resolve", str(item.id), tenant=True)
+    assert result.exit_code == 2 and "give --record, or --email and/or --phone" in result.output

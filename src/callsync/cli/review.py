@@ -138,18 +138,35 @@ def reject(
 @review_app.command()
 def resolve(
     item_id: ItemArg,
-    record: Annotated[str, typer.Option(help="The CRM record the call belongs to.")],
+    record: Annotated[str | None, typer.Option(help="The CRM record the call belongs to.")] = None,
+    email: Annotated[
+        str | None,
+        typer.Option(help="no_identity: the caller's email, matched and written like the call's own."),
+    ] = None,
+    phone: Annotated[
+        str | None,
+        typer.Option(help="no_identity: the caller's phone, matched and written like the call's own."),
+    ] = None,
     db: DbOption = None,
     tenant_file: TenantFileOption = None,
 ) -> None:
     """Answer an identity question (identity_conflict, no_identity, missing_required) by naming the CRM
-    record the call belongs to: the call is synced to that record."""
+    record the call belongs to (--record), or, for a call with nothing to match on, by giving the caller's
+    --email and/or --phone: the call is synced again with that answer."""
+    if not (record or email or phone):
+        raise fail("give --record, or --email and/or --phone", code=2)
     with open_database(db) as database:
         _get(lambda: service.get_item(database, item_id))
         tenants = checked_tenants(tenant_file)
         decision = _get(
             lambda: service.resolve(
-                database, tenants, item_id, reviewer=service.current_user(), record=record
+                database,
+                tenants,
+                item_id,
+                reviewer=service.current_user(),
+                record=record,
+                email=email,
+                phone=phone,
             )
         )
     _report(decision)

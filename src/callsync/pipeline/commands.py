@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from dbos import DBOS, EnqueueOptions
 
 from callsync.config import TenantConfig
+from callsync.delivery import SuppliedIdentity
 from callsync.pipeline import engine
 from callsync.pipeline.queue import REVIEW_WORKFLOW, SYNC_QUEUE, SYNC_WORKFLOW, queue_client, workflow_id_for
 from callsync.pipeline.review import review_workflow_id
@@ -114,4 +115,29 @@ def sync_to_record(
         "queue_partition_key": f"record:{record_id}",
     }
     with _enqueued(db, tenants, run_here, options, tenant, call_id, record_id) as handle:
+        return str(_wait(handle, timeout_s, f"the sync of call {call_id}"))
+
+
+def sync_with_identity(
+    db: Database,
+    tenants: dict[str, TenantConfig],
+    tenant: str,
+    call_id: str,
+    item_id: int,
+    supplied: SuppliedIdentity,
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    run_here: bool = True,
+) -> str:
+    """Re-run the sync of a call that had nothing to match on, with the email/phone a reviewer supplied
+    (ledgered with evidence source `reviewer`); returns the call's final sync state."""
+    options: EnqueueOptions = {
+        "queue_name": SYNC_QUEUE,
+        "workflow_name": SYNC_WORKFLOW,
+        "workflow_id": f"{workflow_id_for(tenant, call_id)}:review{item_id}",
+        # Serialized with whoever else may be writing this person.
+        "queue_partition_key": f"identity:{supplied.email or supplied.phone}",
+    }
+    args = (tenant, call_id, None, supplied.model_dump(mode="json"))
+    with _enqueued(db, tenants, run_here, options, *args) as handle:
         return str(_wait(handle, timeout_s, f"the sync of call {call_id}"))

@@ -58,9 +58,10 @@ from callsync.delivery import (
     ReviewProposal,
     ReviewRequest,
     Status,
+    SuppliedIdentity,
     WaitingObject,
 )
-from callsync.models import CallRecord, Extraction
+from callsync.models import NO_TURN, CallRecord, EvidenceSource, Extraction
 from callsync.pipeline.queue import SYNC_WORKFLOW, workflow_id_for
 from callsync.reconcile.fields import (
     FieldDecisions,
@@ -73,6 +74,8 @@ from callsync.reconcile.identity import (
     IdentityKeys,
     IdentityMatch,
     MatchKind,
+    normalize_email,
+    normalize_phone,
     possible_duplicates,
     resolve_identity,
 )
@@ -213,7 +216,25 @@ def plan_data(plan: ObjectPlan) -> ObjectPlanData:
     )
 
 
-def _prepare(tenant_name: str, call_id: str) -> PreparedCall:
+def _supplied_fields(
+    obj: ObjectMapping, supplied: SuppliedIdentity, region: str
+) -> tuple[PlannedIdentity, dict[str, PlannedField]]:
+    """A reviewer's email/phone as identity keys and as planned values of the fields mapped from them."""
+    email = normalize_email(supplied.email) if supplied.email else None
+    phone = normalize_phone(supplied.phone, region) if supplied.phone else None
+    evidence = [{"turn": NO_TURN, "start": 0, "end": 0, "source": EvidenceSource.REVIEWER.value}]
+    fields = {
+        crm_field: PlannedField(
+            canonical=rule.source, value=value, confidence=1.0, policy=rule.policy.value, evidence=evidence
+        )
+        for crm_field, rule in obj.fields.items()
+        for canonical, value in (("email", email), ("phone", phone))
+        if rule.source == canonical and value
+    }
+    return PlannedIdentity(email=email, phone=phone), fields
+
+
+def _prepare(tenant_name: str, call_id: str, supplied: SuppliedIdentity | None = None) -> PreparedCall:
     rt = runtime()
     tenant = rt.tenant(tenant_name)
     call, _row = load_call(rt.db, tenant_name, call_id)
@@ -222,8 +243,19 @@ def _prepare(tenant_name: str, call_id: str) -> PreparedCall:
     mapping = rt.mapping(tenant_name)
     sync_plan = plan_call(mapping, call, extraction, tenant.default_country, own_numbers=tenant.numbers)
     plan = sync_plan.objects[CONTACT]
+    contact = plan_data(plan)
+    if supplied is not None:
+        identity, fields = _supplied_fields(mapping.object(CONTACT), supplied, tenant.default_country)
+        contact = contact.model_copy(
+            update={
+                "identity": contact.identity.model_copy(
+                    update={"email": identity.email, "phone": identity.phone}
+                ),
+                "fields": {**contact.fields, **fields},
+            }
+        )
     review: ReviewRequest | None = None
-    if not plan.identity.present():
+    if not (contact.identity.email or contact.identity.phone):
         review = ReviewRequest(kind="no_identity", reason="no email or phone to match on; names never match")
     elif plan.missing_required:
         review = ReviewRequest(
@@ -232,7 +264,7 @@ def _prepare(tenant_name: str, call_id: str) -> PreparedCall:
         )
     return PreparedCall(
         status=Status.REVIEW if review else Status.READY,
-        plan=plan_data(plan),
+        plan=contact,
         related=[plan_data(p) for name, p in sync_plan.objects.items() if name != CONTACT],
         links=list(sync_plan.links),
         waiting=[WaitingObject(object=w.object_name, reason=w.reason) for w in sync_plan.waiting],
@@ -243,9 +275,12 @@ def _prepare(tenant_name: str, call_id: str) -> PreparedCall:
 
 
 @DBOS.step(name="callsync.prepare")
-async def prepare_step(tenant: str, call_id: str) -> dict[str, Any]:
+async def prepare_step(
+    tenant: str, call_id: str, supplied_json: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    supplied = SuppliedIdentity.model_validate(supplied_json) if supplied_json else None
     try:
-        prepared = await asyncio.to_thread(_prepare, tenant, call_id)
+        prepared = await asyncio.to_thread(_prepare, tenant, call_id, supplied)
     except PermanentError as exc:
         prepared = PreparedCall(status=Status.PERMANENT, error=str(exc))
     except Exception as exc:
@@ -686,10 +721,13 @@ _ANSWERED_BY_A_RECORD = ("no_identity", "missing_required")
 
 
 @DBOS.workflow(name=SYNC_WORKFLOW)
-async def sync_call(tenant: str, call_id: str, forced_record: str | None = None) -> str:
+async def sync_call(
+    tenant: str, call_id: str, forced_record: str | None = None, supplied: dict[str, Any] | None = None
+) -> str:
     """`forced_record` is a reviewer's answer: this call belongs to that record (an identity conflict, or a
-    call with nothing to match on or a required field missing, which the record answers)."""
-    prepared = PreparedCall.model_validate(await prepare_step(tenant, call_id))
+    call with nothing to match on or a required field missing, which the record answers). `supplied` is a
+    reviewer's email/phone for a call with nothing to match on (`SuppliedIdentity`)."""
+    prepared = PreparedCall.model_validate(await prepare_step(tenant, call_id, supplied))
     if forced_record and prepared.review is not None and prepared.review.kind in _ANSWERED_BY_A_RECORD:
         prepared = prepared.model_copy(update={"status": Status.READY, "review": None})
     if prepared.status is not Status.READY:

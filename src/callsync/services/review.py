@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from callsync.config import TenantConfig
+from callsync.delivery import SuppliedIdentity
 from callsync.services.errors import AlreadyDecided, NotFound, ServiceError, Unfinished
 from callsync.store import review as store
 from callsync.store.calls import call_state
@@ -208,16 +209,40 @@ def resolve(
     *,
     reviewer: str,
     record: str | None,
+    email: str | None = None,
+    phone: str | None = None,
 ) -> Decision:
     """Answer an identity question (identity conflict, no identity, missing required values) by naming the
-    CRM record the call belongs to: the call's sync runs again against that record."""
-    from callsync.pipeline.commands import WorkflowTimeout, sync_to_record
+    CRM record the call belongs to: the call's sync runs again against that record. A call with nothing to
+    match on may instead be given the caller's email and/or phone, which are matched and written like the
+    call's own (ledgered as supplied by the reviewer)."""
+    from callsync.pipeline.commands import WorkflowTimeout, sync_to_record, sync_with_identity
 
     item = _open_item(db, item_id)
     if item.kind not in RECORD_KINDS:
         raise ServiceError(
             f"review item {item_id} ({item.kind}) is not answered with a record; approve, correct or reject it"
         )
+    if (email or phone) and record:
+        raise ServiceError("give either --record or --email/--phone, not both")
+    if email or phone:
+        if item.kind != "no_identity":
+            raise ServiceError(
+                f"review item {item_id} ({item.kind}) is answered with --record, not an email or phone"
+            )
+        _check_tenant(item, tenants)
+        supplied = SuppliedIdentity(email=email, phone=phone, reviewer=reviewer)
+        try:
+            state = sync_with_identity(db, tenants, item.tenant, item.call_id, item_id, supplied)
+        except WorkflowTimeout as exc:
+            raise Unfinished(str(exc)) from exc
+        if state != "confirmed":
+            raise ServiceError(
+                f"the call's sync with the supplied identity ended as {state}; item {item_id} stays open"
+            )
+        decision = {"action": "resolve", "email": email, "phone": phone, "reviewer": reviewer}
+        store.decide(db, item_id, "resolved", {k: v for k, v in decision.items() if v})
+        return Decision(item_id, "resolved", item.call_id, call_state(db, item.tenant, item.call_id), None)
     candidates = item.candidates
     if not record or (candidates and record not in candidates):
         choice = f"one of: {', '.join(candidates)}" if candidates else "the CRM record id of this caller"
