@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 from typer.testing import CliRunner
 
@@ -106,7 +107,9 @@ def test_a_call_with_no_identity_is_resolved_by_supplying_the_callers_email(
         "matched by the supplied email, not created again"
     )
     (decided,) = [r for r in h.rows(ReviewItemRow) if r.id == item.id]
-    assert decided.status == "resolved" and decided.detail["decision"]["email"] == "Dana.Whitfield@northwind.com"
+    assert (
+        decided.status == "resolved" and decided.detail["decision"]["email"] == "Dana.Whitfield@northwind.com"
+    )
 
 
 def test_resolve_needs_an_answer(make_harness: Any, tmp_path: Path) -> None:
@@ -116,3 +119,32 @@ def test_resolve_needs_an_answer(make_harness: Any, tmp_path: Path) -> None:
     (item,) = [r for r in h.rows(ReviewItemRow) if r.kind == "no_identity"]
     result = cli(h, tmp_path, "review", "resolve", str(item.id), tenant=True)
     assert result.exit_code == 2 and "give --record, or --email and/or --phone" in result.output
+
+
+def test_a_waiting_deal_is_resolved_by_naming_its_existing_record(make_harness: Any, tmp_path: Path) -> None:
+    h = make_harness()
+    auth = {"Authorization": "Bearer sandbox-token"}
+    deal = httpx.post(
+        f"{h.base_url}/crm/v3/objects/deals", json={"properties": {"dealname": "Dana's team"}}, headers=auth
+    ).json()["id"]
+    h.ingest(
+        call_payload(
+            "c-w",
+            [
+                "hi this is dana whitfield, i'd like to buy your scheduling software for my team",
+                "our budget is fifty thousand dollars, email dana dot whitfield at gmail dot com",
+            ],
+        )
+    )
+    h.sync()
+    (item,) = [r for r in h.rows(ReviewItemRow) if r.kind == "waiting_object"]
+    assert item.field == "deal"
+    missing = cli(h, tmp_path, "review", "resolve", str(item.id), "--record", "999999", tenant=True)
+    assert missing.exit_code != 0 and "no deal record 999999" in missing.output
+    resolved = cli(h, tmp_path, "review", "resolve", str(item.id), "--record", deal, tenant=True)
+    assert resolved.exit_code == 0, resolved.output
+    (contact,) = h.contacts()
+    linked = httpx.get(f"{h.base_url}/crm/v4/objects/deals/{deal}/associations/contacts", headers=auth).json()
+    assert [str(r["toObjectId"]) for r in linked["results"]] == [contact["id"]]
+    (decided,) = [r for r in h.rows(ReviewItemRow) if r.id == item.id]
+    assert decided.status == "resolved"

@@ -141,3 +141,28 @@ def sync_with_identity(
     args = (tenant, call_id, None, supplied.model_dump(mode="json"))
     with _enqueued(db, tenants, run_here, options, *args) as handle:
         return str(_wait(handle, timeout_s, f"the sync of call {call_id}"))
+
+
+def link_waiting_object(
+    db: Database,
+    tenants: dict[str, TenantConfig],
+    tenant: str,
+    call_id: str,
+    item_id: int,
+    object_name: str,
+    record_id: str,
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    run_here: bool = True,
+) -> str:
+    """Re-run a call's sync, linking the existing record a reviewer chose for an object the call could not
+    create (a waiting object) to the call's records; returns the call's final sync state."""
+    options: EnqueueOptions = {
+        "queue_name": SYNC_QUEUE,
+        "workflow_name": SYNC_WORKFLOW,
+        "workflow_id": f"{workflow_id_for(tenant, call_id)}:review{item_id}",
+        "queue_partition_key": f"record:{record_id}",
+    }
+    args = (tenant, call_id, None, None, {object_name: record_id})
+    with _enqueued(db, tenants, run_here, options, *args) as handle:
+        return str(_wait(handle, timeout_s, f"the sync of call {call_id}"))

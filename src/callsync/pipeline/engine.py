@@ -722,11 +722,17 @@ _ANSWERED_BY_A_RECORD = ("no_identity", "missing_required")
 
 @DBOS.workflow(name=SYNC_WORKFLOW)
 async def sync_call(
-    tenant: str, call_id: str, forced_record: str | None = None, supplied: dict[str, Any] | None = None
+    tenant: str,
+    call_id: str,
+    forced_record: str | None = None,
+    supplied: dict[str, Any] | None = None,
+    linked_records: dict[str, str] | None = None,
 ) -> str:
     """`forced_record` is a reviewer's answer: this call belongs to that record (an identity conflict, or a
     call with nothing to match on or a required field missing, which the record answers). `supplied` is a
-    reviewer's email/phone for a call with nothing to match on (`SuppliedIdentity`)."""
+    reviewer's email/phone for a call with nothing to match on (`SuppliedIdentity`). `linked_records`: for
+    objects the call could not create (waiting in review), the existing record a reviewer chose, by object
+    name; it is linked to the call's records."""
     prepared = PreparedCall.model_validate(await prepare_step(tenant, call_id, supplied))
     if forced_record and prepared.review is not None and prepared.review.kind in _ANSWERED_BY_A_RECORD:
         prepared = prepared.model_copy(update={"status": Status.READY, "review": None})
@@ -745,7 +751,13 @@ async def sync_call(
         outcome = outcome.model_copy(
             update={"reviews": [*outcome.reviews, *(ReviewProposal.model_validate(n) for n in notes)]}
         )
-    if outcome.status is Status.CONFIRMED and prepared.related and outcome.object_type and outcome.record_id:
+    chosen = dict(linked_records or {})
+    if (
+        outcome.status is Status.CONFIRMED
+        and (prepared.related or chosen)
+        and outcome.object_type
+        and outcome.record_id
+    ):
         refs = {CONTACT: RecordLink(object_type=outcome.object_type, record_id=outcome.record_id)}
         related: list[Outcome] = []
         for obj in prepared.related:
@@ -757,8 +769,39 @@ async def sync_call(
             related.append(result.model_copy(update={"object": obj.object}))
             if result.status is Status.CONFIRMED and result.record_id:
                 refs[obj.object] = RecordLink(object_type=obj.crm_object, record_id=result.record_id)
+        for name, record_id in chosen.items():
+            # A reviewer named the existing record of an object this call could not create: link it.
+            refs_json = {k: v.model_dump(mode="json") for k, v in refs.items()}
+            result = await deliver(
+                tenant, f"{key}:{name}", partial(link_step, tenant, name, record_id, refs_json)
+            )
+            related.append(result)
         outcome = outcome.model_copy(update={"related": related})
     return await finish_step(tenant, call_id, prepared_json, outcome.model_dump(mode="json"))
+
+
+@DBOS.step(name="callsync.link_existing")
+async def link_step(
+    tenant: str, name: str, record_id: str, refs_json: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    rt = runtime()
+    mapping = rt.mapping(tenant).object(name)
+    refs = {k: RecordLink.model_validate(v) for k, v in refs_json.items()}
+    ref = RecordRef(mapping.crm_object, record_id)
+
+    async def link(adapter: CRMAdapter) -> Outcome:
+        if await adapter.read(ref, (mapping.stamp_field,)) is None:
+            raise PermanentError(f"{name} record {record_id} does not exist in the CRM")
+        linked = [refs[link] for link in mapping.links if link in refs]
+        for target in linked:
+            await adapter.associate(ref, RecordRef(target.object_type, target.record_id))
+        return Outcome(
+            status=Status.CONFIRMED, object=name, object_type=mapping.crm_object, record_id=record_id,
+            confirmed_at=datetime.now(UTC), linked_to=linked,
+        )  # fmt: skip
+
+    outcome = await attempt_with(tenant, f"link of {name} {record_id}", link)
+    return outcome.model_copy(update={"object": name}).model_dump(mode="json")
 
 
 @DBOS.step(name="callsync.write_related")

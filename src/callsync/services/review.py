@@ -8,12 +8,15 @@ item is decided reaches a final state (`store/calls.py`).
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from callsync.config import TenantConfig
+from callsync.crm.pool import AdapterPool
+from callsync.crm.protocol import RecordRef
 from callsync.delivery import SuppliedIdentity
 from callsync.services.errors import AlreadyDecided, NotFound, ServiceError, Unfinished
 from callsync.store import review as store
@@ -219,6 +222,8 @@ def resolve(
     from callsync.pipeline.commands import WorkflowTimeout, sync_to_record, sync_with_identity
 
     item = _open_item(db, item_id)
+    if item.kind == "waiting_object":
+        return _link_waiting_object(db, tenants, item, reviewer, record)
     if item.kind not in RECORD_KINDS:
         raise ServiceError(
             f"review item {item_id} ({item.kind}) is not answered with a record; approve, correct or reject it"
@@ -259,6 +264,42 @@ def resolve(
     status = "approved" if item.kind == "identity_conflict" else "resolved"
     store.decide(db, item_id, status, {"action": "resolve", "record": record, "reviewer": reviewer})
     return Decision(item_id, status, item.call_id, call_state(db, item.tenant, item.call_id), record)
+
+
+def _record_exists(db: Database, tenant: TenantConfig, object_name: str, record_id: str) -> bool:
+    """Whether the CRM holds this record of a mapped object (checked before a reviewer's answer is used)."""
+    obj = tenant.load_mapping().object(object_name)
+
+    async def check() -> bool:
+        adapter = AdapterPool(db)(tenant)
+        try:
+            return await adapter.read(RecordRef(obj.crm_object, record_id), (obj.stamp_field,)) is not None
+        finally:
+            await adapter.aclose()
+
+    return asyncio.run(check())
+
+
+def _link_waiting_object(
+    db: Database, tenants: dict[str, TenantConfig], item: ReviewItem, reviewer: str, record: str | None
+) -> Decision:
+    """An object the call could not create (a deal with no company, a required value missing) answered with
+    the existing CRM record it is: the call's sync runs again and links that record to the call's records."""
+    from callsync.pipeline.commands import WorkflowTimeout, link_waiting_object
+
+    if not record or not item.field:
+        raise ServiceError(f"choose the existing {item.field or 'object'} record with --record")
+    _check_tenant(item, tenants)
+    if not _record_exists(db, tenants[item.tenant], item.field, record):
+        raise ServiceError(f"no {item.field} record {record} in the CRM; item {item.id} stays open")
+    try:
+        state = link_waiting_object(db, tenants, item.tenant, item.call_id, item.id, item.field, record)
+    except WorkflowTimeout as exc:
+        raise Unfinished(str(exc)) from exc
+    if state != "confirmed":
+        raise ServiceError(f"linking {item.field} {record} ended as {state}; item {item.id} stays open")
+    store.decide(db, item.id, "resolved", {"action": "link", "record": record, "reviewer": reviewer})
+    return Decision(item.id, "resolved", item.call_id, call_state(db, item.tenant, item.call_id), record)
 
 
 @dataclass(frozen=True)
