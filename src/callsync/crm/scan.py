@@ -12,11 +12,17 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from callsync.crm.protocol import CRMAdapter, CRMRecord
+from callsync.crm.registry import capabilities_for
 
 Scanner = Callable[[str, Sequence[str], datetime | None], Awaitable[list[CRMRecord]]]
 
 
-def scanner_for(adapter: CRMAdapter) -> Scanner | None:
-    """A bulk lister for this adapter's CRM, or None (then use find/read)."""
+def scanner_for(adapter: CRMAdapter, kind: str) -> Scanner | None:
+    """A bulk lister for this adapter's CRM when its kind declares the `bulk_scan` capability, else None
+    (then use find/read)."""
+    if not capabilities_for(kind).bulk_scan:
+        return None
     scan = getattr(adapter, "scan", None)
-    return scan if callable(scan) else None
+    if not callable(scan):
+        raise TypeError(f"{kind} declares bulk_scan but its adapter has no scan method")
+    return scan  # type: ignore[no-any-return]

@@ -14,7 +14,7 @@ it wrote and confirmed (the ledger, identity links), and what the CRM holds now 
 
 Anything lost (missing) or doubled makes the job fail (`ReconcileReport.exit_code`). The job only reads.
 
-CRM access: where the CRM can list records in bulk (`crm_scan.scanner_for`) the job pages through the
+CRM access: where the CRM can list records in bulk (the `bulk_scan` capability, `crm/scan.py`) the job pages through the
 records modified in the window; otherwise it reads each record and finds each call's stamp and each
 identity through the adapter protocol (a request or two per call).
 """
@@ -274,7 +274,7 @@ async def _crm_view(
         wanted[object_type] |= {stamp, last}
 
     view = _CrmView()
-    scan = scanner_for(adapter)
+    scan = scanner_for(adapter, tenant.crm.kind)
     if scan is not None:
         for object_type, names in wanted.items():
             records = await call(partial(scan, object_type, sorted(names), since))
