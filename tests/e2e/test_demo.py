@@ -41,3 +41,15 @@ def test_demo_labels_what_each_count_counts_and_keeps_log_lines_out_of_stdout(tm
     assert "batching" not in out and "[debug" not in out, (
         "log lines belong on stderr, and only with --verbose"
     )
+
+
+def test_logging_after_the_demo_command_returned_never_fails(tmp_path: object) -> None:
+    import structlog
+    from typer.testing import CliRunner
+
+    from callsync.cli import app
+
+    result = CliRunner().invoke(app, ["demo", "--db", f"sqlite:///{tmp_path}/demo.db"])
+    assert result.exit_code == 0, result.output
+    # The runner's stderr is closed now; a worker logging afterwards (same process) must not crash.
+    structlog.get_logger("callsync.test").error("after the demo")

@@ -19,6 +19,7 @@ def call_in_review(db: Database, call_id: str, *kinds: str) -> list[int]:
                       workflow_id=f"sync:t1:{call_id}"))  # fmt: skip
         items = [
             ReviewItemRow(dedupe_key=f"t1|{call_id}|{kind}", tenant="t1", call_id=call_id, crm="x", kind=kind,
+                          field="deal" if kind == "waiting_object" else None,
                           reason="why", proposed_value={"email": None}, current_value=None, detail={})
             for kind in kinds
         ]  # fmt: skip
@@ -71,7 +72,10 @@ def test_resolving_needs_a_record_and_only_fits_identity_questions(sqlite_db: Da
         review.resolve(sqlite_db, {}, no_identity, reviewer="alice", record=None)
     with pytest.raises(ServiceError, match="pass its --tenant-file"):
         review.resolve(sqlite_db, {}, no_identity, reviewer="alice", record="101")
-    with pytest.raises(ServiceError, match="not answered with a record"):
+    # A waiting object is answered with the existing record it is, for a tenant this process knows.
+    with pytest.raises(ServiceError, match="choose the existing"):
+        review.resolve(sqlite_db, {}, waiting, reviewer="alice", record=None)
+    with pytest.raises(ServiceError, match="pass its --tenant-file"):
         review.resolve(sqlite_db, {}, waiting, reviewer="alice", record="101")
 
 

@@ -149,7 +149,7 @@ def test_without_a_bulk_lister_the_protocol_finds_the_same_gaps(
         {"properties": {"lastname": "Lee", "callsync_origin_call_id": "c-marcus"}})  # fmt: skip
     crm(h, "DELETE", f"/crm/v3/objects/contacts/{contact_of(h, 'priya.raman@gmail.com')}")
     scanned = run(h)
-    monkeypatch.setattr(reconcile_module, "scanner_for", lambda adapter: None)
+    monkeypatch.setattr(reconcile_module, "scanner_for", lambda adapter, kind: None)
     found = run(h)
     assert [(m.call_id, m.record_id) for m in found.missing_writes] == [
         (m.call_id, m.record_id) for m in scanned.missing_writes
