@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from callsync.crm.registry import DEFAULT_KIND, CRMConnection, CRMSettings, parse_settings
+from callsync.crm.registry import DEFAULT_KIND, SPECS, CRMConnection, CRMSettings, parse_settings
 from callsync.errors import ConfigError
 
 __all__ = [
@@ -100,7 +100,19 @@ class TenantConfig(BaseModel):
         return value
 
     def load_mapping(self) -> MappingDocument:
-        return load_mapping(self.mapping)
+        """The tenant's mapping, which must be written for a registered CRM, and for this tenant's."""
+        doc = load_mapping(self.mapping)
+        check_mapping_crm(doc, self.mapping, self.crm.kind)
+        return doc
+
+
+def check_mapping_crm(doc: MappingDocument, source: str, tenant_kind: str | None = None) -> None:
+    """Refuse a mapping written for a CRM callsync has no adapter for, or for another CRM than the tenant's."""
+    if doc.crm not in SPECS:
+        raise ConfigError(f"no adapter for crm {doc.crm!r}; registered: {', '.join(SPECS)}", source, 1, "crm")
+    if tenant_kind is not None and doc.crm != tenant_kind:
+        raise ConfigError(f"the mapping is written for {doc.crm}, but the tenant's crm.kind is {tenant_kind}", source,
+                          None, "crm")  # fmt: skip
 
 
 def load_tenant(path: str | Path) -> TenantConfig:

@@ -167,3 +167,18 @@ async def test_write_attempts_share_one_transport_per_tenant_and_loop(
     for adapter, _loop in list(pool._shared.values()):
         await adapter.aclose()
     pool._shared.clear()
+
+
+def test_a_tenant_refuses_a_mapping_for_a_crm_without_an_adapter_or_for_another_crm(tmp_path: Path) -> None:
+    from callsync.config import TenantConfig
+    from callsync.errors import ConfigError
+
+    mapping = tmp_path / "m.yaml"
+    body = "objects:\n  contact:\n    crm_object: contacts\n    fields:\n      email: {from: email, policy: call_wins}\n"
+    mapping.write_text("crm: nosuchcrm\n" + body)
+    with pytest.raises(ConfigError, match="no adapter for crm 'nosuchcrm'") as info:
+        TenantConfig(name="t", mapping=str(mapping)).load_mapping()
+    assert info.value.field == "crm"
+    mapping.write_text("crm: zoho\n" + body)
+    with pytest.raises(ConfigError, match=r"written for zoho, but the tenant's crm\.kind is hubspot"):
+        TenantConfig(name="t", mapping=str(mapping)).load_mapping()

@@ -104,8 +104,8 @@ def test_duplicate_top_level_key_is_refused() -> None:
     assert "duplicate key 'crm' on lines 1 and 2" in str(info.value)
 
 
-def test_a_crm_without_an_adapter_is_refused() -> None:
-    text = HEAD.replace("hubspot", "pipedrive") + "      email: {from: email, policy: call_wins}\n"
+def test_the_crm_a_mapping_names_is_a_plain_name_checked_by_the_tenant_not_by_structure() -> None:
+    text = HEAD.replace("hubspot", "Not A CRM!") + "      email: {from: email, policy: call_wins}\n"
     with pytest.raises(ConfigError) as info:
         parse_mapping(text, "m.yaml")
     assert info.value.field == "crm"

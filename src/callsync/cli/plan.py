@@ -31,11 +31,13 @@ def plan(
     from callsync.capture.extract import extract_call
     from callsync.capture.platforms.generic import parse_generic_call
     from callsync.capture.reader import read_call_file
+    from callsync.config import check_mapping_crm
     from callsync.structure.mapping import load_mapping
     from callsync.structure.plan import plan_call
 
     try:
         doc = load_mapping(mapping)
+        check_mapping_crm(doc, str(mapping))
     except InputError as exc:
         raise fail(str(exc)) from exc
     failures = 0

@@ -21,11 +21,13 @@ def explain(
     field: Annotated[str | None, typer.Option(help="Only this CRM field or canonical field.")] = None,
 ) -> None:
     """Print, for every mapped field, the one-sentence rule of who wins."""
+    from callsync.config import check_mapping_crm
     from callsync.structure.explain import explain_mapping, explain_required
     from callsync.structure.mapping import load_mapping
 
     try:
         doc = load_mapping(mapping)
+        check_mapping_crm(doc, str(mapping))
     except ConfigError as exc:
         raise fail(str(exc)) from exc
     rules = [r for r in explain_mapping(doc) if field in (None, r.crm_field, r.source)]

@@ -123,7 +123,9 @@ class ObjectMapping(BaseModel):
 class MappingModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    crm: Literal["hubspot", "salesforce", "zoho"]
+    # Which CRM the mapping is written for: checked against the registered kinds and the tenant's CRM when
+    # a tenant loads it (config.py); structure itself knows no CRM.
+    crm: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,39}$")
     version: int = 1
     # Use the caller ID (see the module docstring); an object's own `caller_id` overrides this.
     caller_id: bool = True
