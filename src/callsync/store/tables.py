@@ -53,6 +53,9 @@ class CallRow(Base):
     payload_format: Mapped[str | None] = mapped_column(String(40))
     event_key: Mapped[str | None] = mapped_column(String(200))
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Privacy (docs/privacy.md): when retention removed the transcript text / the raw payload.
+    transcript_removed_at: Mapped[datetime | None]
+    payload_removed_at: Mapped[datetime | None]
 
 
 class FieldValueRow(Base):
@@ -110,6 +113,9 @@ class LedgerRow(Base):
     reviewed_at: Mapped[datetime | None]
     review_item_id: Mapped[int | None]
     origin_call_id: Mapped[str | None] = mapped_column(String(200))
+    # Privacy: "retention" or "erasure" replaced the values and the evidence sentence by keyed hashes.
+    redacted_by: Mapped[str | None] = mapped_column(String(20))
+    redacted_at: Mapped[datetime | None]
 
 
 class IdentityLinkRow(Base):
@@ -243,3 +249,29 @@ class CrmBudgetRow(Base):
     crm_blocked_until: Mapped[datetime | None]  # the CRM itself refuses until then
     version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PrivacyKeyRow(Base):
+    """A per-install secret (created on first use): the HMAC key of the hashes that replace removed values."""
+
+    __tablename__ = "privacy_keys"
+    __table_args__ = (UniqueConstraint("name", name="uq_privacy_keys_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(40))
+    secret: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PrivacyEventRow(Base):
+    """A retention run or an erasure: who, when, what kind of subject, counts. Never personal data."""
+
+    __tablename__ = "privacy_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20))  # retention | erasure
+    tenant: Mapped[str | None] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str | None] = mapped_column(String(20))  # erasure: "email" | "phone", never the value
+    counts: Mapped[dict[str, Any]]
+    at: Mapped[datetime] = mapped_column(default=utcnow)
