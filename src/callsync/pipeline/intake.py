@@ -27,6 +27,7 @@ from callsync.pipeline.queue import (
     queue_client,
     workflow_id_for,
 )
+from callsync.redaction import mask_payload
 from callsync.store.db import Database
 from callsync.store.tables import CallEventRow, CallRow
 
@@ -49,7 +50,9 @@ def receive_call(
 ) -> Received:
     """Store the call verbatim and enqueue its sync, atomically. A second delivery is a no-op.
     `payload_format` names the platform adapter that reads `raw_payload` (default: generic call JSON);
-    `event_key` the platform event it came with (later events: store/events.py)."""
+    `event_key` the platform event it came with (later events: store/events.py).
+    Card numbers and social security numbers are masked before anything is stored (docs/privacy.md)."""
+    raw_payload = mask_payload(raw_payload)
     workflow_id = workflow_id_for(call.tenant, call.call_id)
     with db.session() as session:
         existing = session.scalar(
@@ -117,6 +120,7 @@ def receive_event(
 def _later_event(
     db: Database, call: CallRecord, raw_payload: str, source: str | None, event_key: str
 ) -> Delivery:
+    raw_payload = mask_payload(raw_payload)
     with db.session() as session:
         row = session.scalars(
             select(CallRow).where(CallRow.tenant == call.tenant, CallRow.call_id == call.call_id)

@@ -19,6 +19,7 @@ from callsync.delivery import FieldWrite, Outcome, PreparedCall, ReviewTarget, S
 from callsync.models import Extraction
 from callsync.reconcile.fields import LastWrite
 from callsync.reconcile.identity import IdentityKeys
+from callsync.redaction import mask_contacts
 from callsync.store.db import Database
 from callsync.store.tables import (
     CallRow,
@@ -247,6 +248,8 @@ def _add_review(session: Session, tenant: str, call_id: str, crm: str | None, ki
     key = f"{tenant}|{call_id}|{kind}|{item.get('field') or ''}"
     if session.scalar(select(ReviewItemRow.id).where(ReviewItemRow.dedupe_key == key)) is not None:
         return
+    # A reason is shown in lists and logs: it never carries an email or phone (docs/privacy.md).
+    item["reason"] = mask_contacts(str(item.get("reason") or ""))
     session.add(ReviewItemRow(dedupe_key=key, tenant=tenant, call_id=call_id, crm=crm, kind=kind, **item))
 
 
@@ -407,7 +410,7 @@ def _dead_letter(
             workflow_id=workflow_id,
             operation="upsert_contact" if outcome.object is None else f"upsert_{outcome.object}",
             request={"plan": plan, "errors": outcome.errors},
-            last_error=outcome.error or "unknown error",
+            last_error=mask_contacts(outcome.error or "unknown error"),
             attempts=outcome.attempts,
         )
     )

@@ -1,0 +1,201 @@
+"""Masking personal and sensitive data (pure: text in, text out). docs/privacy.md says where each is used.
+
+Three families:
+- `mask_contacts`: emails and phone numbers → `[email]`, `[phone]` (log lines, exception messages,
+  dead-letter reasons, review reasons);
+- `mask_sensitive`: card numbers (Luhn-valid, 13-19 digits, written or spoken), US social security numbers
+  and a tenant's own patterns → `[card]`, `[ssn]`, `[redacted]` (stored transcripts, before the call row is
+  committed);
+- `keyed_hash`: an HMAC of a removed value, so the audit trail can still prove *which* value it was to
+  someone who holds it, without keeping it.
+
+`redact_event` is a structlog processor and `RedactingFilter` a stdlib logging filter built on these.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+from collections.abc import Iterable, Mapping, MutableMapping
+from typing import Any
+
+__all__ = [
+    "RedactingFilter",
+    "keyed_hash",
+    "luhn_valid",
+    "mask_contacts",
+    "mask_payload",
+    "mask_sensitive",
+    "redact_event",
+    "redact_value",
+]
+
+EMAIL_MASK = "[email]"
+PHONE_MASK = "[phone]"
+CARD_MASK = "[card]"
+SSN_MASK = "[ssn]"
+PATTERN_MASK = "[redacted]"
+TEXT_MASK = "[text removed]"
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+# A phone number: an optional +, then 7-15 digits with the usual separators (space, dot, dash, parens).
+_PHONE = re.compile(r"(?<![\w+])\+?\(?\d(?:[\s().\-]{0,2}\d){6,14}(?![\w])")
+_DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{4}")
+
+_DIGIT_WORDS = {
+    "zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
+    "six": "6", "seven": "7", "eight": "8", "nine": "9",
+}  # fmt: skip
+_DIGIT_TOKEN = r"(?:\d|zero|oh|one|two|three|four|five|six|seven|eight|nine)"
+# A run of digits or spoken digits joined by spaces, dashes, dots or commas ("4111 1111 ...",
+# "four one one one, one one ...").
+_DIGIT_RUN = re.compile(
+    rf"(?<![\w]){_DIGIT_TOKEN}(?:(?:[\s,.\-]{{0,3}}|(?<=\d)){_DIGIT_TOKEN})*(?![\w])", re.IGNORECASE
+)
+_SSN_WRITTEN = re.compile(r"(?<!\d)(?!000|666|9\d\d)\d{3}[- ](?!00)\d{2}[- ](?!0000)\d{4}(?!\d)")
+_SSN_CONTEXT = re.compile(r"(social\s+security|\bssn\b|\bsocial\b)", re.IGNORECASE)
+
+# Keys whose string values are identifiers or times, never spoken words (a 13-digit epoch-ms time is
+# sometimes Luhn-valid).
+_ID_KEY = re.compile(r"(?:^|_)(?:id|sid|uuid|at|time|timestamp|ts)$|(?:Id|Sid|At|Time)$")
+# Keys whose values are spoken or written words: masked whole in log events.
+_TEXT_KEYS = frozenset(
+    {"text", "transcript", "sentence", "turns", "raw_payload", "payload", "message_text", "utterance",
+     "summary", "quote", "content", "body"}
+)  # fmt: skip
+
+
+def luhn_valid(digits: str) -> bool:
+    """The Luhn checksum of a string of digits (the check every card number passes)."""
+    if not digits.isdigit():
+        return False
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _digits_of(run: str) -> str:
+    out = []
+    for token in re.findall(rf"{_DIGIT_TOKEN}", run, re.IGNORECASE):
+        out.append(token if token.isdigit() else _DIGIT_WORDS[token.lower()])
+    return "".join(out)
+
+
+def _mask_runs(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        run = match.group(0)
+        digits = _digits_of(run)
+        if 13 <= len(digits) <= 19 and luhn_valid(digits):
+            return CARD_MASK
+        if len(digits) == 9:
+            before = text[max(0, match.start() - 60) : match.start()]
+            if _SSN_CONTEXT.search(before):
+                return SSN_MASK
+        return run
+
+    return _DIGIT_RUN.sub(replace, text)
+
+
+def mask_sensitive(text: str, patterns: Iterable[str | re.Pattern[str]] = ()) -> str:
+    """`text` with card numbers, US social security numbers and the given patterns (regular expressions)
+    masked. Card numbers are masked only when Luhn-valid (an order number of 16 digits stays)."""
+    out = _SSN_WRITTEN.sub(SSN_MASK, text)
+    out = _mask_runs(out)
+    for pattern in patterns:
+        out = re.sub(pattern, PATTERN_MASK, out)
+    return out
+
+
+def _mask_json(value: Any, patterns: tuple[str | re.Pattern[str], ...], key: str = "") -> Any:
+    if isinstance(value, str):
+        return value if _ID_KEY.search(key) else mask_sensitive(value, patterns)
+    if isinstance(value, list):
+        return [_mask_json(v, patterns, key) for v in value]
+    if isinstance(value, dict):
+        return {k: _mask_json(v, patterns, str(k)) for k, v in value.items()}
+    return value
+
+
+def mask_payload(raw_payload: str, patterns: Iterable[str | re.Pattern[str]] = ()) -> str:
+    """A received payload with sensitive values masked in its text. JSON keeps its shape (only string values
+    change, identifiers and times are left alone) and is returned unchanged, byte for byte, when nothing was
+    masked; any other body (form-encoded, plain text) is masked as text."""
+    pats = tuple(patterns)
+    try:
+        data = json.loads(raw_payload)
+    except ValueError:
+        return mask_sensitive(raw_payload, pats)
+    masked = _mask_json(data, pats)
+    if masked == data:
+        return raw_payload
+    return json.dumps(masked, ensure_ascii=False)
+
+
+def _phone_like(match: re.Match[str]) -> str:
+    run = match.group(0)
+    digits = sum(c.isdigit() for c in run)
+    # Ten digits or a leading +: a phone number. Fewer, unpunctuated digits are counts, amounts, ids.
+    if _DATE.fullmatch(run.strip()):
+        return run
+    if run.startswith("+") or digits >= 10 or (digits >= 7 and re.search(r"[\s().\-]", run)):
+        return PHONE_MASK
+    return run
+
+
+def mask_contacts(text: str) -> str:
+    """`text` with emails and phone numbers masked."""
+    return _PHONE.sub(_phone_like, _EMAIL.sub(EMAIL_MASK, text))
+
+
+def redact_value(key: str, value: Any) -> Any:
+    """A log event's value with contacts masked; words spoken or written (`text`, `transcript`, ...) are
+    replaced whole."""
+    if key in _TEXT_KEYS and value is not None:
+        return TEXT_MASK
+    if isinstance(value, str):
+        return mask_contacts(value)
+    if isinstance(value, Mapping):
+        return {k: redact_value(str(k), v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [redact_value(key, v) for v in value]
+    if isinstance(value, int | float | bool) or value is None:
+        # A bare number may be a phone number stored as an integer.
+        return mask_contacts(str(value)) if isinstance(value, int) and len(str(value)) >= 10 else value
+    return mask_contacts(str(value))
+
+
+def redact_event(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor: masks emails, phones and transcript text in every key of the event (including
+    the message and a formatted exception). Put it last before the renderer, after format_exc_info."""
+    for key in list(event_dict):
+        event_dict[key] = redact_value(key, event_dict[key])
+    return event_dict
+
+
+class RedactingFilter(logging.Filter):
+    """stdlib logging filter: the record's message (with its arguments) and exception text are masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            message = str(record.msg)
+        record.msg = mask_contacts(message)
+        record.args = None
+        if record.exc_info:
+            record.exc_text = mask_contacts(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+def keyed_hash(key: bytes, value: Any) -> str:
+    """HMAC-SHA256 of a value (JSON of it, keys sorted), short and labelled: `hmac:<32 hex>`."""
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    return "hmac:" + hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
