@@ -13,6 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, TypeAdapter
 
+from callsync.crm.gohighlevel import SPEC as GOHIGHLEVEL
+from callsync.crm.gohighlevel.settings import GoHighLevelSettings
 from callsync.crm.hubspot import SPEC as HUBSPOT
 from callsync.crm.hubspot.settings import HubSpotSettings
 from callsync.crm.salesforce import SPEC as SALESFORCE
@@ -37,10 +39,10 @@ __all__ = [
     "spec_for",
 ]
 
-SPECS: dict[str, CRMSpec[Any]] = {spec.kind: spec for spec in (HUBSPOT, SALESFORCE, ZOHO)}
+SPECS: dict[str, CRMSpec[Any]] = {spec.kind: spec for spec in (HUBSPOT, SALESFORCE, ZOHO, GOHIGHLEVEL)}
 
 # A tenant's `crm` section: one model per kind, chosen by `kind`.
-AnySettings = HubSpotSettings | SalesforceSettings | ZohoSettings
+AnySettings = HubSpotSettings | SalesforceSettings | ZohoSettings | GoHighLevelSettings
 # A mapping without `kind` means DEFAULT_KIND; another CRM's setting is named as such (settings_input).
 CRMSettings = Annotated[
     AnySettings, Field(discriminator="kind"), BeforeValidator(lambda v: settings_input(v))
