@@ -1,12 +1,15 @@
 """Tenant configuration: which CRM a customer's calls go to, through which mapping, with which secrets.
 
-Secrets are never stored: a tenant file names the environment variable that holds each one.
+Secrets are never stored: a tenant file names the environment variable that holds each one. A name
+ending in `_FILE` (container secrets) names a variable holding the path of a file with the value; a plain
+name that is unset falls back to `<NAME>_FILE` the same way (docs/privacy.md).
 """
 
 from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,9 +25,12 @@ __all__ = [
     "CRMConnection",
     "CRMSettings",
     "DeliverySettings",
+    "RetentionSettings",
     "TenantConfig",
     "load_tenant",
     "load_tenants",
+    "parse_duration",
+    "read_secret",
 ]
 from callsync.structure.mapping import MappingDocument, load_mapping
 
@@ -43,6 +49,55 @@ class DeliverySettings(BaseModel):
     # While the CRM is down (no answer, 5xx), retries wait up to this long in all before they count as
     # attempts: an outage shorter than this never dead-letters a valid write.
     outage_horizon_s: float = Field(default=86_400.0, ge=0)
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(d|h|m|w)\s*$")
+_UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+
+
+def parse_duration(value: str) -> timedelta:
+    """"90d", "12h", "30m", "2w" → a positive timedelta. ValueError names the accepted forms."""
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if not match or int(match.group(1)) <= 0:
+        raise ValueError(f"{value!r} is not a duration: use a positive number of days, hours, minutes or weeks "
+                         "(90d, 12h, 30m, 2w)")  # fmt: skip
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+class RetentionSettings(BaseModel):
+    """How long a tenant's calls keep their raw payload and their transcript (none given: forever).
+    Older payloads are reduced to the transcript; older transcripts lose their words, and the ledger keeps a
+    keyed hash of each evidence sentence (docs/privacy.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    transcripts: timedelta | None = None
+    payloads: timedelta | None = None
+
+    @field_validator("transcripts", "payloads", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        if value is None or isinstance(value, timedelta):
+            return value
+        return parse_duration(str(value))
+
+
+def read_secret(name: str) -> str | None:
+    """The value of a named secret, now: the variable's value; for `X_FILE` (or an unset X with `X_FILE`
+    set) the content of the file it names, stripped. None when missing or empty; never raises."""
+    candidates = [name] if name.endswith("_FILE") else [name, f"{name}_FILE"]
+    for candidate in candidates:
+        value = os.environ.get(candidate)
+        if not value:
+            continue
+        if not candidate.endswith("_FILE"):
+            return value
+        try:
+            content = Path(value).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return content or None
+    return None
 
 
 # The voice platforms callsync ingests from (capture/platforms); a tenant's routing and secrets name them.
@@ -72,6 +127,20 @@ class TenantConfig(BaseModel):
     # Vapi lets the customer choose the credential: HMAC (x-signature over "{timestamp}.{body}"), a bearer
     # token, or the legacy X-Vapi-Secret header.
     vapi_auth: Literal["hmac", "bearer", "x-vapi-secret"] = "hmac"
+    # Privacy (docs/privacy.md): how long calls keep their payloads and transcripts, and the tenant's own
+    # patterns (regular expressions) of sensitive values to mask in transcripts, besides cards and SSNs.
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    redact_patterns: list[str] = Field(default_factory=list)
+
+    @field_validator("redact_patterns")
+    @classmethod
+    def _patterns(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"redact pattern {pattern!r} is not a regular expression: {exc}") from exc
+        return value
 
     @field_validator("numbers")
     @classmethod
@@ -84,11 +153,18 @@ class TenantConfig(BaseModel):
     def secret(self, platform: str) -> str | None:
         """The webhook secret for a platform, read from the environment now; None when not configured."""
         name = self.secrets.get(platform)  # type: ignore[call-overload]
-        return os.environ.get(name) or None if name else None
+        return read_secret(name) if name else None
 
     def api_key(self, platform: str) -> str | None:
         name = self.api_keys.get(platform)  # type: ignore[call-overload]
-        return os.environ.get(name) or None if name else None
+        return read_secret(name) if name else None
+
+    def named_secrets(self) -> list[tuple[str, str]]:
+        """Every secret this tenant names, as (what it is for, variable name); never the values."""
+        named = [(f"{platform} webhook secret", env) for platform, env in self.secrets.items()]
+        named += [(f"{platform} API key", env) for platform, env in self.api_keys.items()]
+        named.append((f"{self.crm.kind} CRM token", self.crm.token_env))
+        return named
 
     @field_validator("timezone")
     @classmethod

@@ -31,6 +31,7 @@ __all__ = [
     "mask_sensitive",
     "redact_event",
     "redact_value",
+    "sentence_around",
 ]
 
 EMAIL_MASK = "[email]"
@@ -193,6 +194,24 @@ class RedactingFilter(logging.Filter):
             record.exc_text = mask_contacts(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
         return True
+
+
+_SENTENCE_END = re.compile(r"[.!?]+(?:\s+|$)")
+
+
+def sentence_around(text: str, start: int, end: int) -> tuple[str, int, int]:
+    """The sentence of `text` holding [start, end), and the span's offsets inside it. ASR text often has
+    no punctuation: then the sentence is the whole turn."""
+    begin, stop = 0, len(text)
+    for match in _SENTENCE_END.finditer(text):
+        if match.end() <= start:
+            begin = match.end()
+        elif match.start() >= end:
+            stop = match.end()
+            break
+    raw = text[begin:stop]
+    lead = len(raw) - len(raw.lstrip())
+    return raw.strip(), start - begin - lead, end - begin - lead
 
 
 def keyed_hash(key: bytes, value: Any) -> str:

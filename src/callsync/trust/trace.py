@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
+from callsync.redaction import sentence_around
 from callsync.store.db import Database
 from callsync.store.tables import CallRow, LedgerRow
-
-_SENTENCE_END = re.compile(r"[.!?]+(?:\s+|$)")
 
 
 @dataclass(frozen=True)
@@ -62,21 +60,6 @@ class TraceEntry:
     def written_at(self) -> datetime:
         """Kept for callers of the former name: when the ledger row was recorded."""
         return self.recorded_at
-
-
-def sentence_around(text: str, start: int, end: int) -> tuple[str, int, int]:
-    """The sentence of `text` holding [start, end), and the span's offsets inside it. ASR text often has
-    no punctuation: then the sentence is the whole turn."""
-    begin, stop = 0, len(text)
-    for match in _SENTENCE_END.finditer(text):
-        if match.end() <= start:
-            begin = match.end()
-        elif match.start() >= end:
-            stop = match.end()
-            break
-    raw = text[begin:stop]
-    lead = len(raw) - len(raw.lstrip())
-    return raw.strip(), start - begin - lead, end - begin - lead
 
 
 def _quotes(raw_payload: str, evidence: list[dict[str, int]]) -> tuple[Quote, ...]:
