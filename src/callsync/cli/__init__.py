@@ -15,11 +15,13 @@ from callsync.cli import (
     plan,
     policy,
     poll,
+    privacy,
     quarantine,
     reconcile,
     review,
     serve,
     status,
+    users,
 )
 from callsync.cli.common import DEBUG_ENV, app, err
 
@@ -41,11 +43,13 @@ __all__ = [
     "plan",
     "policy",
     "poll",
+    "privacy",
     "quarantine",
     "reconcile",
     "review",
     "serve",
     "status",
+    "users",
 ]
 
 

@@ -171,6 +171,7 @@ def apply_retention(
     now = datetime.now(UTC)
     counts: dict[str, int] = dict.fromkeys(vars(RetentionCounts()), 0)
     with db.session() as session:
+        _secure_delete(session)
         key = install_key(session)
         done = CallRow.sync_state.not_in(_UNFINISHED_CALL_STATES)
         if payloads_before is not None:
@@ -236,6 +237,8 @@ def apply_retention(
         if not dry_run and result.total():
             session.add(PrivacyEventRow(kind="retention", tenant=tenant, actor=actor, subject=None,
                                         counts=vars(result), at=now))  # fmt: skip
+    if not dry_run and result.total():
+        _checkpoint(db)
     return result
 
 
@@ -453,6 +456,7 @@ def erase_person(
     now = datetime.now(UTC)
     counts = ErasureCounts()
     with db.session() as session:
+        _secure_delete(session)
         key = install_key(session)
         call_ids = _person_calls(session, tenant, needles, keys)
         workflows = sorted(set(_workflow_ids_of(session, tenant, call_ids))
@@ -506,7 +510,24 @@ def erase_person(
             counts.other_mentions = _sweep(session, needles, key)
             session.add(PrivacyEventRow(kind="erasure", tenant=tenant, actor=actor, subject=subject,
                                         counts=vars(counts), at=now))  # fmt: skip
+    if not dry_run:
+        _checkpoint(db)
     return result
+
+
+def _secure_delete(session: Session) -> None:
+    """SQLite: freed pages are overwritten with zeros, so deleted text does not linger in the file."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("PRAGMA secure_delete=ON"))
+
+
+def _checkpoint(db: Database) -> None:
+    """SQLite: copy the write-ahead log into the file and empty it (old page images live there until then).
+    Best effort: a reader holding the log open (a running worker) only delays it to the next checkpoint."""
+    if db.engine.dialect.name != "sqlite":
+        return
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _erase_text(value: str, needles: Sequence[str]) -> str:
