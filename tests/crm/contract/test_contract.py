@@ -31,6 +31,7 @@ from callsync.crm.pool import AdapterPool
 from callsync.crm.protocol import CRMAdapter, IdentityQuery, RecordRef, WriteRequest, WriteResult
 from callsync.crm.registry import SPECS, spec_for
 from callsync_sandbox.faults import FaultPlan
+from callsync_sandbox.gohighlevel import GoHighLevelSandbox
 from callsync_sandbox.hubspot import HubSpotSandbox
 from callsync_sandbox.salesforce import SalesforceSandbox
 from callsync_sandbox.server import SandboxServer
@@ -133,6 +134,25 @@ KITS = [
         exhaust={"credits_per_day": 4},
         convert=lambda sandbox, lead: str(sandbox.convert_lead(lead)["Contacts"]["id"]),
         settings={"limit_retry_s": 0.5},
+    ),
+    Kit(
+        kind="gohighlevel",
+        sandbox=lambda faults=None, **kw: GoHighLevelSandbox(token=TOKEN, faults=faults, **kw),
+        url_setting="base_url",
+        person="contacts",
+        persons=("contacts",),
+        stamp="callsync_origin_call_id",
+        last_call="callsync_last_call_id",
+        email="email",
+        phone="phone",
+        first_name="firstName",
+        last_name="lastName",
+        required={},
+        create_path="/contacts/upsert",
+        batch_path="/contacts/upsert",  # no bulk endpoint: write_batch sends one upsert per record
+        throttle={"fault": "status", "status": 429},
+        exhaust={"daily_max": 4},
+        settings={"location_id": "location-1"},
     ),
 ]
 
