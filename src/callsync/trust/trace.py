@@ -55,6 +55,10 @@ class TraceEntry:
     ledger_call_id: str = ""  # the ledger row's own call id (`review:N` for a reviewer's write)
     # Evidence that points at the call, not at words: "caller_id" (the line the call came from), "platform".
     other_sources: tuple[str, ...] = ()
+    # Privacy (docs/privacy.md): "retention" or "erasure" removed the sentence (and, erasure, the values:
+    # `value`/`old_value` are then keyed hashes); the quotes say so and carry the sentence's keyed hash.
+    removed_by: str | None = None
+    removed_at: datetime | None = None
 
     @property
     def written_at(self) -> datetime:
@@ -62,14 +66,29 @@ class TraceEntry:
         return self.recorded_at
 
 
-def _quotes(raw_payload: str, evidence: list[dict[str, int]]) -> tuple[Quote, ...]:
+def removed_sentence(by: str, at: datetime | None, sentence_hmac: str | None) -> str:
+    """What a quote says once its sentence is gone: who removed it, when, and its keyed hash."""
+    day = f" on {at:%Y-%m-%d}" if at else ""
+    digest = f"; keyed hash {sentence_hmac}" if sentence_hmac else ""
+    return f"[sentence removed by {by}{day}{digest}]"
+
+
+def _quotes(raw_payload: str, evidence: list[dict[str, Any]], removed_at: datetime | None = None) -> tuple[Quote, ...]:
     try:
-        turns = json.loads(raw_payload).get("turns", [])
+        turns = json.loads(raw_payload).get("turns", []) if raw_payload else []
     except (ValueError, AttributeError):
-        return ()
+        turns = []
     quotes = []
     for ev in evidence:
-        if ev.get("source", "transcript") != "transcript" or not 0 <= ev["turn"] < len(turns):
+        if ev.get("source", "transcript") != "transcript":
+            continue
+        if "removed_by" in ev:
+            turn_no = int(ev.get("turn", -1))
+            speaker = str(turns[turn_no].get("speaker", "?")) if 0 <= turn_no < len(turns) else "?"
+            text = removed_sentence(str(ev["removed_by"]), removed_at, ev.get("sentence_hmac"))
+            quotes.append(Quote(turn_no, speaker, text, 0, 0))
+            continue
+        if not 0 <= ev["turn"] < len(turns):
             continue
         turn = turns[ev["turn"]]
         sentence, s, e = sentence_around(str(turn.get("text", "")), ev["start"], ev["end"])
@@ -109,11 +128,13 @@ def field_history(db: Database, crm: str, record_id: str, field: str) -> list[Tr
             recorded_at=r.written_at,
             integration_version=r.integration_version,
             crm_request_id=r.crm_request_id,
-            quotes=_quotes(calls.get((r.tenant, _origin(r)), "{}"), r.evidence),
+            quotes=_quotes(calls.get((r.tenant, _origin(r)), ""), r.evidence, r.redacted_at),
             review=Review(r.reviewer, r.reviewed_at, r.review_item_id)
             if r.reviewer or r.review_item_id is not None
             else None,
             ledger_call_id=r.call_id,
+            removed_by=r.redacted_by,
+            removed_at=r.redacted_at,
             other_sources=tuple(
                 dict.fromkeys(
                     str(ev["source"]) for ev in r.evidence if ev.get("source") not in (None, "transcript")
