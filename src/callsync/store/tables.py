@@ -275,3 +275,19 @@ class PrivacyEventRow(Base):
     subject: Mapped[str | None] = mapped_column(String(20))  # erasure: "email" | "phone", never the value
     counts: Mapped[dict[str, Any]]
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UserRow(Base):
+    """A dashboard user (docs/dashboard.md): an argon2 password hash, a role, the tenants it may see."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("username", name="uq_users_username"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # viewer | reviewer | admin
+    # The tenants this user may see and change; ["*"]: every tenant (admins only).
+    tenants: Mapped[list[Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    disabled_at: Mapped[datetime | None]
