@@ -272,7 +272,7 @@ class GoHighLevelAdapter:
             contact, _, note = ref.record_id.partition("/")
             path, key = f"/contacts/{contact}/notes/{note}", "note"
         elif object_type in _MODELS:
-            path, key = f"/{object_type}/{ref.record_id}", object_type.rstrip("s")
+            path, key = f"/{object_type}/{ref.record_id}", _MODELS[object_type]
         else:
             raise _unsupported(object_type)
         try:
