@@ -198,7 +198,7 @@ async def test_an_opportunity_is_created_with_its_contact_in_the_first_stage_or_
             "opportunities",
             {"name": "Northwind", "monetaryValue": 50000, STAMP: "c-1"},
             associations=(contact.ref,),
-        )  # fmt: skip
+        )
     )
     (row,) = sandbox.records("opportunities")
     pipeline = sandbox.location().pipelines[0]
@@ -265,7 +265,7 @@ async def test_the_rate_limit_headers_size_the_limiter_and_a_burst_429_waits_the
 
 
 async def test_the_daily_allowance_spent_is_budget_exhausted(serve: Any) -> None:
-    sandbox, url = serve(daily_max=2)
+    _sandbox, url = serve(daily_max=2)
     ghl = adapter(url)
     await ghl.find(query(email=EMAIL))
     await ghl.find(query(email=EMAIL))
