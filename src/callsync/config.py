@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -73,6 +73,10 @@ class RetentionSettings(BaseModel):
 
     transcripts: timedelta | None = None
     payloads: timedelta | None = None
+
+    def cutoffs(self, now: datetime) -> tuple[datetime | None, datetime | None]:
+        """(payloads received before, transcripts received before) are due at `now`; None: kept forever."""
+        return (now - self.payloads if self.payloads else None, now - self.transcripts if self.transcripts else None)
 
     @field_validator("transcripts", "payloads", mode="before")
     @classmethod

@@ -12,11 +12,12 @@ import logging
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 from callsync.config import TenantConfig
 from callsync.redaction import mask_contacts
-from callsync.services.privacy import apply_retention
 from callsync.store.db import Database
+from callsync.store.privacy import apply_retention
 
 DEFAULT_INTERVAL_S = 3600.0
 _log = logging.getLogger("callsync.retention")
@@ -41,9 +42,15 @@ class RetentionJob:
 
     def run_once(self) -> None:
         try:
-            for result in apply_retention(self.db, self.tenants.values(), actor="worker"):
-                if result.counts.total():
-                    _log.info("retention %s: %s", result.tenant, result.counts)
+            now = datetime.now(UTC)
+            for tenant in self.tenants.values():
+                payloads_before, transcripts_before = tenant.retention.cutoffs(now)
+                if payloads_before is None and transcripts_before is None:
+                    continue
+                counts = apply_retention(self.db, tenant.name, payloads_before=payloads_before,
+                                         transcripts_before=transcripts_before, actor="worker")  # fmt: skip
+                if counts.total():
+                    _log.info("retention %s: %s", tenant.name, counts)
         except Exception as exc:  # a failed run waits for the next interval, the worker carries on
             self.failures += 1
             _log.warning("retention run failed: %s", mask_contacts(f"{type(exc).__name__}: {exc}"))

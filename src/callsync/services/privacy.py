@@ -52,8 +52,7 @@ def apply_retention(
         limits = tenant.retention
         if limits.payloads is None and limits.transcripts is None:
             continue
-        payloads_before = moment - limits.payloads if limits.payloads else None
-        transcripts_before = moment - limits.transcripts if limits.transcripts else None
+        payloads_before, transcripts_before = limits.cutoffs(moment)
         counts = store.apply_retention(db, tenant.name, payloads_before=payloads_before,
                                        transcripts_before=transcripts_before, dry_run=dry_run, actor=actor)  # fmt: skip
         results.append(TenantRetention(tenant.name, payloads_before, transcripts_before, counts))
