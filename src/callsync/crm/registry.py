@@ -17,6 +17,8 @@ from callsync.crm.gohighlevel import SPEC as GOHIGHLEVEL
 from callsync.crm.gohighlevel.settings import GoHighLevelSettings
 from callsync.crm.hubspot import SPEC as HUBSPOT
 from callsync.crm.hubspot.settings import HubSpotSettings
+from callsync.crm.pipedrive import SPEC as PIPEDRIVE
+from callsync.crm.pipedrive.settings import PipedriveSettings
 from callsync.crm.salesforce import SPEC as SALESFORCE
 from callsync.crm.salesforce.settings import SalesforceSettings
 from callsync.crm.settings import CRMConnection, set_default_kind, settings_input
@@ -39,10 +41,12 @@ __all__ = [
     "spec_for",
 ]
 
-SPECS: dict[str, CRMSpec[Any]] = {spec.kind: spec for spec in (HUBSPOT, SALESFORCE, ZOHO, GOHIGHLEVEL)}
+SPECS: dict[str, CRMSpec[Any]] = {
+    spec.kind: spec for spec in (HUBSPOT, SALESFORCE, ZOHO, GOHIGHLEVEL, PIPEDRIVE)
+}
 
 # A tenant's `crm` section: one model per kind, chosen by `kind`.
-AnySettings = HubSpotSettings | SalesforceSettings | ZohoSettings | GoHighLevelSettings
+AnySettings = HubSpotSettings | SalesforceSettings | ZohoSettings | GoHighLevelSettings | PipedriveSettings
 # A mapping without `kind` means DEFAULT_KIND; another CRM's setting is named as such (settings_input).
 CRMSettings = Annotated[
     AnySettings, Field(discriminator="kind"), BeforeValidator(lambda v: settings_input(v))

@@ -1,0 +1,37 @@
+"""Pipedrive: persons, organizations and deals through API v2 (v1 where v2 has nothing); token budget."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from callsync.crm.pipedrive.settings import PipedriveSettings
+from callsync.crm.spec import AdapterContext, Capabilities, CRMSpec
+
+if TYPE_CHECKING:
+    from callsync.crm.protocol import CRMAdapter
+
+
+def _build(settings: PipedriveSettings, context: AdapterContext) -> CRMAdapter:
+    from callsync.crm.pipedrive.adapter import PipedriveAdapter
+
+    return PipedriveAdapter.from_settings(settings, context)
+
+
+SPEC = CRMSpec(
+    kind="pipedrive",
+    label="Pipedrive",
+    settings=PipedriveSettings,
+    capabilities=Capabilities(
+        batch_write=False,  # Pipedrive has no bulk create or update: write_batch loops over write
+        max_batch_size=1,
+        group_commit=False,
+        native_upsert=False,  # no upsert: search the stamp, then create
+        read_back=True,
+        bulk_scan=False,
+        daily_credit_budget=True,  # the company's daily API tokens, counted from x-token-cost
+        lead_conversion=False,
+        name_search=True,
+        creates_fields=True,  # POST /v1/personFields (and organization, deal) creates the stamps
+    ),
+    factory=_build,
+)
