@@ -18,6 +18,7 @@ from callsync.crm.errors import (
     ConflictError,
     PermanentError,
     RateLimited,
+    UnknownFieldError,
 )
 from callsync.crm.gohighlevel.adapter import GoHighLevelAdapter
 from callsync.crm.protocol import IdentityQuery, RecordRef, WriteRequest
@@ -318,4 +319,20 @@ async def test_stamped_pages_through_every_record(serve: Any) -> None:
         sandbox.insert("contacts", {"firstName": f"P{i}", STAMP: f"c-{i}"})
     stamped = await ghl.stamped("contacts", STAMP)
     assert sorted(r.fields[STAMP] for r in stamped) == sorted(f"c-{i}" for i in range(130))
+    await ghl.aclose()
+
+
+async def test_a_company_change_goes_through_the_upsert_which_the_update_endpoint_refuses(serve: Any) -> None:
+    sandbox, url = serve()
+    ghl = adapter(url)
+    await ghl.ensure_schema("contacts", [STAMP, LAST])
+    contact = await create(ghl, "c-1", email=EMAIL, companyName="Northwind")
+    await ghl.write(WriteRequest("contacts", {"companyName": "Contoso", LAST: "c-2"}, contact.ref.record_id))
+    back = await ghl.read(contact.ref, ("companyName", LAST))
+    assert back is not None and back.fields == {"companyName": "Contoso", LAST: "c-2"}
+    assert sandbox.count_requests("PUT", "/contacts/.*") == 1 and len(sandbox.records("contacts")) == 1
+    nameless = await create(ghl, "c-3", firstName="Sam")  # no email, no phone: nothing to upsert by
+    with pytest.raises(UnknownFieldError) as refused:
+        await ghl.write(WriteRequest("contacts", {"companyName": "Contoso"}, nameless.ref.record_id))
+    assert refused.value.fields == ("companyName",)
     await ghl.aclose()

@@ -65,6 +65,9 @@ CONTACT_FIELDS = frozenset(
 OPPORTUNITY_FIELDS = frozenset(
     {"name", "monetaryValue", "status", "pipelineId", "pipelineStageId", "assignedTo", "source"}
 )
+# Fields `PUT /contacts/{id}` does not take (UpdateContactDto) but the upsert does: an update of them goes
+# through `POST /contacts/upsert` keyed by the contact's own email (or phone).
+UPSERT_ONLY = frozenset({"companyName", "gender"})
 NOTE_FIELDS = frozenset({"body", "title", "userId"})
 READ_ONLY = frozenset({"id", "locationId", "contactId", "dateAdded", "dateUpdated", "createdAt", "updatedAt"})
 PAGE = 100
@@ -347,7 +350,13 @@ class GoHighLevelAdapter:
                 raise PermanentError(
                     f"GoHighLevel {object_type} {request.record_id} is not in location {self.location_id}"
                 )
-            answer = await self._send("PUT", f"/{object_type}/{request.record_id}", json=body)
+            answer = None
+            if object_type == CONTACTS and UPSERT_ONLY & body.keys():
+                await self._upsert_update(
+                    request.record_id, {k: body.pop(k) for k in UPSERT_ONLY & body.keys()}
+                )
+            if body:
+                answer = await self._send("PUT", f"/{object_type}/{request.record_id}", json=body)
             return WriteResult(RecordRef(object_type, request.record_id), False, _trace(answer))
         body["locationId"] = self.location_id
         if object_type == CONTACTS:
@@ -377,6 +386,27 @@ class GoHighLevelAdapter:
         if not opportunity.get("id"):
             raise PermanentError("POST /opportunities/ answered without an opportunity id")
         return WriteResult(RecordRef(OPPORTUNITIES, str(opportunity["id"])), True, _trace(answer))
+
+    async def _upsert_update(self, record_id: str, values: dict[str, Any]) -> None:
+        current = await self._send("GET", f"/contacts/{record_id}")
+        row = (current or {}).get("contact") or {}
+        keys = {k: row[k] for k in ("email", "phone") if row.get(k)}
+        if not keys:
+            raise UnknownFieldError(
+                f"GoHighLevel cannot update {', '.join(sorted(values))} of contact {record_id}: the update "
+                "endpoint does not take it and the upsert needs the contact's email or phone, which it lacks",
+                fields=tuple(sorted(values)),
+            )
+        key = dict(list(keys.items())[:1])  # the location's first duplicate key finds this contact
+        answer = await self._send(
+            "POST", "/contacts/upsert", json={"locationId": self.location_id, **key, **values}
+        )
+        landed = str(((answer or {}).get("contact") or {}).get("id") or "")
+        if landed != record_id:
+            raise PermanentError(
+                f"POST /contacts/upsert by the email/phone of contact {record_id} updated contact {landed} "
+                f"instead (the location allows duplicate contacts): {', '.join(sorted(values))} not written"
+            )
 
     async def _note(self, request: WriteRequest, body: dict[str, Any]) -> WriteResult:
         if request.record_id is not None:
