@@ -62,9 +62,11 @@ FIELD_LISTS = {
     "activities": "activityFields",
 }
 # What one sync attempt may spend (tokens): searches by email, phone (up to PHONE_SHAPES) and stamp at 20
-# each, a read per hit, a create or update (5) and the read-back (1).
-ATTEMPT_TOKENS = 120
-PHONE_SHAPES = 4  # the E.164 number, national, digits, international: searched until one is found
+# each, a read per hit, the stamp search before a create, a create or update (5) and the read-back (1).
+ATTEMPT_TOKENS = 200
+# Pipedrive compares stored phone strings: the E.164 number, national, digits, international, without
+# the +, and 617-555-0148 are searched in turn until one is found (a new caller costs them all).
+PHONE_SHAPES = 6
 # (object, linked object) -> the id field that links them.
 LINKS: dict[tuple[str, str], str] = {
     ("persons", "organizations"): "org_id",
