@@ -19,11 +19,12 @@ import hmac
 import json
 import logging
 import re
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
 __all__ = [
     "RedactingFilter",
+    "install_log_redaction",
     "keyed_hash",
     "luhn_valid",
     "mask_contacts",
@@ -62,6 +63,8 @@ _SSN_CONTEXT = re.compile(r"(social\s+security|\bssn\b|\bsocial\b)", re.IGNORECA
 # Keys whose string values are identifiers or times, never spoken words (a 13-digit epoch-ms time is
 # sometimes Luhn-valid).
 _ID_KEY = re.compile(r"(?:^|_)(?:id|sid|uuid|at|time|timestamp|ts)$|(?:Id|Sid|At|Time)$")
+# Keys structlog fills itself (when, how severe, which logger): never personal data.
+_PLAIN_KEYS = frozenset({"timestamp", "level", "logger", "log_level"})
 # Keys whose values are spoken or written words: masked whole in log events.
 _TEXT_KEYS = frozenset(
     {"text", "transcript", "sentence", "turns", "raw_payload", "payload", "message_text", "utterance",
@@ -143,7 +146,7 @@ def _phone_like(match: re.Match[str]) -> str:
     run = match.group(0)
     digits = sum(c.isdigit() for c in run)
     # Ten digits or a leading +: a phone number. Fewer, unpunctuated digits are counts, amounts, ids.
-    if _DATE.fullmatch(run.strip()):
+    if _DATE.match(run.strip()):  # a date, or a date and time ("2026-12-04 17:53:39")
         return run
     if run.startswith("+") or digits >= 10 or (digits >= 7 and re.search(r"[\s().\-]", run)):
         return PHONE_MASK
@@ -158,6 +161,8 @@ def mask_contacts(text: str) -> str:
 def redact_value(key: str, value: Any) -> Any:
     """A log event's value with contacts masked; words spoken or written (`text`, `transcript`, ...) are
     replaced whole."""
+    if key in _PLAIN_KEYS:
+        return value
     if key in _TEXT_KEYS and value is not None:
         return TEXT_MASK
     if isinstance(value, str):
@@ -218,3 +223,31 @@ def keyed_hash(key: bytes, value: Any) -> str:
     """HMAC-SHA256 of a value (JSON of it, keys sorted), short and labelled: `hmac:<32 hex>`."""
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
     return "hmac:" + hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+def _redacting_factory(base: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
+    def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = base(*args, **kwargs)
+        RedactingFilter().filter(record)
+        return record
+
+    make.callsync_redacting = True  # type: ignore[attr-defined]
+    return make
+
+
+def install_log_redaction() -> None:
+    """Mask every log line of this process, whoever configures the output later: stdlib records are masked
+    as they are made (a log record factory), and structlog gets `format_exc_info` + `redact_event` before its
+    renderer (a later `structlog.configure` that sets other keys keeps them). Idempotent."""
+    factory = logging.getLogRecordFactory()
+    if not getattr(factory, "callsync_redacting", False):
+        logging.setLogRecordFactory(_redacting_factory(factory))
+    import structlog  # the one logging library callsync uses; imported here so this module stays import-light
+
+    processors = list(structlog.get_config()["processors"])
+    if redact_event in processors:
+        return
+    renderer = processors.pop() if processors else structlog.dev.ConsoleRenderer()
+    if structlog.processors.format_exc_info not in processors:
+        processors.append(structlog.processors.format_exc_info)
+    structlog.configure(processors=[*processors, redact_event, renderer])

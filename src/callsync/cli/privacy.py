@@ -11,9 +11,13 @@ import typer
 
 from callsync.cli.common import DbOption, app, fail, open_database, out
 from callsync.cli.serve import TenantsDirOption, ingest_tenants
+from callsync.redaction import install_log_redaction
 from callsync.services import privacy as service
 from callsync.services.errors import ServiceError
 from callsync.services.review import current_user
+
+# Every `callsync` process masks emails, phone numbers and transcript text in its log lines (docs/privacy.md).
+install_log_redaction()
 
 retention_app = typer.Typer(help="Apply each tenant's retention limits (docs/privacy.md).", no_args_is_help=True)
 app.add_typer(retention_app, name="retention")
