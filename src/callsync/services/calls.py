@@ -147,7 +147,9 @@ def search(db: Database, query: str, tenants: Collection[str] | None, limit: int
             keys = {text, text.lower()}
             email = normalize_email(text) if "@" in text else None
             phone = normalize_phone(text) if any(c.isdigit() for c in text) and "@" not in text else None
-            keys |= {k for k in (email, phone) if k}
+            # identity_links keys are "email:<normalized>" and "phone:<E.164>" (store/ledger.py).
+            keys |= {f"email:{email}"} if email else set()
+            keys |= {f"phone:{phone}"} if phone else set()
             link_q = select(IdentityLinkRow.call_id, IdentityLinkRow.record_id).where(
                 IdentityLinkRow.key.in_(keys)
             )
