@@ -375,3 +375,45 @@ async def test_api_token_and_oauth_headers(sandbox: PipedriveSandbox) -> None:
         await wrong.read(RecordRef("persons", "9"), ())
     await oauth.aclose()
     await wrong.aclose()
+
+
+# -- the mapping, checked at load ----------------------------------------------------------------------------
+
+
+async def test_the_example_mapping_resolves_against_a_company_s_fields(sandbox: PipedriveSandbox) -> None:
+    from callsync.config import EXAMPLES_DIR
+    from callsync.crm.pipedrive.mapping import check_mapping_fields
+    from callsync.structure.mapping import load_mapping
+
+    pd = adapter(sandbox)
+    await check_mapping_fields(
+        pd, load_mapping(EXAMPLES_DIR / "pipedrive.yaml")
+    )  # stamps aside: created later
+    await pd.aclose()
+
+
+async def test_a_mapping_naming_a_field_the_company_lacks_is_refused_with_file_line_and_reason(
+    sandbox: PipedriveSandbox, tmp_path: Any
+) -> None:
+    from callsync.config import EXAMPLES_DIR
+    from callsync.crm.pipedrive.mapping import check_mapping_fields
+    from callsync.errors import ConfigError
+    from callsync.structure.mapping import load_mapping
+
+    text = (EXAMPLES_DIR / "pipedrive.yaml").read_text(encoding="utf-8")
+    text = text.replace("      job_title:  {from: job_title,  policy: newest_wins}\n",
+                        "      job_title:  {from: job_title,  policy: newest_wins}\n"
+                        "      Lead sorce: {from: intent,     policy: call_wins}\n")  # fmt: skip
+    path = tmp_path / "pipedrive.yaml"
+    path.write_text(text, encoding="utf-8")
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "Lead sorce" in row)
+    pd = adapter(sandbox)
+    with pytest.raises(ConfigError) as refused:
+        await check_mapping_fields(pd, load_mapping(path))
+    error = refused.value
+    assert (error.source, error.line, error.field) == (str(path), line, "objects.contact.fields.Lead sorce")
+    assert "no field 'Lead sorce'" in error.message and "Lead source" in error.message, (
+        "names the labels it has"
+    )
+    assert str(error).startswith(f"{path}:{line}: ")
+    await pd.aclose()
