@@ -31,7 +31,7 @@ def demo(
         str | None, typer.Option("--db", help="Database URL. Default: a fresh SQLite file in a temp folder.")
     ] = None,
     crm: Annotated[
-        str, typer.Option("--crm", help="Which CRM emulator: hubspot, salesforce or zoho.")
+        str, typer.Option("--crm", help="Which CRM emulator: hubspot, salesforce, zoho or gohighlevel.")
     ] = "hubspot",
     verbose: Annotated[
         bool, typer.Option("--verbose", help="Also print callsync's log lines (to stderr) while it syncs.")
@@ -148,7 +148,12 @@ def _drain_demo(database: Database, run_demo: Any) -> Any:
 
 
 def _render_demo(result: Any, crm: str = "hubspot") -> None:
-    names = {"hubspot": "HubSpot", "salesforce": "Salesforce", "zoho": "Zoho CRM"}
+    names = {
+        "hubspot": "HubSpot",
+        "salesforce": "Salesforce",
+        "zoho": "Zoho CRM",
+        "gohighlevel": "GoHighLevel",
+    }
     table = Table(title=f"What landed in the {names.get(crm, crm)} sandbox")
     for col in ("id", "name", "email", "phone", "company", "created by call", "last call"):
         table.add_column(col)

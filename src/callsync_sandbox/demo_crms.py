@@ -1,4 +1,4 @@
-"""`callsync demo --crm salesforce|zoho`: the bundled calls into the Salesforce or Zoho CRM emulator.
+"""`callsync demo --crm salesforce|zoho|gohighlevel`: the bundled calls into a CRM emulator.
 
 The example mappings (examples/salesforce.yaml, examples/zoho.yaml) make new callers Leads and look callers
 up among Leads and Contacts. As with HubSpot, the first create's answer is lost after the CRM committed it,
@@ -45,6 +45,13 @@ FAULTS: dict[str, dict[str, Any]] = {
             {"path": f"{SF}/.*", "fault": "status", "status": 403, "skip": 10, "times": 2},
         ],
     },
+    "gohighlevel": {
+        "seed": 7,
+        "rules": [
+            {"method": "POST", "path": "/contacts/upsert", "fault": "drop_response_after_commit", "times": 1},
+            {"path": "/.*", "fault": "status", "status": 429, "skip": 10, "times": 3},
+        ],
+    },
     "zoho": {
         "seed": 7,
         "rules": [
@@ -79,7 +86,22 @@ COLUMNS: dict[str, dict[str, str]] = {
         "callsync_last_call_id": "callsync_last_call_id",
     },
 }
-COMPANY_FIELD = {"hubspot": "company", "salesforce": "Company", "zoho": "Company"}
+COLUMNS["gohighlevel"] = {
+    "email": "email",
+    "phone": "phone",
+    "firstName": "firstname",
+    "lastName": "lastname",
+    "companyName": "company",
+    "callsync_origin_call_id": "callsync_origin_call_id",
+    "callsync_last_call_id": "callsync_last_call_id",
+}
+COMPANY_FIELD = {
+    "hubspot": "company",
+    "salesforce": "Company",
+    "zoho": "Company",
+    "gohighlevel": "companyName",
+}
+GHL_LOCATION = "demo-location"
 
 
 def _sandbox(crm: str) -> Any:
@@ -88,12 +110,25 @@ def _sandbox(crm: str) -> Any:
         from callsync_sandbox.salesforce import SalesforceSandbox
 
         return SalesforceSandbox(token=SANDBOX_TOKEN, faults=plan)
+    if crm == "gohighlevel":
+        from callsync_sandbox.gohighlevel import GoHighLevelSandbox
+
+        # A one-second burst window (the real one is ten): the demo's throttling waits stay short.
+        return GoHighLevelSandbox(token=SANDBOX_TOKEN, locations=(GHL_LOCATION,), interval_s=1.0, faults=plan)
     from callsync_sandbox.zoho import ZohoSandbox
 
     return ZohoSandbox(token=SANDBOX_TOKEN, faults=plan)
 
 
 def _connection(crm: str, base_url: str) -> CRMConnection:
+    if crm == "gohighlevel":
+        return CRMConnection(
+            kind="gohighlevel",
+            base_url=base_url,
+            location_id=GHL_LOCATION,
+            token_env=DEMO_TOKEN_ENV,
+            timeout_s=2.0,
+        )
     common: dict[str, Any] = {"token_env": DEMO_TOKEN_ENV, "timeout_s": 2.0, "limit_retry_s": 1.0}
     if crm == "salesforce":
         return CRMConnection(kind="salesforce", instance_url=base_url, **common)
@@ -103,7 +138,9 @@ def _connection(crm: str, base_url: str) -> CRMConnection:
 
 def people(crm: str, sandbox: Any) -> list[dict[str, Any]]:
     """Leads and Contacts, in the shape the demo renders (HubSpot's `{"id", "properties"}`)."""
-    objects = ("Lead", "Contact") if crm == "salesforce" else ("Leads", "Contacts")
+    objects = {"salesforce": ("Lead", "Contact"), "gohighlevel": ("contacts",)}.get(
+        crm, ("Leads", "Contacts")
+    )
     out = []
     for obj in objects:
         for row in sandbox.records(obj):
@@ -116,7 +153,7 @@ def run_lead_crm_demo(
     db: Database, crm: str, on_progress: Callable[[Backlog], None] | None = None
 ) -> DemoResult:
     if crm not in FAULTS:
-        raise ValueError(f"no demo for {crm!r}; choose hubspot, salesforce or zoho")
+        raise ValueError(f"no demo for {crm!r}; choose one of: {', '.join(COMPANY_FIELD)}")
     prepare_demo(db)
     sandbox = _sandbox(crm)
     with SandboxServer(sandbox.app()) as server:

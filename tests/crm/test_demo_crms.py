@@ -10,9 +10,12 @@ from typer.testing import CliRunner
 from callsync.cli import app
 
 
-@pytest.mark.parametrize(("crm", "throttled"), [("salesforce", "HTTP 403"), ("zoho", "HTTP 429")])
+@pytest.mark.parametrize(
+    ("crm", "throttled", "company"),
+    [("salesforce", "HTTP 403", "Company"), ("zoho", "HTTP 429", "Company"), ("gohighlevel", "HTTP 429", "companyName")],
+)
 def test_demo_lands_the_sample_calls_as_leads_with_zero_duplicates(
-    tmp_path: object, crm: str, throttled: str
+    tmp_path: object, crm: str, throttled: str, company: str
 ) -> None:
     result = CliRunner().invoke(app, ["demo", "--crm", crm, "--db", f"sqlite:///{tmp_path}/demo.db"])
     assert result.exit_code == 0, result.output
@@ -20,7 +23,7 @@ def test_demo_lands_the_sample_calls_as_leads_with_zero_duplicates(
     assert "duplicates: 0" in out and throttled in out
     # The wrong-number call comes from a withheld line and says nothing to match on: it waits for review.
     assert re.search(r"calls 6: confirmed 5, waiting for review 1, dead-lettered 0, queued 0", out)
-    assert f"callsync trace --crm {crm} --record" in out and "--field Company" in out
+    assert f"callsync trace --crm {crm} --record" in out and f"--field {company}" in out
     assert re.search(r"'?Northwind'? → '?Contoso'?", out), "the repeat caller's company change is in the history"
     assert "waiting for CRM budget 0" in out
 

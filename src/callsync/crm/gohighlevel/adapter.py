@@ -180,11 +180,16 @@ class GoHighLevelAdapter:
             return
         known = await self.custom_fields(object_type, fresh=True)  # another worker may have made them
         for name in [n for n in missing if n not in known]:
-            await self._send(
-                "POST",
-                f"/locations/{self.location_id}/customFields",
-                json={"name": name, "dataType": "TEXT", "model": model},
-            )
+            try:
+                await self._send(
+                    "POST",
+                    f"/locations/{self.location_id}/customFields",
+                    json={"name": name, "dataType": "TEXT", "model": model},
+                )
+            except PermanentError:
+                # Another attempt created it meanwhile (the location refuses a second field with its key).
+                if name not in await self.custom_fields(object_type, fresh=True):
+                    raise
         await self.custom_fields(object_type, fresh=True)
 
     # -- reading ------------------------------------------------------------------------------------------
