@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from callsync.crm.registry import DEFAULT_KIND, SPECS, CRMConnection, CRMSettings, parse_settings
 from callsync.errors import ConfigError
@@ -31,6 +31,7 @@ __all__ = [
     "load_tenants",
     "parse_duration",
     "read_secret",
+    "redact_patterns_for",
 ]
 from callsync.structure.mapping import MappingDocument, load_mapping
 
@@ -84,6 +85,17 @@ class RetentionSettings(BaseModel):
         if value is None or isinstance(value, timedelta):
             return value
         return parse_duration(str(value))
+
+
+# tenant name -> its `redact_patterns`, for every tenant configuration this process has loaded. Intake
+# (pipeline/intake.py) masks them in a call's payload before the call row is committed; it is given the call,
+# not the tenant's configuration.
+_REDACT_PATTERNS: dict[str, tuple[str, ...]] = {}
+
+
+def redact_patterns_for(tenant: str) -> tuple[str, ...]:
+    """The `redact_patterns` of a tenant this process loaded (none known: only the built-in patterns)."""
+    return _REDACT_PATTERNS.get(tenant, ())
 
 
 def read_secret(name: str) -> str | None:
@@ -145,6 +157,11 @@ class TenantConfig(BaseModel):
             except re.error as exc:
                 raise ValueError(f"redact pattern {pattern!r} is not a regular expression: {exc}") from exc
         return value
+
+    @model_validator(mode="after")
+    def _register_patterns(self) -> TenantConfig:
+        _REDACT_PATTERNS[self.name] = tuple(self.redact_patterns)
+        return self
 
     @field_validator("numbers")
     @classmethod

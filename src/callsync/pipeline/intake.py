@@ -19,6 +19,7 @@ from typing import Literal
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from callsync.config import redact_patterns_for
 from callsync.models import CallRecord
 from callsync.pipeline.queue import (
     SYNC_WORKFLOW,
@@ -51,8 +52,9 @@ def receive_call(
     """Store the call verbatim and enqueue its sync, atomically. A second delivery is a no-op.
     `payload_format` names the platform adapter that reads `raw_payload` (default: generic call JSON);
     `event_key` the platform event it came with (later events: store/events.py).
-    Card numbers and social security numbers are masked before anything is stored (docs/privacy.md)."""
-    raw_payload = mask_payload(raw_payload)
+    Card numbers, social security numbers and the tenant's `redact_patterns` are masked before anything is
+    stored (docs/privacy.md)."""
+    raw_payload = mask_payload(raw_payload, redact_patterns_for(call.tenant))
     workflow_id = workflow_id_for(call.tenant, call.call_id)
     with db.session() as session:
         existing = session.scalar(
@@ -120,7 +122,7 @@ def receive_event(
 def _later_event(
     db: Database, call: CallRecord, raw_payload: str, source: str | None, event_key: str
 ) -> Delivery:
-    raw_payload = mask_payload(raw_payload)
+    raw_payload = mask_payload(raw_payload, redact_patterns_for(call.tenant))
     with db.session() as session:
         row = session.scalars(
             select(CallRow).where(CallRow.tenant == call.tenant, CallRow.call_id == call.call_id)
