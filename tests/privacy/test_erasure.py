@@ -142,3 +142,14 @@ def test_forget_on_postgresql_leaves_no_trace_in_any_table_including_dbos_schema
         assert _others(db) == before
     finally:
         db.dispose()
+
+
+def test_forget_refuses_while_a_sync_of_the_person_is_still_running_and_changes_nothing(
+    demo_sqlite: Database,
+) -> None:
+    with demo_sqlite.session() as s:
+        s.execute(text("UPDATE workflow_status SET status = 'PENDING' WHERE workflow_uuid = 'sync:demo:demo-004'"))
+    result = runner.invoke(app, ["forget", "--db", demo_sqlite.url, "--email", DANA_EMAIL])
+    assert result.exit_code == 1 and "still running or waiting (sync:demo:demo-004)" in result.stderr
+    with demo_sqlite.engine.connect() as conn:
+        assert scan_for(conn, [DANA_EMAIL])

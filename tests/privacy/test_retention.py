@@ -120,3 +120,19 @@ def test_the_workers_scheduled_run_applies_retention(demo_sqlite: Database) -> N
         job.stop()
     with demo_sqlite.engine.connect() as conn:
         assert scan_for(conn, list(SPOKEN)) == []
+
+
+def test_retention_on_postgresql_removes_the_words_and_keeps_the_trace(pg_url: str) -> None:
+    from tests.privacy.conftest import run_demo
+
+    run_demo(pg_url)
+    db = Database(pg_url)
+    try:
+        [done] = privacy.apply_retention(db, [TENANT], now=datetime.now(UTC) + timedelta(days=91))
+        assert done.counts.transcripts == 6 and done.counts.sync_records > 0
+        with db.engine.connect() as conn:
+            assert scan_for(conn, list(SPOKEN)) == []
+        _row, after = _email_trace(db)
+        assert after[0].call_id == "demo-001" and after[0].removed_by == "retention"
+    finally:
+        db.dispose()

@@ -463,8 +463,9 @@ def erase_person(
                            | set(_dbos_workflows_mentioning(session, needles)))  # fmt: skip
         running = _unfinished(session, workflows)
         if running:
-            raise ErasureRefused(f"{len(running)} sync(s) of this person's calls are still running "
-                                 f"({', '.join(running[:3])}); run forget again once they finish")  # fmt: skip
+            raise ErasureRefused(f"{len(running)} workflow(s) of this person's calls are still running or waiting "
+                                 f"({', '.join(running[:3])}): let them finish (or resolve their review items), "
+                                 "then run forget again")  # fmt: skip
         ledger = _ledger_of_calls(session, tenant, call_ids)
         link_rows = session.scalars(select(IdentityLinkRow).where(
             IdentityLinkRow.tenant == tenant,
