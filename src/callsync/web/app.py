@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from callsync.config import TenantConfig
+from callsync.services import analytics as analytics_service
 from callsync.services import calls as calls_service
 from callsync.services import dead_letters as dead_letter_service
 from callsync.services import quarantine as quarantine_service
@@ -31,7 +31,7 @@ from callsync.services import trace as trace_service
 from callsync.services import users as user_service
 from callsync.services.errors import AlreadyDecided, NotFound, ServiceError, Unfinished
 from callsync.store.db import Database
-from callsync.web import render
+from callsync.web import charts, render
 from callsync.web.security import SECRET_ENV, SECURITY_HEADERS, SESSION_COOKIE, LoginLimiter, Signer
 
 HERE = Path(__file__).parent
@@ -403,7 +403,13 @@ def create_dashboard(
     @app.get("/", response_class=HTMLResponse)
     def overview(request: Request) -> Response:
         ctx = signed_in(request)
-        return page(request, "overview.html", ctx, now=time.time())
+        found = analytics_service.overview(db, ctx.scope)
+        labels = [d.day for d in found.latency_days]
+        chart = charts.line_chart(
+            labels, [("p50", [d.p50_s for d in found.latency_days]), ("p99", [d.p99_s for d in found.latency_days])],
+            "sync latency per day (seconds)", " s",
+        )  # fmt: skip
+        return page(request, "overview.html", ctx, o=found, chart=chart)
 
     return app
 

@@ -1,0 +1,114 @@
+"""Numbers for the dashboard's overview (and, later, its analytics pages): counts per state, the backlog,
+and the call-end → confirmed sync latency with its daily p50/p99. Every query is limited to the tenants a
+user may see (`None`: all). Read-only; computed from the database, so every process sees the same."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from callsync.services import status as status_service
+from callsync.store.db import Database
+from callsync.store.tables import CallRow, DeadLetterRow, QuarantineRow, ReviewItemRow
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """The q-th percentile (0..1) by nearest rank; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1))
+    return ordered[rank]
+
+
+@dataclass(frozen=True)
+class DayLatency:
+    day: str  # YYYY-MM-DD (UTC)
+    calls: int
+    p50_s: float | None
+    p99_s: float | None
+
+
+@dataclass(frozen=True)
+class Overview:
+    calls_today: int
+    calls_7d: int
+    confirmed: int
+    in_review: int  # calls waiting in review
+    review_items: int  # open review items
+    dead_letters: int
+    quarantined: int  # open; unrouted payloads count for all-tenant users only
+    backlog: int  # calls queued for their sync
+    latency_p50_s: float | None  # call end (else receipt) → confirmed, last 7 days
+    latency_p99_s: float | None
+    latency_days: tuple[DayLatency, ...]
+    budget_waits: tuple[status_service.BudgetWait, ...]
+
+
+def overview(db: Database, tenants: Collection[str] | None, now: datetime | None = None, days: int = 14) -> Overview:
+    moment = now or datetime.now(UTC)
+    today = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    week = moment - timedelta(days=7)
+    since = today - timedelta(days=days - 1)
+
+    def scoped(column: Any) -> list[Any]:
+        return [column.in_(list(tenants))] if tenants is not None else []
+
+    with db.session() as session:
+
+        def count(model: Any, *where: Any) -> int:
+            return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+        by_state = dict(
+            session.execute(
+                select(CallRow.sync_state, func.count()).where(*scoped(CallRow.tenant)).group_by(CallRow.sync_state)
+            ).all()
+        )
+        quarantine_where = [QuarantineRow.status == "open"]
+        if tenants is not None:
+            quarantine_where.append(QuarantineRow.tenant.in_(list(tenants)))
+        rows = session.execute(
+            select(CallRow.ended_at, CallRow.received_at, CallRow.synced_at).where(
+                *scoped(CallRow.tenant), CallRow.synced_at.is_not(None), CallRow.synced_at >= since,
+                CallRow.sync_state == "confirmed",
+            )
+        ).all()
+        result = {
+            "calls_today": count(CallRow, CallRow.received_at >= today, *scoped(CallRow.tenant)),
+            "calls_7d": count(CallRow, CallRow.received_at >= week, *scoped(CallRow.tenant)),
+            "review_items": count(ReviewItemRow, ReviewItemRow.status == "open", *scoped(ReviewItemRow.tenant)),
+            "dead_letters": count(DeadLetterRow, DeadLetterRow.status == "open", *scoped(DeadLetterRow.tenant)),
+            "quarantined": count(QuarantineRow, *quarantine_where),
+        }
+    per_day: dict[str, list[float]] = {}
+    week_values: list[float] = []
+    for ended, received, synced_at in rows:
+        if synced_at is None:
+            continue
+        start, synced = _aware(ended or received), _aware(synced_at)
+        seconds = max(0.0, (synced - start).total_seconds())
+        per_day.setdefault(synced.strftime("%Y-%m-%d"), []).append(seconds)
+        if synced >= week:
+            week_values.append(seconds)
+    days_shown = tuple(
+        DayLatency(d, len(v), percentile(v, 0.5), percentile(v, 0.99))
+        for d in ((since + timedelta(days=i)).strftime("%Y-%m-%d") for i in range(days))
+        for v in [per_day.get(d, [])]
+    )
+    return Overview(
+        calls_today=result["calls_today"], calls_7d=result["calls_7d"],
+        confirmed=int(by_state.get("confirmed", 0)), in_review=int(by_state.get("review", 0)),
+        review_items=result["review_items"], dead_letters=result["dead_letters"],
+        quarantined=result["quarantined"], backlog=int(by_state.get("queued", 0)),
+        latency_p50_s=percentile(week_values, 0.5), latency_p99_s=percentile(week_values, 0.99),
+        latency_days=days_shown, budget_waits=status_service.budget_waits(db),
+    )  # fmt: skip
