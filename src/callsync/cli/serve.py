@@ -110,13 +110,23 @@ def serve(
             help="The scheme://host[:port] platforms call (Twilio signs the URL; needed behind a proxy)."
         ),
     ] = None,
+    metrics_token: Annotated[
+        str | None,
+        typer.Option(envvar="CALLSYNC_METRICS_TOKEN", show_envvar=True,
+                     help="Bearer token /metrics requires (default: none; set it when the port is reachable)."),
+    ] = None,
+    no_dashboard: Annotated[
+        bool, typer.Option("--no-dashboard", help="Serve the webhooks and /metrics only, no dashboard.")
+    ] = False,
 ) -> None:
-    """Serve the webhook ingest API (and, by default, the delivery workers in the same process)."""
+    """Serve the webhook ingest API, the dashboard at / (sign in with a `callsync users add` user), /metrics,
+    and, by default, the delivery workers in the same process."""
     import uvicorn
 
     from callsync.pipeline import engine
     from callsync.pipeline.worker import running_worker
     from callsync.route.app import create_app
+    from callsync.web.mount import mount
 
     configs = ingest_tenants(tenants)
     listener = _listen(host, port)  # before anything says "listening": a taken port is the only output
@@ -130,6 +140,8 @@ def serve(
         workers = False
     with open_database(db) as database:
         ingest = create_app(database, configs, max_body=max_body, public_url=public_url)
+        mount(ingest, database, configs, metrics_token=metrics_token, decisions_here=not workers,
+              dashboard=not no_dashboard)  # fmt: skip
         running: AbstractContextManager[Any] = (
             running_worker(engine.Runtime(database, configs), concurrency=concurrency, poll_s=batch_window)
             if workers

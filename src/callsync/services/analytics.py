@@ -112,3 +112,77 @@ def overview(db: Database, tenants: Collection[str] | None, now: datetime | None
         latency_p50_s=percentile(week_values, 0.5), latency_p99_s=percentile(week_values, 0.99),
         latency_days=days_shown, budget_waits=status_service.budget_waits(db),
     )  # fmt: skip
+
+
+LATENCY_WINDOW = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class MetricsSnapshot:
+    """What /metrics reports from the database, read at scrape time (the same from every process)."""
+
+    calls: list[tuple[str, str, str, int]]  # tenant, platform, state, count
+    dead_letters: list[tuple[str, str, str, int]]  # tenant, crm, status, count
+    quarantined: list[tuple[str, str, int]]  # platform, status, count
+    review_open: list[tuple[str, str, int]]  # tenant, kind, count
+    backlog: int
+    oldest_queued_s: int
+    waiting_rate_limit: int
+    waiting_retry: int
+    budget_blocked: int  # CRM accounts whose new writes wait for their allowance
+    recent_latencies_s: list[float]  # call end → confirmed, calls confirmed in the last LATENCY_WINDOW
+
+
+def metrics_snapshot(db: Database, now: datetime | None = None) -> MetricsSnapshot:
+    from callsync.pipeline.backlog import backlog_view
+
+    since = (now or datetime.now(UTC)) - LATENCY_WINDOW
+    with db.session() as session:
+        calls = [
+            (t, p, s, int(n))
+            for t, p, s, n in session.execute(
+                select(CallRow.tenant, CallRow.platform, CallRow.sync_state, func.count()).group_by(
+                    CallRow.tenant, CallRow.platform, CallRow.sync_state
+                )
+            ).all()
+        ]
+        dead = [
+            (t, c, s, int(n))
+            for t, c, s, n in session.execute(
+                select(DeadLetterRow.tenant, DeadLetterRow.crm, DeadLetterRow.status, func.count()).group_by(
+                    DeadLetterRow.tenant, DeadLetterRow.crm, DeadLetterRow.status
+                )
+            ).all()
+        ]
+        quarantined = [
+            (p or "generic", s, int(n))
+            for p, s, n in session.execute(
+                select(QuarantineRow.platform, QuarantineRow.status, func.count()).group_by(
+                    QuarantineRow.platform, QuarantineRow.status
+                )
+            ).all()
+        ]
+        review = [
+            (t, k, int(n))
+            for t, k, n in session.execute(
+                select(ReviewItemRow.tenant, ReviewItemRow.kind, func.count())
+                .where(ReviewItemRow.status == "open")
+                .group_by(ReviewItemRow.tenant, ReviewItemRow.kind)
+            ).all()
+        ]
+        recent = session.execute(
+            select(CallRow.ended_at, CallRow.received_at, CallRow.synced_at).where(
+                CallRow.synced_at >= since, CallRow.sync_state == "confirmed"
+            )
+        ).all()
+    latencies = [
+        max(0.0, (_aware(synced) - _aware(ended or received)).total_seconds())
+        for ended, received, synced in recent
+        if synced is not None
+    ]
+    view = backlog_view(db)
+    queued = sum(n for _, _, s, n in calls if s == "queued")
+    return MetricsSnapshot(
+        calls, dead, quarantined, review, queued, view.oldest_queued_s, view.waiting_rate_limit,
+        view.waiting_retry, len(status_service.budget_waits(db)), latencies,
+    )  # fmt: skip

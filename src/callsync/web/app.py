@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,10 @@ HERE = Path(__file__).parent
 LOGIN_COOKIE = "callsync_login"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 MAX_FORM_TEXT = 2000
+NO_DECISIONS = (
+    "this server runs the delivery workers in its own process, and a review decision needs the engine to "
+    "itself: decide with `callsync review` meanwhile, or serve with --no-workers and run `callsync worker`"
+)
 # Review kinds answered with a record (services.review.resolve), not with a value.
 RECORD_KINDS = ("identity_conflict", "no_identity", "missing_required", "waiting_object")
 
@@ -82,11 +87,16 @@ def create_dashboard(
     secret: str | bytes | None = None,
     secure_cookies: bool | None = None,
     login_limiter: LoginLimiter | None = None,
+    decisions_here: bool = True,
 ) -> FastAPI:
     """The dashboard for `db`. `tenants`: the configurations decisions and replays need (a decision on a
     tenant not configured here is refused with a message). `secret`: the session key (default
     $CALLSYNC_SESSION_SECRET, else a random one: sessions then end when the process does).
-    `secure_cookies`: None marks cookies Secure unless the request is for localhost."""
+    `secure_cookies`: None marks cookies Secure unless the request is for localhost. `decisions_here`:
+    review decisions run their write here, as the CLI's do (services.review starts the delivery engine for
+    the decision); False when this process already runs the delivery workers (one engine per process), and
+    then a decision is refused with what to do."""
+    decide_lock = threading.Lock()  # one decision at a time: each one starts and stops the engine
     signer = Signer(secret or os.environ.get(SECRET_ENV) or secrets.token_bytes(32))
     limiter = login_limiter or LoginLimiter()
     templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -243,10 +253,13 @@ def create_dashboard(
         ctx = signed_in(request)
         return page(request, "review_item.html", ctx, item=_visible_item(ctx, item_id), error=None)
 
-    def _decide(request: Request, ctx: Ctx, item_id: int, run: Callable[[], Any]) -> Response:
+    def _decide(request: Request, ctx: Ctx, item_id: int, run: Callable[[], Any], engine: bool = True) -> Response:
         item = _visible_item(ctx, item_id)
+        if engine and not decisions_here:
+            return page(request, "review_item.html", ctx, 503, item=item, error=NO_DECISIONS)
         try:
-            decision = run()
+            with decide_lock:
+                decision = run()
         except NotFound:
             raise
         except ServiceError as exc:
@@ -275,7 +288,7 @@ def create_dashboard(
         ctx = deciding(request, csrf)
         _visible_item(ctx, item_id)
         return _decide(request, ctx, item_id, lambda: review_service.reject(
-            db, item_id, reviewer=ctx.user.username, note=_field(note)))  # fmt: skip
+            db, item_id, reviewer=ctx.user.username, note=_field(note)), engine=False)  # fmt: skip
 
     @app.post("/review/{item_id}/resolve")
     def resolve(

@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Literal
 
 import httpx
 
+from callsync.analytics import metrics as crm_metrics
 from callsync.crm.errors import (
     AmbiguousWriteError,
     AuthenticationError,
@@ -267,6 +268,7 @@ class CRMTransport:
         except BaseException:
             self.breaker.release()
             raise
+        crm_metrics.crm_request(self.vendor.label, response.status_code)  # /metrics (analytics/metrics.py)
         if response.status_code >= 500:
             self.breaker.failure(f"HTTP {response.status_code}")
         else:
