@@ -31,7 +31,10 @@ def demo(
         str | None, typer.Option("--db", help="Database URL. Default: a fresh SQLite file in a temp folder.")
     ] = None,
     crm: Annotated[
-        str, typer.Option("--crm", help="Which CRM emulator: hubspot, salesforce, zoho or gohighlevel.")
+        str,
+        typer.Option(
+            "--crm", help="Which CRM emulator: hubspot, salesforce, zoho, gohighlevel or pipedrive."
+        ),
     ] = "hubspot",
     verbose: Annotated[
         bool, typer.Option("--verbose", help="Also print callsync's log lines (to stderr) while it syncs.")

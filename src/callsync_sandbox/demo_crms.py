@@ -1,4 +1,4 @@
-"""`callsync demo --crm salesforce|zoho|gohighlevel`: the bundled calls into a CRM emulator.
+"""`callsync demo --crm salesforce|zoho|gohighlevel|pipedrive`: the bundled calls into a CRM emulator.
 
 The example mappings (examples/salesforce.yaml, examples/zoho.yaml) make new callers Leads and look callers
 up among Leads and Contacts. As with HubSpot, the first create's answer is lost after the CRM committed it,
@@ -52,6 +52,13 @@ FAULTS: dict[str, dict[str, Any]] = {
             {"path": "/.*", "fault": "status", "status": 429, "skip": 10, "times": 3},
         ],
     },
+    "pipedrive": {
+        "seed": 7,
+        "rules": [
+            {"method": "POST", "path": "/api/v2/persons", "fault": "drop_response_after_commit", "times": 1},
+            {"path": "/api/v2/.*", "fault": "status", "status": 429, "skip": 10, "times": 3},
+        ],
+    },
     "zoho": {
         "seed": 7,
         "rules": [
@@ -95,11 +102,21 @@ COLUMNS["gohighlevel"] = {
     "callsync_origin_call_id": "callsync_origin_call_id",
     "callsync_last_call_id": "callsync_last_call_id",
 }
+COLUMNS["pipedrive"] = {
+    "email": "email",
+    "phone": "phone",
+    "first_name": "firstname",
+    "last_name": "lastname",
+    "organization": "company",  # the linked organization's name (the emulator's inspection view)
+    "callsync_origin_call_id": "callsync_origin_call_id",
+    "callsync_last_call_id": "callsync_last_call_id",
+}
 COMPANY_FIELD = {
     "hubspot": "company",
     "salesforce": "Company",
     "zoho": "Company",
     "gohighlevel": "companyName",
+    "pipedrive": "name",  # a person's company is an organization (its name), linked by org_id
 }
 GHL_LOCATION = "demo-location"
 
@@ -115,6 +132,10 @@ def _sandbox(crm: str) -> Any:
 
         # A one-second burst window (the real one is ten): the demo's throttling waits stay short.
         return GoHighLevelSandbox(token=SANDBOX_TOKEN, locations=(GHL_LOCATION,), interval_s=1.0, faults=plan)
+    if crm == "pipedrive":
+        from callsync_sandbox.pipedrive import PipedriveSandbox
+
+        return PipedriveSandbox(token=SANDBOX_TOKEN, faults=plan)
     from callsync_sandbox.zoho import ZohoSandbox
 
     return ZohoSandbox(token=SANDBOX_TOKEN, faults=plan)
@@ -124,7 +145,7 @@ def _connection(crm: str, base_url: str) -> CRMConnection:
     if crm == "gohighlevel":
         return CRMConnection(
             kind="gohighlevel",
-            base_url=base_url,
+            api_url=base_url,
             location_id=GHL_LOCATION,
             token_env=DEMO_TOKEN_ENV,
             timeout_s=2.0,
@@ -132,15 +153,20 @@ def _connection(crm: str, base_url: str) -> CRMConnection:
     common: dict[str, Any] = {"token_env": DEMO_TOKEN_ENV, "timeout_s": 2.0, "limit_retry_s": 1.0}
     if crm == "salesforce":
         return CRMConnection(kind="salesforce", instance_url=base_url, **common)
+    if crm == "pipedrive":
+        # The company's daily API tokens, counted from each request's x-token-cost by every worker.
+        return CRMConnection(kind="pipedrive", api_domain=base_url, daily_tokens=30_000, **common)
     # The tenant's own count of Zoho's daily credits (shared by every worker through the database).
     return CRMConnection(kind="zoho", api_domain=base_url, daily_credits=5_000, credit_reserve=50, **common)
 
 
 def people(crm: str, sandbox: Any) -> list[dict[str, Any]]:
     """Leads and Contacts, in the shape the demo renders (HubSpot's `{"id", "properties"}`)."""
-    objects = {"salesforce": ("Lead", "Contact"), "gohighlevel": ("contacts",)}.get(
-        crm, ("Leads", "Contacts")
-    )
+    objects = {
+        "salesforce": ("Lead", "Contact"),
+        "gohighlevel": ("contacts",),
+        "pipedrive": ("persons",),
+    }.get(crm, ("Leads", "Contacts"))
     out = []
     for obj in objects:
         for row in sandbox.records(obj):

@@ -101,6 +101,17 @@ async def test_a_custom_field_is_named_by_label_or_by_key_and_sent_under_its_key
     assert record.fields == {"Lead source": "voice agent", key: "voice agent", STAMP: "c-1"}
 
 
+async def test_concurrent_attempts_create_the_stamps_once(sandbox: PipedriveSandbox) -> None:
+    import asyncio
+
+    shared = adapter(sandbox)
+    attempts = [shared.attempt() for _ in range(5)]
+    await asyncio.gather(*(a.ensure_schema("persons", [STAMP, LAST]) for a in attempts))
+    assert sandbox.count_requests("POST", "/v1/personFields") == 2
+    await person(attempts[0], "c-1")
+    await shared.aclose()
+
+
 async def test_field_lists_are_read_once_per_account(sandbox: PipedriveSandbox) -> None:
     first = adapter(sandbox, account="shared-account")
     second = adapter(sandbox, account="shared-account")
@@ -141,6 +152,8 @@ def test_labels_resolve_exactly_else_case_insensitively_when_unambiguous() -> No
     }
     assert resolve_field(fields, "Source") == fields["a" * 40]
     assert resolve_field(fields, "SOURCE") is None, "two labels fold to it: ambiguous"
+    twice = {**fields, "d" * 40: Field("d" * 40, "Budget", "double", True)}
+    assert resolve_field(twice, "Budget") == fields["c" * 40], "the same label twice: the first created"
     assert resolve_field(fields, "budget") == fields["c" * 40]
     assert resolve_field(fields, "c" * 40) == fields["c" * 40]
 

@@ -124,8 +124,8 @@ class PipedriveSandbox:
     # -- what tests (and a person in Pipedrive) do directly -------------------------------------------
 
     def records(self, object_type: str) -> list[dict[str, Any]]:
-        """Live records in v2 shape, plus for inspection: `email` and `phone` (the primary values) and
-        each custom field's value under its label."""
+        """Live records in v2 shape, plus for inspection: `email` and `phone` (the primary values), each
+        custom field's value under its label, and (persons, deals) the linked `organization`'s name."""
         with self.company.lock:
             labels = {k: f["name"] for k, f in self.company.custom_keys(object_type).items()}
             out = []
@@ -137,6 +137,9 @@ class PipedriveSandbox:
                     view[kind] = primary[0]["value"] if primary else None
                 for key, value in record.get("custom_fields", {}).items():
                     view[labels.get(key, key)] = value
+                if object_type in ("persons", "deals"):
+                    org = self.company.records["organizations"].get(record.get("org_id") or 0)
+                    view["organization"] = org.get("name") if org else None
                 out.append(view)
             return out
 

@@ -24,6 +24,7 @@ Bearer` for OAuth). What it knows about Pipedrive:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
@@ -98,7 +99,9 @@ def resolve_field(fields: Mapping[str, Field], name: str) -> Field | None:
     if name in fields:
         return fields[name]
     labelled = [f for f in fields.values() if f.name == name]
-    if len(labelled) == 1:
+    if labelled:
+        # Pipedrive allows two fields with one label (two workers creating a stamp at once): the first
+        # created is the one every worker uses.
         return labelled[0]
     folded = [f for f in fields.values() if f.name.casefold() == name.casefold()]
     return folded[0] if len(folded) == 1 else None
@@ -111,6 +114,8 @@ class PipedriveAdapter:
     # Per account: object type -> the key of callsync's origin stamp (the first field ensure_schema makes
     # sure of): a create first looks for a record already holding the call's stamp.
     _stamps: ClassVar[dict[tuple[str, str], str]] = {}
+    # Per account, object and event loop: one reader (or creator) of the field list at a time.
+    _locks: ClassVar[dict[tuple[str, str, int], asyncio.Lock]] = {}
 
     def __init__(
         self,
@@ -204,47 +209,66 @@ class PipedriveAdapter:
 
     # -- schema -------------------------------------------------------------------------------------------
 
+    def _lock(self, object_type: str) -> asyncio.Lock:
+        key = (self._account, object_type, id(asyncio.get_running_loop()))
+        return self._locks.setdefault(key, asyncio.Lock())
+
     async def fields(self, object_type: str) -> dict[str, Field]:
         """The object's fields by key, read once per account (`GET /v1/{object}Fields`, paged)."""
         key = (self._account, object_type)
         if key not in self._fields:
-            listing = _field_list(object_type)
-            fields: dict[str, Field] = {}
-            start = 0
-            for _page in range(50):  # 500 a page: a company has far fewer fields
-                body = await self._send(
-                    "GET", f"{V1}/{listing}", params={"start": str(start), "limit": "500"}
-                )
-                for row in (body or {}).get("data") or []:
-                    field = _field(row)
-                    fields[field.key] = field
-                more = ((body or {}).get("additional_data") or {}).get("pagination") or {}
-                if not more.get("more_items_in_collection"):
-                    break
-                start = int(more.get("next_start") or start + 500)
-            self._fields[key] = fields
+            async with self._lock(object_type):
+                if key not in self._fields:
+                    self._fields[key] = await self._load(object_type)
         return self._fields[key]
+
+    async def _load(self, object_type: str) -> dict[str, Field]:
+        listing = _field_list(object_type)
+        fields: dict[str, Field] = {}
+        start = 0
+        for _page in range(50):  # 500 a page: a company has far fewer fields
+            body = await self._send("GET", f"{V1}/{listing}", params={"start": str(start), "limit": "500"})
+            for row in (body or {}).get("data") or []:
+                field = _field(row)
+                fields[field.key] = field
+            more = ((body or {}).get("additional_data") or {}).get("pagination") or {}
+            if not more.get("more_items_in_collection"):
+                break
+            start = int(more.get("next_start") or start + 500)
+        return fields
 
     async def resolve(self, object_type: str, name: str) -> Field | None:
         return resolve_field(await self.fields(object_type), name)
 
     async def ensure_schema(self, object_type: str, custom_fields: Sequence[str]) -> None:
-        """Create callsync's stamp fields (varchar, so search finds them) where the object lacks them."""
+        """Create callsync's stamp fields (varchar, so search finds them) where the object lacks them.
+        One attempt at a time per account and object checks and creates, so they are created once."""
         listing = _field_list(object_type)
+        key = (self._account, object_type)
+        cached = self._fields.get(key)
         fields = await self.fields(object_type)
-        for i, name in enumerate(custom_fields):
-            field = resolve_field(fields, name)
-            if field is None:
-                body = await self._send(
-                    "POST", f"{V1}/{listing}", json={"name": name, "field_type": "varchar"}
-                )
-                row = (body or {}).get("data")
-                if not isinstance(row, dict) or not row.get("key"):
-                    raise PermanentError(f"POST {V1}/{listing}: Pipedrive did not create the field {name!r}")
-                field = _field(row)
-                fields[field.key] = field
-            if i == 0 and field.custom:
-                self._stamps[(self._account, object_type)] = field.key
+        if any(resolve_field(fields, name) is None for name in custom_fields):
+            async with self._lock(object_type):
+                if self._fields[key] is cached:
+                    # Another worker may have created them since the list was read: read it again.
+                    self._fields[key] = await self._load(object_type)
+                fields = self._fields[key]
+                for name in custom_fields:
+                    if resolve_field(fields, name) is not None:
+                        continue
+                    body = await self._send(
+                        "POST", f"{V1}/{listing}", json={"name": name, "field_type": "varchar"}
+                    )
+                    row = (body or {}).get("data")
+                    if not isinstance(row, dict) or not row.get("key"):
+                        raise PermanentError(
+                            f"POST {V1}/{listing}: Pipedrive did not create the field {name!r}"
+                        )
+                    field = _field(row)
+                    fields[field.key] = field
+        stamp = resolve_field(fields, custom_fields[0]) if custom_fields else None
+        if stamp is not None and stamp.custom:
+            self._stamps[key] = stamp.key
 
     async def check_mapping(self, objects: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
         """object type -> the mapped field names this company has no field for (neither as a key nor as
