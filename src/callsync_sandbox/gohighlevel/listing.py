@@ -80,7 +80,7 @@ EMULATOR = Emulator(
         "callsync_origin_call_id",
         "callsync_last_call_id",
     ),
-    f"kind: gohighlevel, base_url: {{url}}, location_id: {LOCATION}, token_env: {{token_env}}",
+    f"kind: gohighlevel, api_url: {{url}}, location_id: {LOCATION}, token_env: {{token_env}}",
     "Authorization: Bearer {token}",
     "",
     f'POST {{url}}/{{object}}/search with Version: 2021-07-28 and {{{{"locationId": "{LOCATION}"}}}}',

@@ -139,7 +139,7 @@ KITS = [
     Kit(
         kind="gohighlevel",
         sandbox=lambda faults=None, **kw: GoHighLevelSandbox(token=TOKEN, faults=faults, **kw),
-        url_setting="base_url",
+        url_setting="api_url",
         person="contacts",
         persons=("contacts",),
         stamp="callsync_origin_call_id",

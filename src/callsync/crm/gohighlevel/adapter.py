@@ -120,7 +120,7 @@ class GoHighLevelAdapter:
         return cls(
             settings.token(),
             settings.location_id,
-            base_url=settings.base_url,
+            base_url=settings.api_url,
             company_id=settings.company_id,
             pipeline_id=settings.pipeline_id,
             pipeline_stage_id=settings.pipeline_stage_id,

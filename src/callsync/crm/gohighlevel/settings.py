@@ -22,7 +22,8 @@ class GoHighLevelSettings(CRMConnection):
     kind: Literal["gohighlevel"] = "gohighlevel"
     location_id: str | None = None
     company_id: str | None = None
-    base_url: str = DEFAULT_BASE_URL
+    # The API host (the vendor's, or an emulator on 127.0.0.1).
+    api_url: str = DEFAULT_BASE_URL
     pipeline_id: str | None = None
     pipeline_stage_id: str | None = None
 
