@@ -244,3 +244,28 @@ def test_a_dropped_answer_still_commits_the_create() -> None:
     ):
         http.post("/api/v2/persons", json={"name": "A"})
     assert [r["name"] for r in sandbox.records("persons")] == ["A"]
+
+
+def test_the_listing_reads_records_through_pipedrive_s_own_endpoints() -> None:
+    from callsync_sandbox.pipedrive.listing import EMULATOR, records
+
+    sandbox = PipedriveSandbox(token="t", custom_fields={"persons": [{"name": "callsync_origin_call_id"}]})
+    key = sandbox.field_key("persons", "callsync_origin_call_id")
+    for i in range(3):
+        sandbox.insert(
+            "persons",
+            {"name": f"P{i}", "emails": [{"value": f"p{i}@x.com"}], "custom_fields": {key: f"c-{i}"}},
+        )
+    with (
+        SandboxServer(EMULATOR.build("t", None)) as server,
+        httpx.Client(base_url=server.base_url, headers={"Authorization": "Bearer t"}) as http,
+    ):
+        rows = records(http, "persons", EMULATOR.columns)
+    assert [
+        (r["name"], r["email"], r["callsync_origin_call_id"]) for r in rows
+    ] == []  # a new emulator: empty
+    with SandboxServer(sandbox.app()) as server, httpx.Client(base_url=server.base_url, headers=H) as http:
+        rows = records(http, "persons", EMULATOR.columns)
+    assert [(r["name"], r["email"], r["callsync_origin_call_id"]) for r in rows] == [
+        (f"P{i}", f"p{i}@x.com", f"c-{i}") for i in range(3)
+    ]
