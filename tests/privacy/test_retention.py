@@ -63,7 +63,8 @@ def test_after_the_payload_limit_only_the_transcript_is_kept_and_trace_still_quo
     with demo_sqlite.session() as s:
         for call in s.scalars(select(CallRow)):
             payload = json.loads(call.raw_payload)
-            assert "analysis" not in payload and "timezone" not in payload and call.payload_removed_at
+            assert "analysis" not in payload and call.payload_removed_at
+            assert payload["turns"] and payload["timezone"]  # words and time zone kept, the rest dropped
     _row, after = _email_trace(demo_sqlite)
     assert after[0].quotes == before[0].quotes
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from callsync.capture.platforms import record_from_payloads
 from callsync.capture.platforms.generic import parse_generic_call
 from callsync.errors import InputError
-from callsync.models import Turn
+from callsync.models import CallRecord, Turn
 from callsync.redaction import keyed_hash, sentence_around
 from callsync.store.db import Database
 from callsync.store.ledger import insert_ignore
@@ -70,17 +70,22 @@ def install_key(session: Session) -> bytes:
 # --------------------------------------------------------------------------------------------- the transcript
 
 
-def _turns_of(row: CallRow, later: Sequence[str]) -> list[Turn]:
-    """The call's turns as the engine reads them; a payload no adapter reads any more gives none."""
+def _record_of(row: CallRow, later: Sequence[str]) -> CallRecord | None:
+    """The call as the engine reads it; None for a payload no adapter reads any more."""
     try:
         if row.payload_format is None and not later:
-            return list(parse_generic_call(json.loads(row.raw_payload), tenant=row.tenant).turns)
-        return list(record_from_payloads(row.payload_format, [row.raw_payload, *later], row.tenant).turns)
+            return parse_generic_call(json.loads(row.raw_payload), tenant=row.tenant)
+        return record_from_payloads(row.payload_format, [row.raw_payload, *later], row.tenant)
     except (InputError, ValueError, KeyError, TypeError):
-        return []
+        return None
 
 
-def _generic_payload(row: CallRow, turns: Sequence[Turn], removed: str | None) -> str:
+def _turns_of(row: CallRow, later: Sequence[str]) -> list[Turn]:
+    record = _record_of(row, later)
+    return list(record.turns) if record else []
+
+
+def _generic_payload(row: CallRow, turns: Sequence[Turn], removed: str | None, timezone: str | None = None) -> str:
     """The call as generic call JSON with its words and nothing else the platform sent (analysis, recording
     URL, metadata). `removed`: the turns keep their speakers and times, their text is gone."""
     out: dict[str, Any] = {
@@ -91,6 +96,7 @@ def _generic_payload(row: CallRow, turns: Sequence[Turn], removed: str | None) -
         "to": row.to_number,
         "started_at": row.started_at.isoformat() if row.started_at else None,
         "ended_at": row.ended_at.isoformat() if row.ended_at else None,
+        "timezone": timezone,  # relative dates ("next Tuesday") keep resolving the same way
         "turns": [
             {"speaker": str(t.speaker), "text": "" if removed else t.text, "start": t.start, "end": t.end}
             for t in turns
@@ -188,9 +194,10 @@ def apply_retention(
                 counts["events"] += len(later)
                 if dry_run:
                     continue
-                turns = _turns_of(row, later)
+                record = _record_of(row, later)
                 removed = "retention" if row.transcript_removed_at is not None else None
-                row.raw_payload = _generic_payload(row, turns, removed)
+                row.raw_payload = _generic_payload(row, record.turns if record else (), removed,
+                                                   record.timezone if record else None)  # fmt: skip
                 row.payload_format = None
                 row.payload_removed_at = now
                 session.execute(
@@ -217,12 +224,13 @@ def apply_retention(
                 if dry_run:
                     continue
                 later = _later_payloads(session, tenant, row.call_id)
-                turns = _turns_of(row, later)
+                record = _record_of(row, later)
+                turns = list(record.turns) if record else []
                 for entry in ledger:
                     if entry.redacted_by is None:
                         entry.evidence = hash_evidence(key, turns, entry.evidence, "retention")
                         entry.redacted_by, entry.redacted_at = "retention", now
-                row.raw_payload = _generic_payload(row, turns, "retention")
+                row.raw_payload = _generic_payload(row, turns, "retention", record.timezone if record else None)
                 row.payload_format = None
                 row.transcript_removed_at = now
                 row.payload_removed_at = row.payload_removed_at or now
