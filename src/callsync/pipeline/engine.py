@@ -82,6 +82,7 @@ from callsync.reconcile.identity import (
 from callsync.reconcile.policy import same_value
 from callsync.store import ledger as ledger_store
 from callsync.store.db import Database
+from callsync.store.errors import is_transient_database_error
 from callsync.store.locks import identity_lock
 from callsync.store.tables import CallRow
 from callsync.structure.mapping import MappingDocument, ObjectMapping
@@ -274,7 +275,19 @@ def _prepare(tenant_name: str, call_id: str, supplied: SuppliedIdentity | None =
     )
 
 
-@DBOS.step(name="callsync.prepare")
+# Database work that meets a blip (restart, killed connection, too many clients, serialization failure) is
+# retried in place with backoff, for about four minutes; only a bug or bad data becomes a dead letter.
+DB_RETRY_ATTEMPTS, DB_RETRY_INTERVAL_S, DB_RETRY_BACKOFF = 12, 0.5, 1.6
+
+
+@DBOS.step(
+    name="callsync.prepare",
+    retries_allowed=True,
+    should_retry=is_transient_database_error,
+    max_attempts=DB_RETRY_ATTEMPTS,
+    interval_seconds=DB_RETRY_INTERVAL_S,
+    backoff_rate=DB_RETRY_BACKOFF,
+)
 async def prepare_step(
     tenant: str, call_id: str, supplied_json: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -284,6 +297,8 @@ async def prepare_step(
     except PermanentError as exc:
         prepared = PreparedCall(status=Status.PERMANENT, error=str(exc))
     except Exception as exc:
+        if is_transient_database_error(exc):
+            raise  # retried by the step (should_retry)
         # A bug or a bad stored payload must not leave the call queued forever: it becomes a dead letter
         # with the error, replayable once fixed.
         log.exception("prepare failed", tenant=tenant, call_id=call_id)
@@ -313,6 +328,11 @@ async def attempt_with(tenant: str, label: str, work: Callable[[CRMAdapter], Awa
     except CRMError as exc:
         return Outcome(status=Status.PERMANENT, error=str(exc))
     except Exception as exc:
+        if is_transient_database_error(exc):
+            # Our own database blinked (identity locks, links, intents): the CRM is fine, retry like an outage.
+            return Outcome(
+                status=Status.RETRY, outage=True, error=f"database unavailable: {type(exc).__name__}"
+            )
         log.exception("attempt failed", tenant=tenant, attempt=label)
         return Outcome(
             status=Status.PERMANENT, error=f"internal error in {label}: {type(exc).__name__}: {exc}"
@@ -579,6 +599,9 @@ async def duplicate_notes_step(
             except CRMError as exc:
                 error = exc
                 break
+            except Exception as exc:  # advisory: nothing here may fail the call's sync
+                log.warning("possible-duplicate check failed", error=type(exc).__name__)
+                return []
         log.warning("no possible-duplicate check", tenant=tenant, record_id=record_id, error=str(error))
         return []
     finally:
@@ -637,7 +660,14 @@ def _confirmed(
 
 
 # Only database work: a lock timeout or a dropped connection is worth retrying; the writes are keyed.
-@DBOS.step(name="callsync.finish", retries_allowed=True, max_attempts=5, interval_seconds=0.5)
+@DBOS.step(
+    name="callsync.finish",
+    retries_allowed=True,
+    should_retry=is_transient_database_error,
+    max_attempts=DB_RETRY_ATTEMPTS,
+    interval_seconds=DB_RETRY_INTERVAL_S,
+    backoff_rate=DB_RETRY_BACKOFF,
+)
 async def finish_step(
     tenant: str, call_id: str, prepared_json: dict[str, Any], outcome_json: dict[str, Any]
 ) -> str:

@@ -17,10 +17,18 @@ from pydantic import BaseModel
 
 from callsync.crm.protocol import CRMAdapter, NotYetConsistent, PermanentError, RecordRef, WriteRequest
 from callsync.delivery import FieldWrite, Outcome, ReviewTarget, Status
-from callsync.pipeline.engine import attempt_with, deliver, runtime
+from callsync.pipeline.engine import (
+    DB_RETRY_ATTEMPTS,
+    DB_RETRY_BACKOFF,
+    DB_RETRY_INTERVAL_S,
+    attempt_with,
+    deliver,
+    runtime,
+)
 from callsync.pipeline.queue import REVIEW_WORKFLOW
 from callsync.reconcile.policy import same_value
 from callsync.store import review as review_store
+from callsync.store.errors import is_transient_database_error
 from callsync.store.ledger import REVIEWER_POLICY, record_review_write
 from callsync.store.review import FIELD_KINDS
 
@@ -123,7 +131,14 @@ def _finish(target: ReviewTarget, value: Any, decision: str, outcome: Outcome, r
     return status
 
 
-@DBOS.step(name="callsync.review_finish", retries_allowed=True, max_attempts=5, interval_seconds=0.5)
+@DBOS.step(
+    name="callsync.review_finish",
+    retries_allowed=True,
+    should_retry=is_transient_database_error,
+    max_attempts=DB_RETRY_ATTEMPTS,
+    interval_seconds=DB_RETRY_INTERVAL_S,
+    backoff_rate=DB_RETRY_BACKOFF,
+)
 async def finish_step(
     target_json: dict[str, Any], value: Any, decision: str, outcome_json: dict[str, Any], reviewer: str | None
 ) -> str:

@@ -19,6 +19,7 @@ from callsync.crm.http.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURREN
 from callsync.pipeline import engine, review  # noqa: F401
 from callsync.pipeline.queue import SYNC_QUEUE
 from callsync.store.db import Database
+from callsync.store.errors import is_transient_database_error
 from callsync.store.tables import CallRow
 
 
@@ -94,8 +95,15 @@ def drain(
     """Wait until no call is waiting for its sync, or the timeout passes (the backlog is returned
     either way, so the caller can say what is left)."""
     deadline = time.monotonic() + timeout_s
+    state: Backlog | None = None
     while True:
-        state = backlog(db)
+        try:
+            state = backlog(db)
+        except Exception as exc:
+            if not is_transient_database_error(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.5)  # the database blinked: look again
+            continue
         if on_progress:
             on_progress(state)
         if state.queued == 0 or time.monotonic() >= deadline:

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy import text
 
 from callsync.store.db import Database, is_sqlite
+from callsync.store.errors import is_transient_database_error
 
 _local_locks: dict[str, threading.Lock] = {}
 _local_guard = threading.Lock()
@@ -54,5 +55,11 @@ async def identity_lock(db: Database, keys: Sequence[str]) -> AsyncIterator[None
             await asyncio.to_thread(conn.execute, text("SELECT pg_advisory_lock(:k)"), {"k": _lock_id(key)})
         yield
     finally:
-        await asyncio.to_thread(conn.execute, text("SELECT pg_advisory_unlock_all()"))
-        await asyncio.to_thread(conn.close)
+        try:
+            await asyncio.to_thread(conn.execute, text("SELECT pg_advisory_unlock_all()"))
+        except Exception as exc:
+            if not is_transient_database_error(exc):
+                raise
+            # The session is gone (killed, restarted): its advisory locks went with it.
+        finally:
+            await asyncio.to_thread(conn.close)
