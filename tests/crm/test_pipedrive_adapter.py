@@ -430,3 +430,39 @@ async def test_a_mapping_naming_a_field_the_company_lacks_is_refused_with_file_l
     )
     assert str(error).startswith(f"{path}:{line}: ")
     await pd.aclose()
+
+
+async def test_a_call_log_is_an_activity_linked_to_the_person_and_deal(
+    sandbox: PipedriveSandbox, pd: PipedriveAdapter
+) -> None:
+    pid = await person(pd, "c-1")
+    org = (await pd.write(WriteRequest("organizations", {"name": "Northwind"}))).ref
+    deal = await pd.write(
+        WriteRequest("deals", {"title": "Northwind"}, associations=(RecordRef("persons", pid), org))
+    )
+    call = await pd.write(
+        WriteRequest(
+            "activities",
+            {"subject": "Inbound call", "type": "call", "done": True, "note": "<p>wants a demo</p>"},
+            associations=(RecordRef("persons", pid), deal.ref),
+        )
+    )
+    follow_up = await pd.write(
+        WriteRequest(
+            "activities",
+            {"subject": "Send the quote", "type": "task", "done": False, "due_date": "2026-12-08"},
+        )
+    )
+    await pd.associate(follow_up.ref, RecordRef("persons", pid))
+    rows = {str(r["id"]): r for r in sandbox.records("activities")}
+    assert (rows[call.ref.record_id]["person_id"], rows[call.ref.record_id]["deal_id"]) == (
+        int(pid),
+        int(deal.ref.record_id),
+    )
+    assert rows[call.ref.record_id]["done"] is True and rows[follow_up.ref.record_id]["person_id"] == int(pid)
+    back = await pd.read(call.ref, ("subject", "type", "note"))
+    assert back is not None and back.fields == {
+        "subject": "Inbound call",
+        "type": "call",
+        "note": "<p>wants a demo</p>",
+    }
