@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from callsync.services import status as status_service
 from callsync.store.db import Database
-from callsync.store.tables import CallRow, DeadLetterRow, QuarantineRow, ReviewItemRow
+from callsync.store.tables import CallRow, DeadLetterRow, LedgerRow, QuarantineRow, ReviewItemRow
 
 
 def _aware(moment: datetime) -> datetime:
@@ -185,4 +185,154 @@ def metrics_snapshot(db: Database, now: datetime | None = None) -> MetricsSnapsh
     return MetricsSnapshot(
         calls, dead, quarantined, review, queued, view.oldest_queued_s, view.waiting_rate_limit,
         view.waiting_retry, len(status_service.budget_waits(db)), latencies,
+    )  # fmt: skip
+
+
+LABEL_SAMPLE = 200  # calls whose labels (intent, outcome, sentiment) are read per analytics view
+
+
+@dataclass(frozen=True)
+class FieldRates:
+    field: str
+    writes: int  # confirmed call writes of the field in the period
+    reviewed: int  # review items about the field
+    decided: int  # of those, decided by a person
+    corrected: int  # decided by a correction or rejection: the extraction was wrong
+
+    @property
+    def review_rate(self) -> float | None:
+        total = self.writes + self.reviewed
+        return self.reviewed / total if total else None
+
+    @property
+    def corrected_rate(self) -> float | None:
+        return self.corrected / self.decided if self.decided else None
+
+
+@dataclass(frozen=True)
+class DayCalls:
+    day: str
+    by_tenant: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Analytics:
+    days: int
+    tenants: tuple[str, ...]
+    calls_per_day: tuple[DayCalls, ...]
+    calls: int
+    average_call_s: float | None
+    labelled: int  # calls whose labels were read (the newest LABEL_SAMPLE of the period)
+    intents: dict[str, int]
+    outcomes: dict[str, int]
+    sentiments: dict[str, int]
+    frustrated_calls: tuple[tuple[str, str], ...]  # (tenant, call id), newest first
+    transfer_rate: float | None
+    booking_conversion: float | None  # booking-intent calls that ended with an appointment booked
+    fields: tuple[FieldRates, ...]
+    latency_days: tuple[DayLatency, ...]
+
+
+def analytics(
+    db: Database,
+    tenants: Collection[str] | None,
+    *,
+    days: int = 14,
+    tenant: str | None = None,
+    now: datetime | None = None,
+) -> Analytics:
+    """The feedback loop's numbers for the last `days` days (1-90), for the user's tenants or one of them."""
+    from callsync.capture.extract.labels import classify_intent, classify_outcome, classify_sentiment
+    from callsync.capture.platforms import record_from_payloads
+    from callsync.errors import InputError
+
+    days = max(1, min(days, 90))
+    moment = now or datetime.now(UTC)
+    since = moment.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days - 1)
+    chosen: list[str] | None = None if tenants is None else list(tenants)
+    if tenant:
+        chosen = [tenant] if chosen is None or tenant in chosen else []
+
+    def scoped(column: Any) -> list[Any]:
+        return [column.in_(chosen)] if chosen is not None else []
+
+    with db.session() as session:
+        rows = session.execute(
+            select(CallRow.tenant, CallRow.received_at, CallRow.started_at, CallRow.ended_at).where(
+                CallRow.received_at >= since, *scoped(CallRow.tenant)
+            )
+        ).all()
+        newest = session.execute(
+            select(CallRow.tenant, CallRow.call_id, CallRow.payload_format, CallRow.raw_payload)
+            .where(CallRow.received_at >= since, CallRow.transcript_removed_at.is_(None), *scoped(CallRow.tenant))
+            .order_by(CallRow.received_at.desc())
+            .limit(LABEL_SAMPLE)
+        ).all()
+        writes: dict[str, int] = dict(
+            session.execute(
+                select(LedgerRow.field, func.count())
+                .where(LedgerRow.written_at >= since, LedgerRow.policy != "reviewer", *scoped(LedgerRow.tenant))
+                .group_by(LedgerRow.field)
+            ).all()
+        )
+        reviews = session.execute(
+            select(ReviewItemRow.field, ReviewItemRow.status, func.count())
+            .where(ReviewItemRow.created_at >= since, ReviewItemRow.field.is_not(None), *scoped(ReviewItemRow.tenant))
+            .group_by(ReviewItemRow.field, ReviewItemRow.status)
+        ).all()
+    per_day: dict[str, dict[str, int]] = {}
+    durations: list[float] = []
+    seen_tenants: set[str] = set()
+    for t, received, started, ended in rows:
+        seen_tenants.add(t)
+        day = _aware(received).strftime("%Y-%m-%d")
+        per_day.setdefault(day, {})[t] = per_day.get(day, {}).get(t, 0) + 1
+        if started and ended:
+            durations.append(max(0.0, (_aware(ended) - _aware(started)).total_seconds()))
+    intents: dict[str, int] = {}
+    outcomes: dict[str, int] = {}
+    sentiments: dict[str, int] = {}
+    frustrated: list[tuple[str, str]] = []
+    booking = booked = labelled = 0
+    for t, call_id, fmt, raw in newest:
+        try:
+            record = record_from_payloads(fmt, [raw], t)
+        except (InputError, ValueError, KeyError, TypeError):
+            continue
+        labelled += 1
+        intent, outcome = classify_intent(record).value, classify_outcome(record).value
+        sentiment = classify_sentiment(record).value
+        intents[intent] = intents.get(intent, 0) + 1
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        sentiments[sentiment] = sentiments.get(sentiment, 0) + 1
+        if sentiment == "frustrated":
+            frustrated.append((t, call_id))
+        if intent == "booking":
+            booking += 1
+            booked += outcome == "appointment_booked"
+    rates: dict[str, list[int]] = {}
+    for field_name, status, n in reviews:
+        entry = rates.setdefault(str(field_name), [0, 0, 0])
+        entry[0] += n
+        if status != "open":
+            entry[1] += n
+        if status in ("corrected", "rejected"):
+            entry[2] += n
+    fields = tuple(
+        FieldRates(f, int(writes.get(f, 0)), *rates.get(f, [0, 0, 0]))
+        for f in sorted(set(writes) | set(rates))
+    )
+    latency = overview(db, chosen, now=moment, days=days).latency_days
+    return Analytics(
+        days=days, tenants=tuple(sorted(seen_tenants)),
+        calls_per_day=tuple(
+            DayCalls(d, per_day.get(d, {}))
+            for d in ((since + timedelta(days=i)).strftime("%Y-%m-%d") for i in range(days))
+        ),
+        calls=len(rows), average_call_s=sum(durations) / len(durations) if durations else None,
+        labelled=labelled, intents=intents, outcomes=outcomes, sentiments=sentiments,
+        frustrated_calls=tuple(frustrated[:20]),
+        transfer_rate=outcomes.get("transferred", 0) / labelled if labelled else None,
+        booking_conversion=booked / booking if booking else None,
+        fields=fields, latency_days=latency,
     )  # fmt: skip

@@ -424,6 +424,37 @@ def create_dashboard(
         )  # fmt: skip
         return page(request, "overview.html", ctx, o=found, chart=chart)
 
+    # ------------------------------------------------------------------------------------------- analytics
+
+    @app.get("/analytics", response_class=HTMLResponse)
+    def analytics(request: Request, days: int = 14, tenant: str = "") -> Response:
+        ctx = signed_in(request)
+        if not 1 <= days <= 90:
+            raise _Refused(400, "days is 1 to 90")
+        if tenant and not ctx.user.can_see(tenant):
+            raise NotFound(f"no tenant {tenant}")
+        found = analytics_service.analytics(db, ctx.scope, days=days, tenant=tenant or None)
+        labels = [d.day for d in found.calls_per_day]
+        series = [(t, [float(d.by_tenant.get(t, 0)) for d in found.calls_per_day]) for t in found.tenants[:2]]
+        graphs = {
+            "calls": charts.line_chart(labels, series or [("calls", [0.0] * len(labels))], "calls per day"),
+            "intents": charts.bar_chart(sorted(found.intents.items(), key=lambda kv: -kv[1]), "calls by intent"),
+            "outcomes": charts.bar_chart(sorted(found.outcomes.items(), key=lambda kv: -kv[1]), "calls by outcome"),
+            "sentiments": charts.bar_chart(sorted(found.sentiments.items()), "sentiment mix"),
+            "corrected": charts.bar_chart(
+                [(f.field, 100 * (f.corrected_rate or 0)) for f in found.fields if f.decided],
+                "reviewer-corrected rate per field", " %",
+            ),
+            "latency": charts.line_chart(
+                [d.day for d in found.latency_days],
+                [("p50", [d.p50_s for d in found.latency_days]), ("p99", [d.p99_s for d in found.latency_days])],
+                "sync latency per day (seconds)", " s",
+            ),
+        }  # fmt: skip
+        visible = sorted(tenants) if ctx.scope is None else list(ctx.scope)
+        return page(request, "analytics.html", ctx, a=found, graphs=graphs, days=days, tenant=tenant,
+                    tenant_choices=visible)  # fmt: skip
+
     return app
 
 
