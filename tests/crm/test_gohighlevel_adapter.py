@@ -5,6 +5,7 @@ without their contact, notes, the X-RateLimit-* headers, and mis-routed records 
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -336,3 +337,60 @@ async def test_a_company_change_goes_through_the_upsert_which_the_update_endpoin
         await ghl.write(WriteRequest("contacts", {"companyName": "Contoso"}, nameless.ref.record_id))
     assert refused.value.fields == ("companyName",)
     await ghl.aclose()
+
+
+# -- the whole pipeline --------------------------------------------------------------------------------
+
+
+def _run_engine(
+    db: Any, base_url: str, payloads: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    from callsync.capture.platforms.generic import parse_generic_call
+    from callsync.config import EXAMPLES_DIR, CRMConnection, DeliverySettings, TenantConfig
+    from callsync.pipeline import engine
+    from callsync.pipeline.intake import receive_call
+    from callsync.pipeline.worker import drain, running_worker
+
+    monkeypatch.setenv("CALLSYNC_TEST_GHL_TOKEN", TOKEN)
+    connection = CRMConnection(
+        kind="gohighlevel", api_url=base_url, location_id="location-1", token_env="CALLSYNC_TEST_GHL_TOKEN",
+        timeout_s=2.0,
+    )  # fmt: skip
+    tenant = TenantConfig(
+        name="t1",
+        crm=connection,
+        mapping=str(EXAMPLES_DIR / "gohighlevel.yaml"),
+        delivery=DeliverySettings(max_attempts=3, base_delay_s=0.05, max_delay_s=0.2, outage_horizon_s=1.0),
+    )
+    for payload in payloads:
+        receive_call(db, parse_generic_call(payload, tenant=tenant.name), json.dumps(payload))
+    with running_worker(engine.Runtime(db, {tenant.name: tenant}), poll_s=0.05):
+        return drain(db, timeout_s=60)
+
+
+@pytest.mark.parametrize("allow", [False, True], ids=["duplicates-off", "duplicates-on"])
+def test_the_engine_writes_a_call_once_even_when_the_upsert_answer_is_lost(
+    sqlite_db: Any, serve: Any, monkeypatch: pytest.MonkeyPatch, allow: bool
+) -> None:
+    from callsync.store.tables import LedgerRow
+    from callsync_sandbox.faults import FaultPlan
+    from tests.pipeline.test_engine import DANA, call_payload
+
+    lost = {"method": "POST", "path": "/contacts/upsert", "fault": "drop_response_after_commit", "times": 1}
+    sandbox, url = serve(allow_duplicates=allow, faults=FaultPlan.model_validate({"rules": [lost]}))
+    repeat = [
+        "hi it's dana whitfield again i work at contoso now",
+        "my email is dana dot whitfield at northwind dot com",
+    ]
+    state = _run_engine(sqlite_db, url, [call_payload("c-1", DANA)], monkeypatch)
+    assert (state.confirmed, state.dead_letter) == (1, 0)
+    state = _run_engine(sqlite_db, url, [call_payload("c-2", repeat)], monkeypatch)
+    assert (state.confirmed, state.dead_letter) == (2, 0)
+    (contact,) = sandbox.records("contacts")
+    assert contact["email"] == "dana.whitfield@northwind.com" and contact["locationId"] == "location-1"
+    assert (contact[STAMP], contact[LAST], contact["companyName"]) == ("c-1", "c-2", "Contoso")
+    assert sandbox.count_requests("POST", "/contacts/upsert") >= 2, "the lost answer, then the company change"
+    with sqlite_db.session() as session:
+        rows = session.query(LedgerRow).all()
+    assert {r.record_id for r in rows} == {contact["id"]} and all(r.confirmed_at for r in rows)
+    assert [r.new_value for r in rows if r.field == "companyName"] == ["Northwind", "Contoso"]
