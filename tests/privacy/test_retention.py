@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
@@ -137,3 +138,20 @@ def test_retention_on_postgresql_removes_the_words_and_keeps_the_trace(pg_url: s
         assert after[0].call_id == "demo-001" and after[0].removed_by == "retention"
     finally:
         db.dispose()
+
+
+def test_a_failed_scheduled_run_is_logged_masked_and_the_job_keeps_going(
+    demo_sqlite: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from callsync.pipeline import retention_job
+
+    def broken(*_args: object, **_kwargs: object) -> object:
+        raise RuntimeError("cannot reduce the call of dana@northwind.com")
+
+    monkeypatch.setattr(retention_job, "apply_retention", broken)
+    job = retention_job.RetentionJob(demo_sqlite, {"demo": TENANT}, interval_s=3600)
+    job.run_once()
+    job.run_once()
+    assert job.runs == 2 and job.failures == 2
+    assert "retention run failed: RuntimeError: cannot reduce the call of [email]" in caplog.text
+    assert "northwind" not in caplog.text
