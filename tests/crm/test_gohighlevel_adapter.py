@@ -394,3 +394,25 @@ def test_the_engine_writes_a_call_once_even_when_the_upsert_answer_is_lost(
         rows = session.query(LedgerRow).all()
     assert {r.record_id for r in rows} == {contact["id"]} and all(r.confirmed_at for r in rows)
     assert [r.new_value for r in rows if r.field == "companyName"] == ["Northwind", "Contoso"]
+
+
+async def test_a_custom_field_an_admin_recreated_is_found_again(
+    serve: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import callsync.crm.gohighlevel.adapter as ghl_adapter
+
+    sandbox, url = serve()
+    ghl = adapter(url)
+    await ghl.ensure_schema("contacts", [STAMP, LAST])
+    await create(ghl, "c-1", email=EMAIL)
+    place = sandbox.location()
+    with sandbox.lock:  # an admin deletes the stamp field and creates it again: a new id
+        (old,) = [f for f in place.custom_fields.values() if f["name"] == STAMP]
+        del place.custom_fields[old["id"]]
+        place.add_custom_field({"name": STAMP, "dataType": "TEXT", "model": "contact"})
+    monkeypatch.setattr(ghl_adapter, "CUSTOM_FIELDS_TTL_S", 0.0)
+    await ghl.ensure_schema("contacts", [STAMP, LAST])
+    written = await create(ghl, "c-2", email="sam@example.com")
+    back = await ghl.read(written.ref, (STAMP,))
+    assert back is not None and back.fields[STAMP] == "c-2"
+    await ghl.aclose()

@@ -28,6 +28,7 @@ location is treated as not found, so a call is written to exactly one location. 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -71,6 +72,7 @@ UPSERT_ONLY = frozenset({"companyName", "gender"})
 NOTE_FIELDS = frozenset({"body", "title", "userId"})
 READ_ONLY = frozenset({"id", "locationId", "contactId", "dateAdded", "dateUpdated", "createdAt", "updatedAt"})
 PAGE = 100
+CUSTOM_FIELDS_TTL_S = 300.0
 MAX_PAGES = 1000  # a scan reads at most this many pages (100,000 records)
 
 
@@ -81,7 +83,8 @@ def object_type_of(name: str) -> str:
 class GoHighLevelAdapter:
     name = "gohighlevel"
     # Per location, per process: (location, model) -> {custom field name or key -> id}.
-    _custom: ClassVar[dict[tuple[str, str], dict[str, str]]] = {}
+    # Read again after CUSTOM_FIELDS_TTL_S: an admin may delete or recreate a field (a new id).
+    _custom: ClassVar[dict[tuple[str, str], tuple[float, dict[str, str]]]] = {}
     # Per location: the pipeline and stage opportunities are created in.
     _stages: ClassVar[dict[str, tuple[str, str]]] = {}
 
@@ -151,7 +154,8 @@ class GoHighLevelAdapter:
         if model is None:
             return {}
         key = (self._account, model)
-        if fresh or key not in self._custom:
+        held = self._custom.get(key)
+        if fresh or held is None or time.monotonic() - held[0] > CUSTOM_FIELDS_TTL_S:
             body = await self._send(
                 "GET", f"/locations/{self.location_id}/customFields", params={"model": model}
             )
@@ -163,8 +167,8 @@ class GoHighLevelAdapter:
                 for name in (field_key, field_key.partition(".")[2], f.get("name")):
                     if name:
                         fields.setdefault(str(name), str(f["id"]))
-            self._custom[key] = fields
-        return self._custom[key]
+            held = self._custom[key] = (time.monotonic(), fields)
+        return held[1]
 
     async def ensure_schema(self, object_type: str, custom_fields: Sequence[str]) -> None:
         """callsync's fields exist on the object as TEXT custom fields of the location (created if not)."""
