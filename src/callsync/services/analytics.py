@@ -12,9 +12,18 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from callsync.analytics.feedback import FieldFeedback, Observation, feedback
 from callsync.services import status as status_service
+from callsync.services.errors import NotFound, ServiceError
 from callsync.store.db import Database
-from callsync.store.tables import CallRow, DeadLetterRow, LedgerRow, QuarantineRow, ReviewItemRow
+from callsync.store.tables import (
+    CallRow,
+    DeadLetterRow,
+    LedgerRow,
+    QuarantineRow,
+    ReviewItemRow,
+    SpotCheckRow,
+)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -336,3 +345,164 @@ def analytics(
         booking_conversion=booked / booking if booking else None,
         fields=fields, latency_days=latency,
     )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------------------- spot check
+
+SPOT_CHECK_SIZE = 20
+VERDICTS = ("right", "wrong")
+
+
+def iso_week(moment: datetime) -> str:
+    year, week, _ = moment.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _week_start(week: str) -> datetime:
+    return datetime.strptime(week + "-1", "%G-W%V-%u").replace(tzinfo=UTC)
+
+
+def check_week(week: str) -> str:
+    try:
+        _week_start(week)
+    except ValueError as exc:
+        raise ServiceError(f"{week[:20]!r} is not an ISO week like 2026-W49") from exc
+    return week
+
+
+@dataclass(frozen=True)
+class SpotCheck:
+    id: int
+    week: str
+    tenant: str
+    crm: str
+    record_id: str
+    field: str
+    canonical_field: str | None
+    value: Any
+    confidence: float | None
+    call_id: str
+    verdict: str | None
+    checked_by: str | None
+
+
+def _spot(row: SpotCheckRow) -> SpotCheck:
+    return SpotCheck(
+        row.id, row.week, row.tenant, row.crm, row.record_id, row.field, row.canonical_field, row.value,
+        row.confidence, row.call_id, row.verdict, row.checked_by,
+    )  # fmt: skip
+
+
+def spot_checks(db: Database, tenants: Collection[str] | None, week: str) -> list[SpotCheck]:
+    check_week(week)
+    stmt = select(SpotCheckRow).where(SpotCheckRow.week == week)
+    if tenants is not None:
+        stmt = stmt.where(SpotCheckRow.tenant.in_(list(tenants)))
+    with db.session() as session:
+        return [_spot(r) for r in session.scalars(stmt.order_by(SpotCheckRow.id)).all()]
+
+
+def draw_spot_check(
+    db: Database, tenants: Collection[str] | None, week: str, n: int = SPOT_CHECK_SIZE
+) -> list[SpotCheck]:
+    """A uniform random sample of the week's accepted call writes (not reviewers' own) of these tenants, kept
+    for people to mark. Drawing again adds only writes not drawn yet, up to `n` in all."""
+    start = _week_start(check_week(week))
+    stmt = select(LedgerRow).where(
+        LedgerRow.written_at >= start, LedgerRow.written_at < start + timedelta(days=7),
+        LedgerRow.policy != "reviewer", LedgerRow.redacted_by.is_(None),
+    )  # fmt: skip
+    if tenants is not None:
+        stmt = stmt.where(LedgerRow.tenant.in_(list(tenants)))
+    have = spot_checks(db, tenants, week)
+    wanted = max(0, min(n, 200) - len(have))
+    if wanted:
+        taken = {s.call_id + "\0" + s.record_id + "\0" + s.field for s in have}
+        with db.session() as session:
+            drawn = session.scalars(
+                stmt.where(~LedgerRow.id.in_(select(SpotCheckRow.ledger_id).where(SpotCheckRow.week == week)))
+                .order_by(func.random())
+                .limit(wanted)
+            ).all()
+            for r in drawn:
+                if r.call_id + "\0" + r.record_id + "\0" + r.field in taken:
+                    continue
+                session.add(SpotCheckRow(
+                    week=week, ledger_id=r.id, tenant=r.tenant, crm=r.crm, record_id=r.record_id, field=r.field,
+                    canonical_field=r.canonical_field, value=r.new_value, confidence=r.confidence,
+                    call_id=r.call_id,
+                ))  # fmt: skip
+    return spot_checks(db, tenants, week)
+
+
+def mark_spot_check(
+    db: Database, tenants: Collection[str] | None, check_id: int, verdict: str, by: str
+) -> SpotCheck:
+    if verdict not in VERDICTS:
+        raise ServiceError(f"a verdict is one of: {', '.join(VERDICTS)}")
+    with db.session() as session:
+        row = session.get(SpotCheckRow, check_id)
+        if row is None or (tenants is not None and row.tenant not in tenants):
+            raise NotFound(f"no spot check {check_id}")
+        row.verdict, row.checked_by, row.checked_at = verdict, by, datetime.now(UTC)
+        return _spot(row)
+
+
+@dataclass(frozen=True)
+class WeekErrors:
+    week: str
+    checked: int
+    wrong: int
+    by_field: dict[str, tuple[int, int]]  # field -> (checked, wrong)
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.wrong / self.checked if self.checked else None
+
+
+def spot_check_history(db: Database, tenants: Collection[str] | None, weeks: int = 12) -> list[WeekErrors]:
+    """Per week (oldest first), how many checked writes were wrong, per field."""
+    stmt = select(SpotCheckRow.week, SpotCheckRow.field, SpotCheckRow.verdict, func.count()).where(
+        SpotCheckRow.verdict.is_not(None)
+    )
+    if tenants is not None:
+        stmt = stmt.where(SpotCheckRow.tenant.in_(list(tenants)))
+    with db.session() as session:
+        rows = session.execute(stmt.group_by(SpotCheckRow.week, SpotCheckRow.field, SpotCheckRow.verdict)).all()
+    found: dict[str, dict[str, list[int]]] = {}
+    for week, field, verdict, n in rows:
+        entry = found.setdefault(week, {}).setdefault(field, [0, 0])
+        entry[0] += n
+        entry[1] += n if verdict == "wrong" else 0
+    out = []
+    for week in sorted(found)[-weeks:]:
+        fields = {f: (c, w) for f, (c, w) in found[week].items()}
+        out.append(WeekErrors(week, sum(c for c, _ in fields.values()), sum(w for _, w in fields.values()), fields))
+    return out
+
+
+def field_feedback(db: Database, tenants: Collection[str] | None) -> list[FieldFeedback]:
+    """Per canonical field, precision at the current threshold from reviewer decisions on held values and
+    from spot checks, and the threshold that would keep it at the target (offered, never applied)."""
+    from callsync.capture.extract.thresholds import FIELD_THRESHOLDS
+
+    observations: list[Observation] = []
+    review_stmt = select(ReviewItemRow.status, ReviewItemRow.detail).where(
+        ReviewItemRow.kind == "held_value", ReviewItemRow.status.in_(["approved", "corrected", "rejected"])
+    )
+    spot_stmt = select(SpotCheckRow.canonical_field, SpotCheckRow.field, SpotCheckRow.confidence,
+                       SpotCheckRow.verdict).where(SpotCheckRow.verdict.is_not(None))  # fmt: skip
+    if tenants is not None:
+        review_stmt = review_stmt.where(ReviewItemRow.tenant.in_(list(tenants)))
+        spot_stmt = spot_stmt.where(SpotCheckRow.tenant.in_(list(tenants)))
+    with db.session() as session:
+        for status, detail in session.execute(review_stmt.limit(50_000)).all():
+            canonical, confidence = (detail or {}).get("canonical"), (detail or {}).get("confidence")
+            if canonical and isinstance(confidence, int | float):
+                observations.append(Observation(str(canonical), float(confidence), status == "approved", "review"))
+        for canonical, field, confidence, verdict in session.execute(spot_stmt.limit(50_000)).all():
+            if confidence is not None:
+                observations.append(
+                    Observation(canonical or field, float(confidence), verdict == "right", "spot_check")
+                )
+    return feedback(observations, dict(FIELD_THRESHOLDS))

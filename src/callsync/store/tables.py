@@ -291,3 +291,26 @@ class UserRow(Base):
     tenants: Mapped[list[Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     disabled_at: Mapped[datetime | None]
+
+
+class SpotCheckRow(Base):
+    """One accepted write drawn for a week's human spot check, and the person's verdict (right / wrong)."""
+
+    __tablename__ = "spot_checks"
+    __table_args__ = (UniqueConstraint("week", "ledger_id", name="uq_spot_checks_week_ledger"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    week: Mapped[str] = mapped_column(String(10), index=True)  # ISO week, e.g. 2026-W49
+    ledger_id: Mapped[int] = mapped_column(Integer)
+    tenant: Mapped[str] = mapped_column(String(100))
+    crm: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[str] = mapped_column(String(100))
+    field: Mapped[str] = mapped_column(String(120))
+    canonical_field: Mapped[str | None] = mapped_column(String(80))
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    call_id: Mapped[str] = mapped_column(String(200))
+    verdict: Mapped[str | None] = mapped_column(String(10))  # right | wrong | None: not checked yet
+    checked_by: Mapped[str | None] = mapped_column(String(100))
+    checked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

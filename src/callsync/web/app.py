@@ -12,6 +12,7 @@ import secrets
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -454,6 +455,46 @@ def create_dashboard(
         visible = sorted(tenants) if ctx.scope is None else list(ctx.scope)
         return page(request, "analytics.html", ctx, a=found, graphs=graphs, days=days, tenant=tenant,
                     tenant_choices=visible)  # fmt: skip
+
+    # ------------------------------------------------------------------------------------------- spot check
+
+    @app.get("/spot-check", response_class=HTMLResponse)
+    def spot_check(request: Request, week: str = "") -> Response:
+        ctx = signed_in(request)
+        chosen = week or analytics_service.iso_week(datetime.now(UTC))
+        checks = analytics_service.spot_checks(db, ctx.scope, chosen[:20])
+        history = analytics_service.spot_check_history(db, ctx.scope)
+        fields = sorted({f for w in history for f in w.by_field})[:1]
+        chart = charts.line_chart(
+            [w.week for w in history],
+            [("all fields, % wrong", [100 * w.error_rate if w.error_rate is not None else None for w in history]),
+             *[(f"{f}, % wrong", [100 * w.by_field[f][1] / w.by_field[f][0] if f in w.by_field else None
+                                   for w in history]) for f in fields]],
+            "spot-check error rate per week", " %",
+        )  # fmt: skip
+        return page(request, "spot_check.html", ctx, week=chosen, checks=checks, history=history, chart=chart)
+
+    @app.post("/spot-check/draw")
+    def draw(request: Request, csrf: str = Form(""), week: str = Form("")) -> Response:
+        ctx = deciding(request, csrf)
+        chosen = analytics_service.check_week(_field(week) or analytics_service.iso_week(datetime.now(UTC)))
+        analytics_service.draw_spot_check(db, ctx.scope, chosen)
+        return RedirectResponse(f"/spot-check?week={quote(chosen)}", status_code=303)
+
+    @app.post("/spot-check/{check_id}/mark")
+    def mark(request: Request, check_id: int, csrf: str = Form(""), verdict: str = Form("")) -> Response:
+        ctx = deciding(request, csrf)
+        found = analytics_service.mark_spot_check(db, ctx.scope, check_id, verdict, ctx.user.username)
+        return RedirectResponse(f"/spot-check?week={quote(found.week)}#check-{found.id}", status_code=303)
+
+    # ------------------------------------------------------------------------------------------- feedback
+
+    @app.get("/feedback", response_class=HTMLResponse)
+    def feedback(request: Request) -> Response:
+        ctx = signed_in(request)
+        found = analytics_service.field_feedback(db, ctx.scope)
+        suggestion = {f.field: f.suggested for f in found if f.change}
+        return page(request, "feedback.html", ctx, fields=found, suggestion=suggestion)
 
     return app
 

@@ -1,4 +1,5 @@
-"""users: dashboard sign-in (argon2 password hash, role, the tenants each user may see)
+"""users: dashboard sign-in (argon2 password hash, role, the tenants each user may see); spot_checks: the
+weekly sample of accepted writes a person marks right or wrong
 
 Revision ID: 0006_users
 Revises: 0005_privacy
@@ -29,7 +30,30 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("username", name="uq_users_username"),
     )
+    op.create_table(
+        "spot_checks",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("week", sa.String(length=10), nullable=False),
+        sa.Column("ledger_id", sa.Integer(), nullable=False),
+        sa.Column("tenant", sa.String(length=100), nullable=False),
+        sa.Column("crm", sa.String(length=40), nullable=False),
+        sa.Column("record_id", sa.String(length=100), nullable=False),
+        sa.Column("field", sa.String(length=120), nullable=False),
+        sa.Column("canonical_field", sa.String(length=80), nullable=True),
+        sa.Column("value", sa.JSON(), nullable=True),
+        sa.Column("confidence", sa.Float(), nullable=True),
+        sa.Column("call_id", sa.String(length=200), nullable=False),
+        sa.Column("verdict", sa.String(length=10), nullable=True),
+        sa.Column("checked_by", sa.String(length=100), nullable=True),
+        sa.Column("checked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("week", "ledger_id", name="uq_spot_checks_week_ledger"),
+    )
+    op.create_index("ix_spot_checks_week", "spot_checks", ["week"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_spot_checks_week", table_name="spot_checks")
+    op.drop_table("spot_checks")
     op.drop_table("users")
