@@ -96,6 +96,8 @@ async def test_custom_fields_have_40_character_keys_and_unknown_keys_are_refused
     assert ok.json()["data"]["custom_fields"] == {key: "voice"}
     bad = await http.post("/api/v2/persons", json={"name": "B", "custom_fields": {"0" * 40: "x"}})
     assert bad.status_code == 400 and "custom_fields" in bad.json()["error"]
+    activity = await http.post("/api/v2/activities", json={"subject": "Call", "custom_fields": {}})
+    assert activity.status_code == 400, "v2 activities take no custom_fields"
     wrong_type = await http.post("/v1/personFields", json={"name": "X", "field_type": "string"})
     assert wrong_type.status_code == 400
     assert [r["Lead source"] for r in sandbox.records("persons")] == ["voice"]

@@ -75,7 +75,7 @@ WRITABLE = {
     "deals": frozenset(
         {"title", "owner_id", "person_id", "org_id", "pipeline_id", "stage_id", "value", "currency", "status",
          "expected_close_date", "probability", "lost_reason", "visible_to", "label_ids", "add_time",
-         "update_time", "close_time", "won_time", "lost_time"}
+         "update_time", "close_time", "won_time", "lost_time", "is_deleted", "is_archived", "archive_time"}
     ),
     "activities": frozenset(
         {"subject", "type", "owner_id", "deal_id", "lead_id", "person_id", "org_id", "project_id",
@@ -177,7 +177,12 @@ class Company:
     def _validate(self, object_type: str, body: Any, *, create: bool) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise PipedriveError(400, "Validation failed: body must be an object")
-        unknown = [k for k in body if k not in WRITABLE[object_type] and k != "custom_fields"]
+        # Activities take no custom_fields in v2 (the spec's request schema); the others do.
+        unknown = [
+            k
+            for k in body
+            if k not in WRITABLE[object_type] and not (k == "custom_fields" and object_type != "activities")
+        ]
         if unknown:
             raise PipedriveError(400, f"Validation failed: {unknown[0]}: unknown property")
         required = _REQUIRED[object_type]
