@@ -177,18 +177,28 @@ def worker(
 ) -> None:
     """Run the delivery workers until interrupted (for `serve --no-workers`, or more workers on PostgreSQL)."""
     from callsync.pipeline import engine
-    from callsync.pipeline.worker import running_worker
+    from callsync.pipeline.worker import SHUTDOWN_GRACE_S, exit_by_deadline, running_worker
 
     configs = ingest_tenants(tenants)
     if problems := delivery_problems(configs):
         raise fail("; ".join(problems))
     stop = threading.Event()
+
+    def on_signal(*_: object) -> None:
+        # Stop taking work, give in-flight steps a few seconds, and end within 10 s whatever is blocked:
+        # an interrupted step resumes from its last checkpoint on the next worker.
+        stop.set()
+        exit_by_deadline()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, on_signal)
     with (
         open_database(db) as database,
-        running_worker(engine.Runtime(database, configs), concurrency=concurrency, poll_s=batch_window),
-    ):
+        running_worker(
+            engine.Runtime(database, configs), concurrency=concurrency, poll_s=batch_window,
+            shutdown_grace_s=SHUTDOWN_GRACE_S,
+        ),
+    ):  # fmt: skip
         out.print(f"callsync worker on {database.url} ({', '.join(configs)}); Ctrl-C to stop")
         while not stop.wait(0.5):
             pass

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,14 +26,39 @@ from callsync.store.db import Database
 from callsync.store.errors import is_transient_database_error
 from callsync.store.tables import CallRow
 
+# How long a stopping worker lets in-flight steps finish, and when its process ends regardless: a step cut
+# short resumes from its last checkpoint on another worker (every step is idempotent), so nothing is lost.
+SHUTDOWN_GRACE_S = 5.0
+SHUTDOWN_DEADLINE_S = 9.0
+
+
+def exit_by_deadline(deadline_s: float = SHUTDOWN_DEADLINE_S) -> None:
+    """Make sure this process ends within `deadline_s`, even if a thread is blocked in a CRM request or a
+    database retry (Python would otherwise wait for it at exit)."""
+
+    def hard_exit() -> None:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(0)
+
+    timer = threading.Timer(deadline_s, hard_exit)
+    timer.daemon = True
+    timer.start()
+
 
 @contextmanager
 def running_worker(
-    runtime: engine.Runtime, *, concurrency: int = DEFAULT_CONCURRENCY, poll_s: float = DEFAULT_BATCH_WINDOW_S
+    runtime: engine.Runtime,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    poll_s: float = DEFAULT_BATCH_WINDOW_S,
+    shutdown_grace_s: float = 0.0,
 ) -> Iterator[None]:
     """Start DBOS on the runtime's database: queued and interrupted sync workflows resume from their
     last completed step. Calls of one caller line run one at a time (a queue partition each). `poll_s`
-    is the batch window (DEFAULT_BATCH_WINDOW_S)."""
+    is the batch window (DEFAULT_BATCH_WINDOW_S). On the way out, running workflows get
+    `shutdown_grace_s` to finish their current step."""
     runtime.batch_window_s = poll_s
     engine.configure(runtime)
     config: DBOSConfig = {
@@ -47,7 +76,7 @@ def running_worker(
         )
         yield
     finally:
-        DBOS.destroy(workflow_completion_timeout_sec=0)
+        DBOS.destroy(workflow_completion_timeout_sec=int(shutdown_grace_s))
         # After the workflows stopped: an adapter closed under a running attempt would fail its request.
         runtime.adapters.close()
 
