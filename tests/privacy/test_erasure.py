@@ -153,3 +153,22 @@ def test_forget_refuses_while_a_sync_of_the_person_is_still_running_and_changes_
     assert result.exit_code == 1 and "still running or waiting (sync:demo:demo-004)" in result.stderr
     with demo_sqlite.engine.connect() as conn:
         assert scan_for(conn, [DANA_EMAIL])
+
+
+def test_forget_removes_quarantined_payloads_and_dead_letters_that_mention_the_person(
+    demo_sqlite: Database,
+) -> None:
+    from callsync.store.tables import DeadLetterRow, QuarantineRow
+
+    with demo_sqlite.session() as s:
+        s.add(QuarantineRow(tenant=None, source="webhook:vapi", reason="unroutable",
+                            payload=json.dumps({"customer": {"number": DANA_PHONE}})))  # fmt: skip
+        s.add(QuarantineRow(tenant="demo", source="webhook:vapi", reason="unroutable", payload='{"x": 1}'))
+        s.add(DeadLetterRow(tenant="demo", crm="hubspot", call_id="demo-001", workflow_id="sync:demo:demo-001",
+                            operation="upsert_contact", request={"plan": {"email": DANA_EMAIL}},
+                            last_error="400", attempts=6))  # fmt: skip
+    result = privacy.forget(demo_sqlite, email=DANA_EMAIL)
+    assert result.counts.quarantine == 1 and result.counts.dead_letters == 1
+    _assert_erased(demo_sqlite)
+    with demo_sqlite.session() as s:
+        assert [q.payload for q in s.scalars(select(QuarantineRow))] == ['{"x": 1}']

@@ -467,6 +467,15 @@ def erase_person(
         _secure_delete(session)
         key = install_key(session)
         call_ids = _person_calls(session, tenant, needles, keys)
+        # The other identifier their own calls linked to them (the phone beside the email, or the email
+        # beside the phone) is theirs too: one round, so a shared line does not pull in a chain of people.
+        linked = session.scalars(select(IdentityLinkRow.key).where(
+            IdentityLinkRow.tenant == tenant, IdentityLinkRow.call_id.in_(call_ids))).all()  # fmt: skip
+        extra = [k for k in linked if k.startswith(("email:", "phone:")) and k not in keys]
+        if extra:
+            keys = [*keys, *extra]
+            needles = sorted({*needles, *(k.split(":", 1)[1] for k in extra)})
+            call_ids = _person_calls(session, tenant, needles, keys)
         workflows = sorted(set(_workflow_ids_of(session, tenant, call_ids))
                            | set(_dbos_workflows_mentioning(session, needles)))  # fmt: skip
         running = _unfinished(session, workflows)
