@@ -414,8 +414,8 @@ async def test_a_mapping_naming_a_field_the_company_lacks_is_refused_with_file_l
     from callsync.structure.mapping import load_mapping
 
     text = (EXAMPLES_DIR / "pipedrive.yaml").read_text(encoding="utf-8")
-    text = text.replace("      job_title:  {from: job_title,  policy: newest_wins}\n",
-                        "      job_title:  {from: job_title,  policy: newest_wins}\n"
+    text = text.replace("      last_name:  {from: last_name,  policy: fill_if_empty}\n",
+                        "      last_name:  {from: last_name,  policy: fill_if_empty}\n"
                         "      Lead sorce: {from: intent,     policy: call_wins}\n")  # fmt: skip
     path = tmp_path / "pipedrive.yaml"
     path.write_text(text, encoding="utf-8")

@@ -65,11 +65,13 @@ STANDARD: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("org_id", "Organization", "org"), ("deal_id", "Deal", "double"), ("owner_id", "Owner", "user"),
     ),
 }  # fmt: skip
-# Body keys a v2 create/update accepts per object, besides `custom_fields` (spec request schemas).
+# Body keys a v2 create/update accepts per object, besides `custom_fields` (spec request schemas). The
+# spec's person schema omits `custom_fields`, which the person answers carry and organizations and deals
+# take: accepted here [U]. `job_title` is only in the person answers (with contact sync): not writable.
 WRITABLE = {
     "persons": frozenset(
         {"name", "owner_id", "org_id", "emails", "phones", "visible_to", "label_ids", "marketing_status",
-         "add_time", "update_time", "job_title"}
+         "add_time", "update_time"}
     ),
     "organizations": frozenset({"name", "owner_id", "address", "visible_to", "label_ids", "add_time", "update_time"}),
     "deals": frozenset(
