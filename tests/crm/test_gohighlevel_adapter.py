@@ -221,7 +221,7 @@ async def test_an_opportunity_is_created_with_its_contact_in_the_first_stage_or_
     await ghl.aclose()
 
 
-async def test_a_note_is_written_under_its_contact(serve: Any) -> None:
+async def test_notes_and_tasks_are_written_under_their_contact(serve: Any) -> None:
     sandbox, url = serve()
     ghl = adapter(url)
     await ghl.ensure_schema("contacts", [STAMP, LAST])
@@ -233,6 +233,18 @@ async def test_a_note_is_written_under_its_contact(serve: Any) -> None:
     back = await ghl.read(note.ref, ("body", "title"))
     assert back is not None and back.fields == {"body": "Call summary", "title": "Call c-1"}
     assert [n["contactId"] for n in sandbox.records("notes")] == [contact.ref.record_id]
+    due = "2026-12-08T15:00:00Z"
+    task = await ghl.write(
+        WriteRequest("tasks", {"title": "Call Dana back", "dueDate": due}, associations=(contact.ref,))
+    )
+    back = await ghl.read(task.ref, ("title", "dueDate", "completed"))
+    assert back is not None and back.fields == {"title": "Call Dana back", "dueDate": due, "completed": False}
+    await ghl.write(WriteRequest("tasks", {"completed": True}, task.ref.record_id))
+    assert [t["completed"] for t in sandbox.records("tasks")] == [True]
+    await ghl.associate(task.ref, contact.ref)
+    other = await create(ghl, "c-2", email="sam@example.com")
+    with pytest.raises(PermanentError, match="another contact"):
+        await ghl.associate(note.ref, other.ref)
     with pytest.raises(PermanentError, match="company"):
         await ghl.write(WriteRequest("companies", {"name": "Northwind"}))
     await ghl.aclose()

@@ -11,12 +11,12 @@ email and phone are unique, a create of an existing one is the 400 naming `meta.
 always create, upsert and duplicate search follow `duplicate_priority`); an email matching one contact
 and a phone another: the first is updated and the phone dropped; custom fields per location
 (`/locations/{id}/customFields`), written as `[{id|key, field_value}]`, read as `[{id, value}]`;
-pipelines and opportunities (created with their contact, which cannot be changed later); notes under a
-contact; unknown body properties refused with 422 `property X should not exist`; per location 100
+pipelines and opportunities (created with their contact, which cannot be changed later); notes and tasks
+under a contact; unknown body properties refused with 422 `property X should not exist`; per location 100
 requests / 10 s and a daily allowance, with the five `X-RateLimit-*` headers on every answer and 429 when
 either is spent; and a `FaultPlan` applied after authentication, before the allowance is counted.
 
-Not emulated (docs/sandbox.md): conversations and the Call message type, tasks, businesses, companies,
+Not emulated (docs/sandbox.md): conversations and the Call message type, businesses, companies,
 associations/relations, custom objects, tags endpoints, workflows, OAuth code and refresh grants,
 advanced search beyond the filters above, and paging beyond `page`/`pageLimit`.
 """
@@ -33,6 +33,7 @@ from callsync_sandbox.faults import COMMITTING_FAULTS, FaultInjector, FaultPlan
 from callsync_sandbox.gohighlevel.location import (
     CREATE_CONTACT,
     NOTE,
+    TASK,
     UPDATE_CONTACT,
     UPSERT_CONTACT,
     Allowance,
@@ -46,6 +47,12 @@ from callsync_sandbox.gohighlevel.location import (
 from callsync_sandbox.jsonapi import ApiReply, ApiRequest, BadJson, JsonApp, RequestLog
 
 __all__ = ["GhlError", "GoHighLevelSandbox"]
+
+# A contact's child objects: path segment -> (answer key, body properties, required on create).
+_CHILDREN: dict[str, tuple[str, frozenset[str], tuple[str, ...]]] = {
+    "notes": ("note", NOTE, ("body",)),
+    "tasks": ("task", TASK, ("title", "dueDate", "completed")),
+}
 
 API_VERSIONS = ("2021-07-28", "2021-04-15")
 _NOT_LOCATION = "The token does not have access to this location."
@@ -317,36 +324,46 @@ class GoHighLevelSandbox:
                         )  # fmt: skip
             place._contact_values(row, data)
             return ApiReply(200, {"succeded": True, "contact": output(row)})
-        if len(rest) >= 2 and rest[1] == "notes":
+        if len(rest) >= 2 and rest[1] in _CHILDREN:
             row = self._owned("contacts", rest[0], place, "Contact")
-            return self._notes(request, place, row, rest[2:], body)
+            return self._children(request, place, row, rest[1], rest[2:], body)
         raise GhlError(404, f"Cannot {method} {request.path}", error="Not Found")
 
-    def _notes(
-        self, request: ApiRequest, place: Location, contact: dict[str, Any], rest: list[str], body: Any
+    def _children(
+        self,
+        request: ApiRequest,
+        place: Location,
+        contact: dict[str, Any],
+        kind: str,
+        rest: list[str],
+        body: Any,
     ) -> ApiReply:
+        """A contact's notes (NotesDTO: `body` required) or tasks (CreateTaskParams: `title`, `dueDate`,
+        `completed` required)."""
         method = request.method
+        key, allowed, required = _CHILDREN[kind]
+        table: dict[str, dict[str, Any]] = getattr(place, kind)
         if not rest and method == "GET":
-            notes = [output(n) for n in place.notes.values() if n["contactId"] == contact["id"]]
-            return ApiReply(200, {"notes": notes})
+            rows = [output(n) for n in table.values() if n["contactId"] == contact["id"]]
+            return ApiReply(200, {kind: rows})
         if not rest and method == "POST":
             data = _object(body)
-            refuse_unknown(data, NOTE)
-            if not data.get("body"):
-                raise GhlError(422, ["body should not be empty"])
-            note = {"id": new_id(), "contactId": contact["id"], "dateAdded": now_iso(), **data}
-            place.notes[note["id"]] = note
-            return ApiReply(201, {"note": output(note)})
-        if len(rest) == 1:
-            found = place.notes.get(rest[0])
+            refuse_unknown(data, allowed)
+            missing = [f"{k} should not be empty" for k in required if data.get(k) in (None, "")]
+            if missing:
+                raise GhlError(422, missing)
+            row = {"id": new_id(), "contactId": contact["id"], "dateAdded": now_iso(), **data}
+            table[row["id"]] = row
+            return ApiReply(201, {key: output(row)})
+        if len(rest) == 1 and method in ("GET", "PUT"):
+            found = table.get(rest[0])
             if found is None or found["contactId"] != contact["id"]:
-                raise GhlError(400, "Note not found")
-            note = found
+                raise GhlError(400, f"{key.capitalize()} not found")
             if method == "PUT":
                 data = _object(body)
-                refuse_unknown(data, NOTE)
-                note.update(data)
-            return ApiReply(200, {"note": output(note)})
+                refuse_unknown(data, allowed)
+                found.update(data)
+            return ApiReply(200, {key: output(found)})
         raise GhlError(404, f"Cannot {method} {request.path}", error="Not Found")
 
     def _opportunities(self, request: ApiRequest, place: Location, rest: list[str], body: Any) -> ApiReply:

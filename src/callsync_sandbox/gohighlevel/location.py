@@ -35,6 +35,7 @@ CREATE_OPPORTUNITY = frozenset(
 CREATE_OPPORTUNITY_REQUIRED = ("pipelineId", "locationId", "name", "status", "contactId")
 UPDATE_OPPORTUNITY = CREATE_OPPORTUNITY - {"contactId", "locationId"}
 NOTE = frozenset({"userId", "body", "title", "color", "pinned"})
+TASK = frozenset({"title", "body", "dueDate", "completed", "assignedTo"})
 STATUSES = ("open", "won", "lost", "abandoned")
 _ids = random.Random(20210728)
 _id_lock = threading.Lock()
@@ -145,6 +146,7 @@ class Location:
         self.contacts: dict[str, dict[str, Any]] = {}
         self.opportunities: dict[str, dict[str, Any]] = {}
         self.notes: dict[str, dict[str, Any]] = {}
+        self.tasks: dict[str, dict[str, Any]] = {}
         self.custom_fields: dict[str, dict[str, Any]] = {}
         pipeline = new_id()
         self.pipelines: list[dict[str, Any]] = [

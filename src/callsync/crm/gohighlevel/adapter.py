@@ -5,8 +5,8 @@ location's token (an agency token is exchanged for it, auth.py), and a record an
 location is treated as not found, so a call is written to exactly one location. What it knows:
 
 - Objects: `contacts` (people), `opportunities` (deals, in a pipeline stage, created with their
-  contact: GoHighLevel has no way to move one to another contact later), `notes` (a contact's notes; the
-  record id is `<contactId>/<noteId>`). GoHighLevel v2 has no writable company object (a contact's
+  contact: GoHighLevel has no way to move one to another contact later), `notes` and `tasks` (under a
+  contact; the record id is `<contactId>/<id>`). GoHighLevel v2 has no writable company object (a contact's
   `companyName` holds the company), so companies are refused with a message saying so.
 - Fields are the API's names (`firstName`, `email`, `phone`, `companyName`, ... ; opportunities `name`,
   `monetaryValue`, `status`, ...) or the names of the location's custom fields (`callsync_origin_call_id`
@@ -53,9 +53,17 @@ from callsync.crm.protocol import (
 from callsync.crm.spec import AdapterContext
 from callsync.reconcile.identity import normalize_phone
 
-CONTACTS, OPPORTUNITIES, NOTES = "contacts", "opportunities", "notes"
+CONTACTS, OPPORTUNITIES, NOTES, TASKS = "contacts", "opportunities", "notes", "tasks"
+# A contact's notes and tasks: (object, the answer's key); their record id is `<contactId>/<id>`.
+CHILDREN = {NOTES: "note", TASKS: "task"}
 _MODELS = {CONTACTS: "contact", OPPORTUNITIES: "opportunity"}
-_ALIASES = {"contact": CONTACTS, "opportunity": OPPORTUNITIES, "deals": OPPORTUNITIES, "note": NOTES}
+_ALIASES = {
+    "contact": CONTACTS,
+    "opportunity": OPPORTUNITIES,
+    "deals": OPPORTUNITIES,
+    "note": NOTES,
+    "task": TASKS,
+}
 CONTACT_FIELDS = frozenset(
     {
         "firstName", "lastName", "name", "email", "phone", "companyName", "address1", "city", "state",
@@ -70,6 +78,7 @@ OPPORTUNITY_FIELDS = frozenset(
 # through `POST /contacts/upsert` keyed by the contact's own email (or phone).
 UPSERT_ONLY = frozenset({"companyName", "gender"})
 NOTE_FIELDS = frozenset({"body", "title", "userId"})
+TASK_FIELDS = frozenset({"title", "body", "dueDate", "completed", "assignedTo"})
 READ_ONLY = frozenset({"id", "locationId", "contactId", "dateAdded", "dateUpdated", "createdAt", "updatedAt"})
 PAGE = 100
 CUSTOM_FIELDS_TTL_S = 300.0
@@ -175,7 +184,7 @@ class GoHighLevelAdapter:
         object_type = object_type_of(object_type)
         model = _MODELS.get(object_type)
         if model is None:
-            if object_type == NOTES:
+            if object_type in CHILDREN:
                 return
             raise _unsupported(object_type)
         known = await self.custom_fields(object_type)
@@ -214,7 +223,7 @@ class GoHighLevelAdapter:
             else:
                 out[name] = row.get(name)
         record_id = str(row["id"])
-        if object_type == NOTES:
+        if object_type in CHILDREN:
             record_id = f"{row.get('contactId')}/{row['id']}"
         return CRMRecord(RecordRef(object_type, record_id), out)
 
@@ -280,9 +289,9 @@ class GoHighLevelAdapter:
 
     async def read(self, ref: RecordRef, fields: Sequence[str]) -> CRMRecord | None:
         object_type = object_type_of(ref.object_type)
-        if object_type == NOTES:
-            contact, _, note = ref.record_id.partition("/")
-            path, key = f"/contacts/{contact}/notes/{note}", "note"
+        if object_type in CHILDREN:
+            contact, _, child = ref.record_id.partition("/")
+            path, key = f"/contacts/{contact}/{object_type}/{child}", CHILDREN[object_type]
         elif object_type in _MODELS:
             path, key = f"/{object_type}/{ref.record_id}", _MODELS[object_type]
         else:
@@ -322,9 +331,12 @@ class GoHighLevelAdapter:
     # -- writing ------------------------------------------------------------------------------------------
 
     async def _body(self, object_type: str, values: dict[str, Any]) -> dict[str, Any]:
-        standard = {CONTACTS: CONTACT_FIELDS, OPPORTUNITIES: OPPORTUNITY_FIELDS, NOTES: NOTE_FIELDS}[
-            object_type
-        ]
+        standard = {
+            CONTACTS: CONTACT_FIELDS,
+            OPPORTUNITIES: OPPORTUNITY_FIELDS,
+            NOTES: NOTE_FIELDS,
+            TASKS: TASK_FIELDS,
+        }[object_type]
         custom = await self.custom_fields(object_type)
         body: dict[str, Any] = {}
         customs: list[dict[str, Any]] = []
@@ -349,11 +361,11 @@ class GoHighLevelAdapter:
 
     async def write(self, request: WriteRequest) -> WriteResult:
         object_type = object_type_of(request.object_type)
-        if object_type not in (CONTACTS, OPPORTUNITIES, NOTES):
+        if object_type not in (CONTACTS, OPPORTUNITIES, *CHILDREN):
             raise _unsupported(object_type)
         body = await self._body(object_type, request.fields)
-        if object_type == NOTES:
-            return await self._note(request, body)
+        if object_type in CHILDREN:
+            return await self._child(object_type, request, body)
         if request.record_id is not None:
             if await self.read(RecordRef(object_type, request.record_id), ()) is None:
                 raise PermanentError(
@@ -417,21 +429,25 @@ class GoHighLevelAdapter:
                 f"instead (the location allows duplicate contacts): {', '.join(sorted(values))} not written"
             )
 
-    async def _note(self, request: WriteRequest, body: dict[str, Any]) -> WriteResult:
+    async def _child(self, object_type: str, request: WriteRequest, body: dict[str, Any]) -> WriteResult:
+        """A note or a task: under its contact (`/contacts/{id}/notes|tasks`)."""
+        key = CHILDREN[object_type]
         if request.record_id is not None:
-            contact, _, note = request.record_id.partition("/")
-            answer = await self._send("PUT", f"/contacts/{contact}/notes/{note}", json=body)
-            return WriteResult(RecordRef(NOTES, request.record_id), False, _trace(answer))
+            contact, _, child = request.record_id.partition("/")
+            answer = await self._send("PUT", f"/contacts/{contact}/{object_type}/{child}", json=body)
+            return WriteResult(RecordRef(object_type, request.record_id), False, _trace(answer))
         contact_id = _linked(request, CONTACTS)
         if contact_id is None:
             raise PermanentError(
-                "refused: a GoHighLevel note belongs to a contact, and this write names none"
+                f"refused: a GoHighLevel {key} belongs to a contact, and this write names none"
             )
-        answer = await self._send("POST", f"/contacts/{contact_id}/notes", json=body)
-        note_row = (answer or {}).get("note") or {}
-        if not note_row.get("id"):
-            raise PermanentError(f"POST /contacts/{contact_id}/notes answered without a note id")
-        return WriteResult(RecordRef(NOTES, f"{contact_id}/{note_row['id']}"), True, _trace(answer))
+        if object_type == TASKS:
+            body = {"completed": False, **body}
+        answer = await self._send("POST", f"/contacts/{contact_id}/{object_type}", json=body)
+        row = (answer or {}).get(key) or {}
+        if not row.get("id"):
+            raise PermanentError(f"POST /contacts/{contact_id}/{object_type} answered without a {key} id")
+        return WriteResult(RecordRef(object_type, f"{contact_id}/{row['id']}"), True, _trace(answer))
 
     async def _stage(self) -> tuple[str, str]:
         if self.pipeline_id and self.pipeline_stage_id:
@@ -471,16 +487,16 @@ class GoHighLevelAdapter:
         (GoHighLevel cannot move an opportunity to another contact)."""
         pair = {object_type_of(source.object_type): source, object_type_of(target.object_type): target}
         contact = pair.get(CONTACTS)
-        other = pair.get(OPPORTUNITIES) or pair.get(NOTES)
+        other = pair.get(OPPORTUNITIES) or pair.get(NOTES) or pair.get(TASKS)
         if contact is None or other is None:
             raise PermanentError(
-                f"GoHighLevel cannot link {source.object_type} to {target.object_type}: only opportunities and "
-                "notes are linked, to a contact, when they are created"
+                f"GoHighLevel cannot link {source.object_type} to {target.object_type}: only opportunities, "
+                "notes and tasks are linked, to a contact, when they are created"
             )
-        if object_type_of(other.object_type) == NOTES:
+        if object_type_of(other.object_type) in CHILDREN:
             if other.record_id.partition("/")[0] != contact.record_id:
                 raise PermanentError(
-                    f"note {other.record_id} belongs to another contact than {contact.record_id}"
+                    f"{other.object_type} {other.record_id} belongs to another contact than {contact.record_id}"
                 )
             return
         body = await self._send("GET", f"/opportunities/{other.record_id}")
@@ -513,5 +529,5 @@ def _unsupported(object_type: str) -> PermanentError:
             "(companyName), see docs/crms.md"
         )
     return PermanentError(
-        f"GoHighLevel has no object {object_type!r} callsync writes (contacts, opportunities, notes)"
+        f"GoHighLevel has no object {object_type!r} callsync writes (contacts, opportunities, notes, tasks)"
     )
