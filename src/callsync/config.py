@@ -7,7 +7,6 @@ name that is unset falls back to `<NAME>_FILE` the same way (docs/privacy.md).
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from callsync.crm.registry import DEFAULT_KIND, SPECS, CRMConnection, CRMSettings, parse_settings
 from callsync.errors import ConfigError
+from callsync.secrets import read_secret
 
 __all__ = [
     "EXAMPLES_DIR",
@@ -96,24 +96,6 @@ _REDACT_PATTERNS: dict[str, tuple[str, ...]] = {}
 def redact_patterns_for(tenant: str) -> tuple[str, ...]:
     """The `redact_patterns` of a tenant this process loaded (none known: only the built-in patterns)."""
     return _REDACT_PATTERNS.get(tenant, ())
-
-
-def read_secret(name: str) -> str | None:
-    """The value of a named secret, now: the variable's value; for `X_FILE` (or an unset X with `X_FILE`
-    set) the content of the file it names, stripped. None when missing or empty; never raises."""
-    candidates = [name] if name.endswith("_FILE") else [name, f"{name}_FILE"]
-    for candidate in candidates:
-        value = os.environ.get(candidate)
-        if not value:
-            continue
-        if not candidate.endswith("_FILE"):
-            return value
-        try:
-            content = Path(value).read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError):
-            return None
-        return content or None
-    return None
 
 
 # The voice platforms callsync ingests from (capture/platforms); a tenant's routing and secrets name them.

@@ -17,7 +17,7 @@ from rich.markup import escape
 from typer import _click as click
 from typer.core import TyperGroup
 
-from callsync.store.db import Database, DatabaseURLError
+from callsync.store.db import ConnectionBudget, Database, DatabaseURLError
 
 DEBUG_ENV = "CALLSYNC_DEBUG"
 _DEBUG_KEY = "callsync.debug"
@@ -136,6 +136,12 @@ BatchWindowOption = Annotated[
                  "them together, so their CRM lookups and writes share batch requests: longer means fewer CRM "
                  "requests per call and that much more latency."),
 ]  # fmt: skip
+DbConnectionsOption = Annotated[
+    int | None,
+    typer.Option("--db-connections", min=8, max=10_000, help="PostgreSQL connections this process may hold "
+                 "(callsync's pool and the queue's together; default $CALLSYNC_DB_CONNECTIONS, then 48). A "
+                 "worker refuses to start when the server cannot give it that many (docs/scaling.md)."),
+]  # fmt: skip
 ConcurrencyOption = Annotated[
     int, typer.Option(min=1, max=1000, help="Calls synced at once (one at a time per caller).")
 ]
@@ -143,11 +149,13 @@ TimeoutOption = Annotated[float, typer.Option(min=0.1, help="Give up waiting aft
 
 
 @contextmanager
-def open_database(url: str | None, *, read_only: bool = False) -> Iterator[Database]:
+def open_database(
+    url: str | None, *, read_only: bool = False, connections: int | None = None
+) -> Iterator[Database]:
     """The database of `--db`, reachable and at the latest schema. `read_only` commands (status, trace,
     list/show) refuse a SQLite file that does not exist instead of creating an empty one. A bad URL or a
     server that does not answer raises DatabaseURLError (one line, exit 2)."""
-    db = Database(url, create=not read_only)
+    db = Database(url, create=not read_only, connections=ConnectionBudget.from_env(connections))
     try:
         db.check_connection()
         db.migrate()

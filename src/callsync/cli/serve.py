@@ -15,6 +15,7 @@ import typer
 from callsync.cli.common import (
     BatchWindowOption,
     ConcurrencyOption,
+    DbConnectionsOption,
     DbOption,
     app,
     err,
@@ -174,10 +175,17 @@ def worker(
     tenants: TenantsDirOption = None,
     concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
     batch_window: BatchWindowOption = DEFAULT_BATCH_WINDOW_S,
+    db_connections: DbConnectionsOption = None,
 ) -> None:
     """Run the delivery workers until interrupted (for `serve --no-workers`, or more workers on PostgreSQL)."""
     from callsync.pipeline import engine
-    from callsync.pipeline.worker import SHUTDOWN_GRACE_S, exit_by_deadline, running_worker
+    from callsync.pipeline.worker import (
+        SHUTDOWN_GRACE_S,
+        ConnectionBudgetError,
+        check_connection_budget,
+        exit_by_deadline,
+        running_worker,
+    )
 
     configs = ingest_tenants(tenants)
     if problems := delivery_problems(configs):
@@ -192,14 +200,17 @@ def worker(
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, on_signal)
-    with (
-        open_database(db) as database,
-        running_worker(
+    with open_database(db, connections=db_connections) as database:
+        try:
+            budget = check_connection_budget(database, concurrency)
+        except ConnectionBudgetError as exc:
+            raise fail(str(exc), 2) from exc
+        with running_worker(
             engine.Runtime(database, configs), concurrency=concurrency, poll_s=batch_window,
             shutdown_grace_s=SHUTDOWN_GRACE_S,
-        ),
-    ):  # fmt: skip
-        out.print(f"callsync worker on {database.url} ({', '.join(configs)}); Ctrl-C to stop")
-        while not stop.wait(0.5):
-            pass
+        ):  # fmt: skip
+            out.print(f"callsync worker on {database.url} ({', '.join(configs)}); Ctrl-C to stop")
+            out.print(f"database connections: {budget}")
+            while not stop.wait(0.5):
+                pass
     out.print("worker stopped")

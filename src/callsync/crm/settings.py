@@ -12,7 +12,6 @@ the default kind (`set_default_kind`), so this module needs no list of CRMs.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any, Self
 
@@ -20,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import ValidationError
 
 from callsync.errors import ConfigError
+from callsync.secrets import read_secret
 
 # kind -> its settings model, filled as the models are defined (crm/<kind>/settings.py).
 _KINDS: dict[str, type[CRMConnection]] = {}
@@ -94,9 +94,9 @@ class CRMConnection(BaseModel):
         return self
 
     def token(self) -> str:
-        value = os.environ.get(self.token_env)
+        value = read_secret(self.token_env)
         if not value:
-            raise ConfigError(f"environment variable {self.token_env} (the CRM token) is not set")
+            raise ConfigError(f"environment variable {self.token_env} (the CRM token, or its *_FILE) is not set")
         return value
 
 

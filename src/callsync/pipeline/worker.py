@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from dbos import DBOS, DBOSConfig
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from callsync import __version__
 from callsync.crm.http.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURRENCY
@@ -22,7 +22,8 @@ from callsync.crm.http.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURREN
 # dequeues one it cannot run (a reviewer's decision taken while `callsync serve` runs).
 from callsync.pipeline import engine, review  # noqa: F401
 from callsync.pipeline.queue import SYNC_QUEUE
-from callsync.store.db import Database
+from callsync.pipeline.retention_job import retention_running
+from callsync.store.db import ENV_DB_CONNECTIONS, Database, is_sqlite
 from callsync.store.errors import is_transient_database_error
 from callsync.store.tables import CallRow
 
@@ -67,6 +68,14 @@ def running_worker(
         "application_version": __version__,
         "log_level": "WARNING",
     }
+    if not is_sqlite(runtime.db.url):
+        # The queue's pool is this process's other share of its connection budget (store/db.py).
+        budget = runtime.db.connections
+        config["sys_db_pool_size"] = budget.queue
+        config["db_engine_kwargs"] = {
+            "pool_pre_ping": True,
+            "connect_args": {"application_name": budget.application_name("queue")},
+        }
     DBOS(config=config)
     _route_dbos_logs_through_logging()
     try:
@@ -74,7 +83,8 @@ def running_worker(
         DBOS.register_queue(
             SYNC_QUEUE, partition_concurrency=1, worker_concurrency=concurrency, polling_interval_sec=poll_s
         )
-        yield
+        with retention_running(runtime.db, runtime.tenants):
+            yield
     finally:
         DBOS.destroy(workflow_completion_timeout_sec=int(shutdown_grace_s))
         # After the workflows stopped: an adapter closed under a running attempt would fail its request.
@@ -138,3 +148,60 @@ def drain(
         if state.queued == 0 or time.monotonic() >= deadline:
             return state
         time.sleep(0.2)
+
+
+class ConnectionBudgetError(Exception):
+    """Starting this worker would take more PostgreSQL connections than the server has left."""
+
+
+# Connections kept free for administrators and tools (psql, migrations, a dashboard process).
+CONNECTION_RESERVE = 5
+
+
+def check_connection_budget(db: Database, concurrency: int) -> str:
+    """Refuse to start a worker whose connection budget does not fit what the server allows beside the
+    callsync processes already running on this database (each names its budget in `application_name`;
+    other databases on the same server are not seen: size `max_connections` for them, docs/scaling.md);
+    returns a one-line summary of the budget when it fits. SQLite has no connection limit."""
+    budget = db.connections
+    if concurrency > budget.callsync - 4:
+        raise ConnectionBudgetError(
+            f"--concurrency {concurrency} needs more than the {budget.callsync} connections of this process's "
+            f"callsync pool (each sync in flight holds one while it holds a caller's lock): raise "
+            f"--db-connections to at least {concurrency + 4 + max(4, (concurrency + 4) // 3)} or lower --concurrency"
+        )
+    if is_sqlite(db.url):
+        return f"{budget.total} connections budgeted (SQLite: no server limit)"
+    with db.engine.connect() as conn:
+        limit, reserved = (int(v) for v in conn.execute(text(
+            "SELECT current_setting('max_connections'), current_setting('superuser_reserved_connections')"
+        )).one())  # fmt: skip
+        names = (
+            conn.execute(
+                text(
+                    "SELECT DISTINCT application_name FROM pg_stat_activity "
+                    "WHERE application_name LIKE 'callsync/%' AND datname = current_database()"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    mine = budget.application_name("").rsplit("/", 2)[0]
+    others: dict[str, int] = {}
+    for name in names:
+        parts = name.split("/")
+        if len(parts) >= 5 and parts[3].isdigit() and "/".join(parts[:3]) != mine:
+            others["/".join(parts[:3])] = int(parts[3])
+    free = limit - reserved - CONNECTION_RESERVE - sum(others.values())
+    summary = (
+        f"{budget.total} connections ({budget.callsync} callsync, {budget.queue} queue); server max_connections "
+        f"{limit}, {reserved} reserved, {CONNECTION_RESERVE} kept free, {len(others)} other callsync "
+        f"process(es) budgeting {sum(others.values())}"
+    )
+    if budget.total > free:
+        raise ConnectionBudgetError(
+            f"this worker needs {summary}, leaving only {max(free, 0)}: lower --db-connections "
+            f"(${ENV_DB_CONNECTIONS}) and --concurrency, raise max_connections, or put PgBouncer in front "
+            "(docs/scaling.md)"
+        )
+    return summary

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +94,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(url: str, *, create: bool = True) -> Engine:
+def make_engine(url: str, *, create: bool = True, connections: ConnectionBudget | None = None) -> Engine:
     """An engine for `url`. `create=False` (read-only commands): a SQLite file that does not exist is
     refused (NoDatabase) instead of being created with its directories."""
     if is_sqlite(url):
@@ -104,16 +106,65 @@ def make_engine(url: str, *, create: bool = True) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # A worker's syncs each hold a connection while they hold a caller's advisory lock (store/locks.py).
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=40)
+    # A worker's syncs each hold a connection while they hold a caller's advisory lock (store/locks.py). The
+    # pool is capped (no overflow) so a process never opens more than its share of the server's connections.
+    budget = connections or ConnectionBudget.from_env()
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=budget.callsync,
+        max_overflow=0,
+        pool_timeout=30,
+        connect_args={"application_name": budget.application_name("db")},
+    )
+
+
+ENV_DB_CONNECTIONS = "CALLSYNC_DB_CONNECTIONS"
+DEFAULT_DB_CONNECTIONS = 48
+
+
+@dataclass(frozen=True)
+class ConnectionBudget:
+    """The PostgreSQL connections one callsync process may hold: one setting (`--db-connections` or
+    $CALLSYNC_DB_CONNECTIONS), split between callsync's pool and the queue's (DBOS) pool."""
+
+    total: int = DEFAULT_DB_CONNECTIONS
+
+    @staticmethod
+    def from_env(explicit: int | None = None) -> ConnectionBudget:
+        raw = explicit if explicit is not None else os.environ.get(ENV_DB_CONNECTIONS)
+        try:
+            total = int(raw) if raw is not None else DEFAULT_DB_CONNECTIONS
+        except ValueError as exc:
+            raise DatabaseURLError(f"{ENV_DB_CONNECTIONS} must be a whole number, not {raw!r}") from exc
+        if not 8 <= total <= 10_000:
+            raise DatabaseURLError(f"a process needs between 8 and 10000 database connections, not {total}")
+        return ConnectionBudget(total)
+
+    @property
+    def queue(self) -> int:
+        """The queue's own pool (DBOS's system database)."""
+        return max(4, self.total // 4)
+
+    @property
+    def callsync(self) -> int:
+        return self.total - self.queue
+
+    def application_name(self, pool: str) -> str:
+        """Names every connection after its process and budget, so another process can count what the
+        running ones may hold (`pg_stat_activity.application_name`)."""
+        return f"callsync/{socket.gethostname()[:20]}/{os.getpid()}/{self.total}/{pool}"
 
 
 class Database:
     """One database: callsync's tables and DBOS's system tables side by side."""
 
-    def __init__(self, url: str | None = None, *, create: bool = True) -> None:
+    def __init__(
+        self, url: str | None = None, *, create: bool = True, connections: ConnectionBudget | None = None
+    ) -> None:
         self.url = resolve_db_url(url)
-        self.engine = make_engine(self.url, create=create)
+        self.connections = connections or ConnectionBudget.from_env()
+        self.engine = make_engine(self.url, create=create, connections=self.connections)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def check_connection(self) -> None:
