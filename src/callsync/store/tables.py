@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Float, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -314,3 +314,11 @@ class SpotCheckRow(Base):
     checked_by: Mapped[str | None] = mapped_column(String(100))
     checked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The dashboard's and /metrics' reads over many calls (counts by state, per day, latency): covering indexes
+# so they stay fast at 100,000 calls and more (bench/dashboard.py). Migration 0006_users.
+Index("ix_calls_tenant_platform_state", CallRow.tenant, CallRow.platform, CallRow.sync_state)
+Index("ix_calls_tenant_received_at", CallRow.tenant, CallRow.received_at)
+Index("ix_calls_received_at", CallRow.received_at)
+Index("ix_calls_synced_at", CallRow.synced_at)
