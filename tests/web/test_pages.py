@@ -176,3 +176,16 @@ def test_quarantine_page_and_missing_ids(h: Any) -> None:
     assert vic.get(f"/quarantine/{qid}").status_code == 404  # unrouted payloads: all-tenant users only
     for path in ("/review/99999", "/dead-letters/99999", "/quarantine/99999", "/review/abc", "/review?status=nope"):
         assert c.get(path).status_code in (400, 404), path
+
+
+def test_a_correction_that_fails_the_fields_type_is_refused_before_anything_is_written(h: Any) -> None:
+    from callsync.services.calls import check_correction
+    from callsync.services.errors import ServiceError
+
+    tenants = {"t1": h.tenant}
+    with pytest.raises(ServiceError, match="not a valid email"):
+        check_correction(tenants, "t1", "contacts", "email", "dana at nowhere")
+    with pytest.raises(ServiceError, match="not a valid phone"):
+        check_correction(tenants, "t1", "contacts", "phone", "call me maybe")
+    assert check_correction(tenants, "t1", "contacts", "email", " Dana@Example.COM ") == "dana@example.com"
+    assert check_correction(tenants, "t1", "contacts", "company", "Contoso Ltd") == "Contoso Ltd"

@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from callsync.capture.platforms import record_from_payloads
+from callsync.config import TenantConfig
 from callsync.errors import InputError
 from callsync.models import Turn
 from callsync.reconcile.identity import normalize_email, normalize_phone
@@ -28,6 +29,8 @@ from callsync.store.tables import (
     LedgerRow,
     ReviewItemRow,
 )
+from callsync.structure.mapping import FieldType
+from callsync.structure.payload import coerce
 
 MAX_QUERY = 200
 _QUERY_CHARS = re.compile(r"^[\w@.+\-:() /#]*$", re.UNICODE)
@@ -297,3 +300,25 @@ def record_fields(db: Database, crm: str, record_id: str, tenants: Collection[st
     if not latest:
         raise NotFound(f"callsync has no record of writing {crm} {record_id}")
     return sorted(latest.values(), key=lambda f: f.field)
+
+
+def check_correction(
+    tenants: dict[str, TenantConfig], tenant: str, object_type: str | None, field: str | None, value: str
+) -> Any:
+    """A reviewer's correction as the CRM field takes it (the mapping's type: email, phone, number, string),
+    before anything is written. ServiceError when it is not a value of that type, or is empty/over-long."""
+    text = value.strip()
+    if not text or len(text) > 2000:
+        raise ServiceError("a correction is 1 to 2,000 characters")
+    config = tenants.get(tenant)
+    if config is None or not field:
+        return text  # services.review refuses an unknown tenant itself, with its own message
+    kind: FieldType = "string"
+    for obj in config.load_mapping().model.objects.values():
+        if object_type in (obj.crm_object, *obj.match_objects) and field in obj.fields:
+            kind = obj.fields[field].type
+            break
+    coerced = coerce(text, kind, "US")
+    if coerced is None:
+        raise ServiceError(f"{text[:80]!r} is not a valid {kind} for {field}: nothing was written")
+    return coerced

@@ -277,12 +277,12 @@ def create_dashboard(
     def correct(request: Request, item_id: int, csrf: str = Form(""), value: str = Form("")) -> Response:
         ctx = deciding(request, csrf)
         item = _visible_item(ctx, item_id)
-        text = value.strip()
-        if not text or len(text) > MAX_FORM_TEXT:
-            return page(request, "review_item.html", ctx, 400, item=item,
-                        error=f"a correction is 1-{MAX_FORM_TEXT} characters")  # fmt: skip
+        try:
+            checked = calls_service.check_correction(tenants, item.tenant, item.object_type, item.field, value)
+        except ServiceError as exc:
+            return page(request, "review_item.html", ctx, 400, item=item, error=str(exc))
         return _decide(request, ctx, item_id, lambda: review_service.correct(
-            db, tenants, item_id, text, reviewer=ctx.user.username))  # fmt: skip
+            db, tenants, item_id, checked, reviewer=ctx.user.username))  # fmt: skip
 
     @app.post("/review/{item_id}/reject")
     def reject(request: Request, item_id: int, csrf: str = Form(""), note: str = Form("")) -> Response:
