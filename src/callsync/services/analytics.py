@@ -66,6 +66,39 @@ class Overview:
     budget_waits: tuple[status_service.BudgetWait, ...]
 
 
+def _latency(
+    db: Database, tenants: Collection[str] | None, since: datetime, days: int, week: datetime
+) -> tuple[tuple[DayLatency, ...], list[float]]:
+    """Call end (else receipt) → synced, per day since `since`, and the values since `week`, from the newest
+    LATENCY_SAMPLE synced calls (an index range read on synced_at)."""
+    stmt = (
+        select(CallRow.ended_at, CallRow.received_at, CallRow.synced_at)
+        .where(CallRow.synced_at.is_not(None), CallRow.synced_at >= since)
+        .order_by(CallRow.synced_at.desc())
+        .limit(LATENCY_SAMPLE)
+    )
+    if tenants is not None:
+        stmt = stmt.where(CallRow.tenant.in_(list(tenants)))
+    with db.session() as session:
+        rows = session.execute(stmt).all()
+    per_day: dict[str, list[float]] = {}
+    week_values: list[float] = []
+    for ended, received, synced_at in rows:
+        if synced_at is None:
+            continue
+        start, synced = _aware(ended or received), _aware(synced_at)
+        seconds = max(0.0, (synced - start).total_seconds())
+        per_day.setdefault(synced.strftime("%Y-%m-%d"), []).append(seconds)
+        if synced >= week:
+            week_values.append(seconds)
+    shown = tuple(
+        DayLatency(d, len(v), percentile(v, 0.5), percentile(v, 0.99))
+        for d in ((since + timedelta(days=i)).strftime("%Y-%m-%d") for i in range(days))
+        for v in [per_day.get(d, [])]
+    )
+    return shown, week_values
+
+
 def overview(db: Database, tenants: Collection[str] | None, now: datetime | None = None, days: int = 14) -> Overview:
     moment = now or datetime.now(UTC)
     today = moment.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -88,15 +121,6 @@ def overview(db: Database, tenants: Collection[str] | None, now: datetime | None
         quarantine_where = [QuarantineRow.status == "open"]
         if tenants is not None:
             quarantine_where.append(QuarantineRow.tenant.in_(list(tenants)))
-        rows = session.execute(
-            select(CallRow.ended_at, CallRow.received_at, CallRow.synced_at)
-            .where(
-                # synced_at is set when a sync confirmed the call (the index on it keeps this a range read)
-                *scoped(CallRow.tenant), CallRow.synced_at.is_not(None), CallRow.synced_at >= since,
-            )
-            .order_by(CallRow.synced_at.desc())
-            .limit(LATENCY_SAMPLE)
-        ).all()
         result = {
             "calls_today": count(CallRow, CallRow.received_at >= today, *scoped(CallRow.tenant)),
             "calls_7d": count(CallRow, CallRow.received_at >= week, *scoped(CallRow.tenant)),
@@ -104,21 +128,7 @@ def overview(db: Database, tenants: Collection[str] | None, now: datetime | None
             "dead_letters": count(DeadLetterRow, DeadLetterRow.status == "open", *scoped(DeadLetterRow.tenant)),
             "quarantined": count(QuarantineRow, *quarantine_where),
         }
-    per_day: dict[str, list[float]] = {}
-    week_values: list[float] = []
-    for ended, received, synced_at in rows:
-        if synced_at is None:
-            continue
-        start, synced = _aware(ended or received), _aware(synced_at)
-        seconds = max(0.0, (synced - start).total_seconds())
-        per_day.setdefault(synced.strftime("%Y-%m-%d"), []).append(seconds)
-        if synced >= week:
-            week_values.append(seconds)
-    days_shown = tuple(
-        DayLatency(d, len(v), percentile(v, 0.5), percentile(v, 0.99))
-        for d in ((since + timedelta(days=i)).strftime("%Y-%m-%d") for i in range(days))
-        for v in [per_day.get(d, [])]
-    )
+    days_shown, week_values = _latency(db, tenants, since, days, week)
     return Overview(
         calls_today=result["calls_today"], calls_7d=result["calls_7d"],
         confirmed=int(by_state.get("confirmed", 0)), in_review=int(by_state.get("review", 0)),
@@ -202,7 +212,7 @@ def metrics_snapshot(db: Database, now: datetime | None = None) -> MetricsSnapsh
 
 
 DURATION_SAMPLE = 5_000  # the newest calls the average call time is computed from
-LABEL_SAMPLE = 200  # calls whose labels (intent, outcome, sentiment) are read per analytics view
+LABEL_SAMPLE = 100  # calls whose labels (intent, outcome, sentiment) are read per analytics view
 
 
 @dataclass(frozen=True)
@@ -346,7 +356,7 @@ def analytics(
         FieldRates(f, int(writes.get(f, 0)), *rates.get(f, [0, 0, 0]))
         for f in sorted(set(writes) | set(rates))
     )
-    latency = overview(db, chosen, now=moment, days=days).latency_days
+    latency, _ = _latency(db, chosen, since, days, moment - timedelta(days=7))
     return Analytics(
         days=days, tenants=tuple(sorted(seen_tenants)),
         calls_per_day=tuple(
