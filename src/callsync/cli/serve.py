@@ -151,6 +151,9 @@ def serve(
         with running:
             out.print(f"callsync ingest on http://{host}:{port} (database {database.url}; "
                       f"workers {'on' if workers else 'off'}); Ctrl-C to stop")  # fmt: skip
+            if not no_dashboard:
+                out.print(f"dashboard on http://{host}:{port}/ (users: `callsync users add`); "
+                          f"/metrics {'with' if metrics_token else 'without'} a bearer token")  # fmt: skip
             server = uvicorn.Server(uvicorn.Config(ingest, log_level="warning", log_config=None))
             server.run(sockets=[listener])
 
