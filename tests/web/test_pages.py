@@ -189,3 +189,16 @@ def test_a_correction_that_fails_the_fields_type_is_refused_before_anything_is_w
         check_correction(tenants, "t1", "contacts", "phone", "call me maybe")
     assert check_correction(tenants, "t1", "contacts", "email", " Dana@Example.COM ") == "dana@example.com"
     assert check_correction(tenants, "t1", "contacts", "company", "Contoso Ltd") == "Contoso Ltd"
+
+
+def test_a_record_id_shared_by_two_tenants_shows_each_only_its_own_writes(h: Any) -> None:
+    record = h.contacts()[0]["id"]
+    with h.db.session() as s:
+        s.add(LedgerRow(tenant="t2", crm="hubspot", object_type="contacts", record_id=record, field="email",
+                        new_value="leak@other-tenant.example", policy="fill_if_empty", decision="new record",
+                        call_id="t2-call", evidence=[], integration_version="x"))  # fmt: skip
+    mine = signed_in(h.db, "vic").get(f"/records/hubspot/{record}")
+    assert mine.status_code == 200 and "leak@other-tenant.example" not in mine.text and "northwind" in mine.text
+    theirs = signed_in(h.db, "bea").get(f"/records/hubspot/{record}")
+    assert theirs.status_code == 200 and "leak@other-tenant.example" in theirs.text
+    assert "northwind" not in theirs.text.lower()

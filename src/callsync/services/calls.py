@@ -19,6 +19,7 @@ from callsync.errors import InputError
 from callsync.models import Turn
 from callsync.reconcile.identity import normalize_email, normalize_phone
 from callsync.services.errors import NotFound, ServiceError
+from callsync.services.trace import TraceEntry, field_trace
 from callsync.store.db import Database
 from callsync.store.events import later_payloads
 from callsync.store.tables import (
@@ -322,3 +323,28 @@ def check_correction(
     if coerced is None:
         raise ServiceError(f"{text[:80]!r} is not a valid {kind} for {field}: nothing was written")
     return coerced
+
+
+def record_traces(
+    db: Database, crm: str, record_id: str, tenants: Collection[str] | None
+) -> list[tuple[RecordField, list[TraceEntry]]]:
+    """Each field callsync wrote to the record, with its history back to the sentence (services.trace),
+    keeping only the writes of tenants the user may see: two tenants' CRM accounts may both have a record
+    with this id. NotFound: nothing the user may see."""
+    fields = record_fields(db, crm, record_id, tenants)
+    out = []
+    for f in fields:
+        entries = list(field_trace(db, crm, record_id, f.field).entries)
+        if tenants is not None:
+            with db.session() as session:
+                owners = list(
+                    session.scalars(
+                        select(LedgerRow.tenant)
+                        .where(LedgerRow.crm == crm, LedgerRow.record_id == record_id, LedgerRow.field == f.field)
+                        .order_by(LedgerRow.written_at, LedgerRow.id)
+                    ).all()
+                )
+            # field_history reads the same rows in the same order; rows are only ever appended.
+            entries = [e for e, owner in zip(entries, owners, strict=False) if owner in tenants]
+        out.append((f, entries))
+    return out

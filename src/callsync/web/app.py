@@ -324,11 +324,9 @@ def create_dashboard(
     @app.get("/records/{crm}/{record_id}", response_class=HTMLResponse)
     def record(request: Request, crm: str, record_id: str) -> Response:
         ctx = signed_in(request)
-        fields = calls_service.record_fields(db, crm, record_id, ctx.scope)
-        traces = [trace_service.field_trace(db, crm, record_id, f.field) for f in fields]
-        visible_calls = {(f.tenant) for f in fields}
-        return page(request, "record.html", ctx, crm=crm, record_id=record_id, fields=fields, traces=traces,
-                    tenant=sorted(visible_calls)[0], moments=trace_service.moments)  # fmt: skip
+        traces = calls_service.record_traces(db, crm, record_id, ctx.scope)
+        return page(request, "record.html", ctx, crm=crm, record_id=record_id, traces=traces,
+                    moments=trace_service.moments)  # fmt: skip
 
     # ------------------------------------------------------------------------------------------- dead letters
 
