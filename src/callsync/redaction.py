@@ -197,6 +197,8 @@ class RedactingFilter(logging.Filter):
         record.args = None
         if record.exc_info:
             record.exc_text = mask_contacts(logging.Formatter().formatException(record.exc_info))
+            # The exception itself stays reachable for filters that look at its type, not its text.
+            record.callsync_exception = record.exc_info[1]
             record.exc_info = None
         return True
 

@@ -8,31 +8,21 @@ HubSpot `GET /crm/v3/objects/{type}` (paged with `after`), Salesforce a SOQL que
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
 import httpx
 
+from callsync_sandbox.emulator import Emulator, ListError
+
+__all__ = ["CHOICES", "EMULATORS", "TOKEN_ENVS", "Emulator", "ListError", "Listing", "list_records"]
 from callsync_sandbox.faults import FaultPlan
+from callsync_sandbox.gohighlevel import listing as gohighlevel_listing
+from callsync_sandbox.pipedrive import listing as pipedrive_listing
 from callsync_sandbox.salesforce.api import MAX_VERSION
 
 _MAX_PAGES: Final = 1_000  # a bound on paging, far above any sandbox's size
 _SF_VERSION: Final = f"{MAX_VERSION:.1f}"
-
-
-@dataclass(frozen=True)
-class Emulator:
-    """One CRM emulator as `callsync sandbox` shows it."""
-
-    name: str  # the vendor's name
-    default_object: str  # listed when --object is not given
-    columns: tuple[str, ...]  # preferred columns, shown when the object has them
-    connection: str  # the tenant config's crm keys that point callsync at it ({url}, {token_env})
-    auth: str  # the header a client sends ({token})
-    api: str  # the API's base path on the sandbox
-    list_hint: str  # the vendor's own list request ({url}, {object})
-    build: Callable[[str, FaultPlan | None], Any]
 
 
 def _hubspot(token: str, plan: FaultPlan | None) -> Any:
@@ -108,17 +98,17 @@ EMULATORS: Final = {
         "GET {url}/crm/v8/{object}",
         _zoho,
     ),
+    "pipedrive": pipedrive_listing.EMULATOR,
+    "gohighlevel": gohighlevel_listing.EMULATOR,
 }
 CHOICES: Final = tuple(EMULATORS)
 TOKEN_ENVS: Final = {
     "hubspot": "CALLSYNC_HUBSPOT_TOKEN",
     "salesforce": "CALLSYNC_SALESFORCE_TOKEN",
     "zoho": "CALLSYNC_ZOHO_TOKEN",
+    "pipedrive": "CALLSYNC_PIPEDRIVE_TOKEN",
+    "gohighlevel": "CALLSYNC_GOHIGHLEVEL_TOKEN",
 }
-
-
-class ListError(Exception):
-    """The sandbox could not be listed (nothing listening, token refused, unknown object); one line."""
 
 
 @dataclass(frozen=True)
@@ -135,7 +125,13 @@ def list_records(crm: str, port: int, token: str, object_type: str | None = None
     wanted = object_type or emulator.default_object
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": emulator.auth.format(token=token).split(": ", 1)[1]}
-    fetch = {"hubspot": _hubspot_records, "salesforce": _salesforce_records, "zoho": _zoho_records}[crm]
+    fetch = {
+        "hubspot": _hubspot_records,
+        "salesforce": _salesforce_records,
+        "zoho": _zoho_records,
+        "pipedrive": pipedrive_listing.records,
+        "gohighlevel": gohighlevel_listing.records,
+    }[crm]
     try:
         with httpx.Client(base_url=base, headers=headers, timeout=10.0, trust_env=False) as http:
             records = fetch(http, wanted, emulator.columns)

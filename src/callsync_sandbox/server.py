@@ -31,7 +31,9 @@ class _HideDroppedResponses(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], ResponseDropped))
+        # callsync's log redaction moves the exception off `exc_info` (its text is masked) but keeps it here.
+        exception = record.exc_info[1] if record.exc_info else getattr(record, "callsync_exception", None)
+        return not isinstance(exception, ResponseDropped)
 
 
 _DROP_FILTER = _HideDroppedResponses()

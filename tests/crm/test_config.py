@@ -43,10 +43,10 @@ def test_each_crm_has_its_own_settings_and_defaults() -> None:
         CRMConnection(kind="salesforce", instance_url="https://x", daily_credits=10)
     with pytest.raises(ValidationError, match="base_url applies to hubspot only"):
         CRMConnection(kind="zoho", base_url="https://x")
-    with pytest.raises(ValidationError, match="credit_reserve applies to salesforce and zoho only"):
+    with pytest.raises(ValidationError, match="credit_reserve applies to pipedrive and salesforce and zoho only"):
         CRMConnection(credit_reserve=3)
-    with pytest.raises(ValidationError, match="unknown CRM kind 'pipedrive'"):
-        CRMConnection(kind="pipedrive")
+    with pytest.raises(ValidationError, match="unknown CRM kind 'nosuchcrm'"):
+        CRMConnection(kind="nosuchcrm")
     with pytest.raises(ValidationError, match="colour is not a zoho setting"):
         CRMConnection(kind="zoho", colour="red")
 
@@ -83,7 +83,7 @@ def test_the_token_is_read_from_the_named_environment_variable(monkeypatch: pyte
 
 
 def test_the_registry_declares_what_each_crm_does() -> None:
-    assert set(SPECS) == {"hubspot", "salesforce", "zoho"}
+    assert set(SPECS) == {"hubspot", "salesforce", "zoho", "pipedrive", "gohighlevel"}
     for kind, spec in SPECS.items():
         assert spec.kind == kind and spec.settings.model_fields["kind"].default == kind
         assert spec.capabilities.read_back and spec.capabilities.max_batch_size > 0
@@ -92,7 +92,7 @@ def test_the_registry_declares_what_each_crm_does() -> None:
     assert {k for k, s in SPECS.items() if s.capabilities.group_commit} == {"hubspot"}
     assert capabilities_for("zoho").daily_credit_budget
     with pytest.raises(ValueError, match="unknown CRM kind"):
-        spec_for("pipedrive")
+        spec_for("nosuchcrm")
 
 
 def test_a_tenant_file_names_the_crm_and_its_mapping(tmp_path: Path) -> None:

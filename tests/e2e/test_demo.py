@@ -53,3 +53,17 @@ def test_logging_after_the_demo_command_returned_never_fails(tmp_path: object) -
     assert result.exit_code == 0, result.output
     # The runner's stderr is closed now; a worker logging afterwards (same process) must not crash.
     structlog.get_logger("callsync.test").error("after the demo")
+
+
+def test_the_demo_prints_no_traceback_for_the_responses_its_fault_plan_drops(tmp_path: object) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    callsync = str(Path(sys.executable).parent / "callsync")
+    done = subprocess.run(
+        [callsync, "demo", "--crm", "gohighlevel", "--db", f"sqlite:///{tmp_path}/demo.db"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr and "ResponseDropped" not in done.stderr, done.stderr[-2000:]

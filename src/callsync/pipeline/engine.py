@@ -901,8 +901,11 @@ async def write_related(
         current = same[0] if same else None
     if current is None:
         writes = new_record_writes(obj)
+        # Created with its links, not linked afterwards: a CRM that refuses an unlinked deal (no orphans)
+        # gets them in the create itself; the associate calls below then only confirm them.
+        links = tuple(RecordRef(refs[link].object_type, refs[link].record_id) for link in mapping.links)
         request = WriteRequest(crm_object, {f: w.new for f, w in writes.items()} | {stamp: call_id}, None,
-                               f"{tenant}:{adapter.name}:{call_id}:{obj.object}")  # fmt: skip
+                               f"{tenant}:{adapter.name}:{call_id}:{obj.object}", associations=links)  # fmt: skip
         created = True
     else:
         created = current.fields.get(stamp) == call_id

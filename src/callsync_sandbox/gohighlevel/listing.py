@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
+from callsync_sandbox.emulator import Emulator, ListError
 from callsync_sandbox.faults import FaultPlan
-from callsync_sandbox.listing import Emulator, ListError
 
 LOCATION = "location-1"  # the served emulator's one location (its token is the --token)
 VERSION = {"Version": "2021-07-28"}

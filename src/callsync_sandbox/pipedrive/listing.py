@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
+from callsync_sandbox.emulator import Emulator, ListError
 from callsync_sandbox.faults import FaultPlan
-from callsync_sandbox.listing import Emulator, ListError
 
 TOKEN_ENV = "CALLSYNC_PIPEDRIVE_TOKEN"
 _FIELD_LISTS = {

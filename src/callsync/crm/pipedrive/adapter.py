@@ -421,6 +421,8 @@ class PipedriveAdapter:
             body["name"] = _person_name(names, current)
         for target in request.associations:
             link = LINKS.get((object_type, target.object_type))
+            if link is None and (target.object_type, object_type) in LINKS:
+                continue  # the other record holds this link (a person's org_id): `associate` sets it
             if link is None:
                 raise PermanentError(f"Pipedrive cannot link {object_type} to {target.object_type}")
             body[link] = int(target.record_id) if target.record_id.isdigit() else target.record_id
