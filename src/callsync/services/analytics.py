@@ -39,7 +39,7 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[rank]
 
 
-LATENCY_SAMPLE = 10_000  # the newest confirmed calls the latency percentiles are computed from
+LATENCY_SAMPLE = 5_000  # the newest confirmed calls the latency percentiles are computed from
 
 
 @dataclass(frozen=True)

@@ -174,7 +174,7 @@ def search(db: Database, query: str, tenants: Collection[str] | None, limit: int
                 led_q = led_q.union(more.where(led_scope) if led_scope is not None else more)  # type: ignore[assignment]
             for call_id, origin in session.execute(led_q.limit(1000)).all():
                 ids.add(origin or call_id)
-            numbers = [phone] if phone else []
+            numbers = [n for n in {phone, text if text.startswith("+") else None} if n]
             stmt = stmt.where(
                 or_(
                     CallRow.call_id == text,

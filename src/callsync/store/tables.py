@@ -322,3 +322,7 @@ Index("ix_calls_tenant_platform_state", CallRow.tenant, CallRow.platform, CallRo
 Index("ix_calls_tenant_received_at", CallRow.tenant, CallRow.received_at)
 Index("ix_calls_received_at", CallRow.received_at)
 Index("ix_calls_synced_at", CallRow.synced_at)
+# Search by call id (any tenant) and by phone number (the caller's line inbound, the callee outbound).
+Index("ix_calls_call_id", CallRow.call_id)
+Index("ix_calls_from_number", CallRow.from_number)
+Index("ix_calls_to_number", CallRow.to_number)

@@ -22,6 +22,9 @@ CALL_INDEXES = {
     "ix_calls_tenant_received_at": ["tenant", "received_at"],
     "ix_calls_received_at": ["received_at"],
     "ix_calls_synced_at": ["synced_at"],
+    "ix_calls_call_id": ["call_id"],
+    "ix_calls_from_number": ["from_number"],
+    "ix_calls_to_number": ["to_number"],
 }
 
 
