@@ -374,14 +374,28 @@ def _write_input(kind: str, key: str, request: WriteRequest) -> dict[str, Any]:
     return item
 
 
+# HubSpot-defined association type ids, by (from object, to object): an inline association names the
+# type of its own direction (a company's link to a contact is not a contact's link to a company).
+ASSOCIATION_TYPE_IDS: dict[tuple[str, str], int] = {
+    ("contacts", "companies"): 1,
+    ("companies", "contacts"): 280,
+    ("deals", "contacts"): 3,
+    ("contacts", "deals"): 4,
+    ("deals", "companies"): 341,
+    ("companies", "deals"): 342,
+}
+
+
 def association_inputs(request: WriteRequest) -> list[dict[str, Any]]:
-    """A create's inline associations, in HubSpot's default (HUBSPOT_DEFINED, type 1) kind."""
+    """A create's inline associations (HUBSPOT_DEFINED, the type of each direction). A pair with no default
+    type is left to `associate` after the create."""
     return [
         {
             "to": {"id": a.record_id},
-            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}],
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
         }
         for a in request.associations
+        if (type_id := ASSOCIATION_TYPE_IDS.get((request.object_type, a.object_type))) is not None
     ]
 
 
