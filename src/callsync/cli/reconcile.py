@@ -82,8 +82,14 @@ def render_report(report: Any) -> None:
         report.unacknowledged_writes,
         ("call_id", "call_state", "object_type", "record_id"),
     )
+    _section(
+        "misrouted writes (a record stamped by another tenant's call in this tenant's account)",
+        report.misrouted_writes,
+        ("tenant", "object_type", "record_id", "call_id", "belongs_to"),
+    )
     verdict = "[green]clean: nothing lost, nothing doubled[/green]" if report.clean else (
-        f"[red]NOT clean: {report.lost} call(s) lost, {report.doubled} double write(s)[/red]"
+        f"[red]NOT clean: {report.lost} call(s) lost, {report.doubled} double write(s), "
+        f"{len(report.misrouted_writes)} misrouted[/red]"
     )  # fmt: skip
     out.print(f"{verdict} · {len(report.drifted_fields)} drifted field(s)")
 

@@ -26,3 +26,16 @@ def scanner_for(adapter: CRMAdapter, kind: str) -> Scanner | None:
     if not callable(scan):
         raise TypeError(f"{kind} declares bulk_scan but its adapter has no scan method")
     return scan  # type: ignore[no-any-return]
+
+
+StampLister = Callable[[str, str, Sequence[str]], Awaitable[list[CRMRecord]]]
+
+
+def stamp_lister_for(adapter: CRMAdapter, kind: str) -> StampLister | None:
+    """Every stamped record of the adapter's account, when its kind declares `stamp_listing`, else None."""
+    if not capabilities_for(kind).stamp_listing:
+        return None
+    stamped = getattr(adapter, "stamped", None)
+    if not callable(stamped):
+        raise TypeError(f"{kind} declares stamp_listing but its adapter has no stamped method")
+    return stamped  # type: ignore[no-any-return]

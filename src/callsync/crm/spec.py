@@ -44,6 +44,9 @@ class Capabilities:
     name_search: bool
     # `ensure_schema` creates callsync's stamp fields itself (otherwise an admin must, and it says how).
     creates_fields: bool
+    # The adapter has `stamped(object_type, stamp_field, fields)`: every record of the account (location)
+    # carrying a callsync origin stamp, so reconcile can find a record written to the wrong account.
+    stamp_listing: bool = False
 
 
 @dataclass(frozen=True, slots=True)

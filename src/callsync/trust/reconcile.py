@@ -41,7 +41,7 @@ from callsync.crm.protocol import (
     RecordRef,
     TransientError,
 )
-from callsync.crm.scan import scanner_for
+from callsync.crm.scan import scanner_for, stamp_lister_for
 from callsync.reconcile.identity import normalize_email, normalize_phone
 from callsync.reconcile.policy import is_empty, same_value
 from callsync.store.db import Database
@@ -91,6 +91,18 @@ class Unacknowledged:
     record_id: str
 
 
+@dataclass(frozen=True)
+class Misrouted:
+    """A record stamped by a call that is not this tenant's, found in this tenant's CRM account: a write
+    that went to the wrong account (a GoHighLevel location, say)."""
+
+    tenant: str  # whose account holds it
+    object_type: str
+    record_id: str
+    call_id: str
+    belongs_to: tuple[str, ...]  # the tenants that hold a call with that id (empty: no tenant here does)
+
+
 @dataclass
 class ReconcileReport:
     since: datetime | None
@@ -106,6 +118,7 @@ class ReconcileReport:
     double_writes: list[DoubleWrite] = field(default_factory=list)
     drifted_fields: list[Drift] = field(default_factory=list)
     unacknowledged_writes: list[Unacknowledged] = field(default_factory=list)
+    misrouted_writes: list[Misrouted] = field(default_factory=list)
     skipped_tenants: list[str] = field(default_factory=list)
     crm_requests: int = 0
 
@@ -119,7 +132,7 @@ class ReconcileReport:
 
     @property
     def clean(self) -> bool:
-        return self.lost == 0 and self.doubled == 0
+        return self.lost == 0 and self.doubled == 0 and not self.misrouted_writes
 
     @property
     def exit_code(self) -> int:
@@ -138,6 +151,16 @@ class ReconcileReport:
                 "closed": self.closed,
             },
             "records_checked": self.records_checked,
+            "misrouted": [
+                {
+                    "tenant": m.tenant,
+                    "object_type": m.object_type,
+                    "record_id": m.record_id,
+                    "call_id": m.call_id,
+                    "belongs_to": list(m.belongs_to),
+                }
+                for m in self.misrouted_writes
+            ],
             "lost": self.lost,
             "doubled": self.doubled,
             "drifted": len(self.drifted_fields),
@@ -445,6 +468,31 @@ def _id_order(record_id: str) -> tuple[int, str]:
 # -- the job ------------------------------------------------------------------------------------------
 
 
+async def _misrouted(db: Database, adapter: CRMAdapter, tenant: TenantConfig) -> list[Misrouted]:
+    """Records in this tenant's account stamped by calls that are not this tenant's (all time)."""
+    lister = stamp_lister_for(adapter, tenant.crm.kind)
+    if lister is None:
+        return []
+    found: list[Misrouted] = []
+    for obj in tenant.load_mapping().model.objects.values():
+        records = await lister(obj.crm_object, obj.stamp_field, ())
+        stamps = {str(r.fields.get(obj.stamp_field)): r for r in records if r.fields.get(obj.stamp_field)}
+        if not stamps:
+            continue
+        with db.session() as session:
+            rows = session.execute(
+                select(CallRow.tenant, CallRow.call_id).where(CallRow.call_id.in_(list(stamps)))
+            ).all()
+        owners: dict[str, set[str]] = {}
+        for owner, call_id in rows:
+            owners.setdefault(call_id, set()).add(owner)
+        for call_id, record in sorted(stamps.items()):
+            if tenant.name not in owners.get(call_id, set()):
+                found.append(Misrouted(tenant.name, record.ref.object_type, record.ref.record_id, call_id,
+                                       tuple(sorted(owners.get(call_id, set())))))  # fmt: skip
+    return found
+
+
 def count_calls(report: ReconcileReport, states: Iterable[str]) -> None:
     """Calls received, by the sync state they are in."""
     for state in states:
@@ -487,6 +535,7 @@ async def reconcile(
         adapter = make(tenant)
         try:
             view = await _crm_view(adapter, tenant, known, since, counter)
+            report.misrouted_writes += await _misrouted(db, adapter, tenant)
         finally:
             await adapter.aclose()
         _compare(report, tenant, known, view)

@@ -33,6 +33,7 @@ SPEC = CRMSpec(
         lead_conversion=False,
         name_search=False,
         creates_fields=True,
+        stamp_listing=True,
     ),
     factory=_build,
 )
