@@ -156,7 +156,8 @@ def sync(
 
     tenants = checked_tenants(tenant_file)
     with open_database(db) as database:
-        if pending(database).queued == 0:
+        before = pending(database)
+        if before.queued == 0:
             out.print("nothing to sync: no call is queued")
             return
         columns = (TextColumn("syncing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -175,3 +176,6 @@ def sync(
     )
     if state.queued:
         raise fail(f"{state.queued} call(s) still queued after {timeout:.0f}s; run `callsync sync` again", 2)
+    if state.dead_letter > before.dead_letter:
+        # Something was not written: say so in the exit status, not only in the table.
+        raise fail(f"{state.dead_letter - before.dead_letter} call(s) dead-lettered in this run: see `callsync dlq list`")
