@@ -24,6 +24,9 @@ from tests.web.helpers import PASSWORD, SECRET, add_user
 
 __all__ = ["make_harness"]  # the fixture, used by name
 
+# One browser for the whole tier: under `pytest -n`, these tests share one worker process.
+pytestmark = pytest.mark.xdist_group("browser")
+
 CHROMIUM = os.environ.get("CALLSYNC_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

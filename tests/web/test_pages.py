@@ -202,3 +202,20 @@ def test_a_record_id_shared_by_two_tenants_shows_each_only_its_own_writes(h: Any
     theirs = signed_in(h.db, "bea").get(f"/records/hubspot/{record}")
     assert theirs.status_code == 200 and "leak@other-tenant.example" in theirs.text
     assert "northwind" not in theirs.text.lower()
+
+
+def test_inside_serve_with_workers_a_decision_is_run_by_those_workers(h: Any) -> None:
+    """`callsync serve` runs the delivery workers in its own process: the dashboard enqueues the decision
+    for them (one engine per process) instead of starting its own."""
+    from callsync.pipeline import engine
+    from callsync.pipeline.worker import running_worker
+    from tests.web.helpers import client, sign_in
+
+    item = _item(h)
+    c = client(h.db, {"t1": h.tenant}, decisions_here=False)
+    assert sign_in(c, "rita").status_code == 303
+    with running_worker(engine.Runtime(h.db, {"t1": h.tenant}), poll_s=0.05):
+        answer = c.post(f"/review/{item.id}/approve", data={"csrf": token(c)})
+    assert answer.status_code == 303, answer.text
+    assert h.contacts()[0]["properties"]["company"] == "Contoso"
+    assert _item(h).status == "approved"

@@ -137,7 +137,13 @@ def _check_tenant(item: ReviewItem, tenants: dict[str, TenantConfig]) -> None:
 
 
 def _write(
-    db: Database, tenants: dict[str, TenantConfig], item: ReviewItem, value: Any, action: str, reviewer: str
+    db: Database,
+    tenants: dict[str, TenantConfig],
+    item: ReviewItem,
+    value: Any,
+    action: str,
+    reviewer: str,
+    run_here: bool = True,
 ) -> Decision:
     from callsync.pipeline.commands import WorkflowTimeout, apply_review_decision
 
@@ -145,7 +151,7 @@ def _write(
     try:
         result = apply_review_decision(
             db, tenants, item.id, f"review:{item.record_id or item.call_id}", value, action,
-            store.attempts_made(db, item.id), reviewer=reviewer,
+            store.attempts_made(db, item.id), reviewer=reviewer, run_here=run_here,
         )  # fmt: skip
     except WorkflowTimeout as exc:
         raise Unfinished(str(exc)) from exc
@@ -161,12 +167,14 @@ def approve(
     *,
     reviewer: str,
     record: str | None = None,
+    run_here: bool = True,
 ) -> Decision:
-    """Accept the proposal. A field: written to the CRM (human-verified from then on). An identity question:
+    """Accept the proposal. `run_here`: this process works the queue for the decision (the CLI); False when
+    workers already run in this process or elsewhere (the dashboard inside `callsync serve`). A field: written to the CRM (human-verified from then on). An identity question:
     the call synced to `record`. A possible duplicate: both records kept."""
     item = _open_item(db, item_id)
     if item.kind in RECORD_KINDS:
-        return resolve(db, tenants, item_id, reviewer=reviewer, record=record)
+        return resolve(db, tenants, item_id, reviewer=reviewer, record=record, run_here=run_here)
     if item.kind == "possible_duplicate":
         note = "different people: keep both records"
         closed = store.decide(
@@ -183,17 +191,23 @@ def approve(
             f"review item {item_id} ({item.kind}) proposes no value to write: handle it in the CRM, then "
             "reject it with a --note saying what was done"
         )
-    return _write(db, tenants, item, item.proposed_value, "approve", reviewer)
+    return _write(db, tenants, item, item.proposed_value, "approve", reviewer, run_here)
 
 
 def correct(
-    db: Database, tenants: dict[str, TenantConfig], item_id: int, value: Any, *, reviewer: str
+    db: Database,
+    tenants: dict[str, TenantConfig],
+    item_id: int,
+    value: Any,
+    *,
+    reviewer: str,
+    run_here: bool = True,
 ) -> Decision:
     """Write the reviewer's own value instead of the proposal (human-verified from then on)."""
     item = _open_item(db, item_id)
     if item.kind not in FIELD_KINDS:
         raise ServiceError(f"review item {item_id} ({item.kind}) is not about one field: nothing to correct")
-    return _write(db, tenants, item, value, "correct", reviewer)
+    return _write(db, tenants, item, value, "correct", reviewer, run_here)
 
 
 def reject(db: Database, item_id: int, *, reviewer: str, note: str = "") -> Decision:
@@ -214,6 +228,7 @@ def resolve(
     record: str | None,
     email: str | None = None,
     phone: str | None = None,
+    run_here: bool = True,
 ) -> Decision:
     """Answer an identity question (identity conflict, no identity, missing required values) by naming the
     CRM record the call belongs to: the call's sync runs again against that record. A call with nothing to
@@ -223,7 +238,7 @@ def resolve(
 
     item = _open_item(db, item_id)
     if item.kind == "waiting_object":
-        return _link_waiting_object(db, tenants, item, reviewer, record)
+        return _link_waiting_object(db, tenants, item, reviewer, record, run_here)
     if item.kind not in RECORD_KINDS:
         raise ServiceError(
             f"review item {item_id} ({item.kind}) is not answered with a record; approve, correct or reject it"
@@ -238,7 +253,9 @@ def resolve(
         _check_tenant(item, tenants)
         supplied = SuppliedIdentity(email=email, phone=phone, reviewer=reviewer)
         try:
-            state = sync_with_identity(db, tenants, item.tenant, item.call_id, item_id, supplied)
+            state = sync_with_identity(
+                db, tenants, item.tenant, item.call_id, item_id, supplied, run_here=run_here
+            )
         except WorkflowTimeout as exc:
             raise Unfinished(str(exc)) from exc
         if state != "confirmed":
@@ -254,7 +271,7 @@ def resolve(
         raise ServiceError(f"choose the record with --record, {choice}")
     _check_tenant(item, tenants)
     try:
-        state = sync_to_record(db, tenants, item.tenant, item.call_id, item_id, record)
+        state = sync_to_record(db, tenants, item.tenant, item.call_id, item_id, record, run_here=run_here)
     except WorkflowTimeout as exc:
         raise Unfinished(str(exc)) from exc
     if state != "confirmed":
@@ -281,7 +298,12 @@ def _record_exists(db: Database, tenant: TenantConfig, object_name: str, record_
 
 
 def _link_waiting_object(
-    db: Database, tenants: dict[str, TenantConfig], item: ReviewItem, reviewer: str, record: str | None
+    db: Database,
+    tenants: dict[str, TenantConfig],
+    item: ReviewItem,
+    reviewer: str,
+    record: str | None,
+    run_here: bool = True,
 ) -> Decision:
     """An object the call could not create (a deal with no company, a required value missing) answered with
     the existing CRM record it is: the call's sync runs again and links that record to the call's records."""
@@ -293,7 +315,9 @@ def _link_waiting_object(
     if not _record_exists(db, tenants[item.tenant], item.field, record):
         raise ServiceError(f"no {item.field} record {record} in the CRM; item {item.id} stays open")
     try:
-        state = link_waiting_object(db, tenants, item.tenant, item.call_id, item.id, item.field, record)
+        state = link_waiting_object(
+            db, tenants, item.tenant, item.call_id, item.id, item.field, record, run_here=run_here
+        )
     except WorkflowTimeout as exc:
         raise Unfinished(str(exc)) from exc
     if state != "confirmed":

@@ -40,10 +40,6 @@ HERE = Path(__file__).parent
 LOGIN_COOKIE = "callsync_login"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 MAX_FORM_TEXT = 2000
-NO_DECISIONS = (
-    "this server runs the delivery workers in its own process, and a review decision needs the engine to "
-    "itself: decide with `callsync review` meanwhile, or serve with --no-workers and run `callsync worker`"
-)
 # Review kinds answered with a record (services.review.resolve), not with a value.
 RECORD_KINDS = ("identity_conflict", "no_identity", "missing_required", "waiting_object")
 
@@ -95,8 +91,8 @@ def create_dashboard(
     $CALLSYNC_SESSION_SECRET, else a random one: sessions then end when the process does).
     `secure_cookies`: None marks cookies Secure unless the request is for localhost. `decisions_here`:
     review decisions run their write here, as the CLI's do (services.review starts the delivery engine for
-    the decision); False when this process already runs the delivery workers (one engine per process), and
-    then a decision is refused with what to do."""
+    the decision); False when this process already runs the delivery workers (one engine per process): the
+    decision is enqueued for those workers and waited for (every worker registers every workflow)."""
     decide_lock = threading.Lock()  # one decision at a time: each one starts and stops the engine
     signer = Signer(secret or os.environ.get(SECRET_ENV) or secrets.token_bytes(32))
     limiter = login_limiter or LoginLimiter()
@@ -256,8 +252,6 @@ def create_dashboard(
 
     def _decide(request: Request, ctx: Ctx, item_id: int, run: Callable[[], Any], engine: bool = True) -> Response:
         item = _visible_item(ctx, item_id)
-        if engine and not decisions_here:
-            return page(request, "review_item.html", ctx, 503, item=item, error=NO_DECISIONS)
         try:
             with decide_lock:
                 decision = run()
@@ -271,7 +265,8 @@ def create_dashboard(
     def approve(request: Request, item_id: int, csrf: str = Form(""), record: str = Form("")) -> Response:
         ctx = deciding(request, csrf)
         return _decide(request, ctx, item_id, lambda: review_service.approve(
-            db, tenants, item_id, reviewer=ctx.user.username, record=_field(record) or None))  # fmt: skip
+            db, tenants, item_id, reviewer=ctx.user.username, record=_field(record) or None,
+            run_here=decisions_here))  # fmt: skip
 
     @app.post("/review/{item_id}/correct")
     def correct(request: Request, item_id: int, csrf: str = Form(""), value: str = Form("")) -> Response:
@@ -282,7 +277,7 @@ def create_dashboard(
         except ServiceError as exc:
             return page(request, "review_item.html", ctx, 400, item=item, error=str(exc))
         return _decide(request, ctx, item_id, lambda: review_service.correct(
-            db, tenants, item_id, checked, reviewer=ctx.user.username))  # fmt: skip
+            db, tenants, item_id, checked, reviewer=ctx.user.username, run_here=decisions_here))  # fmt: skip
 
     @app.post("/review/{item_id}/reject")
     def reject(request: Request, item_id: int, csrf: str = Form(""), note: str = Form("")) -> Response:
@@ -303,7 +298,7 @@ def create_dashboard(
         ctx = deciding(request, csrf)
         return _decide(request, ctx, item_id, lambda: review_service.resolve(
             db, tenants, item_id, reviewer=ctx.user.username, record=_field(record) or None,
-            email=_field(email) or None, phone=_field(phone) or None))  # fmt: skip
+            email=_field(email) or None, phone=_field(phone) or None, run_here=decisions_here))  # fmt: skip
 
     # ------------------------------------------------------------------------------------------- calls
 
