@@ -401,10 +401,10 @@ async def write_attempt(
         # Links stand in only where the CRM's search found nothing for that key (its index lags behind
         # our own writes); what the CRM says now wins, e.g. a Lead since converted to a Contact.
         by_phone = [r.ref.record_id for r in found.by_phone] or linked.get("phone", [])
-        extra = await _other_phone_matches(
+        extra_ids, extra = await _other_phone_matches(
             adapter, rt, tenant, object_types, plan.identity.other_phones, read_fields
         )
-        by_phone = list(dict.fromkeys([*by_phone, *(r.ref.record_id for r in extra)]))
+        by_phone = list(dict.fromkeys([*by_phone, *extra_ids]))
         match = resolve_identity(
             keys,
             [r.ref.record_id for r in found.by_email] or linked.get("email", []),
@@ -501,24 +501,24 @@ async def _other_phone_matches(
     object_types: tuple[str, ...],
     phones: list[str],
     read_fields: tuple[str, ...],
-) -> list[CRMRecord]:
-    """The records found by the caller's further phones (the line beside a spoken number): the CRM's
-    answer, else callsync's own identity links while the CRM's search lags."""
+) -> tuple[list[str], list[CRMRecord]]:
+    """The record ids the caller's further phones (the line beside a spoken number) belong to, and the
+    records the CRM returned for them. callsync's own identity links answer first (no CRM request: the line
+    of a known caller was linked by an earlier call); only an unknown line is searched in the CRM."""
+    ids: list[str] = []
     found: list[CRMRecord] = []
     for phone in phones:
-        query = IdentityQuery(object_types=object_types, phone=phone, fields=read_fields)
-        by_phone = (await adapter.find(query)).by_phone
-        if by_phone:
-            found.extend(by_phone)
-            continue
         linked = await asyncio.to_thread(
             ledger_store.linked_records, rt.db, tenant, adapter.name, object_types, IdentityKeys(None, phone)
         )
-        for record_id in linked.get("phone", []):
-            record = await adapter.read(RecordRef(object_types[0], record_id), read_fields)
-            if record is not None:
-                found.append(record)
-    return found
+        if linked.get("phone"):
+            ids.extend(linked["phone"])
+            continue
+        query = IdentityQuery(object_types=object_types, phone=phone, fields=read_fields)
+        by_phone = (await adapter.find(query)).by_phone
+        found.extend(by_phone)
+        ids.extend(r.ref.record_id for r in by_phone)
+    return ids, found
 
 
 async def write_known_fields(
