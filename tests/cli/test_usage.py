@@ -194,3 +194,15 @@ def test_a_broken_command_plugin_is_one_warning_not_a_crash(
         monkeypatch.undo()
         importlib.reload(cli_module)
     assert runner.invoke(cli_module.app, ["version"]).exit_code == 0
+
+
+def test_an_error_stays_on_one_line_however_long(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from callsync.cli import app
+
+    deep = tmp_path / ("a-rather-long-folder-name-" * 8) / "missing.db"
+    result = CliRunner().invoke(app, ["status", "--db", f"sqlite:///{deep}"])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: no database at"), result.output

@@ -53,7 +53,7 @@ def extract(
                 call = parse_generic_call(raw.payload, source=raw.source, line=raw.line)
             except InputError as exc:
                 failures += 1
-                err.print(f"[red]error:[/red] {escape(str(exc))}")
+                err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
                 continue
             result = extract_call(call, default_region=region).to_json()
             if call_file.shape == "lines":
@@ -101,7 +101,7 @@ def ingest(
                         err.print(f"[red]not read:[/red] {escape(str(exc))}")
                         continue
                     counts["refused"] += 1
-                    err.print(f"[red]error:[/red] {escape(str(exc))}")
+                    err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
                     quarantine(database, f"{raw.source}:{raw.line}", str(exc), raw.text, tenant)
                     continue
                 received = receive_call(database, call, raw.text, f"{raw.source}:{raw.line}")

@@ -78,7 +78,7 @@ class CallsyncGroup(TyperGroup):
         except DatabaseURLError as exc:
             if _debugging(ctx):
                 raise
-            err.print(f"[red]error:[/red] {escape(str(exc))}")
+            err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(2) from exc
         except Exception as exc:
             if _debugging(ctx):
@@ -165,5 +165,5 @@ def open_database(
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(message)}")
+    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)  # one line, however long
     return typer.Exit(code)

@@ -48,7 +48,7 @@ def plan(
             call = parse_generic_call(raw.payload, source=raw.source, line=raw.line)
         except InputError as exc:
             failures += 1
-            err.print(f"[red]error:[/red] {escape(str(exc))}")
+            err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
             continue
         result = plan_call(doc, call, extract_call(call, default_region=region), region).to_json()
         if as_json:
