@@ -601,6 +601,7 @@ def run_callsync(calls: list[Call], plan: FaultPlan, args: argparse.Namespace, w
             "review": counts["review"],
             "still_queued": counts["queued"],
             "reconcile_clean": report.clean,
+            "log_lines_with_contact_details": contact_details_in_log(workdir / "worker.log", calls),
             "drifted_fields": len(report.drifted_fields),
             "rep_edits": len(rep.edits),
             "worker_kills": killed,
@@ -618,6 +619,7 @@ def worker_main(args: argparse.Namespace) -> None:
     from callsync.pipeline.worker import running_worker
 
     tenant = load_tenant(args.tenant_file)
+    _debug_logging()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     db = Database(args.db)
@@ -626,6 +628,37 @@ def worker_main(args: argparse.Namespace) -> None:
         while not stop.wait(0.5):
             pass
     db.dispose()
+
+
+def _debug_logging() -> None:
+    """Every log line of the worker, at debug, into its log file (stdout/stderr go there), masked as callsync
+    masks every process's logs: the run then counts the lines that still carry a caller's email or phone."""
+    import logging
+
+    import structlog
+
+    from callsync.redaction import install_log_redaction
+
+    logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, force=True)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
+    install_log_redaction()
+
+
+def contact_details_in_log(log: Path, calls: list[Call]) -> int:
+    """Lines of the worker's log that carry any caller's email or phone number (in any common shape)."""
+    if not log.is_file():
+        return 0
+    needles: set[str] = set()
+    for c in calls:
+        person = c.person
+        if person.email:
+            needles.update({person.email.lower(), person.email.lower().replace("@", "%40")})
+        for number in (person.phone, *person.lines):
+            if number:
+                digits = "".join(ch for ch in number if ch.isdigit())
+                needles.update({number, digits, digits[-10:]})
+    text = log.read_text(encoding="utf-8", errors="replace").lower().splitlines()
+    return sum(1 for line in text if any(n and n in line for n in needles))
 
 
 # -- the baseline -------------------------------------------------------------------------------------
@@ -751,6 +784,7 @@ ROWS = (
     ("review", "in review"),
     ("rep_edits", "rep edits to protect"),
     ("reconcile_clean", "reconcile clean"),
+    ("log_lines_with_contact_details", "log lines with an email/phone"),
     ("worker_kills", "worker kills"),
     ("faulty_response_share", "faulty responses (share)"),
     ("seconds", "wall time (s)"),
@@ -839,6 +873,7 @@ def main(argv: list[str] | None = None) -> int:
     c = out["callsync"]
     missed = args.only != "baseline" and (
         c["lost"] or c["duplicates"] or c["protected_overwrites"] or not c.get("reconcile_clean", True)
+        or c.get("log_lines_with_contact_details", 0)
     )
     return 1 if missed else 0
 
