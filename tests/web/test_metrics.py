@@ -72,3 +72,22 @@ def test_webhooks_keep_their_signature_checks_and_the_dashboard_its_sign_in(sqli
     assert c.get("/").status_code == 303 and c.get("/review").headers["location"].startswith("/login")
     assert c.get("/login").status_code == 200
     assert c.get("/static/style.css").status_code == 200
+
+
+async def test_the_circuit_breaker_state_and_its_refusals_reach_metrics(sqlite_db: Database) -> None:
+    """A CRM that does not answer opens the breaker; /metrics shows it open and counts what it held back."""
+    import pytest
+
+    from callsync.crm.errors import TransientError
+    from callsync.crm.http.breaker import CircuitBreaker
+    from callsync.crm.hubspot.adapter import HubSpotAdapter
+
+    adapter = HubSpotAdapter("t", "http://127.0.0.1:9")  # nothing listens on the discard port
+    adapter.http.breaker = CircuitBreaker(threshold=2, cooldown_s=60)
+    for _ in range(3):
+        with pytest.raises(TransientError):
+            await adapter.http.request("POST", "/crm/v3/objects/contacts", json={})
+    await adapter.aclose()
+    got = _samples(_server(sqlite_db).get("/metrics").text)
+    assert got[("callsync_crm_circuit_open", (("crm", "HubSpot"),))] == 1
+    assert got[("callsync_crm_circuit_refused_total", (("crm", "HubSpot"),))] >= 1

@@ -111,7 +111,10 @@ def registry_for(db: Database, tenants: dict[str, TenantConfig]) -> CollectorReg
 
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
-        registry.register(counters.CRM_REQUESTS)
+        for metric in (
+            counters.CRM_REQUESTS, counters.CIRCUIT_OPEN, counters.CIRCUIT_REFUSED, counters.RATE_LIMIT_WAIT,
+        ):  # fmt: skip
+            registry.register(metric)
     return registry
 
 

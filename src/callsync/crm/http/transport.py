@@ -14,6 +14,7 @@ Adapters keep only their wire mapping (paths, bodies, records).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -247,18 +248,23 @@ class CRMTransport:
     ) -> httpx.Response:
         limiter = self.limiters.get(lane)
         if limiter is not None:
+            waited = time.monotonic()
             await limiter.acquire()
+            crm_metrics.rate_limit_wait(self.vendor.label, time.monotonic() - waited)
         try:
             self.breaker.before()
         except CircuitOpen as exc:
+            crm_metrics.circuit(self.vendor.label, True, refused=True)
             raise TransientError(f"{method} {path}: not sent: {exc}") from exc
         try:
             response = await self._client.request(method, self.path_prefix + path, json=json, params=params)
         except httpx.ConnectError as exc:
             self.breaker.failure(f"cannot connect: {exc}")
+            crm_metrics.circuit(self.vendor.label, self.breaker.is_open)
             raise TransientError(f"{method} {path}: cannot connect: {exc}") from exc
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             self.breaker.failure(f"no answer ({type(exc).__name__})")
+            crm_metrics.circuit(self.vendor.label, self.breaker.is_open)
             # The request may have reached the CRM. A read is safe to repeat; a write is not known to have
             # failed, so the pipeline must look before it creates again.
             detail = f"{method} {path}: no answer ({type(exc).__name__})"
@@ -273,6 +279,7 @@ class CRMTransport:
             self.breaker.failure(f"HTTP {response.status_code}")
         else:
             self.breaker.success()
+        crm_metrics.circuit(self.vendor.label, self.breaker.is_open)
         if limiter is not None and lane == DEFAULT_LANE:
             reading = self.vendor.limits(response)
             if reading is not None:
