@@ -99,7 +99,9 @@ def _latency(
     return shown, week_values
 
 
-def overview(db: Database, tenants: Collection[str] | None, now: datetime | None = None, days: int = 14) -> Overview:
+def overview(
+    db: Database, tenants: Collection[str] | None, now: datetime | None = None, days: int = 14
+) -> Overview:
     moment = now or datetime.now(UTC)
     today = moment.replace(hour=0, minute=0, second=0, microsecond=0)
     week = moment - timedelta(days=7)
@@ -115,7 +117,9 @@ def overview(db: Database, tenants: Collection[str] | None, now: datetime | None
 
         by_state = dict(
             session.execute(
-                select(CallRow.sync_state, func.count()).where(*scoped(CallRow.tenant)).group_by(CallRow.sync_state)
+                select(CallRow.sync_state, func.count())
+                .where(*scoped(CallRow.tenant))
+                .group_by(CallRow.sync_state)
             ).all()
         )
         quarantine_where = [QuarantineRow.status == "open"]
@@ -124,8 +128,12 @@ def overview(db: Database, tenants: Collection[str] | None, now: datetime | None
         result = {
             "calls_today": count(CallRow, CallRow.received_at >= today, *scoped(CallRow.tenant)),
             "calls_7d": count(CallRow, CallRow.received_at >= week, *scoped(CallRow.tenant)),
-            "review_items": count(ReviewItemRow, ReviewItemRow.status == "open", *scoped(ReviewItemRow.tenant)),
-            "dead_letters": count(DeadLetterRow, DeadLetterRow.status == "open", *scoped(DeadLetterRow.tenant)),
+            "review_items": count(
+                ReviewItemRow, ReviewItemRow.status == "open", *scoped(ReviewItemRow.tenant)
+            ),
+            "dead_letters": count(
+                DeadLetterRow, DeadLetterRow.status == "open", *scoped(DeadLetterRow.tenant)
+            ),
             "quarantined": count(QuarantineRow, *quarantine_where),
         }
     days_shown, week_values = _latency(db, tenants, since, days, week)
@@ -212,7 +220,7 @@ def metrics_snapshot(db: Database, now: datetime | None = None) -> MetricsSnapsh
 
 
 DURATION_SAMPLE = 5_000  # the newest calls the average call time is computed from
-LABEL_SAMPLE = 100  # calls whose labels (intent, outcome, sentiment) are read per analytics view
+LABEL_SAMPLE = 100  # calls without stored labels (older than the labels column) classified per view
 
 
 @dataclass(frozen=True)
@@ -293,22 +301,44 @@ def analytics(
             .order_by(CallRow.received_at.desc())
             .limit(DURATION_SAMPLE)
         ).all()
+        # Labels stored when each call was prepared, counted over every call of the window.
+        stored = session.execute(
+            select(CallRow.intent, CallRow.outcome, CallRow.sentiment, func.count())
+            .where(CallRow.received_at >= since, CallRow.intent.is_not(None), *scoped(CallRow.tenant))
+            .group_by(CallRow.intent, CallRow.outcome, CallRow.sentiment)
+        ).all()
+        frustrated_rows = session.execute(
+            select(CallRow.tenant, CallRow.call_id)
+            .where(CallRow.received_at >= since, CallRow.sentiment == "frustrated", *scoped(CallRow.tenant))
+            .order_by(CallRow.received_at.desc())
+            .limit(20)
+        ).all()
+        # Calls stored before labels were kept (or not prepared yet): the newest few are classified here.
         newest = session.execute(
             select(CallRow.tenant, CallRow.call_id, CallRow.payload_format, CallRow.raw_payload)
-            .where(CallRow.received_at >= since, CallRow.transcript_removed_at.is_(None), *scoped(CallRow.tenant))
+            .where(
+                CallRow.received_at >= since, CallRow.intent.is_(None), CallRow.transcript_removed_at.is_(None),
+                *scoped(CallRow.tenant),
+            )
             .order_by(CallRow.received_at.desc())
             .limit(LABEL_SAMPLE)
-        ).all()
+        ).all()  # fmt: skip
         writes: dict[str, int] = dict(
             session.execute(
                 select(LedgerRow.field, func.count())
-                .where(LedgerRow.written_at >= since, LedgerRow.policy != "reviewer", *scoped(LedgerRow.tenant))
+                .where(
+                    LedgerRow.written_at >= since, LedgerRow.policy != "reviewer", *scoped(LedgerRow.tenant)
+                )
                 .group_by(LedgerRow.field)
             ).all()
         )
         reviews = session.execute(
             select(ReviewItemRow.field, ReviewItemRow.status, func.count())
-            .where(ReviewItemRow.created_at >= since, ReviewItemRow.field.is_not(None), *scoped(ReviewItemRow.tenant))
+            .where(
+                ReviewItemRow.created_at >= since,
+                ReviewItemRow.field.is_not(None),
+                *scoped(ReviewItemRow.tenant),
+            )
             .group_by(ReviewItemRow.field, ReviewItemRow.status)
         ).all()
     per_day: dict[str, dict[str, int]] = {}
@@ -326,8 +356,21 @@ def analytics(
     intents: dict[str, int] = {}
     outcomes: dict[str, int] = {}
     sentiments: dict[str, int] = {}
-    frustrated: list[tuple[str, str]] = []
+    frustrated: list[tuple[str, str]] = [(t, c) for t, c in frustrated_rows]
     booking = booked = labelled = 0
+    for stored_intent, stored_outcome, stored_sentiment, n in stored:
+        intent, outcome, sentiment = (
+            str(stored_intent),
+            str(stored_outcome or "unknown"),
+            str(stored_sentiment or "neutral"),
+        )
+        labelled += n
+        intents[intent] = intents.get(intent, 0) + n
+        outcomes[outcome] = outcomes.get(outcome, 0) + n
+        sentiments[sentiment] = sentiments.get(sentiment, 0) + n
+        if intent == "booking":
+            booking += n
+            booked += n if outcome == "appointment_booked" else 0
     for t, call_id, fmt, raw in newest:
         try:
             record = record_from_payloads(fmt, [raw], t)
@@ -493,7 +536,9 @@ def spot_check_history(db: Database, tenants: Collection[str] | None, weeks: int
     if tenants is not None:
         stmt = stmt.where(SpotCheckRow.tenant.in_(list(tenants)))
     with db.session() as session:
-        rows = session.execute(stmt.group_by(SpotCheckRow.week, SpotCheckRow.field, SpotCheckRow.verdict)).all()
+        rows = session.execute(
+            stmt.group_by(SpotCheckRow.week, SpotCheckRow.field, SpotCheckRow.verdict)
+        ).all()
     found: dict[str, dict[str, list[int]]] = {}
     for week, field, verdict, n in rows:
         entry = found.setdefault(week, {}).setdefault(field, [0, 0])
@@ -502,7 +547,9 @@ def spot_check_history(db: Database, tenants: Collection[str] | None, weeks: int
     out = []
     for week in sorted(found)[-weeks:]:
         fields = {f: (c, w) for f, (c, w) in found[week].items()}
-        out.append(WeekErrors(week, sum(c for c, _ in fields.values()), sum(w for _, w in fields.values()), fields))
+        out.append(
+            WeekErrors(week, sum(c for c, _ in fields.values()), sum(w for _, w in fields.values()), fields)
+        )
     return out
 
 
@@ -524,7 +571,9 @@ def field_feedback(db: Database, tenants: Collection[str] | None) -> list[FieldF
         for status, detail in session.execute(review_stmt.limit(50_000)).all():
             canonical, confidence = (detail or {}).get("canonical"), (detail or {}).get("confidence")
             if canonical and isinstance(confidence, int | float):
-                observations.append(Observation(str(canonical), float(confidence), status == "approved", "review"))
+                observations.append(
+                    Observation(str(canonical), float(confidence), status == "approved", "review")
+                )
         for canonical, field, confidence, verdict in session.execute(spot_stmt.limit(50_000)).all():
             if confidence is not None:
                 observations.append(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -36,7 +36,17 @@ PAST_TENSE = {"approve": "approved", "correct": "corrected", "reject": "rejected
 
 
 def save_field_values(db: Database, tenant: str, extraction: Extraction) -> None:
+    """The extracted values of a call (replacing an earlier extraction's), and its labels on the call row."""
     with db.session() as session:
+        session.execute(
+            update(CallRow)
+            .where(CallRow.tenant == tenant, CallRow.call_id == extraction.call_id)
+            .values(
+                intent=extraction.intent.value,
+                outcome=extraction.outcome.value,
+                sentiment=extraction.sentiment.value,
+            )
+        )
         session.query(FieldValueRow).filter_by(tenant=tenant, call_id=extraction.call_id).delete()
         for name, fv in extraction.fields.items():
             session.add(

@@ -56,6 +56,10 @@ class CallRow(Base):
     # Privacy (docs/privacy.md): when retention removed the transcript text / the raw payload.
     transcript_removed_at: Mapped[datetime | None]
     payload_removed_at: Mapped[datetime | None]
+    # The extraction's call-level labels (set when the call is prepared): analytics count them in SQL.
+    intent: Mapped[str | None] = mapped_column(String(40))
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    sentiment: Mapped[str | None] = mapped_column(String(40))
 
 
 class FieldValueRow(Base):
