@@ -85,6 +85,10 @@ def seed(db: Database, n: int, seed_: int = 7) -> dict[str, str]:
             "source": "bench", "sync_state": state, "workflow_id": f"sync:{tenant}:{call_id}",
             "identity_key": f"line:{phone}", "synced_at": ended + timedelta(seconds=rng.uniform(3, 40)) if state == "confirmed" else None,
             "revision": 0,
+            # Labels as the pipeline stores them when it prepares a call (analytics count them in SQL).
+            "intent": rng.choice(["sales", "support", "booking", "inquiry", "complaint", "other"]),
+            "outcome": rng.choice(["appointment_booked", "callback_scheduled", "resolved", "transferred", "unknown"]),
+            "sentiment": rng.choices(["positive", "neutral", "negative", "frustrated"], [30, 50, 12, 8])[0],
         })  # fmt: skip
         if i % 10 == 0:
             record = str(100000 + i)
