@@ -325,6 +325,10 @@ class SpotCheckRow(Base):
 Index("ix_calls_tenant_platform_state", CallRow.tenant, CallRow.platform, CallRow.sync_state)
 Index("ix_calls_tenant_received_at", CallRow.tenant, CallRow.received_at)
 Index("ix_calls_received_at", CallRow.received_at)
+# Covering indexes for analytics' label counts (an index-only scan of the period, all tenants or one).
+Index("ix_calls_received_labels", CallRow.received_at, CallRow.tenant, CallRow.intent, CallRow.outcome, CallRow.sentiment)
+Index("ix_calls_tenant_received_labels", CallRow.tenant, CallRow.received_at, CallRow.intent, CallRow.outcome,
+      CallRow.sentiment)  # fmt: skip
 Index("ix_calls_synced_at", CallRow.synced_at)
 # Search by call id (any tenant) and by phone number (the caller's line inbound, the callee outbound).
 Index("ix_calls_call_id", CallRow.call_id)
