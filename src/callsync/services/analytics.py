@@ -289,15 +289,18 @@ def analytics(
         return [column.in_(chosen)] if chosen is not None else []
 
     with db.session() as session:
-        # One scan of the period (a covering index): calls per tenant and day, and the labels stored on them.
         day_col = func.date(CallRow.received_at)
-        by_day_and_label = session.execute(
-            select(CallRow.tenant, day_col, CallRow.intent, CallRow.outcome, CallRow.sentiment, func.count())
+        per_day_rows = session.execute(
+            select(CallRow.tenant, day_col, func.count())
             .where(CallRow.received_at >= since, *scoped(CallRow.tenant))
-            .group_by(CallRow.tenant, day_col, CallRow.intent, CallRow.outcome, CallRow.sentiment)
+            .group_by(CallRow.tenant, day_col)
         ).all()
-        per_day_rows = [(t, day, n) for t, day, _i, _o, _s, n in by_day_and_label]
-        stored = [(i, o, se, n) for _t, _d, i, o, se, n in by_day_and_label if i is not None]
+        # Labels stored when each call was prepared, counted over every call of the period (covering index).
+        stored = session.execute(
+            select(CallRow.intent, CallRow.outcome, CallRow.sentiment, func.count())
+            .where(CallRow.received_at >= since, CallRow.intent.is_not(None), *scoped(CallRow.tenant))
+            .group_by(CallRow.intent, CallRow.outcome, CallRow.sentiment)
+        ).all()
         timed = session.execute(
             select(CallRow.started_at, CallRow.ended_at)
             .where(CallRow.received_at >= since, CallRow.started_at.is_not(None), *scoped(CallRow.tenant))
