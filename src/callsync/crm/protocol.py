@@ -85,6 +85,18 @@ class IdentityCandidates:
     by_origin: tuple[CRMRecord, ...] = ()
     by_name: tuple[CRMRecord, ...] = ()
 
+    @staticmethod
+    def from_hits(found: dict[str, list[CRMRecord]]) -> IdentityCandidates:
+        """Candidates from an adapter's hits per key ("email", "phone", "origin", "name"), each record once
+        per key (several queries may return the same record)."""
+        unique = {k: tuple({r.ref.record_id: r for r in v}.values()) for k, v in found.items()}
+        return IdentityCandidates(
+            by_email=unique.get("email", ()),
+            by_phone=unique.get("phone", ()),
+            by_origin=unique.get("origin", ()),
+            by_name=unique.get("name", ()),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class WriteRequest:

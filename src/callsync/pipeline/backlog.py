@@ -19,7 +19,7 @@ from callsync.delivery import Outcome, Status
 from callsync.pipeline.engine import is_outage
 from callsync.pipeline.queue import SYNC_QUEUE, queue_client
 from callsync.store.db import Database
-from callsync.store.tables import CallRow
+from callsync.store.tables import CallRow, aware_utc
 
 _SLEEP = "DBOS.sleep"
 
@@ -44,16 +44,12 @@ class BacklogView:
         }
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def backlog_view(db: Database) -> BacklogView:
     with db.session() as session:
         queued, oldest = session.execute(
             select(func.count(), func.min(CallRow.received_at)).where(CallRow.sync_state == "queued")
         ).one()
-    oldest_s = int((datetime.now(UTC) - _aware(oldest)).total_seconds()) if oldest is not None else 0
+    oldest_s = int((datetime.now(UTC) - aware_utc(oldest)).total_seconds()) if oldest is not None else 0
     running = retry = outage = rate = 0
     wakes: list[float] = []
     newest_error: tuple[float, str] | None = None

@@ -23,11 +23,8 @@ from callsync.store.tables import (
     QuarantineRow,
     ReviewItemRow,
     SpotCheckRow,
+    aware_utc,
 )
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -86,7 +83,7 @@ def _latency(
     for ended, received, synced_at in rows:
         if synced_at is None:
             continue
-        start, synced = _aware(ended or received), _aware(synced_at)
+        start, synced = aware_utc(ended or received), aware_utc(synced_at)
         seconds = max(0.0, (synced - start).total_seconds())
         per_day.setdefault(synced.strftime("%Y-%m-%d"), []).append(seconds)
         if synced >= week:
@@ -207,7 +204,7 @@ def metrics_snapshot(db: Database, now: datetime | None = None) -> MetricsSnapsh
             select(CallRow.ended_at, CallRow.received_at, CallRow.synced_at).where(CallRow.synced_at >= since)
         ).all()
     latencies = [
-        max(0.0, (_aware(synced) - _aware(ended or received)).total_seconds())
+        max(0.0, (aware_utc(synced) - aware_utc(ended or received)).total_seconds())
         for ended, received, synced in recent
         if synced is not None
     ]
@@ -352,7 +349,7 @@ def analytics(
         calls += int(n)
     for started, ended in timed:
         if started and ended:
-            durations.append(max(0.0, (_aware(ended) - _aware(started)).total_seconds()))
+            durations.append(max(0.0, (aware_utc(ended) - aware_utc(started)).total_seconds()))
     intents: dict[str, int] = {}
     outcomes: dict[str, int] = {}
     sentiments: dict[str, int] = {}

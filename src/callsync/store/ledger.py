@@ -28,6 +28,7 @@ from callsync.store.tables import (
     IdentityLinkRow,
     LedgerRow,
     ReviewItemRow,
+    aware_utc,
 )
 
 # Ledger rows with this policy record a reviewer's decision: the value is human-verified from then on.
@@ -108,7 +109,7 @@ def write_history(
         if row.confirmed_at is not None:
             history[row.field] = LastWrite(
                 row.new_value,
-                _aware(row.observed_at or row.written_at),
+                aware_utc(row.observed_at or row.written_at),
                 row.confidence,
                 row.policy == REVIEWER_POLICY,
             )
@@ -118,11 +119,6 @@ def write_history(
                 policy=row.policy, confidence=row.confidence, evidence=row.evidence or [],
             )  # fmt: skip
     return history, intents
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything is stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def save_intents(

@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from callsync.store.calls import DEAD_LETTER, close_if_settled
 from callsync.store.db import Database
-from callsync.store.tables import CallRow, DeadLetterRow
+from callsync.store.tables import CallRow, DeadLetterRow, aware_utc
 
 OPEN, REPLAYING, RESOLVED, REPLAYED, DISCARDED = "open", "replaying", "resolved", "replayed", "discarded"
 STATUSES = (OPEN, REPLAYING, RESOLVED, REPLAYED, DISCARDED)
@@ -87,10 +87,6 @@ def replay_workflow_id(workflow_id: str, dead_letter_id: int) -> str:
     return f"{re.sub(r'(:replay[0-9]+)+$', '', workflow_id)}:replay{dead_letter_id}"
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _load(row: DeadLetterRow, call_state: str | None) -> DeadLetter:
     return DeadLetter(
         id=row.id,
@@ -102,7 +98,7 @@ def _load(row: DeadLetterRow, call_state: str | None) -> DeadLetter:
         status=row.status,
         attempts=row.attempts,
         last_error=row.last_error,
-        created_at=_aware(row.created_at),
+        created_at=aware_utc(row.created_at),
         request=dict(row.request or {}),
         call_state=call_state,
     )

@@ -45,7 +45,7 @@ from callsync.crm.scan import scanner_for, stamp_lister_for
 from callsync.reconcile.identity import normalize_email, normalize_phone
 from callsync.reconcile.policy import is_empty, same_value
 from callsync.store.db import Database
-from callsync.store.tables import CallRow, FieldValueRow, IdentityLinkRow, LedgerRow
+from callsync.store.tables import CallRow, FieldValueRow, IdentityLinkRow, LedgerRow, aware_utc
 
 T = TypeVar("T")
 CONTACT = "contact"
@@ -191,10 +191,6 @@ class _Known:
     calls: dict[tuple[str, str], _Call]
     # (tenant, object_type, record_id) -> field -> the last confirmed ledger row
     latest: dict[tuple[str, str, str], dict[str, LedgerRow]]
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _known(db: Database, since: datetime | None, tenants: Iterable[str]) -> _Known:
@@ -404,7 +400,7 @@ def _compare(report: ReconcileReport, tenant: TenantConfig, known: _Known, view:
             if not same_value(current, row.new_value):
                 report.drifted_fields.append(
                     Drift(tenant.name, object_type, record_id, name, row.new_value, current, row.call_id,
-                          _aware(row.confirmed_at or row.written_at).isoformat(timespec="seconds"))
+                          aware_utc(row.confirmed_at or row.written_at).isoformat(timespec="seconds"))
                 )  # fmt: skip
     report.records_checked += len(view.records) + len(view.absent)
 

@@ -279,13 +279,7 @@ class GoHighLevelAdapter:
                         found["name"].append(
                             CRMRecord(record.ref, {**record.fields, "name": row.get("name")})
                         )
-        unique = {k: tuple({r.ref.record_id: r for r in v}.values()) for k, v in found.items()}
-        return IdentityCandidates(
-            by_email=unique["email"],
-            by_phone=unique["phone"],
-            by_origin=unique["origin"],
-            by_name=unique["name"],
-        )
+        return IdentityCandidates.from_hits(found)
 
     async def read(self, ref: RecordRef, fields: Sequence[str]) -> CRMRecord | None:
         object_type = object_type_of(ref.object_type)

@@ -366,13 +366,7 @@ class PipedriveAdapter:
                             found["origin"].append(CRMRecord(record.ref, fields))
             if query.name and object_type in _NAMES:
                 found["name"] += await self._named(object_type, query.name, query.fields)
-        unique = {k: tuple({r.ref.record_id: r for r in v}.values()) for k, v in found.items()}
-        return IdentityCandidates(
-            by_email=unique["email"],
-            by_phone=unique["phone"],
-            by_origin=unique["origin"],
-            by_name=unique["name"],
-        )
+        return IdentityCandidates.from_hits(found)
 
     async def _named(self, object_type: str, name: str, wanted: Sequence[str]) -> list[CRMRecord]:
         """Organizations and deals with exactly this name (case aside); persons whose name looks like it

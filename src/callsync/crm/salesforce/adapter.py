@@ -296,13 +296,7 @@ class SalesforceAdapter:
                 found["name"] += await self._similar_names(sobject, query.name, query.fields)
             elif query.name and "Name" in described:
                 found["name"] += await self._named(sobject, query.name, query.fields)
-        unique = {k: tuple({r.ref.record_id: r for r in v}.values()) for k, v in found.items()}
-        return IdentityCandidates(
-            by_email=unique["email"],
-            by_phone=unique["phone"],
-            by_origin=unique["origin"],
-            by_name=unique["name"],
-        )
+        return IdentityCandidates.from_hits(found)
 
     async def _find_keys(
         self,

@@ -265,13 +265,7 @@ class ZohoAdapter:
                 found["name"] += await self._similar_names(module, query.name, query.fields)
             elif query.name and module in _NAME_FIELDS:
                 found["name"] += await self._named(module, query.name, query.fields)
-        unique = {k: tuple({r.ref.record_id: r for r in v}.values()) for k, v in found.items()}
-        return IdentityCandidates(
-            by_email=unique["email"],
-            by_phone=unique["phone"],
-            by_origin=unique["origin"],
-            by_name=unique["name"],
-        )
+        return IdentityCandidates.from_hits(found)
 
     async def _find_keys(
         self,
