@@ -108,14 +108,8 @@ def sync_to_record(
     run_here: bool = True,
 ) -> str:
     """Re-run a call's sync against the record a reviewer chose; returns the call's final sync state."""
-    options: EnqueueOptions = {
-        "queue_name": SYNC_QUEUE,
-        "workflow_name": SYNC_WORKFLOW,
-        "workflow_id": f"{workflow_id_for(tenant, call_id)}:review{item_id}",
-        "queue_partition_key": f"record:{record_id}",
-    }
-    with _enqueued(db, tenants, run_here, options, tenant, call_id, record_id) as handle:
-        return str(_wait(handle, timeout_s, f"the sync of call {call_id}"))
+    args = (tenant, call_id, record_id)
+    return _resync(db, tenants, tenant, call_id, item_id, f"record:{record_id}", args, timeout_s, run_here)
 
 
 def sync_with_identity(
@@ -131,16 +125,10 @@ def sync_with_identity(
 ) -> str:
     """Re-run the sync of a call that had nothing to match on, with the email/phone a reviewer supplied
     (ledgered with evidence source `reviewer`); returns the call's final sync state."""
-    options: EnqueueOptions = {
-        "queue_name": SYNC_QUEUE,
-        "workflow_name": SYNC_WORKFLOW,
-        "workflow_id": f"{workflow_id_for(tenant, call_id)}:review{item_id}",
-        # Serialized with whoever else may be writing this person.
-        "queue_partition_key": f"identity:{supplied.email or supplied.phone}",
-    }
     args = (tenant, call_id, None, supplied.model_dump(mode="json"))
-    with _enqueued(db, tenants, run_here, options, *args) as handle:
-        return str(_wait(handle, timeout_s, f"the sync of call {call_id}"))
+    # Serialized with whoever else may be writing this person.
+    partition = f"identity:{supplied.email or supplied.phone}"
+    return _resync(db, tenants, tenant, call_id, item_id, partition, args, timeout_s, run_here)
 
 
 def link_waiting_object(
@@ -157,12 +145,28 @@ def link_waiting_object(
 ) -> str:
     """Re-run a call's sync, linking the existing record a reviewer chose for an object the call could not
     create (a waiting object) to the call's records; returns the call's final sync state."""
+    args = (tenant, call_id, None, None, {object_name: record_id})
+    return _resync(db, tenants, tenant, call_id, item_id, f"record:{record_id}", args, timeout_s, run_here)
+
+
+def _resync(
+    db: Database,
+    tenants: dict[str, TenantConfig],
+    tenant: str,
+    call_id: str,
+    item_id: int,
+    partition: str,
+    args: tuple[Any, ...],
+    timeout_s: float,
+    run_here: bool,
+) -> str:
+    """Re-run a call's sync with a reviewer's answer (review item `item_id`) in `args`, and wait for its
+    final state: one workflow id per item, on the partition that serializes it with the record's writers."""
     options: EnqueueOptions = {
         "queue_name": SYNC_QUEUE,
         "workflow_name": SYNC_WORKFLOW,
         "workflow_id": f"{workflow_id_for(tenant, call_id)}:review{item_id}",
-        "queue_partition_key": f"record:{record_id}",
+        "queue_partition_key": partition,
     }
-    args = (tenant, call_id, None, None, {object_name: record_id})
     with _enqueued(db, tenants, run_here, options, *args) as handle:
         return str(_wait(handle, timeout_s, f"the sync of call {call_id}"))
