@@ -1,12 +1,19 @@
 """Extraction benchmark: accepted-value precision and recall per field, review rate, calibration, speed.
 
-    .venv/bin/python bench/extraction.py tests/data/labelled-calls.jsonl
+    .venv/bin/python bench/extraction.py tests/data/labelled-calls.jsonl [--frozen tests/data/frozen-calls.jsonl]
+
+First prints the dev set (the labelled calls the extractor was tuned on, `labelled-calls.jsonl`) and the
+frozen held-out set (`frozen-calls.jsonl`, never tuned on; its checksum must match `frozen-calls.sha256`,
+else the benchmark stops) side by side: accepted-value precision and recall per field, review rate, planted
+platform values accepted, agent-side values taken as the caller's, label accuracy and frustrated recall,
+and a calibration table per set (confidence bin -> observed precision of accepted values). `--json` prints
+the same numbers as one JSON object instead of the tables. Then, for the dev file, the detailed report:
 
 Reads labelled calls (the generic call JSON plus a `gold` object and a `split`; see tests/data/README.md),
 runs `extract_call` on each and prints, for every split (dev, own, holdout) and for all calls together:
 
 - per field: gold values, values emitted, accepted, accepted and right, precision and recall of the
-  accepted values, review rate (share of emitted values left as needs_review), and the issue's target;
+  accepted values, review rate (share of emitted values left as needs_review), and the issue's target (issue 13's targets on the frozen set);
 - planted platform values: how many exist, how many were accepted (must be 0) and how many were flagged
   `not_in_transcript`;
 - intent / outcome / sentiment accuracy;
@@ -26,6 +33,7 @@ A benchmark, not a test: it asserts nothing and always exits 0 unless the file c
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -70,13 +78,17 @@ PRECISION_TARGETS = {
     "phone": 0.98,
     "amount": 0.98,
     "date": 0.98,
-    "full_name": 0.95,
-    "first_name": 0.95,
-    "last_name": 0.95,
-    "company": 0.95,
+    "time": 0.98,
+    "company": 0.98,
+    "full_name": 0.97,
+    "first_name": 0.97,
+    "last_name": 0.97,
 }
+REVIEW_TARGET = 0.15  # needs_review share of all emitted field values
 RECALL_TARGETS = {"email": 0.90, "phone": 0.90}
 SPLITS = ("dev", "own", "holdout")
+FROZEN = Path(__file__).resolve().parent.parent / "tests" / "data" / "frozen-calls.jsonl"
+LABEL_TARGETS = {"intent": 0.90, "outcome": 0.90, "sentiment": 0.90}
 BUCKETS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.85), (0.85, 0.9), (0.9, 0.95), (0.95, 1.01))
 FIVE_MINUTES_WORDS = 750  # ~150 spoken words a minute
 
@@ -161,6 +173,7 @@ class SplitReport:
     planted_accepted: list[str] = field(default_factory=list)
     planted_flagged: int = 0
     said_flagged: list[str] = field(default_factory=list)  # platform values said in the call, flagged unsaid
+    agent_side: list[str] = field(default_factory=list)  # accepted wrong values that are the agent's words
     labels: dict[str, Counter[tuple[str, str]]] = field(
         default_factory=lambda: {k: Counter() for k in ("intent", "outcome", "sentiment")}
     )
@@ -209,6 +222,8 @@ def score(results: Iterable[Result], name: str) -> SplitReport:
             if status is FieldStatus.ACCEPTED:
                 s.accepted += 1
                 s.accepted_right += right
+                if not right and _agent_side(r, field_name):
+                    report.agent_side.append(f"{r.row['call_id']}.{field_name}={got!r}")
             else:
                 s.review += 1
         for label in ("intent", "outcome", "sentiment"):
@@ -250,6 +265,155 @@ def _platform_equal(field_name: str, got: Any, raw: Any) -> bool:
     if field_name == "email":
         return str(got).lower() == str(raw).strip().lower()
     return same(field_name, got, raw)
+
+
+def _agent_side(r: Result, field_name: str) -> bool:
+    """A wrong accepted value that only the agent's turns hold: the business's name, number, address, price."""
+    fv = r.extraction.fields[field_name]
+    turns = r.call.turns
+    said = [e.turn for e in fv.evidence if e.in_transcript and 0 <= e.turn < len(turns)]
+    if said and all(turns[t].speaker.value == "agent" for t in said):
+        return True
+    key = (
+        re.sub(r"\D", "", str(fv.value)) if field_name in ("phone", "callback_phone") else _text_key(fv.value)
+    )
+    if len(key) < 4:
+        return False
+    for turn in turns:
+        text = (
+            re.sub(r"\D", "", turn.text)
+            if field_name in ("phone", "callback_phone")
+            else _text_key(turn.text)
+        )
+        if key[-10:] in text:
+            return turn.speaker.value == "agent"
+    return False
+
+
+def label_accuracy(report: SplitReport) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for label, confusion in report.labels.items():
+        total = sum(confusion.values())
+        out[label] = sum(n for (g, p), n in confusion.items() if g == p) / total if total else None
+    frustrated = report.labels["sentiment"]
+    gold_f = sum(n for (g, _), n in frustrated.items() if g == "frustrated")
+    out["frustrated_recall"] = frustrated[("frustrated", "frustrated")] / gold_f if gold_f else None
+    out["frustrated_gold"] = gold_f
+    return out
+
+
+def calibration(results: list[Result]) -> list[dict[str, Any]]:
+    """Accepted values by confidence bin: how many, how many right, observed precision."""
+    bins: dict[int, list[bool]] = defaultdict(list)
+    for r in results:
+        for field_name in FIELDS:
+            labelled, expected = gold_value(r.row["gold"], field_name)
+            got, status, conf = _value(r.extraction, field_name)
+            if labelled and status is FieldStatus.ACCEPTED:
+                i = next(i for i, (lo, hi) in enumerate(BUCKETS) if lo <= round(conf, 6) < hi)
+                bins[i].append(same(field_name, got, expected))
+    return [
+        {
+            "bin": f"{lo:.2f}-{min(hi, 1.0):.2f}",
+            "accepted": len(bins.get(i, [])),
+            "right": sum(bins.get(i, [])),
+            "precision": (sum(bins[i]) / len(bins[i])) if bins.get(i) else None,
+        }
+        for i, (lo, hi) in enumerate(BUCKETS)
+    ]
+
+
+def summary(report: SplitReport, results: list[Result]) -> dict[str, Any]:
+    fields = {}
+    emitted = review = 0
+    for name in FIELDS:
+        s = report.fields[name]
+        if not s.scored:
+            continue
+        emitted += s.emitted
+        review += s.review
+        fields[name] = {
+            "gold": s.gold,
+            "accepted": s.accepted,
+            "accepted_right": s.accepted_right,
+            "precision": s.precision(),
+            "recall": s.recall(),
+            "review_rate": s.review_rate(),
+        }
+    return {
+        "calls": report.calls,
+        "fields": fields,
+        "review_rate": review / emitted if emitted else None,
+        "planted": report.planted,
+        "planted_accepted": report.planted_accepted,
+        "agent_side_accepted": report.agent_side,
+        "labels": label_accuracy(report),
+        "calibration": calibration(results),
+    }
+
+
+def print_side_by_side(sets: dict[str, dict[str, Any]]) -> None:
+    names = list(sets)
+    print("\n== dev set and frozen held-out set side by side (frozen: never tuned on)")
+    head = "".join(f"{n[:27]:>29}" for n in names)
+    print(f"{'':<16}{head}")
+    print(
+        f"{'field':<16}" + "".join(f"{'P(acc)   R(acc)  review  n':>29}" for _ in names) + "  target (frozen)"
+    )
+    last = sets[names[-1]]
+    for field_name in FIELDS:
+        cells = ""
+        for n in names:
+            f = sets[n]["fields"].get(field_name)
+            if f is None:
+                cells += f"{'-':>29}"
+                continue
+            cells += (
+                f"{_pct(f['precision'])}   {_pct(f['recall'])} {_pct(f['review_rate'])} {f['accepted']:>3}  "
+            )
+        target = ""
+        f = last["fields"].get(field_name)
+        if f is not None and field_name in PRECISION_TARGETS:
+            p = f["precision"]
+            target = f"P>={PRECISION_TARGETS[field_name]:.2f} {'ok' if p is None or p >= PRECISION_TARGETS[field_name] else 'MISS'}"
+        if f is not None and field_name in RECALL_TARGETS and f["gold"]:
+            rec = f["recall"]
+            target += f" R>={RECALL_TARGETS[field_name]:.2f} {'ok' if rec is not None and rec >= RECALL_TARGETS[field_name] else 'MISS'}"
+        print(f"{field_name:<16}{cells}{target}")
+
+    def row(label: str, fn: Callable[[dict[str, Any]], str]) -> None:
+        print(f"{label:<28}" + "".join(f"{fn(sets[n]):>22}" for n in names))
+
+    print()
+    row("", lambda s: "")
+    row("review rate (all fields)", lambda s: _pct(s["review_rate"]))
+    row("planted accepted", lambda s: f"{len(s['planted_accepted'])}/{s['planted']}")
+    row("agent-side accepted", lambda s: str(len(s["agent_side_accepted"])))
+    for label in ("intent", "outcome", "sentiment", "frustrated_recall"):
+        row(f"{label}", lambda s, label=label: _pct(s["labels"][label]))
+    row("frustrated callers (gold)", lambda s: str(s["labels"]["frustrated_gold"]))
+    for n in names:
+        if sets[n]["agent_side_accepted"]:
+            print(f"agent-side values accepted in {n}: {', '.join(sets[n]['agent_side_accepted'])}")
+    print("\n== calibration: confidence bin -> observed precision of accepted values (right/accepted)")
+    print(f"{'bin':<12}" + "".join(f"{n[:20]:>22}" for n in names))
+    for i in range(len(BUCKETS)):
+        cells = ""
+        for n in names:
+            b = sets[n]["calibration"][i]
+            shown = f"{b['right']}/{b['accepted']}" if b["accepted"] else "."
+            cells += f"{shown:>22}"
+        print(f"{sets[names[0]]['calibration'][i]['bin']:<12}{cells}")
+
+
+def check_frozen(path: Path) -> str | None:
+    """None when the frozen file matches its committed checksum, else the reason it does not."""
+    sums = path.with_suffix(".sha256")
+    if not sums.exists():
+        return f"{sums} is missing"
+    expected = sums.read_text(encoding="utf-8").split()[0]
+    actual = hashlib.sha256(path.read_bytes()).hexdigest()
+    return None if actual == expected else f"{path} changed since it was frozen ({actual} != {expected})"
 
 
 # -- printing ------------------------------------------------------------------------------------------
@@ -425,7 +589,7 @@ def five_minute_calls(results: list[Result], count: int) -> list[CallRecord]:
     return calls
 
 
-def measure_speed(results: list[Result], count: int) -> None:
+def measure_speed(results: list[Result], count: int, quiet: bool = False) -> float:
     pinned = _pin_to_one_core()
     calls = five_minute_calls(results, count)
     words = sum(len(t.text.split()) for c in calls for t in c.turns) / len(calls)
@@ -439,11 +603,14 @@ def measure_speed(results: list[Result], count: int) -> None:
         best_wall = max(best_wall, len(calls) / (time.perf_counter() - wall))
         best_cpu = max(best_cpu, len(calls) / (time.process_time() - cpu))
     core = "pinned to one core" if pinned else "one process (could not pin to a core)"
+    if quiet:
+        return best_cpu
     print(
         f"\n== throughput: {best_cpu:.0f} five-minute calls/s of one core's CPU time "
         f"({best_wall:.0f}/s wall clock; {len(calls)} calls of ~{words:.0f} words, "
         f"{sum(len(c.turns) for c in calls) / len(calls):.0f} turns; best of 5; {core})"
     )
+    return best_cpu
 
 
 def _pin_to_one_core() -> bool:
@@ -483,11 +650,35 @@ def main(argv: list[str] | None = None) -> int:
         "--speed-calls", type=int, default=300, help="five-minute calls to time (default 300)"
     )
     parser.add_argument("--no-speed", action="store_true", help="skip the throughput measurement")
+    parser.add_argument(
+        "--frozen", type=Path, default=FROZEN, help="the frozen held-out set (tests/data/frozen-calls.jsonl)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the side-by-side numbers as JSON only")
     args = parser.parse_args(argv)
-    if not args.labelled.exists():
-        print(f"error: {args.labelled} not found", file=sys.stderr)
+    for path in (args.labelled, args.frozen):
+        if not path.exists():
+            print(f"error: {path} not found", file=sys.stderr)
+            return 2
+    problem = check_frozen(args.frozen)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     results = load(args.labelled)
+    frozen = load(args.frozen)
+    sets = {
+        f"dev ({args.labelled.name})": summary(score(results, "dev"), results),
+        f"frozen ({args.frozen.name})": summary(score(frozen, "frozen"), frozen),
+    }
+    if args.json:
+        speed = measure_speed(results, args.speed_calls, quiet=True) if not args.no_speed else None
+        print(
+            json.dumps(
+                {"extractor_version": EXTRACTOR_VERSION, "sets": sets, "calls_per_second_per_core": speed},
+                indent=1,
+            )
+        )
+        return 0
+    print_side_by_side(sets)
     print(
         f"callsync extraction benchmark — extractor version {EXTRACTOR_VERSION}, {len(results)} labelled calls"
     )
@@ -504,7 +695,9 @@ def main(argv: list[str] | None = None) -> int:
     print_confusions(everything)
     print_calibration(results)
     print_caller_id(results)
-    if args.errors:
+    if args.errors == "frozen":
+        print_errors(frozen, "frozen")
+    elif args.errors:
         print_errors([r for r in results if r.row.get("split", "dev") == args.errors], args.errors)
     if not args.no_speed:
         measure_speed(results, args.speed_calls)
