@@ -4,7 +4,7 @@ pipeline/replay.py)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from callsync.config import TenantConfig
@@ -20,6 +20,7 @@ __all__ = [
     "Replay",
     "ReplayRun",
     "Settled",
+    "count",
     "discard",
     "get",
     "list_",
@@ -28,12 +29,29 @@ __all__ = [
 ]
 
 
-def list_(db: Database, *, status: str | None = trust.OPEN, tenant: str | None = None) -> list[DeadLetter]:
-    """Dead letters oldest first (`status=None`: every state), after settling finished replays."""
+def list_(
+    db: Database,
+    *,
+    status: str | None = trust.OPEN,
+    tenant: str | None = None,
+    tenants: Collection[str] | None = None,
+    limit: int | None = None,
+) -> list[DeadLetter]:
+    """Dead letters oldest first (`status=None`: every state), after settling finished replays; `tenants`:
+    only those a user may see (None: all); `limit`: the oldest that many."""
+    _check_status(status)
+    trust.settle_replays(db)
+    return trust.list_dead_letters(db, status=status, tenant=tenant, tenants=tenants, limit=limit)
+
+
+def count(db: Database, *, status: str | None = trust.OPEN, tenants: Collection[str] | None = None) -> int:
+    _check_status(status)
+    return trust.count_dead_letters(db, status=status, tenants=tenants)
+
+
+def _check_status(status: str | None) -> None:
     if status is not None and status not in trust.STATUSES:
         raise ServiceError(f"no dead-letter status {status!r}; one of: {', '.join(trust.STATUSES)}")
-    trust.settle_replays(db)
-    return trust.list_dead_letters(db, status=status, tenant=tenant)
 
 
 def get(db: Database, dead_letter_id: int) -> DeadLetter:

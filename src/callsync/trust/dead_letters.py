@@ -20,11 +20,12 @@ why, in `request["discarded"]`), and a call with no other open dead letter is `c
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 
 from callsync.store.calls import DEAD_LETTER, close_if_settled
 from callsync.store.db import Database
@@ -104,19 +105,54 @@ def _load(row: DeadLetterRow, call_state: str | None) -> DeadLetter:
     )
 
 
-def list_dead_letters(
-    db: Database, *, status: str | None = OPEN, tenant: str | None = None
-) -> list[DeadLetter]:
-    """Dead letters, oldest first; `status=None` lists every state."""
-    query = select(DeadLetterRow, CallRow.sync_state).outerjoin(
-        CallRow, (CallRow.tenant == DeadLetterRow.tenant) & (CallRow.call_id == DeadLetterRow.call_id)
-    )
+def _dead_letter_filters(
+    status: str | None, tenant: str | None, tenants: Collection[str] | None
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
     if status is not None:
-        query = query.where(DeadLetterRow.status == status)
+        where.append(DeadLetterRow.status == status)
     if tenant is not None:
-        query = query.where(DeadLetterRow.tenant == tenant)
+        where.append(DeadLetterRow.tenant == tenant)
+    if tenants is not None:
+        where.append(DeadLetterRow.tenant.in_(list(tenants)))
+    return where
+
+
+def list_dead_letters(
+    db: Database,
+    *,
+    status: str | None = OPEN,
+    tenant: str | None = None,
+    tenants: Collection[str] | None = None,
+    limit: int | None = None,
+) -> list[DeadLetter]:
+    """Dead letters, oldest first; `status=None` lists every state; `tenants` limits them to a user's
+    tenants (None: all), `limit` to the oldest that many."""
+    query = (
+        select(DeadLetterRow, CallRow.sync_state)
+        .outerjoin(
+            CallRow, (CallRow.tenant == DeadLetterRow.tenant) & (CallRow.call_id == DeadLetterRow.call_id)
+        )
+        .where(*_dead_letter_filters(status, tenant, tenants))
+        .order_by(DeadLetterRow.id)
+        .limit(limit)
+    )
     with db.session() as session:
-        return [_load(row, state) for row, state in session.execute(query.order_by(DeadLetterRow.id)).all()]
+        return [_load(row, state) for row, state in session.execute(query).all()]
+
+
+def count_dead_letters(
+    db: Database, *, status: str | None = OPEN, tenants: Collection[str] | None = None
+) -> int:
+    with db.session() as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(DeadLetterRow)
+                .where(*_dead_letter_filters(status, None, tenants))
+            )
+            or 0
+        )
 
 
 def get_dead_letter(db: Database, dead_letter_id: int) -> DeadLetter | None:

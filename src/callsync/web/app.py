@@ -40,6 +40,7 @@ HERE = Path(__file__).parent
 LOGIN_COOKIE = "callsync_login"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 MAX_FORM_TEXT = 2000
+DEAD_LETTER_PAGE = 500  # dead letters listed on one page (the oldest first)
 # Review kinds answered with a record (services.review.resolve), not with a value.
 RECORD_KINDS = ("identity_conflict", "no_identity", "missing_required", "waiting_object")
 
@@ -144,7 +145,9 @@ def create_dashboard(
         if ctx is None:
             raise _Refused(401, "sign in first")
         if not signer.check_csrf(request.state.session, csrf):
-            raise _Refused(403, "the form's security token is missing or wrong: reload the page and try again")
+            raise _Refused(
+                403, "the form's security token is missing or wrong: reload the page and try again"
+            )
         if not ctx.user.can_decide:
             raise _Refused(403, f"a {ctx.user.role} may look but not decide")
         return ctx
@@ -170,7 +173,9 @@ def create_dashboard(
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, _exc: RequestValidationError) -> Response:
-        return page(request, "error.html", None, 400, message="bad request: a parameter is missing or malformed")
+        return page(
+            request, "error.html", None, 400, message="bad request: a parameter is missing or malformed"
+        )
 
     # ------------------------------------------------------------------------------------------- sign-in
 
@@ -179,7 +184,9 @@ def create_dashboard(
 
         return signer.csrf(Session(0, 0, f"login:{nonce}"))
 
-    def _login_page(request: Request, status: int = 200, error: str | None = None, nxt: str = "/") -> Response:
+    def _login_page(
+        request: Request, status: int = 200, error: str | None = None, nxt: str = "/"
+    ) -> Response:
         nonce = secrets.token_urlsafe(18)
         response = page(request, "login.html", None, status, error=error, next=_safe_next(nxt),
                         csrf=_login_token(nonce))  # fmt: skip
@@ -250,7 +257,9 @@ def create_dashboard(
         ctx = signed_in(request)
         return page(request, "review_item.html", ctx, item=_visible_item(ctx, item_id), error=None)
 
-    def _decide(request: Request, ctx: Ctx, item_id: int, run: Callable[[], Any], engine: bool = True) -> Response:
+    def _decide(
+        request: Request, ctx: Ctx, item_id: int, run: Callable[[], Any], engine: bool = True
+    ) -> Response:
         item = _visible_item(ctx, item_id)
         try:
             with decide_lock:
@@ -273,7 +282,9 @@ def create_dashboard(
         ctx = deciding(request, csrf)
         item = _visible_item(ctx, item_id)
         try:
-            checked = calls_service.check_correction(tenants, item.tenant, item.object_type, item.field, value)
+            checked = calls_service.check_correction(
+                tenants, item.tenant, item.object_type, item.field, value
+            )
         except ServiceError as exc:
             return page(request, "review_item.html", ctx, 400, item=item, error=str(exc))
         return _decide(request, ctx, item_id, lambda: review_service.correct(
@@ -334,9 +345,11 @@ def create_dashboard(
     @app.get("/dead-letters", response_class=HTMLResponse)
     def dead_letters(request: Request, status: str = "open") -> Response:
         ctx = signed_in(request)
-        found = dead_letter_service.list_(db, status=None if status == "all" else status)
-        return page(request, "dead_letters.html", ctx, status=status,
-                    items=[d for d in found if ctx.user.can_see(d.tenant)])  # fmt: skip
+        chosen = None if status == "all" else status
+        # The oldest DEAD_LETTER_PAGE first (the ones waiting longest), with how many there are in all.
+        found = dead_letter_service.list_(db, status=chosen, tenants=ctx.scope, limit=DEAD_LETTER_PAGE)
+        total = dead_letter_service.count(db, status=chosen, tenants=ctx.scope)
+        return page(request, "dead_letters.html", ctx, status=status, items=found, total=total)
 
     @app.get("/dead-letters/{dead_letter_id}", response_class=HTMLResponse)
     def dead_letter(request: Request, dead_letter_id: int) -> Response:
@@ -354,7 +367,9 @@ def create_dashboard(
         return RedirectResponse(f"/dead-letters/{dead_letter_id}?done=replay", status_code=303)
 
     @app.post("/dead-letters/{dead_letter_id}/discard")
-    def discard(request: Request, dead_letter_id: int, csrf: str = Form(""), reason: str = Form("")) -> Response:
+    def discard(
+        request: Request, dead_letter_id: int, csrf: str = Form(""), reason: str = Form("")
+    ) -> Response:
         ctx = deciding(request, csrf)
         found = _visible_dead_letter(ctx, dead_letter_id)
         try:
@@ -402,7 +417,9 @@ def create_dashboard(
         try:
             quarantine_service.discard(db, quarantine_id, reason=_field(reason), by=ctx.user.username)
         except ServiceError as exc:
-            return page(request, "quarantined.html", ctx, _status_of(exc), q=found, error=str(exc), result=None)
+            return page(
+                request, "quarantined.html", ctx, _status_of(exc), q=found, error=str(exc), result=None
+            )
         return RedirectResponse(f"/quarantine/{quarantine_id}", status_code=303)
 
     # ------------------------------------------------------------------------------------------- overview
