@@ -17,6 +17,7 @@ from callsync.crm.settings import CRMConnection
 if TYPE_CHECKING:
     from callsync.crm.http.budget import BudgetStore
     from callsync.crm.protocol import CRMAdapter
+    from callsync.crm.schema import SchemaReader
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,3 +74,5 @@ class CRMSpec(Generic[S]):
     factory: Callable[[S, AdapterContext], CRMAdapter]
     # What `callsync status` and messages call the CRM.
     label: str = ""
+    # Reads the CRM's own schema through the adapter (crm/schema.py); None: `callsync schema` cannot.
+    schema_reader: SchemaReader | None = None

@@ -134,7 +134,14 @@ class PropertyDef:
 def builtin_schema(object_type: str) -> dict[str, PropertyDef]:
     group = _GROUPS[object_type]
     schema = {
-        name: PropertyDef(name, _label(name), kind, _FIELD_TYPES[kind], group)
+        name: PropertyDef(
+            name,
+            _label(name),
+            kind,
+            _FIELD_TYPES[kind],
+            group,
+            options=tuple(option(v, i) for i, v in enumerate(_BUILTIN_OPTIONS.get((object_type, name), ()))),
+        )
         for name, kind in _BUILTIN_PROPERTIES[object_type].items()
     }
     created, modified = TIMESTAMP_PROPERTIES[object_type]
@@ -156,6 +163,26 @@ def as_text(raw: object) -> str | None:
     if isinstance(raw, int):
         return str(raw)
     if isinstance(raw, float):
+# A new portal's one deal pipeline and its stages: the options of `pipeline` and `dealstage`.
+DEAL_STAGES: Final = (
+    "appointmentscheduled",
+    "qualifiedtobuy",
+    "presentationscheduled",
+    "decisionmakerboughtin",
+    "contractsent",
+    "closedwon",
+    "closedlost",
+)
+_BUILTIN_OPTIONS: Final[dict[tuple[str, str], tuple[str, ...]]] = {
+    ("deals", "pipeline"): ("default",),
+    ("deals", "dealstage"): DEAL_STAGES,
+}
+
+
+def option(value: str, order: int) -> dict[str, Any]:
+    return {"label": _label(value), "value": value, "displayOrder": order, "hidden": False}
+
+
         return str(int(raw)) if raw.is_integer() else repr(raw)
     if isinstance(raw, str):
         return raw
@@ -197,6 +224,20 @@ def _checked_email(text: str) -> str:
     # HubSpot keeps emails lower-cased, which is what makes email lookups case-insensitive.
     if not _EMAIL.fullmatch(text.strip()):
         raise InvalidValue("INVALID_EMAIL", f"Email address {text} is invalid")
+    if definition.type == "enumeration" and definition.options:
+        return _checked_option(definition, text)
+    return text
+
+
+def _checked_option(definition: PropertyDef, text: str) -> str:
+    # An enumeration takes only its options' internal values (a checkbox: several, separated by ";").
+    allowed = [str(o.get("value")) for o in definition.options if isinstance(o, dict)]
+    values = text.split(";") if definition.field_type == "checkbox" else [text]
+    for value in values:
+        if value not in allowed:
+            raise InvalidValue(
+                "INVALID_OPTION", f"{value} was not one of the allowed options: [{', '.join(allowed)}]"
+            )
     return text.strip().lower()
 
 

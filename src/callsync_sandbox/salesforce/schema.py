@@ -83,6 +83,8 @@ class FieldDef:
     relationship_name: str | None = None
     custom: bool = False
     calculated: bool = False
+    # A picklist's active values, as a Developer Edition org has them (and a seeded schema says).
+    picklist: tuple[str, ...] = ()
 
     @property
     def required_on_create(self) -> bool:
@@ -109,6 +111,10 @@ class FieldDef:
             "calculated": self.calculated,
             "filterable": True,
             "sortable": self.type != "textarea",
+            "picklistValues": [
+                {"active": True, "defaultValue": v == self.default, "label": v, "value": v, "validFor": None}
+                for v in self.picklist
+            ],
         }
 
 
@@ -116,6 +122,27 @@ _TEXT_TYPES: Final = frozenset(
     {"string", "email", "phone", "textarea", "picklist", "combobox", "url", "id", "reference"}
 )
 NUMBER_TYPES: Final = frozenset({"int", "double", "currency", "percent"})
+
+
+LEAD_SOURCES: Final = ("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other")
+LEAD_STATUSES: Final = (
+    "Open - Not Contacted",
+    "Working - Contacted",
+    "Closed - Converted",
+    "Closed - Not Converted",
+)
+OPPORTUNITY_STAGES: Final = (
+    "Prospecting",
+    "Qualification",
+    "Needs Analysis",
+    "Value Proposition",
+    "Id. Decision Makers",
+    "Perception Analysis",
+    "Proposal/Price Quote",
+    "Negotiation/Review",
+    "Closed Won",
+    "Closed Lost",
+)
 
 
 def _f(name: str, type_: str = "string", **kw: Any) -> FieldDef:
@@ -191,8 +218,8 @@ def _lead() -> list[FieldDef]:
         _f("Website", "url"),
         _f("PhotoUrl", "url", **_RO),
         _f("Description", "textarea", length=32000),
-        _f("LeadSource", "picklist"),
-        _f("Status", "picklist", nillable=False, default="Open - Not Contacted"),
+        _f("LeadSource", "picklist", picklist=LEAD_SOURCES),
+        _f("Status", "picklist", nillable=False, default="Open - Not Contacted", picklist=LEAD_STATUSES),
         _f("Industry", "picklist"),
         _f("Rating", "picklist"),
         _f("AnnualRevenue", "currency"),
@@ -280,7 +307,7 @@ def _opportunity() -> list[FieldDef]:
         _f("IsPrivate", "boolean"),
         _f("Name", length=120, nillable=False),
         _f("Description", "textarea", length=32000),
-        _f("StageName", "picklist", nillable=False),
+        _f("StageName", "picklist", nillable=False, picklist=OPPORTUNITY_STAGES),
         _f("Amount", "currency"),
         _f("Probability", "percent"),
         _f("ExpectedRevenue", "currency", calculated=True, **_RO),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from callsync.crm.gohighlevel.schema import read_schema
 from callsync.crm.gohighlevel.settings import GoHighLevelSettings
 from callsync.crm.spec import AdapterContext, Capabilities, CRMSpec
 
@@ -36,4 +37,5 @@ SPEC = CRMSpec(
         stamp_listing=True,
     ),
     factory=_build,
+    schema_reader=read_schema,
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from callsync.crm.hubspot.schema import read_schema
 from callsync.crm.hubspot.settings import HubSpotSettings
 from callsync.crm.spec import AdapterContext, Capabilities, CRMSpec
 
@@ -41,3 +42,4 @@ SPEC = CRMSpec(
     ),
     factory=_build,
 )
+    schema_reader=read_schema,

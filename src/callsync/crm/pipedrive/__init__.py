@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from callsync.crm.pipedrive.schema import read_schema
 from callsync.crm.pipedrive.settings import PipedriveSettings
 from callsync.crm.spec import AdapterContext, Capabilities, CRMSpec
 
@@ -34,4 +35,5 @@ SPEC = CRMSpec(
         creates_fields=True,  # POST /v1/personFields (and organization, deal) creates the stamps
     ),
     factory=_build,
+    schema_reader=read_schema,
 )

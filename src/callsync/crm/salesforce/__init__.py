@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from callsync.crm.salesforce.schema import read_schema
 from callsync.crm.salesforce.settings import SalesforceSettings
 from callsync.crm.spec import AdapterContext, Capabilities, CRMSpec
 
@@ -34,4 +35,5 @@ SPEC = CRMSpec(
         creates_fields=False,
     ),
     factory=_build,
+    schema_reader=read_schema,
 )

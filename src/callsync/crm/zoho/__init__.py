@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from callsync.crm.spec import AdapterContext, Capabilities, CRMSpec
+from callsync.crm.zoho.schema import read_schema
 from callsync.crm.zoho.settings import ZohoSettings
 
 if TYPE_CHECKING:
@@ -34,4 +35,5 @@ SPEC = CRMSpec(
         creates_fields=False,
     ),
     factory=_build,
+    schema_reader=read_schema,
 )
