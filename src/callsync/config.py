@@ -192,6 +192,12 @@ def check_mapping_crm(doc: MappingDocument, source: str, tenant_kind: str | None
     if tenant_kind is not None and doc.crm != tenant_kind:
         raise ConfigError(f"the mapping is written for {doc.crm}, but the tenant's crm.kind is {tenant_kind}", source,
                           None, "crm")  # fmt: skip
+    can = SPECS[doc.crm].capabilities.actions
+    for i, rule in enumerate(doc.model.actions.rules):
+        if rule.do.value not in can:
+            raise ConfigError(f"{SPECS[doc.crm].label or doc.crm} cannot {rule.do.value}; it can: "
+                              f"{', '.join(sorted(can)) or 'no actions'}", source,
+                              doc.line_of("actions", "rules", i, "do"), f"actions.rules.{rule.name}.do")  # fmt: skip
 
 
 def load_tenant(path: str | Path) -> TenantConfig:

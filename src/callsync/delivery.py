@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from callsync.actions.plan import ActionRun, PlannedAction
+
 # Evidence travels as the JSON of `models.Evidence` (turn, start, end, ...): it is stored, never read here.
 EvidenceJSON = dict[str, Any]
 
@@ -111,6 +113,8 @@ class PreparedCall(_Data):
     error: str | None = None
     # A reviewer's answer to an identity conflict: this call belongs to that record.
     forced_record: str | None = None
+    # The workflow actions the call triggers (actions/plan.py), run once its records are confirmed.
+    actions: list[PlannedAction] = Field(default_factory=list)
 
 
 class FieldWrite(_Data):
@@ -174,6 +178,8 @@ class Outcome(_Data):
     errors: list[str] = Field(default_factory=list)
     # Fields the CRM does not have: dead-lettered on their own while the others were written.
     rejected_fields: dict[str, str] = Field(default_factory=dict)
+    # What became of each workflow action of the call (docs/actions.md).
+    actions: list[ActionRun] = Field(default_factory=list)
 
     @property
     def finished(self) -> bool:

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
+
+from callsync.actions.rules import ActionKind
 
 # The error tree lives in errors.py; re-exported here for the modules that import it from the protocol.
 from callsync.crm.errors import (
@@ -28,12 +32,18 @@ from callsync.crm.errors import (
 )
 
 __all__ = [
+    "ActionAdapter",
+    "ActionKind",
+    "ActionOutcome",
+    "ActionRequest",
+    "ActionResult",
     "AmbiguousWriteError",
     "AuthenticationError",
     "BudgetExhausted",
     "CRMAdapter",
     "CRMError",
     "CRMRecord",
+    "CallFacts",
     "ConflictError",
     "FieldError",
     "IdentityCandidates",
@@ -47,6 +57,7 @@ __all__ = [
     "UnknownFieldError",
     "WriteRequest",
     "WriteResult",
+    "stage_move",
 ]
 
 
@@ -138,3 +149,93 @@ class CRMAdapter(Protocol):
     async def associate(self, source: RecordRef, target: RecordRef) -> None: ...
 
     async def aclose(self) -> None: ...
+
+
+# -- workflow actions (docs/actions.md) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CallFacts:
+    """What a call activity records about the call: never its transcript."""
+
+    call_id: str
+    direction: str  # inbound | outbound
+    started_at: datetime | None
+    duration_s: int | None
+    outcome: str
+    from_number: str | None = None
+    to_number: str | None = None
+    trace: str = ""  # where to see how the call was synced (a `callsync trace` command or dashboard URL)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRequest:
+    """One action on one CRM's own objects. `stamp` is its idempotency key (one per call and rule): the
+    object created carries it, so a retry after a lost answer finds the object instead of making another."""
+
+    kind: ActionKind
+    stamp: str
+    person: RecordRef
+    title: str
+    body: str = ""
+    deal: RecordRef | None = None
+    due_at: datetime | None = None
+    duration_min: int = 30
+    owner_id: str | None = None
+    priority: str | None = None  # low | medium | high
+    queue: str | None = None
+    pipeline_id: str | None = None
+    stage: str | None = None
+    stages: tuple[str, ...] = ()  # the pipeline's stages in order: a deal is never moved backwards ...
+    allow_backwards: bool = False  # ... unless the rule says so
+    # once_open: objects of the same rule an earlier call made for this person; one still open means no new one.
+    open_candidates: tuple[RecordRef, ...] = ()
+    call: CallFacts | None = None
+
+
+class ActionOutcome(StrEnum):
+    CREATED = "created"  # a new object, read back
+    FOUND = "found"  # the object this stamp made before (an earlier attempt whose answer was lost)
+    MOVED = "moved"  # a deal's stage or a person's owner changed, read back
+    UNCHANGED = "unchanged"  # already so: nothing written
+    HELD_BACK = "held_back"  # the stage would move backwards and the rule does not allow it
+    ALREADY_OPEN = "already_open"  # once_open: an earlier one of this rule is still open
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    outcome: ActionOutcome
+    ref: RecordRef | None = None
+    detail: str = ""
+    request_id: str | None = None
+
+
+@runtime_checkable
+class ActionAdapter(Protocol):
+    """An adapter whose CRM declares actions (`Capabilities.actions`) also has these two methods."""
+
+    async def act(self, request: ActionRequest) -> ActionResult:
+        """Do the action exactly once: find the object carrying `stamp` first, create it otherwise, and
+        read it back. Raises the usual errors (AmbiguousWriteError: look with `find_action` before again)."""
+        ...
+
+    async def find_action(self, kind: ActionKind, stamp: str) -> RecordRef | None:
+        """The object an action with this stamp created, if any."""
+        ...
+
+
+def stage_move(current: Any, request: ActionRequest) -> tuple[ActionOutcome, str] | None:
+    """None: move the deal. Otherwise why not: already there, or it would go backwards (every CRM's rule)."""
+    target = request.stage
+    if current == target:
+        return ActionOutcome.UNCHANGED, f"already at {target}"
+    if request.allow_backwards:
+        return None
+    order = list(request.stages)
+    if current is None or current == "":
+        return None
+    if current not in order:
+        return ActionOutcome.HELD_BACK, f"its stage {current!r} is not in the rule's pipeline: not moved"
+    if target in order and order.index(target) < order.index(current):
+        return ActionOutcome.HELD_BACK, f"{current} → {target} would move it backwards"
+    return None

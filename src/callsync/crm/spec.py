@@ -48,6 +48,9 @@ class Capabilities:
     # The adapter has `stamped(object_type, stamp_field, fields)`: every record of the account (location)
     # carrying a callsync origin stamp, so reconcile can find a record written to the wrong account.
     stamp_listing: bool = False
+    # The workflow actions (`ActionKind` values) the adapter does on the CRM's own objects (`act`); a rule
+    # naming another is refused when the tenant's mapping loads.
+    actions: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

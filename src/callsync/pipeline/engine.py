@@ -25,6 +25,7 @@ import structlog
 from dbos import DBOS
 
 from callsync import __version__
+from callsync.actions.plan import ActionRun, ActionState, PlannedAction, RunStatus, action_stamp, plan_actions
 from callsync.capture.extract import extract_call
 from callsync.capture.platforms.generic import parse_generic_call
 from callsync.config import TenantConfig
@@ -62,6 +63,7 @@ from callsync.delivery import (
     WaitingObject,
 )
 from callsync.models import NO_TURN, CallRecord, EvidenceSource, Extraction
+from callsync.pipeline.actions import DEAL_OBJECT, action_request, call_facts, run_action, unfinished_run
 from callsync.pipeline.queue import SYNC_WORKFLOW, workflow_id_for
 from callsync.reconcile.fields import (
     FieldDecisions,
@@ -263,7 +265,10 @@ def _prepare(tenant_name: str, call_id: str, supplied: SuppliedIdentity | None =
             kind="missing_required",
             reason="required fields without a value: " + ", ".join(plan.missing_required),
         )
+    called_at = call.ended_at or call.started_at or datetime.now(UTC)
+    actions = plan_actions(extraction, mapping.model.actions, called_at=called_at, timezone=tenant.timezone)
     return PreparedCall(
+        actions=actions,
         status=Status.REVIEW if review else Status.READY,
         plan=contact,
         related=[plan_data(p) for name, p in sync_plan.objects.items() if name != CONTACT],
@@ -807,7 +812,58 @@ async def sync_call(
             )
             related.append(result)
         outcome = outcome.model_copy(update={"related": related})
+    if outcome.status is Status.CONFIRMED and prepared.actions and outcome.object_type and outcome.record_id:
+        outcome = await run_actions(tenant, call_id, key, prepared, outcome)
     return await finish_step(tenant, call_id, prepared_json, outcome.model_dump(mode="json"))
+
+
+async def run_actions(tenant: str, call_id: str, key: str, prepared: PreparedCall, outcome: Outcome) -> Outcome:
+    """The call's workflow actions, once its person (and deal) are confirmed: one `deliver` per rule, keyed
+    by (call, rule). A doubtful action is not attempted: it waits for a person (store/ledger.py)."""
+    assert outcome.object_type and outcome.record_id
+    person = RecordLink(object_type=outcome.object_type, record_id=outcome.record_id)
+    deals = [r for r in outcome.related if r.object == DEAL_OBJECT and r.status is Status.CONFIRMED and r.record_id]
+    deal = RecordLink(object_type=deals[0].object_type or "", record_id=deals[0].record_id or "") if deals else None
+    runs: list[ActionRun] = []
+    for planned in prepared.actions:
+        stamp = action_stamp(tenant, call_id, planned.rule)
+        if planned.state is ActionState.REVIEW:
+            runs.append(ActionRun(planned=planned, stamp=stamp, status=RunStatus.REVIEW, person_id=person.record_id,
+                                  deal_id=deal.record_id if deal else None))  # fmt: skip
+            continue
+        attempt = partial(action_step, tenant, call_id, planned.model_dump(mode="json"), stamp,
+                          person.model_dump(mode="json"), deal.model_dump(mode="json") if deal else None)  # fmt: skip
+        result = await deliver(tenant, f"{key}:action:{planned.rule}", attempt)
+        runs.append(result.actions[0] if result.actions else unfinished_run(planned, stamp, person, deal, result))
+    return outcome.model_copy(update={"actions": runs})
+
+
+@DBOS.step(name="callsync.action")
+async def action_step(
+    tenant: str,
+    call_id: str,
+    planned_json: dict[str, Any],
+    stamp: str,
+    person_json: dict[str, Any],
+    deal_json: dict[str, Any] | None,
+) -> dict[str, Any]:
+    rt = runtime()
+    planned = PlannedAction.model_validate(planned_json)
+    person = RecordLink.model_validate(person_json)
+    deal = RecordLink.model_validate(deal_json) if deal_json else None
+    crm = rt.tenant(tenant).crm.kind
+    row = await asyncio.to_thread(ledger_store.call_row, rt.db, tenant, call_id)
+    facts = call_facts(row, row.outcome or "")
+    candidates = []
+    if planned.once_open:
+        candidates = await asyncio.to_thread(
+            ledger_store.open_action_records, rt.db, tenant, crm, planned.rule, person.record_id, stamp
+        )
+    request = action_request(planned, stamp, person, deal, facts, candidates)
+    outcome = await attempt_with(
+        tenant, f"action {planned.rule} of {call_id}", lambda adapter: run_action(adapter, planned, request)
+    )
+    return outcome.model_dump(mode="json")
 
 
 @DBOS.step(name="callsync.link_existing")

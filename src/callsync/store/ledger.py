@@ -15,13 +15,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from callsync.delivery import FieldWrite, Outcome, PreparedCall, ReviewTarget, Status
+from callsync.actions.plan import ActionRun, RunStatus
+from callsync.delivery import FieldWrite, Outcome, PreparedCall, RecordLink, ReviewTarget, Status
 from callsync.models import Extraction
 from callsync.reconcile.fields import LastWrite
 from callsync.reconcile.identity import IdentityKeys
 from callsync.redaction import mask_contacts
 from callsync.store.db import Database
 from callsync.store.tables import (
+    ActionRunRow,
     CallRow,
     DeadLetterRow,
     FieldValueRow,
@@ -34,6 +36,8 @@ from callsync.store.tables import (
 # Ledger rows with this policy record a reviewer's decision: the value is human-verified from then on.
 REVIEWER_POLICY = "reviewer"
 PAST_TENSE = {"approve": "approved", "correct": "corrected", "reject": "rejected"}
+# Outcomes whose writes are ledgered: confirmed by read-back, or delivered (2xx) to a target that has none.
+_WRITTEN = (Status.CONFIRMED, Status.DELIVERED)
 
 
 def save_field_values(db: Database, tenant: str, extraction: Extraction) -> None:
@@ -287,10 +291,13 @@ def record_outcome(
                 reason=f"{waiting.object} not created: {waiting.reason}", proposed_value=None,
                 current_value=None, detail={"object": waiting.object},
             )  # fmt: skip
-        if outcome.status is Status.CONFIRMED and outcome.record_id:
+        if outcome.status in _WRITTEN and outcome.record_id:
             written_type = outcome.object_type or object_type or ""  # the record's own type
             state = _record_confirmed(session, tenant, crm, call_id, written_type, provenance, outcome)
+            # A target that cannot be read back (a webhook) accepted it: delivered, not confirmed.
+            state = "delivered" if outcome.status is Status.DELIVERED else state
             state = _record_related(session, tenant, crm, call_id, workflow_id, prepared, outcome) or state
+            state = _record_actions(session, tenant, crm, call_id, workflow_id, prepared, outcome) or state
             if outcome.rejected_fields:
                 # The good fields are written and ledgered; the fields the CRM does not have are a dead
                 # letter of their own, naming them, and the call is not fully synced.
@@ -337,7 +344,7 @@ def _record_related(
     state = None
     provenance = _Provenance(prepared.integration_version, prepared.observed_at)
     for related in outcome.related:
-        if related.status is Status.CONFIRMED and related.record_id:
+        if related.status in _WRITTEN and related.record_id:
             for crm_field, w in related.writes.items():
                 _upsert_ledger(
                     session, tenant, crm, call_id, related.object_type or "", related.record_id, crm_field, w,
@@ -449,3 +456,144 @@ def record_review_write(
             target.field, w, _Provenance(integration_version, now), _WriteTimes.of(outcome),
             _Reviewed(reviewer, now, target.id, target.call_id),
         )  # fmt: skip
+
+
+# -- workflow actions (docs/actions.md) ---------------------------------------------------------------
+
+
+def _record_actions(
+    session: Session,
+    tenant: str,
+    crm: str,
+    call_id: str,
+    workflow_id: str,
+    prepared: PreparedCall,
+    outcome: Outcome,
+) -> str | None:
+    """One ledger row per action (unique on its stamp); a review item for each doubtful one; a dead letter
+    for one that failed for good. Returns a worse call state if one failed."""
+    state = None
+    for run in outcome.actions:
+        row = _upsert_action(session, tenant, crm, call_id, prepared.integration_version, run)
+        if run.status is RunStatus.REVIEW and row.status == RunStatus.REVIEW.value:
+            planned = run.planned
+            _add_review(
+                session, tenant, call_id, crm, "action", object_type=None, field=planned.rule,
+                reason=planned.question or f"{planned.kind.value} waits for a person",
+                proposed_value={"action": planned.kind.value, "title": planned.title,
+                                "due_at": planned.due_at.isoformat() if planned.due_at else None},
+                current_value=None,
+                detail={"stamp": run.stamp, "doubts": list(planned.doubts), "run": run.model_dump(mode="json")},
+            )  # fmt: skip
+            session.flush()
+            item_id = session.scalar(
+                select(ReviewItemRow.id).where(
+                    ReviewItemRow.dedupe_key == f"{tenant}|{call_id}|action|{planned.rule}"
+                )
+            )
+            row.review_item_id = item_id
+        elif run.status is RunStatus.DEAD_LETTER and row.status == RunStatus.DEAD_LETTER.value:
+            failed = outcome.model_copy(
+                update={"object": f"action:{run.planned.rule}", "error": run.error, "attempts": run.attempts,
+                        "errors": [run.error or "unknown error"]}
+            )  # fmt: skip
+            _dead_letter(session, tenant, crm, call_id, workflow_id, prepared, failed)
+            state = "dead_letter"
+    return state
+
+
+def _upsert_action(
+    session: Session, tenant: str, crm: str, call_id: str, integration_version: str, run: ActionRun
+) -> ActionRunRow:
+    row = session.scalars(select(ActionRunRow).filter_by(tenant=tenant, stamp=run.stamp)).one_or_none()
+    if row is None:
+        row = ActionRunRow(
+            tenant=tenant, crm=crm, call_id=call_id, rule=run.planned.rule, action=run.planned.kind.value,
+            stamp=run.stamp, status=run.status.value, planned={}, attempts=0,
+            integration_version=integration_version, created_at=datetime.now(UTC),
+        )  # fmt: skip
+        session.add(row)
+    elif row.status in (RunStatus.CONFIRMED.value, RunStatus.DROPPED.value):
+        return row  # done or dropped: history, never rewritten (a replay finds the object by its stamp)
+    elif row.status == RunStatus.REVIEW.value and run.status is RunStatus.REVIEW:
+        return row  # still waiting for the same person's decision
+    row.status = run.status.value
+    row.result = run.result
+    row.person_id = run.person_id
+    row.object_type = run.object_type
+    row.record_id = run.record_id
+    row.planned = run.planned.model_dump(mode="json")
+    row.detail = run.detail or None
+    row.error = mask_contacts(run.error) if run.error else None
+    row.attempts = run.attempts
+    row.crm_request_id = run.request_id
+    row.confirmed_at = run.confirmed_at
+    return row
+
+
+def open_action_records(
+    db: Database, tenant: str, crm: str, rule: str, person_id: str, stamp: str
+) -> list[RecordLink]:
+    """Objects earlier calls' runs of this rule created for this person (once_open: one still open in the
+    CRM means no new one)."""
+    with db.session() as session:
+        rows = session.scalars(
+            select(ActionRunRow).where(
+                ActionRunRow.tenant == tenant, ActionRunRow.crm == crm, ActionRunRow.rule == rule,
+                ActionRunRow.person_id == person_id, ActionRunRow.stamp != stamp,
+                ActionRunRow.status == RunStatus.CONFIRMED.value, ActionRunRow.record_id.is_not(None),
+            ).order_by(ActionRunRow.id.desc()).limit(20)
+        ).all()  # fmt: skip
+        return [RecordLink(object_type=r.object_type or "", record_id=r.record_id or "") for r in rows]
+
+
+def call_row(db: Database, tenant: str, call_id: str) -> CallRow:
+    with db.session() as session:
+        return session.scalars(select(CallRow).filter_by(tenant=tenant, call_id=call_id)).one()
+
+
+def record_action_decision(
+    db: Database, tenant: str, run: ActionRun, reviewer: str | None, item_id: int, integration_version: str
+) -> None:
+    """A reviewer's decision on a doubtful action: confirmed (approved or corrected, then done) or dropped."""
+    with db.session() as session:
+        row = session.scalars(select(ActionRunRow).filter_by(tenant=tenant, stamp=run.stamp)).one_or_none()
+        if row is None:
+            row = ActionRunRow(
+                tenant=tenant, crm="", call_id="", rule=run.planned.rule, action=run.planned.kind.value,
+                stamp=run.stamp, status=run.status.value, planned={}, attempts=0,
+                integration_version=integration_version,
+            )  # fmt: skip
+            session.add(row)
+        if row.status in (RunStatus.CONFIRMED.value, RunStatus.DROPPED.value):
+            return
+        row.status = run.status.value
+        row.result = run.result
+        row.object_type = run.object_type
+        row.record_id = run.record_id
+        row.planned = run.planned.model_dump(mode="json")
+        row.detail = run.detail or None
+        row.crm_request_id = run.request_id
+        row.confirmed_at = run.confirmed_at
+        row.reviewer = reviewer
+        row.review_item_id = item_id
+        row.decided_at = datetime.now(UTC)
+
+
+def drop_action(db: Database, item_id: int, reviewer: str | None) -> None:
+    """A rejected doubtful action: dropped, and ledgered as such (nothing is ever done for it)."""
+    with db.session() as session:
+        row = session.scalars(select(ActionRunRow).filter_by(review_item_id=item_id)).one_or_none()
+        if row is not None and row.status == RunStatus.REVIEW.value:
+            row.status = RunStatus.DROPPED.value
+            row.reviewer = reviewer
+            row.decided_at = datetime.now(UTC)
+
+
+def action_runs(db: Database, tenant: str, call_id: str) -> list[ActionRunRow]:
+    with db.session() as session:
+        return list(
+            session.scalars(
+                select(ActionRunRow).filter_by(tenant=tenant, call_id=call_id).order_by(ActionRunRow.id)
+            ).all()
+        )

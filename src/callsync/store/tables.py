@@ -339,3 +339,41 @@ Index("ix_calls_synced_at", CallRow.synced_at)
 Index("ix_calls_call_id", CallRow.call_id)
 Index("ix_calls_from_number", CallRow.from_number)
 Index("ix_calls_to_number", CallRow.to_number)
+
+
+class ActionRunRow(Base):
+    """One workflow action of one call (docs/actions.md): the ledger row of what a rule did in the CRM.
+    Unique on its stamp (tenant + call + rule): a retry, a replay or a reviewer's approval updates this row,
+    never adds a second."""
+
+    __tablename__ = "action_runs"
+    __table_args__ = (
+        UniqueConstraint("tenant", "stamp", name="uq_action_runs_stamp"),
+        Index("ix_action_runs_person", "tenant", "crm", "rule", "person_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant: Mapped[str] = mapped_column(String(100))
+    crm: Mapped[str] = mapped_column(String(40))
+    call_id: Mapped[str] = mapped_column(String(200), index=True)
+    rule: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(40))
+    stamp: Mapped[str] = mapped_column(String(400))
+    # confirmed | review | dropped | dead_letter
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    # created | found | moved | unchanged | held_back | already_open (confirmed rows)
+    result: Mapped[str | None] = mapped_column(String(20))
+    person_id: Mapped[str | None] = mapped_column(String(100))
+    object_type: Mapped[str | None] = mapped_column(String(60))
+    record_id: Mapped[str | None] = mapped_column(String(100))
+    planned: Mapped[dict[str, Any]]  # the PlannedAction as JSON (what was, or would be, done)
+    detail: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    crm_request_id: Mapped[str | None] = mapped_column(String(200))
+    integration_version: Mapped[str] = mapped_column(String(80))
+    review_item_id: Mapped[int | None] = mapped_column(Integer)
+    reviewer: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]

@@ -14,13 +14,14 @@ from __future__ import annotations
 import hashlib
 import string
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from callsync.actions.rules import ActionsBlock, check_rule
 from callsync.errors import ConfigError
 from callsync.models import CANONICAL_FIELDS
 from callsync.reconcile.policy import ConflictPolicy
@@ -130,6 +131,8 @@ class MappingModel(BaseModel):
     # Use the caller ID (see the module docstring); an object's own `caller_id` overrides this.
     caller_id: bool = True
     objects: dict[str, ObjectMapping]
+    # Workflow actions (docs/actions.md): what the call decided, done in the CRM.
+    actions: ActionsBlock = Field(default_factory=ActionsBlock)
 
     @model_validator(mode="after")
     def _objects(self) -> MappingModel:
@@ -147,6 +150,11 @@ class MappingDocument:
     model: MappingModel
     source: str
     digest: str  # sha256 of the document's bytes: part of the integration version in the ledger
+    # Line of each key path, for refusals made after parsing (an action the tenant's CRM cannot do).
+    lines: dict[tuple[Any, ...], int] = field(default_factory=dict, compare=False)
+
+    def line_of(self, *path: Any) -> int | None:
+        return _line_for(path, self.lines)
 
     @property
     def crm(self) -> str:
@@ -256,8 +264,14 @@ def parse_mapping(text: str, source: str = "<mapping>") -> MappingDocument:
                     _line_for(("objects", obj_name, "required", crm_field), lines),
                     f"objects.{obj_name}.required.{crm_field}",
                 )
+    for i, action_rule in enumerate(model.actions.rules):
+        fault = check_rule(model.actions, action_rule)
+        if fault is not None:
+            key, reason = fault
+            path = ("actions", "rules", i, *key.split("."))
+            raise ConfigError(reason, source, _line_for(path, lines), f"actions.rules.{action_rule.name}.{key}")
     digest = hashlib.sha256(text.encode()).hexdigest()
-    return MappingDocument(model=model, source=source, digest=digest)
+    return MappingDocument(model=model, source=source, digest=digest, lines=lines)
 
 
 def load_mapping(path: str | Path) -> MappingDocument:

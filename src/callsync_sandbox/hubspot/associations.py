@@ -36,6 +36,12 @@ def _association_types() -> dict[int, _AssociationType]:
         ("tasks", "contacts", 204, 203, None),
         ("tasks", "companies", 192, 191, None),
         ("tasks", "deals", 216, 215, None),
+        ("meetings", "contacts", 200, 199, None),
+        ("meetings", "companies", 188, 187, None),
+        ("meetings", "deals", 212, 211, None),
+        ("tickets", "contacts", 16, 15, None),
+        ("tickets", "companies", 339, 340, None),
+        ("tickets", "deals", 28, 27, None),
     )
     types: dict[int, _AssociationType] = {}
     for from_type, to_type, forward, reverse, label in pairs:

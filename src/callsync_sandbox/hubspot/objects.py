@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Final
 
-OBJECT_TYPES: Final = ("contacts", "companies", "deals", "calls", "notes", "tasks")
+OBJECT_TYPES: Final = ("contacts", "companies", "deals", "calls", "notes", "tasks", "meetings", "tickets")
 
 FIRST_ID: Final = 1001
 PORTAL_ID: Final = 12345678
@@ -17,6 +17,8 @@ SINGULAR: Final = {
     "calls": "call",
     "notes": "note",
     "tasks": "task",
+    "meetings": "meeting",
+    "tickets": "ticket",
 }
 # HubSpot also accepts the singular name and the numeric object type id in paths.
 OBJECT_TYPE_IDS: Final = {
@@ -26,6 +28,8 @@ OBJECT_TYPE_IDS: Final = {
     "calls": "0-48",
     "notes": "0-46",
     "tasks": "0-27",
+    "meetings": "0-47",
+    "tickets": "0-5",
 }
 TYPE_ALIASES: Final = {
     alias: name for name in OBJECT_TYPES for alias in (name, SINGULAR[name], OBJECT_TYPE_IDS[name])
@@ -39,6 +43,8 @@ TIMESTAMP_PROPERTIES: Final = {
     "calls": ("hs_createdate", "hs_lastmodifieddate"),
     "notes": ("hs_createdate", "hs_lastmodifieddate"),
     "tasks": ("hs_createdate", "hs_lastmodifieddate"),
+    "meetings": ("hs_createdate", "hs_lastmodifieddate"),
+    "tickets": ("createdate", "hs_lastmodifieddate"),
 }
 
 

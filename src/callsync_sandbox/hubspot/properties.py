@@ -21,6 +21,8 @@ _GROUPS: Final = {
     "calls": "call",
     "notes": "note",
     "tasks": "task",
+    "meetings": "meeting",
+    "tickets": "ticketinformation",
 }
 _BUILTIN_PROPERTIES: Final[dict[str, dict[str, str]]] = {
     "contacts": {
@@ -61,6 +63,25 @@ _BUILTIN_PROPERTIES: Final[dict[str, dict[str, str]]] = {
             ("hs_task_status", "hs_task_priority", "hs_task_type", "hubspot_owner_id"), "enumeration"
         ),
     },
+    # Meetings: hs_timestamp is when it starts (as for every engagement), start/end times beside it.
+    "meetings": {
+        **dict.fromkeys(("hs_timestamp", "hs_meeting_start_time", "hs_meeting_end_time"), "datetime"),
+        **dict.fromkeys(("hs_meeting_title", "hs_meeting_body", "hs_meeting_location"), "string"),
+        **dict.fromkeys(("hs_meeting_outcome", "hubspot_owner_id"), "enumeration"),
+    },
+    "tickets": {
+        **dict.fromkeys(("subject", "content"), "string"),
+        **dict.fromkeys(
+            (
+                "hs_pipeline",
+                "hs_pipeline_stage",
+                "hs_ticket_priority",
+                "hs_ticket_category",
+                "hubspot_owner_id",
+            ),
+            "enumeration",
+        ),
+    },
 }
 DEFAULT_PROPERTIES: Final[dict[str, tuple[str, ...]]] = {
     "contacts": ("email", "firstname", "lastname"),
@@ -69,11 +90,15 @@ DEFAULT_PROPERTIES: Final[dict[str, tuple[str, ...]]] = {
     "calls": (),
     "notes": (),
     "tasks": (),
+    "meetings": (),
+    "tickets": ("content", "hs_pipeline", "hs_pipeline_stage", "hs_ticket_priority", "subject"),
 }
 REQUIRED_PROPERTIES: Final[dict[str, tuple[str, ...]]] = {
     "calls": ("hs_timestamp",),
     "notes": ("hs_timestamp",),
     "tasks": ("hs_timestamp",),
+    "meetings": ("hs_timestamp",),
+    "tickets": ("subject", "hs_pipeline_stage"),
 }
 # Email is unique on contacts by HubSpot's own rule, although its definition says hasUniqueValue=false.
 NATIVE_UNIQUE: Final[dict[str, tuple[str, ...]]] = {"contacts": ("email",)}
@@ -131,6 +156,26 @@ class PropertyDef:
         }
 
 
+# A new portal's one deal pipeline and its stages: the options of `pipeline` and `dealstage`.
+DEAL_STAGES: Final = (
+    "appointmentscheduled",
+    "qualifiedtobuy",
+    "presentationscheduled",
+    "decisionmakerboughtin",
+    "contractsent",
+    "closedwon",
+    "closedlost",
+)
+_BUILTIN_OPTIONS: Final[dict[tuple[str, str], tuple[str, ...]]] = {
+    ("deals", "pipeline"): ("default",),
+    ("deals", "dealstage"): DEAL_STAGES,
+}
+
+
+def option(value: str, order: int) -> dict[str, Any]:
+    return {"label": _label(value), "value": value, "displayOrder": order, "hidden": False}
+
+
 def builtin_schema(object_type: str) -> dict[str, PropertyDef]:
     group = _GROUPS[object_type]
     schema = {
@@ -163,26 +208,6 @@ def as_text(raw: object) -> str | None:
     if isinstance(raw, int):
         return str(raw)
     if isinstance(raw, float):
-# A new portal's one deal pipeline and its stages: the options of `pipeline` and `dealstage`.
-DEAL_STAGES: Final = (
-    "appointmentscheduled",
-    "qualifiedtobuy",
-    "presentationscheduled",
-    "decisionmakerboughtin",
-    "contractsent",
-    "closedwon",
-    "closedlost",
-)
-_BUILTIN_OPTIONS: Final[dict[tuple[str, str], tuple[str, ...]]] = {
-    ("deals", "pipeline"): ("default",),
-    ("deals", "dealstage"): DEAL_STAGES,
-}
-
-
-def option(value: str, order: int) -> dict[str, Any]:
-    return {"label": _label(value), "value": value, "displayOrder": order, "hidden": False}
-
-
         return str(int(raw)) if raw.is_integer() else repr(raw)
     if isinstance(raw, str):
         return raw
@@ -199,6 +224,20 @@ def normalise(object_type: str, definition: PropertyDef, raw: object) -> str | N
         return _checked_datetime(text, date_only=definition.type == "date")
     if (object_type, definition.name) == ("contacts", "email"):
         return _checked_email(text)
+    if definition.type == "enumeration" and definition.options:
+        return _checked_option(definition, text)
+    return text
+
+
+def _checked_option(definition: PropertyDef, text: str) -> str:
+    # An enumeration takes only its options' internal values (a checkbox: several, separated by ";").
+    allowed = [str(o.get("value")) for o in definition.options if isinstance(o, dict)]
+    values = text.split(";") if definition.field_type == "checkbox" else [text]
+    for value in values:
+        if value not in allowed:
+            raise InvalidValue(
+                "INVALID_OPTION", f"{value} was not one of the allowed options: [{', '.join(allowed)}]"
+            )
     return text
 
 
@@ -224,20 +263,6 @@ def _checked_email(text: str) -> str:
     # HubSpot keeps emails lower-cased, which is what makes email lookups case-insensitive.
     if not _EMAIL.fullmatch(text.strip()):
         raise InvalidValue("INVALID_EMAIL", f"Email address {text} is invalid")
-    if definition.type == "enumeration" and definition.options:
-        return _checked_option(definition, text)
-    return text
-
-
-def _checked_option(definition: PropertyDef, text: str) -> str:
-    # An enumeration takes only its options' internal values (a checkbox: several, separated by ";").
-    allowed = [str(o.get("value")) for o in definition.options if isinstance(o, dict)]
-    values = text.split(";") if definition.field_type == "checkbox" else [text]
-    for value in values:
-        if value not in allowed:
-            raise InvalidValue(
-                "INVALID_OPTION", f"{value} was not one of the allowed options: [{', '.join(allowed)}]"
-            )
     return text.strip().lower()
 
 

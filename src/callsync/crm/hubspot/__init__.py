@@ -39,6 +39,10 @@ SPEC = CRMSpec(
         lead_conversion=False,
         name_search=True,
         creates_fields=True,
+        # meetings, tasks, tickets, calls and dealstage (crm/hubspot/actions.py)
+        actions=frozenset(
+            {"book_meeting", "create_task", "open_ticket", "advance_stage", "handoff", "log_call"}
+        ),
     ),
     factory=_build,
 )

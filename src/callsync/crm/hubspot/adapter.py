@@ -26,6 +26,9 @@ from callsync.crm.hubspot.settings import DEFAULT_BASE_URL
 from callsync.crm.hubspot.wire import SEARCH_LANE, HubSpotVendor
 from callsync.crm.phones import phone_variants
 from callsync.crm.protocol import (
+    ActionKind,
+    ActionRequest,
+    ActionResult,
     ConflictError,
     CRMError,
     CRMRecord,
@@ -385,6 +388,18 @@ class HubSpotAdapter:
                     failed.get(key, f"batch/{kind}: no result for {key}"), request_id=request_id
                 )
         return out
+
+    # -- workflow actions (crm/hubspot/actions.py) --------------------------------------------------
+
+    async def act(self, request: ActionRequest) -> ActionResult:
+        from callsync.crm.hubspot.actions import act
+
+        return await act(self, request)
+
+    async def find_action(self, kind: ActionKind, stamp: str) -> RecordRef | None:
+        from callsync.crm.hubspot.actions import find_action
+
+        return await find_action(self, kind, stamp)
 
     async def associate(self, source: RecordRef, target: RecordRef) -> None:
         await self._send(
