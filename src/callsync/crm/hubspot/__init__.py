@@ -45,5 +45,5 @@ SPEC = CRMSpec(
         ),
     ),
     factory=_build,
-)
     schema_reader=read_schema,
+)
