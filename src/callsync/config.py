@@ -210,10 +210,34 @@ def load_tenant(path: str | Path) -> TenantConfig:
         tenant = TenantConfig.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise ConfigError(first["msg"], str(p), None, ".".join(str(x) for x in first["loc"])) from exc
+        line, keys = _key_line(p, first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(message, str(p), line, ".".join(keys) or None) from exc
     if not Path(tenant.mapping).is_absolute():
         tenant = tenant.model_copy(update={"mapping": str((p.parent / tenant.mapping).resolve())})
     return tenant
+
+
+def _key_line(path: Path, loc: tuple[int | str, ...]) -> tuple[int | None, list[str]]:
+    """The line of the deepest key of an error's location in a tenant file, and the keys found on the way.
+    A location part that is no key of the file (the `crm` section's kind, which pydantic adds) is skipped."""
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, yaml.YAMLError):
+        return None, [str(x) for x in loc]
+    line: int | None = None
+    keys: list[str] = []
+    for part in loc:
+        found = None
+        if isinstance(node, yaml.MappingNode):
+            found = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+        if found is None:
+            if str(part) not in SPECS:  # a missing key is still named; a CRM kind is pydantic's tag
+                keys.append(str(part))
+            continue
+        line, node = found[0].start_mark.line + 1, found[1]
+        keys.append(str(part))
+    return line, keys
 
 
 def load_tenants(directory: str | Path) -> dict[str, TenantConfig]:

@@ -28,6 +28,8 @@ class Status(StrEnum):
 
     READY = "ready"  # prepared: the plan can be written
     CONFIRMED = "confirmed"  # written and read back
+    # Accepted (2xx) by a target that keeps nothing to read back (a webhook): delivered, never confirmed.
+    DELIVERED = "delivered"
     REVIEW = "review"  # a person must decide first
     RETRY = "retry"  # failed in a way another attempt may fix
     RATE_LIMITED = "rate_limited"  # the CRM said wait `delay` seconds
@@ -183,7 +185,37 @@ class Outcome(_Data):
 
     @property
     def finished(self) -> bool:
-        return self.status in (Status.CONFIRMED, Status.REVIEW)
+        return self.status in (Status.CONFIRMED, Status.DELIVERED, Status.REVIEW)
+
+
+class CallDocument(_Data):
+    """The whole call as one document, for a target that takes each call at once (a webhook): the caller's
+    identity, every planned object with its fields (value, confidence, policy, evidence references: turn
+    and character span, never the sentence), the values held back for review, the links between the objects
+    and what could not be planned."""
+
+    call_id: str
+    tenant: str
+    observed_at: datetime | None
+    integration_version: str
+    identity: PlannedIdentity
+    objects: dict[str, ObjectPlanData]
+    links: list[tuple[str, str]] = Field(default_factory=list)
+    waiting: list[WaitingObject] = Field(default_factory=list)
+
+    @staticmethod
+    def of(tenant: str, call_id: str, prepared: PreparedCall) -> CallDocument:
+        plans = [p for p in (prepared.plan, *prepared.related) if p is not None]
+        return CallDocument(
+            call_id=call_id,
+            tenant=tenant,
+            observed_at=prepared.observed_at,
+            integration_version=prepared.integration_version,
+            identity=prepared.plan.identity if prepared.plan else PlannedIdentity(),
+            objects={p.object: p for p in plans},
+            links=prepared.links,
+            waiting=prepared.waiting,
+        )
 
 
 class ReviewTarget(_Data):

@@ -20,6 +20,7 @@ from callsync_sandbox.faults import FaultPlan
 from callsync_sandbox.gohighlevel import listing as gohighlevel_listing
 from callsync_sandbox.pipedrive import listing as pipedrive_listing
 from callsync_sandbox.salesforce.api import MAX_VERSION
+from callsync_sandbox.webhook import listing as webhook_listing
 
 _MAX_PAGES: Final = 1_000  # a bound on paging, far above any sandbox's size
 _SF_VERSION: Final = f"{MAX_VERSION:.1f}"
@@ -100,6 +101,7 @@ EMULATORS: Final = {
     ),
     "pipedrive": pipedrive_listing.EMULATOR,
     "gohighlevel": gohighlevel_listing.EMULATOR,
+    "webhook": webhook_listing.EMULATOR,
 }
 CHOICES: Final = tuple(EMULATORS)
 TOKEN_ENVS: Final = {
@@ -108,6 +110,7 @@ TOKEN_ENVS: Final = {
     "zoho": "CALLSYNC_ZOHO_TOKEN",
     "pipedrive": "CALLSYNC_PIPEDRIVE_TOKEN",
     "gohighlevel": "CALLSYNC_GOHIGHLEVEL_TOKEN",
+    "webhook": webhook_listing.TOKEN_ENV,
 }
 
 
@@ -131,6 +134,7 @@ def list_records(crm: str, port: int, token: str, object_type: str | None = None
         "zoho": _zoho_records,
         "pipedrive": pipedrive_listing.records,
         "gohighlevel": gohighlevel_listing.records,
+        "webhook": webhook_listing.records,
     }[crm]
     try:
         with httpx.Client(base_url=base, headers=headers, timeout=10.0, trust_env=False) as http:

@@ -1,7 +1,9 @@
-"""The end-to-end harness of tests/write/test_engine.py, for the CRMs with a lead model.
+"""The end-to-end harness of tests/pipeline/test_engine.py, for every target callsync writes to.
 
-A `Kit` knows one CRM's emulator and wire details (paths to break, how a rep edits a record, how to read
-what landed); `Harness` runs the real engine (DBOS worker, SQLite or PostgreSQL) against it over HTTP.
+A `Kit` knows one CRM's emulator (or the webhook receiver) and wire details (paths to break, how a rep
+edits a record, how to read what landed); `Harness` runs the real engine (DBOS worker, SQLite or
+PostgreSQL) against it over HTTP. `KITS` has the lead-model CRMs the older tests run over (Salesforce,
+Zoho); `TARGETS` has all six, for the tests every target must pass.
 """
 
 from __future__ import annotations
@@ -20,14 +22,19 @@ from sqlalchemy import select
 from callsync.capture.platforms.generic import parse_generic_call
 from callsync.cli.status import status_counts
 from callsync.config import EXAMPLES_DIR, CRMConnection, DeliverySettings, TenantConfig
+from callsync.crm.registry import capabilities_for
 from callsync.pipeline import engine
 from callsync.pipeline.intake import receive_call
 from callsync.pipeline.queue import workflow_id_for
 from callsync.pipeline.worker import Backlog, backlog, drain, running_worker
 from callsync.store.db import Database
 from callsync_sandbox.faults import FaultPlan
+from callsync_sandbox.gohighlevel import GoHighLevelSandbox
+from callsync_sandbox.hubspot import HubSpotSandbox
+from callsync_sandbox.pipedrive import PipedriveSandbox
 from callsync_sandbox.salesforce import SalesforceSandbox
 from callsync_sandbox.server import SandboxServer
+from callsync_sandbox.webhook import SANDBOX_SECRET, WebhookReceiver
 from callsync_sandbox.zoho import ZohoSandbox
 
 TOKEN = "sandbox-token"
@@ -49,23 +56,48 @@ class Kit:
     write_paths: str  # regex matching every record read/write, for outages and bursts
     burst_status: int  # the throttling answer a fault plan injects
 
+    @property
+    def read_back(self) -> bool:
+        """Whether the target confirms writes by reading them back (else a 2xx is only `delivered`)."""
+        return capabilities_for(self.kind).read_back
+
     def sandbox(self, faults: dict[str, Any] | None = None, **kw: Any) -> Any:
         plan = FaultPlan.model_validate(faults) if faults else None
         if self.kind == "salesforce":
             return SalesforceSandbox(token=TOKEN, faults=plan, **kw)
+        if self.kind == "hubspot":
+            return HubSpotSandbox(token=TOKEN, faults=plan, **kw)
+        if self.kind == "pipedrive":
+            return PipedriveSandbox(token=TOKEN, faults=plan, **kw)
+        if self.kind == "gohighlevel":
+            return GoHighLevelSandbox(token=TOKEN, faults=plan, **kw)
+        if self.kind == "webhook":
+            return WebhookReceiver(faults=plan, **kw)
         return ZohoSandbox(token=TOKEN, faults=plan, **kw)
 
     def connection(self, base_url: str, **kw: Any) -> CRMConnection:
         env = f"CALLSYNC_TEST_{self.kind.upper()}_TOKEN"
-        os.environ[env] = TOKEN
-        common: dict[str, Any] = {"token_env": env, "timeout_s": 2.0, "limit_retry_s": 0.3, **kw}
+        os.environ[env] = SANDBOX_SECRET if self.kind == "webhook" else TOKEN
+        common: dict[str, Any] = {"token_env": env, "timeout_s": 2.0, **kw}
+        if self.kind == "webhook":
+            return CRMConnection(kind="webhook", url=f"{base_url}/hooks/calls", **common)
+        if self.kind == "hubspot":
+            return CRMConnection(kind="hubspot", base_url=base_url, **common)
+        if self.kind == "gohighlevel":
+            return CRMConnection(kind="gohighlevel", api_url=base_url, location_id="location-1", **common)
+        common.setdefault("limit_retry_s", 0.3)
+        if self.kind == "pipedrive":
+            return CRMConnection(kind="pipedrive", api_domain=base_url, **common)
         if self.kind == "salesforce":
             return CRMConnection(kind="salesforce", instance_url=base_url, api_version=SF_VERSION, **common)
         return CRMConnection(kind="zoho", api_domain=base_url, **common)
 
     def records(self, sandbox: Any, obj: str | None = None) -> list[dict[str, Any]]:
         """What landed, keyed by the example mapping's names plus id, stamp and last call; a Contact's
-        company is its Account's name."""
+        company is its Account's name. A webhook receiver's "records" are its accepted events, one per
+        `webhook-id`, stamped with the call they carry."""
+        if self.kind in ("hubspot", "pipedrive", "gohighlevel", "webhook"):
+            return [self.flat_view(r) for r in sandbox.records(obj or self.person)]
         accounts = {
             str(a.get("Id") or a.get("id")): a
             for a in sandbox.records("Account" if self.kind == "salesforce" else "Accounts")
@@ -86,6 +118,16 @@ class Kit:
             stamp=row.get(self.stamp),
             last_call=row.get(self.last_call),
         )
+        return out
+
+    def flat_view(self, row: dict[str, Any]) -> dict[str, Any]:
+        flat = {**row, **(row.get("properties") or {})}
+        out = {c: flat.get(f) for c, f in self.names.items()}
+        if self.kind == "pipedrive":
+            out["company"] = flat.get("organization")
+        stamp = flat.get("call_id") if self.kind == "webhook" else flat.get(self.stamp)
+        last = flat.get("call_id") if self.kind == "webhook" else flat.get(self.last_call)
+        out.update(id=str(flat.get("id")), stamp=stamp, last_call=last)
         return out
 
     def edit(self, base_url: str, record_id: str, fields: dict[str, Any], obj: str | None = None) -> None:
@@ -133,6 +175,60 @@ ZOHO = Kit(
     burst_status=429,
 )  # fmt: skip
 KITS = {"salesforce": SALESFORCE, "zoho": ZOHO}
+HUBSPOT = Kit(
+    kind="hubspot",
+    person="contacts",
+    other_person="contacts",
+    stamp="callsync_origin_call_id",
+    last_call="callsync_last_call_id",
+    names={"email": "email", "phone": "phone", "first": "firstname", "last": "lastname", "company": "company",
+           "title": "jobtitle"},
+    create_path="/crm/v3/objects/contacts(/batch/create)?",
+    create_method="POST",
+    write_paths="/crm/v3/objects/.*",
+    burst_status=429,
+)  # fmt: skip
+PIPEDRIVE = Kit(
+    kind="pipedrive",
+    person="persons",
+    other_person="persons",
+    stamp="callsync_origin_call_id",
+    last_call="callsync_last_call_id",
+    names={"email": "email", "phone": "phone", "first": "first_name", "last": "last_name", "company": "organization",
+           "title": "job_title"},
+    create_path="/api/v2/persons",
+    create_method="POST",
+    write_paths="/api/v2/.*",
+    burst_status=429,
+)  # fmt: skip
+GOHIGHLEVEL = Kit(
+    kind="gohighlevel",
+    person="contacts",
+    other_person="contacts",
+    stamp="callsync_origin_call_id",
+    last_call="callsync_last_call_id",
+    names={"email": "email", "phone": "phone", "first": "firstName", "last": "lastName", "company": "companyName",
+           "title": "title"},
+    create_path="/contacts/upsert",
+    create_method="POST",
+    write_paths="/(contacts|opportunities)/.*",
+    burst_status=429,
+)  # fmt: skip
+WEBHOOK = Kit(
+    kind="webhook",
+    person="events",
+    other_person="events",
+    stamp="call_id",
+    last_call="call_id",
+    names={"email": "email", "phone": "phone", "first": "first_name", "last": "last_name", "company": "company",
+           "title": "job_title"},
+    create_path="/hooks/calls",
+    create_method="POST",
+    write_paths="/hooks/.*",
+    burst_status=429,
+)  # fmt: skip
+# Every target callsync writes to, for the tests each must pass (tests/pipeline/test_engine_crms.py).
+TARGETS = {kit.kind: kit for kit in (HUBSPOT, SALESFORCE, ZOHO, PIPEDRIVE, GOHIGHLEVEL, WEBHOOK)}
 
 
 @dataclass

@@ -16,7 +16,7 @@ import pytest
 from callsync.cli.status import crm_budget_waits
 from callsync.store.db import Database
 from callsync.store.tables import CrmBudgetRow, DeadLetterRow, LedgerRow, ReviewItemRow
-from tests.crm.harness import KITS, HarnessFactory, Kit
+from tests.crm.harness import KITS, TARGETS, HarnessFactory, Kit
 from tests.pipeline.test_engine import DANA, call_payload
 
 CRMS = pytest.mark.parametrize("kit", [KITS["salesforce"], KITS["zoho"]], ids=["salesforce", "zoho"])
@@ -332,3 +332,76 @@ def test_salesforce_daily_limit_exceeded_mid_run_writes_wait_and_status_says_why
     assert h.sandbox.count_requests(status=403) >= 1
     assert seen, "status must show calls waiting for the CRM budget while they wait"
     assert any("TotalRequests Limit exceeded" in why for _, reasons in seen for why in reasons)
+
+
+# -- what every target passes (hubspot, salesforce, zoho, pipedrive, gohighlevel, webhook) ----------------
+
+EVERY_TARGET = pytest.mark.parametrize("kit", list(TARGETS.values()), ids=list(TARGETS))
+
+
+def _landed(h: Any, state: Any) -> int:
+    """Calls that reached the target: confirmed by read-back, or delivered (2xx) where there is none."""
+    return int(state.confirmed if h.kit.read_back else state.delivered)
+
+
+@EVERY_TARGET
+def test_every_target_gets_the_call_once_with_its_fields_ledgered_and_honestly_stated(
+    make_harness: Any, kit: Kit
+) -> None:
+    h = make_harness(kit)
+    h.ingest(call_payload("c-1", DANA))
+    state = h.sync()
+    assert (_landed(h, state), state.queued, state.dead_letter, state.review) == (1, 0, 0, 0)
+    assert (state.confirmed, state.delivered) == ((1, 0) if kit.read_back else (0, 1))
+    (person,) = h.people()
+    assert person["email"] == "dana.whitfield@northwind.com" and person["stamp"] == "c-1"
+    ledger = [r for r in h.rows(LedgerRow) if r.field == kit.names["email"]]
+    (row,) = ledger
+    assert row.record_id == person["id"] and row.call_id == "c-1" and row.evidence
+    assert row.sent_at is not None and row.acknowledged_at is not None
+    # A target that cannot be read back is never said to have confirmed anything.
+    assert (row.confirmed_at is not None) == kit.read_back
+
+
+@EVERY_TARGET
+def test_every_target_keeps_one_record_when_a_create_s_answer_is_lost_and_the_call_is_rerun(
+    make_harness: Any, kit: Kit
+) -> None:
+    rule = {"method": kit.create_method, "path": kit.create_path, "fault": "drop_response_after_commit"}
+    h = make_harness(kit, {"rules": [rule]})
+    h.ingest(call_payload("c-lost", DANA))
+    state = h.sync()
+    assert (_landed(h, state), state.dead_letter) == (1, 0)
+    assert h.rerun("c-lost") == ("confirmed" if kit.read_back else "delivered")
+    people = h.people()
+    assert len(people) == 1 and people[0]["stamp"] == "c-lost"
+    assert len({r.record_id for r in h.rows(LedgerRow) if r.field == kit.names["email"]}) == 1
+    if not kit.read_back:  # a receiver sees the same webhook-id every time, and dedupes on it
+        assert len(set(h.sandbox.event_ids())) == 1 and len(h.sandbox.event_ids()) >= 2
+
+
+def test_a_receiver_answering_500_twice_then_200_gets_one_event_id_three_times_and_one_delivery(
+    make_harness: Any,
+) -> None:
+    h = make_harness(TARGETS["webhook"], fail_first=2)
+    h.ingest(call_payload("c-500", DANA))
+    state = h.sync()
+    assert (state.delivered, state.confirmed, state.dead_letter) == (1, 0, 0)
+    ids = h.sandbox.event_ids()
+    assert len(ids) == 3 and len(set(ids)) == 1, ids
+    assert [a.status for a in h.sandbox.arrivals] == [500, 500, 200]
+    rows = h.rows(LedgerRow)
+    assert {r.record_id for r in rows} == set(ids), "the ledger's record is the event id"
+    assert len([r for r in rows if r.field == "email"]) == 1, "one delivery, ledgered once"
+    assert all(r.confirmed_at is None and r.acknowledged_at is not None for r in rows)
+
+
+def test_a_receiver_that_answers_410_gone_stops_the_deliveries_into_a_dead_letter(make_harness: Any) -> None:
+    gone = {"path": "/hooks/.*", "fault": "status", "status": 410, "times": None}
+    h = make_harness(TARGETS["webhook"], {"rules": [gone]})
+    h.ingest(call_payload("c-gone", DANA))
+    state = h.sync()
+    assert (state.dead_letter, state.delivered) == (1, 0)
+    assert len(h.sandbox.event_ids()) == 1, "410 is permanent: never sent again"
+    (dead,) = h.rows(DeadLetterRow)
+    assert "410" in dead.last_error and dead.attempts == 1

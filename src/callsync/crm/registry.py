@@ -23,6 +23,8 @@ from callsync.crm.salesforce import SPEC as SALESFORCE
 from callsync.crm.salesforce.settings import SalesforceSettings
 from callsync.crm.settings import CRMConnection, set_default_kind, settings_input
 from callsync.crm.spec import AdapterContext, Capabilities, CRMSpec
+from callsync.crm.webhook import SPEC as WEBHOOK
+from callsync.crm.webhook.settings import WebhookSettings
 from callsync.crm.zoho import SPEC as ZOHO
 from callsync.crm.zoho.settings import ZohoSettings
 
@@ -42,11 +44,13 @@ __all__ = [
 ]
 
 SPECS: dict[str, CRMSpec[Any]] = {
-    spec.kind: spec for spec in (HUBSPOT, SALESFORCE, ZOHO, GOHIGHLEVEL, PIPEDRIVE)
+    spec.kind: spec for spec in (HUBSPOT, SALESFORCE, ZOHO, GOHIGHLEVEL, PIPEDRIVE, WEBHOOK)
 }
 
 # A tenant's `crm` section: one model per kind, chosen by `kind`.
-AnySettings = HubSpotSettings | SalesforceSettings | ZohoSettings | GoHighLevelSettings | PipedriveSettings
+AnySettings = (
+    HubSpotSettings | SalesforceSettings | ZohoSettings | GoHighLevelSettings | PipedriveSettings | WebhookSettings
+)
 # A mapping without `kind` means DEFAULT_KIND; another CRM's setting is named as such (settings_input).
 CRMSettings = Annotated[
     AnySettings, Field(discriminator="kind"), BeforeValidator(lambda v: settings_input(v))

@@ -48,6 +48,10 @@ class Capabilities:
     # The adapter has `stamped(object_type, stamp_field, fields)`: every record of the account (location)
     # carrying a callsync origin stamp, so reconcile can find a record written to the wrong account.
     stamp_listing: bool = False
+    # `find` searches the CRM (email, phone, origin stamp). Without it (and without read-back) the target
+    # keeps nothing callsync can look at: the engine sends each call as one document (a webhook), and a
+    # 2xx is recorded as delivered, not confirmed.
+    search: bool = True
     # The workflow actions (`ActionKind` values) the adapter does on the CRM's own objects (`act`); a rule
     # naming another is refused when the tenant's mapping loads.
     actions: frozenset[str] = frozenset()

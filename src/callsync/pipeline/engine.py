@@ -47,6 +47,7 @@ from callsync.crm.protocol import (
     WriteRequest,
     WriteResult,
 )
+from callsync.crm.registry import capabilities_for
 from callsync.delivery import (
     FieldWrite,
     HeldValue,
@@ -64,6 +65,7 @@ from callsync.delivery import (
 )
 from callsync.models import NO_TURN, CallRecord, EvidenceSource, Extraction
 from callsync.pipeline.actions import DEAL_OBJECT, action_request, call_facts, run_action, unfinished_run
+from callsync.pipeline.document import send_document
 from callsync.pipeline.queue import SYNC_WORKFLOW, workflow_id_for
 from callsync.reconcile.fields import (
     FieldDecisions,
@@ -351,6 +353,11 @@ async def attempt_with(tenant: str, label: str, work: Callable[[CRMAdapter], Awa
 async def write_step(tenant: str, call_id: str, prepared_json: dict[str, Any]) -> dict[str, Any]:
     rt = runtime()
     prepared = PreparedCall.model_validate(prepared_json)
+    if tenant in rt.tenants and not capabilities_for(rt.tenants[tenant].crm.kind).read_back:
+        # Nothing to find or read back (a webhook): the whole call goes as one document, `delivered` on a 2xx.
+        sent = await attempt_with(tenant, f"delivery of {call_id}", partial(send_document, tenant=tenant,
+                                  call_id=call_id, prepared=prepared))  # fmt: skip
+        return sent.model_dump(mode="json")
     plan = _contact_plan(prepared)
 
     async def locked(adapter: CRMAdapter) -> Outcome:

@@ -109,6 +109,7 @@ class Backlog:
     confirmed: int
     review: int
     dead_letter: int
+    delivered: int = 0  # 2xx from a target that cannot be read back (a webhook): not confirmed
 
     @property
     def done(self) -> int:
@@ -125,6 +126,7 @@ def backlog(db: Database) -> Backlog:
         confirmed=counts.get("confirmed", 0),
         review=counts.get("review", 0),
         dead_letter=counts.get("dead_letter", 0),
+        delivered=counts.get("delivered", 0),
     )
 
 

@@ -2,9 +2,10 @@
 
 Calls themselves are received by `pipeline/intake.py` (the call row and its sync job in one transaction).
 
-A call's `sync_state`: `queued` → `confirmed` | `review` | `dead_letter`, and `closed` once a person decided
+A call's `sync_state`: `queued` → `confirmed` | `delivered` | `review` | `dead_letter`, and `closed` once a person decided
 that nothing is to be written for it (its last open review item rejected, its dead letter discarded). Every
-call reaches one of `confirmed`, `closed` (final) or waits visibly in `review` / `dead_letter`.
+call reaches one of `confirmed`, `delivered` (a 2xx from a target that cannot be read back, such as a
+webhook), `closed` (final) or waits visibly in `review` / `dead_letter`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from callsync.store.db import Database
 from callsync.store.tables import CallRow, DeadLetterRow, QuarantineRow, ReviewItemRow
 
 QUEUED, CONFIRMED, REVIEW, DEAD_LETTER, CLOSED = "queued", "confirmed", "review", "dead_letter", "closed"
+DELIVERED = "delivered"
 
 
 def quarantine(db: Database, source: str, reason: str, payload: str, tenant: str | None = None) -> int:
@@ -41,6 +43,7 @@ def overview_counts(db: Database) -> dict[str, int]:
             "calls": count(CallRow),
             "queued": count(CallRow, CallRow.sync_state == QUEUED),
             "confirmed": count(CallRow, CallRow.sync_state == CONFIRMED),
+            "delivered": count(CallRow, CallRow.sync_state == DELIVERED),
             "dead_letters": count(DeadLetterRow, DeadLetterRow.status == "open"),
             "quarantined": count(QuarantineRow, QuarantineRow.status == "open"),
             "review": count(ReviewItemRow, ReviewItemRow.status == "open"),

@@ -183,18 +183,22 @@ class CRMTransport:
         lane: str = DEFAULT_LANE,
         cost: int = 1,
         attempt: Attempt | None = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """Send one request; an error answer raises its `CRMError`. `safe`: a read sent with a method
         that could write (a search as POST), repeatable whatever happened to it. `cost`: the credits it
-        spends (where the budget counts them). `attempt`: the write attempt it belongs to."""
+        spends (where the budget counts them). `attempt`: the write attempt it belongs to. `content` and
+        `headers`: a body sent byte for byte and headers of this request alone (a signed body)."""
         safe = safe or method in SAFE_METHODS
         attempt = attempt or Attempt()
         for retry in range(READ_RETRIES + 1 if safe else 1):
             await self._spend(cost, attempt)  # a repeated read is a request the CRM counts too
             try:
                 response = await self._send_once(
-                    method, path, json=json, params=params, safe=safe, lane=lane, attempt=attempt
-                )
+                    method, path, json=json, params=params, safe=safe, lane=lane, attempt=attempt,
+                    content=content, headers=headers,
+                )  # fmt: skip
             except TransientError:
                 if retry >= READ_RETRIES or not safe or self.breaker.is_open:
                     raise
@@ -245,6 +249,8 @@ class CRMTransport:
         safe: bool,
         lane: str,
         attempt: Attempt,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         limiter = self.limiters.get(lane)
         if limiter is not None:
@@ -257,7 +263,9 @@ class CRMTransport:
             crm_metrics.circuit(self.vendor.label, True, refused=True)
             raise TransientError(f"{method} {path}: not sent: {exc}") from exc
         try:
-            response = await self._client.request(method, self.path_prefix + path, json=json, params=params)
+            response = await self._client.request(
+                method, self.path_prefix + path, json=json, params=params, content=content, headers=headers
+            )
         except httpx.ConnectError as exc:
             self.breaker.failure(f"cannot connect: {exc}")
             crm_metrics.circuit(self.vendor.label, self.breaker.is_open)

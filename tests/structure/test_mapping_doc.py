@@ -1,0 +1,34 @@
+"""The written mapping document: every mapped field with its object, coercion, required handling, policy
+sentence and source of truth; the integration version ledger rows carry."""
+
+from __future__ import annotations
+
+from callsync.config import EXAMPLES_DIR
+from callsync.structure.mapping import load_mapping
+from callsync.structure.mapping_doc import build_mapping_doc, integration_version, render
+
+
+def test_every_mapped_field_is_documented_with_its_policy_and_source_of_truth() -> None:
+    doc = load_mapping(EXAMPLES_DIR / "hubspot.yaml")
+    built = build_mapping_doc(doc)
+    documented = {(f.crm_object, f.crm_field) for f in built.fields}
+    mapped = {(o.crm_object, f) for o in doc.model.objects.values() for f in o.fields}
+    assert documented == mapped
+    dealname = next(f for f in built.fields if f.crm_field == "dealname")
+    assert dealname.required == "required: without a value the whole record waits in review"
+    lastname = next(f for f in built.fields if f.crm_field == "lastname")
+    assert '"(unknown caller)"' in lastname.required
+    company = next(f for f in built.fields if (f.crm_object, f.crm_field) == ("contacts", "company"))
+    assert company.policy == "call_wins" and "never overwritten" in company.policy_sentence
+    assert company.source_of_truth.startswith("the latest call")
+
+
+def test_markdown_and_html_carry_the_integration_version_and_required_defaults() -> None:
+    doc = load_mapping(EXAMPLES_DIR / "hubspot.yaml")
+    version = integration_version(doc)
+    assert version.endswith(doc.digest[:12])
+    md = render(doc, "md")
+    assert version in md and "deals.dealstage" in md and "appointmentscheduled" in md
+    page = render(doc, "html")
+    assert page.startswith("<!doctype html>") and version in page
+    assert "{company} - {full_name}" in page  # the template, escaped but present
