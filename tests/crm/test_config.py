@@ -83,10 +83,13 @@ def test_the_token_is_read_from_the_named_environment_variable(monkeypatch: pyte
 
 
 def test_the_registry_declares_what_each_crm_does() -> None:
-    assert set(SPECS) == {"hubspot", "salesforce", "zoho", "pipedrive", "gohighlevel"}
+    assert set(SPECS) == {"hubspot", "salesforce", "zoho", "pipedrive", "gohighlevel", "webhook"}
     for kind, spec in SPECS.items():
         assert spec.kind == kind and spec.settings.model_fields["kind"].default == kind
-        assert spec.capabilities.read_back and spec.capabilities.max_batch_size > 0
+        assert spec.capabilities.max_batch_size > 0
+    # Every CRM confirms by reading back and searches; the webhook target does neither (delivered only).
+    assert {k for k, s in SPECS.items() if not s.capabilities.read_back} == {"webhook"}
+    assert {k for k, s in SPECS.items() if not s.capabilities.search} == {"webhook"}
     # Only the CRMs with a lead model convert leads; only HubSpot shares batches between attempts.
     assert {k for k, s in SPECS.items() if s.capabilities.lead_conversion} == {"salesforce", "zoho"}
     assert {k for k, s in SPECS.items() if s.capabilities.group_commit} == {"hubspot"}
@@ -182,3 +185,24 @@ def test_a_tenant_refuses_a_mapping_for_a_crm_without_an_adapter_or_for_another_
     mapping.write_text("crm: zoho\n" + body)
     with pytest.raises(ConfigError, match=r"written for zoho, but the tenant's crm\.kind is hubspot"):
         TenantConfig(name="t", mapping=str(mapping)).load_mapping()
+
+
+def test_a_webhook_url_that_is_not_https_is_refused_at_load_with_the_file_line_and_reason(tmp_path: Path) -> None:
+    path = tmp_path / "acme.yaml"
+    path.write_text("name: acme\ncrm:\n  kind: webhook\n  url: http://hooks.example.com/catch/1\n")
+    with pytest.raises(ConfigError) as error:
+        load_tenant(path)
+    assert (error.value.source, error.value.line, error.value.field) == (str(path), 4, "crm.url")
+    assert "is not https" in error.value.message
+    for local in ("http://127.0.0.1:8080/hook", "http://localhost/hook", "https://hooks.example.com/catch/1"):
+        path.write_text(f"name: acme\ncrm:\n  kind: webhook\n  url: {local}\n")
+        assert load_tenant(path).crm.url == local  # type: ignore[union-attr]
+
+
+def test_a_gohighlevel_tenant_without_a_location_is_refused_with_the_file_and_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "acme.yaml"
+    path.write_text("name: acme\ntimezone: UTC\ncrm:\n  kind: gohighlevel\n  api_url: https://x\n")
+    with pytest.raises(ConfigError) as error:
+        load_tenant(path)
+    assert (error.value.source, error.value.line) == (str(path), 3)
+    assert str(error.value).startswith(f"{path}:3: crm: a GoHighLevel connection needs location_id")
