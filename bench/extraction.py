@@ -390,7 +390,7 @@ def print_side_by_side(sets: dict[str, dict[str, Any]]) -> None:
     row("planted accepted", lambda s: f"{len(s['planted_accepted'])}/{s['planted']}")
     row("agent-side accepted", lambda s: str(len(s["agent_side_accepted"])))
     for label in ("intent", "outcome", "sentiment", "frustrated_recall"):
-        row(f"{label}", lambda s, label=label: _pct(s["labels"][label]))
+        row(label, _label_cell(label))
     row("frustrated callers (gold)", lambda s: str(s["labels"]["frustrated_gold"]))
     for n in names:
         if sets[n]["agent_side_accepted"]:
@@ -404,6 +404,13 @@ def print_side_by_side(sets: dict[str, dict[str, Any]]) -> None:
             shown = f"{b['right']}/{b['accepted']}" if b["accepted"] else "."
             cells += f"{shown:>22}"
         print(f"{sets[names[0]]['calibration'][i]['bin']:<12}{cells}")
+
+
+def _label_cell(label: str) -> Callable[[dict[str, Any]], str]:
+    def cell(s: dict[str, Any]) -> str:
+        return _pct(s["labels"][label])
+
+    return cell
 
 
 def check_frozen(path: Path) -> str | None:

@@ -204,6 +204,40 @@ def agent_asks_about(text: str, start: int) -> bool:
     )
 
 
+# Whose detail the agent's sentence is about. "Their number is 01223 311911." gives out a venue's number;
+# "Is your number 617 ...?" / "I have you down as ..." puts the caller's own detail to them.
+_ABOUT_CALLER = re.compile(
+    r"\b(your|you|you're|youre|you've|confirm|i have|i've got|i got|we have|on file|correct|right|is that|is this)\b",
+    re.IGNORECASE,
+)
+_ABOUT_SOMEONE_ELSE = re.compile(
+    r"\b(their|its|it's|our|his|her|they|they're|theyre|the (restaurant|hotel|venue|station|office|store|shop|"
+    r"clinic|hospital|theater|theatre|museum|attraction|gallery|police)|(phone|number|address|post ?code|zip)"
+    r" (is|are|for))\b",
+    re.IGNORECASE,
+)
+
+
+def about_caller(text: str, start: int) -> bool:
+    """Does the agent's sentence holding the value at `start` put the caller's own detail to them?
+
+    An agent informing the caller about someone else ("Their phone number is ...", "The address is ...")
+    and the caller saying "ok, thanks" gives the caller nothing of theirs; only a value framed as the
+    caller's ("your", "I have you down as", "is that right?") can become theirs by a "yes".
+    """
+    s, e = sentence_at(text, start)
+    own = text[s:e]
+    if _ABOUT_SOMEONE_ELSE.search(own) and not re.search(r"\byour\b", own, re.IGNORECASE):
+        return False
+    if own.rstrip().endswith("?"):
+        return True  # "That's 646-555-0162?": a value put to the caller to check is theirs to confirm
+    spans = sentences(text)
+    closing = text[spans[-1][0] : spans[-1][1]] if spans else ""
+    return _ABOUT_CALLER.search(own) is not None or (
+        closing.rstrip().endswith("?") and _ABOUT_CALLER.search(closing) is not None
+    )
+
+
 def agent_owns(text: str, start: int) -> bool:
     """Is the value at `start` the business's own detail (its phone line, an agent's direct number)?"""
     s, e = sentence_at(text, start)
@@ -272,7 +306,15 @@ def read_back(call: CallRecord, agent_turn: int, value: str, start: int, end: in
     reaction, reaction_ev = reaction_to(call, agent_turn)
     if not asked and text.rstrip().endswith("?"):
         reaction, reaction_ev = Reaction.NEUTRAL, None
-    return ReadBack(value, Evidence(agent_turn, start, end), agent_turn, asked, reaction, reaction_ev)
+    return ReadBack(
+        value,
+        Evidence(agent_turn, start, end),
+        agent_turn,
+        asked,
+        reaction,
+        reaction_ev,
+        about_caller=about_caller(text, start),
+    )
 
 
 # -- resolving mentions and read-backs ---------------------------------------------------------------
@@ -316,6 +358,9 @@ class ReadBack:
     reaction: Reaction
     reaction_evidence: Evidence | None
     derived: Mention | None = None  # what the caller's denial itself implies ("no, no dot")
+    # The agent framed the value as the caller's own ("your ...", "I have you down as ..."), not as a
+    # detail of someone else it was giving out; only then can a "yes" make a value nobody else said theirs.
+    about_caller: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,6 +448,8 @@ def resolve(
                 state.confidence = clamp(max(base, state.confidence) + CONFIRM_BOOST)
                 state.add(rb.evidence, rb.reaction_evidence)
             elif state is None:
+                if not rb.about_caller:
+                    return  # "Their number is ...?" - "ok": the caller acknowledged, it is not theirs
                 state = _State(rb.value, READBACK_ONLY, [rb.evidence], (), {})
                 state.add(rb.reaction_evidence)
             elif close(rb.value, state.value):

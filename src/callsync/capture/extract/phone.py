@@ -38,6 +38,9 @@ UNPROMPTED_BASE = 0.70  # digits nobody called a phone number: a valid-looking n
 TRIMMED_BASE = 0.60  # valid only after dropping a stray digit at one end: probably right, not certain
 CALLER_LINE_STATED = 0.88  # the caller said "this number" / "the number I'm calling from"
 CALLER_LINE_AFFIRMED = 0.85  # the caller said "yes" to "should we call you at this number?"
+# A number of the right length that fails the validity check (an unassigned area code, a misheard digit):
+# kept for a person to look at, never accepted, never silently dropped.
+INVALID_BASE = 0.50
 
 _EXTENSION_WORDS = frozenset({"extension", "ext", "extn"})
 _MAX_EXTENSION_DIGITS = 6
@@ -51,6 +54,7 @@ class PhoneMatch:
     trimmed: bool
     extension: str | None = None
     extension_span: tuple[int, int] | None = None
+    valid: bool = True
 
 
 def to_e164(digits: str, *, plus: bool, region: str) -> str | None:
@@ -78,8 +82,12 @@ def find_phones(text: str, default_region: str = "US") -> tuple[PhoneMatch, ...]
         if n in skip:
             continue
         parsed = _parse_run(run, default_region)
+        valid = parsed is not None
         if parsed is None:
-            continue
+            possible = possible_e164(run.digits, plus=run.plus, region=default_region)
+            if possible is None:
+                continue
+            parsed = (possible, False)
         e164, trimmed = parsed
         extension: str | None = None
         extension_span: tuple[int, int] | None = None
@@ -95,8 +103,27 @@ def find_phones(text: str, default_region: str = "US") -> tuple[PhoneMatch, ...]
                 extension = nxt.digits
                 extension_span = (tokens[run.end_token].start, nxt.end)
                 skip.add(n + 1)
-        out.append(PhoneMatch(e164, run.start, run.end, trimmed, extension, extension_span))
+        out.append(PhoneMatch(e164, run.start, run.end, trimmed, extension, extension_span, valid))
     return tuple(out)
+
+
+def possible_e164(digits: str, *, plus: bool, region: str) -> str | None:
+    """E.164 for a digit string of a phone number's length that is not a valid number, else None."""
+    return memo(
+        "possible", f"{digits}|{region}", int(plus), lambda: _possible(digits, plus=plus, region=region)
+    )
+
+
+def _possible(digits: str, *, plus: bool, region: str) -> str | None:
+    if len(digits) < 10 or len(digits) > 15:
+        return None  # shorter strings are local numbers, codes, amounts: not worth a reviewer's time
+    try:
+        number = phonenumbers.parse(("+" + digits) if plus else digits, None if plus else region)
+    except phonenumbers.NumberParseException:
+        return None
+    if phonenumbers.is_valid_number(number) or not phonenumbers.is_possible_number(number):
+        return None
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
 def _parse_run(run: DigitRun, region: str) -> tuple[str, bool] | None:
@@ -153,9 +180,10 @@ def _mention_base(call: CallRecord, i: int, match: PhoneMatch) -> float | None:
     phone = list(_PHONE_WORD.finditer(context))
     if other and (not phone or phone[-1].start() < other[-1].start()):
         return None  # the last thing named before the digits was an account, card, policy ... number
-    base = (
-        SPOKEN_BASE if _PHONE_CONTEXT.search(context) or _after_phone_read_back(call, i) else UNPROMPTED_BASE
-    )
+    asked = _PHONE_CONTEXT.search(context) is not None or _after_phone_read_back(call, i)
+    if not match.valid:
+        return INVALID_BASE if asked else None  # unprompted digits that are no number: not a phone at all
+    base = SPOKEN_BASE if asked else UNPROMPTED_BASE
     return min(base, TRIMMED_BASE) if match.trimmed else base
 
 
@@ -187,6 +215,14 @@ _CALLER_LINE_SAID = re.compile(
     re.IGNORECASE,
 )
 _LINE_WORDS = word_set("number line phone cell one calling mobile")
+# A short answer to "what's the best number?" that points at the line the caller is on: "yes this number",
+# "um just use this one", "the same one". Only at the start of the caller's answer to a number question.
+_THIS_ONE_ANSWER = re.compile(
+    r"^\W*(?:(?:um|uh|er|so|yes|yeah|yep|yup|sure|ok|okay|just|you can|please)\W+)*(?:use\W+|call\W+|try\W+)?"
+    r"(?:this|that|the same)\W+(?:number|one|line|phone|cell)\b",
+    re.IGNORECASE,
+)
+_ASKS_FOR_NUMBER = re.compile(r"\b(number|phone|reach you|call you|contact you|cell)\b", re.IGNORECASE)
 # "don't use this number" (but "no, this number is fine" answers "do you have another one?").
 _NEGATED = re.compile(r"\b(not|dont|don't|never)\W+(\w+\W+)?$", re.IGNORECASE)
 _AGENT_THIS_NUMBER = re.compile(
@@ -213,6 +249,16 @@ def _caller_line_mentions(call: CallRecord, callers: set[int], region: str) -> l
             corrects = has_correction_marker(turn.text, 0, m.start())
             out.append(Mention(e164, CALLER_LINE_STATED, evidence, i, corrects=corrects))
         if i == 0 or _LINE_WORDS.isdisjoint(words(call.turns[i - 1].text)):
+            continue
+        answer = _THIS_ONE_ANSWER.match(turn.text)
+        previous = call.turns[i - 1]
+        if (
+            answer is not None
+            and previous.speaker is Speaker.AGENT
+            and _ASKS_FOR_NUMBER.search(previous.text) is not None
+            and not any(e.turn == i for m in out for e in m.evidence)
+        ):
+            out.append(Mention(e164, CALLER_LINE_STATED, (Evidence(i, 0, answer.end()),), i))
             continue
         asked = question_before(call, i)
         if asked is None:
@@ -242,9 +288,94 @@ def phone_events(call: CallRecord, default_region: str = "US") -> list[Mention |
     )
 
 
+_BACKCHANNEL_WORDS = 4  # "mhm", "ok go on", "got it, and?": the agent letting the caller finish a number
+_MIN_PIECE = 3  # digits a first piece needs before a broken-off number is worth joining
+_TAIL = re.compile(r"[\s,.;:!?-]*(?:(?:um|uh|er|and|then)[\s,.;:!?-]*)*$", re.IGNORECASE)
+
+
+def _joined_across_turns(call: CallRecord, callers: set[int], region: str) -> list[Mention]:
+    """A number the caller broke over two turns ("six one seven five five five" - "mhm" - "oh one four
+    eight"): the digits ending one caller turn and those opening the caller's next turn, joined, when
+    neither half is a number on its own and the whole is a valid one."""
+    out: list[Mention] = []
+    for i in sorted(callers):
+        runs = find_digit_runs(call.turns[i].text)
+        if not runs or not _TAIL.fullmatch(call.turns[i].text[runs[-1].end :]):
+            continue
+        head = runs[-1]
+        if len(head.digits) < _MIN_PIECE or _parse_run(head, region) is not None:
+            continue
+        j = i + 1
+        if j < len(call.turns) and call.turns[j].speaker is Speaker.AGENT:
+            if len(call.turns[j].text.split()) > _BACKCHANNEL_WORDS:
+                continue
+            j += 1
+        if j not in callers:
+            continue
+        nxt = find_digit_runs(call.turns[j].text)
+        if not nxt or call.turns[j].text[: nxt[0].start].strip(" ,.-").casefold() not in (
+            "",
+            "and",
+            "um",
+            "uh",
+        ):
+            continue
+        tail = nxt[0]
+        e164 = to_e164(head.digits + tail.digits, plus=head.plus, region=region)
+        if e164 is None or _parse_run(tail, region) is not None:
+            continue
+        match = PhoneMatch(e164, head.start, head.end, trimmed=False)
+        base = _mention_base(call, i, match)
+        if base is None:
+            continue
+        evidence = (Evidence(i, head.start, head.end), Evidence(j, tail.start, tail.end))
+        out.append(Mention(e164, base, evidence, j))
+    return out
+
+
+_LAST_DIGITS = re.compile(
+    r"\b(?:the )?(?:last|final) (?P<k>two|three|four|five|2|3|4|5)(?: digits| numbers| numerals)?"
+    r"(?: (?:are|is|should be|would be|it's|its|are actually|is actually))?\b|\bit ends (?:in|with)\b",
+    re.IGNORECASE,
+)
+_COUNT = {"two": 2, "three": 3, "four": 4, "five": 5, "2": 2, "3": 3, "4": 4, "5": 5}
+
+
+def _partial_corrections(
+    call: CallRecord, callers: set[int], events: list[Mention | ReadBack], region: str
+) -> list[Mention]:
+    """ "No, the last four are two two one oh": the number said or read back before, with its end replaced.
+    Only after a phone number came up, and never when the turn or the agent's question is about a card,
+    an account or another identifier."""
+    out: list[Mention] = []
+    for i in sorted(callers):
+        text = call.turns[i].text
+        m = _LAST_DIGITS.search(text)
+        if m is None:
+            continue
+        earlier = [e for e in (*events, *out) if e.turn < i or (e.turn == i and e in out)]
+        if not earlier or _OTHER_NUMBER.search(_context(call, i, m.start()) + " " + text) is not None:
+            continue
+        runs = [r for r in find_digit_runs(text) if r.start >= m.end()]
+        if not runs:
+            continue
+        digits = runs[0].digits
+        want = _COUNT.get((m.group("k") or "").casefold(), len(digits))
+        previous = max(earlier, key=lambda e: e.turn).value
+        if len(digits) != want or len(previous) <= want + 1:
+            continue
+        e164 = previous[:-want] + digits
+        if to_e164(e164.lstrip("+"), plus=True, region=region) is None:
+            continue
+        evidence = (Evidence(i, m.start(), runs[0].end),)
+        out.append(Mention(e164, SPOKEN_BASE, evidence, i, corrects=True))
+    return out
+
+
 def _phone_events(call: CallRecord, default_region: str) -> list[Mention | ReadBack]:
     callers = set(caller_turns(call))
     events: list[Mention | ReadBack] = list(_caller_line_mentions(call, callers, default_region))
+    events.extend(_joined_across_turns(call, callers, default_region))
     business = business_line(call, default_region)
     for i, turn in enumerate(call.turns):
         phones = find_phones(turn.text, default_region)
@@ -262,6 +393,8 @@ def _phone_events(call: CallRecord, default_region: str) -> list[Mention | ReadB
                 if base is None or p.e164 == business:
                     continue
                 detail = {}
+                if not p.valid:
+                    detail["invalid"] = ("invalid_number", Evidence(i, p.start, p.end))
                 if p.extension and p.extension_span:
                     detail["extension"] = (p.extension, Evidence(i, *p.extension_span))
                 events.append(
@@ -277,9 +410,10 @@ def _phone_events(call: CallRecord, default_region: str) -> list[Mention | ReadB
                 previous_end = p.end
             continue
         for p in phones:
-            if agent_owns(turn.text, p.start) or p.e164 == business:
+            if not p.valid or agent_owns(turn.text, p.start) or p.e164 == business:
                 continue
             events.append(read_back(call, i, p.e164, p.start, p.end))
+    events.extend(_partial_corrections(call, callers, events, default_region))
     return events
 
 
@@ -288,15 +422,18 @@ def extract_phone(call: CallRecord, *, default_region: str = "US") -> dict[str, 
     resolved = resolve(phone_events(call, default_region))
     if resolved is None:
         return {}
-    status = status_for("phone", resolved.confidence)
+    invalid = "invalid" in resolved.detail
+    confidence = min(resolved.confidence, INVALID_BASE) if invalid else resolved.confidence
+    status = status_for("phone", confidence)
+    reason = "invalid_number" if invalid else "low_confidence"
     fields = {
         "phone": FieldValue(
             value=resolved.value,
-            confidence=resolved.confidence,
+            confidence=confidence,
             evidence=resolved.evidence,
             extractor=EXTRACTOR,
             status=status,
-            reason=None if status is FieldStatus.ACCEPTED else "low_confidence",
+            reason=None if status is FieldStatus.ACCEPTED else reason,
             superseded=resolved.superseded,
         )
     }

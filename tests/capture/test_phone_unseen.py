@@ -1,0 +1,142 @@
+"""Phone failure kinds seen on calls nobody here wrote (issue 13), written from the issue's description.
+
+Invalid digit strings go to review instead of vanishing; "yes, this number" is the caller's line; a number
+broken across turns or restarted after an interruption is joined; "the last four are ..." corrects the end
+of the number; a number the agent read out about someone else and the caller merely acknowledged is not
+the caller's.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from callsync.capture.extract.phone import extract_phone
+from callsync.capture.extract.spoken import render_spoken_digits
+from callsync.models import CallRecord, FieldStatus, FieldValue
+from tests.capture import make_call
+
+# 617-555-01xx: valid, fictional US numbers.
+valid_tail = st.integers(min_value=10, max_value=99).map(lambda n: f"61755501{n:02d}")
+
+
+def phone_of(call: CallRecord) -> FieldValue | None:
+    return extract_phone(call).get("phone")
+
+
+def test_a_number_failing_the_validity_check_goes_to_review_not_away() -> None:
+    call = make_call(
+        ("agent", "What's the best phone number for you?"),
+        ("caller", "my cell is two two two three three three four five seven six"),
+    )
+    fv = phone_of(call)
+    assert fv is not None
+    assert (fv.value, fv.status, fv.reason) == ("+12223334576", FieldStatus.NEEDS_REVIEW, "invalid_number")
+
+
+@given(area=st.sampled_from(["222", "977", "333", "370", "999"]), rest=st.integers(0, 9_999_999))
+@settings(max_examples=40, deadline=None)
+def test_invalid_ten_digit_numbers_are_never_accepted_and_never_dropped(area: str, rest: int) -> None:
+    digits = f"{area}{rest:07d}"
+    call = make_call(
+        ("agent", "Can I get a phone number?"),
+        ("caller", "sure it's " + render_spoken_digits(digits)),
+    )
+    fv = phone_of(call)
+    assert fv is not None and fv.status is FieldStatus.NEEDS_REVIEW
+
+
+def test_yes_this_number_answering_for_a_number_is_the_caller_line() -> None:
+    call = make_call(
+        ("agent", "What's the best number to reach you?"),
+        ("caller", "yes this number"),
+        caller="+16175550123",
+    )
+    fv = phone_of(call)
+    assert fv is not None and fv.value == "+16175550123" and fv.status is FieldStatus.ACCEPTED
+
+
+def test_just_this_one_answering_for_a_number_is_the_caller_line() -> None:
+    call = make_call(
+        ("agent", "And a phone number we can call you back on?"),
+        ("caller", "um just use this one"),
+        caller="+16175550123",
+    )
+    fv = phone_of(call)
+    assert fv is not None and fv.value == "+16175550123"
+
+
+@given(digits=valid_tail, cut=st.integers(min_value=3, max_value=7))
+@settings(max_examples=40, deadline=None)
+def test_a_number_broken_across_two_caller_turns_is_joined(digits: str, cut: int) -> None:
+    call = make_call(
+        ("agent", "What's a good phone number?"),
+        ("caller", render_spoken_digits(digits[:cut])),
+        ("agent", "mhm"),
+        ("caller", render_spoken_digits(digits[cut:])),
+    )
+    fv = phone_of(call)
+    assert fv is not None and fv.value == "+1" + digits
+
+
+@given(digits=valid_tail, cut=st.integers(min_value=1, max_value=6))
+@settings(max_examples=40, deadline=None)
+def test_a_number_restarted_after_an_interruption_keeps_the_restart(digits: str, cut: int) -> None:
+    call = make_call(
+        ("agent", "What's a good phone number?"),
+        (
+            "caller",
+            f"{render_spoken_digits(digits[:cut])} sorry hold on {render_spoken_digits(digits)}",
+        ),
+    )
+    fv = phone_of(call)
+    assert fv is not None and fv.value == "+1" + digits
+
+
+@given(digits=valid_tail, last=st.integers(min_value=0, max_value=99))
+@settings(max_examples=40, deadline=None)
+def test_the_last_four_corrected_replace_the_end_of_the_number(digits: str, last: int) -> None:
+    new_last = f"01{last:02d}"
+    call = make_call(
+        ("agent", "What's a good phone number?"),
+        ("caller", render_spoken_digits(digits)),
+        ("agent", f"Thanks, I have {digits[:3]}-{digits[3:6]}-{digits[6:]}. Is that right?"),
+        ("caller", f"no the last four are {render_spoken_digits(new_last)}"),
+    )
+    fv = phone_of(call)
+    assert fv is not None and fv.value == "+1" + digits[:6] + new_last
+
+
+@given(
+    digits=valid_tail,
+    framing=st.sampled_from(
+        [
+            "Their phone number is {n}.",
+            "The phone number for the restaurant is {n}. Anything else?",
+            "You can reach the clinic at {n}.",
+            "Sure, the hotel's number is {n}.",
+        ]
+    ),
+    ack=st.sampled_from(["ok thanks", "yes thank you", "great", "sure", "right got it"]),
+)
+@settings(max_examples=60, deadline=None)
+def test_a_number_the_agent_gave_out_and_the_caller_acknowledged_is_not_theirs(
+    digits: str, framing: str, ack: str
+) -> None:
+    n = f"{digits[:3]} {digits[3:6]} {digits[6:]}"
+    call = make_call(
+        ("caller", "can I get the number for them please"),
+        ("agent", framing.format(n=n)),
+        ("caller", ack),
+    )
+    fv = phone_of(call)
+    assert fv is None or fv.status is not FieldStatus.ACCEPTED
+
+
+def test_the_callers_own_number_put_to_them_and_confirmed_is_still_theirs() -> None:
+    call = make_call(
+        ("agent", "Is your number still 617 555 0142?"),
+        ("caller", "yes it is"),
+    )
+    fv = phone_of(call)
+    assert fv is not None and fv.value == "+16175550142" and fv.status is FieldStatus.ACCEPTED
