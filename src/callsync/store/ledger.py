@@ -36,6 +36,8 @@ from callsync.store.tables import (
 # Ledger rows with this policy record a reviewer's decision: the value is human-verified from then on.
 REVIEWER_POLICY = "reviewer"
 PAST_TENSE = {"approve": "approved", "correct": "corrected", "reject": "rejected"}
+# Outcomes whose writes are ledgered: confirmed by read-back, or delivered (2xx) to a target that has none.
+_WRITTEN = (Status.CONFIRMED, Status.DELIVERED)
 
 
 def save_field_values(db: Database, tenant: str, extraction: Extraction) -> None:
@@ -289,9 +291,11 @@ def record_outcome(
                 reason=f"{waiting.object} not created: {waiting.reason}", proposed_value=None,
                 current_value=None, detail={"object": waiting.object},
             )  # fmt: skip
-        if outcome.status is Status.CONFIRMED and outcome.record_id:
+        if outcome.status in _WRITTEN and outcome.record_id:
             written_type = outcome.object_type or object_type or ""  # the record's own type
             state = _record_confirmed(session, tenant, crm, call_id, written_type, provenance, outcome)
+            # A target that cannot be read back (a webhook) accepted it: delivered, not confirmed.
+            state = "delivered" if outcome.status is Status.DELIVERED else state
             state = _record_related(session, tenant, crm, call_id, workflow_id, prepared, outcome) or state
             state = _record_actions(session, tenant, crm, call_id, workflow_id, prepared, outcome) or state
             if outcome.rejected_fields:
@@ -340,7 +344,7 @@ def _record_related(
     state = None
     provenance = _Provenance(prepared.integration_version, prepared.observed_at)
     for related in outcome.related:
-        if related.status is Status.CONFIRMED and related.record_id:
+        if related.status in _WRITTEN and related.record_id:
             for crm_field, w in related.writes.items():
                 _upsert_ledger(
                     session, tenant, crm, call_id, related.object_type or "", related.record_id, crm_field, w,
