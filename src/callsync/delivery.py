@@ -202,6 +202,8 @@ class CallDocument(_Data):
     objects: dict[str, ObjectPlanData]
     links: list[tuple[str, str]] = Field(default_factory=list)
     waiting: list[WaitingObject] = Field(default_factory=list)
+    # The workflow actions the mapping's rules planned for this call, for the receiver to carry out.
+    actions: list[PlannedAction] = Field(default_factory=list)
 
     @staticmethod
     def of(tenant: str, call_id: str, prepared: PreparedCall) -> CallDocument:
@@ -215,6 +217,7 @@ class CallDocument(_Data):
             objects={p.object: p for p in plans},
             links=prepared.links,
             waiting=prepared.waiting,
+            actions=prepared.actions,
         )
 
 

@@ -405,3 +405,41 @@ def test_a_receiver_that_answers_410_gone_stops_the_deliveries_into_a_dead_lette
     assert len(h.sandbox.event_ids()) == 1, "410 is permanent: never sent again"
     (dead,) = h.rows(DeadLetterRow)
     assert "410" in dead.last_error and dead.attempts == 1
+
+
+def test_status_and_trace_say_delivered_not_confirmed_and_status_shows_the_hop_latency(
+    make_harness: Any,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from callsync.services.status import status
+    from callsync.services.trace import field_trace, moments
+
+    h = make_harness(TARGETS["webhook"])
+    ended = datetime.now(UTC) - timedelta(seconds=5)
+    h.ingest(call_payload("c-hop", DANA, ended_at=ended.isoformat().replace("+00:00", "Z")))
+    assert h.sync().delivered == 1
+    report = status(h.db)
+    assert (report.counts["delivered"], report.counts["confirmed"]) == (1, 0)
+    assert report.delivery is not None and report.delivery.calls == 1
+    assert 5.0 <= report.delivery.p50_s < 60.0, "call end -> the receiver's 2xx, measured"
+    assert report.to_json()["delivered_hop_p95_s"] == report.delivery.p95_s
+    (event_id,) = set(h.sandbox.event_ids())
+    (entry,) = field_trace(h.db, "webhook", event_id, "email").entries
+    said = [m.what for m in moments(entry)]
+    assert entry.delivered_only and "confirmed by read-back" not in said
+    assert "delivered (2xx, cannot be read back)" in said
+
+
+def test_the_document_carries_fields_with_confidence_evidence_identity_and_links(make_harness: Any) -> None:
+    h = make_harness(TARGETS["webhook"])
+    h.ingest(call_payload("c-doc", DANA))
+    h.sync()
+    (event,) = h.sandbox.events()
+    assert event["type"] == "call.processed" and event["id"] == h.sandbox.event_ids()[0]
+    data = event["data"]
+    assert data["call_id"] == "c-doc" and data["identity"]["email"] == "dana.whitfield@northwind.com"
+    email = data["objects"]["contact"]["fields"]["email"]
+    assert email["value"] == "dana.whitfield@northwind.com" and 0 < email["confidence"] <= 1
+    assert email["evidence"] and {"turn", "start", "end"} <= set(email["evidence"][0])
+    assert "text" not in email["evidence"][0], "references, never the sentence itself"

@@ -20,6 +20,7 @@ _LABELS = {
     "calls": "calls received",
     "queued": "calls queued for sync",
     "confirmed": "calls confirmed in the CRM",
+    "delivered": "calls delivered (2xx from a target that cannot be read back: not confirmed)",
     "calls_in_review": "calls waiting in review",
     "closed": "calls closed by a person (nothing written)",
     "dead_letters": "dead letters open",
@@ -52,6 +53,13 @@ def status(
     for key, value in {**report.counts, **report.backlog.status_keys()}.items():
         table.add_row(_LABELS.get(key, key.replace("_", " ")), str(value))
     out.print(table)
+    if report.delivery is not None:
+        hop = report.delivery
+        out.print(
+            f"delivery hop, call end → 2xx, newest {hop.calls} delivered call(s): p50 {hop.p50_s:.2f}s, "
+            f"p95 {hop.p95_s:.2f}s, max {hop.max_s:.2f}s (delivered: the receiver answered 2xx; it cannot be "
+            "read back, so nothing there is confirmed)"
+        )
     for wait in report.budget_waits:
         out.print(f"waiting until {wait.until:%Y-%m-%d %H:%M:%S} UTC for {escape(wait.reason)}")
     render_backlog(report.backlog, stalled=report.workers.verdict == "stalled")
@@ -172,6 +180,8 @@ def render_field_trace(found: Any) -> None:
             item = f" (review item {e.review.item_id})" if e.review.item_id is not None else ""
             out.print(f"     approved by {escape(by)}{at}{item}")
         out.print(f"     {_timeline(moments(e))} UTC")
+        if e.delivered_only:
+            out.print("     delivered, not confirmed: the target answered 2xx but cannot be read back")
         request = f"request {escape(e.crm_request_id)}" if e.crm_request_id else "request id —"
         out.print(f"     {request}; {escape(e.integration_version)}")
         for q in e.quotes:

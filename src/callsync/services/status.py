@@ -22,6 +22,17 @@ class BudgetWait:
 
 
 @dataclass(frozen=True)
+class DeliveryHop:
+    """Call end -> the receiver's 2xx, over the newest delivered calls (targets that cannot be read back:
+    a 2xx is all callsync knows, so these calls are delivered, not confirmed)."""
+
+    calls: int
+    p50_s: float
+    p95_s: float
+    max_s: float
+
+
+@dataclass(frozen=True)
 class Status:
     # calls, queued, confirmed, calls_in_review, closed (calls); dead_letters, quarantined, review (open
     # items); waiting_for_crm_budget (queued calls held back by a CRM allowance)
@@ -29,6 +40,7 @@ class Status:
     backlog: BacklogView
     budget_waits: tuple[BudgetWait, ...]
     workers: Liveness
+    delivery: DeliveryHop | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The object `callsync status --json` prints (docs/cli.md)."""
@@ -37,6 +49,11 @@ class Status:
             **self.backlog.status_keys(),
             "workers": self.workers.verdict,
             "worker_last_progress_s": self.workers.last_progress_s,
+            **(
+                {"delivered_hop_p50_s": self.delivery.p50_s, "delivered_hop_p95_s": self.delivery.p95_s}
+                if self.delivery
+                else {}
+            ),
         }
 
 
@@ -61,5 +78,19 @@ def budget_waits(db: Database) -> tuple[BudgetWait, ...]:
         )
 
 
+def delivery_hop(db: Database) -> DeliveryHop | None:
+    """The hop's latency over the newest delivered calls; None when no call was delivered."""
+    from callsync.store.calls import delivery_hops
+
+    hops = sorted(delivery_hops(db))
+    if not hops:
+        return None
+
+    def at(q: float) -> float:
+        return round(hops[min(len(hops) - 1, int(q * len(hops)))], 3)
+
+    return DeliveryHop(len(hops), at(0.5), at(0.95), round(hops[-1], 3))
+
+
 def status(db: Database) -> Status:
-    return Status(counts(db), backlog_view(db), budget_waits(db), worker_liveness(db))
+    return Status(counts(db), backlog_view(db), budget_waits(db), worker_liveness(db), delivery_hop(db))

@@ -15,7 +15,9 @@ __all__ = ["FieldTrace", "Moment", "Quote", "Review", "TraceEntry", "field_trace
 
 @dataclass(frozen=True)
 class Moment:
-    what: str  # "sent", "acknowledged", "confirmed by read-back", "recorded in the ledger"
+    # "sent", "acknowledged" (or "delivered ..." where nothing can be read back), "confirmed by read-back",
+    # "recorded in the ledger"
+    what: str
     at: datetime
 
 
@@ -38,9 +40,10 @@ def field_trace(db: Database, crm: str, record_id: str, field: str) -> FieldTrac
 def moments(entry: TraceEntry) -> list[Moment]:
     """The moments of one write that were recorded, oldest first, each named for what it is. A moment the
     pipeline did not record is left out, never shown as empty. (A reviewer's decision time is `entry.review`.)"""
+    answered = "delivered (2xx, cannot be read back)" if entry.delivered_only else "acknowledged"
     found = [
         Moment("sent", entry.sent_at) if entry.sent_at else None,
-        Moment("acknowledged", entry.acknowledged_at) if entry.acknowledged_at else None,
+        Moment(answered, entry.acknowledged_at) if entry.acknowledged_at else None,
         Moment("confirmed by read-back", entry.confirmed_at) if entry.confirmed_at else None,
         Moment("recorded in the ledger", entry.recorded_at),
     ]

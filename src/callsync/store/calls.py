@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from callsync.store.db import Database
-from callsync.store.tables import CallRow, DeadLetterRow, QuarantineRow, ReviewItemRow
+from callsync.store.tables import CallRow, DeadLetterRow, LedgerRow, QuarantineRow, ReviewItemRow, aware_utc
 
 QUEUED, CONFIRMED, REVIEW, DEAD_LETTER, CLOSED = "queued", "confirmed", "review", "dead_letter", "closed"
 DELIVERED = "delivered"
@@ -50,6 +50,27 @@ def overview_counts(db: Database) -> dict[str, int]:
             "calls_in_review": count(CallRow, CallRow.sync_state == REVIEW),
             "closed": count(CallRow, CallRow.sync_state == CLOSED),
         }
+
+
+def delivery_hops(db: Database, limit: int = 5_000) -> list[float]:
+    """Seconds from call end to the receiver's 2xx, for the newest `limit` delivered calls (a target that
+    cannot be read back): the ledger rows' observed_at (the call's end) and acknowledged_at (the 2xx)."""
+    call = (CallRow.tenant == LedgerRow.tenant) & (CallRow.call_id == LedgerRow.call_id)
+    acknowledged = func.min(LedgerRow.acknowledged_at)
+    with db.session() as session:
+        rows = session.execute(
+            select(func.min(LedgerRow.observed_at), acknowledged)
+            .join(CallRow, call)
+            .where(CallRow.sync_state == DELIVERED, LedgerRow.acknowledged_at.is_not(None))
+            .group_by(LedgerRow.tenant, LedgerRow.call_id)
+            .order_by(acknowledged.desc())
+            .limit(limit)
+        ).all()
+    return [
+        max(0.0, (aware_utc(acked) - aware_utc(ended)).total_seconds())
+        for ended, acked in rows
+        if ended is not None and acked is not None
+    ]
 
 
 def queued_tenants(db: Database) -> set[str]:

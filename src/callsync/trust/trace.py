@@ -61,6 +61,11 @@ class TraceEntry:
     removed_at: datetime | None = None
 
     @property
+    def delivered_only(self) -> bool:
+        """Sent and answered 2xx by a target that cannot be read back (a webhook): never confirmed."""
+        return self.acknowledged_at is not None and self.confirmed_at is None
+
+    @property
     def written_at(self) -> datetime:
         """Kept for callers of the former name: when the ledger row was recorded."""
         return self.recorded_at

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from callsync.actions.rules import ActionKind
 from callsync.crm.spec import AdapterContext, Capabilities, CRMSpec
 from callsync.crm.webhook.settings import WebhookSettings
 
@@ -34,6 +35,10 @@ SPEC = CRMSpec(
         lead_conversion=False,
         name_search=False,
         creates_fields=False,
+        # Every action a mapping's rules may plan travels in the document (`actions`) for the receiver to
+        # carry out; callsync itself runs none against a webhook (the engine runs actions on confirmed
+        # records only).
+        actions=frozenset(kind.value for kind in ActionKind),
     ),
     factory=_build,
 )
