@@ -647,6 +647,8 @@ class Role(Enum):
     ECHO = "echo"  # the agent repeats a date without booking words ("Absolutely, Monday at 5:30 PM.")
     CANCEL = "cancel"
     REQUEST = "request"  # the caller asks for a date
+    DECLINE = "decline"  # the agent turns a slot down ("Saturday at noon is no good, I'm sorry")
+    END = "end"  # the end of a range the caller gives: a check-out, a return flight
     OTHER = "other"  # background: past events, the agent's renewal dates and delivery estimates
 
 
@@ -674,6 +676,39 @@ _GREETING = re.compile(
     re.IGNORECASE,
 )
 _CANCEL = re.compile(r"\bcancel(l?ed|l?ing|lation)?\b", re.IGNORECASE)
+_DECLINE = re.compile(
+    r"\b(not available|unavailable|no good|(is|are|'s|s) (fully |all )?(booked|full|taken)|fully booked|"
+    r"no (openings?|availability|tables?|slots?|rooms?|seats?)|(can'?t|cannot|can not|couldn'?t) (do|get|book|fit)|"
+    r"(don'?t|do not|doesn'?t) have (anything|any|a)|isn'?t available|aren'?t available|not possible|"
+    r"unfortunately|i'?m (afraid|sorry)|sorry,? (but|we|i|that|there))\b",
+    re.IGNORECASE,
+)
+# The words before a date that make it the end of a range the caller gives, not its start.
+_RANGE_END = re.compile(
+    r"\b(check(ing)?[ -]?out|returning|return|returns|come back|coming back|fly(ing)? back|flight back|"
+    r"head(ing)? back|drive back|driving back|until|till)\W+((the|on|in|of|at)\W+){0,2}$",
+    re.IGNORECASE,
+)
+_TIME_END = re.compile(
+    r"\b(arriv\w*|lands?|landing|gets? in|getting in|ends?|ending|finish\w*|until|till|check[ -]?out|"
+    r"return\w*|back)\W+((at|by|around|about|in)\W+)?$",
+    re.IGNORECASE,
+)
+# A second, separate arrangement: "I also need a hotel for Friday", "another table", "as well".
+_ADDITIONAL = re.compile(r"\b(also|another|as well|second|additional|in addition|one more)\b", re.IGNORECASE)
+# A time the caller puts in place of the one on the table: "no, make it 2:45 instead".
+_TIME_CHANGE = re.compile(
+    r"\b(make (it|that)|instead|rather|how about|what about|can we do|could we do|change (it|that) to|move (it|that) to)\b",
+    re.IGNORECASE,
+)
+# The caller taking what the agent just proposed, in words that are not a plain "yes".
+_TAKES = re.compile(
+    r"^\W*(?:(?:um|uh|oh|ok|okay|yes|yeah|yep|sure|alright|all right|great|cool)\W+)*"
+    r"(?:perfect|great|sounds (?:good|great|perfect|fine)|that works|works for me|that'?ll work|that will work|"
+    r"let'?s do (?:it|that)|lets do (?:it|that)|book it|i'?ll take (?:it|that)|go ahead|do it|that'?s fine|"
+    r"that is fine|fine)\b",
+    re.IGNORECASE,
+)
 _AGENT_BACKGROUND = re.compile(
     r"\b(i see (you|your|a call)|your (\w+ )?(appointment|policy|plan|subscription|card|order|lesson) "
     r"(is|was|on|renews)|renews?|ships?|shipped|arrive|arrives|deliver(ed|y) (by|in)|open(s)? (on|at|from)|"
@@ -699,6 +734,7 @@ class _Said:
     date: DateMention | None
     time: TimeMention | None
     question: bool
+    additional: bool = False  # a second arrangement ("I also need ..."): never replaces the first
 
     def evidence(self) -> list[Evidence]:
         out = []
@@ -724,6 +760,9 @@ class _Slot:
     source: str  # "agent" (booked), "offer" (the caller took an offer), "caller" (only requested)
     time: TimeMention | None = None
     time_evidence: list[Evidence] = field(default_factory=list)
+    # A time the caller changed after the arrangement ("make it 2:45 instead") is theirs, not yet agreed:
+    # its confidence stays at REQUESTED until the agent says it back.
+    time_cap: float = 1.0
 
     def same_day(self, other: date) -> bool:
         return other == self.value or other in self.alternatives
@@ -747,6 +786,7 @@ class _Slot:
                 self.time_evidence.append(evidence)
             return
         self.time, self.time_evidence = t, [evidence]
+        self.time_cap = 1.0
 
 
 def _excluded(text: str) -> list[tuple[int, int]]:
@@ -785,18 +825,37 @@ def _sentence_items(call: CallRecord, i: int, today: date) -> list[_Said]:
         ]
         if not in_dates and not in_times:
             continue
+        if len(in_times) > 1:
+            # "leaving at 17:40 and arriving at 20:23", "check-in at 3, check-out at 11": the end of a span is
+            # not the slot.
+            starts = [t for t in in_times if not _TIME_END.search(text, max(s, t.start - 24), t.start)]
+            in_times = starts or in_times[:1]
         sentence = text[s:e]
         role = _role(sentence, agent)
         question = sentence.rstrip().endswith("?")
+        additional = _additional(call, i, sentence)
         if not in_dates:
-            out.extend(_Said(i, role, None, t, question) for t in in_times[:1])
+            out.extend(_Said(i, role, None, t, question, additional) for t in in_times[:1])
             continue
         in_dates = _range_starts(text, tokens, in_dates)
         for n, d in enumerate(in_dates):
             limit = in_dates[n + 1].start if n + 1 < len(in_dates) else e
             nearest = _time_for(d, in_times, limit)
-            out.append(_Said(i, Role.OTHER if d.past else role, d, nearest, question))
+            said_role = Role.OTHER if d.past else role
+            if not agent and said_role is Role.REQUEST and _RANGE_END.search(text, s, d.start):
+                said_role = Role.END
+            out.append(_Said(i, said_role, d, nearest, question, additional))
     return out
+
+
+def _additional(call: CallRecord, i: int, sentence: str) -> bool:
+    """Is this sentence about a second arrangement? Its own words, or (for the agent's booking) the caller's
+    request just before it ("I also need a hotel for Friday" - "Done, you're booked for Friday")."""
+    if _ADDITIONAL.search(sentence):
+        return True
+    if call.turns[i].speaker is Speaker.AGENT and i > 0 and call.turns[i - 1].speaker is Speaker.CALLER:
+        return _ADDITIONAL.search(call.turns[i - 1].text) is not None
+    return False
 
 
 def times_said(call: CallRecord, i: int, today: date | None) -> list[TimeMention]:
@@ -850,6 +909,10 @@ def _is_time(
     before = tokens[t.first_token - 1].text if t.first_token > 0 else ""
     if before in ("at", "around") and (dates or agent):
         return True
+    if not agent and t.first_token > 0:
+        lead = call.turns[i].text[max(0, tokens[t.first_token - 1].start - 40) : tokens[t.first_token].start]
+        if _TIME_CHANGE.search(lead):
+            return True
     if not agent and i > 0 and call.turns[i - 1].speaker is Speaker.AGENT:
         offered = [o for o in find_times(call.turns[i - 1].text) if o.strong]
         return any(o.hour % 12 == t.hour % 12 and o.minute == t.minute for o in offered)
@@ -869,6 +932,8 @@ def _role(sentence: str, agent: bool) -> Role:
         return Role.CANCEL
     if not agent:
         return Role.OTHER if _CALLER_PAST.search(sentence) else Role.REQUEST
+    if _DECLINE.search(sentence):
+        return Role.DECLINE
     if _BOOK.search(sentence):
         return Role.BOOK
     if _AGENT_BACKGROUND.search(sentence) or _GREETING.search(sentence):
@@ -921,12 +986,40 @@ class _Timeline:
         for said in items:
             if said.role is Role.CANCEL and said.date is not None:
                 self.cancel(said.date.value)
+            elif said.role is Role.DECLINE:
+                self.decline(said)
             elif said.role is Role.BOOK or self._echoes(said, pending):
+                if said.additional and self.state is not None and self.state.source != "caller":
+                    continue  # a second booking: the first arrangement stands
                 self.book(said)
+            elif said.role is Role.ECHO and said.date is None:
+                self.echo_time(said)
         offers = [x for x in items if x.role is Role.OFFER]
-        if offers or any(x.role in (Role.BOOK, Role.ECHO, Role.CANCEL) for x in items):
+        if offers or any(x.role in (Role.BOOK, Role.ECHO, Role.CANCEL, Role.DECLINE) for x in items):
             return offers
         return pending
+
+    def decline(self, said: _Said) -> None:
+        """The agent turned a slot down: what the caller asked for is not arranged (it stays for review)."""
+        state = self.state
+        if state is None:
+            return
+        if said.date is None or state.same_day(said.date.value):
+            state.confidence = min(state.confidence, REQUESTED)
+            if said.time is not None and state.time is not None and _same_time(state.time, said.time):
+                state.time, state.time_evidence = None, []
+
+    def echo_time(self, said: _Said) -> None:
+        """ "Sure, 2:45 it is.": the agent saying back the time the caller changed to agrees to it."""
+        state = self.state
+        if (
+            state is not None
+            and said.time is not None
+            and state.time is not None
+            and _same_time(state.time, said.time)
+        ):
+            state.time_cap = 1.0
+            state.set_time(said)
 
     def _echoes(self, said: _Said, pending: list[_Said]) -> bool:
         """The agent repeats a date already agreed, or one it offered: "Okay, Tuesday, April 21st at 11 AM"."""
@@ -978,8 +1071,12 @@ class _Timeline:
         dated = [x for x in requests if x.date is not None]
         timed = [x for x in requests if x.date is None]
         taken = _taken(offers, dated, timed)
-        if taken is None and reaction is Reaction.CONFIRM and len(offers) == 1:
+        takes = reaction is Reaction.CONFIRM or _TAKES.match(call.turns[i].text) is not None
+        if taken is None and takes and len(offers) == 1 and not dated:
             taken = offers[0]
+        if span is None and taken is not None and takes:
+            m = _TAKES.match(call.turns[i].text)
+            span = (m.start(), m.end()) if m is not None else None
         if taken is not None:
             evidence = taken.evidence() + [e for x in requests for e in x.evidence()]
             if span is not None:
@@ -991,8 +1088,13 @@ class _Timeline:
             return True
         for x in dated:
             self.request(x)
-        if timed and self.state is not None and self.state.time is None and not dated:
-            self.state.set_time(timed[0])
+        if timed and self.state is not None and not dated:
+            changes = reaction is Reaction.DENY or _TIME_CHANGE.search(call.turns[i].text) is not None
+            if self.state.time is None:
+                self.state.set_time(timed[0])
+            elif changes and timed[0].time is not None and not _same_time(self.state.time, timed[0].time):
+                self.state.set_time(timed[0])
+                self.state.time_cap = REQUESTED
         return bool(requests) or reaction is not Reaction.NEUTRAL
 
     def take(self, offer: _Said, evidence: list[Evidence]) -> None:
@@ -1027,6 +1129,8 @@ class _Timeline:
         if d.value in self.cancelled:
             return
         state = self.state
+        if x.additional and state is not None and not state.same_day(d.value) and state.source != "caller":
+            return  # "I also need a hotel for Friday": a second arrangement, not a change of the first
         if state is not None and (state.same_day(d.value) or state.value in d.alternatives):
             state.evidence.extend(x.evidence())
             if state.alternatives and d.value in state.alternatives and not d.alternatives:
@@ -1125,7 +1229,8 @@ def extract_when(call: CallRecord, *, default_timezone: str = "UTC") -> dict[str
     }
     t = slot.time
     if t is not None:
-        confidence = slot.confidence if t.half_day_known else min(slot.confidence, GUESSED_HALF_DAY)
+        confidence = min(slot.confidence, slot.time_cap)
+        confidence = confidence if t.half_day_known else min(confidence, GUESSED_HALF_DAY)
         time_status = status_for("time", confidence)
         time_reason = None
         if time_status is FieldStatus.NEEDS_REVIEW:
