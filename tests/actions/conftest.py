@@ -9,13 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from dbos import DBOS
 from sqlalchemy import select
 
 from callsync.capture.platforms.generic import parse_generic_call
 from callsync.config import CRMConnection, DeliverySettings, TenantConfig
 from callsync.pipeline import engine
 from callsync.pipeline.intake import receive_call
+from callsync.pipeline.queue import workflow_id_for
 from callsync.pipeline.worker import Backlog, drain, running_worker
 from callsync.store.db import Database
 from callsync.store.tables import ActionRunRow
@@ -51,6 +54,23 @@ FRUSTRATED = [
 ]
 
 
+SALES = [
+    *DANA,
+    ("caller", "I'm interested in a quote for your enterprise plan, our budget is fifty thousand dollars"),
+    ("agent", "Great, I'll put together a quote for you."),
+]
+TRANSFERRED = [
+    *DANA,
+    ("caller", "I need to talk to someone about my account"),
+    ("agent", "Let me transfer you to a specialist now."),
+]
+CALLBACK = [
+    *DANA,
+    ("caller", "can someone call me back tomorrow at 2 pm"),
+    ("agent", "Sure, we'll call you back tomorrow at 2 PM."),
+]
+
+
 def payload(call_id: str, turns: list[tuple[str, str]]) -> dict[str, Any]:
     return {
         "call_id": call_id, "direction": "inbound", "from": "+14155550123", "to": "+14155559876",
@@ -80,6 +100,31 @@ class Harness:
 
     def objects(self, object_type: str) -> list[dict[str, Any]]:
         return self.sandbox.records(object_type)
+
+    def rerun(self, call_id: str) -> str:
+        """The call's whole sync again from its first step, as a replay or a re-delivered webhook would."""
+        with running_worker(engine.Runtime(self.db, {self.tenant.name: self.tenant}), poll_s=0.05):
+            handle = DBOS.fork_workflow(workflow_id_for(self.tenant.name, call_id), 1)
+            return str(handle.get_result())
+
+    def associated(self, from_type: str, record_id: str, to_type: str) -> list[str]:
+        response = httpx.get(
+            f"{self.base_url}/crm/v4/objects/{from_type}/{record_id}/associations/{to_type}",
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+        response.raise_for_status()
+        return [str(r["toObjectId"]) for r in response.json()["results"]]
+
+    def tenants(self) -> dict[str, TenantConfig]:
+        return {self.tenant.name: self.tenant}
+
+    def patch(self, object_type: str, record_id: str, properties: dict[str, str]) -> None:
+        """A rep changes a record in the CRM."""
+        httpx.patch(
+            f"{self.base_url}/crm/v3/objects/{object_type}/{record_id}",
+            json={"properties": properties},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        ).raise_for_status()
 
 
 @pytest.fixture

@@ -273,7 +273,9 @@ class ActionRun(BaseModel):
     stamp: str
     status: RunStatus
     result: str | None = None  # crm.protocol.ActionOutcome's value, once confirmed
+    person_type: str | None = None
     person_id: str | None = None
+    deal_type: str | None = None
     deal_id: str | None = None
     object_type: str | None = None
     record_id: str | None = None

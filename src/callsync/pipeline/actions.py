@@ -85,7 +85,9 @@ async def run_action(adapter: CRMAdapter, planned: PlannedAction, request: Actio
         stamp=request.stamp,
         status=RunStatus.CONFIRMED,
         result=result.outcome.value,
+        person_type=request.person.object_type,
         person_id=request.person.record_id,
+        deal_type=request.deal.object_type if request.deal else None,
         deal_id=request.deal.record_id if request.deal else None,
         object_type=result.ref.object_type if result.ref else None,
         record_id=result.ref.record_id if result.ref else None,
@@ -112,7 +114,8 @@ def unfinished_run(
     """The run of an action whose delivery did not confirm: in review (nothing done) or a dead letter."""
     status = RunStatus.REVIEW if outcome.status is Status.REVIEW else RunStatus.DEAD_LETTER
     return ActionRun(
-        planned=planned, stamp=stamp, status=status, person_id=person.record_id,
-        deal_id=deal.record_id if deal else None, error=outcome.error, attempts=outcome.attempts,
+        planned=planned, stamp=stamp, status=status, person_type=person.object_type, person_id=person.record_id,
+        deal_type=deal.object_type if deal else None, deal_id=deal.record_id if deal else None,
+        error=outcome.error, attempts=outcome.attempts,
         detail=outcome.review.reason if outcome.review else "",
     )  # fmt: skip

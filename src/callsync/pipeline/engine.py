@@ -25,7 +25,7 @@ import structlog
 from dbos import DBOS
 
 from callsync import __version__
-from callsync.actions.plan import ActionRun, ActionState, PlannedAction, RunStatus, action_stamp, plan_actions
+from callsync.actions.plan import ActionRun, ActionState, PlannedAction, action_stamp, plan_actions
 from callsync.capture.extract import extract_call
 from callsync.capture.platforms.generic import parse_generic_call
 from callsync.config import TenantConfig
@@ -835,8 +835,7 @@ async def run_actions(tenant: str, call_id: str, key: str, prepared: PreparedCal
     for planned in prepared.actions:
         stamp = action_stamp(tenant, call_id, planned.rule)
         if planned.state is ActionState.REVIEW:
-            runs.append(ActionRun(planned=planned, stamp=stamp, status=RunStatus.REVIEW, person_id=person.record_id,
-                                  deal_id=deal.record_id if deal else None))  # fmt: skip
+            runs.append(unfinished_run(planned, stamp, person, deal, Outcome(status=Status.REVIEW)))
             continue
         attempt = partial(action_step, tenant, call_id, planned.model_dump(mode="json"), stamp,
                           person.model_dump(mode="json"), deal.model_dump(mode="json") if deal else None)  # fmt: skip

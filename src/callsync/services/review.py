@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import getpass
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from callsync.config import TenantConfig
 from callsync.crm.pool import AdapterPool
@@ -22,7 +23,8 @@ from callsync.services.errors import AlreadyDecided, NotFound, ServiceError, Unf
 from callsync.store import review as store
 from callsync.store.calls import call_state
 from callsync.store.db import Database
-from callsync.store.review import FIELD_KINDS, KINDS, RECORD_KINDS, STATUSES
+from callsync.store.ledger import drop_action
+from callsync.store.review import ACTION_KIND, FIELD_KINDS, KINDS, RECORD_KINDS, STATUSES
 
 __all__ = [
     "KINDS",
@@ -186,6 +188,9 @@ def approve(
             item.call_id,
             "closed" if closed else call_state(db, item.tenant, item.call_id),
         )
+    if item.kind == ACTION_KIND:
+        # A doubtful workflow action: run it now, exactly once (its stamp), as planned.
+        return _write(db, tenants, item, None, "approve", reviewer, run_here)
     if item.kind not in FIELD_KINDS:
         raise ServiceError(
             f"review item {item_id} ({item.kind}) proposes no value to write: handle it in the CRM, then "
@@ -205,14 +210,35 @@ def correct(
 ) -> Decision:
     """Write the reviewer's own value instead of the proposal (human-verified from then on)."""
     item = _open_item(db, item_id)
+    if item.kind == ACTION_KIND:
+        # A doubtful action corrected: run at the reviewer's time (local to the tenant when no offset given).
+        _check_tenant(item, tenants)
+        at = action_time(str(value), tenants[item.tenant].timezone)
+        return _write(db, tenants, item, at.isoformat(), "correct", reviewer, run_here)
     if item.kind not in FIELD_KINDS:
         raise ServiceError(f"review item {item_id} ({item.kind}) is not about one field: nothing to correct")
     return _write(db, tenants, item, value, "correct", reviewer, run_here)
 
 
+def action_time(value: str, timezone: str) -> datetime:
+    """A reviewer's time for an action: ISO 8601 (`2026-11-24T16:00`, local to the tenant unless it names
+    an offset), as UTC. Anything else is a one-line error."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ServiceError(
+            f"{value!r} is not a time: write it as 2026-11-24T16:00 (the tenant's local time)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    return moment.astimezone(UTC)
+
+
 def reject(db: Database, item_id: int, *, reviewer: str, note: str = "") -> Decision:
     """Drop the proposal: nothing is written. A call waiting in review with no other open item is closed."""
     item = _open_item(db, item_id)
+    if item.kind == ACTION_KIND:
+        drop_action(db, item_id, reviewer)  # dropped, and ledgered as such: it never runs
     closed = store.decide(db, item_id, "rejected", {"action": "reject", "note": note, "reviewer": reviewer})
     return Decision(
         item_id, "rejected", item.call_id, "closed" if closed else call_state(db, item.tenant, item.call_id)

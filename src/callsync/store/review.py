@@ -17,8 +17,10 @@ FIELD_KINDS = frozenset({"held_value", "protected_field"})
 # Every kind an item may have (pipeline/engine.py and store/ledger.py create them).
 KINDS = (
     "held_value", "protected_field", "identity_conflict", "possible_duplicate", "no_identity",
-    "missing_required", "waiting_object", "unlinked", "ambiguous_match",
+    "missing_required", "waiting_object", "unlinked", "ambiguous_match", "action",
 )  # fmt: skip
+# A doubtful workflow action (docs/actions.md): approve runs it, correct runs it at another time, reject drops it.
+ACTION_KIND = "action"
 # Kinds a reviewer answers by naming the record the call belongs to.
 RECORD_KINDS = frozenset({"identity_conflict", "no_identity", "missing_required"})
 STATUSES = ("open", "approved", "corrected", "rejected", "resolved")
