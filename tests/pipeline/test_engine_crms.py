@@ -443,3 +443,17 @@ def test_the_document_carries_fields_with_confidence_evidence_identity_and_links
     assert email["value"] == "dana.whitfield@northwind.com" and 0 < email["confidence"] <= 1
     assert email["evidence"] and {"turn", "start", "end"} <= set(email["evidence"][0])
     assert "text" not in email["evidence"][0], "references, never the sentence itself"
+
+
+def test_reconcile_counts_delivered_calls_and_says_a_webhook_cannot_be_checked(make_harness: Any) -> None:
+    import asyncio
+
+    from callsync.trust.reconcile import reconcile
+
+    h = make_harness(TARGETS["webhook"])
+    h.ingest(call_payload("c-r", DANA))
+    assert h.sync().delivered == 1
+    report = asyncio.run(reconcile(h.db, {h.tenant.name: h.tenant}))
+    assert (report.delivered, report.confirmed, report.queued) == (1, 0, 0)
+    assert report.unreadable_tenants == [h.tenant.name] and report.records_checked == 0
+    assert report.crm_requests == 0 and len(h.sandbox.event_ids()) == 1, "nothing is read or re-sent"

@@ -61,7 +61,10 @@ def render_report(report: Any) -> None:
     out.print(
         f"calls received {report.received}: confirmed {report.confirmed}, waiting in review {report.review}, "
         f"dead letters {report.dead_letter}, closed by a person {closed}, still queued {report.queued}"
+        + (f", delivered (not readable) {report.delivered}" if report.delivered else "")
     )
+    for name in report.unreadable_tenants:
+        out.print(f"tenant {name}: not checked: its target cannot be read back (calls are delivered, not confirmed)")
     for name in report.skipped_tenants:
         out.print(f"[yellow]tenant {name}: not checked (no --tenant-file for it)[/yellow]")
     _section(

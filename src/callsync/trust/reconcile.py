@@ -41,6 +41,7 @@ from callsync.crm.protocol import (
     RecordRef,
     TransientError,
 )
+from callsync.crm.registry import capabilities_for
 from callsync.crm.scan import scanner_for, stamp_lister_for
 from callsync.reconcile.identity import normalize_email, normalize_phone
 from callsync.reconcile.policy import is_empty, same_value
@@ -113,6 +114,7 @@ class ReconcileReport:
     dead_letter: int = 0
     queued: int = 0
     closed: int = 0  # a person decided nothing is to be written (review rejected, dead letter discarded)
+    delivered: int = 0  # a 2xx from a target that cannot be read back (a webhook): nothing to compare
     records_checked: int = 0
     missing_writes: list[MissingWrite] = field(default_factory=list)
     double_writes: list[DoubleWrite] = field(default_factory=list)
@@ -120,6 +122,8 @@ class ReconcileReport:
     unacknowledged_writes: list[Unacknowledged] = field(default_factory=list)
     misrouted_writes: list[Misrouted] = field(default_factory=list)
     skipped_tenants: list[str] = field(default_factory=list)
+    # Tenants whose target keeps nothing to read (no `read_back`): their calls are counted, not checked.
+    unreadable_tenants: list[str] = field(default_factory=list)
     crm_requests: int = 0
 
     @property
@@ -149,6 +153,7 @@ class ReconcileReport:
                 "dead_letter": self.dead_letter,
                 "queued": self.queued,
                 "closed": self.closed,
+                "delivered": self.delivered,
             },
             "records_checked": self.records_checked,
             "misrouted": [
@@ -170,6 +175,7 @@ class ReconcileReport:
             "drifted_fields": [asdict(d) for d in self.drifted_fields],
             "unacknowledged_writes": [asdict(u) for u in self.unacknowledged_writes],
             "skipped_tenants": self.skipped_tenants,
+            "unreadable_tenants": self.unreadable_tenants,
         }
 
 
@@ -501,6 +507,8 @@ def count_calls(report: ReconcileReport, states: Iterable[str]) -> None:
             report.dead_letter += 1
         elif state == "closed":
             report.closed += 1
+        elif state == "delivered":
+            report.delivered += 1
         else:
             report.queued += 1
 
@@ -528,6 +536,9 @@ async def reconcile(
     counter = _Counting()
     for name in sorted({t for t, _ in present} & set(tenants)):
         tenant = tenants[name]
+        if not capabilities_for(tenant.crm.kind).read_back:
+            report.unreadable_tenants.append(name)  # delivered is all callsync can know there
+            continue
         adapter = make(tenant)
         try:
             view = await _crm_view(adapter, tenant, known, since, counter)
