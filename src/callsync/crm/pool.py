@@ -10,6 +10,7 @@ from typing import Protocol, runtime_checkable
 import structlog
 
 from callsync.crm.http.budget import BudgetStore
+from callsync.crm.http.ratelimit import limits_shared_through
 from callsync.crm.protocol import CRMAdapter
 from callsync.crm.registry import spec_for
 from callsync.crm.settings import CRMConnection
@@ -60,7 +61,9 @@ class AdapterPool:
     def _build(self, tenant: TenantConfig, *, batching: bool) -> CRMAdapter:
         spec = spec_for(tenant.crm.kind)
         context = AdapterContext(tenant=tenant.name, budget_store=self._budget_store(), batching=batching)
-        return spec.factory(tenant.crm, context)
+        # Request windows too are shared by every worker on this database (PostgreSQL; ratelimit.py).
+        with limits_shared_through(self.db):
+            return spec.factory(tenant.crm, context)
 
     def __call__(self, tenant: TenantConfig) -> CRMAdapter:
         return self._build(tenant, batching=False)

@@ -2,6 +2,11 @@
 
 Sized from the vendor's published limits and corrected from its limit headers as answers arrive.
 Thread-safe, because one process may run several event loops (DBOS workers, the CLI).
+
+On PostgreSQL, where several worker processes deliver for one account, the window is the database's
+(`SharedWindowLimiter`, one `crm_budgets` row per account and lane): the adapter pool builds adapters
+inside `limits_shared_through(db)`, and `limiter_for` hands out shared limiters there. On SQLite (one
+worker process) and outside the pool the window is this process's own.
 """
 
 from __future__ import annotations
@@ -9,7 +14,19 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import weakref
 from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+import structlog
+
+from callsync.store.budget import BudgetKey, BudgetState
+from callsync.store.db import Database, is_sqlite
+
+log = structlog.get_logger("callsync.crm")
 
 
 class WindowLimiter:
@@ -54,15 +71,273 @@ class WindowLimiter:
         with self._lock:
             self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
+    def refused(self) -> None:
+        """The CRM answered 429 on this lane (the shared window widens its margin; see there)."""
+
+    def accepted(self) -> None:
+        """The CRM accepted a request of this lane."""
+
+
+# -- one window shared by every worker process -----------------------------------------------------------
+
+# A request reaches the CRM a little after callsync counted it (the grant's commit, the event loop, the
+# network), and how much later varies, so the CRM's window may free a request later than ours would: a
+# request is counted here for this much longer than the window, which keeps a process from sending into a
+# window the CRM still sees as full. Each 429 a lane draws widens its margin (up to a quarter of the window);
+# it narrows again slowly while answers come back accepted.
+SHARED_MARGIN_S = 0.1
+MAX_MARGIN_SHARE = 0.25
+# Longest a waiting lane sleeps before it asks the database again (another process may have paused it).
+MAX_POLL_S = 0.5
+
+
+def take_slots(
+    state: BudgetState,
+    now: float,
+    want: int,
+    max_requests: int,
+    interval_s: float,
+    pause_until: float | None = None,
+    margin_s: float = SHARED_MARGIN_S,
+) -> tuple[int, float]:
+    """Pure rule of the shared window: grant up to `want` requests at `now` and record them, and say how
+    long until the next one may go (0: now). `spent` holds request counts by millisecond; a count stays in
+    the window for `interval_s` plus `margin_s` (kept for the widest margin, as another process may use
+    it). A pause (the CRM said the window is spent) holds every
+    process until `crm_blocked_until`."""
+    if pause_until is not None and pause_until > (state.crm_blocked_until or 0.0):
+        state.crm_blocked_until = pause_until
+    keep = now - interval_s * (1 + MAX_MARGIN_SHARE)
+    log = {k: v for k, v in state.spent.items() if int(k) / 1000 > keep}
+    horizon = now - interval_s - margin_s
+    used = sum(v for k, v in log.items() if int(k) / 1000 > horizon)
+    if state.crm_blocked_until is not None and state.crm_blocked_until > now:
+        state.spent = log
+        return 0, state.crm_blocked_until - now
+    granted = max(0, min(want, max_requests - used))
+    if granted:
+        key = str(int(now * 1000))
+        log[key] = log.get(key, 0) + granted
+    state.spent = log
+    counted = [int(k) / 1000 for k in log if int(k) / 1000 > horizon]
+    if used + granted < max_requests or not counted:
+        return granted, 0.0
+    return granted, max(0.0, min(counted) + interval_s + margin_s - now)
+
+
+@dataclass
+class _Waiter:
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[bool]  # True: may send; False: lead the lane (ask the database for the queue)
+
+
+class SharedWindowLimiter(WindowLimiter):
+    """A `WindowLimiter` whose window lives in the database (a `crm_budgets` row of its own), so every
+    worker process of one account draws from one window: N processes together send what one would.
+
+    In one process the waiting requests queue here, and one of them at a time (the lead) asks the
+    database for as many slots as are waiting, in one short transaction; the granted ones go, in order,
+    and the lead hands its role to the next waiter. A database that does not answer costs no request:
+    the lane falls back to this process's own window until it answers again."""
+
+    def __init__(self, max_requests: int, interval_s: float, *, db: Database, key: BudgetKey) -> None:
+        super().__init__(max_requests, interval_s)
+        # Reentrant: a grant to a waiter of this very event loop settles at once, under the lock.
+        self._lock = threading.RLock()  # type: ignore[assignment]
+        self._db = weakref.ref(db)  # the registry is keyed weakly by the database; do not keep it alive
+        self.key = key
+        self._waiters: deque[_Waiter] = deque()
+        self._leading = False
+        self._next_ask = 0.0  # monotonic: when the database is worth asking again
+        self._pending_pause: float | None = None  # epoch: a pause to share at the next ask
+        self.asks = 0  # transactions made (for tests and the bench)
+        self.margin_s = SHARED_MARGIN_S
+
+    async def acquire(self) -> None:
+        loop = asyncio.get_running_loop()
+        waiter = _Waiter(loop, loop.create_future())
+        with self._lock:
+            self._waiters.append(waiter)
+            lead = not self._leading
+            self._leading = True
+        while True:
+            if not lead:
+                try:
+                    if await waiter.future:
+                        return
+                except BaseException:
+                    self._drop(waiter)
+                    raise
+                # Handed the lead: queue again at the front (it waited longest) and ask for the lane.
+                waiter = _Waiter(loop, loop.create_future())
+                with self._lock:
+                    self._waiters.appendleft(waiter)
+            try:
+                await self._lead(waiter)
+            finally:
+                self._hand_over(waiter)
+            if waiter.future.done() and not waiter.future.cancelled() and waiter.future.result():
+                return
+            lead = True  # still waiting (should not happen: the lead leaves only when granted)
+
+    async def _lead(self, mine: _Waiter) -> None:
+        """Ask the database for the waiting requests until this one is granted."""
+        while not mine.future.done():
+            delay = self._next_ask - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(min(delay, MAX_POLL_S))
+                continue
+            with self._lock:
+                self._waiters = deque(w for w in self._waiters if not w.future.done())
+                want = len(self._waiters)
+                pause, self._pending_pause = self._pending_pause, None
+            granted, wait = await asyncio.to_thread(self._ask, want, pause)
+            with self._lock:
+                for _ in range(granted):
+                    if not self._waiters:
+                        break
+                    _resolve(self._waiters.popleft(), True)
+                self._next_ask = time.monotonic() + (min(wait, MAX_POLL_S) if wait > 0 else 0.0)
+            if not mine.future.done() and granted == 0 and wait <= 0:
+                await asyncio.sleep(0.001)
+
+    def _ask(self, want: int, pause: float | None) -> tuple[int, float]:
+        """One transaction on the shared row; this process's own window when the database fails."""
+        from callsync.store.budget import BudgetSettings, DatabaseBudgetStore
+
+        db = self._db()
+        if db is not None:
+            try:
+                self.asks += 1
+                return DatabaseBudgetStore(db).transact(
+                    self.key,
+                    BudgetSettings(limit=None, window_s=self.interval_s),
+                    # The time is read holding the row's lock: a wait for another process's
+                    # transaction must not make these requests look older than they are.
+                    lambda state: take_slots(
+                        state, time.time(), want, self.max_requests, self.interval_s, pause, self.margin_s
+                    ),
+                )
+            except Exception as exc:  # a blip (restart, failover): pace this process alone meanwhile
+                log.warning("shared rate window unavailable", crm=self.key.crm, error=str(exc)[:200])
+        with self._lock:
+            wait = self._delay(time.monotonic())
+            if wait > 0:
+                return 0, wait
+            self._sent.append(time.monotonic())
+            return 1, 0.0
+
+    def _hand_over(self, mine: _Waiter) -> None:
+        """The lead leaves: the next waiter leads, or the lane is idle."""
+        with self._lock:
+            if not mine.future.done():
+                mine.future.cancel()  # the lead itself was cancelled while waiting
+            self._waiters = deque(w for w in self._waiters if not w.future.done())
+            if self._waiters:
+                _resolve(self._waiters.popleft(), False, on_cancelled=self._relead)
+            else:
+                self._leading = False
+
+    def _relead(self) -> None:
+        """The waiter handed the lead was cancelled before it could take it: hand it on."""
+        with self._lock:
+            self._waiters = deque(w for w in self._waiters if not w.future.done())
+            if self._waiters:
+                _resolve(self._waiters.popleft(), False, on_cancelled=self._relead)
+            else:
+                self._leading = False
+
+    def _drop(self, waiter: _Waiter) -> None:
+        with self._lock:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+    def observe(self, *, max_requests: int | None, remaining: int | None, interval_s: float | None) -> None:
+        with self._lock:
+            if max_requests and max_requests > 0:
+                self.max_requests = max_requests
+            if interval_s and interval_s > 0:
+                self.interval_s = interval_s
+        if remaining is not None and remaining <= 0:
+            self.pause(self.interval_s)
+
+    def refused(self) -> None:
+        """The CRM answered 429 although the window had room by our count: requests reach it later than
+        we count them, by more than the margin. Widen it."""
+        with self._lock:
+            self.margin_s = min(self.interval_s * MAX_MARGIN_SHARE, self.margin_s * 2 + 0.05)
+
+    def accepted(self) -> None:
+        with self._lock:
+            self.margin_s = max(SHARED_MARGIN_S, self.margin_s * 0.999)
+
+    def pause(self, seconds: float) -> None:
+        """The CRM said the window is spent: every process holds the lane (shared at the next ask)."""
+        with self._lock:
+            until = time.time() + seconds
+            self._pending_pause = max(self._pending_pause or 0.0, until)
+            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+            self._next_ask = 0.0
+
+
+def _resolve(waiter: _Waiter, value: bool, on_cancelled: Callable[[], None] | None = None) -> None:
+    """Complete a waiter's future on its own event loop (waiters may come from several loops)."""
+
+    def settle() -> None:
+        if waiter.future.done():
+            if on_cancelled is not None:
+                on_cancelled()
+            return
+        waiter.future.set_result(value)
+
+    try:
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is waiter.loop:
+        settle()
+        return
+    try:
+        waiter.loop.call_soon_threadsafe(settle)
+    except RuntimeError:  # that loop is closed: its waiter is gone
+        if on_cancelled is not None:
+            on_cancelled()
+
 
 _limiters: dict[tuple[str, str], WindowLimiter] = {}
 _limiters_lock = threading.Lock()
+# Shared limiters per database, held only as long as the database object is (tests make many).
+_shared: weakref.WeakKeyDictionary[Database, dict[tuple[str, str], SharedWindowLimiter]] = (
+    weakref.WeakKeyDictionary()
+)
+_shared_through: ContextVar[Database | None] = ContextVar("callsync_shared_limits", default=None)
+
+
+@contextmanager
+def limits_shared_through(db: Database | None) -> Iterator[None]:
+    """Limiters made inside (while an adapter is built) keep their window in `db` when it is PostgreSQL,
+    where several worker processes may deliver for one account; SQLite is one worker: a process window."""
+    token = _shared_through.set(db if db is not None and not is_sqlite(db.url) else None)
+    try:
+        yield
+    finally:
+        _shared_through.reset(token)
 
 
 def limiter_for(crm: str, account: str, max_requests: int, interval_s: float) -> WindowLimiter:
-    """One limiter per CRM account in this process, shared by every adapter instance for it."""
+    """One limiter per CRM account in this process, shared by every adapter instance for it; inside
+    `limits_shared_through(db)` on PostgreSQL, one window for every process on that database."""
+    db = _shared_through.get()
     with _limiters_lock:
         key = (crm, account)
+        if db is not None:
+            limiters = _shared.setdefault(db, {})
+            if key not in limiters:
+                label = f"{crm} requests per {interval_s:g} s"
+                limiters[key] = SharedWindowLimiter(
+                    max_requests, interval_s, db=db, key=BudgetKey(f"window:{crm}"[:40], account, label)
+                )
+            return limiters[key]
         if key not in _limiters:
             _limiters[key] = WindowLimiter(max_requests, interval_s)
         return _limiters[key]

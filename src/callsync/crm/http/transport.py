@@ -297,11 +297,15 @@ class CRMTransport:
                     interval_s=reading.interval_s,
                 )
         await self._observe_usage(response, attempt)
+        if limiter is not None and response.status_code != 429:
+            limiter.accepted()
         body = parse_json(response)
         if self.vendor.is_error(response, body):
             error = self.vendor.classify(Failure(method, path, response, body, safe, limiter))
             if error.request_id is None:
                 error.request_id = self.vendor.request_id(response, body)
+            if limiter is not None and type(error) is RateLimited:
+                limiter.refused()  # the lane's window let through what the CRM counted as too many
             if isinstance(error, BudgetExhausted) and self.budget is not None:
                 # Every worker of the account waits, not only this attempt.
                 error.retry_after = await self.budget.block(error.reason)

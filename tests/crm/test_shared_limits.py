@@ -1,0 +1,210 @@
+"""One request window per CRM account for every worker process on PostgreSQL (crm/http/ratelimit.py):
+N processes together send what one would, so the CRM's window is never overshot."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import time
+
+from callsync.crm.errors import RateLimited
+from callsync.crm.http.ratelimit import (
+    SHARED_MARGIN_S,
+    SharedWindowLimiter,
+    WindowLimiter,
+    limiter_for,
+    limits_shared_through,
+    take_slots,
+)
+from callsync.crm.http.transport import DEFAULT_LANE, CRMTransport
+from callsync.crm.hubspot.wire import SEARCH_LANE, HubSpotVendor
+from callsync.store.budget import BudgetKey, BudgetState
+from callsync.store.db import Database
+from callsync_sandbox.hubspot import HubSpotSandbox
+from callsync_sandbox.server import SandboxServer
+
+WINDOW_MAX, WINDOW_S = 20, 1.0  # the emulator's window: 20 requests per second
+SEARCHES = 4  # per second
+PER_WORKER, SEARCHES_PER_WORKER = 20, 6
+
+
+def test_the_window_grants_up_to_its_size_and_waits_for_the_oldest_request_to_leave() -> None:
+    state = BudgetState()
+    assert take_slots(state, 100.0, 3, 5, 1.0) == (3, 0.0)
+    granted, wait = take_slots(state, 100.4, 4, 5, 1.0)
+    assert granted == 2 and abs(wait - (0.6 + SHARED_MARGIN_S)) < 1e-6
+    assert take_slots(state, 100.5, 1, 5, 1.0)[0] == 0
+    # The first three leave the window (with the margin) and free three slots; the two later ones stay.
+    assert take_slots(state, 101.0 + SHARED_MARGIN_S + 0.01, 9, 5, 1.0)[0] == 3
+
+
+def test_a_pause_holds_every_process_until_it_ends() -> None:
+    state = BudgetState()
+    granted, wait = take_slots(state, 50.0, 2, 10, 10.0, pause_until=53.0)
+    assert granted == 0 and wait == 3.0
+    assert take_slots(state, 52.0, 1, 10, 10.0) == (0, 1.0)  # another process, later: still paused
+    assert take_slots(state, 53.5, 2, 10, 10.0) == (2, 0.0)
+
+
+def test_a_429_widens_the_margin_and_accepted_answers_narrow_it_back_slowly() -> None:
+    limiter = SharedWindowLimiter(5, 1.0, db=Database("sqlite:///:memory:"), key=BudgetKey("w", "a", "w"))
+    limiter.refused()
+    assert limiter.margin_s == SHARED_MARGIN_S * 2 + 0.05
+    limiter.refused()
+    limiter.refused()
+    assert limiter.margin_s == 0.25  # at most a quarter of the window
+    for _ in range(100):
+        limiter.accepted()
+    assert SHARED_MARGIN_S < limiter.margin_s < 0.25
+
+
+def _worker(pg_url: str | None, base_url: str, start_at: float) -> None:
+    """One worker process: its own database connection and limiters, sending as fast as they allow."""
+
+    async def main() -> None:
+        db = Database(pg_url) if pg_url else None
+        with limits_shared_through(db):
+            limiters = {
+                DEFAULT_LANE: limiter_for("hubspot", "acct", WINDOW_MAX, WINDOW_S),
+                SEARCH_LANE: limiter_for("hubspot-search", "acct", SEARCHES, 1.0),
+            }
+        for limiter in limiters.values():
+            if isinstance(limiter, SharedWindowLimiter):
+                # The margin a lane widens to after its first 429s on a machine as loaded as a test
+                # runner's (requests reach the emulator up to ~0.2 s late); this test is about sharing.
+                limiter.margin_s = 0.25
+        assert isinstance(limiters[DEFAULT_LANE], SharedWindowLimiter) == bool(pg_url)
+        http = CRMTransport(HubSpotVendor(), base_url, "sandbox-token", limiters=limiters)
+        await asyncio.sleep(max(0.0, start_at - time.time()))
+
+        async def send(lane: str) -> None:
+            try:
+                if lane == SEARCH_LANE:
+                    await http.request(
+                        "POST", "/crm/v3/objects/contacts/search", json={}, lane=lane, safe=True
+                    )
+                else:
+                    await http.request("GET", "/crm/v3/objects/contacts", lane=lane)
+            except RateLimited:
+                pass  # counted by the emulator
+
+        await asyncio.gather(
+            *(send(DEFAULT_LANE) for _ in range(PER_WORKER)),
+            *(send(SEARCH_LANE) for _ in range(SEARCHES_PER_WORKER)),
+        )
+        await http.aclose()
+        if db is not None:
+            db.dispose()
+
+    asyncio.run(main())
+
+
+def run_workers(workers: int, pg_url: str | None) -> tuple[int, int, float]:
+    """(requests answered 429, requests sent, seconds) for `workers` processes against one emulator."""
+    sandbox = HubSpotSandbox(
+        ten_second_max=WINDOW_MAX, interval_ms=int(WINDOW_S * 1000), search_per_second=SEARCHES
+    )
+    spawn = multiprocessing.get_context("spawn")
+    with SandboxServer(sandbox.app()) as server:
+        start_at = time.time() + 4.0  # every process imported and connected before the first request
+        procs = [
+            spawn.Process(target=_worker, args=(pg_url, server.base_url, start_at)) for _ in range(workers)
+        ]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(60)
+        assert all(p.exitcode == 0 for p in procs), [p.exitcode for p in procs]
+        elapsed = time.time() - start_at
+    limited = [path for _, path, status in sandbox.request_log if status == 429]
+    assert not pg_url or not limited, f"{len(limited)} of {len(sandbox.request_log)} answered 429: {limited}"
+    return len(limited), len(sandbox.request_log), elapsed
+
+
+def test_four_worker_processes_on_one_database_draw_no_429s_and_keep_the_pace(pg_url: str) -> None:
+    db = Database(pg_url)
+    db.migrate()
+    db.dispose()
+    limited, sent, elapsed = run_workers(4, pg_url)
+    assert limited == 0, f"{limited} of {sent} requests were answered 429"
+    # 80 window requests at 20 per second and 24 searches at 4 per second: about 5 s; sharing must not
+    # serialise the processes much beyond what the CRM allows.
+    assert 4 * SEARCHES_PER_WORKER / SEARCHES - 1.5 < elapsed < 15, elapsed
+
+
+def test_four_worker_processes_each_with_their_own_window_overshoot_the_crm() -> None:
+    # What sharing prevents: every process paces itself to the whole window, so together they send 4x.
+    limited, sent, _ = run_workers(4, None)
+    assert limited > sent // 4, f"only {limited} of {sent} requests were answered 429"
+
+
+def test_two_databases_in_one_process_share_the_window_as_two_processes_would(pg_url: str) -> None:
+    first, second = Database(pg_url), Database(pg_url)
+    first.migrate()
+    try:
+        with limits_shared_through(first):
+            a = limiter_for("plain", "acct", 6, 2.0)
+        with limits_shared_through(second):
+            b = limiter_for("plain", "acct", 6, 2.0)
+        assert a is not b and isinstance(a, SharedWindowLimiter) and isinstance(b, SharedWindowLimiter)
+
+        async def burst() -> float:
+            started = time.monotonic()
+            await asyncio.gather(*(lim.acquire() for lim in (a, b) for _ in range(5)))
+            return time.monotonic() - started
+
+        # Ten requests from a window of six every two seconds: four of them wait for the window to roll.
+        assert asyncio.run(burst()) >= 2.0
+
+        with limits_shared_through(first):
+            c = limiter_for("plain", "acct-wide", 50, 1.0)
+
+        async def together() -> None:
+            await asyncio.gather(*(c.acquire() for _ in range(10)))
+
+        asyncio.run(together())
+        assert c.asks <= 2  # the waiting requests of a process ask together, not one by one
+    finally:
+        first.dispose()
+        second.dispose()
+
+
+def test_sqlite_and_no_database_keep_a_window_of_this_process(sqlite_db: Database) -> None:
+    with limits_shared_through(sqlite_db):
+        assert type(limiter_for("plain", "acct-sqlite", 5, 1.0)) is WindowLimiter
+    assert type(limiter_for("plain", "acct-none", 5, 1.0)) is WindowLimiter
+
+
+def test_a_database_that_does_not_answer_falls_back_to_this_process_window() -> None:
+    db = Database("postgresql://postgres@127.0.0.1:1/nothing")
+    limiter = SharedWindowLimiter(3, 1.0, db=db, key=BudgetKey("window:plain", "acct", "plain"))
+
+    async def five() -> float:
+        started = time.monotonic()
+        await asyncio.gather(*(limiter.acquire() for _ in range(5)))
+        return time.monotonic() - started
+
+    try:
+        assert 0.9 <= asyncio.run(asyncio.wait_for(five(), 20)) < 10
+    finally:
+        db.dispose()
+
+
+def test_a_cancelled_waiter_does_not_stall_the_lane(pg_url: str) -> None:
+    db = Database(pg_url)
+    db.migrate()
+    try:
+        with limits_shared_through(db):
+            limiter = limiter_for("plain", "acct-cancel", 2, 1.0)
+
+        async def scenario() -> None:
+            await asyncio.gather(limiter.acquire(), limiter.acquire())  # the window is now full
+            lead = asyncio.create_task(limiter.acquire())
+            follower = asyncio.create_task(limiter.acquire())
+            await asyncio.sleep(0.2)
+            lead.cancel()  # the one asking the database goes away
+            await asyncio.wait_for(follower, 5)
+
+        asyncio.run(scenario())
+    finally:
+        db.dispose()
