@@ -10,6 +10,7 @@ import os
 import sys
 import tempfile
 from collections import Counter
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -218,6 +219,13 @@ def sandbox(
             "endpoint) instead of serving one.",
         ),
     ] = False,
+    schema_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--schema",
+            help="Seed the served emulator with a customer's exported schema (`callsync schema export`).",
+        ),
+    ] = None,
     object_type: Annotated[
         str | None,
         typer.Option(
@@ -237,6 +245,8 @@ def sandbox(
     if list_records:
         if faults is not None and "CALLSYNC_FAULT_PLAN" not in os.environ:
             raise fail("--faults applies to a sandbox being served, not to --list", 2)
+        if schema_file is not None:
+            raise fail("--schema applies to a sandbox being served, not to --list", 2)
         try:
             listing = fetch_records(crm, port, token, object_type)
         except ListError as exc:
@@ -245,10 +255,10 @@ def sandbox(
         return
     if object_type is not None:
         raise fail("--object goes with --list", 2)
-    _serve(crm, port, token, faults)
+    _serve(crm, port, token, faults, schema_file)
 
 
-def _serve(crm: str, port: int, token: str, faults: str | None) -> None:
+def _serve(crm: str, port: int, token: str, faults: str | None, schema_file: Path | None = None) -> None:
     import time
 
     from pydantic import ValidationError
@@ -264,7 +274,8 @@ def _serve(crm: str, port: int, token: str, faults: str | None) -> None:
         raise fail(f"fault plan: {exc}") from exc
     url = f"http://127.0.0.1:{port}"
     try:
-        server = SandboxServer(emulator.build(token, plan), port=port)
+        asgi = emulator.build(token, plan) if schema_file is None else _seeded(crm, token, plan, schema_file)
+        server = SandboxServer(asgi, port=port)
         server.start()
     except OSError as exc:  # the port is taken (or not ours to bind): say so, and nothing else
         reason = str(exc.strerror or exc).split(" (while attempting")[0]
@@ -286,6 +297,17 @@ def _serve(crm: str, port: int, token: str, faults: str | None) -> None:
         server.stop()
 
 
+def _seeded(crm: str, token: str, plan: Any, schema_file: Path) -> Any:
+    from callsync.crm.schema import load_schema
+    from callsync.errors import ConfigError
+    from callsync_sandbox.seed import seeded_app
+
+    try:
+        return seeded_app(crm, token, plan, load_schema(schema_file))
+    except (ConfigError, ValueError) as exc:
+        raise fail(f"schema: {exc}") from exc
+
+
 def _render_listing(name: str, port: int, listing: Any) -> None:
     table = Table(
         title=f"{name} sandbox on 127.0.0.1:{port} · {listing.object_type}: {len(listing.rows)} record(s)"
@@ -295,3 +317,7 @@ def _render_listing(name: str, port: int, listing: Any) -> None:
     for row in listing.rows:
         table.add_row(*row)
     out.print(table)
+
+
+# `callsync rehearse` (the go-live rehearsal) registers itself on import; this module is the entry point.
+from callsync_sandbox import rehearse_cli as _rehearse_cli  # noqa: E402, F401

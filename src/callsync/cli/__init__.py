@@ -10,6 +10,7 @@ from importlib.metadata import entry_points
 
 from callsync.cli import (
     calls,
+    contract,
     dlq,
     housekeeping,
     mapping,
@@ -39,6 +40,7 @@ for _plugin in entry_points(group="callsync.commands"):
 __all__ = [
     "app",
     "calls",
+    "contract",
     "dlq",
     "housekeeping",
     "main",

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI
@@ -32,7 +33,7 @@ from callsync_sandbox.hubspot.gateway import Gateway, install_error_handlers
 from callsync_sandbox.hubspot.limits import RateLimiter
 from callsync_sandbox.hubspot.objects import OBJECT_TYPES, TYPE_ALIASES
 from callsync_sandbox.hubspot.portal import Portal
-from callsync_sandbox.hubspot.properties import resolve_type
+from callsync_sandbox.hubspot.properties import PropertyDef, resolve_type
 from callsync_sandbox.hubspot.search import SearchLimits
 
 __all__ = ["OBJECT_TYPES", "HubSpotError", "HubSpotSandbox"]
@@ -105,6 +106,10 @@ class HubSpotSandbox:
             and (pattern is None or pattern.fullmatch(logged_path))
             and (status is None or logged_status == status)
         )
+
+    def seed_properties(self, object_type: str, definitions: Sequence[PropertyDef]) -> None:
+        """Replace an object's properties with a customer's (src/callsync_sandbox/seed.py)."""
+        self._portal.seed_properties(resolve_type(object_type), definitions)
 
     def reset_rate_windows(self) -> None:
         """Forget all usage: ten-second windows, search windows and daily counts."""

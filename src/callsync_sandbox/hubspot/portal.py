@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -264,6 +265,18 @@ class Portal:
                 )
             schema[definition.name] = definition
             return definition
+
+    def seed_properties(self, object_type: str, definitions: Sequence[PropertyDef]) -> None:
+        """The object's properties become `definitions` (a customer's exported schema); the read-only
+        system properties stay, and so does each property's group."""
+        with self._lock:
+            current = self._schema[object_type]
+            group = next(iter(current.values())).group_name
+            kept = {name: d for name, d in current.items() if d.read_only}
+            for d in definitions:
+                if d.name not in kept:
+                    kept[d.name] = dataclasses.replace(d, group_name=d.group_name or group)
+            self._schema[object_type] = kept
 
     # -- associations -------------------------------------------------------------------------------
 

@@ -171,6 +171,16 @@ class Company:
             object_type, field_key(name, self._next_field_id), name, field_type, custom=True
         )
 
+    def seed_field(
+        self, object_type: str, key: str, name: str, field_type: str, options: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """A customer's custom field with its own key, type and options (an exported schema)."""
+        with self.lock:
+            field = self._add_field(object_type, key, name, field_type, custom=True)
+            if options:
+                field["options"] = options
+            return field
+
     def custom_keys(self, object_type: str) -> dict[str, dict[str, Any]]:
         return {f["key"]: f for f in self.fields[object_type] if f["edit_flag"]}
 

@@ -34,6 +34,8 @@ class FieldDef:
     custom: bool = False
     lookup: tuple[str, ...] = ()  # module(s) a lookup points at
     convert_mapping: dict[str, str | None] = field(default_factory=dict)
+    # A picklist's values (display value = actual value here), as a seeded schema gives them.
+    options: tuple[str, ...] = ()
 
     def describe(self, index: int) -> dict[str, Any]:
         return {
@@ -51,6 +53,7 @@ class FieldDef:
             "lookup": {"module": {"api_name": self.lookup[0]}} if self.lookup else {},
             "convert_mapping": self.convert_mapping or None,
             "visible": True,
+            "pick_list_values": [{"display_value": v, "actual_value": v} for v in self.options],
             "id": str(5725767000000002000 + index),
         }
 
