@@ -56,7 +56,7 @@ SIMILAR_SPELLING = 0.60  # how close spelled letters must be to a heard part to 
 # adjectives and verbs that follow "this is" / "i'm" ("this is ridiculous", "i'm locked out").
 NON_NAME = (
     word_set("""
-    a about above actually after again against ago all almost already also although always am an and another
+    unk unknown a about above actually after again against ago all almost already also although always am an and another
     any anyone anything are around as ask asked asking at away back bad be because been before being below
     best better between both but by call called calling calls came can cant could couldnt did didnt do does
     doesnt doing done dont down during each either else enough even ever every everything fine first for
@@ -142,6 +142,16 @@ _INTRODUCTIONS: dict[tuple[str, ...], bool] = {
     ("its",): False,
 }
 _INTRODUCTION_INDEX = phrase_index(_INTRODUCTIONS)
+# What may stand right before "name is" when it is the caller's own name ("my name is", "and the name is",
+# "yeah name is"); any other word names whose name it is ("the movie name is", "the company name is").
+_OWN_NAME_LEAD = word_set(
+    "my the your full first last and so yes yeah ok okay um uh er hi hey hello sure oh well its"
+)
+_UNK_REACH = 3  # characters between a name and a lost word that make them neighbours
+# Recognizer placeholders for a word it could not hear: never part of a name.
+_UNKNOWN_TOKEN = re.compile(
+    r"<\s*unk\s*>|\[\s*unk\s*\]|<\s*unknown\s*>|\[\s*(?:noise|inaudible)\s*\]", re.IGNORECASE
+)
 
 
 @dataclass(slots=True)
@@ -422,7 +432,18 @@ def _caller_mentions(call: CallRecord, i: int, agents: frozenset[str]) -> list[_
     # "its john at smithco dot net": words inside an email address are not a self-introduction.
     # For a glued email ("brendan walsh b walsh at ..."), only the shortest reading is surely the address.
     emails = [(max(r.start for r in e.readings), e.end) for e in find_emails(text)]
-    return [m for m in found if not any(s <= ev.start < e for s, e in emails for ev in _evidence(m))]
+    found = [m for m in found if not any(s <= ev.start < e for s, e in emails for ev in _evidence(m))]
+    for unknown in _UNKNOWN_TOKEN.finditer(text):
+        # The recognizer lost a word right next to the name: the name may be cut; a person should look.
+        for m in found:
+            for part in m.parts.values():
+                if any(
+                    -_UNK_REACH <= unknown.start() - ev.end <= _UNK_REACH
+                    or -_UNK_REACH <= ev.start - unknown.end() <= _UNK_REACH
+                    for ev in part.evidence
+                ):
+                    part.confidence = min(part.confidence, WEAK_ONE)
+    return found
 
 
 def _evidence(mention: _Mention) -> list[Evidence]:
@@ -436,6 +457,8 @@ def _may_introduce(
     introduces the caller's own name, not "his name is steve"."""
     if phrase[0] in ("name", "the") and k > 0 and tokens[k - 1].text in _THIRD_PARTY:
         return False
+    if phrase[0] == "name" and k > 0 and tokens[k - 1].text not in _OWN_NAME_LEAD:
+        return False  # "the correct movie name is mulan", "the restaurant name is": a thing's name
     if phrase not in (("its",), ("im",), ("i", "am")):
         return True
     return _skip_lead_ins(tokens, 0, agents) >= k
@@ -516,6 +539,9 @@ def _identity_mentions(call: CallRecord, callers: set[int]) -> list[_Mention]:
         question, last = asked
         m = _IDENTITY_QUESTION.search(question, last[0], last[1])
         if m is None:
+            proposed = _part_proposal(call, i, question, last)
+            if proposed is not None:
+                out.append(proposed)
             continue
         reaction, span = classify_reaction(call.turns[i].text)
         if reaction is not Reaction.CONFIRM or span is None:
@@ -548,6 +574,27 @@ def _identity_mentions(call: CallRecord, callers: set[int]) -> list[_Mention]:
             said.parts.setdefault(role, part)
         out.append(said)
     return out
+
+
+# "And the last name is Brookfield?", "Your first name, Dana?": a name part the agent proposes.
+_PART_QUESTION = re.compile(
+    r"(?i:\b(?P<role>last name|surname|family name|first name)(?: is| was|,| would be| should be)?)\s+"
+    r"(?P<name>[A-Z][\w'’-]+(?:-[A-Z][\w'’-]+)?)\s*\?"
+)
+
+
+def _part_proposal(call: CallRecord, i: int, question: str, last: tuple[int, int]) -> _Mention | None:
+    """A name part the agent proposed as a question and the caller confirmed with a plain "yes"."""
+    m = _PART_QUESTION.search(question, last[0], last[1])
+    if m is None:
+        return None
+    reaction, span = classify_reaction(call.turns[i].text)
+    if reaction is not Reaction.CONFIRM or span is None:
+        return None
+    role = "first" if m.group("role").casefold() == "first name" else "last"
+    evidence = [Evidence(i - 1, m.start("name"), m.end("name")), Evidence(i, span[0], span[1])]
+    part = _Part(m.group("name"), IDENTITY_CONFIRMED, evidence, from_caller=False)
+    return _Mention({role: part}, i)
 
 
 def _proposal(words: list[tuple[str, Evidence]], confirm: Evidence, *, honorific: bool) -> dict[str, _Part]:
@@ -664,6 +711,11 @@ def _spelled(
     if heard is None:
         parts[role] = _Part(letters, SPELLED_VALUE, evidence, spelled=True)
     elif heard.key == letters:
+        pieces = heard.value.casefold().split()
+        if len(pieces) > 1 and "-" not in heard.value and _PARTICLES.isdisjoint(pieces[:-1]):
+            # "okon kwo" spelled o-k-o-n-k-w-o: the recognizer split one word; the spelling joins it.
+            heard.value = letters
+            heard.confidence = max(heard.confidence, SPELLED_VALUE)
         _boost(heard, evidence)
         heard.spelled, heard.guessed = True, False
     else:

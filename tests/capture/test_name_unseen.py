@@ -1,0 +1,115 @@
+"""Name failure kinds seen on calls nobody here wrote (issue 13), written from the issue's description.
+
+A spelling that corrects what the recognizer heard wins; hyphenated surnames are kept whole; a surname the
+agent proposes and the caller confirms is theirs; a third person ("the contact person is ...") or a
+title is not the caller; recognizer tokens like `<unk>` are not words of a name; "the movie name is X"
+names a thing, not the caller.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from callsync.capture.extract.name import extract_names
+from callsync.capture.extract.spoken import render_spelled
+from callsync.models import FieldStatus
+from tests.capture import make_call
+
+A = FieldStatus.ACCEPTED
+surnames = st.sampled_from(["chambray", "okonkwo", "brookfield", "delacourt", "whitmore", "castellano"])
+firsts = st.sampled_from(["maria", "james", "priya", "tomas", "aisha", "derek"])
+
+
+def names(*turns: tuple[str, str]) -> dict[str, tuple[str, FieldStatus]]:
+    return {k: (v.value, v.status) for k, v in extract_names(make_call(*turns)).items()}
+
+
+def test_a_spelling_that_corrects_the_recognizer_wins() -> None:
+    got = names(
+        ("agent", "Can I get your name please?"),
+        ("caller", "it's julia sham bray"),
+        ("agent", "Could you spell your last name for me?"),
+        ("caller", "c h a m b r a y"),
+    )
+    assert got.get("last_name", (None,))[0] == "Chambray"
+    assert got.get("first_name", (None,))[0] == "Julia"
+
+
+@given(first=firsts, last=surnames)
+@settings(max_examples=30, deadline=None)
+def test_a_spelled_surname_replaces_a_split_mishearing(first: str, last: str) -> None:
+    heard = f"{last[:4]} {last[4:]}"  # the recognizer split it into two words (not at a particle: "del")
+    got = names(
+        ("agent", "What's your name?"),
+        ("caller", f"{first} {heard}"),
+        ("agent", "And how do you spell your last name?"),
+        ("caller", render_spelled(last)),
+    )
+    assert got.get("last_name", (None,))[0] == last.title()
+
+
+@given(first=firsts, a=surnames, b=surnames)
+@settings(max_examples=30, deadline=None)
+def test_hyphenated_surnames_are_kept_whole(first: str, a: str, b: str) -> None:
+    got = names(("agent", "Who am I speaking with?"), ("caller", f"this is {first} {a}-{b}"))
+    assert got.get("last_name", (None,))[0] == f"{a.title()}-{b.title()}"
+
+
+@given(first=firsts, last=surnames)
+@settings(max_examples=30, deadline=None)
+def test_a_surname_the_agent_proposes_and_the_caller_confirms_is_theirs(first: str, last: str) -> None:
+    got = names(
+        ("agent", "Can I get your first name?"),
+        ("caller", first),
+        ("agent", f"Thanks {first.title()}. And the last name is {last.title()}?"),
+        ("caller", "yes"),
+    )
+    assert got.get("last_name") == (last.title(), A)
+
+
+@given(
+    first=firsts,
+    last=surnames,
+    frame=st.sampled_from(
+        [
+            "the contact person is {n}",
+            "please share it with {n} he handles that",
+            "you should talk to {n} in accounts",
+            "my manager is {n}",
+        ]
+    ),
+)
+@settings(max_examples=40, deadline=None)
+def test_a_third_person_is_never_the_caller(first: str, last: str, frame: str) -> None:
+    got = names(
+        ("agent", "Thanks for calling, how can I help?"),
+        ("caller", "hi I need to update our account " + frame.format(n=f"{first} {last}")),
+    )
+    assert got.get("last_name", (None, None))[1] is not A
+    assert got.get("first_name", (None, None))[1] is not A
+
+
+@given(title=st.sampled_from(["doctor", "officer", "manager", "supervisor", "director"]))
+@settings(max_examples=10, deadline=None)
+def test_a_title_alone_is_not_a_name(title: str) -> None:
+    got = names(("agent", "Who am I speaking with?"), ("caller", f"this is the {title}"))
+    assert "first_name" not in got and "last_name" not in got
+
+
+@given(first=firsts, last=surnames)
+@settings(max_examples=30, deadline=None)
+def test_recognizer_unknown_tokens_are_not_name_words(first: str, last: str) -> None:
+    got = names(("agent", "What's your name?"), ("caller", f"my name is <unk> {first} {last}"))
+    values = {v for v, _ in got.values()}
+    assert not any("unk" in v.casefold() for v in values)
+    got = names(("agent", "What's your name?"), ("caller", f"my name is {first} <unk>"))
+    assert not any("unk" in v.casefold() for v, _ in got.values())
+    assert got.get("last_name", (None, None))[1] is not A
+
+
+@given(thing=st.sampled_from(["movie", "restaurant", "hotel", "product", "company", "song"]))
+@settings(max_examples=10, deadline=None)
+def test_the_name_of_a_thing_is_not_the_callers_name(thing: str) -> None:
+    got = names(("agent", "Which one?"), ("caller", f"the correct {thing} name is mulan"))
+    assert "first_name" not in got and "full_name" not in got
