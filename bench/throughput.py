@@ -1,0 +1,374 @@
+"""Throughput benchmark: sustained overload on PostgreSQL with 1, 2 and 4 worker processes against a
+HubSpot emulator with configurable latency and limits, and a nominal-load run for latency.
+
+    .venv/bin/python bench/throughput.py [--runs w1,w2,w4,lifted_w1,lifted_w4,nominal] [--n 500] [--json]
+
+Each run gets a fresh database on the PostgreSQL server (--pg, default $CALLSYNC_TEST_PG or the local
+server), a fresh emulator served on 127.0.0.1 (every request delayed by --latency-ms; HubSpot's window of
+--ten-second-max requests per 10 s and --search-per-second searches, or no limit in the way for the
+`lifted_*` runs) and its own worker processes (this script with --worker, as `callsync worker` runs
+the delivery engine). Overload runs queue every call before the workers start (calls arrive faster than
+the CRM allows); the nominal run delivers calls at --nominal-rate to one worker.
+
+Printed per run:
+- ceiling_calls_per_s: what the CRM's limits allow at the requests per call the run needed, per lane
+  (searches have their own limit): min over lanes of limit/s ÷ accepted requests per confirmed call;
+  null when no limit is in the way (lifted runs);
+- confirmed_per_s: confirmations per second between the 10th and the 90th percentile of confirmations
+  (worker start-up and the last stragglers are not the steady state);
+- ratio: confirmed_per_s / ceiling; requests_per_call: every CRM request (429s included) per call;
+- rate_limited: requests the emulator answered 429; p50_ms / p99_ms: call stored -> confirmed;
+- dead_letters: calls dead-lettered.
+`--json` prints one object keyed by run name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from chaos import MAPPING, make_calls, percentile
+
+from callsync.capture.platforms.generic import parse_generic_call
+from callsync.pipeline.intake import receive_call
+from callsync.store.db import Database
+from callsync_sandbox.faults import FaultPlan
+from callsync_sandbox.hubspot import HubSpotSandbox
+from callsync_sandbox.server import SandboxServer
+
+TOKEN = "sandbox-token"
+TOKEN_ENV = "CALLSYNC_BENCH_HUBSPOT_TOKEN"
+RUNS = ("w1", "w2", "w4", "lifted_w1", "lifted_w4", "nominal")
+LIFTED = 10_000_000  # a limit nothing reaches
+SEARCH_PATH = "/search"
+
+
+@dataclass
+class RunResult:
+    ceiling_calls_per_s: float | None
+    confirmed_per_s: float
+    ratio: float | None
+    requests_per_call: float
+    rate_limited: int
+    p50_ms: float
+    p99_ms: float
+    dead_letters: int
+    workers: int
+    concurrency: int
+    calls: int
+    confirmed: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Limits:
+    ten_second_max: int
+    search_per_second: int
+
+    @property
+    def lifted(self) -> bool:
+        return self.ten_second_max >= LIFTED
+
+
+# -- one run -------------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def fresh_database(admin_url: str) -> Iterator[str]:
+    import psycopg
+
+    name = f"callsync_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{admin_url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def db_connections(concurrency: int) -> int:
+    """The smallest budget `callsync worker` accepts for this concurrency (pipeline/worker.py)."""
+    return max(8, concurrency + 4 + max(4, (concurrency + 4) // 3))
+
+
+@contextmanager
+def workers(
+    count: int, db_url: str, tenant_file: Path, concurrency: int, workdir: Path
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    env = {**os.environ, TOKEN_ENV: TOKEN, "CALLSYNC_DB_CONNECTIONS": str(db_connections(concurrency))}
+    procs: list[subprocess.Popen[bytes]] = []
+    for i in range(count):
+        command = [sys.executable, str(Path(__file__).resolve()), "--worker", "--db", db_url,
+                   "--tenant-file", str(tenant_file), "--concurrency", str(concurrency)]  # fmt: skip
+        with (workdir / f"worker-{i}.log").open("ab") as out:
+            procs.append(subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT))
+    try:
+        yield procs
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+def run(
+    name: str, count: int, limits: Limits, args: argparse.Namespace, *, rate: float | None = None
+) -> RunResult:
+    """`count` worker processes deliver `args.n` calls queued at once (or `args.nominal_n` arriving at `rate`)."""
+    from sqlalchemy import func, select
+
+    from callsync.config import load_tenant
+    from callsync.store.tables import CallRow, DeadLetterRow
+
+    n = args.nominal_n if rate is not None else args.n
+    calls = make_calls(n + 1, args.seed, rate or 1.0)
+    warmup, calls = calls[0], calls[1:]
+    latency = {"path": ".*", "fault": "latency", "times": None, "latency": {"ms": args.latency_ms}}
+    plan = FaultPlan.model_validate({"seed": args.seed, "rules": [latency]})
+    sandbox = HubSpotSandbox(
+        token=TOKEN,
+        faults=plan,
+        ten_second_max=limits.ten_second_max,
+        search_per_second=limits.search_per_second,
+    )
+    with (
+        tempfile.TemporaryDirectory(prefix=f"throughput-{name}-") as tmp,
+        fresh_database(args.pg) as db_url,
+        SandboxServer(sandbox.app()) as server,
+    ):
+        workdir = Path(args.workdir / name if args.workdir else tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        db = Database(db_url)
+        db.migrate()
+        (workdir / "mapping.yaml").write_text(MAPPING)
+        tenant_file = workdir / "bench.yaml"
+        tenant_file.write_text(
+            f"name: chaos\nmapping: {workdir / 'mapping.yaml'}\n"
+            f"crm: {{kind: hubspot, base_url: '{server.base_url}', token_env: {TOKEN_ENV}, timeout_s: 10}}\n"
+            "delivery: {max_attempts: 8, base_delay_s: 0.5, max_delay_s: 10, outage_horizon_s: 900}\n"
+        )
+        load_tenant(tenant_file)  # a bad file fails here, not in every worker
+
+        def deliver(c: Any) -> None:
+            receive_call(db, parse_generic_call(c.payload, tenant="chaos"), json.dumps(c.payload))
+
+        def unsettled() -> int:
+            with db.session() as session:
+                return int(
+                    session.scalar(
+                        select(func.count()).select_from(CallRow).where(CallRow.sync_state == "queued")
+                    )
+                    or 0
+                )
+
+        if rate is None:
+            for c in calls:  # the whole load is waiting before the first worker starts
+                deliver(c)
+        started = time.monotonic()
+        deadline = started + args.timeout
+        with workers(count, db_url, tenant_file, args.concurrency, workdir) as procs:
+            if rate is not None:
+                # One call first: the worker is up and callsync's properties exist before the clock runs.
+                deliver(warmup)
+                while unsettled() and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                requests_before = len(sandbox.request_log)
+                began = time.monotonic()
+                for c in calls:
+                    time.sleep(max(0.0, began + c.at - time.monotonic()))
+                    deliver(c)
+            else:
+                requests_before = 0
+            while time.monotonic() < deadline:
+                if any(p.poll() is not None for p in procs):
+                    raise SystemExit(f"{name}: a worker exited early; see {workdir}/worker-*.log")
+                if not unsettled():
+                    break
+                time.sleep(0.5)
+            elapsed = time.monotonic() - started
+        ids = [c.call_id for c in calls]
+        with db.session() as session:
+            rows = session.execute(
+                select(CallRow.sync_state, CallRow.received_at, CallRow.synced_at).where(
+                    CallRow.call_id.in_(ids)
+                )
+            ).all()
+            dead = int(
+                session.scalar(
+                    select(func.count()).select_from(DeadLetterRow).where(DeadLetterRow.status == "open")
+                )
+                or 0
+            )
+        db.dispose()
+    log = sandbox.request_log[requests_before:]
+    return summarize(rows, log, dead, limits, n, count, args.concurrency, elapsed)
+
+
+def summarize(
+    rows: list[Any],
+    log: list[tuple[str, str, int]],
+    dead: int,
+    limits: Limits,
+    n: int,
+    count: int,
+    concurrency: int,
+    elapsed: float,
+) -> RunResult:
+    confirmed = sorted(synced for state, _, synced in rows if state == "confirmed" and synced)
+    latencies = [
+        (synced - received).total_seconds() * 1000
+        for state, received, synced in rows
+        if state == "confirmed" and synced and received
+    ]
+    if len(confirmed) >= 10:
+        lo, hi = int(len(confirmed) * 0.1), int(len(confirmed) * 0.9)
+        span = (confirmed[hi] - confirmed[lo]).total_seconds()
+        per_s = (hi - lo) / span if span > 0 else 0.0
+    else:
+        per_s = len(confirmed) / max(elapsed, 1e-9)
+    accepted = [(path, status) for _, path, status in log if status != 429]
+    searches = sum(1 for path, _ in accepted if path.endswith(SEARCH_PATH))
+    window = len(accepted) - searches
+    ceiling: float | None = None
+    if not limits.lifted and confirmed:
+        lanes = [(limits.ten_second_max / 10.0, window), (float(limits.search_per_second), searches)]
+        ceiling = min(rate / (used / len(confirmed)) for rate, used in lanes if used)
+    return RunResult(
+        ceiling_calls_per_s=round(ceiling, 2) if ceiling else None,
+        confirmed_per_s=round(per_s, 2),
+        ratio=round(per_s / ceiling, 3) if ceiling else None,
+        requests_per_call=round(len(log) / max(1, n), 3),
+        rate_limited=sum(1 for _, _, status in log if status == 429),
+        p50_ms=round(percentile(latencies, 0.5)),
+        p99_ms=round(percentile(latencies, 0.99)),
+        dead_letters=dead,
+        workers=count,
+        concurrency=concurrency,
+        calls=n,
+        confirmed=len(confirmed),
+        seconds=round(elapsed, 1),
+    )
+
+
+# -- the worker process -----------------------------------------------------------------------------------------
+
+
+def worker_main(args: argparse.Namespace) -> None:
+    """The delivery engine until SIGTERM, as `callsync worker` runs it."""
+    import logging
+
+    from callsync.config import load_tenant
+    from callsync.pipeline import engine
+    from callsync.pipeline.worker import check_connection_budget, running_worker
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    tenant = load_tenant(args.tenant_file)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    db = Database(args.db)
+    print(check_connection_budget(db, args.concurrency), file=sys.stderr, flush=True)
+    runtime = engine.Runtime(db, {tenant.name: tenant})
+    with running_worker(runtime, concurrency=args.concurrency):
+        while not stop.wait(0.5):
+            pass
+    db.dispose()
+
+
+# -- the command -------------------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    p.add_argument("--runs", default=",".join(RUNS), help=f"comma-separated subset of {', '.join(RUNS)}")
+    p.add_argument("--n", type=int, default=500, help="calls per overload run (default 500)")
+    p.add_argument("--nominal-n", type=int, default=100, help="calls of the nominal run (default 100)")
+    p.add_argument("--nominal-rate", type=float, default=5.0, help="nominal arrivals, calls/s (default 5)")
+    p.add_argument(
+        "--latency-ms", type=float, default=200.0, help="every CRM request's latency (default 200)"
+    )
+    p.add_argument("--ten-second-max", type=int, default=190, help="HubSpot requests per 10 s (default 190)")
+    p.add_argument("--search-per-second", type=int, default=5, help="HubSpot searches per second (default 5)")
+    p.add_argument("--concurrency", type=int, default=16, help="syncs in flight per worker (default 16)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--timeout", type=float, default=600.0, help="give a run up to this many seconds")
+    p.add_argument(
+        "--pg",
+        default=os.environ.get("CALLSYNC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        help="an administrator's URL of the PostgreSQL server (a database is created per run)",
+    )
+    p.add_argument("--workdir", type=Path, help="keep each run's tenant file and worker logs here")
+    p.add_argument("--json", action="store_true", help="print one JSON object keyed by run")
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--db", help=argparse.SUPPRESS)
+    p.add_argument("--tenant-file", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    unknown = sorted(set(args.runs.split(",")) - set(RUNS)) if not args.worker else []
+    if unknown:
+        p.error(f"unknown run {', '.join(unknown)}; choose from {', '.join(RUNS)}")
+    return args
+
+
+def print_table(out: dict[str, RunResult], args: argparse.Namespace) -> None:
+    print(
+        f"HubSpot emulator: {args.latency_ms:g} ms per request, {args.ten_second_max} requests/10 s, "
+        f"{args.search_per_second} searches/s (lifted_*: no limit); {args.n} calls per overload run"
+    )
+    head = ("run", "workers×conc", "ceiling/s", "confirmed/s", "ratio", "req/call", "429s", "p50 ms", "p99 ms",
+            "dead", "secs")  # fmt: skip
+    print("  ".join(f"{h:>12}" for h in head))
+    for name, r in out.items():
+        cells = (name, f"{r.workers}×{r.concurrency}", r.ceiling_calls_per_s, r.confirmed_per_s, r.ratio,
+                 r.requests_per_call, r.rate_limited, r.p50_ms, r.p99_ms, r.dead_letters, r.seconds)  # fmt: skip
+        print("  ".join(f"{'-' if c is None else c!s:>12}" for c in cells))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.worker:
+        worker_main(args)
+        return 0
+    default = Limits(args.ten_second_max, args.search_per_second)
+    lifted = Limits(LIFTED, LIFTED)
+    plans: dict[str, tuple[int, Limits, float | None]] = {
+        "w1": (1, default, None),
+        "w2": (2, default, None),
+        "w4": (4, default, None),
+        "lifted_w1": (1, lifted, None),
+        "lifted_w4": (4, lifted, None),
+        "nominal": (1, default, args.nominal_rate),
+    }
+    out: dict[str, RunResult] = {}
+    for name in args.runs.split(","):
+        count, limits, rate = plans[name]
+        if not args.json:
+            print(f"running {name} ...", file=sys.stderr, flush=True)
+        out[name] = run(name, count, limits, args, rate=rate)
+    if args.json:
+        print(json.dumps({name: asdict(r) for name, r in out.items()}, indent=1))
+    else:
+        print_table(out, args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
