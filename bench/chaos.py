@@ -1,6 +1,13 @@
 """Chaos benchmark: N calls through callsync and through a naive middleware, under one fault plan.
 
-    .venv/bin/python bench/chaos.py [--n 2000] [--seed 7] [--json]      (or: bench/chaos --n 200)
+    .venv/bin/python bench/chaos.py [--crm hubspot] [--n 2000] [--seed 7] [--json]   (or: bench/chaos --n 200)
+
+`--crm` picks the target: hubspot (default), salesforce, zoho, pipedrive, gohighlevel or webhook; each is
+its emulator (the webhook: the sandbox's signature-verifying receiver) under the same kinds of fault, with
+the example mapping of that CRM (examples/<crm>.yaml; HubSpot keeps the bench's own). Deals and
+opportunities are counted where the mapping makes them (a quarter of the calls name a budget): any without
+its person/contact is an orphan. GoHighLevel runs with a second location in the agency: a record found there
+is in a wrong location. The naive baseline exists for HubSpot only.
 
 The same synthetic calls (repeat callers, people calling from two lines, pairs of calls from one person
 at the same instant, phone-only callers) arrive over time, in bursts, at a HubSpot emulator served on
@@ -14,6 +21,10 @@ callsync runs as it does in production: calls are stored and queued by this proc
 a separate `worker` process (this script with --worker) runs the DBOS delivery engine and is the one
 killed. The baseline (`naive_baseline.py`) is a webhook handler with an in-memory pool: search by name,
 create or update, plain retry, no read-back; a kill loses what it held.
+
+For the webhook, "confirmed" is "delivered" (a 2xx; nothing can be read back), a duplicate is a call the
+receiver got under two different `webhook-id`s (the same id again is a retry the receiver drops), and the
+rep has no record to edit.
 
 Printed for each: received, confirmed, lost, duplicates, protected-field overwrites, dead letters, CRM
 requests per call, and p50/p99 from call end (arrival) to confirmed. `--json` prints one object
@@ -58,10 +69,20 @@ from callsync.store.db import Database
 from callsync_sandbox.faults import FaultPlan
 from callsync_sandbox.hubspot import HubSpotSandbox
 from callsync_sandbox.server import SandboxServer
+from callsync_sandbox.webhook import SANDBOX_SECRET
 
 TOKEN = "sandbox-token"
 TOKEN_ENV = "CALLSYNC_CHAOS_HUBSPOT_TOKEN"
 REP_SUFFIX = " (rep-verified)"
+GHL_LOCATION, GHL_OTHER_LOCATION = "location-1", "location-2"
+SF_API = "/services/data/v62.0"
+
+# Room for counters of workflow actions (bench/chaos_actions.py, when present): `counters(db, sandbox, crm)`
+# -> extra metrics for the callsync column.
+try:
+    from chaos_actions import counters as action_counters  # type: ignore[import-not-found]
+except ImportError:  # the module is optional
+    action_counters = None
 
 MAPPING = """
 crm: hubspot
@@ -180,6 +201,7 @@ def make_calls(n: int, seed: int, rate: float) -> list[Call]:
     times.sort()
     calls: list[Call] = []
     companies: dict[str, str] = {}
+    budgets = random.Random(seed + 3)  # its own sequence: the calls above stay what they were
     for idx, (person, at) in enumerate(zip(who, times, strict=True)):
         company = companies.setdefault(
             person.key, person.email.split("@")[1][:-4] if person.email else rng.choice(COMPANIES)
@@ -193,6 +215,8 @@ def make_calls(n: int, seed: int, rate: float) -> list[Call]:
             )
         else:
             lines.append(f"you can reach me at {_spoken(person.phone[2:] if person.phone else '')}")
+        if budgets.random() < 0.25:  # a deal (an opportunity) where the mapping makes one
+            lines.append(f"we have a budget of about {budgets.choice(['ten', 'twenty', 'fifty'])} thousand dollars")
         calls.append(
             Call(f"chaos-{idx:05d}", person, at, _payload(f"chaos-{idx:05d}", person, lines, rng, at))
         )
@@ -245,9 +269,11 @@ def extract_fields(calls: list[Call]) -> None:
 # -- the fault plan --------------------------------------------------------------------------------------
 
 
-def fault_plan(seed: int, outage_start_s: float, outage_s: float, duration_s: float) -> FaultPlan:
-    # Every write either system may send: one record (create, update) or a batch of them.
-    creates = r"/crm/v3/objects/contacts(/batch/create)?"
+def fault_plan(
+    seed: int, outage_start_s: float, outage_s: float, duration_s: float, profile: Profile | None = None
+) -> FaultPlan:
+    profile = profile or PROFILES["hubspot"]
+    every, (create_method, creates) = profile.every, profile.create
     storms = [max(3.0, duration_s * 0.15), max(6.0, duration_s * 0.65)]
     return FaultPlan.model_validate(
         {
@@ -256,26 +282,191 @@ def fault_plan(seed: int, outage_start_s: float, outage_s: float, duration_s: fl
             "rules": [
                 {"path": ".*", "fault": "latency", "times": None,
                  "latency": {"distribution": "lognormal", "p50_ms": 25, "p99_ms": 400, "max_ms": 1500}},
-                # 429 storms: the portal is over its limit for a whole ten-second window, and says so with
-                # HubSpot's body and headers to every request in it (a limit is a window, not a count)
-                *[{"path": "/crm/.*", "fault": "status", "status": 429, "times": None, "start_s": at,
+                # throttling storms: the account is over its limit for a whole ten-second window, and says so
+                # with the vendor's status, body and headers to every request in it (a limit is a window)
+                *[{"path": every, "fault": "status", "status": profile.throttle, "times": None, "start_s": at,
                    "end_s": at + 10.0} for at in storms],
-                {"method": "POST", "path": creates, "fault": "drop_response_after_commit",
+                {"method": create_method, "path": creates, "fault": "drop_response_after_commit",
                  "probability": 0.08, "times": None},
-                {"method": "PATCH", "path": r"/crm/v3/objects/contacts/\d+", "fault": "drop_response_after_commit",
-                 "probability": 0.08, "times": None},
-                {"method": "POST", "path": "/crm/v3/objects/contacts/batch/update",
-                 "fault": "drop_response_after_commit", "probability": 0.08, "times": None},
-                {"method": "POST", "path": creates, "fault": "timeout_after_commit",
+                *[{"method": method, "path": path, "fault": "drop_response_after_commit", "probability": 0.08,
+                   "times": None} for method, path in profile.updates],
+                {"method": create_method, "path": creates, "fault": "timeout_after_commit",
                  "probability": 0.02, "times": None, "latency": {"ms": 2500}},
-                {"path": "/crm/.*", "fault": "connection_reset", "probability": 0.05, "times": None},
-                {"path": "/crm/.*", "fault": "status", "status": 503, "probability": 0.12, "times": None},
-                {"path": "/crm/.*", "fault": "status", "status": 502, "probability": 0.05, "times": None},
-                {"path": "/crm/v3/objects/contacts/batch/.*", "fault": "partial_batch", "probability": 0.2,
-                 "times": None},
+                {"path": every, "fault": "connection_reset", "probability": 0.05, "times": None},
+                {"path": every, "fault": "status", "status": 503, "probability": 0.12, "times": None},
+                {"path": every, "fault": "status", "status": 502, "probability": 0.05, "times": None},
+                *([{"path": profile.batches, "fault": "partial_batch", "probability": 0.2, "times": None}]
+                  if profile.batches else []),
             ],
         }
     )  # fmt: skip
+
+
+# -- the targets ----------------------------------------------------------------------------------------
+
+
+def _flat(record_id: Any, email: Any, phone: Any, company: Any) -> dict[str, Any]:
+    """A record in the one shape the measurements read (HubSpot's): id and properties."""
+    return {"id": str(record_id), "properties": {"email": email, "phone": phone, "company": company}}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One target as the bench drives it: its emulator, where its faults go, how to read what landed."""
+
+    kind: str
+    every: str  # regex of every API request (5xx, resets, storms)
+    create: tuple[str, str]  # (method, regex) of the request that creates a person
+    updates: tuple[tuple[str, str], ...]  # requests that update one (answers lost after commit)
+    throttle: int  # the vendor's "slow down" status
+    batches: str | None = None  # batch endpoints (partial failures)
+    token: str = TOKEN
+
+    @property
+    def token_env(self) -> str:
+        return f"CALLSYNC_CHAOS_{self.kind.upper()}_TOKEN"
+
+    def sandbox(self, plan: FaultPlan, args: argparse.Namespace) -> Any:
+        if self.kind == "hubspot":
+            # A Professional portal's published limits; the search index lags writes by a second.
+            return HubSpotSandbox(token=TOKEN, faults=plan, ten_second_max=args.ten_second_max,
+                                  search_per_second=args.search_per_second, search_lag_s=1.0)  # fmt: skip
+        if self.kind == "salesforce":
+            from callsync_sandbox.salesforce import SalesforceSandbox
+
+            return SalesforceSandbox(token=TOKEN, faults=plan, daily_max=1_000_000)
+        if self.kind == "zoho":
+            from callsync_sandbox.zoho import ZohoSandbox
+
+            return ZohoSandbox(token=TOKEN, faults=plan)
+        if self.kind == "pipedrive":
+            from callsync_sandbox.pipedrive import PipedriveSandbox
+
+            return PipedriveSandbox(token=TOKEN, faults=plan)
+        if self.kind == "gohighlevel":
+            from callsync_sandbox.gohighlevel import GoHighLevelSandbox
+
+            # The agency has a second location: nothing of this tenant may ever land there.
+            return GoHighLevelSandbox(token=TOKEN, locations=(GHL_LOCATION, GHL_OTHER_LOCATION), faults=plan)
+        from callsync_sandbox.webhook import WebhookReceiver
+
+        return WebhookReceiver(faults=plan)
+
+    def connection(self, url: str) -> str:
+        common = f"token_env: {self.token_env}, timeout_s: 2"
+        return {
+            "hubspot": f"{{kind: hubspot, base_url: '{url}', {common}}}",
+            "salesforce": f"{{kind: salesforce, instance_url: '{url}', {common}, limit_retry_s: 2}}",
+            "zoho": f"{{kind: zoho, api_domain: '{url}', {common}, limit_retry_s: 2}}",
+            "pipedrive": f"{{kind: pipedrive, api_domain: '{url}', {common}, limit_retry_s: 2}}",
+            "gohighlevel": f"{{kind: gohighlevel, api_url: '{url}', location_id: {GHL_LOCATION}, {common}}}",
+            "webhook": f"{{kind: webhook, url: '{url}/hooks/calls', {common}}}",
+        }[self.kind]
+
+    def mapping(self) -> str:
+        from callsync.config import EXAMPLES_DIR
+
+        return MAPPING if self.kind == "hubspot" else (EXAMPLES_DIR / f"{self.kind}.yaml").read_text()
+
+    @property
+    def read_back(self) -> bool:
+        from callsync.crm.registry import capabilities_for
+
+        return capabilities_for(self.kind).read_back
+
+    def people(self, sandbox: Any) -> list[dict[str, Any]]:
+        """Every person record (for the webhook: every accepted event, one per webhook-id)."""
+        if self.kind == "hubspot":
+            return list(sandbox.records("contacts"))
+        if self.kind == "salesforce":
+            accounts = {a["Id"]: a.get("Name") for a in sandbox.records("Account")}
+            return [_flat(r["Id"], r.get("Email"), r.get("Phone"),
+                          r.get("Company") or accounts.get(r.get("AccountId")))
+                    for obj in ("Lead", "Contact") for r in sandbox.records(obj)]  # fmt: skip
+        if self.kind == "zoho":
+            return [
+                _flat(r["id"], r.get("Email"), r.get("Phone"), r.get("Company"))
+                for obj in ("Leads", "Contacts")
+                for r in sandbox.records(obj)
+            ]
+        if self.kind == "pipedrive":
+            return [
+                _flat(r["id"], r.get("email"), r.get("phone"), r.get("organization"))
+                for r in sandbox.records("persons")
+            ]
+        if self.kind == "gohighlevel":
+            return [
+                _flat(r["id"], r.get("email"), r.get("phone"), r.get("companyName"))
+                for r in sandbox.records("contacts", GHL_LOCATION)
+            ]
+        return [_flat(e["id"], e.get("email"), e.get("phone"), e.get("company")) for e in sandbox.records()]
+
+    @property
+    def rep_edits(self) -> bool:
+        """Whether a rep can set a person's company by hand (Pipedrive: a linked organization; a webhook
+        keeps no record)."""
+        return self.kind not in ("pipedrive", "webhook")
+
+    def edit(self, base_url: str, record_id: str, company: str) -> httpx.Response | None:
+        """A rep sets the company by hand (None: this target has no field a rep could edit)."""
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        if self.kind == "hubspot":
+            return httpx.patch(f"{base_url}/crm/v3/objects/contacts/{record_id}",
+                               json={"properties": {"company": company}}, headers=auth, timeout=3)  # fmt: skip
+        if self.kind == "salesforce":
+            return httpx.patch(f"{base_url}{SF_API}/sobjects/Lead/{record_id}", json={"Company": company},
+                               headers=auth, timeout=3)  # fmt: skip
+        if self.kind == "zoho":
+            return httpx.put(f"{base_url}/crm/v8/Leads/{record_id}", json={"data": [{"Company": company}]},
+                             headers={"Authorization": f"Zoho-oauthtoken {TOKEN}"}, timeout=3)  # fmt: skip
+        if self.kind == "gohighlevel":
+            return httpx.put(f"{base_url}/contacts/{record_id}", json={"companyName": company},
+                             headers={**auth, "Version": "2021-07-28"}, timeout=3)  # fmt: skip
+        return None  # Pipedrive: the company is a linked organization; a webhook keeps no record
+
+    def orphans(self, sandbox: Any) -> int | None:
+        """Deals/opportunities without their person (and, Pipedrive, organization); None: none are made."""
+        if self.kind == "pipedrive":
+            return sum(1 for d in sandbox.records("deals") if not d.get("person_id") or not d.get("org_id"))
+        if self.kind == "gohighlevel":
+            return sum(1 for o in sandbox.records("opportunities") if not o.get("contactId"))
+        return None
+
+    def deals(self, sandbox: Any) -> int | None:
+        if self.kind == "pipedrive":
+            return len(sandbox.records("deals"))
+        if self.kind == "gohighlevel":
+            return len(sandbox.records("opportunities", GHL_LOCATION))
+        return None
+
+    def wrong_location(self, sandbox: Any) -> int | None:
+        if self.kind != "gohighlevel":
+            return None
+        return len(sandbox.records("contacts", GHL_OTHER_LOCATION)) + len(
+            sandbox.records("opportunities", GHL_OTHER_LOCATION)
+        )
+
+    def fault_stats(self, sandbox: Any) -> dict[str, Any]:
+        stats = getattr(sandbox, "fault_stats", None)
+        return dict(stats() if stats else sandbox._faults.stats())
+
+
+PROFILES: dict[str, Profile] = {
+    p.kind: p
+    for p in (
+        Profile("hubspot", "/crm/.*", ("POST", r"/crm/v3/objects/contacts(/batch/create)?"),
+                (("PATCH", r"/crm/v3/objects/contacts/\d+"), ("POST", "/crm/v3/objects/contacts/batch/update")),
+                429, batches="/crm/v3/objects/contacts/batch/.*"),
+        # Salesforce throttles with 403 REQUEST_LIMIT_EXCEEDED.
+        Profile("salesforce", f"{SF_API}/.*", ("PATCH", f"{SF_API}/sobjects/Lead/callsync_origin_call_id__c/.*"),
+                (("PATCH", f"{SF_API}/sobjects/Lead/[^/]+"),), 403),
+        Profile("zoho", "/crm/v8/.*", ("POST", "/crm/v8/Leads/upsert"), (("PUT", "/crm/v8/Leads/[^/]+"),), 429),
+        Profile("pipedrive", "/api/.*", ("POST", "/api/v2/persons"), (("PATCH", "/api/v2/persons/[^/]+"),), 429),
+        Profile("gohighlevel", "/(contacts|opportunities|locations)/.*", ("POST", "/contacts/upsert"),
+                (("PUT", "/contacts/[^/]+"),), 429),
+        Profile("webhook", "/hooks/.*", ("POST", "/hooks/calls"), (), 429, token=SANDBOX_SECRET),
+    )
+}  # fmt: skip
 
 
 # -- shared measurement -------------------------------------------------------------------------------
@@ -368,7 +559,10 @@ class Rep:
     """A sales rep who corrects the company of some contacts between two of their calls. The value is the
     rep's: no call may overwrite it afterwards."""
 
-    def __init__(self, calls: list[Call], sandbox: HubSpotSandbox, base_url: str, seed: int) -> None:
+    def __init__(
+        self, calls: list[Call], sandbox: Any, base_url: str, seed: int, profile: Profile | None = None
+    ) -> None:
+        self.profile = profile or PROFILES["hubspot"]
         rng = random.Random(seed + 1)
         by_person: dict[str, list[Call]] = {}
         for c in calls:
@@ -378,6 +572,8 @@ class Rep:
             p: sorted(by_person[p], key=lambda c: c.at)
             for p in rng.sample(repeaters, max(1, len(repeaters) // 8))
         }
+        if not self.profile.rep_edits:
+            self.targets = {}  # nothing a rep could edit by hand on this target
         self.sandbox = sandbox
         self.base_url = base_url
         self.edits: list[tuple[str, str, str]] = []  # (person, record id, value)
@@ -395,7 +591,7 @@ class Rep:
                 continue
             if not all(finished(c.call_id) for c in arrived):
                 continue
-            records = records_of(self.sandbox.records("contacts"), calls[0].person)
+            records = records_of(self.profile.people(self.sandbox), calls[0].person)
             if not records:
                 continue
             record = records[0]
@@ -408,10 +604,8 @@ class Rep:
         for _ in range(20):
             self.requests += 1
             try:
-                response = httpx.patch(f"{self.base_url}/crm/v3/objects/contacts/{record_id}",
-                                       json={"properties": {"company": value}},
-                                       headers={"Authorization": f"Bearer {TOKEN}"}, timeout=3)  # fmt: skip
-                if response.status_code < 300:
+                response = self.profile.edit(self.base_url, record_id, value)
+                if response is not None and response.status_code < 300:
                     return True
             except httpx.HTTPError:
                 pass
@@ -419,7 +613,7 @@ class Rep:
         return False
 
     def overwritten(self) -> int:
-        contacts = {c["id"]: c for c in self.sandbox.records("contacts")}
+        contacts = {c["id"]: c for c in self.profile.people(self.sandbox)}
         return sum(
             1
             for _, rid, value in self.edits
@@ -428,9 +622,8 @@ class Rep:
 
 
 def sandbox_for(plan: FaultPlan, args: argparse.Namespace) -> HubSpotSandbox:
-    # A Professional portal's published limits; the search index lags writes by a second.
-    return HubSpotSandbox(token=TOKEN, faults=plan, ten_second_max=args.ten_second_max,
-                          search_per_second=args.search_per_second, search_lag_s=1.0)  # fmt: skip
+    sandbox: HubSpotSandbox = PROFILES["hubspot"].sandbox(plan, args)
+    return sandbox
 
 
 def kill_times(args: argparse.Namespace, duration: float) -> list[float]:
@@ -466,12 +659,13 @@ class Progress:
 
 @contextmanager
 def worker_process(
-    db_url: str, tenant_file: Path, concurrency: int, log: Path, batch_window: float
+    db_url: str, tenant_file: Path, concurrency: int, log: Path, batch_window: float, crm: str = "hubspot"
 ) -> Iterator[Callable[[], None]]:
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", "--db", db_url,
                "--tenant-file", str(tenant_file), "--concurrency", str(concurrency),
                "--batch-window", str(batch_window)]  # fmt: skip
-    env = {**os.environ, TOKEN_ENV: TOKEN}
+    profile = PROFILES[crm]
+    env = {**os.environ, profile.token_env: profile.token}
     state: dict[str, subprocess.Popen[bytes]] = {}
 
     def start() -> None:
@@ -503,21 +697,22 @@ def run_callsync(calls: list[Call], plan: FaultPlan, args: argparse.Namespace, w
     from callsync.store.tables import CallRow, DeadLetterRow
     from callsync.trust.reconcile import reconcile
 
-    os.environ[TOKEN_ENV] = TOKEN
+    profile = PROFILES[args.crm]
+    os.environ[profile.token_env] = profile.token
     db = Database(f"sqlite:///{workdir}/callsync.db")
     db.migrate()
-    (workdir / "mapping.yaml").write_text(MAPPING)
-    sandbox = sandbox_for(plan, args)
+    (workdir / "mapping.yaml").write_text(profile.mapping())
+    sandbox = profile.sandbox(plan, args)
     duration = calls[-1].at if calls else 0.0
     with SandboxServer(sandbox.app()) as server:
         tenant_file = workdir / "chaos.yaml"
         tenant_file.write_text(
             f"name: chaos\nmapping: {workdir / 'mapping.yaml'}\n"
-            f"crm: {{kind: hubspot, base_url: '{server.base_url}', token_env: {TOKEN_ENV}, timeout_s: 2}}\n"
+            f"crm: {profile.connection(server.base_url)}\n"
             "delivery: {max_attempts: 6, base_delay_s: 0.5, max_delay_s: 4, outage_horizon_s: 900}\n"
         )
         tenant = load_tenant(tenant_file)
-        rep = Rep(calls, sandbox, server.base_url, args.seed)
+        rep = Rep(calls, sandbox, server.base_url, args.seed, profile)
         states: dict[str, str] = {}
 
         def refresh() -> None:
@@ -533,7 +728,7 @@ def run_callsync(calls: list[Call], plan: FaultPlan, args: argparse.Namespace, w
         kills = kill_times(args, duration)
         killed = 0
         with worker_process(
-            db.url, tenant_file, args.concurrency, workdir / "worker.log", args.batch_window
+            db.url, tenant_file, args.concurrency, workdir / "worker.log", args.batch_window, args.crm
         ) as kill:
             started = time.monotonic()
             pending = [c for c in calls if not c.burst]
@@ -565,10 +760,18 @@ def run_callsync(calls: list[Call], plan: FaultPlan, args: argparse.Namespace, w
             progress.end()
             elapsed = time.monotonic() - started
         requests = len(sandbox.request_log) - rep.requests
-        faults = sandbox.fault_stats()
+        faults = profile.fault_stats(sandbox)
         time.sleep(1.5)  # let the search index catch up before the reconciliation reads it
         report = asyncio.run(reconcile(db, {"chaos": tenant}))
-        contacts = sandbox.records("contacts")
+        contacts = profile.people(sandbox)
+        target = {
+            "orphaned_deals": profile.orphans(sandbox),
+            "deals": profile.deals(sandbox),
+            "wrong_location_records": profile.wrong_location(sandbox),
+            "misrouted": len(report.misrouted_writes),
+        }
+        if action_counters is not None:
+            target.update(action_counters(db, sandbox, args.crm))
         (workdir / "reconcile.json").write_text(json.dumps(report.to_json(), indent=1, default=str))
         (workdir / "contacts.json").write_text(json.dumps(contacts, indent=1))
         (workdir / "requests.json").write_text(json.dumps(sandbox.request_log))
@@ -580,18 +783,27 @@ def run_callsync(calls: list[Call], plan: FaultPlan, args: argparse.Namespace, w
                 session.scalars(select(DeadLetterRow).where(DeadLetterRow.status == "open")).all()
             )
     db.dispose()
+    if not profile.read_back:
+        target.update(receiver_counts(sandbox, {cid: state for cid, state, _, _ in rows}))
     counts = Counter(state for _, state, _, _ in rows)
+    # Where nothing can be read back, a 2xx ("delivered") is what a call reaches.
+    landed = "confirmed" if profile.read_back else "delivered"
     latencies = [
         (synced - received).total_seconds() * 1000
         for _, state, received, synced in rows
-        if state == "confirmed" and synced
+        if state == landed and synced
     ]
-    accounted = counts["confirmed"] + counts["review"] + dead_letters
+    accounted = counts[landed] + counts["review"] + dead_letters
+    if profile.read_back:
+        lost, duplicates = (len(calls) - accounted) + report.lost, duplicate_records(contacts, calls)
+    else:  # the receiver's record is the truth: every delivered call there, under one id
+        lost = (len(calls) - accounted) + target["delivered_but_not_received"]
+        duplicates = target["calls_under_two_ids"]
     return RunResult(
         received=len(calls),
-        confirmed=counts["confirmed"],
-        lost=(len(calls) - accounted) + report.lost,
-        duplicates=duplicate_records(contacts, calls),
+        confirmed=counts[landed],
+        lost=lost,
+        duplicates=duplicates,
         protected_overwrites=rep.overwritten(),
         dead_letters=dead_letters,
         requests_per_call=requests / max(1, len(calls)),
@@ -608,8 +820,26 @@ def run_callsync(calls: list[Call], plan: FaultPlan, args: argparse.Namespace, w
             "faulty_response_share": round(faults["faulted"] / max(1, faults["requests"]), 3),
             "seconds": round(elapsed, 1),
             **burst.to_json(),
+            **{k: v for k, v in target.items() if v is not None},
         },
     )
+
+
+def receiver_counts(receiver: Any, states: dict[str, str] | None = None) -> dict[str, int]:
+    """What a webhook receiver got: calls it accepted under more than one webhook-id (a duplicate it
+    cannot drop), deliveries repeated under one id (retries it drops), and delivered calls it lacks."""
+    ids_per_call: dict[str, set[str]] = {}
+    for event in receiver.events():
+        ids_per_call.setdefault(str(event["data"]["call_id"]), set()).add(str(event["id"]))
+    arrivals = receiver.event_ids()
+    return {
+        "calls_under_two_ids": sum(1 for ids in ids_per_call.values() if len(ids) > 1),
+        "repeated_deliveries": len(arrivals) - len(set(arrivals)),
+        "received_calls": len(ids_per_call),
+        "delivered_but_not_received": sum(
+            1 for cid, state in (states or {}).items() if state == "delivered" and cid not in ids_per_call
+        ),
+    }
 
 
 def worker_main(args: argparse.Namespace) -> None:
@@ -772,7 +1002,7 @@ def _finished(done: set[str], call_id: str) -> bool:
 
 ROWS = (
     ("received", "received"),
-    ("confirmed", "confirmed"),
+    ("confirmed", "confirmed (webhook: delivered)"),
     ("lost", "lost"),
     ("duplicates", "duplicates"),
     ("protected_overwrites", "protected-field overwrites"),
@@ -782,6 +1012,11 @@ ROWS = (
     ("p50_ms", "p50 call end → confirmed (ms)"),
     ("p99_ms", "p99 call end → confirmed (ms)"),
     ("review", "in review"),
+    ("deals", "deals/opportunities made"),
+    ("orphaned_deals", "orphaned deals/opportunities"),
+    ("wrong_location_records", "records in a wrong location"),
+    ("misrouted", "misrouted (reconcile)"),
+    ("repeated_deliveries", "webhook-id re-sent (dropped)"),
     ("rep_edits", "rep edits to protect"),
     ("reconcile_clean", "reconcile clean"),
     ("log_lines_with_contact_details", "log lines with an email/phone"),
@@ -793,18 +1028,21 @@ ROWS = (
 
 def print_table(out: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
     print(
-        f"chaos benchmark: n={args.n} (+{args.burst} in the burst) seed={args.seed} kills={args.kills} "
+        f"chaos benchmark: crm={args.crm} n={args.n} (+{args.burst} in the burst) seed={args.seed} kills={args.kills} "
         f"outage={args.outage_s:g}s"
     )
     print(f"| {'metric':32} | {'callsync':>10} | {'baseline':>10} |")
     print(f"|{'-' * 34}|{'-' * 12}|{'-' * 12}|")
     for key, label in ROWS:
-        a, b = out["callsync"].get(key), out["baseline"].get(key)
+        a = out["callsync"].get(key)
+        b = None if args.only == "callsync" else out["baseline"].get(key)
         print(f"| {label:32} | {'—' if a is None else a!s:>10} | {'—' if b is None else b!s:>10} |")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    p.add_argument("--crm", choices=tuple(PROFILES), default="hubspot",
+                   help="the target: its emulator (webhook: the receiver) and example mapping (default hubspot)")
     p.add_argument("--n", type=int, default=2000, help="calls (default 2000)")
     p.add_argument("--seed", type=int, default=7, help="seed for the calls and the fault plan")
     p.add_argument(
@@ -855,8 +1093,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.outage_s is None:
         args.outage_s = round(min(60.0, max(15.0, duration * 0.08)))
     plan = fault_plan(
-        args.seed, outage_start_s=max(5.0, duration * 0.4), outage_s=args.outage_s, duration_s=duration
+        args.seed,
+        outage_start_s=max(5.0, duration * 0.4),
+        outage_s=args.outage_s,
+        duration_s=duration,
+        profile=PROFILES[args.crm],
     )
+    if args.crm != "hubspot":
+        args.only = "callsync"  # the naive baseline speaks HubSpot only
     out: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="callsync-chaos-") as tmp:
         workdir = args.workdir or Path(tmp)
@@ -873,7 +1117,8 @@ def main(argv: list[str] | None = None) -> int:
     c = out["callsync"]
     missed = args.only != "baseline" and (
         c["lost"] or c["duplicates"] or c["protected_overwrites"] or not c.get("reconcile_clean", True)
-        or c.get("log_lines_with_contact_details", 0)
+        or c.get("log_lines_with_contact_details", 0) or c.get("orphaned_deals") or c.get("wrong_location_records")
+        or c.get("misrouted")
     )
     return 1 if missed else 0
 
