@@ -228,7 +228,9 @@ def _planned(
         duration_min=p.duration_min,
         owner=p.owner,
         owner_id=block.owners.get(p.owner) if p.owner else None,
-        priority=p.priority or _PRIORITY_BY_SENTIMENT.get(extraction.sentiment.value, "medium"),
+        priority=(p.priority or _PRIORITY_BY_SENTIMENT.get(extraction.sentiment.value, "medium"))
+        if rule.do in (ActionKind.CREATE_TASK, ActionKind.OPEN_TICKET, ActionKind.HANDOFF)
+        else None,
         queue=p.queue,
         pipeline_id=pipeline.id if pipeline else None,
         stage=p.stage,

@@ -87,7 +87,7 @@ class FieldTest(_Data):
 
     def describe(self, name: str) -> str:
         if self.present:
-            return f"a {name} was captured"
+            return f"the {name} was captured"
         if self.at_least is not None:
             return f"the {name} is at least {self.at_least:g}"
         return f"the {name} is {self.equals!r}"
@@ -253,4 +253,5 @@ def explain_rule(block: ActionsBlock, rule: ActionRule) -> str:
                 "log the call as a call activity on the person (and deal) with a short summary and its trace"
             )
     once = ", unless one of this rule is still open for the caller" if p.once_open else ""
-    return f"{rule.name}: when {rule.when.describe()}, {what}{once}."
+    when = f"when {rule.when.describe()}" if rule.when.labels() or rule.when.fields else "for every call"
+    return f"{rule.name}: {when}, {what}{once}."

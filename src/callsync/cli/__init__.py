@@ -9,6 +9,7 @@ import os
 from importlib.metadata import entry_points
 
 from callsync.cli import (
+    actions,
     calls,
     contract,
     dlq,
@@ -38,6 +39,7 @@ for _plugin in entry_points(group="callsync.commands"):
                   f"{type(_exc).__name__}: {_exc}")  # fmt: skip
 
 __all__ = [
+    "actions",
     "app",
     "calls",
     "contract",

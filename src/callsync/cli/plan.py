@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -25,12 +26,15 @@ def plan(
     ] = False,
 ) -> None:
     """Print, for each call, the records it would create or update, their fields and policies, the links
-    between them, and what would wait in review — without touching a CRM or the database."""
+    between them, the workflow actions it would trigger, and what would wait in review — without touching
+    a CRM or the database."""
     from rich.markup import escape
 
+    from callsync.actions.plan import describe, plan_actions
     from callsync.capture.extract import extract_call
     from callsync.capture.platforms.generic import parse_generic_call
     from callsync.capture.reader import read_call_file
+    from callsync.cli.actions import render_planned
     from callsync.config import check_mapping_crm
     from callsync.structure.mapping import load_mapping
     from callsync.structure.plan import plan_call
@@ -50,7 +54,11 @@ def plan(
             failures += 1
             err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
             continue
-        result = plan_call(doc, call, extract_call(call, default_region=region), region).to_json()
+        extraction = extract_call(call, default_region=region)
+        result = plan_call(doc, call, extraction, region).to_json()
+        called_at = call.ended_at or call.started_at or datetime.now(UTC)
+        planned = plan_actions(extraction, doc.model.actions, called_at=called_at)
+        result["actions"] = [describe(a) for a in planned]
         if as_json:
             sys.stdout.write(json.dumps(result) + "\n")
             continue
@@ -72,5 +80,6 @@ def plan(
             out.print(f"  [yellow]waits in review[/yellow]: {w['object']} — {escape(w['reason'])}")
         for name, why in result["skipped"].items():
             out.print(f"  not created: {name} — {escape(why)}")
+        render_planned(result["actions"])
     if failures:
         raise typer.Exit(1)

@@ -27,7 +27,7 @@ ItemArg = Annotated[int, typer.Argument(min=1, help="Review item id (see `callsy
 StatusChoice = Literal["open", "approved", "corrected", "rejected", "resolved", "all"]
 KindChoice = Literal[
     "held_value", "protected_field", "identity_conflict", "possible_duplicate", "no_identity",
-    "missing_required", "waiting_object", "unlinked", "ambiguous_match",
+    "missing_required", "waiting_object", "unlinked", "ambiguous_match", "action",
 ]  # fmt: skip
 
 

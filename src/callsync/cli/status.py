@@ -102,15 +102,28 @@ def render_backlog(backlog: Any, *, stalled: bool = False) -> None:
 
 @app.command()
 def trace(
-    crm: Annotated[str, typer.Option(help="CRM name, e.g. hubspot.")],
-    record: Annotated[str, typer.Option(help="The CRM record id.")],
-    field: Annotated[str, typer.Option(help="The CRM field (property) name.")],
+    crm: Annotated[str | None, typer.Option(help="CRM name, e.g. hubspot.")] = None,
+    record: Annotated[str | None, typer.Option(help="The CRM record id.")] = None,
+    field: Annotated[str | None, typer.Option(help="The CRM field (property) name.")] = None,
+    call: Annotated[str | None, typer.Option("--call", help="A call id: the fields and actions it produced.")] = None,
     db: DbOption = None,
 ) -> None:
-    """Print a field's history: each value, the call it came from and the exact sentence spoken, who approved
-    it, and when it was sent, acknowledged and confirmed by read-back."""
-    from callsync.services.trace import field_trace
+    """Print a field's history (--crm, --record, --field): each value, the call it came from and the exact
+    sentence spoken, who approved it, and when it was sent, acknowledged and confirmed by read-back. Or, with
+    --call, every field that call wrote and every workflow action it produced."""
+    from callsync.services.trace import call_trace, field_trace
 
+    if call is not None:
+        from callsync.cli.actions import render_call_trace
+
+        with open_database(db, read_only=True) as database:
+            try:
+                render_call_trace(call_trace(database, call))
+            except NotFound as exc:
+                raise fail(str(exc)) from exc
+        return
+    if not (crm and record and field):
+        raise fail("give --crm, --record and --field (a field's history), or --call ID (what a call produced)")
     with open_database(db, read_only=True) as database:
         try:
             found = field_trace(database, crm, record, field)

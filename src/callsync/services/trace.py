@@ -8,9 +8,30 @@ from datetime import datetime
 
 from callsync.services.errors import NotFound
 from callsync.store.db import Database
-from callsync.trust.trace import Quote, Review, TraceEntry, field_history
+from callsync.trust.trace import (
+    ActionEntry,
+    CallWrite,
+    Quote,
+    Review,
+    TraceEntry,
+    call_actions,
+    call_writes,
+    field_history,
+)
 
-__all__ = ["FieldTrace", "Moment", "Quote", "Review", "TraceEntry", "field_trace", "moments"]
+__all__ = [
+    "ActionEntry",
+    "CallTrace",
+    "CallWrite",
+    "FieldTrace",
+    "Moment",
+    "Quote",
+    "Review",
+    "TraceEntry",
+    "call_trace",
+    "field_trace",
+    "moments",
+]
 
 
 @dataclass(frozen=True)
@@ -55,3 +76,20 @@ def _utc(moment: datetime) -> datetime:
     from datetime import UTC
 
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class CallTrace:
+    """What one call produced in the CRM: the fields it wrote and its workflow actions."""
+
+    call_id: str
+    writes: tuple[CallWrite, ...]
+    actions: tuple[ActionEntry, ...]
+
+
+def call_trace(db: Database, call_id: str, tenant: str | None = None) -> CallTrace:
+    """Raises NotFound when callsync wrote nothing and ran no action for that call."""
+    writes, actions = call_writes(db, call_id, tenant), call_actions(db, call_id, tenant)
+    if not writes and not actions:
+        raise NotFound(f"callsync has no record of writing anything for call {call_id}")
+    return CallTrace(call_id, tuple(writes), tuple(actions))

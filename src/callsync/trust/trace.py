@@ -78,7 +78,9 @@ def removed_sentence(by: str, at: datetime | None, sentence_hmac: str | None) ->
     return f"[sentence removed by {by}{day}{digest}]"
 
 
-def _quotes(raw_payload: str, evidence: list[dict[str, Any]], removed_at: datetime | None = None) -> tuple[Quote, ...]:
+def _quotes(
+    raw_payload: str, evidence: list[dict[str, Any]], removed_at: datetime | None = None
+) -> tuple[Quote, ...]:
     try:
         turns = json.loads(raw_payload).get("turns", []) if raw_payload else []
     except (ValueError, AttributeError):
@@ -146,5 +148,71 @@ def field_history(db: Database, crm: str, record_id: str, field: str) -> list[Tr
                 )
             ),
         )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class ActionEntry:
+    """One workflow action of a call (docs/actions.md), as its ledger row says."""
+
+    rule: str
+    action: str
+    status: str  # confirmed | review | dropped | dead_letter
+    result: str | None  # created | found | moved | unchanged | held_back | already_open
+    object_type: str | None
+    record_id: str | None
+    title: str
+    detail: str | None
+    error: str | None
+    question: str | None
+    reviewer: str | None
+    review_item_id: int | None
+    confirmed_at: datetime | None
+
+
+def call_actions(db: Database, call_id: str, tenant: str | None = None) -> list[ActionEntry]:
+    """The actions a call produced, in rule order."""
+    from callsync.store.tables import ActionRunRow
+
+    query = select(ActionRunRow).where(ActionRunRow.call_id == call_id).order_by(ActionRunRow.id)
+    if tenant is not None:
+        query = query.where(ActionRunRow.tenant == tenant)
+    with db.session() as session:
+        rows = session.scalars(query).all()
+    return [_action_entry(r) for r in rows]
+
+
+def _action_entry(r: Any) -> ActionEntry:
+    planned = r.planned or {}
+    return ActionEntry(
+        rule=r.rule, action=r.action, status=r.status, result=r.result, object_type=r.object_type,
+        record_id=r.record_id, title=str(planned.get("title") or ""), detail=r.detail, error=r.error,
+        question=planned.get("question"), reviewer=r.reviewer, review_item_id=r.review_item_id,
+        confirmed_at=r.confirmed_at,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CallWrite:
+    """One field a call wrote (its ledger row), for the call's trace."""
+
+    crm: str
+    object_type: str
+    record_id: str
+    field: str
+    value: Any
+    policy: str
+    confirmed_at: datetime | None
+
+
+def call_writes(db: Database, call_id: str, tenant: str | None = None) -> list[CallWrite]:
+    query = select(LedgerRow).where(LedgerRow.call_id == call_id).order_by(LedgerRow.written_at, LedgerRow.id)
+    if tenant is not None:
+        query = query.where(LedgerRow.tenant == tenant)
+    with db.session() as session:
+        rows = session.scalars(query).all()
+    return [
+        CallWrite(r.crm, r.object_type, r.record_id, r.field, r.new_value, r.policy, r.confirmed_at)
         for r in rows
     ]
