@@ -28,6 +28,8 @@ from callsync.capture.extract.dialogue import (
     sentences,
 )
 from callsync.capture.extract.spoken import (
+    CURRENCY_WORDS,
+    SMALL_NUMBERS,
     SpokenNumber,
     Token,
     find_digit_runs,
@@ -97,8 +99,26 @@ _CUE = re.compile(
 )
 # The business's own price repeated by the caller ("you quoted me eight hundred") is not the caller's figure.
 _THEIR_PRICE = re.compile(
-    r"\b(quoted (me|us)|(your|the|a) quote (for|of|was)|you (guys )?charge)\s*$", re.IGNORECASE
+    r"\b(you (guys )?quoted (me|us)|you quoted|your quote (for|of|was)|you (guys )?charge)\s*$", re.IGNORECASE
 )
+# What the caller can pay, said with no money word: "I can do three hundred today", "I could put down two
+# grand". Counts only for a sized figure (a scale word, a currency, or 100 and up): "I can do three" is a time.
+_CAN_PAY = re.compile(
+    r"\b(can|could|will|would|'ll) (do|send|put down|put|give|manage|swing|make|cover|pay off|scrape together)"
+    r"( you)?\s*$|\bput down\s*$|\bquoted (me|us)\s*$|\bthey quoted\b",
+    re.IGNORECASE,
+)
+# Fractions of a scale: "a quarter million", "half a million", "three quarters of a million", "a million
+# and a half".
+_FRACTION = re.compile(
+    r"\b(?:(?P<n>a|one|three)\s+)?(?P<frac>quarter|quarters|half)(?:\s+of)?\s+(?:a\s+)?"
+    r"(?P<scale>million|mil|thousand|grand|k)\b"
+    r"|\b(?:a|one)\s+(?P<scale2>million|thousand|grand)\s+and\s+a\s+half\b",
+    re.IGNORECASE,
+)
+_FRACTION_SCALE = {"million": 1e6, "mil": 1e6, "thousand": 1e3, "grand": 1e3, "k": 1e3}
+# "twelve thirteen hundred": two neighbouring hundreds said as one — a range.
+_HUNDREDS_RANGE = re.compile(r"\b(?P<a>[a-z]+)\s+(?P<b>[a-z]+)\s+hundred\b", re.IGNORECASE)
 # Words right after a number that make it money ("... max", "... tops", "... all in").
 _CUE_AFTER = word_set("max tops maximum minimum")
 # The agent's question asks for money.
@@ -186,6 +206,8 @@ def money_in_turn(text: str, asked: bool | Callable[[], bool], currency_default:
         asked = asked()
     tokens = tokenize(text)
     excluded = _excluded_spans(text)
+    special = _special_figures(text, currency_default)
+    excluded += [(m.start, m.end) for m in special]
     numbers = [
         n
         for n in found
@@ -205,7 +227,38 @@ def money_in_turn(text: str, asked: bool | Callable[[], bool], currency_default:
         if _is_money(text, tokens, n, asked, n.start):
             out.append(_as_amount(text, tokens, n, asked, currency_default))
         k += 1
+    out = sorted([*out, *special], key=lambda m: m.start)
     return _inherit_scale(text, out)
+
+
+def _special_figures(text: str, currency_default: str | None) -> list[_Money]:
+    """Figures the number reader cannot see: fractions of a scale, "twelve thirteen hundred"."""
+    out: list[_Money] = []
+    lowered = text.casefold()
+    if "quarter" in lowered or "half" in lowered:
+        for m in _FRACTION.finditer(text):
+            if m.group("scale2"):
+                value = 1.5 * _FRACTION_SCALE[m.group("scale2").casefold()]
+            else:
+                part = 0.5 if m.group("frac").casefold() == "half" else 0.25
+                if (m.group("n") or "").casefold() == "three":
+                    part = 0.75
+                value = part * _FRACTION_SCALE[m.group("scale").casefold()]
+            currency = _currency_after(text, m.end()) or currency_default
+            out.append(_Money(value, None, None, (), EXPLICIT, m.start(), m.end(), currency))
+    if "hundred" in lowered:
+        for m in _HUNDREDS_RANGE.finditer(text):
+            a, b = SMALL_NUMBERS.get(m.group("a").casefold()), SMALL_NUMBERS.get(m.group("b").casefold())
+            if a is None or b is None or not (10 <= a < b <= 99 and b - a <= 2):
+                continue
+            currency = _currency_after(text, m.end()) or currency_default
+            out.append(_Money(None, a * 100.0, b * 100.0, (), EXPLICIT, m.start(), m.end(), currency))
+    return out
+
+
+def _currency_after(text: str, end: int) -> str | None:
+    m = re.match(r"\s+(\w+)", text[end:])
+    return CURRENCY_WORDS.get(m.group(1).casefold()) if m else None
 
 
 def _drop_bare(events: list[Mention | ReadBack]) -> list[Mention | ReadBack]:
@@ -271,7 +324,10 @@ def _is_money(text: str, tokens: Sequence[Token], n: SpokenNumber, asked: bool, 
         return True
     if _followed_by(tokens, j, _RATE_AFTER) or nxt in _CUE_AFTER:
         return True
-    if _CUE.search(_sentence_before(text, start)):
+    lead = _sentence_before(text, start)
+    if _CUE.search(lead):
+        return True
+    if (n.scale > 1 or n.value >= 100) and _CAN_PAY.search(lead):
         return True
     return asked
 

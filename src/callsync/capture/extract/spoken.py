@@ -832,13 +832,21 @@ _SCALES: dict[str, float] = {
     "k": 1e3,
     "grand": 1e3,
     "million": 1e6,
+    "mil": 1e6,  # "two point five mil"
+    "mill": 1e6,
     "billion": 1e9,
 }
+# "grand" is a name, not a thousand, before these (a street, a car, a place): "1200 Grand Avenue",
+# "a twenty nineteen grand caravan", "four hundred grand street".
+_GRAND_NAMES = word_set("""avenue ave street st boulevard blvd road rd drive dr lane ln way place pl court ct
+    parkway pkwy circle highway hwy caravan cherokee marquis prix am vitara national canyon rapids island
+    central hotel hyatt theater theatre hall junction prairie forks haven ledge lake river ridge view""")
 _SMALL: dict[str, int] = {
     **{w: int(d) for w, d in UNITS.items() if w not in WEAK_ZEROS},
     **{w: int(d) for w, d in TEENS.items()},
     **{w: int(d) * 10 for w, d in TENS.items()},
 }
+SMALL_NUMBERS = _SMALL  # "twelve" → 12, "forty" → 40: the words below a hundred
 CURRENCY_WORDS: dict[str, str] = {
     "dollar": "USD",
     "dollars": "USD",
@@ -946,6 +954,8 @@ def _collect(text: str, tokens: Sequence[Token], i: int) -> tuple[list[str], lis
             ends += [j] * (len(words) - len(ends))
             continue
         nxt = tokens[j + 1].text if j + 1 < len(tokens) else ""
+        if word == "grand" and (nxt in _GRAND_NAMES or text[tokens[j].start] == "G"):
+            break  # "Grand Avenue", "grand caravan": a name
         if (
             word in _SMALL
             or word in _SCALES
