@@ -216,7 +216,9 @@ def make_calls(n: int, seed: int, rate: float) -> list[Call]:
         else:
             lines.append(f"you can reach me at {_spoken(person.phone[2:] if person.phone else '')}")
         if budgets.random() < 0.25:  # a deal (an opportunity) where the mapping makes one
-            lines.append(f"we have a budget of about {budgets.choice(['ten', 'twenty', 'fifty'])} thousand dollars")
+            lines.append(
+                f"we have a budget of about {budgets.choice(['ten', 'twenty', 'fifty'])} thousand dollars"
+            )
         calls.append(
             Call(f"chaos-{idx:05d}", person, at, _payload(f"chaos-{idx:05d}", person, lines, rng, at))
         )
@@ -1041,8 +1043,12 @@ def print_table(out: dict[str, dict[str, Any]], args: argparse.Namespace) -> Non
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    p.add_argument("--crm", choices=tuple(PROFILES), default="hubspot",
-                   help="the target: its emulator (webhook: the receiver) and example mapping (default hubspot)")
+    p.add_argument(
+        "--crm",
+        choices=tuple(PROFILES),
+        default="hubspot",
+        help="the target: its emulator (webhook: the receiver) and example mapping (default hubspot)",
+    )
     p.add_argument("--n", type=int, default=2000, help="calls (default 2000)")
     p.add_argument("--seed", type=int, default=7, help="seed for the calls and the fault plan")
     p.add_argument(
@@ -1116,8 +1122,13 @@ def main(argv: list[str] | None = None) -> int:
         print_table(out, args)
     c = out["callsync"]
     missed = args.only != "baseline" and (
-        c["lost"] or c["duplicates"] or c["protected_overwrites"] or not c.get("reconcile_clean", True)
-        or c.get("log_lines_with_contact_details", 0) or c.get("orphaned_deals") or c.get("wrong_location_records")
+        c["lost"]
+        or c["duplicates"]
+        or c["protected_overwrites"]
+        or not c.get("reconcile_clean", True)
+        or c.get("log_lines_with_contact_details", 0)
+        or c.get("orphaned_deals")
+        or c.get("wrong_location_records")
         or c.get("misrouted")
     )
     return 1 if missed else 0
