@@ -103,8 +103,14 @@ def _read_company(text: str, tokens: Sequence[Token], i: int) -> tuple[str, int,
     if i >= len(tokens) or tokens[i].text in _DETERMINERS:
         return None
     j = i + 1 if tokens[i].text == "the" else i
-    while j < len(tokens) and j - i < _MAX_WORDS:
+    spelled: list[tuple[int, int]] = []  # letter runs ("s e o") read as one word
+    while j < len(tokens) and j - i - sum(b - a - 1 for a, b in spelled) < _MAX_WORDS:
         word = tokens[j].text
+        run = _letter_run(text, tokens, j) if j > i else j
+        if run - j >= _MIN_SPELLED:
+            spelled.append((j, run))  # "brightpath s e o": a spelled suffix belongs to the name
+            j = run
+            continue
         if word in _COMPANY_STOP:
             break
         if j > i and text[tokens[j - 1].end : tokens[j].start].strip() not in ("", "&", "-"):
@@ -118,9 +124,32 @@ def _read_company(text: str, tokens: Sequence[Token], i: int) -> tuple[str, int,
     if tokens[j - 1].text in _ABBREVIATED and text[end : end + 1] == ".":
         end += 1  # "initech inc." keeps the abbreviation's dot
     value = text[start:end]
+    for a, b in reversed(spelled):
+        if b <= j:
+            letters = "".join(t.text for t in tokens[a:b])
+            acronym = letters.title() if letters in _ABBREVIATED else letters.upper()
+            value = value[: tokens[a].start - start] + acronym + value[tokens[b - 1].end - start :]
     if value.casefold() in _NOT_A_COMPANY:
         return None
     return value, start, end
+
+
+_MIN_SPELLED = 2  # letters in a row that spell a suffix
+
+
+def _letter_run(text: str, tokens: Sequence[Token], j: int) -> int:
+    """The index after a run of single letters starting at j ("s e o", "l l c"), j when there is none."""
+    k = j
+    while k < len(tokens) and len(tokens[k].text) == 1 and tokens[k].text.isalpha():
+        if k > j and text[tokens[k - 1].end : tokens[k].start].strip() not in ("", "."):
+            break
+        k += 1
+    return k
+
+
+def company_title(value: str) -> str:
+    """Title case that keeps acronyms: "brightpath SEO" → "Brightpath SEO"."""
+    return " ".join(w if len(w) > 1 and w.isupper() else title(w) for w in value.split(" "))
 
 
 def _find(tokens: Sequence[Token], phrase: tuple[str, ...], said: frozenset[str]) -> list[int]:
@@ -162,6 +191,49 @@ def _introduced(tokens: Sequence[Token], name_end: int, *, answers_name: bool = 
             if opening >= n and tuple(t.text for t in tokens[opening - n : opening]) == cue:
                 return True
     return False
+
+
+# "leaving from Denver", "we just moved from Leeds", "flying in from Chicago": where someone travels or moved
+# from is a place. So is "from X to Y" (a route) and "from X originally".
+_MOVES = word_set("""leaving leave left moved moving move relocated relocating flying fly flew driving drive drove
+    coming come came heading travelling traveling arriving arrive departing depart returning back in out away
+    here there originally taking take shipping ship sending send far miles""")
+_ORG_VERBS = word_set(
+    "calling speaking writing emailing texting reaching ringing"
+)  # "calling from state farm"
+_PLACE_AFTER = word_set("to originally area airport station on tomorrow today tonight")
+
+
+def _place_from(tokens: Sequence[Token], k: int) -> bool:
+    """Is "from" at token k about a place (travel, a move, a route) rather than an organisation?"""
+    before = tokens[k - 1].text if k > 0 else ""
+    if before in _MOVES or (before.endswith(("ing", "ed")) and before not in _ORG_VERBS):
+        return True
+    j = k + 1
+    while j < len(tokens) and j - k <= _MAX_WORDS + 1:
+        if tokens[j].text in _PLACE_AFTER:
+            return True
+        if tokens[j].text in _COMPANY_STOP:
+            return False
+        j += 1
+    return False
+
+
+# The agent asks for a company in a payment: the answer is who gets paid, not where the caller works.
+_PAYMENT_CONTEXT = re.compile(
+    r"\b(pay|paying|payment|payee|bill|biller|transfer|send(ing)? money|recipient|wire|invoice)\b",
+    re.IGNORECASE,
+)
+_YOUR = re.compile(r"\b(your|you)\b", re.IGNORECASE)
+
+
+def _asks_for_payee(call: CallRecord, i: int) -> bool:
+    """ "And what's the company name?" in a call about a payment: the payee's name, not the caller's employer."""
+    question = call.turns[i - 1].text
+    if _YOUR.search(question):
+        return False
+    earlier = [t.text for t in call.turns[max(0, i - 5) : i] if t.speaker is Speaker.AGENT]
+    return any(_PAYMENT_CONTEXT.search(t) for t in earlier)
 
 
 def _turn_mentions(call: CallRecord, i: int) -> list[_Mention]:
@@ -223,6 +295,8 @@ def _turn_mentions(call: CallRecord, i: int) -> list[_Mention]:
     answers_name = bool(agent_before) and asks_for_name(agent_before)
     for k in _find(tokens, ("from",), said) + _find(tokens, ("with",), said):
         calling = k > 0 and tokens[k - 1].text == "calling"
+        if tokens[k].text == "from" and _place_from(tokens, k):
+            continue
         name_end = k - 1 if calling else k
         if _introduced(tokens, name_end, answers_name=answers_name):
             confidence = FROM_AFTER_NAME
@@ -235,6 +309,8 @@ def _turn_mentions(call: CallRecord, i: int) -> list[_Mention]:
             found.append((confidence, company, k))
     asked = i > 0 and call.turns[i - 1].speaker is Speaker.AGENT
     asked = asked and _COMPANY_QUESTION.search(call.turns[i - 1].text) is not None
+    if asked and _asks_for_payee(call, i):
+        return []
     if asked:
         k = 0
         while k < len(tokens) and tokens[k].text in _LEAD_INS:
@@ -278,13 +354,13 @@ def extract_company(call: CallRecord) -> FieldValue | None:
             if m.evidence not in evidence:
                 evidence.append(m.evidence)
         elif m.corrects:
-            superseded.append((title(value), tuple(evidence)))
+            superseded.append((company_title(value), tuple(evidence)))
             value, confidence, evidence = m.value, m.confidence, [m.evidence]
         else:
             confidence = min(confidence, UNMARKED_CHANGE_CAP)
     status = status_for("company", confidence)
     return FieldValue(
-        value=title(value),
+        value=company_title(value),
         confidence=confidence,
         evidence=tuple(evidence),
         extractor=EXTRACTOR,

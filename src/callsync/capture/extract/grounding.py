@@ -32,6 +32,7 @@ from callsync.capture.extract.name import title
 from callsync.capture.extract.phone import find_phones, to_e164
 from callsync.capture.extract.reference import ids_in
 from callsync.capture.extract.spoken import (
+    Token,
     find_emails,
     find_numbers,
     find_spelled_runs,
@@ -175,7 +176,7 @@ def same_value(field: str, a: Any, b: Any) -> bool:
 
 
 def _name_key(value: str) -> str:
-    return re.sub(r"[\s'’.,-]", "", value).casefold()
+    return re.sub(r"[\s'’.,-]", "", re.sub(r"\s*&\s*", " and ", value)).casefold()
 
 
 # -- was it said? ----------------------------------------------------------------------------------------
@@ -222,11 +223,25 @@ def _locate_reference(call: CallRecord, value: str) -> tuple[Evidence, ...]:
     return tuple(out)
 
 
+def _phrase_tokens(text: str) -> list[Token]:
+    """Tokens of a name as said, "&" and "and" alike ("Smith & Sons" is said "smith and sons")."""
+    return [t for t in tokenize(text) if t.text != "and"]
+
+
+def said_forms_match(value: str, text: str) -> bool:
+    """Is the phrase `value` said in `text` (word for word, "&" and "and" alike)?"""
+    wanted = [t.text for t in _phrase_tokens(value)]
+    said = [t.text for t in _phrase_tokens(text)]
+    return bool(wanted) and any(
+        said[k : k + len(wanted)] == wanted for k in range(len(said) - len(wanted) + 1)
+    )
+
+
 def _locate_phrase(call: CallRecord, value: str) -> tuple[Evidence, ...]:
-    wanted = [t.text for t in tokenize(value)]
+    wanted = [t.text for t in _phrase_tokens(value)]
     out = []
     for i, turn in enumerate(call.turns):
-        tokens = tokenize(turn.text)
+        tokens = _phrase_tokens(turn.text)
         for k in range(len(tokens) - len(wanted) + 1):
             if wanted and [t.text for t in tokens[k : k + len(wanted)]] == wanted:
                 out.append(Evidence(i, tokens[k].start, tokens[k + len(wanted) - 1].end))
