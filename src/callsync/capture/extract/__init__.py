@@ -32,6 +32,7 @@ from callsync.capture.extract.reference import extract_reference
 from callsync.capture.extract.spoken import shared_analysis
 from callsync.capture.extract.thresholds import FIELD_THRESHOLDS, status_for
 from callsync.capture.extract.when import extract_when, local_today
+from callsync.capture.extract.word_confidence import review_doubtful
 from callsync.models import CANONICAL_FIELDS, CallRecord, Extraction, FieldValue
 
 # Bumped when any extractor changes what it emits for the same call (recorded in the audit ledger).
@@ -82,6 +83,8 @@ def _extract(
     reference = extract_reference(call)
     if reference is not None:
         fields["reference_id"] = reference
+    # The recognizer's own word confidence, when the payload carries it: doubtful words mean review.
+    fields = review_doubtful(call, fields)
     fields, platform = ground_platform_values(
         call, fields, default_region=default_region, today=local_today(call, default_timezone)
     )
