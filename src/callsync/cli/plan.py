@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from callsync.cli.common import app, err, fail, out
+from callsync.cli.common import DbOption, TenantFileOption, app, err, fail, out
 from callsync.cli.render import plain
 from callsync.config import EXAMPLES_DIR
 from callsync.errors import InputError
@@ -18,12 +18,23 @@ from callsync.errors import InputError
 
 @app.command()
 def plan(
-    file: Annotated[Path, typer.Argument(help="Generic call JSON (one object, a JSON list, or JSON Lines).")],
+    file: Annotated[
+        Path | None, typer.Argument(help="Generic call JSON (one object, a JSON list, or JSON Lines).")
+    ] = None,
     mapping: Annotated[Path, typer.Option(help="Mapping document.")] = EXAMPLES_DIR / "hubspot.yaml",
     region: Annotated[str, typer.Option(help="Default country for phone numbers.")] = "US",
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per call instead of text.")
     ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Preview --mapping over the calls synced since then (7d, ISO date): what it would write "
+            "differently from the tenant's current mapping, field by field (no FILE)."
+        ),
+    ] = None,
+    db: DbOption = None,
+    tenant_file: TenantFileOption = None,
 ) -> None:
     """Print, for each call, the records it would create or update, their fields and policies, the links
     between them, the workflow actions it would trigger, and what would wait in review — without touching
@@ -39,6 +50,12 @@ def plan(
     from callsync.structure.mapping import load_mapping
     from callsync.structure.plan import plan_call
 
+    if since is not None:
+        from callsync.cli.preview import preview
+
+        return preview(mapping, since, db, tenant_file, as_json)
+    if file is None:
+        raise fail("give a call FILE, or --mapping NEW --since 7d to preview a mapping change", 2)
     try:
         doc = load_mapping(mapping)
         check_mapping_crm(doc, str(mapping))
