@@ -34,7 +34,9 @@ def demo(
     crm: Annotated[
         str,
         typer.Option(
-            "--crm", help="Which CRM emulator: hubspot, salesforce, zoho, gohighlevel or pipedrive."
+            "--crm",
+            help="Which CRM emulator: hubspot, salesforce, zoho, gohighlevel or pipedrive; or webhook (the "
+            "signature-verifying receiver).",
         ),
     ] = "hubspot",
     verbose: Annotated[
@@ -74,7 +76,9 @@ def demo(
                 writes = Counter(row.record_id for row in rows)
                 last = max(rows, key=lambda row: writes[row.record_id], default=None)
                 ledger_rows = session.scalar(select(func.count()).select_from(LedgerRow))
-            out.print(f"\naudit ledger: {ledger_rows} field write(s), each confirmed by read-back")
+            read_back = result.backlog.delivered == 0  # delivered: a 2xx from a target with no read-back
+            what = "each confirmed by read-back" if read_back else "each delivered (2xx), none can be read back"
+            out.print(f"\naudit ledger: {ledger_rows} field write(s), {what}")
             if last is not None:
                 out.print(f"\n[bold]trace[/bold] (callsync trace --crm {crm} --record "
                           f"{last.record_id} --field {company}):")  # fmt: skip
@@ -98,6 +102,7 @@ _CALL_COUNTS: dict[str, str] = {
     "calls": "received",
     "queued": "queued",
     "confirmed": "confirmed",
+    "delivered": "delivered (2xx, not read back)",
     "calls_in_review": "waiting for review",
     "closed": "closed by a reviewer",
     "waiting_for_crm_budget": "waiting for CRM budget",
@@ -112,7 +117,12 @@ _ITEM_COUNTS: dict[str, str] = {
 def _status_lines(counts: dict[str, int]) -> list[str]:
     """Two labelled lines: calls by state, then open items; so "1 call waiting for review" and "3 review
     items" are never confused."""
-    calls = [f"{label} {counts[key]}" for key, label in _CALL_COUNTS.items() if key in counts]
+    # "delivered" only where some call was (a target that cannot be read back): elsewhere it is noise.
+    calls = [
+        f"{label} {counts[key]}"
+        for key, label in _CALL_COUNTS.items()
+        if key in counts and (key != "delivered" or counts[key])
+    ]
     items = [f"{label} {counts[key]}" for key, label in _ITEM_COUNTS.items() if key in counts]
     other = [
         f"{key.replace('_', ' ')} {n}"
@@ -157,6 +167,8 @@ def _render_demo(result: Any, crm: str = "hubspot") -> None:
         "salesforce": "Salesforce",
         "zoho": "Zoho CRM",
         "gohighlevel": "GoHighLevel",
+        "pipedrive": "Pipedrive",
+        "webhook": "webhook receiver",
     }
     table = Table(title=f"What landed in the {names.get(crm, crm)} sandbox")
     for col in ("id", "name", "email", "phone", "company", "created by call", "last call"):
@@ -176,7 +188,9 @@ def _render_demo(result: Any, crm: str = "hubspot") -> None:
     b = result.backlog
     faults = ", ".join(f"{n}× HTTP {s}" for s, n in sorted(result.status_counts.items()))
     out.print(
-        f"calls {b.total}: confirmed {b.confirmed}, waiting for review {b.review}, "
+        f"calls {b.total}: confirmed {b.confirmed}, "
+        + (f"delivered (2xx, not read back) {b.delivered}, " if b.delivered else "")
+        + f"waiting for review {b.review}, "
         f"dead-lettered {b.dead_letter}, queued {b.queued}"
     )
     out.print(f"CRM requests {result.requests} ({faults}); one create's response was dropped after commit")
@@ -187,7 +201,13 @@ def _render_demo(result: Any, crm: str = "hubspot") -> None:
 @app.command()
 def sandbox(
     crm: Annotated[
-        str, typer.Argument(help="Which CRM emulator: hubspot, salesforce or zoho.", show_default=True)
+        str,
+        typer.Argument(
+            help="Which emulator: hubspot, salesforce, zoho, pipedrive, gohighlevel, or webhook (a receiver "
+            "that verifies Standard Webhooks signatures; --token is its whsec_ secret; a fault plan such as "
+            "'rules: [{fault: status, status: 500, times: 2}]' makes it answer 500 twice first).",
+            show_default=True,
+        ),
     ] = "hubspot",
     port: Annotated[
         int,
@@ -242,6 +262,10 @@ def sandbox(
 
     if crm not in EMULATORS:
         raise fail(f"unknown CRM {crm!r}; choose one of: {', '.join(CHOICES)}", 2)
+    if crm == "webhook" and token == "sandbox-token":
+        from callsync_sandbox.webhook import SANDBOX_SECRET
+
+        token = SANDBOX_SECRET  # a receiver's secret is a signing key: whsec_ + base64
     if list_records:
         if faults is not None and "CALLSYNC_FAULT_PLAN" not in os.environ:
             raise fail("--faults applies to a sandbox being served, not to --list", 2)

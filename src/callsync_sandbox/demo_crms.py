@@ -1,4 +1,5 @@
-"""`callsync demo --crm salesforce|zoho|gohighlevel|pipedrive`: the bundled calls into a CRM emulator.
+"""`callsync demo --crm salesforce|zoho|gohighlevel|pipedrive|webhook`: the bundled calls into a CRM emulator
+(or, for the webhook, into the sandbox's receiver, which verifies each signature and records each event).
 
 The example mappings (examples/salesforce.yaml, examples/zoho.yaml) make new callers Leads and look callers
 up among Leads and Contacts. As with HubSpot, the first create's answer is lost after the CRM committed it,
@@ -9,6 +10,7 @@ table and duplicate count read them the same way.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 from callsync.capture.platforms.generic import parse_generic_call
 from callsync.capture.reader import read_calls
 from callsync.config import EXAMPLES_DIR, CRMConnection, DeliverySettings, TenantConfig
+from callsync.crm.registry import capabilities_for
 from callsync.pipeline import engine
 from callsync.pipeline.intake import receive_call
 from callsync.pipeline.worker import Backlog, drain, running_worker
@@ -57,6 +60,15 @@ FAULTS: dict[str, dict[str, Any]] = {
         "rules": [
             {"method": "POST", "path": "/api/v2/persons", "fault": "drop_response_after_commit", "times": 1},
             {"path": "/api/v2/.*", "fault": "status", "status": 429, "skip": 10, "times": 3},
+        ],
+    },
+    "webhook": {
+        "seed": 7,
+        "rules": [
+            # The first event's 2xx is lost after the receiver took it; a few deliveries meet a failing
+            # receiver: each is sent again under the same webhook-id.
+            {"method": "POST", "path": "/hooks/calls", "fault": "drop_response_after_commit", "times": 1},
+            {"path": "/hooks/.*", "fault": "status", "status": 500, "skip": 3, "times": 2},
         ],
     },
     "zoho": {
@@ -111,12 +123,22 @@ COLUMNS["pipedrive"] = {
     "callsync_origin_call_id": "callsync_origin_call_id",
     "callsync_last_call_id": "callsync_last_call_id",
 }
+COLUMNS["webhook"] = {
+    "email": "email",
+    "phone": "phone",
+    "first_name": "firstname",
+    "last_name": "lastname",
+    "company": "company",
+    "call_id": "callsync_origin_call_id",  # the call the event carries
+}
+WEBHOOK_SECRET_ENV = "CALLSYNC_DEMO_WEBHOOK_SECRET"
 COMPANY_FIELD = {
     "hubspot": "company",
     "salesforce": "Company",
     "zoho": "Company",
     "gohighlevel": "companyName",
     "pipedrive": "name",  # a person's company is an organization (its name), linked by org_id
+    "webhook": "company",
 }
 GHL_LOCATION = "demo-location"
 
@@ -136,12 +158,23 @@ def _sandbox(crm: str) -> Any:
         from callsync_sandbox.pipedrive import PipedriveSandbox
 
         return PipedriveSandbox(token=SANDBOX_TOKEN, faults=plan)
+    if crm == "webhook":
+        from callsync_sandbox.webhook import WebhookReceiver
+
+        return WebhookReceiver(faults=plan)
     from callsync_sandbox.zoho import ZohoSandbox
 
     return ZohoSandbox(token=SANDBOX_TOKEN, faults=plan)
 
 
 def _connection(crm: str, base_url: str) -> CRMConnection:
+    if crm == "webhook":
+        from callsync_sandbox.webhook import SANDBOX_SECRET
+
+        os.environ.setdefault(WEBHOOK_SECRET_ENV, SANDBOX_SECRET)
+        return CRMConnection(
+            kind="webhook", url=f"{base_url}/hooks/calls", token_env=WEBHOOK_SECRET_ENV, timeout_s=2.0
+        )
     if crm == "gohighlevel":
         return CRMConnection(
             kind="gohighlevel",
@@ -166,6 +199,7 @@ def people(crm: str, sandbox: Any) -> list[dict[str, Any]]:
         "salesforce": ("Lead", "Contact"),
         "gohighlevel": ("contacts",),
         "pipedrive": ("persons",),
+        "webhook": ("events",),
     }.get(crm, ("Leads", "Contacts"))
     out = []
     for obj in objects:
@@ -196,4 +230,10 @@ def run_lead_crm_demo(
             state = drain(db, timeout_s=120, on_progress=on_progress)
         landed = people(crm, sandbox)
         statuses = Counter(status for _, _, status in sandbox.request_log)
-    return DemoResult(landed, duplicate_count(landed), state, sum(statuses.values()), dict(statuses))
+    # Where nothing is kept to match callers (a webhook: one event per call), a duplicate is one call twice.
+    keys = (
+        ("email", "phone", "callsync_origin_call_id")
+        if capabilities_for(crm).search
+        else ("callsync_origin_call_id",)
+    )
+    return DemoResult(landed, duplicate_count(landed, keys), state, sum(statuses.values()), dict(statuses))

@@ -67,3 +67,20 @@ def test_the_demo_prints_no_traceback_for_the_responses_its_fault_plan_drops(tmp
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Traceback" not in done.stderr and "ResponseDropped" not in done.stderr, done.stderr[-2000:]
+
+
+def test_the_webhook_demo_delivers_each_call_once_and_says_delivered_never_confirmed(
+    tmp_path: object,
+) -> None:
+    result = CliRunner().invoke(app, ["demo", "--crm", "webhook", "--db", f"sqlite:///{tmp_path}/demo.db"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "duplicates: 0" in out and "HTTP 500" in out, "the failing receiver is retried, never doubled"
+    # The wrong-number call says nothing to match on: it waits for review; the five others are delivered.
+    assert re.search(r"calls 6: confirmed 0, delivered \(2xx, not read back\) 5, waiting for review 1, ", out)
+    assert "each delivered (2xx), none can be read back" in out
+    assert "callsync trace --crm webhook --record msg_" in out
+    assert "delivered, not confirmed" in out and "confirmed by read-back" not in out
+    assert re.search(
+        r"^  calls: received 6, queued 0, confirmed 0, delivered \(2xx, not read back\) 5", out, re.M
+    )
