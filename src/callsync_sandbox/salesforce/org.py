@@ -15,6 +15,8 @@ from typing import Any
 
 from callsync_sandbox.salesforce import soql
 from callsync_sandbox.salesforce.schema import (
+    ACTION_FIELDS,
+    ACTION_OBJECTS,
     CALLSYNC_FIELDS,
     KEY_PREFIXES,
     NUMBER_TYPES,
@@ -121,6 +123,8 @@ class Org:
                 name: CALLSYNC_FIELDS
                 for name in ("Lead", "Contact", "Account", "Opportunity", "Task", "Event")
             }
+            for name in ACTION_OBJECTS:
+                custom_fields[name] = (*custom_fields.get(name, ()), *ACTION_FIELDS)
         for name, specs in custom_fields.items():
             objects[name] = [*objects[name], *(custom_field(dict(s)) for s in specs)]
         self.schema: dict[str, dict[str, FieldDef]] = {
@@ -488,6 +492,11 @@ class Org:
     def _computed(sobject: str, record: dict[str, Any]) -> None:
         if sobject in ("Lead", "Contact"):
             record["Name"] = " ".join(str(record[k]) for k in ("FirstName", "LastName") if record.get(k))
+        # A Developer Edition org's closed statuses: Task "Completed", Case "Closed" (IsClosed is derived).
+        if sobject == "Task":
+            record["IsClosed"] = record.get("Status") == "Completed"
+        elif sobject == "Case":
+            record["IsClosed"] = record.get("Status") == "Closed"
 
     # -- lead conversion (a rep's action: no standard REST resource exists) ------------------------------
 

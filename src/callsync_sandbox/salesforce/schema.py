@@ -464,6 +464,10 @@ CALLSYNC_FIELDS: Final = (
     {"name": "callsync_origin_call_id__c", "type": "string", "externalId": True, "unique": True},
     {"name": "callsync_last_call_id__c", "type": "string"},
 )
+# On the objects callsync's workflow actions create (docs/actions.md): the action's stamp, one per call and
+# rule, as a unique External ID (the upsert key of the create).
+ACTION_FIELDS: Final = ({"name": "callsync_action_key__c", "type": "string", "externalId": True, "unique": True},)
+ACTION_OBJECTS: Final = ("Task", "Event", "Case")
 
 
 def custom_field(spec: dict[str, Any]) -> FieldDef:

@@ -32,6 +32,9 @@ from callsync.crm.http.budget import MEMORY_STORE, BudgetKey, BudgetSettings, Cr
 from callsync.crm.http.transport import Attempt, BudgetRules, CRMTransport
 from callsync.crm.phones import phone_variants
 from callsync.crm.protocol import (
+    ActionKind,
+    ActionRequest,
+    ActionResult,
     CRMError,
     CRMRecord,
     IdentityCandidates,
@@ -581,6 +584,18 @@ class SalesforceAdapter:
                 self._converted[ref.record_id] = str(rows[0]["ConvertedContactId"])
         contact = self._converted.get(ref.record_id)
         return RecordRef("Contact", contact) if contact else RecordRef("Lead", ref.record_id)
+
+    # -- workflow actions (crm/salesforce/actions.py) ------------------------------------------------
+
+    async def act(self, request: ActionRequest) -> ActionResult:
+        from callsync.crm.salesforce.actions import act
+
+        return await act(self, request)
+
+    async def find_action(self, kind: ActionKind, stamp: str) -> RecordRef | None:
+        from callsync.crm.salesforce.actions import find_action
+
+        return await find_action(self, kind, stamp)
 
     async def associate(self, source: RecordRef, target: RecordRef) -> None:
         source, target = await self._current(source), await self._current(target)
