@@ -24,7 +24,12 @@ from callsync.crm.protocol import (
     WriteRequest,
 )
 from callsync.crm.registry import spec_for
-from tests.crm.contract.test_contract import EMAIL, Crm, Kit, create, crm, kit  # noqa: F401 (fixtures)
+from tests.crm.contract import test_contract as contract
+from tests.crm.contract.test_contract import EMAIL, Crm, Kit, create
+
+# The contract suite's fixtures: one emulator per registered CRM, adapters as write attempts get them.
+kit = contract.kit
+crm = contract.crm
 
 DUE = datetime(2026, 11, 24, 20, 0, tzinfo=UTC)
 
@@ -78,7 +83,7 @@ ACTION_KITS: dict[str, ActionKit] = {
             ActionKind.HANDOFF: "tasks",
             ActionKind.OPEN_TICKET: "tickets",
             ActionKind.LOG_CALL: "calls",
-        },  # fmt: skip
+        },
         create_path="/crm/v3/objects/(meetings|tasks|tickets|calls)",
         owner="1001",
         stages=("appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "closedwon"),
@@ -93,7 +98,7 @@ ACTION_KITS: dict[str, ActionKit] = {
             ActionKind.HANDOFF: "Task",
             ActionKind.OPEN_TICKET: "Case",
             ActionKind.LOG_CALL: "Task",
-        },  # fmt: skip
+        },
         create_path=".*/sobjects/(Event|Task|Case)/callsync_action_key__c/.*",
         owner="005Hs00000A1b2cIAB",
         stages=("Prospecting", "Qualification", "Needs Analysis", "Closed Won"),
