@@ -42,9 +42,10 @@ SSN_MASK = "[ssn]"
 PATTERN_MASK = "[redacted]"
 TEXT_MASK = "[text removed]"
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+# Also percent-encoded (`%40`, `%2B`), as in the query string of a search request that a client library logs.
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+(?:@|%40)[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 # A phone number: an optional +, then 7-15 digits with the usual separators (space, dot, dash, parens).
-_PHONE = re.compile(r"(?<![\w+])\+?\(?\d(?:[\s().\-]{0,2}\d){6,14}(?![\w])")
+_PHONE = re.compile(r"(?<![\w+])(?:\+|%2[Bb])?\(?\d(?:[\s().\-]{0,2}\d){6,14}(?![\w])")
 _DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{4}")
 
 _DIGIT_WORDS = {
@@ -148,7 +149,7 @@ def _phone_like(match: re.Match[str]) -> str:
     # Ten digits or a leading +: a phone number. Fewer, unpunctuated digits are counts, amounts, ids.
     if _DATE.match(run.strip()):  # a date, or a date and time ("2026-12-04 17:53:39")
         return run
-    if run.startswith("+") or digits >= 10 or (digits >= 7 and re.search(r"[\s().\-]", run)):
+    if run.startswith(("+", "%2B", "%2b")) or digits >= 10 or (digits >= 7 and re.search(r"[\s().\-]", run)):
         return PHONE_MASK
     return run
 

@@ -121,3 +121,13 @@ def test_keyed_hash_depends_on_key_and_value_and_hides_the_value() -> None:
     h = keyed_hash(b"k1", "dana@x.com")
     assert h.startswith("hmac:") and "dana" not in h
     assert h == keyed_hash(b"k1", "dana@x.com") != keyed_hash(b"k2", "dana@x.com") != keyed_hash(b"k1", "x")
+
+
+def test_percent_encoded_emails_and_numbers_in_a_logged_request_url_are_masked() -> None:
+    """httpx logs each request's URL: a CRM search by email or number carries them percent-encoded."""
+    from callsync.redaction import mask_contacts
+
+    line = 'GET http://crm/contacts/search/duplicate?email=owen.okafor%40orchard.com&number=%2B13125553022 "200"'
+    masked = mask_contacts(line)
+    assert "orchard" not in masked and "3125553022" not in masked
+    assert masked.startswith("GET http://crm/contacts/search/duplicate?email=")
