@@ -167,6 +167,9 @@ _BOOKING = _rx(
     r"(my|our) (\w+ )?(ac|furnace|heat pump|water heater) ",
     r"cancel my appointment",
     r"move (that|it)",
+    r"reservation",
+    r"reserve (a|an|the)",
+    r"(book|get|need|want) (a|an) (table|room|hotel|stay|guesthouse)",
 )
 # Buying or being sold: outranks the appointment it books (a demo, a tour of a gym the caller wants to join).
 _SALES_STRONG = _rx(
@@ -200,6 +203,16 @@ _SALES_STRONG = _rx(
     r"need movers",
     r"need a quote",
     r"whats your pricing",
+    # Purchases made in the call: tickets, fares, food and drink, rides, goods.
+    r"(buy|get|purchase|book|order) (\w+ ){0,3}tickets?",
+    r"tickets? (for|to)",
+    r"(round ?trip|one ?way|commercial) (\w+ ){0,2}(flight|ticket)",
+    r"(book|find|need|get|want) (me )?(a|the) (\w+ ){0,2}(flight|ride|cab|taxi|lyft|uber)",
+    r"order (me |us )?(a|an|some|two|three|one|the|my)",
+    r"(id|i would|i'?d) like (to order|a (large|medium|small|venti|grande|tall))",
+    r"(get|want) (a|an|two|some) (large|medium|small) ",
+    r"place an order",
+    r"can i get (a|an) (pizza|coffee|latte|sandwich|burger)",
 )
 # A demo is sales whoever mentions it first (README: "software demos").
 _DEMO = _rx(r"demo")
@@ -212,6 +225,8 @@ _SALES_OUTBOUND = _rx(
 )
 _SUPPORT = _rx(
     r"my account",
+    r"return (an|the|my|this) (item|order|purchase|product)",
+    r"(status|check) (of|on) (a|my|the) (refund|order|return|claim|delivery)",
     r"locked out of my account",
     r"password",
     r"log ?in",
@@ -232,6 +247,12 @@ _SUPPORT = _rx(
 )
 _INQUIRY = _rx(
     r"do you (guys )?(take|accept|have|offer|do|handle|see)",
+    r"(looking|searching) for (a|an|some) (\w+ ){0,3}(restaurant|place|hotel|guesthouse|attraction|museum|"
+    r"hospital|police|pharmacy|station|bar|cafe|shop|store)",
+    r"(what|whats) (is )?(the|their|its) (address|phone|number|postcode|post code|area|price range)",
+    r"(can|could) (i|you) (have|get|give me|tell me) (the|their|its) (address|phone|number|postcode)",
+    r"i need (the|their) (address|phone|number|postcode)",
+    r"(are|is) there (any|a)",
     r"how much",
     r"what are your",
     r"are you open",
@@ -339,6 +360,9 @@ _CALLBACK = _rx(
     r"can call you (back )?(this|tomorrow|today|on|monday|tuesday|wednesday|thursday|friday)",
     r"(will|'ll|can|should i) call (this|that) number",
     r"specialist will call",
+    r"(will|'ll) give you a (call|ring)",
+    r"(will|'ll) (call|contact|phone) (them|and let you know)",
+    r"(will|'ll) let you know",
 )
 _NO_OUTCOME = _rx(
     r"forget it",
@@ -363,6 +387,39 @@ _RESOLVED = _rx(
     r"sent!?",
 )
 _TAKES_MESSAGE = _rx(r"i'?ll pass (that|it) along", r"take a message")
+# What a booking statement books: an appointment (a visit, a table, a room, a consultation) or a purchase
+# (tickets, a flight, a ride, an order), which is settled in the call, not an appointment (README).
+_APPOINTMENT_WORDS = _rx(
+    r"appointment",
+    r"table",
+    r"room",
+    r"stay",
+    r"visit",
+    r"reservation",
+    r"consultation",
+    r"showing",
+    r"tour",
+    r"interview",
+    r"estimate",
+    r"inspection",
+    r"service",
+    r"technician",
+    r"session",
+    r"lesson",
+    r"night",
+    r"nights",
+    r"guesthouse",
+    r"hotel",
+    r"(come|coming) (in|out|by)",
+)
+_PURCHASE_WORDS = _rx(r"tickets?", r"flights?", r"ride", r"order", r"seats?", r"train", r"fare", r"itinerary")
+
+
+def _purchase_only(call: CallRecord, turns: tuple[int, ...]) -> bool:
+    """Do the booking statements (and the caller's words before them) book only purchases?"""
+    near = sorted({j for i in turns for j in (i - 1, i) if 0 <= j < len(call.turns)})
+    joined = _joined(call, "booked_context", near)
+    return bool(joined.hits(_PURCHASE_WORDS)) and not joined.hits(_APPOINTMENT_WORDS)
 
 
 def classify_outcome(call: CallRecord) -> Label:
@@ -381,6 +438,8 @@ def classify_outcome(call: CallRecord) -> Label:
         ("callback_scheduled", _CALLBACK),
     ):
         hits = agent_text.hits(pattern)
+        if hits and name == "appointment_booked" and _purchase_only(call, hits.turns):
+            return Label("resolved", DIRECT, hits.turns)  # tickets bought, an order placed: no appointment
         if hits:
             return Label(name, DIRECT, hits.turns)
     if refused or (pitch and agent_text.hits(_TAKES_MESSAGE)):
@@ -425,6 +484,16 @@ _FRUSTRATED_STRONG = _rx(
     r"absolutely ridiculous",
     r"just fix it",
     r"(second|third) time (i|ive|this|im)",
+    r"(that|this|it) sucks",
+    r"already (mentioned|told you|said|gave you)",
+    r"i (just )?(said|told you)",
+    r"(are you|youre not) (even )?listening",
+    r"not what i (asked|said|wanted)",
+    r"useless",
+    r"waste of (my )?time",
+    r"come on",
+    r"ugh",
+    r"how many times",
 )
 _FRUSTRATED_WEAK = _rx(
     r"keeps (going|happening)", r"again", r"still", r"already", r"hurry", r"freezing", r"i need my", r"fine$"
@@ -454,10 +523,28 @@ _POSITIVE_WEAK = _rx(
 )
 
 
+# Shouting in a transcript: two or more words of three letters or more in capitals ("the WEST side", "NOT
+# AMC Mercado"), in a caller turn that is not all capitals (some recognizers write everything upper case).
+_SHOUT = re.compile(r"\b[A-Z]{3,}\b")
+
+
+def _shouted(call: CallRecord, callers: list[int]) -> tuple[int, ...]:
+    out = []
+    for i in callers:
+        text = call.turns[i].text
+        loud = [w for w in _SHOUT.findall(text) if w not in ("AMC", "USA", "NYC", "ATM", "SUV", "IMAX", "TV")]
+        if loud and not text.isupper() and any(c.islower() for c in text) and len(text.split()) > len(loud):
+            out.append(i)
+    return tuple(out)
+
+
 def classify_sentiment(call: CallRecord) -> Label:
     callers = caller_turns(call)
     said = _joined(call, "callers", callers)
     strong = said.hits(_FRUSTRATED_STRONG)
+    shouted = _shouted(call, callers)
+    if shouted:
+        strong = _Hits(tuple(sorted({*strong.turns, *shouted})))
     weak = said.hits(_FRUSTRATED_WEAK)
     if strong and (len(strong.turns) > 1 or weak):
         return Label("frustrated", DIRECT, tuple(sorted({*strong.turns, *weak.turns})))

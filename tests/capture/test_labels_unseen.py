@@ -1,0 +1,119 @@
+"""Labels on calls nobody here wrote (issue 13): purchases are sales, reservations booking, a search for a
+place's details an inquiry; a bought ticket is resolved, not an appointment; a caller who repeats
+themselves in annoyance, shouts or says "that sucks" is frustrated."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from callsync.capture.extract.labels import classify_intent, classify_outcome, classify_sentiment
+from tests.capture import make_call
+
+
+@given(
+    ask=st.sampled_from(
+        [
+            "I'd like to buy two tickets for the 7 pm showing",
+            "can you book me a round trip flight from Seattle to Chicago",
+            "hey can I order a large pepperoni pizza",
+            "I need a lyft ride to the airport",
+            "I want to purchase tickets to the concert on friday",
+        ]
+    )
+)
+@settings(max_examples=10, deadline=None)
+def test_purchases_in_the_call_are_sales(ask: str) -> None:
+    call = make_call(("agent", "Hi, how can I help?"), ("caller", ask))
+    assert classify_intent(call).value == "sales"
+
+
+@given(
+    ask=st.sampled_from(
+        [
+            "I'd like to make a reservation for four on saturday",
+            "can I get a table for two tonight",
+            "I need to book a room for three nights",
+            "I want to reserve a table at the thai place",
+        ]
+    )
+)
+@settings(max_examples=10, deadline=None)
+def test_reservations_are_booking(ask: str) -> None:
+    call = make_call(("agent", "Hi, how can I help?"), ("caller", ask))
+    assert classify_intent(call).value == "booking"
+
+
+@given(
+    ask=st.sampled_from(
+        [
+            "I'm looking for a cheap restaurant in the north part of town",
+            "what is the address of the police station",
+            "could you give me the phone number for the hospital",
+            "are there any italian places in the centre",
+        ]
+    )
+)
+@settings(max_examples=10, deadline=None)
+def test_asking_for_a_places_details_is_an_inquiry(ask: str) -> None:
+    call = make_call(("agent", "Hi, how can I help?"), ("caller", ask))
+    assert classify_intent(call).value == "inquiry"
+
+
+def test_bought_tickets_are_resolved_not_an_appointment() -> None:
+    call = make_call(
+        ("caller", "two tickets for the 9 pm show please"),
+        ("agent", "OK. Your tickets are booked for the 9:10 PM show and sent to your email."),
+        ("caller", "thanks"),
+    )
+    assert classify_outcome(call).value == "resolved"
+
+
+def test_a_table_booked_is_an_appointment() -> None:
+    call = make_call(
+        ("caller", "a table for two at 8 please"),
+        ("agent", "Done, I've booked your table for two at 8 PM tonight."),
+        ("caller", "thanks"),
+    )
+    assert classify_outcome(call).value == "appointment_booked"
+
+
+def test_the_business_promising_to_call_back_is_a_callback() -> None:
+    call = make_call(
+        ("caller", "can you escalate it"),
+        ("agent", "I have let my manager know, they will give you a call."),
+        ("caller", "ok thanks"),
+    )
+    assert classify_outcome(call).value == "callback_scheduled"
+
+
+@given(
+    annoyed=st.sampled_from(
+        [
+            "I've already mentioned this. Please give me the address",
+            "well that sucks what else do you have",
+            "I said the WEST side of town not the east",
+            "how many times do I have to say it",
+            "are you even listening to me",
+            "this is useless",
+        ]
+    )
+)
+@settings(max_examples=12, deadline=None)
+def test_annoyance_in_a_callers_words_is_frustrated(annoyed: str) -> None:
+    call = make_call(
+        ("agent", "What area would you like?"),
+        ("caller", annoyed),
+        ("agent", "Sorry about that."),
+    )
+    assert classify_sentiment(call).value == "frustrated"
+
+
+def test_a_calm_search_is_neutral() -> None:
+    call = make_call(
+        ("agent", "How can I help?"),
+        ("caller", "I need a moderately priced restaurant in the south"),
+        ("agent", "Pizza Express is in the south."),
+        ("caller", "what is the phone number"),
+    )
+    assert classify_sentiment(call).value == "neutral"
