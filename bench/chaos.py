@@ -422,8 +422,16 @@ class Profile:
             return httpx.put(f"{base_url}/crm/v8/Leads/{record_id}", json={"data": [{"Company": company}]},
                              headers={"Authorization": f"Zoho-oauthtoken {TOKEN}"}, timeout=3)  # fmt: skip
         if self.kind == "gohighlevel":
-            return httpx.put(f"{base_url}/contacts/{record_id}", json={"companyName": company},
-                             headers={**auth, "Version": "2021-07-28"}, timeout=3)  # fmt: skip
+            # v2 updates a contact's companyName only through the upsert (PUT /contacts/{id} refuses it),
+            # matched on the contact's own email or phone, as the location's UI does.
+            headers = {**auth, "Version": "2021-07-28"}
+            found = httpx.get(f"{base_url}/contacts/{record_id}", headers=headers, timeout=3)
+            if found.status_code >= 300:
+                return found
+            contact = found.json().get("contact", {})
+            keys = {k: contact[k] for k in ("email", "phone") if contact.get(k)}
+            body = {"locationId": GHL_LOCATION, **keys, "companyName": company}
+            return httpx.post(f"{base_url}/contacts/upsert", json=body, headers=headers, timeout=3)
         return None  # Pipedrive: the company is a linked organization; a webhook keeps no record
 
     def orphans(self, sandbox: Any) -> int | None:
