@@ -36,12 +36,32 @@ def extract(
         list[Path], typer.Argument(help="Generic call JSON: one object, a JSON list, or JSON Lines.")
     ],
     region: Annotated[str, typer.Option(help="Default country for phone numbers.")] = "US",
+    timezone: Annotated[
+        str,
+        typer.Option(
+            help="IANA time zone for relative dates of calls that carry no timezone of their own "
+            "(the tenant's zone).",
+        ),
+    ] = "UTC",
+    today: Annotated[
+        str | None,
+        typer.Option(
+            help="Reference date (YYYY-MM-DD) for calls with no started_at: 'tomorrow', 'Friday' resolve "
+            "against it, as if the call started at noon that day in the call's zone.",
+            metavar="DATE",
+        ),
+    ] = None,
 ) -> None:
     """Print the extraction JSON (fields with confidence, status and evidence) for each call."""
     from callsync.capture.extract import extract_call
     from callsync.capture.platforms.generic import parse_generic_call
     from callsync.capture.reader import read_call_file
+    from callsync.capture.reference_time import ReferenceTimeError, with_reference_date
 
+    try:
+        with_reference_date(None, today, timezone)  # checks both options before reading any file
+    except ReferenceTimeError as exc:
+        raise fail(str(exc), code=2) from None
     failures = 0
     for path in files:
         call_file = read_call_file(path)
@@ -55,7 +75,8 @@ def extract(
                 failures += 1
                 err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
                 continue
-            result = extract_call(call, default_region=region).to_json()
+            call = with_reference_date(call, today, timezone) or call
+            result = extract_call(call, default_region=region, default_timezone=timezone).to_json()
             if call_file.shape == "lines":
                 sys.stdout.write(json.dumps(result) + "\n")
             else:
@@ -136,7 +157,7 @@ def checked_tenants(files: list[Path] | None) -> dict[str, Any]:
         tenants = tenants_from_files(files)
         for t in tenants.values():
             t.crm.token()
-            t.load_mapping()
+            t.check_against_crm()  # the mapping, and its fields where the CRM can be asked (Pipedrive)
     except ConfigError as exc:
         raise fail(str(exc)) from exc
     return tenants
@@ -178,4 +199,6 @@ def sync(
         raise fail(f"{state.queued} call(s) still queued after {timeout:.0f}s; run `callsync sync` again", 2)
     if state.dead_letter > before.dead_letter:
         # Something was not written: say so in the exit status, not only in the table.
-        raise fail(f"{state.dead_letter - before.dead_letter} call(s) dead-lettered in this run: see `callsync dlq list`")
+        raise fail(
+            f"{state.dead_letter - before.dead_letter} call(s) dead-lettered in this run: see `callsync dlq list`"
+        )
