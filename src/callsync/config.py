@@ -7,6 +7,7 @@ name that is unset falls back to `<NAME>_FILE` the same way (docs/privacy.md).
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -177,6 +178,19 @@ class TenantConfig(BaseModel):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown IANA time zone {value!r}") from exc
         return value
+
+    def check_against_crm(self) -> None:
+        """Load the mapping and, where the CRM declares a check of it (`CRMSpec.check_mapping`: fields
+        resolved through the CRM's own field lists), run it now: a field the CRM lacks is a ConfigError
+        with the mapping's file and line. Called when a tenant loads for work (worker, serve, sync)."""
+        doc = self.load_mapping()
+        check = SPECS[self.crm.kind].check_mapping
+        if check is not None:
+
+            async def run() -> None:
+                await check(self.crm, doc)
+
+            asyncio.run(run())
 
     def load_mapping(self) -> MappingDocument:
         """The tenant's mapping, which must be written for a registered CRM, and for this tenant's."""

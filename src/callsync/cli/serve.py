@@ -69,7 +69,7 @@ def delivery_problems(tenants: dict[str, TenantConfig]) -> list[str]:
     for t in tenants.values():
         try:
             t.crm.token()
-            t.load_mapping()
+            t.check_against_crm()  # the mapping, and its fields where the CRM can be asked (Pipedrive)
         except (ConfigError, OSError) as exc:
             problems.append(f"tenant {t.name}: {exc}")
     return problems

@@ -6,7 +6,7 @@ and the pipeline and trust branch on `Capabilities`, never on a CRM's name.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from callsync.crm.http.budget import BudgetStore
     from callsync.crm.protocol import CRMAdapter
     from callsync.crm.schema import SchemaReader
+    from callsync.structure.mapping import MappingDocument
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +84,7 @@ class CRMSpec(Generic[S]):
     label: str = ""
     # Reads the CRM's own schema through the adapter (crm/schema.py); None: `callsync schema` cannot.
     schema_reader: SchemaReader | None = None
+    # Checks a tenant's mapping against the CRM's own fields when the tenant loads for work (`worker`,
+    # `serve`, `sync`): a field the CRM does not have is a ConfigError naming the mapping's file and line.
+    # For a CRM that would drop an unknown field silently (Pipedrive); None: nothing to check at load.
+    check_mapping: Callable[[S, MappingDocument], Awaitable[None]] | None = None

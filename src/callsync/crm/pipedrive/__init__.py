@@ -10,12 +10,32 @@ from callsync.crm.spec import AdapterContext, Capabilities, CRMSpec
 
 if TYPE_CHECKING:
     from callsync.crm.protocol import CRMAdapter
+    from callsync.structure.mapping import MappingDocument
 
 
 def _build(settings: PipedriveSettings, context: AdapterContext) -> CRMAdapter:
     from callsync.crm.pipedrive.adapter import PipedriveAdapter
 
     return PipedriveAdapter.from_settings(settings, context)
+
+
+async def _check_mapping(settings: PipedriveSettings, document: MappingDocument) -> None:
+    """Resolve every mapped field through personFields/organizationFields/dealFields once, at load: Pipedrive
+    drops a field it does not know without a word. A company that cannot be asked now (down, throttled)
+    is not a configuration error: its fields are checked on the next load."""
+    import structlog
+
+    from callsync.crm.errors import CRMError
+    from callsync.crm.pipedrive.adapter import PipedriveAdapter
+    from callsync.crm.pipedrive.mapping import check_mapping_fields
+
+    adapter = PipedriveAdapter.from_settings(settings, AdapterContext())
+    try:
+        await check_mapping_fields(adapter, document)
+    except CRMError as exc:
+        structlog.get_logger("callsync.crm").warning("mapping not checked against Pipedrive", error=str(exc))
+    finally:
+        await adapter.aclose()
 
 
 SPEC = CRMSpec(
@@ -36,4 +56,5 @@ SPEC = CRMSpec(
     ),
     factory=_build,
     schema_reader=read_schema,
+    check_mapping=_check_mapping,
 )
