@@ -20,6 +20,8 @@ from typing import Any
 
 from callsync_sandbox.zoho import criteria as crit
 from callsync_sandbox.zoho.schema import (
+    ACTION_FIELDS,
+    ACTION_MODULES,
     CALLSYNC_FIELDS,
     MODULE_IDS,
     MODULES,
@@ -72,6 +74,8 @@ class ZohoOrg:
         modules = standard_modules()
         if custom_fields is None:
             custom_fields = {m: CALLSYNC_FIELDS for m in ("Leads", "Contacts", "Accounts", "Deals", "Calls")}
+            for module in ACTION_MODULES:
+                custom_fields[module] = (*custom_fields.get(module, ()), *ACTION_FIELDS)
         for module, specs in custom_fields.items():
             modules[module] = [*modules[module], *(custom_field(dict(s), module) for s in specs)]
         self.fields: dict[str, dict[str, FieldDef]] = {
@@ -411,6 +415,13 @@ class ZohoOrg:
                 )
             linked = self.records[target][str(ident)]
             return {"name": _display(target, linked), "id": str(ident)}
+        if kind == "ownerlookup":
+            # A user of the org, by id ({"id": ...} or the id itself); the emulator knows one user by name.
+            ident = value.get("id") if isinstance(value, dict) else value
+            if not re.fullmatch(r"\d{6,20}", str(ident)):
+                raise invalid()
+            name = OWNER["name"] if str(ident) == OWNER["id"] else f"User {ident}"
+            return {"name": name, "id": str(ident)}
         if kind in ("integer", "bigint"):
             if isinstance(value, bool) or not re.fullmatch(r"-?\d+", str(value)):
                 raise invalid()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-MODULES: Final = ("Leads", "Contacts", "Accounts", "Deals", "Calls", "Tasks", "Events")
+MODULES: Final = ("Leads", "Contacts", "Accounts", "Deals", "Calls", "Tasks", "Events", "Cases")
 # Each module's id, a numeric string as in `GET /settings/modules` (and `duplicate_record.module.id`).
 MODULE_IDS: Final = {name: str(5725767000000002175 + index) for index, name in enumerate(MODULES)}
 # System duplicate-check fields: a second record with the same value is refused (DUPLICATE_DATA).
@@ -74,7 +74,7 @@ def _f(api_name: str, data_type: str = "text", **kw: Any) -> FieldDef:
 
 def _common() -> list[FieldDef]:
     return [
-        _f("Owner", "ownerlookup", read_only=True),
+        _f("Owner", "ownerlookup"),  # writable: a record is assigned to a user by id
         _f("Created_Time", "datetime", read_only=True),
         _f("Modified_Time", "datetime", read_only=True),
     ]
@@ -169,6 +169,17 @@ def standard_modules() -> dict[str, list[FieldDef]]:
             what,
             *_common(),
         ],
+        "Cases": [
+            _f("Subject", mandatory=True),
+            _f("Status", "picklist"),
+            _f("Priority", "picklist"),
+            _f("Case_Origin", "picklist"),
+            _f("Type", "picklist"),
+            _f("Description", "textarea", length=32000),
+            _f("Related_To", "lookup", lookup=("Contacts",)),
+            _f("Deal_Name", "lookup", lookup=("Deals",)),
+            *_common(),
+        ],
         "Events": [
             _f("Event_Title", mandatory=True),
             _f("Start_DateTime", "datetime", mandatory=True),
@@ -188,6 +199,12 @@ CALLSYNC_FIELDS: Final = (
     {"api_name": "callsync_origin_call_id", "unique": True},
     {"api_name": "callsync_last_call_id"},
 )
+
+
+# On the modules callsync's workflow actions create records in (docs/actions.md): the action's stamp, one per
+# call and rule, with "Do not allow duplicate values" (the upsert key of the create).
+ACTION_FIELDS: Final = ({"api_name": "callsync_action_key", "unique": True},)
+ACTION_MODULES: Final = ("Calls", "Tasks", "Events", "Cases")
 
 
 def custom_field(spec: dict[str, Any], module: str) -> FieldDef:

@@ -57,6 +57,10 @@ async def _salesforce_deal(c: Crm, adapter: CRMAdapter, person: RecordRef, stage
     return RecordRef("Opportunity", c.sandbox.insert("Opportunity", fields))
 
 
+async def _zoho_deal(c: Crm, adapter: CRMAdapter, person: RecordRef, stage: str) -> RecordRef:
+    return RecordRef("Deals", c.sandbox.insert("Deals", {"Deal_Name": "Northwind", "Stage": stage}))
+
+
 def _hubspot_stage(c: Crm, deal_id: str) -> str:
     (deal,) = [d for d in c.sandbox.records("deals") if d["id"] == deal_id]
     return str(deal["properties"]["dealstage"])
@@ -65,6 +69,15 @@ def _hubspot_stage(c: Crm, deal_id: str) -> str:
 def _salesforce_stage(c: Crm, deal_id: str) -> str:
     (deal,) = [d for d in c.sandbox.records("Opportunity") if d["Id"] == deal_id]
     return str(deal["StageName"])
+
+
+def _zoho_stage(c: Crm, deal_id: str) -> str:
+    (deal,) = [d for d in c.sandbox.records("Deals") if d["id"] == deal_id]
+    return str(deal["Stage"])
+
+
+def _zoho_close(c: Crm, task: RecordRef) -> None:
+    c.sandbox.org.records["Tasks"][task.record_id]["Status"] = "Completed"  # a rep ticks it off
 
 
 def _hubspot_close(c: Crm, task: RecordRef) -> None:
@@ -76,6 +89,21 @@ def _salesforce_close(c: Crm, task: RecordRef) -> None:
 
 
 ACTION_KITS: dict[str, ActionKit] = {
+    "zoho": ActionKit(
+        objects={
+            ActionKind.BOOK_MEETING: "Events",
+            ActionKind.CREATE_TASK: "Tasks",
+            ActionKind.HANDOFF: "Tasks",
+            ActionKind.OPEN_TICKET: "Cases",
+            ActionKind.LOG_CALL: "Calls",
+        },
+        create_path=".*/(Events|Tasks|Cases|Calls)/upsert",
+        owner="5725767000000411002",
+        stages=("Qualification", "Needs Analysis", "Proposal/Price Quote", "Closed Won"),
+        make_deal=_zoho_deal,
+        stage_of=_zoho_stage,
+        close=_zoho_close,
+    ),
     "hubspot": ActionKit(
         objects={
             ActionKind.BOOK_MEETING: "meetings",

@@ -33,6 +33,10 @@ SPEC = CRMSpec(
         lead_conversion=True,
         name_search=True,
         creates_fields=False,
+        # Events, Tasks, Calls, Cases and deal Stage (crm/zoho/actions.py)
+        actions=frozenset(
+            {"book_meeting", "create_task", "open_ticket", "advance_stage", "handoff", "log_call"}
+        ),
     ),
     factory=_build,
     schema_reader=read_schema,

@@ -32,6 +32,9 @@ from callsync.crm.http.budget import MEMORY_STORE, BudgetKey, BudgetSettings, Cr
 from callsync.crm.http.transport import Attempt, BudgetRules, CRMTransport, parse_json
 from callsync.crm.phones import phone_variants
 from callsync.crm.protocol import (
+    ActionKind,
+    ActionRequest,
+    ActionResult,
     CRMError,
     CRMRecord,
     IdentityCandidates,
@@ -538,6 +541,18 @@ class ZohoAdapter:
             if record is not None:
                 return record.ref
         return ref
+
+    # -- workflow actions (crm/zoho/actions.py) ----------------------------------------------------
+
+    async def act(self, request: ActionRequest) -> ActionResult:
+        from callsync.crm.zoho.actions import act
+
+        return await act(self, request)
+
+    async def find_action(self, kind: ActionKind, stamp: str) -> RecordRef | None:
+        from callsync.crm.zoho.actions import find_action
+
+        return await find_action(self, kind, stamp)
 
     async def associate(self, source: RecordRef, target: RecordRef) -> None:
         source, target = await self._resolve(source), await self._resolve(target)
