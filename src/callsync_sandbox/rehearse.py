@@ -39,8 +39,12 @@ from callsync_sandbox.demo import DEMO_CALLS, DEMO_TOKEN_ENV, SANDBOX_TOKEN
 from callsync_sandbox.faults import FaultInjector, FaultPlan
 from callsync_sandbox.seed import build_sandbox
 from callsync_sandbox.server import SandboxServer
+from callsync_sandbox.webhook import SANDBOX_SECRET
 
-__all__ = ["URL_SETTING", "fault_plan", "pointed_at", "rehearse"]
+__all__ = ["REHEARSAL_TOKEN_ENV", "URL_SETTING", "fault_plan", "pointed_at", "rehearse"]
+
+# The variable the rehearsal's tenant reads its emulator's token (or webhook secret) from.
+REHEARSAL_TOKEN_ENV: Final = "CALLSYNC_REHEARSAL_TOKEN"
 
 # The setting of each CRM's tenant section that says where its API is.
 URL_SETTING: Final = {
@@ -49,9 +53,14 @@ URL_SETTING: Final = {
     "zoho": "api_domain",
     "pipedrive": "api_domain",
     "gohighlevel": "api_url",
+    "webhook": "url",
 }
+# The path under the emulator's address a setting points at (the webhook receiver's hook).
+_URL_PATH: Final = {"webhook": "/hooks/calls"}
 _THROTTLE: Final = {"salesforce": 403}  # Salesforce throttles with 403 REQUEST_LIMIT_EXCEEDED
 _ANY_PATH: Final = {"salesforce": "/services/data/.*", "zoho": "/crm/.*", "pipedrive": "/api/v2/.*"}
+# Requests let through before the storm and before the outage: a webhook target gets one request a call.
+_SKIP: Final = {"webhook": (1, 3)}
 
 
 def _create_path(crm: str, crm_object: str, stamp: str) -> tuple[str, str]:
@@ -64,6 +73,8 @@ def _create_path(crm: str, crm_object: str, stamp: str) -> tuple[str, str]:
         return "POST", f"/crm/v[0-9]+/{crm_object}/upsert"
     if crm == "pipedrive":
         return "POST", f"/api/v2/{crm_object}"
+    if crm == "webhook":
+        return "POST", _URL_PATH["webhook"]
     return "POST", "/contacts/upsert"
 
 
@@ -72,13 +83,20 @@ def fault_plan(crm: str, doc: MappingDocument) -> FaultPlan:
     contact = doc.object("contact")
     method, path = _create_path(crm, contact.crm_object, contact.stamp_field)
     every = _ANY_PATH.get(crm, "/.*")
+    storm, outage = _SKIP.get(crm, (8, 16))
     return FaultPlan.model_validate(
         {
             "seed": 17,
             "rules": [
                 {"method": method, "path": path, "fault": "drop_response_after_commit", "times": 1},
-                {"path": every, "fault": "status", "status": _THROTTLE.get(crm, 429), "skip": 8, "times": 4},
-                {"path": every, "fault": "status", "status": 503, "skip": 16, "times": 3},
+                {
+                    "path": every,
+                    "fault": "status",
+                    "status": _THROTTLE.get(crm, 429),
+                    "skip": storm,
+                    "times": 4,
+                },
+                {"path": every, "fault": "status", "status": 503, "skip": outage, "times": 3},
             ],
         }
     )
@@ -87,7 +105,8 @@ def fault_plan(crm: str, doc: MappingDocument) -> FaultPlan:
 def pointed_at(tenant: TenantConfig, base_url: str, token_env: str = DEMO_TOKEN_ENV) -> TenantConfig:
     """The tenant, its CRM section pointed at an emulator, with short waits for a rehearsal."""
     settings = type(tenant.crm).model_fields
-    update: dict[str, Any] = {URL_SETTING[tenant.crm.kind]: base_url, "token_env": token_env}
+    url = base_url + _URL_PATH.get(tenant.crm.kind, "")
+    update: dict[str, Any] = {URL_SETTING[tenant.crm.kind]: url, "token_env": token_env}
     if "timeout_s" in settings:
         update["timeout_s"] = 2.0
     if "limit_retry_s" in settings:
@@ -113,6 +132,10 @@ def _stamp_of(record: dict[str, Any], stamp: str) -> str:
 
 
 def _landed(sandbox: Any, crm: str, doc: MappingDocument, location: str | None) -> _Landed:
+    if crm == "webhook":  # a receiver keeps deliveries: one per event id, a call twice is doubled
+        events = sandbox.records()
+        calls = Counter(str(e.get("call_id") or "") for e in events)
+        return _Landed({"deliveries": len(events)}, sum(n - 1 for n in calls.values() if n > 1))
     created: dict[str, int] = {}
     doubled = 0
     for obj in doc.model.objects.values():
@@ -182,14 +205,15 @@ def rehearse(
     location = getattr(tenant.crm, "location_id", None)
     plan = fault_plan(kind, doc)
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    os.environ.setdefault(DEMO_TOKEN_ENV, SANDBOX_TOKEN)
-    sandbox = build_sandbox(kind, SANDBOX_TOKEN, plan, schema, location=location, quick=True)
+    token = SANDBOX_SECRET if kind == "webhook" else SANDBOX_TOKEN  # a webhook's is a signing secret
+    os.environ[REHEARSAL_TOKEN_ENV] = token
+    sandbox = build_sandbox(kind, token, plan, schema, location=location, quick=True)
     with tempfile.TemporaryDirectory(prefix="callsync-rehearsal-") as tmp:
         db = Database(f"sqlite:///{tmp}/rehearsal.db")
         try:
             db.migrate()
             with SandboxServer(sandbox.app()) as server:
-                target = pointed_at(tenant, server.base_url)
+                target = pointed_at(tenant, server.base_url, REHEARSAL_TOKEN_ENV)
                 received = 0
                 for raw in read_calls(calls or DEMO_CALLS):
                     if raw.error:
@@ -224,6 +248,7 @@ def rehearse(
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
         calls=state.total,
         confirmed=state.confirmed,
+        delivered=state.delivered,
         review=state.review,
         dead_letter=state.dead_letter,
         queued=state.queued,

@@ -97,7 +97,7 @@ def _schema(config: TenantConfig, schema_file: Path | None) -> tuple[CRMSchema |
 
 def render_rehearsal(r: RehearsalResult) -> None:
     out.print(f"[bold]callsync rehearse[/bold] · tenant {r.tenant} · {r.crm} emulator seeded from "
-              f"{escape(r.schema_source or 'its default schema')}")  # fmt: skip
+              f"{escape(r.schema_source or 'no schema of the tenant (its own defaults)')}")  # fmt: skip
     faults = ", ".join(f"{n}× {name}" for name, n in sorted(r.faults.items()) if n) or "none fired"
     out.print(f"faults: {faults}")
     table = Table(title="created in the emulator", title_justify="left")
@@ -106,8 +106,9 @@ def render_rehearsal(r: RehearsalResult) -> None:
     for name, n in r.created.items():
         table.add_row(name, str(n))
     out.print(table)
+    delivered = f", delivered (not readable back) {r.delivered}" if r.delivered else ""
     out.print(
-        f"calls {r.calls}: confirmed {r.confirmed}, waiting for review {r.review}, "
+        f"calls {r.calls}: confirmed {r.confirmed}{delivered}, waiting for review {r.review}, "
         f"dead-lettered {r.dead_letter}, still queued {r.queued}"
     )
     out.print(f"reconcile: {r.reconcile_summary}")

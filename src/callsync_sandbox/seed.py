@@ -11,6 +11,7 @@ What a seed changes, per emulator, so that the emulator refuses what the custome
   picklists' values. Standard fields stay the emulator's.
 - Pipedrive: the seed's custom fields (with their keys, types and options) are the company's.
 - GoHighLevel: the seed's custom fields are the location's.
+- A webhook receiver keeps no schema: it is built as it is, and refuses a seed.
 
 Objects the seed does not name keep the emulator's defaults.
 """
@@ -26,6 +27,8 @@ from callsync_sandbox.faults import FaultPlan
 __all__ = ["SEEDABLE", "build_sandbox", "seeded_app"]
 
 SEEDABLE: Final = ("hubspot", "salesforce", "zoho", "pipedrive", "gohighlevel")
+# Targets without a schema of their own: the emulator is built, a schema is never applied.
+UNSEEDED: Final = ("webhook",)
 _HUBSPOT_TYPES: Final = {
     "text": ("string", "text"),
     "textarea": ("string", "textarea"),
@@ -51,6 +54,8 @@ def build_sandbox(
 ) -> Any:
     """The CRM's emulator (its sandbox object: `app()`, `records()`), seeded with `schema` when given.
     `quick`: short rate windows, so throttling waits in a rehearsal take seconds, not the vendor's ten."""
+    if schema is not None and crm in UNSEEDED:
+        raise ValueError(f"a {crm} target keeps no schema to seed")
     if schema is not None and schema.crm != crm:
         raise ValueError(f"the schema file is {schema.crm}'s, not {crm}'s")
     objects = {o.name: o for o in schema.objects} if schema else {}
@@ -116,7 +121,11 @@ def build_sandbox(
                     place.add_custom_field({"name": f.label or f.name, "dataType": f.vendor_type or "TEXT",
                                             "model": model})  # fmt: skip
         return ghl
-    raise ValueError(f"no emulator for {crm!r}; one of: {', '.join(SEEDABLE)}")
+    if crm == "webhook":
+        from callsync_sandbox.webhook import WebhookReceiver
+
+        return WebhookReceiver(token=token, faults=plan)
+    raise ValueError(f"no emulator for {crm!r}; one of: {', '.join((*SEEDABLE, *UNSEEDED))}")
 
 
 def seeded_app(crm: str, token: str, plan: FaultPlan | None, schema: CRMSchema) -> Any:

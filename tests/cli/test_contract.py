@@ -42,7 +42,7 @@ def evidence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "evidence"
 
 
-@pytest.mark.parametrize("crm", ["hubspot", "salesforce", "zoho", "pipedrive", "gohighlevel"])
+@pytest.mark.parametrize("crm", ["hubspot", "salesforce", "zoho", "pipedrive", "gohighlevel", "webhook"])
 def test_the_shipped_example_passes_the_contract_against_its_emulator(
     crm: str, tmp_path: Path, evidence: Path
 ) -> None:

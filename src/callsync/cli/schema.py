@@ -88,6 +88,9 @@ def render_check(result: SchemaCheck) -> None:
         f"[bold]callsync schema check[/bold] · {escape(result.mapping)} against {result.crm} "
         f"({escape(result.schema_source)})"
     )
+    if not result.applicable:
+        out.print(f"not applicable: {result.summary()}")
+        return
     if result.ok:
         out.print(f"[green]ok[/green]: {result.summary()}")
         return

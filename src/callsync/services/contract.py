@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Final
 
 from callsync.config import TenantConfig
+from callsync.crm.registry import capabilities_for
 from callsync.errors import ConfigError
 from callsync.reconcile.policy import ConflictPolicy
 from callsync.services.errors import ServiceError
@@ -232,7 +233,7 @@ def _line6(inputs: ContractInputs, rehearsal: RehearsalResult | None, why: str) 
     )
 
 
-def _line7(scan: PolicyScan, doc: MappingDocument | None) -> ContractLine:
+def _line7(scan: PolicyScan, doc: MappingDocument | None, kind: str) -> ContractLine:
     claim = "A source of truth is named per field"
     objects = {name: o.crm_object for name, o in doc.model.objects.items()} if doc else {}
     details = tuple(
@@ -247,7 +248,12 @@ def _line7(scan: PolicyScan, doc: MappingDocument | None) -> ContractLine:
         return ContractLine(
             7, claim, False, f"{len(scan.undeclared)} field(s) have no source of truth of their own", details
         )
-    return ContractLine(7, claim, True, f"{len(details)} field(s), each from its own policy", details)  # fmt: skip
+    evidence = f"{len(details)} field(s), each from its own policy"
+    if not capabilities_for(kind).read_back:
+        evidence += (
+            f" (carried in each document: callsync cannot read a {kind} target, the receiver applies them)"
+        )
+    return ContractLine(7, claim, True, evidence, details)
 
 
 def _line8(inputs: ContractInputs, doc: MappingDocument | None, rehearsal: RehearsalResult | None, why: str) -> ContractLine:  # fmt: skip
@@ -264,12 +270,15 @@ def _line8(inputs: ContractInputs, doc: MappingDocument | None, rehearsal: Rehea
     schema_part = f"schema check against {schema.source}: {check.summary()}"
     if rehearsal is None:
         return ContractLine(8, claim, False, f"{schema_part}; rehearsal: {why}", problems)
-    seeded = rehearsal.schema_source or "the emulator's default schema (not the customer's)"
+    if not check.applicable:
+        seeded = f"{rehearsal.crm}: no schema to seed (the receiver takes the document as sent)"
+    else:
+        seeded = rehearsal.schema_source or "the emulator's default schema (not the customer's)"
     rehearsal_part = (
         f"rehearsal against an emulator seeded from {seeded}: "
         f"{'nothing lost or doubled' if rehearsal.ok else f'{rehearsal.lost} lost, {rehearsal.doubled} doubled'}"
     )
-    passed = check.ok and rehearsal.ok and bool(rehearsal.schema_source)
+    passed = check.ok and rehearsal.ok and (bool(rehearsal.schema_source) or not check.applicable)
     return ContractLine(8, claim, passed, f"{schema_part}; {rehearsal_part}", problems)
 
 
@@ -298,7 +307,7 @@ def contract_check(inputs: ContractInputs) -> ContractReport:
         _line4(trace, origin),
         _line5(runbook_path(inputs.runbook)),
         _line6(inputs, rehearsal, why),
-        _line7(scan, doc),
+        _line7(scan, doc, tenant.crm.kind),
         _line8(inputs, doc, rehearsal, why),
     )
     report_path = out_dir / "contract.json"

@@ -45,7 +45,7 @@ def _adapter(tenant: TenantConfig) -> CRMAdapter:
 
 def _where(tenant: TenantConfig) -> str:
     settings = tenant.crm.model_dump()
-    for key in ("base_url", "instance_url", "api_domain", "api_url"):
+    for key in ("base_url", "instance_url", "api_domain", "api_url", "url"):
         value = settings.get(key)
         if isinstance(value, str) and value:
             return value
@@ -86,6 +86,11 @@ def check_tenant_schema(
 ) -> tuple[SchemaCheck, CRMSchema]:
     """The tenant's mapping against its CRM's schema (read now, or from an exported file)."""
     doc = doc or tenant.load_mapping()
+    spec = spec_for(tenant.crm.kind)
+    if schema_file is None and spec.schema_reader is None:
+        # A target with no schema of its own (a webhook): nothing can be refused, nothing is checked.
+        none = CRMSchema(crm=tenant.crm.kind, objects=(), source=_where(tenant))
+        return SchemaCheck(tenant.crm.kind, doc.source, none.source, 0, (), applicable=False), none
     schema = load_schema(schema_file) if schema_file else read_tenant_schema(tenant, doc)
     if schema.crm != doc.crm:
         raise ServiceError(f"the schema is {schema.crm}'s but the mapping is written for {doc.crm}")

@@ -82,6 +82,7 @@ class RehearsalResult:
     reconcile_clean: bool
     reconcile_summary: str
     trace: SampleTrace | None = None
+    delivered: int = 0  # answered 2xx by a target that cannot be read back (a webhook): not lost
 
     @property
     def dropped_after_commit(self) -> int:

@@ -67,6 +67,8 @@ class SchemaCheck:
     schema_source: str
     fields_checked: int
     problems: tuple[SchemaProblem, ...]
+    # False for a target that keeps no schema (a webhook receiver takes the document as sent).
+    applicable: bool = True
 
     @property
     def ok(self) -> bool:
@@ -77,6 +79,8 @@ class SchemaCheck:
         return tuple(p for p in self.problems if p.kind == "stamp_missing")
 
     def summary(self) -> str:
+        if not self.applicable:
+            return f"{self.crm} keeps no schema to check: it takes callsync's document as sent"
         if self.ok:
             return f"{self.fields_checked} mapped field(s) match the {self.crm} schema"
         kinds = sorted({p.kind.replace("_", " ") for p in self.problems})
@@ -88,6 +92,7 @@ class SchemaCheck:
             "mapping": self.mapping,
             "schema_source": self.schema_source,
             "fields_checked": self.fields_checked,
+            "applicable": self.applicable,
             "ok": self.ok,
             "problems": [
                 {
