@@ -106,5 +106,5 @@ def test_every_argument_and_option_has_help_text(name: str) -> None:
     assert not undocumented, f"`callsync {name}` parameters without --help text: {undocumented}"
 
 
-def test_the_choices_are_the_three_emulated_crms() -> None:
-    assert CHOICES == ("hubspot", "salesforce", "zoho", "pipedrive", "gohighlevel")
+def test_the_choices_are_the_five_emulated_crms_and_the_webhook_receiver() -> None:
+    assert CHOICES == ("hubspot", "salesforce", "zoho", "pipedrive", "gohighlevel", "webhook")
