@@ -457,3 +457,21 @@ def test_reconcile_counts_delivered_calls_and_says_a_webhook_cannot_be_checked(m
     assert (report.delivered, report.confirmed, report.queued) == (1, 0, 0)
     assert report.unreadable_tenants == [h.tenant.name] and report.records_checked == 0
     assert report.crm_requests == 0 and len(h.sandbox.event_ids()) == 1, "nothing is read or re-sent"
+
+
+def test_a_webhook_call_with_nothing_to_match_on_is_delivered_once_a_reviewer_supplies_an_email(
+    make_harness: Any,
+) -> None:
+    from callsync.services import review
+    from callsync.store.tables import ReviewItemRow
+
+    h = make_harness(TARGETS["webhook"])
+    h.ingest(call_payload("c-anon", ["hi my name is marcus lee"], from_="anonymous"))
+    assert h.sync().review == 1
+    (item,) = [r for r in h.rows(ReviewItemRow) if r.kind == "no_identity"]
+    decision = review.resolve(
+        h.db, {h.tenant.name: h.tenant}, item.id, reviewer="alice", record=None, email="marcus@example.com"
+    )
+    assert (decision.status, decision.call_state) == ("resolved", "delivered")
+    (event,) = h.sandbox.events()
+    assert event["data"]["identity"]["email"] == "marcus@example.com"

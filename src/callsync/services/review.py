@@ -42,6 +42,9 @@ __all__ = [
     "sample",
 ]
 
+# Where a re-sync ends well: confirmed by read-back, or delivered (2xx) to a target that has none.
+SYNCED = ("confirmed", "delivered")
+
 
 def current_user() -> str:
     """Who decides at this terminal: the operating-system user (the dashboard passes its signed-in user)."""
@@ -284,7 +287,7 @@ def resolve(
             )
         except WorkflowTimeout as exc:
             raise Unfinished(str(exc)) from exc
-        if state != "confirmed":
+        if state not in SYNCED:
             raise ServiceError(
                 f"the call's sync with the supplied identity ended as {state}; item {item_id} stays open"
             )
@@ -300,7 +303,7 @@ def resolve(
         state = sync_to_record(db, tenants, item.tenant, item.call_id, item_id, record, run_here=run_here)
     except WorkflowTimeout as exc:
         raise Unfinished(str(exc)) from exc
-    if state != "confirmed":
+    if state not in SYNCED:
         raise ServiceError(
             f"the call's sync against record {record} ended as {state}; item {item_id} stays open"
         )
@@ -346,7 +349,7 @@ def _link_waiting_object(
         )
     except WorkflowTimeout as exc:
         raise Unfinished(str(exc)) from exc
-    if state != "confirmed":
+    if state not in SYNCED:
         raise ServiceError(f"linking {item.field} {record} ended as {state}; item {item.id} stays open")
     store.decide(db, item.id, "resolved", {"action": "link", "record": record, "reviewer": reviewer})
     return Decision(item.id, "resolved", item.call_id, call_state(db, item.tenant, item.call_id), record)
