@@ -219,8 +219,9 @@ class ActionAdapter(Protocol):
         read it back. Raises the usual errors (AmbiguousWriteError: look with `find_action` before again)."""
         ...
 
-    async def find_action(self, kind: ActionKind, stamp: str) -> RecordRef | None:
-        """The object an action with this stamp created, if any."""
+    async def find_action(self, request: ActionRequest) -> RecordRef | None:
+        """The object the action with this request's stamp created, if any (the request names the person
+        too: a CRM with nothing to look a stamp up by lists the person's objects)."""
         ...
 
 

@@ -372,6 +372,13 @@ class PipedriveSandbox:
         if ids:
             wanted = {int(i) for i in ids.split(",") if i.strip()}
             rows = [r for r in rows if r["id"] in wanted]
+        # The v2 list filters by linked record and owner (GET /api/v2/activities?person_id=..., deals too).
+        for key in ("person_id", "deal_id", "org_id", "owner_id"):
+            value = request.param(key)
+            if value:
+                if not value.isdigit():
+                    raise PipedriveError(400, f"Validation failed: {key}: must be an integer")
+                rows = [r for r in rows if r.get(key) == int(value)]
         limit = min(500, int(request.param("limit") or 100))
         start = int(request.param("cursor") or 0)
         page = rows[start : start + limit]

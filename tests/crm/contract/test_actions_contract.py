@@ -40,6 +40,7 @@ class ActionKit:
 
     objects: dict[ActionKind, str]  # action -> the emulator's record list holding what it creates
     create_path: str  # regex: the request that creates an action's object
+    create_method: str  # ... and its method
     owner: str
     stages: tuple[str, ...]  # a pipeline's stages in order
     make_deal: Callable[[Crm, CRMAdapter, RecordRef, str], Any]  # -> the deal's RecordRef (awaitable)
@@ -59,6 +60,22 @@ async def _salesforce_deal(c: Crm, adapter: CRMAdapter, person: RecordRef, stage
 
 async def _zoho_deal(c: Crm, adapter: CRMAdapter, person: RecordRef, stage: str) -> RecordRef:
     return RecordRef("Deals", c.sandbox.insert("Deals", {"Deal_Name": "Northwind", "Stage": stage}))
+
+
+async def _pipedrive_deal(c: Crm, adapter: CRMAdapter, person: RecordRef, stage: str) -> RecordRef:
+    deal = c.sandbox.insert(
+        "deals", {"title": "Northwind", "person_id": int(person.record_id), "stage_id": int(stage)}
+    )
+    return RecordRef("deals", str(deal))
+
+
+def _pipedrive_stage(c: Crm, deal_id: str) -> str:
+    (deal,) = [d for d in c.sandbox.records("deals") if str(d["id"]) == deal_id]
+    return str(deal["stage_id"])
+
+
+def _pipedrive_close(c: Crm, task: RecordRef) -> None:
+    c.sandbox.company.update("activities", int(task.record_id), {"done": True})  # a rep marks it done
 
 
 def _hubspot_stage(c: Crm, deal_id: str) -> str:
@@ -89,6 +106,21 @@ def _salesforce_close(c: Crm, task: RecordRef) -> None:
 
 
 ACTION_KITS: dict[str, ActionKit] = {
+    "pipedrive": ActionKit(
+        objects={
+            ActionKind.BOOK_MEETING: "activities",
+            ActionKind.CREATE_TASK: "activities",
+            ActionKind.HANDOFF: "activities",
+            ActionKind.LOG_CALL: "activities",
+        },
+        create_path="/api/v2/activities",
+        create_method="POST",
+        owner="12",
+        stages=("1", "2", "3", "4"),
+        make_deal=_pipedrive_deal,
+        stage_of=_pipedrive_stage,
+        close=_pipedrive_close,
+    ),
     "zoho": ActionKit(
         objects={
             ActionKind.BOOK_MEETING: "Events",
@@ -98,6 +130,7 @@ ACTION_KITS: dict[str, ActionKit] = {
             ActionKind.LOG_CALL: "Calls",
         },
         create_path=".*/(Events|Tasks|Cases|Calls)/upsert",
+        create_method="POST",
         owner="5725767000000411002",
         stages=("Qualification", "Needs Analysis", "Proposal/Price Quote", "Closed Won"),
         make_deal=_zoho_deal,
@@ -113,6 +146,7 @@ ACTION_KITS: dict[str, ActionKit] = {
             ActionKind.LOG_CALL: "calls",
         },
         create_path="/crm/v3/objects/(meetings|tasks|tickets|calls)",
+        create_method="POST",
         owner="1001",
         stages=("appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "closedwon"),
         make_deal=_hubspot_deal,
@@ -128,6 +162,7 @@ ACTION_KITS: dict[str, ActionKit] = {
             ActionKind.LOG_CALL: "Task",
         },
         create_path=".*/sobjects/(Event|Task|Case)/callsync_action_key__c/.*",
+        create_method="PATCH",
         owner="005Hs00000A1b2cIAB",
         stages=("Prospecting", "Qualification", "Needs Analysis", "Closed Won"),
         make_deal=_salesforce_deal,
@@ -181,7 +216,7 @@ async def test_each_declared_action_makes_one_object_that_its_stamp_finds_again(
             assert first.outcome is ActionOutcome.CREATED and first.ref is not None, name
             again = await acting(adapter).act(req)
             assert (again.outcome, again.ref) == (ActionOutcome.FOUND, first.ref), name
-            assert await acting(adapter).find_action(kind, req.stamp) == first.ref
+            assert await acting(adapter).find_action(req) == first.ref
         for kind, obj in ak.objects.items():
             if kind.value in actions:
                 made = [r for r in c.sandbox.records(obj)]
@@ -194,7 +229,16 @@ async def test_an_action_whose_create_answer_is_lost_exists_once(kit: Kit, crm: 
     ak = ACTION_KITS[kit.kind]
     for name in sorted(actions - {ActionKind.ADVANCE_STAGE.value}):
         kind = ActionKind(name)
-        c = crm([{"path": ak.create_path, "fault": "drop_response_after_commit", "times": 1}])
+        c = crm(
+            [
+                {
+                    "method": ak.create_method,
+                    "path": ak.create_path,
+                    "fault": "drop_response_after_commit",
+                    "times": 1,
+                }
+            ]
+        )
         async with c.attempt() as adapter:
             person = await person_of(c, adapter)
             before = len(c.sandbox.records(ak.objects[kind]))

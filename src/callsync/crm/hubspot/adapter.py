@@ -26,7 +26,6 @@ from callsync.crm.hubspot.settings import DEFAULT_BASE_URL
 from callsync.crm.hubspot.wire import SEARCH_LANE, HubSpotVendor
 from callsync.crm.phones import phone_variants
 from callsync.crm.protocol import (
-    ActionKind,
     ActionRequest,
     ActionResult,
     ConflictError,
@@ -396,10 +395,10 @@ class HubSpotAdapter:
 
         return await act(self, request)
 
-    async def find_action(self, kind: ActionKind, stamp: str) -> RecordRef | None:
+    async def find_action(self, request: ActionRequest) -> RecordRef | None:
         from callsync.crm.hubspot.actions import find_action
 
-        return await find_action(self, kind, stamp)
+        return await find_action(self, request.kind, request.stamp)
 
     async def associate(self, source: RecordRef, target: RecordRef) -> None:
         await self._send(

@@ -53,6 +53,8 @@ SPEC = CRMSpec(
         lead_conversion=False,
         name_search=True,
         creates_fields=True,  # POST /v1/personFields (and organization, deal) creates the stamps
+        # activities (meeting, task, call) and deal stage_id; no tickets (crm/pipedrive/actions.py)
+        actions=frozenset({"book_meeting", "create_task", "advance_stage", "handoff", "log_call"}),
     ),
     factory=_build,
     schema_reader=read_schema,

@@ -40,6 +40,8 @@ from callsync.crm.phones import phone_variants
 from callsync.crm.pipedrive.settings import DEFAULT_API_DOMAIN, PipedriveSettings
 from callsync.crm.pipedrive.wire import PACE_S, SEARCH_BURST, SEARCH_LANE, PipedriveVendor, token_cost
 from callsync.crm.protocol import (
+    ActionRequest,
+    ActionResult,
     CRMError,
     CRMRecord,
     IdentityCandidates,
@@ -486,6 +488,18 @@ class PipedriveAdapter:
             except CRMError as exc:
                 results.append(exc)
         return results
+
+    # -- workflow actions (crm/pipedrive/actions.py) ----------------------------------------------------
+
+    async def act(self, request: ActionRequest) -> ActionResult:
+        from callsync.crm.pipedrive.actions import act
+
+        return await act(self, request)
+
+    async def find_action(self, request: ActionRequest) -> RecordRef | None:
+        from callsync.crm.pipedrive.actions import find_action
+
+        return await find_action(self, request)
 
     async def associate(self, source: RecordRef, target: RecordRef) -> None:
         """Set the id that links the two records (a person's org_id; a deal's person_id or org_id; an

@@ -32,7 +32,6 @@ from callsync.crm.http.budget import MEMORY_STORE, BudgetKey, BudgetSettings, Cr
 from callsync.crm.http.transport import Attempt, BudgetRules, CRMTransport, parse_json
 from callsync.crm.phones import phone_variants
 from callsync.crm.protocol import (
-    ActionKind,
     ActionRequest,
     ActionResult,
     CRMError,
@@ -549,10 +548,10 @@ class ZohoAdapter:
 
         return await act(self, request)
 
-    async def find_action(self, kind: ActionKind, stamp: str) -> RecordRef | None:
+    async def find_action(self, request: ActionRequest) -> RecordRef | None:
         from callsync.crm.zoho.actions import find_action
 
-        return await find_action(self, kind, stamp)
+        return await find_action(self, request.kind, request.stamp)
 
     async def associate(self, source: RecordRef, target: RecordRef) -> None:
         source, target = await self._resolve(source), await self._resolve(target)
