@@ -27,7 +27,6 @@ from callsync.crm.protocol import (
 )
 
 
-
 class HubSpotAdapter(Protocol):
     """What the actions use of crm/hubspot/adapter.py (which imports this module, not the other way)."""
 
