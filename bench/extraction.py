@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from callsync.capture.extract import EXTRACTOR_VERSION, extract_call
+from callsync.capture.extract import calibration as calib
 from callsync.capture.extract.grounding import canonical_key
 from callsync.capture.platforms.generic import parse_generic_call
 from callsync.models import CallRecord, Extraction, FieldStatus, Turn
@@ -635,16 +636,72 @@ def _pin_to_one_core() -> bool:
 # -- main ---------------------------------------------------------------------------------------------
 
 
-def load(path: Path) -> list[Result]:
+def load(path: Path, *, calibrated: bool = True) -> list[Result]:
     results = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         row = json.loads(line)
         call = parse_generic_call(row, source=str(path), line=n)
-        extraction = extract_call(call, default_region=str(row.get("region", "US")))
+        extraction = extract_call(call, default_region=str(row.get("region", "US")), calibrated=calibrated)
         results.append(Result(row, call, extraction))
     return results
+
+
+def fit_calibration(labelled: Path, target: Path) -> None:
+    """Fit calibration.py's steps and thresholds on the dev file's raw confidences; write calibration_data.py.
+
+    Only `labelled` (the dev set) is read: the frozen set is never fitted on."""
+    results = load(labelled, calibrated=False)
+    points: dict[str, list[tuple[float, bool]]] = defaultdict(list)
+    for r in results:
+        for field_name in FIELDS:
+            labelled_here, expected = gold_value(r.row["gold"], field_name)
+            fv = r.extraction.fields.get(field_name)
+            if not labelled_here or fv is None or field_name not in calib.FAMILIES:
+                continue
+            right = same(field_name, fv.value, expected)
+            family = calib.FAMILIES[field_name]
+            points[f"{family}/{calib.source_of(r.call, fv)}"].append((fv.confidence, right))
+            points[f"{family}/any"].append((fv.confidence, right))
+    steps = {key: tuple(calib.fit_steps(p)) for key, p in sorted(points.items())}
+    label_points: dict[str, list[tuple[float, bool]]] = defaultdict(list)
+    for r in results:
+        for kind in ("intent", "outcome", "sentiment"):
+            label = getattr(r.extraction, kind)
+            right = label.value == r.row["gold"][kind]
+            label_points[f"{kind}/{label.value}"].append((label.confidence, right))
+            label_points[f"{kind}/any"].append((label.confidence, right))
+    label_steps = {key: tuple(calib.fit_steps(p)) for key, p in sorted(label_points.items())}
+    accepted: dict[str, list[tuple[float, bool]]] = defaultdict(list)
+    for r in results:
+        for field_name in FIELDS:
+            labelled_here, expected = gold_value(r.row["gold"], field_name)
+            fv = r.extraction.fields.get(field_name)
+            if not labelled_here or fv is None or fv.status is not FieldStatus.ACCEPTED:
+                continue
+            fam = calib.FAMILIES.get(field_name)
+            if fam is None:
+                continue
+            key = f"{fam}/{calib.source_of(r.call, fv)}"
+            c = calib.apply_steps(steps.get(key) or steps.get(f"{fam}/any", ()), fv.confidence)
+            accepted[field_name].append((round(c, 3), same(field_name, fv.value, expected)))
+    thresholds = {name: calib.fit_threshold(p) for name, p in sorted(accepted.items())}
+    body = [
+        '"""Fitted calibration (see calibration.py). Written by `bench/extraction.py --fit-calibration`'
+        f' on {labelled.name}\n({len(results)} calls, the dev set); do not edit by hand."""',
+        "",
+        "from __future__ import annotations",
+        "",
+        f"STEPS: dict[str, tuple[tuple[float, float], ...]] = {steps!r}",
+        f"LABEL_STEPS: dict[str, tuple[tuple[float, float], ...]] = {label_steps!r}",
+        f"FIELD_THRESHOLDS: dict[str, float] = {thresholds!r}",
+        "",
+    ]
+    target.write_text("\n".join(body), encoding="utf-8")
+    print(
+        f"wrote {target}: {len(steps)} field steps, {len(label_steps)} label steps, thresholds {thresholds}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -661,7 +718,15 @@ def main(argv: list[str] | None = None) -> int:
         "--frozen", type=Path, default=FROZEN, help="the frozen held-out set (tests/data/frozen-calls.jsonl)"
     )
     parser.add_argument("--json", action="store_true", help="print the side-by-side numbers as JSON only")
+    parser.add_argument(
+        "--fit-calibration",
+        action="store_true",
+        help="fit capture/calibration_data.py on the labelled (dev) file only, write it, and stop",
+    )
     args = parser.parse_args(argv)
+    if args.fit_calibration:
+        fit_calibration(args.labelled, Path(calib.__file__).parent.parent / "calibration_data.py")
+        return 0
     for path in (args.labelled, args.frozen):
         if not path.exists():
             print(f"error: {path} not found", file=sys.stderr)

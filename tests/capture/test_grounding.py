@@ -31,12 +31,15 @@ def test_caller_id_nobody_spoke_is_not_accepted() -> None:
 
 
 def test_platform_value_equal_to_ours_raises_confidence() -> None:
-    plain = extract_call(make_call(*PHONE_TURNS)).fields["phone"]
-    agreed = extract_call(make_call(*PHONE_TURNS, structured={"phone_number": "(617) 555-0148"})).fields[
-        "phone"
-    ]
+    # The rules' raw confidence rises; the calibrated one (a step function of it) never falls.
+    plain = extract_call(make_call(*PHONE_TURNS), calibrated=False).fields["phone"]
+    structured = {"phone_number": "(617) 555-0148"}
+    agreed = extract_call(make_call(*PHONE_TURNS, structured=structured), calibrated=False).fields["phone"]
     assert agreed.value == plain.value == "+16175550148"
     assert agreed.confidence > plain.confidence
+    calibrated_plain = extract_call(make_call(*PHONE_TURNS)).fields["phone"]
+    calibrated_agreed = extract_call(make_call(*PHONE_TURNS, structured=structured)).fields["phone"]
+    assert calibrated_agreed.confidence >= calibrated_plain.confidence
     assert agreed.extractor == "phone@1"
 
 

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 
 from callsync.capture.extract.address import extract_address
 from callsync.capture.extract.amount import extract_amount
+from callsync.capture.extract.calibration import calibrate
 from callsync.capture.extract.callback import extract_callback
 from callsync.capture.extract.caller_id import extract_caller_id
 from callsync.capture.extract.company import extract_company
@@ -47,6 +48,7 @@ def extract_call(
     default_region: str = "US",
     default_timezone: str = "UTC",
     own_numbers: Iterable[str] = (),
+    calibrated: bool = True,
 ) -> Extraction:
     """Extract the caller's fields and the call's labels. Fields not found are absent, never null.
 
@@ -54,9 +56,12 @@ def extract_call(
     `default_timezone` the tenant's IANA zone, used for relative dates when the call carries no `timezone`;
     `own_numbers` the tenant's own lines (`TenantConfig.numbers`): a caller ID equal to one of them is never
     the caller's (nor is a withheld one, nor the business's side of this call), see caller_id.py.
+    `calibrated` (default) maps confidences to measured precision (capture/calibration.py); False gives the
+    rules' raw confidences, which is what the calibration is fitted on.
     """
     with shared_analysis():
-        return _extract(call, default_region, default_timezone, tuple(own_numbers))
+        extraction = _extract(call, default_region, default_timezone, tuple(own_numbers))
+        return calibrate(call, extraction) if calibrated else extraction
 
 
 def _extract(
