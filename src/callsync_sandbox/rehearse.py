@@ -259,4 +259,5 @@ def rehearse(
         reconcile_clean=report.clean,
         reconcile_summary=summary,
         trace=trace,
+        schema_digest=schema.digest() if schema is not None else "",
     )

@@ -10,6 +10,7 @@ emulators can be seeded from that file (`callsync sandbox NAME --schema FILE`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -113,6 +114,12 @@ class CRMSchema:
 
     def object(self, name: str) -> SchemaObject | None:
         return next((o for o in self.objects if o.name == name), None)
+
+    def digest(self) -> str:
+        """A fingerprint of the objects and fields (not when or where they were read): a rehearsal made
+        against one schema does not vouch for another."""
+        objects = self.to_json()["objects"]
+        return hashlib.sha256(json.dumps(objects, sort_keys=True).encode()).hexdigest()[:16]
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -274,6 +274,15 @@ def _line8(inputs: ContractInputs, doc: MappingDocument | None, rehearsal: Rehea
         seeded = f"{rehearsal.crm}: no schema to seed (the receiver takes the document as sent)"
     else:
         seeded = rehearsal.schema_source or "the emulator's default schema (not the customer's)"
+    if check.applicable and rehearsal.schema_digest != schema.digest():
+        return ContractLine(
+            8,
+            claim,
+            False,
+            f"{schema_part}; the rehearsal ({rehearsal.finished_at}) was seeded with another schema than the CRM's "
+            "now: rehearse again",
+            problems,
+        )
     rehearsal_part = (
         f"rehearsal against an emulator seeded from {seeded}: "
         f"{'nothing lost or doubled' if rehearsal.ok else f'{rehearsal.lost} lost, {rehearsal.doubled} doubled'}"

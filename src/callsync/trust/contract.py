@@ -83,6 +83,7 @@ class RehearsalResult:
     reconcile_summary: str
     trace: SampleTrace | None = None
     delivered: int = 0  # answered 2xx by a target that cannot be read back (a webhook): not lost
+    schema_digest: str = ""  # `CRMSchema.digest()` of the schema the emulator was seeded with
 
     @property
     def dropped_after_commit(self) -> int:
