@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from callsync_sandbox.faults import COMMITTING_FAULTS, FaultInjector, FaultPlan
+from callsync_sandbox.gohighlevel import calendars
 from callsync_sandbox.gohighlevel.location import (
     CREATE_CONTACT,
     NOTE,
@@ -146,7 +147,7 @@ class GoHighLevelSandbox:
             customs = []
             for key, value in fields.items():
                 if key in CREATE_CONTACT or key in ("contactId", "pipelineId", "pipelineStageId", "status",
-                                                    "monetaryValue"):  # fmt: skip
+                                                    "monetaryValue") or (key, model) == ("name", "opportunity"):  # fmt: skip
                     body[key] = value
                     continue
                 if not any(f["fieldKey"] == f"{model}.{key}" for f in place.custom_fields.values()):
@@ -255,10 +256,16 @@ class GoHighLevelSandbox:
             named = named or str(body["locationId"])
         if named is not None and named != place.id:
             raise GhlError(403, _NOT_LOCATION)
+        if len(parts) == 3 and parts[0] == "contacts" and parts[2] == "appointments" and method == "GET":
+            self._owned("contacts", parts[1], place, "Contact")
+            return ApiReply(200, calendars.of_contact(place, parts[1]))
         if parts[:1] == ["contacts"]:
             return self._contacts(request, place, parts[1:], body)
         if parts[:1] == ["opportunities"]:
             return self._opportunities(request, place, parts[1:], body)
+        if parts[:1] == ["calendars"]:
+            status, answer = calendars.route(place, method, parts[1:], body)
+            return ApiReply(status, answer)
         if parts[:1] == ["locations"] and len(parts) >= 3 and parts[2] == "customFields":
             if parts[1] not in self.locations:
                 raise GhlError(400, "Location not found")

@@ -147,6 +147,7 @@ class Location:
         self.opportunities: dict[str, dict[str, Any]] = {}
         self.notes: dict[str, dict[str, Any]] = {}
         self.tasks: dict[str, dict[str, Any]] = {}
+        self.appointments: dict[str, dict[str, Any]] = {}  # calendars.py
         self.custom_fields: dict[str, dict[str, Any]] = {}
         pipeline = new_id()
         self.pipelines: list[dict[str, Any]] = [

@@ -78,6 +78,24 @@ def _pipedrive_close(c: Crm, task: RecordRef) -> None:
     c.sandbox.company.update("activities", int(task.record_id), {"done": True})  # a rep marks it done
 
 
+def _ghl_stages(c: Crm) -> dict[str, str]:
+    return {str(s["name"]): str(s["id"]) for s in c.sandbox.location().pipelines[0]["stages"]}
+
+
+async def _ghl_deal(c: Crm, adapter: CRMAdapter, person: RecordRef, stage: str) -> RecordRef:
+    fields = {"contactId": person.record_id, "name": "Northwind", "pipelineStageId": _ghl_stages(c)[stage]}
+    return RecordRef("opportunities", c.sandbox.insert("opportunities", fields))
+
+
+def _ghl_stage(c: Crm, deal_id: str) -> str:
+    (deal,) = [d for d in c.sandbox.records("opportunities") if d["id"] == deal_id]
+    return {v: k for k, v in _ghl_stages(c).items()}[deal["pipelineStageId"]]
+
+
+def _ghl_close(c: Crm, task: RecordRef) -> None:
+    c.sandbox.location().tasks[task.record_id.split("/")[1]]["completed"] = True  # a rep ticks it off
+
+
 def _hubspot_stage(c: Crm, deal_id: str) -> str:
     (deal,) = [d for d in c.sandbox.records("deals") if d["id"] == deal_id]
     return str(deal["properties"]["dealstage"])
@@ -106,6 +124,21 @@ def _salesforce_close(c: Crm, task: RecordRef) -> None:
 
 
 ACTION_KITS: dict[str, ActionKit] = {
+    "gohighlevel": ActionKit(
+        objects={
+            ActionKind.BOOK_MEETING: "appointments",
+            ActionKind.CREATE_TASK: "tasks",
+            ActionKind.HANDOFF: "tasks",
+            ActionKind.LOG_CALL: "notes",
+        },
+        create_path="/(calendars/events/appointments|contacts/[^/]+/(tasks|notes))",
+        create_method="POST",
+        owner="user-sales-1",
+        stages=("New Lead", "Contacted", "Proposal", "Won"),
+        make_deal=_ghl_deal,
+        stage_of=_ghl_stage,
+        close=_ghl_close,
+    ),
     "pipedrive": ActionKit(
         objects={
             ActionKind.BOOK_MEETING: "activities",

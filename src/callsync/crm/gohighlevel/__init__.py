@@ -35,6 +35,9 @@ SPEC = CRMSpec(
         name_search=False,
         creates_fields=True,
         stamp_listing=True,
+        # appointments, a contact's tasks, a note as the call log, opportunity stage; no tickets
+        # (crm/gohighlevel/actions.py)
+        actions=frozenset({"book_meeting", "create_task", "advance_stage", "handoff", "log_call"}),
     ),
     factory=_build,
     schema_reader=read_schema,

@@ -40,6 +40,8 @@ from callsync.crm.gohighlevel.wire import BURST, GoHighLevelVendor
 from callsync.crm.http.ratelimit import limiter_for
 from callsync.crm.http.transport import CRMTransport, parse_json
 from callsync.crm.protocol import (
+    ActionRequest,
+    ActionResult,
     CRMError,
     CRMRecord,
     IdentityCandidates,
@@ -475,6 +477,18 @@ class GoHighLevelAdapter:
             except CRMError as exc:
                 results.append(exc)
         return results
+
+    # -- workflow actions (crm/gohighlevel/actions.py) ----------------------------------------------------
+
+    async def act(self, request: ActionRequest) -> ActionResult:
+        from callsync.crm.gohighlevel.actions import act
+
+        return await act(self, request)
+
+    async def find_action(self, request: ActionRequest) -> RecordRef | None:
+        from callsync.crm.gohighlevel.actions import find_action
+
+        return await find_action(self, request)
 
     async def associate(self, source: RecordRef, target: RecordRef) -> None:
         """An opportunity or a note is linked to its contact when it is created; this checks the link holds
