@@ -21,6 +21,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any
+from urllib.parse import unquote_plus
 
 __all__ = [
     "RedactingFilter",
@@ -155,8 +156,15 @@ def _phone_like(match: re.Match[str]) -> str:
 
 
 def mask_contacts(text: str) -> str:
-    """`text` with emails and phone numbers masked."""
-    return _PHONE.sub(_phone_like, _EMAIL.sub(EMAIL_MASK, text))
+    """`text` with emails and phone numbers masked, also where they are percent-encoded (a request URL a
+    client library logs: a search by email, a SOQL `WHERE Phone IN (...)`): such text is then returned
+    decoded, masked."""
+    masked = _PHONE.sub(_phone_like, _EMAIL.sub(EMAIL_MASK, text))
+    if "%" not in masked:
+        return masked
+    decoded = unquote_plus(masked)
+    again = _PHONE.sub(_phone_like, _EMAIL.sub(EMAIL_MASK, decoded))
+    return again if again != decoded else masked
 
 
 def redact_value(key: str, value: Any) -> Any:

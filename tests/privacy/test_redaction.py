@@ -131,3 +131,6 @@ def test_percent_encoded_emails_and_numbers_in_a_logged_request_url_are_masked()
     masked = mask_contacts(line)
     assert "orchard" not in masked and "3125553022" not in masked
     assert masked.startswith("GET http://crm/contacts/search/duplicate?email=")
+    soql = "GET /query?q=SELECT+Id+FROM+Lead+WHERE+Phone+IN+%28%27%2B13125553022%27%2C+%27%28312%29+555-3022%27%29"
+    assert "3022" not in mask_contacts(soql) and "312" not in mask_contacts(soql)
+    assert mask_contacts("100% of 20 calls") == "100% of 20 calls", "a plain percent sign is left alone"
