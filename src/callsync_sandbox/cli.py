@@ -341,7 +341,3 @@ def _render_listing(name: str, port: int, listing: Any) -> None:
     for row in listing.rows:
         table.add_row(*row)
     out.print(table)
-
-
-# `callsync rehearse` (the go-live rehearsal) registers itself on import; this module is the entry point.
-from callsync_sandbox import rehearse_cli as _rehearse_cli  # noqa: E402, F401
