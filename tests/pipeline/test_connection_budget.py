@@ -3,9 +3,13 @@ give it that many beside the callsync processes already running (issue 19 item 2
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 import pytest
+from typer.testing import CliRunner
 
+from callsync.cli import app
 from callsync.pipeline.worker import ConnectionBudgetError, check_connection_budget
 from callsync.store.db import ConnectionBudget, Database, DatabaseURLError
 
@@ -52,3 +56,24 @@ def test_a_worker_that_would_exhaust_the_server_is_refused_with_the_figures(pg_u
 def test_concurrency_beyond_the_pool_is_refused(sqlite_db: Database) -> None:
     with pytest.raises(ConnectionBudgetError, match="--concurrency 64"):
         check_connection_budget(sqlite_db, concurrency=64)
+
+
+def test_doctor_shows_the_budget_and_fails_when_the_server_has_no_room(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ACME_CRM_TOKEN", "tok")
+    tenants = tmp_path / "tenants"
+    tenants.mkdir()
+    (tenants / "acme.yaml").write_text("name: acme\ncrm: {kind: hubspot, token_env: ACME_CRM_TOKEN}\n")
+    runner = CliRunner()
+    fits = runner.invoke(app, ["doctor", "--tenants", str(tenants), "--db", pg_url, "--concurrency", "8",
+                               "--db-connections", "16"])  # fmt: skip
+    assert fits.exit_code == 0, fits.output
+    assert "ok      database connections: 16 connections (12 callsync, 4 queue); server max_connections" in (
+        fits.stdout
+    )
+    too_many = runner.invoke(
+        app, ["doctor", "--tenants", str(tenants), "--db", pg_url, "--db-connections", "5000"]
+    )
+    assert too_many.exit_code == 1
+    assert "TOO MANY database connections: this worker needs 5000 connections" in too_many.stdout

@@ -9,8 +9,17 @@ from typing import Annotated, Any
 
 import typer
 
-from callsync.cli.common import DbOption, app, fail, open_database, out
+from callsync.cli.common import (
+    ConcurrencyOption,
+    DbConnectionsOption,
+    DbOption,
+    app,
+    fail,
+    open_database,
+    out,
+)
 from callsync.cli.serve import TenantsDirOption, ingest_tenants
+from callsync.crm.http.coalesce import DEFAULT_CONCURRENCY
 from callsync.redaction import install_log_redaction
 from callsync.services import privacy as service
 from callsync.services.errors import ServiceError
@@ -19,7 +28,9 @@ from callsync.services.review import current_user
 # Every `callsync` process masks emails, phone numbers and transcript text in its log lines (docs/privacy.md).
 install_log_redaction()
 
-retention_app = typer.Typer(help="Apply each tenant's retention limits (docs/privacy.md).", no_args_is_help=True)
+retention_app = typer.Typer(
+    help="Apply each tenant's retention limits (docs/privacy.md).", no_args_is_help=True
+)
 app.add_typer(retention_app, name="retention")
 
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Count what would be removed; change nothing.")]
@@ -65,13 +76,18 @@ def retention_apply(
 @app.command()
 def forget(
     email: Annotated[str | None, typer.Option(help="The person's email address.")] = None,
-    phone: Annotated[str | None, typer.Option(help="The person's phone number (E.164, e.g. +14155550123).")] = None,
+    phone: Annotated[
+        str | None, typer.Option(help="The person's phone number (E.164, e.g. +14155550123).")
+    ] = None,
     tenant: Annotated[
-        str | None, typer.Option(help="The tenant (may be left out when the database holds one tenant's calls).")
+        str | None,
+        typer.Option(help="The tenant (may be left out when the database holds one tenant's calls)."),
     ] = None,
     db: DbOption = None,
     dry_run: DryRunOption = False,
-    region: Annotated[str, typer.Option(help="Country of a phone number given without +country code.")] = "US",
+    region: Annotated[
+        str, typer.Option(help="Country of a phone number given without +country code.")
+    ] = "US",
     as_json: JsonOption = False,
 ) -> None:
     """Erase one person from callsync's store: their calls, transcripts, extracted values, review items,
@@ -102,17 +118,45 @@ def forget(
 
 
 @app.command()
-def doctor(tenants: TenantsDirOption = None, as_json: JsonOption = False) -> None:
+def doctor(
+    tenants: TenantsDirOption = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+    concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
+    db_connections: DbConnectionsOption = None,
+) -> None:
     """Check that every secret the tenant files name (webhook secrets, API keys, CRM tokens; `X_FILE`: a file)
-    is present, without printing any value. Exit 1 naming the missing ones."""
+    is present, without printing any value; with `--db` (or $CALLSYNC_DB_URL), also show the database
+    connection budget of a worker started with the same `--concurrency` and `--db-connections`, and whether
+    the server has room for it (docs/scaling.md). Exit 1 naming what is missing or does not fit."""
+    import os
+
+    from callsync.store.db import ENV_DB_URL
+
     configs = ingest_tenants(tenants)
     checks = service.check_secrets(configs.values())
     missing = [c for c in checks if not c.present]
+    budget: dict[str, Any] | None = None
+    if db or os.environ.get(ENV_DB_URL):
+        # The worker's own check, run without starting one (pipeline/worker.py).
+        from callsync.pipeline.worker import ConnectionBudgetError, check_connection_budget
+
+        with open_database(db, read_only=True, connections=db_connections) as database:
+            try:
+                budget = {"fits": True, "summary": check_connection_budget(database, concurrency)}
+            except ConnectionBudgetError as exc:
+                budget = {"fits": False, "summary": str(exc)}
     if as_json:
-        sys.stdout.write(json.dumps({"secrets": [asdict(c) for c in checks]}) + "\n")
+        sys.stdout.write(json.dumps({"secrets": [asdict(c) for c in checks], "connections": budget}) + "\n")
     else:
         for c in checks:
             out.print(f"{'ok     ' if c.present else 'MISSING'} {c.tenant}: {c.purpose} (${c.name})")
+        if budget is not None:
+            out.print(
+                f"{'ok     ' if budget['fits'] else 'TOO MANY'} database connections: {budget['summary']}"
+            )
     if missing:
         names = ", ".join(sorted({f"${c.name}" for c in missing}))
         raise fail(f"{len(missing)} secret(s) missing: {names}")
+    if budget is not None and not budget["fits"]:
+        raise fail(f"database connections: {budget['summary']}")
