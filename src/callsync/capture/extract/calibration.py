@@ -18,6 +18,7 @@ held back this way waits for review with reason `below_calibrated_threshold`.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -51,6 +52,7 @@ PRECISION_TARGET = 0.98  # the precision the per-field thresholds are chosen for
 # Fewer accepted dev values than this and a field's threshold is not fitted (0.0: the rules alone decide):
 # two misses among twenty values say little, and a bar fitted on them would hold back most of the field.
 MIN_SUPPORT = 40
+_LONE_LETTER = re.compile(r"(?:^|[\s-])[A-Za-z](?:[\s.-]|$)")  # cheap test before looking for spelling
 Steps = Sequence[tuple[float, float]]  # (raw confidence from which a step applies, calibrated confidence)
 
 
@@ -60,7 +62,8 @@ def source_of(call: CallRecord, fv: FieldValue) -> str:
         return "platform"
     spans = [e for e in fv.evidence if e.in_transcript and 0 <= e.turn < len(call.turns)]
     for e in spans:
-        if find_spelled_runs(call.turns[e.turn].text[e.start : e.end], min_letters=3):
+        said = call.turns[e.turn].text[e.start : e.end]
+        if _LONE_LETTER.search(said) and find_spelled_runs(said, min_letters=3):
             return "spelled"
     if any(call.turns[e.turn].speaker is Speaker.AGENT for e in spans):
         return "agent_confirmed"

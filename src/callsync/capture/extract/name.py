@@ -433,7 +433,8 @@ def _caller_mentions(call: CallRecord, i: int, agents: frozenset[str]) -> list[_
     # For a glued email ("brendan walsh b walsh at ..."), only the shortest reading is surely the address.
     emails = [(max(r.start for r in e.readings), e.end) for e in find_emails(text)]
     found = [m for m in found if not any(s <= ev.start < e for s, e in emails for ev in _evidence(m))]
-    for unknown in _UNKNOWN_TOKEN.finditer(text):
+    unknowns = _UNKNOWN_TOKEN.finditer(text) if ("<" in text or "[" in text) else ()
+    for unknown in unknowns:
         # The recognizer lost a word right next to the name: the name may be cut; a person should look.
         for m in found:
             for part in m.parts.values():

@@ -27,7 +27,15 @@ from callsync.capture.extract.dialogue import (
     resolve,
     sentences,
 )
-from callsync.capture.extract.spoken import DigitRun, find_digit_runs, memo, tokenize, word_set, words
+from callsync.capture.extract.spoken import (
+    NUMBER_WORDS,
+    DigitRun,
+    find_digit_runs,
+    memo,
+    tokenize,
+    word_set,
+    words,
+)
 from callsync.capture.extract.thresholds import status_for
 from callsync.models import CallRecord, Direction, Evidence, FieldStatus, FieldValue, Speaker
 
@@ -290,6 +298,20 @@ def phone_events(call: CallRecord, default_region: str = "US") -> list[Mention |
 
 _BACKCHANNEL_WORDS = 4  # "mhm", "ok go on", "got it, and?": the agent letting the caller finish a number
 _MIN_PIECE = 3  # digits a first piece needs before a broken-off number is worth joining
+_FULL_NUMBER = 10  # a piece this long is a number on its own, not half of one
+_TRAILING_FILLERS = frozenset({"um", "uh", "er", "and", "then"})
+
+
+def _ends_in_digit(text: str) -> bool:
+    """Does the turn end on a digit, spoken or written (fillers aside)?"""
+    for word in reversed(text[-48:].split()):
+        word = word.strip(",.;:!?-").casefold()
+        if not word or word in _TRAILING_FILLERS:
+            continue
+        return word[-1:].isdigit() or word in NUMBER_WORDS
+    return False
+
+
 _TAIL = re.compile(r"[\s,.;:!?-]*(?:(?:um|uh|er|and|then)[\s,.;:!?-]*)*$", re.IGNORECASE)
 
 
@@ -299,11 +321,13 @@ def _joined_across_turns(call: CallRecord, callers: set[int], region: str) -> li
     neither half is a number on its own and the whole is a valid one."""
     out: list[Mention] = []
     for i in sorted(callers):
+        if not _ends_in_digit(call.turns[i].text):
+            continue  # cheap test first: most turns do not end on a digit
         runs = find_digit_runs(call.turns[i].text)
         if not runs or not _TAIL.fullmatch(call.turns[i].text[runs[-1].end :]):
             continue
         head = runs[-1]
-        if len(head.digits) < _MIN_PIECE or _parse_run(head, region) is not None:
+        if not _MIN_PIECE <= len(head.digits) < _FULL_NUMBER:
             continue
         j = i + 1
         if j < len(call.turns) and call.turns[j].speaker is Speaker.AGENT:
@@ -322,7 +346,7 @@ def _joined_across_turns(call: CallRecord, callers: set[int], region: str) -> li
             continue
         tail = nxt[0]
         e164 = to_e164(head.digits + tail.digits, plus=head.plus, region=region)
-        if e164 is None or _parse_run(tail, region) is not None:
+        if e164 is None or len(tail.digits) >= _FULL_NUMBER:
             continue
         match = PhoneMatch(e164, head.start, head.end, trimmed=False)
         base = _mention_base(call, i, match)
@@ -350,6 +374,9 @@ def _partial_corrections(
     out: list[Mention] = []
     for i in sorted(callers):
         text = call.turns[i].text
+        lowered = text.casefold()
+        if "last" not in lowered and "final" not in lowered and "ends" not in lowered:
+            continue
         m = _LAST_DIGITS.search(text)
         if m is None:
             continue

@@ -833,7 +833,7 @@ def _sentence_items(call: CallRecord, i: int, today: date) -> list[_Said]:
         sentence = text[s:e]
         role = _role(sentence, agent)
         question = sentence.rstrip().endswith("?")
-        additional = _additional(call, i, sentence)
+        additional = role in (Role.BOOK, Role.ECHO, Role.REQUEST) and _additional(call, i, sentence)
         if not in_dates:
             out.extend(_Said(i, role, None, t, question, additional) for t in in_times[:1])
             continue
