@@ -159,12 +159,12 @@ def mask_contacts(text: str) -> str:
     """`text` with emails and phone numbers masked, also where they are percent-encoded (a request URL a
     client library logs: a search by email, a SOQL `WHERE Phone IN (...)`): such text is then returned
     decoded, masked."""
-    masked = _PHONE.sub(_phone_like, _EMAIL.sub(EMAIL_MASK, text))
-    if "%" not in masked:
-        return masked
-    decoded = unquote_plus(masked)
-    again = _PHONE.sub(_phone_like, _EMAIL.sub(EMAIL_MASK, decoded))
-    return again if again != decoded else masked
+    if "%" in text:  # decoded first: a number split by encoded separators is then masked whole
+        decoded = unquote_plus(text)
+        masked = _PHONE.sub(_phone_like, _EMAIL.sub(EMAIL_MASK, decoded))
+        if masked != decoded:
+            return masked
+    return _PHONE.sub(_phone_like, _EMAIL.sub(EMAIL_MASK, text))
 
 
 def redact_value(key: str, value: Any) -> Any:

@@ -133,4 +133,6 @@ def test_percent_encoded_emails_and_numbers_in_a_logged_request_url_are_masked()
     assert masked.startswith("GET http://crm/contacts/search/duplicate?email=")
     soql = "GET /query?q=SELECT+Id+FROM+Lead+WHERE+Phone+IN+%28%27%2B13125553022%27%2C+%27%28312%29+555-3022%27%29"
     assert "3022" not in mask_contacts(soql) and "312" not in mask_contacts(soql)
+    zoho = "GET /crm/v8/Leads/search?criteria=%28%28Phone%3Aequals%3A3125553022%29or%28Phone%3Aequals%3A%2B1+312-555-3022%29%29"
+    assert "3022" not in mask_contacts(zoho) and "312-" not in mask_contacts(zoho)
     assert mask_contacts("100% of 20 calls") == "100% of 20 calls", "a plain percent sign is left alone"
