@@ -81,8 +81,9 @@ SF_API = "/services/data/v62.0"
 # -> extra metrics for the callsync column.
 try:
     from chaos_actions import counters as action_counters  # type: ignore[import-not-found]
+    from chaos_actions import with_actions
 except ImportError:  # the module is optional
-    action_counters = None
+    action_counters = with_actions = None
 
 MAPPING = """
 crm: hubspot
@@ -368,7 +369,9 @@ class Profile:
     def mapping(self) -> str:
         from callsync.config import EXAMPLES_DIR
 
-        return MAPPING if self.kind == "hubspot" else (EXAMPLES_DIR / f"{self.kind}.yaml").read_text()
+        text = MAPPING if self.kind == "hubspot" else (EXAMPLES_DIR / f"{self.kind}.yaml").read_text()
+        # The CRM's example action rules, so every run's calls have actions to count (chaos_actions.py).
+        return with_actions(text, self.kind) if with_actions is not None and self.read_back else text
 
     @property
     def read_back(self) -> bool:
