@@ -324,6 +324,29 @@ def calibration(results: list[Result]) -> list[dict[str, Any]]:
     ]
 
 
+def by_source(results: list[Result]) -> dict[str, dict[str, Any]]:
+    """Accepted values per source (caller said, agent confirmed, spelled, platform): count, right, mean
+    confidence — calibration per source."""
+    cells: dict[str, list[tuple[float, bool]]] = defaultdict(list)
+    for r in results:
+        for field_name in FIELDS:
+            labelled, expected = gold_value(r.row["gold"], field_name)
+            fv = r.extraction.fields.get(field_name)
+            if labelled and fv is not None and fv.status is FieldStatus.ACCEPTED:
+                cells[calib.source_of(r.call, fv)].append(
+                    (fv.confidence, same(field_name, fv.value, expected))
+                )
+    return {
+        source: {
+            "accepted": len(v),
+            "right": sum(ok for _, ok in v),
+            "precision": sum(ok for _, ok in v) / len(v),
+            "mean_confidence": sum(c for c, _ in v) / len(v),
+        }
+        for source, v in sorted(cells.items())
+    }
+
+
 def summary(report: SplitReport, results: list[Result]) -> dict[str, Any]:
     fields = {}
     emitted = review = 0
@@ -350,6 +373,7 @@ def summary(report: SplitReport, results: list[Result]) -> dict[str, Any]:
         "agent_side_accepted": report.agent_side,
         "labels": label_accuracy(report),
         "calibration": calibration(results),
+        "by_source": by_source(results),
     }
 
 
@@ -405,6 +429,15 @@ def print_side_by_side(sets: dict[str, dict[str, Any]]) -> None:
             shown = f"{b['right']}/{b['accepted']}" if b["accepted"] else "."
             cells += f"{shown:>22}"
         print(f"{sets[names[0]]['calibration'][i]['bin']:<12}{cells}")
+    print("\n== accepted values by source: right/accepted (mean confidence)")
+    sources = sorted({src for n in names for src in sets[n]["by_source"]})
+    for src in sources:
+        cells = ""
+        for n in names:
+            b = sets[n]["by_source"].get(src)
+            shown = f"{b['right']}/{b['accepted']} ({b['mean_confidence']:.3f})" if b else "."
+            cells += f"{shown:>22}"
+        print(f"{src:<16}{cells}")
 
 
 def _label_cell(label: str) -> Callable[[dict[str, Any]], str]:
