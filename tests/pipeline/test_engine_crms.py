@@ -475,3 +475,21 @@ def test_a_webhook_call_with_nothing_to_match_on_is_delivered_once_a_reviewer_su
     assert (decision.status, decision.call_state) == ("resolved", "delivered")
     (event,) = h.sandbox.events()
     assert event["data"]["identity"]["email"] == "marcus@example.com"
+
+
+def test_a_dead_lettered_delivery_replays_under_the_same_webhook_id(make_harness: Any) -> None:
+    from callsync.pipeline.replay import replay
+    from callsync.trust.dead_letters import list_dead_letters, settle_replays
+
+    gone_once = {"path": "/hooks/.*", "fault": "status", "status": 410, "times": 1}
+    h = make_harness(TARGETS["webhook"], {"rules": [gone_once]})
+    h.ingest(call_payload("c-back", DANA))
+    assert h.sync().dead_letter == 1
+    (dead,) = list_dead_letters(h.db)
+    replay(h.db, [dead.id])
+    assert h.sync().delivered == 1
+    (settled,) = settle_replays(h.db)
+    assert (settled.status, settled.call_state) == ("resolved", "delivered")
+    ids = h.sandbox.event_ids()
+    assert len(ids) == 2 and len(set(ids)) == 1, "the replay is the same event: a receiver drops it if seen"
+    assert [a.status for a in h.sandbox.arrivals] == [410, 200]
