@@ -3,8 +3,9 @@ HubSpot emulator with configurable latency and limits, and a nominal-load run fo
 
     .venv/bin/python bench/throughput.py [--runs w1,w2,w4,lifted_w1,lifted_w4,nominal] [--n 500] [--json]
 
-Each run gets a fresh database on the PostgreSQL server (--pg, default $CALLSYNC_TEST_PG or the local
-server), a fresh emulator served on 127.0.0.1 (every request delayed by --latency-ms; HubSpot's window of
+Each run gets a fresh database on a private PostgreSQL cluster this script starts (initdb in a temporary
+directory, its own port, max_connections 400, so four workers at full concurrency fit and the machine's
+shared server is left alone; --pg URL uses an existing server instead), a fresh emulator served on 127.0.0.1 (every request delayed by --latency-ms; HubSpot's window of
 --ten-second-max requests per 10 s and --search-per-second searches, or no limit in the way for the
 `lifted_*` runs) and its own worker processes (this script with --worker, as `callsync worker` runs
 the delivery engine). Overload runs queue every call before the workers start (calls arrive faster than
@@ -25,9 +26,14 @@ Printed per run:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import glob
 import json
 import os
+import pwd
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -45,8 +51,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from chaos import MAPPING, make_calls, percentile
 
 from callsync.capture.platforms.generic import parse_generic_call
+from callsync.crm.http.coalesce import DEFAULT_CONCURRENCY
 from callsync.pipeline.intake import receive_call
-from callsync.store.db import Database
+from callsync.store.db import ConnectionBudget, Database
 from callsync_sandbox.faults import FaultPlan
 from callsync_sandbox.hubspot import HubSpotSandbox
 from callsync_sandbox.server import SandboxServer
@@ -73,6 +80,8 @@ class RunResult:
     calls: int
     confirmed: int
     seconds: float
+    first_confirmed_s: float  # from the last call stored to the first confirmed (start-up, first batch)
+    tail_s: float  # from the 90th percentile of confirmations to the last
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,51 @@ class Limits:
     @property
     def lifted(self) -> bool:
         return self.ten_second_max >= LIFTED
+
+
+# -- the database server --------------------------------------------------------------------------------------
+
+
+@contextmanager
+def private_cluster(max_connections: int = 400) -> Iterator[str]:
+    """A PostgreSQL cluster of this run's own on 127.0.0.1 (as `postgres` when run as root, which
+    PostgreSQL refuses); yields its administrator URL and stops and removes it afterwards."""
+    found = shutil.which("pg_ctl")
+    if found and shutil.which("initdb"):
+        bin_dir = Path(found).resolve().parent
+    else:
+        versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]))
+        if not versions:
+            raise SystemExit("no PostgreSQL server binaries (initdb, pg_ctl); pass --pg URL of a server")
+        bin_dir = Path(versions[-1]).parent
+    root = Path(tempfile.mkdtemp(prefix="callsync-bench-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        user = pwd.getpwnam("postgres")
+        os.chown(root, user.pw_uid, user.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = root / "data"
+    options = (
+        f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={data} "
+        f"-c max_connections={max_connections} -c shared_buffers=128MB"
+    )
+
+    def pg_ctl(*args: str) -> None:
+        command = [*as_user, str(bin_dir / "pg_ctl"), *args, "-D", str(data), "-w", "-t", "60"]
+        subprocess.run(command, check=True, capture_output=True, timeout=90)
+
+    try:
+        subprocess.run([*as_user, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"],
+                       check=True, capture_output=True, timeout=120)  # fmt: skip
+        pg_ctl("start", "-l", str(root / "server.log"), "-o", options)
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        with contextlib.suppress(Exception):
+            pg_ctl("stop", "-m", "fast")
+        shutil.rmtree(root, ignore_errors=True)
 
 
 # -- one run -------------------------------------------------------------------------------------------------
@@ -158,7 +212,7 @@ def run(
     ):
         workdir = Path(args.workdir / name if args.workdir else tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        db = Database(db_url)
+        db = Database(db_url, connections=ConnectionBudget(8))  # this process only stores calls and counts
         db.migrate()
         (workdir / "mapping.yaml").write_text(MAPPING)
         tenant_file = workdir / "bench.yaml"
@@ -221,6 +275,8 @@ def run(
             )
         db.dispose()
     log = sandbox.request_log[requests_before:]
+    if args.workdir:
+        (args.workdir / name / "requests.json").write_text(json.dumps(log))
     return summarize(rows, log, dead, limits, n, count, args.concurrency, elapsed)
 
 
@@ -240,6 +296,9 @@ def summarize(
         for state, received, synced in rows
         if state == "confirmed" and synced and received
     ]
+    stored = max((received for _, received, _ in rows if received), default=None)
+    first = (confirmed[0] - stored).total_seconds() if confirmed and stored else 0.0
+    tail = (confirmed[-1] - confirmed[int(len(confirmed) * 0.9)]).total_seconds() if confirmed else 0.0
     if len(confirmed) >= 10:
         lo, hi = int(len(confirmed) * 0.1), int(len(confirmed) * 0.9)
         span = (confirmed[hi] - confirmed[lo]).total_seconds()
@@ -267,6 +326,8 @@ def summarize(
         calls=n,
         confirmed=len(confirmed),
         seconds=round(elapsed, 1),
+        first_confirmed_s=round(first, 1),
+        tail_s=round(tail, 1),
     )
 
 
@@ -308,13 +369,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--ten-second-max", type=int, default=190, help="HubSpot requests per 10 s (default 190)")
     p.add_argument("--search-per-second", type=int, default=5, help="HubSpot searches per second (default 5)")
-    p.add_argument("--concurrency", type=int, default=16, help="syncs in flight per worker (default 16)")
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=DEFAULT_CONCURRENCY,
+        help=f"syncs in flight per worker (default {DEFAULT_CONCURRENCY})",
+    )
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--timeout", type=float, default=600.0, help="give a run up to this many seconds")
     p.add_argument(
         "--pg",
-        default=os.environ.get("CALLSYNC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres"),
-        help="an administrator's URL of the PostgreSQL server (a database is created per run)",
+        help="an administrator's URL of an existing PostgreSQL server (a database is created per run); "
+        "default: a private cluster started for the benchmark",
     )
     p.add_argument("--workdir", type=Path, help="keep each run's tenant file and worker logs here")
     p.add_argument("--json", action="store_true", help="print one JSON object keyed by run")
@@ -334,11 +400,12 @@ def print_table(out: dict[str, RunResult], args: argparse.Namespace) -> None:
         f"{args.search_per_second} searches/s (lifted_*: no limit); {args.n} calls per overload run"
     )
     head = ("run", "workers×conc", "ceiling/s", "confirmed/s", "ratio", "req/call", "429s", "p50 ms", "p99 ms",
-            "dead", "secs")  # fmt: skip
+            "dead", "secs", "1st conf s", "tail s")  # fmt: skip
     print("  ".join(f"{h:>12}" for h in head))
     for name, r in out.items():
         cells = (name, f"{r.workers}×{r.concurrency}", r.ceiling_calls_per_s, r.confirmed_per_s, r.ratio,
-                 r.requests_per_call, r.rate_limited, r.p50_ms, r.p99_ms, r.dead_letters, r.seconds)  # fmt: skip
+                 r.requests_per_call, r.rate_limited, r.p50_ms, r.p99_ms, r.dead_letters, r.seconds,
+                 r.first_confirmed_s, r.tail_s)  # fmt: skip
         print("  ".join(f"{'-' if c is None else c!s:>12}" for c in cells))
 
 
@@ -358,11 +425,14 @@ def main(argv: list[str] | None = None) -> int:
         "nominal": (1, default, args.nominal_rate),
     }
     out: dict[str, RunResult] = {}
-    for name in args.runs.split(","):
-        count, limits, rate = plans[name]
-        if not args.json:
-            print(f"running {name} ...", file=sys.stderr, flush=True)
-        out[name] = run(name, count, limits, args, rate=rate)
+    with contextlib.ExitStack() as stack:
+        if not args.pg:
+            args.pg = stack.enter_context(private_cluster())
+        for name in args.runs.split(","):
+            count, limits, rate = plans[name]
+            if not args.json:
+                print(f"running {name} ...", file=sys.stderr, flush=True)
+            out[name] = run(name, count, limits, args, rate=rate)
     if args.json:
         print(json.dumps({name: asdict(r) for name, r in out.items()}, indent=1))
     else:
