@@ -27,6 +27,7 @@ from callsync.config import TenantConfig
 from callsync.services import analytics as analytics_service
 from callsync.services import calls as calls_service
 from callsync.services import dead_letters as dead_letter_service
+from callsync.services import mapping_doc as mapping_service
 from callsync.services import quarantine as quarantine_service
 from callsync.services import review as review_service
 from callsync.services import trace as trace_service
@@ -496,6 +497,22 @@ def create_dashboard(
         ctx = deciding(request, csrf)
         found = analytics_service.mark_spot_check(db, ctx.scope, check_id, verdict, ctx.user.username)
         return RedirectResponse(f"/spot-check?week={quote(found.week)}#check-{found.id}", status_code=303)
+
+    # ------------------------------------------------------------------------------------------- mapping
+
+    @app.get("/mapping", response_class=HTMLResponse)
+    def mappings(request: Request) -> Response:
+        ctx = signed_in(request)
+        return page(
+            request, "mapping.html", ctx, d=None, names=mapping_service.mapped_tenants(tenants, ctx.scope)
+        )
+
+    @app.get("/mapping/{tenant}", response_class=HTMLResponse)
+    def mapping(request: Request, tenant: str) -> Response:
+        ctx = signed_in(request)
+        return page(
+            request, "mapping.html", ctx, d=mapping_service.mapping_doc(tenants, tenant, ctx.scope), names=[]
+        )
 
     # ------------------------------------------------------------------------------------------- feedback
 
