@@ -32,3 +32,18 @@ def test_markdown_and_html_carry_the_integration_version_and_required_defaults()
     page = render(doc, "html")
     assert page.startswith("<!doctype html>") and version in page
     assert "{company} - {full_name}" in page  # the template, escaped but present
+
+
+def test_the_workflow_actions_are_documented_one_sentence_per_rule() -> None:
+    from callsync.structure.mapping import parse_mapping
+
+    text = (EXAMPLES_DIR / "hubspot.yaml").read_text(encoding="utf-8").split("\nactions:")[0] + (
+        "\nactions:\n  owners: {sales: '1001'}\n  rules:\n"
+        "    - name: book_demo\n      when: {outcome: appointment_booked}\n      do: book_meeting\n"
+        "      with: {title: 'Demo with {full_name}', duration_min: 30, owner: sales}\n"
+    )
+    built = build_mapping_doc(parse_mapping(text, "m.yaml"))
+    assert [a.name for a in built.actions] == ["book_demo"]
+    assert built.actions[0].does == "book_meeting"
+    assert "30-minute meeting" in built.actions[0].sentence and "1001" in built.actions[0].sentence
+    assert built.actions[0].sentence in render(parse_mapping(text, "m.yaml"), "md")

@@ -10,11 +10,11 @@ version every ledger row written under this mapping carries.
 from __future__ import annotations
 
 import html
-import importlib.util
 from dataclasses import dataclass
 from typing import Final, Literal
 
 from callsync import __version__
+from callsync.actions import explain_rule
 from callsync.reconcile.policy import POLICY_RULES, PROTECTED_RULE, ConflictPolicy
 from callsync.structure.mapping import FieldType, MappingDocument, ObjectMapping
 
@@ -99,7 +99,7 @@ class MappingDoc:
     caller_id: str
     objects: tuple[ObjectSection, ...]
     fields: tuple[FieldLine, ...]
-    actions: tuple[ActionLine, ...] | None  # None: this build of callsync has no workflow actions
+    actions: tuple[ActionLine, ...]
 
 
 def _required(obj: ObjectMapping, crm_field: str) -> str:
@@ -156,15 +156,9 @@ def _how(doc: MappingDocument, name: str, obj: ObjectMapping) -> tuple[str, ...]
     return tuple(lines)
 
 
-def _actions(doc: MappingDocument) -> tuple[ActionLine, ...] | None:
-    """The mapping's workflow action rules, when this build of callsync has workflow actions."""
-    if importlib.util.find_spec("callsync.actions") is None:
-        return None
-    from callsync.actions import ActionsBlock, explain_rule
-
-    block = getattr(doc.model, "actions", None)  # the `actions:` block comes with the actions package
-    if not isinstance(block, ActionsBlock):
-        return None
+def _actions(doc: MappingDocument) -> tuple[ActionLine, ...]:
+    """The mapping's workflow action rules, each in the sentence `callsync actions explain` prints."""
+    block = doc.model.actions
     return tuple(ActionLine(r.name, r.do.value, explain_rule(block, r)) for r in block.rules)
 
 
@@ -251,9 +245,7 @@ def render_markdown(d: MappingDoc) -> str:
             out += [f"  - {line}" for line in s.required]
         out.append("")
     out += ["## Actions", ""]
-    if d.actions is None:
-        out.append("This build of callsync has no workflow actions.")
-    elif not d.actions:
+    if not d.actions:
         out.append("No workflow actions are declared (the mapping has no `actions:` rules).")
     else:
         out += [f"- {a.sentence}" for a in d.actions]
@@ -288,9 +280,7 @@ def render_html(d: MappingDoc) -> str:
         + "</ul>"
         for s in d.objects
     )
-    if d.actions is None:
-        actions = "<p>This build of callsync has no workflow actions.</p>"
-    elif not d.actions:
+    if not d.actions:
         actions = "<p>No workflow actions are declared (the mapping has no <code>actions:</code> rules).</p>"
     else:
         actions = "<ul>" + "".join(f"<li>{_h(a.sentence)}</li>" for a in d.actions) + "</ul>"
