@@ -123,3 +123,17 @@ def test_schema_check_names_a_renamed_property_a_bad_picklist_value_and_an_uncov
     }
     table = invoke("schema", "check", "--tenant", str(tenant), "--schema", str(schema_file))
     assert table.exit_code == 1 and "hubspot.yaml:22" in table.output  # type: ignore[attr-defined]
+
+
+def test_use_db_takes_the_trail_and_a_reconcile_run_from_the_tenants_own_database(
+    tmp_path: Path, evidence: Path
+) -> None:
+    db = f"sqlite:///{tmp_path}/empty.db"
+    assert invoke("migrate", "--db", db).exit_code == 0  # type: ignore[attr-defined]
+    with SandboxServer(EMULATORS["hubspot"].build(TOKEN, None)) as server:
+        tenant = str(_tenant_file(tmp_path, "hubspot", server.base_url))
+        result = invoke("contract", "check", "--tenant", tenant, "--use-db", "--db", db, "--json")
+    lines = {line["number"]: line for line in json.loads(result.stdout)["lines"]}  # type: ignore[attr-defined]
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    assert not lines[4]["passed"] and "tenant's ledger" in lines[4]["evidence"]  # nothing synced yet
+    assert lines[6]["passed"] and "run now" in lines[6]["evidence"] and "0 call(s)" in lines[6]["evidence"]
