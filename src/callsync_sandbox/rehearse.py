@@ -25,12 +25,13 @@ from callsync.capture.reader import read_calls
 from callsync.config import DeliverySettings, TenantConfig
 from callsync.crm.schema import CRMSchema
 from callsync.errors import InputError
+from callsync.models import CallRecord
 from callsync.pipeline import engine
 from callsync.pipeline.intake import receive_call
 from callsync.pipeline.worker import Backlog, drain, running_worker
 from callsync.services.reconcile import reconcile
 from callsync.store.db import Database
-from callsync.store.tables import LedgerRow
+from callsync.store.tables import CallRow, LedgerRow
 from callsync.structure.mapping import MappingDocument
 from callsync.structure.mapping_doc import integration_version
 from callsync.trust.contract import RehearsalResult, SampleTrace
@@ -41,7 +42,15 @@ from callsync_sandbox.seed import build_sandbox
 from callsync_sandbox.server import SandboxServer
 from callsync_sandbox.webhook import SANDBOX_SECRET
 
-__all__ = ["REHEARSAL_TOKEN_ENV", "URL_SETTING", "fault_plan", "pointed_at", "rehearse"]
+__all__ = [
+    "REHEARSAL_TOKEN_ENV",
+    "URL_SETTING",
+    "RecentCall",
+    "fault_plan",
+    "pointed_at",
+    "recent_calls",
+    "rehearse",
+]
 
 # The variable the rehearsal's tenant reads its emulator's token (or webhook secret) from.
 REHEARSAL_TOKEN_ENV: Final = "CALLSYNC_REHEARSAL_TOKEN"
@@ -190,10 +199,41 @@ def _fault_counts(sandbox: Any) -> dict[str, int]:
     return dict(counts)
 
 
+@dataclass(frozen=True)
+class RecentCall:
+    """A call the tenant already received, as first stored: replayed in the rehearsal's own database."""
+
+    call: CallRecord
+    raw_payload: str
+    payload_format: str | None
+    source: str
+
+
+def recent_calls(db: Database, tenant: TenantConfig, since: datetime, limit: int = 200) -> list[RecentCall]:
+    """The tenant's calls received since `since` (newest `limit`), read from its database, never changed."""
+    from sqlalchemy import select
+
+    from callsync.pipeline.engine import load_call
+
+    with db.session() as session:
+        rows = session.scalars(
+            select(CallRow)
+            .where(CallRow.tenant == tenant.name, CallRow.received_at >= since)
+            .order_by(CallRow.received_at.desc())
+            .limit(limit)
+        ).all()
+    found = []
+    for row in reversed(rows):  # oldest first, as they arrived
+        call, _ = load_call(db, tenant.name, row.call_id)
+        found.append(RecentCall(call, row.raw_payload, row.payload_format, f"{row.source or 'database'}"))
+    return found
+
+
 def rehearse(
     tenant: TenantConfig,
     *,
     calls: Path | None = None,
+    recent: list[RecentCall] | None = None,
     schema: CRMSchema | None = None,
     schema_source: str = "",
     on_progress: Callable[[Backlog], None] | None = None,
@@ -215,7 +255,12 @@ def rehearse(
             with SandboxServer(sandbox.app()) as server:
                 target = pointed_at(tenant, server.base_url, REHEARSAL_TOKEN_ENV)
                 received = 0
-                for raw in read_calls(calls or DEMO_CALLS):
+                for given in recent or []:
+                    receive_call(
+                        db, given.call, given.raw_payload, given.source, payload_format=given.payload_format
+                    )
+                    received += 1
+                for raw in read_calls(calls or DEMO_CALLS) if recent is None else []:
                     if raw.error:
                         raise raw.error
                     call = parse_generic_call(
@@ -224,7 +269,7 @@ def rehearse(
                     receive_call(db, call, raw.text, f"{raw.source}:{raw.line}")
                     received += 1
                 if not received:
-                    raise InputError("no calls to rehearse with", str(calls))
+                    raise InputError("no calls to rehearse with", str(calls or "the tenant's recent calls"))
                 with running_worker(engine.Runtime(db, {target.name: target})):
                     state = drain(db, timeout_s=timeout_s, on_progress=on_progress)
                 report = reconcile(db, {target.name: target})

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from callsync.cli.common import app, err, fail, out
+from callsync.cli.common import DbOption, app, err, fail, open_database, out
 from callsync.cli.schema import TenantOption, load_checked_tenant
 from callsync.config import TenantConfig
 from callsync.crm.schema import CRMSchema, load_schema
@@ -20,6 +20,7 @@ from callsync.errors import ConfigError, InputError
 from callsync.services.contract import rehearsal_path
 from callsync.services.errors import ServiceError
 from callsync.trust.contract import RehearsalResult
+from callsync_sandbox.rehearse import RecentCall
 
 
 @app.command()
@@ -29,6 +30,15 @@ def rehearse(
         Path | None,
         typer.Option("--calls", help="Generic call JSON / JSON Lines to replay (default: the sample calls)."),
     ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Replay the tenant's own calls received since then (7d, ISO date) from --db, at most 200, "
+            "instead of the sample calls (its database is only read).",
+        ),
+    ] = None,
+    db: DbOption = None,
     schema_file: Annotated[
         Path | None,
         typer.Option(
@@ -56,10 +66,13 @@ def rehearse(
     from callsync_sandbox.rehearse import rehearse as run
 
     config = load_checked_tenant(tenant, token=False)
+    if since is not None and calls is not None:
+        raise fail("give --calls FILE or --since (the tenant's recent calls), not both", 2)
+    recent = _recent(config, since, db) if since is not None else None
     schema, source = _schema(config, schema_file)
     _quiet_logs(verbose)
     try:
-        result = run(config, calls=calls, schema=schema, schema_source=source)
+        result = run(config, calls=calls, recent=recent, schema=schema, schema_source=source)
     except InputError as exc:
         raise fail(str(exc)) from exc
     target = record or rehearsal_path(config.name)
@@ -75,6 +88,21 @@ def rehearse(
         out.print(f"recorded in {target} (read by `callsync contract check`)")
     if not result.ok:
         raise typer.Exit(1)
+
+
+def _recent(config: TenantConfig, since: str, db: str | None) -> list[RecentCall]:
+    from callsync.services.reconcile import parse_since
+    from callsync_sandbox.rehearse import recent_calls
+
+    try:
+        moment = parse_since(since)
+    except ValueError as exc:
+        raise fail(str(exc), 2) from exc
+    with open_database(db, read_only=True) as database:
+        found = recent_calls(database, config, moment)
+    if not found:
+        raise fail(f"tenant {config.name} received no calls since {moment:%Y-%m-%d %H:%M} in that database")
+    return found
 
 
 def _schema(config: TenantConfig, schema_file: Path | None) -> tuple[CRMSchema | None, str]:

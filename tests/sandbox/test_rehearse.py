@@ -60,3 +60,49 @@ def test_a_rehearsal_seeded_with_a_schema_missing_a_mapped_property_is_not_ok(
     # The write naming the renamed property is refused: the call is dead-lettered, and the rehearsal
     # reports it lost instead of passing.
     assert not result.ok and result.dead_letter == 1 and result.lost == 1
+
+
+def test_the_tenants_recent_calls_can_be_rehearsed_from_its_database_which_is_only_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from sqlalchemy import select
+    from typer.testing import CliRunner
+
+    from callsync.capture.platforms.generic import parse_generic_call
+    from callsync.capture.reader import read_calls
+    from callsync.cli import app
+    from callsync.pipeline.intake import receive_call
+    from callsync.store.db import Database
+    from callsync.store.tables import CallRow
+
+    monkeypatch.setenv("CALLSYNC_EVIDENCE_DIR", str(tmp_path / "evidence"))
+    db = Database(f"sqlite:///{tmp_path}/tenant.db")
+    db.migrate()
+    raw = next(iter(read_calls(_first_calls(tmp_path, 1))))
+    receive_call(
+        db, parse_generic_call(raw.payload, tenant="example-hubspot", source=raw.source), raw.text, "x"
+    )
+    tenant = str(EXAMPLES / "hubspot.yaml")
+    both = CliRunner().invoke(app, ["rehearse", "--tenant", tenant, "--since", "7d", "--calls", "x.jsonl"])
+    assert both.exit_code == 2
+    result = CliRunner().invoke(
+        app,
+        [
+            "rehearse",
+            "--tenant",
+            tenant,
+            "--since",
+            "7d",
+            "--db",
+            f"sqlite:///{tmp_path}/tenant.db",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    recorded = json.loads(result.stdout)
+    assert recorded["calls"] == 1 and recorded["confirmed"] == 1 and recorded["created"]["contacts"] == 1
+    with db.session() as session:  # the tenant's own call was not synced by the rehearsal
+        assert session.scalars(select(CallRow.sync_state)).all() == ["queued"]
+    db.dispose()
