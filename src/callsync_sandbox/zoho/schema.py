@@ -68,6 +68,22 @@ _JSON_TYPES: Final = {
 }
 
 
+# A new org's picklist values (Setup > Customization > Modules and Fields shows them per layout).
+LEAD_SOURCES: Final = (
+    "Advertisement", "Cold Call", "Employee Referral", "External Referral", "Online Store", "Partner",
+    "Public Relations", "Sales Email Alias", "Seminar Partner", "Internal Seminar", "Trade Show",
+    "Web Download", "Web Research", "Chat",
+)  # fmt: skip
+LEAD_STATUSES: Final = (
+    "Attempted to Contact", "Contact in Future", "Contacted", "Junk Lead", "Lost Lead", "Not Contacted",
+    "Pre-Qualified", "Not Qualified",
+)  # fmt: skip
+DEAL_STAGES: Final = (
+    "Qualification", "Needs Analysis", "Value Proposition", "Identify Decision Makers", "Proposal/Price Quote",
+    "Negotiation/Review", "Closed Won", "Closed Lost", "Closed Lost to Competition",
+)  # fmt: skip
+
+
 def _f(api_name: str, data_type: str = "text", **kw: Any) -> FieldDef:
     return FieldDef(api_name, data_type, **kw)
 
@@ -101,8 +117,13 @@ def standard_modules() -> dict[str, list[FieldDef]]:
             _f("Mobile", "phone", length=30, convert_mapping=_lead_map("Mobile")),
             _f("Company", length=200, convert_mapping=_lead_map(None, "Account_Name")),
             _f("Designation", length=100, convert_mapping=_lead_map("Title")),
-            _f("Lead_Source", "picklist", convert_mapping=_lead_map("Lead_Source", None, "Lead_Source")),
-            _f("Lead_Status", "picklist"),
+            _f(
+                "Lead_Source",
+                "picklist",
+                convert_mapping=_lead_map("Lead_Source", None, "Lead_Source"),
+                options=LEAD_SOURCES,
+            ),
+            _f("Lead_Status", "picklist", options=LEAD_STATUSES),
             _f("Industry", "picklist", convert_mapping=_lead_map(None, "Industry")),
             _f("Website", "website", convert_mapping=_lead_map(None, "Website")),
             _f("No_of_Employees", "integer", convert_mapping=_lead_map(None, "Employees")),
@@ -120,7 +141,7 @@ def standard_modules() -> dict[str, list[FieldDef]]:
             _f("Mobile", "phone", length=30),
             _f("Title", length=100),
             _f("Account_Name", "lookup", lookup=("Accounts",)),
-            _f("Lead_Source", "picklist"),
+            _f("Lead_Source", "picklist", options=LEAD_SOURCES),
             _f("Description", "textarea", length=32000),
             *(_f(m) for m in mailing),
             *_common(),
@@ -137,11 +158,11 @@ def standard_modules() -> dict[str, list[FieldDef]]:
         ],
         "Deals": [
             _f("Deal_Name", length=120, mandatory=True),
-            _f("Stage", "picklist", mandatory=True),
+            _f("Stage", "picklist", mandatory=True, options=DEAL_STAGES),
             _f("Closing_Date", "date"),
             _f("Amount", "currency"),
             _f("Pipeline", "picklist"),
-            _f("Lead_Source", "picklist"),
+            _f("Lead_Source", "picklist", options=LEAD_SOURCES),
             _f("Description", "textarea", length=32000),
             _f("Account_Name", "lookup", lookup=("Accounts",)),
             _f("Contact_Name", "lookup", lookup=("Contacts",)),
