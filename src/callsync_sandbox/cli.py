@@ -19,6 +19,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from callsync import __version__
+from callsync.cli.actions import render_action_summary
 from callsync.cli.common import app, err, fail, out
 from callsync.cli.status import render_trace, status_counts
 from callsync.store.db import Database
@@ -79,6 +80,7 @@ def demo(
             read_back = result.backlog.delivered == 0  # delivered: a 2xx from a target with no read-back
             what = "each confirmed by read-back" if read_back else "each delivered (2xx), none can be read back"
             out.print(f"\naudit ledger: {ledger_rows} field write(s), {what}")
+            render_action_summary(database)
             if last is not None:
                 out.print(f"\n[bold]trace[/bold] (callsync trace --crm {crm} --record "
                           f"{last.record_id} --field {company}):")  # fmt: skip

@@ -76,3 +76,23 @@ def render_call_trace(found: Any) -> None:
             out.print(f"    decided by {escape(a.reviewer)} (review item {a.review_item_id})")
         if a.error:
             out.print(f"    [red]error[/red]: {escape(a.error)}")
+
+
+def render_action_summary(database: Any) -> None:
+    """One line per action type a run produced (`callsync demo`): how many, and how they ended."""
+    from collections import Counter
+
+    from sqlalchemy import select
+
+    from callsync.store.tables import ActionRunRow
+
+    with database.session() as session:
+        rows = session.execute(select(ActionRunRow.action, ActionRunRow.status, ActionRunRow.result)).all()
+    if not rows:
+        return
+    out.print(f"\nworkflow actions: {len(rows)} (callsync trace --call ID shows a call's)")
+    by_action: dict[str, Counter[str]] = {}
+    for action, status, result in rows:
+        by_action.setdefault(action, Counter())[result if status == "confirmed" and result else status] += 1
+    for action, ends in sorted(by_action.items()):
+        out.print(f"  {escape(action)}: " + ", ".join(f"{n} {escape(end)}" for end, n in sorted(ends.items())))

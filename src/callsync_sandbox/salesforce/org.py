@@ -123,7 +123,11 @@ class Org:
                 name: CALLSYNC_FIELDS
                 for name in ("Lead", "Contact", "Account", "Opportunity", "Task", "Event")
             }
-            for name in ACTION_OBJECTS:
+        # The objects callsync's actions create carry its action stamp, unless the fields given describe the
+        # object otherwise (a rehearsal seeds only the mapping's objects from the real org; docs/actions.md).
+        custom_fields = dict(custom_fields)
+        for name in ACTION_OBJECTS:
+            if name not in custom_fields or custom_fields[name] is CALLSYNC_FIELDS:
                 custom_fields[name] = (*custom_fields.get(name, ()), *ACTION_FIELDS)
         for name, specs in custom_fields.items():
             objects[name] = [*objects[name], *(custom_field(dict(s)) for s in specs)]

@@ -74,7 +74,11 @@ class ZohoOrg:
         modules = standard_modules()
         if custom_fields is None:
             custom_fields = {m: CALLSYNC_FIELDS for m in ("Leads", "Contacts", "Accounts", "Deals", "Calls")}
-            for module in ACTION_MODULES:
+        # The modules callsync's actions create records in carry its action stamp, unless the fields given
+        # describe the module otherwise (a rehearsal seeds only the mapping's modules; docs/actions.md).
+        custom_fields = dict(custom_fields)
+        for module in ACTION_MODULES:
+            if module not in custom_fields or custom_fields[module] is CALLSYNC_FIELDS:
                 custom_fields[module] = (*custom_fields.get(module, ()), *ACTION_FIELDS)
         for module, specs in custom_fields.items():
             modules[module] = [*modules[module], *(custom_field(dict(s), module) for s in specs)]
