@@ -207,7 +207,7 @@ def sandbox(
         typer.Argument(
             help="Which emulator: hubspot, salesforce, zoho, pipedrive, gohighlevel, or webhook (a receiver "
             "that verifies Standard Webhooks signatures; --token is its whsec_ secret; a fault plan such as "
-            "'rules: [{fault: status, status: 500, times: 2}]' makes it answer 500 twice first).",
+            "'rules: [{path: \".*\", fault: status, status: 500, times: 2}]' answers 500 twice first).",
             show_default=True,
         ),
     ] = "hubspot",
