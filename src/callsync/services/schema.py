@@ -121,14 +121,14 @@ async def _create(tenant: TenantConfig, check: SchemaCheck) -> StampResult:
     wanted: dict[str, list[str]] = {}
     for problem in check.stamps_missing:
         wanted.setdefault(problem.crm_object, []).append(problem.field)
+    stamps = {o.stamp_field for o in tenant.load_mapping().model.objects.values()}
     adapter = _adapter(tenant)
     created: list[str] = []
     refused: list[str] = []
     try:
         for crm_object, fields in wanted.items():
             # ensure_schema takes the origin stamp first (it is made unique); keep that order.
-            doc = tenant.load_mapping()
-            stamp = next((o.stamp_field for o in doc.model.objects.values() if o.stamp_field in fields), None)
+            stamp = next((f for f in fields if f in stamps), None)
             ordered = ([stamp] if stamp else []) + [f for f in fields if f != stamp]
             try:
                 await adapter.ensure_schema(crm_object, ordered)
