@@ -144,7 +144,7 @@ def test_open_a_trace_and_see_the_sentence(site: Site) -> None:
     assert "caller" in quote.locator(".speaker").inner_text().lower()
     site.shot("record-trace")
     for path, name in (("/analytics", "analytics"), ("/spot-check", "spot-check"), ("/feedback", "feedback"),
-                       ("/quarantine", "quarantine")):  # fmt: skip
+                       ("/quarantine", "quarantine"), ("/mapping/t1", "mapping")):  # fmt: skip
         answer = page.goto(f"{site.url}{path}")
         assert answer is not None and answer.status == 200, path
         site.shot(name)
