@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callsync.actions.plan import ActionState, Verdict, evaluate, plan_actions
@@ -44,6 +44,7 @@ conditions = st.builds(
 )  # fmt: skip
 
 
+@settings(deadline=None)  # the first example builds pydantic validators: no per-example deadline
 @given(conditions, labels, field_values, st.floats(0, 1))
 def test_a_doubt_only_ever_holds_back_never_adds(cond: Condition, lab: dict[str, Label], fields: dict[str, FieldValue],
                                                  threshold: float) -> None:  # fmt: skip
@@ -57,6 +58,7 @@ def test_a_doubt_only_ever_holds_back_never_adds(cond: Condition, lab: dict[str,
     assert (verdict is Verdict.DOUBTFUL) == bool(doubts)
 
 
+@settings(deadline=None)  # the first example builds pydantic validators: no per-example deadline
 @given(conditions, labels, field_values)
 def test_with_no_threshold_and_nothing_in_review_nothing_is_doubtful(cond: Condition, lab: dict[str, Label],
                                                                     fields: dict[str, FieldValue]) -> None:  # fmt: skip
@@ -65,6 +67,7 @@ def test_with_no_threshold_and_nothing_in_review_nothing_is_doubtful(cond: Condi
     assert verdict is not Verdict.DOUBTFUL
 
 
+@settings(deadline=None)  # the first example builds pydantic validators: no per-example deadline
 @given(labels, field_values)
 def test_an_empty_condition_holds_for_every_call(
     lab: dict[str, Label], fields: dict[str, FieldValue]
