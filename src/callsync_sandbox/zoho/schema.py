@@ -79,8 +79,8 @@ LEAD_STATUSES: Final = (
     "Pre-Qualified", "Not Qualified",
 )  # fmt: skip
 DEAL_STAGES: Final = (
-    "Qualification", "Needs Analysis", "Value Proposition", "Identify Decision Makers", "Proposal/Price Quote",
-    "Negotiation/Review", "Closed Won", "Closed Lost", "Closed Lost to Competition",
+    "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers", "Perception Analysis",
+    "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost", "Closed Lost to Competition",
 )  # fmt: skip
 
 
