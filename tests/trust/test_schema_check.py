@@ -119,3 +119,17 @@ def test_missing_stamps_objects_and_over_long_defaults_are_reported() -> None:
 
 def test_an_exported_schema_reads_back_as_the_same_model() -> None:
     assert parse_schema(SCHEMA.to_json()).objects == SCHEMA.objects
+
+
+def test_a_pipeline_stage_of_the_workflow_actions_outside_the_crms_stage_picklist_is_named() -> None:
+    mapping = MAPPING.replace("won-ish", "closedwon") + (
+        "actions:\n  pipelines:\n    sales: {id: default, stages: [appointmentscheduled, demo_done, closedwon]}\n"
+    )
+    deals = SCHEMA.objects[1]
+    schema = CRMSchema(
+        crm="hubspot",
+        objects=(SCHEMA.objects[0], SchemaObject("deals", fields=deals.fields, stage_field="dealstage")),
+    )
+    stages = [p for p in _check(mapping, schema).problems if "actions.pipelines" in p.detail]
+    assert [(p.kind, p.where) for p in stages] == [("not_in_picklist", "deals.dealstage")]
+    assert "'demo_done'" in stages[0].detail and stages[0].line == 17

@@ -90,6 +90,9 @@ class SchemaObject:
     # A mapping may name a field by its label too (Pipedrive: custom fields are 40-character keys, and the
     # adapter resolves a label once, exactly, else ignoring case when only one field has it).
     by_label: bool = False
+    # The field holding a deal's stage on this object, where the CRM has one (the `advance_stage` action
+    # writes it): the stages a mapping's `actions.pipelines` name must be among its options.
+    stage_field: str = ""
 
     def field(self, name: str) -> SchemaField | None:
         """The field a mapping's name writes to, as the CRM's adapter resolves it."""
@@ -132,6 +135,7 @@ class CRMSchema:
                     "name": o.name,
                     "label": o.label,
                     "by_label": o.by_label,
+                    "stage_field": o.stage_field,
                     "fields": [
                         {
                             "name": f.name,
@@ -218,7 +222,11 @@ def parse_schema(data: Any, source: str = "<schema>") -> CRMSchema:
             fields = tuple(_field(f, f"{where}.fields[{j}]") for j, f in enumerate(o["fields"]))
             objects.append(
                 SchemaObject(
-                    _text(o, "name", where), _text(o, "label", where, ""), fields, bool(o.get("by_label"))
+                    _text(o, "name", where),
+                    _text(o, "label", where, ""),
+                    fields,
+                    bool(o.get("by_label")),
+                    _text(o, "stage_field", where, ""),
                 )
             )
         return CRMSchema(

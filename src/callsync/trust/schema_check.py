@@ -149,6 +149,7 @@ class _Checker:
     def run(self) -> SchemaCheck:
         for name, obj in self.doc.model.objects.items():
             self.check_object(name, obj)
+        self.check_stages()
         return SchemaCheck(
             self.schema.crm, self.doc.source, self.schema.source, self.checked, tuple(self.problems)
         )
@@ -305,6 +306,33 @@ class _Checker:
                     f"default {value!r} is not a number; {crm_field} is a {found.vendor_type} field",
                     *path,
                 )
+
+    def check_stages(self) -> None:
+        """The stages the workflow actions move deals through must be values of the CRM's stage field."""
+        pipelines = self.doc.model.actions.pipelines
+        if not pipelines:
+            return
+        for name, obj in self.doc.model.objects.items():
+            target = self.schema.object(obj.crm_object)
+            stage = target.field(target.stage_field) if target and target.stage_field else None
+            if target is None or stage is None or not stage.options:
+                continue  # no stage field, or its stages are ids the CRM lists elsewhere: nothing to compare
+            for pipeline_name, pipeline in pipelines.items():
+                for value in pipeline.stages:
+                    if not stage.accepts_option(value):
+                        shown = ", ".join(o.value for o in stage.options[:12])
+                        self.add(
+                            "not_in_picklist",
+                            name,
+                            target.name,
+                            stage.name,
+                            f"actions.pipelines.{pipeline_name} names stage {value!r}, not one of "
+                            f"{stage.name}'s values ({shown})",
+                            "actions",
+                            "pipelines",
+                            pipeline_name,
+                            "stages",
+                        )
 
     def check_required(self, name: str, obj: ObjectMapping, target: SchemaObject) -> None:
         covered = {*obj.fields, *obj.required, obj.stamp_field}

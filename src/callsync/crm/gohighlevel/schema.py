@@ -38,6 +38,9 @@ _STANDARD: Final[dict[str, tuple[SchemaField, ...]]] = {
     "opportunities": (
         SchemaField("name", "Opportunity Name", "text", "string", required_on_create=True),
         SchemaField("monetaryValue", "Opportunity Value", "number", "number"),
+        SchemaField(
+            "pipelineStageId", "Stage", "reference", "string"
+        ),  # a stage id of the location's pipelines
         SchemaField("source", "Source", "text", "string"),
         SchemaField(
             "status",
@@ -62,6 +65,11 @@ _KINDS: Final[dict[str, FieldKind]] = {
     "MULTIPLE_OPTIONS": "multipicklist",
     "RADIO": "picklist",
 }
+
+
+# The field a deal's stage is written to (the advance_stage action): a mapping's pipeline stages must be
+# among its options.
+STAGE_FIELD: Final = {"opportunities": "pipelineStageId"}
 
 
 def custom_field(raw: Mapping[str, Any]) -> SchemaField:
@@ -98,5 +106,6 @@ async def read_schema(adapter: CRMAdapter, objects: Sequence[str]) -> tuple[Sche
         custom = tuple(
             custom_field(r) for r in rows if isinstance(r, dict) and r.get("model", model) == model
         )
-        found.append(SchemaObject(name, object_type, (*_STANDARD[object_type], *custom), by_label=True))
+        fields = (*_STANDARD[object_type], *custom)
+        found.append(SchemaObject(name, object_type, fields, True, STAGE_FIELD.get(object_type, "")))
     return tuple(found)

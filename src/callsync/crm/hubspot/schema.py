@@ -26,6 +26,11 @@ _KINDS: Final[dict[str, FieldKind]] = {
 }
 
 
+# The field a deal's stage is written to (the advance_stage action): a mapping's pipeline stages must be
+# among its options.
+STAGE_FIELD: Final = {"deals": "dealstage"}
+
+
 def _kind(raw: dict[str, Any]) -> FieldKind:
     vendor, shown = str(raw.get("type") or ""), str(raw.get("fieldType") or "")
     if vendor == "enumeration":
@@ -74,5 +79,7 @@ async def read_schema(adapter: CRMAdapter, objects: Sequence[str]) -> tuple[Sche
             raise
         results = (response.json() or {}).get("results") or []
         fields = tuple(property_field(r) for r in results if isinstance(r, dict) and r.get("name"))
-        found.append(SchemaObject(object_type, object_type, fields))
+        found.append(
+            SchemaObject(object_type, object_type, fields, stage_field=STAGE_FIELD.get(object_type, ""))
+        )
     return tuple(found)

@@ -41,6 +41,11 @@ _FILLED_FROM: Final = {("persons", "name"): ("first_name", "last_name")}
 _PAGES: Final = 50  # 500 a page: a company has far fewer fields
 
 
+# The field a deal's stage is written to (the advance_stage action): a mapping's pipeline stages must be
+# among its options.
+STAGE_FIELD: Final = {"deals": "stage_id"}
+
+
 def pipedrive_field(object_type: str, raw: Mapping[str, Any]) -> SchemaField:
     key = str(raw.get("key") or "")
     vendor = str(raw.get("field_type") or "")
@@ -90,5 +95,7 @@ async def read_schema(adapter: CRMAdapter, objects: Sequence[str]) -> tuple[Sche
             if not more.get("more_items_in_collection"):
                 break
             start = int(more.get("next_start") or start + 500)
-        found.append(SchemaObject(object_type, listing, tuple(fields), by_label=True))
+        found.append(
+            SchemaObject(object_type, listing, tuple(fields), True, STAGE_FIELD.get(object_type, ""))
+        )
     return tuple(found)

@@ -39,6 +39,11 @@ _KINDS: Final[dict[str, FieldKind]] = {
 _TEXT: Final = frozenset({"text", "textarea", "email", "phone"})
 
 
+# The field a deal's stage is written to (the advance_stage action): a mapping's pipeline stages must be
+# among its options.
+STAGE_FIELD: Final = {"Opportunity": "StageName"}
+
+
 def describe_field(raw: dict[str, Any]) -> SchemaField:
     vendor = str(raw.get("type") or "")
     kind = _KINDS.get(vendor, "other")
@@ -85,5 +90,8 @@ async def read_schema(adapter: CRMAdapter, objects: Sequence[str]) -> tuple[Sche
             raise
         body = response.json() or {}
         fields = tuple(describe_field(f) for f in body.get("fields") or [] if isinstance(f, dict))
-        found.append(SchemaObject(str(body.get("name") or sobject), str(body.get("label") or ""), fields))
+        name = str(body.get("name") or sobject)
+        found.append(
+            SchemaObject(name, str(body.get("label") or ""), fields, stage_field=STAGE_FIELD.get(name, ""))
+        )
     return tuple(found)

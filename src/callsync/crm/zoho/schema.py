@@ -36,6 +36,11 @@ _KINDS: Final[dict[str, FieldKind]] = {
 _TEXT: Final = frozenset({"text", "textarea", "email", "phone"})
 
 
+# The field a deal's stage is written to (the advance_stage action): a mapping's pipeline stages must be
+# among its options.
+STAGE_FIELD: Final = {"Deals": "Stage"}
+
+
 def zoho_field(raw: dict[str, Any]) -> SchemaField:
     vendor = str(raw.get("data_type") or "")
     kind = _KINDS.get(vendor, "other")
@@ -76,5 +81,5 @@ async def read_schema(adapter: CRMAdapter, objects: Sequence[str]) -> tuple[Sche
             raise
         body = response.json() if response.content else {}
         fields = tuple(zoho_field(f) for f in (body or {}).get("fields") or [] if isinstance(f, dict))
-        found.append(SchemaObject(module, module, fields))
+        found.append(SchemaObject(module, module, fields, stage_field=STAGE_FIELD.get(module, "")))
     return tuple(found)
