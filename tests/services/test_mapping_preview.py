@@ -77,3 +77,21 @@ def test_plan_since_prints_the_preview(tmp_path: Path) -> None:
     text = CliRunner().invoke(app, args)
     assert "no longer written" in text.stdout and "different policy" in text.stdout
     assert CliRunner().invoke(app, ["plan"]).exit_code == 2  # neither a FILE nor --since
+
+
+def test_a_workflow_rule_dropped_by_the_new_mapping_is_shown_for_every_call_it_fired_on(
+    sqlite_db: Database,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    rule = next(line for line in CURRENT.splitlines() if "- name: call_log" in line)
+    without = CURRENT.replace(rule + "\n      do: log_call\n", "")
+    assert without != CURRENT
+    tenant = TenantConfig(name="demo", crm=CRMConnection(kind="hubspot"))
+    ids = _synced(sqlite_db, tenant)
+    result = preview_mapping(sqlite_db, tenant, parse_mapping(without), datetime.now(UTC) - timedelta(days=7))
+    dropped = [c for c in result.changes if c.kind == "action"]
+    assert sorted(c.call_id for c in dropped) == sorted(ids)  # the rule logged every call
+    assert all(
+        c.field == "call_log" and str(c.before).startswith("log_call") and c.after is None for c in dropped
+    )

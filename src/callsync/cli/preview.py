@@ -56,6 +56,7 @@ _KINDS = {
     "policy": "different policy",
     "held": "now held for review",
     "object": "record created or not",
+    "action": "workflow action",
 }
 
 
@@ -71,7 +72,9 @@ def _render(result: Any) -> None:
     for column in ("call", "CRM field", "change", "current mapping", "new mapping"):
         table.add_column(column, overflow="fold")
     for c in result.changes:
-        where = f"{c.crm_object}.{c.field}" if c.field else c.crm_object
+        where = (
+            f"{c.crm_object}.{c.field}" if c.crm_object and c.field else (c.crm_object or f"rule {c.field}")
+        )
         table.add_row(
             escape(c.call_id), escape(where), _KINDS[c.kind], escape(plain(c.before)), escape(plain(c.after))
         )

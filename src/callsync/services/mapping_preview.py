@@ -10,11 +10,12 @@ longer writes, a different value, a different policy, a value now held for revie
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import select
 
+from callsync.actions.plan import PlannedAction, plan_actions
 from callsync.config import TenantConfig
 from callsync.models import CallRecord, Extraction
 from callsync.store.db import Database
@@ -25,7 +26,7 @@ from callsync.structure.plan import SyncPlan, plan_call
 
 __all__ = ["ChangeKind", "FieldChange", "MappingPreview", "preview_mapping"]
 
-ChangeKind = Literal["added", "removed", "value", "policy", "held", "object"]
+ChangeKind = Literal["added", "removed", "value", "policy", "held", "object", "action"]
 _PREVIEW_LIMIT = 5_000  # calls compared at most (newest first), so a preview stays interactive
 
 
@@ -128,6 +129,33 @@ def _plan(doc: MappingDocument, call: CallRecord, extraction: Extraction, tenant
     return plan_call(doc, call, extraction, tenant.default_country, own_numbers=tenant.numbers)
 
 
+def _action(a: PlannedAction) -> str:
+    """What an action would do, in a few words (what differs between two mappings shows here)."""
+    target = f" to {a.stage}" if a.stage else ""
+    owner = f" for {a.owner}" if a.owner else ""
+    return f"{a.kind.value}{target}{owner} {a.title!r} ({a.state.value})".replace(" ''", "")
+
+
+def compare_actions(
+    call_id: str, before: list[PlannedAction], after: list[PlannedAction]
+) -> list[FieldChange]:
+    """The workflow actions a call would trigger under each mapping, by rule (pure)."""
+    old = {a.rule: _action(a) for a in before}
+    new = {a.rule: _action(a) for a in after}
+    return [
+        FieldChange(call_id, "actions", "", rule, "action", old.get(rule), new.get(rule))
+        for rule in dict.fromkeys([*old, *new])
+        if old.get(rule) != new.get(rule)
+    ]
+
+
+def _actions(
+    doc: MappingDocument, call: CallRecord, extraction: Extraction, tenant: TenantConfig
+) -> list[PlannedAction]:
+    called_at = call.ended_at or call.started_at or datetime.now(UTC)
+    return plan_actions(extraction, doc.model.actions, called_at=called_at, timezone=tenant.timezone)
+
+
 def preview_mapping(
     db: Database, tenant: TenantConfig, new: MappingDocument, since: datetime
 ) -> MappingPreview:
@@ -151,6 +179,9 @@ def preview_mapping(
         extraction = extraction_for(call, tenant)
         found = compare_plans(
             call_id, _plan(current, call, extraction, tenant), _plan(new, call, extraction, tenant)
+        )
+        found += compare_actions(
+            call_id, _actions(current, call, extraction, tenant), _actions(new, call, extraction, tenant)
         )
         changed += bool(found)
         changes += found
