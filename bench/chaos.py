@@ -81,9 +81,10 @@ SF_API = "/services/data/v62.0"
 # -> extra metrics for the callsync column.
 try:
     from chaos_actions import counters as action_counters  # type: ignore[import-not-found]
+    from chaos_actions import decide as decide_calls
     from chaos_actions import with_actions
 except ImportError:  # the module is optional
-    action_counters = with_actions = None
+    action_counters = with_actions = decide_calls = None
 
 MAPPING = """
 crm: hubspot
@@ -1105,6 +1106,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.burst is None:
         args.burst = max(1, args.n // 10)
     calls = with_burst(make_calls(args.n + args.burst, args.seed, args.rate), args.burst)
+    if decide_calls is not None:
+        decide_calls(calls, args.seed)  # some calls book, ask for a callback, are transferred, are frustrated
     extract_fields(calls)
     duration = max((c.at for c in calls), default=0.0)
     if args.outage_s is None:

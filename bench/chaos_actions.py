@@ -14,11 +14,14 @@ what they did.
   booking time) and that no reviewer approved.
 
 `with_actions(mapping, crm)` adds the CRM's example action rules to a mapping that has none (the HubSpot
-bench keeps its own objects), so every run has actions to count.
+bench keeps its own objects), so every run has actions to count; `decide(calls, seed)` ends some calls with
+what triggers them: a firm booking, a booking whose time nobody said AM or PM for (doubtful: it must wait
+for review), a callback, a transfer, a frustrated caller.
 """
 
 from __future__ import annotations
 
+import random
 import re
 from collections import Counter
 from typing import Any
@@ -44,6 +47,36 @@ def with_actions(mapping: str, crm: str) -> str:
     example = (EXAMPLES_DIR / f"{crm}.yaml").read_text(encoding="utf-8")
     found = re.search(r"^actions:.*", example, re.MULTILINE | re.DOTALL)
     return mapping if found is None else mapping.rstrip("\n") + "\n" + found.group(0)
+
+
+# What the end of a call decides (turns appended after what the caller said), and how often.
+ENDINGS: tuple[tuple[float, tuple[tuple[str, str], ...]], ...] = (
+    (0.12, (("caller", "I'd like to book a consultation"),
+            ("agent", "Great, you're booked for Tuesday, November 24 at 3 PM."))),
+    (0.08, (("caller", "I'd like to book a consultation"),
+            ("agent", "Great, you're booked for Tuesday, November 24 at four."))),  # the half day is a guess
+    (0.08, (("caller", "can someone call me back tomorrow at 2 pm"),
+            ("agent", "Sure, we'll call you back tomorrow at 2 PM."))),
+    (0.05, (("caller", "I need to talk to someone about my account"),
+            ("agent", "Let me transfer you to a specialist now."))),
+    (0.10, (("caller", "this is ridiculous, my order is late again and nobody calls me back. I'm really frustrated"),
+            ("agent", "I'm sorry, I'll have someone from our team follow up."))),
+)  # fmt: skip
+
+
+def decide(calls: list[Any], seed: int) -> None:
+    """End some calls (chaos.Call: `.payload["turns"]`) with a decision that triggers an action."""
+    rng = random.Random(f"{seed}:actions")
+    for call in calls:
+        roll, edge = rng.random(), 0.0
+        for share, turns in ENDINGS:
+            edge += share
+            if roll < edge:
+                call.payload["turns"] = [
+                    *call.payload["turns"],
+                    *({"speaker": s, "text": t} for s, t in turns),
+                ]
+                break
 
 
 def _stamps(sandbox: Any, crm: str) -> list[str]:
