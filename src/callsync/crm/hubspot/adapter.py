@@ -175,9 +175,7 @@ class HubSpotAdapter:
             "label": name.replace("_", " ").title(),
             "type": "string",
             "fieldType": "text",
-            "groupName": "contactinformation"
-            if object_type == "contacts"
-            else f"{object_type[:-1]}information",
+            "groupName": _PROPERTY_GROUPS.get(object_type, f"{object_type[:-1]}information"),
             "description": "Written by callsync: the call that created or last updated this record.",
             # The origin stamp is unique: a retried create then conflicts instead of doubling, and the
             # record is read by it exactly (idProperty) instead of through the lagging search index.
@@ -406,6 +404,19 @@ class HubSpotAdapter:
             f"/crm/v4/objects/{source.object_type}/{source.record_id}/associations/default/"
             f"{target.object_type}/{target.record_id}",
         )
+
+
+# Each object's default property group: engagements name theirs after the object (the actions' stamps go there).
+_PROPERTY_GROUPS = {
+    "contacts": "contactinformation",
+    "companies": "companyinformation",
+    "deals": "dealinformation",
+    "tickets": "ticketinformation",
+    "calls": "call",
+    "meetings": "meeting",
+    "tasks": "task",
+    "notes": "note",
+}
 
 
 async def _nothing() -> list[CRMRecord]:
