@@ -203,3 +203,33 @@ def test_a_callback_task_is_due_at_the_callback_time(make_harness: Any) -> None:
         t for t in h.objects("tasks") if t["properties"]["hs_task_subject"] == "Call back Dana Whitfield"
     ]
     assert task["properties"]["hs_timestamp"].startswith("2026-11-21T19:00:00")  # 2 PM New York
+
+
+def test_an_action_the_crm_keeps_refusing_is_a_dead_letter_and_its_replay_makes_it_once(
+    make_harness: Any,
+) -> None:
+    from callsync.pipeline.replay import replay
+    from callsync.store.tables import CallRow, DeadLetterRow
+    from callsync.trust.dead_letters import list_dead_letters
+
+    refused = {
+        "method": "POST",
+        "path": "/crm/v3/objects/meetings",
+        "fault": "status",
+        "status": 400,
+        "times": 1,
+    }
+    h = make_harness({"rules": [refused]})
+    h.ingest("c-dl", BOOKED)
+    assert h.sync().dead_letter == 1
+    (dead,) = list_dead_letters(h.db)
+    assert dead.operation == "upsert_action:book"
+    assert h.runs()["c-dl:book"].status == "dead_letter" and h.runs()["c-dl:call_log"].status == "confirmed"
+    assert h.objects("meetings") == []
+    replay(h.db, [dead.id])
+    assert h.sync().confirmed == 1
+    assert len(h.objects("meetings")) == 1 and len(h.objects("calls")) == 1
+    assert h.runs()["c-dl:book"].status == "confirmed"
+    with h.db.session() as s:
+        assert s.query(CallRow).one().sync_state == "confirmed"
+        assert s.query(DeadLetterRow).count() == 1
