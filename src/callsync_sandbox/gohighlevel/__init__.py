@@ -12,7 +12,7 @@ always create, upsert and duplicate search follow `duplicate_priority`); an emai
 and a phone another: the first is updated and the phone dropped; custom fields per location
 (`/locations/{id}/customFields`), written as `[{id|key, field_value}]`, read as `[{id, value}]`;
 pipelines and opportunities (created with their contact, which cannot be changed later); notes and tasks
-under a contact; unknown body properties refused with 422 `property X should not exist`; per location 100
+under a contact; calendars and appointments (calendars.py); unknown body properties refused with 422 `property X should not exist`; per location 100
 requests / 10 s and a daily allowance, with the five `X-RateLimit-*` headers on every answer and 429 when
 either is spent; and a `FaultPlan` applied after authentication, before the allowance is counted.
 
