@@ -44,15 +44,22 @@ class Token(NamedTuple):
 # memo lives only for that block, so no caller's words stay in memory after their call is extracted (a
 # process-wide cache would keep them).
 _MEMO: ContextVar[dict[tuple[str, str, int], Any] | None] = ContextVar("spoken_memo", default=None)
+# The per-text finders (tokens, words, digits, ...) are asked ~25 times per turn: each keeps its own table,
+# keyed by the text alone, so a hit is one dict lookup (no key tuple, no KeyError on a miss).
+_TABLES: list[ContextVar[dict[str, Any] | None]] = []
+_MISSING: Any = object()
 _T = TypeVar("_T")
 
 
 @contextmanager
 def shared_analysis() -> Iterator[None]:
     token = _MEMO.set({})
+    tables = [(table, table.set({})) for table in _TABLES]
     try:
         yield
     finally:
+        for table, table_token in reversed(tables):
+            table.reset(table_token)
         _MEMO.reset(token)
 
 
@@ -66,9 +73,8 @@ def _memo(kind: str, text: str, arg: int, compute: Callable[[], _T]) -> _T:
     if memo is None:
         return compute()
     key = (kind, text, arg)
-    try:
-        result: _T = memo[key]
-    except KeyError:
+    result: _T = memo.get(key, _MISSING)
+    if result is _MISSING:
         result = memo[key] = compute()
     return result
 
@@ -76,16 +82,16 @@ def _memo(kind: str, text: str, arg: int, compute: Callable[[], _T]) -> _T:
 def per_text(kind: str, compute: Callable[[str], _T]) -> Callable[[str], _T]:
     """A finder of one argument, memoized per text inside `shared_analysis()` (the hot path: every turn
     is read by every field family)."""
+    var: ContextVar[dict[str, Any] | None] = ContextVar(f"spoken_memo_{kind}", default=None)
+    _TABLES.append(var)
 
     def finder(text: str) -> _T:
-        memo = _MEMO.get()
-        if memo is None:
+        table = var.get()
+        if table is None:
             return compute(text)
-        key = (kind, text, 0)
-        try:
-            result: _T = memo[key]
-        except KeyError:
-            result = memo[key] = compute(text)
+        result: _T = table.get(text, _MISSING)
+        if result is _MISSING:
+            result = table[text] = compute(text)
         return result
 
     finder.__doc__ = compute.__doc__
@@ -97,14 +103,21 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(t.text for t in tokenize(text))
 
 
+# `Token(...)` runs the named tuple's Python-level __new__; making the tuple directly skips that frame, and a
+# five-minute call has ~800 tokens.
+_new_token = tuple.__new__
+
+
 def _tokenize(text: str) -> tuple[Token, ...]:
     """The words of a text, lower-cased, with their spans."""
     lower = text.lower()
     if len(lower) != len(text):  # a few characters lower-case to two ("İ"): keep spans exact
-        return tuple(Token(_clean(m.group().lower()), *m.span()) for m in _TOKEN_RE.finditer(text))
+        return tuple(
+            [_new_token(Token, (_clean(m[0].lower()), m.start(), m.end())) for m in _TOKEN_RE.finditer(text)]
+        )
     if "'" not in lower and "’" not in lower:
-        return tuple(Token(m.group(), *m.span()) for m in _TOKEN_RE.finditer(lower))
-    return tuple(Token(_clean(m.group()), *m.span()) for m in _TOKEN_RE.finditer(lower))
+        return tuple([_new_token(Token, (m[0], m.start(), m.end())) for m in _TOKEN_RE.finditer(lower)])
+    return tuple([_new_token(Token, (_clean(m[0]), m.start(), m.end())) for m in _TOKEN_RE.finditer(lower)])
 
 
 def _clean(word: str) -> str:
