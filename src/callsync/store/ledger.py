@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -183,17 +183,22 @@ def _upsert_ledger(
     provenance: _Provenance,
     times: _WriteTimes | None = None,
     reviewed: _Reviewed | None = None,
+    existing: Mapping[str, LedgerRow] | None = None,
 ) -> None:
-    row = session.scalars(
-        select(LedgerRow).filter_by(
-            tenant=tenant,
-            crm=crm,
-            call_id=call_id,
-            object_type=object_type,
-            record_id=record_id,
-            field=crm_field,
-        )
-    ).one_or_none()
+    """`existing`: the record's rows of this call by field, read once for all of an outcome's fields."""
+    if existing is not None:
+        row = existing.get(crm_field)
+    else:
+        row = session.scalars(
+            select(LedgerRow).filter_by(
+                tenant=tenant,
+                crm=crm,
+                call_id=call_id,
+                object_type=object_type,
+                record_id=record_id,
+                field=crm_field,
+            )
+        ).one_or_none()
     if row is None:
         row = LedgerRow(
             tenant=tenant, crm=crm, object_type=object_type, record_id=record_id, field=crm_field, call_id=call_id,
@@ -372,19 +377,30 @@ def _record_confirmed(
     outcome: Outcome,
 ) -> str:
     record_id = outcome.record_id or ""
-    for crm_field, w in outcome.writes.items():
-        _upsert_ledger(
-            session,
-            tenant,
-            crm,
-            call_id,
-            object_type,
-            record_id,
-            crm_field,
-            w,
-            provenance,
-            _WriteTimes.of(outcome),
+    # One read of the rows already there and one flush of the new ones (not a query per field).
+    existing = {
+        row.field: row
+        for row in session.scalars(
+            select(LedgerRow).filter_by(
+                tenant=tenant, crm=crm, call_id=call_id, object_type=object_type, record_id=record_id
+            )
         )
+    }
+    with session.no_autoflush:
+        for crm_field, w in outcome.writes.items():
+            _upsert_ledger(
+                session,
+                tenant,
+                crm,
+                call_id,
+                object_type,
+                record_id,
+                crm_field,
+                w,
+                provenance,
+                _WriteTimes.of(outcome),
+                existing=existing,
+            )
     _insert_links(session, tenant, crm, object_type, outcome.link_keys, record_id, call_id)
     for review in outcome.reviews:
         detail: dict[str, Any] = {
