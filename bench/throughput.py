@@ -31,6 +31,7 @@ import glob
 import json
 import os
 import pwd
+import random
 import shutil
 import signal
 import socket
@@ -48,10 +49,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from chaos import MAPPING, make_calls, percentile
+from chaos import COMPANIES, FIRST, LAST, MAPPING, Call, Person, _payload, percentile
 
 from callsync.capture.platforms.generic import parse_generic_call
-from callsync.crm.http.coalesce import DEFAULT_CONCURRENCY
+from callsync.crm.http.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURRENCY
 from callsync.pipeline.intake import receive_call
 from callsync.store.db import ConnectionBudget, Database
 from callsync_sandbox.faults import FaultPlan
@@ -92,6 +93,38 @@ class Limits:
     @property
     def lifted(self) -> bool:
         return self.ten_second_max >= LIFTED
+
+
+# -- the calls -----------------------------------------------------------------------------------------------
+
+
+def make_calls(n: int, seed: int, rate: float, repeat_share: float = 0.2) -> list[Call]:
+    """`n` calls arriving at `rate` per second (evenly, with jitter), each from a person with an email and
+    a number; `repeat_share` of them from someone who called before, picked uniformly (the chaos bench's
+    few very frequent callers would make one caller's calls, which run one at a time, the bound)."""
+    rng = random.Random(seed)
+    names = rng.sample([(f, la) for f in FIRST for la in LAST], n)
+    people: list[Person] = []
+    calls: list[Call] = []
+    for i in range(n):
+        if people and rng.random() < repeat_share:
+            person = rng.choice(people)
+        else:
+            first, last = names[i]
+            company = rng.choice(COMPANIES)
+            line = f"+1{rng.choice(['415', '617', '312', '206', '773'])}{5_550_000 + i:07d}"
+            person = Person(f"p{i}", first, last, f"{first}.{last}{i}@{company}.com", None, (line,))
+            people.append(person)
+        assert person.email
+        local, domain = person.email.split("@")
+        lines = [
+            f"hi my name is {person.first} {person.last}",
+            f"i work at {domain[:-4]}",
+            f"my email is {local.replace('.', ' dot ')} at {domain[:-4]} dot com",
+        ]
+        at = i / rate + rng.uniform(0, 0.5 / rate)
+        calls.append(Call(f"tp-{i:06d}", person, at, _payload(f"tp-{i:06d}", person, lines, rng, at)))
+    return sorted(calls, key=lambda c: c.at)
 
 
 # -- the database server --------------------------------------------------------------------------------------
@@ -163,13 +196,14 @@ def db_connections(concurrency: int) -> int:
 
 @contextmanager
 def workers(
-    count: int, db_url: str, tenant_file: Path, concurrency: int, workdir: Path
+    count: int, db_url: str, tenant_file: Path, concurrency: int, batch_window: float, workdir: Path
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
     env = {**os.environ, TOKEN_ENV: TOKEN, "CALLSYNC_DB_CONNECTIONS": str(db_connections(concurrency))}
     procs: list[subprocess.Popen[bytes]] = []
     for i in range(count):
         command = [sys.executable, str(Path(__file__).resolve()), "--worker", "--db", db_url,
-                   "--tenant-file", str(tenant_file), "--concurrency", str(concurrency)]  # fmt: skip
+                   "--tenant-file", str(tenant_file), "--concurrency", str(concurrency),
+                   "--batch-window", str(batch_window)]  # fmt: skip
         with (workdir / f"worker-{i}.log").open("ab") as out:
             procs.append(subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT))
     try:
@@ -240,7 +274,7 @@ def run(
                 deliver(c)
         started = time.monotonic()
         deadline = started + args.timeout
-        with workers(count, db_url, tenant_file, args.concurrency, workdir) as procs:
+        with workers(count, db_url, tenant_file, args.concurrency, args.batch_window, workdir) as procs:
             if rate is not None:
                 # One call first: the worker is up and callsync's properties exist before the clock runs.
                 deliver(warmup)
@@ -349,7 +383,7 @@ def worker_main(args: argparse.Namespace) -> None:
     db = Database(args.db)
     print(check_connection_budget(db, args.concurrency), file=sys.stderr, flush=True)
     runtime = engine.Runtime(db, {tenant.name: tenant})
-    with running_worker(runtime, concurrency=args.concurrency):
+    with running_worker(runtime, concurrency=args.concurrency, poll_s=args.batch_window):
         while not stop.wait(0.5):
             pass
     db.dispose()
@@ -374,6 +408,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=DEFAULT_CONCURRENCY,
         help=f"syncs in flight per worker (default {DEFAULT_CONCURRENCY})",
+    )
+    p.add_argument(
+        "--batch-window",
+        type=float,
+        default=DEFAULT_BATCH_WINDOW_S,
+        help=f"the workers' queue polling interval and batch window (default {DEFAULT_BATCH_WINDOW_S})",
     )
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--timeout", type=float, default=600.0, help="give a run up to this many seconds")
