@@ -82,6 +82,7 @@ class RunResult:
     confirmed: int
     seconds: float
     first_confirmed_s: float  # from the last call stored to the first confirmed (start-up, first batch)
+    db_kb_per_call: float  # growth of the database (callsync's tables and the queue's) per call
     tail_s: float  # from the 90th percentile of confirmations to the last
 
 
@@ -248,6 +249,7 @@ def run(
         workdir.mkdir(parents=True, exist_ok=True)
         db = Database(db_url, connections=ConnectionBudget(8))  # this process only stores calls and counts
         db.migrate()
+        size_before = database_size(db)
         (workdir / "mapping.yaml").write_text(MAPPING)
         tenant_file = workdir / "bench.yaml"
         tenant_file.write_text(
@@ -307,11 +309,21 @@ def run(
                 )
                 or 0
             )
+        grown = database_size(db) - size_before
         db.dispose()
     log = sandbox.request_log[requests_before:]
     if args.workdir:
         (args.workdir / name / "requests.json").write_text(json.dumps(log))
-    return summarize(rows, log, dead, limits, n, count, args.concurrency, elapsed)
+    result = summarize(rows, log, dead, limits, n, count, args.concurrency, elapsed)
+    result.db_kb_per_call = round(grown / 1024 / max(1, n), 1)
+    return result
+
+
+def database_size(db: Database) -> int:
+    from sqlalchemy import text
+
+    with db.session() as session:
+        return int(session.scalar(text("SELECT pg_database_size(current_database())")) or 0)
 
 
 def summarize(
@@ -361,6 +373,7 @@ def summarize(
         confirmed=len(confirmed),
         seconds=round(elapsed, 1),
         first_confirmed_s=round(first, 1),
+        db_kb_per_call=0.0,
         tail_s=round(tail, 1),
     )
 
