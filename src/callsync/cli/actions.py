@@ -95,4 +95,6 @@ def render_action_summary(database: Any) -> None:
     for action, status, result in rows:
         by_action.setdefault(action, Counter())[result if status == "confirmed" and result else status] += 1
     for action, ends in sorted(by_action.items()):
-        out.print(f"  {escape(action)}: " + ", ".join(f"{n} {escape(end)}" for end, n in sorted(ends.items())))
+        out.print(
+            f"  {escape(action)}: " + ", ".join(f"{n} {escape(end)}" for end, n in sorted(ends.items()))
+        )

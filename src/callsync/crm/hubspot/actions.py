@@ -40,6 +40,7 @@ class HubSpotAdapter(Protocol):
 
     def _request_id(self, response: httpx.Response, body: dict[str, Any]) -> str | None: ...
 
+
 STAMP = "callsync_action_key"
 ACTIONS = frozenset(k.value for k in ActionKind)
 OBJECT_OF = {

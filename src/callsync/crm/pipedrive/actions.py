@@ -155,6 +155,8 @@ async def advance_stage(adapter: PipedriveAdapter, request: ActionRequest) -> Ac
     """Move the call's deal to the rule's stage (a stage id), never backwards unless allowed; read back."""
     if request.deal is None or request.stage is None:
         return ActionResult(ActionOutcome.HELD_BACK, None, "the call has no deal to move")
+    if not request.stage.isdigit():
+        raise PermanentError(f"Pipedrive names a stage by its id (stage_id): {request.stage!r} is not one")
     path = f"{V2}/deals/{request.deal.record_id}"
     row = ((await adapter._send("GET", path)) or {}).get("data") or {}
     current = str(row["stage_id"]) if row.get("stage_id") is not None else None
