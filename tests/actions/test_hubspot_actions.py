@@ -233,3 +233,23 @@ def test_an_action_the_crm_keeps_refusing_is_a_dead_letter_and_its_replay_makes_
     with h.db.session() as s:
         assert s.query(CallRow).one().sync_state == "confirmed"
         assert s.query(DeadLetterRow).count() == 1
+
+
+def test_a_correction_that_is_not_a_time_is_refused_in_one_line_and_the_item_stays_open(
+    make_harness: Any,
+) -> None:
+    from callsync.services.errors import ServiceError
+
+    h = make_harness()
+    h.ingest("c-bad", BOOKED_VAGUE)
+    h.sync()
+    (item,) = action_items(h)
+    with pytest.raises(ServiceError) as caught:
+        review_service.correct(h.db, h.tenants(), item.id, "next tuesday-ish", reviewer="rita")
+    assert (
+        str(caught.value)
+        == "'next tuesday-ish' is not a time: write it as 2026-11-24T16:00 (the tenant's local time)"
+    )
+    assert h.objects("meetings") == [] and h.runs()["c-bad:book"].status == "review"
+    (still,) = action_items(h)
+    assert still.status == "open"
