@@ -256,8 +256,11 @@ def _special_figures(text: str, currency_default: str | None) -> list[_Money]:
     return out
 
 
+_NEXT_WORD = re.compile(r"\s+(\w+)")  # compiled once: this runs for every amount
+
+
 def _currency_after(text: str, end: int) -> str | None:
-    m = re.match(r"\s+(\w+)", text[end:])
+    m = _NEXT_WORD.match(text[end:])
     return CURRENCY_WORDS.get(m.group(1).casefold()) if m else None
 
 

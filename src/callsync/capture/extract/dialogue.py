@@ -151,10 +151,14 @@ def sentences(text: str) -> tuple[tuple[int, int], ...]:
     return _sentence_spans(text)
 
 
+# Compiled once: `re.finditer(pattern_string, ...)` looks the pattern up in re's cache on every turn.
+_SENTENCE_STOP = re.compile(r"[.?!]+(?=\s|$)")
+
+
 def _sentences(text: str) -> tuple[tuple[int, int], ...]:
     spans: list[tuple[int, int]] = []
     start = 0
-    for m in re.finditer(r"[.?!]+(?=\s|$)", text):
+    for m in _SENTENCE_STOP.finditer(text):
         spans.append((start, m.end()))
         start = m.end()
     if text[start:].strip():
@@ -216,6 +220,7 @@ _ABOUT_SOMEONE_ELSE = re.compile(
     r" (is|are|for))\b",
     re.IGNORECASE,
 )
+_YOUR = re.compile(r"\byour\b", re.IGNORECASE)
 
 
 def about_caller(text: str, start: int) -> bool:
@@ -227,7 +232,7 @@ def about_caller(text: str, start: int) -> bool:
     """
     s, e = sentence_at(text, start)
     own = text[s:e]
-    if _ABOUT_SOMEONE_ELSE.search(own) and not re.search(r"\byour\b", own, re.IGNORECASE):
+    if _ABOUT_SOMEONE_ELSE.search(own) and not _YOUR.search(own):
         return False
     if own.rstrip().endswith("?"):
         return True  # "That's 646-555-0162?": a value put to the caller to check is theirs to confirm

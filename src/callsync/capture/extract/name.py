@@ -180,15 +180,21 @@ class _Mention:
     open_end: bool = False
 
 
+# Compiled once (these run for every name word): `re.sub(pattern_string, ...)` looks the pattern up each time.
+_KEY_IGNORED = re.compile(r"[\s'’-]")
+_MC = re.compile(r"\bMc([a-z])")
+_SPOKEN_HYPHEN = re.compile(r"\s+(dash|hyphen)\s+", re.IGNORECASE)
+
+
 def _key(value: str) -> str:
     """Comparison form: case, hyphens, apostrophes and spaces ignored ("Mary-Kate" = "mary kate")."""
-    return re.sub(r"[\s'’-]", "", value).casefold()
+    return _KEY_IGNORED.sub("", value).casefold()
 
 
 def title(value: str) -> str:
     """ "mcgrath" → "McGrath", "mary-kate" → "Mary-Kate", "o'brien" → "O'Brien"."""
     out = value.title() if value.islower() or value.isupper() else value
-    return re.sub(r"\bMc([a-z])", lambda m: "Mc" + m.group(1).upper(), out)
+    return _MC.sub(lambda m: "Mc" + m.group(1).upper(), out)
 
 
 # -- reading names out of tokens ----------------------------------------------------------------------
@@ -255,7 +261,7 @@ def _read_name(text: str, tokens: Sequence[Token], i: int) -> tuple[list[tuple[s
 
 
 def _spoken_hyphen(value: str) -> str:
-    return re.sub(r"\s+(dash|hyphen)\s+", "-", value, flags=re.IGNORECASE)
+    return _SPOKEN_HYPHEN.sub("-", value)
 
 
 def _apply_spelling_notes(
@@ -640,6 +646,9 @@ def _spell_targets(agent_text: str) -> list[str]:
     return []
 
 
+_NOT_A_TO_Z = re.compile(r"[^a-z]")  # compiled once: this runs for every caller turn after the name
+
+
 def _apply_spellings(call: CallRecord, callers: set[int], current: _Mention) -> None:
     for i, turn in enumerate(call.turns):
         if i < current.turn:
@@ -657,7 +666,7 @@ def _apply_spellings(call: CallRecord, callers: set[int], current: _Mention) -> 
                 targets = [r for r in ("first", "last") if r in current.parts]
         emails = find_emails(turn.text)
         # Letters that spell an email's local part ("o s i d d i q u i") belong to the email, not the name.
-        locals_ = {re.sub(r"[^a-z]", "", r.value.split("@")[0]) for e in emails for r in e.readings}
+        locals_ = {_NOT_A_TO_Z.sub("", r.value.split("@")[0]) for e in emails for r in e.readings}
         runs = [
             r
             for r in find_spelled_runs(turn.text, min_letters=2 if targets else 3)

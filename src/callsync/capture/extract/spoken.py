@@ -140,6 +140,8 @@ _LETTER_GAP = re.compile(r"[\s\-–.,]*")
 def joined(text: str, left: Token, right: Token, *, letters: bool = False) -> bool:
     """True when nothing but separators stands between two tokens (they can belong to one value)."""
     gap = text[left.end : right.start]
+    if gap == " ":  # by far the most common gap, and a separator for both kinds
+        return True
     if letters:
         return _LETTER_GAP.fullmatch(gap) is not None
     return _NUMBER_GAP.fullmatch(gap) is not None and _SENTENCE_END.search(gap) is None
@@ -907,9 +909,16 @@ def find_numbers(text: str) -> tuple[SpokenNumber, ...]:
     return _numbers(text)
 
 
+# With no digit and no number word in a turn, a number can only start at "a thousand" / "a million" ("a
+# hundred" has a number word): nearly every turn has an "a", few have these.
+_A_SCALES = frozenset({"thousand", "million"})
+
+
 def _find_numbers(text: str) -> tuple[SpokenNumber, ...]:
-    if not _has_number(text) and "a" not in words(text):
-        return ()
+    if not _has_number(text):
+        said = words(text)
+        if "a" not in said or _A_SCALES.isdisjoint(said):
+            return ()
     tokens = tokenize(text)
     out: list[SpokenNumber] = []
     i = 0
