@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -112,14 +113,30 @@ class Decision:
 
 
 def list_items(
-    db: Database, status: str | None = "open", kind: str | None = None, limit: int = 200
+    db: Database,
+    status: str | None = "open",
+    kind: str | None = None,
+    limit: int = 200,
+    tenants: Collection[str] | None = None,
 ) -> list[ReviewItem]:
-    """`status=None`: every state. Raises ServiceError for a status or kind that does not exist."""
+    """The oldest `limit` items (`status=None`: every state; `tenants`: only a user's, None: all). Raises
+    ServiceError for a status or kind that does not exist."""
+    _check_filters(status, kind)
+    return [_view(r) for r in store.list_items(db, status, kind, limit, tenants)]
+
+
+def count_items(
+    db: Database, status: str | None = "open", kind: str | None = None, tenants: Collection[str] | None = None
+) -> int:
+    _check_filters(status, kind)
+    return store.count_items(db, status, kind, tenants)
+
+
+def _check_filters(status: str | None, kind: str | None) -> None:
     if status is not None and status not in STATUSES:
         raise ServiceError(f"no review status {status!r}; one of: {', '.join(STATUSES)}")
     if kind is not None and kind not in KINDS:
         raise ServiceError(f"no review kind {kind!r}; one of: {', '.join(KINDS)}")
-    return [_view(r) for r in store.list_items(db, status, kind, limit)]
 
 
 def get_item(db: Database, item_id: int) -> ReviewItem:

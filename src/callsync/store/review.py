@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 
 from callsync.store.calls import REVIEW, close_if_settled
 from callsync.store.db import Database
@@ -26,16 +27,43 @@ RECORD_KINDS = frozenset({"identity_conflict", "no_identity", "missing_required"
 STATUSES = ("open", "approved", "corrected", "rejected", "resolved")
 
 
-def list_items(
-    db: Database, status: str | None = "open", kind: str | None = None, limit: int = 200
-) -> list[ReviewItemRow]:
-    query = select(ReviewItemRow).order_by(ReviewItemRow.id).limit(limit)
+def _item_filters(
+    status: str | None, kind: str | None, tenants: Collection[str] | None
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
     if status:
-        query = query.where(ReviewItemRow.status == status)
+        where.append(ReviewItemRow.status == status)
     if kind:
-        query = query.where(ReviewItemRow.kind == kind)
+        where.append(ReviewItemRow.kind == kind)
+    if tenants is not None:
+        where.append(ReviewItemRow.tenant.in_(list(tenants)))
+    return where
+
+
+def list_items(
+    db: Database,
+    status: str | None = "open",
+    kind: str | None = None,
+    limit: int = 200,
+    tenants: Collection[str] | None = None,
+) -> list[ReviewItemRow]:
+    """The oldest `limit` items; `tenants`: only those (None: every tenant)."""
+    query = (
+        select(ReviewItemRow)
+        .where(*_item_filters(status, kind, tenants))
+        .order_by(ReviewItemRow.id)
+        .limit(limit)
+    )
     with db.session() as session:
         return list(session.scalars(query).all())
+
+
+def count_items(
+    db: Database, status: str | None = "open", kind: str | None = None, tenants: Collection[str] | None = None
+) -> int:
+    query = select(func.count()).select_from(ReviewItemRow).where(*_item_filters(status, kind, tenants))
+    with db.session() as session:
+        return int(session.scalar(query) or 0)
 
 
 def get_item(db: Database, item_id: int) -> ReviewItemRow | None:
