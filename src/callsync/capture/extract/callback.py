@@ -14,6 +14,7 @@ import re
 
 from callsync.capture.extract.dialogue import Mention, ReadBack, machine_turns, resolve
 from callsync.capture.extract.phone import phone_events
+from callsync.capture.extract.spoken import may_say
 from callsync.capture.extract.thresholds import status_for
 from callsync.models import CallRecord, FieldStatus, FieldValue, Speaker
 
@@ -28,6 +29,9 @@ _AGENT_WILL_CALL = re.compile(
     r"expect a call)\b",
     re.IGNORECASE,
 )
+# Every phrase of each pattern above contains one of these (see `spoken.may_say`): most turns hold none.
+_CALLER_ASKS_NEEDS = (" me", "call back")
+_AGENT_WILL_CALL_NEEDS = ("call", "ring you", "to you")
 _VOICEMAIL_GREETING = re.compile(
     r"\b(leave (a|your) message|after the tone|after the beep|voicemail)\b", re.IGNORECASE
 )
@@ -41,19 +45,25 @@ def callback_turns(call: CallRecord) -> set[int]:
         t.speaker is Speaker.AGENT and _VOICEMAIL_GREETING.search(t.text) for t in call.turns[:1]
     )
     asks_in_message = voicemail and any(
-        t.speaker is Speaker.CALLER and _CALLER_ASKS.search(t.text) for t in call.turns
+        t.speaker is Speaker.CALLER and _caller_asks(t.text) for t in call.turns
     )
     for i, turn in enumerate(call.turns):
         if turn.speaker is Speaker.AGENT:
-            promised = promised or _AGENT_WILL_CALL.search(turn.text) is not None
+            promised = promised or (
+                may_say(turn.text, _AGENT_WILL_CALL_NEEDS) and _AGENT_WILL_CALL.search(turn.text) is not None
+            )
             continue
         if (
-            _CALLER_ASKS.search(turn.text)
+            _caller_asks(turn.text)
             or asks_in_message
             or (promised and i > 0 and call.turns[i - 1].speaker is Speaker.AGENT)
         ):
             out.add(i)
     return out
+
+
+def _caller_asks(text: str) -> bool:
+    return may_say(text, _CALLER_ASKS_NEEDS) and _CALLER_ASKS.search(text) is not None
 
 
 def extract_callback(call: CallRecord, *, default_region: str = "US") -> FieldValue | None:

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from callsync.capture.extract.dialogue import UNMARKED_CHANGE_CAP, caller_turns, has_correction_marker
-from callsync.capture.extract.job_title import ROLE_QUESTION, stated_titles
+from callsync.capture.extract.job_title import asks_role, stated_titles
 from callsync.capture.extract.name import NON_NAME, asks_for_name, title
-from callsync.capture.extract.spoken import NUMBER_WORDS, Token, tokenize, word_set, words
+from callsync.capture.extract.spoken import NUMBER_WORDS, Token, may_say, tokenize, word_set, words
 from callsync.capture.extract.thresholds import clamp, status_for
 from callsync.models import CallRecord, Evidence, FieldStatus, FieldValue, Speaker
 
@@ -80,6 +80,8 @@ _COMPANY_QUESTION = re.compile(
     r"who do you work for|where do you work|what organi[sz]ation|who are you with|company are you with)\b",
     re.IGNORECASE,
 )
+# Every phrase of _COMPANY_QUESTION contains one of these (see `spoken.may_say`).
+_COMPANY_QUESTION_NEEDS = ("compan", "business", "organi", "firm", "work", "with")
 _LEAD_INS = word_set("its it is company were we are um uh yeah yes sure oh ok okay so called")
 # Company suffixes written with a dot when abbreviated: the dot belongs to the name, not to the sentence.
 _ABBREVIATED = word_set("inc corp co ltd llc bros intl assn")
@@ -227,6 +229,10 @@ _PAYMENT_CONTEXT = re.compile(
 _YOUR = re.compile(r"\b(your|you)\b", re.IGNORECASE)
 
 
+def _asks_company(agent_text: str) -> bool:
+    return may_say(agent_text, _COMPANY_QUESTION_NEEDS) and _COMPANY_QUESTION.search(agent_text) is not None
+
+
 def _asks_for_payee(call: CallRecord, i: int) -> bool:
     """ "And what's the company name?" in a call about a payment: the payee's name, not the caller's employer."""
     question = call.turns[i - 1].text
@@ -284,7 +290,7 @@ def _turn_mentions(call: CallRecord, i: int) -> list[_Mention]:
     agent_before = call.turns[i - 1].text if i > 0 and call.turns[i - 1].speaker is Speaker.AGENT else ""
     # "dr. anne smith, ceo of initech inc.", "i'm head of operations at acme widgets": a stated title
     # followed by its organisation.
-    role_asked = ROLE_QUESTION.search(agent_before) is not None
+    role_asked = asks_role(agent_before)
     for stated in stated_titles(text, asked=role_asked):
         if stated.organisation is not None:
             company = _read_company(text, tokens, stated.organisation)
@@ -308,7 +314,7 @@ def _turn_mentions(call: CallRecord, i: int) -> list[_Mention]:
         if company:
             found.append((confidence, company, k))
     asked = i > 0 and call.turns[i - 1].speaker is Speaker.AGENT
-    asked = asked and _COMPANY_QUESTION.search(call.turns[i - 1].text) is not None
+    asked = asked and _asks_company(call.turns[i - 1].text)
     if asked and _asks_for_payee(call, i):
         return []
     if asked:

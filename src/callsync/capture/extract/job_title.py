@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from callsync.capture.extract.dialogue import UNMARKED_CHANGE_CAP, caller_turns, has_correction_marker
 from callsync.capture.extract.name import NON_NAME
-from callsync.capture.extract.spoken import Token, memo, tokenize, word_set, words
+from callsync.capture.extract.spoken import Token, may_say, memo, tokenize, word_set, words
 from callsync.capture.extract.thresholds import clamp, status_for
 from callsync.models import CallRecord, Evidence, FieldStatus, FieldValue, Speaker
 
@@ -55,6 +55,8 @@ ROLE_QUESTION = re.compile(
     r"role (there|at)|what (role|position))\b",
     re.IGNORECASE,
 )
+# Every phrase of ROLE_QUESTION contains one of these (see `spoken.may_say`).
+_ROLE_QUESTION_NEEDS = ("role", "title", "position", "job", "what do you do")
 _MAX_WORDS = 4
 _INTRO_WORDS = word_set("im am work title role position job")
 
@@ -222,14 +224,15 @@ def _stated_titles(text: str, tokens: Sequence[Token], asked: bool) -> list[Stat
     return out
 
 
+def asks_role(agent_text: str) -> bool:
+    """Does the agent's turn ask for the caller's role or title? (Most turns hold none of the words it needs.)"""
+    return may_say(agent_text, _ROLE_QUESTION_NEEDS) and ROLE_QUESTION.search(agent_text) is not None
+
+
 def _turn_mentions(call: CallRecord, i: int) -> list[_Mention]:
     text = call.turns[i].text
     tokens = tokenize(text)
-    asked = (
-        i > 0
-        and call.turns[i - 1].speaker is Speaker.AGENT
-        and ROLE_QUESTION.search(call.turns[i - 1].text) is not None
-    )
+    asked = i > 0 and call.turns[i - 1].speaker is Speaker.AGENT and asks_role(call.turns[i - 1].text)
     out: list[_Mention] = []
     for stated in sorted(stated_titles(text, asked=asked), key=lambda t: t.start):
         after = tokens[stated.end].text if stated.end < len(tokens) else ""

@@ -130,6 +130,17 @@ tokenize = per_text("tokens", _tokenize)
 words = per_text("words", _words)
 
 
+def may_say(text: str, needles: tuple[str, ...]) -> bool:
+    """False when an ASCII `text` holds none of `needles` (lower case) in any case: a case-insensitive pattern
+    each of whose phrases contains one of them cannot match it, and a substring test costs far less than the
+    pattern's scan. Text with other characters always may (case-insensitive matching folds a few non-ASCII
+    letters, such as the Kelvin sign, to ASCII ones)."""
+    if not text.isascii():
+        return True
+    lower = text.lower()
+    return any(needle in lower for needle in needles)
+
+
 # Between two words of one spoken number: spaces, dashes, commas, brackets, slashes, a dot ("617.555.0148").
 _NUMBER_GAP = re.compile(r"[\s\-–,()/.]*")
 # ...but a sentence end ("... at 2:30. Call 555 ...") separates numbers even though it is only a dot.

@@ -32,6 +32,7 @@ from callsync.capture.extract.spoken import (
     Token,
     find_digit_runs,
     find_emails,
+    may_say,
     memo,
     per_text,
     render_cardinal,
@@ -676,6 +677,7 @@ _GREETING = re.compile(
     re.IGNORECASE,
 )
 _CANCEL = re.compile(r"\bcancel(l?ed|l?ing|lation)?\b", re.IGNORECASE)
+_CANCEL_NEEDS = ("cancel",)  # see `spoken.may_say`
 _DECLINE = re.compile(
     r"\b(not available|unavailable|no good|(is|are|'s|s) (fully |all )?(booked|full|taken)|fully booked|"
     r"no (openings?|availability|tables?|slots?|rooms?|seats?)|(can'?t|cannot|can not|couldn'?t) (do|get|book|fit)|"
@@ -928,7 +930,7 @@ def _time_for(d: DateMention, times: Sequence[TimeMention], limit: int) -> TimeM
 
 
 def _role(sentence: str, agent: bool) -> Role:
-    if _CANCEL.search(sentence):
+    if may_say(sentence, _CANCEL_NEEDS) and _CANCEL.search(sentence):
         return Role.CANCEL
     if not agent:
         return Role.OTHER if _CALLER_PAST.search(sentence) else Role.REQUEST
