@@ -46,6 +46,18 @@ def settle(url: str) -> None:
             time.sleep(0.5)
 
 
+def stuck(url: str) -> list[tuple[object, ...]]:
+    """The queue's view of the calls still queued: status, attempts, last error (for the failure message)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute(
+            "SELECT w.workflow_uuid, w.status, w.recovery_attempts, left(coalesce(w.error, ''), 120), "
+            "(SELECT string_agg(o.function_name || ':' || left(coalesce(o.error, 'ok'), 300), ' | ' "
+            "ORDER BY o.function_id) FROM dbos.operation_outputs o WHERE o.workflow_uuid = w.workflow_uuid) "
+            "FROM dbos.workflow_status w JOIN calls c ON w.workflow_uuid LIKE '%' || c.call_id "
+            "WHERE c.sync_state = 'queued'"
+        ).fetchall()
+
+
 def test_killed_connections_mid_run_lose_nothing_double_nothing_and_dead_letter_nothing(
     make_harness: Any, pg_url: str
 ) -> None:
@@ -76,7 +88,7 @@ def test_killed_connections_mid_run_lose_nothing_double_nothing_and_dead_letter_
     settle(pg_url)
     assert sum(kills) > 0, "the test must actually kill connections"
     assert (state.confirmed, state.queued, state.dead_letter) == (N, 0, 0), (
-        f"after {time.monotonic() - started:.0f} s"
+        f"after {time.monotonic() - started:.0f} s; workflows of calls still queued: {stuck(pg_url)}"
     )
     assert h.rows(DeadLetterRow) == []
     phones = sorted(c["properties"]["phone"] for c in h.contacts())

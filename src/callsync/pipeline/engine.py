@@ -858,13 +858,21 @@ async def action_step(
     person = RecordLink.model_validate(person_json)
     deal = RecordLink.model_validate(deal_json) if deal_json else None
     crm = rt.tenant(tenant).crm.kind
-    row = await asyncio.to_thread(ledger_store.call_row, rt.db, tenant, call_id)
+    try:
+        row = await asyncio.to_thread(ledger_store.call_row, rt.db, tenant, call_id)
+        candidates = []
+        if planned.once_open:
+            candidates = await asyncio.to_thread(
+                ledger_store.open_action_records, rt.db, tenant, crm, planned.rule, person.record_id, stamp
+            )
+    except Exception as exc:
+        if not is_transient_database_error(exc):
+            raise
+        # Our own database blinked: retried like an outage by `deliver`; escaping, it would end the whole
+        # workflow in error and leave the call queued for good.
+        blip = Outcome(status=Status.RETRY, outage=True, error=f"database unavailable: {type(exc).__name__}")
+        return blip.model_dump(mode="json")
     facts = call_facts(row, row.outcome or "")
-    candidates = []
-    if planned.once_open:
-        candidates = await asyncio.to_thread(
-            ledger_store.open_action_records, rt.db, tenant, crm, planned.rule, person.record_id, stamp
-        )
     request = action_request(planned, stamp, person, deal, facts, candidates)
     outcome = await attempt_with(
         tenant, f"action {planned.rule} of {call_id}", lambda adapter: run_action(adapter, planned, request)
