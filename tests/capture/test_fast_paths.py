@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import given
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callsync.capture.extract import callback, company, job_title, when
+from callsync.capture.extract import callback, company, job_title, labels, when
 from callsync.capture.extract.spoken import Token, joined, may_say
+from tests.capture import make_call
 
 # (pattern, the words `may_say` looks for before running it)
 GATED: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
@@ -47,3 +49,35 @@ def test_a_single_space_joins_tokens_of_both_kinds() -> None:
     left, right = Token("b", 0, 1), Token("o", 2, 3)
     assert joined(text, left, right) and joined(text, left, right, letters=True)
     assert not joined("5. 6", Token("5", 0, 1), Token("6", 3, 4))  # a sentence end is not a separator
+
+
+LABEL_CUES = sorted(labels._NEEDLES.items(), key=lambda item: item[0].pattern)
+
+
+@pytest.mark.parametrize(("pattern", "needles"), LABEL_CUES, ids=lambda v: str(v)[:30])
+@settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_label_cue_only_matches_text_holding_one_of_its_plain_pieces(
+    pattern: re.Pattern[str], needles: tuple[str, ...], data: st.DataObject
+) -> None:
+    # Cues are matched on lower-cased text; hypothesis writes texts the pattern matches.
+    text = data.draw(st.from_regex(pattern, alphabet=st.characters(max_codepoint=127)).map(str.lower))
+    if pattern.search(text) is not None:
+        assert any(needle in text for needle in needles), (pattern.pattern, text)
+
+
+def test_a_cue_phrase_keeps_only_the_text_it_cannot_match_without() -> None:
+    assert labels._required_literal("nobody (ever )?(called|came)") == "nobody "
+    assert labels._required_literal("i'?m (afraid|sorry)") == "m "
+    assert labels._required_literal("we help (\\w+ ){0,2}(practices|clinics)") == "we help "
+    assert labels._required_literal("(that|this|it) sucks") == " sucks"
+    assert labels._required_literal("(second|third) time") == " time"
+    assert labels._required_literal("(a|b)") is None
+    assert labels._required_literal("a|b") is None
+
+
+def test_a_call_without_a_cue_has_no_hits_and_one_with_it_does() -> None:
+    call = make_call(("agent", "How can I help?"), ("caller", "This is ridiculous, I want a refund"))
+    joined_turns = labels._Joined(call, [0, 1])
+    assert joined_turns.hits(labels._FRUSTRATED_STRONG).turns == (1,)
+    assert joined_turns.hits(labels._DEMO).turns == ()
