@@ -49,6 +49,7 @@ def db(tmp_path: Path) -> str:
 # What `status --json` holds besides the counts that vary per test.
 IDLE = {
     "calls_in_review": 0,
+    "delivered": 0,
     "closed": 0,
     "oldest_queued_s": 0,
     "waiting_retry": 0,
