@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callsync.capture.extract import callback, company, job_title, labels, when
+from callsync.capture.extract import callback, company, job_title, labels, name, when
 from callsync.capture.extract.spoken import Token, joined, may_say
 from tests.capture import make_call
 
@@ -19,6 +19,8 @@ GATED: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (callback._CALLER_ASKS, callback._CALLER_ASKS_NEEDS),
     (callback._AGENT_WILL_CALL, callback._AGENT_WILL_CALL_NEEDS),
     (when._CANCEL, when._CANCEL_NEEDS),
+    (name._SPELL_REQUEST, name._SPELL_NEEDS),
+    (name._SPELL_IT, name._SPELL_NEEDS),
 ]
 
 
@@ -81,3 +83,8 @@ def test_a_call_without_a_cue_has_no_hits_and_one_with_it_does() -> None:
     joined_turns = labels._Joined(call, [0, 1])
     assert joined_turns.hits(labels._FRUSTRATED_STRONG).turns == (1,)
     assert joined_turns.hits(labels._DEMO).turns == ()
+
+
+@given(text=st.from_regex(name._AGENT_SELF_NAME))
+def test_an_agent_introduction_holds_one_of_its_cues_as_written(text: str) -> None:
+    assert any(cue in text for cue in name._AGENT_SELF_NAME_CUES), text

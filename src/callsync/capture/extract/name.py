@@ -31,6 +31,7 @@ from callsync.capture.extract.spoken import (
     Token,
     find_emails,
     find_spelled_runs,
+    may_say,
     tokenize,
     word_set,
 )
@@ -97,6 +98,8 @@ _RELATIONS = word_set(
 _MAX_NAME_WORDS = 4  # "maria de la cruz"; more than two words is read but never accepted unreviewed
 _GREETINGS = word_set("hi hey hello thanks thank you morning afternoon evening")
 _AGENT_SELF_NAME = re.compile(r"\b(?:[Tt]his is|I'm|I am|[Mm]y name is|[Nn]ame's)\s+([A-Z][a-z]+)\b")
+# Every match holds one of these as written (the pattern is case-sensitive): most agent turns hold none.
+_AGENT_SELF_NAME_CUES = ("his is", "I'm", "I am", "y name is", "ame's")
 _INTRO_TAILS = word_set("from with calling here")
 _HESITATIONS = word_set("actually um uh er ah like just")
 _HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "doctor"})
@@ -118,6 +121,7 @@ _NAME_QUESTION = re.compile(
 )
 _SPELL_REQUEST = re.compile(r"\bspell\b", re.IGNORECASE)
 _SPELL_IT = re.compile(r"\bspell (that|it)\b", re.IGNORECASE)
+_SPELL_NEEDS = ("spell",)  # in every phrase of the two patterns above (see `spoken.may_say`)
 _SPELL_BOTH = re.compile(r"first and last|full name|your name\b|first name and last", re.IGNORECASE)
 _SPELL_LAST = re.compile(r"last name|surname|family name", re.IGNORECASE)
 _SPELL_FIRST = re.compile(r"first name", re.IGNORECASE)
@@ -376,7 +380,7 @@ def agent_names(call: CallRecord) -> frozenset[str]:
     return frozenset(
         m.group(1).casefold()
         for turn in call.turns
-        if turn.speaker is Speaker.AGENT
+        if turn.speaker is Speaker.AGENT and any(cue in turn.text for cue in _AGENT_SELF_NAME_CUES)
         for m in _AGENT_SELF_NAME.finditer(turn.text)
     )
 
@@ -635,7 +639,7 @@ def _same_part(role: str, a: _Part, b: _Part, nicknames: bool) -> bool:
 
 
 def _spell_targets(agent_text: str) -> list[str]:
-    if not _SPELL_REQUEST.search(agent_text):
+    if not (may_say(agent_text, _SPELL_NEEDS) and _SPELL_REQUEST.search(agent_text)):
         return []
     if _SPELL_BOTH.search(agent_text):
         return ["first", "last"]
@@ -661,7 +665,11 @@ def _apply_spellings(call: CallRecord, callers: set[int], current: _Mention) -> 
         targets: list[str] = []
         if i > 0 and call.turns[i - 1].speaker is Speaker.AGENT:
             targets = _spell_targets(call.turns[i - 1].text)
-            if not targets and _SPELL_IT.search(call.turns[i - 1].text):
+            if (
+                not targets
+                and may_say(call.turns[i - 1].text, _SPELL_NEEDS)
+                and _SPELL_IT.search(call.turns[i - 1].text)
+            ):
                 # "Could you spell that?" right after the name: its parts, in order.
                 targets = [r for r in ("first", "last") if r in current.parts]
         emails = find_emails(turn.text)

@@ -259,8 +259,11 @@ def find_digit_runs(text: str) -> tuple[DigitRun, ...]:
 _DIGIT = re.compile(r"\d")
 
 
-def _has_number(text: str) -> bool:
+def _holds_number(text: str) -> bool:
     return _DIGIT.search(text) is not None or not NUMBER_WORDS.isdisjoint(words(text))
+
+
+_has_number = per_text("has_number", _holds_number)  # asked by both the digit and the number finder
 
 
 def _find_digit_runs(text: str) -> tuple[DigitRun, ...]:
