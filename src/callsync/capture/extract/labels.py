@@ -110,9 +110,15 @@ class _Joined:
             offset += len(text) + 2
         self.text = "\n\n".join(parts).lower()
 
+    def _holds_any(self, needles: tuple[str, ...]) -> bool:
+        for needle in needles:  # noqa: SIM110 - a plain loop: `any(<generator>)` costs more than its tests
+            if needle in self.text:
+                return True
+        return False
+
     def hits(self, pattern: re.Pattern[str]) -> _Hits:
         needles = _NEEDLES.get(pattern)
-        if needles is not None and not any(needle in self.text for needle in needles):
+        if needles is not None and not self._holds_any(needles):
             return _Hits(())
         found: list[int] = []
         for m in pattern.finditer(self.text):
