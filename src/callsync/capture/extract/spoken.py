@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, NamedTuple, TypeVar
 
 # -- tokens -------------------------------------------------------------------------------------------
@@ -100,7 +101,10 @@ def per_text(kind: str, compute: Callable[[str], _T]) -> Callable[[str], _T]:
 
 def _words(text: str) -> frozenset[str]:
     """The set of token texts of a turn: a cheap test of whether a finder has anything to look at."""
-    return frozenset(t.text for t in tokenize(text))
+    return frozenset(map(_token_text, tokenize(text)))  # itemgetter: no Python frame per token
+
+
+_token_text = itemgetter(0)  # Token.text
 
 
 # `Token(...)` runs the named tuple's Python-level __new__; making the tuple directly skips that frame, and a
