@@ -83,13 +83,10 @@ def backlog_view(db: Database) -> BacklogView:
 
 def _pending_steps(db: Database) -> list[list[Any]]:
     client = queue_client(db)
-    try:
-        pending = client.list_workflows(
-            status="PENDING", queue_name=SYNC_QUEUE, load_input=False, load_output=False
-        )
-        return [list(client.list_workflow_steps(w.workflow_id)) for w in pending]
-    finally:
-        client.destroy()
+    pending = client.list_workflows(
+        status="PENDING", queue_name=SYNC_QUEUE, load_input=False, load_output=False
+    )
+    return [list(client.list_workflow_steps(w.workflow_id)) for w in pending]
 
 
 def _waiting(steps: list[Any]) -> tuple[float, Outcome | None] | None:

@@ -46,10 +46,7 @@ def _enqueued(db: Database, tenants: dict[str, TenantConfig], run_here: bool, op
     with or without a server running); otherwise only the workers already running on the database do."""
     if not run_here:
         client = queue_client(db)
-        try:
-            yield client.enqueue(options, *args)
-        finally:
-            client.destroy()
+        yield client.enqueue(options, *args)
         return
     with running_worker(engine.Runtime(db, tenants)):
         yield DBOS.enqueue_workflow_with_options(options, *args)

@@ -90,8 +90,6 @@ def receive_call(
     except IntegrityError:
         # A concurrent delivery of the same call committed first.
         return Received(call.call_id, "duplicate", workflow_id)
-    finally:
-        client.destroy()
     return Received(call.call_id, "queued", workflow_id)
 
 
@@ -165,6 +163,4 @@ def _later_event(
                        partition=partition or partition_key_for(call), args=(call.tenant, call.call_id))  # fmt: skip
     except IntegrityError:
         return Delivery(call.call_id, "duplicate", workflow_id_for(call.tenant, call.call_id))
-    finally:
-        client.destroy()
     return Delivery(call.call_id, "updated", workflow_id)

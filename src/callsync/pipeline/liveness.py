@@ -45,26 +45,23 @@ def worker_liveness(
 ) -> Liveness:
     moment = time.time() if now is None else now
     client = queue_client(db)
-    try:
-        pending = client.list_workflows(
-            status=["ENQUEUED", "PENDING"], queue_name=SYNC_QUEUE, load_input=False, load_output=False
-        )
-        newest_ms = 0
-        asleep = 0
-        for w in pending:
-            newest_ms = max(newest_ms, w.updated_at or 0, w.created_at or 0)
-            if w.status != "PENDING":
-                continue
-            steps = list(client.list_workflow_steps(w.workflow_id))
-            for step in steps:
-                newest_ms = max(
-                    newest_ms, step["completed_at_epoch_ms"] or 0, step["started_at_epoch_ms"] or 0
-                )
-            if steps and steps[-1]["function_name"] == _SLEEP:
-                wake = steps[-1]["output"]
-                if isinstance(wake, int | float) and wake > moment:
-                    asleep += 1
-    finally:
-        client.destroy()
+    pending = client.list_workflows(
+        status=["ENQUEUED", "PENDING"], queue_name=SYNC_QUEUE, load_input=False, load_output=False
+    )
+    newest_ms = 0
+    asleep = 0
+    for w in pending:
+        newest_ms = max(newest_ms, w.updated_at or 0, w.created_at or 0)
+        if w.status != "PENDING":
+            continue
+        steps = list(client.list_workflow_steps(w.workflow_id))
+        for step in steps:
+            newest_ms = max(
+                newest_ms, step["completed_at_epoch_ms"] or 0, step["started_at_epoch_ms"] or 0
+            )
+        if steps and steps[-1]["function_name"] == _SLEEP:
+            wake = steps[-1]["output"]
+            if isinstance(wake, int | float) and wake > moment:
+                asleep += 1
     last = int(max(0.0, moment - newest_ms / 1000)) if pending else None
     return Liveness(len(pending), last, asleep, stall_after_s)

@@ -34,36 +34,33 @@ def replay(db: Database, dead_letter_ids: list[int]) -> list[Replay]:
     (`callsync sync`, or `callsync dlq replay` itself) picks the workflows up."""
     results: list[Replay] = []
     client = queue_client(db)
-    try:
-        for dead_letter_id in dead_letter_ids:
-            with db.session() as session:
-                row = session.get(DeadLetterRow, dead_letter_id, with_for_update=True)
-                if row is None:
-                    results.append(Replay(dead_letter_id, "", "", "", False, "no such dead letter"))
-                    continue
-                new_id = replay_workflow_id(row.workflow_id, row.id)
-                if row.status != OPEN:
-                    results.append(
-                        Replay(
-                            row.id, row.tenant, row.call_id, new_id, False, f"it is {row.status}, not open"
-                        )
+    for dead_letter_id in dead_letter_ids:
+        with db.session() as session:
+            row = session.get(DeadLetterRow, dead_letter_id, with_for_update=True)
+            if row is None:
+                results.append(Replay(dead_letter_id, "", "", "", False, "no such dead letter"))
+                continue
+            new_id = replay_workflow_id(row.workflow_id, row.id)
+            if row.status != OPEN:
+                results.append(
+                    Replay(
+                        row.id, row.tenant, row.call_id, new_id, False, f"it is {row.status}, not open"
                     )
-                    continue
-                call = session.scalars(
-                    select(CallRow).filter_by(tenant=row.tenant, call_id=row.call_id).with_for_update()
-                ).one_or_none()
-                if call is None:
-                    results.append(Replay(row.id, row.tenant, row.call_id, new_id, False, "the call is gone"))
-                    continue
-                args, partition = _original_inputs(client, row.workflow_id, row.tenant, row.call_id, call)
-                enqueue_in(client, session, workflow=SYNC_WORKFLOW, workflow_id=new_id, partition=partition,
-                           args=args)  # fmt: skip
-                row.status = REPLAYING
-                call.sync_state = "queued"
-                call.synced_at = None
-                results.append(Replay(row.id, row.tenant, row.call_id, new_id, True))
-    finally:
-        client.destroy()
+                )
+                continue
+            call = session.scalars(
+                select(CallRow).filter_by(tenant=row.tenant, call_id=row.call_id).with_for_update()
+            ).one_or_none()
+            if call is None:
+                results.append(Replay(row.id, row.tenant, row.call_id, new_id, False, "the call is gone"))
+                continue
+            args, partition = _original_inputs(client, row.workflow_id, row.tenant, row.call_id, call)
+            enqueue_in(client, session, workflow=SYNC_WORKFLOW, workflow_id=new_id, partition=partition,
+                       args=args)  # fmt: skip
+            row.status = REPLAYING
+            call.sync_state = "queued"
+            call.synced_at = None
+            results.append(Replay(row.id, row.tenant, row.call_id, new_id, True))
     return results
 
 
