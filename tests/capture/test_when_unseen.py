@@ -14,6 +14,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from callsync.capture.extract.spoken import render_cardinal
 from callsync.capture.extract.when import extract_when, render_spoken_date
 from callsync.capture.platforms.generic import parse_generic_call
 from callsync.models import CallRecord, FieldStatus
@@ -169,3 +170,134 @@ def test_the_arrival_time_of_a_booked_trip_is_not_its_time(dep: int, dur: int, e
         ("agent", f"I've booked you on a train leaving at {dep}:10 AM {end} {dep + dur}:50 on Wednesday."),
     )
     assert value(c, "time")[0] in (f"{dep:02d}:10", None)
+
+
+# -- second pass (issue 13): the agent's side of a range, party sizes, changes turned down, cancellations,
+# bookings stated without their date.
+
+
+@given(start=days, span=spans, end=st.sampled_from(["checking out", "check-out", "returning", "coming back"]))
+@settings(max_examples=40, deadline=None)
+def test_the_end_of_a_stay_in_the_agents_booking_statement_is_not_the_slot(
+    start: date, span: int, end: str
+) -> None:
+    back = start + timedelta(days=span)
+    c = call(
+        ("caller", "I'd like to book the room please"),
+        (
+            "agent",
+            f"Done. You're booked for {render_spoken_date(start, written=True)}, {end} "
+            f"{render_spoken_date(back, written=True)}.",
+        ),
+        ("caller", "great thanks"),
+    )
+    assert value(c, "date") == (start.isoformat(), A)
+
+
+@given(
+    size=st.integers(min_value=2, max_value=9),
+    spoken=st.booleans(),
+    frame=st.sampled_from(
+        [
+            "a table for {n} tonight",
+            "a party of {n} tomorrow",
+            "{n} tickets for tonight",
+            "{n} seats on Friday",
+        ]
+    ),
+)
+@settings(max_examples=40, deadline=None)
+def test_a_party_size_next_to_a_date_is_not_a_time(size: int, spoken: bool, frame: str) -> None:
+    n = render_cardinal(size) if spoken else str(size)
+    c = call(("caller", f"Hi, I'd like {frame.format(n=n)}"), ("agent", "Let me check."))
+    assert value(c, "time") == (None, None)
+
+
+@given(booked=st.integers(min_value=6, max_value=10), asked=st.integers(min_value=1, max_value=5))
+@settings(max_examples=30, deadline=None)
+def test_a_change_the_agent_turns_down_leaves_the_booked_time(booked: int, asked: int) -> None:
+    c = call(
+        ("caller", "two tickets for tonight please"),
+        ("agent", f"Your tickets are confirmed for the {booked} pm show tonight."),
+        ("caller", f"Actually can you change it to the {asked} pm show?"),
+        ("agent", f"Sorry, {asked} pm is sold out."),
+        ("caller", "ok keep it then"),
+    )
+    assert value(c, "time") == (f"{booked + 12:02d}:00", A)
+
+
+def test_a_booking_statement_saying_is_booked_for_is_a_booking_not_a_decline() -> None:
+    c = call(
+        ("caller", "a table tonight please"),
+        ("agent", "Your table is booked for 8 pm tonight."),
+        ("caller", "thanks"),
+    )
+    assert value(c, "time") == ("20:00", A)
+
+
+@given(denial=st.sampled_from(["no that's wrong", "no, that's not right", "nope that is not correct"]))
+@settings(max_examples=10, deadline=None)
+def test_a_caller_denying_the_booking_statement_leaves_it_for_review(denial: str) -> None:
+    c = call(
+        ("caller", "a table tonight please"),
+        ("agent", "Your table is booked for 10 pm tonight."),
+        ("caller", denial),
+    )
+    assert value(c, "time")[1] is not A
+    assert value(c, "date")[1] is not A
+
+
+@given(words=st.sampled_from(["Actually, cancel that.", "cancel the booking please", "forget it then"]))
+@settings(max_examples=10, deadline=None)
+def test_a_caller_cancelling_without_a_date_ends_the_arrangement(words: str) -> None:
+    c = call(
+        ("caller", "two tickets for tonight"),
+        ("agent", "Your tickets are confirmed for the 10 pm show tonight."),
+        ("caller", words),
+    )
+    assert value(c, "date") == (None, None)
+    assert value(c, "time") == (None, None)
+
+
+@given(
+    day=days,
+    hour=st.integers(min_value=13, max_value=21),
+    done=st.sampled_from(
+        [
+            "Booking was successful. The reference number is 8XK2JS.",
+            "I have reserved it for you.",
+            "Okay, booked. Anything else?",
+            "You're all booked, the reference is QR55.",
+        ]
+    ),
+)
+@settings(max_examples=40, deadline=None)
+def test_a_booking_stated_without_its_date_books_what_the_caller_asked(
+    day: date, hour: int, done: str
+) -> None:
+    c = call(
+        ("caller", f"I need a table for 4 at {hour}:00 on {render_spoken_date(day, written=True)}"),
+        ("agent", done),
+        ("caller", "thanks"),
+    )
+    assert value(c, "date") == (day.isoformat(), A)
+    assert value(c, "time") == (f"{hour:02d}:00", A)
+
+
+def test_a_booking_stated_without_its_date_does_not_book_a_day_turned_down() -> None:
+    c = call(
+        ("caller", "I need a train to Cambridge on Tuesday"),
+        ("agent", "There are no trains on Tuesday. Would Wednesday work?"),
+        ("caller", "no thanks"),
+        ("agent", "Okay. I've booked the taxi you asked about."),
+    )
+    assert value(c, "date")[1] is not A
+
+
+def test_a_second_request_does_not_replace_a_first_one_nothing_booked_yet() -> None:
+    c = call(
+        ("caller", "I need a train to Cambridge on Tuesday"),
+        ("agent", "TR1234 leaves at 10:15."),
+        ("caller", "Thanks. I also need a hotel for Thursday."),
+    )
+    assert value(c, "date")[0] == "2026-06-09"

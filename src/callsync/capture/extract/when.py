@@ -678,11 +678,29 @@ _GREETING = re.compile(
 )
 _CANCEL = re.compile(r"\bcancel(l?ed|l?ing|lation)?\b", re.IGNORECASE)
 _CANCEL_NEEDS = ("cancel",)  # see `spoken.may_say`
+# The caller calling off what is on the table, naming no date: "Actually, cancel that", "forget it then".
+_CALLER_CANCEL = re.compile(
+    r"\b(cancel (that|it|this|them|those|the (booking|reservation|order|tickets?|appointment|table|room|ride|"
+    r"trip|whole thing))|forget (it|that|about it)|call it off)\b",
+    re.IGNORECASE,
+)
+# The agent stating a booking made, without its date: "Booking was successful", "I've reserved it for you".
+_DONE = re.compile(
+    r"\b(booking (was|is|has been) (successful|complete|confirmed)|(successfully|have|has|i'?ve) (booked|reserved)|"
+    r"(it'?s|it is|that'?s|that is|you'?re|you are|you'?ve been|it has been|it'?s been|they'?re|they are) (all )?"
+    r"(booked|reserved)|(your|the) (booking|reservation|table|room) is (booked|reserved|confirmed|all set))\b|"
+    r"(^|[.!]\s+)((ok|okay|great|done|perfect),? )?(booked|reserved)\b",
+    re.IGNORECASE,
+)
+_DONE_NEEDS = ("book", "reserv")
+_CALLER_CANCEL_NEEDS = ("cancel", "forget", "call it off")
 _DECLINE = re.compile(
-    r"\b(not available|unavailable|no good|(is|are|'s|s) (fully |all )?(booked|full|taken)|fully booked|"
+    r"\b(not available|unavailable|no good|(is|are|'s|s) (fully |all )?(booked|full|taken)(?! (for|at|on|under)\b)|"
+    r"fully booked|"
     r"no (openings?|availability|tables?|slots?|rooms?|seats?)|(can'?t|cannot|can not|couldn'?t) (do|get|book|fit)|"
     r"(don'?t|do not|doesn'?t) have (anything|any|a)|isn'?t available|aren'?t available|not possible|"
-    r"unfortunately|i'?m (afraid|sorry)|sorry,? (but|we|i|that|there))\b",
+    r"unfortunately|i'?m (afraid|sorry)|sorry,? (but|we|i|that|there)|sold out|booked up|"
+    r"no longer available|there (is|are|'s) no(thing)?|nothing (available|left|open))\b",
     re.IGNORECASE,
 )
 # The words before a date that make it the end of a range the caller gives, not its start.
@@ -722,8 +740,12 @@ _CALLER_PAST = re.compile(
     r"moved|filed|sent|replaced|fixed|cancelled|canceled|ago|since|born|birthday|last)\b",
     re.IGNORECASE,
 )
+# A bare number after these counts people: "a table for 2 tonight", "a party of four on Friday".
+_PARTY_BEFORE = word_set("for of")
 _NOT_A_TIME_AFTER = word_set(
-    "people guys years year minutes hours days weeks months of dollars bucks a an percent times"
+    "people guys years year minutes hours days weeks months of dollars bucks a an percent times "
+    "tickets ticket seats seat adults adult children kids persons person guests guest nights night rooms "
+    "room tables table pizzas pizza orders items bags passengers travelers travellers"
 )
 
 
@@ -765,6 +787,9 @@ class _Slot:
     # A time the caller changed after the arrangement ("make it 2:45 instead") is theirs, not yet agreed:
     # its confidence stays at REQUESTED until the agent says it back.
     time_cap: float = 1.0
+    # The agreed time a caller's change replaced: back in force if the agent turns the change down.
+    replaced_time: tuple[TimeMention, list[Evidence]] | None = None
+    declined: bool = False  # the agent turned this day (or its time) down
 
     def same_day(self, other: date) -> bool:
         return other == self.value or other in self.alternatives
@@ -844,7 +869,11 @@ def _sentence_items(call: CallRecord, i: int, today: date) -> list[_Said]:
             limit = in_dates[n + 1].start if n + 1 < len(in_dates) else e
             nearest = _time_for(d, in_times, limit)
             said_role = Role.OTHER if d.past else role
-            if not agent and said_role is Role.REQUEST and _RANGE_END.search(text, s, d.start):
+            # "You're booked for Saturday, checking out Sunday": the end of a stay or trip is never the slot,
+            # whoever says it.
+            if said_role in (Role.REQUEST, Role.BOOK, Role.ECHO, Role.OFFER) and _RANGE_END.search(
+                text, s, d.start
+            ):
                 said_role = Role.END
             out.append(_Said(i, said_role, d, nearest, question, additional))
     return out
@@ -901,6 +930,18 @@ def _is_time(
 ) -> bool:
     """A weak time ("at four", "eleven", "ten thirty") counts only next to a date, after "at", or answering an
     offer of that time."""
+    before = tokens[t.first_token - 1].text if t.first_token > 0 else ""
+    if (
+        before in _PARTY_BEFORE
+        and t.end_token - t.first_token == 1
+        and tokens[t.first_token].text
+        not in (
+            "noon",
+            "midnight",
+            "midday",
+        )
+    ):
+        return False  # "a table for 2 tonight", "party of four": how many, not when
     if t.strong:
         return True
     after = tokens[t.end_token].text if t.end_token < len(tokens) else ""
@@ -908,7 +949,6 @@ def _is_time(
         return False
     if any(-1 <= t.first_token - d.end_token <= 2 or -1 <= d.first_token - t.end_token <= 2 for d in dates):
         return True
-    before = tokens[t.first_token - 1].text if t.first_token > 0 else ""
     if before in ("at", "around") and (dates or agent):
         return True
     if not agent and t.first_token > 0:
@@ -967,6 +1007,7 @@ class _Timeline:
 
     def __init__(self) -> None:
         self.state: _Slot | None = None
+        self.just_booked = False  # the agent's last turn stated the arrangement (not as a question)
         self.cancelled: set[date] = set()
         self.superseded: list[tuple[str, tuple[Evidence, ...]]] = []
 
@@ -996,17 +1037,51 @@ class _Timeline:
                 self.book(said)
             elif said.role is Role.ECHO and said.date is None:
                 self.echo_time(said)
+        self.just_booked = any(x.role is Role.BOOK and not x.question for x in items)
         offers = [x for x in items if x.role is Role.OFFER]
         if offers or any(x.role in (Role.BOOK, Role.ECHO, Role.CANCEL, Role.DECLINE) for x in items):
             return offers
         return pending
+
+    def done_as_asked(self, call: CallRecord, i: int, items: list[_Said]) -> None:
+        """ "Booking was successful, the reference number is ...": the agent books without saying the date again;
+        what the caller asked for (and nobody turned down) is what is booked."""
+        state = self.state
+        if state is None or state.source != "caller" or state.declined or state.alternatives:
+            return
+        if any(x.date is not None for x in items):
+            return  # a dated statement speaks for itself
+        text = call.turns[i].text
+        if not may_say(text, _DONE_NEEDS):
+            return
+        m = _DONE.search(text)
+        if m is None:
+            return
+        state.confidence = max(state.confidence, BOOKED)
+        state.source = "agent"
+        state.evidence.append(Evidence(i, m.start(), m.end()))
+        if state.time is not None and state.time_cap >= 1.0:
+            state.time_evidence.append(Evidence(i, m.start(), m.end()))  # the booking covers the time asked
 
     def decline(self, said: _Said) -> None:
         """The agent turned a slot down: what the caller asked for is not arranged (it stays for review)."""
         state = self.state
         if state is None:
             return
+        if (
+            said.date is None
+            and said.time is not None
+            and state.time is not None
+            and state.time_cap < 1.0
+            and _same_time(state.time, said.time)
+        ):
+            # The caller's change ("can we do 7 instead?") turned down: the agreed time stands, or none.
+            kept = state.replaced_time
+            state.time, state.time_evidence = (kept[0], list(kept[1])) if kept else (None, [])
+            state.time_cap, state.replaced_time = 1.0, None
+            return
         if said.date is None or state.same_day(said.date.value):
+            state.declined = True
             state.confidence = min(state.confidence, REQUESTED)
             if said.time is not None and state.time is not None and _same_time(state.time, said.time):
                 state.time, state.time_evidence = None, []
@@ -1066,6 +1141,16 @@ class _Timeline:
     def caller(self, call: CallRecord, i: int, items: list[_Said], offers: list[_Said]) -> bool:
         """Apply a caller turn; True when it answered the offers (took one, or asked for something else)."""
         reaction, span = classify_reaction(call.turns[i].text)
+        just_booked, self.just_booked = self.just_booked, False
+        if not items and self.state is not None:
+            text = call.turns[i].text
+            if just_booked and reaction is Reaction.DENY:
+                # "No, that's wrong" to the agent's booking statement: whatever it says is not agreed.
+                self.state.confidence = min(self.state.confidence, REQUESTED)
+                return True
+            if may_say(text, _CALLER_CANCEL_NEEDS) and _CALLER_CANCEL.search(text) and "?" not in text:
+                self.replace(None)  # "Actually, cancel that.": nothing stays arranged
+                return True
         for x in items:
             if x.role is Role.CANCEL and x.date is not None:
                 self.cancel(x.date.value)
@@ -1095,8 +1180,10 @@ class _Timeline:
             if self.state.time is None:
                 self.state.set_time(timed[0])
             elif changes and timed[0].time is not None and not _same_time(self.state.time, timed[0].time):
+                kept = (self.state.time, self.state.time_evidence) if self.state.time_cap >= 1.0 else None
                 self.state.set_time(timed[0])
                 self.state.time_cap = REQUESTED
+                self.state.replaced_time = kept
         return bool(requests) or reaction is not Reaction.NEUTRAL
 
     def take(self, offer: _Said, evidence: list[Evidence]) -> None:
@@ -1131,7 +1218,7 @@ class _Timeline:
         if d.value in self.cancelled:
             return
         state = self.state
-        if x.additional and state is not None and not state.same_day(d.value) and state.source != "caller":
+        if x.additional and state is not None and not state.same_day(d.value):
             return  # "I also need a hotel for Friday": a second arrangement, not a change of the first
         if state is not None and (state.same_day(d.value) or state.value in d.alternatives):
             state.evidence.extend(x.evidence())
@@ -1157,7 +1244,9 @@ def resolve_when(
     offers: list[_Said] = []
     for i, turn in enumerate(call.turns):
         if turn.speaker is Speaker.AGENT:
-            offers = timeline.agent(_sentence_items(call, i, today), offers)
+            items = _sentence_items(call, i, today)
+            offers = timeline.agent(items, offers)
+            timeline.done_as_asked(call, i, items)
         elif i in callers and timeline.caller(call, i, _sentence_items(call, i, today), offers):
             offers = []
     return timeline.state, timeline.superseded
