@@ -169,6 +169,22 @@ def _sentences(text: str) -> tuple[tuple[int, int], ...]:
 _sentence_spans = per_text("sentences", _sentences)
 
 
+# Typed chats split one answer over several messages ("cminh730" / "cminh730@email.com" / "8823045591"): a
+# caller turn answers the last agent turn when only this many caller turns came between.
+ANSWER_SPREAD = 2
+
+
+def agent_turn_before(call: CallRecord, turn: int) -> int | None:
+    """The agent turn that caller turn `turn` answers: the one just before it, or the one before the caller's
+    previous turns when the caller is answering over several turns (at most ANSWER_SPREAD in between)."""
+    k = turn - 1
+    while k >= 0 and turn - 1 - k <= ANSWER_SPREAD:
+        if call.turns[k].speaker is Speaker.AGENT:
+            return k
+        k -= 1
+    return None
+
+
 def question_before(call: CallRecord, turn: int) -> tuple[str, tuple[int, int]] | None:
     """The agent turn just before `turn` and the span of its last sentence, when that sentence is a
     question: what a short caller answer ("yes speaking", "this number is fine") responds to."""

@@ -15,6 +15,7 @@ from callsync.capture.extract.dialogue import (
     Reaction,
     ReadBack,
     agent_owns,
+    agent_turn_before,
     caller_turns,
     classify_reaction,
     has_correction_marker,
@@ -94,7 +95,8 @@ def _caller_mentions(call: CallRecord, i: int) -> list[Mention]:
     denies = (
         i > 0 and call.turns[i - 1].speaker is Speaker.AGENT and classify_reaction(text)[0] is Reaction.DENY
     )
-    question = call.turns[i - 1].text if i > 0 and call.turns[i - 1].speaker is Speaker.AGENT else ""
+    asked = agent_turn_before(call, i)
+    question = call.turns[asked].text if asked is not None else ""
     out: list[Mention] = []
     previous_end = 0
     for email in emails:

@@ -18,6 +18,7 @@ from callsync.capture.extract.dialogue import (
     Reaction,
     ReadBack,
     agent_owns,
+    agent_turn_before,
     caller_turns,
     classify_reaction,
     has_correction_marker,
@@ -161,6 +162,12 @@ _OTHER_NUMBER = re.compile(
     r" (number|no|id|code))\b",
     re.IGNORECASE,
 )
+# Words that make what follows the holder of a number, not its kind: "the phone number ON the account".
+_HOLDER = re.compile(
+    r"\b(on|for|with|to|under|in|from|of|associated with|linked to|attached to|tied to)\s+"
+    r"(the|your|my|this|that|our|his|her|their)\s+$",
+    re.IGNORECASE,
+)
 _PHONE_CONTEXT = re.compile(
     r"\b(phone|number|call|calling|reach|cell|mobile|contact|text|line|dial)\b", re.IGNORECASE
 )
@@ -173,8 +180,9 @@ _CONTEXT_CHARS = 160  # the caller's lead-in: "please call me back at 720 ... so
 def _context(call: CallRecord, i: int, start: int) -> str:
     """What frames digits said at `start` in caller turn i: the agent's question before, the caller's lead-in."""
     before = call.turns[i].text[max(0, start - _CONTEXT_CHARS) : start]
-    if i > 0 and call.turns[i - 1].speaker is Speaker.AGENT:
-        question = call.turns[i - 1].text
+    asked = agent_turn_before(call, i)
+    if asked is not None:
+        question = call.turns[asked].text
         spans = sentences(question)
         if spans:
             before = question[spans[-1][0] : spans[-1][1]] + " " + before
@@ -184,8 +192,13 @@ def _context(call: CallRecord, i: int, start: int) -> str:
 def _mention_base(call: CallRecord, i: int, match: PhoneMatch) -> float | None:
     """Base confidence for a number the caller said; None when it is plainly some other identifier."""
     context = _context(call, i, match.start)
-    other = list(_OTHER_NUMBER.finditer(context))
     phone = list(_PHONE_WORD.finditer(context))
+    other = [
+        m
+        for m in _OTHER_NUMBER.finditer(context)
+        # "the phone number on the account", "the number for your order": the account holds the phone.
+        if not (phone and phone[0].start() < m.start() and _HOLDER.search(context, 0, m.start()))
+    ]
     if other and (not phone or phone[-1].start() < other[-1].start()):
         return None  # the last thing named before the digits was an account, card, policy ... number
     asked = _PHONE_CONTEXT.search(context) is not None or _after_phone_read_back(call, i)

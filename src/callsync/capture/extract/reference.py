@@ -16,6 +16,7 @@ from callsync.capture.extract.dialogue import (
     Mention,
     Reaction,
     ReadBack,
+    agent_turn_before,
     caller_turns,
     classify_reaction,
     has_correction_marker,
@@ -23,7 +24,16 @@ from callsync.capture.extract.dialogue import (
     resolve,
     sentences,
 )
-from callsync.capture.extract.spoken import SEPARATOR_WORDS, UNITS, Token, joined, tokenize, word_set, words
+from callsync.capture.extract.spoken import (
+    SEPARATOR_WORDS,
+    UNITS,
+    Token,
+    find_emails,
+    joined,
+    tokenize,
+    word_set,
+    words,
+)
 from callsync.capture.extract.thresholds import status_for
 from callsync.models import CallRecord, Evidence, FieldStatus, FieldValue, Speaker
 
@@ -123,9 +133,10 @@ def ids_in(text: str, start: int = 0) -> list[tuple[str, int, int]]:
 
 def _asked(call: CallRecord, i: int) -> bool:
     """The agent's question just before asks for an id, and not for anything sensitive."""
-    if i == 0 or call.turns[i - 1].speaker is not Speaker.AGENT:
+    k = agent_turn_before(call, i)
+    if k is None:
         return False
-    text = call.turns[i - 1].text
+    text = call.turns[k].text
     for s, e in sentences(text):
         sentence = text[s:e]
         if sentence.rstrip().endswith("?") and _ASKED.search(sentence) and not _SENSITIVE.search(sentence):
@@ -149,24 +160,39 @@ def reference_events(call: CallRecord) -> list[Mention | ReadBack]:
             continue
         if i not in callers:
             continue
-        previous_words = words(call.turns[i - 1].text) if i > 0 else frozenset()
+        k = agent_turn_before(call, i)
+        previous_words = words(call.turns[k].text) if k is not None else frozenset()
         if _KIND_WORDS.isdisjoint(words(text)) and _KIND_WORDS.isdisjoint(previous_words):
             continue
         asked = _asked(call, i)
-        previous = call.turns[i - 1].text if i > 0 and call.turns[i - 1].speaker is Speaker.AGENT else ""
+        previous = call.turns[k].text if k is not None else ""
         if _SENSITIVE.search(previous[-120:]) and not asked:
             continue
-        denies = bool(previous) and classify_reaction(text)[0] is Reaction.DENY
+        denies = k == i - 1 and classify_reaction(text)[0] is Reaction.DENY
+        # "Your username, email and order ID?": an answer with letters may be the username, not the id.
+        username_too = asked and _USERNAME.search(previous) is not None
         for value, start, end in ids_in(text):
             lead = text[max(0, start - 40) : start]
             named = _NAMED.search(lead) is not None
             if _SENSITIVE.search(lead) or not (named or (asked and _answer_start(text, start))):
+                continue
+            if not named and ((username_too and not value.isdigit()) or value in _email_local_parts(call)):
                 continue
             confidence = GIVEN if len(value) >= 5 else SHORT
             heard.add(value)
             corrects = denies or has_correction_marker(text, 0, start)
             events.append(Mention(value, confidence, (Evidence(i, start, end),), i, corrects=corrects))
     return events
+
+
+_USERNAME = re.compile(r"\b(user ?names?|user ?ids?|logins?|handles?|screen names?)\b", re.IGNORECASE)
+
+
+def _email_local_parts(call: CallRecord) -> frozenset[str]:
+    """The local parts of the emails said in the call, as ids read them: "cminh730" is a username."""
+    return frozenset(
+        _NOT_ALNUM.sub("", e.value.split("@", 1)[0].upper()) for t in call.turns for e in find_emails(t.text)
+    )
 
 
 def _answer_start(text: str, start: int) -> bool:
