@@ -95,6 +95,14 @@ _RELATIONS = word_set(
     """wife husband son daughter mom mother dad father kid kids boss friend brother sister aunt uncle
     grandma grandmother grandpa grandfather cousin neighbor neighbour roommate assistant"""
 )
+# The caller saying, in the turn that gives a name, that they are someone else's relative, or acting for them.
+_SOMEONE_ELSES = re.compile(
+    r"\b(i'?m|i am|this is) (his|her|their|the) (wife|husband|son|daughter|mom|mother|dad|father|boss|friend|"
+    r"brother|sister|assistant|partner|caregiver|secretary|colleague)\b|\bon (his|her|their) behalf\b|"
+    r"\b(it'?s|that'?s|is) (for|under) (my|his|her|their)\b",
+    re.IGNORECASE,
+)
+_SOMEONE_ELSES_NEEDS = ("his ", "her ", "their ", "the ", "behalf", "my ")
 _MAX_NAME_WORDS = 4  # "maria de la cruz"; more than two words is read but never accepted unreviewed
 _GREETINGS = word_set("hi hey hello thanks thank you morning afternoon evening")
 _AGENT_SELF_NAME = re.compile(r"\b(?:[Tt]his is|I'm|I am|[Mm]y name is|[Nn]ame's)\s+([A-Z][a-z]+)\b")
@@ -102,8 +110,35 @@ _AGENT_SELF_NAME = re.compile(r"\b(?:[Tt]his is|I'm|I am|[Mm]y name is|[Nn]ame's
 _AGENT_SELF_NAME_CUES = ("his is", "I'm", "I am", "y name is", "ame's")
 _INTRO_TAILS = word_set("from with calling here")
 _HESITATIONS = word_set("actually um uh er ah like just")
-_HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "doctor"})
-_LEAD_INS = word_set("yes yeah yep sure um uh er oh ok okay hi hey hello well so its it is under")
+# Forms of address and ranks: the word after is a surname ("Officer Bryant", "Dr. Smith"), the title no name.
+_HONORIFICS = frozenset(
+    {
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "dr",
+        "doctor",
+        "officer",
+        "detective",
+        "sergeant",
+        "sgt",
+        "captain",
+        "lieutenant",
+        "professor",
+        "prof",
+        "judge",
+        "deputy",
+        "reverend",
+        "pastor",
+        "nurse",
+        "coach",
+    }
+)
+# "put it under johnson", "book it under okafor": the booking's name follows "under".
+_LEAD_INS = word_set(
+    "yes yeah yep sure um uh er oh ok okay hi hey hello well so its it is under put book reserve"
+)
 # Words that may follow a one-word name without hinting at a surname we failed to read.
 _NAME_ENDS = word_set("""here speaking please thanks thank again too calling now yes yeah ok okay bye sir maam by
     and from with speaking calling""")
@@ -430,6 +465,10 @@ def _caller_mentions(call: CallRecord, i: int, agents: frozenset[str]) -> list[_
     if not found and asked:
         mention = _read_mention(text, tokens, _skip_lead_ins(tokens, 0, agents), i, True)
         if mention is not None:
+            if may_say(text, _SOMEONE_ELSES_NEEDS) and _SOMEONE_ELSES.search(text):
+                # "Chris Jones is the name on the account, but I'm his wife": the answer names someone else.
+                for part in mention.parts.values():
+                    part.confidence = min(part.confidence, WEAK_ONE)
             found.append(mention)
     # "frank speaking" at the start of a turn.
     if not found:
@@ -510,6 +549,8 @@ def _read_mention(
         return None  # "this is john's wife": a third party's name
     if after < len(tokens) and tokens[after].text == "s" and text[tokens[after].start - 1] in "'’":
         return None
+    if any(w.endswith(("'s", "’s")) for w, _, _ in words):
+        return None  # "i'm tom hanks's biggest fan": a possessive names someone else
     noted = _apply_spelling_notes(text, tokens, words, after)
     # "it's tom from acme", "i'm dana with northwind": a name followed by where the caller is from reads as
     # an introduction even after the weak "it's" / "i'm".
@@ -720,6 +761,15 @@ def _spelled(
         return
     if role is None:
         role = next((r for r, p in parts.items() if p.key == letters), None)
+        if role is None and _spells_both_heard(parts, letters):
+            # "sham bray" then c-h-a-m-b-r-a-y: one word the recognizer heard as two. Which part of the name
+            # it is, nobody said: it waits for review as a surname, the words heard are no name.
+            current.superseded.append((_full(current), tuple(_evidence(current))))
+            heard_both = [parts.pop("first"), parts.pop("last")]
+            spelled_part = _Part(letters, SPELLING_GUESSED, evidence, spelled=True, guessed=True)
+            spelled_part.superseded = [(title(h.value), tuple(h.evidence)) for h in heard_both]
+            parts["last"] = spelled_part
+            return
         if role is None:
             close = [r for r, p in parts.items() if _similarity(p.key, letters) >= SIMILAR_SPELLING]
             if len(close) != 1:
@@ -742,6 +792,18 @@ def _spelled(
         spelled = _Part(letters, max(heard.confidence, SPELLED_VALUE), evidence, spelled=True)
         spelled.superseded = [*heard.superseded, (title(heard.value), tuple(heard.evidence))]
         parts[role] = spelled
+
+
+def _spells_both_heard(parts: dict[str, _Part], letters: str) -> bool:
+    """Do the letters spell the two heard words as one: like both together, and nearer their joint length
+    than either word's ("sham bray" / c-h-a-m-b-r-a-y, "okon quo" / o-k-o-n-k-w-o)?"""
+    if "first" not in parts or "last" not in parts:
+        return False
+    joined = parts["first"].key + parts["last"].key
+    if _similarity(joined, letters) < SIMILAR_SPELLING:
+        return False
+    gap = abs(len(letters) - len(joined))
+    return all(gap < abs(len(letters) - len(p.key)) for p in parts.values())
 
 
 def _boost(part: _Part, evidence: list[Evidence]) -> None:
