@@ -110,3 +110,23 @@ def test_several_payments_in_one_call_are_not_accepted_as_one_figure(a: int, b: 
         ("caller", f"I paid {render_cardinal(a)} dollars in march and {render_cardinal(b)} dollars in april"),
     )
     assert got[1] is not A
+
+
+@given(
+    phrase=st.sampled_from(
+        [
+            ("a quarter million", 250_000),
+            ("a quarter of a million", 250_000),
+            ("half a million", 500_000),
+            ("three quarters of a million", 750_000),
+            ("a million and a half", 1_500_000),
+        ]
+    ),
+    frame=st.sampled_from(["our budget is {w}", "{w} dollars", "we have about {w} to spend"]),
+)
+@settings(max_examples=30, deadline=None)
+def test_a_fraction_of_a_scale_alone_in_a_turn_is_read(phrase: tuple[str, int], frame: str) -> None:
+    # The turn holds no number the number reader sees: the fraction must still be found.
+    words, value = phrase
+    got = amount(("agent", "What budget do you have in mind?"), ("caller", frame.format(w=words)))
+    assert got == (value, A)

@@ -200,13 +200,14 @@ def money_in_turn(text: str, asked: bool | Callable[[], bool], currency_default:
     `asked` (or a function computing it, called only when the turn holds a number): did the agent's
     question ask about money?"""
     found = find_numbers(text)
-    if not found:
+    # "a quarter million" holds no number the reader sees: the scale fractions are looked for either way.
+    special = _special_figures(text, currency_default)
+    if not found and not special:
         return []
     if callable(asked):
         asked = asked()
     tokens = tokenize(text)
     excluded = _excluded_spans(text)
-    special = _special_figures(text, currency_default)
     excluded += [(m.start, m.end) for m in special]
     numbers = [
         n
