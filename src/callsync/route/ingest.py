@@ -103,7 +103,11 @@ def ingest_payload(
         if chosen is None:
             raise Refused(400, "unknown_tenant", f"no configuration for tenant {tenant!r}")
     else:
-        holders = find_call_tenants(db, info.call_id, candidates) if info.call_id else []
+        call_id = info.call_id
+
+        def holders() -> list[str]:
+            return find_call_tenants(db, call_id, candidates) if call_id else []
+
         routed = route(platform, info, tenants, candidates, holders)
         if routed.tenant is None:
             return quarantined(routed.reason or "unroutable", info.call_id, None)

@@ -16,6 +16,7 @@ the *candidates* (usually one; several when tenants share one platform account a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from callsync.capture.platforms import EventInfo
@@ -47,10 +48,11 @@ def route(
     info: EventInfo,
     tenants: dict[str, TenantConfig],
     candidates: list[str],
-    holders: list[str] | None = None,
+    holders: Callable[[], list[str]] = list,
 ) -> Routed:
-    """Route one event. `candidates`: tenants whose secret signed it; `holders`: candidates that already
-    hold a call with this id."""
+    """Route one event. `candidates`: tenants whose secret signed it; `holders()`: candidates that already
+    hold a call with this id, asked only when neither the assistant nor the number matches (it is a database
+    look-up, and most events carry a routing key)."""
     line = business_line(info.number)
     by_assistant = sorted(
         name
@@ -77,7 +79,7 @@ def route(
             return Routed(tenants[matched[0]])
         return Routed(None, f"{what} belongs to tenant {matched[0]!r}, but the request was signed with the "
                             f"secret of {', '.join(repr(c) for c in candidates)}")  # fmt: skip
-    held = sorted(set(holders or []) & set(candidates))
+    held = sorted(set(holders()) & set(candidates))
     if len(held) == 1:
         return Routed(tenants[held[0]])
     if len(candidates) == 1 and not has_rules(tenants[candidates[0]]):
