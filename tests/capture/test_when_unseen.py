@@ -301,3 +301,64 @@ def test_a_second_request_does_not_replace_a_first_one_nothing_booked_yet() -> N
         ("caller", "Thanks. I also need a hotel for Thursday."),
     )
     assert value(c, "date")[0] == "2026-06-09"
+
+
+@given(
+    done=st.sampled_from(
+        [
+            "Your tickets have been purchased.",
+            "I've purchased your tickets.",
+            "I have made the reservation.",
+            "Okay, your tickets are booked.",
+            "Your table has been reserved.",
+            "I've bought the tickets for you.",
+        ]
+    ),
+    hour=st.integers(min_value=1, max_value=11),
+)
+@settings(max_examples=40, deadline=None)
+def test_a_purchase_stated_without_its_date_is_what_the_caller_asked(done: str, hour: int) -> None:
+    c = call(
+        ("caller", f"I'd like two tickets for Dune on Friday at {hour}:30 pm"),
+        ("agent", "Which theater?"),
+        ("caller", "AMC on Main"),
+        ("agent", done),
+        ("caller", "thanks"),
+    )
+    assert value(c, "date") == ("2026-06-12", A)
+    assert value(c, "time") == (f"{hour + 12}:30", A)
+
+
+@given(
+    refusal=st.sampled_from(
+        [
+            "Sorry, Friday is booked up.",
+            "I'm afraid Friday is fully booked.",
+            "There is nothing available Friday.",
+        ]
+    )
+)
+@settings(max_examples=10, deadline=None)
+def test_a_refusal_is_not_a_booking_stated_without_its_date(refusal: str) -> None:
+    c = call(("caller", "a table for Friday at 7 pm please"), ("agent", refusal), ("caller", "ok"))
+    assert value(c, "date")[1] is not A
+
+
+def test_you_are_all_set_alone_books_nothing() -> None:
+    c = call(("caller", "can you refund it by Friday"), ("agent", "You're all set."), ("caller", "thanks"))
+    assert value(c, "date")[1] is not A
+
+
+@given(
+    bound=st.sampled_from(["after", "before", "by", "no later than"]),
+    hour=st.integers(min_value=13, max_value=21),
+)
+@settings(max_examples=40, deadline=None)
+def test_a_bound_on_the_time_is_not_the_time(bound: str, hour: int) -> None:
+    c = call(
+        ("caller", f"I need a train to London on Saturday leaving {bound} {hour}:00"),
+        ("agent", f"TR1234 leaves at {hour}:40. Booking was successful, reference 7GAWK763."),
+        ("caller", "thanks"),
+    )
+    assert value(c, "time")[0] != f"{hour}:00"
+    assert value(c, "date") == ("2026-06-13", A)

@@ -686,13 +686,16 @@ _CALLER_CANCEL = re.compile(
 )
 # The agent stating a booking made, without its date: "Booking was successful", "I've reserved it for you".
 _DONE = re.compile(
-    r"\b(booking (was|is|has been) (successful|complete|confirmed)|(successfully|have|has|i'?ve) (booked|reserved)|"
-    r"(it'?s|it is|that'?s|that is|you'?re|you are|you'?ve been|it has been|it'?s been|they'?re|they are) (all )?"
-    r"(booked|reserved)|(your|the) (booking|reservation|table|room) is (booked|reserved|confirmed|all set))\b|"
+    r"\b(booking (was|is|has been) (successful|complete|confirmed)|(successfully|have|has|i'?ve) "
+    r"(booked|reserved|purchased|bought|ordered)|(has|have) been (booked|reserved|purchased|placed|confirmed|made)|"
+    r"(i'?ve|i have|we'?ve|we have) (made|placed) (the|your|a) (booking|reservation|order)|"
+    r"(it'?s|it is|that'?s|that is|you'?re|you are|you'?ve been|it'?s been|they'?re|they are) (now )?(all )?"
+    r"(booked|reserved|confirmed|purchased)|(your|the) (booking|reservation|table|room|tickets?|seats?|order)"
+    r"( is| are)? (now )?(all )?(booked|reserved|confirmed|purchased|all set))\b|"
     r"(^|[.!]\s+)((ok|okay|great|done|perfect),? )?(booked|reserved)\b",
     re.IGNORECASE,
 )
-_DONE_NEEDS = ("book", "reserv")
+_DONE_NEEDS = ("book", "reserv", "purchas", "bought", "order", "confirmed", "all set")
 _CALLER_CANCEL_NEEDS = ("cancel", "forget", "call it off")
 _DECLINE = re.compile(
     r"\b(not available|unavailable|no good|(is|are|'s|s) (fully |all )?(booked|full|taken)(?! (for|at|on|under)\b)|"
@@ -712,6 +715,11 @@ _RANGE_END = re.compile(
 _TIME_END = re.compile(
     r"\b(arriv\w*|lands?|landing|gets? in|getting in|ends?|ending|finish\w*|until|till|check[ -]?out|"
     r"return\w*|back)\W+((at|by|around|about|in)\W+)?$",
+    re.IGNORECASE,
+)
+_BOUND = re.compile(
+    r"\b(after|before|by|no later than|not later than|no earlier than|earlier than|later than|until|till)\s+"
+    r"((about|around|roughly)\s+)?$",
     re.IGNORECASE,
 )
 # A second, separate arrangement: "I also need a hotel for Friday", "another table", "as well".
@@ -852,6 +860,8 @@ def _sentence_items(call: CallRecord, i: int, today: date) -> list[_Said]:
         ]
         if not in_dates and not in_times:
             continue
+        # "leaving after 18:00", "arrive by 11:30", "no later than 5": a bound, not the slot.
+        in_times = [_window(t) if _BOUND.search(text, max(s, t.start - 24), t.start) else t for t in in_times]
         if len(in_times) > 1:
             # "leaving at 17:40 and arriving at 20:23", "check-in at 3, check-out at 11": the end of a span is
             # not the slot.
@@ -1055,8 +1065,8 @@ class _Timeline:
         if not may_say(text, _DONE_NEEDS):
             return
         m = _DONE.search(text)
-        if m is None:
-            return
+        if m is None or _DECLINE.search(text[: m.start()] + " " + text[m.end() :]):
+            return  # "Friday is booked up, sorry": a refusal, not a booking
         state.confidence = max(state.confidence, BOOKED)
         state.source = "agent"
         state.evidence.append(Evidence(i, m.start(), m.end()))
