@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import select
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, InvalidatePoolError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from callsync.store.migrate import upgrade
@@ -109,14 +111,66 @@ def make_engine(url: str, *, create: bool = True, connections: ConnectionBudget 
     # A worker's syncs each hold a connection while they hold a caller's advisory lock (store/locks.py). The
     # pool is capped (no overflow) so a process never opens more than its share of the server's connections.
     budget = connections or ConnectionBudget.from_env()
-    return create_engine(
+    engine = create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=budget.callsync,
         max_overflow=0,
         pool_timeout=30,
         connect_args={"application_name": budget.application_name("db")},
     )
+    _check_on_checkout(engine)
+    return engine
+
+
+# A pooled connection idle longer than this is pinged (a round trip) before use; one used more recently is
+# checked without a round trip (_has_news). SQLAlchemy's pool_pre_ping pinged on every checkout: a round trip
+# more on every transaction (one of a webhook's six).
+PING_AFTER_IDLE_S = 5.0
+_CHECKED_IN_AT = "callsync_checked_in_at"
+
+
+def _has_news(dbapi_conn: Any) -> bool:
+    """Whether an idle connection's socket has something to read or is closed. A connection resting in the
+    pool has nothing to say: a terminated backend (a restart, pg_terminate_backend, a failover) sends its
+    FATAL message and closes, which shows here without a round trip."""
+    if getattr(dbapi_conn, "closed", False):
+        return True
+    try:
+        fd = dbapi_conn.pgconn.socket
+    except Exception:  # libpq has no socket: the connection is gone
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
+
+
+def _check_on_checkout(engine: Engine) -> None:
+    """Pessimistic disconnect handling that pings only when needed: a connection that is closed, has news
+    on its socket, or rested in the pool over PING_AFTER_IDLE_S (a silently dropped peer shows nothing on
+    the socket) is pinged; a failed ping raises DisconnectionError, so the pool replaces the connection and
+    the caller never sees the stale one (as pool_pre_ping did; a lost connection, as there, retires every
+    connection pooled before it)."""
+
+    def checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+
+    def connect(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()  # just made: nothing to ping
+
+    def checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        rested = time.monotonic() - record.info.get(_CHECKED_IN_AT, float("-inf"))
+        if rested <= PING_AFTER_IDLE_S and not _has_news(dbapi_conn):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            if engine.dialect.is_disconnect(exc, dbapi_conn, None):
+                raise InvalidatePoolError(f"pooled connection lost: {exc}") from exc
+            raise DisconnectionError(f"pooled connection unusable: {exc}") from exc
+
+    event.listen(engine, "connect", connect)
+    event.listen(engine, "checkin", checkin)
+    event.listen(engine, "checkout", checkout)
 
 
 ENV_DB_CONNECTIONS = "CALLSYNC_DB_CONNECTIONS"
