@@ -37,6 +37,7 @@ from callsync.capture.extract.spoken import (
     find_numbers,
     tokenize,
     word_set,
+    words,
 )
 from callsync.capture.extract.thresholds import status_for
 from callsync.models import CallRecord, Evidence, FieldStatus, FieldValue, Speaker
@@ -201,7 +202,11 @@ def money_in_turn(text: str, asked: bool | Callable[[], bool], currency_default:
     question ask about money?"""
     found = find_numbers(text)
     # "a quarter million" holds no number the reader sees: the scale fractions are looked for either way.
-    special = _special_figures(text, currency_default)
+    special = (
+        _special_figures(text, currency_default)
+        if found or not _FRACTION_WORDS.isdisjoint(words(text))
+        else []
+    )
     if not found and not special:
         return []
     if callable(asked):
@@ -230,6 +235,9 @@ def money_in_turn(text: str, asked: bool | Callable[[], bool], currency_default:
         k += 1
     out = sorted([*out, *special], key=lambda m: m.start)
     return _inherit_scale(text, out)
+
+
+_FRACTION_WORDS = frozenset({"quarter", "quarters", "half"})
 
 
 def _special_figures(text: str, currency_default: str | None) -> list[_Money]:

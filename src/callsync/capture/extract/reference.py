@@ -30,6 +30,7 @@ from callsync.capture.extract.spoken import (
     Token,
     find_emails,
     joined,
+    memo,
     tokenize,
     word_set,
     words,
@@ -190,6 +191,10 @@ _USERNAME = re.compile(r"\b(user ?names?|user ?ids?|logins?|handles?|screen name
 
 def _email_local_parts(call: CallRecord) -> frozenset[str]:
     """The local parts of the emails said in the call, as ids read them: "cminh730" is a username."""
+    return memo("email_locals", call.call_id, id(call), lambda: _local_parts(call))
+
+
+def _local_parts(call: CallRecord) -> frozenset[str]:
     return frozenset(
         _NOT_ALNUM.sub("", e.value.split("@", 1)[0].upper()) for t in call.turns for e in find_emails(t.text)
     )

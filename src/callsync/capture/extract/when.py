@@ -272,8 +272,11 @@ _WRITTEN_ORDINAL = re.compile(r"\d(st|nd|rd|th)\b", re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
 
 
-def _may_hold_date(text: str) -> bool:
+def _holds_date_word(text: str) -> bool:
     return not _DATE_WORDS.isdisjoint(words(text)) or _WRITTEN_ORDINAL.search(text) is not None
+
+
+_may_hold_date = per_text("may_hold_date", _holds_date_word)  # asked of every turn by several readers
 
 
 def find_dates(text: str, today: date) -> list[DateMention]:
@@ -1059,8 +1062,9 @@ class _Timeline:
         state = self.state
         if state is None or state.source != "caller" or state.declined or state.alternatives:
             return
-        if any(x.date is not None for x in items):
-            return  # a dated statement speaks for itself
+        for x in items:
+            if x.date is not None:
+                return  # a dated statement speaks for itself
         text = call.turns[i].text
         if not may_say(text, _DONE_NEEDS):
             return
