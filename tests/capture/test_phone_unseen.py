@@ -140,3 +140,52 @@ def test_the_callers_own_number_put_to_them_and_confirmed_is_still_theirs() -> N
     )
     fv = phone_of(call)
     assert fv is not None and fv.value == "+16175550142" and fv.status is FieldStatus.ACCEPTED
+
+
+# -- second pass (issue 13) ------------------------------------------------------------------------------
+
+
+@given(
+    digits=valid_tail,
+    giving=st.sampled_from(
+        [
+            "The phone number is {n}.",
+            "Their number is {n}.",
+            "You can call them at {n}.",
+            "You can reach him at {n}.",
+            "Sure, the restaurant's number is {n}.",
+        ]
+    ),
+    reply=st.sampled_from(["{n}, thanks", "ok {n} got it", "yes, thank you", "great"]),
+)
+@settings(max_examples=60, deadline=None)
+def test_a_number_the_agent_gave_out_and_the_caller_repeated_is_not_theirs(
+    digits: str, giving: str, reply: str
+) -> None:
+    said = f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+    call = make_call(
+        ("caller", "Can I have the phone number please?"),
+        ("agent", giving.format(n=said)),
+        ("caller", reply.format(n=said)),
+    )
+    assert phone_of(call) is None
+
+
+@given(digits=valid_tail)
+@settings(max_examples=20, deadline=None)
+def test_the_callers_number_the_agent_repeats_then_the_caller_repeats_is_still_theirs(digits: str) -> None:
+    said = f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+    call = make_call(
+        ("agent", "What's the best number for you?"),
+        ("caller", f"it's {said}"),
+        ("agent", f"Thanks, the number is {said}."),
+        ("caller", f"yes {said}"),
+    )
+    fv = phone_of(call)
+    assert fv is not None and (fv.value, fv.status) == (f"+1{digits}", FieldStatus.ACCEPTED)
+
+
+def test_a_callback_offer_to_the_caller_is_about_the_caller() -> None:
+    call = make_call(("agent", "Should I have him call you at 617-555-0199?"), ("caller", "yes please"))
+    fv = phone_of(call)
+    assert fv is not None and fv.value == "+16175550199"

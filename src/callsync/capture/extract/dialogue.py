@@ -231,12 +231,13 @@ _ABOUT_CALLER = re.compile(
     re.IGNORECASE,
 )
 _ABOUT_SOMEONE_ELSE = re.compile(
-    r"\b(their|its|it's|our|his|her|they|they're|theyre|the (restaurant|hotel|venue|station|office|store|shop|"
+    r"\b(their|its|it's|our|his|her|him|them|they|they're|theyre|the (restaurant|hotel|venue|station|office|store|shop|"
     r"clinic|hospital|theater|theatre|museum|attraction|gallery|police)|(phone|number|address|post ?code|zip)"
     r" (is|are|for))\b",
     re.IGNORECASE,
 )
-_YOUR = re.compile(r"\byour\b", re.IGNORECASE)
+# "your", or the caller as the one to be reached ("have him call you at ..."): the caller's detail after all.
+_YOUR = re.compile(r"\byour\b|\b(call|reach|text|contact|email|ring) you\b", re.IGNORECASE)
 
 
 def about_caller(text: str, start: int) -> bool:

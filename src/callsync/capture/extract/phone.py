@@ -17,6 +17,7 @@ from callsync.capture.extract.dialogue import (
     Mention,
     Reaction,
     ReadBack,
+    about_caller,
     agent_owns,
     agent_turn_before,
     caller_turns,
@@ -417,6 +418,10 @@ def _phone_events(call: CallRecord, default_region: str) -> list[Mention | ReadB
     events: list[Mention | ReadBack] = list(_caller_line_mentions(call, callers, default_region))
     events.extend(_joined_across_turns(call, callers, default_region))
     business = business_line(call, default_region)
+    # Numbers the agent gave out about someone else before the caller said them ("The phone number is ..."):
+    # a caller repeating one ("617-555-0199, thanks") is noting it down, not giving theirs.
+    given_out: set[str] = set()
+    said_by_caller: set[str] = set()
     for i, turn in enumerate(call.turns):
         phones = find_phones(turn.text, default_region)
         if turn.speaker is Speaker.CALLER:
@@ -430,8 +435,9 @@ def _phone_events(call: CallRecord, default_region: str) -> list[Mention | ReadB
             previous_end = 0
             for p in phones:
                 base = _mention_base(call, i, p)
-                if base is None or p.e164 == business:
+                if base is None or p.e164 == business or p.e164 in given_out:
                     continue
+                said_by_caller.add(p.e164)
                 detail = {}
                 if not p.valid:
                     detail["invalid"] = ("invalid_number", Evidence(i, p.start, p.end))
@@ -450,6 +456,10 @@ def _phone_events(call: CallRecord, default_region: str) -> list[Mention | ReadB
                 previous_end = p.end
             continue
         for p in phones:
+            if p.e164 not in said_by_caller and (
+                agent_owns(turn.text, p.start) or not about_caller(turn.text, p.start)
+            ):
+                given_out.add(p.e164)
             if not p.valid or agent_owns(turn.text, p.start) or p.e164 == business:
                 continue
             events.append(read_back(call, i, p.e164, p.start, p.end))
