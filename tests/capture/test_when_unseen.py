@@ -362,3 +362,27 @@ def test_a_bound_on_the_time_is_not_the_time(bound: str, hour: int) -> None:
     )
     assert value(c, "time")[0] != f"{hour}:00"
     assert value(c, "date") == ("2026-06-13", A)
+
+
+@given(asked=st.integers(min_value=1, max_value=9), shift=st.sampled_from([15, 30, 45]))
+@settings(max_examples=30, deadline=None)
+def test_a_booking_stated_without_its_time_after_the_agent_spoke_of_another_time_leaves_the_time_for_review(
+    asked: int, shift: int
+) -> None:
+    c = call(
+        ("caller", f"two tickets for Dune tonight at {asked} pm"),
+        ("agent", f"There is a {asked}:{shift} pm showing."),
+        ("caller", "ok"),
+        ("agent", "Your tickets have been purchased."),
+    )
+    assert value(c, "time")[1] is not A
+
+
+def test_a_booking_stated_without_its_date_after_the_agent_spoke_of_another_day_books_no_day() -> None:
+    c = call(
+        ("caller", "a train on Saturday please"),
+        ("agent", "There is one on Sunday at 9 am."),
+        ("caller", "ok"),
+        ("agent", "Booking was successful."),
+    )
+    assert value(c, "date")[1] is not A

@@ -1021,6 +1021,7 @@ class _Timeline:
     def __init__(self) -> None:
         self.state: _Slot | None = None
         self.just_booked = False  # the agent's last turn stated the arrangement (not as a question)
+        self.agent_said: list[_Said] = []  # every date and time the agent said, in order
         self.cancelled: set[date] = set()
         self.superseded: list[tuple[str, tuple[Evidence, ...]]] = []
 
@@ -1051,6 +1052,7 @@ class _Timeline:
             elif said.role is Role.ECHO and said.date is None:
                 self.echo_time(said)
         self.just_booked = any(x.role is Role.BOOK and not x.question for x in items)
+        self.agent_said.extend(items)
         offers = [x for x in items if x.role is Role.OFFER]
         if offers or any(x.role in (Role.BOOK, Role.ECHO, Role.CANCEL, Role.DECLINE) for x in items):
             return offers
@@ -1071,11 +1073,20 @@ class _Timeline:
         m = _DONE.search(text)
         if m is None or _DECLINE.search(text[: m.start()] + " " + text[m.end() :]):
             return  # "Friday is booked up, sorry": a refusal, not a booking
+        asked_at = max(e.turn for e in state.evidence)
+        since = [x for x in self.agent_said if x.turn > asked_at] + items
+        if any(x.date is not None and not state.same_day(x.date.value) for x in since):
+            return  # the agent spoke of another day since: which one was booked, the words do not say
         state.confidence = max(state.confidence, BOOKED)
         state.source = "agent"
         state.evidence.append(Evidence(i, m.start(), m.end()))
-        if state.time is not None and state.time_cap >= 1.0:
+        if state.time is None:
+            return
+        if state.time_cap >= 1.0 and all(x.time is None or _same_time(x.time, state.time) for x in since):
             state.time_evidence.append(Evidence(i, m.start(), m.end()))  # the booking covers the time asked
+        else:
+            # The agent spoke of another time since ("there's a 7:15 showing"): the booked time is not known.
+            state.time_cap = min(state.time_cap, REQUESTED)
 
     def decline(self, said: _Said) -> None:
         """The agent turned a slot down: what the caller asked for is not arranged (it stays for review)."""
