@@ -43,7 +43,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,7 @@ from chaos import COMPANIES, FIRST, LAST, MAPPING, Call, Person, _payload, perce
 from callsync.capture.platforms.generic import parse_generic_call
 from callsync.crm.http.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURRENCY
 from callsync.pipeline.intake import receive_call
-from callsync.store.db import ConnectionBudget, Database
+from callsync.store.db import DEFAULT_DB_CONNECTIONS, ConnectionBudget, Database
 from callsync_sandbox.faults import FaultPlan
 from callsync_sandbox.hubspot import HubSpotSandbox
 from callsync_sandbox.server import SandboxServer
@@ -84,6 +84,8 @@ class RunResult:
     first_confirmed_s: float  # from the last call stored to the first confirmed (start-up, first batch)
     db_kb_per_call: float  # growth of the database (callsync's tables and the queue's) per call
     tail_s: float  # from the 90th percentile of confirmations to the last
+    worker_cpu_ms_per_call: float = 0.0  # the worker processes' own CPU time (user + system) per call
+    phases_ms: dict[str, float] = field(default_factory=dict)  # mean ms per call by phase (step_phases)
 
 
 @dataclass(frozen=True)
@@ -191,8 +193,9 @@ def fresh_database(admin_url: str) -> Iterator[str]:
 
 
 def db_connections(concurrency: int) -> int:
-    """The smallest budget `callsync worker` accepts for this concurrency (pipeline/worker.py)."""
-    return max(8, concurrency + 4 + max(4, (concurrency + 4) // 3))
+    """Each worker's connection budget: the default, whatever the concurrency (a sync in flight pins no
+    connection of its own, store/locks.py)."""
+    return DEFAULT_DB_CONNECTIONS
 
 
 @contextmanager
@@ -296,6 +299,7 @@ def run(
                     break
                 time.sleep(0.5)
             elapsed = time.monotonic() - started
+            worker_cpu_s = sum(cpu_seconds(p.pid) for p in procs)
         ids = [c.call_id for c in calls]
         with db.session() as session:
             rows = session.execute(
@@ -310,13 +314,60 @@ def run(
                 or 0
             )
         grown = database_size(db) - size_before
+        phases = step_phases(db)
         db.dispose()
     log = sandbox.request_log[requests_before:]
     if args.workdir:
         (args.workdir / name / "requests.json").write_text(json.dumps(log))
     result = summarize(rows, log, dead, limits, n, count, args.concurrency, elapsed)
     result.db_kb_per_call = round(grown / 1024 / max(1, n), 1)
+    result.worker_cpu_ms_per_call = round(worker_cpu_s * 1000 / max(1, n), 1)
+    result.phases_ms = phases
     return result
+
+
+def step_phases(db: Database) -> dict[str, float]:
+    """Where a sync's time goes, from the queue's own records (dbos.workflow_status and
+    dbos.operation_outputs carry start and end times in epoch ms): mean ms per workflow waiting in the queue
+    (enqueued -> dequeued), in each step (summed over retries), and between steps (checkpoints, sleeps)."""
+    from sqlalchemy import text
+
+    with db.session() as session:
+        waits = session.execute(
+            text(
+                "SELECT avg(started_at_epoch_ms - created_at), avg(updated_at - started_at_epoch_ms), count(*) "
+                "FROM dbos.workflow_status WHERE status = 'SUCCESS' AND started_at_epoch_ms IS NOT NULL"
+            )
+        ).one()
+        steps = session.execute(
+            text(
+                "SELECT function_name, sum(completed_at_epoch_ms - started_at_epoch_ms) "
+                "FROM dbos.operation_outputs WHERE completed_at_epoch_ms IS NOT NULL GROUP BY function_name"
+            )
+        ).all()
+    workflows = int(waits[2] or 0)
+    if not workflows:
+        return {}
+    out = {"queued": round(float(waits[0] or 0), 1), "running": round(float(waits[1] or 0), 1)}
+    for name, total in steps:
+        out[str(name).removeprefix("callsync.")] = round(float(total or 0) / workflows, 1)
+    out["between_steps"] = round(
+        out["running"] - sum(v for k, v in out.items() if k not in ("queued", "running")), 1
+    )
+    return out
+
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """A process's own CPU time so far (user + system), from /proc: what one call costs a worker, whatever
+    else the machine is doing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
 def database_size(db: Database) -> int:
@@ -453,13 +504,16 @@ def print_table(out: dict[str, RunResult], args: argparse.Namespace) -> None:
         f"{args.search_per_second} searches/s (lifted_*: no limit); {args.n} calls per overload run"
     )
     head = ("run", "workers×conc", "ceiling/s", "confirmed/s", "ratio", "req/call", "429s", "p50 ms", "p99 ms",
-            "dead", "secs", "1st conf s", "tail s")  # fmt: skip
+            "dead", "secs", "1st conf s", "tail s", "cpu ms/call")  # fmt: skip
     print("  ".join(f"{h:>12}" for h in head))
     for name, r in out.items():
         cells = (name, f"{r.workers}×{r.concurrency}", r.ceiling_calls_per_s, r.confirmed_per_s, r.ratio,
                  r.requests_per_call, r.rate_limited, r.p50_ms, r.p99_ms, r.dead_letters, r.seconds,
-                 r.first_confirmed_s, r.tail_s)  # fmt: skip
+                 r.first_confirmed_s, r.tail_s, r.worker_cpu_ms_per_call)  # fmt: skip
         print("  ".join(f"{'-' if c is None else c!s:>12}" for c in cells))
+    for name, r in out.items():
+        if r.phases_ms:
+            print(f"{name}: mean ms per call: " + ", ".join(f"{k} {v:g}" for k, v in r.phases_ms.items()))
 
 
 def main(argv: list[str] | None = None) -> int:

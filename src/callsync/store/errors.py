@@ -23,8 +23,15 @@ _TRANSIENT_DRIVER_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+class LockWaitTimeout(TimeoutError):
+    """An identity lock stayed held by another sync for longer than a write attempt takes (store/locks.py):
+    the attempt waits and tries again later, like any other blip."""
+
+
 def is_transient_database_error(exc: BaseException) -> bool:
     """True for an error that the same database work would not meet a moment later."""
+    if isinstance(exc, LockWaitTimeout):
+        return True
     if isinstance(exc, sa.DBAPIError):
         if exc.connection_invalidated:
             return True
