@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callsync.capture.extract import callback, company, job_title, labels, name, when
+from callsync.capture.extract import callback, company, job_title, labels, name, spoken, when
 from callsync.capture.extract.spoken import Token, joined, may_say
 from tests.capture import make_call
 
@@ -21,6 +21,9 @@ GATED: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (when._CANCEL, when._CANCEL_NEEDS),
     (name._SPELL_REQUEST, name._SPELL_NEEDS),
     (name._SPELL_IT, name._SPELL_NEEDS),
+    (when._CALLER_CANCEL, when._CALLER_CANCEL_NEEDS),
+    (when._DONE, when._DONE_NEEDS),
+    (name._SOMEONE_ELSES, name._SOMEONE_ELSES_NEEDS),
 ]
 
 
@@ -88,3 +91,52 @@ def test_a_call_without_a_cue_has_no_hits_and_one_with_it_does() -> None:
 @given(text=st.from_regex(name._AGENT_SELF_NAME))
 def test_an_agent_introduction_holds_one_of_its_cues_as_written(text: str) -> None:
     assert any(cue in text for cue in name._AGENT_SELF_NAME_CUES), text
+
+
+_AROUND_AT = st.lists(
+    st.sampled_from(
+        [
+            "jane",
+            "doe",
+            "g",
+            "mail",
+            "out",
+            "look",
+            "acme",
+            "corp",
+            "com",
+            "net",
+            "dot",
+            "the",
+            "office",
+            "3",
+            "pm",
+            "hot",
+            "yahoo",
+            "proton",
+            "uk",
+            "co",
+            "dash",
+            "x",
+        ]
+    ),
+    min_size=0,
+    max_size=6,
+)
+
+
+@given(before=_AROUND_AT, after=_AROUND_AT, sep=st.sampled_from([" ", " ", ".", "-"]))
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_the_spoken_email_gate_skips_only_at_that_begins_no_address(
+    before: list[str], after: list[str], sep: str
+) -> None:
+    # Without a dot (said or written between words) and without the start of a webmail name after "at",
+    # no spoken address can begin at that "at": the gate in `_find_emails` skips it.
+    text = " ".join(before) + " at " + sep.join(after)
+    tokens = spoken.tokenize(text)
+    dotted = not spoken.DOT_WORDS.isdisjoint(spoken.words(text)) or spoken._WRITTEN_DOT.search(text)
+    for k, token in enumerate(tokens):
+        if token.text != "at" or dotted:
+            continue
+        if k + 1 >= len(tokens) or tokens[k + 1].text not in spoken._PROVIDER_PREFIXES:
+            assert spoken._spoken_email_at(text, tokens, k) is None, text

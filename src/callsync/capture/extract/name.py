@@ -102,7 +102,7 @@ _SOMEONE_ELSES = re.compile(
     r"\b(it'?s|that'?s|is) (for|under) (my|his|her|their)\b",
     re.IGNORECASE,
 )
-_SOMEONE_ELSES_NEEDS = ("his ", "her ", "their ", "the ", "behalf", "my ")
+_SOMEONE_ELSES_NEEDS = ("his", "her", "their", "the ", "behalf", "my")
 _MAX_NAME_WORDS = 4  # "maria de la cruz"; more than two words is read but never accepted unreviewed
 _GREETINGS = word_set("hi hey hello thanks thank you morning afternoon evening")
 _AGENT_SELF_NAME = re.compile(r"\b(?:[Tt]his is|I'm|I am|[Mm]y name is|[Nn]ame's)\s+([A-Z][a-z]+)\b")

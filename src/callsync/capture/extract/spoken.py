@@ -524,6 +524,9 @@ PROVIDERS: dict[str, str] = {
     "aol": "aol.com",
     "protonmail": "protonmail.com",
 }
+# Every start of a webmail name ("g" of "g mail", "out" of "out look"): what may follow "at" in one.
+_PROVIDER_PREFIXES = frozenset(name[:n] for name in PROVIDERS for n in range(1, len(name) + 1))
+_WRITTEN_DOT = re.compile(r"\.[^\s.]")  # a dot written between two words, as in "acme.com"
 # Words that end a spoken local part when reading leftwards from "at": the lead-in, not the address.
 LOCAL_STOP = word_set("""its is it was my me email emails mail address sure yeah yes yep yup ok okay so and um uh er ah
     the a an that thats this to send use would be should just hi hey hello please actually sorry wait no
@@ -580,9 +583,16 @@ def _find_emails(text: str) -> tuple[SpokenEmail, ...]:
             found.append(
                 SpokenEmail(value, m.start(), end, (EmailReading(value, m.start()),), False, True, True)
             )
+    if "at" not in words(text):
+        return tuple(found)
+    # A spoken domain ends on a TLD after a dot (said, or written between words: "acme.com") or is a
+    # webmail name ("at gmail"): without a dot, only "at" followed by the start of such a name can begin one.
+    dotted = not DOT_WORDS.isdisjoint(words(text)) or _WRITTEN_DOT.search(text) is not None
     tokens = tokenize(text)
     for k, token in enumerate(tokens):
         if token.text != "at" or any(e.start <= token.start < e.end for e in found):
+            continue
+        if not dotted and (k + 1 >= len(tokens) or tokens[k + 1].text not in _PROVIDER_PREFIXES):
             continue
         spoken = _spoken_email_at(text, tokens, k)
         if spoken is not None:

@@ -698,7 +698,7 @@ _DONE = re.compile(
     r"(^|[.!]\s+)((ok|okay|great|done|perfect),? )?(booked|reserved)\b",
     re.IGNORECASE,
 )
-_DONE_NEEDS = ("book", "reserv", "purchas", "bought", "order", "confirmed", "all set")
+_DONE_NEEDS = ("book", "reserv", "purchas", "bought", "order", "confirmed", "all set", "been")
 _CALLER_CANCEL_NEEDS = ("cancel", "forget", "call it off")
 _DECLINE = re.compile(
     r"\b(not available|unavailable|no good|(is|are|'s|s) (fully |all )?(booked|full|taken)(?! (for|at|on|under)\b)|"
