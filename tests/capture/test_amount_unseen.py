@@ -130,3 +130,14 @@ def test_a_fraction_of_a_scale_alone_in_a_turn_is_read(phrase: tuple[str, int], 
     words, value = phrase
     got = amount(("agent", "What budget do you have in mind?"), ("caller", frame.format(w=words)))
     assert got == (value, A)
+
+
+@given(
+    charged=st.integers(min_value=21, max_value=900),
+    expected=st.integers(min_value=5, max_value=20),
+)
+@settings(max_examples=30, deadline=None)
+def test_instead_of_names_the_figure_replaced_not_a_correction(charged: int, expected: int) -> None:
+    # "I was charged $30 instead of $20": two figures, neither corrects the other.
+    got = amount(("agent", "How can I help?"), ("caller", f"I was charged ${charged} instead of ${expected}"))
+    assert got[1] is not A

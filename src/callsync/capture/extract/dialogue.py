@@ -123,9 +123,10 @@ def classify_reaction(text: str) -> tuple[Reaction, tuple[int, int] | None]:
 
 # -- corrections --------------------------------------------------------------------------------------
 
+# "instead of" names the value being replaced, after it ("charged $30 instead of $20"): no correction.
 _CORRECTION = re.compile(
     r"\b(actually|sorry|no wait|wait no|wait|i mean|scratch that|correction|my mistake|my bad|oops|"
-    r"make (that|it)|rather|not that|instead|thats my old|that was my old|use this one)\b",
+    r"make (that|it)|rather|not that|instead(?! of)|thats my old|that was my old|use this one)\b",
     re.IGNORECASE,
 )
 
