@@ -14,9 +14,9 @@ type, recording or transcript sid) is unique per call.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from callsync.config import redact_patterns_for
@@ -31,6 +31,8 @@ from callsync.pipeline.queue import (
 from callsync.redaction import mask_payload
 from callsync.store.db import Database
 from callsync.store.tables import CallEventRow, CallRow
+
+_CALLS = cast(Table, CallRow.__table__)
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,13 @@ def receive_call(
     # No look-up first: the call's unique key makes a second delivery an IntegrityError below, and most
     # deliveries are new calls, so a separate read would cost every webhook a transaction.
     client = queue_client(db)
+    partition = partition_key_for(call)
     try:
         with db.session() as session:
-            session.add(
-                CallRow(
+            # A plain INSERT: nothing reads the row object back, and the ORM's unit of work (state tracking,
+            # flush ordering, RETURNING the id) was a sixth of a webhook's CPU time.
+            session.execute(
+                insert(_CALLS).values(
                     tenant=call.tenant,
                     call_id=call.call_id,
                     platform=call.platform,
@@ -75,14 +80,13 @@ def receive_call(
                     source=source,
                     sync_state="queued",
                     workflow_id=workflow_id,
-                    identity_key=partition_key_for(call),
+                    identity_key=partition,
                     payload_format=payload_format,
                     event_key=event_key,
                 )
             )
-            session.flush()
-            enqueue_in(client, session, workflow=SYNC_WORKFLOW, workflow_id=workflow_id,
-                       partition=partition_key_for(call), args=(call.tenant, call.call_id))  # fmt: skip
+            enqueue_in(client, session, workflow=SYNC_WORKFLOW, workflow_id=workflow_id, partition=partition,
+                       args=(call.tenant, call.call_id))  # fmt: skip
     except IntegrityError:
         # A concurrent delivery of the same call committed first.
         return Received(call.call_id, "duplicate", workflow_id)
