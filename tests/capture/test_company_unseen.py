@@ -81,15 +81,11 @@ def test_ampersand_and_and_are_the_same_name(a: str, b: str) -> None:
     assert said_forms_match(f"{a.title()} and {b.title()}", f"i work for {a} & {b}")
 
 
-@given(
-    first=st.sampled_from(["Jane", "Tom", "Priya"]),
-    place=st.sampled_from(["Cambridge", "Denver", "Leeds", "Brightpath", "Northwind"]),
-)
-@settings(max_examples=20, deadline=None)
-def test_one_word_after_from_in_an_introduction_waits_for_review(first: str, place: str) -> None:
-    # "this is jane from cambridge": one word after "from" is as often a town as a firm.
-    fv = extract_company(make_call(("caller", f"Hi, this is {first} Smith from {place}")))
-    assert fv is None or fv.status is not FieldStatus.ACCEPTED
+def test_a_self_introduction_x_from_y_names_the_firm() -> None:
+    # The common way a business caller names their company; reviewing every one would bury the reviewers
+    # (a town after "from" in other frames - "leaving from Denver" - is handled elsewhere).
+    fv = extract_company(make_call(("caller", "hi my name is dana whitfield from northwind")))
+    assert fv is not None and (fv.value, fv.status) == ("Northwind", FieldStatus.ACCEPTED)
 
 
 def test_a_longer_name_after_from_in_an_introduction_is_still_the_company() -> None:

@@ -338,10 +338,6 @@ def _turn_mentions(call: CallRecord, i: int) -> list[_Mention]:
             confidence -= THE_PENALTY
         if base in (OWN, WITH) and value_words[-1] in _COMPANY_SUFFIXES:
             confidence += NAMED_LIKE_A_COMPANY
-        if base == FROM_AFTER_NAME and len(value_words) == 1 and not asked and not answers_name:
-            # "this is jane from cambridge", said unasked: one word after "from" is as often a town as a firm
-            # (answering "who am I speaking with?", "X from Y" names where the caller is calling from).
-            confidence = min(confidence, CALLING_FROM)
         if asked:
             confidence = max(confidence, ANSWERED)  # "who are you with?" - "i'm with blue ridge roofing"
         corrects = has_correction_marker(text, 0, tokens[k].start)
