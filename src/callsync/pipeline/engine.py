@@ -361,17 +361,28 @@ async def write_step(tenant: str, call_id: str, prepared_json: dict[str, Any]) -
     plan = _contact_plan(prepared)
 
     async def locked(adapter: CRMAdapter) -> Outcome:
-        # Two calls about one person (two lines, one number said) must not both miss and both create:
-        # find-then-create runs under the person's keys, and the keys are linked before the lock is freed,
-        # so the next holder finds the record even while the CRM's search index lags.
-        async with identity_lock(rt.db, [f"{tenant}:{adapter.name}:{k}" for k in plan.identity.link_keys()]):
-            outcome = await write_attempt(adapter, rt, tenant, call_id, prepared)
-            if outcome.status is Status.CONFIRMED and outcome.record_id and outcome.object_type:
-                await asyncio.to_thread(
-                    ledger_store.link_identity, rt.db, tenant, adapter.name, outcome.object_type,
-                    outcome.link_keys, outcome.record_id, call_id,
-                )  # fmt: skip
+        notes: list[asyncio.Task[list[tuple[str, str]]]] = []
+        try:
+            # Two calls about one person (two lines, one number said) must not both miss and both create:
+            # find-then-create runs under the person's keys, and the keys are linked before the lock is
+            # freed, so the next holder finds the record even while the CRM's search index lags.
+            async with identity_lock(
+                rt.db, [f"{tenant}:{adapter.name}:{k}" for k in plan.identity.link_keys()]
+            ):
+                outcome = await write_attempt(adapter, rt, tenant, call_id, prepared, notes)
+                if outcome.status is Status.CONFIRMED and outcome.record_id and outcome.object_type:
+                    await asyncio.to_thread(
+                        ledger_store.link_identity, rt.db, tenant, adapter.name, outcome.object_type,
+                        outcome.link_keys, outcome.record_id, call_id,
+                    )  # fmt: skip
+            if outcome.status is Status.CONFIRMED and outcome.created and notes and plan.identity.name:
+                found = await notes[-1]  # outside the lock: advisory, it never holds up the next caller
+                proposals = possible_duplicate_notes(plan.identity.name, found, outcome.record_id)
+                outcome = outcome.model_copy(update={"reviews": [*outcome.reviews, *proposals]})
             return outcome
+        finally:
+            for task in notes:
+                task.cancel()  # an attempt that failed needs no note; a finished task ignores this
 
     outcome = await attempt_with(tenant, f"sync of {call_id}", locked)
     return outcome.model_dump(mode="json")
@@ -384,9 +395,17 @@ def _contact_plan(prepared: PreparedCall) -> ObjectPlanData:
 
 
 async def write_attempt(
-    adapter: CRMAdapter, rt: Runtime, tenant: str, call_id: str, prepared: PreparedCall
+    adapter: CRMAdapter,
+    rt: Runtime,
+    tenant: str,
+    call_id: str,
+    prepared: PreparedCall,
+    notes: list[asyncio.Task[list[tuple[str, str]]]] | None = None,
 ) -> Outcome:
-    """One attempt: find the record, decide each field by its policy, write, and confirm by reading back."""
+    """One attempt: find the record, decide each field by its policy, write, and confirm by reading back.
+    When the attempt creates the record (or completes one an earlier attempt created), the look-alike name
+    search starts beside the write and is appended to `notes`: it is advisory and off the write's path, so
+    it costs the call no round trip of its own (`look_alikes_safely`)."""
     mapping = rt.mapping(tenant).object(CONTACT)
     plan = _contact_plan(prepared)
     crm_object = plan.crm_object
@@ -448,6 +467,7 @@ async def write_attempt(
                 # value that differs was changed since by someone else, and theirs stays (reconcile
                 # reports it as drift).
                 writes, created = new_record_writes(plan), True
+                _look_for_duplicates(adapter, rt, tenant, plan, notes)
             else:
                 decided = await _decide_update(
                     rt, tenant, adapter.name, current.ref, call_id, current.fields, last_call, prepared, plan
@@ -471,7 +491,7 @@ async def write_attempt(
                 )  # fmt: skip
         else:
             writes, created = new_record_writes(plan), True
-            # Look-alike names are looked for once the record is confirmed (duplicate_notes_step).
+            _look_for_duplicates(adapter, rt, tenant, plan, notes)
             to_write = {f: w.new for f, w in writes.items()} | {stamp: call_id, last_call: call_id}
             request = WriteRequest(crm_object, to_write, None, f"{tenant}:{adapter.name}:{call_id}:create")
         sent_at = datetime.now(UTC)
@@ -554,27 +574,24 @@ async def write_known_fields(
     raise PermanentError("the CRM kept refusing fields: " + ", ".join(rejected))
 
 
-async def possible_duplicate_notes(
-    adapter: CRMAdapter,
-    crm_object: str,
-    name: str | None,
-    name_fields: tuple[str, ...],
-    created_id: str | None = None,
+async def look_alikes(
+    adapter: CRMAdapter, crm_object: str, name: str, name_fields: tuple[str, ...]
+) -> list[tuple[str, str]]:
+    """(record id, display name) of the records the CRM's name search returns for `name`."""
+    found = await adapter.find(IdentityQuery(object_types=(crm_object,), name=name))
+    return [(r.ref.record_id, display_name(r.fields, name_fields)) for r in found.by_name]
+
+
+def possible_duplicate_notes(
+    name: str, candidates: list[tuple[str, str]], created_id: str | None
 ) -> list[ReviewProposal]:
     """A new record whose name resembles existing ones is still created (names never match), and a
-    reviewer is told about the look-alikes."""
-    if not name:
-        return []
-    found = await adapter.find(IdentityQuery(object_types=(crm_object,), name=name))
-    candidates = [
-        (r.ref.record_id, display_name(r.fields, name_fields))
-        for r in found.by_name
-        if r.ref.record_id != created_id
-    ]
-    similar = possible_duplicates(name, candidates)
+    reviewer is told about the look-alikes (never about the record itself)."""
+    others = [(rid, shown) for rid, shown in candidates if rid != created_id]
+    similar = possible_duplicates(name, others)
     if not similar:
         return []
-    names = dict(candidates)
+    names = dict(others)
     return [
         ReviewProposal(
             kind="possible_duplicate",
@@ -587,38 +604,41 @@ async def possible_duplicate_notes(
     ]
 
 
-# Advisory only, so off the write path: it runs after the record is confirmed, outside the identity lock,
-# and a CRM that keeps failing costs the call its note, never its sync.
-@DBOS.step(name="callsync.duplicate_notes")
-async def duplicate_notes_step(
-    tenant: str, prepared_json: dict[str, Any], record_id: str
-) -> list[dict[str, Any]]:
-    rt = runtime()
-    plan = _contact_plan(PreparedCall.model_validate(prepared_json))
+def _look_for_duplicates(
+    adapter: CRMAdapter,
+    rt: Runtime,
+    tenant: str,
+    plan: ObjectPlanData,
+    notes: list[asyncio.Task[list[tuple[str, str]]]] | None,
+) -> None:
+    if notes is None or notes or not plan.identity.name:
+        return
     name_fields = _name_fields(rt.mapping(tenant).object(CONTACT))
-    adapter, owned = rt.adapters.for_attempt(rt.tenant(tenant))
+    notes.append(
+        asyncio.create_task(look_alikes_safely(adapter, plan.crm_object, plan.identity.name, name_fields))
+    )
+
+
+# Advisory only, so off the write path: it runs beside the create and is awaited outside the identity lock,
+# and a CRM that keeps failing costs the call its note, never its sync.
+async def look_alikes_safely(
+    adapter: CRMAdapter, crm_object: str, name: str, name_fields: tuple[str, ...]
+) -> list[tuple[str, str]]:
     error: CRMError | None = None
-    try:
-        for attempt in range(1, 4):
-            try:
-                notes = await possible_duplicate_notes(
-                    adapter, plan.crm_object, plan.identity.name, name_fields, record_id
-                )
-                return [n.model_dump(mode="json") for n in notes]
-            except (TransientError, RateLimited, AmbiguousWriteError) as exc:
-                error = exc
-                await asyncio.sleep(min(getattr(exc, "retry_after", 0.0) or attempt, 10.0))
-            except CRMError as exc:
-                error = exc
-                break
-            except Exception as exc:  # advisory: nothing here may fail the call's sync
-                log.warning("possible-duplicate check failed", error=type(exc).__name__)
-                return []
-        log.warning("no possible-duplicate check", tenant=tenant, record_id=record_id, error=str(error))
-        return []
-    finally:
-        if owned:
-            await adapter.aclose()
+    for attempt in range(1, 4):
+        try:
+            return await look_alikes(adapter, crm_object, name, name_fields)
+        except (TransientError, RateLimited, AmbiguousWriteError) as exc:
+            error = exc
+            await asyncio.sleep(min(getattr(exc, "retry_after", 0.0) or attempt, 10.0))
+        except CRMError as exc:
+            error = exc
+            break
+        except Exception as exc:  # advisory: nothing here may fail the call's sync
+            log.warning("possible-duplicate check failed", error=type(exc).__name__)
+            return []
+    log.warning("no possible-duplicate check", name_fields=name_fields, error=str(error))
+    return []
 
 
 async def _decide_update(
@@ -788,11 +808,6 @@ async def sync_call(
     prepared_json = prepared.model_dump(mode="json")
     key = workflow_id_for(tenant, call_id)
     outcome = await deliver(tenant, key, lambda: write_step(tenant, call_id, prepared_json))
-    if outcome.status is Status.CONFIRMED and outcome.created and outcome.record_id:
-        notes = await duplicate_notes_step(tenant, prepared_json, outcome.record_id)
-        outcome = outcome.model_copy(
-            update={"reviews": [*outcome.reviews, *(ReviewProposal.model_validate(n) for n in notes)]}
-        )
     chosen = dict(linked_records or {})
     if (
         outcome.status is Status.CONFIRMED
@@ -824,13 +839,21 @@ async def sync_call(
     return await finish_step(tenant, call_id, prepared_json, outcome.model_dump(mode="json"))
 
 
-async def run_actions(tenant: str, call_id: str, key: str, prepared: PreparedCall, outcome: Outcome) -> Outcome:
+async def run_actions(
+    tenant: str, call_id: str, key: str, prepared: PreparedCall, outcome: Outcome
+) -> Outcome:
     """The call's workflow actions, once its person (and deal) are confirmed: one `deliver` per rule, keyed
     by (call, rule). A doubtful action is not attempted: it waits for a person (store/ledger.py)."""
     assert outcome.object_type and outcome.record_id
     person = RecordLink(object_type=outcome.object_type, record_id=outcome.record_id)
-    deals = [r for r in outcome.related if r.object == DEAL_OBJECT and r.status is Status.CONFIRMED and r.record_id]
-    deal = RecordLink(object_type=deals[0].object_type or "", record_id=deals[0].record_id or "") if deals else None
+    deals = [
+        r for r in outcome.related if r.object == DEAL_OBJECT and r.status is Status.CONFIRMED and r.record_id
+    ]
+    deal = (
+        RecordLink(object_type=deals[0].object_type or "", record_id=deals[0].record_id or "")
+        if deals
+        else None
+    )
     runs: list[ActionRun] = []
     for planned in prepared.actions:
         stamp = action_stamp(tenant, call_id, planned.rule)
@@ -840,7 +863,9 @@ async def run_actions(tenant: str, call_id: str, key: str, prepared: PreparedCal
         attempt = partial(action_step, tenant, call_id, planned.model_dump(mode="json"), stamp,
                           person.model_dump(mode="json"), deal.model_dump(mode="json") if deal else None)  # fmt: skip
         result = await deliver(tenant, f"{key}:action:{planned.rule}", attempt)
-        runs.append(result.actions[0] if result.actions else unfinished_run(planned, stamp, person, deal, result))
+        runs.append(
+            result.actions[0] if result.actions else unfinished_run(planned, stamp, person, deal, result)
+        )
     return outcome.model_copy(update={"actions": runs})
 
 
