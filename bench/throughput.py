@@ -52,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from chaos import COMPANIES, FIRST, LAST, MAPPING, Call, Person, _payload, percentile
 
 from callsync.capture.platforms.generic import parse_generic_call
-from callsync.crm.http.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURRENCY
+from callsync.crm.http.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_PG_CONCURRENCY
 from callsync.pipeline.intake import receive_call
 from callsync.store.db import DEFAULT_DB_CONNECTIONS, ConnectionBudget, Database
 from callsync_sandbox.faults import FaultPlan
@@ -470,8 +470,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--concurrency",
         type=int,
-        default=DEFAULT_CONCURRENCY,
-        help=f"syncs in flight per worker (default {DEFAULT_CONCURRENCY})",
+        default=DEFAULT_PG_CONCURRENCY,
+        help=f"syncs in flight per worker (default {DEFAULT_PG_CONCURRENCY}, as `callsync worker` on PostgreSQL)",
     )
     p.add_argument(
         "--batch-window",

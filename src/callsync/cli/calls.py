@@ -23,7 +23,7 @@ from callsync.cli.common import (
     open_database,
     out,
 )
-from callsync.crm.http.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURRENCY
+from callsync.crm.http.coalesce import DEFAULT_BATCH_WINDOW_S
 from callsync.errors import ConfigError, InputError
 from callsync.services.errors import ServiceError
 
@@ -168,7 +168,7 @@ def sync(
     db: DbOption = None,
     tenant_file: TenantFileOption = None,
     timeout: TimeoutOption = 3600.0,
-    concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
+    concurrency: ConcurrencyOption = None,
     batch_window: BatchWindowOption = DEFAULT_BATCH_WINDOW_S,
 ) -> None:
     """Run the pending sync work to completion, with a progress bar. Interrupted syncs resume. With nothing

@@ -143,8 +143,10 @@ DbConnectionsOption = Annotated[
                  "worker refuses to start when the server cannot give it that many (docs/scaling.md)."),
 ]  # fmt: skip
 ConcurrencyOption = Annotated[
-    int, typer.Option(min=1, max=1000, help="Calls synced at once (one at a time per caller).")
-]
+    int | None,
+    typer.Option(min=1, max=1000, help="Calls synced at once (one at a time per caller); default 32 on SQLite, "
+                 "128 on PostgreSQL, where a sync in flight holds no connection of its own."),
+]  # fmt: skip
 TimeoutOption = Annotated[float, typer.Option(min=0.1, help="Give up waiting after this many seconds.")]
 
 

@@ -19,7 +19,6 @@ from callsync.cli.common import (
     out,
 )
 from callsync.cli.serve import TenantsDirOption, ingest_tenants
-from callsync.crm.http.coalesce import DEFAULT_CONCURRENCY
 from callsync.redaction import install_log_redaction
 from callsync.services import privacy as service
 from callsync.services.errors import ServiceError
@@ -122,7 +121,7 @@ def doctor(
     tenants: TenantsDirOption = None,
     as_json: JsonOption = False,
     db: DbOption = None,
-    concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
+    concurrency: ConcurrencyOption = None,
     db_connections: DbConnectionsOption = None,
 ) -> None:
     """Check that every secret the tenant files name (webhook secrets, API keys, CRM tokens; `X_FILE`: a file)

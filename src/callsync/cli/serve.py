@@ -24,7 +24,7 @@ from callsync.cli.common import (
     out,
 )
 from callsync.config import TenantConfig
-from callsync.crm.http.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURRENCY
+from callsync.crm.http.coalesce import DEFAULT_BATCH_WINDOW_S
 from callsync.errors import ConfigError
 
 DEMO_SECRET_ENV = "CALLSYNC_DEMO_SECRET"
@@ -100,7 +100,7 @@ def serve(
     no_workers: Annotated[
         bool, typer.Option("--no-workers", help="Ingest only; run `callsync worker` for delivery.")
     ] = False,
-    concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
+    concurrency: ConcurrencyOption = None,
     batch_window: BatchWindowOption = DEFAULT_BATCH_WINDOW_S,
     max_body: Annotated[
         int, typer.Option(min=1024, max=1024**3, help="Largest accepted request body, in bytes.")
@@ -176,7 +176,7 @@ def _listen(host: str, port: int) -> socket.socket:
 def worker(
     db: DbOption = None,
     tenants: TenantsDirOption = None,
-    concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
+    concurrency: ConcurrencyOption = None,
     batch_window: BatchWindowOption = DEFAULT_BATCH_WINDOW_S,
     db_connections: DbConnectionsOption = None,
 ) -> None:

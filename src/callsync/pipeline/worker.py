@@ -16,7 +16,7 @@ from dbos import DBOS, DBOSConfig
 from sqlalchemy import func, select, text
 
 from callsync import __version__
-from callsync.crm.http.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURRENCY
+from callsync.crm.http.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURRENCY, DEFAULT_PG_CONCURRENCY
 
 # Every workflow any command may enqueue is registered in every worker process, so a worker never
 # dequeues one it cannot run (a reviewer's decision taken while `callsync serve` runs).
@@ -48,18 +48,26 @@ def exit_by_deadline(deadline_s: float = SHUTDOWN_DEADLINE_S) -> None:
     timer.start()
 
 
+def default_concurrency(db: Database) -> int:
+    """Syncs in flight when `--concurrency` is not given: many on PostgreSQL (a latency-bound worker confirms
+    about what it has in flight, and a sync pins no connection), fewer on SQLite's single writer."""
+    return DEFAULT_CONCURRENCY if is_sqlite(db.url) else DEFAULT_PG_CONCURRENCY
+
+
 @contextmanager
 def running_worker(
     runtime: engine.Runtime,
     *,
-    concurrency: int = DEFAULT_CONCURRENCY,
+    concurrency: int | None = None,
     poll_s: float = DEFAULT_BATCH_WINDOW_S,
     shutdown_grace_s: float = 0.0,
 ) -> Iterator[None]:
     """Start DBOS on the runtime's database: queued and interrupted sync workflows resume from their
     last completed step. Calls of one caller line run one at a time (a queue partition each). `poll_s`
     is the batch window (DEFAULT_BATCH_WINDOW_S). On the way out, running workflows get
-    `shutdown_grace_s` to finish their current step."""
+    `shutdown_grace_s` to finish their current step. `concurrency` None: the database's default
+    (`default_concurrency`)."""
+    concurrency = concurrency or default_concurrency(runtime.db)
     runtime.batch_window_s = poll_s
     engine.configure(runtime)
     config: DBOSConfig = {
@@ -160,7 +168,7 @@ class ConnectionBudgetError(Exception):
 CONNECTION_RESERVE = 5
 
 
-def check_connection_budget(db: Database, concurrency: int) -> str:
+def check_connection_budget(db: Database, concurrency: int | None = None) -> str:
     """Refuse to start a worker whose connection budget does not fit what the server allows beside the
     callsync processes already running on this database (each names its budget in `application_name`;
     other databases on the same server are not seen: size `max_connections` for them, docs/scaling.md);
@@ -169,7 +177,7 @@ def check_connection_budget(db: Database, concurrency: int) -> str:
     identity locks share one connection per process, store/locks.py), so syncs beyond the pool's size
     wait their turn for a connection rather than fail."""
     budget = db.connections
-    if concurrency < 1:
+    if concurrency is not None and concurrency < 1:
         raise ConnectionBudgetError(f"--concurrency must be at least 1, not {concurrency}")
     if is_sqlite(db.url):
         return f"{budget.total} connections budgeted (SQLite: no server limit)"

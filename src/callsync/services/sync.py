@@ -23,7 +23,7 @@ def run_sync(
     tenants: dict[str, TenantConfig],
     *,
     timeout_s: float,
-    concurrency: int,
+    concurrency: int | None,
     batch_window_s: float,
     on_progress: Callable[[Backlog], None] | None = None,
 ) -> Backlog:
