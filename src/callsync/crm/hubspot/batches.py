@@ -88,6 +88,28 @@ def _tokens(value: Any) -> set[str]:
     return {t for t in re.split(r"[\s,.;:()/-]+", str(value or "").casefold()) if t}
 
 
+def _index(
+    records: Sequence[CRMRecord], keys: Callable[[CRMRecord], Iterable[str]]
+) -> dict[str, list[tuple[int, CRMRecord]]]:
+    """Records (with their place in the answer) by each of their keys, empty keys left out."""
+    index: dict[str, list[tuple[int, CRMRecord]]] = {}
+    for place, record in enumerate(records):
+        for key in keys(record):
+            if key:
+                index.setdefault(key, []).append((place, record))
+    return index
+
+
+def _matches(*found: Iterable[tuple[int, CRMRecord]]) -> list[CRMRecord]:
+    """The records found under any of the keys looked up, each once, in the answer's order."""
+    return [
+        record
+        for _, record in sorted(
+            {place: (place, r) for hits in found for place, r in hits}.values(), key=lambda h: h[0]
+        )
+    ]
+
+
 def _rounds(
     entries: Sequence[tuple[Any, Any]], unique: Callable[[Any], Iterable[Hashable]]
 ) -> list[list[Any]]:
@@ -197,14 +219,11 @@ class HubSpotBatches:
                     for prop in ("phone", "mobilephone")
                 ]
                 found += await self._search_all(object_type, groups, wanted)
-            digits = {key: {_digits(v) for v in vs} for key, vs in shapes.items()}
+            # Each record is indexed once by its numbers' digits, so a batch's answers take one pass.
+            by_digits = _index(found, lambda r: {_digits(r.fields.get(p)) for p in ("phone", "mobilephone")})
             return {
-                key: [
-                    r
-                    for r in found
-                    if {_digits(r.fields.get("phone")), _digits(r.fields.get("mobilephone"))} & ds
-                ]
-                for key, ds in digits.items()
+                key: _matches(*(by_digits.get(d, ()) for d in {_digits(v) for v in vs}))
+                for key, vs in shapes.items()
             }
 
         # Six shapes a number: sixteen numbers fill one IN list.
@@ -236,14 +255,15 @@ class HubSpotBatches:
             ]
             wanted = [f for _, fields in entries for f in fields] + ["firstname", "lastname"]
             found = await self._search_all(object_type, groups, wanted)
+            # Each record is indexed once by its name words (a search answers up to 2,000 records for 16
+            # names: matching every name against every record was the worker's costliest loop).
+            by_first = _index(found, lambda r: _tokens(r.fields.get("firstname")))
+            by_last = _index(found, lambda r: _tokens(r.fields.get("lastname")))
             answers: Answers = {}
             for key, _ in entries:
                 parts = key.split()
-                first = parts[0] if len(parts) > 1 else None
-                answers[key] = [
-                    r for r in found
-                    if (first and first in _tokens(r.fields.get("firstname"))) or parts[-1] in _tokens(r.fields.get("lastname"))
-                ]  # fmt: skip
+                first = by_first.get(parts[0], []) if len(parts) > 1 else []
+                answers[key] = _matches(first, by_last.get(parts[-1], []))
             return answers
 
         # Each word goes in three cases (HubSpot's IN compares strings): 100 values hold 16 names.
