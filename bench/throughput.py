@@ -32,6 +32,7 @@ import json
 import os
 import pwd
 import random
+import re
 import shutil
 import signal
 import socket
@@ -85,7 +86,12 @@ class RunResult:
     db_kb_per_call: float  # growth of the database (callsync's tables and the queue's) per call
     tail_s: float  # from the 90th percentile of confirmations to the last
     worker_cpu_ms_per_call: float = 0.0  # the worker processes' own CPU time (user + system) per call
+    # The PostgreSQL server's CPU per call (every process of the cluster; None when it is not on this
+    # machine) and the CRM emulator's: with the workers', what a call costs the machine.
+    db_server_cpu_ms_per_call: float | None = None
+    emulator_cpu_ms_per_call: float = 0.0
     phases_ms: dict[str, float] = field(default_factory=dict)  # mean ms per call by phase (step_phases)
+    requests_by_kind: dict[str, float] = field(default_factory=dict)  # CRM requests per call by method + path
 
 
 @dataclass(frozen=True)
@@ -192,17 +198,17 @@ def fresh_database(admin_url: str) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def db_connections(concurrency: int) -> int:
-    """Each worker's connection budget: the default, whatever the concurrency (a sync in flight pins no
-    connection of its own, store/locks.py)."""
-    return DEFAULT_DB_CONNECTIONS
-
-
 @contextmanager
 def workers(
-    count: int, db_url: str, tenant_file: Path, concurrency: int, batch_window: float, workdir: Path
+    count: int,
+    db_url: str,
+    tenant_file: Path,
+    concurrency: int,
+    batch_window: float,
+    workdir: Path,
+    db_connections: int = DEFAULT_DB_CONNECTIONS,
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
-    env = {**os.environ, TOKEN_ENV: TOKEN, "CALLSYNC_DB_CONNECTIONS": str(db_connections(concurrency))}
+    env = {**os.environ, TOKEN_ENV: TOKEN, "CALLSYNC_DB_CONNECTIONS": str(db_connections)}
     procs: list[subprocess.Popen[bytes]] = []
     for i in range(count):
         command = [sys.executable, str(Path(__file__).resolve()), "--worker", "--db", db_url,
@@ -279,7 +285,12 @@ def run(
                 deliver(c)
         started = time.monotonic()
         deadline = started + args.timeout
-        with workers(count, db_url, tenant_file, args.concurrency, args.batch_window, workdir) as procs:
+        server_pids = database_server_pids(db)
+        server_cpu_before = sum(cpu_seconds(pid, children=True) for pid in server_pids)
+        emulator_cpu_before = time.process_time()
+        with workers(
+            count, db_url, tenant_file, args.concurrency, args.batch_window, workdir, args.db_connections
+        ) as procs:
             if rate is not None:
                 # One call first: the worker is up and callsync's properties exist before the clock runs.
                 deliver(warmup)
@@ -300,6 +311,9 @@ def run(
                 time.sleep(0.5)
             elapsed = time.monotonic() - started
             worker_cpu_s = sum(cpu_seconds(p.pid) for p in procs)
+            # This process's other threads are the emulator (and the polling above, a query a second).
+            emulator_cpu_s = time.process_time() - emulator_cpu_before
+        server_cpu_s = sum(cpu_seconds(pid, children=True) for pid in server_pids) - server_cpu_before
         ids = [c.call_id for c in calls]
         with db.session() as session:
             rows = session.execute(
@@ -322,6 +336,8 @@ def run(
     result = summarize(rows, log, dead, limits, n, count, args.concurrency, elapsed)
     result.db_kb_per_call = round(grown / 1024 / max(1, n), 1)
     result.worker_cpu_ms_per_call = round(worker_cpu_s * 1000 / max(1, n), 1)
+    result.db_server_cpu_ms_per_call = round(server_cpu_s * 1000 / max(1, n), 1) if server_pids else None
+    result.emulator_cpu_ms_per_call = round(emulator_cpu_s * 1000 / max(1, n), 1)
     result.phases_ms = phases
     return result
 
@@ -360,14 +376,38 @@ def step_phases(db: Database) -> dict[str, float]:
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int, *, children: bool = False) -> float:
     """A process's own CPU time so far (user + system), from /proc: what one call costs a worker, whatever
-    else the machine is doing."""
+    else the machine is doing. `children`: with its live children's and the reaped children's it waited
+    for (a PostgreSQL postmaster and its backends)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    total = int(fields[11]) + int(fields[12])
+    if children:
+        total += int(fields[13]) + int(fields[14])
+        for stat in glob.glob("/proc/[0-9]*/stat"):
+            try:
+                child = Path(stat).read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if child[1] == str(pid):
+                total += int(child[11]) + int(child[12])
+    return total / CLK_TCK
+
+
+def database_server_pids(db: Database) -> list[int]:
+    """The PostgreSQL postmaster's pid when the server runs on this machine and its data directory can be
+    read (the private cluster can), else none."""
+    from sqlalchemy import text
+
+    try:
+        with db.session() as session:
+            data = str(session.scalar(text("SHOW data_directory")))
+        return [int((Path(data) / "postmaster.pid").read_text().split()[0])]
+    except Exception:  # not a superuser, another machine: the figure is left out
+        return []
 
 
 def database_size(db: Database) -> int:
@@ -426,7 +466,18 @@ def summarize(
         first_confirmed_s=round(first, 1),
         db_kb_per_call=0.0,
         tail_s=round(tail, 1),
+        requests_by_kind=requests_by_kind(log, n),
     )
+
+
+def requests_by_kind(log: list[tuple[str, str, int]], n: int) -> dict[str, float]:
+    """CRM requests per call by method and path (record ids folded), most first: where the budget goes."""
+    counts: dict[str, int] = {}
+    for method, path, _ in log:
+        kind = f"{method} {re.sub(r'/[0-9]+(?=/|$)', '/{id}', path)}"
+        counts[kind] = counts.get(kind, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    return {kind: round(count / max(1, n), 3) for kind, count in ranked}
 
 
 # -- the worker process -----------------------------------------------------------------------------------------
@@ -479,6 +530,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=DEFAULT_BATCH_WINDOW_S,
         help=f"the workers' queue polling interval and batch window (default {DEFAULT_BATCH_WINDOW_S})",
     )
+    p.add_argument(
+        "--db-connections",
+        type=int,
+        default=DEFAULT_DB_CONNECTIONS,
+        help=f"each worker's connection budget (default {DEFAULT_DB_CONNECTIONS}, as `callsync worker`)",
+    )
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--timeout", type=float, default=600.0, help="give a run up to this many seconds")
     p.add_argument(
@@ -512,8 +569,16 @@ def print_table(out: dict[str, RunResult], args: argparse.Namespace) -> None:
                  r.first_confirmed_s, r.tail_s, r.worker_cpu_ms_per_call)  # fmt: skip
         print("  ".join(f"{'-' if c is None else c!s:>12}" for c in cells))
     for name, r in out.items():
+        db_cpu = "-" if r.db_server_cpu_ms_per_call is None else f"{r.db_server_cpu_ms_per_call:g}"
+        print(f"{name}: CPU ms per call: workers {r.worker_cpu_ms_per_call:g}, PostgreSQL {db_cpu}, "
+              f"CRM emulator {r.emulator_cpu_ms_per_call:g}")  # fmt: skip
         if r.phases_ms:
             print(f"{name}: mean ms per call: " + ", ".join(f"{k} {v:g}" for k, v in r.phases_ms.items()))
+        if r.requests_by_kind:
+            print(
+                f"{name}: requests per call: "
+                + ", ".join(f"{k} {v:g}" for k, v in r.requests_by_kind.items())
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
