@@ -13,6 +13,7 @@ import pytest
 from callsync_sandbox.faults import FaultPlan
 from callsync_sandbox.salesforce import SalesforceSandbox
 from callsync_sandbox.salesforce.schema import canonical_id, id18, object_for_id
+from callsync_sandbox.salesforce.soql import parse as soql_parse
 from callsync_sandbox.server import SandboxServer
 
 TOKEN = "sf-token"
@@ -281,6 +282,56 @@ async def test_collections_give_per_record_results_and_all_or_none_rolls_back(
     ] is True
     too_many = {"records": [good] * 201}
     error(await http.post(f"{V}/composite/sobjects", json=too_many), 400, "EXCEEDED_ID_LIMIT")
+
+
+async def test_a_collection_naming_an_unknown_field_is_refused_whole(
+    sandbox: SalesforceSandbox, http: httpx.AsyncClient
+) -> None:
+    good = {"attributes": {"type": "Lead"}, "LastName": "A", "Company": "C"}
+    bad = {**good, "LastName": "B", "Nope__c": "x"}
+    response = await http.post(f"{V}/composite/sobjects", json={"allOrNone": False, "records": [good, bad]})
+    assert "Nope__c" in error(response, 400, "INVALID_FIELD")["message"]
+    assert sandbox.records("Lead") == [], "the body is read before any record is saved"
+
+
+async def test_an_upsert_collection_naming_one_key_twice_saves_neither_of_those_records(
+    sandbox: SalesforceSandbox, http: httpx.AsyncClient
+) -> None:
+    records = [
+        {"attributes": {"type": "Lead"}, "callsync_origin_call_id__c": key, "LastName": "L", "Company": "C"}
+        for key in ("c-1", "C-1", "c-2")
+    ]
+    url = f"{V}/composite/sobjects/Lead/callsync_origin_call_id__c"
+    results = (await http.patch(url, json={"allOrNone": False, "records": records})).json()
+    assert [r["success"] for r in results] == [False, False, True]
+    assert results[0]["errors"][0]["statusCode"] == "DUPLICATE_VALUE"
+    assert [r["callsync_origin_call_id__c"] for r in sandbox.records("Lead")] == ["c-2"]
+
+
+async def test_an_or_of_equalities_is_answered_from_the_indexes_not_a_scan(
+    sandbox: SalesforceSandbox, http: httpx.AsyncClient
+) -> None:
+    ids = [await create(http, "Lead", LastName=f"L{i}", Company="C", Email=f"p{i}@x.com") for i in range(50)]
+    await http.patch(f"{V}/sobjects/Lead/{ids[7]}", json={"Phone": "+14155550107"})
+    soql = (
+        "SELECT Id FROM Lead WHERE Email IN ('P3@x.com', 'p5@x.com') OR Phone = '+14155550107' "
+        "OR MobilePhone IN ('+1')"
+    )
+    rows = (await query(http, soql)).json()["records"]
+    assert [r["Id"] for r in rows] == [ids[3], ids[5], ids[7]]
+    org = sandbox.org
+    with org.lock:
+        parsed = soql_parse(soql)
+        paths = {f: org._path("Lead", f) for f in ("Id", "Email", "Phone", "MobilePhone")}
+        assert len(org._candidates("Lead", parsed.where, paths)) == 3, "looked up, not scanned"
+        either = soql_parse("SELECT Id FROM Lead WHERE Email = 'p1@x.com' OR LastName LIKE 'L%'")
+        assert len(org._candidates("Lead", either.where, {**paths, "LastName": ("LastName",)})) == 50
+
+
+async def test_a_uri_longer_than_salesforce_takes_is_refused_414(http: httpx.AsyncClient) -> None:
+    values = ", ".join(f"'+1415555{i:04d}'" for i in range(1500))
+    response = await query(http, f"SELECT Id FROM Lead WHERE Phone IN ({values})")
+    assert response.status_code == 414
 
 
 async def test_composite_passes_references_and_rolls_back_with_all_or_none(

@@ -6,7 +6,9 @@ standard fields of Lead, Contact, Account, Opportunity, Task, Event and Case as 
 Contact/Account/Opportunity and lead conversion (a converted lead stays queryable with IsConverted and
 ConvertedContactId, and refuses updates); key-prefixed 18-character ids; upsert by External ID (201 / 200 /
 300); unique fields (DUPLICATE_VALUE); duplicate rules in block or alert mode honouring
-`Sforce-Duplicate-Rule-Header`; sObject Collections with per-record results and allOrNone; Composite with
+`Sforce-Duplicate-Rule-Header`; sObject Collections with per-record results in input order, allOrNone, the
+200-record cap, a body naming an unknown field refused whole and a key named twice in one upsert refused
+for both records; SOQL lookups served from per-field indexes (`=`, IN, and ORs of them); Composite with
 references; the rolling daily API allocation with `Sforce-Limit-Info` on every answer and
 403 REQUEST_LIMIT_EXCEEDED (array body, no Retry-After) when it is used up; and a `FaultPlan`, applied after
 authentication and before the allocation, as a flaky network in front of Salesforce would be.
@@ -24,6 +26,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from callsync_sandbox.faults import COMMITTING_FAULTS, FaultInjector, FaultPlan, FaultRule
 from callsync_sandbox.jsonapi import ApiReply, ApiRequest, JsonApp, RequestLog
@@ -32,6 +35,9 @@ from callsync_sandbox.salesforce.org import Org, SfError
 
 __all__ = ["SalesforceSandbox", "SfError"]
 
+# The URI and headers of one REST call together may not exceed 16,384 bytes (Salesforce help 000386264: 414
+# URI Too Long when the URI alone does); headers are left out here, so the URI gets all of it.
+MAX_URI_BYTES = 16_384
 _FAULT_CODES = {
     400: "MALFORMED_QUERY",
     401: "INVALID_SESSION_ID",
@@ -154,6 +160,9 @@ class SalesforceSandbox:
     # -- the front door ------------------------------------------------------------------------------
 
     async def _respond(self, request: ApiRequest) -> tuple[ApiReply, bool]:
+        if len(request.path) + len(urlencode(request.query, doseq=True)) > MAX_URI_BYTES:
+            # Refused before the API sees it (and uncounted); a long SOQL query must be split.
+            return ApiReply(414, [{"message": "URI Too Long", "errorCode": "URI_TOO_LONG"}]), False
         if request.path.rstrip("/") == "/services/data":  # the versions list needs no session
             return self.api.handle(request), False
         scheme, _, token = (request.header("authorization") or "").partition(" ")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -254,6 +255,7 @@ class Api:
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise SfError(400, "INVALID_FIELD", "records: expected an array of sObjects")
         _check_size(records)
+        _check_columns(org, records)
         all_or_none = bool(body.get("allOrNone", False))
         if method == "POST" and not parts:
 
@@ -279,12 +281,20 @@ class Api:
             sobject = org.sobject(parts[0])
             ext = org.field(sobject, parts[1]).name
 
+            def key(record: dict[str, Any]) -> Any:
+                return next((v for k, v in record.items() if k.casefold() == ext.casefold()), None)
+
+            # A key named twice in one request: neither record is saved (an upsert cannot tell which wins).
+            seen = Counter(str(key(r)).casefold() for r in records if key(r) not in (None, ""))
+
             def upsert(record: dict[str, Any]) -> tuple[str, bool]:
                 if org.sobject(_type(record)) != sobject:
                     raise SfError(400, "INVALID_TYPE", f"all records must be of type {sobject}")
-                value = next((v for k, v in record.items() if k.casefold() == ext.casefold()), None)
+                value = key(record)
                 if value is None or value == "":
                     raise SfError(400, "MISSING_ARGUMENT", f"{ext} not specified", [ext])
+                if seen[str(value).casefold()] > 1:
+                    raise SfError(400, "DUPLICATE_VALUE", f"Duplicate external id specified: {value}", [ext])
                 return org.upsert(sobject, ext, str(value), record, allow_duplicates=allow)
 
             return ApiReply(200, self._each(records, upsert, all_or_none))
@@ -503,6 +513,19 @@ def _csv(value: str | None) -> list[str] | None:
     if value is None:
         return None
     return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _check_columns(org: Org, records: list[dict[str, Any]]) -> None:
+    """The request body is read into sObjects before any record is saved: a field the object does not
+    have refuses the whole request (400 INVALID_FIELD), not just its record."""
+    for record in records:
+        try:
+            sobject = org.sobject(_type(record))
+        except SfError:
+            continue  # a record without a usable type fails on its own
+        for name in record:
+            if name not in ("attributes", "id", "Id"):
+                org.field(sobject, name)
 
 
 def _check_size(items: list[Any]) -> None:

@@ -611,14 +611,16 @@ class Org:
     def _candidates(
         self, sobject: str, where: soql.Condition | None, paths: Mapping[str, tuple[str, ...]]
     ) -> list[dict[str, Any]]:
-        """The records a WHERE clause can match: from an index when it requires a field of the object to
-        equal a value (`=` or IN, alone or ANDed with anything), else all of them. Oldest first."""
+        """The records a WHERE clause can match: from the indexes when it requires a field of the object to
+        equal a value (`=` or IN, alone or ANDed with anything) or is an OR of such clauses (a lookup of
+        many callers at once: `Email IN (...) OR Phone IN (...)`), else all of them. Oldest first."""
         records = self.records[sobject]
-        lookup = _equality(where, paths)
-        if lookup is None:
+        lookups = _equalities(where, paths)
+        if lookups is None:
             return list(records.values())
-        field, values = lookup
-        ids = sorted({i for value in values for i in self.find(sobject, field, value)})
+        ids = sorted(
+            {i for field, values in lookups for value in values for i in self.find(sobject, field, value)}
+        )
         return [records[i] for i in ids]
 
     def _path(self, sobject: str, path: str) -> tuple[str, ...]:
@@ -701,19 +703,28 @@ class Org:
         return self._output(sobject, record, [(n,) for n in names], version)
 
 
-def _equality(
+def _equalities(
     where: soql.Condition | None, paths: Mapping[str, tuple[str, ...]]
-) -> tuple[str, tuple[Any, ...]] | None:
-    """(field, values) when `where` holds only for records whose own field equals one of the values."""
+) -> list[tuple[str, tuple[Any, ...]]] | None:
+    """(field, values) pairs such that `where` holds only for records whose own field equals one of the
+    values of one pair; None when no index can narrow it down (a scan)."""
     if isinstance(where, soql.Compare) and where.op == "=" and where.value is not None:
         path = paths[where.field]
-        return (path[0], (where.value,)) if len(path) == 1 else None
+        return [(path[0], (where.value,))] if len(path) == 1 else None
     if isinstance(where, soql.InList) and not where.negate:
         path = paths[where.field]
         values = tuple(v for v in where.values if v is not None)
-        return (path[0], values) if len(path) == 1 else None
+        return [(path[0], values)] if len(path) == 1 else None
     if isinstance(where, soql.BoolOp) and where.op == "AND":
-        return next((found for part in where.parts if (found := _equality(part, paths))), None)
+        return next((found for part in where.parts if (found := _equalities(part, paths))), None)
+    if isinstance(where, soql.BoolOp) and where.op == "OR":
+        union: list[tuple[str, tuple[Any, ...]]] = []
+        for part in where.parts:
+            found = _equalities(part, paths)
+            if found is None:  # one branch needs a scan: so does the whole
+                return None
+            union += found
+        return union
     return None
 
 

@@ -466,7 +466,9 @@ CALLSYNC_FIELDS: Final = (
 )
 # On the objects callsync's workflow actions create (docs/actions.md): the action's stamp, one per call and
 # rule, as a unique External ID (the upsert key of the create).
-ACTION_FIELDS: Final = ({"name": "callsync_action_key__c", "type": "string", "externalId": True, "unique": True},)
+ACTION_FIELDS: Final = (
+    {"name": "callsync_action_key__c", "type": "string", "externalId": True, "unique": True},
+)
 ACTION_OBJECTS: Final = ("Task", "Event", "Case")
 
 

@@ -1,4 +1,5 @@
-"""Salesforce: Leads and Contacts (with Accounts) through the REST API; upsert on an External ID."""
+"""Salesforce: Leads and Contacts (with Accounts) through the REST API; upsert on an External ID; group
+commit through SOQL IN lookups and sObject Collections."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ SPEC = CRMSpec(
     capabilities=Capabilities(
         batch_write=True,
         max_batch_size=200,
-        group_commit=False,
+        # Concurrent attempts share SOQL lookups and sObject Collections (crm/salesforce/batches.py).
+        group_commit=True,
         native_upsert=True,
         read_back=True,
         bulk_scan=False,

@@ -14,13 +14,16 @@ against an org or the sandbox. What it knows about Salesforce's data model:
 - Creates go through upsert on the origin-call stamp, an External ID field
   (`PATCH /sobjects/{type}/{field}/{value}`), so a retried create updates what the first one made.
   The fields must exist (Setup; REST cannot create fields): `ensure_schema` checks and says how.
-- Batches use sObject Collections (≤200 records, allOrNone=false, per-record results in order).
+- Batches use sObject Collections (≤200 records, allOrNone=false, per-record results in order). Built with
+  `batching` (the pool's long-lived adapter), the lookups, reads and writes of concurrent write attempts
+  share SOQL queries and collections (group commit, crm/salesforce/batches.py).
 - Limits: 403 REQUEST_LIMIT_EXCEEDED (and, with a reserve, `Sforce-Limit-Info` showing only the reserve
   left) pause new work for the whole org through the shared budget row, and become `RateLimited`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar, Self
@@ -44,6 +47,7 @@ from callsync.crm.protocol import (
     WriteRequest,
     WriteResult,
 )
+from callsync.crm.salesforce.batches import Clauses, SalesforceBatches, condition, soql_quote, where_of
 from callsync.crm.salesforce.settings import DEFAULT_API_VERSION, SalesforceSettings
 from callsync.crm.salesforce.wire import SalesforceVendor, record_error
 from callsync.crm.spec import AdapterContext
@@ -101,12 +105,6 @@ _LOOKUPS: dict[tuple[str, str], str] = {
 }
 
 
-def soql_quote(value: str) -> str:
-    """A SOQL string literal: backslash-escape quotes, backslashes and control characters."""
-    control = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
-    return "'" + "".join("\\" + c if c in "\\'\"" else control.get(c, c) for c in value) + "'"
-
-
 def object_of(record_id: str, default: str) -> str:
     """Salesforce ids start with their object's key prefix."""
     return _KEY_PREFIXES.get(record_id[:3], default)
@@ -144,9 +142,12 @@ class SalesforceAdapter:
         budget: CreditBudget | None = None,
         reserve: int = 0,
         http: CRMTransport | None = None,
+        batching: bool = False,
+        batches: SalesforceBatches | None = None,
     ) -> None:
         """`http`: a transport shared with other adapters of the org (the pool's, for write attempts);
-        this adapter then does not close it."""
+        this adapter then does not close it. `batching`: send lookups, reads and writes together with
+        those of other write attempts on this event loop (`batches`: the group commit to share)."""
         self.instance_url = instance_url.rstrip("/")
         self.api_version = api_version.lstrip("v")
         self._prefix = f"/services/data/v{self.api_version}"
@@ -167,6 +168,9 @@ class SalesforceAdapter:
         self.reserve = self.http.budget_rules.reserve
         self._attempt = Attempt()  # one adapter per attempt: its standing with the budget
         self._converted: dict[str, str] = {}  # converted lead id -> its contact id
+        if batching and batches is None:
+            batches = SalesforceBatches(self.http.request, self._prefix)
+        self.batches = batches
 
     @classmethod
     def from_settings(cls, settings: SalesforceSettings, context: AdapterContext) -> SalesforceAdapter:
@@ -188,12 +192,15 @@ class SalesforceAdapter:
             transport=context.transport,
             budget=budget,
             reserve=settings.credit_reserve,
+            batching=context.batching,
         )
 
     def attempt(self) -> Self:
         """An adapter for one write attempt sharing this one's transport (client, breaker, budget): its
         own standing with the budget and its own view of converted leads."""
-        return type(self)("", self.instance_url, api_version=self.api_version, http=self.http)
+        return type(self)(
+            "", self.instance_url, api_version=self.api_version, http=self.http, batches=self.batches
+        )
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -208,10 +215,19 @@ class SalesforceAdapter:
 
     async def describe(self, sobject: str) -> dict[str, dict[str, Any]]:
         key = (self._org, sobject)
-        if key not in self._described:
-            response = await self._send("GET", f"/sobjects/{sobject}/describe")
-            self._described[key] = {f["name"]: f for f in response.json().get("fields", [])}
-        return self._described[key]
+        if key in self._described:
+            return self._described[key]
+        if self.batches is None:
+            return await self._describe(sobject)
+        lock = self.batches.describing.setdefault(sobject, asyncio.Lock())
+        async with lock:  # the attempts that start together describe it once
+            return self._described.get(key) or await self._describe(sobject)
+
+    async def _describe(self, sobject: str) -> dict[str, dict[str, Any]]:
+        response = await self._send("GET", f"/sobjects/{sobject}/describe")
+        fields = {f["name"]: f for f in response.json().get("fields", [])}
+        self._described[(self._org, sobject)] = fields
+        return fields
 
     async def ensure_schema(self, object_type: str, custom_fields: Sequence[str]) -> None:
         """The stamp fields must exist (the first, the origin-call stamp, as a unique External ID) on the
@@ -274,46 +290,60 @@ class SalesforceAdapter:
         return CRMRecord(RecordRef(sobject, str(row["Id"])), fields)
 
     async def _rows(
-        self, sobject: str, paths: dict[str, str], where: str, extra: Sequence[str] = ()
+        self,
+        sobject: str,
+        paths: dict[str, str],
+        clauses: Clauses,
+        extra: Sequence[str] = (),
+        *,
+        kind: str,
+        also: str = "",
     ) -> list[dict[str, Any]]:
+        """Rows whose field equals one of a clause's values (and `also` holds). With batching, asked in
+        one query with the other attempts' lookups of this `kind`."""
         columns = list(dict.fromkeys(["Id", *paths.values(), *extra]))
+        if self.batches is not None:
+            return await self.batches.rows(sobject, columns, clauses, kind=kind, also=also)
+        where = where_of(clauses, also)
         return await self.query(f"SELECT {', '.join(columns)} FROM {sobject} WHERE {where}")
 
     async def find(self, query: IdentityQuery) -> IdentityCandidates:
         found: dict[str, list[CRMRecord]] = {"email": [], "phone": [], "origin": [], "name": []}
         for sobject in query.object_types:
             described = await self.describe(sobject)
-            conditions: list[str] = []
+            clauses: list[tuple[str, tuple[str, ...]]] = []
             if query.email:
-                conditions.append(f"Email = {soql_quote(query.email)}")
+                clauses.append(("Email", (query.email,)))
             if query.phone:
-                values = ", ".join(soql_quote(v) for v in phone_variants(query.phone))
-                conditions += [f"{f} IN ({values})" for f in ("Phone", "MobilePhone") if f in described]
+                variants = tuple(phone_variants(query.phone))
+                clauses += [(f, variants) for f in ("Phone", "MobilePhone") if f in described]
             stamp = query.stamp_field if query.stamp_field in described else None
             if query.origin_call_id and stamp:
-                conditions.append(f"{stamp} = {soql_quote(query.origin_call_id)}")
-            if conditions:
-                await self._find_keys(sobject, query, conditions, stamp, found)
+                clauses.append((stamp, (query.origin_call_id,)))
+            # The keys and the name are looked up at once (with batching, each joins its own query).
+            keys = self._find_keys(sobject, query, tuple(clauses), stamp) if clauses else _none()
             if query.name and sobject in _PERSONS:
-                found["name"] += await self._similar_names(sobject, query.name, query.fields)
+                names = self._similar_names(sobject, query.name, query.fields)
             elif query.name and "Name" in described:
-                found["name"] += await self._named(sobject, query.name, query.fields)
+                names = self._named(sobject, query.name, query.fields)
+            else:
+                names = _nothing()
+            hits, named = await asyncio.gather(keys, names)
+            for hit, records in hits.items():
+                found[hit] += records
+            found["name"] += named
         return IdentityCandidates.from_hits(found)
 
     async def _find_keys(
-        self,
-        sobject: str,
-        query: IdentityQuery,
-        conditions: list[str],
-        stamp: str | None,
-        found: dict[str, list[CRMRecord]],
-    ) -> None:
+        self, sobject: str, query: IdentityQuery, clauses: Clauses, stamp: str | None
+    ) -> dict[str, list[CRMRecord]]:
+        found: dict[str, list[CRMRecord]] = {"email": [], "phone": [], "origin": []}
         paths = await self._select(sobject, query.fields)
         keys = ["Email", "Phone", "MobilePhone", *([stamp] if stamp else [])]
         extra = [k for k in keys if k in await self.describe(sobject)]
         if sobject == "Lead":
             extra += ["IsConverted", "ConvertedContactId"]
-        rows = await self._rows(sobject, paths, " OR ".join(conditions), extra)
+        rows = await self._rows(sobject, paths, clauses, extra, kind="keys")
         follow: dict[str, set[str]] = {}
         for row in rows:
             hits = self._keys_matched(row, query, stamp)
@@ -331,6 +361,7 @@ class SalesforceAdapter:
             for contact in contacts:
                 for hit in follow.get(contact.ref.record_id, ()):
                     found[hit].append(contact)
+        return found
 
     @staticmethod
     def _keys_matched(row: dict[str, Any], query: IdentityQuery, stamp: str | None) -> set[str]:
@@ -350,20 +381,18 @@ class SalesforceAdapter:
         words = name.split()
         if not words:
             return []
-        conditions = [f"LastName = {soql_quote(words[-1])}"]
+        clauses: Clauses = (("LastName", (words[-1],)),)
         if len(words) > 1:
-            conditions.append(f"FirstName = {soql_quote(words[0])}")
-        where = (
-            "(" + " OR ".join(conditions) + ")" + (" AND IsConverted = false" if sobject == "Lead" else "")
-        )
+            clauses += (("FirstName", (words[0],)),)
+        also = "IsConverted = false" if sobject == "Lead" else ""
         paths = await self._select(sobject, [*fields, "FirstName", "LastName"])
-        rows = await self._rows(sobject, paths, where)
+        rows = await self._rows(sobject, paths, clauses, ["FirstName", "LastName"], kind="names", also=also)
         return [self._record(sobject, row, paths) for row in rows]
 
     async def _named(self, sobject: str, name: str, fields: Sequence[str]) -> list[CRMRecord]:
         """Accounts, Opportunities, ... with exactly this name (SOQL `=` ignores case), as `name`."""
         paths = await self._select(sobject, fields)
-        rows = await self._rows(sobject, paths, f"Name = {soql_quote(name)}", ["Name"])
+        rows = await self._rows(sobject, paths, (("Name", (name,)),), ["Name"], kind="names")
         return [
             CRMRecord(record.ref, {**record.fields, "name": row.get("Name")})
             for row in rows
@@ -372,15 +401,15 @@ class SalesforceAdapter:
 
     async def _read_many(self, sobject: str, ids: list[str], fields: Sequence[str]) -> list[CRMRecord]:
         paths = await self._select(sobject, fields)
-        where = "Id IN (" + ", ".join(soql_quote(i) for i in ids) + ")"
-        return [self._record(sobject, row, paths) for row in await self._rows(sobject, paths, where)]
+        rows = await self._rows(sobject, paths, (("Id", tuple(ids)),), kind="ids")
+        return [self._record(sobject, row, paths) for row in rows]
 
     async def read(self, ref: RecordRef, fields: Sequence[str]) -> CRMRecord | None:
         record_id = self._converted.get(ref.record_id, ref.record_id)
         sobject = object_of(record_id, ref.object_type)
         paths = await self._select(sobject, fields)
         extra = ["IsConverted", "ConvertedContactId"] if sobject == "Lead" else []
-        rows = await self._rows(sobject, paths, f"Id = {soql_quote(record_id)}", extra)
+        rows = await self._rows(sobject, paths, (("Id", (record_id,)),), extra, kind="ids")
         if not rows:
             return None
         row = rows[0]
@@ -452,7 +481,7 @@ class SalesforceAdapter:
         sobject = object_of(record_id, request.object_type)
         body = await self._body(sobject, request, record_id)
         try:
-            await self._send("PATCH", f"/sobjects/{sobject}/{record_id}", json=body)
+            await self._update(sobject, record_id, body)
         except PermanentError as exc:
             if sobject != "Lead" or "CANNOT_UPDATE_CONVERTED_LEAD" not in str(exc):
                 raise
@@ -464,27 +493,46 @@ class SalesforceAdapter:
             return await self.write(request)
         return WriteResult(RecordRef(sobject, record_id), False)
 
+    async def _update(self, sobject: str, record_id: str, body: dict[str, Any]) -> None:
+        async def alone() -> WriteResult:
+            await self._send("PATCH", f"/sobjects/{sobject}/{record_id}", json=body)
+            return WriteResult(RecordRef(sobject, record_id), False)
+
+        if self.batches is not None:
+            await self.batches.update(sobject, record_id, body, alone)
+        else:
+            await alone()
+
     async def _create(self, request: WriteRequest) -> WriteResult:
         sobject = request.object_type
         body = await self._body(sobject, request, None)
         key = self._external_id(sobject, body)
-        if key is not None and body.get(key):
-            value = str(body.pop(key))
-            response = await self._send(
-                "PATCH", f"/sobjects/{sobject}/{key}/{url_quote(value, safe='')}", json=body
+        if key is not None and body.get(key) and self.batches is not None:
+            stamp = key
+            result = await self.batches.upsert(
+                sobject, stamp, body, lambda: self._upsert(sobject, stamp, dict(body))
             )
-            data = response.json() if response.content else {}
-            record_id = str(data.get("id") or "")
-            created = bool(data.get("created", response.status_code == 201))
-            if not record_id:  # API versions before 46 answer 204 to an update: look the record up
-                rows = await self.query(f"SELECT Id FROM {sobject} WHERE {key} = {soql_quote(value)}")
-                record_id = str(rows[0]["Id"])
+        elif key is not None and body.get(key):
+            result = await self._upsert(sobject, key, body)
         else:
             response = await self._send("POST", f"/sobjects/{sobject}", json=body)
-            record_id, created = str(response.json()["id"]), True
-        result = WriteResult(RecordRef(sobject, record_id), created)
+            result = WriteResult(RecordRef(sobject, str(response.json()["id"])), True)
         await self._roles(result.ref, request.associations)
         return result
+
+    async def _upsert(self, sobject: str, key: str, body: dict[str, Any]) -> WriteResult:
+        """A create as the upsert of one record on its External ID (a retried create updates the first)."""
+        value = str(body.pop(key))
+        response = await self._send(
+            "PATCH", f"/sobjects/{sobject}/{key}/{url_quote(value, safe='')}", json=body
+        )
+        data = response.json() if response.content else {}
+        record_id = str(data.get("id") or "")
+        created = bool(data.get("created", response.status_code == 201))
+        if not record_id:  # API versions before 46 answer 204 to an update: look the record up
+            rows = await self.query(f"SELECT Id FROM {sobject} WHERE {condition(key, [value])}")
+            record_id = str(rows[0]["Id"])
+        return WriteResult(RecordRef(sobject, record_id), created)
 
     async def _roles(self, ref: RecordRef, associations: Sequence[RecordRef]) -> None:
         for target in associations:
@@ -626,3 +674,11 @@ class SalesforceAdapter:
                 "deals to Contacts (crm_object: Contact), see docs/crms.md"
             )
         raise PermanentError(f"Salesforce has no link from {a} to {b} that callsync knows how to set")
+
+
+async def _none() -> dict[str, list[CRMRecord]]:
+    return {}
+
+
+async def _nothing() -> list[CRMRecord]:
+    return []
