@@ -1,13 +1,16 @@
 """Extraction benchmark: accepted-value precision and recall per field, review rate, calibration, speed.
 
     .venv/bin/python bench/extraction.py tests/data/labelled-calls.jsonl [--frozen tests/data/frozen-calls.jsonl]
-        [--frozen-asr tests/data/frozen-asr-calls.jsonl]
+        [--frozen-asr tests/data/frozen-asr-calls.jsonl] [--dev-asr tests/data/dev-asr-calls.jsonl] [--no-frozen]
 
-First prints the dev set (the labelled calls the extractor was tuned on, `labelled-calls.jsonl`) and the two
-frozen held-out sets, never tuned on: `frozen-calls.jsonl` (public conversational corpora, typed or
-transcribed) and `frozen-asr-calls.jsonl` (the caller's turns spoken, sent through a telephone channel and
-transcribed by a real offline recognizer, with its per-word confidence). Each frozen file's checksum must
-match its `.sha256`, else the benchmark stops. They are printed side by side: accepted-value precision and
+First prints the two sets the extractor is tuned on -- the dev set (`labelled-calls.jsonl`) and the dev ASR
+set (`dev-asr-calls.jsonl`: the labelled calls' tuned-on splits and template calls of another seed, their
+caller turns run through the same text-to-speech, telephone channel and recognizer as the frozen ASR set) --
+and the two frozen held-out sets, never tuned on: `frozen-calls.jsonl` (public conversational corpora, typed
+or transcribed) and `frozen-asr-calls.jsonl` (the caller's turns spoken, sent through a telephone channel
+and transcribed by a real offline recognizer, with its per-word confidence). Each frozen file's checksum must
+match its `.sha256`, else the benchmark stops; `--no-frozen` leaves the frozen sets out (what to run while
+tuning). The columns are printed side by side: accepted-value precision and
 recall per field, review rate, values sent to review because the recognizer doubted a word, planted
 platform values accepted, agent-side values taken as the caller's, label accuracy and frustrated recall, and
 a calibration table per set (confidence bin -> observed precision of accepted values) and accepted values by
@@ -30,8 +33,8 @@ runs `extract_call` on each and prints, for every split (dev, own, holdout) and 
   core, measured in the process's CPU time (so other load on the machine does not count against it) and,
   for comparison, in wall-clock time; the process is pinned to one CPU where the OS allows it.
 
-Options: --errors SPLIT prints each wrong or missed value of that split (for tuning: use dev or own, never
-holdout; `frozen` and `frozen_asr` print the held-out sets' errors, to read, never to tune on); --speed-calls N sets how many five-minute calls are timed (default 300); --no-speed skips it.
+Options: --errors SPLIT prints each wrong or missed value of that split (for tuning: use dev, own or
+dev_asr, never holdout; `frozen` and `frozen_asr` print the held-out sets' errors, to read, never to tune on); --speed-calls N sets how many five-minute calls are timed (default 300); --no-speed skips it.
 A benchmark, not a test: it asserts nothing and always exits 0 unless the file cannot be read.
 """
 
@@ -95,6 +98,7 @@ RECALL_TARGETS = {"email": 0.90, "phone": 0.90}
 SPLITS = ("dev", "own", "holdout")
 FROZEN = Path(__file__).resolve().parent.parent / "tests" / "data" / "frozen-calls.jsonl"
 FROZEN_ASR = FROZEN.with_name("frozen-asr-calls.jsonl")
+DEV_ASR = FROZEN.with_name("dev-asr-calls.jsonl")
 LABEL_TARGETS = {"intent": 0.90, "outcome": 0.90, "sentiment": 0.90}
 BUCKETS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.85), (0.85, 0.9), (0.9, 0.95), (0.95, 1.01))
 FIVE_MINUTES_WORDS = 750  # ~150 spoken words a minute
@@ -392,8 +396,10 @@ def summary(report: SplitReport, results: list[Result]) -> dict[str, Any]:
 
 def print_side_by_side(sets: dict[str, dict[str, Any]]) -> None:
     names = list(sets)
-    held_out = names[1:]
-    print("\n== dev set and frozen held-out sets side by side (frozen: never tuned on)")
+    held_out = [n for n in names if n.startswith("frozen")]
+    print(
+        "\n== sets side by side: dev and dev_asr are tuned on; frozen and frozen_asr are held out, never tuned on"
+    )
     head = "".join(f"{n[:27]:>29}" for n in names)
     print(f"{'':<16}{head}")
     print(
@@ -789,6 +795,15 @@ def main(argv: list[str] | None = None) -> int:
         default=FROZEN_ASR,
         help="the frozen held-out set with recognizer output (tests/data/frozen-asr-calls.jsonl)",
     )
+    parser.add_argument(
+        "--dev-asr",
+        type=Path,
+        default=DEV_ASR,
+        help="the dev ASR set, TUNED ON (tests/data/dev-asr-calls.jsonl; skipped when the file is absent)",
+    )
+    parser.add_argument(
+        "--no-frozen", action="store_true", help="leave the frozen held-out sets out (while tuning)"
+    )
     parser.add_argument("--json", action="store_true", help="print the side-by-side numbers as JSON only")
     parser.add_argument(
         "--fit-calibration",
@@ -799,23 +814,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.fit_calibration:
         fit_calibration(args.labelled, Path(calib.__file__).parent.parent / "calibration_data.py")
         return 0
-    for path in (args.labelled, args.frozen, args.frozen_asr):
+    held_out = () if args.no_frozen else (args.frozen, args.frozen_asr)
+    for path in (args.labelled, *held_out):
         if not path.exists():
             print(f"error: {path} not found", file=sys.stderr)
             return 2
-    for path in (args.frozen, args.frozen_asr):
+    for path in held_out:
         problem = check_frozen(path)
         if problem is not None:
             print(f"error: {problem}", file=sys.stderr)
             return 2
     results = load(args.labelled)
-    frozen = load(args.frozen)
-    frozen_asr = load(args.frozen_asr)
-    sets = {
-        f"dev ({args.labelled.name})": summary(score(results, "dev"), results),
-        f"frozen ({args.frozen.name})": summary(score(frozen, "frozen"), frozen),
-        f"frozen_asr ({args.frozen_asr.name})": summary(score(frozen_asr, "frozen_asr"), frozen_asr),
-    }
+    dev_asr = load(args.dev_asr) if args.dev_asr.exists() else []
+    frozen = load(args.frozen) if held_out else []
+    frozen_asr = load(args.frozen_asr) if held_out else []
+    sets = {f"dev ({args.labelled.name})": summary(score(results, "dev"), results)}
+    if dev_asr:
+        sets[f"dev_asr, tuned on ({args.dev_asr.name})"] = summary(score(dev_asr, "dev_asr"), dev_asr)
+    if held_out:
+        sets[f"frozen ({args.frozen.name})"] = summary(score(frozen, "frozen"), frozen)
+        sets[f"frozen_asr ({args.frozen_asr.name})"] = summary(score(frozen_asr, "frozen_asr"), frozen_asr)
     if args.json:
         speed = measure_speed(results, args.speed_calls, quiet=True) if not args.no_speed else None
         print(
@@ -846,6 +864,8 @@ def main(argv: list[str] | None = None) -> int:
         print_errors(frozen, "frozen")
     elif args.errors == "frozen_asr":
         print_errors(frozen_asr, "frozen_asr")
+    elif args.errors == "dev_asr":
+        print_errors(dev_asr, "dev_asr")
     elif args.errors:
         print_errors([r for r in results if r.row.get("split", "dev") == args.errors], args.errors)
     if not args.no_speed:

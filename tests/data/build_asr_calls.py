@@ -66,6 +66,13 @@ FROZEN = HERE / "frozen-calls.jsonl"
 SEED = 20260302
 SPLIT = "frozen_asr"
 TEMPLATES = 80  # template calls in the committed file
+# The DEV set (`--dev`, tuned on, never held out): the labelled calls' tuned-on splits and template calls from
+# another seed whose names come from another pool, so nothing fitted on it has seen the frozen calls' names.
+LABELLED = HERE / "labelled-calls.jsonl"
+TUNED_SPLITS = ("dev", "own")
+DEV_SEED = 20261205
+DEV_SPLIT = "dev_asr"
+DEV_TEMPLATES = 40
 RATE = 8000  # the telephone channel
 ASR_RATE = 16000  # the recognizer's model
 AGENT_SECONDS_PER_WORD = 0.4
@@ -90,6 +97,19 @@ LAST_NAMES = (
     "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson",
     "Walker", "Young", "Allen", "King", "Wright", "Scott", "Torres", "Nguyen", "Hill", "Flores",
     "Green", "Adams", "Nelson", "Baker", "Hall", "Rivera", "Campbell", "Mitchell", "Carter", "Roberts",
+)  # fmt: skip
+# The dev templates' names: further common US first names and surnames, none of them in the lists above.
+DEV_FIRST_NAMES = (
+    "Larry", "Dorothy", "Frank", "Amy", "Scott", "Angela", "Eric", "Shirley", "Stephen", "Anna",
+    "Raymond", "Brenda", "Gregory", "Pamela", "Jerry", "Nicole", "Dennis", "Ruth", "Walter", "Katherine",
+    "Patrick", "Samantha", "Peter", "Christine", "Harold", "Catherine", "Douglas", "Virginia", "Henry",
+    "Rachel", "Carl", "Janet", "Arthur", "Maria", "Roger", "Heather", "Juan", "Diane", "Jack", "Julie",
+)  # fmt: skip
+DEV_LAST_NAMES = (
+    "Gomez", "Phillips", "Evans", "Turner", "Diaz", "Parker", "Cruz", "Edwards", "Collins", "Reyes",
+    "Stewart", "Morris", "Morales", "Murphy", "Cook", "Rogers", "Gutierrez", "Ortiz", "Morgan", "Cooper",
+    "Peterson", "Bailey", "Reed", "Kelly", "Howard", "Ramos", "Kim", "Cox", "Ward", "Richardson",
+    "Watson", "Brooks", "Chavez", "Wood", "Bennett", "Gray", "Mendoza", "Ruiz", "Hughes", "Price",
 )  # fmt: skip
 COMPANY_FIRST = (
     "Blue Ridge", "Brightline", "Cedar", "Granite", "Keystone", "Lakeside", "Maple", "Northstar",
@@ -143,7 +163,8 @@ class Script:
     region: str = "US"
     from_number: str = "+13125550100"
     to_number: str = "+13125550199"
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # top-level keys kept as they are (`analysis`)
+    kind: str = "corpus"  # or "template": the word error rate is reported per kind
 
 
 def gold_of(intent: str, outcome: str, sentiment: str = "neutral", **fields: Any) -> dict[str, Any]:
@@ -232,9 +253,23 @@ def business_slot(rng: random.Random) -> tuple[int, int]:
     return rng.choice((8, 9, 10, 11, 13, 14, 15, 16)), rng.choice((0, 0, 15, 30, 45))
 
 
-def template_call(n: int, rng: random.Random) -> Script:
+@dataclass(frozen=True)
+class Pool:
+    """What a template call is drawn from: the frozen set's, or the dev set's (other seed, other names)."""
+
+    seed: int
+    first_names: tuple[str, ...]
+    last_names: tuple[str, ...]
+    prefix: str  # call ids are f"{prefix}{n:03d}"
+
+
+FROZEN_POOL = Pool(SEED, FIRST_NAMES, LAST_NAMES, "asr-tpl-")
+DEV_POOL = Pool(DEV_SEED, DEV_FIRST_NAMES, DEV_LAST_NAMES, "asr-dev-tpl-")
+
+
+def template_call(n: int, rng: random.Random, pool: Pool = FROZEN_POOL) -> Script:
     """One contact call. Every gold value is set from what the caller says (or confirms), by construction."""
-    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    first, last = rng.choice(pool.first_names), rng.choice(pool.last_names)
     company = f"{rng.choice(COMPANY_FIRST)} {rng.choice(COMPANY_LAST)}"
     business, booked_thing = rng.choice(BUSINESSES)
     agent_name = rng.choice(("Ava", "Sam", "Maya", "Leo"))
@@ -436,14 +471,15 @@ def template_call(n: int, rng: random.Random) -> Script:
         national if rng.random() < 0.5 else f"{rng.choice(AREA_CODES)}55501{rng.randrange(100):02d}"
     )
     return Script(
-        call_id=f"asr-tpl-{n:03d}",
+        call_id=f"{pool.prefix}{n:03d}",
         turns=t,
         gold=gold,
-        source=f"template {n} (seed {SEED})",
+        source=f"template {n} (seed {pool.seed})",
         started_at=started,
         timezone=zone,
         from_number=caller_id,
         to_number="+1" + business_phone,
+        kind="template",
     )
 
 
@@ -474,6 +510,31 @@ def corpus_scripts() -> list[Script]:
             to_number=row.get("to") or "+16175550100",
         )
         for row in chosen
+    ]
+
+
+def labelled_scripts(path: Path) -> list[Script]:
+    """The dev set's source calls: labelled calls of the tuned-on splits (`dev`, `own`), gold as labelled.
+
+    The `holdout` split is left out: its calls were never looked at while tuning, and a set built to tune
+    on would spend them.
+    """
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        Script(
+            call_id="asr-" + row["call_id"],
+            turns=[(t["speaker"], t["text"]) for t in row["turns"]],
+            gold=row["gold"],
+            source=f"{path.name} {row['call_id']} (split {row['split']})",
+            started_at=row["started_at"],
+            timezone=row["timezone"],
+            region=row.get("region", "US"),
+            from_number=row["from"],
+            to_number=row["to"],
+            extra={k: row[k] for k in ("direction", "analysis") if k in row},
+        )
+        for row in rows
+        if row.get("split") in TUNED_SPLITS
     ]
 
 
@@ -587,6 +648,7 @@ def build(
     noise: random.Random,
     tmp: Path,
     stats: dict[str, list[int]],
+    split: str = SPLIT,
 ) -> dict[str, Any]:
     turns: list[dict[str, Any]] = []
     clock = 0.5
@@ -607,10 +669,9 @@ def build(
         seconds = len(pcm) / (2 * ASR_RATE)
         words = recognizer.words(pcm, clock)
         ref, hyp = norm_words(text), [w["word"] for w in words]
-        kind = "template" if script.call_id.startswith("asr-tpl") else "corpus"
-        stats.setdefault(kind, [0, 0])
-        stats[kind][0] += edit_distance(ref, hyp)
-        stats[kind][1] += len(ref)
+        stats.setdefault(script.kind, [0, 0])
+        stats[script.kind][0] += edit_distance(ref, hyp)
+        stats[script.kind][1] += len(ref)
         if words:
             turns.append(
                 {
@@ -627,7 +688,7 @@ def build(
     return {
         "call_id": script.call_id,
         "platform": "generic",
-        "direction": "inbound",
+        "direction": script.extra.get("direction", "inbound"),
         "from": script.from_number,
         "to": script.to_number,
         "started_at": script.started_at,
@@ -635,7 +696,8 @@ def build(
         "timezone": script.timezone,
         "region": script.region,
         "turns": turns,
-        "split": SPLIT,
+        **({"analysis": script.extra["analysis"]} if "analysis" in script.extra else {}),
+        "split": split,
         "source": script.source,
         "asr": {"caller_voice": voice.describe(), "recognizer": f"pocketsphinx {recognizer_version()} en-us"},
         "gold": script.gold,
@@ -647,29 +709,60 @@ def scripts(templates: int) -> list[Script]:
     return corpus_scripts() + [template_call(n, rng) for n in range(templates)]
 
 
+def dev_scripts(templates: int, calls: Path = LABELLED) -> list[Script]:
+    rng = random.Random(DEV_POOL.seed)
+    return labelled_scripts(calls) + [template_call(n, rng, DEV_POOL) for n in range(templates)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--templates", type=int, default=TEMPLATES, help=f"template calls (default {TEMPLATES})"
     )
+    parser.add_argument(
+        "--dev",
+        action="store_true",
+        help=f"build the DEV set (tuned on): the `dev` and `own` calls of --calls, then {DEV_TEMPLATES} template"
+        f" calls from seed {DEV_SEED} and the dev name pool; split {DEV_SPLIT!r}",
+    )
+    parser.add_argument(
+        "--calls",
+        type=Path,
+        default=LABELLED,
+        help="with --dev: the labelled calls to speak (default %(default)s)",
+    )
+    parser.add_argument(
+        "--skip", type=int, default=0, help="leave out the first N calls (to build in shards)"
+    )
     parser.add_argument("--limit", type=int, help="build only the first N calls (timing)")
+    parser.add_argument("--output", "-o", type=Path, help="write the calls here (default: stdout)")
     parser.add_argument("--scripts-only", action="store_true", help="print the scripts and gold, no audio")
     args = parser.parse_args(argv)
-    chosen = scripts(args.templates)[: args.limit]
+    if args.dev:
+        seed, split = DEV_SEED, DEV_SPLIT
+        templates = DEV_TEMPLATES if args.templates == TEMPLATES else args.templates
+        every = dev_scripts(templates, args.calls)
+    else:
+        seed, split = SEED, SPLIT
+        every = scripts(args.templates)
+    # One voice per call, drawn in call order before any slicing: a shard gets the voices the whole run would.
+    voices = random.Random(seed + 1)
+    voiced = [(script, pick_voice(voices)) for script in every]
+    end = None if args.limit is None else args.skip + args.limit
+    chosen = voiced[args.skip : end]
+    out = sys.stdout if args.output is None else args.output.open("w", encoding="utf-8")
     if args.scripts_only:
-        for s in chosen:
-            print(json.dumps({"call_id": s.call_id, "turns": s.turns, "gold": s.gold}))
+        for s, _ in chosen:
+            print(json.dumps({"call_id": s.call_id, "turns": s.turns, "gold": s.gold}), file=out)
         return 0
     recognizer = Recognizer()
-    voices = random.Random(SEED + 1)
     cpu0 = time.process_time()
     stats: dict[str, list[int]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for i, script in enumerate(chosen):
-            voice = pick_voice(voices)
-            noise = random.Random(f"{SEED}:{script.call_id}")
-            row = build(script, voice, recognizer, noise, Path(tmp), stats)
-            print(json.dumps(row, ensure_ascii=False), flush=True)
+        for i, (script, voice) in enumerate(chosen):
+            noise = random.Random(f"{seed}:{script.call_id}")
+            row = build(script, voice, recognizer, noise, Path(tmp), stats, split)
+            print(json.dumps(row, ensure_ascii=False), file=out, flush=True)
             if i % 10 == 0:
                 print(
                     f"{i + 1}/{len(chosen)} calls, {time.process_time() - cpu0:.0f} s CPU",
