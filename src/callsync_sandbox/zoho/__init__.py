@@ -5,10 +5,13 @@ in crm-specs/zoho, which is reference only and not copied here): the `Zoho-oauth
 per-data-centre base URL; Leads / Contacts / Accounts / Deals / Calls / Tasks / Events; 100 records per
 write; per-record results with 207 for mixed outcomes; upsert with `duplicate_check_fields` answering
 `action` and `duplicate_field`; `DUPLICATE_DATA` naming the existing record; criteria / email / phone
-search answering 204 when nothing matches, with an optional index lag; lead conversion (5 credits) after
-which the lead leaves the Leads module; `settings/fields` with each lead field's `convert_mapping`; API
-credits per rolling window (1 per call, 5 per conversion) and a concurrency cap, both refused with 429;
-and a `FaultPlan` applied after authentication, before credits are counted.
+search (criteria joined by `and` / `or`, `in` lists, at most 10 criteria) answering 204 when nothing
+matches, with an optional index lag; `GET /{module}?ids=` (up to 100 ids); lead conversion (5 credits)
+after which the lead leaves the Leads module; `settings/fields` with each lead field's `convert_mapping`;
+API credits per rolling window (a write 1 per 10 records, a conversion 5, any other call 1) and a
+concurrency cap, both refused with 429; and a `FaultPlan` applied after authentication, before credits are
+counted. Lookups by id, by email / phone and by criteria of `equals` / `in` (any `and` / `or` of them)
+go through per-field indexes, not a scan per request, so a benchmark measures the client.
 
 Not emulated (docs/crms.md): COQL, composite requests, bulk APIs, related-list endpoints, workflows
 and blueprints, layouts, per-field permissions, and the sub-concurrency cap. Credit exhaustion answers
@@ -32,6 +35,8 @@ from callsync_sandbox.zoho.org import RecordError, ZohoError, ZohoOrg
 __all__ = ["ZohoError", "ZohoSandbox"]
 
 WRITE_LIMIT = 100
+IDS_LIMIT = 100  # record ids one `GET /{module}?ids=` may name
+CREDITS_PER_WRITE_RECORDS = 10  # a multi-record write costs 1 credit per 10 records (at most 10)
 _PATH = re.compile(r"^/crm/(v[2-8](?:\.\d)?)/(.+?)/?$")
 _FAULTS = {
     400: ("INVALID_DATA", "invalid data"),
@@ -151,7 +156,7 @@ class ZohoSandbox:
         try:
             if self.latency_s:
                 await asyncio.sleep(self.latency_s)
-            cost = 5 if request.path.endswith("/actions/convert") else 1
+            cost = _credits(request)
             if not self.credits.spend(cost):
                 error = ZohoError(
                     429,
@@ -264,10 +269,20 @@ class ZohoSandbox:
     def _list(self, request: ApiRequest, module: str) -> ApiReply:
         converted = request.param("converted") or "false"
         ids = request.param("ids")
-        rows = [r for r in self.org.records[module].values()]
+        table = self.org.records[module]
         if ids:
-            wanted = set(ids.split(","))
-            rows = [r for r in rows if r["id"] in wanted]
+            wanted = list(dict.fromkeys(i.strip() for i in ids.split(",") if i.strip()))
+            if len(wanted) > IDS_LIMIT:
+                raise ZohoError(
+                    400,
+                    "LIMIT_EXCEEDED",
+                    "the number of ids exceeds the limit",
+                    {"param": "ids", "limit": IDS_LIMIT},
+                )
+            # By id, in the order created (as a listing is): no scan of the module.
+            rows = [table[i] for i in self.org.ordered(i for i in wanted if i in table)]
+        else:
+            rows = list(table.values())
         rows = [r for r in rows if converted == "both" or bool(r.get("$converted")) == (converted == "true")]
         return self._page(request, rows)
 
@@ -333,6 +348,15 @@ class ZohoSandbox:
         ok = sum(1 for r in results if r["status"] == "success")
         status = (201 if kind == "insert" else 200) if ok == len(results) else 207 if ok else 400
         return ApiReply(status, {"data": results})
+
+
+def _credits(request: ApiRequest) -> int:
+    """What Zoho charges for a request: a conversion 5, an insert / update / upsert 1 per 10 records, any
+    other call 1."""
+    if request.path.endswith("/actions/convert"):
+        return 5
+    records = _batch_size(request)
+    return max(1, -(-records // CREDITS_PER_WRITE_RECORDS))
 
 
 def _batch_size(request: ApiRequest) -> int:

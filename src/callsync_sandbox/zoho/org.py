@@ -167,7 +167,7 @@ class ZohoOrg:
             )
         with self.lock:
             rows, candidates = self.records[module], plan()
-            scanned = rows.values() if candidates is None else [rows[i] for i in self._ordered(candidates)]
+            scanned = rows.values() if candidates is None else [rows[i] for i in self.ordered(candidates)]
             return [
                 r
                 for r in scanned
@@ -176,10 +176,17 @@ class ZohoOrg:
 
     def _criteria_candidates(self, module: str, parsed: crit.Criteria) -> set[str] | None:
         """(Callers hold the lock.) Ids that may satisfy the criteria when it requires a text field to equal given values
-        (`equals` / `in`, alone or ANDed with anything); None when only a scan can tell."""
+        (`equals` / `in`, alone, ANDed with anything, or ORed with others that are indexed too); None when
+        only a scan can tell."""
         if isinstance(parsed, crit.Group):
-            if parsed.op != "and":
-                return None
+            if parsed.op == "or":
+                union: set[str] = set()
+                for part in parsed.parts:
+                    found = self._criteria_candidates(module, part)
+                    if found is None:
+                        return None
+                    union |= found
+                return union
             return next(
                 (
                     found
@@ -216,7 +223,7 @@ class ZohoOrg:
         return found
 
     @staticmethod
-    def _ordered(ids: Iterable[str]) -> list[str]:
+    def ordered(ids: Iterable[str]) -> list[str]:
         """Ids in the order the records were created (ids grow with each insert)."""
         return sorted(ids, key=int)
 
@@ -340,7 +347,7 @@ class ZohoOrg:
         wanted = str(value).casefold()
         if not wanted:
             return None
-        for record_id in self._ordered(self._lookup(module, [name], [wanted])):
+        for record_id in self.ordered(self._lookup(module, [name], [wanted])):
             if record_id != own_id and not self.records[module][record_id].get("$converted"):
                 return record_id
         return None

@@ -1,4 +1,5 @@
-"""Zoho CRM: Leads and Contacts (with Accounts) through API v8; upsert on a unique field; credits."""
+"""Zoho CRM: Leads and Contacts (with Accounts) through API v8; upsert on a unique field; credits; batches
+with group commit."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ SPEC = CRMSpec(
     capabilities=Capabilities(
         batch_write=True,
         max_batch_size=100,
-        group_commit=False,
+        # Concurrent attempts share multi-record requests (crm/zoho/batches.py): 100-record upserts on the
+        # origin stamp, updates, reads by ids, one criteria search for many callers' keys.
+        group_commit=True,
         native_upsert=True,
         read_back=True,
         bulk_scan=False,

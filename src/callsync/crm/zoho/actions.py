@@ -54,6 +54,8 @@ class ZohoAdapter(Protocol):
 
     async def _search(self, module: str, criteria: str, columns: Sequence[str]) -> list[dict[str, Any]]: ...
 
+    async def _stamped(self, module: str, stamp_field: str, stamp: str) -> list[dict[str, Any]]: ...
+
     async def _send(
         self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None, cost: int = 1
     ) -> httpx.Response: ...
@@ -91,18 +93,12 @@ def fields_for(request: ActionRequest, module: str) -> dict[str, Any]:
             "Due_Date": due.date().isoformat(), **owner}  # fmt: skip
 
 
-def _criteria(value: str) -> str:
-    import re
-
-    return re.sub(r"([\\(),])", r"\\\1", value)
-
-
 async def find_action(adapter: ZohoAdapter, kind: ActionKind, stamp: str) -> RecordRef | None:
     module = OBJECT_OF.get(kind)
     if module is None:
         return None  # a stage move creates nothing: it is idempotent by itself
     await adapter.ensure_schema(module, [STAMP])
-    rows = await adapter._search(module, f"({STAMP}:equals:{_criteria(stamp)})", ["id", STAMP])
+    rows = await adapter._stamped(module, STAMP, stamp)
     return RecordRef(module, str(rows[0]["id"])) if rows else None
 
 

@@ -14,15 +14,18 @@ Configured by the data centre's API domain (`{api_domain}/crm/v8/...`) and sends
 - Creates go through `POST /{module}/upsert` with `duplicate_check_fields` = the origin-call stamp (a
   unique field): a retried create updates what the first one made. Batches: 100 records per call.
 - API credits: Zoho counts credits per rolling 24 h and tells nothing until it refuses. Every request
-  spends from the account's budget in the database, shared by all workers; new work waits (`RateLimited`,
-  durable in the engine) once only the reserve is left, and an attempt that has written may still spend
-  the reserve to confirm by reading back. Credit exhaustion from Zoho itself pauses every worker.
+  spends from the account's budget in the database, shared by all workers, what Zoho charges for it (a
+  write 1 credit per 10 records, anything else 1); new work waits (`RateLimited`, durable in the engine)
+  once only the reserve is left, and an attempt that has written may still spend the reserve to confirm
+  by reading back. Credit exhaustion from Zoho itself pauses every worker.
+- Group commit (`batching`, the pool's long-lived adapter): the lookups, read-backs and writes of the
+  attempts running at once share Zoho's multi-record requests (crm/zoho/batches.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-import re
 from collections.abc import Sequence
 from typing import Any, ClassVar, Self
 
@@ -45,6 +48,15 @@ from callsync.crm.protocol import (
     WriteResult,
 )
 from callsync.crm.spec import AdapterContext
+from callsync.crm.zoho.batches import (
+    KeyLookup,
+    Lookup,
+    RecordWrite,
+    Row,
+    ZohoBatches,
+    criteria_value,
+    write_credits,
+)
 from callsync.crm.zoho.settings import DEFAULT_API_DOMAIN, DEFAULT_API_VERSION, ZohoSettings
 from callsync.crm.zoho.wire import ZohoVendor, record_error
 from callsync.reconcile.identity import normalize_phone
@@ -65,10 +77,7 @@ _LOOKUPS: dict[tuple[str, str], str] = {
     **{(a, w): "What_Id" for a in _ACTIVITIES for w in ("Accounts", "Deals")},
 }
 
-
-def criteria_value(value: str) -> str:
-    """A value inside `(field:operator:value)`: backslash-escape the characters criteria syntax uses."""
-    return re.sub(r"([\\(),])", r"\\\1", value)
+__all__ = ["ATTEMPT_CREDITS", "ZohoAdapter", "criteria_value"]
 
 
 class ZohoAdapter:
@@ -90,9 +99,13 @@ class ZohoAdapter:
         urgent: bool = False,
         account: str | None = None,
         http: CRMTransport | None = None,
+        batching: bool = False,
+        batches: ZohoBatches | None = None,
     ) -> None:
         """`urgent`: spend the reserve too (follow-up work that must not wait). `http`: a transport shared
-        with other adapters of the account (the pool's, for write attempts); this one does not close it."""
+        with other adapters of the account (the pool's, for write attempts); this one does not close it.
+        `batching`: send lookups and writes through Zoho's multi-record requests together with the other
+        write attempts on this event loop (`batches`: those of the adapter this attempt's view shares)."""
         self.api_domain = api_domain.rstrip("/")
         self.api_version = api_version if api_version.startswith("v") else f"v{api_version}"
         self._prefix = f"/crm/{self.api_version}"
@@ -115,6 +128,7 @@ class ZohoAdapter:
         self._attempt = Attempt(urgent=urgent)
         self._modules: dict[str, str] = {}  # record id -> module, from what this attempt has seen
         self._converted: dict[str, str] = {}  # converted lead id -> its contact id
+        self.batches = batches or (ZohoBatches(self.http) if batching else None)
 
     @classmethod
     def from_settings(cls, settings: ZohoSettings, context: AdapterContext) -> ZohoAdapter:
@@ -140,13 +154,19 @@ class ZohoAdapter:
             transport=context.transport,
             budget=budget,
             account=account,
+            batching=context.batching,
         )
 
     def attempt(self) -> Self:
-        """An adapter for one write attempt sharing this one's transport (client, breaker, budget): its
-        own standing with the budget and its own view of the records it has seen."""
+        """An adapter for one write attempt sharing this one's transport (client, breaker, budget) and
+        batches: its own standing with the budget and its own view of the records it has seen."""
         return type(self)(
-            "", self.api_domain, api_version=self.api_version, account=self._account, http=self.http
+            "",
+            self.api_domain,
+            api_version=self.api_version,
+            account=self._account,
+            http=self.http,
+            batches=self.batches,
         )
 
     async def aclose(self) -> None:
@@ -159,6 +179,26 @@ class ZohoAdapter:
         return await self.http.request(
             method, path, json=json, params=params, cost=cost, attempt=self._attempt
         )
+
+    async def _admit(self) -> bool:
+        """Before this attempt's first batched request: the budget check its first request would make
+        alone (room for a whole attempt, unless it is urgent), spending nothing, for the batch spends
+        what Zoho charges. Whether its batched requests may spend the reserve (it has written)."""
+        attempt = self._attempt
+        urgent = attempt.urgent or attempt.wrote
+        if not attempt.started and self.budget is not None and self.http.budget_rules.mode == "spend":
+            await self.budget.spend(0, urgent=urgent, headroom=ATTEMPT_CREDITS)
+        attempt.started = True
+        return urgent
+
+    async def _batched_write(
+        self, kind: str, module: str, body: dict[str, Any], key: str | None = None, check: str | None = None
+    ) -> tuple[str, str | None]:
+        assert self.batches is not None
+        urgent = await self._admit()
+        answer = await self.batches.write(kind, module, RecordWrite(body, urgent), key, check)
+        self._attempt.wrote = True  # confirming it may spend the reserve, as after a write of its own
+        return answer
 
     # -- schema -------------------------------------------------------------------------------------------
 
@@ -246,6 +286,15 @@ class ZohoAdapter:
         data = _json(response)
         return list(data.get("data", [])) if isinstance(data, dict) else []  # 204: nothing found
 
+    async def _stamped(self, module: str, stamp_field: str, stamp: str) -> list[Row]:
+        """The records whose unique stamp field holds `stamp` (an action's record, say); batched, in one
+        search with the stamps other attempts look for now."""
+        if self.batches is None:
+            criteria = f"({stamp_field}:equals:{criteria_value(stamp)})"
+            return await self._search(module, criteria, ["id", stamp_field])
+        lookup = KeyLookup(None, None, stamp, (), ("id",), await self._admit())
+        return await self.batches.search_keys(module, lookup, stamp_field, ())
+
     async def find(self, query: IdentityQuery) -> IdentityCandidates:
         found: dict[str, list[CRMRecord]] = {"email": [], "phone": [], "origin": [], "name": []}
         for module in query.object_types:
@@ -261,7 +310,9 @@ class ZohoAdapter:
                 room = max(1, (MAX_CRITERIA - len(terms)) // max(1, len(phone_fields)))
                 for variant in phone_variants(query.phone)[:room]:
                     terms += [f"({f}:equals:{criteria_value(variant)})" for f in phone_fields]
-            if terms:
+            if self.batches is not None and (query.email or query.phone or (query.origin_call_id and stamp)):
+                await self._find_keys_batched(module, query, stamp, found)
+            elif terms:
                 await self._find_keys(module, query, terms[:MAX_CRITERIA], stamp, found)
             if query.name and module in _PERSONS:
                 found["name"] += await self._similar_names(module, query.name, query.fields)
@@ -281,6 +332,36 @@ class ZohoAdapter:
         keys = [k for k in ("Email", "Phone", "Mobile", stamp) if k and k in await self.fields(module)]
         criteria = terms[0] if len(terms) == 1 else "(" + "or".join(terms) + ")"
         rows = await self._search(module, criteria, [*paths.values(), *keys])
+        await self._take_rows(module, query, stamp, rows, paths, found)
+
+    async def _find_keys_batched(
+        self, module: str, query: IdentityQuery, stamp: str | None, found: dict[str, list[CRMRecord]]
+    ) -> None:
+        """The same lookup, in one search with the keys of the other attempts running now."""
+        assert self.batches is not None
+        fields = await self.fields(module)
+        paths = await self._paths(module, query.fields)
+        phone_fields = [f for f in ("Phone", "Mobile") if f in fields]
+        lookup = KeyLookup(
+            query.email,
+            query.phone,
+            query.origin_call_id if stamp else None,
+            tuple(phone_variants(query.phone)) if query.phone else (),
+            tuple(paths.values()),
+            await self._admit(),
+        )
+        rows = await self.batches.search_keys(module, lookup, stamp, phone_fields)
+        await self._take_rows(module, query, stamp, rows, paths, found)
+
+    async def _take_rows(
+        self,
+        module: str,
+        query: IdentityQuery,
+        stamp: str | None,
+        rows: Sequence[Row],
+        paths: dict[str, str],
+        found: dict[str, list[CRMRecord]],
+    ) -> None:
         follow: dict[str, set[str]] = {}
         for row in rows:
             hits = _keys_matched(row, query, stamp)
@@ -303,10 +384,18 @@ class ZohoAdapter:
         words = name.split()
         if not words:
             return []
+        paths = await self._paths(module, [*fields, "First_Name", "Last_Name"])
+        if self.batches is not None:
+            lookup = Lookup((*paths.values(), "Full_Name"), await self._admit())
+            rows = await self.batches.search_names(module, name, ("First_Name", "Last_Name"), lookup)
+            return [
+                CRMRecord(record.ref, {**record.fields, "name": row.get("Full_Name")})
+                for row in rows
+                for record in [self._record(module, row, paths)]
+            ]
         terms = [f"(Last_Name:equals:{criteria_value(words[-1])})"]
         if len(words) > 1:
             terms.append(f"(First_Name:equals:{criteria_value(words[0])})")
-        paths = await self._paths(module, [*fields, "First_Name", "Last_Name"])
         criteria = terms[0] if len(terms) == 1 else "(" + "or".join(terms) + ")"
         response = await self._send(
             "GET",
@@ -329,9 +418,13 @@ class ZohoAdapter:
         """Accounts or Deals with exactly this name (Zoho's `equals` ignores case), as `name`."""
         name_field = _NAME_FIELDS[module]
         paths = await self._paths(module, fields)
-        rows = await self._search(
-            module, f"({name_field}:equals:{criteria_value(name)})", [*paths.values(), name_field]
-        )
+        if self.batches is not None:
+            lookup = Lookup(tuple(paths.values()), await self._admit())
+            rows = await self.batches.search_names(module, name, (name_field,), lookup)
+        else:
+            rows = await self._search(
+                module, f"({name_field}:equals:{criteria_value(name)})", [*paths.values(), name_field]
+            )
         return [
             CRMRecord(record.ref, {**record.fields, "name": row.get(name_field)})
             for row in rows
@@ -339,6 +432,9 @@ class ZohoAdapter:
         ]
 
     async def _read_many(self, module: str, ids: list[str], fields: Sequence[str]) -> list[CRMRecord]:
+        if self.batches is not None:
+            found = await asyncio.gather(*(self._read_one(module, i, fields) for i in ids))
+            return [record for record in found if record is not None]
         paths = await self._paths(module, fields)
         response = await self._send(
             "GET", f"/{module}", params={"ids": ",".join(ids), "fields": ",".join(paths.values()) or "id"}
@@ -353,7 +449,7 @@ class ZohoAdapter:
         record = await self._read_one(module, record_id, fields)
         if record is not None or module not in _PERSONS:
             return record
-        if module == "Leads":
+        if module == "Leads" and self.batches is None:  # a batched read already followed a converted lead
             contact = await self._converted_to(record_id)
             if contact is not None:
                 return await self._read_one("Contacts", contact, fields)
@@ -363,6 +459,15 @@ class ZohoAdapter:
 
     async def _read_one(self, module: str, record_id: str, fields: Sequence[str]) -> CRMRecord | None:
         paths = await self._paths(module, fields)
+        if self.batches is not None:
+            row = await self.batches.read(module, record_id, tuple(paths.values()), await self._admit())
+            if row is not None and row.get("$converted"):
+                contact = _converted_contact(row)
+                if contact is None:
+                    return None
+                self._converted[record_id] = contact  # a converted lead is its Contact now
+                return await self._read_one("Contacts", contact, fields)
+            return self._record(module, row, paths) if row is not None else None
         params = {"fields": ",".join(paths.values()) or "id"}
         response = await self._send("GET", f"/{module}/{record_id}", params=params)
         data = _json(response)
@@ -412,6 +517,13 @@ class ZohoAdapter:
         """A lookup given as text: an id, or (Account_Name) the Account of that name, found or created by
         an upsert on the name, so two calls naming one new company make one Account."""
         text = str(value)
+        if api_name == "Account_Name" and not text.isdigit() and self.batches is not None:
+            # Calls naming one company share one record of the upsert (and its answer).
+            body = {"Account_Name": text}
+            record_id, _ = await self._batched_write(
+                "upsert", "Accounts", body, text.casefold(), "Account_Name"
+            )
+            return {"id": record_id}
         if api_name == "Account_Name" and not text.isdigit():
             response = await self._send(
                 "POST",
@@ -442,9 +554,12 @@ class ZohoAdapter:
             else self._modules.get(record_id, request.object_type)
         )
         body = await self._body(module, request)
-        response = await self._send("PUT", f"/{module}/{record_id}", json={"data": [body]})
         try:
-            self._item(response, f"PUT /{module}/{record_id}")
+            if self.batches is not None:
+                await self._batched_write("update", module, {**body, "id": record_id})
+            else:
+                response = await self._send("PUT", f"/{module}/{record_id}", json={"data": [body]})
+                self._item(response, f"PUT /{module}/{record_id}")
         except PermanentError:
             contact = await self._converted_to(record_id) if module == "Leads" else None
             if contact is None:
@@ -457,6 +572,14 @@ class ZohoAdapter:
         module = request.object_type
         body = await self._body(module, request)
         key = self._upsert_keys.get((self._account, module))
+        if self.batches is not None:
+            if key and body.get(key):
+                # Calls of one stamp (a retry beside its first attempt) share one record of the upsert.
+                record_id, action = await self._batched_write("upsert", module, body, str(body[key]), key)
+            else:
+                record_id, action = await self._batched_write("insert", module, body)
+            self._modules[record_id] = module
+            return WriteResult(RecordRef(module, record_id), action != "update")
         if key and body.get(key):
             path = f"/{module}/upsert"
             response = await self._send("POST", path, json={"data": [body], "duplicate_check_fields": [key]})
@@ -511,7 +634,8 @@ class ZohoAdapter:
             path += "/upsert"
             body["duplicate_check_fields"] = [self._upsert_keys[(self._account, module)]]
         try:
-            response = await self._send(method, path, json=body)
+            # Zoho charges a multi-record write 1 credit per 10 records.
+            response = await self._send(method, path, json=body, cost=write_credits(len(group)))
         except CRMError as exc:
             return {i: exc for i, _ in group}
         data = _json(response)
@@ -562,6 +686,9 @@ class ZohoAdapter:
                 body: dict[str, Any] = {lookup: {"id": other.record_id}}
                 if lookup == "What_Id":
                     body["$se_module"] = other_kind
+                if self.batches is not None:
+                    await self._batched_write("update", kind, {**body, "id": record.record_id})
+                    return
                 response = await self._send("PUT", f"/{kind}/{record.record_id}", json={"data": [body]})
                 self._item(response, f"PUT /{kind}/{record.record_id}")
                 return
