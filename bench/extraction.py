@@ -55,6 +55,7 @@ from typing import Any
 
 from callsync.capture.extract import EXTRACTOR_VERSION, extract_call
 from callsync.capture.extract import calibration as calib
+from callsync.capture.extract import word_confidence as wconf
 from callsync.capture.extract.grounding import canonical_key
 from callsync.capture.platforms.generic import parse_generic_call
 from callsync.models import CallRecord, Extraction, FieldStatus, Turn
@@ -708,14 +709,19 @@ def _pin_to_one_core() -> bool:
 # -- main ---------------------------------------------------------------------------------------------
 
 
-def load(path: Path, *, calibrated: bool = True) -> list[Result]:
+def load(path: Path, *, calibrated: bool = True, word_confidence: bool = True) -> list[Result]:
     results = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         row = json.loads(line)
         call = parse_generic_call(row, source=str(path), line=n)
-        extraction = extract_call(call, default_region=str(row.get("region", "US")), calibrated=calibrated)
+        extraction = extract_call(
+            call,
+            default_region=str(row.get("region", "US")),
+            calibrated=calibrated,
+            word_confidence=word_confidence,
+        )
         results.append(Result(row, call, extraction))
     return results
 
@@ -776,6 +782,40 @@ def fit_calibration(labelled: Path, target: Path) -> None:
     )
 
 
+def fit_word_confidence(dev_asr: Path) -> None:
+    """Fit word_confidence.py's per-field bars on the dev ASR file (never the frozen ASR set) and print them.
+
+    Values are extracted without the word-confidence check; for each value the rules (and calibration)
+    accepted whose words the recognizer heard, its lowest word confidence and whether it was right."""
+    results = load(dev_asr, word_confidence=False)
+    points: dict[str, list[tuple[float | None, bool]]] = defaultdict(list)
+    for r in results:
+        heard = wconf.heard_words(r.call)
+        for field_name in FIELDS:
+            labelled_here, expected = gold_value(r.row["gold"], field_name)
+            fv = r.extraction.fields.get(field_name)
+            if not labelled_here or fv is None or fv.status is not FieldStatus.ACCEPTED:
+                continue
+            if field_name in wconf.CHECKED_FIELDS:
+                low = wconf.lowest_heard(r.call, fv, heard)
+                points[field_name].append((low, same(field_name, fv.value, expected)))
+    print(
+        f"word-confidence bars fitted on {dev_asr.name} ({len(results)} calls; support >= {wconf.FIT_SUPPORT}):"
+    )
+    for field_name, p in sorted(points.items()):
+        target = PRECISION_TARGETS.get(field_name, 0.98)
+        bar = wconf.fit_bar(p, target)
+        used = wconf.LOW_WORD_CONFIDENCE if bar is None else bar
+        kept = [right for low, right in p if low is None or low >= used]
+        heard = [right for low, right in p if low is not None]
+        shown = f"default {used:.2f}" if bar is None else f"{bar:.2f}"
+        print(
+            f"  {field_name:<14} accepted {len(p):>3} (heard {len(heard):>3}) right {sum(r for _, r in p):>3}"
+            f"  bar {shown:>12}  kept right {sum(kept)}/{len(kept)},"
+            f" right sent to review {sum(r for _, r in p) - sum(kept)}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -804,6 +844,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-frozen", action="store_true", help="leave the frozen held-out sets out (while tuning)"
     )
+    parser.add_argument(
+        "--fit-word-confidence",
+        action="store_true",
+        help="fit the recognizer word-confidence bars on the dev ASR file only, print them, and stop",
+    )
     parser.add_argument("--json", action="store_true", help="print the side-by-side numbers as JSON only")
     parser.add_argument(
         "--fit-calibration",
@@ -813,6 +858,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.fit_calibration:
         fit_calibration(args.labelled, Path(calib.__file__).parent.parent / "calibration_data.py")
+        return 0
+    if args.fit_word_confidence:
+        fit_word_confidence(args.dev_asr)
         return 0
     held_out = () if args.no_frozen else (args.frozen, args.frozen_asr)
     for path in (args.labelled, *held_out):

@@ -37,7 +37,7 @@ from callsync.capture.extract.word_confidence import review_doubtful
 from callsync.models import CANONICAL_FIELDS, CallRecord, Extraction, FieldValue
 
 # Bumped when any extractor changes what it emits for the same call (recorded in the audit ledger).
-EXTRACTOR_VERSION = "6"
+EXTRACTOR_VERSION = "7"
 
 __all__ = ["EXTRACTOR_VERSION", "FIELD_THRESHOLDS", "extract_call", "status_for"]
 
@@ -49,6 +49,7 @@ def extract_call(
     default_timezone: str = "UTC",
     own_numbers: Iterable[str] = (),
     calibrated: bool = True,
+    word_confidence: bool = True,
 ) -> Extraction:
     """Extract the caller's fields and the call's labels. Fields not found are absent, never null.
 
@@ -57,15 +58,21 @@ def extract_call(
     `own_numbers` the tenant's own lines (`TenantConfig.numbers`): a caller ID equal to one of them is never
     the caller's (nor is a withheld one, nor the business's side of this call), see caller_id.py.
     `calibrated` (default) maps confidences to measured precision (capture/calibration.py); False gives the
-    rules' raw confidences, which is what the calibration is fitted on.
+    rules' raw confidences, which is what the calibration is fitted on. `word_confidence` (default) sends
+    values resting on words the recognizer doubted to review (word_confidence.py); False skips that check,
+    which is what its bars are fitted on.
     """
     with shared_analysis():
-        extraction = _extract(call, default_region, default_timezone, tuple(own_numbers))
+        extraction = _extract(call, default_region, default_timezone, tuple(own_numbers), word_confidence)
         return calibrate(call, extraction) if calibrated else extraction
 
 
 def _extract(
-    call: CallRecord, default_region: str, default_timezone: str, own_numbers: tuple[str, ...]
+    call: CallRecord,
+    default_region: str,
+    default_timezone: str,
+    own_numbers: tuple[str, ...],
+    word_confidence: bool = True,
 ) -> Extraction:
     fields: dict[str, FieldValue] = {}
     fields.update(extract_names(call))
@@ -89,7 +96,8 @@ def _extract(
     if reference is not None:
         fields["reference_id"] = reference
     # The recognizer's own word confidence, when the payload carries it: doubtful words mean review.
-    fields = review_doubtful(call, fields)
+    if word_confidence:
+        fields = review_doubtful(call, fields)
     fields, platform = ground_platform_values(
         call, fields, default_region=default_region, today=local_today(call, default_timezone)
     )
