@@ -117,3 +117,88 @@ def test_a_calm_search_is_neutral() -> None:
         ("caller", "what is the phone number"),
     )
     assert classify_sentiment(call).value == "neutral"
+
+
+@given(
+    said=st.sampled_from(
+        [
+            "the technician didn't show up and i took the day off",
+            "nobody's called me back and it's the third time i'm calling",
+            "i've been charged twice for the same visit",
+            "that's ridiculous i don't want to wait another week",
+            "i'd like to book a cleaning for next week",
+            "you've been so helpful thank you so much",
+        ]
+    ),
+    apostrophe=st.sampled_from(["'", "’"]),
+)
+@settings(max_examples=30, deadline=None)
+def test_a_callers_apostrophes_do_not_change_the_labels(said: str, apostrophe: str) -> None:
+    # Recognizers (pocketsphinx writes "didn't") and typists keep apostrophes; others drop them.
+    written = said.replace("'", apostrophe)
+    bare = said.replace("'", "")
+    agent = ("agent", "Thanks for calling, how can I help?")
+    with_marks = make_call(agent, ("caller", written))
+    without = make_call(agent, ("caller", bare))
+    for classify in (classify_intent, classify_outcome, classify_sentiment):
+        assert classify(with_marks).value == classify(without).value
+
+
+@given(
+    apology=st.sampled_from(
+        [
+            "I'm sorry about that. Can I get your order number?",
+            "I'm so sorry. What's the tracking number?",
+            "Oh no, sorry to hear that. Let me pull up your account.",
+            "We apologize for the trouble. What's your name?",
+        ]
+    ),
+    garbled=st.sampled_from(
+        [
+            "yeah i order delivery an hour ago and half the order was living",
+            "the whole heck of a clinical than",
+        ]
+    ),
+)
+@settings(max_examples=20, deadline=None)
+def test_the_agent_apologising_for_a_cueless_opening_reads_as_a_complaint(apology: str, garbled: str) -> None:
+    # On recognizer text the caller's cue word is often misheard; the bot's apology is its own text.
+    call = make_call(
+        ("agent", "Thanks for calling, how can I help?"), ("caller", garbled), ("agent", apology)
+    )
+    assert classify_intent(call).value == "complaint"
+
+
+@given(
+    reply=st.sampled_from(
+        [
+            "Sorry, I didn't catch that. Could you say it again?",
+            "I'm sorry, I missed that. What's your name?",
+            "Sure, I can help with that. What's your name?",
+        ]
+    )
+)
+@settings(max_examples=10, deadline=None)
+def test_an_agent_asking_again_is_no_apology_for_a_problem(reply: str) -> None:
+    call = make_call(
+        ("agent", "Thanks for calling, how can I help?"),
+        ("caller", "the whole heck of a clinical than"),
+        ("agent", reply),
+    )
+    assert classify_intent(call).value != "complaint"
+
+
+def test_a_callers_own_cue_outranks_the_agents_apology() -> None:
+    call = make_call(
+        ("agent", "Thanks for calling, how can I help?"),
+        ("caller", "i'd like to book a cleaning for next week"),
+        ("agent", "Sorry about the wait! What day works?"),
+    )
+    assert classify_intent(call).value == "booking"
+
+
+@given(thanks=st.sampled_from(["and i appreciate that", "i appreciate you", "appreciate your help"]))
+@settings(max_examples=5, deadline=None)
+def test_appreciation_in_any_form_is_positive(thanks: str) -> None:
+    call = make_call(("agent", "You're all set."), ("caller", thanks))
+    assert classify_sentiment(call).value == "positive"

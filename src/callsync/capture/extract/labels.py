@@ -95,6 +95,12 @@ class _Hits:
         return bool(self.turns)
 
 
+# An apostrophe inside a word: the caller's cue phrases are written without them ("didnt", "thats", "ive"),
+# as most recognizers and hurried typists write them, but some recognizers spell "didn't" (pocketsphinx's
+# dictionary does) and people type it; the caller's words are read with such apostrophes dropped.
+_INNER_APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")
+
+
 class _Joined:
     """The texts of some turns joined by blank lines, so one regex scan finds every turn a cue is in."""
 
@@ -106,6 +112,8 @@ class _Joined:
         for i in self.turns:
             self.starts.append(offset)
             text = call.turns[i].text.replace("\n", " ")
+            if call.turns[i].speaker is not Speaker.AGENT and ("'" in text or "’" in text):
+                text = _INNER_APOSTROPHE.sub("", text)
             parts.append(text)
             offset += len(text) + 2
         self.text = "\n\n".join(parts).lower()
@@ -332,6 +340,22 @@ _OTHER = _rx(
 )
 
 
+# The agent apologising for what the caller just said ("I'm sorry about that", "I'm so sorry"): something went
+# wrong. Read only when the caller's own words gave no cue -- on recognizer text they often give none (the
+# cue word is misheard) while the agent's reply, the bot's own text, is intact. "Sorry, I didn't catch that"
+# apologises for the line, not for a problem, and is not one of these.
+_AGENT_APOLOGY = _rx(
+    r"(so|very|really|terribly|truly) sorry(?! (i|we) (didnt|did not|missed|couldnt|could not))",
+    r"sorry (about that|about this|about the|for the|for that|to hear)",
+    r"(i|we) (do |sincerely )?apologi[sz]e",
+)
+
+
+def _agent_reply(call: CallRecord, opening: list[int]) -> list[int]:
+    """The agent's turns answering the caller's opening turns (the turn after each)."""
+    return [i + 1 for i in opening if i + 1 < len(call.turns) and call.turns[i + 1].speaker is Speaker.AGENT]
+
+
 def classify_intent(call: CallRecord) -> Label:
     callers = caller_turns(call)
     agents = _agent_turns(call)
@@ -373,6 +397,9 @@ def classify_intent(call: CallRecord) -> Label:
     booked = _joined(call, "agents", agents).hits(_BOOKED)
     if booked:
         return Label("booking", INDIRECT, booked.turns)
+    apology = _joined(call, "agent_reply", _agent_reply(call, callers[:2])).hits(_AGENT_APOLOGY)
+    if apology:
+        return Label("complaint", INDIRECT, apology.turns)
     inquiry = early.hits(_INQUIRY)
     if inquiry:
         return Label("inquiry", INDIRECT, inquiry.turns)
@@ -562,7 +589,7 @@ _POSITIVE_STRONG = _rx(
     r"thanks so much",
     r"thank you very much",
     r"thanks a lot",
-    r"appreciate it",
+    r"appreciate (it|that|this|you|your)",
     r"really appreciate",
     r"awesome",
     r"wonderful",
