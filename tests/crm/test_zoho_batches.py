@@ -136,6 +136,20 @@ def test_ten_concurrent_attempts_share_one_request_per_step(org: Any) -> None:
     assert len(sandbox.records("Leads")) == 10
 
 
+def test_attempts_starting_on_a_cold_cache_read_each_module_s_fields_once(org: Any) -> None:
+    sandbox, url = org()
+
+    async def body() -> None:
+        shared = ZohoAdapter(TOKEN, url, timeout_s=2.0, batching=True, account=f"cold-{next(_accounts)}")
+        try:
+            await asyncio.gather(*(shared.attempt().ensure_schema("Leads", [STAMP, LAST]) for _ in range(10)))
+        finally:
+            await shared.aclose()
+
+    asyncio.run(body())
+    assert sandbox.count_requests("GET", "/crm/v8/settings/fields") == 2, "Leads and Contacts, once each"
+
+
 def test_lookups_in_one_search_each_get_their_own_records(org: Any) -> None:
     sandbox, url = org()
     # Stored in other shapes than the E.164 the callers give: national form, a mobile, an email in caps.

@@ -86,6 +86,8 @@ class ZohoAdapter:
     _fields: ClassVar[dict[tuple[str, str], dict[str, dict[str, Any]]]] = {}
     # Per account: module -> the unique field creates upsert on (the origin-call stamp).
     _upsert_keys: ClassVar[dict[tuple[str, str], str]] = {}
+    # (account, module, event loop) -> the field metadata request under way.
+    _fetching: ClassVar[dict[tuple[str, str, int], asyncio.Future[dict[str, dict[str, Any]]]]] = {}
 
     def __init__(
         self,
@@ -204,11 +206,22 @@ class ZohoAdapter:
 
     async def fields(self, module: str) -> dict[str, dict[str, Any]]:
         key = (self._account, module)
-        if key not in self._fields:
-            response = await self._send("GET", "/settings/fields", params={"module": module})
-            data = _json(response) or {}
-            self._fields[key] = {f["api_name"]: f for f in data.get("fields", [])}
-        return self._fields[key]
+        if key in self._fields:
+            return self._fields[key]
+        # One request for the attempts that all start on a cold cache (a worker starting 128 at once
+        # sent one each: most of its first second's requests, and 429s from Zoho's concurrency cap).
+        flight = (self._account, module, id(asyncio.get_running_loop()))
+        pending = self._fetching.get(flight)
+        if pending is None:
+            pending = self._fetching[flight] = asyncio.ensure_future(self._fetch_fields(module))
+            pending.add_done_callback(lambda done: self._fetching.pop(flight, None))
+        return await asyncio.shield(pending)
+
+    async def _fetch_fields(self, module: str) -> dict[str, dict[str, Any]]:
+        response = await self._send("GET", "/settings/fields", params={"module": module})
+        data = _json(response) or {}
+        fields = self._fields[(self._account, module)] = {f["api_name"]: f for f in data.get("fields", [])}
+        return fields
 
     async def ensure_schema(self, object_type: str, custom_fields: Sequence[str]) -> None:
         """The stamp fields must exist (the first, the origin-call stamp, with "Do not allow duplicate
