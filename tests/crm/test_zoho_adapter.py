@@ -159,6 +159,23 @@ async def test_batch_writes_100_a_call_with_per_record_results(
     assert sandbox.count_requests("PUT", "/crm/v8/Leads") == 1
 
 
+async def test_a_batch_write_spends_what_zoho_charges_one_credit_per_ten_records(
+    sandbox: ZohoSandbox,
+) -> None:
+    spent = budget(10_000)
+    zoho = adapter(sandbox, spent)
+    await zoho.ensure_schema("Leads", [STAMP, LAST])
+    sandbox.reset_credits()
+    before = sum(spent.state().spent.values())
+    await zoho.write_batch(
+        [WriteRequest("Leads", {"Last_Name": f"L{i}", STAMP: f"c-{i}"}) for i in range(125)]
+    )
+    # 100 records cost 10 credits and 25 cost 3: counted as Zoho counts them, not 1 a request.
+    assert sandbox.credits.used() == 13
+    assert sum(spent.state().spent.values()) - before == 13
+    await zoho.aclose()
+
+
 async def test_a_locked_record_in_a_batch_is_retryable() -> None:
     plan = FaultPlan.model_validate(
         {"rules": [{"path": ".*/upsert", "fault": "partial_batch", "fail_ratio": 0.5}]}

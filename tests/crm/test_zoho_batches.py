@@ -405,3 +405,54 @@ def make_harness(sqlite_db: Any) -> Iterator[HarnessFactory]:
     yield factory
     for server in factory.servers:
         server.stop()
+
+
+# -- the emulator answers these requests as Zoho documents them, from indexes --------------------------
+
+
+async def test_emulator_reads_by_ids_up_to_100_and_searches_or_criteria_through_its_indexes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import httpx
+
+    from callsync_sandbox.zoho import criteria
+
+    sandbox = ZohoSandbox(token=TOKEN)
+    ids = [sandbox.insert("Leads", person(i, **{STAMP: f"call-{i}"})) for i in range(300)]
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sandbox.app()),
+        base_url="http://zoho.test/crm/v8",
+        headers={"Authorization": f"Zoho-oauthtoken {TOKEN}"},
+    )
+    compared: list[int] = []
+    real = criteria.matches
+    monkeypatch.setattr(criteria, "matches", lambda c, get: compared.append(1) or real(c, get))
+
+    found = await client.get("/Leads", params={"ids": ",".join([ids[5], ids[1], "999"]), "fields": "Email"})
+    assert [r["id"] for r in found.json()["data"]] == [ids[1], ids[5]]
+    too_many = await client.get("/Leads", params={"ids": ",".join(ids[:101]), "fields": "Email"})
+    assert too_many.status_code == 400 and too_many.json()["code"] == "LIMIT_EXCEEDED"
+
+    query = "((Email:in:caller7@example.com,CALLER9@example.com)or(Phone:equals:+14155550011))"
+    hits = (await client.get("/Leads/search", params={"criteria": query, "fields": "Email"})).json()["data"]
+    assert sorted(r["Email"] for r in hits) == [
+        "caller11@example.com",
+        "caller7@example.com",
+        "caller9@example.com",
+    ]
+    # Three candidates from the indexes, each compared against the `or` and its two terms at most: a scan
+    # would compare all 300 records.
+    assert len(compared) <= 3 * 3, "only the indexed candidates are compared"
+
+    upsert = await client.post(
+        "/Leads/upsert",
+        json={"data": [person(400 + i) for i in range(21)], "duplicate_check_fields": [STAMP]},
+    )
+    assert upsert.status_code == 200 and [i["action"] for i in upsert.json()["data"]] == ["insert"] * 21
+    sandbox.reset_credits()
+    await client.post(
+        "/Leads/upsert",
+        json={"data": [person(500 + i) for i in range(21)], "duplicate_check_fields": [STAMP]},
+    )
+    assert sandbox.credits.used() == 3, "21 records: 1 credit per 10"
+    await client.aclose()
