@@ -8,10 +8,12 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
 from callsync.crm.http.budget import BudgetKey, BudgetSettings, CreditBudget, MemoryBudgetStore
+from callsync.crm.phones import phone_variants
 from callsync.crm.protocol import (
     AmbiguousWriteError,
     ConflictError,
@@ -22,7 +24,7 @@ from callsync.crm.protocol import (
     WriteRequest,
 )
 from callsync.crm.zoho.adapter import ZohoAdapter
-from callsync.crm.zoho.batches import criteria_terms, write_credits
+from callsync.crm.zoho.batches import CRITERIA_CHARS_MAX, criteria_terms, join_or, pack, write_credits
 from callsync.pipeline.worker import drain, running_worker
 from callsync_sandbox.faults import FaultPlan
 from callsync_sandbox.server import SandboxServer
@@ -342,10 +344,13 @@ def test_credits_spent_are_what_zoho_charges_and_a_batch_costs_one_per_ten_recor
         return sum(budget.state().spent.values()) - sum(spent_before.values())
 
     spent = run(url, body, budget)
-    # Two searches (1 each), one upsert of 25 records (3), one read of 25 ids (1): 6 credits for 25 attempts,
-    # against 4 x 25 = 100 sent one by one.
+    # A search 1 credit each (25 callers' keys take a few per module, to keep the URL short), one upsert of
+    # 25 records 3, one read of 25 ids 1: about 10 credits for 25 attempts, against 4 x 25 = 100 one by one.
     assert write_credits(25) == 3 and write_credits(100) == 10 and write_credits(1) == 1
-    assert sandbox.credits.used() == 6
+    sent = paths(logged(sandbox, 4))
+    searches = sum(1 for p in sent if p.endswith("/search"))
+    assert sent.count("POST /crm/v8/Leads/upsert") == sent.count("GET /crm/v8/Leads") == 1
+    assert sandbox.credits.used() == searches + 3 + 1 < 25
     assert spent == sandbox.credits.used(), "callsync's shared count is Zoho's"
 
 
@@ -373,6 +378,16 @@ def test_keys_of_many_callers_fit_in_ten_criteria_and_long_lists_are_split() -> 
     terms = criteria_terms("Phone", values)
     assert len(terms) == 3 and all(t.startswith("(Phone:in:") for t in terms)
     assert criteria_terms("Email", ["a(b),c@x.com"]) == ["(Email:equals:a\\(b\\)\\,c@x.com)"]
+    # 25 callers' keys: every search within 10 criteria and a URL-encoded criteria of 4,000 characters.
+    emails = [f"firstname.lastname{i}@example-company.com" for i in range(25)]
+    stamps = [f"sync:tenant-one:call-{i:08d}" for i in range(25)]
+    shapes = [v for i in range(25) for v in phone_variants(f"+1415555{i:04d}")]
+    everything = criteria_terms("Email", emails) + criteria_terms(STAMP, stamps)
+    everything += criteria_terms("Phone", shapes) + criteria_terms("Mobile", shapes)
+    searches = pack(everything)
+    assert [t for group in searches for t in group] == everything
+    assert all(len(g) <= 10 and len(quote(join_or(g), safe="")) <= CRITERIA_CHARS_MAX for g in searches)
+    assert len(searches) <= 3
 
 
 def test_an_engine_run_syncs_many_calls_to_zoho_in_fewer_requests_than_calls(make_harness: Any) -> None:

@@ -16,11 +16,13 @@ rule that no attempt starts that cannot finish), so admission costs nothing and 
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -36,6 +38,9 @@ MAX_CRITERIA = 10  # criteria per search
 # Values per `in` criterion. Zoho documents no number we could confirm, so a modest one: 10 criteria of 50
 # values still hold the keys of 25 callers (an email, a stamp, six shapes of a number in two phone fields).
 IN_VALUES_MAX = 50
+# A search's criteria once URL-encoded: the whole request line stays well under the 8 KB a front end
+# commonly accepts (25 callers' keys are ~8 KB, so they go in two searches).
+CRITERIA_CHARS_MAX = 4000
 PER_PAGE = 200
 MAX_PAGES = 10  # search pages reachable by `page` (2,000 records)
 KEY_SEARCH_CALLERS = 25  # callers whose keys share one search
@@ -53,19 +58,46 @@ def criteria_value(value: str) -> str:
     return re.sub(r"([\\(),])", r"\\\1", value)
 
 
+def _encoded(text: str) -> int:
+    return len(quote(text, safe=""))
+
+
 def criteria_terms(field: str, values: Iterable[str]) -> list[str]:
-    """`(field:in:a,b,...)` criteria covering `values` (`equals` for a single one), IN_VALUES_MAX each."""
-    ordered = list(dict.fromkeys(v for v in values if v))
-    terms = []
-    for start in range(0, len(ordered), IN_VALUES_MAX):
-        chunk = ordered[start : start + IN_VALUES_MAX]
-        operator = "equals" if len(chunk) == 1 else "in"
-        terms.append(f"({field}:{operator}:{','.join(criteria_value(v) for v in chunk)})")
-    return terms
+    """`(field:in:a,b,...)` criteria covering `values` (`equals` for a single one), IN_VALUES_MAX values
+    and a part of CRITERIA_CHARS_MAX each."""
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for value in dict.fromkeys(v for v in values if v):
+        escaped = criteria_value(value)
+        if chunks[-1] and (
+            len(chunks[-1]) >= IN_VALUES_MAX or size + _encoded(escaped) > CRITERIA_CHARS_MAX // 4
+        ):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(escaped)
+        size += _encoded(escaped) + 3  # and its comma
+    return [
+        f"({field}:{'equals' if len(chunk) == 1 else 'in'}:{','.join(chunk)})" for chunk in chunks if chunk
+    ]
 
 
 def join_or(terms: Sequence[str]) -> str:
     return terms[0] if len(terms) == 1 else "(" + "or".join(terms) + ")"
+
+
+def pack(terms: Sequence[str]) -> list[list[str]]:
+    """The terms in searches of at most MAX_CRITERIA terms and CRITERIA_CHARS_MAX encoded characters."""
+    searches: list[list[str]] = [[]]
+    size = 0
+    for term in terms:
+        if searches[-1] and (
+            len(searches[-1]) >= MAX_CRITERIA or size + _encoded(term) + 10 > CRITERIA_CHARS_MAX
+        ):
+            searches.append([])
+            size = 0
+        searches[-1].append(term)
+        size += _encoded(term) + 10  # its share of the parentheses and `or`s
+    return [s for s in searches if s]
 
 
 def _fold(value: Any) -> str:
@@ -165,26 +197,28 @@ class ZohoBatches:
     async def _search(
         self, module: str, terms: Sequence[str], columns: Sequence[str], urgent: bool, converted: bool
     ) -> list[Row]:
-        """Every record matching any of `terms`, MAX_CRITERIA terms a search, paged; each record once."""
-        rows: dict[str, Row] = {}
-        for start in range(0, len(terms), MAX_CRITERIA):
-            params = {
-                "criteria": join_or(terms[start : start + MAX_CRITERIA]),
-                "fields": ",".join(dict.fromkeys(columns)),
-                "per_page": str(PER_PAGE),
-            }
-            if converted:
-                params["converted"] = "both"
+        """Every record matching any of `terms` (as few searches as `pack` allows, sent together),
+        paged; each record once, in the searches' order."""
+        base = {"fields": ",".join(dict.fromkeys(columns)), "per_page": str(PER_PAGE)}
+        if converted:
+            base["converted"] = "both"
+
+        async def one(criteria: str) -> list[Row]:
+            found: list[Row] = []
             for page in range(1, MAX_PAGES + 1):
-                response = await self._send(
-                    "GET", f"/{module}/search", params={**params, "page": str(page)}, urgent=urgent
-                )
+                params = {**base, "criteria": criteria, "page": str(page)}
+                response = await self._send("GET", f"/{module}/search", params=params, urgent=urgent)
                 data = parse_json(response)
-                for row in _rows(response, data):
-                    rows.setdefault(str(row["id"]), row)
+                found += _rows(response, data)
                 info = data.get("info") if isinstance(data, dict) else None
                 if not (isinstance(info, dict) and info.get("more_records")):
                     break
+            return found
+
+        rows: dict[str, Row] = {}
+        for found in await asyncio.gather(*(one(join_or(group)) for group in pack(terms))):
+            for row in found:
+                rows.setdefault(str(row["id"]), row)
         return list(rows.values())
 
     async def search_keys(
