@@ -16,6 +16,7 @@ from callsync.crm.http.budget import BudgetKey, BudgetSettings, CreditBudget, Me
 from callsync.crm.phones import phone_variants
 from callsync.crm.protocol import (
     AmbiguousWriteError,
+    AuthenticationError,
     ConflictError,
     IdentityQuery,
     InvalidValueError,
@@ -277,6 +278,21 @@ def test_a_batch_refused_whole_is_split_so_each_record_gets_its_own_answer(org: 
     logged(sandbox, 4)
     assert sandbox.count_requests("POST", "/crm/v8/Leads/upsert") == 1 + 3, "refused once, then one by one"
     assert len(sandbox.records("Leads")) == 3
+
+
+def test_a_batch_refused_for_its_token_is_not_split(org: Any) -> None:
+    rule = {"method": "POST", "path": "/crm/v8/Leads/upsert", "fault": "status", "status": 401, "times": 1}
+    sandbox, url = org({"rules": [rule]})
+
+    async def body(shared: ZohoAdapter) -> list[Any]:
+        return await asyncio.gather(
+            *(shared.attempt().write(create(i)) for i in range(3)), return_exceptions=True
+        )
+
+    results = run(url, body)
+    assert all(isinstance(r, AuthenticationError) for r in results)
+    logged(sandbox, 3)
+    assert sandbox.count_requests("POST", "/crm/v8/Leads/upsert") == 1
 
 
 def test_updates_of_one_record_go_in_separate_requests_and_both_land(org: Any) -> None:

@@ -28,7 +28,13 @@ import httpx
 
 from callsync.crm.http.coalesce import Coalescer
 from callsync.crm.http.transport import Attempt, CRMTransport, parse_json
-from callsync.crm.protocol import AmbiguousWriteError, ConflictError, CRMError, PermanentError
+from callsync.crm.protocol import (
+    AmbiguousWriteError,
+    AuthenticationError,
+    ConflictError,
+    CRMError,
+    PermanentError,
+)
 from callsync.crm.zoho.wire import record_error
 from callsync.reconcile.identity import normalize_phone
 
@@ -335,6 +341,8 @@ class ZohoBatches:
             response = await self._send(
                 method, path, json=body, urgent=urgent, cost=write_credits(len(members))
             )
+        except AuthenticationError:
+            raise  # the token, not a record: splitting would only send it N times more
         except (ConflictError, PermanentError):
             if len(members) == 1:
                 raise
