@@ -15,6 +15,9 @@ import pytest
 
 from callsync.config import EXAMPLES_DIR
 from callsync.crm.protocol import (
+    ActionKind,
+    ActionOutcome,
+    ActionRequest,
     AmbiguousWriteError,
     IdentityQuery,
     PermanentError,
@@ -278,6 +281,34 @@ def test_look_alike_names_and_reads_of_several_callers_come_from_one_query_each(
         assert len(logged(sandbox, before + 2)) - before == 2
 
     run(url, body)
+
+
+def test_call_logs_of_concurrent_calls_share_one_lookup_one_collection_and_one_read_back(org: Any) -> None:
+    sandbox, url = org()
+    leads = [sandbox.insert("Lead", person(i)) for i in range(6)]
+
+    async def body(root: SalesforceAdapter) -> list[Any]:
+        await root.ensure_schema("Task", ["callsync_action_key__c"])
+        before = len(logged(sandbox, 0))
+        requests = [
+            ActionRequest(
+                ActionKind.LOG_CALL, f"callsync:t:call-{i}:call_log", RecordRef("Lead", lead), "Call"
+            )
+            for i, lead in enumerate(leads)
+        ]
+        results = await asyncio.gather(*(root.attempt().act(r) for r in requests))
+        sent = [(m, p) for m, p, _ in logged(sandbox, before + 3)[before:]]
+        assert sent.count(("PATCH", f"{V}/composite/sobjects/Task/callsync_action_key__c")) == 1, sent
+        assert sent.count(("GET", f"{V}/query")) == 2 and len(sent) == 3, sent
+        again = await asyncio.gather(*(root.attempt().act(r) for r in requests))
+        assert {a.outcome for a in again} == {ActionOutcome.FOUND}
+        assert [a.ref for a in again] == [r.ref for r in results]
+        return results
+
+    results = run(url, body)
+    assert {r.outcome for r in results} == {ActionOutcome.CREATED}
+    tasks = sandbox.records("Task")
+    assert sorted(t["WhoId"] for t in tasks) == sorted(leads), "one call log each, on its own lead"
 
 
 def test_many_lookups_are_split_into_queries_the_org_accepts(org: Any) -> None:

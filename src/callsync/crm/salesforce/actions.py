@@ -4,14 +4,15 @@ Case (tickets) and Opportunity `StageName`.
 Each object callsync creates carries the action's stamp in `callsync_action_key__c`, a unique External ID
 an admin creates on Task, Event and Case (the REST API cannot create fields; `ensure_schema` says how).
 The object is looked up by its stamp first, and created through the upsert on that External ID, so a
-create retried after a lost answer updates the one it made instead of making a second.
+create retried after a lost answer updates the one it made instead of making a second. With batching, the
+lookups and upserts of the actions of concurrent calls share one SOQL query and one sObject Collection.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote as url_quote
 
 import httpx
@@ -25,8 +26,12 @@ from callsync.crm.protocol import (
     NotYetConsistent,
     PermanentError,
     RecordRef,
+    WriteResult,
     stage_move,
 )
+
+if TYPE_CHECKING:
+    from callsync.crm.salesforce.batches import SalesforceBatches
 
 STAMP = "callsync_action_key__c"
 ACTIONS = frozenset(k.value for k in ActionKind)
@@ -43,6 +48,8 @@ _CASE_PRIORITY = {"high": "High", "medium": "Medium", "low": "Low"}
 
 class SalesforceAdapter(Protocol):
     """What the actions use of crm/salesforce/adapter.py (which imports this module, not the other way)."""
+
+    batches: SalesforceBatches | None
 
     async def ensure_schema(self, object_type: str, custom_fields: Sequence[str]) -> None: ...
 
@@ -96,8 +103,11 @@ async def find_action(adapter: SalesforceAdapter, kind: ActionKind, stamp: str) 
     if sobject is None:
         return None  # a stage move creates nothing: it is idempotent by itself
     await adapter.ensure_schema(sobject, [STAMP])
-    quoted = "'" + stamp.replace("\\", "\\\\").replace("'", "\\'") + "'"
-    rows = await adapter.query(f"SELECT Id FROM {sobject} WHERE {STAMP} = {quoted}")
+    if adapter.batches is not None:
+        rows = await adapter.batches.rows(sobject, ["Id", STAMP], ((STAMP, (stamp,)),), kind="actions")
+    else:
+        quoted = "'" + stamp.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        rows = await adapter.query(f"SELECT Id FROM {sobject} WHERE {STAMP} = {quoted}")
     return RecordRef(sobject, str(rows[0]["Id"])) if rows else None
 
 
@@ -132,21 +142,29 @@ async def act(adapter: SalesforceAdapter, request: ActionRequest) -> ActionResul
             ActionOutcome.ALREADY_OPEN, open_one, f"{sobject} {open_one.record_id} is still open"
         )
     body = fields_for(request, sobject)
-    # The upsert on the stamp: a retry whose first attempt landed updates that object, never a second.
-    response = await adapter._send(
-        "PATCH", f"/sobjects/{sobject}/{STAMP}/{url_quote(request.stamp, safe='')}", json=body
-    )
-    data = response.json() if response.content else {}
+
+    async def alone() -> WriteResult:
+        # The upsert on the stamp: a retry whose first attempt landed updates that object, never a second.
+        response = await adapter._send(
+            "PATCH", f"/sobjects/{sobject}/{STAMP}/{url_quote(request.stamp, safe='')}", json=body
+        )
+        data = response.json() if response.content else {}
+        created = bool(data.get("created", response.status_code == 201))
+        return WriteResult(RecordRef(sobject, str(data.get("id") or "")), created)
+
+    if adapter.batches is not None:
+        written = await adapter.batches.upsert(sobject, STAMP, {**body, STAMP: request.stamp}, alone)
+    else:
+        written = await alone()
     found = (
-        RecordRef(sobject, str(data["id"]))
-        if data.get("id")
-        else await find_action(adapter, request.kind, request.stamp)
+        written.ref
+        if written.ref.record_id
+        else await find_action(adapter, request.kind, request.stamp)  # API < 46 answers 204
     )
     if found is None:
         raise NotYetConsistent(f"the {sobject} stamped {request.stamp} was written but cannot be found yet")
     await _read_back(adapter, found, request.stamp)
-    created = bool(data.get("created", response.status_code == 201))
-    return ActionResult(ActionOutcome.CREATED if created else ActionOutcome.FOUND, found)
+    return ActionResult(ActionOutcome.CREATED if written.created else ActionOutcome.FOUND, found)
 
 
 async def _assign_owner(adapter: SalesforceAdapter, request: ActionRequest) -> None:
