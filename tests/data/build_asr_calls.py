@@ -72,7 +72,7 @@ LABELLED = HERE / "labelled-calls.jsonl"
 TUNED_SPLITS = ("dev", "own")
 DEV_SEED = 20261205
 DEV_SPLIT = "dev_asr"
-DEV_TEMPLATES = 40
+DEV_TEMPLATES = 80
 RATE = 8000  # the telephone channel
 ASR_RATE = 16000  # the recognizer's model
 AGENT_SECONDS_PER_WORD = 0.4
@@ -717,7 +717,9 @@ def dev_scripts(templates: int, calls: Path = LABELLED) -> list[Script]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--templates", type=int, default=TEMPLATES, help=f"template calls (default {TEMPLATES})"
+        "--templates",
+        type=int,
+        help=f"template calls (default {TEMPLATES}; with --dev {DEV_TEMPLATES})",
     )
     parser.add_argument(
         "--dev",
@@ -740,11 +742,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.dev:
         seed, split = DEV_SEED, DEV_SPLIT
-        templates = DEV_TEMPLATES if args.templates == TEMPLATES else args.templates
-        every = dev_scripts(templates, args.calls)
+        every = dev_scripts(DEV_TEMPLATES if args.templates is None else args.templates, args.calls)
     else:
         seed, split = SEED, SPLIT
-        every = scripts(args.templates)
+        every = scripts(TEMPLATES if args.templates is None else args.templates)
     # One voice per call, drawn in call order before any slicing: a shard gets the voices the whole run would.
     voices = random.Random(seed + 1)
     voiced = [(script, pick_voice(voices)) for script in every]
