@@ -202,3 +202,31 @@ def test_a_callers_own_cue_outranks_the_agents_apology() -> None:
 def test_appreciation_in_any_form_is_positive(thanks: str) -> None:
     call = make_call(("agent", "You're all set."), ("caller", thanks))
     assert classify_sentiment(call).value == "positive"
+
+
+@given(
+    closing=st.sampled_from(
+        [
+            "no, I don't want anything else, thanks",
+            "no i dont want anything else thanks",
+            "I don't want anything else",
+        ]
+    )
+)
+@settings(max_examples=5, deadline=None)
+def test_declining_anything_else_is_a_polite_closing_not_a_refusal(closing: str) -> None:
+    call = make_call(
+        ("agent", "How can I help?"),
+        ("caller", "I need a table for two tonight"),
+        ("agent", "Done, it is reserved, the reference is ABC123. Anything else?"),
+        ("caller", closing),
+    )
+    assert classify_outcome(call).value != "no_outcome"
+
+
+def test_not_wanting_the_offer_is_still_a_refusal() -> None:
+    call = make_call(
+        ("agent", "Can I interest you in our premium plan?"),
+        ("caller", "no i dont want it please dont call again"),
+    )
+    assert classify_outcome(call).value == "no_outcome"

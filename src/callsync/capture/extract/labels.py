@@ -455,7 +455,8 @@ _NO_OUTCOME = _rx(
     r"never ?mind",
     r"not interested",
     r"wrong number",
-    r"dont (call|want)",
+    r"dont call",
+    r"dont want(?! (anything|nothing) else)",  # "no, i dont want anything else" closes a call politely
     r"take me off",
     r"hang(ing)? up",
     r"no \w+ here",
