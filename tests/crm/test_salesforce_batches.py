@@ -46,9 +46,9 @@ UPSERT = f"{V}/composite/sobjects/Lead/{STAMP}"
 def org() -> Iterator[Callable[..., tuple[SalesforceSandbox, str]]]:
     servers: list[SandboxServer] = []
 
-    def make(faults: list[dict[str, Any]] | None = None) -> tuple[SalesforceSandbox, str]:
+    def make(faults: list[dict[str, Any]] | None = None, **kw: Any) -> tuple[SalesforceSandbox, str]:
         plan = FaultPlan.model_validate({"rules": faults}) if faults else None
-        sandbox = SalesforceSandbox(token=TOKEN, faults=plan)
+        sandbox = SalesforceSandbox(token=TOKEN, faults=plan, **kw)
         server = SandboxServer(sandbox.app())
         server.__enter__()
         servers.append(server)
@@ -179,6 +179,23 @@ def test_a_refused_record_gets_its_own_error_and_the_rest_of_the_collection_land
     assert sorted(r[STAMP] for r in sandbox.records("Lead")) == ["call-1", "call-3"]
 
 
+def test_a_record_the_duplicate_rule_blocks_names_the_match_and_only_it_fails(org: Any) -> None:
+    sandbox, url = org(duplicate_rules={"Lead": "block"})
+    existing = sandbox.insert("Lead", person(7))
+
+    async def body(root: SalesforceAdapter) -> list[Any]:
+        return await asyncio.gather(
+            root.attempt().write(create(1)),
+            root.attempt().write(create(2, Email="caller7@example.com")),
+            return_exceptions=True,
+        )
+
+    landed, blocked = run(url, body)
+    assert isinstance(landed, WriteResult)
+    assert isinstance(blocked, PermanentError) and existing in str(blocked), blocked
+    assert sandbox.count_requests("PATCH", UPSERT) == 1
+
+
 def test_a_locked_record_is_retryable_for_its_own_call_only(org: Any) -> None:
     rule = {"path": UPSERT, "fault": "partial_batch", "fail_ratio": 0.34, "times": 1}
     sandbox, url = org([rule])
@@ -257,6 +274,24 @@ def test_updates_of_one_record_go_in_separate_collections_and_both_land(org: Any
     by_id = {r["Id"]: r for r in sandbox.records("Lead")}
     assert (by_id[one]["FirstName"], by_id[one]["Title"]) == ("Ann", "CEO")
     assert (by_id[two]["Title"], by_id[three]["Title"]) == ("CTO", "CFO")
+
+
+def test_an_update_in_a_collection_to_a_lead_converted_since_goes_to_its_contact(org: Any) -> None:
+    sandbox, url = org()
+    converted = sandbox.insert("Lead", person(1))
+    other = sandbox.insert("Lead", person(2))
+    contact = sandbox.convert_lead(converted)["contactId"]
+
+    async def body(root: SalesforceAdapter) -> list[Any]:
+        return await asyncio.gather(
+            root.attempt().write(WriteRequest("Lead", {LAST: "call-9"}, converted)),
+            root.attempt().write(WriteRequest("Lead", {LAST: "call-9"}, other)),
+        )
+
+    to_contact, to_lead = run(url, body)
+    assert to_contact.ref == RecordRef("Contact", contact) and to_lead.ref == RecordRef("Lead", other)
+    assert sandbox.count_requests("PATCH", f"{V}/composite/sobjects") == 1
+    assert [c[LAST] for c in sandbox.records("Contact")] == ["call-9"]
 
 
 def test_look_alike_names_and_reads_of_several_callers_come_from_one_query_each(org: Any) -> None:

@@ -46,6 +46,11 @@ def record_error(text: str, error: dict[str, Any]) -> CRMError:
     if code == "DUPLICATE_VALUE":
         found = DUPLICATE_ID.search(detail)
         return ConflictError(message, existing_id=found.group(1) if found else None)
+    if code == "DUPLICATES_DETECTED":  # as the single record's answer says it (classify, below)
+        ids = ", ".join(duplicate_ids(error))
+        return PermanentError(
+            f"{message} (the org's duplicate rule blocked the save; matching records: {ids})"
+        )
     if code in RETRYABLE:
         return TransientError(message)
     return field_error(code, detail, error, message) or PermanentError(message)
