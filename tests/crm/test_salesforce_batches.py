@@ -370,7 +370,9 @@ def test_query_chunks_keep_each_query_under_the_limit_and_a_lookup_whole() -> No
         i: (("Phone", (f"+1415555{i:04d}", f"(415) 555-{i:04d}")), ("Email", (f"c{i}@x.com",)))
         for i in range(50)
     }
-    queries = query_chunks("SELECT Id FROM Lead", lookups, "IsConverted = false", limit=600)
+    lookups["huge"] = (("Email", tuple(f"{i}@x.com" for i in range(100))),)
+    queries, too_long = query_chunks("SELECT Id FROM Lead", lookups, "IsConverted = false", limit=600)
+    assert too_long == ["huge"], "a lookup no query can hold fails alone"
     assert len(queries) > 1
     assert all(len(quote_plus(q)) <= 600 for q in queries)
     assert all(q.endswith("AND IsConverted = false") for q in queries)

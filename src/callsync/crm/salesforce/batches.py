@@ -100,11 +100,13 @@ def matched(rows: Sequence[Row], lookups: Mapping[Hashable, Clauses]) -> dict[Ha
 
 def query_chunks(
     head: str, lookups: Mapping[Hashable, Clauses], also: str = "", limit: int = QUERY_BYTES_MAX
-) -> list[str]:
+) -> tuple[list[str], list[Hashable]]:
     """SOQL queries asking together for every lookup's values, each no longer than `limit` bytes once
-    URL-encoded; a lookup's values are never split between two queries."""
+    URL-encoded (a lookup's values are never split between two queries), and the lookups too long for
+    any query on their own."""
     fixed = len(quote_plus(f"{head} WHERE () AND {also}" if also else f"{head} WHERE "))
     queries: list[str] = []
+    too_long: list[Hashable] = []
     current: dict[str, dict[str, None]] = {}
     size = fixed
 
@@ -115,18 +117,19 @@ def query_chunks(
             queries.append(f"{head} WHERE {where_of(clauses, also)}")
         current, size = {}, fixed
 
-    for clauses in lookups.values():
+    for name, clauses in lookups.items():
+        if fixed + _cost(clauses, {}) > limit:
+            too_long.append(name)
+            continue
         cost = _cost(clauses, current)
         if current and size + cost > limit:
             flush()
             cost = _cost(clauses, current)
-        if fixed + cost > limit:
-            raise PermanentError(f"a Salesforce lookup is too long for one query: {clauses}")
         for field, values in clauses:
             current.setdefault(field, {}).update(dict.fromkeys(values))
         size += cost
     flush()
-    return queries
+    return queries, too_long
 
 
 def _cost(clauses: Clauses, current: Mapping[str, Mapping[str, None]]) -> int:
@@ -192,11 +195,15 @@ class SalesforceBatches:
             wanted = _columns(c for _, cs in entries for c in cs)
             lookups: dict[Hashable, Clauses] = {key: key for key, _ in entries}
             head = f"SELECT {', '.join(wanted)} FROM {sobject}"
+            queries, too_long = query_chunks(head, lookups, also)
             found: dict[str, Row] = {}  # by id: a row two queries both return is one row
-            for soql in query_chunks(head, lookups, also):
+            for soql in queries:
                 for row in await self._query(soql):
                     found.setdefault(str(row.get("Id")), row)
-            return dict(matched(list(found.values()), lookups))
+            answers: dict[Hashable, Any] = dict(matched(list(found.values()), lookups))
+            for name in too_long:  # its own failure, not its batch's
+                answers[name] = PermanentError(f"a Salesforce lookup too long for one query: {name}")
+            return answers
 
         key = tuple((f, tuple(vs)) for f, vs in clauses if vs)
         if not key:
