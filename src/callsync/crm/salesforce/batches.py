@@ -197,8 +197,9 @@ class SalesforceBatches:
             head = f"SELECT {', '.join(wanted)} FROM {sobject}"
             queries, too_long = query_chunks(head, lookups, also)
             found: dict[str, Row] = {}  # by id: a row two queries both return is one row
-            for soql in queries:
-                for row in await self._query(soql):
+            # A batch split for length is one round trip, not one per query.
+            for rows in await asyncio.gather(*(self._query(soql) for soql in queries)):
+                for row in rows:
                     found.setdefault(str(row.get("Id")), row)
             answers: dict[Hashable, Any] = dict(matched(list(found.values()), lookups))
             for name in too_long:  # its own failure, not its batch's
