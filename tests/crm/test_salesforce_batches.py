@@ -13,7 +13,8 @@ from urllib.parse import quote_plus
 
 import pytest
 
-from callsync.config import EXAMPLES_DIR
+from callsync.config import EXAMPLES_DIR, CRMConnection, TenantConfig
+from callsync.crm.pool import AdapterPool
 from callsync.crm.protocol import (
     ActionKind,
     ActionOutcome,
@@ -405,6 +406,32 @@ def test_rounds_never_put_one_key_twice_in_a_request_nor_more_than_200() -> None
     assert all(len(r) <= 200 for r in out)
     assert all(len({e[0] for e in r}) == len(r) for r in out)
     assert sorted(e for r in out for e in r) == sorted(entries)
+
+
+def test_the_pool_gives_every_write_attempt_of_an_org_the_same_batches(
+    org: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox, url = org()
+    monkeypatch.setenv("CALLSYNC_TEST_SF_TOKEN", TOKEN)
+    tenant = TenantConfig(
+        name="t-batches",
+        crm=CRMConnection(kind="salesforce", instance_url=url, token_env="CALLSYNC_TEST_SF_TOKEN"),
+    )
+
+    async def scenario() -> None:
+        pool = AdapterPool()
+        first, _ = pool.for_attempt(tenant)
+        second, _ = pool.for_attempt(tenant)
+        assert isinstance(first, SalesforceAdapter) and isinstance(second, SalesforceAdapter)
+        assert first is not second and first.batches is not None and first.batches is second.batches
+        await first.ensure_schema("Lead", [STAMP, LAST])
+        await asyncio.gather(first.write(create(1)), second.write(create(2)))
+        for adapter, _loop in list(pool._shared.values()):
+            await adapter.aclose()
+
+    asyncio.run(scenario())
+    assert sandbox.count_requests("PATCH", UPSERT) == 1
+    assert len(sandbox.records("Lead")) == 2
 
 
 # -- the engine ----------------------------------------------------------------------------------------
