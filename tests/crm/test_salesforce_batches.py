@@ -295,6 +295,32 @@ def test_an_update_in_a_collection_to_a_lead_converted_since_goes_to_its_contact
     assert [c[LAST] for c in sandbox.records("Contact")] == ["call-9"]
 
 
+def test_contacts_created_together_look_their_accounts_up_in_one_query(org: Any) -> None:
+    sandbox, url = org()
+    northwind = sandbox.insert("Account", {"Name": "Northwind"})
+    sandbox.insert("Account", {"Name": "northwind"})  # a later one of the same name: the oldest wins
+
+    def contact(i: int, company: str) -> WriteRequest:
+        fields = {"LastName": f"Last{i}", "Account.Name": company, STAMP: f"call-{i}", LAST: f"call-{i}"}
+        return WriteRequest("Contact", fields, None, f"t:salesforce:call-{i}:create")
+
+    async def body(root: SalesforceAdapter) -> None:
+        before = len(logged(sandbox, 0))
+        await asyncio.gather(
+            *(root.attempt().write(contact(i, c)) for i, c in enumerate(["Northwind", "NORTHWIND", "Globex"]))
+        )
+        sent = [(m, p) for m, p, _ in logged(sandbox, before + 3)[before:]]
+        assert sent.count(("GET", f"{V}/query")) == 1, sent
+        assert sent.count(("POST", f"{V}/sobjects/Account")) == 1, "only the new company is created"
+        assert sent.count(("PATCH", f"{V}/composite/sobjects/Contact/{STAMP}")) == 1 and len(sent) == 3
+
+    run(url, body)
+    accounts = {a["Id"]: a["Name"] for a in sandbox.records("Account")}
+    linked = sorted(accounts[c["AccountId"]] for c in sandbox.records("Contact"))
+    assert linked == ["Globex", "Northwind", "Northwind"]
+    assert sum(1 for c in sandbox.records("Contact") if c["AccountId"] == northwind) == 2
+
+
 def test_look_alike_names_and_reads_of_several_callers_come_from_one_query_each(org: Any) -> None:
     sandbox, url = org()
     dana = sandbox.insert("Lead", {**person(1), "FirstName": "Dana", "LastName": "Whitfield"})

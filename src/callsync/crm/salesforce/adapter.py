@@ -455,9 +455,16 @@ class SalesforceAdapter:
         name = values.pop("Name", None)
         account_id: str | None = None
         if name:
-            rows = await self.query(
-                f"SELECT Id FROM Account WHERE Name = {soql_quote(str(name))} ORDER BY CreatedDate LIMIT 1"
-            )
+            if self.batches is not None:
+                # Asked with the other attempts' account names; the oldest of the name, as ORDER BY does.
+                named = await self.batches.rows(
+                    "Account", ["Id", "Name", "CreatedDate"], (("Name", (str(name),)),), kind="accounts"
+                )
+                rows = sorted(named, key=lambda row: str(row.get("CreatedDate") or ""))[:1]
+            else:
+                rows = await self.query(
+                    f"SELECT Id FROM Account WHERE Name = {soql_quote(str(name))} ORDER BY CreatedDate LIMIT 1"
+                )
             if rows:
                 account_id = str(rows[0]["Id"])
             else:
