@@ -321,6 +321,27 @@ def test_contacts_created_together_look_their_accounts_up_in_one_query(org: Any)
     assert sum(1 for c in sandbox.records("Contact") if c["AccountId"] == northwind) == 2
 
 
+def test_links_set_together_go_in_one_collection_of_updates(org: Any) -> None:
+    sandbox, url = org()
+    accounts = [sandbox.insert("Account", {"Name": f"A{i}"}) for i in range(3)]
+    contacts = [sandbox.insert("Contact", {"LastName": f"C{i}"}) for i in range(3)]
+
+    async def body(root: SalesforceAdapter) -> None:
+        before = len(logged(sandbox, 0))
+        await asyncio.gather(
+            *(
+                root.attempt().associate(RecordRef("Contact", c), RecordRef("Account", a))
+                for c, a in zip(contacts, accounts, strict=True)
+            )
+        )
+        sent = [(m, p) for m, p, _ in logged(sandbox, before + 1)[before:]]
+        assert sent == [("PATCH", f"{V}/composite/sobjects")], sent
+
+    run(url, body)
+    links = {c["Id"]: c["AccountId"] for c in sandbox.records("Contact")}
+    assert [links[c] for c in contacts] == accounts
+
+
 def test_look_alike_names_and_reads_of_several_callers_come_from_one_query_each(org: Any) -> None:
     sandbox, url = org()
     dana = sandbox.insert("Lead", {**person(1), "FirstName": "Dana", "LastName": "Whitfield"})

@@ -669,10 +669,8 @@ class SalesforceAdapter:
             return
         for (record, kind), (other, other_kind) in (((source, a), (target, b)), ((target, b), (source, a))):
             lookup = _LOOKUPS.get((kind, other_kind))
-            if lookup:
-                await self._send(
-                    "PATCH", f"/sobjects/{kind}/{record.record_id}", json={lookup: other.record_id}
-                )
+            if lookup:  # with batching, in the next collection of updates
+                await self._update(kind, record.record_id, {lookup: other.record_id})
                 return
         if "Lead" in (a, b):
             raise PermanentError(
