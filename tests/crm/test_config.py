@@ -90,9 +90,10 @@ def test_the_registry_declares_what_each_crm_does() -> None:
     # Every CRM confirms by reading back and searches; the webhook target does neither (delivered only).
     assert {k for k, s in SPECS.items() if not s.capabilities.read_back} == {"webhook"}
     assert {k for k, s in SPECS.items() if not s.capabilities.search} == {"webhook"}
-    # Only the CRMs with a lead model convert leads; only HubSpot shares batches between attempts.
+    # Only the CRMs with a lead model convert leads; HubSpot, Salesforce and Zoho share batches between
+    # attempts (the others write one record a request).
     assert {k for k, s in SPECS.items() if s.capabilities.lead_conversion} == {"salesforce", "zoho"}
-    assert {k for k, s in SPECS.items() if s.capabilities.group_commit} == {"hubspot"}
+    assert {k for k, s in SPECS.items() if s.capabilities.group_commit} == {"hubspot", "salesforce", "zoho"}
     assert capabilities_for("zoho").daily_credit_budget
     with pytest.raises(ValueError, match="unknown CRM kind"):
         spec_for("nosuchcrm")
