@@ -8,7 +8,9 @@ from typing import Any
 
 from dbos import DBOSClient
 
+from callsync.delivery import Outcome, PreparedCall, Status
 from callsync.pipeline.replay import replay
+from callsync.store.ledger import record_outcome
 from callsync.store.tables import CallRow, DeadLetterRow
 from callsync.trust.dead_letters import get_dead_letter, list_dead_letters, settle_replays
 from tests.pipeline.test_engine import DANA, Harness, call_payload, make_harness
@@ -49,6 +51,28 @@ def test_replay_after_the_cause_is_gone_confirms_the_call_and_resolves_the_dead_
     assert (settled.dead_letter_id, settled.status, settled.call_state) == (dead.id, "resolved", "confirmed")
     assert len(h.contacts()) == 1
     assert settle_replays(h.db) == []
+
+
+def test_a_rerun_of_the_original_finish_after_the_replay_was_queued_neither_reopens_nor_moves_the_call(
+    make_harness: Any,
+) -> None:
+    # DBOS re-runs a finish step whose checkpoint was not saved: the worker stopped just after the finish
+    # committed the dead letter, and a replay was queued before the original workflow was recovered.
+    refused = {"method": "POST", "path": CREATE, "fault": "status", "status": 400}  # once
+    h = dead_lettered(make_harness, [refused])
+    (dead,) = list_dead_letters(h.db)
+    replay(h.db, [dead.id])
+
+    state = record_outcome(
+        h.db, "t1", "hubspot", "c-dana", dead.workflow_id, PreparedCall(status=Status.READY),
+        Outcome(status=Status.DEAD_LETTER, error="HTTP 400", attempts=1),
+    )  # fmt: skip
+    assert state == "queued" and call_state(h, "c-dana") == "queued"
+    assert list_dead_letters(h.db) == [] and len(h.rows(DeadLetterRow)) == 1
+
+    assert h.sync().confirmed == 1
+    (settled,) = settle_replays(h.db)
+    assert (settled.status, settled.call_state) == ("resolved", "confirmed")
 
 
 def test_replaying_a_call_whose_write_had_landed_finds_it_instead_of_creating_again(

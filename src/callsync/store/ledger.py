@@ -293,6 +293,16 @@ def record_outcome(
     provenance = _Provenance(prepared.integration_version, prepared.observed_at)
     now = datetime.now(UTC)
     with db.session() as session:
+        # DBOS re-runs a finish whose checkpoint was not saved (the worker stopped right after it committed).
+        # If this workflow's dead letter has since been taken up (replayed, resolved, discarded), that re-run
+        # must neither reopen it nor move the call, which a replay may already be syncing.
+        taken_up = session.scalar(
+            select(DeadLetterRow.id)
+            .where(DeadLetterRow.workflow_id == workflow_id, DeadLetterRow.status != "open")
+            .limit(1)
+        )
+        if taken_up is not None:
+            return session.scalars(select(CallRow.sync_state).filter_by(tenant=tenant, call_id=call_id)).one()
         for held in plan.held if plan else []:
             _add_review(
                 session, tenant, call_id, crm, "held_value",
