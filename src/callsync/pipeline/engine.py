@@ -1,7 +1,7 @@
 """The delivery engine: one durable DBOS workflow per call.
 
-    prepare (extract + plan; workflow code, not a step) → write attempt (find → decide → write → read
-    back), retried with backoff → finish (ledger, identity links, review items or dead letter)
+    prepare (extract + plan) → write attempt (find → decide → write → read back), retried with backoff
+    → finish (ledger, identity links, review items or dead letter)
 
 Every step is safe to run twice: DBOS re-runs a step whose checkpoint was not saved (a crash after the
 HTTP call), so a write attempt always starts by looking for what an earlier attempt may have left — the
@@ -287,31 +287,31 @@ def _prepare(tenant_name: str, call_id: str, supplied: SuppliedIdentity | None =
 DB_RETRY_ATTEMPTS, DB_RETRY_INTERVAL_S, DB_RETRY_BACKOFF = 12, 0.5, 1.6
 
 
-async def prepare_call(
+@DBOS.step(
+    name="callsync.prepare",
+    retries_allowed=True,
+    should_retry=is_transient_database_error,
+    max_attempts=DB_RETRY_ATTEMPTS,
+    interval_seconds=DB_RETRY_INTERVAL_S,
+    backoff_rate=DB_RETRY_BACKOFF,
+)
+async def prepare_step(
     tenant: str, call_id: str, supplied_json: dict[str, Any] | None = None
-) -> PreparedCall:
-    """Extract and plan, in the workflow itself rather than as a step of its own: it reads only what is
-    stored (the call, its events, the tenant's mapping) and its one write is keyed (the call's extracted
-    values, replaced whole), so a recovered workflow simply prepares again. A step would cost every call
-    two more queue transactions and a checkpoint of the whole plan, a tenth of a worker's CPU under load.
-    A database blip is retried here, with backoff, as a step would be; a bug or a bad stored payload
-    becomes a dead letter with the error, replayable once fixed, rather than a call queued forever."""
+) -> dict[str, Any]:
     supplied = SuppliedIdentity.model_validate(supplied_json) if supplied_json else None
-    for attempt in range(1, DB_RETRY_ATTEMPTS + 1):
-        try:
-            return await asyncio.to_thread(_prepare, tenant, call_id, supplied)
-        except PermanentError as exc:
-            return PreparedCall(status=Status.PERMANENT, error=str(exc))
-        except Exception as exc:
-            if is_transient_database_error(exc):
-                if attempt == DB_RETRY_ATTEMPTS:
-                    raise  # as a step whose retries ran out would: the workflow fails with the error
-                await asyncio.sleep(min(DB_RETRY_INTERVAL_S * DB_RETRY_BACKOFF ** (attempt - 1), 60.0))
-                continue
-            log.exception("prepare failed", tenant=tenant, call_id=call_id)
-            error = f"internal error while preparing: {type(exc).__name__}: {exc}"
-            return PreparedCall(status=Status.PERMANENT, error=error)
-    raise AssertionError("unreachable: the last attempt returns")
+    try:
+        prepared = await asyncio.to_thread(_prepare, tenant, call_id, supplied)
+    except PermanentError as exc:
+        prepared = PreparedCall(status=Status.PERMANENT, error=str(exc))
+    except Exception as exc:
+        if is_transient_database_error(exc):
+            raise  # retried by the step (should_retry)
+        # A bug or a bad stored payload must not leave the call queued forever: it becomes a dead letter
+        # with the error, replayable once fixed.
+        log.exception("prepare failed", tenant=tenant, call_id=call_id)
+        error = f"internal error while preparing: {type(exc).__name__}: {exc}"
+        prepared = PreparedCall(status=Status.PERMANENT, error=error)
+    return prepared.model_dump(mode="json")
 
 
 async def attempt_with(tenant: str, label: str, work: Callable[[CRMAdapter], Awaitable[Outcome]]) -> Outcome:
@@ -795,7 +795,7 @@ async def sync_call(
     reviewer's email/phone for a call with nothing to match on (`SuppliedIdentity`). `linked_records`: for
     objects the call could not create (waiting in review), the existing record a reviewer chose, by object
     name; it is linked to the call's records."""
-    prepared = await prepare_call(tenant, call_id, supplied)
+    prepared = PreparedCall.model_validate(await prepare_step(tenant, call_id, supplied))
     if forced_record and prepared.review is not None and prepared.review.kind in _ANSWERED_BY_A_RECORD:
         prepared = prepared.model_copy(update={"status": Status.READY, "review": None})
     if prepared.status is not Status.READY:
