@@ -70,9 +70,10 @@ def _worker(pg_url: str | None, base_url: str, start_at: float) -> None:
             }
         for limiter in limiters.values():
             if isinstance(limiter, SharedWindowLimiter):
-                # The margin a lane widens to after its first 429s on a machine as loaded as a test
-                # runner's (requests reach the emulator up to ~0.2 s late); this test is about sharing.
-                limiter.margin_s = 0.25
+                # A margin wider than any lane widens to by itself: on a CI runner with every core busy,
+                # requests reached the emulator up to ~0.3 s after their slot was granted, and one late
+                # request makes the next on time look early. This test is about sharing, not margins.
+                limiter.margin_s = 0.5
         assert isinstance(limiters[DEFAULT_LANE], SharedWindowLimiter) == bool(pg_url)
         http = CRMTransport(HubSpotVendor(), base_url, "sandbox-token", limiters=limiters)
         await asyncio.sleep(max(0.0, start_at - time.time()))
@@ -127,9 +128,9 @@ def test_four_worker_processes_on_one_database_draw_no_429s_and_keep_the_pace(pg
     db.dispose()
     limited, sent, elapsed = run_workers(4, pg_url)
     assert limited == 0, f"{limited} of {sent} requests were answered 429"
-    # 80 window requests at 20 per second and 24 searches at 4 per second: about 5 s; sharing must not
-    # serialise the processes much beyond what the CRM allows.
-    assert 4 * SEARCHES_PER_WORKER / SEARCHES - 1.5 < elapsed < 15, elapsed
+    # 80 window requests at 20 per second and 24 searches at 4 per second: about 5 s, 8 s with the
+    # margin; sharing must not serialise the processes much beyond what the CRM allows.
+    assert 4 * SEARCHES_PER_WORKER / SEARCHES - 1.5 < elapsed < 20, elapsed
 
 
 def test_four_worker_processes_each_with_their_own_window_overshoot_the_crm() -> None:
