@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from callsync.delivery import Outcome, Status
-from callsync.pipeline.engine import is_outage
+from callsync.pipeline.engine import FirstAttempt, is_outage
 from callsync.pipeline.queue import SYNC_QUEUE, queue_client
 from callsync.store.db import Database
 from callsync.store.tables import CallRow, aware_utc
@@ -99,9 +99,11 @@ def _waiting(steps: list[Any]) -> tuple[float, Outcome | None] | None:
         return None
     for step in reversed(steps[:-1]):
         output = step["output"]
-        if isinstance(output, dict) and "status" in output:
-            try:
+        try:
+            if isinstance(output, dict) and "prepared" in output:  # the call's first step: its attempt inside
+                return float(wake), FirstAttempt.model_validate(output).outcome
+            if isinstance(output, dict) and "status" in output:
                 return float(wake), Outcome.model_validate(output)
-            except ValidationError:
-                return float(wake), None  # recorded by another version of the pipeline
+        except ValidationError:
+            return float(wake), None  # recorded by another version of the pipeline
     return float(wake), None

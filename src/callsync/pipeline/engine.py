@@ -23,6 +23,7 @@ from typing import Any
 
 import structlog
 from dbos import DBOS
+from pydantic import BaseModel
 
 from callsync import __version__
 from callsync.actions.plan import ActionRun, ActionState, PlannedAction, action_stamp, plan_actions
@@ -287,22 +288,12 @@ def _prepare(tenant_name: str, call_id: str, supplied: SuppliedIdentity | None =
 DB_RETRY_ATTEMPTS, DB_RETRY_INTERVAL_S, DB_RETRY_BACKOFF = 12, 0.5, 1.6
 
 
-@DBOS.step(
-    name="callsync.prepare",
-    retries_allowed=True,
-    should_retry=is_transient_database_error,
-    max_attempts=DB_RETRY_ATTEMPTS,
-    interval_seconds=DB_RETRY_INTERVAL_S,
-    backoff_rate=DB_RETRY_BACKOFF,
-)
-async def prepare_step(
-    tenant: str, call_id: str, supplied_json: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    supplied = SuppliedIdentity.model_validate(supplied_json) if supplied_json else None
+async def _prepare_safely(tenant: str, call_id: str, supplied: SuppliedIdentity | None) -> PreparedCall:
+    """`_prepare` off the event loop; a transient database error is raised (its step retries in place)."""
     try:
-        prepared = await asyncio.to_thread(_prepare, tenant, call_id, supplied)
+        return await asyncio.to_thread(_prepare, tenant, call_id, supplied)
     except PermanentError as exc:
-        prepared = PreparedCall(status=Status.PERMANENT, error=str(exc))
+        return PreparedCall(status=Status.PERMANENT, error=str(exc))
     except Exception as exc:
         if is_transient_database_error(exc):
             raise  # retried by the step (should_retry)
@@ -310,8 +301,73 @@ async def prepare_step(
         # with the error, replayable once fixed.
         log.exception("prepare failed", tenant=tenant, call_id=call_id)
         error = f"internal error while preparing: {type(exc).__name__}: {exc}"
-        prepared = PreparedCall(status=Status.PERMANENT, error=error)
-    return prepared.model_dump(mode="json")
+        return PreparedCall(status=Status.PERMANENT, error=error)
+
+
+# Plan-time reviews a reviewer answers by naming the record the call belongs to.
+_ANSWERED_BY_A_RECORD = ("no_identity", "missing_required")
+
+
+class FirstAttempt(BaseModel):
+    """What `first_attempt_step` checkpoints: the prepared call, its first write attempt's outcome (none when
+    the call was not ready to write) and, when nothing was left to do, the call's final state."""
+
+    prepared: PreparedCall
+    outcome: Outcome | None = None
+    state: str | None = None
+
+
+def with_reviewer_answer(prepared: PreparedCall, forced_record: str | None) -> PreparedCall:
+    """A reviewer who named the record answers a plan-time review (no identity, a required field missing):
+    the call is ready, and is written to that record."""
+    if not forced_record:
+        return prepared
+    if prepared.review is not None and prepared.review.kind in _ANSWERED_BY_A_RECORD:
+        prepared = prepared.model_copy(update={"status": Status.READY, "review": None})
+    if prepared.status is Status.READY:
+        prepared = prepared.model_copy(update={"forced_record": forced_record})
+    return prepared
+
+
+def work_follows(prepared: PreparedCall, outcome: Outcome, linking: bool) -> bool:
+    """Whether the workflow has more to do after the person's write: related objects, records a reviewer
+    chose to link (`linking`), or workflow actions, each once the person is confirmed."""
+    if outcome.status is not Status.CONFIRMED or not (outcome.object_type and outcome.record_id):
+        return False
+    return bool(prepared.related or linking or prepared.actions)
+
+
+# One step, so one checkpoint, for what most calls need: prepare, write once, finish. Each part is
+# idempotent (a write attempt finds what an earlier run created by its stamp; the finish's inserts are
+# keyed), so a re-run after a crash or a database blip repeats them safely; three steps cost three
+# checkpoints, each two transactions of the queue's own, which was a fifth of a worker's CPU per call.
+@DBOS.step(
+    name="callsync.first_attempt",
+    retries_allowed=True,
+    should_retry=is_transient_database_error,
+    max_attempts=DB_RETRY_ATTEMPTS,
+    interval_seconds=DB_RETRY_INTERVAL_S,
+    backoff_rate=DB_RETRY_BACKOFF,
+)
+async def first_attempt_step(
+    tenant: str,
+    call_id: str,
+    supplied_json: dict[str, Any] | None,
+    forced_record: str | None,
+    linking: bool,
+) -> dict[str, Any]:
+    supplied = SuppliedIdentity.model_validate(supplied_json) if supplied_json else None
+    prepared = with_reviewer_answer(await _prepare_safely(tenant, call_id, supplied), forced_record)
+    workflow_id = DBOS.workflow_id or workflow_id_for(tenant, call_id)
+    if prepared.status is not Status.READY:
+        as_outcome = Outcome(status=prepared.status, review=prepared.review, error=prepared.error)
+        state = await _finish(tenant, call_id, workflow_id, prepared, as_outcome)
+        return FirstAttempt(prepared=prepared, state=state).model_dump(mode="json")
+    outcome = await _write_once(tenant, call_id, prepared)
+    if outcome.finished and not work_follows(prepared, outcome, linking):
+        state = await _finish(tenant, call_id, workflow_id, prepared, outcome)
+        return FirstAttempt(prepared=prepared, outcome=outcome, state=state).model_dump(mode="json")
+    return FirstAttempt(prepared=prepared, outcome=outcome).model_dump(mode="json")
 
 
 async def attempt_with(tenant: str, label: str, work: Callable[[CRMAdapter], Awaitable[Outcome]]) -> Outcome:
@@ -351,13 +407,17 @@ async def attempt_with(tenant: str, label: str, work: Callable[[CRMAdapter], Awa
 
 @DBOS.step(name="callsync.write_attempt")
 async def write_step(tenant: str, call_id: str, prepared_json: dict[str, Any]) -> dict[str, Any]:
+    outcome = await _write_once(tenant, call_id, PreparedCall.model_validate(prepared_json))
+    return outcome.model_dump(mode="json")
+
+
+async def _write_once(tenant: str, call_id: str, prepared: PreparedCall) -> Outcome:
+    """One attempt at the call's person: find, decide, write, read back, link its keys."""
     rt = runtime()
-    prepared = PreparedCall.model_validate(prepared_json)
     if tenant in rt.tenants and not capabilities_for(rt.tenants[tenant].crm.kind).read_back:
         # Nothing to find or read back (a webhook): the whole call goes as one document, `delivered` on a 2xx.
-        sent = await attempt_with(tenant, f"delivery of {call_id}", partial(send_document, tenant=tenant,
+        return await attempt_with(tenant, f"delivery of {call_id}", partial(send_document, tenant=tenant,
                                   call_id=call_id, prepared=prepared))  # fmt: skip
-        return sent.model_dump(mode="json")
     plan = _contact_plan(prepared)
 
     async def locked(adapter: CRMAdapter) -> Outcome:
@@ -384,8 +444,7 @@ async def write_step(tenant: str, call_id: str, prepared_json: dict[str, Any]) -
             for task in notes:
                 task.cancel()  # an attempt that failed needs no note; a finished task ignores this
 
-    outcome = await attempt_with(tenant, f"sync of {call_id}", locked)
-    return outcome.model_dump(mode="json")
+    return await attempt_with(tenant, f"sync of {call_id}", locked)
 
 
 def _contact_plan(prepared: PreparedCall) -> ObjectPlanData:
@@ -703,18 +762,24 @@ def _confirmed(
 async def finish_step(
     tenant: str, call_id: str, prepared_json: dict[str, Any], outcome_json: dict[str, Any]
 ) -> str:
+    # The running workflow's own id: a re-plan, a replay or a reviewer's rerun each have their own.
+    workflow_id = DBOS.workflow_id or workflow_id_for(tenant, call_id)
+    return await _finish(
+        tenant,
+        call_id,
+        workflow_id,
+        PreparedCall.model_validate(prepared_json),
+        Outcome.model_validate(outcome_json),
+    )
+
+
+async def _finish(
+    tenant: str, call_id: str, workflow_id: str, prepared: PreparedCall, outcome: Outcome
+) -> str:
     rt = runtime()
     crm = rt.tenants[tenant].crm.kind if tenant in rt.tenants else "unknown"
     return await asyncio.to_thread(
-        ledger_store.record_outcome,
-        rt.db,
-        tenant,
-        crm,
-        call_id,
-        # The running workflow's own id: a re-plan, a replay or a reviewer's rerun each have their own.
-        DBOS.workflow_id or workflow_id_for(tenant, call_id),
-        PreparedCall.model_validate(prepared_json),
-        Outcome.model_validate(outcome_json),
+        ledger_store.record_outcome, rt.db, tenant, crm, call_id, workflow_id, prepared, outcome
     )
 
 
@@ -737,7 +802,9 @@ def on_batch_grid(delay: float, window: float) -> float:
     return max(delay, math.ceil((now + delay) / window) * window - now)
 
 
-async def deliver(tenant: str, key: str, attempt: Callable[[], Awaitable[dict[str, Any]]]) -> Outcome:
+async def deliver(
+    tenant: str, key: str, attempt: Callable[[], Awaitable[dict[str, Any]]], first: Outcome | None = None
+) -> Outcome:
     """Run write attempts until one is confirmed (or sent to review): durable backoff between failures,
     the CRM's own wait after a rate limit (which uses up no attempt), a dead letter at the end.
     While the CRM is down (`is_outage`), retries use up no attempt either: they back off up to
@@ -747,7 +814,9 @@ async def deliver(tenant: str, key: str, attempt: Callable[[], Awaitable[dict[st
     outage_waited = 0.0
     errors: list[str] = []
     while True:
-        outcome = Outcome.model_validate(await attempt())
+        # `first`: an attempt already made (in the call's first step); the loop decides on it as on any.
+        outcome = first if first is not None else Outcome.model_validate(await attempt())
+        first = None
         if outcome.finished:
             return outcome
         errors.append(outcome.error or "unknown error")
@@ -778,10 +847,6 @@ async def deliver(tenant: str, key: str, attempt: Callable[[], Awaitable[dict[st
         await DBOS.sleep_async(on_batch_grid(delay, runtime().batch_window_s))
 
 
-# Plan-time reviews a reviewer answers by naming the record the call belongs to.
-_ANSWERED_BY_A_RECORD = ("no_identity", "missing_required")
-
-
 @DBOS.workflow(name=SYNC_WORKFLOW)
 async def sync_call(
     tenant: str,
@@ -795,20 +860,16 @@ async def sync_call(
     reviewer's email/phone for a call with nothing to match on (`SuppliedIdentity`). `linked_records`: for
     objects the call could not create (waiting in review), the existing record a reviewer chose, by object
     name; it is linked to the call's records."""
-    prepared = PreparedCall.model_validate(await prepare_step(tenant, call_id, supplied))
-    if forced_record and prepared.review is not None and prepared.review.kind in _ANSWERED_BY_A_RECORD:
-        prepared = prepared.model_copy(update={"status": Status.READY, "review": None})
-    if prepared.status is not Status.READY:
-        as_outcome = Outcome(status=prepared.status, review=prepared.review, error=prepared.error)
-        return await finish_step(
-            tenant, call_id, prepared.model_dump(mode="json"), as_outcome.model_dump(mode="json")
-        )
-    if forced_record:
-        prepared = prepared.model_copy(update={"forced_record": forced_record})
+    chosen = dict(linked_records or {})
+    first = FirstAttempt.model_validate(
+        await first_attempt_step(tenant, call_id, supplied, forced_record, bool(chosen))
+    )
+    if first.state is not None:
+        return first.state  # finished in that step: nothing followed its first attempt
+    prepared = first.prepared
     prepared_json = prepared.model_dump(mode="json")
     key = workflow_id_for(tenant, call_id)
-    outcome = await deliver(tenant, key, lambda: write_step(tenant, call_id, prepared_json))
-    chosen = dict(linked_records or {})
+    outcome = await deliver(tenant, key, lambda: write_step(tenant, call_id, prepared_json), first.outcome)
     if (
         outcome.status is Status.CONFIRMED
         and (prepared.related or chosen)
