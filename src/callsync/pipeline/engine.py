@@ -152,11 +152,11 @@ def load_call(db: Database, tenant: str, call_id: str) -> tuple[CallRecord, Call
     """The call as stored: its first payload verbatim plus any later events (store/events.py), read by the
     platform adapter that received them (capture/platforms)."""
     from callsync.capture.platforms import record_from_payloads
-    from callsync.store.events import later_payloads
+    from callsync.store.events import later_payloads_in
 
-    with db.session() as session:
+    with db.session() as session:  # one transaction for both reads
         row = session.query(CallRow).filter_by(tenant=tenant, call_id=call_id).one()
-    later = later_payloads(db, tenant, call_id)
+        later = later_payloads_in(session, tenant, call_id)
     if row.payload_format is None and not later:
         payload = json.loads(row.raw_payload)
         return parse_generic_call(payload, tenant=tenant, source=row.source), row

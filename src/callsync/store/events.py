@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from callsync.store.db import Database
 from callsync.store.tables import CallEventRow, CallRow, PollCursorRow, QuarantineRow
@@ -17,13 +18,18 @@ from callsync.store.tables import CallEventRow, CallRow, PollCursorRow, Quaranti
 def later_payloads(db: Database, tenant: str, call_id: str) -> list[str]:
     """The verbatim payloads of a call's later events, in the order they were received."""
     with db.session() as session:
-        return list(
-            session.scalars(
-                select(CallEventRow.payload)
-                .where(CallEventRow.tenant == tenant, CallEventRow.call_id == call_id)
-                .order_by(CallEventRow.id)
-            ).all()
-        )
+        return later_payloads_in(session, tenant, call_id)
+
+
+def later_payloads_in(session: Session, tenant: str, call_id: str) -> list[str]:
+    """`later_payloads` inside a transaction the caller holds."""
+    return list(
+        session.scalars(
+            select(CallEventRow.payload)
+            .where(CallEventRow.tenant == tenant, CallEventRow.call_id == call_id)
+            .order_by(CallEventRow.id)
+        ).all()
+    )
 
 
 def find_call_tenants(db: Database, call_id: str, tenants: list[str]) -> list[str]:

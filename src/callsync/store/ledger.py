@@ -255,11 +255,12 @@ def _insert_links(
          "call_id": call_id, "updated_at": now}
         for key in dict.fromkeys(keys)
     ]  # fmt: skip
-    # Two calls of one person may finish at once: the first link wins, the second is a no-op. All of a
-    # record's keys go in one statement.
+    # Two calls of one person may finish at once: the first link wins, the second is a no-op. An
+    # executemany of one compiled statement: a multi-row VALUES is compiled afresh for each call, which
+    # cost the worker more CPU than the round trips it saves.
     dialect = session.get_bind().dialect.name
-    statement = (sqlite_insert if dialect == "sqlite" else pg_insert)(IdentityLinkRow).values(rows)
-    session.execute(statement.on_conflict_do_nothing())
+    statement = (sqlite_insert if dialect == "sqlite" else pg_insert)(IdentityLinkRow)
+    session.execute(statement.on_conflict_do_nothing(), rows)
 
 
 def insert_ignore(session: Session, model: Any, values: dict[str, Any]) -> None:
@@ -347,13 +348,25 @@ def record_outcome(
         else:
             _dead_letter(session, tenant, crm, call_id, workflow_id, prepared, outcome)
             state = "dead_letter"
-        call = session.scalars(select(CallRow).filter_by(tenant=tenant, call_id=call_id)).one()
-        # Only the call's current workflow (or a rerun of it) says where the call stands: an older sync
-        # finishing after a later event re-planned the call must not mark it done while the re-plan waits.
-        if workflow_id == call.workflow_id or workflow_id.startswith(f"{call.workflow_id}:"):
-            call.sync_state = state
-            call.synced_at = now
+        # Only the call's current workflow (or a rerun of it, whose id extends it after a colon) says where
+        # the call stands: an older sync finishing after a later event re-planned the call must not mark it
+        # done while the re-plan waits. One UPDATE, no row loaded.
+        session.execute(
+            update(CallRow)
+            .where(
+                CallRow.tenant == tenant,
+                CallRow.call_id == call_id,
+                CallRow.workflow_id.in_(workflow_and_parents(workflow_id)),
+            )
+            .values(sync_state=state, synced_at=now)
+        )
     return state
+
+
+def workflow_and_parents(workflow_id: str) -> list[str]:
+    """The id and every prefix of it that ends before a colon: "a:b:c" -> ["a:b:c", "a:b", "a"]."""
+    parts = workflow_id.split(":")
+    return [":".join(parts[:i]) for i in range(len(parts), 0, -1)]
 
 
 def _record_related(
