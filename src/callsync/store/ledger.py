@@ -439,7 +439,9 @@ def _record_confirmed(
     if new_rows:
         # One statement, no ids read back (an ORM flush of these rows was the step's costliest part).
         session.execute(insert(LedgerRow), new_rows)
-    _insert_links(session, tenant, crm, object_type, outcome.link_keys, record_id, call_id)
+    if outcome.status is not Status.CONFIRMED:
+        # A confirmed write's keys were linked by its attempt, under the identity lock (pipeline/engine.py).
+        _insert_links(session, tenant, crm, object_type, outcome.link_keys, record_id, call_id)
     for review in outcome.reviews:
         detail: dict[str, Any] = {
             "policy": review.policy,
