@@ -93,6 +93,46 @@ def test_a_number_restarted_after_an_interruption_keeps_the_restart(digits: str,
     assert fv is not None and fv.value == "+1" + digits
 
 
+@given(
+    digits=valid_tail,
+    cut=st.integers(min_value=4, max_value=8),
+    back=st.integers(min_value=1, max_value=3),
+    restart=st.sampled_from(
+        ["sorry hold on", "wait", "hang on sorry", "no wait i mean", "sorry let me start again"]
+    ),
+)
+@settings(max_examples=60, deadline=None)
+def test_a_number_broken_off_and_taken_up_a_few_digits_back_is_joined_for_review(
+    digits: str, cut: int, back: int, restart: str
+) -> None:
+    # "four one five, five two, sorry, hold on, five two nine, ...": the caller repeats the group they broke
+    # off in. Neither part is a number; joined, it is one, kept for a person to confirm.
+    head, tail = digits[:cut], digits[cut - back :]
+    call = make_call(
+        ("agent", "What's a good phone number?"),
+        ("caller", f"its {render_spoken_digits(head)}, {restart}, {render_spoken_digits(tail)}"),
+    )
+    fv = phone_of(call)
+    assert fv is not None and fv.value == "+1" + digits
+    assert fv.status is FieldStatus.NEEDS_REVIEW
+
+
+@given(
+    digits=valid_tail, cut=st.integers(min_value=4, max_value=8), back=st.integers(min_value=1, max_value=3)
+)
+@settings(max_examples=40, deadline=None)
+def test_two_digit_strings_without_a_restart_between_them_are_not_joined(
+    digits: str, cut: int, back: int
+) -> None:
+    head, tail = digits[:cut], digits[cut - back :]
+    call = make_call(
+        ("agent", "What's a good phone number?"),
+        ("caller", f"its {render_spoken_digits(head)} and then {render_spoken_digits(tail)}"),
+    )
+    fv = phone_of(call)
+    assert fv is None or fv.value != "+1" + digits
+
+
 @given(digits=valid_tail, last=st.integers(min_value=0, max_value=99))
 @settings(max_examples=40, deadline=None)
 def test_the_last_four_corrected_replace_the_end_of_the_number(digits: str, last: int) -> None:

@@ -9,6 +9,7 @@ data, and an agent read-back counts only when the caller confirms it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import phonenumbers
@@ -32,6 +33,7 @@ from callsync.capture.extract.dialogue import (
 from callsync.capture.extract.spoken import (
     NUMBER_WORDS,
     DigitRun,
+    Token,
     find_digit_runs,
     memo,
     tokenize,
@@ -91,6 +93,11 @@ def find_phones(text: str, default_region: str = "US") -> tuple[PhoneMatch, ...]
     for n, run in enumerate(runs):
         if n in skip:
             continue
+        restarted = _restarted(text, tokens, runs, n, default_region)
+        if restarted is not None:
+            out.append(restarted)
+            skip.add(n + 1)
+            continue
         parsed = _parse_run(run, default_region)
         valid = parsed is not None
         if parsed is None:
@@ -115,6 +122,42 @@ def find_phones(text: str, default_region: str = "US") -> tuple[PhoneMatch, ...]
                 skip.add(n + 1)
         out.append(PhoneMatch(e164, run.start, run.end, trimmed, extension, extension_span, valid))
     return tuple(out)
+
+
+# What a caller says when they break off a number and start part of it again: "four one five, five two,
+# sorry, hold on, five two nine, ...".
+_RESTART = re.compile(
+    r"\b(sorry|hold on|hang on|wait|one sec(ond)?|one moment|let me (start|say it|try) (again|over)|"
+    r"start(ing)? (again|over)|scratch that|i mean|no)\b",
+    re.IGNORECASE,
+)
+
+
+def _restarted(
+    text: str, tokens: Sequence[Token], runs: Sequence[DigitRun], n: int, region: str
+) -> PhoneMatch | None:
+    """A number broken off and taken up again: run `n`, a restart word, then run `n + 1` starting over the
+    last digits of run `n` (or going on after them). Neither part is a number by itself; of the ways to join
+    them (repeat the last k digits, or none), exactly one must be a valid number. It counts as a repaired
+    number (`trimmed`): its confidence stays under what a number said in one go gets."""
+    if n + 1 >= len(runs):
+        return None
+    head, tail = runs[n], runs[n + 1]
+    between = text[head.end : tail.start]
+    if len(between) > 40 or not _RESTART.search(between):
+        return None
+    if head.plus or tail.plus or any(_parse_run(r, region) or possible_e164(r.digits, plus=False, region=region)
+                                     for r in (head, tail)):  # fmt: skip
+        return None  # a whole number on either side: two numbers, or a correction, not a restart
+    joins = {
+        head.digits[: len(head.digits) - k] + tail.digits
+        for k in range(min(len(head.digits), len(tail.digits)) + 1)
+        if head.digits.endswith(tail.digits[:k])
+    }
+    valid = {e for e in (to_e164(d, plus=False, region=region) for d in joins) if e is not None}
+    if len(valid) != 1:
+        return None
+    return PhoneMatch(valid.pop(), head.start, tail.end, trimmed=True)
 
 
 def possible_e164(digits: str, *, plus: bool, region: str) -> str | None:
