@@ -69,7 +69,12 @@ def test_twelve_thirteen_hundred_is_a_range_not_a_figure() -> None:
 @given(
     n=st.sampled_from([150, 200, 300, 450, 800, 1200]),
     frame=st.sampled_from(
-        ["I can do {w} today", "I could put down {w} right now", "I can send {w} on friday"]
+        [
+            "I can do {w} today",
+            "I can pay {w} today",
+            "I could put down {w} right now",
+            "I can send {w} on friday",
+        ]
     ),
 )
 @settings(max_examples=30, deadline=None)
