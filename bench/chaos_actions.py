@@ -118,7 +118,7 @@ def counters(db: Database, sandbox: Any, crm: str) -> dict[str, int]:
     planned: dict[str, ActionState] = {}
     mapping = None
     for call_id in sorted(confirmed_calls):
-        record, _row = load_call(db, TENANT, call_id)
+        record = load_call(db, TENANT, call_id)
         if mapping is None:
             mapping = _mapping_of(db)
         if mapping is None:

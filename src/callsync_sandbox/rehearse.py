@@ -224,7 +224,7 @@ def recent_calls(db: Database, tenant: TenantConfig, since: datetime, limit: int
         ).all()
     found = []
     for row in reversed(rows):  # oldest first, as they arrived
-        call, _ = load_call(db, tenant.name, row.call_id)
+        call = load_call(db, tenant.name, row.call_id)
         found.append(RecentCall(call, row.raw_payload, row.payload_format, f"{row.source or 'database'}"))
     return found
 

@@ -24,6 +24,7 @@ from typing import Any
 import structlog
 from dbos import DBOS
 from pydantic import BaseModel
+from sqlalchemy import select
 
 from callsync import __version__
 from callsync.actions.plan import ActionRun, ActionState, PlannedAction, action_stamp, plan_actions
@@ -148,19 +149,22 @@ def backoff_delay(attempt: int, base_s: float, cap_s: float, key: str) -> float:
     return raw * (0.5 + digest[0] / 510)
 
 
-def load_call(db: Database, tenant: str, call_id: str) -> tuple[CallRecord, CallRow]:
+def load_call(db: Database, tenant: str, call_id: str) -> CallRecord:
     """The call as stored: its first payload verbatim plus any later events (store/events.py), read by the
     platform adapter that received them (capture/platforms)."""
     from callsync.capture.platforms import record_from_payloads
     from callsync.store.events import later_payloads_in
 
-    with db.session() as session:  # one transaction for both reads
-        row = session.query(CallRow).filter_by(tenant=tenant, call_id=call_id).one()
+    with db.session() as session:  # one transaction for both reads; columns, not an ORM object
+        raw, payload_format, source = session.execute(
+            select(CallRow.raw_payload, CallRow.payload_format, CallRow.source).where(
+                CallRow.tenant == tenant, CallRow.call_id == call_id
+            )
+        ).one()
         later = later_payloads_in(session, tenant, call_id)
-    if row.payload_format is None and not later:
-        payload = json.loads(row.raw_payload)
-        return parse_generic_call(payload, tenant=tenant, source=row.source), row
-    return record_from_payloads(row.payload_format, [row.raw_payload, *later], tenant), row
+    if payload_format is None and not later:
+        return parse_generic_call(json.loads(raw), tenant=tenant, source=source)
+    return record_from_payloads(payload_format, [raw, *later], tenant)
 
 
 def extraction_for(call: CallRecord, tenant: TenantConfig) -> Extraction:
@@ -243,7 +247,7 @@ def _supplied_fields(
 def _prepare(tenant_name: str, call_id: str, supplied: SuppliedIdentity | None = None) -> PreparedCall:
     rt = runtime()
     tenant = rt.tenant(tenant_name)
-    call, _row = load_call(rt.db, tenant_name, call_id)
+    call = load_call(rt.db, tenant_name, call_id)
     extraction = extraction_for(call, tenant)
     ledger_store.save_field_values(rt.db, tenant_name, extraction)
     mapping = rt.mapping(tenant_name)

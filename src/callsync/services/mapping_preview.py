@@ -175,7 +175,7 @@ def preview_mapping(
     changes: list[FieldChange] = []
     changed = 0
     for call_id in ids[:_PREVIEW_LIMIT]:
-        call, _row = load_call(db, tenant.name, call_id)
+        call = load_call(db, tenant.name, call_id)
         extraction = extraction_for(call, tenant)
         found = compare_plans(
             call_id, _plan(current, call, extraction, tenant), _plan(new, call, extraction, tenant)

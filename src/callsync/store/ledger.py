@@ -78,16 +78,16 @@ def linked_records(
     if not wanted:
         return out
     with db.session() as session:
-        rows = session.scalars(
-            select(IdentityLinkRow).where(
+        rows = session.execute(
+            select(IdentityLinkRow.key, IdentityLinkRow.record_id).where(
                 IdentityLinkRow.tenant == tenant,
                 IdentityLinkRow.crm == crm,
                 IdentityLinkRow.object_type.in_(object_types),
                 IdentityLinkRow.key.in_(wanted),
             )
         ).all()
-        for row in rows:
-            out.setdefault(row.key.split(":", 1)[0], []).append(row.record_id)
+        for key, record_id in rows:
+            out.setdefault(key.split(":", 1)[0], []).append(record_id)
     return out
 
 
