@@ -23,7 +23,7 @@ from typing import Any
 
 import structlog
 from dbos import DBOS
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 from sqlalchemy import select
 
 from callsync import __version__
@@ -313,12 +313,20 @@ _ANSWERED_BY_A_RECORD = ("no_identity", "missing_required")
 
 
 class FirstAttempt(BaseModel):
-    """What `first_attempt_step` checkpoints: the prepared call, its first write attempt's outcome (none when
-    the call was not ready to write) and, when nothing was left to do, the call's final state."""
+    """What `first_attempt_step` checkpoints: the call's final state when nothing was left to do; otherwise
+    the prepared call and its first write attempt's outcome, which the rest of the workflow goes on from.
+    A finished call's checkpoint holds its state alone: the plan (the call's values and evidence) is in
+    the ledger already, and a few bytes are cheaper to write than a few kilobytes."""
 
-    prepared: PreparedCall
-    outcome: Outcome | None = None
     state: str | None = None
+    prepared: PreparedCall | None = None
+    outcome: Outcome | None = None
+
+    @model_validator(mode="after")
+    def _state_or_prepared(self) -> FirstAttempt:
+        if (self.state is None) == (self.prepared is None):
+            raise ValueError("a first attempt holds either the call's final state or its prepared call")
+        return self
 
 
 def with_reviewer_answer(prepared: PreparedCall, forced_record: str | None) -> PreparedCall:
@@ -366,11 +374,11 @@ async def first_attempt_step(
     if prepared.status is not Status.READY:
         as_outcome = Outcome(status=prepared.status, review=prepared.review, error=prepared.error)
         state = await _finish(tenant, call_id, workflow_id, prepared, as_outcome)
-        return FirstAttempt(prepared=prepared, state=state).model_dump(mode="json")
+        return FirstAttempt(state=state).model_dump(mode="json")
     outcome = await _write_once(tenant, call_id, prepared)
     if outcome.finished and not work_follows(prepared, outcome, linking):
         state = await _finish(tenant, call_id, workflow_id, prepared, outcome)
-        return FirstAttempt(prepared=prepared, outcome=outcome, state=state).model_dump(mode="json")
+        return FirstAttempt(state=state).model_dump(mode="json")
     return FirstAttempt(prepared=prepared, outcome=outcome).model_dump(mode="json")
 
 
@@ -871,6 +879,7 @@ async def sync_call(
     if first.state is not None:
         return first.state  # finished in that step: nothing followed its first attempt
     prepared = first.prepared
+    assert prepared is not None  # FirstAttempt holds a state or a prepared call (its validator)
     prepared_json = prepared.model_dump(mode="json")
     key = workflow_id_for(tenant, call_id)
     outcome = await deliver(tenant, key, lambda: write_step(tenant, call_id, prepared_json), first.outcome)
