@@ -53,12 +53,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from chaos import COMPANIES, FIRST, LAST, MAPPING, Call, Person, _payload, percentile
 
 from callsync.capture.platforms.generic import parse_generic_call
+from callsync.config import EXAMPLES_DIR
 from callsync.crm.http.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_PG_CONCURRENCY
 from callsync.pipeline.intake import receive_call
 from callsync.store.db import DEFAULT_DB_CONNECTIONS, ConnectionBudget, Database
 from callsync_sandbox.faults import FaultPlan
 from callsync_sandbox.hubspot import HubSpotSandbox
+from callsync_sandbox.salesforce import SalesforceSandbox
 from callsync_sandbox.server import SandboxServer
+from callsync_sandbox.zoho import ZohoSandbox
 
 TOKEN = "sandbox-token"
 TOKEN_ENV = "CALLSYNC_BENCH_HUBSPOT_TOKEN"
@@ -102,6 +105,34 @@ class Limits:
     @property
     def lifted(self) -> bool:
         return self.ten_second_max >= LIFTED
+
+
+ZOHO_CONCURRENCY = 10  # the Zoho emulator's concurrent requests (the Standard edition's limit)
+
+
+def emulator(crm: str, plan: FaultPlan, limits: Limits) -> Any:
+    """The CRM emulator of a run: HubSpot with the run's window and search limits; Salesforce with its
+    daily allocation; Zoho with its concurrency limit (both lifted for the `lifted_*` runs)."""
+    if crm == "salesforce":
+        return SalesforceSandbox(token=TOKEN, faults=plan, daily_max=LIFTED if limits.lifted else 15_000)
+    if crm == "zoho":
+        return ZohoSandbox(
+            token=TOKEN, faults=plan, max_concurrency=LIFTED if limits.lifted else ZOHO_CONCURRENCY
+        )
+    return HubSpotSandbox(
+        token=TOKEN,
+        faults=plan,
+        ten_second_max=limits.ten_second_max,
+        search_per_second=limits.search_per_second,
+    )
+
+
+def mapping_for(crm: str) -> str:
+    """HubSpot: the chaos benchmark's contact mapping; Salesforce and Zoho: the shipped example mapping
+    without its workflow actions (a Lead per new caller, looked up in Leads and Contacts)."""
+    if crm == "hubspot":
+        return MAPPING
+    return (EXAMPLES_DIR / f"{crm}.yaml").read_text().split("\nactions:")[0] + "\n"
 
 
 # -- the calls -----------------------------------------------------------------------------------------------
@@ -243,12 +274,7 @@ def run(
     warmup, calls = calls[0], calls[1:]
     latency = {"path": ".*", "fault": "latency", "times": None, "latency": {"ms": args.latency_ms}}
     plan = FaultPlan.model_validate({"seed": args.seed, "rules": [latency]})
-    sandbox = HubSpotSandbox(
-        token=TOKEN,
-        faults=plan,
-        ten_second_max=limits.ten_second_max,
-        search_per_second=limits.search_per_second,
-    )
+    sandbox = emulator(args.crm, plan, limits)
     with (
         tempfile.TemporaryDirectory(prefix=f"throughput-{name}-") as tmp,
         fresh_database(args.pg) as db_url,
@@ -259,11 +285,12 @@ def run(
         db = Database(db_url, connections=ConnectionBudget(8))  # this process only stores calls and counts
         db.migrate()
         size_before = database_size(db)
-        (workdir / "mapping.yaml").write_text(MAPPING)
+        (workdir / "mapping.yaml").write_text(mapping_for(args.crm))
         tenant_file = workdir / "bench.yaml"
+        address = {"hubspot": "base_url", "salesforce": "instance_url", "zoho": "api_domain"}[args.crm]
         tenant_file.write_text(
             f"name: chaos\nmapping: {workdir / 'mapping.yaml'}\n"
-            f"crm: {{kind: hubspot, base_url: '{server.base_url}', token_env: {TOKEN_ENV}, timeout_s: 10}}\n"
+            f"crm: {{kind: {args.crm}, {address}: '{server.base_url}', token_env: {TOKEN_ENV}, timeout_s: 10}}\n"
             "delivery: {max_attempts: 8, base_delay_s: 0.5, max_delay_s: 10, outage_horizon_s: 900}\n"
         )
         load_tenant(tenant_file)  # a bad file fails here, not in every worker
@@ -333,7 +360,9 @@ def run(
     log = sandbox.request_log[requests_before:]
     if args.workdir:
         (args.workdir / name / "requests.json").write_text(json.dumps(log))
-    result = summarize(rows, log, dead, limits, n, count, args.concurrency, elapsed)
+    result = summarize(
+        rows, log, dead, limits, n, count, args.concurrency, elapsed, args.crm, args.latency_ms
+    )
     result.db_kb_per_call = round(grown / 1024 / max(1, n), 1)
     result.worker_cpu_ms_per_call = round(worker_cpu_s * 1000 / max(1, n), 1)
     result.db_server_cpu_ms_per_call = round(server_cpu_s * 1000 / max(1, n), 1) if server_pids else None
@@ -426,6 +455,8 @@ def summarize(
     count: int,
     concurrency: int,
     elapsed: float,
+    crm: str = "hubspot",
+    latency_ms: float = 200.0,
 ) -> RunResult:
     confirmed = sorted(synced for state, _, synced in rows if state == "confirmed" and synced)
     latencies = [
@@ -446,9 +477,13 @@ def summarize(
     searches = sum(1 for path, _ in accepted if path.endswith(SEARCH_PATH))
     window = len(accepted) - searches
     ceiling: float | None = None
-    if not limits.lifted and confirmed:
+    if not limits.lifted and confirmed and crm == "hubspot":
         lanes = [(limits.ten_second_max / 10.0, window), (float(limits.search_per_second), searches)]
         ceiling = min(rate / (used / len(confirmed)) for rate, used in lanes if used)
+    elif not limits.lifted and confirmed and crm == "zoho" and accepted and latency_ms > 0:
+        # Zoho's limit in the way is requests in flight: at most that many every `latency`.
+        ceiling = ZOHO_CONCURRENCY / (latency_ms / 1000) / (len(accepted) / len(confirmed))
+    # Salesforce: a daily allocation, not a per-second limit; nothing in a run's way (ceiling None).
     return RunResult(
         ceiling_calls_per_s=round(ceiling, 2) if ceiling else None,
         confirmed_per_s=round(per_s, 2),
@@ -516,6 +551,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--latency-ms", type=float, default=200.0, help="every CRM request's latency (default 200)"
     )
+    p.add_argument(
+        "--crm",
+        choices=("hubspot", "salesforce", "zoho"),
+        default="hubspot",
+        help="the CRM emulator (default hubspot; salesforce and zoho use the example mappings, and the "
+        "ceiling is Zoho's 10 requests in flight, none for Salesforce's daily allocation)",
+    )
     p.add_argument("--ten-second-max", type=int, default=190, help="HubSpot requests per 10 s (default 190)")
     p.add_argument("--search-per-second", type=int, default=5, help="HubSpot searches per second (default 5)")
     p.add_argument(
@@ -556,9 +598,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def print_table(out: dict[str, RunResult], args: argparse.Namespace) -> None:
+    limits = {
+        "hubspot": f"{args.ten_second_max} requests/10 s, {args.search_per_second} searches/s",
+        "salesforce": "15,000 requests a day",
+        "zoho": f"{ZOHO_CONCURRENCY} requests in flight",
+    }[args.crm]
     print(
-        f"HubSpot emulator: {args.latency_ms:g} ms per request, {args.ten_second_max} requests/10 s, "
-        f"{args.search_per_second} searches/s (lifted_*: no limit); {args.n} calls per overload run"
+        f"{args.crm} emulator: {args.latency_ms:g} ms per request, {limits} (lifted_*: no limit); "
+        f"{args.n} calls per overload run"
     )
     head = ("run", "workers×conc", "ceiling/s", "confirmed/s", "ratio", "req/call", "429s", "p50 ms", "p99 ms",
             "dead", "secs", "1st conf s", "tail s", "cpu ms/call")  # fmt: skip
