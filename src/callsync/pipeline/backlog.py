@@ -100,7 +100,7 @@ def _waiting(steps: list[Any]) -> tuple[float, Outcome | None] | None:
     for step in reversed(steps[:-1]):
         output = step["output"]
         try:
-            if isinstance(output, dict) and "state" in output:  # the call's first step: its attempt inside
+            if isinstance(output, dict) and {"state", "prepared"} <= output.keys():  # the call's first step
                 return float(wake), FirstAttempt.model_validate(output).outcome
             if isinstance(output, dict) and "status" in output:
                 return float(wake), Outcome.model_validate(output)
