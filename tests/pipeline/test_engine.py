@@ -10,6 +10,7 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,10 +19,10 @@ from dbos import DBOS
 from sqlalchemy import select
 
 from callsync.capture.platforms.generic import parse_generic_call
-from callsync.config import CRMConnection, DeliverySettings, TenantConfig
+from callsync.config import EXAMPLES_DIR, CRMConnection, DeliverySettings, TenantConfig
 from callsync.pipeline import engine
 from callsync.pipeline.intake import receive_call
-from callsync.pipeline.queue import workflow_id_for
+from callsync.pipeline.queue import queue_client, workflow_id_for
 from callsync.pipeline.worker import Backlog, drain, running_worker
 from callsync.store.db import Database
 from callsync.store.tables import DeadLetterRow, IdentityLinkRow, LedgerRow, ReviewItemRow
@@ -373,3 +374,43 @@ def test_a_caller_who_says_a_new_number_from_their_known_line_is_the_same_person
     assert len(h.contacts()) == 1, "the line finds the record even though the spoken number is new"
     links = {r.key for r in h.rows(IdentityLinkRow)}
     assert {"phone:+14155550123", "phone:+14155550199"} <= links
+
+
+def test_a_call_synced_at_its_first_try_is_one_queue_step_that_checkpoints_only_its_state(
+    make_harness: Any, tmp_path: Path
+) -> None:
+    # Each DBOS step costs the queue two transactions: prepare, the first attempt and the finish go as one,
+    # and a finished call's checkpoint does not carry its plan (the values and evidence are in the ledger).
+    mapping = tmp_path / "hubspot.yaml"  # the example without its actions: nothing follows the person
+    mapping.write_text((EXAMPLES_DIR / "hubspot.yaml").read_text().split("\nactions:")[0] + "\n")
+    h = make_harness(mapping=str(mapping))
+    h.ingest(call_payload("c-1", ["hi this is dana whitfield", "my email is dana at northwind dot com"]))
+    assert h.sync().confirmed == 1
+    steps = queue_client(h.db).list_workflow_steps(workflow_id_for("t1", "c-1"))
+    assert [s["function_name"] for s in steps] == ["callsync.first_attempt"]
+    assert steps[0]["output"] == {"state": "confirmed", "prepared": None, "outcome": None}
+
+
+def test_only_a_confirmed_person_with_related_objects_links_or_actions_has_work_after_the_first_step() -> (
+    None
+):
+    confirmed = engine.Outcome(status=engine.Status.CONFIRMED, object_type="contacts", record_id="1")
+    bare = engine.PreparedCall(status=engine.Status.READY)
+    assert not engine.work_follows(bare, confirmed, linking=False)
+    assert engine.work_follows(bare, confirmed, linking=True)
+    review = engine.Outcome(status=engine.Status.REVIEW)
+    assert not engine.work_follows(bare, review, linking=True)
+    no_record = confirmed.model_copy(update={"record_id": None})
+    assert not engine.work_follows(bare, no_record, linking=True)
+
+
+def test_a_reviewers_record_answers_a_plan_time_review_and_is_written_to() -> None:
+    waiting = engine.PreparedCall(
+        status=engine.Status.REVIEW,
+        review=engine.ReviewRequest(kind="no_identity", reason="nothing to match"),
+    )
+    answered = engine.with_reviewer_answer(waiting, "rec-9")
+    assert (answered.status, answered.review, answered.forced_record) == (engine.Status.READY, None, "rec-9")
+    assert engine.with_reviewer_answer(waiting, None) == waiting
+    failed = engine.PreparedCall(status=engine.Status.PERMANENT, error="bad payload")
+    assert engine.with_reviewer_answer(failed, "rec-9") == failed  # a record answers no broken payload
