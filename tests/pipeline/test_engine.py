@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from callsync.capture.platforms.generic import parse_generic_call
 from callsync.config import EXAMPLES_DIR, CRMConnection, DeliverySettings, TenantConfig
+from callsync.delivery import Outcome, PreparedCall, ReviewRequest, Status
 from callsync.pipeline import engine
 from callsync.pipeline.intake import receive_call
 from callsync.pipeline.queue import queue_client, workflow_id_for
@@ -394,23 +395,23 @@ def test_a_call_synced_at_its_first_try_is_one_queue_step_that_checkpoints_only_
 def test_only_a_confirmed_person_with_related_objects_links_or_actions_has_work_after_the_first_step() -> (
     None
 ):
-    confirmed = engine.Outcome(status=engine.Status.CONFIRMED, object_type="contacts", record_id="1")
-    bare = engine.PreparedCall(status=engine.Status.READY)
+    confirmed = Outcome(status=Status.CONFIRMED, object_type="contacts", record_id="1")
+    bare = PreparedCall(status=Status.READY)
     assert not engine.work_follows(bare, confirmed, linking=False)
     assert engine.work_follows(bare, confirmed, linking=True)
-    review = engine.Outcome(status=engine.Status.REVIEW)
+    review = Outcome(status=Status.REVIEW)
     assert not engine.work_follows(bare, review, linking=True)
     no_record = confirmed.model_copy(update={"record_id": None})
     assert not engine.work_follows(bare, no_record, linking=True)
 
 
 def test_a_reviewers_record_answers_a_plan_time_review_and_is_written_to() -> None:
-    waiting = engine.PreparedCall(
-        status=engine.Status.REVIEW,
-        review=engine.ReviewRequest(kind="no_identity", reason="nothing to match"),
+    waiting = PreparedCall(
+        status=Status.REVIEW,
+        review=ReviewRequest(kind="no_identity", reason="nothing to match"),
     )
     answered = engine.with_reviewer_answer(waiting, "rec-9")
-    assert (answered.status, answered.review, answered.forced_record) == (engine.Status.READY, None, "rec-9")
+    assert (answered.status, answered.review, answered.forced_record) == (Status.READY, None, "rec-9")
     assert engine.with_reviewer_answer(waiting, None) == waiting
-    failed = engine.PreparedCall(status=engine.Status.PERMANENT, error="bad payload")
+    failed = PreparedCall(status=Status.PERMANENT, error="bad payload")
     assert engine.with_reviewer_answer(failed, "rec-9") == failed  # a record answers no broken payload
