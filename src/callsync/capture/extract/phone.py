@@ -33,7 +33,6 @@ from callsync.capture.extract.dialogue import (
 from callsync.capture.extract.spoken import (
     NUMBER_WORDS,
     DigitRun,
-    Token,
     find_digit_runs,
     memo,
     tokenize,
@@ -93,16 +92,16 @@ def find_phones(text: str, default_region: str = "US") -> tuple[PhoneMatch, ...]
     for n, run in enumerate(runs):
         if n in skip:
             continue
-        restarted = _restarted(text, tokens, runs, n, default_region)
-        if restarted is not None:
-            out.append(restarted)
-            skip.add(n + 1)
-            continue
         parsed = _parse_run(run, default_region)
         valid = parsed is not None
         if parsed is None:
             possible = possible_e164(run.digits, plus=run.plus, region=default_region)
             if possible is None:
+                # No number by itself: perhaps the start of one the caller broke off and took up again.
+                restarted = _restarted(text, runs, n, default_region)
+                if restarted is not None:
+                    out.append(restarted)
+                    skip.add(n + 1)
                 continue
             parsed = (possible, False)
         e164, trimmed = parsed
@@ -133,22 +132,25 @@ _RESTART = re.compile(
 )
 
 
-def _restarted(
-    text: str, tokens: Sequence[Token], runs: Sequence[DigitRun], n: int, region: str
-) -> PhoneMatch | None:
-    """A number broken off and taken up again: run `n`, a restart word, then run `n + 1` starting over the
-    last digits of run `n` (or going on after them). Neither part is a number by itself; of the ways to join
-    them (repeat the last k digits, or none), exactly one must be a valid number. It counts as a repaired
-    number (`trimmed`): its confidence stays under what a number said in one go gets."""
+def _restarted(text: str, runs: Sequence[DigitRun], n: int, region: str) -> PhoneMatch | None:
+    """A number broken off and taken up again: run `n` (no number by itself: the caller checked), a restart
+    word, then run `n + 1` starting over the last digits of run `n` (or going on after them), no number by
+    itself either; of the ways to join them (repeat the last k digits, or none), exactly one must be a valid
+    number. It counts as a repaired number (`trimmed`): its confidence stays under what a number said in one
+    go gets."""
     if n + 1 >= len(runs):
         return None
     head, tail = runs[n], runs[n + 1]
     between = text[head.end : tail.start]
     if len(between) > 40 or not _RESTART.search(between):
         return None
-    if head.plus or tail.plus or any(_parse_run(r, region) or possible_e164(r.digits, plus=False, region=region)
-                                     for r in (head, tail)):  # fmt: skip
-        return None  # a whole number on either side: two numbers, or a correction, not a restart
+    if (
+        head.plus
+        or tail.plus
+        or _parse_run(tail, region)
+        or possible_e164(tail.digits, plus=False, region=region)
+    ):
+        return None  # a whole number after the break: two numbers, or a correction, not a restart
     joins = {
         head.digits[: len(head.digits) - k] + tail.digits
         for k in range(min(len(head.digits), len(tail.digits)) + 1)
