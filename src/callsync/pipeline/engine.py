@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import structlog
 from dbos import DBOS
@@ -94,6 +94,9 @@ from callsync.store.tables import CallRow
 from callsync.structure.mapping import MappingDocument, ObjectMapping
 from callsync.structure.payload import ObjectPlan
 from callsync.structure.plan import CONTACT, plan_call
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 log = structlog.get_logger("callsync.engine")
 
@@ -292,6 +295,18 @@ def _prepare(tenant_name: str, call_id: str, supplied: SuppliedIdentity | None =
 DB_RETRY_ATTEMPTS, DB_RETRY_INTERVAL_S, DB_RETRY_BACKOFF = 12, 0.5, 1.6
 
 
+def database_step(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """A DBOS step whose database blips are retried in place (the settings above); any other error is not."""
+    return DBOS.step(
+        name=name,
+        retries_allowed=True,
+        should_retry=is_transient_database_error,
+        max_attempts=DB_RETRY_ATTEMPTS,
+        interval_seconds=DB_RETRY_INTERVAL_S,
+        backoff_rate=DB_RETRY_BACKOFF,
+    )
+
+
 async def _prepare_safely(tenant: str, call_id: str, supplied: SuppliedIdentity | None) -> PreparedCall:
     """`_prepare` off the event loop; a transient database error is raised (its step retries in place)."""
     try:
@@ -353,14 +368,7 @@ def work_follows(prepared: PreparedCall, outcome: Outcome, linking: bool) -> boo
 # idempotent (a write attempt finds what an earlier run created by its stamp; the finish's inserts are
 # keyed), so a re-run after a crash or a database blip repeats them safely; three steps cost three
 # checkpoints, each two transactions of the queue's own, which was a fifth of a worker's CPU per call.
-@DBOS.step(
-    name="callsync.first_attempt",
-    retries_allowed=True,
-    should_retry=is_transient_database_error,
-    max_attempts=DB_RETRY_ATTEMPTS,
-    interval_seconds=DB_RETRY_INTERVAL_S,
-    backoff_rate=DB_RETRY_BACKOFF,
-)
+@database_step("callsync.first_attempt")
 async def first_attempt_step(
     tenant: str,
     call_id: str,
@@ -763,14 +771,7 @@ def _confirmed(
 
 
 # Only database work: a lock timeout or a dropped connection is worth retrying; the writes are keyed.
-@DBOS.step(
-    name="callsync.finish",
-    retries_allowed=True,
-    should_retry=is_transient_database_error,
-    max_attempts=DB_RETRY_ATTEMPTS,
-    interval_seconds=DB_RETRY_INTERVAL_S,
-    backoff_rate=DB_RETRY_BACKOFF,
-)
+@database_step("callsync.finish")
 async def finish_step(
     tenant: str, call_id: str, prepared_json: dict[str, Any], outcome_json: dict[str, Any]
 ) -> str:

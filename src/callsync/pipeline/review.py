@@ -20,18 +20,15 @@ from callsync.actions.plan import ActionRun, RunStatus
 from callsync.crm.protocol import CRMAdapter, NotYetConsistent, PermanentError, RecordRef, WriteRequest
 from callsync.delivery import FieldWrite, Outcome, RecordLink, ReviewTarget, Status
 from callsync.pipeline.engine import (
-    DB_RETRY_ATTEMPTS,
-    DB_RETRY_BACKOFF,
-    DB_RETRY_INTERVAL_S,
     action_step,
     attempt_with,
+    database_step,
     deliver,
     runtime,
 )
 from callsync.pipeline.queue import REVIEW_WORKFLOW
 from callsync.reconcile.policy import same_value
 from callsync.store import review as review_store
-from callsync.store.errors import is_transient_database_error
 from callsync.store.ledger import REVIEWER_POLICY, record_action_decision, record_review_write
 from callsync.store.review import ACTION_KIND, FIELD_KINDS
 
@@ -156,14 +153,7 @@ def _finish(target: ReviewTarget, value: Any, decision: str, outcome: Outcome, r
     return status
 
 
-@DBOS.step(
-    name="callsync.review_finish",
-    retries_allowed=True,
-    should_retry=is_transient_database_error,
-    max_attempts=DB_RETRY_ATTEMPTS,
-    interval_seconds=DB_RETRY_INTERVAL_S,
-    backoff_rate=DB_RETRY_BACKOFF,
-)
+@database_step("callsync.review_finish")
 async def finish_step(
     target_json: dict[str, Any], value: Any, decision: str, outcome_json: dict[str, Any], reviewer: str | None
 ) -> str:
@@ -214,14 +204,7 @@ async def _apply_action(target: ActionTarget, value: Any, decision: str, reviewe
     )
 
 
-@DBOS.step(
-    name="callsync.review_action_finish",
-    retries_allowed=True,
-    should_retry=is_transient_database_error,
-    max_attempts=DB_RETRY_ATTEMPTS,
-    interval_seconds=DB_RETRY_INTERVAL_S,
-    backoff_rate=DB_RETRY_BACKOFF,
-)
+@database_step("callsync.review_action_finish")
 async def action_finish_step(
     target_json: dict[str, Any], outcome_json: dict[str, Any], decision: str, reviewer: str | None
 ) -> str:
