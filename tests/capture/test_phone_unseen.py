@@ -93,6 +93,18 @@ def test_a_number_restarted_after_an_interruption_keeps_the_restart(digits: str,
     assert fv is not None and fv.value == "+1" + digits
 
 
+def broken_off(digits: str, cut: int, back: int, between: str) -> FieldValue | None:
+    """The phone of a caller who says `digits` up to `cut`, then `between`, then again from `back` digits
+    before the cut."""
+    head, tail = digits[:cut], digits[cut - back :]
+    return phone_of(
+        make_call(
+            ("agent", "What's a good phone number?"),
+            ("caller", f"its {render_spoken_digits(head)}{between}{render_spoken_digits(tail)}"),
+        )
+    )
+
+
 @given(
     digits=valid_tail,
     cut=st.integers(min_value=4, max_value=8),
@@ -107,12 +119,7 @@ def test_a_number_broken_off_and_taken_up_a_few_digits_back_is_joined_for_review
 ) -> None:
     # "four one five, five two, sorry, hold on, five two nine, ...": the caller repeats the group they broke
     # off in. Neither part is a number; joined, it is one, kept for a person to confirm.
-    head, tail = digits[:cut], digits[cut - back :]
-    call = make_call(
-        ("agent", "What's a good phone number?"),
-        ("caller", f"its {render_spoken_digits(head)}, {restart}, {render_spoken_digits(tail)}"),
-    )
-    fv = phone_of(call)
+    fv = broken_off(digits, cut, back, f", {restart}, ")
     assert fv is not None and fv.value == "+1" + digits
     assert fv.status is FieldStatus.NEEDS_REVIEW
 
@@ -124,12 +131,7 @@ def test_a_number_broken_off_and_taken_up_a_few_digits_back_is_joined_for_review
 def test_two_digit_strings_without_a_restart_between_them_are_not_joined(
     digits: str, cut: int, back: int
 ) -> None:
-    head, tail = digits[:cut], digits[cut - back :]
-    call = make_call(
-        ("agent", "What's a good phone number?"),
-        ("caller", f"its {render_spoken_digits(head)} and then {render_spoken_digits(tail)}"),
-    )
-    fv = phone_of(call)
+    fv = broken_off(digits, cut, back, " and then ")
     assert fv is None or fv.value != "+1" + digits
 
 
