@@ -24,7 +24,6 @@ from typing import Any, ParamSpec, TypeVar
 import structlog
 from dbos import DBOS
 from pydantic import BaseModel, model_validator
-from sqlalchemy import select
 
 from callsync import __version__
 from callsync.actions.plan import ActionRun, ActionState, PlannedAction, action_stamp, plan_actions
@@ -89,8 +88,8 @@ from callsync.reconcile.policy import same_value
 from callsync.store import ledger as ledger_store
 from callsync.store.db import Database
 from callsync.store.errors import is_transient_database_error
+from callsync.store.events import stored_call
 from callsync.store.locks import identity_lock
-from callsync.store.tables import CallRow
 from callsync.structure.mapping import MappingDocument, ObjectMapping
 from callsync.structure.payload import ObjectPlan
 from callsync.structure.plan import CONTACT, plan_call
@@ -156,18 +155,11 @@ def load_call(db: Database, tenant: str, call_id: str) -> CallRecord:
     """The call as stored: its first payload verbatim plus any later events (store/events.py), read by the
     platform adapter that received them (capture/platforms)."""
     from callsync.capture.platforms import record_from_payloads
-    from callsync.store.events import later_payloads_in
 
-    with db.session() as session:  # one transaction for both reads; columns, not an ORM object
-        raw, payload_format, source = session.execute(
-            select(CallRow.raw_payload, CallRow.payload_format, CallRow.source).where(
-                CallRow.tenant == tenant, CallRow.call_id == call_id
-            )
-        ).one()
-        later = later_payloads_in(session, tenant, call_id)
-    if payload_format is None and not later:
-        return parse_generic_call(json.loads(raw), tenant=tenant, source=source)
-    return record_from_payloads(payload_format, [raw, *later], tenant)
+    stored = stored_call(db, tenant, call_id)
+    if stored.payload_format is None and not stored.later:
+        return parse_generic_call(json.loads(stored.raw_payload), tenant=tenant, source=stored.source)
+    return record_from_payloads(stored.payload_format, [stored.raw_payload, *stored.later], tenant)
 
 
 def extraction_for(call: CallRecord, tenant: TenantConfig) -> Extraction:

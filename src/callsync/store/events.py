@@ -6,30 +6,49 @@ The payloads of later events are read back here when a call is re-planned.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
 
 from callsync.store.db import Database
-from callsync.store.tables import CallEventRow, CallRow, PollCursorRow, QuarantineRow
+from callsync.store.tables import CallEventRow, CallRow, PollCursorRow, QuarantineRow, table
+
+_calls, _events = table(CallRow), table(CallEventRow)
+_CALL_PAYLOAD = select(_calls.c.raw_payload, _calls.c.payload_format, _calls.c.source).where(
+    _calls.c.tenant == bindparam("tenant"), _calls.c.call_id == bindparam("call_id")
+)
+_LATER_PAYLOADS = (
+    select(_events.c.payload)
+    .where(_events.c.tenant == bindparam("tenant"), _events.c.call_id == bindparam("call_id"))
+    .order_by(_events.c.id)
+)
+
+
+@dataclass(frozen=True)
+class StoredCall:
+    """A call as received: its first payload verbatim, the adapter that reads it (None: the generic call
+    JSON), where it came from, and its later events' payloads in the order they were received."""
+
+    raw_payload: str
+    payload_format: str | None
+    source: str | None
+    later: list[str]
+
+
+def stored_call(db: Database, tenant: str, call_id: str) -> StoredCall:
+    """One transaction for the call and its later events."""
+    key = {"tenant": tenant, "call_id": call_id}
+    with db.session() as session:
+        raw, payload_format, source = session.execute(_CALL_PAYLOAD, key).one()
+        later = list(session.scalars(_LATER_PAYLOADS, key).all())
+    return StoredCall(raw, payload_format, source, later)
 
 
 def later_payloads(db: Database, tenant: str, call_id: str) -> list[str]:
     """The verbatim payloads of a call's later events, in the order they were received."""
     with db.session() as session:
-        return later_payloads_in(session, tenant, call_id)
-
-
-def later_payloads_in(session: Session, tenant: str, call_id: str) -> list[str]:
-    """`later_payloads` inside a transaction the caller holds."""
-    return list(
-        session.scalars(
-            select(CallEventRow.payload)
-            .where(CallEventRow.tenant == tenant, CallEventRow.call_id == call_id)
-            .order_by(CallEventRow.id)
-        ).all()
-    )
+        return list(session.scalars(_LATER_PAYLOADS, {"tenant": tenant, "call_id": call_id}).all())
 
 
 def find_call_tenants(db: Database, call_id: str, tenants: list[str]) -> list[str]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -31,6 +31,7 @@ from callsync.store.tables import (
     LedgerRow,
     ReviewItemRow,
     aware_utc,
+    table,
 )
 
 # Ledger rows with this policy record a reviewer's decision: the value is human-verified from then on.
@@ -39,24 +40,61 @@ PAST_TENSE = {"approve": "approved", "correct": "corrected", "reject": "rejected
 # Outcomes whose writes are ledgered: confirmed by read-back, or delivered (2xx) to a target that has none.
 _WRITTEN = (Status.CONFIRMED, Status.DELIVERED)
 
+# The statements every call runs, built once (store/tables.py `table`).
+_calls, _values, _ledger = table(CallRow), table(FieldValueRow), table(LedgerRow)
+_links, _dead_letters = table(IdentityLinkRow), table(DeadLetterRow)
+# An UPDATE's bind parameters may not take its columns' names.
+_this_call = (_calls.c.tenant == bindparam("the_tenant"), _calls.c.call_id == bindparam("the_call"))
+_SET_LABELS = update(_calls).where(*_this_call).values(
+    intent=bindparam("new_intent"), outcome=bindparam("new_outcome"), sentiment=bindparam("new_sentiment")
+)
+_DROP_VALUES = delete(_values).where(
+    _values.c.tenant == bindparam("tenant"), _values.c.call_id == bindparam("call_id")
+)
+_ADD_VALUES = insert(_values)
+_LINKED = select(_links.c.key, _links.c.record_id).where(
+    _links.c.tenant == bindparam("tenant"),
+    _links.c.crm == bindparam("crm"),
+    _links.c.object_type.in_(bindparam("object_types", expanding=True)),
+    _links.c.key.in_(bindparam("keys", expanding=True)),
+)
+# Two calls of one person may finish at once: the first link wins, the second is a no-op.
+_ADD_LINKS = {
+    "sqlite": sqlite_insert(_links).on_conflict_do_nothing(),
+    "postgresql": pg_insert(_links).on_conflict_do_nothing(),
+}
+_ADD_LEDGER = insert(_ledger)
+_CALLS_LEDGER = select(LedgerRow).where(
+    LedgerRow.tenant == bindparam("tenant"),
+    LedgerRow.crm == bindparam("crm"),
+    LedgerRow.call_id == bindparam("call_id"),
+    LedgerRow.object_type == bindparam("object_type"),
+    LedgerRow.record_id == bindparam("record_id"),
+)
+_TAKEN_UP = (
+    select(_dead_letters.c.id)
+    .where(_dead_letters.c.workflow_id == bindparam("workflow_id"), _dead_letters.c.status != "open")
+    .limit(1)
+)
+# Only the call's current workflow (or a rerun of it, whose id extends it after a colon) says where the call
+# stands: an older sync finishing after a later event re-planned the call must not mark it done while the
+# re-plan waits. One UPDATE, no row loaded.
+_SET_STATE = (
+    update(_calls)
+    .where(*_this_call, _calls.c.workflow_id.in_(bindparam("workflows", expanding=True)))
+    .values(sync_state=bindparam("new_state"), synced_at=bindparam("new_synced_at"))
+)
+
 
 def save_field_values(db: Database, tenant: str, extraction: Extraction) -> None:
     """The extracted values of a call (replacing an earlier extraction's), and its labels on the call row."""
     with db.session() as session:
         session.execute(
-            update(CallRow)
-            .where(CallRow.tenant == tenant, CallRow.call_id == extraction.call_id)
-            .values(
-                intent=extraction.intent.value,
-                outcome=extraction.outcome.value,
-                sentiment=extraction.sentiment.value,
-            )
-        )
-        session.execute(
-            delete(FieldValueRow).where(
-                FieldValueRow.tenant == tenant, FieldValueRow.call_id == extraction.call_id
-            )
-        )
+            _SET_LABELS,
+            {"the_tenant": tenant, "the_call": extraction.call_id, "new_intent": extraction.intent.value,
+             "new_outcome": extraction.outcome.value, "new_sentiment": extraction.sentiment.value},
+        )  # fmt: skip
+        session.execute(_DROP_VALUES, {"tenant": tenant, "call_id": extraction.call_id})
         rows = [
             {"tenant": tenant, "call_id": extraction.call_id, "name": name, "value": fv.value,
              "confidence": fv.confidence, "status": fv.status.value, "reason": fv.reason,
@@ -66,7 +104,7 @@ def save_field_values(db: Database, tenant: str, extraction: Extraction) -> None
         if rows:
             # One statement for all of a call's values, and no ids read back: a flush of ORM objects
             # costs the worker more CPU than the rest of the step's database work.
-            session.execute(insert(FieldValueRow), rows)
+            session.execute(_ADD_VALUES, rows)
 
 
 def linked_records(
@@ -79,12 +117,8 @@ def linked_records(
         return out
     with db.session() as session:
         rows = session.execute(
-            select(IdentityLinkRow.key, IdentityLinkRow.record_id).where(
-                IdentityLinkRow.tenant == tenant,
-                IdentityLinkRow.crm == crm,
-                IdentityLinkRow.object_type.in_(object_types),
-                IdentityLinkRow.key.in_(wanted),
-            )
+            _LINKED,
+            {"tenant": tenant, "crm": crm, "object_types": list(object_types), "keys": list(wanted)},
         ).all()
         for key, record_id in rows:
             out.setdefault(key.split(":", 1)[0], []).append(record_id)
@@ -255,12 +289,9 @@ def _insert_links(
          "call_id": call_id, "updated_at": now}
         for key in dict.fromkeys(keys)
     ]  # fmt: skip
-    # Two calls of one person may finish at once: the first link wins, the second is a no-op. An
-    # executemany of one compiled statement: a multi-row VALUES is compiled afresh for each call, which
+    # An executemany of one compiled statement: a multi-row VALUES is compiled afresh for each call, which
     # cost the worker more CPU than the round trips it saves.
-    dialect = session.get_bind().dialect.name
-    statement = (sqlite_insert if dialect == "sqlite" else pg_insert)(IdentityLinkRow)
-    session.execute(statement.on_conflict_do_nothing(), rows)
+    session.execute(_ADD_LINKS[session.get_bind().dialect.name], rows)
 
 
 def insert_ignore(session: Session, model: Any, values: dict[str, Any]) -> None:
@@ -297,11 +328,7 @@ def record_outcome(
         # DBOS re-runs a finish whose checkpoint was not saved (the worker stopped right after it committed).
         # If this workflow's dead letter has since been taken up (replayed, resolved, discarded), that re-run
         # must neither reopen it nor move the call, which a replay may already be syncing.
-        taken_up = session.scalar(
-            select(DeadLetterRow.id)
-            .where(DeadLetterRow.workflow_id == workflow_id, DeadLetterRow.status != "open")
-            .limit(1)
-        )
+        taken_up = session.scalar(_TAKEN_UP, {"workflow_id": workflow_id})
         if taken_up is not None:
             return session.scalars(select(CallRow.sync_state).filter_by(tenant=tenant, call_id=call_id)).one()
         for held in plan.held if plan else []:
@@ -348,18 +375,11 @@ def record_outcome(
         else:
             _dead_letter(session, tenant, crm, call_id, workflow_id, prepared, outcome)
             state = "dead_letter"
-        # Only the call's current workflow (or a rerun of it, whose id extends it after a colon) says where
-        # the call stands: an older sync finishing after a later event re-planned the call must not mark it
-        # done while the re-plan waits. One UPDATE, no row loaded.
         session.execute(
-            update(CallRow)
-            .where(
-                CallRow.tenant == tenant,
-                CallRow.call_id == call_id,
-                CallRow.workflow_id.in_(workflow_and_parents(workflow_id)),
-            )
-            .values(sync_state=state, synced_at=now)
-        )
+            _SET_STATE,
+            {"the_tenant": tenant, "the_call": call_id, "workflows": workflow_and_parents(workflow_id),
+             "new_state": state, "new_synced_at": now},
+        )  # fmt: skip
     return state
 
 
@@ -414,9 +434,8 @@ def _record_confirmed(
     existing = {
         row.field: row
         for row in session.scalars(
-            select(LedgerRow).filter_by(
-                tenant=tenant, crm=crm, call_id=call_id, object_type=object_type, record_id=record_id
-            )
+            _CALLS_LEDGER,
+            {"tenant": tenant, "crm": crm, "call_id": call_id, "object_type": object_type, "record_id": record_id},
         )
     }
     new_rows: list[dict[str, Any]] = []
@@ -438,7 +457,7 @@ def _record_confirmed(
             )
     if new_rows:
         # One statement, no ids read back (an ORM flush of these rows was the step's costliest part).
-        session.execute(insert(LedgerRow), new_rows)
+        session.execute(_ADD_LEDGER, new_rows)
     if outcome.status is not Status.CONFIRMED:
         # A confirmed write's keys were linked by its attempt, under the identity lock (pipeline/engine.py).
         _insert_links(session, tenant, crm, object_type, outcome.link_keys, record_id, call_id)

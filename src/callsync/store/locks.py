@@ -33,6 +33,7 @@ _local_guard = threading.Lock()
 # keeps a key for one write attempt (a few CRM round trips); a wait past LOCK_WAIT_S is given up as a blip
 # (LockWaitTimeout is transient: the attempt is retried later, never dead-lettered).
 LOCK_POLL_MIN_S, LOCK_POLL_MAX_S, LOCK_WAIT_S = 0.005, 0.2, 120.0
+_TRY_LOCK, _UNLOCK = text("SELECT pg_try_advisory_lock(:k)"), text("SELECT pg_advisory_unlock(:k)")
 
 
 def _lock_id(key: str) -> int:
@@ -74,10 +75,10 @@ class _LockSession:
                     self.conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
                 taken: list[int] = []
                 for lock_id in ids:
-                    got = self.conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_id}).scalar()
+                    got = self.conn.execute(_TRY_LOCK, {"k": lock_id}).scalar()
                     if not got:
                         for done in taken:
-                            self.conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": done})
+                            self.conn.execute(_UNLOCK, {"k": done})
                         self._close_if_idle()
                         return None
                     taken.append(lock_id)
@@ -95,7 +96,7 @@ class _LockSession:
             self.held -= 1
             try:
                 for lock_id in ids:
-                    self.conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_id})
+                    self.conn.execute(_UNLOCK, {"k": lock_id})
                 self._close_if_idle()
             except Exception as exc:
                 if not is_transient_database_error(exc):
