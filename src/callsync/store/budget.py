@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from callsync.store.db import Database
-from callsync.store.tables import CallRow, CrmBudgetRow
+from callsync.store.tables import CallRow, CrmBudgetRow, table
 
 __all__ = [
     "SLICES",
@@ -82,11 +82,12 @@ class DatabaseBudgetStore(BudgetStore):
     def transact(self, key: BudgetKey, settings: BudgetSettings, change: Callable[[BudgetState], T]) -> T:
         from callsync.store.ledger import insert_ignore
 
-        where = (CrmBudgetRow.crm == key.crm, CrmBudgetRow.account == key.account)
-        with self.db.session() as session:
-            if not self._lock(session, where):
+        account = {"the_crm": key.crm, "the_account": key.account}
+        with self.db.transaction() as conn:
+            row = conn.execute(_TAKE, account).one_or_none()
+            if row is None:
                 insert_ignore(
-                    session,
+                    conn,
                     CrmBudgetRow,
                     {
                         "crm": key.crm,
@@ -101,8 +102,7 @@ class DatabaseBudgetStore(BudgetStore):
                         "updated_at": datetime.now(UTC),
                     },
                 )
-                self._lock(session, where)
-            row = session.scalars(select(CrmBudgetRow).where(*where)).one()
+                row = conn.execute(_TAKE, account).one()
             state = BudgetState(
                 tenants=list(row.tenants or []),
                 spent={str(k): int(v) for k, v in (row.spent or {}).items()},
@@ -114,26 +114,53 @@ class DatabaseBudgetStore(BudgetStore):
                 crm_blocked_until=_epoch(row.crm_blocked_until),
             )
             result = change(state)
-            row.label, row.daily_limit, row.reserve, row.window_s = (
-                key.label,
-                settings.limit,
-                settings.reserve,
-                settings.window_s,
+            conn.execute(
+                _SAVE,
+                account
+                | {
+                    "new_label": key.label,
+                    "new_daily_limit": settings.limit,
+                    "new_reserve": settings.reserve,
+                    "new_window_s": settings.window_s,
+                    "new_tenants": list(state.tenants),
+                    "new_spent": dict(state.spent),
+                    "new_observed_used": state.observed_used,
+                    "new_observed_limit": state.observed_limit,
+                    "new_observed_at": _moment(state.observed_at),
+                    "new_blocked_until": _moment(state.blocked_until),
+                    "new_blocked_reason": state.blocked_reason,
+                    "new_crm_blocked_until": _moment(state.crm_blocked_until),
+                    "new_updated_at": datetime.now(UTC),
+                },
             )
-            row.tenants = list(state.tenants)
-            row.spent = dict(state.spent)
-            row.observed_used, row.observed_limit = state.observed_used, state.observed_limit
-            row.observed_at = _moment(state.observed_at)
-            row.blocked_until = _moment(state.blocked_until)
-            row.blocked_reason = state.blocked_reason
-            row.crm_blocked_until = _moment(state.crm_blocked_until)
-            row.updated_at = datetime.now(UTC)
             return result
 
-    @staticmethod
-    def _lock(session: Session, where: tuple[Any, ...]) -> bool:
-        result = session.execute(update(CrmBudgetRow).where(*where).values(version=CrmBudgetRow.version + 1))
-        return bool(getattr(result, "rowcount", 0))
+
+# Built once (store/tables.py `table`); an UPDATE's bind parameters may not take its columns' names.
+_budgets = table(CrmBudgetRow)
+_this_account = (_budgets.c.crm == bindparam("the_crm"), _budgets.c.account == bindparam("the_account"))
+# The row's write lock (the row lock on PostgreSQL, the database write lock on SQLite) and the row, in one
+# round trip: nothing may spend between the read and the save.
+_TAKE = (
+    update(_budgets)
+    .where(*_this_account)
+    .values(version=_budgets.c.version + 1)
+    .returning(
+        _budgets.c.tenants, _budgets.c.spent, _budgets.c.observed_used, _budgets.c.observed_limit,
+        _budgets.c.observed_at, _budgets.c.blocked_until, _budgets.c.blocked_reason,
+        _budgets.c.crm_blocked_until,
+    )
+)  # fmt: skip
+_SAVE = (
+    update(_budgets)
+    .where(*_this_account)
+    .values({
+        column: bindparam(f"new_{column}")
+        for column in ("label", "daily_limit", "reserve", "window_s", "tenants", "spent", "observed_used",
+                       "observed_limit", "observed_at", "blocked_until", "blocked_reason", "crm_blocked_until",
+                       "updated_at")
+    })
+)  # fmt: skip
 
 
 def _epoch(moment: datetime | None) -> float | None:

@@ -39,16 +39,16 @@ class StoredCall:
 def stored_call(db: Database, tenant: str, call_id: str) -> StoredCall:
     """One transaction for the call and its later events."""
     key = {"tenant": tenant, "call_id": call_id}
-    with db.session() as session:
-        raw, payload_format, source = session.execute(_CALL_PAYLOAD, key).one()
-        later = list(session.scalars(_LATER_PAYLOADS, key).all())
+    with db.transaction() as conn:
+        raw, payload_format, source = conn.execute(_CALL_PAYLOAD, key).one()
+        later = list(conn.scalars(_LATER_PAYLOADS, key).all())
     return StoredCall(raw, payload_format, source, later)
 
 
 def later_payloads(db: Database, tenant: str, call_id: str) -> list[str]:
     """The verbatim payloads of a call's later events, in the order they were received."""
-    with db.session() as session:
-        return list(session.scalars(_LATER_PAYLOADS, {"tenant": tenant, "call_id": call_id}).all())
+    with db.transaction() as conn:
+        return list(conn.scalars(_LATER_PAYLOADS, {"tenant": tenant, "call_id": call_id}).all())
 
 
 def find_call_tenants(db: Database, call_id: str, tenants: list[str]) -> list[str]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -88,13 +88,13 @@ _SET_STATE = (
 
 def save_field_values(db: Database, tenant: str, extraction: Extraction) -> None:
     """The extracted values of a call (replacing an earlier extraction's), and its labels on the call row."""
-    with db.session() as session:
-        session.execute(
+    with db.transaction() as conn:
+        conn.execute(
             _SET_LABELS,
             {"the_tenant": tenant, "the_call": extraction.call_id, "new_intent": extraction.intent.value,
              "new_outcome": extraction.outcome.value, "new_sentiment": extraction.sentiment.value},
         )  # fmt: skip
-        session.execute(_DROP_VALUES, {"tenant": tenant, "call_id": extraction.call_id})
+        conn.execute(_DROP_VALUES, {"tenant": tenant, "call_id": extraction.call_id})
         rows = [
             {"tenant": tenant, "call_id": extraction.call_id, "name": name, "value": fv.value,
              "confidence": fv.confidence, "status": fv.status.value, "reason": fv.reason,
@@ -104,7 +104,7 @@ def save_field_values(db: Database, tenant: str, extraction: Extraction) -> None
         if rows:
             # One statement for all of a call's values, and no ids read back: a flush of ORM objects
             # costs the worker more CPU than the rest of the step's database work.
-            session.execute(_ADD_VALUES, rows)
+            conn.execute(_ADD_VALUES, rows)
 
 
 def linked_records(
@@ -115,8 +115,8 @@ def linked_records(
     wanted = keys.as_link_keys()
     if not wanted:
         return out
-    with db.session() as session:
-        rows = session.execute(
+    with db.transaction() as conn:
+        rows = conn.execute(
             _LINKED,
             {"tenant": tenant, "crm": crm, "object_types": list(object_types), "keys": list(wanted)},
         ).all()
@@ -268,12 +268,12 @@ def _upsert_ledger(
 def link_identity(
     db: Database, tenant: str, crm: str, object_type: str, keys: Sequence[str], record_id: str, call_id: str
 ) -> None:
-    with db.session() as session:
-        _insert_links(session, tenant, crm, object_type, keys, record_id, call_id)
+    with db.transaction() as conn:
+        _insert_links(conn, tenant, crm, object_type, keys, record_id, call_id)
 
 
 def _insert_links(
-    session: Session,
+    session: Session | Connection,
     tenant: str,
     crm: str,
     object_type: str,
@@ -291,13 +291,16 @@ def _insert_links(
     ]  # fmt: skip
     # An executemany of one compiled statement: a multi-row VALUES is compiled afresh for each call, which
     # cost the worker more CPU than the round trips it saves.
-    session.execute(_ADD_LINKS[session.get_bind().dialect.name], rows)
+    session.execute(_ADD_LINKS[_dialect(session)], rows)
 
 
-def insert_ignore(session: Session, model: Any, values: dict[str, Any]) -> None:
+def _dialect(session: Session | Connection) -> str:
+    return (session.get_bind() if isinstance(session, Session) else session).dialect.name
+
+
+def insert_ignore(session: Session | Connection, model: Any, values: dict[str, Any]) -> None:
     """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike."""
-    dialect = session.get_bind().dialect.name
-    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+    insert = sqlite_insert if _dialect(session) == "sqlite" else pg_insert
     session.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
