@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from callsync.capture.extract.phone import extract_phone
 from callsync.models import CallRecord, FieldStatus, FieldValue
 from tests.capture import make_call, said
@@ -106,10 +108,26 @@ def test_this_number_is_the_to_line_on_outbound_calls() -> None:
     assert fv is not None and fv.value == "+16175550187"
 
 
-def test_the_number_im_calling_from() -> None:
-    call = make_call(("agent", "What's the best number?"), ("caller", "just use the number im calling from"))
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "just use the number im calling from",
+        "just use the number that im calling from",
+        "you can use the line i am calling on",
+        # a recognizer's inserted word, as pocketsphinx heard "the number I'm calling from"
+        "people just use the number of im calling from",
+        "the phone uh im calling from is fine",
+    ],
+)
+def test_the_number_im_calling_from(answer: str) -> None:
+    call = make_call(("agent", "What's the best number?"), ("caller", answer))
     fv = phone_of(call)
     assert fv is not None and fv.value == "+16175550148"
+
+
+def test_a_number_someone_else_is_calling_from_is_not_the_callers_line() -> None:
+    call = make_call(("agent", "What's the best number?"), ("caller", "not the number hes calling from"))
+    assert phone_of(call) is None
 
 
 def test_yes_to_another_question_is_not_a_this_number_confirmation() -> None:

@@ -274,7 +274,9 @@ _CALLER_LINE_SAID = re.compile(
     r"\b(?:"
     r"(?:this|that|same) (?:number|line|phone|cell)(?: (?:is|s|works|would be|will be))?"
     r" (?:fine|good|great|ok|okay|best|perfect|works)"
-    r"|(?:the )?(?:number|line|phone) (?:i'?m|i am) (?:calling|calling you) (?:from|on)"
+    # "that" said, or a filler a recognizer put in ("the number of i'm calling from" for "...number I'm...").
+    r"|(?:the )?(?:number|line|phone)(?: (?:that|which|of|uh|um|er))? (?:i'?m|i am) (?:calling|calling you)"
+    r" (?:from|on)"
     r"|(?:use|call me(?: back)?(?: at| on)?|reach me(?: at| on)?|text me(?: at| on)?) (?:this|the same) "
     r"(?:number|line|one|phone)"
     r"|this is my (?:cell|mobile|number|phone|cell phone|direct line|best number)"
