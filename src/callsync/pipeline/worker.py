@@ -23,7 +23,7 @@ from callsync.crm.http.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURREN
 from callsync.pipeline import engine, review  # noqa: F401
 from callsync.pipeline.queue import SYNC_QUEUE
 from callsync.pipeline.retention_job import retention_running
-from callsync.store.db import ENV_DB_CONNECTIONS, Database, is_sqlite
+from callsync.store.db import ENV_DB_CONNECTIONS, Database, is_sqlite, make_queue_engine
 from callsync.store.errors import is_transient_database_error
 from callsync.store.tables import CallRow
 
@@ -76,14 +76,10 @@ def running_worker(
         "application_version": __version__,
         "log_level": "WARNING",
     }
+    queue_engine = None
     if not is_sqlite(runtime.db.url):
         # The queue's pool is this process's other share of its connection budget (store/db.py).
-        budget = runtime.db.connections
-        config["sys_db_pool_size"] = budget.queue
-        config["db_engine_kwargs"] = {
-            "pool_pre_ping": True,
-            "connect_args": {"application_name": budget.application_name("queue")},
-        }
+        queue_engine = config["system_database_engine"] = make_queue_engine(runtime.db.url, runtime.db.connections)
     DBOS(config=config)
     _route_dbos_logs_through_logging()
     try:
@@ -97,6 +93,8 @@ def running_worker(
         DBOS.destroy(workflow_completion_timeout_sec=int(shutdown_grace_s))
         # After the workflows stopped: an adapter closed under a running attempt would fail its request.
         runtime.adapters.close()
+        if queue_engine is not None:
+            queue_engine.dispose()  # DBOS leaves an engine it was given to its owner
 
 
 def _route_dbos_logs_through_logging() -> None:

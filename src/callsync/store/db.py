@@ -122,6 +122,32 @@ def make_engine(url: str, *, create: bool = True, connections: ConnectionBudget 
     return engine
 
 
+# The queue's (DBOS's) connections end a transaction left idle this long, as DBOS's own engine does.
+QUEUE_IDLE_TRANSACTION_TIMEOUT_MS = 60_000
+
+
+def make_queue_engine(url: str, connections: ConnectionBudget) -> Engine:
+    """The queue's own pool on PostgreSQL: its share of the process's connection budget, checked on checkout
+    as callsync's pool is (`_check_on_checkout`). DBOS's default engine pings on every checkout: a round
+    trip and a statement more on each of the four or so queue transactions a call costs."""
+    engine = create_engine(
+        make_url(url).set(drivername="postgresql+psycopg"),
+        pool_size=connections.queue,
+        max_overflow=0,
+        pool_timeout=30,
+        connect_args={"application_name": connections.application_name("queue"), "connect_timeout": 10},
+    )
+
+    def idle_transaction_timeout(dbapi_conn: Any, _record: Any) -> None:
+        with dbapi_conn.cursor() as cursor:
+            cursor.execute(f"SET idle_in_transaction_session_timeout = {QUEUE_IDLE_TRANSACTION_TIMEOUT_MS}")
+        dbapi_conn.commit()  # the pool rolls a connection back on its return, which would undo a bare SET
+
+    event.listen(engine, "connect", idle_transaction_timeout)
+    _check_on_checkout(engine)
+    return engine
+
+
 # A pooled connection idle longer than this is pinged (a round trip) before use; one used more recently is
 # checked without a round trip (_has_news). SQLAlchemy's pool_pre_ping pinged on every checkout: a round trip
 # more on every transaction (one of a webhook's six).
