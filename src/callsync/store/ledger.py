@@ -64,13 +64,15 @@ _ADD_LINKS = {
     "postgresql": pg_insert(_links).on_conflict_do_nothing(),
 }
 _ADD_LEDGER = insert(_ledger)
-_CALLS_LEDGER = select(LedgerRow).where(
-    LedgerRow.tenant == bindparam("tenant"),
-    LedgerRow.crm == bindparam("crm"),
-    LedgerRow.call_id == bindparam("call_id"),
-    LedgerRow.object_type == bindparam("object_type"),
-    LedgerRow.record_id == bindparam("record_id"),
+# A call's ledger rows on one record: which fields, and whether each is confirmed (Core: no objects).
+_CALLS_LEDGER = select(_ledger.c.id, _ledger.c.field, _ledger.c.confirmed_at).where(
+    _ledger.c.tenant == bindparam("tenant"),
+    _ledger.c.crm == bindparam("crm"),
+    _ledger.c.call_id == bindparam("call_id"),
+    _ledger.c.object_type == bindparam("object_type"),
+    _ledger.c.record_id == bindparam("record_id"),
 )
+_LEDGER_ROWS = select(LedgerRow).where(LedgerRow.id.in_(bindparam("ids", expanding=True)))
 _TAKEN_UP = (
     select(_dead_letters.c.id)
     .where(_dead_letters.c.workflow_id == bindparam("workflow_id"), _dead_letters.c.status != "open")
@@ -433,17 +435,23 @@ def _record_confirmed(
     outcome: Outcome,
 ) -> str:
     record_id = outcome.record_id or ""
-    # One read of the rows already there and one flush of the new ones (not a query per field).
-    existing = {
-        row.field: row
-        for row in session.scalars(
-            _CALLS_LEDGER,
-            {"tenant": tenant, "crm": crm, "call_id": call_id, "object_type": object_type, "record_id": record_id},
-        )
-    }
+    # One read of the rows already there and one statement for the new ones (not a query per field). Most
+    # calls have none there, or only confirmed ones (history, never rewritten): ORM rows are loaded only for
+    # the unconfirmed intents an earlier attempt left, which this outcome completes.
+    there = session.execute(
+        _CALLS_LEDGER,
+        {"tenant": tenant, "crm": crm, "call_id": call_id, "object_type": object_type, "record_id": record_id},
+    ).all()
+    confirmed = {field for _, field, confirmed_at in there if confirmed_at is not None}
+    pending = [row_id for row_id, _, confirmed_at in there if confirmed_at is None]
+    existing = (
+        {row.field: row for row in session.scalars(_LEDGER_ROWS, {"ids": pending})} if pending else {}
+    )
     new_rows: list[dict[str, Any]] = []
     with session.no_autoflush:
         for crm_field, w in outcome.writes.items():
+            if crm_field in confirmed:
+                continue
             _upsert_ledger(
                 session,
                 tenant,
