@@ -72,6 +72,21 @@ _CALLS_LEDGER = select(_ledger.c.id, _ledger.c.field, _ledger.c.confirmed_at).wh
     _ledger.c.object_type == bindparam("object_type"),
     _ledger.c.record_id == bindparam("record_id"),
 )
+# Every ledger row of one record, oldest first: the columns `write_history` reads.
+_RECORD_HISTORY = (
+    select(
+        _ledger.c.field, _ledger.c.call_id, _ledger.c.confirmed_at, _ledger.c.observed_at, _ledger.c.written_at,
+        _ledger.c.old_value, _ledger.c.new_value, _ledger.c.decision, _ledger.c.canonical_field,
+        _ledger.c.policy, _ledger.c.confidence, _ledger.c.evidence,
+    )
+    .where(
+        _ledger.c.tenant == bindparam("tenant"),
+        _ledger.c.crm == bindparam("crm"),
+        _ledger.c.object_type == bindparam("object_type"),
+        _ledger.c.record_id == bindparam("record_id"),
+    )
+    .order_by(_ledger.c.written_at, _ledger.c.id)
+)  # fmt: skip
 _LEDGER_ROWS = select(LedgerRow).where(LedgerRow.id.in_(bindparam("ids", expanding=True)))
 _TAKEN_UP = (
     select(_dead_letters.c.id)
@@ -132,16 +147,9 @@ def write_history(
 ) -> tuple[dict[str, LastWrite], dict[str, FieldWrite]]:
     """Per field, the last confirmed value callsync wrote to this record (and whether a reviewer verified
     it); and this call's own unconfirmed intents on the record, from an attempt whose answer was lost."""
-    with db.session() as session:
-        rows = session.scalars(
-            select(LedgerRow)
-            .where(
-                LedgerRow.tenant == tenant,
-                LedgerRow.crm == crm,
-                LedgerRow.object_type == object_type,
-                LedgerRow.record_id == record_id,
-            )
-            .order_by(LedgerRow.written_at, LedgerRow.id)
+    with db.transaction() as conn:
+        rows = conn.execute(
+            _RECORD_HISTORY, {"tenant": tenant, "crm": crm, "object_type": object_type, "record_id": record_id}
         ).all()
     history: dict[str, LastWrite] = {}
     intents: dict[str, FieldWrite] = {}
