@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from callsync.capture.extract.labels import (
     INTENTS,
     OUTCOMES,
@@ -57,6 +59,33 @@ def test_account_help_resolved_is_support() -> None:
     assert classify_intent(call).value == "support"
     assert classify_outcome(call).value == "resolved"
     assert classify_sentiment(call).value == "positive"
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        "hi there my name is brenda i have a question about the bill i got last month",
+        "hi um i have some questions about my invoice",
+        "yeah im calling about our last statement",
+        "i wanted to ask about the invoice we received on friday",
+        "i want to make my monthly payment",
+    ],
+)
+def test_a_question_about_the_callers_own_bill_is_support_not_inquiry(opening: str) -> None:
+    call = make_call(
+        ("agent", "Northgate Plumbing, how can I help you today?"),
+        ("caller", opening),
+        ("agent", "Sure, I can help with that."),
+    )
+    assert classify_intent(call).value == "support"
+
+
+def test_asking_what_a_service_costs_is_still_an_inquiry() -> None:
+    call = make_call(
+        ("agent", "Northgate Plumbing, how can I help you today?"),
+        ("caller", "i have a question how much do you charge per hour"),
+    )
+    assert classify_intent(call).value == "inquiry"
 
 
 def test_after_hours_message_is_voicemail() -> None:

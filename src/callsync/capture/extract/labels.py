@@ -302,6 +302,10 @@ _SUPPORT = _rx(
     r"(charge|charges) (i|we) didnt make",
     r"didnt make",
     r"my (order|policy|claim|statement|card|prescription|subscription|membership|self assessment)",
+    # The caller's own bill: "a question about the bill I got last month", "my invoice", "our last statement".
+    r"(my|our) (last |latest |recent |monthly )?(bill|invoice|statement|payment)",
+    r"(the|this|that|a) (bill|invoice|statement) (i|we) (got|received|just got)",
+    r"(question|questions|asking) about (the|my|our|a|this) (bill|invoice|statement|charge|payment)",
     r"file a claim",
     r"add (my|a) (new )?car",
     r"refill",
