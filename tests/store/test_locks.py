@@ -145,3 +145,50 @@ def test_sqlite_keeps_one_process_syncs_apart(sqlite_db: Database) -> None:
 
     asyncio.run(main())
     assert order == ["a in", "a out", "b in", "b out"]
+
+
+def test_a_waiter_holds_none_of_its_keys_while_another_process_holds_one_and_all_once_it_is_free(
+    pg_url: str,
+) -> None:
+    db = Database(pg_url)
+    free_key, busy_key = "t:hubspot:email:a@x.com", "t:hubspot:phone:+14155550100"
+    other = psycopg.connect(pg_url, autocommit=True)  # another worker process's lock connection
+    probe = psycopg.connect(pg_url, autocommit=True)
+    other.execute("SELECT pg_advisory_lock(%s)", (locks._lock_id(busy_key),))
+    seen: list[bool] = []
+
+    async def main() -> None:
+        async def waiter() -> None:
+            async with locks.identity_lock(db, [free_key, busy_key]):
+                # Inside: both keys are this process's, so the probe gets neither.
+                for key in (free_key, busy_key):
+                    row = probe.execute("SELECT pg_try_advisory_lock(%s)", (locks._lock_id(key),)).fetchone()
+                    seen.append(bool(row and row[0]))
+
+        async def another_sync(done: asyncio.Event) -> None:
+            # Keeps this process's lock connection open (an idle one is closed, dropping every lock).
+            async with locks.identity_lock(db, ["t:hubspot:email:someone-else@x.com"]):
+                await done.wait()
+
+        done = asyncio.Event()
+        holding = asyncio.create_task(another_sync(done))
+        await asyncio.sleep(0.1)
+        task = asyncio.create_task(waiter())
+        await asyncio.sleep(0.3)
+        assert not task.done()  # still waiting for the busy key
+        # While it waits, the key it could have taken is not held: the probe takes it and gives it back.
+        row = probe.execute("SELECT pg_try_advisory_lock(%s)", (locks._lock_id(free_key),)).fetchone()
+        assert row is not None and row[0] is True
+        probe.execute("SELECT pg_advisory_unlock(%s)", (locks._lock_id(free_key),))
+        other.execute("SELECT pg_advisory_unlock(%s)", (locks._lock_id(busy_key),))
+        await asyncio.wait_for(task, 10)
+        done.set()
+        await asyncio.wait_for(holding, 10)
+
+    try:
+        asyncio.run(main())
+        assert seen == [False, False]
+    finally:
+        other.close()
+        probe.close()
+        db.dispose()

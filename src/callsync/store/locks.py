@@ -33,7 +33,11 @@ _local_guard = threading.Lock()
 # keeps a key for one write attempt (a few CRM round trips); a wait past LOCK_WAIT_S is given up as a blip
 # (LockWaitTimeout is transient: the attempt is retried later, never dead-lettered).
 LOCK_POLL_MIN_S, LOCK_POLL_MAX_S, LOCK_WAIT_S = 0.005, 0.2, 120.0
-_TRY_LOCK, _UNLOCK = text("SELECT pg_try_advisory_lock(:k)"), text("SELECT pg_advisory_unlock(:k)")
+# Every key of a call in one round trip each way (a call has two or three: its email, its phones).
+_TRY_LOCKS = text(
+    "SELECT pg_try_advisory_lock(k) FROM unnest(CAST(:ks AS bigint[])) WITH ORDINALITY AS t(k, n) ORDER BY n"
+)
+_UNLOCKS = text("SELECT pg_advisory_unlock(k) FROM unnest(CAST(:ks AS bigint[])) AS t(k)")
 
 
 def _lock_id(key: str) -> int:
@@ -73,15 +77,13 @@ class _LockSession:
             try:
                 if self.conn is None:
                     self.conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-                taken: list[int] = []
-                for lock_id in ids:
-                    got = self.conn.execute(_TRY_LOCK, {"k": lock_id}).scalar()
-                    if not got:
-                        for done in taken:
-                            self.conn.execute(_UNLOCK, {"k": done})
-                        self._close_if_idle()
-                        return None
-                    taken.append(lock_id)
+                got = list(self.conn.execute(_TRY_LOCKS, {"ks": list(ids)}).scalars())
+                if not all(got):
+                    taken = [lock_id for lock_id, ok in zip(ids, got, strict=True) if ok]
+                    if taken:
+                        self.conn.execute(_UNLOCKS, {"ks": taken})
+                    self._close_if_idle()
+                    return None
                 self.held += 1
                 return self.generation
             except Exception as exc:
@@ -95,8 +97,7 @@ class _LockSession:
                 return  # the session those locks were on is gone, and the locks with it
             self.held -= 1
             try:
-                for lock_id in ids:
-                    self.conn.execute(_UNLOCK, {"k": lock_id})
+                self.conn.execute(_UNLOCKS, {"ks": list(ids)})
                 self._close_if_idle()
             except Exception as exc:
                 if not is_transient_database_error(exc):
