@@ -149,3 +149,18 @@ def test_the_budget_row_works_on_postgres(pg_url: str) -> None:
         assert sum(credits.state().spent.values()) == 3
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize("returning", [True, False], ids=["update-returning", "sqlite-before-3.35"])
+def test_the_budget_row_is_locked_and_read_with_or_without_update_returning(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch, returning: bool
+) -> None:
+    # A SQLite older than 3.35 (a distribution's Python) has no UPDATE ... RETURNING.
+    monkeypatch.setattr(sqlite_db.engine.dialect, "update_returning", returning)
+    settings = BudgetSettings(3, window_s=86_400)
+    credits = CreditBudget(KEY, settings, tenant="t1", store=DatabaseBudgetStore(sqlite_db))
+    asyncio.run(credits.spend(2))  # the first spend creates the row, the second finds it
+    asyncio.run(credits.spend(1))
+    with pytest.raises(RateLimited):
+        asyncio.run(credits.spend(1))
+    assert sum(CreditBudget(KEY, settings, store=DatabaseBudgetStore(sqlite_db)).state().spent.values()) == 3

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Connection, Row, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from callsync.store.db import Database
@@ -84,7 +84,7 @@ class DatabaseBudgetStore(BudgetStore):
 
         account = {"the_crm": key.crm, "the_account": key.account}
         with self.db.transaction() as conn:
-            row = conn.execute(_TAKE, account).one_or_none()
+            row = _take(conn, account)
             if row is None:
                 insert_ignore(
                     conn,
@@ -102,7 +102,8 @@ class DatabaseBudgetStore(BudgetStore):
                         "updated_at": datetime.now(UTC),
                     },
                 )
-                row = conn.execute(_TAKE, account).one()
+                row = _take(conn, account)
+                assert row is not None, "the row was just inserted"
             state = BudgetState(
                 tenants=list(row.tenants or []),
                 spent={str(k): int(v) for k, v in (row.spent or {}).items()},
@@ -141,16 +142,23 @@ _budgets = table(CrmBudgetRow)
 _this_account = (_budgets.c.crm == bindparam("the_crm"), _budgets.c.account == bindparam("the_account"))
 # The row's write lock (the row lock on PostgreSQL, the database write lock on SQLite) and the row, in one
 # round trip: nothing may spend between the read and the save.
-_TAKE = (
-    update(_budgets)
-    .where(*_this_account)
-    .values(version=_budgets.c.version + 1)
-    .returning(
-        _budgets.c.tenants, _budgets.c.spent, _budgets.c.observed_used, _budgets.c.observed_limit,
-        _budgets.c.observed_at, _budgets.c.blocked_until, _budgets.c.blocked_reason,
-        _budgets.c.crm_blocked_until,
-    )
+_STATE = (
+    _budgets.c.tenants, _budgets.c.spent, _budgets.c.observed_used, _budgets.c.observed_limit,
+    _budgets.c.observed_at, _budgets.c.blocked_until, _budgets.c.blocked_reason, _budgets.c.crm_blocked_until,
 )  # fmt: skip
+_LOCK = update(_budgets).where(*_this_account).values(version=_budgets.c.version + 1)
+_TAKE = _LOCK.returning(*_STATE)
+_READ = select(*_STATE).where(*_this_account)
+
+
+def _take(conn: Connection, account: dict[str, str]) -> Row[*tuple[Any, ...]] | None:
+    """The account's row under its write lock (None: no row yet). A SQLite older than 3.35 has no
+    UPDATE ... RETURNING: there the lock and the read are two statements in the same transaction."""
+    if conn.dialect.update_returning:
+        return conn.execute(_TAKE, account).one_or_none()
+    if not conn.execute(_LOCK, account).rowcount:
+        return None
+    return conn.execute(_READ, account).one()
 _SAVE = (
     update(_budgets)
     .where(*_this_account)
