@@ -21,7 +21,7 @@ from callsync.crm.http.coalesce import DEFAULT_BATCH_WINDOW_S, DEFAULT_CONCURREN
 # Every workflow any command may enqueue is registered in every worker process, so a worker never
 # dequeues one it cannot run (a reviewer's decision taken while `callsync serve` runs).
 from callsync.pipeline import engine, review  # noqa: F401
-from callsync.pipeline.queue import SYNC_QUEUE
+from callsync.pipeline.queue import SYNC_QUEUE, queue_client
 from callsync.pipeline.retention_job import retention_running
 from callsync.store.db import ENV_DB_CONNECTIONS, Database, is_sqlite, make_queue_engine
 from callsync.store.errors import is_transient_database_error
@@ -136,11 +136,29 @@ def backlog(db: Database) -> Backlog:
     )
 
 
+# A sync records its call's final state inside its last step, and the queue marks the workflow done a moment
+# later. Stopping the queue in between leaves the workflow PENDING: it is resumed, harmlessly, at the next
+# start, but until then `forget` and `status` see a sync still running. So once no call is queued, `drain`
+# waits up to this long for those last records.
+SETTLE_S = 5.0
+
+
+def pending_syncs(db: Database) -> int:
+    """Sync workflows the queue has not marked done (running, asleep, or just finishing)."""
+    client = queue_client(db)
+    return len(client.list_workflows(status="PENDING", queue_name=SYNC_QUEUE, load_input=False, load_output=False))
+
+
 def drain(
-    db: Database, *, timeout_s: float = 600.0, on_progress: Callable[[Backlog], None] | None = None
+    db: Database,
+    *,
+    timeout_s: float = 600.0,
+    on_progress: Callable[[Backlog], None] | None = None,
+    pending: Callable[[], int] | None = None,
 ) -> Backlog:
     """Wait until no call is waiting for its sync, or the timeout passes (the backlog is returned
-    either way, so the caller can say what is left)."""
+    either way, so the caller can say what is left); then up to SETTLE_S more until the queue has marked
+    every sync done (`pending`: how many it has not, `pending_syncs` by default)."""
     deadline = time.monotonic() + timeout_s
     state: Backlog | None = None
     while True:
@@ -153,9 +171,23 @@ def drain(
             continue
         if on_progress:
             on_progress(state)
-        if state.queued == 0 or time.monotonic() >= deadline:
+        if state.queued == 0:
+            _settle(pending or (lambda: pending_syncs(db)), min(deadline, time.monotonic() + SETTLE_S))
+            return state
+        if time.monotonic() >= deadline:
             return state
         time.sleep(0.2)
+
+
+def _settle(pending: Callable[[], int], until: float) -> None:
+    while time.monotonic() < until:
+        try:
+            if pending() == 0:
+                return
+        except Exception as exc:
+            if not is_transient_database_error(exc):
+                raise
+        time.sleep(0.05)
 
 
 class ConnectionBudgetError(Exception):
