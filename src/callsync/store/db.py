@@ -108,15 +108,20 @@ def make_engine(url: str, *, create: bool = True, connections: ConnectionBudget 
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # A worker's syncs each hold a connection while they hold a caller's advisory lock (store/locks.py). The
-    # pool is capped (no overflow) so a process never opens more than its share of the server's connections.
     budget = connections or ConnectionBudget.from_env()
+    return _budgeted_pool(url, budget.callsync, budget.application_name("db"))
+
+
+def _budgeted_pool(url: str | URL, size: int, application_name: str, **connect_args: Any) -> Engine:
+    """A PostgreSQL pool of one share of a process's connection budget, capped (no overflow) so a process
+    never opens more than its share of the server's connections, and checked on checkout
+    (`_check_on_checkout`)."""
     engine = create_engine(
         url,
-        pool_size=budget.callsync,
+        pool_size=size,
         max_overflow=0,
         pool_timeout=30,
-        connect_args={"application_name": budget.application_name("db")},
+        connect_args={"application_name": application_name, **connect_args},
     )
     _check_on_checkout(engine)
     return engine
@@ -130,12 +135,11 @@ def make_queue_engine(url: str, connections: ConnectionBudget) -> Engine:
     """The queue's own pool on PostgreSQL: its share of the process's connection budget, checked on checkout
     as callsync's pool is (`_check_on_checkout`). DBOS's default engine pings on every checkout: a round
     trip and a statement more on each of the four or so queue transactions a call costs."""
-    engine = create_engine(
+    engine = _budgeted_pool(
         make_url(url).set(drivername="postgresql+psycopg"),
-        pool_size=connections.queue,
-        max_overflow=0,
-        pool_timeout=30,
-        connect_args={"application_name": connections.application_name("queue"), "connect_timeout": 10},
+        connections.queue,
+        connections.application_name("queue"),
+        connect_timeout=10,
     )
 
     def idle_transaction_timeout(dbapi_conn: Any, _record: Any) -> None:
@@ -144,7 +148,6 @@ def make_queue_engine(url: str, connections: ConnectionBudget) -> Engine:
         dbapi_conn.commit()  # the pool rolls a connection back on its return, which would undo a bare SET
 
     event.listen(engine, "connect", idle_transaction_timeout)
-    _check_on_checkout(engine)
     return engine
 
 
