@@ -146,7 +146,8 @@ SETTLE_S = 5.0
 def pending_syncs(db: Database) -> int:
     """Sync workflows the queue has not marked done (running, asleep, or just finishing)."""
     client = queue_client(db)
-    return len(client.list_workflows(status="PENDING", queue_name=SYNC_QUEUE, load_input=False, load_output=False))
+    pending = client.list_workflows(status="PENDING", queue_name=SYNC_QUEUE, load_input=False, load_output=False)
+    return len(pending)
 
 
 def drain(
@@ -154,11 +155,10 @@ def drain(
     *,
     timeout_s: float = 600.0,
     on_progress: Callable[[Backlog], None] | None = None,
-    pending: Callable[[], int] | None = None,
 ) -> Backlog:
     """Wait until no call is waiting for its sync, or the timeout passes (the backlog is returned
     either way, so the caller can say what is left); then up to SETTLE_S more until the queue has marked
-    every sync done (`pending`: how many it has not, `pending_syncs` by default)."""
+    every sync done."""
     deadline = time.monotonic() + timeout_s
     state: Backlog | None = None
     while True:
@@ -172,17 +172,17 @@ def drain(
         if on_progress:
             on_progress(state)
         if state.queued == 0:
-            _settle(pending or (lambda: pending_syncs(db)), min(deadline, time.monotonic() + SETTLE_S))
+            _settle(db, min(deadline, time.monotonic() + SETTLE_S))
             return state
         if time.monotonic() >= deadline:
             return state
         time.sleep(0.2)
 
 
-def _settle(pending: Callable[[], int], until: float) -> None:
+def _settle(db: Database, until: float) -> None:
     while time.monotonic() < until:
         try:
-            if pending() == 0:
+            if pending_syncs(db) == 0:
                 return
         except Exception as exc:
             if not is_transient_database_error(exc):
