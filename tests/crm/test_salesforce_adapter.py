@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -32,7 +33,7 @@ DANA = "dana.whitfield@northwind.com"
 def adapter(sandbox: SalesforceSandbox, **kw: Any) -> SalesforceAdapter:
     transport = httpx.ASGITransport(app=sandbox.app())
     # A fresh instance URL per test: describe results are cached per org for the process.
-    return SalesforceAdapter("t", f"http://org-{id(sandbox)}.test", transport=transport, **kw)
+    return SalesforceAdapter("t", f"http://org-{uuid.uuid4().hex}.test", transport=transport, **kw)
 
 
 @pytest.fixture

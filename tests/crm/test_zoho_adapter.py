@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -30,8 +31,9 @@ DANA = "dana.whitfield@northwind.com"
 
 def adapter(sandbox: ZohoSandbox, budget: CreditBudget | None = None, **kw: Any) -> ZohoAdapter:
     transport = httpx.ASGITransport(app=sandbox.app())
-    # A fresh account per test: field metadata is cached per account for the process.
-    kw.setdefault("account", f"acct-{id(sandbox)}")
+    # A fresh account per adapter: field metadata is cached per account for the process, and
+    # id(sandbox) is reused once an earlier sandbox is collected (that inherited a stale cache).
+    kw.setdefault("account", f"acct-{uuid.uuid4().hex}")
     return ZohoAdapter("t", "http://zoho.test", transport=transport, budget=budget, **kw)
 
 
