@@ -19,6 +19,7 @@ from callsync.crm.errors import (
     ConflictError,
     PermanentError,
     RateLimited,
+    TransientError,
     UnknownFieldError,
 )
 from callsync.crm.gohighlevel.adapter import GoHighLevelAdapter
@@ -36,6 +37,10 @@ _n = itertools.count()
 
 @pytest.fixture
 def serve() -> Iterator[Any]:
+    # The adapter caches a location's custom-field ids per process, keyed by base URL: a later test's
+    # emulator may get a closed one's port, and must not inherit its field ids.
+    GoHighLevelAdapter._custom.clear()
+    GoHighLevelAdapter._stages.clear()
     servers: list[SandboxServer] = []
 
     def start(**settings: Any) -> tuple[GoHighLevelSandbox, str]:
@@ -348,6 +353,25 @@ async def test_a_company_change_goes_through_the_upsert_which_the_update_endpoin
     with pytest.raises(UnknownFieldError) as refused:
         await ghl.write(WriteRequest("contacts", {"companyName": "Contoso"}, nameless.ref.record_id))
     assert refused.value.fields == ("companyName",)
+    await ghl.aclose()
+
+
+async def test_a_custom_field_an_admin_deleted_is_a_transient_error_and_the_retry_recreates_it(
+    serve: Any,
+) -> None:
+    sandbox, url = serve()
+    ghl = adapter(url)
+    await ghl.ensure_schema("contacts", [STAMP, LAST])
+    await create(ghl, "c-1", email=EMAIL)
+    place = sandbox.location("location-1")
+    for field_id in [i for i, f in place.custom_fields.items() if f["fieldKey"].endswith(STAMP)]:
+        del place.custom_fields[field_id]  # deleted in the location's settings; callsync's ids are stale
+    with pytest.raises(TransientError, match="read again"):
+        await create(ghl, "c-2", phone=PHONE)
+    await ghl.ensure_schema("contacts", [STAMP, LAST])  # what the pipeline's retry does first
+    again = await create(ghl, "c-2", phone=PHONE)
+    back = await ghl.read(again.ref, (STAMP,))
+    assert back is not None and back.fields == {STAMP: "c-2"}
     await ghl.aclose()
 
 

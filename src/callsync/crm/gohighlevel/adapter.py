@@ -48,6 +48,7 @@ from callsync.crm.protocol import (
     IdentityQuery,
     PermanentError,
     RecordRef,
+    TransientError,
     UnknownFieldError,
     WriteRequest,
     WriteResult,
@@ -154,8 +155,29 @@ class GoHighLevelAdapter:
         params: dict[str, str] | None = None,
         safe: bool = False,
     ) -> Any:
-        response = await self.http.request(method, path, json=json, params=params, safe=safe)
+        try:
+            response = await self.http.request(method, path, json=json, params=params, safe=safe)
+        except UnknownFieldError as exc:
+            if not self._forget_custom(exc.fields):
+                raise
+            # A custom field id read earlier is gone (an admin deleted or recreated the field): the retry
+            # reads the location's fields again, and ensure_schema recreates callsync's own.
+            raise TransientError(
+                f"{exc} (the location's custom fields will be read again)",
+                request_id=exc.request_id,
+                status=exc.status,
+            ) from exc
         return parse_json(response)
+
+    def _forget_custom(self, refs: Sequence[str]) -> bool:
+        """Drop this location's cached custom-field ids if any of `refs` is among them."""
+        stale = [
+            key for key, (_, fields) in self._custom.items()
+            if key[0] == self._account and any(ref in fields.values() or ref in fields for ref in refs)
+        ]  # fmt: skip
+        for key in stale:
+            self._custom.pop(key, None)
+        return bool(stale)
 
     # -- schema -------------------------------------------------------------------------------------------
 

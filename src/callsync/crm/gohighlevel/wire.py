@@ -35,6 +35,8 @@ DAILY_LIMIT = 200_000
 DAILY_WAIT_S = 900.0
 _UNKNOWN = re.compile(r"property (\S+) should not exist")
 _INVALID = re.compile(r"^(\S+) (must|should) ")
+# A custom field id the location no longer has (an admin deleted or recreated it).
+_MISSING_CUSTOM = re.compile(r"Custom field (\S+) does not exist")
 
 
 def _int(headers: httpx.Headers, name: str) -> int | None:
@@ -103,6 +105,9 @@ class GoHighLevelVendor(Vendor):
         if status == 400 and isinstance(meta, dict) and meta.get("contactId"):
             # "This location does not allow duplicated contacts.": the contact holding the email/phone.
             return ConflictError(message, existing_id=str(meta["contactId"]), **kw)
+        missing = tuple(m.group(1) for s in said if (m := _MISSING_CUSTOM.search(s)))
+        if status == 400 and missing:
+            return UnknownFieldError(message, fields=missing, **kw)
         if status == 422:
             unknown = tuple(m.group(1) for s in said if (m := _UNKNOWN.search(s)))
             if unknown:
