@@ -51,6 +51,10 @@ class DeliverySettings(BaseModel):
     # While the CRM is down (no answer, 5xx), retries wait up to this long in all before they count as
     # attempts: an outage shorter than this never dead-letters a valid write.
     outage_horizon_s: float = Field(default=86_400.0, ge=0)
+    # A new person's name is looked up among the CRM's records for look-alikes (a `possible_duplicate`
+    # review item; names never match). Advisory, and it spends the CRM's search budget, which on HubSpot
+    # is the lane that binds (docs/scaling.md): a tenant that needs the throughput more may turn it off.
+    duplicate_check: bool = True
 
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(d|h|m|w)\s*$")

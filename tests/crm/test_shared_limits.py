@@ -4,12 +4,18 @@ N processes together send what one would, so the CRM's window is never overshot.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import multiprocessing
 import time
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from callsync.crm.errors import RateLimited
 from callsync.crm.http.ratelimit import (
     SHARED_MARGIN_S,
+    SHARED_WIDENING_S,
     SharedWindowLimiter,
     WindowLimiter,
     limiter_for,
@@ -38,12 +44,67 @@ def test_the_window_grants_up_to_its_size_and_waits_for_the_oldest_request_to_le
     assert take_slots(state, 101.0 + SHARED_MARGIN_S + 0.01, 9, 5, 1.0)[0] == 3
 
 
+def test_a_window_of_few_requests_grants_them_one_at_a_time_evenly_spaced() -> None:
+    state, spacing = BudgetState(), (1.0 + SHARED_MARGIN_S) / 5
+    granted, wait = take_slots(state, 100.0, 5, 5, 1.0, smooth=True)  # five waiting: one goes
+    assert granted == 1 and abs(wait - spacing) < 1e-9
+    granted, wait = take_slots(state, 100.1, 4, 5, 1.0, smooth=True)
+    assert granted == 0 and abs(wait - (spacing - 0.1)) < 1e-6
+    assert take_slots(state, 100.0 + spacing, 4, 5, 1.0, smooth=True)[0] == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(gaps=st.lists(st.floats(min_value=0.0, max_value=0.5), min_size=1, max_size=60),
+       wants=st.lists(st.integers(min_value=1, max_value=8), min_size=60, max_size=60))  # fmt: skip
+def test_smooth_grants_are_never_closer_than_the_spacing_nor_over_the_window(
+    gaps: list[float], wants: list[int]
+) -> None:
+    state, now, sent = BudgetState(), 1000.0, []
+    for gap, want in zip(gaps, wants, strict=False):
+        now += gap
+        granted, _ = take_slots(state, now, want, 5, 1.0, smooth=True)
+        sent += [now] * granted
+    spacing = (1.0 + SHARED_MARGIN_S) / 5
+    assert all(b - a >= spacing - 0.001 for a, b in itertools.pairwise(sent))
+    assert all(sum(1 for t in sent if s <= t < s + 1.0 + SHARED_MARGIN_S) <= 5 for s in sent)
+
+
 def test_a_pause_holds_every_process_until_it_ends() -> None:
     state = BudgetState()
     granted, wait = take_slots(state, 50.0, 2, 10, 10.0, pause_until=53.0)
     assert granted == 0 and wait == 3.0
     assert take_slots(state, 52.0, 1, 10, 10.0) == (0, 1.0)  # another process, later: still paused
     assert take_slots(state, 53.5, 2, 10, 10.0) == (2, 0.0)
+
+
+def test_a_margin_one_process_widened_holds_for_every_process_until_the_widening_expires() -> None:
+    state = BudgetState()
+    assert take_slots(state, 100.0, 5, 5, 1.0, widen_to=0.25) == (5, 1.25)  # a process drew a 429
+    # Another process, asking with the base margin, counts the five for the widened 1.25 s.
+    assert take_slots(state, 101.0 + SHARED_MARGIN_S + 0.01, 1, 5, 1.0)[0] == 0
+    assert take_slots(state, 101.26, 1, 5, 1.0)[0] == 1
+    # Once the widening expires, the base margin is back for everyone.
+    later = 100.0 + SHARED_WIDENING_S + 1
+    granted, wait = take_slots(state, later, 5, 5, 1.0)
+    assert granted == 5 and abs(wait - (1.0 + SHARED_MARGIN_S)) < 1e-6
+    assert take_slots(state, later + 1.0 + SHARED_MARGIN_S + 0.01, 1, 5, 1.0)[0] == 1
+
+
+def test_a_429_in_one_process_widens_the_window_another_process_asks(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path}/budget.db")
+    db.migrate()
+    key = BudgetKey("window:t", "acct", "t")
+    first, second = (SharedWindowLimiter(20, 1.0, db=db, key=key) for _ in range(2))
+
+    async def go() -> None:
+        first.refused()
+        await first.acquire()  # its next ask shares the widening
+        await asyncio.gather(*(second.acquire() for _ in range(19)))
+
+    asyncio.run(go())
+    granted, wait = second._ask(1, None)
+    assert granted == 0 and wait > 1.0 + SHARED_MARGIN_S, "the second process counts with the wider margin"
+    db.dispose()
 
 
 def test_a_429_widens_the_margin_and_accepted_answers_narrow_it_back_slowly() -> None:

@@ -92,3 +92,56 @@ def test_a_cancelled_submitter_does_not_disturb_the_others() -> None:
         assert [k for b in run.batches for k, _ in b] == ["a", "c"]
 
     asyncio.run(scenario())
+
+
+def test_a_full_batch_leaves_at_once_instead_of_waiting_for_the_one_in_flight() -> None:
+    """When a round trip's worth of work outgrows one batch, serial batches would cap the rate at
+    `max_size` per round trip; full batches go out together (up to `max_full_in_flight`)."""
+
+    async def scenario() -> tuple[list[list[str]], list[int]]:
+        batches: list[list[str]] = []
+        started_when_one_returned: list[int] = []
+
+        async def run(entries: Sequence[tuple[str, int]]) -> dict[str, object]:
+            batches.append([k for k, _ in entries])
+            await asyncio.sleep(0.05)
+            started_when_one_returned.append(len(batches))
+            return {k: v * 10 for k, v in entries}
+
+        c: Coalescer[str, int, int] = Coalescer(run, max_size=2, linger_s=0.01, max_full_in_flight=3)
+        answers = await asyncio.gather(*(c.submit(k, 1) for k in "abcdefg"))
+        assert answers == [10] * 7
+        return batches, started_when_one_returned
+
+    batches, started = asyncio.run(scenario())
+    assert batches == [["a", "b"], ["c", "d"], ["e", "f"], ["g"]]
+    # Three full batches were out before the first came back; the partial one waited for them.
+    assert started == [3, 3, 3, 4], started
+
+
+@pytest.mark.parametrize(("full_in_flight", "most"), [(2, 2), (None, 1)])
+def test_full_batches_in_flight_are_bounded_and_a_partial_batch_waits_for_them(
+    full_in_flight: int | None, most: int
+) -> None:
+    """Lookups allow a few full batches at once; by default (writes) one batch is in flight, so two writes
+    to one record never race in two requests."""
+
+    async def scenario() -> list[int]:
+        in_flight: list[int] = []
+        now = 0
+
+        async def run(entries: Sequence[tuple[str, int]]) -> dict[str, object]:
+            nonlocal now
+            now += 1
+            in_flight.append(now)
+            await asyncio.sleep(0.05)
+            now -= 1
+            return {k: v for k, v in entries}
+
+        c: Coalescer[str, int, int] = Coalescer(run, max_size=2, linger_s=0.001)
+        if full_in_flight is not None:
+            c.max_full_in_flight = full_in_flight
+        await asyncio.gather(*(c.submit(str(i), i) for i in range(9)))
+        return in_flight
+
+    assert max(asyncio.run(scenario())) == most

@@ -44,6 +44,9 @@ class BudgetState:
     # Until when the CRM itself refuses (or only the reserve is left per its own count): nothing new
     # may start; by callsync's count alone, each request is judged on what is left at that moment.
     crm_blocked_until: float | None = None
+    # A shared rate window's margin, widened after a 429 for every process until `margin_until`.
+    margin_s: float | None = None
+    margin_until: float | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,8 @@ class DatabaseBudgetStore(BudgetStore):
                 blocked_until=_epoch(row.blocked_until),
                 blocked_reason=row.blocked_reason,
                 crm_blocked_until=_epoch(row.crm_blocked_until),
+                margin_s=row.margin_s,
+                margin_until=_epoch(row.margin_until),
             )
             result = change(state)
             conn.execute(
@@ -131,6 +136,8 @@ class DatabaseBudgetStore(BudgetStore):
                     "new_blocked_until": _moment(state.blocked_until),
                     "new_blocked_reason": state.blocked_reason,
                     "new_crm_blocked_until": _moment(state.crm_blocked_until),
+                    "new_margin_s": state.margin_s,
+                    "new_margin_until": _moment(state.margin_until),
                     "new_updated_at": datetime.now(UTC),
                 },
             )
@@ -145,10 +152,21 @@ _this_account = (_budgets.c.crm == bindparam("the_crm"), _budgets.c.account == b
 _STATE = (
     _budgets.c.tenants, _budgets.c.spent, _budgets.c.observed_used, _budgets.c.observed_limit,
     _budgets.c.observed_at, _budgets.c.blocked_until, _budgets.c.blocked_reason, _budgets.c.crm_blocked_until,
+    _budgets.c.margin_s, _budgets.c.margin_until,
 )  # fmt: skip
 _LOCK = update(_budgets).where(*_this_account).values(version=_budgets.c.version + 1)
 _TAKE = _LOCK.returning(*_STATE)
 _READ = select(*_STATE).where(*_this_account)
+_SAVE = (
+    update(_budgets)
+    .where(*_this_account)
+    .values({
+        column: bindparam(f"new_{column}")
+        for column in ("label", "daily_limit", "reserve", "window_s", "tenants", "spent", "observed_used",
+                       "observed_limit", "observed_at", "blocked_until", "blocked_reason", "crm_blocked_until",
+                       "margin_s", "margin_until", "updated_at")
+    })
+)  # fmt: skip
 
 
 def _take(conn: Connection, account: dict[str, str]) -> Row[*tuple[Any, ...]] | None:
@@ -159,16 +177,6 @@ def _take(conn: Connection, account: dict[str, str]) -> Row[*tuple[Any, ...]] | 
     if not conn.execute(_LOCK, account).rowcount:
         return None
     return conn.execute(_READ, account).one()
-_SAVE = (
-    update(_budgets)
-    .where(*_this_account)
-    .values({
-        column: bindparam(f"new_{column}")
-        for column in ("label", "daily_limit", "reserve", "window_s", "tenants", "spent", "observed_used",
-                       "observed_limit", "observed_at", "blocked_until", "blocked_reason", "crm_blocked_until",
-                       "updated_at")
-    })
-)  # fmt: skip
 
 
 def _epoch(moment: datetime | None) -> float | None:

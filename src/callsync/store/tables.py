@@ -263,6 +263,9 @@ class CrmBudgetRow(Base):
     blocked_until: Mapped[datetime | None]
     blocked_reason: Mapped[str | None] = mapped_column(Text)
     crm_blocked_until: Mapped[datetime | None]  # the CRM itself refuses until then
+    # A rate window's margin widened after a 429, for every process until margin_until (crm/http/ratelimit.py)
+    margin_s: Mapped[float | None] = mapped_column(Float)
+    margin_until: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -84,9 +84,17 @@ class WindowLimiter:
 # network), and how much later varies, so the CRM's window may free a request later than ours would: a
 # request is counted here for this much longer than the window, which keeps a process from sending into a
 # window the CRM still sees as full. Each 429 a lane draws widens its margin (up to a quarter of the window);
-# it narrows again slowly while answers come back accepted.
+# it narrows again slowly while answers come back accepted. The widened margin is shared: every process
+# counts with it for SHARED_WIDENING_S after the 429 (their requests lag the same way on a busy host), so
+# one refusal anywhere spares the others theirs.
 SHARED_MARGIN_S = 0.1
 MAX_MARGIN_SHARE = 0.25
+SHARED_WIDENING_S = 60.0
+# A window of few requests (on average at least this far apart: HubSpot's 5 searches a second) is spent by
+# one burst, and a burst reaches the CRM spread out by the requests' varying lag on a busy host: its late
+# requests land among the next window's. There the grants are spaced evenly (`take_slots(smooth=True)`),
+# so a request that lags lands among few others instead; one ask per request is cheap at that rate.
+SMOOTH_SPACING_S = 0.1
 # Longest a waiting lane sleeps before it asks the database again (another process may have paused it).
 MAX_POLL_S = 0.5
 
@@ -99,14 +107,23 @@ def take_slots(
     interval_s: float,
     pause_until: float | None = None,
     margin_s: float = SHARED_MARGIN_S,
+    widen_to: float | None = None,
+    smooth: bool = False,
 ) -> tuple[int, float]:
     """Pure rule of the shared window: grant up to `want` requests at `now` and record them, and say how
     long until the next one may go (0: now). `spent` holds request counts by millisecond; a count stays in
-    the window for `interval_s` plus `margin_s` (kept for the widest margin, as another process may use
-    it). A pause (the CRM said the window is spent) holds every
-    process until `crm_blocked_until`."""
+    the window for `interval_s` plus the margin: the asking process's `margin_s`, or the window's shared
+    one while it holds, whichever is wider (counts are kept for the widest margin). `widen_to` (a process
+    drew a 429) sets the shared margin for `SHARED_WIDENING_S`. A pause (the CRM said the window is
+    spent) holds every process until `crm_blocked_until`. A `smooth` window grants one request at a
+    time, evenly spaced over the window and its margin."""
     if pause_until is not None and pause_until > (state.crm_blocked_until or 0.0):
         state.crm_blocked_until = pause_until
+    held = state.margin_s if state.margin_until is not None and state.margin_until > now else None
+    if widen_to is not None:
+        held = state.margin_s = max(widen_to, held or 0.0)
+        state.margin_until = now + SHARED_WIDENING_S
+    margin_s = max(margin_s, held or 0.0)
     keep = now - interval_s * (1 + MAX_MARGIN_SHARE)
     log = {k: v for k, v in state.spent.items() if int(k) / 1000 > keep}
     horizon = now - interval_s - margin_s
@@ -115,14 +132,21 @@ def take_slots(
         state.spent = log
         return 0, state.crm_blocked_until - now
     granted = max(0, min(want, max_requests - used))
+    spacing = (interval_s + margin_s) / max_requests if smooth else 0.0
+    if spacing and granted:
+        last = max((int(k) / 1000 for k in log), default=None)
+        if last is not None and now < last + spacing:
+            state.spent = log
+            return 0, last + spacing - now
+        granted = 1
     if granted:
         key = str(int(now * 1000))
         log[key] = log.get(key, 0) + granted
     state.spent = log
     counted = [int(k) / 1000 for k in log if int(k) / 1000 > horizon]
     if used + granted < max_requests or not counted:
-        return granted, 0.0
-    return granted, max(0.0, min(counted) + interval_s + margin_s - now)
+        return granted, spacing if granted else 0.0
+    return granted, max(spacing, min(counted) + interval_s + margin_s - now)
 
 
 @dataclass
@@ -150,6 +174,7 @@ class SharedWindowLimiter(WindowLimiter):
         self._leading = False
         self._next_ask = 0.0  # monotonic: when the database is worth asking again
         self._pending_pause: float | None = None  # epoch: a pause to share at the next ask
+        self._pending_widening: float | None = None  # a margin widened by a 429, to share at the next ask
         self.asks = 0  # transactions made (for tests and the bench)
         self.margin_s = SHARED_MARGIN_S
 
@@ -191,7 +216,8 @@ class SharedWindowLimiter(WindowLimiter):
                 self._waiters = deque(w for w in self._waiters if not w.future.done())
                 want = len(self._waiters)
                 pause, self._pending_pause = self._pending_pause, None
-            granted, wait = await asyncio.to_thread(self._ask, want, pause)
+                widen, self._pending_widening = self._pending_widening, None
+            granted, wait = await asyncio.to_thread(self._ask, want, pause, widen)
             with self._lock:
                 for _ in range(granted):
                     if not self._waiters:
@@ -201,7 +227,7 @@ class SharedWindowLimiter(WindowLimiter):
             if not mine.future.done() and granted == 0 and wait <= 0:
                 await asyncio.sleep(0.001)
 
-    def _ask(self, want: int, pause: float | None) -> tuple[int, float]:
+    def _ask(self, want: int, pause: float | None, widen: float | None = None) -> tuple[int, float]:
         """One transaction on the shared row; this process's own window when the database fails."""
         from callsync.store.budget import BudgetSettings, DatabaseBudgetStore
 
@@ -215,7 +241,15 @@ class SharedWindowLimiter(WindowLimiter):
                     # The time is read holding the row's lock: a wait for another process's
                     # transaction must not make these requests look older than they are.
                     lambda state: take_slots(
-                        state, time.time(), want, self.max_requests, self.interval_s, pause, self.margin_s
+                        state,
+                        time.time(),
+                        want,
+                        self.max_requests,
+                        self.interval_s,
+                        pause,
+                        self.margin_s,
+                        widen,
+                        self.interval_s / self.max_requests >= SMOOTH_SPACING_S,
                     ),
                 )
             except Exception as exc:  # a blip (restart, failover): pace this process alone meanwhile
@@ -263,9 +297,11 @@ class SharedWindowLimiter(WindowLimiter):
 
     def refused(self) -> None:
         """The CRM answered 429 although the window had room by our count: requests reach it later than
-        we count them, by more than the margin. Widen it."""
+        we count them, by more than the margin. Widen it, for every process (shared at the next ask)."""
         with self._lock:
             self.margin_s = min(self.interval_s * MAX_MARGIN_SHARE, self.margin_s * 2 + 0.05)
+            self._pending_widening = max(self._pending_widening or 0.0, self.margin_s)
+            self._next_ask = 0.0
 
     def accepted(self) -> None:
         with self._lock:
