@@ -309,3 +309,28 @@ def test_a_refused_batch_is_split_so_one_bad_input_fails_alone(portal: Any) -> N
     assert not isinstance(ok, Exception) and isinstance(bad, Exception)
     assert "no_such_property" in str(bad)
     assert {r["properties"]["firstname"] for r in sandbox.records("contacts")} == {"Ok", "First2"}
+
+
+def test_a_look_alike_search_in_a_large_crm_reads_one_page_and_the_exact_names_not_every_page(
+    portal: Any,
+) -> None:
+    """Every "Dana" shares a word with a new Dana Whitfield, and each page is a search against the
+    portal's search limit: one page of the most recently modified, then the exact name, never the rest."""
+    sandbox, url = portal()
+
+    async def body(adapter: HubSpotAdapter) -> None:
+        await adapter.write(create(1, firstname="Dana", lastname="Whitfield"))  # the oldest
+        await asyncio.sleep(0.01)
+        await asyncio.gather(
+            *(adapter.write(create(100 + i, firstname="Dana", lastname=f"Other{i}")) for i in range(450))
+        )
+        await asyncio.sleep(0.01)
+        await adapter.write(create(2, firstname="Dana", lastname="Whitfeldt"))  # the newest, misspelt
+        before = len(logged(sandbox, 0))
+        found = await adapter.find(IdentityQuery(("contacts",), name="Dana Whitfield"))
+        names = {r.fields["lastname"] for r in found.by_name}
+        assert {"Whitfield", "Whitfeldt"} <= names, "the exact name and the recent misspelling"
+        searches = [p for m, p, _ in logged(sandbox, before + 2)[before:] if p.endswith("/search")]
+        assert len(searches) == 2, searches  # paging through 452 Danas would take three
+
+    run(url, body)

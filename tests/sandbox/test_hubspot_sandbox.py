@@ -115,7 +115,8 @@ async def test_create_read_update_search_round_trip_over_http() -> None:
 
 
 async def test_rate_window_answers_429_for_the_request_over_max_then_recovers() -> None:
-    sandbox = HubSpotSandbox(token=TOKEN, ten_second_max=3, interval_ms=300)
+    # A window long enough that three requests fit in it on a loaded CI runner (300 ms did not).
+    sandbox = HubSpotSandbox(token=TOKEN, ten_second_max=3, interval_ms=1500)
     with SandboxServer(sandbox.app()) as server:
         async with over_http(server) as http:
             allowed = [await http.get(f"{CONTACTS}/404") for _ in range(3)]
@@ -136,11 +137,11 @@ async def test_rate_window_answers_429_for_the_request_over_max_then_recovers() 
             assert all(name in limited.headers for name in RATE_HEADERS)
             assert limited.headers["X-HubSpot-RateLimit-Remaining"] == "0"
             assert limited.headers["X-HubSpot-RateLimit-Max"] == "3"
-            assert limited.headers["X-HubSpot-RateLimit-Interval-Milliseconds"] == "300"
+            assert limited.headers["X-HubSpot-RateLimit-Interval-Milliseconds"] == "1500"
             assert "Retry-After" not in limited.headers
 
             statuses = []
-            for _ in range(40):  # bounded: the 300 ms window frees up well within 2 s
+            for _ in range(100):  # bounded: the 1.5 s window frees up well within 5 s
                 await asyncio.sleep(0.05)
                 statuses.append((await http.get(f"{CONTACTS}/404")).status_code)
                 if statuses[-1] != 429:

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from callsync.crm.http.coalesce import Coalescer
+from callsync.crm.http.coalesce import Coalescer, new_coalescer
 from callsync.crm.hubspot.wire import EXISTING_ID, field_error
 from callsync.crm.protocol import (
     AmbiguousWriteError,
@@ -33,6 +33,8 @@ from callsync.crm.protocol import (
 BATCH_MAX = 100  # HubSpot's input cap for object batch endpoints
 IN_VALUES_MAX = 100  # values in one IN filter
 _MAX_PAGES = 10  # a search answers at most 200 records a page
+# Contacts' modification date (companies and deals call it hs_lastmodifieddate).
+_RECENT_FIRST = [{"propertyName": "lastmodifieddate", "direction": "DESCENDING"}]
 
 
 class Send(Protocol):
@@ -82,6 +84,18 @@ def _status(item: Mapping[str, Any]) -> int | None:
 
 def _digits(value: Any) -> str:
     return re.sub(r"\D", "", str(value or ""))
+
+
+def _in_filters(*conditions: tuple[str, Iterable[str]]) -> dict[str, Any]:
+    """One filter group: each property IN its words, in the three cases HubSpot's IN compares (a
+    condition without words is left out; a group without filters is the caller's to drop)."""
+    return {
+        "filters": [
+            {"propertyName": prop, "operator": "IN", "values": sorted(_cases(words))}
+            for prop, words in conditions
+            if words
+        ]
+    }
 
 
 def _tokens(value: Any) -> set[str]:
@@ -144,10 +158,10 @@ class HubSpotBatches:
         self._coalescers: dict[tuple[str, ...], Coalescer[Any, Any, Any]] = {}
 
     def _coalescer(
-        self, key: tuple[str, ...], run: Any, max_size: int = BATCH_MAX
+        self, key: tuple[str, ...], run: Any, max_size: int = BATCH_MAX, *, lookup: bool = False
     ) -> Coalescer[Any, Any, Any]:
         if key not in self._coalescers:
-            self._coalescers[key] = Coalescer(run, max_size=max_size)
+            self._coalescers[key] = new_coalescer(run, max_size, lookup=lookup)
         return self._coalescers[key]
 
     def stats(self) -> dict[str, tuple[int, int]]:
@@ -166,9 +180,9 @@ class HubSpotBatches:
             return await self._read_batch(object_type, id_property, entries)
 
         key = record_id.casefold() if prop == "email" else record_id
-        result: CRMRecord | None = await self._coalescer(("read", object_type, prop), run).submit(
-            key, tuple(fields)
-        )
+        result: CRMRecord | None = await self._coalescer(
+            ("read", object_type, prop), run, lookup=True
+        ).submit(key, tuple(fields))
         return result
 
     async def _read_batch(
@@ -228,33 +242,54 @@ class HubSpotBatches:
 
         # Six shapes a number: sixteen numbers fill one IN list.
         size = max(1, IN_VALUES_MAX // max(1, len(variants)))
-        result: list[CRMRecord] = await self._coalescer(("phone", object_type), run, size).submit(
-            e164, (tuple(fields), tuple(variants))
-        )
+        result: list[CRMRecord] = await self._coalescer(
+            ("phone", object_type), run, size, lookup=True
+        ).submit(e164, (tuple(fields), tuple(variants)))
         return result
 
     async def search_name(self, object_type: str, name: str, fields: Sequence[str]) -> list[CRMRecord]:
         """Contacts sharing the first or the last word of a name (the caller scores the likeness); many
-        names, one search. A name of one word is looked for among last names."""
+        names, one search. A name of one word is looked for among last names.
+
+        The answer grows with the CRM (every "John" shares a word with a new John Smith), and each page is
+        a search against the portal's search limit, the lane that caps its calls per second. So one page
+        is read, the most recently modified records first; when there are more, the records with the
+        exact name (first and last word both) are read in full instead of every page: a same-name
+        duplicate is always found, a misspelt one among the page's records (recent ones: a caller's
+        earlier call)."""
         words = name.split()
         if not words:
             return []
 
         async def run(entries: Sequence[tuple[str, Fields]]) -> Answers:
             firsts: set[str] = set()
-            lasts: set[str] = set()
+            lasts: set[str] = set()  # of names of two words or more
+            singles: set[str] = set()  # names of one word
             for key, _ in entries:
                 parts = key.split()
                 if len(parts) > 1:
                     firsts.add(parts[0])
-                lasts.add(parts[-1])
-            groups = [
-                {"filters": [{"propertyName": prop, "operator": "IN", "values": sorted(_cases(words))}]}
-                for prop, words in (("firstname", firsts), ("lastname", lasts))
-                if words
-            ]
+                    lasts.add(parts[-1])
+                else:
+                    singles.add(parts[0])
             wanted = [f for _, fields in entries for f in fields] + ["firstname", "lastname"]
-            found = await self._search_all(object_type, groups, wanted)
+            groups = [
+                _in_filters(("firstname", firsts)),
+                _in_filters(("lastname", lasts | singles)),
+            ]
+            found, more = await self._search_pages(
+                object_type, [g for g in groups if g["filters"]], wanted, pages=1, sorts=_RECENT_FIRST
+            )
+            if more:
+                exact = [
+                    _in_filters(("firstname", firsts), ("lastname", lasts)),
+                    _in_filters(("lastname", singles)),
+                ]
+                seen = {r.ref.record_id for r in found}
+                for record in await self._search_all(object_type, [g for g in exact if g["filters"]], wanted):
+                    if record.ref.record_id not in seen:
+                        seen.add(record.ref.record_id)
+                        found.append(record)
             # Each record is indexed once by its name words (a search answers up to 2,000 records for 16
             # names: matching every name against every record was the worker's costliest loop).
             by_first = _index(found, lambda r: _tokens(r.fields.get("firstname")))
@@ -267,7 +302,7 @@ class HubSpotBatches:
             return answers
 
         # Each word goes in three cases (HubSpot's IN compares strings): 100 values hold 16 names.
-        result: list[CRMRecord] = await self._coalescer(("name", object_type), run, 16).submit(
+        result: list[CRMRecord] = await self._coalescer(("name", object_type), run, 16, lookup=True).submit(
             " ".join(w.casefold() for w in words), tuple(fields)
         )
         return result
@@ -275,13 +310,28 @@ class HubSpotBatches:
     async def _search_all(
         self, object_type: str, groups: list[dict[str, Any]], fields: Sequence[str]
     ) -> list[CRMRecord]:
+        records, _ = await self._search_pages(object_type, groups, fields)
+        return records
+
+    async def _search_pages(
+        self,
+        object_type: str,
+        groups: list[dict[str, Any]],
+        fields: Sequence[str],
+        *,
+        pages: int = _MAX_PAGES,
+        sorts: Sequence[Mapping[str, str]] = (),
+    ) -> tuple[list[CRMRecord], bool]:
+        """Up to `pages` pages of 200 records, and whether the search had more."""
         body: dict[str, Any] = {
             "filterGroups": groups,
             "properties": list(dict.fromkeys(fields)),
             "limit": 200,
         }
+        if sorts:
+            body["sorts"] = list(sorts)
         records: list[CRMRecord] = []
-        for _ in range(_MAX_PAGES):
+        for _ in range(pages):
             response = await self._send(
                 "POST", f"/crm/v3/objects/{object_type}/search", json=body, search=True
             )
@@ -289,9 +339,9 @@ class HubSpotBatches:
             records += [to_record(object_type, item) for item in data.get("results", [])]
             after = ((data.get("paging") or {}).get("next") or {}).get("after")
             if not after:
-                break
+                return records, False
             body = {**body, "after": after}
-        return records
+        return records, True
 
     # -- writes --------------------------------------------------------------------------------
 

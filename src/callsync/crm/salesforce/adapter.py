@@ -47,7 +47,14 @@ from callsync.crm.protocol import (
     WriteRequest,
     WriteResult,
 )
-from callsync.crm.salesforce.batches import Clauses, SalesforceBatches, condition, soql_quote, where_of
+from callsync.crm.salesforce.batches import (
+    Clauses,
+    SalesforceBatches,
+    condition,
+    recent_then_exact,
+    soql_quote,
+    where_of,
+)
 from callsync.crm.salesforce.settings import DEFAULT_API_VERSION, SalesforceSettings
 from callsync.crm.salesforce.wire import SalesforceVendor, record_error
 from callsync.crm.spec import AdapterContext
@@ -64,6 +71,10 @@ _KEY_PREFIXES = {
     "00U": "Event",
 }
 _PERSONS = ("Lead", "Contact")
+# A look-alike name search reads at most this many records sharing a word of the name (the most recently
+# modified), and where more share one, all records with the whole name: it stays one or two queries however
+# many "Danas" the org holds (HubSpot's does the same: crm/hubspot/batches.py `search_name`).
+NAME_PAGE = 200
 # Salesforce's standard lead conversion mapping: Lead field -> Contact field, or -> the Contact's Account.
 LEAD_TO_CONTACT: dict[str, str] = {
     **{
@@ -298,14 +309,23 @@ class SalesforceAdapter:
         *,
         kind: str,
         also: str = "",
+        recent: int | None = None,
     ) -> list[dict[str, Any]]:
         """Rows whose field equals one of a clause's values (and `also` holds). With batching, asked in
-        one query with the other attempts' lookups of this `kind`."""
+        one query with the other attempts' lookups of this `kind`. `recent`: see `SalesforceBatches.rows`."""
         columns = list(dict.fromkeys(["Id", *paths.values(), *extra]))
         if self.batches is not None:
-            return await self.batches.rows(sobject, columns, clauses, kind=kind, also=also)
-        where = where_of(clauses, also)
-        return await self.query(f"SELECT {', '.join(columns)} FROM {sobject} WHERE {where}")
+            return await self.batches.rows(sobject, columns, clauses, kind=kind, also=also, recent=recent)
+        head = f"SELECT {', '.join(columns)} FROM {sobject}"
+        soql = f"{head} WHERE {where_of(clauses, also)}"
+        if recent is None:
+            return await self.query(soql)
+        answers = await recent_then_exact(self.query, [soql], head, [clauses], also, recent)
+        found: dict[str, dict[str, Any]] = {}  # by id: a row both queries return is one row
+        for rows in answers:
+            for row in rows:
+                found.setdefault(str(row.get("Id")), row)
+        return list(found.values())
 
     async def find(self, query: IdentityQuery) -> IdentityCandidates:
         found: dict[str, list[CRMRecord]] = {"email": [], "phone": [], "origin": [], "name": []}
@@ -386,7 +406,9 @@ class SalesforceAdapter:
             clauses += (("FirstName", (words[0],)),)
         also = "IsConverted = false" if sobject == "Lead" else ""
         paths = await self._select(sobject, [*fields, "FirstName", "LastName"])
-        rows = await self._rows(sobject, paths, clauses, ["FirstName", "LastName"], kind="names", also=also)
+        rows = await self._rows(
+            sobject, paths, clauses, ["FirstName", "LastName"], kind="names", also=also, recent=NAME_PAGE
+        )
         return [self._record(sobject, row, paths) for row in rows]
 
     async def _named(self, sobject: str, name: str, fields: Sequence[str]) -> list[CRMRecord]:

@@ -21,7 +21,7 @@ from urllib.parse import quote_plus
 
 import httpx
 
-from callsync.crm.http.coalesce import Coalescer
+from callsync.crm.http.coalesce import Coalescer, new_coalescer
 from callsync.crm.http.transport import Attempt
 from callsync.crm.protocol import (
     AmbiguousWriteError,
@@ -65,6 +65,39 @@ def where_of(clauses: Clauses, also: str = "") -> str:
     """`a = 'x' OR b IN ('y', 'z')`, ANDed with `also` when given."""
     either = " OR ".join(condition(f, vs) for f, vs in clauses if vs)
     return f"({either}) AND {also}" if also else either
+
+
+def exact_where(lookups: Sequence[Clauses], also: str = "") -> str:
+    """`(a = 'x' AND b = 'y') OR ...`: the rows matching every clause of a lookup (a whole name, where the
+    look-alike query asks for any of its words), ANDed with `also` when given."""
+    either = " OR ".join(
+        "(" + " AND ".join(condition(f, vs) for f, vs in clauses if vs) + ")"
+        for clauses in lookups
+        if clauses
+    )
+    return f"({either}) AND {also}" if also else either
+
+
+def most_recent(soql: str, recent: int) -> str:
+    """The query's most recently modified rows, one more than `recent` (so a fuller answer shows)."""
+    return f"{soql} ORDER BY LastModifiedDate DESC LIMIT {recent + 1}"
+
+
+async def recent_then_exact(
+    query: Callable[[str], Awaitable[list[Row]]],
+    queries: Sequence[str],
+    head: str,
+    lookups: Sequence[Clauses],
+    also: str,
+    recent: int,
+) -> list[list[Row]]:
+    """The answers of `queries` (`head WHERE ...`), each bounded to its `recent` most recently modified
+    rows, and where one matched more, the answer of one query for the rows matching every clause of a
+    lookup (its whole name): a look-alike name search stays bounded as the org grows."""
+    answers = list(await asyncio.gather(*(query(most_recent(soql, recent)) for soql in queries)))
+    if any(len(rows) > recent for rows in answers):
+        answers.append(await query(f"{head} WHERE {exact_where(lookups, also)}"))
+    return answers
 
 
 def match_key(field: str, value: Any) -> str | None:
@@ -173,9 +206,11 @@ class SalesforceBatches:
         # Attempts starting together describe an object once, not once each.
         self.describing: dict[str, asyncio.Lock] = {}
 
-    def _coalescer(self, key: tuple[str, ...], run: Any, max_size: int) -> Coalescer[Any, Any, Any]:
+    def _coalescer(
+        self, key: tuple[str, ...], run: Any, max_size: int, *, lookup: bool = False
+    ) -> Coalescer[Any, Any, Any]:
         if key not in self._coalescers:
-            self._coalescers[key] = Coalescer(run, max_size=max_size)
+            self._coalescers[key] = new_coalescer(run, max_size, lookup=lookup)
         return self._coalescers[key]
 
     def stats(self) -> dict[str, tuple[int, int]]:
@@ -185,11 +220,21 @@ class SalesforceBatches:
     # -- reads ---------------------------------------------------------------------------------------
 
     async def rows(
-        self, sobject: str, columns: Sequence[str], clauses: Clauses, *, kind: str, also: str = ""
+        self,
+        sobject: str,
+        columns: Sequence[str],
+        clauses: Clauses,
+        *,
+        kind: str,
+        also: str = "",
+        recent: int | None = None,
     ) -> list[Row]:
         """The rows of `sobject` whose field equals one of the values of one clause (and `also` holds),
         asked together with the other lookups of the same kind waiting now. `kind` keeps lookups of one
-        purpose (ids, identity keys, names) in their own queries."""
+        purpose (ids, identity keys, names) in their own queries. With `recent`, a query answers with at
+        most that many rows, the most recently modified; where more matched, the rows matching every
+        clause of a lookup are asked for as well (a look-alike name search stays bounded as the org grows:
+        the records sharing a word of the name, and all of those with the whole name)."""
 
         async def run(entries: Sequence[tuple[Clauses, tuple[str, ...]]]) -> dict[Hashable, Any]:
             wanted = _columns(c for _, cs in entries for c in cs)
@@ -198,7 +243,12 @@ class SalesforceBatches:
             queries, too_long = query_chunks(head, lookups, also)
             found: dict[str, Row] = {}  # by id: a row two queries both return is one row
             # A batch split for length is one round trip, not one per query.
-            for rows in await asyncio.gather(*(self._query(soql) for soql in queries)):
+            if recent is None:
+                answers_of = await asyncio.gather(*(self._query(soql) for soql in queries))
+            else:
+                exact = [c for name, c in lookups.items() if name not in too_long]
+                answers_of = await recent_then_exact(self._query, queries, head, exact, also, recent)
+            for rows in answers_of:
                 for row in rows:
                     found.setdefault(str(row.get("Id")), row)
             answers: dict[Hashable, Any] = dict(matched(list(found.values()), lookups))
@@ -209,7 +259,9 @@ class SalesforceBatches:
         key = tuple((f, tuple(vs)) for f, vs in clauses if vs)
         if not key:
             return []
-        coalescer = self._coalescer(("query", sobject, kind, also), run, LOOKUPS_MAX)
+        coalescer = self._coalescer(
+            ("query", sobject, kind, also, str(recent)), run, LOOKUPS_MAX, lookup=True
+        )
         result: list[Row] = await coalescer.submit(key, tuple(columns))
         return result
 

@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 import httpx
 
-from callsync.crm.http.coalesce import Coalescer
+from callsync.crm.http.coalesce import Coalescer, new_coalescer
 from callsync.crm.http.transport import Attempt, CRMTransport, parse_json
 from callsync.crm.protocol import (
     AmbiguousWriteError,
@@ -150,9 +150,11 @@ class ZohoBatches:
         self._coalescers: dict[tuple[str, ...], Coalescer[Any, Any, Any]] = {}
         self._serial = itertools.count()
 
-    def _coalescer(self, key: tuple[str, ...], run: Any, max_size: int) -> Coalescer[Any, Any, Any]:
+    def _coalescer(
+        self, key: tuple[str, ...], run: Any, max_size: int, *, lookup: bool = False
+    ) -> Coalescer[Any, Any, Any]:
         if key not in self._coalescers:
-            self._coalescers[key] = Coalescer(run, max_size=max_size)
+            self._coalescers[key] = new_coalescer(run, max_size, lookup=lookup)
         return self._coalescers[key]
 
     def stats(self) -> dict[str, tuple[int, int]]:
@@ -195,7 +197,7 @@ class ZohoBatches:
                     answers[str(row["id"])] = row
             return answers
 
-        row: Row | None = await self._coalescer(("read", module), run, IDS_MAX).submit(
+        row: Row | None = await self._coalescer(("read", module), run, IDS_MAX, lookup=True).submit(
             record_id, Lookup(tuple(columns), urgent)
         )
         return row
@@ -265,7 +267,9 @@ class ZohoBatches:
             return answers
 
         key = (_fold(lookup.email), lookup.phone or "", lookup.stamp or "", lookup.columns)
-        coalescer = self._coalescer(("keys", module, stamp_field or "", *phones), run, KEY_SEARCH_CALLERS)
+        coalescer = self._coalescer(
+            ("keys", module, stamp_field or "", *phones), run, KEY_SEARCH_CALLERS, lookup=True
+        )
         result: list[Row] = await coalescer.submit(key, lookup)
         return result
 
@@ -302,7 +306,7 @@ class ZohoBatches:
             }
 
         key = " ".join(w.casefold() for w in words)
-        coalescer = self._coalescer(("names", module, *fields), run, NAME_SEARCH_CALLERS)
+        coalescer = self._coalescer(("names", module, *fields), run, NAME_SEARCH_CALLERS, lookup=True)
         result: list[Row] = await coalescer.submit(key, lookup)
         return result
 
