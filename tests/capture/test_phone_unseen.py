@@ -101,6 +101,7 @@ def broken_off(digits: str, cut: int, back: int, between: str) -> FieldValue | N
         make_call(
             ("agent", "What's a good phone number?"),
             ("caller", f"its {render_spoken_digits(head)}{between}{render_spoken_digits(tail)}"),
+            caller="+13125550100",  # another line: the digits must stand on their own, not on the caller's line
         )
     )
 
@@ -231,3 +232,112 @@ def test_a_callback_offer_to_the_caller_is_about_the_caller() -> None:
     call = make_call(("agent", "Should I have him call you at 617-555-0199?"), ("caller", "yes please"))
     fv = phone_of(call)
     assert fv is not None and fv.value == "+16175550199"
+
+
+def _read_back_then(readback: str, answer: str) -> CallRecord:
+    return make_call(
+        ("agent", "What's the best phone number to reach you?"),
+        ("caller", "it's um hard to say"),
+        ("agent", f"Let me read that back: {readback[:3]}-{readback[3:6]}-{readback[6:]}?"),
+        ("caller", answer),
+    )
+
+
+@given(
+    digits=valid_tail,
+    position=st.integers(min_value=0, max_value=3),
+    shift=st.integers(min_value=1, max_value=9),
+    noise=st.sampled_from(["no the last did you get to", "no the last bit of", "no it's like", "no"]),
+)
+@settings(max_examples=60, deadline=None)
+def test_a_denied_read_back_answered_with_its_end_but_one_digit_is_that_number_corrected(
+    digits: str, position: int, shift: int, noise: str
+) -> None:
+    """A recognizer loses "the last digit is"; the number itself says what was corrected: the read-back's
+    last four but for one digit, after a denial."""
+    tail = list(digits[-4:])
+    tail[position] = str((int(tail[position]) + shift) % 10)
+    corrected = digits[:-4] + "".join(tail)
+    fv = phone_of(_read_back_then(digits, f"{noise} {render_spoken_digits(''.join(tail))}"))
+    assert fv is not None and fv.value == "+1" + corrected
+
+
+@given(digits=valid_tail, shift=st.integers(min_value=1, max_value=9))
+@settings(max_examples=30, deadline=None)
+def test_a_denied_read_back_answered_with_an_end_two_digits_away_is_not_spliced(
+    digits: str, shift: int
+) -> None:
+    tail = list(digits[-4:])
+    for p in (0, 3):
+        tail[p] = str((int(tail[p]) + shift) % 10)
+    fv = phone_of(_read_back_then(digits, "no the last is " + render_spoken_digits("".join(tail))))
+    assert fv is None or fv.value != "+1" + digits[:-4] + "".join(tail)
+
+
+def test_a_confirmed_read_back_is_not_spliced_with_digits_said_after_it() -> None:
+    fv = phone_of(_read_back_then("6175550142", "yes and my extension is five one four three"))
+    assert fv is None or fv.value != "+16175550143"
+
+
+def test_a_denied_read_back_answered_with_a_whole_number_is_that_number() -> None:
+    fv = phone_of(_read_back_then("6175550142", "no it's four one five five five five zero one four three"))
+    assert fv is not None and fv.value == "+14155550143"
+
+
+@given(
+    digits=valid_tail,
+    lost=st.integers(min_value=1, max_value=2),
+    noise=st.sampled_from(["", "sure it's ", "yeah um "]),
+)
+@settings(max_examples=60, deadline=None)
+def test_an_answer_holding_the_callers_line_but_the_first_digits_is_that_line(
+    digits: str, lost: int, noise: str
+) -> None:
+    # The recognizer lost the start of the area code; the rest agrees with the line in eight places or more.
+    call = make_call(
+        ("agent", "And a phone number in case we need to reach you?"),
+        ("caller", noise + render_spoken_digits(digits[lost:]) + " and a ten or one"),
+        caller="+1" + digits,
+    )
+    fv = phone_of(call)
+    assert fv is not None and fv.value == "+1" + digits
+
+
+@given(digits=valid_tail)
+@settings(max_examples=30, deadline=None)
+def test_seven_digits_of_the_line_alone_are_a_local_number_not_the_line(digits: str) -> None:
+    call = make_call(
+        ("agent", "And a phone number?"),
+        ("caller", render_spoken_digits(digits[3:])),
+        caller="+1" + digits,
+    )
+    fv = phone_of(call)
+    assert fv is None or fv.value != "+1" + digits
+
+
+@given(digits=valid_tail, area=st.sampled_from(["312", "404", "718"]))
+@settings(max_examples=30, deadline=None)
+def test_the_lines_last_seven_after_another_area_code_are_not_the_line(digits: str, area: str) -> None:
+    # "three one two five five five ..." from a 617 line: another number of the same exchange, not the line.
+    heard = area[1:] + digits[3:]  # its first digit lost, so no whole number is heard either
+    call = make_call(
+        ("agent", "What's the best number for you?"),
+        ("caller", render_spoken_digits(heard)),
+        caller="+1" + digits,
+    )
+    fv = phone_of(call)
+    assert fv is None or fv.value != "+1" + digits
+
+
+@given(
+    question=st.sampled_from(
+        ["How many seats do you need?", "What's the account number?", "And the card number?"]
+    )
+)
+@settings(max_examples=10, deadline=None)
+def test_digits_of_the_line_not_asked_for_as_a_phone_are_not_taken_as_it(question: str) -> None:
+    call = make_call(
+        ("agent", question), ("caller", "seven five five five oh one two three"), caller="+16175550123"
+    )
+    fv = phone_of(call)
+    assert fv is None or fv.value != "+16175550123"

@@ -49,6 +49,7 @@ UNPROMPTED_BASE = 0.70  # digits nobody called a phone number: a valid-looking n
 TRIMMED_BASE = 0.60  # valid only after dropping a stray digit at one end: probably right, not certain
 CALLER_LINE_STATED = 0.88  # the caller said "this number" / "the number I'm calling from"
 CALLER_LINE_AFFIRMED = 0.85  # the caller said "yes" to "should we call you at this number?"
+CALLER_LINE_HEARD = 0.85  # asked for a number, the caller said their line's digits, some of them lost
 # A number of the right length that fails the validity check (an unassigned area code, a misheard digit):
 # kept for a person to look at, never accepted, never silently dropped.
 INVALID_BASE = 0.50
@@ -301,9 +302,14 @@ _AGENT_THIS_NUMBER = re.compile(
 )
 
 
-def _caller_line_mentions(call: CallRecord, callers: set[int], region: str) -> list[Mention]:
+def _caller_line(call: CallRecord, region: str) -> str | None:
+    """The line the caller calls from, in E.164 (None: withheld or not a number)."""
     line = call.caller_line
-    e164 = to_e164(line.lstrip("+"), plus=line.startswith("+"), region=region) if line else None
+    return to_e164(line.lstrip("+"), plus=line.startswith("+"), region=region) if line else None
+
+
+def _caller_line_mentions(call: CallRecord, callers: set[int], region: str) -> list[Mention]:
+    e164 = _caller_line(call, region)
     if e164 is None:
         return []
     out: list[Mention] = []
@@ -511,7 +517,84 @@ def _phone_events(call: CallRecord, default_region: str) -> list[Mention | ReadB
                 continue
             events.append(read_back(call, i, p.e164, p.start, p.end))
     events.extend(_partial_corrections(call, callers, events, default_region))
+    events.extend(_denied_read_back_tails(call, callers, events, default_region))
+    events.extend(_caller_line_heard_in_part(call, callers, events, default_region))
     return events
+
+
+# The caller line's digits a heard answer must hold, in order: its last seven and the one before them.
+_LINE_TAIL = 7
+
+
+def _caller_line_heard_in_part(
+    call: CallRecord, callers: set[int], events: list[Mention | ReadBack], region: str
+) -> list[Mention]:
+    """Asked for a phone (the agent's closing question, with no digits in it), the caller answers with
+    digits that hold the last seven of the line they call from and, right before them, the end of its area
+    code ("... five five five five oh one three two" for 215-555-0132: the recognizer lost "two one"): that
+    line. No whole number was heard in the answer (the rules above read one), so the digits alone are no
+    number; that they agree with the caller's own line in eight or more places is what makes them one.
+    Seven alone is a local number, not taken (the caller may mean another line in the same exchange)."""
+    e164 = _caller_line(call, region)
+    if e164 is None or len(e164) <= _LINE_TAIL + 2:
+        return []
+    tail, head = e164[-_LINE_TAIL:], e164[1:-_LINE_TAIL]
+    said = {e.turn for e in events if isinstance(e, Mention)}
+    out: list[Mention] = []
+    for i in sorted(callers - said):
+        asked = question_before(call, i)
+        if asked is None or find_digit_runs(asked[0]):
+            continue  # no question, or the agent said digits (a read-back): the caller may be repeating them
+        question = asked[0][asked[1][0] : asked[1][1]]
+        phone = [m.start() for m in _PHONE_WORD.finditer(question)]
+        if not phone or any(m.start() > phone[-1] for m in _OTHER_NUMBER.finditer(question)):
+            continue  # not a phone the agent asked for ("the account number?")
+        for run in find_digit_runs(call.turns[i].text):
+            at = run.digits.find(tail)  # within one run: digits with words between them are not one number
+            if at >= 1 and run.digits[at - 1] == head[-1]:
+                out.append(Mention(e164, CALLER_LINE_HEARD, (Evidence(i, run.start, run.end),), i))
+                break
+    return out
+
+
+# The last digits a caller's denial is compared on, and how many of them must agree with the read-back.
+_DENIED_TAIL, _DENIED_TAIL_AGREES = 4, 3
+
+
+def _denied_read_back_tails(
+    call: CallRecord, callers: set[int], events: list[Mention | ReadBack], region: str
+) -> list[Mention]:
+    """ "Let me read that back: 404-555-0175?" "No, ... five five zero one seven two": the read-back with
+    the caller's last four digits, when they differ from its last four in exactly one. Said without "the
+    last four are" (a recognizer loses such words: "the last did you get"), so the rule leans on the number
+    instead: a denial right after the read-back, no whole number in the answer, and a tail that is the
+    read-back's but for one digit (one digit misheard is what a correction of a read-back fixes)."""
+    out: list[Mention] = []
+    said = {e.turn for e in events if isinstance(e, Mention)}
+    for event in events:
+        if (
+            not isinstance(event, ReadBack)
+            or event.reaction is not Reaction.DENY
+            or event.derived is not None
+        ):
+            continue
+        i = event.turn + 1
+        if i not in callers or i in said:
+            continue  # the caller said a number of their own (or its end): the rules above read it
+        text = call.turns[i].text
+        runs = find_digit_runs(text)
+        digits = "".join(r.digits for r in runs)
+        tail, previous = digits[-_DENIED_TAIL:], event.value
+        if len(tail) < _DENIED_TAIL or len(previous) <= _DENIED_TAIL + 1:
+            continue
+        if sum(a == b for a, b in zip(tail, previous[-_DENIED_TAIL:], strict=True)) != _DENIED_TAIL_AGREES:
+            continue
+        e164 = previous[:-_DENIED_TAIL] + tail
+        if to_e164(e164.lstrip("+"), plus=True, region=region) is None:
+            continue
+        evidence = (Evidence(i, runs[0].start, runs[-1].end),)
+        out.append(Mention(e164, SPOKEN_BASE, evidence, i, corrects=True))
+    return out
 
 
 def extract_phone(call: CallRecord, *, default_region: str = "US") -> dict[str, FieldValue]:
