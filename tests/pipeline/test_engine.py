@@ -377,19 +377,76 @@ def test_a_caller_who_says_a_new_number_from_their_known_line_is_the_same_person
     assert {"phone:+14155550123", "phone:+14155550199"} <= links
 
 
-def test_a_call_synced_at_its_first_try_is_one_queue_step_that_checkpoints_only_its_state(
+def test_a_call_synced_at_its_first_try_checkpoints_no_step_its_workflow_output_is_its_state(
     make_harness: Any, tmp_path: Path
 ) -> None:
-    # Each DBOS step costs the queue two transactions: prepare, the first attempt and the finish go as one,
-    # and a finished call's checkpoint does not carry its plan (the values and evidence are in the ledger).
+    # A DBOS step costs a read, a locked write and the queue's bookkeeping: a call finished at its first
+    # try needs none, since the workflow's own output records its state.
     mapping = tmp_path / "hubspot.yaml"  # the example without its actions: nothing follows the person
     mapping.write_text((EXAMPLES_DIR / "hubspot.yaml").read_text().split("\nactions:")[0] + "\n")
     h = make_harness(mapping=str(mapping))
     h.ingest(call_payload("c-1", ["hi this is dana whitfield", "my email is dana at northwind dot com"]))
     assert h.sync().confirmed == 1
-    steps = queue_client(h.db).list_workflow_steps(workflow_id_for("t1", "c-1"))
-    assert [s["function_name"] for s in steps] == ["callsync.first_attempt"]
-    assert steps[0]["output"] == {"state": "confirmed", "prepared": None, "outcome": None}
+    client = queue_client(h.db)
+    workflow_id = workflow_id_for("t1", "c-1")
+    assert list(client.list_workflow_steps(workflow_id)) == []
+    assert client.retrieve_workflow(workflow_id).get_result() == "confirmed"
+
+
+def test_a_first_attempt_that_leaves_work_is_checkpointed_before_the_workflow_goes_on(
+    make_harness: Any,
+) -> None:
+    # A recovery must go on from the attempt the first run made (its later sleeps and steps followed it),
+    # not from a fresh one that might have gone another way.
+    burst = {"path": "/crm/v3/objects/contacts.*", "fault": "status", "status": 429, "times": 1}
+    h = make_harness({"rules": [burst]})
+    h.ingest(call_payload("c-1", DANA))
+    assert h.sync().confirmed == 1
+    steps = list(queue_client(h.db).list_workflow_steps(workflow_id_for("t1", "c-1")))
+    names = [s["function_name"] for s in steps]
+    assert names[:2] == ["callsync.first_attempt", "DBOS.sleep"], names
+    recorded = engine.FirstAttempt.model_validate(steps[0]["output"])
+    assert recorded.state is None and recorded.outcome is not None
+    assert recorded.outcome.status is Status.RATE_LIMITED
+    assert names[-1] == "callsync.finish"
+
+
+def test_a_database_blip_in_the_first_attempt_is_retried_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from sqlalchemy.exc import OperationalError
+
+    tries: list[int] = []
+    done = engine.FirstAttempt(state="confirmed")
+
+    async def flaky() -> engine.FirstAttempt:
+        tries.append(1)
+        if len(tries) < 3:
+            raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+        return done
+
+    monkeypatch.setattr(engine, "DB_RETRY_INTERVAL_S", 0.001)
+    assert asyncio.run(engine.retry_database_blips(flaky, "t1", "c-1")) == done
+    assert len(tries) == 3
+
+    async def broken() -> engine.FirstAttempt:
+        tries.append(1)
+        raise ValueError("a bug, not a blip")
+
+    tries.clear()
+    with pytest.raises(ValueError, match="a bug"):
+        asyncio.run(engine.retry_database_blips(broken, "t1", "c-1"))
+    assert len(tries) == 1, "only a database blip is retried"
+
+    async def down() -> engine.FirstAttempt:
+        tries.append(1)
+        raise OperationalError("SELECT 1", {}, Exception("the database system is starting up"))
+
+    tries.clear()
+    monkeypatch.setattr(engine, "DB_RETRY_ATTEMPTS", 4)
+    with pytest.raises(OperationalError):
+        asyncio.run(engine.retry_database_blips(down, "t1", "c-1"))
+    assert len(tries) == 4, "a blip that outlasts the attempts is raised, not swallowed"
 
 
 def test_only_a_confirmed_person_with_related_objects_links_or_actions_has_work_after_the_first_step() -> (

@@ -300,14 +300,14 @@ def database_step(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
 
 
 async def _prepare_safely(tenant: str, call_id: str, supplied: SuppliedIdentity | None) -> PreparedCall:
-    """`_prepare` off the event loop; a transient database error is raised (its step retries in place)."""
+    """`_prepare` off the event loop; a transient database error is raised (`retry_database_blips`)."""
     try:
         return await asyncio.to_thread(_prepare, tenant, call_id, supplied)
     except PermanentError as exc:
         return PreparedCall(status=Status.PERMANENT, error=str(exc))
     except Exception as exc:
         if is_transient_database_error(exc):
-            raise  # retried by the step (should_retry)
+            raise  # retried in place (`retry_database_blips`)
         # A bug or a bad stored payload must not leave the call queued forever: it becomes a dead letter
         # with the error, replayable once fixed.
         log.exception("prepare failed", tenant=tenant, call_id=call_id)
@@ -320,10 +320,10 @@ _ANSWERED_BY_A_RECORD = ("no_identity", "missing_required")
 
 
 class FirstAttempt(BaseModel):
-    """What `first_attempt_step` checkpoints: the call's final state when nothing was left to do; otherwise
-    the prepared call and its first write attempt's outcome, which the rest of the workflow goes on from.
-    A finished call's checkpoint holds its state alone: the plan (the call's values and evidence) is in
-    the ledger already, and a few bytes are cheaper to write than a few kilobytes."""
+    """What `first_attempt` returns: the call's final state when nothing was left to do; otherwise the
+    prepared call and its first write attempt's outcome, which the rest of the workflow goes on from (and
+    which `checkpoint_first_attempt` records). Earlier releases also checkpointed a finished call's state
+    alone, which a recovery of their workflows reads back."""
 
     state: str | None = None
     prepared: PreparedCall | None = None
@@ -356,30 +356,51 @@ def work_follows(prepared: PreparedCall, outcome: Outcome, linking: bool) -> boo
     return bool(prepared.related or linking or prepared.actions)
 
 
-# One step, so one checkpoint, for what most calls need: prepare, write once, finish. Each part is
-# idempotent (a write attempt finds what an earlier run created by its stamp; the finish's inserts are
-# keyed), so a re-run after a crash or a database blip repeats them safely; three steps cost three
-# checkpoints, each two transactions of the queue's own, which was a fifth of a worker's CPU per call.
-@database_step("callsync.first_attempt")
-async def first_attempt_step(
+async def retry_database_blips(work: Callable[[], Awaitable[R]], tenant: str, call_id: str) -> R:
+    """`work()`, a database blip retried in place with backoff (the settings above, as a database step's);
+    any other error is raised at once."""
+    for attempt in range(1, DB_RETRY_ATTEMPTS + 1):
+        try:
+            return await work()
+        except Exception as exc:
+            if attempt == DB_RETRY_ATTEMPTS or not is_transient_database_error(exc):
+                raise
+            log.warning("database unavailable, retrying", tenant=tenant, call_id=call_id, attempt=attempt)
+            await asyncio.sleep(DB_RETRY_INTERVAL_S * DB_RETRY_BACKOFF ** (attempt - 1))
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+# What most calls need, prepare, write once, finish, runs as the workflow's own code, not as a step: a
+# step's checkpoint (a read, a locked write, DBOS's bookkeeping around it) was about 5 ms of a worker's CPU
+# per call, and a call finished here needs none, since the workflow's output records its state. Each part
+# is idempotent (a write attempt finds what an earlier run created by its stamp; the finish's inserts are
+# keyed), so a recovery that runs it again after a crash repeats it safely. A first attempt that leaves
+# work (a retry, related objects, actions) is checkpointed (`checkpoint_first_attempt`) before the
+# workflow goes on, so a recovery continues from the recorded attempt, not from a fresh one.
+async def first_attempt(
     tenant: str,
     call_id: str,
     supplied_json: dict[str, Any] | None,
     forced_record: str | None,
     linking: bool,
-) -> dict[str, Any]:
+) -> FirstAttempt:
     supplied = SuppliedIdentity.model_validate(supplied_json) if supplied_json else None
     prepared = with_reviewer_answer(await _prepare_safely(tenant, call_id, supplied), forced_record)
     workflow_id = DBOS.workflow_id or workflow_id_for(tenant, call_id)
     if prepared.status is not Status.READY:
         as_outcome = Outcome(status=prepared.status, review=prepared.review, error=prepared.error)
-        state = await _finish(tenant, call_id, workflow_id, prepared, as_outcome)
-        return FirstAttempt(state=state).model_dump(mode="json")
+        return FirstAttempt(state=await _finish(tenant, call_id, workflow_id, prepared, as_outcome))
     outcome = await _write_once(tenant, call_id, prepared)
     if outcome.finished and not work_follows(prepared, outcome, linking):
-        state = await _finish(tenant, call_id, workflow_id, prepared, outcome)
-        return FirstAttempt(state=state).model_dump(mode="json")
-    return FirstAttempt(prepared=prepared, outcome=outcome).model_dump(mode="json")
+        return FirstAttempt(state=await _finish(tenant, call_id, workflow_id, prepared, outcome))
+    return FirstAttempt(prepared=prepared, outcome=outcome)
+
+
+# The name of the step earlier releases ran the first attempt in, so a workflow they checkpointed
+# recovers here: its recorded attempt (or final state) is what this step returns.
+@DBOS.step(name="callsync.first_attempt")
+async def checkpoint_first_attempt(first_json: dict[str, Any]) -> dict[str, Any]:
+    return first_json
 
 
 async def attempt_with(tenant: str, label: str, work: Callable[[CRMAdapter], Awaitable[Outcome]]) -> Outcome:
@@ -682,7 +703,7 @@ def _look_for_duplicates(
     plan: ObjectPlanData,
     notes: list[asyncio.Task[list[tuple[str, str]]]] | None,
 ) -> None:
-    if notes is None or notes or not plan.identity.name:
+    if notes is None or notes or not plan.identity.name or not rt.tenant(tenant).delivery.duplicate_check:
         return
     name_fields = _name_fields(rt.mapping(tenant).object(CONTACT))
     notes.append(
@@ -866,11 +887,15 @@ async def sync_call(
     objects the call could not create (waiting in review), the existing record a reviewer chose, by object
     name; it is linked to the call's records."""
     chosen = dict(linked_records or {})
-    first = FirstAttempt.model_validate(
-        await first_attempt_step(tenant, call_id, supplied, forced_record, bool(chosen))
-    )
+    first_try = partial(first_attempt, tenant, call_id, supplied, forced_record, bool(chosen))
+    fresh = await retry_database_blips(first_try, tenant, call_id)
+    if fresh.state is not None:
+        return fresh.state  # finished: nothing followed its first attempt
+    # From here on the workflow goes on from the recorded attempt: in a recovery, the one the first run
+    # checkpointed, which the steps and sleeps recorded after it followed.
+    first = FirstAttempt.model_validate(await checkpoint_first_attempt(fresh.model_dump(mode="json")))
     if first.state is not None:
-        return first.state  # finished in that step: nothing followed its first attempt
+        return first.state  # an earlier release's checkpoint of a finished call
     prepared = first.prepared
     assert prepared is not None  # FirstAttempt holds a state or a prepared call (its validator)
     prepared_json = prepared.model_dump(mode="json")
