@@ -78,6 +78,22 @@ def test_a_look_alike_name_never_matches_but_is_flagged_as_possible_duplicate(ma
     assert note.detail["candidates"] == [h.contacts()[0]["id"]]
 
 
+def test_a_tenant_that_turns_the_duplicate_check_off_spends_no_search_on_it(make_harness: Any) -> None:
+    h = make_harness()
+    h.tenant = h.tenant.model_copy(
+        update={"delivery": h.tenant.delivery.model_copy(update={"duplicate_check": False})}
+    )
+    h.ingest(call_payload("c-1", DANA))
+    h.sync()
+    other = ["my name is dana whitfeld", "email dana dot w at contoso dot com"]
+    h.ingest(call_payload("c-2", other, from_="+13035550100"))
+    assert h.sync().confirmed == 2
+    assert len(h.contacts()) == 2
+    assert not [r for r in h.rows(ReviewItemRow) if r.kind == "possible_duplicate"]
+    searches = [r for r in h.sandbox.request_log if r[1] == "/crm/v3/objects/contacts/search"]
+    assert searches == [], "people are found by email and phone: the look-alike search is the only one"
+
+
 SALES = "i'd like a quote for the enterprise plan for my team"
 
 
