@@ -19,7 +19,9 @@ Printed per run:
   (worker start-up and the last stragglers are not the steady state);
 - ratio: confirmed_per_s / ceiling; requests_per_call: every CRM request (429s included) per call;
 - rate_limited: requests the emulator answered 429; p50_ms / p99_ms: call stored -> confirmed;
-- dead_letters: calls dead-lettered.
+- dead_letters: calls dead-lettered;
+- by_tenth_per_s: confirmations per second in each tenth of the confirmations, in order: a rate that
+  falls as the run goes on is a cost that grows with the CRM or the queue.
 `--json` prints one object keyed by run name.
 """
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import glob
+import itertools
 import json
 import os
 import pwd
@@ -97,6 +100,8 @@ class RunResult:
     emulator_cpu_ms_per_call: float = 0.0
     phases_ms: dict[str, float] = field(default_factory=dict)  # mean ms per call by phase (step_phases)
     requests_by_kind: dict[str, float] = field(default_factory=dict)  # CRM requests per call by method + path
+    rate_limited_by_kind: dict[str, int] = field(default_factory=dict)  # 429s by method + path
+    by_tenth_per_s: list[float] = field(default_factory=list)  # confirmations/s in each tenth, in order
 
 
 @dataclass(frozen=True)
@@ -293,7 +298,8 @@ def run(
         tenant_file.write_text(
             f"name: chaos\nmapping: {workdir / 'mapping.yaml'}\n"
             f"crm: {{kind: {args.crm}, {address}: '{server.base_url}', token_env: {TOKEN_ENV}, timeout_s: 10}}\n"
-            "delivery: {max_attempts: 8, base_delay_s: 0.5, max_delay_s: 10, outage_horizon_s: 900}\n"
+            "delivery: {max_attempts: 8, base_delay_s: 0.5, max_delay_s: 10, outage_horizon_s: 900, "
+            f"duplicate_check: {str(not args.no_duplicate_check).lower()}}}\n"
         )
         load_tenant(tenant_file)  # a bad file fails here, not in every worker
 
@@ -471,7 +477,13 @@ def summarize(
     stored = (max if overload else min)(received_at, default=None)
     first = (confirmed[0] - stored).total_seconds() if confirmed and stored else 0.0
     tail = (confirmed[-1] - confirmed[int(len(confirmed) * 0.9)]).total_seconds() if confirmed else 0.0
+    tenths: list[float] = []
     if len(confirmed) >= 10:
+        cuts = [confirmed[len(confirmed) * q // 10] for q in range(10)] + [confirmed[-1]]
+        tenths = [
+            round(len(confirmed) / 10 / max((b - a).total_seconds(), 1e-3), 1)
+            for a, b in itertools.pairwise(cuts)
+        ]
         lo, hi = int(len(confirmed) * 0.1), int(len(confirmed) * 0.9)
         span = (confirmed[hi] - confirmed[lo]).total_seconds()
         per_s = (hi - lo) / span if span > 0 else 0.0
@@ -505,7 +517,12 @@ def summarize(
         first_confirmed_s=round(first, 1),
         db_kb_per_call=0.0,
         tail_s=round(tail, 1),
+        by_tenth_per_s=tenths,
         requests_by_kind=requests_by_kind(log, n),
+        # Counts, not per call: requests_by_kind of the 429s alone, per one "call".
+        rate_limited_by_kind={
+            k: int(v) for k, v in requests_by_kind([e for e in log if e[2] == 429], 1).items()
+        },
     )
 
 
@@ -582,6 +599,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=DEFAULT_DB_CONNECTIONS,
         help=f"each worker's connection budget (default {DEFAULT_DB_CONNECTIONS}, as `callsync worker`)",
     )
+    p.add_argument(
+        "--no-duplicate-check",
+        action="store_true",
+        help="the tenant's delivery.duplicate_check off: no look-alike name searches (HubSpot's binding lane)",
+    )
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--timeout", type=float, default=600.0, help="give a run up to this many seconds")
     p.add_argument(
@@ -625,6 +647,13 @@ def print_table(out: dict[str, RunResult], args: argparse.Namespace) -> None:
               f"CRM emulator {r.emulator_cpu_ms_per_call:g}")  # fmt: skip
         if r.phases_ms:
             print(f"{name}: mean ms per call: " + ", ".join(f"{k} {v:g}" for k, v in r.phases_ms.items()))
+        if r.by_tenth_per_s:
+            print(f"{name}: confirmed/s by tenth of the run: " + " ".join(f"{v:g}" for v in r.by_tenth_per_s))
+        if r.rate_limited_by_kind:
+            print(
+                f"{name}: 429s by request: "
+                + ", ".join(f"{k} {v}" for k, v in r.rate_limited_by_kind.items())
+            )
         if r.requests_by_kind:
             print(
                 f"{name}: requests per call: "
