@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from callsync.capture.extract import extract_call
@@ -141,6 +141,7 @@ def test_a_confirmation_heard_badly_does_not_doubt_the_value_it_confirms() -> No
     ),
     unheard=st.lists(st.booleans(), max_size=20),
 )
+@example(heard=[(0.3, False)] * 10, unheard=[])  # every value at a bar's exact edge
 @settings(max_examples=50, deadline=None)
 def test_a_fitted_bar_keeps_accepted_values_at_the_target_precision(
     heard: list[tuple[float, bool]], unheard: list[bool]
@@ -151,8 +152,10 @@ def test_a_fitted_bar_keeps_accepted_values_at_the_target_precision(
     kept = [right for low, right in points if low is None or low >= bar]
     if bar <= 0.9:
         assert not kept or sum(kept) / len(kept) >= 0.98
-        lower = [right for low, right in points if low is None or low >= bar - 0.1]
-        assert bar == 0.0 or sum(lower) / len(lower) < 0.98  # the lowest bar that gets there
+        # The bar one step down (rounded: 0.4 - 0.1 is 0.30000000000000004, which drops a value at 0.3)
+        # kept something and fell short: the bar is the lowest that gets there.
+        lower = [right for low, right in points if low is None or low >= round(bar - 0.1, 1)]
+        assert bar == 0.0 or (lower and sum(lower) / len(lower) < 0.98)
     else:
         assert bar == 1.01
 
