@@ -8,8 +8,17 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from hypothesis import settings
 
 from callsync.store.db import Database
+
+# Property tests: `scripts/test` (and so CI) runs the "ci" profile, the same examples every run, so a
+# landing is not decided by a counterexample drawn that day; a plain `pytest` explores new random
+# examples each run ("explore"), which is where new counterexamples are found and then pinned with
+# @example.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("explore", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "explore"))
 
 PG_ADMIN_URL = os.environ.get("CALLSYNC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
