@@ -197,6 +197,58 @@ def test_a_callers_own_cue_outranks_the_agents_apology() -> None:
     assert classify_intent(call).value == "booking"
 
 
+@given(
+    question=st.sampled_from(
+        [
+            "Great. What's your budget?",
+            "Wonderful. Do you have a budget in mind?",
+            "That would be about $348 a month. Is that in your range?",
+            "And how much were you hoping to spend?",
+        ]
+    ),
+    garbled=st.sampled_from(
+        [
+            "by letting period is our bathroom",
+            "i knew that i run all landscaping company and i'm looking at schedule and software which york",
+        ]
+    ),
+)
+@settings(max_examples=20, deadline=None)
+def test_the_agent_asking_for_a_budget_after_a_cueless_opening_reads_as_sales(
+    question: str, garbled: str
+) -> None:
+    # The caller's words gave no cue (misheard); the bot qualifying a sale is its own text.
+    call = make_call(
+        ("agent", "Thanks for calling, how can I help?"), ("caller", garbled), ("agent", question)
+    )
+    label = classify_intent(call)
+    assert label.value == "sales"
+    assert label.turns == (2,), "the evidence is the agent's question"
+
+
+def test_a_callers_own_cue_outranks_the_agents_budget_question() -> None:
+    for said, intent in (
+        ("i'd like to book a cleaning for next week", "booking"),
+        ("are there any restaurants in the centre", "inquiry"),
+        ("my account is locked", "support"),
+    ):
+        call = make_call(
+            ("agent", "Thanks for calling, how can I help?"),
+            ("caller", said),
+            ("agent", "What's your budget?"),
+        )
+        assert classify_intent(call).value == intent, said
+
+
+def test_without_a_budget_question_a_cueless_opening_stays_an_inquiry() -> None:
+    call = make_call(
+        ("agent", "Thanks for calling, how can I help?"),
+        ("caller", "by letting period is our bathroom"),
+        ("agent", "Sure. Can I get your name?"),
+    )
+    assert classify_intent(call).value == "inquiry"
+
+
 @given(thanks=st.sampled_from(["and i appreciate that", "i appreciate you", "appreciate your help"]))
 @settings(max_examples=5, deadline=None)
 def test_appreciation_in_any_form_is_positive(thanks: str) -> None:

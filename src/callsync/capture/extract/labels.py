@@ -355,6 +355,17 @@ _AGENT_APOLOGY = _rx(
 )
 
 
+# The agent qualifying a sale: asking what the caller means to spend ("do you have a budget?", "is that in
+# your range?"). Read only where the caller's words gave no cue at all: on recognizer text the caller's
+# "i'm looking at scheduling software" is often misheard past every rule, while the bot's question is intact.
+# (A booking with a budget, a catering order, is decided by the caller's words before this is read.)
+_AGENT_BUDGET = _rx(
+    r"budget",
+    r"in your range",
+    r"(what|how much) (are|were) you (looking|hoping|planning) to (spend|pay|invest)",
+)
+
+
 def _agent_reply(call: CallRecord, opening: list[int]) -> list[int]:
     """The agent's turns answering the caller's opening turns (the turn after each)."""
     return [i + 1 for i in opening if i + 1 < len(call.turns) and call.turns[i + 1].speaker is Speaker.AGENT]
@@ -410,6 +421,9 @@ def classify_intent(call: CallRecord) -> Label:
     complaint_later = said.hits(_COMPLAINT)
     if complaint_later:
         return Label("complaint", INDIRECT, complaint_later.turns)
+    qualifying = _joined(call, "agents", agents).hits(_AGENT_BUDGET)
+    if qualifying and callers:
+        return Label("sales", INDIRECT, qualifying.turns)
     return Label("inquiry" if callers else "other", FALLBACK, tuple(opening or agent_opening))
 
 
