@@ -119,8 +119,23 @@ def test_a_429_widens_the_margin_and_accepted_answers_narrow_it_back_slowly() ->
     assert SHARED_MARGIN_S < limiter.margin_s < 0.25
 
 
-def _worker(pg_url: str | None, base_url: str, start_at: float) -> None:
-    """One worker process: its own database connection and limiters, sending as fast as they allow."""
+def _worker(pg_url: str | None, base_url: str, start_at: float, grants_file: str | None = None) -> None:
+    """One worker process: its own database connection and limiters, sending as fast as they allow.
+    `grants_file`: where to write each shared slot's grant, `interval max time` per line, at the moment
+    the shared window decided it (the time `take_slots` was given, read holding the row's lock)."""
+    from callsync.crm.http import ratelimit
+
+    grants: list[tuple[float, int, float]] = []
+    decide = ratelimit.take_slots
+
+    def recording(
+        state: BudgetState, now: float, want: int, max_requests: int, interval_s: float, *a: object
+    ) -> tuple[int, float]:
+        granted, wait = decide(state, now, want, max_requests, interval_s, *a)  # type: ignore[arg-type]
+        grants.extend((interval_s, max_requests, now) for _ in range(granted))
+        return granted, wait
+
+    ratelimit.take_slots = recording  # type: ignore[assignment]
 
     async def main() -> None:
         db = Database(pg_url) if pg_url else None
@@ -159,10 +174,13 @@ def _worker(pg_url: str | None, base_url: str, start_at: float) -> None:
             db.dispose()
 
     asyncio.run(main())
+    if grants_file:
+        Path(grants_file).write_text("".join(f"{i} {m} {t!r}\n" for i, m, t in grants))
 
 
-def run_workers(workers: int, pg_url: str | None) -> tuple[int, int, float]:
-    """(requests answered 429, requests sent, seconds) for `workers` processes against one emulator."""
+def run_workers(workers: int, pg_url: str | None, grants_dir: Path | None = None) -> tuple[int, int, float]:
+    """(requests answered 429, requests sent, seconds) for `workers` processes against one emulator;
+    each writes its shared grants to `grants_dir`/N when given."""
     sandbox = HubSpotSandbox(
         ten_second_max=WINDOW_MAX, interval_ms=int(WINDOW_S * 1000), search_per_second=SEARCHES
     )
@@ -170,7 +188,11 @@ def run_workers(workers: int, pg_url: str | None) -> tuple[int, int, float]:
     with SandboxServer(sandbox.app()) as server:
         start_at = time.time() + 4.0  # every process imported and connected before the first request
         procs = [
-            spawn.Process(target=_worker, args=(pg_url, server.base_url, start_at)) for _ in range(workers)
+            spawn.Process(
+                target=_worker,
+                args=(pg_url, server.base_url, start_at, str(grants_dir / str(n)) if grants_dir else None),
+            )
+            for n in range(workers)
         ]
         for p in procs:
             p.start()
@@ -183,16 +205,28 @@ def run_workers(workers: int, pg_url: str | None) -> tuple[int, int, float]:
 
 
 def test_four_worker_processes_on_one_database_stay_within_the_crm_window_and_keep_the_pace(
-    pg_url: str,
+    pg_url: str, tmp_path: Path
 ) -> None:
     db = Database(pg_url)
     db.migrate()
     db.dispose()
-    limited, sent, elapsed = run_workers(4, pg_url)
-    # On a quiet machine none is refused (bench/throughput.py: 0-2 429s in ~300 requests). A CI runner with
-    # every core busy can starve the emulator's thread, which then takes a burst of requests sent a window
-    # apart as arriving together (9 of 104 once); without sharing, over a quarter are refused (below).
-    assert limited <= sent // 10, f"{limited} of {sent} requests were answered 429"
+    _, sent, elapsed = run_workers(4, pg_url, tmp_path)
+    # What the shared window guarantees, read where it decides: the four processes' grants together never
+    # hold more than a window's worth in any window of either lane. (The emulator's 429s also depend on when
+    # each request reached it: on a quiet machine none is refused, 0-2 in ~300 with bench/throughput.py, but
+    # a CI runner with every core busy starves the emulator's thread, which then counts requests granted a
+    # window apart as arriving together: 9, once 20, of 104. Without sharing, over a quarter, below.)
+    lanes: dict[tuple[float, int], list[float]] = {}
+    for n in range(4):
+        for line in (tmp_path / str(n)).read_text().splitlines():
+            interval_text, max_text, at = line.split()
+            lanes.setdefault((float(interval_text), int(max_text)), []).append(float(at))
+    assert sorted(lanes) == sorted([(WINDOW_S, WINDOW_MAX), (1.0, SEARCHES)])
+    assert sum(len(times) for times in lanes.values()) == sent, "every request sent was granted a shared slot"
+    for (interval, most), times in lanes.items():
+        times.sort()
+        closest = min(b - a for a, b in zip(times, times[most:], strict=False))
+        assert closest >= interval, f"{most + 1} grants within {closest:.3f} s in a window of {interval} s"
     # 80 window requests at 20 per second and 24 searches at 4 per second: about 5 s, 8 s with the
     # margin; sharing must not serialise the processes much beyond what the CRM allows.
     assert 4 * SEARCHES_PER_WORKER / SEARCHES - 1.5 < elapsed < 20, elapsed
