@@ -293,6 +293,69 @@ async def test_codes_and_paths_the_emulator_uses_are_in_the_vendor_spec(http: ht
     assert set(reply["details"]) <= set(success["details"]["properties"])
     convert = json.loads((SPECS / "convert_lead.json").read_text())
     assert "/crm/v8/Leads/{lead_id}/actions/convert" in convert["paths"]
+    query = json.loads((SPECS / "coql.json").read_text())
+    assert "/crm/v8/coql" in query["paths"]
+    assert query["components"]["schemas"]["Body_Wrapper"]["required"] == ["select_query"]
     fields = json.loads((SPECS / "fields.json").read_text())["components"]["schemas"]["fields"]["properties"]
     described = (await http.get(f"{V}/settings/fields", params={"module": "Leads"})).json()["fields"][0]
     assert set(described) <= set(fields), set(described) - set(fields)
+
+
+async def coql(http: httpx.AsyncClient, query: str) -> httpx.Response:
+    return await http.post(f"{V}/coql", json={"select_query": query})
+
+
+async def test_coql_sorts_limits_and_says_when_more_matched(
+    sandbox: ZohoSandbox, http: httpx.AsyncClient
+) -> None:
+    ids = [sandbox.insert("Leads", {"First_Name": "Dana", "Last_Name": f"W{i}"}) for i in range(5)]
+    sandbox.insert("Leads", {"First_Name": "Sam", "Last_Name": "Whitfield"})
+    sandbox.insert("Leads", {"First_Name": "Ann", "Last_Name": "Other"})
+    reply = await coql(
+        http,
+        "SELECT First_Name, Last_Name FROM Leads WHERE (First_Name in ('dana', 'x') or Last_Name = 'WHITFIELD') "
+        "ORDER BY Modified_Time DESC LIMIT 3",
+    )
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    # Same second: ties come by id in the order's direction, so the newest first.
+    assert [r["Last_Name"] for r in body["data"]] == ["Whitfield", "W4", "W3"]
+    assert set(body["data"][0]) == {"id", "First_Name", "Last_Name"}
+    assert body["info"] == {"count": 3, "more_records": True}
+    rest = (await coql(http, "select Last_Name from Leads where First_Name = 'Dana' limit 3, 10")).json()
+    assert [r["id"] for r in rest["data"]] == ids[3:] and rest["info"]["more_records"] is False
+    assert (await coql(http, "select Last_Name from Leads where First_Name = 'Nobody'")).status_code == 204
+
+
+async def test_coql_refuses_what_zoho_refuses(http: httpx.AsyncClient) -> None:
+    # More than two criteria must be bracketed pairwise: (A or (B or C)).
+    error(
+        await coql(http, "select id from Leads where Email = 'a' or Email = 'b' or Email = 'c'"),
+        400,
+        "SYNTAX_ERROR",
+    )
+    ok = await coql(http, "select id from Leads where (Email = 'a' or (Email = 'b' or Email = 'c'))")
+    assert ok.status_code == 204
+    twenty_six = "Email = 'x'"
+    for i in range(25):
+        twenty_six = f"(Email = '{i}' or {twenty_six})"
+    error(await coql(http, f"select id from Leads where {twenty_six}"), 400, "LIMIT_EXCEEDED")
+    fifty_one = ", ".join(f"'{i}'" for i in range(51))
+    error(await coql(http, f"select id from Leads where Email in ({fifty_one})"), 400, "LIMIT_EXCEEDED")
+    error(await coql(http, "select id from Leads where Email = 'a' limit 2001"), 400, "LIMIT_EXCEEDED")
+    error(await coql(http, "select Nope from Leads where Email = 'a'"), 400, "INVALID_QUERY")
+    error(await coql(http, "select id from Nowhere where Email = 'a'"), 400, "INVALID_MODULE")
+    error(await http.post(f"{V}/coql", json={}), 400, "REQUIRED_PARAM_MISSING")
+
+
+async def test_coql_leaves_converted_leads_out_and_costs_credits_by_its_limit(sandbox: ZohoSandbox) -> None:
+    lead = sandbox.insert("Leads", {"First_Name": "Dana", "Last_Name": "Whitfield", "Company": "N"})
+    sandbox.insert("Leads", {"First_Name": "Dana", "Last_Name": "Other", "Company": "N"})
+    sandbox.convert_lead(lead)
+    async with client(sandbox) as http:
+        spent = sandbox.credits.used()
+        found = (await coql(http, "select Last_Name from Leads where First_Name = 'Dana' limit 200")).json()
+        assert [r["Last_Name"] for r in found["data"]] == ["Other"]
+        await coql(http, "select Last_Name from Leads where First_Name = 'Dana' limit 201")
+        await coql(http, "select Last_Name from Leads where First_Name = 'Dana' limit 2000")
+    assert sandbox.credits.used() - spent == 1 + 2 + 3

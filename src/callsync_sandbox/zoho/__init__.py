@@ -30,6 +30,7 @@ from typing import Any
 
 from callsync_sandbox.faults import COMMITTING_FAULTS, FaultInjector, FaultPlan, FaultRule
 from callsync_sandbox.jsonapi import ApiReply, ApiRequest, BadJson, JsonApp, RequestLog
+from callsync_sandbox.zoho import coql
 from callsync_sandbox.zoho.org import RecordError, ZohoError, ZohoOrg
 
 __all__ = ["ZohoError", "ZohoSandbox"]
@@ -209,6 +210,8 @@ class ZohoSandbox:
                     {"param": "module"},
                 )
             return ApiReply(200, {"fields": org.describe(module)})
+        if parts == ["coql"] and method == "POST":
+            return self._coql(request)
         module = org.module(parts[0])
         rest = parts[1:]
         if rest == ["search"] and method == "GET":
@@ -261,6 +264,25 @@ class ZohoSandbox:
             "more_records": page * per_page < len(rows),
         }
         return ApiReply(200, {"data": [self.org.output(r, fields) for r in chunk], "info": info})
+
+    def _coql(self, request: ApiRequest) -> ApiReply:
+        body = request.json()
+        text = body.get("select_query") if isinstance(body, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            raise ZohoError(
+                400,
+                "REQUIRED_PARAM_MISSING",
+                "One of the expected parameter is missing",
+                {"param": "select_query"},
+            )
+        try:
+            query = coql.parse(text)
+        except coql.CoqlError as exc:
+            raise ZohoError(400, exc.code, str(exc), {"clause": "select_query"}) from exc
+        rows, more = self.org.query(query)
+        if not rows:
+            return ApiReply(204)
+        return ApiReply(200, {"data": rows, "info": {"count": len(rows), "more_records": more}})
 
     def _search(self, request: ApiRequest, module: str) -> ApiReply:
         query = {k: v[0] for k, v in request.query.items() if v}
@@ -355,6 +377,12 @@ def _credits(request: ApiRequest) -> int:
     other call 1."""
     if request.path.endswith("/actions/convert"):
         return 5
+    if request.path.rstrip("/").endswith("/coql"):
+        try:
+            body = request.json()
+            return coql.credits_for(coql.parse(str(body.get("select_query") or "")).limit)
+        except (ValueError, AttributeError):
+            return 1  # refused as a syntax error, charged as any other call
     records = _batch_size(request)
     return max(1, -(-records // CREDITS_PER_WRITE_RECORDS))
 

@@ -138,7 +138,8 @@ def fields_of(criteria: Criteria) -> list[str]:
     return [f for part in criteria.parts for f in fields_of(part)]
 
 
-def _fold(value: Any) -> str:
+def fold_value(value: Any) -> str:
+    """A stored value as compared: a lookup by its name or id, text without case."""
     if isinstance(value, dict):  # a lookup matches on its name or id
         value = value.get("name") or value.get("id")
     return "" if value is None else str(value).casefold()
@@ -149,11 +150,11 @@ def matches(criteria: Criteria, get: Callable[[str], Any]) -> bool:
         results = (matches(p, get) for p in criteria.parts)
         return all(results) if criteria.op == "and" else any(results)
     stored = get(criteria.field)
-    text = _fold(stored)
+    text = fold_value(stored)
     wanted = [v.casefold() for v in criteria.values]
     if criteria.operator == "equals":
         if isinstance(stored, dict):
-            return any(w in (_fold(stored.get("name")), _fold(stored.get("id"))) for w in wanted)
+            return any(w in (fold_value(stored.get("name")), fold_value(stored.get("id"))) for w in wanted)
         return text in wanted
     if criteria.operator == "in":
         return text in wanted

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+from callsync_sandbox.zoho import coql
 from callsync_sandbox.zoho import criteria as crit
 from callsync_sandbox.zoho.schema import (
     ACTION_FIELDS,
@@ -173,6 +174,39 @@ class ZohoOrg:
                 for r in scanned
                 if self._visible_at.get(r["id"], 0.0) <= now and _converted_ok(r, converted) and hit(r)
             ]
+
+    def query(self, query: coql.Query) -> tuple[list[dict[str, Any]], bool]:
+        """A COQL query's page of records (the selected fields and id) and whether more matched. Like a
+        listing, it leaves converted leads out; search lag applies as it does to a search."""
+        module = self.module(query.module)
+        known = self.fields[module]
+        named = [*query.fields, *(crit.fields_of(query.where) if query.where else []), query.order_by or "id"]
+        for name in named:
+            if name not in known and name != "id":
+                raise ZohoError(400, "INVALID_QUERY", "invalid query formed", {"column_name": name})
+        now = time.monotonic()
+        where = query.where
+        with self.lock:
+            rows = self.records[module]
+            candidates = self._criteria_candidates(module, where) if where is not None else None
+            scanned = rows.values() if candidates is None else [rows[i] for i in candidates]
+            found = [
+                r
+                for r in scanned
+                if self._visible_at.get(r["id"], 0.0) <= now
+                and _converted_ok(r, "false")
+                and (where is None or crit.matches(where, r.get))
+            ]
+        by = query.order_by
+        if by is None or by == "id":
+            found.sort(key=lambda r: int(r["id"]), reverse=query.descending)
+        else:
+            # Empty values last whichever the direction; ties by id, in the same direction.
+            present = [r for r in found if r.get(by) not in (None, "")]
+            present.sort(key=lambda r: (crit.fold_value(r.get(by)), int(r["id"])), reverse=query.descending)
+            found = present + [r for r in found if r.get(by) in (None, "")]
+        page = found[query.offset : query.offset + query.limit]
+        return [self.output(r, query.fields) for r in page], query.offset + query.limit < len(found)
 
     def _criteria_candidates(self, module: str, parsed: crit.Criteria) -> set[str] | None:
         """(Callers hold the lock.) Ids that may satisfy the criteria when it requires a text field to equal given values
