@@ -269,3 +269,26 @@ async def test_concurrency_cap_and_outages_map_to_short_waits_and_retries() -> N
         await zoho.fields("Leads")
     assert "Email" in await zoho.fields("Leads")
     await zoho.aclose()
+
+
+async def test_look_alike_names_unbatched_are_the_recent_ones_and_the_whole_name(
+    sandbox: ZohoSandbox,
+) -> None:
+    """Without batching the lookup is the same COQL pair: the most recently modified page of records
+    sharing a word of the name, then (more matched) the records with the whole name."""
+    exact = sandbox.insert("Leads", {"First_Name": "Dana", "Last_Name": "Whitfield", "Company": "N"})
+    for i in range(230):
+        sandbox.insert("Leads", {"First_Name": "Dana", "Last_Name": f"Other{i}", "Company": "N"})
+    for row in sandbox.org.records["Leads"].values():  # all but the exact name changed a minute ago
+        row["Modified_Time"] = (
+            "2026-01-01T10:00:00+00:00" if row["id"] == exact else "2026-01-01T10:01:00+00:00"
+        )
+    recent = sandbox.insert("Leads", {"First_Name": "Dana", "Last_Name": "Whitfeldt", "Company": "N"})
+    a = adapter(sandbox)
+    before = len(sandbox.request_log)
+    found = await a.find(IdentityQuery(object_types=("Leads",), name="Dana Whitfield", fields=FIELDS))
+    ids = {r.ref.record_id for r in found.by_name}
+    assert {exact, recent} <= ids and len(ids) <= 201
+    sent = [(m, p) for m, p, _ in sandbox.request_log[before:] if "/settings/" not in p]
+    assert sent == [("POST", "/crm/v8/coql")] * 2, sent  # no criteria search pages through every Dana
+    await a.aclose()

@@ -11,6 +11,8 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from callsync.crm.http.budget import BudgetKey, BudgetSettings, CreditBudget, MemoryBudgetStore
 from callsync.crm.phones import phone_variants
@@ -25,11 +27,21 @@ from callsync.crm.protocol import (
     WriteRequest,
 )
 from callsync.crm.zoho.adapter import ZohoAdapter
-from callsync.crm.zoho.batches import CRITERIA_CHARS_MAX, criteria_terms, join_or, pack, write_credits
+from callsync.crm.zoho.batches import (
+    COQL_CRITERIA_MAX,
+    CRITERIA_CHARS_MAX,
+    RECENT_NAMES,
+    coql_value,
+    criteria_terms,
+    join_or,
+    look_alike_queries,
+    pack,
+    write_credits,
+)
 from callsync.pipeline.worker import drain, running_worker
 from callsync_sandbox.faults import FaultPlan
 from callsync_sandbox.server import SandboxServer
-from callsync_sandbox.zoho import ZohoSandbox
+from callsync_sandbox.zoho import ZohoSandbox, coql
 from tests.crm.harness import KITS, HarnessFactory
 from tests.pipeline.test_engine import call_payload
 
@@ -331,7 +343,7 @@ def test_look_alike_names_of_several_callers_come_from_one_search_a_module(org: 
             shared.attempt().find(IdentityQuery(("Accounts",), name="Southwind")),
         )
         sent = [p for p in paths(logged(sandbox, before + 2)[before:]) if "/settings/" not in p]
-        assert sorted(sent) == ["GET /crm/v8/Accounts/search", "GET /crm/v8/Leads/search"]
+        assert sorted(sent) == ["GET /crm/v8/Accounts/search", "POST /crm/v8/coql"]
         return found
 
     dana, priya, nobody, northwind, southwind = run(url, body)
@@ -339,6 +351,30 @@ def test_look_alike_names_of_several_callers_come_from_one_search_a_module(org: 
     assert [r.fields["name"] for r in priya.by_name] == ["Priya Raman"]
     assert nobody.by_name == southwind.by_name == ()
     assert [r.fields["name"] for r in northwind.by_name] == ["Northwind Traders"]
+
+
+def test_a_common_first_name_reads_the_recent_look_alikes_and_the_whole_name_not_every_match(
+    org: Any,
+) -> None:
+    """Every "Dana" shares a word with a new Dana Whitfield: the lookup reads the most recently modified
+    page of them (COQL, sorted) and the records with the whole name, not all 452."""
+    sandbox, url = org()
+    exact = sandbox.insert("Leads", {"First_Name": "Dana", "Last_Name": "Whitfield", "Company": "N"})
+    for i in range(450):
+        sandbox.insert("Leads", {"First_Name": "Dana", "Last_Name": f"Other{i}", "Company": "N"})
+    time.sleep(1.1)  # the emulator stamps Modified_Time to the second
+    recent = sandbox.insert("Leads", {"First_Name": "Dana", "Last_Name": "Whitfeldt", "Company": "N"})
+
+    async def body(shared: ZohoAdapter) -> None:
+        before = len(logged(sandbox, 0))
+        found = await shared.attempt().find(IdentityQuery(("Leads",), name="Dana Whitfield"))
+        ids = {r.ref.record_id for r in found.by_name}
+        assert {exact, recent} <= ids, "the exact name, and the recent misspelling"
+        assert len(ids) <= RECENT_NAMES + 1, len(ids)
+        sent = [p for p in paths(logged(sandbox, before + 2)[before:]) if "/settings/" not in p]
+        assert sent == ["POST /crm/v8/coql", "POST /crm/v8/coql"], sent  # recent look-alikes, whole name
+
+    run(url, body)
 
 
 def test_credits_spent_are_what_zoho_charges_and_a_batch_costs_one_per_ten_records(org: Any) -> None:
@@ -487,3 +523,28 @@ async def test_emulator_reads_by_ids_up_to_100_and_searches_or_criteria_through_
     )
     assert sandbox.credits.used() == 3, "21 records: 1 credit per 10"
     await client.aclose()
+
+
+@given(value=st.text(min_size=1, max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_a_coql_value_reads_back_as_itself(value: str) -> None:
+    parsed = coql.parse(f"select id from Leads where Last_Name = {coql_value(value)}")
+    assert parsed.where is not None and parsed.where.values == (value,)  # type: ignore[union-attr]
+
+
+@given(
+    names=st.lists(
+        st.from_regex(r"[A-Za-z'][a-z]{0,8}( [A-Za-z][a-z' -]{0,8}){0,2}", fullmatch=True),
+        min_size=1,
+        max_size=100,
+    )
+)
+@settings(max_examples=50, deadline=None)
+def test_look_alike_queries_are_queries_zoho_accepts_for_any_batch_of_names(names: list[str]) -> None:
+    recent, exact = look_alike_queries("Leads", ["Email", "Full_Name"], names, ("First_Name", "Last_Name"))
+    for text in [*recent, *exact]:
+        query = coql.parse(text)  # at most 25 criteria, bracketed pairwise, `in` of at most 50 values
+        assert query.limit == RECENT_NAMES
+    assert all("order by Modified_Time desc" in q for q in recent)
+    # 100 callers' first and last words are at most four `in` criteria of 50: one query.
+    assert len(recent) == 1 and COQL_CRITERIA_MAX >= 4

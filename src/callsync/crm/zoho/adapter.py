@@ -55,6 +55,7 @@ from callsync.crm.zoho.batches import (
     Row,
     ZohoBatches,
     criteria_value,
+    look_alikes,
     write_credits,
 )
 from callsync.crm.zoho.settings import DEFAULT_API_DOMAIN, DEFAULT_API_VERSION, ZohoSettings
@@ -64,7 +65,8 @@ from callsync.reconcile.identity import normalize_phone
 WRITE_LIMIT = 100
 MAX_CRITERIA = 10
 # What one sync attempt spends once the field metadata is cached: a search per person module, a possible
-# duplicate name search, the upsert (or update), the read-back, and a spare for an Account upsert.
+# duplicate name query, the upsert (or update), the read-back, and a spare for an Account upsert (or for the
+# whole-name query that follows a name query only where a page of records shared the name's words).
 ATTEMPT_CREDITS = 6
 _PERSONS = ("Leads", "Contacts")
 _ACTIVITIES = ("Calls", "Tasks", "Events")
@@ -176,10 +178,18 @@ class ZohoAdapter:
             await self.http.aclose()
 
     async def _send(
-        self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None, cost: int = 1
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+        cost: int = 1,
+        safe: bool = False,
     ) -> httpx.Response:
+        """`safe`: a read sent as POST (a COQL query), repeatable whatever happened to it."""
         return await self.http.request(
-            method, path, json=json, params=params, cost=cost, attempt=self._attempt
+            method, path, json=json, params=params, cost=cost, attempt=self._attempt, safe=safe
         )
 
     async def _admit(self) -> bool:
@@ -406,23 +416,18 @@ class ZohoAdapter:
                 for row in rows
                 for record in [self._record(module, row, paths)]
             ]
-        terms = [f"(Last_Name:equals:{criteria_value(words[-1])})"]
-        if len(words) > 1:
-            terms.append(f"(First_Name:equals:{criteria_value(words[0])})")
-        criteria = terms[0] if len(terms) == 1 else "(" + "or".join(terms) + ")"
-        response = await self._send(
-            "GET",
-            f"/{module}/search",
-            params={
-                "criteria": criteria,
-                "fields": ",".join([*paths.values(), "Full_Name"]),
-                "per_page": "200",
-            },
-        )
-        data = _json(response)
-        rows = data.get("data", []) if isinstance(data, dict) else []
+
+        async def query(text: str) -> tuple[list[Row], bool]:
+            response = await self._send("POST", "/coql", json={"select_query": text}, safe=True)
+            data = _json(response)
+            info = data.get("info") if isinstance(data, dict) else None
+            rows = data.get("data") if isinstance(data, dict) else None
+            found = [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+            return found, bool(isinstance(info, dict) and info.get("more_records"))
+
+        columns = [*paths.values(), "Full_Name"]
         out = []
-        for row in rows:
+        for row in await look_alikes(query, module, columns, [name], ("First_Name", "Last_Name")):
             record = self._record(module, row, paths)
             out.append(CRMRecord(record.ref, {**record.fields, "name": row.get("Full_Name")}))
         return out

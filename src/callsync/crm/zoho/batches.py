@@ -1,5 +1,6 @@
 """Zoho CRM's multi-record endpoints behind group commit: the lookups and writes of concurrent write
-attempts go out together (`GET /{module}?ids=`, one criteria search for many callers' keys or names,
+attempts go out together (`GET /{module}?ids=`, one criteria search for many callers' keys or an Account's
+name, one COQL query for their look-alike names,
 `POST /{module}/upsert` on the origin stamp, `PUT /{module}`), each up to Zoho's per-request caps.
 
 Each request answers per input, so one caller's failure is never another's: a write answers one `data`
@@ -19,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -110,6 +112,102 @@ def _fold(value: Any) -> str:
     return str(value or "").casefold()
 
 
+# -- look-alike names through COQL --------------------------------------------------------------
+# The search endpoint cannot sort, so a look-alike name search read every record sharing a first or a
+# last name (up to 2,000, ten pages) and grew with the CRM. COQL can: one query reads the most recently
+# modified page of them (a repeat caller's record, made by an earlier call, is among the newest), and only
+# where more matched, one query per few names reads the records with the whole name, which a same-name
+# duplicate always is. COQL: at most 25 criteria, more than two bracketed pairwise; `in` up to 50 values;
+# LIMIT up to 200 costs 1 credit.
+COQL_CRITERIA_MAX = 25
+RECENT_NAMES = 200  # look-alike candidates a name query reads, the most recently modified first
+EXACT_NAMES_PER_QUERY = 12  # whole names per query: two criteria each
+
+
+def coql_value(value: str) -> str:
+    """A quoted COQL value: backslash and quote escaped."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def coql_in(field: str, values: Iterable[str]) -> list[str]:
+    """`field in ('a', 'b')` criteria covering `values` (`=` for a single one), IN_VALUES_MAX each."""
+    unique = list(dict.fromkeys(v for v in values if v))
+    out = []
+    for i in range(0, len(unique), IN_VALUES_MAX):
+        chunk = unique[i : i + IN_VALUES_MAX]
+        quoted = ", ".join(coql_value(v) for v in chunk)
+        out.append(f"{field} = {quoted}" if len(chunk) == 1 else f"{field} in ({quoted})")
+    return out
+
+
+def coql_join(op: str, criteria: Sequence[str]) -> str:
+    """The criteria joined by `op`, bracketed pairwise as COQL requires: (a or (b or c))."""
+    if len(criteria) == 1:
+        return criteria[0]
+    return f"({criteria[0]} {op} {coql_join(op, criteria[1:])})"
+
+
+def name_words(name: str, fields: Sequence[str]) -> list[tuple[str, str]]:
+    """The (field, word) pairs a person's name is looked up by: its first word as first name and its last
+    as last name; a one-word name as a last name."""
+    parts = name.split()
+    if not parts:
+        return []
+    if len(fields) == 1:
+        return [(fields[0], name)]
+    last = [(fields[1], parts[-1])]
+    return [(fields[0], parts[0]), *last] if len(parts) > 1 else last
+
+
+def look_alike_queries(
+    module: str, columns: Sequence[str], names: Sequence[str], fields: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """(the recent-first queries for records sharing a word of the names, the whole-name queries to send
+    only when one of those matched more than a page)."""
+    select = f"select {', '.join(dict.fromkeys(['id', *columns]))} from {module} where "
+    words: dict[str, list[str]] = {f: [] for f in fields}
+    for name in names:
+        for field, word in name_words(name, fields):
+            words[field].append(word)
+    criteria = [c for field, values in words.items() for c in coql_in(field, values)]
+    recent = [
+        f"{select}{coql_join('or', criteria[i : i + COQL_CRITERIA_MAX])} "
+        f"order by Modified_Time desc limit {RECENT_NAMES}"
+        for i in range(0, len(criteria), COQL_CRITERIA_MAX)
+    ]
+    wholes = [
+        coql_join("and", [f"{field} = {coql_value(word)}" for field, word in name_words(name, fields)])
+        for name in dict.fromkeys(names)
+        if name.split()
+    ]
+    exact = [
+        f"{select}{coql_join('or', wholes[i : i + EXACT_NAMES_PER_QUERY])} limit {RECENT_NAMES}"
+        for i in range(0, len(wholes), EXACT_NAMES_PER_QUERY)
+    ]
+    return recent, exact
+
+
+async def look_alikes(
+    query: Callable[[str], Awaitable[tuple[list[Row], bool]]],
+    module: str,
+    columns: Sequence[str],
+    names: Sequence[str],
+    fields: Sequence[str],
+) -> list[Row]:
+    """The records a look-alike check compares the names with: the most recently modified page of those
+    sharing a word of a name, and, where more matched, every record with a whole name (up to a page per
+    query); each record once. `query` sends one COQL query: (rows, more matched)."""
+    recent, exact = look_alike_queries(module, columns, names, fields)
+    answers = list(await asyncio.gather(*(query(q) for q in recent)))
+    if any(more for _, more in answers):
+        answers += await asyncio.gather(*(query(q) for q in exact))
+    rows: dict[str, Row] = {}
+    for found, _ in answers:
+        for row in found:
+            rows.setdefault(str(row["id"]), row)
+    return list(rows.values())
+
+
 @dataclass(frozen=True, slots=True)
 class KeyLookup:
     """One caller's keys, searched in one module together with other callers'."""
@@ -170,11 +268,18 @@ class ZohoBatches:
         json: Any = None,
         params: dict[str, str] | None = None,
         cost: int = 1,
+        safe: bool = False,
     ) -> httpx.Response:
         # Every caller of the batch was admitted already (ZohoAdapter._admit): the batch spends Zoho's
         # charge for it, from the reserve only when one of its callers must confirm a write.
         return await self.http.request(
-            method, path, json=json, params=params, cost=cost, attempt=Attempt(started=True, urgent=urgent)
+            method,
+            path,
+            json=json,
+            params=params,
+            cost=cost,
+            attempt=Attempt(started=True, urgent=urgent),
+            safe=safe,
         )
 
     # -- reads ---------------------------------------------------------------------------------
@@ -228,6 +333,13 @@ class ZohoBatches:
             for row in found:
                 rows.setdefault(str(row["id"]), row)
         return list(rows.values())
+
+    async def coql(self, query: str, *, urgent: bool) -> tuple[list[Row], bool]:
+        """One COQL query's rows and whether more matched (`info.more_records`)."""
+        response = await self._send("POST", "/coql", json={"select_query": query}, urgent=urgent, safe=True)
+        data = parse_json(response)
+        info = data.get("info") if isinstance(data, dict) else None
+        return _rows(response, data), bool(isinstance(info, dict) and info.get("more_records"))
 
     async def search_keys(
         self,
@@ -296,10 +408,14 @@ class ZohoBatches:
             for key, _ in entries:
                 for field, value in wanted(key):
                     values[field].append(value)
-            terms = [t for field, vs in values.items() for t in criteria_terms(field, vs)]
             columns = [c for _, lk in entries for c in lk.columns] + list(fields)
             urgent = any(lk.urgent for _, lk in entries)
-            rows = await self._search(module, terms, columns, urgent, converted=False)
+            if len(fields) > 1:  # a person's look-alikes: bounded, the most recent first
+                names = [key for key, _ in entries]
+                rows = await look_alikes(partial(self.coql, urgent=urgent), module, columns, names, fields)
+            else:
+                terms = [t for field, vs in values.items() for t in criteria_terms(field, vs)]
+                rows = await self._search(module, terms, columns, urgent, converted=False)
             index = {f: _index(rows, _field_key(f)) for f in fields}
             return {
                 key: _matches(*(index[f].get(_fold(v), []) for f, v in wanted(key))) for key, _ in entries
