@@ -328,12 +328,10 @@ async def test_coql_sorts_limits_and_says_when_more_matched(
 
 
 async def test_coql_refuses_what_zoho_refuses(http: httpx.AsyncClient) -> None:
-    # More than two criteria must be bracketed pairwise: (A or (B or C)).
-    error(
-        await coql(http, "select id from Leads where Email = 'a' or Email = 'b' or Email = 'c'"),
-        400,
-        "SYNTAX_ERROR",
-    )
+    # More than two criteria must be bracketed pairwise: (A or (B or C)); the error says where.
+    query = "select id from Leads where Email = 'a' or Email = 'b' or Email = 'c'"
+    refused = error(await coql(http, query), 400, "SYNTAX_ERROR")
+    assert refused["details"] == {"line": 1, "column": query.index("or Email = 'c'") + 1, "near": "or"}
     ok = await coql(http, "select id from Leads where (Email = 'a' or (Email = 'b' or Email = 'c'))")
     assert ok.status_code == 204
     twenty_six = "Email = 'x'"
@@ -342,7 +340,10 @@ async def test_coql_refuses_what_zoho_refuses(http: httpx.AsyncClient) -> None:
     error(await coql(http, f"select id from Leads where {twenty_six}"), 400, "LIMIT_EXCEEDED")
     fifty_one = ", ".join(f"'{i}'" for i in range(51))
     error(await coql(http, f"select id from Leads where Email in ({fifty_one})"), 400, "LIMIT_EXCEEDED")
-    error(await coql(http, "select id from Leads where Email = 'a' limit 2001"), 400, "LIMIT_EXCEEDED")
+    too_many = error(
+        await coql(http, "select id from Leads where Email = 'a' limit 2001"), 400, "LIMIT_EXCEEDED"
+    )
+    assert too_many["details"] == {"clause": "limit", "limit": 2000}
     error(await coql(http, "select Nope from Leads where Email = 'a'"), 400, "INVALID_QUERY")
     error(await coql(http, "select id from Nowhere where Email = 'a'"), 400, "INVALID_MODULE")
     error(await http.post(f"{V}/coql", json={}), 400, "REQUIRED_PARAM_MISSING")

@@ -1,5 +1,6 @@
 """Zoho's official Python SDK (`zohocrmsdk8-0`) against the Zoho emulator: records insert, search and
-upsert, and its parsing of DUPLICATE_DATA (including `duplicate_record.module`).
+upsert, and its parsing of DUPLICATE_DATA (including `duplicate_record.module`); a COQL query and its
+SYNTAX_ERROR.
 
 The SDK keeps global state (`Initializer`), so each test initialises it afresh for its own emulator:
 an Environment whose API and accounts URLs are the emulator on 127.0.0.1, an access token given as is
@@ -17,6 +18,10 @@ import pytest
 from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
 from zohocrmsdk.src.com.zoho.api.authenticator.store import FileStore
 from zohocrmsdk.src.com.zoho.crm.api import ParameterMap
+from zohocrmsdk.src.com.zoho.crm.api.coql import APIException as CoqlAPIException
+from zohocrmsdk.src.com.zoho.crm.api.coql import BodyWrapper as CoqlBodyWrapper
+from zohocrmsdk.src.com.zoho.crm.api.coql import CoqlOperations
+from zohocrmsdk.src.com.zoho.crm.api.coql import ResponseWrapper as CoqlResponseWrapper
 from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter
 from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
 from zohocrmsdk.src.com.zoho.crm.api.record import (
@@ -138,3 +143,30 @@ def test_upsert_on_the_unique_stamp_inserts_then_updates_the_same_record(
     assert str(inserted[0].get_details()["id"]) == str(updated[0].get_details()["id"])
     (stored,) = sandbox.records("Leads")
     assert (stored["Company"], stored["Designation"]) == ("Initech", "CTO")
+
+
+def test_a_coql_query_is_answered_sorted_and_limited_and_its_syntax_error_is_parsed(
+    leads: RecordOperations, zoho: Emulator
+) -> None:
+    sandbox, _ = zoho
+    ids = [
+        sandbox.insert("Leads", {"First_Name": "Dana", "Last_Name": f"W{i}", "Company": "N"})
+        for i in range(3)
+    ]
+    request = CoqlBodyWrapper()
+    request.set_select_query(
+        "select Last_Name, Full_Name from Leads where (First_Name = 'dana' or Last_Name = 'X') "
+        "order by Modified_Time desc limit 2"
+    )
+    response = CoqlOperations().get_records(request)
+    assert response.get_status_code() == 200
+    answer = response.get_object()
+    assert isinstance(answer, CoqlResponseWrapper)
+    assert [str(r.get_id()) for r in answer.get_data()] == [ids[2], ids[1]]
+    assert answer.get_data()[0].get_key_value("Last_Name") == "W2"
+    assert answer.get_info().get_more_records() is True
+    request.set_select_query("select id from Leads where Email = 'a' or Email = 'b' or Email = 'c'")
+    refused = CoqlOperations().get_records(request)
+    assert refused.get_status_code() == 400
+    error = refused.get_object()
+    assert isinstance(error, CoqlAPIException) and error.get_code().get_value() == "SYNTAX_ERROR"

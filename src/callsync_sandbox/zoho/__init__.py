@@ -278,7 +278,7 @@ class ZohoSandbox:
         try:
             query = coql.parse(text)
         except coql.CoqlError as exc:
-            raise ZohoError(400, exc.code, str(exc), {"clause": "select_query"}) from exc
+            raise ZohoError(400, exc.code, str(exc), exc.details) from exc
         rows, more = self.org.query(query)
         if not rows:
             return ApiReply(204)

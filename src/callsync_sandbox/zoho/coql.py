@@ -9,13 +9,15 @@ the SELECT column; up to 25 criteria in WHERE, and more than two must be bracket
 C))"); `in` / `not in` take up to 50 values; LIMIT defaults to 200 and is at most 2,000 a call (`limit
 offset, count` or `limit count offset n`); without ORDER BY records come by id, ascending. Comparators
 emulated: `=`, `!=`, `in`, `not in`, `like 'x%'` (starts with), `is null`, `is not null`. Text compares
-without case, as the search endpoint's `equals` does.
+without case, as the search endpoint's `equals` does. Errors carry the spec's details: a parse error's
+line, column and the text near it (`Parse_Error_Details`), a limit's clause and number.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from callsync_sandbox.zoho.criteria import Criteria, Group, Term
 
@@ -24,15 +26,21 @@ CRITERIA_MAX = 25
 IN_VALUES_MAX = 50
 LIMIT_DEFAULT = 200
 LIMIT_MAX = 2000
-_TOKEN = re.compile(r"\s*(?:('(?:[^'\\]|\\.)*')|(!=|<>|[(),=])|([A-Za-z0-9_.$]+))")
+_TOKEN = re.compile(r"('(?:[^'\\]|\\.)*')|(!=|<>|[(),=])|([A-Za-z0-9_.$]+)")
 
 
 class CoqlError(ValueError):
-    """A query Zoho would refuse: `code` is its error code (SYNTAX_ERROR, LIMIT_EXCEEDED)."""
+    """A query Zoho would refuse: `code` is its error code (SYNTAX_ERROR, LIMIT_EXCEEDED), `details` as
+    the spec shapes them."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, details: dict[str, Any]) -> None:
         super().__init__(message)
         self.code = code
+        self.details = details
+
+
+def _limit(clause: str, limit: int, message: str) -> CoqlError:
+    return CoqlError("LIMIT_EXCEEDED", message, {"clause": clause, "limit": limit})
 
 
 @dataclass(frozen=True)
@@ -46,48 +54,65 @@ class Query:
     limit: int
 
 
-def _tokens(text: str) -> list[str]:
-    out: list[str] = []
+def _tokens(text: str) -> list[tuple[str, int]]:
+    """The query's tokens, each with the column it starts at (0-based)."""
+    out: list[tuple[str, int]] = []
     pos = 0
-    text = text.strip()
     while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if match is None or match.end() == pos:
-            raise CoqlError("SYNTAX_ERROR", f"unexpected character at {pos}: {text[pos : pos + 20]!r}")
-        out.append(match.group(match.lastindex or 0))
-        pos = match.end()
-        while pos < len(text) and text[pos].isspace():
+        if text[pos].isspace():
             pos += 1
+            continue
+        match = _TOKEN.match(text, pos)
+        if match is None:
+            raise CoqlError(
+                "SYNTAX_ERROR",
+                "unexpected character",
+                {"line": 1, "column": pos + 1, "near": text[pos : pos + 20]},
+            )
+        out.append((match.group(0), pos))
+        pos = match.end()
     return out
 
 
-def _string(token: str) -> str:
-    if not (len(token) >= 2 and token[0] == token[-1] == "'"):
-        raise CoqlError("SYNTAX_ERROR", f"expected a quoted value, got {token!r}")
-    return re.sub(r"\\(.)", r"\1", token[1:-1])
-
-
 class _Parser:
-    def __init__(self, tokens: list[str]) -> None:
+    def __init__(self, tokens: list[tuple[str, int]]) -> None:
         self.tokens = tokens
         self.pos = 0
         self.criteria = 0
 
-    def peek(self, offset: int = 0) -> str:
-        i = self.pos + offset
-        return self.tokens[i] if i < len(self.tokens) else ""
+    def peek(self) -> str:
+        return self.tokens[self.pos][0] if self.pos < len(self.tokens) else ""
 
     def word(self) -> str:
         return self.peek().casefold()
 
+    def error(self, message: str) -> CoqlError:
+        """A syntax error at the current token, or at the query's end."""
+        if self.pos < len(self.tokens):
+            near, column = self.tokens[self.pos]
+        else:
+            last, start = self.tokens[-1] if self.tokens else ("", 0)
+            near, column = "", start + len(last)
+        return CoqlError("SYNTAX_ERROR", message, {"line": 1, "column": column + 1, "near": near})
+
     def take(self, expected: str | None = None) -> str:
         token = self.peek()
         if not token or (expected is not None and token.casefold() != expected):
-            raise CoqlError(
-                "SYNTAX_ERROR", f"expected {expected or 'more'} at token {self.pos}, got {token!r}"
-            )
+            raise self.error(f"expected {expected or 'more'}, got {token!r}")
         self.pos += 1
         return token
+
+    def string(self) -> str:
+        token = self.peek()
+        if not (len(token) >= 2 and token[0] == token[-1] == "'"):
+            raise self.error(f"expected a quoted value, got {token!r}")
+        self.pos += 1
+        return re.sub(r"\\(.)", r"\1", token[1:-1])
+
+    def number(self) -> int:
+        if not self.peek().isdigit():
+            raise self.error(f"expected a number, got {self.peek()!r}")
+        return int(self.take())
 
     def query(self) -> Query:
         self.take("select")
@@ -96,7 +121,7 @@ class _Parser:
             self.take(",")
             fields.append(self.take())
         if len(fields) > SELECT_MAX:
-            raise CoqlError("LIMIT_EXCEEDED", f"at most {SELECT_MAX} fields in the SELECT column")
+            raise _limit("select", SELECT_MAX, f"at most {SELECT_MAX} fields in the SELECT column")
         self.take("from")
         module = self.take()
         where: Criteria | None = None
@@ -113,37 +138,31 @@ class _Parser:
         offset, limit = 0, LIMIT_DEFAULT
         if self.word() == "limit":
             self.take()
-            first = self._number()
+            first = self.number()
             if self.peek() == ",":
                 self.take()
-                offset, limit = first, self._number()
+                offset, limit = first, self.number()
             else:
                 limit = first
                 if self.word() == "offset":
                     self.take()
-                    offset = self._number()
+                    offset = self.number()
         if self.peek():
-            raise CoqlError("SYNTAX_ERROR", f"unexpected {self.peek()!r} at token {self.pos}")
+            raise self.error(f"unexpected {self.peek()!r}")
         if not 1 <= limit <= LIMIT_MAX:
-            raise CoqlError("LIMIT_EXCEEDED", f"LIMIT is at most {LIMIT_MAX}")
+            raise _limit("limit", LIMIT_MAX, f"LIMIT is at most {LIMIT_MAX}")
         return Query(tuple(fields), module, where, order_by, descending, offset, limit)
 
-    def _number(self) -> int:
-        token = self.take()
-        if not token.isdigit():
-            raise CoqlError("SYNTAX_ERROR", f"expected a number, got {token!r}")
-        return int(token)
-
     def condition(self) -> Criteria:
-        """`A`, `A op B`, where A and B are a criterion or a bracketed condition: more than two criteria
-        at one level without brackets is what Zoho refuses."""
+        """`A` or `A op B`, each a criterion or a bracketed condition: more than two criteria at one level
+        without brackets is what Zoho refuses."""
         left = self.operand()
         if self.word() not in ("and", "or"):
             return left
         op = self.take().casefold()
         right = self.operand()
         if self.word() in ("and", "or"):
-            raise CoqlError("SYNTAX_ERROR", "more than two criteria must be bracketed, as (A and (B and C))")
+            raise self.error("more than two criteria must be bracketed, as (A and (B and C))")
         return Group(op, (left, right))
 
     def operand(self) -> Criteria:
@@ -157,45 +176,42 @@ class _Parser:
     def criterion(self) -> Term:
         self.criteria += 1
         if self.criteria > CRITERIA_MAX:
-            raise CoqlError("LIMIT_EXCEEDED", f"at most {CRITERIA_MAX} criteria in the WHERE clause")
+            raise _limit("where", CRITERIA_MAX, f"at most {CRITERIA_MAX} criteria in the WHERE clause")
         field = self.take()
-        word = self.word()
-        if word == "is":
+        if self.word() == "is":
             self.take()
             negated = self.word() == "not"
             if negated:
                 self.take()
             self.take("null")
             return Term(field, "not_equal" if negated else "equals", ("",))
-        negated = word == "not"
+        negated = self.word() == "not"
         if negated:
             self.take()
-            word = self.word()
-        if word == "in":
+        if self.word() == "in":
             self.take()
             self.take("(")
-            values = [_string(self.take())]
+            values = [self.string()]
             while self.peek() == ",":
                 self.take(",")
-                values.append(_string(self.take()))
+                values.append(self.string())
             self.take(")")
             if len(values) > IN_VALUES_MAX:
-                raise CoqlError("LIMIT_EXCEEDED", f"`in` takes at most {IN_VALUES_MAX} values")
+                raise _limit("where", IN_VALUES_MAX, f"`in` takes at most {IN_VALUES_MAX} values")
             return Term(field, "not_equal" if negated else "in", tuple(values))
-        if word == "like" and not negated:
-            self.take()
-            pattern = _string(self.take())
-            if not pattern.endswith("%") or "%" in pattern[:-1]:
-                raise CoqlError("SYNTAX_ERROR", "like is emulated for starts-with patterns ('x%') only")
-            return Term(field, "starts_with", (pattern[:-1],))
         if negated:
-            raise CoqlError("SYNTAX_ERROR", f"expected in after not, got {self.peek()!r}")
+            raise self.error(f"expected in after not, got {self.peek()!r}")
+        if self.word() == "like":
+            self.take()
+            pattern = self.string()
+            if not pattern.endswith("%") or "%" in pattern[:-1]:
+                raise self.error("like is emulated for starts-with patterns ('x%') only")
+            return Term(field, "starts_with", (pattern[:-1],))
+        if self.peek() not in ("=", "!=", "<>"):
+            raise self.error(f"unsupported comparator {self.peek()!r}")
         op = self.take()
-        if op not in ("=", "!=", "<>"):
-            raise CoqlError("SYNTAX_ERROR", f"unsupported comparator {op!r}")
-        value = self.take()
-        text = _string(value) if value.startswith("'") else value
-        return Term(field, "equals" if op == "=" else "not_equal", (text,))
+        value = self.string() if self.peek().startswith("'") else self.take()
+        return Term(field, "equals" if op == "=" else "not_equal", (value,))
 
 
 def parse(text: str) -> Query:

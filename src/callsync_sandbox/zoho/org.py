@@ -183,7 +183,9 @@ class ZohoOrg:
         named = [*query.fields, *(crit.fields_of(query.where) if query.where else []), query.order_by or "id"]
         for name in named:
             if name not in known and name != "id":
-                raise ZohoError(400, "INVALID_QUERY", "invalid query formed", {"column_name": name})
+                raise ZohoError(
+                    400, "INVALID_QUERY", "column given seems to be invalid", {"column_name": name}
+                )
         now = time.monotonic()
         where = query.where
         with self.lock:
