@@ -54,6 +54,7 @@ from callsync.crm.zoho.batches import (
     RecordWrite,
     Row,
     ZohoBatches,
+    coql_answer,
     criteria_value,
     look_alikes,
     write_credits,
@@ -418,12 +419,7 @@ class ZohoAdapter:
             ]
 
         async def query(text: str) -> tuple[list[Row], bool]:
-            response = await self._send("POST", "/coql", json={"select_query": text}, safe=True)
-            data = _json(response)
-            info = data.get("info") if isinstance(data, dict) else None
-            rows = data.get("data") if isinstance(data, dict) else None
-            found = [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
-            return found, bool(isinstance(info, dict) and info.get("more_records"))
+            return coql_answer(await self._send("POST", "/coql", json={"select_query": text}, safe=True))
 
         columns = [*paths.values(), "Full_Name"]
         out = []

@@ -336,10 +336,9 @@ class ZohoBatches:
 
     async def coql(self, query: str, *, urgent: bool) -> tuple[list[Row], bool]:
         """One COQL query's rows and whether more matched (`info.more_records`)."""
-        response = await self._send("POST", "/coql", json={"select_query": query}, urgent=urgent, safe=True)
-        data = parse_json(response)
-        info = data.get("info") if isinstance(data, dict) else None
-        return _rows(response, data), bool(isinstance(info, dict) and info.get("more_records"))
+        return coql_answer(
+            await self._send("POST", "/coql", json={"select_query": query}, urgent=urgent, safe=True)
+        )
 
     async def search_keys(
         self,
@@ -492,6 +491,13 @@ class ZohoBatches:
                     f"{method} {path} answered nothing for this record", request_id=request_id
                 )
         return answers
+
+
+def coql_answer(response: httpx.Response) -> tuple[list[Row], bool]:
+    """A COQL answer's rows (none for a 204) and whether more matched (`info.more_records`)."""
+    data = parse_json(response)
+    info = data.get("info") if isinstance(data, dict) else None
+    return _rows(response, data), bool(isinstance(info, dict) and info.get("more_records"))
 
 
 def _rows(response: httpx.Response, data: Any = None) -> list[Row]:
