@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from callsync.crm.hubspot.adapter import HubSpotAdapter
@@ -46,9 +47,9 @@ def portal() -> Iterator[Callable[..., tuple[HubSpotSandbox, str]]]:
         server.__exit__(None, None, None)
 
 
-def run(base_url: str, body: Callable[[HubSpotAdapter], Awaitable[Any]]) -> Any:
+def run(base_url: str, body: Callable[[HubSpotAdapter], Awaitable[Any]], *, batching: bool = True) -> Any:
     async def scenario() -> Any:
-        adapter = HubSpotAdapter(TOKEN, base_url, timeout_s=2.0, batching=True)
+        adapter = HubSpotAdapter(TOKEN, base_url, timeout_s=2.0, batching=batching)
         try:
             await adapter.ensure_schema("contacts", [STAMP, "callsync_last_call_id"])
             return await body(adapter)
@@ -334,3 +335,30 @@ def test_a_look_alike_search_in_a_large_crm_reads_one_page_and_the_exact_names_n
         assert len(searches) == 2, searches  # paging through 452 Danas would take three
 
     run(url, body)
+
+
+@pytest.mark.parametrize("batching", [True, False])
+def test_a_callsync_property_an_admin_deleted_is_a_retry_that_recreates_it(
+    portal: Any, batching: bool
+) -> None:
+    """The adapter remembers the properties it made sure of; one deleted since is refused by name
+    (PROPERTY_DOESNT_EXIST): the attempt is transient, not a dead letter, and the next one re-creates it
+    (through the batch endpoints or one record at a time)."""
+    sandbox, url = portal()
+
+    async def body(adapter: HubSpotAdapter) -> None:
+        await adapter.write(create(1))
+        async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as admin:
+            deleted = await admin.delete(f"/crm/v3/properties/contacts/{STAMP}")
+            assert deleted.status_code == 204
+            refused = await admin.delete("/crm/v3/properties/contacts/email")
+            assert refused.status_code == 400, "HubSpot's own properties cannot be deleted"
+        with pytest.raises(TransientError, match=f"callsync property {STAMP} will be re-created"):
+            await adapter.write(create(2))
+        await adapter.ensure_schema("contacts", [STAMP, "callsync_last_call_id"])
+        written = await adapter.write(create(2))
+        back = await adapter.read(written.ref, (STAMP,))
+        assert back is not None and back.fields[STAMP] == create(2).fields[STAMP]
+
+    run(url, body, batching=batching)
+    assert sandbox.count_requests("POST", "/crm/v3/properties/contacts") >= 3  # the stamp made twice

@@ -38,6 +38,7 @@ __all__ = [
     "RateLimited",
     "TransientError",
     "UnknownFieldError",
+    "field_gone",
 ]
 
 
@@ -130,6 +131,14 @@ class FieldError(PermanentError):
 class UnknownFieldError(FieldError):
     """The CRM has no field by this name on the object (each CRM's code for it: docs/crms.md): a mapping
     error, or a field an admin deleted."""
+
+
+def field_gone(exc: UnknownFieldError, what_next: str) -> TransientError:
+    """A field the adapter had cached as existing is gone (an admin deleted or recreated it): once the
+    adapter forgot it, a retry reads the fields again and re-creates callsync's own, so the attempt is
+    transient, not a dead letter. Keeps the CRM's request id and status; `what_next` says what the retry
+    will do."""
+    return TransientError(f"{exc} ({what_next})", request_id=exc.request_id, status=exc.status)
 
 
 class InvalidValueError(FieldError):

@@ -198,6 +198,12 @@ async def _create_property(request: Request, object_type: str) -> Response:
     return JSONResponse(definition.to_json(), status_code=201)
 
 
+@router.delete("/crm/v3/properties/{object_type}/{name}")
+async def _archive_property(request: Request, object_type: str, name: str) -> Response:
+    _portal(request).archive_property(resolve_type(object_type), name)
+    return Response(status_code=204)
+
+
 @router.put("/crm/v4/objects/{from_type}/{from_id}/associations/default/{to_type}/{to_id}")
 async def _associate_default(
     request: Request, from_type: str, from_id: str, to_type: str, to_id: str

@@ -266,6 +266,16 @@ class Portal:
             schema[definition.name] = definition
             return definition
 
+    def archive_property(self, object_type: str, name: str) -> None:
+        """An admin deletes a custom property (`DELETE /crm/v3/properties/{objectType}/{name}`): it is gone
+        from the schema, so a write naming it is refused with PROPERTY_DOESNT_EXIST. HubSpot's own
+        properties cannot be deleted."""
+        definition = self.property_definition(object_type, name)
+        if definition.hubspot_defined:
+            raise validation_error(f"{name} is a HubSpot defined property and cannot be deleted.")
+        with self._lock:
+            self._schema[object_type].pop(name, None)
+
     def seed_properties(self, object_type: str, definitions: Sequence[PropertyDef]) -> None:
         """The object's properties become `definitions` (a customer's exported schema); the read-only
         system properties stay, and so does each property's group."""

@@ -34,6 +34,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from callsync.crm.errors import field_gone
 from callsync.crm.gohighlevel.auth import LocationAuth
 from callsync.crm.gohighlevel.settings import GoHighLevelSettings
 from callsync.crm.gohighlevel.wire import BURST, GoHighLevelVendor
@@ -48,7 +49,6 @@ from callsync.crm.protocol import (
     IdentityQuery,
     PermanentError,
     RecordRef,
-    TransientError,
     UnknownFieldError,
     WriteRequest,
     WriteResult,
@@ -162,11 +162,7 @@ class GoHighLevelAdapter:
                 raise
             # A custom field id read earlier is gone (an admin deleted or recreated the field): the retry
             # reads the location's fields again, and ensure_schema recreates callsync's own.
-            raise TransientError(
-                f"{exc} (the location's custom fields will be read again)",
-                request_id=exc.request_id,
-                status=exc.status,
-            ) from exc
+            raise field_gone(exc, "the location's custom fields will be read again") from exc
         return parse_json(response)
 
     def _forget_custom(self, refs: Sequence[str]) -> bool:

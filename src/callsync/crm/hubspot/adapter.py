@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from callsync.crm.errors import field_gone
 from callsync.crm.http.ratelimit import WindowLimiter, limiter_for
 from callsync.crm.http.transport import DEFAULT_LANE, CRMTransport
 from callsync.crm.hubspot.batches import (
@@ -35,7 +36,6 @@ from callsync.crm.protocol import (
     IdentityQuery,
     PermanentError,
     RecordRef,
-    TransientError,
     UnknownFieldError,
     WriteRequest,
     WriteResult,
@@ -123,11 +123,7 @@ class HubSpotAdapter:
                 raise
             # A property callsync made sure of is gone (deleted by an admin): forget it, so the retry
             # creates it again.
-            raise TransientError(
-                f"{exc} (callsync property {', '.join(missing)} will be re-created)",
-                request_id=exc.request_id,
-                status=exc.status,
-            ) from exc
+            raise field_gone(exc, f"callsync property {', '.join(missing)} will be re-created") from exc
 
     def _request_id(self, response: httpx.Response, body: dict[str, Any]) -> str | None:
         return self.http.request_id(response, body)

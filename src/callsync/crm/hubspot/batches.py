@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from callsync.crm.errors import UnknownFieldError, field_gone
 from callsync.crm.http.coalesce import Coalescer, new_coalescer
 from callsync.crm.hubspot.wire import EXISTING_ID, field_error
 from callsync.crm.protocol import (
@@ -398,8 +399,14 @@ class HubSpotBatches:
         for error in data.get("errors", []):
             context = error.get("context") or {}
             failure = item_error(error, write=True, request_id=request_id)
-            if self._forget_missing(error):
-                failure = TransientError(f"{failure} (a callsync property will be re-created)")
+            missing = self._forget_missing(error)
+            if missing:
+                unknown = (
+                    failure
+                    if isinstance(failure, UnknownFieldError)
+                    else UnknownFieldError(str(failure), fields=tuple(missing), request_id=request_id)
+                )
+                failure = field_gone(unknown, f"callsync property {', '.join(missing)} will be re-created")
             named = {str(v) for v in [*context.get("objectWriteTraceId", []), *context.get("ids", [])]}
             for key, request in members:
                 if key not in answers and (key in named or str(request.record_id) in named):
