@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from callsync.crm.http.coalesce import Coalescer
+from callsync.crm.http.coalesce import LOOKUP_FULL_IN_FLIGHT, Coalescer, Coalescers
 
 
 class Recorder:
@@ -145,3 +145,18 @@ def test_full_batches_in_flight_are_bounded_and_a_partial_batch_waits_for_them(
         return in_flight
 
     assert max(asyncio.run(scenario())) == most
+
+
+def test_an_accounts_coalescers_are_one_per_operation_and_count_what_they_batched() -> None:
+    async def scenario() -> Coalescers:
+        ops = Coalescers()
+        reads = ops.get(("read", "contacts"), Recorder(delay=0), 10, lookup=True)
+        assert ops.get(("read", "contacts"), Recorder(delay=0), 99) is reads, "made once, on first use"
+        writes = ops.get(("create", "contacts"), Recorder(delay=0), 10)
+        assert writes is not reads
+        assert reads.max_full_in_flight == LOOKUP_FULL_IN_FLIGHT and writes.max_full_in_flight == 1
+        await asyncio.gather(*(reads.submit(k, 1) for k in "abc"), writes.submit("d", 2))
+        return ops
+
+    stats = asyncio.run(scenario()).stats()
+    assert stats["read:contacts"][0] == 3 and stats["create:contacts"] == (1, 1)

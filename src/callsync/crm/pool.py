@@ -91,7 +91,7 @@ class AdapterPool:
                 log.debug(
                     "batching",
                     crm=adapter.name,
-                    **{k: f"{n} in {b}" for k, (n, b) in batches.stats().items()},
+                    **{k: f"{n} in {b}" for k, (n, b) in batches.coalescers.stats().items()},
                 )
             if loop.is_closed() or not loop.is_running():
                 continue

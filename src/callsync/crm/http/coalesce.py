@@ -155,5 +155,25 @@ def new_coalescer(run: BatchFunction[K, I, V], max_size: int, *, lookup: bool) -
     return Coalescer(run, max_size=max_size, max_full_in_flight=LOOKUP_FULL_IN_FLIGHT if lookup else 1)
 
 
+class Coalescers:
+    """One batched CRM account's coalescers, one per operation (a key such as `("read", "contacts")`),
+    each made on its first use."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[tuple[str, ...], Coalescer[Any, Any, Any]] = {}
+
+    def get(
+        self, key: tuple[str, ...], run: BatchFunction[Any, Any, Any], max_size: int, *, lookup: bool = False
+    ) -> Coalescer[Any, Any, Any]:
+        """The operation's coalescer (`new_coalescer(run, max_size, lookup=...)` the first time)."""
+        if key not in self._by_key:
+            self._by_key[key] = new_coalescer(run, max_size, lookup=lookup)
+        return self._by_key[key]
+
+    def stats(self) -> dict[str, tuple[int, int]]:
+        """Per operation: (requests made by callers, batch requests sent)."""
+        return {":".join(k): (c.submitted, c.batches) for k, c in self._by_key.items()}
+
+
 def _missing(key: object) -> BaseException:
     return LookupError(f"the batch answered nothing for {key!r}")

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import httpx
 
 from callsync.crm.errors import UnknownFieldError, field_gone
-from callsync.crm.http.coalesce import Coalescer, new_coalescer
+from callsync.crm.http.coalesce import Coalescers
 from callsync.crm.hubspot.wire import EXISTING_ID, field_error
 from callsync.crm.protocol import (
     AmbiguousWriteError,
@@ -156,18 +156,7 @@ class HubSpotBatches:
         self._send = send
         self._request_id = request_id
         self._forget_missing = forget_missing
-        self._coalescers: dict[tuple[str, ...], Coalescer[Any, Any, Any]] = {}
-
-    def _coalescer(
-        self, key: tuple[str, ...], run: Any, max_size: int = BATCH_MAX, *, lookup: bool = False
-    ) -> Coalescer[Any, Any, Any]:
-        if key not in self._coalescers:
-            self._coalescers[key] = new_coalescer(run, max_size, lookup=lookup)
-        return self._coalescers[key]
-
-    def stats(self) -> dict[str, tuple[int, int]]:
-        """Per operation: (requests made by callers, batch requests sent)."""
-        return {":".join(k): (c.submitted, c.batches) for k, c in self._coalescers.items()}
+        self.coalescers = Coalescers()
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -181,8 +170,8 @@ class HubSpotBatches:
             return await self._read_batch(object_type, id_property, entries)
 
         key = record_id.casefold() if prop == "email" else record_id
-        result: CRMRecord | None = await self._coalescer(
-            ("read", object_type, prop), run, lookup=True
+        result: CRMRecord | None = await self.coalescers.get(
+            ("read", object_type, prop), run, BATCH_MAX, lookup=True
         ).submit(key, tuple(fields))
         return result
 
@@ -243,7 +232,7 @@ class HubSpotBatches:
 
         # Six shapes a number: sixteen numbers fill one IN list.
         size = max(1, IN_VALUES_MAX // max(1, len(variants)))
-        result: list[CRMRecord] = await self._coalescer(
+        result: list[CRMRecord] = await self.coalescers.get(
             ("phone", object_type), run, size, lookup=True
         ).submit(e164, (tuple(fields), tuple(variants)))
         return result
@@ -303,9 +292,9 @@ class HubSpotBatches:
             return answers
 
         # Each word goes in three cases (HubSpot's IN compares strings): 100 values hold 16 names.
-        result: list[CRMRecord] = await self._coalescer(("name", object_type), run, 16, lookup=True).submit(
-            " ".join(w.casefold() for w in words), tuple(fields)
-        )
+        result: list[CRMRecord] = await self.coalescers.get(
+            ("name", object_type), run, 16, lookup=True
+        ).submit(" ".join(w.casefold() for w in words), tuple(fields))
         return result
 
     async def _search_all(
@@ -364,7 +353,9 @@ class HubSpotBatches:
             return answers
 
         key = request.idempotency_key or f"{kind}:{request.record_id}:{id(request)}"
-        result: WriteResult = await self._coalescer((kind, request.object_type), run).submit(key, request)
+        result: WriteResult = await self.coalescers.get((kind, request.object_type), run, BATCH_MAX).submit(
+            key, request
+        )
         return result
 
     async def _write_round(

@@ -21,7 +21,7 @@ from urllib.parse import quote_plus
 
 import httpx
 
-from callsync.crm.http.coalesce import Coalescer, new_coalescer
+from callsync.crm.http.coalesce import Coalescers
 from callsync.crm.http.transport import Attempt
 from callsync.crm.protocol import (
     AmbiguousWriteError,
@@ -201,21 +201,10 @@ class SalesforceBatches:
         (`/services/data/vXX.X`) a query's `nextRecordsUrl` starts with."""
         self._send = send
         self._prefix = prefix
-        self._coalescers: dict[tuple[str, ...], Coalescer[Any, Any, Any]] = {}
+        self.coalescers = Coalescers()
         self._serial = itertools.count()
         # Attempts starting together describe an object once, not once each.
         self.describing: dict[str, asyncio.Lock] = {}
-
-    def _coalescer(
-        self, key: tuple[str, ...], run: Any, max_size: int, *, lookup: bool = False
-    ) -> Coalescer[Any, Any, Any]:
-        if key not in self._coalescers:
-            self._coalescers[key] = new_coalescer(run, max_size, lookup=lookup)
-        return self._coalescers[key]
-
-    def stats(self) -> dict[str, tuple[int, int]]:
-        """Per operation: (requests made by callers, batch requests sent)."""
-        return {":".join(k): (c.submitted, c.batches) for k, c in self._coalescers.items()}
 
     # -- reads ---------------------------------------------------------------------------------------
 
@@ -259,7 +248,7 @@ class SalesforceBatches:
         key = tuple((f, tuple(vs)) for f, vs in clauses if vs)
         if not key:
             return []
-        coalescer = self._coalescer(
+        coalescer = self.coalescers.get(
             ("query", sobject, kind, also, str(recent)), run, LOOKUPS_MAX, lookup=True
         )
         result: list[Row] = await coalescer.submit(key, tuple(columns))
@@ -321,7 +310,7 @@ class SalesforceBatches:
                 answers.update(await self._collection(method, path, members))
             return answers
 
-        coalescer = self._coalescer(operation, run, COLLECTION_LIMIT)
+        coalescer = self.coalescers.get(operation, run, COLLECTION_LIMIT)
         result: WriteResult = await coalescer.submit(
             next(self._serial), _Write(sobject, dict(record), unique, single)
         )

@@ -28,7 +28,7 @@ from urllib.parse import quote
 
 import httpx
 
-from callsync.crm.http.coalesce import Coalescer, new_coalescer
+from callsync.crm.http.coalesce import Coalescers
 from callsync.crm.http.transport import Attempt, CRMTransport, parse_json
 from callsync.crm.protocol import (
     AmbiguousWriteError,
@@ -245,19 +245,8 @@ class ZohoBatches:
 
     def __init__(self, http: CRMTransport) -> None:
         self.http = http
-        self._coalescers: dict[tuple[str, ...], Coalescer[Any, Any, Any]] = {}
+        self.coalescers = Coalescers()
         self._serial = itertools.count()
-
-    def _coalescer(
-        self, key: tuple[str, ...], run: Any, max_size: int, *, lookup: bool = False
-    ) -> Coalescer[Any, Any, Any]:
-        if key not in self._coalescers:
-            self._coalescers[key] = new_coalescer(run, max_size, lookup=lookup)
-        return self._coalescers[key]
-
-    def stats(self) -> dict[str, tuple[int, int]]:
-        """Per operation: (requests made by callers, batch requests sent)."""
-        return {":".join(k): (c.submitted, c.batches) for k, c in self._coalescers.items()}
 
     async def _send(
         self,
@@ -302,7 +291,7 @@ class ZohoBatches:
                     answers[str(row["id"])] = row
             return answers
 
-        row: Row | None = await self._coalescer(("read", module), run, IDS_MAX, lookup=True).submit(
+        row: Row | None = await self.coalescers.get(("read", module), run, IDS_MAX, lookup=True).submit(
             record_id, Lookup(tuple(columns), urgent)
         )
         return row
@@ -378,7 +367,7 @@ class ZohoBatches:
             return answers
 
         key = (_fold(lookup.email), lookup.phone or "", lookup.stamp or "", lookup.columns)
-        coalescer = self._coalescer(
+        coalescer = self.coalescers.get(
             ("keys", module, stamp_field or "", *phones), run, KEY_SEARCH_CALLERS, lookup=True
         )
         result: list[Row] = await coalescer.submit(key, lookup)
@@ -421,7 +410,7 @@ class ZohoBatches:
             }
 
         key = " ".join(w.casefold() for w in words)
-        coalescer = self._coalescer(("names", module, *fields), run, NAME_SEARCH_CALLERS, lookup=True)
+        coalescer = self.coalescers.get(("names", module, *fields), run, NAME_SEARCH_CALLERS, lookup=True)
         result: list[Row] = await coalescer.submit(key, lookup)
         return result
 
@@ -442,7 +431,7 @@ class ZohoBatches:
             return answers
 
         ident = key if key is not None else f"{kind}:{next(self._serial)}"
-        result: WriteAnswer = await self._coalescer((kind, module, check or ""), run, WRITE_MAX).submit(
+        result: WriteAnswer = await self.coalescers.get((kind, module, check or ""), run, WRITE_MAX).submit(
             ident, record
         )
         return result
