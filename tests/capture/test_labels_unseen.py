@@ -282,3 +282,68 @@ def test_not_wanting_the_offer_is_still_a_refusal() -> None:
         ("caller", "no i dont want it please dont call again"),
     )
     assert classify_outcome(call).value == "no_outcome"
+
+
+@given(
+    first=st.sampled_from(
+        ["I hear you, and I'm sorry.", "I'm so sorry about that.", "We apologize for the trouble."]
+    ),
+    second=st.sampled_from(
+        [
+            "I completely understand, and I apologize.",
+            "I'm sorry. I've flagged it.",
+            "Thank you for your patience.",
+        ]
+    ),
+)
+@settings(max_examples=20, deadline=None)
+def test_an_agent_soothing_the_caller_twice_reads_as_frustrated(first: str, second: str) -> None:
+    # The caller's words are misheard past every cue; the bot keeps soothing them, in its own intact text.
+    call = make_call(
+        ("agent", "Thanks for calling, how can I help?"),
+        ("caller", "he had actually i didn't have my premium blend of like"),
+        ("agent", first),
+        ("caller", "had not done and there i've been lucky and five eleven years"),
+        ("agent", second),
+    )
+    label = classify_sentiment(call)
+    assert label.value == "frustrated" and label.turns == (2, 4)
+
+
+@given(
+    reply=st.sampled_from(
+        [
+            "I'm sorry, there are no Italian restaurants in the north.",
+            "I'm sorry, but we don't have any rooms that night.",
+            "Sorry, I didn't catch that. Could you repeat it?",
+            "I'm sorry, I missed that. What's your name?",
+        ]
+    )
+)
+@settings(max_examples=10, deadline=None)
+def test_apologies_for_the_line_or_for_what_is_unavailable_are_not_soothing(reply: str) -> None:
+    call = make_call(
+        ("agent", "Thanks for calling, how can I help?"),
+        ("caller", "looking for a place to eat"),
+        ("agent", reply),
+        ("caller", "what about the centre"),
+        ("agent", reply),
+    )
+    assert classify_sentiment(call).value == "neutral"
+
+
+def test_one_apology_or_a_callers_thanks_keeps_the_callers_own_sentiment() -> None:
+    once = make_call(
+        ("agent", "How can I help?"),
+        ("caller", "my package shows delivered but it is not here"),
+        ("agent", "I'm so sorry about that. What's the tracking number?"),
+    )
+    assert classify_sentiment(once).value == "neutral"
+    thanked = make_call(
+        ("agent", "How can I help?"),
+        ("caller", "my package shows delivered but it is not here"),
+        ("agent", "I'm so sorry about that."),
+        ("caller", "thank you so much, that's great"),
+        ("agent", "I apologize again for the trouble."),
+    )
+    assert classify_sentiment(thanked).value == "positive"

@@ -643,6 +643,23 @@ def _shouted(call: CallRecord, callers: list[int]) -> tuple[int, ...]:
     return tuple(out)
 
 
+# The agent soothing the caller: empathy, or an apology that is not for the line ("sorry, I didn't catch
+# that") nor for something unavailable ("I'm sorry, there are no ..."). Read only where the caller's words
+# gave no cue, and only when it happens in two turns or more: an agent apologises once for almost any
+# problem, but keeps soothing a caller who stays upset, whose words on recognizer text are often misheard
+# past every cue while the bot's own text arrives intact.
+_AGENT_SOOTHING = _rx(
+    r"i hear you",
+    r"(i )?(completely|totally|fully) understand",
+    r"understand (your|the|how) frustrat\w*",
+    r"thank you for your patience",
+    r"(i|we) (do |sincerely |truly )?apologi[sz]e",
+    r"(i'?m|i am|we'?re|we are) (so |very |really |truly |terribly )?sorry"
+    r"(?![,.]? *(but|there|we (don'?t|do not|can'?t|cannot)|i (didn'?t|did not|missed|couldn'?t|could not)|"
+    r"unfortunately|no |that (is|isn'?t)))",
+)
+
+
 def classify_sentiment(call: CallRecord) -> Label:
     callers = caller_turns(call)
     said = _joined(call, "callers", callers)
@@ -661,4 +678,7 @@ def classify_sentiment(call: CallRecord) -> Label:
         return Label(
             "positive", DIRECT if pleasant else INDIRECT, tuple(sorted({*positive.turns, *pleasant.turns}))
         )
+    soothing = _joined(call, "agents", _agent_turns(call)).hits(_AGENT_SOOTHING)
+    if callers and len(soothing.turns) >= 2:
+        return Label("frustrated", INDIRECT, soothing.turns)
     return Label("neutral", INDIRECT if callers else FALLBACK, ())
