@@ -228,8 +228,12 @@ def test_four_worker_processes_on_one_database_stay_within_the_crm_window_and_ke
         closest = min(b - a for a, b in zip(times, times[most:], strict=False))
         assert closest >= interval, f"{most + 1} grants within {closest:.3f} s in a window of {interval} s"
     # 80 window requests at 20 per second and 24 searches at 4 per second: about 5 s, 8 s with the
-    # margin; sharing must not serialise the processes much beyond what the CRM allows.
-    assert 4 * SEARCHES_PER_WORKER / SEARCHES - 1.5 < elapsed < 20, elapsed
+    # margin; sharing must not serialise the processes much beyond what the CRM allows. Timed from the
+    # first grant to the last: the processes' start-up and exit are no part of the pace (on a starved
+    # runner they took the wall clock to 23 s).
+    every = sorted(at for times in lanes.values() for at in times)
+    paced = every[-1] - every[0]
+    assert 4 * SEARCHES_PER_WORKER / SEARCHES - 1.5 < paced < min(elapsed, 20), (paced, elapsed)
 
 
 def test_four_worker_processes_each_with_their_own_window_overshoot_the_crm() -> None:
