@@ -78,7 +78,9 @@ def demo(
                 last = max(rows, key=lambda row: writes[row.record_id], default=None)
                 ledger_rows = session.scalar(select(func.count()).select_from(LedgerRow))
             read_back = result.backlog.delivered == 0  # delivered: a 2xx from a target with no read-back
-            what = "each confirmed by read-back" if read_back else "each delivered (2xx), none can be read back"
+            what = (
+                "each confirmed by read-back" if read_back else "each delivered (2xx), none can be read back"
+            )
             out.print(f"\naudit ledger: {ledger_rows} field write(s), {what}")
             render_action_summary(database)
             if last is not None:
@@ -215,9 +217,10 @@ def sandbox(
         int,
         typer.Option(
             "--port",
-            min=1,
+            min=0,
             max=65535,
-            help="Port on 127.0.0.1: where to serve, or with --list where the sandbox already runs.",
+            help="Port on 127.0.0.1: where to serve (0: any free port, printed), or with --list where the "
+            "sandbox already runs.",
         ),
     ] = 8765,
     token: Annotated[
@@ -273,6 +276,8 @@ def sandbox(
             raise fail("--faults applies to a sandbox being served, not to --list", 2)
         if schema_file is not None:
             raise fail("--schema applies to a sandbox being served, not to --list", 2)
+        if port == 0:
+            raise fail("--list needs the port the sandbox runs on, not 0", 2)
         try:
             listing = fetch_records(crm, port, token, object_type)
         except ListError as exc:
@@ -298,7 +303,6 @@ def _serve(crm: str, port: int, token: str, faults: str | None, schema_file: Pat
         plan = load_fault_plan(faults) if faults else None
     except (OSError, ValueError, ValidationError) as exc:
         raise fail(f"fault plan: {exc}") from exc
-    url = f"http://127.0.0.1:{port}"
     try:
         asgi = emulator.build(token, plan) if schema_file is None else _seeded(crm, token, plan, schema_file)
         server = SandboxServer(asgi, port=port)
@@ -306,6 +310,8 @@ def _serve(crm: str, port: int, token: str, faults: str | None, schema_file: Pat
     except OSError as exc:  # the port is taken (or not ours to bind): say so, and nothing else
         reason = str(exc.strerror or exc).split(" (while attempting")[0]
         raise fail(f"cannot listen on 127.0.0.1:{port}: {reason}") from exc
+    port = server.port  # the one bound, when asked for any free one
+    url = f"http://127.0.0.1:{port}"
     rules = f"; fault plan: {len(plan.all_rules())} rule(s), seed {plan.seed}" if plan else ""
     out.print(f"{emulator.name} sandbox on {url}{rules}; Ctrl-C to stop")
     out.print(f"  API base:     {url}{emulator.api}")

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
+import re
+import select
 import statistics
 import subprocess
 import sys
@@ -305,29 +306,36 @@ def test_callsync_sandbox_serves_the_plan_given_with_faults(tmp_path: Path) -> N
     plan_file.write_text(
         "rules:\n  - {method: POST, path: /crm/v3/objects/contacts, fault: status, status: 502}\n"
     )
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if k != ENV_FAULT_PLAN}
+    # --port 0: the sandbox binds a free port itself and prints it. A port picked here and bound later by
+    # the child could be taken meanwhile by a parallel test's server, which then answered these requests.
+    env = {k: v for k, v in os.environ.items() if k != ENV_FAULT_PLAN} | {"PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-c", "from callsync.cli import main; main()", "sandbox", "hubspot",
-               "--port", str(port), "--faults", str(plan_file)]  # fmt: skip
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+               "--port", "0", "--faults", str(plan_file)]  # fmt: skip
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 30
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=AUTH, timeout=2.0) as http:
-            while True:
-                try:
-                    first = http.post(CONTACTS, json={"properties": {"email": "cli@example.com"}})
-                    break
-                except httpx.TransportError:
-                    assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-                    assert time.monotonic() < deadline, "the sandbox did not start"
-                    time.sleep(0.1)
+        url = _served_url(proc, deadline=time.monotonic() + 30)
+        with httpx.Client(base_url=url, headers=AUTH, timeout=2.0) as http:
+            first = http.post(CONTACTS, json={"properties": {"email": "cli@example.com"}})
             second = http.post(CONTACTS, json={"properties": {"email": "cli@example.com"}})
         assert (first.status_code, second.status_code) == (502, 201)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def _served_url(proc: subprocess.Popen[str], deadline: float) -> str:
+    """The address a `callsync sandbox` process says it serves on (its first line), waited for until
+    `deadline`."""
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
+        if ready:
+            line = proc.stdout.readline()
+            found = re.search(r"sandbox on (http://127\.0\.0\.1:\d+)", line)
+            if found:
+                return found.group(1)
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+    raise AssertionError("the sandbox did not say where it serves")
 
 
 def test_callsync_sandbox_refuses_a_broken_plan(tmp_path: Path) -> None:

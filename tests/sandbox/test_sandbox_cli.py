@@ -108,3 +108,9 @@ def test_every_argument_and_option_has_help_text(name: str) -> None:
 
 def test_the_choices_are_the_five_emulated_crms_and_the_webhook_receiver() -> None:
     assert CHOICES == ("hubspot", "salesforce", "zoho", "pipedrive", "gohighlevel", "webhook")
+
+
+def test_listing_needs_the_port_a_sandbox_runs_on_not_any_port() -> None:
+    result = invoke("sandbox", "hubspot", "--list", "--port", "0")
+    assert result.exit_code == 2  # type: ignore[attr-defined]
+    assert result.stderr.strip() == "error: --list needs the port the sandbox runs on, not 0"  # type: ignore[attr-defined]
