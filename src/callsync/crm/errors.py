@@ -133,7 +133,7 @@ class UnknownFieldError(FieldError):
     error, or a field an admin deleted."""
 
 
-def field_gone(exc: UnknownFieldError, what_next: str) -> TransientError:
+def field_gone(exc: CRMError, what_next: str) -> TransientError:
     """A field the adapter had cached as existing is gone (an admin deleted or recreated it): once the
     adapter forgot it, a retry reads the fields again and re-creates callsync's own, so the attempt is
     transient, not a dead letter. Keeps the CRM's request id and status; `what_next` says what the retry

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from callsync.crm.errors import UnknownFieldError, field_gone
+from callsync.crm.errors import field_gone
 from callsync.crm.http.coalesce import Coalescers
 from callsync.crm.hubspot.wire import EXISTING_ID, field_error
 from callsync.crm.protocol import (
@@ -392,12 +392,7 @@ class HubSpotBatches:
             failure = item_error(error, write=True, request_id=request_id)
             missing = self._forget_missing(error)
             if missing:
-                unknown = (
-                    failure
-                    if isinstance(failure, UnknownFieldError)
-                    else UnknownFieldError(str(failure), fields=tuple(missing), request_id=request_id)
-                )
-                failure = field_gone(unknown, f"callsync property {', '.join(missing)} will be re-created")
+                failure = field_gone(failure, f"callsync property {', '.join(missing)} will be re-created")
             named = {str(v) for v in [*context.get("objectWriteTraceId", []), *context.get("ids", [])]}
             for key, request in members:
                 if key not in answers and (key in named or str(request.record_id) in named):

@@ -384,29 +384,19 @@ class ZohoBatches:
             return []
         fields = tuple(name_fields)
 
-        def wanted(key: str) -> list[tuple[str, str]]:
-            parts = key.split()
-            if len(fields) == 1:
-                return [(fields[0], key)]
-            pairs = [(fields[1], parts[-1])]
-            return [(fields[0], parts[0]), *pairs] if len(parts) > 1 else pairs
-
         async def run(entries: Sequence[tuple[str, Lookup]]) -> dict[str, list[Row]]:
-            values: dict[str, list[str]] = {f: [] for f in fields}
-            for key, _ in entries:
-                for field, value in wanted(key):
-                    values[field].append(value)
+            names = [key for key, _ in entries]
             columns = [c for _, lk in entries for c in lk.columns] + list(fields)
             urgent = any(lk.urgent for _, lk in entries)
             if len(fields) > 1:  # a person's look-alikes: bounded, the most recent first
-                names = [key for key, _ in entries]
                 rows = await look_alikes(partial(self.coql, urgent=urgent), module, columns, names, fields)
-            else:
-                terms = [t for field, vs in values.items() for t in criteria_terms(field, vs)]
+            else:  # an Account's or a Deal's whole name
+                terms = criteria_terms(fields[0], names)
                 rows = await self._search(module, terms, columns, urgent, converted=False)
             index = {f: _index(rows, _field_key(f)) for f in fields}
             return {
-                key: _matches(*(index[f].get(_fold(v), []) for f, v in wanted(key))) for key, _ in entries
+                key: _matches(*(index[f].get(_fold(v), []) for f, v in name_words(key, fields)))
+                for key in names
             }
 
         key = " ".join(w.casefold() for w in words)
