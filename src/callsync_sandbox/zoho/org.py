@@ -14,7 +14,7 @@ import copy
 import re
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -166,6 +166,18 @@ class ZohoOrg:
                 "One of the expected parameter is missing",
                 {"param": "criteria"},
             )
+        return self._matching(module, now, converted, hit, plan)
+
+    def _matching(
+        self,
+        module: str,
+        now: float,
+        converted: str,
+        hit: Callable[[dict[str, Any]], bool],
+        plan: Callable[[], set[str] | None],
+    ) -> list[dict[str, Any]]:
+        """The records a search or a query sees at `now` (search lag) that `hit` accepts, in the order
+        created: the indexed candidates `plan` names, or every record when it names none."""
         with self.lock:
             rows, candidates = self.records[module], plan()
             scanned = rows.values() if candidates is None else [rows[i] for i in self.ordered(candidates)]
@@ -186,19 +198,14 @@ class ZohoOrg:
                 raise ZohoError(
                     400, "INVALID_QUERY", "column given seems to be invalid", {"column_name": name}
                 )
-        now = time.monotonic()
         where = query.where
-        with self.lock:
-            rows = self.records[module]
-            candidates = self._criteria_candidates(module, where) if where is not None else None
-            scanned = rows.values() if candidates is None else [rows[i] for i in candidates]
-            found = [
-                r
-                for r in scanned
-                if self._visible_at.get(r["id"], 0.0) <= now
-                and _converted_ok(r, "false")
-                and (where is None or crit.matches(where, r.get))
-            ]
+        found = self._matching(
+            module,
+            time.monotonic(),
+            "false",
+            lambda r: where is None or crit.matches(where, r.get),
+            lambda: None if where is None else self._criteria_candidates(module, where),
+        )
         by = query.order_by
         if by is None or by == "id":
             found.sort(key=lambda r: int(r["id"]), reverse=query.descending)
