@@ -10,8 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from callsync.crm.hubspot.adapter import HubSpotAdapter
+from callsync.crm.hubspot.batches import FILTER_GROUPS_MAX, IN_VALUES_MAX, exact_name_groups
 from callsync.crm.protocol import (
     AmbiguousWriteError,
     ConflictError,
@@ -333,6 +336,52 @@ def test_a_look_alike_search_in_a_large_crm_reads_one_page_and_the_exact_names_n
         assert {"Whitfield", "Whitfeldt"} <= names, "the exact name and the recent misspelling"
         searches = [p for m, p, _ in logged(sandbox, before + 2)[before:] if p.endswith("/search")]
         assert len(searches) == 2, searches  # paging through 452 Danas would take three
+
+    run(url, body)
+
+
+_WORDS = st.sampled_from(["ann", "bo", "cy", "dee", "eve", "flo", "gus", "hal"])
+
+
+@given(
+    pairs=st.sets(st.tuples(_WORDS, _WORDS), max_size=16),
+    singles=st.sets(_WORDS, max_size=4),
+)
+def test_exact_name_groups_cover_every_name_within_hubspots_search_limits(
+    pairs: set[tuple[str, str]], singles: set[str]
+) -> None:
+    groups = exact_name_groups(pairs, singles)
+    assert len(groups) <= FILTER_GROUPS_MAX
+    assert sum(len(g["filters"]) for g in groups) <= 18
+    values = [{f["propertyName"]: set(f["values"]) for f in g["filters"]} for g in groups]
+    assert all(len(v) <= IN_VALUES_MAX for g in values for v in g.values())
+    for first, last in pairs:  # both words in one group, in the case it is asked in
+        assert any(first in g.get("firstname", ()) and last in g.get("lastname", ()) for g in values)
+    for last in singles:
+        assert any(set(g) == {"lastname"} and last in g["lastname"] for g in values)
+
+
+def test_the_exact_names_of_a_batch_in_a_crm_of_common_names_take_one_page_not_their_cross_product(
+    portal: Any,
+) -> None:
+    """A CRM where every first name meets every last name (20 x 20): sixteen callers' exact names asked as
+    one group would cross into 256 records, two pages; spread over filter groups they are one."""
+    sandbox, url = portal()
+    firsts, lasts = [f"Fn{i:02d}" for i in range(20)], [f"Ln{i:02d}" for i in range(20)]
+
+    async def body(adapter: HubSpotAdapter) -> None:
+        await asyncio.gather(*(
+            adapter.write(create(100 + 20 * i + j, firstname=f, lastname=la))
+            for i, f in enumerate(firsts) for j, la in enumerate(lasts)
+        ))  # fmt: skip
+        before = len(logged(sandbox, 0))
+        asked = [f"{firsts[i]} {lasts[(i * 7) % 20]}" for i in range(16)]
+        found = await asyncio.gather(*(adapter.find(IdentityQuery(("contacts",), name=n)) for n in asked))
+        for name, answer in zip(asked, found, strict=True):
+            exact = [r for r in answer.by_name if f"{r.fields['firstname']} {r.fields['lastname']}" == name]
+            assert len(exact) == 1, name
+        searches = [p for m, p, _ in logged(sandbox, before + 2)[before:] if p.endswith("/search")]
+        assert len(searches) == 2, searches  # the recent page, then the exact names in one page
 
     run(url, body)
 
