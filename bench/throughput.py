@@ -297,7 +297,11 @@ def run(
         address = {"hubspot": "base_url", "salesforce": "instance_url", "zoho": "api_domain"}[args.crm]
         tenant_file.write_text(
             f"name: chaos\nmapping: {workdir / 'mapping.yaml'}\n"
-            f"crm: {{kind: {args.crm}, {address}: '{server.base_url}', token_env: {TOKEN_ENV}, timeout_s: 10}}\n"
+            f"crm: {{kind: {args.crm}, {address}: '{server.base_url}', token_env: {TOKEN_ENV}, timeout_s: 10"
+            # Lifted: the portal's search limit is lifted too, and HubSpot's answers carry no search limit
+            # headers to learn that from, so the tenant says so (the window lane learns it from headers).
+            + (f", search_per_second: {LIFTED}" if limits.lifted and args.crm == "hubspot" else "")
+            + "}\n"
             "delivery: {max_attempts: 8, base_delay_s: 0.5, max_delay_s: 10, outage_horizon_s: 900, "
             f"duplicate_check: {str(not args.no_duplicate_check).lower()}}}\n"
         )

@@ -43,7 +43,9 @@ def test_each_crm_has_its_own_settings_and_defaults() -> None:
         CRMConnection(kind="salesforce", instance_url="https://x", daily_credits=10)
     with pytest.raises(ValidationError, match="base_url applies to hubspot only"):
         CRMConnection(kind="zoho", base_url="https://x")
-    with pytest.raises(ValidationError, match="credit_reserve applies to pipedrive and salesforce and zoho only"):
+    with pytest.raises(
+        ValidationError, match="credit_reserve applies to pipedrive and salesforce and zoho only"
+    ):
         CRMConnection(credit_reserve=3)
     with pytest.raises(ValidationError, match="unknown CRM kind 'nosuchcrm'"):
         CRMConnection(kind="nosuchcrm")
@@ -141,6 +143,20 @@ def test_the_factory_builds_the_adapter_of_the_tenants_crm(monkeypatch: pytest.M
     assert isinstance(zoho, ZohoAdapter) and zoho.budget is not None and zoho.budget.settings.limit == 100
 
 
+def test_a_hubspot_portal_with_another_search_limit_is_paced_by_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HubSpot answers searches without limit headers: the published 5 per second stands unless the
+    tenant says its portal has another."""
+    monkeypatch.setenv("CALLSYNC_HUBSPOT_TOKEN", "t")
+    published = AdapterPool()(TenantConfig(name="a", crm=CRMConnection(base_url="https://one.test")))
+    raised = AdapterPool()(
+        TenantConfig(name="b", crm=CRMConnection(base_url="https://two.test", search_per_second=20))
+    )
+    searches = [a.http.limiters["search"].max_requests for a in (published, raised)]  # type: ignore[attr-defined]
+    assert searches == [5, 20]
+    with pytest.raises(ValidationError, match="greater than or equal to 1"):
+        CRMConnection(search_per_second=0)
+
+
 async def test_write_attempts_share_one_transport_per_tenant_and_loop(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -188,7 +204,9 @@ def test_a_tenant_refuses_a_mapping_for_a_crm_without_an_adapter_or_for_another_
         TenantConfig(name="t", mapping=str(mapping)).load_mapping()
 
 
-def test_a_webhook_url_that_is_not_https_is_refused_at_load_with_the_file_line_and_reason(tmp_path: Path) -> None:
+def test_a_webhook_url_that_is_not_https_is_refused_at_load_with_the_file_line_and_reason(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "acme.yaml"
     path.write_text("name: acme\ncrm:\n  kind: webhook\n  url: http://hooks.example.com/catch/1\n")
     with pytest.raises(ConfigError) as error:
@@ -200,7 +218,9 @@ def test_a_webhook_url_that_is_not_https_is_refused_at_load_with_the_file_line_a
         assert load_tenant(path).crm.url == local  # type: ignore[union-attr]
 
 
-def test_a_gohighlevel_tenant_without_a_location_is_refused_with_the_file_and_the_line(tmp_path: Path) -> None:
+def test_a_gohighlevel_tenant_without_a_location_is_refused_with_the_file_and_the_line(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "acme.yaml"
     path.write_text("name: acme\ntimezone: UTC\ncrm:\n  kind: gohighlevel\n  api_url: https://x\n")
     with pytest.raises(ConfigError) as error:

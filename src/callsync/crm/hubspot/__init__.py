@@ -21,6 +21,7 @@ def _build(settings: HubSpotSettings, context: AdapterContext) -> CRMAdapter:
         timeout_s=settings.timeout_s,
         transport=context.transport,
         batching=context.batching,
+        search_per_second=settings.search_per_second,
     )
 
 

@@ -56,9 +56,11 @@ class HubSpotAdapter:
         transport: httpx.AsyncBaseTransport | None = None,
         limiter: WindowLimiter | None = None,
         batching: bool = False,
+        search_per_second: int | None = None,
     ) -> None:
         """`batching`: send lookups and writes through HubSpot's batch endpoints, together with those of
-        other write attempts on this event loop (the delivery engine's long-lived adapter does)."""
+        other write attempts on this event loop (the delivery engine's long-lived adapter does).
+        `search_per_second`: the portal's search limit, when not HubSpot's published one."""
         self.base_url = base_url.rstrip("/")
         account = hashlib.sha256(f"{self.base_url}|{token}".encode()).hexdigest()[:16]
         vendor = HubSpotVendor()
@@ -70,7 +72,9 @@ class HubSpotAdapter:
             transport=transport,
             limiters={
                 DEFAULT_LANE: limiter or limiter_for("hubspot", account, *vendor.windows[DEFAULT_LANE]),
-                SEARCH_LANE: limiter_for("hubspot-search", account, *vendor.windows[SEARCH_LANE]),
+                SEARCH_LANE: limiter_for(
+                    "hubspot-search", account, search_per_second or vendor.windows[SEARCH_LANE][0], 1.0
+                ),
             },
         )
         self._account = account
