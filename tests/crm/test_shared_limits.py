@@ -36,8 +36,8 @@ PER_WORKER, SEARCHES_PER_WORKER = 20, 6
 
 def test_the_window_grants_up_to_its_size_and_waits_for_the_oldest_request_to_leave() -> None:
     state = BudgetState()
-    assert take_slots(state, 100.0, 3, 5, 1.0) == (3, 0.0)
-    granted, wait = take_slots(state, 100.4, 4, 5, 1.0)
+    assert take_slots(state, 100.0, 3, 5, 1.0) == (3, 0.0, 0.0)
+    granted, wait, _ = take_slots(state, 100.4, 4, 5, 1.0)
     assert granted == 2 and abs(wait - (0.6 + SHARED_MARGIN_S)) < 1e-6
     assert take_slots(state, 100.5, 1, 5, 1.0)[0] == 0
     # The first three leave the window (with the margin) and free three slots; the two later ones stay.
@@ -46,11 +46,16 @@ def test_the_window_grants_up_to_its_size_and_waits_for_the_oldest_request_to_le
 
 def test_a_window_of_few_requests_grants_them_one_at_a_time_evenly_spaced() -> None:
     state, spacing = BudgetState(), (1.0 + SHARED_MARGIN_S) / 5
-    granted, wait = take_slots(state, 100.0, 5, 5, 1.0, smooth=True)  # five waiting: one goes
-    assert granted == 1 and abs(wait - spacing) < 1e-9
-    granted, wait = take_slots(state, 100.1, 4, 5, 1.0, smooth=True)
-    assert granted == 0 and abs(wait - (spacing - 0.1)) < 1e-6
-    assert take_slots(state, 100.0 + spacing, 4, 5, 1.0, smooth=True)[0] == 1
+    assert take_slots(state, 100.0, 5, 5, 1.0, smooth=True) == (1, 0.0, 0.0)  # five waiting: one goes now
+    # The next is placed at its slot, one spacing after the first, however late or early it is asked
+    # within that spacing: the request waits for the slot, and the next ask may come as it goes.
+    granted, wait, slot_in = take_slots(state, 100.1, 4, 5, 1.0, smooth=True)
+    assert granted == 1 and abs(slot_in - (spacing - 0.1)) < 1e-6 and abs(wait - slot_in) < 1e-9
+    # Asked again at once: the next slot is more than one spacing ahead, so ask one spacing before it.
+    granted, wait, slot_in = take_slots(state, 100.1, 3, 5, 1.0, smooth=True)
+    assert (granted, slot_in) == (0, 0.0) and abs(wait - (spacing - 0.1)) < 1e-6
+    granted, _, slot_in = take_slots(state, 100.0 + 2 * spacing - 0.05, 3, 5, 1.0, smooth=True)
+    assert granted == 1 and abs(slot_in - 0.05) < 1e-6
 
 
 @settings(max_examples=200, deadline=None)
@@ -62,8 +67,9 @@ def test_smooth_grants_are_never_closer_than_the_spacing_nor_over_the_window(
     state, now, sent = BudgetState(), 1000.0, []
     for gap, want in zip(gaps, wants, strict=False):
         now += gap
-        granted, _ = take_slots(state, now, want, 5, 1.0, smooth=True)
-        sent += [now] * granted
+        granted, _, slot_in = take_slots(state, now, want, 5, 1.0, smooth=True)
+        assert slot_in <= (1.0 + SHARED_MARGIN_S) / 5 + 1e-9  # never placed more than one spacing ahead
+        sent += [now + slot_in] * granted
     spacing = (1.0 + SHARED_MARGIN_S) / 5
     assert all(b - a >= spacing - 0.001 for a, b in itertools.pairwise(sent))
     assert all(sum(1 for t in sent if s <= t < s + 1.0 + SHARED_MARGIN_S) <= 5 for s in sent)
@@ -71,21 +77,21 @@ def test_smooth_grants_are_never_closer_than_the_spacing_nor_over_the_window(
 
 def test_a_pause_holds_every_process_until_it_ends() -> None:
     state = BudgetState()
-    granted, wait = take_slots(state, 50.0, 2, 10, 10.0, pause_until=53.0)
+    granted, wait, _ = take_slots(state, 50.0, 2, 10, 10.0, pause_until=53.0)
     assert granted == 0 and wait == 3.0
-    assert take_slots(state, 52.0, 1, 10, 10.0) == (0, 1.0)  # another process, later: still paused
-    assert take_slots(state, 53.5, 2, 10, 10.0) == (2, 0.0)
+    assert take_slots(state, 52.0, 1, 10, 10.0) == (0, 1.0, 0.0)  # another process, later: still paused
+    assert take_slots(state, 53.5, 2, 10, 10.0) == (2, 0.0, 0.0)
 
 
 def test_a_margin_one_process_widened_holds_for_every_process_until_the_widening_expires() -> None:
     state = BudgetState()
-    assert take_slots(state, 100.0, 5, 5, 1.0, widen_to=0.25) == (5, 1.25)  # a process drew a 429
+    assert take_slots(state, 100.0, 5, 5, 1.0, widen_to=0.25) == (5, 1.25, 0.0)  # a process drew a 429
     # Another process, asking with the base margin, counts the five for the widened 1.25 s.
     assert take_slots(state, 101.0 + SHARED_MARGIN_S + 0.01, 1, 5, 1.0)[0] == 0
     assert take_slots(state, 101.26, 1, 5, 1.0)[0] == 1
     # Once the widening expires, the base margin is back for everyone.
     later = 100.0 + SHARED_WIDENING_S + 1
-    granted, wait = take_slots(state, later, 5, 5, 1.0)
+    granted, wait, _ = take_slots(state, later, 5, 5, 1.0)
     assert granted == 5 and abs(wait - (1.0 + SHARED_MARGIN_S)) < 1e-6
     assert take_slots(state, later + 1.0 + SHARED_MARGIN_S + 0.01, 1, 5, 1.0)[0] == 1
 
@@ -102,7 +108,7 @@ def test_a_429_in_one_process_widens_the_window_another_process_asks(tmp_path: P
         await asyncio.gather(*(second.acquire() for _ in range(19)))
 
     asyncio.run(go())
-    granted, wait = second._ask(1, None)
+    granted, wait, _ = second._ask(1, None)
     assert granted == 0 and wait > 1.0 + SHARED_MARGIN_S, "the second process counts with the wider margin"
     db.dispose()
 
@@ -130,10 +136,10 @@ def _worker(pg_url: str | None, base_url: str, start_at: float, grants_file: str
 
     def recording(
         state: BudgetState, now: float, want: int, max_requests: int, interval_s: float, *a: object
-    ) -> tuple[int, float]:
-        granted, wait = decide(state, now, want, max_requests, interval_s, *a)  # type: ignore[arg-type]
-        grants.extend((interval_s, max_requests, now) for _ in range(granted))
-        return granted, wait
+    ) -> tuple[int, float, float]:
+        granted, wait, slot_in = decide(state, now, want, max_requests, interval_s, *a)  # type: ignore[arg-type]
+        grants.extend((interval_s, max_requests, now + slot_in) for _ in range(granted))
+        return granted, wait, slot_in
 
     ratelimit.take_slots = recording  # type: ignore[assignment]
 
