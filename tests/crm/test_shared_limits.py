@@ -116,9 +116,9 @@ def test_a_429_in_one_process_widens_the_window_another_process_asks(tmp_path: P
 def test_a_429_widens_the_margin_and_accepted_answers_narrow_it_back_slowly() -> None:
     limiter = SharedWindowLimiter(5, 1.0, db=Database("sqlite:///:memory:"), key=BudgetKey("w", "a", "w"))
     limiter.refused()
-    assert limiter.margin_s == SHARED_MARGIN_S * 2 + 0.05
-    limiter.refused()
-    limiter.refused()
+    assert limiter.margin_s == SHARED_MARGIN_S * 1.5  # by half: one late request is not a slow host
+    for _ in range(3):
+        limiter.refused()
     assert limiter.margin_s == 0.25  # at most a quarter of the window
     for _ in range(100):
         limiter.accepted()

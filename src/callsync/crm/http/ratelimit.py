@@ -311,7 +311,7 @@ class SharedWindowLimiter(WindowLimiter):
         """The CRM answered 429 although the window had room by our count: requests reach it later than
         we count them, by more than the margin. Widen it, for every process (shared at the next ask)."""
         with self._lock:
-            self.margin_s = min(self.interval_s * MAX_MARGIN_SHARE, self.margin_s * 2 + 0.05)
+            self.margin_s = min(self.interval_s * MAX_MARGIN_SHARE, self.margin_s * 1.5)
             self._pending_widening = max(self._pending_widening or 0.0, self.margin_s)
             self._next_ask = 0.0
 
