@@ -12,6 +12,7 @@ worker process) and outside the pool the window is this process's own.
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
 import weakref
@@ -136,26 +137,40 @@ def take_slots(
     if state.crm_blocked_until is not None and state.crm_blocked_until > now:
         state.spent = log
         return 0, state.crm_blocked_until - now, 0.0
+    if smooth:
+        return _take_smooth_slot(state, log, now, max_requests, interval_s + margin_s)
     granted = max(0, min(want, max_requests - used))
-    spacing = (interval_s + margin_s) / max_requests if smooth else 0.0
-    at = now  # when the granted requests go
-    if spacing and granted:
-        last = max((int(k) / 1000 for k in log), default=None)
-        at = now if last is None else max(now, last + spacing)
-        if at - now > spacing:  # asked early: ask again one spacing before the slot
-            state.spent = log
-            return 0, at - spacing - now, 0.0
-        granted = 1
     if granted:
-        key = str(int(at * 1000))
+        key = str(int(now * 1000))
         log[key] = log.get(key, 0) + granted
     state.spent = log
-    # A smooth window's next ask may come as its grant goes: the next slot is one spacing after it.
-    next_ask = at - now if spacing and granted else 0.0
     counted = [int(k) / 1000 for k in log if int(k) / 1000 > horizon]
     if used + granted < max_requests or not counted:
-        return granted, next_ask, at - now
-    return granted, max(next_ask, min(counted) + interval_s + margin_s - now), at - now
+        return granted, 0.0, 0.0
+    return granted, min(counted) + interval_s + margin_s - now, 0.0
+
+
+def _take_smooth_slot(
+    state: BudgetState, log: dict[str, int], now: float, max_requests: int, span_s: float
+) -> tuple[int, float, float]:
+    """One request at the next free slot: one spacing (`span_s` / `max_requests`) after the last grant,
+    and no more than `max_requests` in any `span_s` up to it (the window as it will be at the slot, not
+    as it is now: a full lane's next slot is always one the window frees by then). Granted when the slot
+    is at most one spacing ahead (the request waits for it, and the next ask may come then); otherwise
+    ask again one spacing before it."""
+    # In whole milliseconds, as the log keeps them, and rounded up: a slot is never early.
+    spacing, span = span_s * 1000 / max_requests, span_s * 1000
+    times = sorted(int(k) for k, v in log.items() for _ in range(v))
+    at = math.ceil(max(now * 1000, times[-1] + spacing if times else 0.0))
+    within = [t for t in times if t > at - span]
+    if len(within) >= max_requests:  # full at the slot: the slot is when the oldest of them leaves
+        at = math.ceil(within[len(within) - max_requests] + span)
+    state.spent = log
+    if at - now * 1000 > spacing:
+        return 0, (at - spacing) / 1000 - now, 0.0
+    log[str(at)] = log.get(str(at), 0) + 1
+    slot_in = max(0.0, at / 1000 - now)
+    return 1, slot_in, slot_in
 
 
 @dataclass
