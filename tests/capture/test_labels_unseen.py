@@ -249,6 +249,57 @@ def test_without_a_budget_question_a_cueless_opening_stays_an_inquiry() -> None:
     assert classify_intent(call).value == "inquiry"
 
 
+@given(
+    handling=st.sampled_from(
+        [
+            "I've blocked the card and opened a dispute for that charge.",
+            "I see it. I'm disputing the charge with the merchant now.",
+            "Okay, I've opened a support ticket and a technician will call you.",
+            "I've filed a claim for the damaged package.",
+        ]
+    ),
+    opening=st.sampled_from(
+        [
+            "i've learned that are gone like to note on but and make",  # a cueless opening, misheard
+            "hi i have a question about the deal i got last month",  # a question about something misheard
+        ]
+    ),
+)
+@settings(max_examples=20, deadline=None)
+def test_the_agent_handling_a_dispute_or_ticket_after_a_cueless_or_bare_question_reads_as_support(
+    handling: str, opening: str
+) -> None:
+    call = make_call(
+        ("agent", "Thanks for calling, how can I help?"), ("caller", opening), ("agent", handling)
+    )
+    label = classify_intent(call)
+    assert label.value == "support"
+    assert label.turns == (2,), "the evidence is the agent's handling"
+
+
+def test_a_callers_own_question_or_cue_outranks_the_agents_ticket() -> None:
+    for said, intent in (
+        ("do you take aetna insurance", "inquiry"),  # a question about something said: not overridden
+        ("i'd like to book a cleaning for next week", "booking"),
+        ("the technician never showed up this is ridiculous", "complaint"),
+    ):
+        call = make_call(
+            ("agent", "Thanks for calling, how can I help?"),
+            ("caller", said),
+            ("agent", "I've opened a ticket for our team to follow up."),
+        )
+        assert classify_intent(call).value == intent, said
+
+
+def test_a_charge_alone_is_no_support_handling() -> None:
+    call = make_call(
+        ("agent", "Thanks for calling, how can I help?"),
+        ("caller", "hi i have a question"),
+        ("agent", "There's a $50 deposit charge to hold the room."),
+    )
+    assert classify_intent(call).value == "inquiry"
+
+
 @given(thanks=st.sampled_from(["and i appreciate that", "i appreciate you", "appreciate your help"]))
 @settings(max_examples=5, deadline=None)
 def test_appreciation_in_any_form_is_positive(thanks: str) -> None:
