@@ -15,6 +15,7 @@ line, column and the text near it (`Parse_Error_Details`), a limit's clause and 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -214,6 +215,9 @@ class _Parser:
         return Term(field, "equals" if op == "=" else "not_equal", (value,))
 
 
+# Cached: the emulator reads each query twice (its credits as the request arrives, then its answer), and a
+# worker's lookups repeat a few shapes. A Query is immutable; a refused query raises again (nothing cached).
+@functools.lru_cache(maxsize=256)
 def parse(text: str) -> Query:
     return _Parser(_tokens(text)).query()
 
