@@ -64,6 +64,7 @@ class HubSpotAdapter:
         self.base_url = base_url.rstrip("/")
         account = hashlib.sha256(f"{self.base_url}|{token}".encode()).hexdigest()[:16]
         vendor = HubSpotVendor()
+        searches, search_interval_s = vendor.windows[SEARCH_LANE]
         self.http = CRMTransport(
             vendor,
             self.base_url,
@@ -73,7 +74,7 @@ class HubSpotAdapter:
             limiters={
                 DEFAULT_LANE: limiter or limiter_for("hubspot", account, *vendor.windows[DEFAULT_LANE]),
                 SEARCH_LANE: limiter_for(
-                    "hubspot-search", account, search_per_second or vendor.windows[SEARCH_LANE][0], 1.0
+                    "hubspot-search", account, search_per_second or searches, search_interval_s
                 ),
             },
         )

@@ -272,26 +272,23 @@ class HubSpotBatches:
             return []
 
         async def run(entries: Sequence[tuple[str, Fields]]) -> Answers:
-            firsts: set[str] = set()
-            lasts: set[str] = set()  # of names of two words or more
+            pairs: set[tuple[str, str]] = set()  # (first word, last word) of names of two words or more
             singles: set[str] = set()  # names of one word
             for key, _ in entries:
                 parts = key.split()
                 if len(parts) > 1:
-                    firsts.add(parts[0])
-                    lasts.add(parts[-1])
+                    pairs.add((parts[0], parts[-1]))
                 else:
                     singles.add(parts[0])
             wanted = [f for _, fields in entries for f in fields] + ["firstname", "lastname"]
             groups = [
-                _in_filters(("firstname", firsts)),
-                _in_filters(("lastname", lasts | singles)),
+                _in_filters(("firstname", {f for f, _ in pairs})),
+                _in_filters(("lastname", {la for _, la in pairs} | singles)),
             ]
             found, more = await self._search_pages(
                 object_type, [g for g in groups if g["filters"]], wanted, pages=1, sorts=_RECENT_FIRST
             )
             if more:
-                pairs = {(p[0], p[-1]) for p in (key.split() for key, _ in entries) if len(p) > 1}
                 seen = {r.ref.record_id for r in found}
                 for record in await self._search_all(object_type, exact_name_groups(pairs, singles), wanted):
                     if record.ref.record_id not in seen:

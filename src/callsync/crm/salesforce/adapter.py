@@ -51,6 +51,7 @@ from callsync.crm.salesforce.batches import (
     Clauses,
     SalesforceBatches,
     condition,
+    each_row_once,
     recent_then_exact,
     soql_quote,
     where_of,
@@ -320,12 +321,7 @@ class SalesforceAdapter:
         soql = f"{head} WHERE {where_of(clauses, also)}"
         if recent is None:
             return await self.query(soql)
-        answers = await recent_then_exact(self.query, [soql], head, [clauses], also, recent)
-        found: dict[str, dict[str, Any]] = {}  # by id: a row both queries return is one row
-        for rows in answers:
-            for row in rows:
-                found.setdefault(str(row.get("Id")), row)
-        return list(found.values())
+        return each_row_once(await recent_then_exact(self.query, [soql], head, [clauses], also, recent))
 
     async def find(self, query: IdentityQuery) -> IdentityCandidates:
         found: dict[str, list[CRMRecord]] = {"email": [], "phone": [], "origin": [], "name": []}

@@ -100,6 +100,15 @@ async def recent_then_exact(
     return answers
 
 
+def each_row_once(answers: Iterable[Sequence[Row]]) -> list[Row]:
+    """The rows of several queries' answers, a row two of them return (by Id) once."""
+    found: dict[str, Row] = {}
+    for rows in answers:
+        for row in rows:
+            found.setdefault(str(row.get("Id")), row)
+    return list(found.values())
+
+
 def match_key(field: str, value: Any) -> str | None:
     """What a row's value is compared on: an id by its case-sensitive 15-character form (a query may name
     either form), any other text without case."""
@@ -230,17 +239,13 @@ class SalesforceBatches:
             lookups: dict[Hashable, Clauses] = {key: key for key, _ in entries}
             head = f"SELECT {', '.join(wanted)} FROM {sobject}"
             queries, too_long = query_chunks(head, lookups, also)
-            found: dict[str, Row] = {}  # by id: a row two queries both return is one row
             # A batch split for length is one round trip, not one per query.
             if recent is None:
                 answers_of = await asyncio.gather(*(self._query(soql) for soql in queries))
             else:
                 exact = [c for name, c in lookups.items() if name not in too_long]
                 answers_of = await recent_then_exact(self._query, queries, head, exact, also, recent)
-            for rows in answers_of:
-                for row in rows:
-                    found.setdefault(str(row.get("Id")), row)
-            answers: dict[Hashable, Any] = dict(matched(list(found.values()), lookups))
+            answers: dict[Hashable, Any] = dict(matched(each_row_once(answers_of), lookups))
             for name in too_long:  # its own failure, not its batch's
                 answers[name] = PermanentError(f"a Salesforce lookup too long for one query: {name}")
             return answers
