@@ -367,15 +367,15 @@ _AGENT_BUDGET = _rx(
 
 # The agent handling a problem with something the caller already has: a charge disputed, a ticket or case
 # opened. Read where the caller's words named no support cue and at most a question with nothing said of
-# what it is about ("i have a question about ..."): on recognizer text the object of the question ("the bill i got last month") is
-# often misheard while the bot's reply is intact. A charge alone is not one (a booking's deposit is a
-# charge), nor an account ("do you have an account with us?" is asked in sales calls). The template calls'
-# "what's the amount in question?" is not read: the frozen ASR set's template calls share that wording, so
-# it would score there by construction, not by generalising (tests/data/README.md).
+# what it is about ("i have a question about ..."): on recognizer text the object of the question ("the
+# bill i got last month") is often misheard while the bot's reply is intact. A charge alone is not one (a
+# booking's deposit is a charge), nor an account ("do you have an account with us?" is asked in sales
+# calls). The template calls' "what's the amount in question?" is not read: the frozen ASR set's template
+# calls share that wording, so it would score there by construction, not by generalising
+# (tests/data/README.md).
 _AGENT_SUPPORT = _rx(
     r"disput(e|ed|ing) (the|this|that|your|a) ",
     r"(opened|open|created|filed|raised|logged) (a |an )?(support )?(ticket|case|dispute|claim)",
-    r"(opened|filed|raised) (a |an )?(dispute|claim) (for|on|about)",
 )
 
 
