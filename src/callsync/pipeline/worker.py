@@ -31,6 +31,12 @@ from callsync.store.tables import CallRow
 # short resumes from its last checkpoint on another worker (every step is idempotent), so nothing is lost.
 SHUTDOWN_GRACE_S = 5.0
 SHUTDOWN_DEADLINE_S = 9.0
+# Threads that run a worker's blocking work (database statements, extraction: the steps' to_thread calls).
+# DBOS leaves its pool unbounded, so a worker with 128 syncs in flight ran ~80 threads, and they spent
+# the worker's CPU contending for the GIL and the pool's connections rather than working (a third of it in
+# the kernel). Measured on 2 cores (bench/throughput.py lifted_w1, n=2000): unbounded 46 calls/s at 19.8 ms
+# of worker CPU per call; 16 threads 60/s at 16.6; 8 62.7/s at 15.5; 4 75.4/s at 12.2; 2 69/s.
+BLOCKING_THREADS = 4
 
 
 def exit_by_deadline(deadline_s: float = SHUTDOWN_DEADLINE_S) -> None:
@@ -75,11 +81,14 @@ def running_worker(
         "system_database_url": runtime.db.dbos_url,
         "application_version": __version__,
         "log_level": "WARNING",
+        "max_executor_threads": BLOCKING_THREADS,
     }
     queue_engine = None
     if not is_sqlite(runtime.db.url):
         # The queue's pool is this process's other share of its connection budget (store/db.py).
-        queue_engine = config["system_database_engine"] = make_queue_engine(runtime.db.url, runtime.db.connections)
+        queue_engine = config["system_database_engine"] = make_queue_engine(
+            runtime.db.url, runtime.db.connections
+        )
     DBOS(config=config)
     _route_dbos_logs_through_logging()
     try:
@@ -146,7 +155,9 @@ SETTLE_S = 5.0
 def pending_syncs(db: Database) -> int:
     """Sync workflows the queue has not marked done (running, asleep, or just finishing)."""
     client = queue_client(db)
-    pending = client.list_workflows(status="PENDING", queue_name=SYNC_QUEUE, load_input=False, load_output=False)
+    pending = client.list_workflows(
+        status="PENDING", queue_name=SYNC_QUEUE, load_input=False, load_output=False
+    )
     return len(pending)
 
 
