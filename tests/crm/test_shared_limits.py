@@ -9,22 +9,26 @@ import multiprocessing
 import time
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callsync.crm.errors import RateLimited
+from callsync.crm.http import ratelimit
 from callsync.crm.http.ratelimit import (
+    RECOUNT_LATE_S,
     SHARED_MARGIN_S,
     SHARED_WIDENING_S,
     SharedWindowLimiter,
     WindowLimiter,
     limiter_for,
     limits_shared_through,
+    recount,
     take_slots,
 )
 from callsync.crm.http.transport import DEFAULT_LANE, CRMTransport
 from callsync.crm.hubspot.wire import SEARCH_LANE, HubSpotVendor
-from callsync.store.budget import BudgetKey, BudgetState
+from callsync.store.budget import BudgetKey, BudgetSettings, BudgetState, DatabaseBudgetStore
 from callsync.store.db import Database
 from callsync_sandbox.hubspot import HubSpotSandbox
 from callsync_sandbox.server import SandboxServer
@@ -92,6 +96,76 @@ def test_smooth_grants_are_never_closer_than_the_spacing_nor_over_the_window(
     assert all(sum(1 for t in sent if s <= t < s + 1.0 + SHARED_MARGIN_S - 0.001) <= 5 for s in sent)
 
 
+def test_a_request_that_left_late_holds_the_smooth_window_from_when_it_left() -> None:
+    """The CRM counts a request when it arrives: one that left 80 ms after its slot is counted again then,
+    and the grant five after it waits a window and margin from that moment, not from its slot."""
+    state, spacing, now, placed = BudgetState(), (1.0 + SHARED_MARGIN_S) / 5, 500.0, []
+    for _ in range(5):
+        granted, wait, slot_in = take_slots(state, now, 3, 5, 1.0, smooth=True)
+        placed.append(round((now + slot_in) * 1000))
+        now += wait + 0.001
+    recount(state, [(placed[0], placed[0] + 80)])
+    assert sorted(int(k) for k in state.spent) == sorted([placed[0] + 80, *placed[1:]])
+    granted, wait, slot_in = take_slots(state, now, 3, 5, 1.0, smooth=True)
+    at = now + (slot_in if granted else wait + spacing)
+    assert abs(at - ((placed[0] + 80) / 1000 + 1.0 + SHARED_MARGIN_S)) < 0.002
+
+
+@given(
+    counts=st.dictionaries(st.integers(min_value=0, max_value=5000), st.integers(min_value=1, max_value=4)),
+    moves=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=5000), st.integers(min_value=0, max_value=400))
+    ),
+)
+def test_recounting_moves_requests_later_and_never_adds_or_loses_one(
+    counts: dict[int, int], moves: list[tuple[int, int]]
+) -> None:
+    state = BudgetState(spent={str(k): v for k, v in counts.items()})
+    recount(state, [(at, at + late) for at, late in moves])
+    assert sum(state.spent.values()) == sum(counts.values())
+    assert all(v > 0 for v in state.spent.values())
+    # Each request is where it was counted or later: moved mass never goes back in time.
+    for at in range(0, 5401, 450):
+        before = sum(v for k, v in counts.items() if k <= at)
+        after = sum(v for k, v in state.spent.items() if int(k) <= at)
+        assert after <= before
+
+
+def test_a_granted_request_that_resumes_late_is_counted_again_for_every_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy event loop delays a granted request after its slot: the limiter counts it again, in the
+    shared row, at the moment it left; one that leaves on time is left where it was counted."""
+    db = Database(f"sqlite:///{tmp_path}/budget.db")
+    db.migrate()
+    key = BudgetKey("search:t", "acct", "t")
+    limiter = SharedWindowLimiter(5, 1.0, db=db, key=key)
+    resolve = ratelimit._resolve
+    busy = {"s": 0.0}
+
+    def resolve_then_busy(waiter: object, value: bool, **kw: object) -> None:
+        resolve(waiter, value, **kw)  # type: ignore[arg-type]
+        if value:
+            time.sleep(busy["s"])  # the loop is busy right after the grant: its request resumes late
+
+    monkeypatch.setattr(ratelimit, "_resolve", resolve_then_busy)
+
+    async def go() -> None:
+        await limiter.acquire()  # on time
+        busy["s"] = RECOUNT_LATE_S + 0.06
+        await limiter.acquire()  # 80 ms late
+        await asyncio.sleep(0.2)  # the report's transaction
+
+    asyncio.run(go())
+    spent = sorted(int(k) for k in DatabaseBudgetStore(db).transact(
+        key, BudgetSettings(limit=None, window_s=1.0), lambda state: dict(state.spent)
+    ))  # fmt: skip
+    db.dispose()
+    assert len(spent) == 2
+    first, second = spent
+    assert second - first >= (1.0 + SHARED_MARGIN_S) / 5 * 1000 + (RECOUNT_LATE_S + 0.05) * 1000
+
+
 def test_a_pause_holds_every_process_until_it_ends() -> None:
     state = BudgetState()
     granted, wait, _ = take_slots(state, 50.0, 2, 10, 10.0, pause_until=53.0)
@@ -125,7 +199,7 @@ def test_a_429_in_one_process_widens_the_window_another_process_asks(tmp_path: P
         await asyncio.gather(*(second.acquire() for _ in range(19)))
 
     asyncio.run(go())
-    granted, wait, _ = second._ask(1, None)
+    granted, wait, _, _ = second._ask(1, None)
     assert granted == 0 and wait > 1.0 + SHARED_MARGIN_S, "the second process counts with the wider margin"
     db.dispose()
 
@@ -134,7 +208,7 @@ def test_a_429_widens_the_margin_and_accepted_answers_narrow_it_back_slowly() ->
     limiter = SharedWindowLimiter(5, 1.0, db=Database("sqlite:///:memory:"), key=BudgetKey("w", "a", "w"))
     limiter.refused()
     assert limiter.margin_s == SHARED_MARGIN_S * 1.5  # by half: one late request is not a slow host
-    for _ in range(3):
+    for _ in range(9):
         limiter.refused()
     assert limiter.margin_s == 0.25  # at most a quarter of the window
     for _ in range(100):
