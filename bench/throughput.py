@@ -13,8 +13,10 @@ the CRM allows); the nominal run delivers calls at --nominal-rate to one worker.
 
 Printed per run:
 - ceiling_calls_per_s: what the CRM's limits allow at the requests per call the run needed, per lane
-  (searches have their own limit): min over lanes of limit/s ÷ accepted requests per confirmed call;
-  null when no limit is in the way (lifted runs);
+  (searches have their own limit): min over lanes of limit/s ÷ accepted requests per confirmed call, both
+  counted over the steady state confirmed_per_s is measured on (a call costs more searches as the CRM
+  fills, so the whole run's average would understate the steady state's cost); null when no limit is in
+  the way (lifted runs);
 - confirmed_per_s: confirmations per second between the 10th and the 90th percentile of confirmations
   (worker start-up and the last stragglers are not the steady state);
 - ratio: confirmed_per_s / ceiling; requests_per_call: every CRM request (429s included) per call;
@@ -45,9 +47,10 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -342,12 +345,17 @@ def run(
                     deliver(c)
             else:
                 requests_before = 0
+            # The emulator's request count through the run, to count a steady state's requests by.
+            counts: list[tuple[datetime, int]] = []
+            polls = 0
             while time.monotonic() < deadline:
+                counts.append((datetime.now(UTC), len(sandbox.request_log) - requests_before))
                 if any(p.poll() is not None for p in procs):
                     raise SystemExit(f"{name}: a worker exited early; see {workdir}/worker-*.log")
-                if not unsettled():
+                polls += 1
+                if polls % 5 == 0 and not unsettled():
                     break
-                time.sleep(0.5)
+                time.sleep(0.1)
             elapsed = time.monotonic() - started
             worker_cpu_s = sum(cpu_seconds(p.pid) for p in procs)
             # This process's other threads are the emulator (and the polling above, a query a second).
@@ -373,7 +381,18 @@ def run(
     if args.workdir:
         (args.workdir / name / "requests.json").write_text(json.dumps(log))
     result = summarize(
-        rows, log, dead, limits, n, count, args.concurrency, elapsed, args.crm, args.latency_ms, rate is None
+        rows,
+        log,
+        dead,
+        limits,
+        n,
+        count,
+        args.concurrency,
+        elapsed,
+        args.crm,
+        args.latency_ms,
+        rate is None,
+        counts,
     )
     result.db_kb_per_call = round(grown / 1024 / max(1, n), 1)
     result.worker_cpu_ms_per_call = round(worker_cpu_s * 1000 / max(1, n), 1)
@@ -458,6 +477,28 @@ def database_size(db: Database) -> int:
         return int(session.scalar(text("SELECT pg_database_size(current_database())")) or 0)
 
 
+def steady_requests(
+    log: list[tuple[str, str, int]], confirmed: list[datetime], counts: Sequence[tuple[datetime, int]]
+) -> tuple[int, int, int] | None:
+    """Accepted requests of HubSpot's ten-second window and of its search lane, and confirmations, over the
+    steady state: from the last request count at or before the 10th percentile confirmation to the first
+    at or after the 90th. None when the counts do not cover it."""
+    if len(confirmed) < 10 or not counts:
+        return None
+    lo, hi = confirmed[int(len(confirmed) * 0.1)], confirmed[int(len(confirmed) * 0.9)]
+    before = [c for c in counts if c[0] <= lo]
+    after = [c for c in counts if c[0] >= hi]
+    if not before or not after:
+        return None
+    (start, first), (end, last) = before[-1], after[0]
+    calls = sum(1 for t in confirmed if start <= t <= end)
+    part = [(path, status) for _, path, status in log[first:last] if status != 429]
+    searches = sum(1 for path, _ in part if path.endswith(SEARCH_PATH))
+    if not calls or not part:
+        return None
+    return len(part) - searches, searches, calls
+
+
 def summarize(
     rows: list[Any],
     log: list[tuple[str, str, int]],
@@ -470,6 +511,7 @@ def summarize(
     crm: str = "hubspot",
     latency_ms: float = 200.0,
     overload: bool = True,
+    counts: Sequence[tuple[datetime, int]] = (),
 ) -> RunResult:
     confirmed = sorted(synced for state, _, synced in rows if state == "confirmed" and synced)
     latencies = [
@@ -498,8 +540,12 @@ def summarize(
     window = len(accepted) - searches
     ceiling: float | None = None
     if not limits.lifted and confirmed and crm == "hubspot":
+        calls = len(confirmed)
+        steady = steady_requests(log, confirmed, counts)
+        if steady is not None:
+            window, searches, calls = steady
         lanes = [(limits.ten_second_max / 10.0, window), (float(limits.search_per_second), searches)]
-        ceiling = min(rate / (used / len(confirmed)) for rate, used in lanes if used)
+        ceiling = min(rate / (used / calls) for rate, used in lanes if used)
     elif not limits.lifted and confirmed and crm == "zoho" and accepted and latency_ms > 0:
         # Zoho's limit in the way is requests in flight: at most that many every `latency`.
         ceiling = ZOHO_CONCURRENCY / (latency_ms / 1000) / (len(accepted) / len(confirmed))
