@@ -19,6 +19,7 @@ from callsync.crm.http.ratelimit import (
     RECOUNT_LATE_S,
     SHARED_MARGIN_S,
     SHARED_WIDENING_S,
+    SMOOTH_MIN_GAP_SHARE,
     SharedWindowLimiter,
     WindowLimiter,
     limiter_for,
@@ -48,34 +49,35 @@ def test_the_window_grants_up_to_its_size_and_waits_for_the_oldest_request_to_le
     assert take_slots(state, 101.0 + SHARED_MARGIN_S + 0.01, 9, 5, 1.0)[0] == 3
 
 
-def test_a_window_of_few_requests_grants_them_one_at_a_time_evenly_spaced() -> None:
+def test_a_window_of_few_requests_grants_them_one_at_a_time_half_a_spacing_apart_or_more() -> None:
     state, spacing = BudgetState(), (1.0 + SHARED_MARGIN_S) / 5
+    gap = spacing * SMOOTH_MIN_GAP_SHARE
     assert take_slots(state, 100.0, 5, 5, 1.0, smooth=True) == (1, 0.0, 0.0)  # five waiting: one goes now
-    # The next is placed at its slot, one spacing after the first, however late or early it is asked
-    # within that spacing: the request waits for the slot, and the next ask may come as it goes.
-    granted, wait, slot_in = take_slots(state, 100.1, 4, 5, 1.0, smooth=True)
-    assert granted == 1 and abs(slot_in - (spacing - 0.1)) < 1e-6 and abs(wait - slot_in) < 1e-9
-    # Asked again at once: the next slot is more than one spacing ahead, so ask one spacing before it.
-    granted, wait, slot_in = take_slots(state, 100.1, 3, 5, 1.0, smooth=True)
-    assert (granted, slot_in) == (0, 0.0) and abs(wait - (spacing - 0.1)) < 1e-6
-    granted, _, slot_in = take_slots(state, 100.0 + 2 * spacing - 0.05, 3, 5, 1.0, smooth=True)
-    assert granted == 1 and abs(slot_in - 0.05) < 1e-6
+    # Asked again at once: the next is placed at its slot, half a spacing later; the request waits for it.
+    granted, wait, slot_in = take_slots(state, 100.0, 4, 5, 1.0, smooth=True)
+    assert granted == 1 and abs(slot_in - gap) < 0.001 and abs(wait - slot_in) < 1e-9
+    granted, _, slot_in = take_slots(state, 100.0, 3, 5, 1.0, smooth=True)
+    assert granted == 1 and abs(slot_in - 2 * gap) < 0.001  # one spacing ahead: still placed
+    # The next slot is more than one spacing ahead: ask again one spacing before it.
+    granted, wait, slot_in = take_slots(state, 100.0, 2, 5, 1.0, smooth=True)
+    assert (granted, slot_in) == (0, 0.0) and abs(wait - (3 * gap - spacing)) < 0.001
+    granted, _, slot_in = take_slots(state, 100.0 + 3 * gap - 0.05, 2, 5, 1.0, smooth=True)
+    assert granted == 1 and abs(slot_in - 0.05) < 0.001
 
 
-def test_a_saturated_smooth_lane_places_every_grant_one_spacing_after_the_last_however_late_it_is_asked() -> (
-    None
-):
+def test_a_saturated_smooth_lane_grants_five_every_window_however_late_it_is_asked() -> None:
     """A full lane asked for its next slot as each grant goes, each ask 10-60 ms late (the transaction,
-    the event loop): every grant still lands one spacing after the one before, so the lane runs at its
-    spacing, not at spacing plus the ask's lag, and no window of it holds more than the limit."""
-    state, spacing, now, placed = BudgetState(), (1.0 + SHARED_MARGIN_S) / 5, 500.0, []
-    for n in range(40):
+    the event loop): each grant still lands one window and margin after the one five before it, so the lane
+    runs at its limit, not at the limit less the asks' lag, and no window of it holds more than the limit."""
+    state, span, now, placed = BudgetState(), 1.0 + SHARED_MARGIN_S, 500.0, []
+    for n in range(80):
         granted, wait, slot_in = take_slots(state, now, 3, 5, 1.0, smooth=True)
-        assert granted == 1, n
-        placed.append(now + slot_in)
-        now += wait + 0.01 + 0.05 * (n % 2)  # asked again once the grant goes, late
-    assert all(abs(b - a - spacing) < 0.002 for a, b in itertools.pairwise(placed))
-    assert all(sum(1 for t in placed if s <= t < s + 1.0 + SHARED_MARGIN_S - 0.002) <= 5 for s in placed)
+        if granted:
+            placed.append(now + slot_in)
+        now += wait + 0.01 + 0.05 * (n % 2)  # asked again once the grant goes (or when told), late
+    assert len(placed) >= 40
+    assert all(abs(placed[j] - placed[j - 5] - span) < 0.002 for j in range(5, len(placed)))
+    assert all(sum(1 for t in placed if s <= t < s + span - 0.002) <= 5 for s in placed)
 
 
 @settings(max_examples=200, deadline=None)
@@ -90,8 +92,8 @@ def test_smooth_grants_are_never_closer_than_the_spacing_nor_over_the_window(
         granted, _, slot_in = take_slots(state, now, want, 5, 1.0, smooth=True)
         assert slot_in <= (1.0 + SHARED_MARGIN_S) / 5 + 1e-9  # never placed more than one spacing ahead
         sent += [now + slot_in] * granted
-    spacing = (1.0 + SHARED_MARGIN_S) / 5
-    assert all(b - a >= spacing - 0.001 for a, b in itertools.pairwise(sent))
+    gap = (1.0 + SHARED_MARGIN_S) / 5 * SMOOTH_MIN_GAP_SHARE
+    assert all(b - a >= gap - 0.001 for a, b in itertools.pairwise(sent))
     # (less a millisecond: a slot is placed exactly one window and margin after the one it follows)
     assert all(sum(1 for t in sent if s <= t < s + 1.0 + SHARED_MARGIN_S - 0.001) <= 5 for s in sent)
 
@@ -109,6 +111,25 @@ def test_a_request_that_left_late_holds_the_smooth_window_from_when_it_left() ->
     granted, wait, slot_in = take_slots(state, now, 3, 5, 1.0, smooth=True)
     at = now + (slot_in if granted else wait + spacing)
     assert abs(at - ((placed[0] + 80) / 1000 + 1.0 + SHARED_MARGIN_S)) < 0.002
+
+
+def test_a_full_lane_holds_a_request_counted_again_late_for_its_lag_and_then_runs_at_its_limit() -> None:
+    """One request leaves 60 ms after its slot and is counted again then: the grant a window after it waits
+    those 60 ms (the CRM holds it that long), and the lane then grants five a window again."""
+    state, span, now, placed = BudgetState(), 1.0 + SHARED_MARGIN_S, 500.0, []
+    for _ in range(200):
+        if len(placed) == 30:
+            break
+        granted, wait, slot_in = take_slots(state, now, 3, 5, 1.0, smooth=True)
+        if granted:
+            placed.append(now + slot_in)
+            if len(placed) == 10:  # the tenth leaves late
+                late = round(placed[-1] * 1000)
+                recount(state, [(late, late + 60)])
+        now += wait + 0.001
+    assert len(placed) == 30
+    assert abs(placed[14] - placed[9] - span - 0.06) < 0.002  # the window holds the late one 60 ms longer
+    assert all(abs(placed[j] - placed[j - 5] - span) < 0.002 for j in range(15, 30))  # then five a window
 
 
 @given(
@@ -163,7 +184,8 @@ def test_a_granted_request_that_resumes_late_is_counted_again_for_every_process(
     db.dispose()
     assert len(spent) == 2
     first, second = spent
-    assert second - first >= (1.0 + SHARED_MARGIN_S) / 5 * 1000 + (RECOUNT_LATE_S + 0.05) * 1000
+    gap = (1.0 + SHARED_MARGIN_S) / 5 * SMOOTH_MIN_GAP_SHARE
+    assert second - first >= (gap + RECOUNT_LATE_S + 0.05) * 1000
 
 
 def test_a_pause_holds_every_process_until_it_ends() -> None:
