@@ -217,6 +217,7 @@ def test_a_429_in_one_process_widens_the_window_another_process_asks(tmp_path: P
 
     async def go() -> None:
         first.refused()
+        first.refused()  # a second 429 within the minute: the margin widens
         await first.acquire()  # its next ask shares the widening
         await asyncio.gather(*(second.acquire() for _ in range(19)))
 
@@ -226,8 +227,21 @@ def test_a_429_in_one_process_widens_the_window_another_process_asks(tmp_path: P
     db.dispose()
 
 
+def test_a_lone_429_leaves_the_margin_and_a_second_within_the_minute_widens_it() -> None:
+    limiter = SharedWindowLimiter(5, 1.0, db=Database("sqlite:///:memory:"), key=BudgetKey("w", "a", "w"))
+    limiter.refused()
+    assert limiter.margin_s == SHARED_MARGIN_S and limiter._pending_widening is None  # one slow moment
+    assert limiter._refused_at is not None
+    limiter._refused_at -= SHARED_WIDENING_S + 1  # a minute later: lone again
+    limiter.refused()
+    assert limiter.margin_s == SHARED_MARGIN_S
+    limiter.refused()  # within the minute: the host or the network is slower than the margin
+    assert limiter.margin_s == SHARED_MARGIN_S * 1.5 and limiter._pending_widening == limiter.margin_s
+
+
 def test_a_429_widens_the_margin_and_accepted_answers_narrow_it_back_slowly() -> None:
     limiter = SharedWindowLimiter(5, 1.0, db=Database("sqlite:///:memory:"), key=BudgetKey("w", "a", "w"))
+    limiter.refused()
     limiter.refused()
     assert limiter.margin_s == SHARED_MARGIN_S * 1.5  # by half: one late request is not a slow host
     for _ in range(9):
