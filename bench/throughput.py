@@ -23,7 +23,8 @@ Printed per run:
 - rate_limited: requests the emulator answered 429; p50_ms / p99_ms: call stored -> confirmed;
 - dead_letters: calls dead-lettered;
 - by_tenth_per_s: confirmations per second in each tenth of the confirmations, in order: a rate that
-  falls as the run goes on is a cost that grows with the CRM or the queue.
+  falls as the run goes on is a cost that grows with the CRM or the queue;
+- load_average: the machine's 1-minute load average as the run's workers start and as they stop.
 `--json` prints one object keyed by run name.
 """
 
@@ -105,6 +106,9 @@ class RunResult:
     requests_by_kind: dict[str, float] = field(default_factory=dict)  # CRM requests per call by method + path
     rate_limited_by_kind: dict[str, int] = field(default_factory=dict)  # 429s by method + path
     by_tenth_per_s: list[float] = field(default_factory=list)  # confirmations/s in each tenth, in order
+    # The machine's 1-minute load average as the run's workers start and as they stop: other jobs on the
+    # machine move every figure here, and the run's own processes raise it.
+    load_average: list[float] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -325,6 +329,7 @@ def run(
         if rate is None:
             for c in calls:  # the whole load is waiting before the first worker starts
                 deliver(c)
+        load_at_start = os.getloadavg()[0]
         started = time.monotonic()
         deadline = started + args.timeout
         server_pids = database_server_pids(db)
@@ -357,6 +362,7 @@ def run(
                     break
                 time.sleep(0.1)
             elapsed = time.monotonic() - started
+            load_at_end = os.getloadavg()[0]
             worker_cpu_s = sum(cpu_seconds(p.pid) for p in procs)
             # This process's other threads are the emulator (and the polling above, a query a second).
             emulator_cpu_s = time.process_time() - emulator_cpu_before
@@ -398,6 +404,7 @@ def run(
     result.worker_cpu_ms_per_call = round(worker_cpu_s * 1000 / max(1, n), 1)
     result.db_server_cpu_ms_per_call = round(server_cpu_s * 1000 / max(1, n), 1) if server_pids else None
     result.emulator_cpu_ms_per_call = round(emulator_cpu_s * 1000 / max(1, n), 1)
+    result.load_average = [round(load_at_start, 2), round(load_at_end, 2)]
     result.phases_ms = phases
     return result
 
@@ -695,6 +702,8 @@ def print_table(out: dict[str, RunResult], args: argparse.Namespace) -> None:
         db_cpu = "-" if r.db_server_cpu_ms_per_call is None else f"{r.db_server_cpu_ms_per_call:g}"
         print(f"{name}: CPU ms per call: workers {r.worker_cpu_ms_per_call:g}, PostgreSQL {db_cpu}, "
               f"CRM emulator {r.emulator_cpu_ms_per_call:g}")  # fmt: skip
+        if r.load_average:
+            print(f"{name}: load average (1 min) at start and end: {r.load_average[0]:g}, {r.load_average[1]:g}")
         if r.phases_ms:
             print(f"{name}: mean ms per call: " + ", ".join(f"{k} {v:g}" for k, v in r.phases_ms.items()))
         if r.by_tenth_per_s:
