@@ -189,9 +189,8 @@ def _take_smooth_slot(
     """One request at the next free slot: at least SMOOTH_MIN_GAP_SHARE of a spacing (`span_s` /
     `max_requests`) after the last grant, and no more than `max_requests` in any `span_s` up to it (the
     window as it will be at the slot, not as it is now: a full lane's next slot is always one the window
-    frees by then). Granted when the slot
-    is at most one spacing ahead (the request waits for it, and the next ask may come then); otherwise
-    ask again one spacing before it."""
+    frees by then). Granted when the slot is at most one spacing ahead (the request waits for it, and the
+    next ask may come then); otherwise ask again one spacing before it."""
     # In whole milliseconds, as the log keeps them, and rounded up: a slot is never early.
     spacing, span = span_s * 1000 / max_requests, span_s * 1000
     times = sorted(int(k) for k, v in log.items() for _ in range(v))
