@@ -364,7 +364,7 @@ def run(
             elapsed = time.monotonic() - started
             load_at_end = os.getloadavg()[0]
             worker_cpu_s = sum(cpu_seconds(p.pid) for p in procs)
-            # This process's other threads are the emulator (and the polling above, a query a second).
+            # This process's other threads are the emulator (and the polling above, a query each half second).
             emulator_cpu_s = time.process_time() - emulator_cpu_before
         server_cpu_s = sum(cpu_seconds(pid, children=True) for pid in server_pids) - server_cpu_before
         ids = [c.call_id for c in calls]
@@ -499,11 +499,16 @@ def steady_requests(
         return None
     (start, first), (end, last) = before[-1], after[0]
     calls = sum(1 for t in confirmed if start <= t <= end)
-    part = [(path, status) for _, path, status in log[first:last] if status != 429]
-    searches = sum(1 for path, _ in part if path.endswith(SEARCH_PATH))
-    if not calls or not part:
+    window, searches = lane_requests(log[first:last])
+    if not calls or not window + searches:
         return None
-    return len(part) - searches, searches, calls
+    return window, searches, calls
+
+
+def lane_requests(log: Sequence[tuple[str, str, int]]) -> tuple[int, int]:
+    """Accepted requests (429s are not) of HubSpot's ten-second window and of its search lane."""
+    searches = sum(1 for _, path, status in log if status != 429 and path.endswith(SEARCH_PATH))
+    return sum(1 for _, _, status in log if status != 429) - searches, searches
 
 
 def summarize(
@@ -543,14 +548,9 @@ def summarize(
     else:
         per_s = len(confirmed) / max(elapsed, 1e-9)
     accepted = [(path, status) for _, path, status in log if status != 429]
-    searches = sum(1 for path, _ in accepted if path.endswith(SEARCH_PATH))
-    window = len(accepted) - searches
     ceiling: float | None = None
     if not limits.lifted and confirmed and crm == "hubspot":
-        calls = len(confirmed)
-        steady = steady_requests(log, confirmed, counts)
-        if steady is not None:
-            window, searches, calls = steady
+        window, searches, calls = steady_requests(log, confirmed, counts) or (*lane_requests(log), len(confirmed))
         lanes = [(limits.ten_second_max / 10.0, window), (float(limits.search_per_second), searches)]
         ceiling = min(rate / (used / calls) for rate, used in lanes if used)
     elif not limits.lifted and confirmed and crm == "zoho" and accepted and latency_ms > 0:
