@@ -105,22 +105,32 @@ _SET_STATE = (
 
 def save_field_values(db: Database, tenant: str, extraction: Extraction) -> None:
     """The extracted values of a call (replacing an earlier extraction's), and its labels on the call row."""
+    save_field_values_of(db, [(tenant, extraction)])
+
+
+def save_field_values_of(db: Database, calls: Sequence[tuple[str, Extraction]]) -> None:
+    """`save_field_values` for several calls (tenant, extraction) in one transaction: three statements in
+    all, each run once for every call's rows (store/group_commit.py gathers the calls)."""
+    if not calls:
+        return
+    labels = [
+        {"the_tenant": tenant, "the_call": x.call_id, "new_intent": x.intent.value,
+         "new_outcome": x.outcome.value, "new_sentiment": x.sentiment.value}
+        for tenant, x in calls
+    ]  # fmt: skip
+    # One statement for all the calls' values, and no ids read back: a flush of ORM objects costs the
+    # worker more CPU than the rest of the database work of preparing a call.
+    rows = [
+        {"tenant": tenant, "call_id": x.call_id, "name": name, "value": fv.value,
+         "confidence": fv.confidence, "status": fv.status.value, "reason": fv.reason,
+         "evidence": [e.to_json() for e in fv.evidence], "extractor": fv.extractor}
+        for tenant, x in calls
+        for name, fv in x.fields.items()
+    ]  # fmt: skip
     with db.transaction() as conn:
-        conn.execute(
-            _SET_LABELS,
-            {"the_tenant": tenant, "the_call": extraction.call_id, "new_intent": extraction.intent.value,
-             "new_outcome": extraction.outcome.value, "new_sentiment": extraction.sentiment.value},
-        )  # fmt: skip
-        conn.execute(_DROP_VALUES, {"tenant": tenant, "call_id": extraction.call_id})
-        rows = [
-            {"tenant": tenant, "call_id": extraction.call_id, "name": name, "value": fv.value,
-             "confidence": fv.confidence, "status": fv.status.value, "reason": fv.reason,
-             "evidence": [e.to_json() for e in fv.evidence], "extractor": fv.extractor}
-            for name, fv in extraction.fields.items()
-        ]  # fmt: skip
+        conn.execute(_SET_LABELS, labels)
+        conn.execute(_DROP_VALUES, [{"tenant": tenant, "call_id": x.call_id} for tenant, x in calls])
         if rows:
-            # One statement for all of a call's values, and no ids read back: a flush of ORM objects
-            # costs the worker more CPU than the rest of the step's database work.
             conn.execute(_ADD_VALUES, rows)
 
 
@@ -333,66 +343,101 @@ def record_outcome(
     outcome: Outcome,
 ) -> str:
     """Write what the sync decided, in one transaction; returns the call's final sync state."""
+    with db.session() as session:
+        return record_outcome_in(session, tenant, crm, call_id, workflow_id, prepared, outcome)
+
+
+@dataclass(frozen=True)
+class OutcomeToRecord:
+    """One call's `record_outcome` arguments, for `record_outcomes`."""
+
+    tenant: str
+    crm: str
+    call_id: str
+    workflow_id: str
+    prepared: PreparedCall
+    outcome: Outcome
+
+
+def record_outcomes(db: Database, outcomes: Sequence[OutcomeToRecord]) -> list[str]:
+    """`record_outcome` for several calls in one transaction (store/group_commit.py gathers them): each
+    call's writes as its own, one commit for all. Their final sync states, in order."""
+    with db.session() as session:
+        return [
+            record_outcome_in(session, o.tenant, o.crm, o.call_id, o.workflow_id, o.prepared, o.outcome)
+            for o in outcomes
+        ]
+
+
+def record_outcome_in(
+    session: Session,
+    tenant: str,
+    crm: str,
+    call_id: str,
+    workflow_id: str,
+    prepared: PreparedCall,
+    outcome: Outcome,
+) -> str:
+    """`record_outcome` inside the caller's transaction."""
     plan = prepared.plan
     object_type = plan.crm_object if plan else None
     provenance = _Provenance(prepared.integration_version, prepared.observed_at)
     now = datetime.now(UTC)
-    with db.session() as session:
-        # DBOS re-runs a finish whose checkpoint was not saved (the worker stopped right after it committed).
-        # If this workflow's dead letter has since been taken up (replayed, resolved, discarded), that re-run
-        # must neither reopen it nor move the call, which a replay may already be syncing.
-        taken_up = session.scalar(_TAKEN_UP, {"workflow_id": workflow_id})
-        if taken_up is not None:
-            return session.scalars(select(CallRow.sync_state).filter_by(tenant=tenant, call_id=call_id)).one()
-        for held in plan.held if plan else []:
-            _add_review(
-                session, tenant, call_id, crm, "held_value",
-                object_type=object_type, field=held.field, reason=held.reason,
-                proposed_value=held.value, current_value=None,
-                detail={"canonical": held.canonical, "confidence": held.confidence},
-            )  # fmt: skip
-        for waiting in prepared.waiting:
-            _add_review(
-                session, tenant, call_id, crm, "waiting_object", object_type=None, field=waiting.object,
-                reason=f"{waiting.object} not created: {waiting.reason}", proposed_value=None,
-                current_value=None, detail={"object": waiting.object},
-            )  # fmt: skip
-        if outcome.status in _WRITTEN and outcome.record_id:
-            written_type = outcome.object_type or object_type or ""  # the record's own type
-            state = _record_confirmed(session, tenant, crm, call_id, written_type, provenance, outcome)
-            # A target that cannot be read back (a webhook) accepted it: delivered, not confirmed.
-            state = "delivered" if outcome.status is Status.DELIVERED else state
-            state = _record_related(session, tenant, crm, call_id, workflow_id, prepared, outcome) or state
-            state = _record_actions(session, tenant, crm, call_id, workflow_id, prepared, outcome) or state
-            if outcome.rejected_fields:
-                # The good fields are written and ledgered; the fields the CRM does not have are a dead
-                # letter of their own, naming them, and the call is not fully synced.
-                names = ", ".join(sorted(outcome.rejected_fields))
-                error = f"the CRM has no field {names} on {written_type}: " + next(
-                    iter(outcome.rejected_fields.values())
-                )
-                rejected = outcome.model_copy(
-                    update={"error": error, "errors": [error], "attempts": 1, "object": "fields"}
-                )
-                _dead_letter(session, tenant, crm, call_id, workflow_id, prepared, rejected)
-                state = "dead_letter"
-        elif outcome.status is Status.REVIEW and outcome.review is not None:
-            review = outcome.review
-            identity = plan.identity.model_dump(mode="json") if plan else None
-            _add_review(
-                session, tenant, call_id, crm, review.kind, object_type=object_type, field=None,
-                reason=review.reason, proposed_value=identity, current_value=None,
-                detail={"candidates": review.candidates} if review.candidates else {},
-            )  # fmt: skip
-            state = "review"
-        else:
-            _dead_letter(session, tenant, crm, call_id, workflow_id, prepared, outcome)
-            state = "dead_letter"
-        session.execute(
-            _SET_STATE,
-            {"the_tenant": tenant, "the_call": call_id, "workflows": workflow_and_parents(workflow_id),
-             "new_state": state, "new_synced_at": now},
+    # DBOS re-runs a finish whose checkpoint was not saved (the worker stopped right after it committed).
+    # If this workflow's dead letter has since been taken up (replayed, resolved, discarded), that re-run
+    # must neither reopen it nor move the call, which a replay may already be syncing.
+    taken_up = session.scalar(_TAKEN_UP, {"workflow_id": workflow_id})
+    if taken_up is not None:
+        return session.scalars(select(CallRow.sync_state).filter_by(tenant=tenant, call_id=call_id)).one()
+    for held in plan.held if plan else []:
+        _add_review(
+            session, tenant, call_id, crm, "held_value",
+            object_type=object_type, field=held.field, reason=held.reason,
+            proposed_value=held.value, current_value=None,
+            detail={"canonical": held.canonical, "confidence": held.confidence},
         )  # fmt: skip
+    for waiting in prepared.waiting:
+        _add_review(
+            session, tenant, call_id, crm, "waiting_object", object_type=None, field=waiting.object,
+            reason=f"{waiting.object} not created: {waiting.reason}", proposed_value=None,
+            current_value=None, detail={"object": waiting.object},
+        )  # fmt: skip
+    if outcome.status in _WRITTEN and outcome.record_id:
+        written_type = outcome.object_type or object_type or ""  # the record's own type
+        state = _record_confirmed(session, tenant, crm, call_id, written_type, provenance, outcome)
+        # A target that cannot be read back (a webhook) accepted it: delivered, not confirmed.
+        state = "delivered" if outcome.status is Status.DELIVERED else state
+        state = _record_related(session, tenant, crm, call_id, workflow_id, prepared, outcome) or state
+        state = _record_actions(session, tenant, crm, call_id, workflow_id, prepared, outcome) or state
+        if outcome.rejected_fields:
+            # The good fields are written and ledgered; the fields the CRM does not have are a dead
+            # letter of their own, naming them, and the call is not fully synced.
+            names = ", ".join(sorted(outcome.rejected_fields))
+            error = f"the CRM has no field {names} on {written_type}: " + next(
+                iter(outcome.rejected_fields.values())
+            )
+            rejected = outcome.model_copy(
+                update={"error": error, "errors": [error], "attempts": 1, "object": "fields"}
+            )
+            _dead_letter(session, tenant, crm, call_id, workflow_id, prepared, rejected)
+            state = "dead_letter"
+    elif outcome.status is Status.REVIEW and outcome.review is not None:
+        review = outcome.review
+        identity = plan.identity.model_dump(mode="json") if plan else None
+        _add_review(
+            session, tenant, call_id, crm, review.kind, object_type=object_type, field=None,
+            reason=review.reason, proposed_value=identity, current_value=None,
+            detail={"candidates": review.candidates} if review.candidates else {},
+        )  # fmt: skip
+        state = "review"
+    else:
+        _dead_letter(session, tenant, crm, call_id, workflow_id, prepared, outcome)
+        state = "dead_letter"
+    session.execute(
+        _SET_STATE,
+        {"the_tenant": tenant, "the_call": call_id, "workflows": workflow_and_parents(workflow_id),
+         "new_state": state, "new_synced_at": now},
+    )  # fmt: skip
     return state
 
 
