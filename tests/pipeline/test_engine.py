@@ -472,3 +472,23 @@ def test_a_reviewers_record_answers_a_plan_time_review_and_is_written_to() -> No
     assert engine.with_reviewer_answer(waiting, None) == waiting
     failed = PreparedCall(status=Status.PERMANENT, error="bad payload")
     assert engine.with_reviewer_answer(failed, "rec-9") == failed  # a record answers no broken payload
+
+
+def test_calls_prepared_and_finished_together_share_their_ledger_transactions(make_harness: Any) -> None:
+    h = make_harness()
+    names = ["avery", "blake", "casey", "devon", "emery", "finley", "harper", "jordan", "kendall", "logan"]
+    h.ingest(*[
+        call_payload(f"c-{n}", [f"hi my name is {name} stone", f"my email is {name} dot stone at example dot com"],
+                     from_=f"+1415555{n:04d}")
+        for n, name in enumerate(names)
+    ])  # fmt: skip
+    rt = engine.Runtime(h.db, {h.tenant.name: h.tenant})
+    with running_worker(rt, poll_s=0.05):
+        state = drain(h.db, timeout_s=60)
+    assert (state.confirmed, state.queued, state.dead_letter) == (len(names), 0, 0)
+    assert len(h.contacts()) == len(names)
+    assert {r.call_id for r in h.rows(LedgerRow)} == {f"c-{n}" for n in range(len(names))}
+    # A batch of calls is dequeued, prepared and written together: their values and outcomes are
+    # committed in fewer transactions than calls.
+    assert rt.field_values.transactions < len(names)
+    assert rt.outcomes.transactions < len(names)

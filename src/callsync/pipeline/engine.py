@@ -15,7 +15,7 @@ import hashlib
 import json
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -89,6 +89,7 @@ from callsync.store import ledger as ledger_store
 from callsync.store.db import Database
 from callsync.store.errors import is_transient_database_error
 from callsync.store.events import stored_call
+from callsync.store.group_commit import GroupCommit
 from callsync.store.locks import identity_lock
 from callsync.structure.mapping import MappingDocument, ObjectMapping
 from callsync.structure.payload import ObjectPlan
@@ -110,10 +111,16 @@ class Runtime:
     # The queue's polling interval (write/worker.py): retries wake on its grid (on_batch_grid).
     batch_window_s: float = DEFAULT_BATCH_WINDOW_S
     _mappings: dict[str, MappingDocument] = field(default_factory=dict)
+    # A call's extracted values and its outcome are written with the other calls' of the same moment, in one
+    # transaction (store/group_commit.py): calls are prepared and finished in bursts, a batch at a time.
+    field_values: GroupCommit[tuple[str, Extraction], None] = field(init=False)
+    outcomes: GroupCommit[ledger_store.OutcomeToRecord, str] = field(init=False)
 
     def __post_init__(self) -> None:
         if self.adapters.db is None:
             self.adapters.db = self.db  # credit budgets are shared through the database
+        self.field_values = GroupCommit(partial(_save_field_values, self.db))
+        self.outcomes = GroupCommit(partial(ledger_store.record_outcomes, self.db))
 
     def tenant(self, name: str) -> TenantConfig:
         if name not in self.tenants:
@@ -127,6 +134,11 @@ class Runtime:
 
     def integration_version(self, tenant: str) -> str:
         return f"callsync {__version__}+map.{self.mapping(tenant).digest[:12]}"
+
+
+def _save_field_values(db: Database, calls: Sequence[tuple[str, Extraction]]) -> list[None]:
+    ledger_store.save_field_values_of(db, calls)
+    return [None] * len(calls)
 
 
 _runtime: Runtime | None = None
@@ -239,12 +251,14 @@ def _supplied_fields(
     return PlannedIdentity(email=email, phone=phone), fields
 
 
-def _prepare(tenant_name: str, call_id: str, supplied: SuppliedIdentity | None = None) -> PreparedCall:
+def _prepare(
+    tenant_name: str, call_id: str, supplied: SuppliedIdentity | None = None
+) -> tuple[PreparedCall, Extraction]:
+    """The call's plan, and its extraction, which the caller saves (`_prepare_safely`)."""
     rt = runtime()
     tenant = rt.tenant(tenant_name)
     call = load_call(rt.db, tenant_name, call_id)
     extraction = extraction_for(call, tenant)
-    ledger_store.save_field_values(rt.db, tenant_name, extraction)
     mapping = rt.mapping(tenant_name)
     sync_plan = plan_call(mapping, call, extraction, tenant.default_country, own_numbers=tenant.numbers)
     plan = sync_plan.objects[CONTACT]
@@ -269,7 +283,7 @@ def _prepare(tenant_name: str, call_id: str, supplied: SuppliedIdentity | None =
         )
     called_at = call.ended_at or call.started_at or datetime.now(UTC)
     actions = plan_actions(extraction, mapping.model.actions, called_at=called_at, timezone=tenant.timezone)
-    return PreparedCall(
+    prepared = PreparedCall(
         actions=actions,
         status=Status.REVIEW if review else Status.READY,
         plan=contact,
@@ -280,6 +294,7 @@ def _prepare(tenant_name: str, call_id: str, supplied: SuppliedIdentity | None =
         integration_version=rt.integration_version(tenant_name),
         review=review,
     )
+    return prepared, extraction
 
 
 # Database work that meets a blip (restart, killed connection, too many clients, serialization failure) is
@@ -300,9 +315,12 @@ def database_step(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
 
 
 async def _prepare_safely(tenant: str, call_id: str, supplied: SuppliedIdentity | None) -> PreparedCall:
-    """`_prepare` off the event loop; a transient database error is raised (`retry_database_blips`)."""
+    """`_prepare` off the event loop, and the call's extracted values saved (with the other calls'
+    prepared meanwhile); a transient database error is raised (`retry_database_blips`)."""
     try:
-        return await asyncio.to_thread(_prepare, tenant, call_id, supplied)
+        prepared, extraction = await asyncio.to_thread(_prepare, tenant, call_id, supplied)
+        await runtime().field_values.submit((tenant, extraction))
+        return prepared
     except PermanentError as exc:
         return PreparedCall(status=Status.PERMANENT, error=str(exc))
     except Exception as exc:
@@ -804,8 +822,9 @@ async def _finish(
 ) -> str:
     rt = runtime()
     crm = rt.tenants[tenant].crm.kind if tenant in rt.tenants else "unknown"
-    return await asyncio.to_thread(
-        ledger_store.record_outcome, rt.db, tenant, crm, call_id, workflow_id, prepared, outcome
+    # Committed with the other calls finishing meanwhile (`Runtime.outcomes`).
+    return await rt.outcomes.submit(
+        ledger_store.OutcomeToRecord(tenant, crm, call_id, workflow_id, prepared, outcome)
     )
 
 
