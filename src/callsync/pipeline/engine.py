@@ -88,7 +88,7 @@ from callsync.reconcile.policy import same_value
 from callsync.store import ledger as ledger_store
 from callsync.store.db import Database
 from callsync.store.errors import is_transient_database_error
-from callsync.store.events import stored_call
+from callsync.store.events import StoredCall, stored_call, stored_calls
 from callsync.store.group_commit import GroupCommit
 from callsync.store.locks import identity_lock
 from callsync.structure.mapping import MappingDocument, ObjectMapping
@@ -111,14 +111,16 @@ class Runtime:
     # The queue's polling interval (write/worker.py): retries wake on its grid (on_batch_grid).
     batch_window_s: float = DEFAULT_BATCH_WINDOW_S
     _mappings: dict[str, MappingDocument] = field(default_factory=dict)
-    # A call's extracted values and its outcome are written with the other calls' of the same moment, in one
-    # transaction (store/group_commit.py): calls are prepared and finished in bursts, a batch at a time.
+    # A call is loaded, and its extracted values and its outcome written, with the other calls' of the same
+    # moment, in one transaction (store/group_commit.py): calls are prepared and finished in bursts.
+    stored_calls: GroupCommit[tuple[str, str], StoredCall] = field(init=False)
     field_values: GroupCommit[tuple[str, Extraction], None] = field(init=False)
     outcomes: GroupCommit[ledger_store.OutcomeToRecord, str] = field(init=False)
 
     def __post_init__(self) -> None:
         if self.adapters.db is None:
             self.adapters.db = self.db  # credit budgets are shared through the database
+        self.stored_calls = GroupCommit(partial(stored_calls, self.db))
         self.field_values = GroupCommit(partial(_save_field_values, self.db))
         self.outcomes = GroupCommit(partial(ledger_store.record_outcomes, self.db))
 
@@ -166,9 +168,13 @@ def backoff_delay(attempt: int, base_s: float, cap_s: float, key: str) -> float:
 def load_call(db: Database, tenant: str, call_id: str) -> CallRecord:
     """The call as stored: its first payload verbatim plus any later events (store/events.py), read by the
     platform adapter that received them (capture/platforms)."""
+    return call_from_stored(stored_call(db, tenant, call_id), tenant)
+
+
+def call_from_stored(stored: StoredCall, tenant: str) -> CallRecord:
+    """A stored call read by the platform adapter that received it (`load_call`)."""
     from callsync.capture.platforms import record_from_payloads
 
-    stored = stored_call(db, tenant, call_id)
     if stored.payload_format is None and not stored.later:
         return parse_generic_call(json.loads(stored.raw_payload), tenant=tenant, source=stored.source)
     return record_from_payloads(stored.payload_format, [stored.raw_payload, *stored.later], tenant)
@@ -252,12 +258,12 @@ def _supplied_fields(
 
 
 def _prepare(
-    tenant_name: str, call_id: str, supplied: SuppliedIdentity | None = None
+    tenant_name: str, stored: StoredCall, supplied: SuppliedIdentity | None = None
 ) -> tuple[PreparedCall, Extraction]:
     """The call's plan, and its extraction, which the caller saves (`_prepare_safely`)."""
     rt = runtime()
     tenant = rt.tenant(tenant_name)
-    call = load_call(rt.db, tenant_name, call_id)
+    call = call_from_stored(stored, tenant_name)
     extraction = extraction_for(call, tenant)
     mapping = rt.mapping(tenant_name)
     sync_plan = plan_call(mapping, call, extraction, tenant.default_country, own_numbers=tenant.numbers)
@@ -317,9 +323,11 @@ def database_step(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
 async def _prepare_safely(tenant: str, call_id: str, supplied: SuppliedIdentity | None) -> PreparedCall:
     """`_prepare` off the event loop, and the call's extracted values saved (with the other calls'
     prepared meanwhile); a transient database error is raised (`retry_database_blips`)."""
+    rt = runtime()
     try:
-        prepared, extraction = await asyncio.to_thread(_prepare, tenant, call_id, supplied)
-        await runtime().field_values.submit((tenant, extraction))
+        stored = await rt.stored_calls.submit((tenant, call_id))
+        prepared, extraction = await asyncio.to_thread(_prepare, tenant, stored, supplied)
+        await rt.field_values.submit((tenant, extraction))
         return prepared
     except PermanentError as exc:
         return PreparedCall(status=Status.PERMANENT, error=str(exc))

@@ -6,10 +6,12 @@ The payloads of later events are read back here when a call is re-planned.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import BindParameter, bindparam, select, tuple_
 
 from callsync.store.db import Database
 from callsync.store.tables import CallEventRow, CallRow, PollCursorRow, QuarantineRow, table
@@ -21,6 +23,17 @@ _CALL_PAYLOAD = select(_calls.c.raw_payload, _calls.c.payload_format, _calls.c.s
 _LATER_PAYLOADS = (
     select(_events.c.payload)
     .where(_events.c.tenant == bindparam("tenant"), _events.c.call_id == bindparam("call_id"))
+    .order_by(_events.c.id)
+)
+
+# The same, for several calls at once (`stored_calls`).
+_several: BindParameter[Any] = bindparam("keys", expanding=True)
+_CALLS_PAYLOADS = select(
+    _calls.c.tenant, _calls.c.call_id, _calls.c.raw_payload, _calls.c.payload_format, _calls.c.source
+).where(tuple_(_calls.c.tenant, _calls.c.call_id).in_(_several))
+_CALLS_LATER_PAYLOADS = (
+    select(_events.c.tenant, _events.c.call_id, _events.c.payload)
+    .where(tuple_(_events.c.tenant, _events.c.call_id).in_(_several))
     .order_by(_events.c.id)
 )
 
@@ -43,6 +56,24 @@ def stored_call(db: Database, tenant: str, call_id: str) -> StoredCall:
         raw, payload_format, source = conn.execute(_CALL_PAYLOAD, key).one()
         later = list(conn.scalars(_LATER_PAYLOADS, key).all())
     return StoredCall(raw, payload_format, source, later)
+
+
+def stored_calls(db: Database, keys: Sequence[tuple[str, str]]) -> list[StoredCall]:
+    """`stored_call` for several calls (tenant, call id) in one transaction of two statements, in order
+    (store/group_commit.py gathers them). LookupError names a call that is not stored."""
+    with db.transaction() as conn:
+        wanted = list(dict.fromkeys(keys))
+        found = {(row.tenant, row.call_id): row for row in conn.execute(_CALLS_PAYLOADS, {"keys": wanted})}
+        later: dict[tuple[str, str], list[str]] = {}
+        for row in conn.execute(_CALLS_LATER_PAYLOADS, {"keys": wanted}):
+            later.setdefault((row.tenant, row.call_id), []).append(row.payload)
+    missing = [key for key in wanted if key not in found]
+    if missing:
+        raise LookupError(f"no stored call {missing[0][1]!r} of tenant {missing[0][0]!r}")
+    return [
+        StoredCall(found[k].raw_payload, found[k].payload_format, found[k].source, later.get(k, []))
+        for k in keys
+    ]
 
 
 def later_payloads(db: Database, tenant: str, call_id: str) -> list[str]:
