@@ -13,9 +13,16 @@ from callsync.capture.platforms.generic import parse_generic_call
 from callsync.delivery import FieldWrite, Outcome, PreparedCall, ReviewRequest, Status
 from callsync.models import Extraction, FieldValue, Label
 from callsync.pipeline.intake import receive_call
+from callsync.reconcile.identity import IdentityKeys
 from callsync.store.db import Database
 from callsync.store.ledger import (
+    IdentityLink,
+    LinkQuery,
     OutcomeToRecord,
+    link_identities,
+    link_identity,
+    linked_records,
+    linked_records_of,
     record_outcome,
     record_outcomes,
     save_field_values,
@@ -113,3 +120,27 @@ def test_field_values_saved_together_replace_each_calls_own_and_no_other(tmp_pat
         assert {c.call_id: c.sentiment for c in s.scalars(select(CallRow))} == {
             "c-0": "neutral", "c-1": "neutral", "c-2": "neutral"
         }  # fmt: skip
+
+
+def test_identity_links_written_and_read_together_are_what_each_call_alone_writes_and_reads(
+    tmp_path: Path,
+) -> None:
+    alone, together = _db(tmp_path / "alone.db", 0), _db(tmp_path / "together.db", 0)
+    links = [
+        IdentityLink("t", "hubspot", "contacts", ("email:a@x.com", "phone:+14155550100"), "r-1", "c-1"),
+        IdentityLink("t", "hubspot", "contacts", (), "r-9", "c-9"),  # nothing to link
+        # The same number from a second call: the first link wins, together as alone.
+        IdentityLink("t", "hubspot", "contacts", ("phone:+14155550100", "email:b@x.com"), "r-2", "c-2"),
+    ]
+    for link in links:
+        link_identity(alone, link.tenant, link.crm, link.object_type, link.keys, link.record_id, link.call_id)
+    assert link_identities(together, links) == [None, None, None]
+    queries = [
+        LinkQuery("t", "hubspot", ("contacts",), IdentityKeys("a@x.com", "+14155550100")),
+        LinkQuery("t", "hubspot", ("contacts",), IdentityKeys(None, None)),
+        LinkQuery("t", "hubspot", ("contacts", "leads"), IdentityKeys("b@x.com", None)),
+        LinkQuery("t", "salesforce", ("contacts",), IdentityKeys("a@x.com", None)),  # another CRM's links
+    ]
+    one_by_one = [linked_records(alone, q.tenant, q.crm, q.object_types, q.keys) for q in queries]
+    assert linked_records_of(together, queries) == one_by_one
+    assert one_by_one == [{"email": ["r-1"], "phone": ["r-1"]}, {}, {"email": ["r-2"]}, {}]

@@ -111,9 +111,12 @@ class Runtime:
     # The queue's polling interval (write/worker.py): retries wake on its grid (on_batch_grid).
     batch_window_s: float = DEFAULT_BATCH_WINDOW_S
     _mappings: dict[str, MappingDocument] = field(default_factory=dict)
-    # A call is loaded, and its extracted values and its outcome written, with the other calls' of the same
-    # moment, in one transaction (store/group_commit.py): calls are prepared and finished in bursts.
+    # A call is loaded, its links read and written, and its extracted values and outcome written, with the
+    # other calls' of the same moment, in one transaction (store/group_commit.py): calls are prepared,
+    # written and finished in bursts, a batch at a time.
     stored_calls: GroupCommit[tuple[str, str], StoredCall] = field(init=False)
+    linked_records: GroupCommit[ledger_store.LinkQuery, dict[str, list[str]]] = field(init=False)
+    identity_links: GroupCommit[ledger_store.IdentityLink, None] = field(init=False)
     field_values: GroupCommit[tuple[str, Extraction], None] = field(init=False)
     outcomes: GroupCommit[ledger_store.OutcomeToRecord, str] = field(init=False)
 
@@ -121,6 +124,8 @@ class Runtime:
         if self.adapters.db is None:
             self.adapters.db = self.db  # credit budgets are shared through the database
         self.stored_calls = GroupCommit(partial(stored_calls, self.db))
+        self.linked_records = GroupCommit(partial(ledger_store.linked_records_of, self.db))
+        self.identity_links = GroupCommit(partial(ledger_store.link_identities, self.db))
         self.field_values = GroupCommit(partial(_save_field_values, self.db))
         self.outcomes = GroupCommit(partial(ledger_store.record_outcomes, self.db))
 
@@ -490,9 +495,9 @@ async def _write_once(tenant: str, call_id: str, prepared: PreparedCall) -> Outc
             ):
                 outcome = await write_attempt(adapter, rt, tenant, call_id, prepared, notes)
                 if outcome.status is Status.CONFIRMED and outcome.record_id and outcome.object_type:
-                    await asyncio.to_thread(
-                        ledger_store.link_identity, rt.db, tenant, adapter.name, outcome.object_type,
-                        outcome.link_keys, outcome.record_id, call_id,
+                    await rt.identity_links.submit(
+                        ledger_store.IdentityLink(tenant, adapter.name, outcome.object_type,
+                                                  tuple(outcome.link_keys), outcome.record_id, call_id)
                     )  # fmt: skip
             if outcome.status is Status.CONFIRMED and outcome.created and notes and plan.identity.name:
                 found = await notes[-1]  # outside the lock: advisory, it never holds up the next caller
@@ -544,8 +549,8 @@ async def write_attempt(
                 fields=read_fields,
             )
         )
-        linked = await asyncio.to_thread(
-            ledger_store.linked_records, rt.db, tenant, adapter.name, object_types, keys
+        linked = await rt.linked_records.submit(
+            ledger_store.LinkQuery(tenant, adapter.name, tuple(object_types), keys)
         )
         # Links stand in only where the CRM's search found nothing for that key (its index lags behind
         # our own writes); what the CRM says now wins, e.g. a Lead since converted to a Contact.

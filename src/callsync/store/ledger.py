@@ -138,18 +138,36 @@ def linked_records(
     db: Database, tenant: str, crm: str, object_types: Sequence[str], keys: IdentityKeys
 ) -> dict[str, list[str]]:
     """Records callsync already linked to these keys: they cover the CRM search index's lag."""
-    out: dict[str, list[str]] = {}
-    wanted = keys.as_link_keys()
-    if not wanted:
-        return out
+    return linked_records_of(db, [LinkQuery(tenant, crm, tuple(object_types), keys)])[0]
+
+
+@dataclass(frozen=True)
+class LinkQuery:
+    """One `linked_records` question, for `linked_records_of`."""
+
+    tenant: str
+    crm: str
+    object_types: tuple[str, ...]
+    keys: IdentityKeys
+
+
+def linked_records_of(db: Database, queries: Sequence[LinkQuery]) -> list[dict[str, list[str]]]:
+    """`linked_records` for several calls in one transaction (store/group_commit.py gathers them), in order."""
+    answers: list[dict[str, list[str]]] = [{} for _ in queries]
+    asked = [(q, q.keys.as_link_keys(), out) for q, out in zip(queries, answers, strict=True)]
+    if not any(wanted for _, wanted, _ in asked):
+        return answers
     with db.transaction() as conn:
-        rows = conn.execute(
-            _LINKED,
-            {"tenant": tenant, "crm": crm, "object_types": list(object_types), "keys": list(wanted)},
-        ).all()
-        for key, record_id in rows:
-            out.setdefault(key.split(":", 1)[0], []).append(record_id)
-    return out
+        for q, wanted, out in asked:
+            if not wanted:
+                continue
+            rows = conn.execute(
+                _LINKED,
+                {"tenant": q.tenant, "crm": q.crm, "object_types": list(q.object_types), "keys": list(wanted)},
+            ).all()
+            for key, record_id in rows:
+                out.setdefault(key.split(":", 1)[0], []).append(record_id)
+    return answers
 
 
 def write_history(
@@ -288,8 +306,28 @@ def _upsert_ledger(
 def link_identity(
     db: Database, tenant: str, crm: str, object_type: str, keys: Sequence[str], record_id: str, call_id: str
 ) -> None:
-    with db.transaction() as conn:
-        _insert_links(conn, tenant, crm, object_type, keys, record_id, call_id)
+    link_identities(db, [IdentityLink(tenant, crm, object_type, tuple(keys), record_id, call_id)])
+
+
+@dataclass(frozen=True)
+class IdentityLink:
+    """One `link_identity`, for `link_identities`."""
+
+    tenant: str
+    crm: str
+    object_type: str
+    keys: tuple[str, ...]
+    record_id: str
+    call_id: str
+
+
+def link_identities(db: Database, links: Sequence[IdentityLink]) -> list[None]:
+    """`link_identity` for several calls in one transaction (store/group_commit.py gathers them)."""
+    if any(link.keys for link in links):
+        with db.transaction() as conn:
+            for link in links:
+                _insert_links(conn, link.tenant, link.crm, link.object_type, link.keys, link.record_id, link.call_id)
+    return [None] * len(links)
 
 
 def _insert_links(
