@@ -381,8 +381,7 @@ def record_outcome(
     outcome: Outcome,
 ) -> str:
     """Write what the sync decided, in one transaction; returns the call's final sync state."""
-    with db.session() as session:
-        return record_outcome_in(session, tenant, crm, call_id, workflow_id, prepared, outcome)
+    return record_outcomes(db, [OutcomeToRecord(tenant, crm, call_id, workflow_id, prepared, outcome)])[0]
 
 
 @dataclass(frozen=True)
@@ -401,22 +400,13 @@ def record_outcomes(db: Database, outcomes: Sequence[OutcomeToRecord]) -> list[s
     """`record_outcome` for several calls in one transaction (store/group_commit.py gathers them): each
     call's writes as its own, one commit for all. Their final sync states, in order."""
     with db.session() as session:
-        return [
-            record_outcome_in(session, o.tenant, o.crm, o.call_id, o.workflow_id, o.prepared, o.outcome)
-            for o in outcomes
-        ]
+        return [_record_outcome_in(session, o) for o in outcomes]
 
 
-def record_outcome_in(
-    session: Session,
-    tenant: str,
-    crm: str,
-    call_id: str,
-    workflow_id: str,
-    prepared: PreparedCall,
-    outcome: Outcome,
-) -> str:
-    """`record_outcome` inside the caller's transaction."""
+def _record_outcome_in(session: Session, to_record: OutcomeToRecord) -> str:
+    """One call's `record_outcome` inside the group's transaction."""
+    tenant, crm, call_id, workflow_id = to_record.tenant, to_record.crm, to_record.call_id, to_record.workflow_id
+    prepared, outcome = to_record.prepared, to_record.outcome
     plan = prepared.plan
     object_type = plan.crm_object if plan else None
     provenance = _Provenance(prepared.integration_version, prepared.observed_at)
