@@ -192,3 +192,42 @@ def test_a_waiter_holds_none_of_its_keys_while_another_process_holds_one_and_all
         other.close()
         probe.close()
         db.dispose()
+
+
+def test_syncs_locking_at_the_same_moment_share_one_round_trip_each_way(pg_url: str) -> None:
+    db = Database(pg_url)
+
+    async def sync(i: int) -> None:
+        async with locks.identity_lock(db, [f"t:hubspot:email:q{i}@x.com", f"t:hubspot:phone:+1415556{i:04d}"]):
+            await asyncio.sleep(0.01)
+
+    async def main() -> None:
+        await asyncio.gather(*(sync(i) for i in range(40)))
+
+    try:
+        asyncio.run(main())
+        session = locks._session_for(db)
+        assert 0 < session.locking.transactions < 40 and 0 < session.releasing.transactions < 40
+        assert session.held == 0 and db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        db.dispose()
+
+
+def test_in_a_shared_round_trip_a_holder_blocked_on_one_key_takes_none_and_the_others_take_theirs(
+    pg_url: str,
+) -> None:
+    first, second = Database(pg_url), Database(pg_url)  # two processes
+    try:
+        other = locks._session_for(second)
+        generation = other.try_lock([3])
+        assert generation is not None
+        mine = locks._session_for(first)
+        assert mine.try_lock_many([(1, 2), (3, 4), (5,)]) == [0, None, 0]
+        # The blocked holder took none of its keys: key 4 is free for the other process, key 3 still its.
+        assert other.try_lock([4]) is not None
+        mine.release_many([((1, 2), 0), ((5,), 0)])
+        assert other.try_lock([1, 2, 5]) is not None
+        assert mine.held == 0
+    finally:
+        first.dispose()
+        second.dispose()
