@@ -25,7 +25,6 @@ from sqlalchemy.engine import Engine
 
 from callsync.store.db import Database, is_sqlite
 from callsync.store.errors import LockWaitTimeout, is_transient_database_error
-from callsync.store.group_commit import GroupCommit
 
 _local_locks: dict[str, threading.Lock] = {}
 _local_guard = threading.Lock()
@@ -70,64 +69,40 @@ class _LockSession:
         self.held = 0
         # Bumped when the connection is lost: its locks went with it, so releases of that generation are moot.
         self.generation = 0
-        # The syncs of a batch lock and release together: one round trip (and one thread hand-off) for all.
-        self.locking: GroupCommit[tuple[int, ...], int | None] = GroupCommit(self.try_lock_many)
-        self.releasing: GroupCommit[tuple[tuple[int, ...], int], None] = GroupCommit(self.release_many)
 
     def try_lock(self, ids: Sequence[int]) -> int | None:
         """Take every id or none (so a waiter holds nothing while it waits): the generation, or None if
         another process holds one of them."""
-        return self.try_lock_many([ids])[0]
-
-    def try_lock_many(self, wanted: Sequence[Sequence[int]]) -> list[int | None]:
-        """`try_lock` for several holders in one round trip (`locking` gathers them). Their ids are apart:
-        a holder takes the process-wide lock of each key first, so two holders of this process never ask
-        for one key at once (advisory locks are re-entrant within a session, so that would grant both)."""
-        flat = [lock_id for ids in wanted for lock_id in ids]
-        if len(wanted) > 1 and len(set(flat)) != len(flat):  # not expected (see above); one by one is exact
-            return [self.try_lock_many([ids])[0] for ids in wanted]
         with self.guard:
             try:
                 if self.conn is None:
                     self.conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-                got = iter(list(self.conn.execute(_TRY_LOCKS, {"ks": flat}).scalars()))
-                results: list[int | None] = []
-                to_free: list[int] = []
-                for ids in wanted:
-                    mine = [next(got) for _ in ids]
-                    if all(mine):
-                        self.held += 1
-                        results.append(self.generation)
-                    else:
-                        to_free += [lock_id for lock_id, ok in zip(ids, mine, strict=True) if ok]
-                        results.append(None)
-                if to_free:
-                    self.conn.execute(_UNLOCKS, {"ks": to_free})
-                self._close_if_idle()
-                return results
+                got = list(self.conn.execute(_TRY_LOCKS, {"ks": list(ids)}).scalars())
+                if not all(got):
+                    taken = [lock_id for lock_id, ok in zip(ids, got, strict=True) if ok]
+                    if taken:
+                        self.conn.execute(_UNLOCKS, {"ks": taken})
+                    self._close_if_idle()
+                    return None
+                self.held += 1
+                return self.generation
             except Exception as exc:
                 if is_transient_database_error(exc):
                     self._lost()
                 raise
 
     def release(self, ids: Sequence[int], generation: int) -> None:
-        self.release_many([(ids, generation)])
-
-    def release_many(self, held: Sequence[tuple[Sequence[int], int]]) -> list[None]:
-        """`release` for several holders in one round trip (`releasing` gathers them)."""
         with self.guard:
-            # A generation since lost: the session those locks were on is gone, and the locks with it.
-            live = [ids for ids, generation in held if generation == self.generation]
-            if live and self.conn is not None:
-                try:
-                    self.conn.execute(_UNLOCKS, {"ks": [lock_id for ids in live for lock_id in ids]})
-                    self.held -= len(live)
-                    self._close_if_idle()
-                except Exception as exc:
-                    if not is_transient_database_error(exc):
-                        raise
-                    self._lost()  # killed or restarted: the server dropped the locks with the session
-        return [None] * len(held)
+            if generation != self.generation or self.conn is None:
+                return  # the session those locks were on is gone, and the locks with it
+            self.held -= 1
+            try:
+                self.conn.execute(_UNLOCKS, {"ks": list(ids)})
+                self._close_if_idle()
+            except Exception as exc:
+                if not is_transient_database_error(exc):
+                    raise
+                self._lost()  # killed or restarted: the server dropped the locks with the session
 
     def _close_if_idle(self) -> None:
         if self.held == 0 and self.conn is not None:
@@ -168,9 +143,9 @@ async def identity_lock(db: Database, keys: Sequence[str]) -> AsyncIterator[None
             yield
             return
         session = _session_for(db)
-        ids = tuple(_lock_id(key) for key in ordered)
+        ids = [_lock_id(key) for key in ordered]
         delay = LOCK_POLL_MIN_S
-        while (generation := await session.locking.submit(ids)) is None:
+        while (generation := await asyncio.to_thread(session.try_lock, ids)) is None:
             if time.monotonic() > deadline:
                 raise LockWaitTimeout(
                     f"identity locks {ordered!r} held by another worker for {LOCK_WAIT_S:g} s"
@@ -180,7 +155,7 @@ async def identity_lock(db: Database, keys: Sequence[str]) -> AsyncIterator[None
         try:
             yield
         finally:
-            await session.releasing.submit((ids, generation))
+            await asyncio.to_thread(session.release, ids, generation)
     finally:
         for lock in reversed(held):
             lock.release()
