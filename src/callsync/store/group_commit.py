@@ -1,10 +1,11 @@
-"""Group commit: concurrent calls' writes of one kind, committed in one transaction.
+"""Group commit: concurrent calls' database work of one kind, in one transaction.
 
 A worker finishes its calls in bursts (a batch write answers for up to a hundred calls at once), and each
 call's own transaction cost the worker a connection checkout, a BEGIN and a COMMIT, and the server a commit
 of its own. `GroupCommit` gathers the items submitted while a transaction is running and commits them
 together in the next one: nothing waits on a timer, so a lone call is written at once, and a burst shares
-one transaction. Each caller still gets its own answer, and only once its item is committed.
+one transaction. Each caller still gets its own answer, and only once its item is committed. The same
+gathering serves reads: a group's calls are loaded, and their identity links looked up, at once.
 
 A batch that fails is not one caller's failure: a database blip (store/errors.py) is raised to every
 caller, each of which retries it as it would its own; any other error sends each item through alone, so
