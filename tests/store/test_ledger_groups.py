@@ -20,12 +20,10 @@ from callsync.store.ledger import (
     LinkQuery,
     OutcomeToRecord,
     link_identities,
-    link_identity,
     linked_records,
     linked_records_of,
     record_outcome,
     record_outcomes,
-    save_field_values,
     save_field_values_of,
 )
 from callsync.store.tables import CallRow, DeadLetterRow, FieldValueRow, LedgerRow, ReviewItemRow
@@ -110,7 +108,7 @@ def _values(db: Database) -> list[tuple[str, str, object]]:
 
 def test_field_values_saved_together_replace_each_calls_own_and_no_other(tmp_path: Path) -> None:
     db = _db(tmp_path / "values.db", 3)
-    save_field_values(db, "t", _extraction("c-2", email="keep@x.com"))
+    save_field_values_of(db, [("t", _extraction("c-2", email="keep@x.com"))])
     save_field_values_of(
         db, [("t", _extraction("c-0", email="a@x.com", phone="+14155550100")), ("t", _extraction("c-1"))]
     )
@@ -133,7 +131,7 @@ def test_identity_links_written_and_read_together_are_what_each_call_alone_write
         IdentityLink("t", "hubspot", "contacts", ("phone:+14155550100", "email:b@x.com"), "r-2", "c-2"),
     ]
     for link in links:
-        link_identity(alone, link.tenant, link.crm, link.object_type, link.keys, link.record_id, link.call_id)
+        link_identities(alone, [link])  # each in its own transaction
     assert link_identities(together, links) == [None, None, None]
     queries = [
         LinkQuery("t", "hubspot", ("contacts",), IdentityKeys("a@x.com", "+14155550100")),

@@ -15,7 +15,7 @@ import hashlib
 import json
 import math
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -126,7 +126,7 @@ class Runtime:
         self.stored_calls = GroupCommit(partial(stored_calls, self.db))
         self.linked_records = GroupCommit(partial(ledger_store.linked_records_of, self.db))
         self.identity_links = GroupCommit(partial(ledger_store.link_identities, self.db))
-        self.field_values = GroupCommit(partial(_save_field_values, self.db))
+        self.field_values = GroupCommit(partial(ledger_store.save_field_values_of, self.db))
         self.outcomes = GroupCommit(partial(ledger_store.record_outcomes, self.db))
 
     def tenant(self, name: str) -> TenantConfig:
@@ -141,11 +141,6 @@ class Runtime:
 
     def integration_version(self, tenant: str) -> str:
         return f"callsync {__version__}+map.{self.mapping(tenant).digest[:12]}"
-
-
-def _save_field_values(db: Database, calls: Sequence[tuple[str, Extraction]]) -> list[None]:
-    ledger_store.save_field_values_of(db, calls)
-    return [None] * len(calls)
 
 
 _runtime: Runtime | None = None

@@ -17,16 +17,13 @@ from callsync.store.db import Database
 from callsync.store.tables import CallEventRow, CallRow, PollCursorRow, QuarantineRow, table
 
 _calls, _events = table(CallRow), table(CallEventRow)
-_CALL_PAYLOAD = select(_calls.c.raw_payload, _calls.c.payload_format, _calls.c.source).where(
-    _calls.c.tenant == bindparam("tenant"), _calls.c.call_id == bindparam("call_id")
-)
 _LATER_PAYLOADS = (
     select(_events.c.payload)
     .where(_events.c.tenant == bindparam("tenant"), _events.c.call_id == bindparam("call_id"))
     .order_by(_events.c.id)
 )
 
-# The same, for several calls at once (`stored_calls`).
+# Several calls' first payloads and later events at once (`stored_calls`).
 _several: BindParameter[Any] = bindparam("keys", expanding=True)
 _CALLS_PAYLOADS = select(
     _calls.c.tenant, _calls.c.call_id, _calls.c.raw_payload, _calls.c.payload_format, _calls.c.source
@@ -50,12 +47,8 @@ class StoredCall:
 
 
 def stored_call(db: Database, tenant: str, call_id: str) -> StoredCall:
-    """One transaction for the call and its later events."""
-    key = {"tenant": tenant, "call_id": call_id}
-    with db.transaction() as conn:
-        raw, payload_format, source = conn.execute(_CALL_PAYLOAD, key).one()
-        later = list(conn.scalars(_LATER_PAYLOADS, key).all())
-    return StoredCall(raw, payload_format, source, later)
+    """One transaction for the call and its later events. LookupError: no such call."""
+    return stored_calls(db, [(tenant, call_id)])[0]
 
 
 def stored_calls(db: Database, keys: Sequence[tuple[str, str]]) -> list[StoredCall]:

@@ -103,16 +103,12 @@ _SET_STATE = (
 )
 
 
-def save_field_values(db: Database, tenant: str, extraction: Extraction) -> None:
-    """The extracted values of a call (replacing an earlier extraction's), and its labels on the call row."""
-    save_field_values_of(db, [(tenant, extraction)])
-
-
-def save_field_values_of(db: Database, calls: Sequence[tuple[str, Extraction]]) -> None:
-    """`save_field_values` for several calls (tenant, extraction) in one transaction: three statements in
-    all, each run once for every call's rows (store/group_commit.py gathers the calls)."""
+def save_field_values_of(db: Database, calls: Sequence[tuple[str, Extraction]]) -> list[None]:
+    """The extracted values of several calls (tenant, extraction), each replacing its call's earlier
+    extraction's, and their labels on the call rows: one transaction of three statements, each run once for
+    every call's rows (store/group_commit.py gathers the calls)."""
     if not calls:
-        return
+        return []
     labels = [
         {"the_tenant": tenant, "the_call": x.call_id, "new_intent": x.intent.value,
          "new_outcome": x.outcome.value, "new_sentiment": x.sentiment.value}
@@ -132,6 +128,7 @@ def save_field_values_of(db: Database, calls: Sequence[tuple[str, Extraction]]) 
         conn.execute(_DROP_VALUES, [{"tenant": tenant, "call_id": x.call_id} for tenant, x in calls])
         if rows:
             conn.execute(_ADD_VALUES, rows)
+    return [None] * len(calls)
 
 
 def linked_records(
@@ -303,15 +300,9 @@ def _upsert_ledger(
         setattr(row, name, value)
 
 
-def link_identity(
-    db: Database, tenant: str, crm: str, object_type: str, keys: Sequence[str], record_id: str, call_id: str
-) -> None:
-    link_identities(db, [IdentityLink(tenant, crm, object_type, tuple(keys), record_id, call_id)])
-
-
 @dataclass(frozen=True)
 class IdentityLink:
-    """One `link_identity`, for `link_identities`."""
+    """A confirmed record's identity keys, for `link_identities`."""
 
     tenant: str
     crm: str
@@ -322,7 +313,8 @@ class IdentityLink:
 
 
 def link_identities(db: Database, links: Sequence[IdentityLink]) -> list[None]:
-    """`link_identity` for several calls in one transaction (store/group_commit.py gathers them)."""
+    """Link each confirmed record to its keys, for several calls in one transaction (store/group_commit.py
+    gathers them); the first link of a key wins."""
     if any(link.keys for link in links):
         with db.transaction() as conn:
             for link in links:
