@@ -56,9 +56,11 @@ from typing import Any
 from callsync.capture.extract import EXTRACTOR_VERSION, extract_call
 from callsync.capture.extract import calibration as calib
 from callsync.capture.extract import word_confidence as wconf
+from callsync.capture.extract.dialogue import ECHO_REASON
 from callsync.capture.extract.grounding import canonical_key
+from callsync.capture.extract.spoken import find_digit_runs
 from callsync.capture.platforms.generic import parse_generic_call
-from callsync.models import CallRecord, Extraction, FieldStatus, Turn
+from callsync.models import CallRecord, Extraction, FieldStatus, Speaker, Turn
 
 FIELDS = (
     "full_name",
@@ -374,6 +376,7 @@ def summary(report: SplitReport, results: list[Result]) -> dict[str, Any]:
             "precision": s.precision(),
             "recall": s.recall(),
             "review_rate": s.review_rate(),
+            "found_right": s.found_right,
         }
     reasons: Counter[str] = Counter(
         fv.reason or "-"
@@ -392,7 +395,57 @@ def summary(report: SplitReport, results: list[Result]) -> dict[str, Any]:
         "labels": label_accuracy(report),
         "calibration": calibration(results),
         "by_source": by_source(results),
+        "in_the_words": in_the_words(results),
     }
+
+
+def _caller_and_agent_text(call: CallRecord) -> tuple[str, str]:
+    caller = " ".join(t.text for t in call.turns if t.speaker is Speaker.CALLER)
+    agent = " ".join(t.text for t in call.turns if t.speaker is Speaker.AGENT)
+    return caller, agent
+
+
+def _digits_said(text: str) -> str:
+    return "".join(run.digits for run in find_digit_runs(text))
+
+
+_NOT_LETTER = re.compile(r"[^a-z0-9]")
+
+
+def in_the_words(results: list[Result]) -> dict[str, dict[str, int]]:
+    """How many gold phones and emails appear in the transcript's words at all: in what the recognizer made
+    of the caller's words (a phone's last seven digits among the digits heard; an email's user name and
+    domain, letters only, among the letters heard) or in the agent's words (a read-back or an echo). No
+    extractor can read a value from words that do not hold it, so the share in either bounds the recall
+    of values taken from the words (an upper bound: a value in the words may still be the agent's
+    misreading, or heard without the words that say whose it is). A phone has one more route, counted
+    apart (`line`): the line the caller calls from, which is theirs only when they say so ("this number is
+    fine"), so it does not raise the bound."""
+    out: dict[str, dict[str, int]] = {}
+    for name in ("phone", "email"):
+        counts = {"gold": 0, "caller": 0, "agent": 0, "line": 0, "either": 0}
+        for r in results:
+            labelled, gold = gold_value(r.row.get("gold", {}), name)
+            if not labelled or not gold:
+                continue
+            caller, agent = _caller_and_agent_text(r.call)
+            if name == "phone":
+                tail = re.sub(r"\D", "", str(gold))[-7:]
+                heard, read = tail in _digits_said(caller), tail in _digits_said(agent)
+                line = (r.call.caller_line or "").endswith(tail)  # "this number is fine": not in the words
+            else:
+                line = False
+                user, _, domain = str(gold).lower().partition("@")
+                letters = _NOT_LETTER.sub("", caller.lower())
+                heard = _NOT_LETTER.sub("", user) in letters and domain.split(".")[0] in letters
+                read = str(gold).lower() in agent.lower()
+            counts["gold"] += 1
+            counts["caller"] += heard
+            counts["agent"] += read
+            counts["line"] += line
+            counts["either"] += heard or read
+        out[name] = counts
+    return out
 
 
 def print_side_by_side(sets: dict[str, dict[str, Any]]) -> None:
@@ -430,6 +483,22 @@ def print_side_by_side(sets: dict[str, dict[str, Any]]) -> None:
         "review: recognizer doubted",
         lambda s: str(s["review_reasons"].get("low_word_confidence", 0)),
     )
+    row(
+        "review: agent echo only",
+        lambda s: str(s["review_reasons"].get(ECHO_REASON, 0)),
+    )
+    for name in ("phone", "email"):
+        row(
+            f"{name}: right, any status",
+            lambda s, name=name: f"{s['fields'][name]['found_right']}/{s['fields'][name]['gold']}"
+            if name in s["fields"]
+            else "-",
+        )
+        row(
+            f"{name}: in the words at all",
+            lambda s, name=name: "{either}/{gold} ({caller}c {agent}a)".format(**s["in_the_words"][name]),
+        )
+    row("phone: the caller's line", lambda s: "{line}/{gold}".format(**s["in_the_words"]["phone"]))
     row("planted accepted", lambda s: f"{len(s['planted_accepted'])}/{s['planted']}")
     row("agent-side accepted", lambda s: str(len(s["agent_side_accepted"])))
     for label in ("intent", "outcome", "sentiment", "frustrated_recall"):

@@ -317,12 +317,21 @@ def reaction_to(call: CallRecord, agent_turn: int) -> tuple[Reaction, Evidence |
     return reaction, Evidence(nxt, span[0], span[1]) if span else None
 
 
-def read_back(call: CallRecord, agent_turn: int, value: str, start: int, end: int) -> ReadBack:
+def read_back(
+    call: CallRecord,
+    agent_turn: int,
+    value: str,
+    start: int,
+    end: int,
+    *,
+    asked_for: Callable[[str], bool] | None = None,
+) -> ReadBack:
     """The agent saying `value` at [start, end) of `agent_turn`, with the caller's reaction to it.
 
     The caller's "yes"/"no" counts for this value only if the agent asked about it, or asked nothing at all
     ("Got it, x@y.com." - "yes"). After "Got it, x@y.com. Do you want a reminder?" the "yes" is about the
-    reminder.
+    reminder. `asked_for` (the words of the agent's question for this kind of value: "number", "email")
+    lets the read-back be recognised as an echo of the caller's answer (`echoes_answer`).
     """
     text = call.turns[agent_turn].text
     asked = agent_asks_about(text, start)
@@ -337,7 +346,47 @@ def read_back(call: CallRecord, agent_turn: int, value: str, start: int, end: in
         reaction,
         reaction_ev,
         about_caller=about_caller(text, start),
+        echoes_answer=asked_for is not None and echoes_answer(call, agent_turn, start, asked_for),
     )
+
+
+# What may come before the value in an echo's sentence: an acknowledgement and a lead-in, nothing else
+# ("Got it, 646-555-0152.", "Thanks, bwalsh@gmail.com.", "Okay, so that's 602-555-0176?", "Let me read that
+# back: ...", "Let me confirm: ...", "Perfect, and that's ...").
+_ECHO_LEAD = re.compile(
+    r"(?:(?:ok(?:ay)?|got it|thanks|thank you|great|perfect|alright|all right|sure|lovely|wonderful|"
+    r"no problem|understood)[,.!]?\s+)*"
+    r"(?:(?:and|so)\s+)?(?:that'?s|that is|is that|i have|i've got|let me (?:confirm|read (?:that|it) back)"
+    r"(?: to you)?[:,]?)?\s*",
+    re.IGNORECASE,
+)
+
+
+def echoes_answer(call: CallRecord, agent_turn: int, start: int, asked_for: Callable[[str], bool]) -> bool:
+    """Is the value at `start` the agent echoing what the caller just answered to its question for such a
+    value ("What's the best number?" - <the caller's digits> - "Got it, 646-555-0152.")?
+
+    On an AI call the agent's words are the bot's own text, never misheard, while the caller's words in the
+    transcript are a recognizer's: when they come out garbled ("i live by the line"), the bot's echo is the
+    only clean record of what the caller gave. So it counts only where it is plainly that: the turn before
+    is the customer's, the agent's turn before that asked for this kind of value, and the value opens the
+    agent's turn behind nothing but an acknowledgement ("Got it, ...", "So that's ...?").
+    """
+    answer = agent_turn - 1
+    if answer < 1 or call.turns[answer].speaker is not Speaker.CALLER or answer in machine_turns(call):
+        return False
+    question = agent_turn_before(call, answer)
+    if question is None:
+        return False
+    spans = sentences(call.turns[question].text)
+    if not spans:
+        return False
+    last = call.turns[question].text[spans[-1][0] : spans[-1][1]]
+    if not asked_for(last):
+        return False
+    text = call.turns[agent_turn].text
+    lead = _ECHO_LEAD.match(text)
+    return lead is not None and lead.end() == start
 
 
 # -- resolving mentions and read-backs ---------------------------------------------------------------
@@ -352,6 +401,11 @@ RESOLVED_BY_CALLER = 0.80  # an ambiguous reading settled by the caller's own la
 RESOLVED_BY_ECHO = 0.75  # an ambiguous reading settled only by the agent's repetition: still a guess
 UNMARKED_CHANGE_CAP = 0.60  # a different value with no "sorry, actually": we cannot tell which one is meant
 DENIED_CAP = 0.40  # the caller said "no" to this exact value
+# The agent echoed the caller's answer ("Got it, 646-555-0152.") and the caller did not object, but the
+# caller's own words held no value we could read (a recognizer garbled them): the bot's hearing, unchecked,
+# so below every field's bar: kept for review (reason ECHO_REASON), never accepted on its own.
+ECHO_ONLY = 0.70
+ECHO_REASON = "agent_echo_unconfirmed"
 MANGLED_SIMILARITY = 0.80  # how close a confirmed read-back must be to the caller's words to replace them
 
 
@@ -384,6 +438,8 @@ class ReadBack:
     # The agent framed the value as the caller's own ("your ...", "I have you down as ..."), not as a
     # detail of someone else it was giving out; only then can a "yes" make a value nobody else said theirs.
     about_caller: bool = True
+    # The agent echoed the caller's answer to its own question for such a value (`echoes_answer`).
+    echoes_answer: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,6 +450,7 @@ class Resolved:
     superseded: tuple[tuple[str, tuple[Evidence, ...]], ...]
     detail: dict[str, tuple[str, Evidence]]
     ambiguous: bool
+    echo_only: bool = False  # the value rests on the agent's unconfirmed echo alone (ECHO_ONLY)
 
 
 @dataclass(slots=True)
@@ -403,6 +460,7 @@ class _State:
     evidence: list[Evidence]
     alternatives: tuple[str, ...]
     detail: dict[str, tuple[str, Evidence]]
+    echo_only: bool = False  # the value is only the agent's echo of an answer we could not read
 
     @property
     def ambiguous(self) -> bool:
@@ -443,6 +501,7 @@ def resolve(
             state = _State(m.value, m.confidence, list(m.evidence), m.alternatives, dict(m.detail))
         elif m.value == state.value and not m.alternatives:
             state.settle(state.value)
+            state.echo_only = False
             state.confidence = clamp(max(state.confidence, m.confidence) + REPEAT_BOOST)
             state.add(*m.evidence)
             state.detail.update(m.detail)
@@ -464,7 +523,9 @@ def resolve(
         matches = state is not None and (
             rb.value == state.value or (state.ambiguous and rb.value in state.alternatives)
         )
-        if rb.reaction is Reaction.CONFIRM:
+        if rb.echoes_answer and rb.reaction is not Reaction.DENY and (state is None or state.echo_only):
+            echo(rb)
+        elif rb.reaction is Reaction.CONFIRM:
             if state is not None and matches:
                 base = RESOLVED_BY_CALLER if state.ambiguous else state.confidence
                 state.settle(rb.value)
@@ -496,6 +557,20 @@ def resolve(
                 state.confidence = clamp(state.confidence + ECHO_BOOST)
             state.add(rb.evidence)
 
+    def echo(rb: ReadBack) -> None:
+        """The agent's echo of an answer we could not read: the value, unchecked unless the caller says yes;
+        a later echo of another value is the agent's corrected hearing and replaces it."""
+        nonlocal state
+        if state is not None and state.value != rb.value:
+            superseded.append((state.value, tuple(state.evidence)))
+            state = None
+        if state is None:
+            state = _State(rb.value, ECHO_ONLY, [rb.evidence], (), {}, echo_only=True)
+        if rb.reaction is Reaction.CONFIRM:
+            state.confidence = max(state.confidence, READBACK_ONLY)
+            state.echo_only = False
+        state.add(rb.evidence, rb.reaction_evidence)
+
     ordered = sorted(events, key=lambda e: (e.turn, 1 if isinstance(e, ReadBack) else 0))
     for event in ordered:
         if isinstance(event, Mention):
@@ -512,4 +587,5 @@ def resolve(
         tuple(superseded),
         final.detail,
         final.ambiguous,
+        final.echo_only,
     )

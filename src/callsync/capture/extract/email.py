@@ -11,6 +11,7 @@ import re
 from dataclasses import replace
 
 from callsync.capture.extract.dialogue import (
+    ECHO_REASON,
     Mention,
     Reaction,
     ReadBack,
@@ -56,7 +57,11 @@ def extract_email(call: CallRecord) -> FieldValue | None:
     status = status_for("email", resolved.confidence)
     reason = None
     if status is FieldStatus.NEEDS_REVIEW:
-        reason = "ambiguous_reading" if resolved.ambiguous else "low_confidence"
+        reason = "low_confidence"
+        if resolved.ambiguous:
+            reason = "ambiguous_reading"
+        elif resolved.echo_only:
+            reason = ECHO_REASON
     return FieldValue(
         value=resolved.value,
         confidence=resolved.confidence,
@@ -79,11 +84,19 @@ def email_events(call: CallRecord) -> list[Mention | ReadBack]:
         for email in find_emails(turn.text):
             if agent_owns(turn.text, email.start):
                 continue
-            rb = read_back(call, i, email.value, email.start, email.end)
+            rb = read_back(call, i, email.value, email.start, email.end, asked_for=_asks_for_email)
             if rb.reaction is Reaction.DENY:
                 rb = replace(rb, derived=_derived_fix(call, i + 1, email.value, rb.evidence))
             events.append(rb)
     return events
+
+
+def _asks_for_email(question: str) -> bool:
+    """Does the agent's closing sentence ask for the caller's email, or read one back to check it?"""
+    return "@" in question or _EMAIL_WORD.search(question) is not None
+
+
+_EMAIL_WORD = re.compile(r"\be-?mail\b|\be mail\b", re.IGNORECASE)
 
 
 def _caller_mentions(call: CallRecord, i: int) -> list[Mention]:

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import phonenumbers
 
 from callsync.capture.extract.dialogue import (
+    ECHO_REASON,
     Mention,
     Reaction,
     ReadBack,
-    about_caller,
     agent_owns,
     agent_turn_before,
     caller_turns,
@@ -219,6 +219,17 @@ _PHONE_CONTEXT = re.compile(
     r"\b(phone|number|call|calling|reach|cell|mobile|contact|text|line|dial)\b", re.IGNORECASE
 )
 _PHONE_WORD = re.compile(r"\b(phone|cell|mobile|reach|call|text|contact|line)\b", re.IGNORECASE)
+
+
+def _asks_for_phone(question: str) -> bool:
+    """Does the agent's closing sentence ask for the caller's number, or read one back to check it?"""
+    if _OTHER_NUMBER.search(question) is not None:
+        return False
+    return (
+        _PHONE_WORD.search(question) is not None
+        or "number" in question.casefold()
+        or bool(find_digit_runs(question))
+    )
 
 
 _CONTEXT_CHARS = 160  # the caller's lead-in: "please call me back at 720 ... sorry it's actually 720 ..."
@@ -509,13 +520,13 @@ def _phone_events(call: CallRecord, default_region: str) -> list[Mention | ReadB
                 previous_end = p.end
             continue
         for p in phones:
-            if p.e164 not in said_by_caller and (
-                agent_owns(turn.text, p.start) or not about_caller(turn.text, p.start)
-            ):
+            owned = agent_owns(turn.text, p.start)
+            rb = read_back(call, i, p.e164, p.start, p.end, asked_for=_asks_for_phone)
+            if p.e164 not in said_by_caller and not rb.echoes_answer and (owned or not rb.about_caller):
                 given_out.add(p.e164)
-            if not p.valid or agent_owns(turn.text, p.start) or p.e164 == business:
+            if not p.valid or owned or p.e164 == business:
                 continue
-            events.append(read_back(call, i, p.e164, p.start, p.end))
+            events.append(rb)
     events.extend(_partial_corrections(call, callers, events, default_region))
     events.extend(_denied_read_back_tails(call, callers, events, default_region))
     events.extend(_caller_line_heard_in_part(call, callers, events, default_region))
@@ -605,7 +616,7 @@ def extract_phone(call: CallRecord, *, default_region: str = "US") -> dict[str, 
     invalid = "invalid" in resolved.detail
     confidence = min(resolved.confidence, INVALID_BASE) if invalid else resolved.confidence
     status = status_for("phone", confidence)
-    reason = "invalid_number" if invalid else "low_confidence"
+    reason = "invalid_number" if invalid else ECHO_REASON if resolved.echo_only else "low_confidence"
     fields = {
         "phone": FieldValue(
             value=resolved.value,

@@ -1,0 +1,158 @@
+"""The agent's echo of an answer the transcript garbled (issue 13: values lost on recognizer text).
+
+"What's the best number?" - <the caller's digits, heard as "i live by the line"> - "Got it, 646-555-0152.":
+the bot's echo is the only clean record of what the caller gave. It is kept for review (never accepted on
+its own, never dropped), accepted only if the caller then says yes, and never read into a sentence that is
+not an echo of the caller's answer to a question for that kind of value.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from callsync.capture.extract.dialogue import ECHO_ONLY, ECHO_REASON
+from callsync.capture.extract.email import extract_email
+from callsync.capture.extract.phone import extract_phone
+from callsync.models import CallRecord, FieldStatus, FieldValue
+from tests.capture import make_call, said
+
+# Recognizer-style garble: words with no digits and no email shape in them.
+garble = st.lists(
+    st.sampled_from(["i", "live", "by", "the", "fight", "political", "bottle", "get", "that", "leg"]),
+    min_size=1,
+    max_size=8,
+).map(" ".join)
+tails = st.integers(min_value=10, max_value=99)
+acks = st.sampled_from(
+    ["Got it, {}.", "Thanks, {}.", "Okay, so that's {}?", "Let me confirm: {}?", "{}, got it."]
+)
+
+
+def phone_of(call: CallRecord) -> FieldValue | None:
+    return extract_phone(call).get("phone")
+
+
+def echoed(answer: str, echo: str, *after: tuple[str, str]) -> CallRecord:
+    return make_call(
+        ("agent", "Thanks for calling. What's the best phone number to reach you?"),
+        ("caller", answer),
+        ("agent", echo),
+        *after,
+    )
+
+
+def test_an_echo_of_a_garbled_answer_is_kept_for_review_with_its_reason() -> None:
+    call = echoed("staring at a better get on my leg", "Got it, 646-555-0152. And an email?")
+    fv = phone_of(call)
+    assert fv is not None
+    assert (fv.value, fv.status, fv.reason, fv.confidence) == (
+        "+16465550152",
+        FieldStatus.NEEDS_REVIEW,
+        ECHO_REASON,
+        ECHO_ONLY,
+    )
+    assert said(call, fv.evidence) == [(2, "646-555-0152")]
+
+
+@given(answer=garble, tail=tails, ack=acks, reply=garble)
+@settings(max_examples=60, deadline=None)
+def test_an_echo_the_caller_did_not_confirm_is_never_accepted(
+    answer: str, tail: int, ack: str, reply: str
+) -> None:
+    call = echoed(answer, ack.format(f"617-555-01{tail}"), ("caller", reply))
+    fv = phone_of(call)
+    assert fv is not None and fv.value == f"+161755501{tail}"
+    assert fv.status is FieldStatus.NEEDS_REVIEW
+
+
+def test_an_echo_put_as_a_question_and_confirmed_is_accepted() -> None:
+    call = echoed("i live by the line", "So that's 602-555-0176?", ("caller", "yep that's right"))
+    fv = phone_of(call)
+    assert fv is not None and fv.value == "+16025550176" and fv.status is FieldStatus.ACCEPTED
+
+
+@given(answer=garble, tail=tails)
+@settings(max_examples=30, deadline=None)
+def test_an_echo_the_caller_denies_is_not_their_number(answer: str, tail: int) -> None:
+    call = echoed(answer, f"That's 617-555-01{tail}?", ("caller", "no that's wrong"))
+    fv = phone_of(call)
+    assert fv is None or fv.status is not FieldStatus.ACCEPTED
+
+
+def test_a_later_echo_replaces_an_earlier_one_the_agent_corrected() -> None:
+    call = echoed(
+        "i'd buy the line",
+        "Let me read that back: 404-555-0175?",
+        ("caller", "now the last did you get to vote five five one seven two"),
+        ("agent", "Got it, 404-555-0172. What's the amount in question?"),
+    )
+    fv = phone_of(call)
+    assert fv is not None and fv.value == "+14045550172" and fv.status is FieldStatus.NEEDS_REVIEW
+    assert [value for value, _ in fv.superseded] == ["+14045550175"]
+
+
+def test_a_number_the_caller_said_is_not_replaced_by_a_different_echo() -> None:
+    call = echoed("six one seven five five five zero one four eight", "Got it, 617-555-0184.")
+    fv = phone_of(call)
+    assert fv is not None and fv.value == "+16175550148"
+
+
+def test_an_echo_matching_the_callers_number_adds_to_it() -> None:
+    call = echoed("six one seven five five five zero one four eight", "Got it, 617-555-0148.")
+    fv = phone_of(call)
+    assert fv is not None and fv.value == "+16175550148" and fv.status is FieldStatus.ACCEPTED
+    assert len(fv.evidence) == 2
+
+
+def test_a_reply_to_a_question_for_another_number_is_no_echo() -> None:
+    call = make_call(
+        ("agent", "Can I have your policy number?"),
+        ("caller", "should it be too old for four to nine one"),
+        ("agent", "Thanks, 412-555-0153."),
+    )
+    assert phone_of(call) is None
+
+
+def test_the_business_line_given_after_the_question_is_no_echo() -> None:
+    call = echoed("the fact you want to", "Thanks. You can also call our office at 617-555-0100.")
+    assert phone_of(call) is None
+
+
+def test_a_number_inside_a_longer_sentence_is_no_echo() -> None:
+    call = echoed("i live by the line", "The clinic's direct line is 617-555-0199, by the way.")
+    assert phone_of(call) is None
+
+
+def test_an_echo_after_an_answering_machine_is_no_echo() -> None:
+    call = make_call(
+        ("agent", "What's the best phone number to reach you?"),
+        ("agent", "Got it, 646-555-0152."),
+    )
+    assert phone_of(call) is None
+
+
+def test_an_email_echo_of_a_garbled_answer_is_kept_for_review() -> None:
+    call = make_call(
+        ("agent", "And what's a good email address for you?"),
+        ("caller", "that number so it right at gmail dot com"),
+        ("agent", "Got it, devon_price@gmail.com. You're booked for tomorrow at 8 AM."),
+    )
+    fv = extract_email(call)
+    assert fv is not None
+    assert (fv.value, fv.status, fv.reason) == (
+        "devon_price@gmail.com",
+        FieldStatus.NEEDS_REVIEW,
+        ECHO_REASON,
+    )
+
+
+def test_an_email_echo_confirmed_is_accepted() -> None:
+    call = make_call(
+        ("agent", "What's the best email for you?"),
+        ("caller", "it might take a touch of a bottle"),
+        ("agent", "So that's jsmyth88@yahoo.com?"),
+        ("caller", "yes"),
+    )
+    fv = extract_email(call)
+    assert fv is not None and fv.value == "jsmyth88@yahoo.com" and fv.status is FieldStatus.ACCEPTED
