@@ -487,6 +487,12 @@ def print_side_by_side(sets: dict[str, dict[str, Any]]) -> None:
         "review: agent echo only",
         lambda s: str(s["review_reasons"].get(ECHO_REASON, 0)),
     )
+    row(
+        "first_name: right, any st.",
+        lambda s: f"{s['fields']['first_name']['found_right']}/{s['fields']['first_name']['gold']}"
+        if "first_name" in s["fields"]
+        else "-",
+    )
     for name in ("phone", "email"):
         row(
             f"{name}: right, any status",

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from callsync.capture.extract.dialogue import ECHO_ONLY, ECHO_REASON
 from callsync.capture.extract.email import extract_email
+from callsync.capture.extract.name import extract_names
 from callsync.capture.extract.phone import extract_phone
 from callsync.models import CallRecord, FieldStatus, FieldValue
 from tests.capture import make_call, said
@@ -156,3 +157,95 @@ def test_an_email_echo_confirmed_is_accepted() -> None:
     )
     fv = extract_email(call)
     assert fv is not None and fv.value == "jsmyth88@yahoo.com" and fv.status is FieldStatus.ACCEPTED
+
+
+def names_of(call: CallRecord) -> dict[str, FieldValue]:
+    return extract_names(call)
+
+
+def test_the_name_the_agent_calls_a_garbled_caller_by_is_their_first_name_for_review() -> None:
+    call = make_call(
+        ("agent", "TalentBridge Staffing, this is Jamie. How can I help?"),
+        ("caller", "hi this is battling it hurt the hr director at green field packaging"),
+        ("agent", "Hi Natalie! What can we do for you?"),
+    )
+    fields = names_of(call)
+    assert set(fields) == {"first_name"}  # nothing of the surname or the whole name is known
+    fv = fields["first_name"]
+    assert (fv.value, fv.status, fv.reason) == ("Natalie", FieldStatus.NEEDS_REVIEW, ECHO_REASON)
+    assert said(call, fv.evidence) == [(2, "Natalie")]
+
+
+@given(
+    answer=garble,
+    ack=st.sampled_from(["Thanks, {}.", "You're welcome, {}.", "Hi {}!", "Got it, {}, thanks."]),
+)
+@settings(max_examples=40, deadline=None)
+def test_a_name_only_the_agent_used_is_never_accepted(answer: str, ack: str) -> None:
+    call = make_call(
+        ("agent", "Can I get your name?"),
+        ("caller", answer),
+        ("agent", ack.format("Ingrid") + " What's the business called?"),
+    )
+    fv = names_of(call).get("first_name")
+    assert fv is not None and fv.value == "Ingrid" and fv.status is FieldStatus.NEEDS_REVIEW
+
+
+def test_a_name_the_caller_said_is_kept_and_the_agent_using_it_backs_it() -> None:
+    call = make_call(
+        ("agent", "Can I get your name?"),
+        ("caller", "my name is priya raman"),
+        ("agent", "Thanks, Priya."),
+    )
+    fields = names_of(call)
+    assert fields["full_name"].value == "Priya Raman" and fields["first_name"].status is FieldStatus.ACCEPTED
+
+
+def test_the_agent_greeting_before_the_caller_speaks_is_no_name_of_theirs() -> None:
+    call = make_call(
+        ("agent", "Hi Gloria! This is Nora from Keystone Mutual."),
+        ("caller", "the fifty"),
+        ("agent", "I'm calling because your policy renews soon."),
+    )
+    assert names_of(call) == {}
+
+
+def test_the_agents_own_name_an_honorific_or_a_listed_word_is_no_name() -> None:
+    for reply in ("Thanks, Ava.", "Thank you, Ms. Mendez.", "Okay, Friday."):
+        call = make_call(
+            ("agent", "Thanks for calling, this is Ava. Who am I speaking with?"),
+            ("caller", "the fifty"),
+            ("agent", reply),
+        )
+        assert names_of(call) == {}, reply
+
+
+def test_a_misheard_caller_name_the_agent_contradicts_gives_way_to_the_agents_for_review() -> None:
+    call = make_call(
+        ("agent", "Can I get your name?"),
+        ("caller", "it's chlorine"),
+        ("agent", "Thanks, Chloe. And your phone number?"),
+    )
+    fv = names_of(call)["first_name"]
+    assert (fv.value, fv.status, fv.reason) == ("Chloe", FieldStatus.NEEDS_REVIEW, ECHO_REASON)
+    assert [value for value, _ in fv.superseded] == ["Chlorine"]
+
+
+def test_a_name_the_caller_spelled_is_not_replaced_by_the_agents() -> None:
+    call = make_call(
+        ("agent", "Can I get your first name, and could you spell it?"),
+        ("caller", "chloe c h l o e"),
+        ("agent", "Thanks, Zoe."),
+    )
+    fv = names_of(call)["first_name"]
+    assert fv.value == "Chloe"
+
+
+def test_a_weekday_after_an_acknowledgement_is_no_name_against_the_callers() -> None:
+    call = make_call(
+        ("agent", "Hi, this is Mia from Sunrise Dental. Is this Derek?"),
+        ("caller", "yes this is derek can we move it to next week"),
+        ("agent", "Sure, Tuesday, October 6th at 11 AM?"),
+    )
+    fv = names_of(call)["first_name"]
+    assert fv.value == "Derek" and fv.status is FieldStatus.ACCEPTED

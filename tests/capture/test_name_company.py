@@ -351,13 +351,15 @@ def test_nickname_of_the_name_the_agent_asked_about_confirms_the_full_first_name
     assert names(call)["first_name"] == ("Robert", A)
 
 
-def test_agent_calling_the_caller_something_else_sends_our_reading_to_review() -> None:
+def test_agent_calling_the_caller_something_else_offers_its_name_for_review_over_ours() -> None:
     call = make_call(
         ("agent", "What's your name?"),
         ("caller", "katelyn ma"),
         ("agent", "Thank you, Caitlin. What do you pay now?"),
     )
-    assert names(call)["first_name"] == ("Katelyn", R)
+    assert names(call)["first_name"] == ("Caitlin", R)
+    fv = extract_names(call)["first_name"]
+    assert [value for value, _ in fv.superseded] == ["Katelyn"]
 
 
 def test_spell_that_after_the_name_spells_its_parts_in_order() -> None:

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from callsync.capture.extract.dialogue import (
+    ECHO_ONLY,
+    ECHO_REASON,
     Reaction,
     caller_turns,
     classify_reaction,
@@ -202,6 +204,9 @@ class _Part:
     superseded: list[tuple[str, tuple[Evidence, ...]]] = field(default_factory=list)
     guessed: bool = False  # "jon with an h": where the letter goes is our guess ("John")
     spelled: bool = False  # the caller spelled it letter by letter
+    # Only the agent's name for the caller ("Thanks, Ingrid."): what the caller said of it we could not read.
+    # Kept for review, never accepted on its own (`_addressed_by_agent`, `_echo`).
+    echo_only: bool = False
 
     @property
     def key(self) -> str:
@@ -888,13 +893,67 @@ def _echo(call: CallRecord, current: _Mention, agents: frozenset[str]) -> None:
                     part.confidence = clamp(part.confidence + ECHO_BOOST)
             first.evidence.append(echo)
             return
-        other = _ADDRESSED.search(turn.text)
+        other = _VOCATIVE.search(turn.text)
+        if other is None or other.group("name").casefold() in NON_NAME:  # "Sure, Tuesday, October 6th?"
+            other = _ADDRESSED.search(turn.text)
         if other is not None:
-            said = other.group("name").split()[0].casefold()
-            if said not in _HONORIFICS and said not in agents and not first.spelled and said != first.key:
+            said = other.group("name").split()[0]
+            key = said.casefold()
+            if key not in _HONORIFICS and key not in agents and not first.spelled and key != first.key:
                 first.confidence = min(first.confidence, CONFLICT_CAP)
+                if key not in NON_NAME and first.from_caller:
+                    # One of us misheard, and on recognizer text it is almost always us: the agent's name
+                    # for the caller is offered for review, ours kept as what it replaced.
+                    start = other.start("name")
+                    current.parts["first"] = _Part(
+                        said,
+                        first.confidence,
+                        [Evidence(i, start, start + len(said))],
+                        from_caller=False,
+                        superseded=[*first.superseded, (title(first.value), tuple(first.evidence))],
+                        echo_only=True,
+                    )
             return
         return
+
+
+# The agent addressing the caller at the end of an acknowledgement, the name closing its phrase: "Thanks,
+# Ingrid.", "You're welcome, Larry.", "Hi Natalie!", "Got it, Devon, you're booked". Wider than `_ADDRESSED`
+# (any case for the acknowledgement, more of them) and stricter on the end (punctuation after the name).
+_VOCATIVE = re.compile(
+    r"\b(?i:thanks|thank you|hi|hello|hey|great|okay|ok|perfect|got it|sorry|welcome|nice to meet you|"
+    r"wonderful|lovely|sure|no problem|understood|absolutely|of course|good (?:morning|afternoon|evening)),? "
+    r"(?P<name>[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?)(?=[.!?,])"
+)
+
+
+def _addressed_by_agent(call: CallRecord, callers: set[int], agents: frozenset[str]) -> _Mention | None:
+    """The first name the agent calls the caller by, once the caller has spoken ("Thanks, Ingrid.", "Hi
+    Natalie!", "You're welcome, Larry."), for a call whose caller turns held no name we could read.
+
+    On recognizer text the caller's name is the word most often misheard ("battling it hurt" for Natalie
+    Okafor), while the agent's words are the bot's own text: its name for the caller is the only clean
+    record of what the caller said. It is the bot's hearing, unchecked, so it waits for review (reason
+    `agent_echo_unconfirmed`), and only the first name: an agent addresses people by it. Not the agent's
+    own name, not an honorific ("Ms. Mendez" is read by the identity rules), not a listed word."""
+    if not callers:
+        return None
+    for i in range(min(callers) + 1, len(call.turns)):
+        turn = call.turns[i]
+        if turn.speaker is not Speaker.AGENT or call.turns[i - 1].speaker is Speaker.AGENT:
+            continue  # the agent answering the caller, not going on from its own turn
+        m = _VOCATIVE.search(turn.text)
+        if m is None:
+            continue
+        name = m.group("name")
+        key = name.casefold()
+        if key in _HONORIFICS or key in agents or key in NON_NAME:
+            return None
+        start = m.start("name")
+        evidence = [Evidence(i, start, start + len(name))]
+        part = _Part(name, ECHO_ONLY, evidence, from_caller=False, echo_only=True)
+        return _Mention({"first": part}, i)
+    return None
 
 
 def _settle_double_first(text: str, turn: int, current: _Mention) -> None:
@@ -924,7 +983,8 @@ def extract_names(call: CallRecord) -> dict[str, FieldValue]:
     mentions.extend(_identity_mentions(call, callers))
     current = _merge(mentions)
     if current is None:
-        return {}
+        addressed = _addressed_by_agent(call, callers, agents)
+        return _fields(addressed) if addressed is not None else {}
     _apply_spellings(call, callers, current)
     _echo(call, current, agents)
     return _fields(current)
@@ -939,14 +999,18 @@ def _fields(current: _Mention) -> dict[str, FieldValue]:
     out: dict[str, FieldValue] = {}
     parts = [(role, current.parts[role]) for role in ("first", "last") if role in current.parts]
     for role, part in parts:
+        reason = ECHO_REASON if part.echo_only else None
         out[f"{role}_name"] = _field_value(
-            f"{role}_name", title(part.value), part.confidence, part.evidence, part.superseded
+            f"{role}_name", title(part.value), part.confidence, part.evidence, part.superseded, reason
         )
+    if all(part.echo_only for _, part in parts):
+        return out  # a first name the agent used says nothing of the whole name
+    reason = ECHO_REASON if any(part.echo_only for _, part in parts) else None
     full_conf = min(p.confidence for _, p in parts)
     if current.open_end and "last" not in current.parts:
         full_conf = min(full_conf, CONFLICT_CAP)  # "its andre little": a surname we could not tell apart
     out["full_name"] = _field_value(
-        "full_name", _full(current), full_conf, _evidence(current), current.superseded
+        "full_name", _full(current), full_conf, _evidence(current), current.superseded, reason
     )
     return out
 
@@ -957,6 +1021,7 @@ def _field_value(
     confidence: float,
     evidence: Sequence[Evidence],
     superseded: Sequence[tuple[str, tuple[Evidence, ...]]] = (),
+    review_reason: str | None = None,
 ) -> FieldValue:
     status = status_for(name, confidence)
     unique = sorted(set(evidence), key=lambda e: (e.turn, e.start, e.end))
@@ -966,6 +1031,6 @@ def _field_value(
         evidence=tuple(unique),
         extractor=EXTRACTOR,
         status=status,
-        reason=None if status is FieldStatus.ACCEPTED else "low_confidence",
+        reason=None if status is FieldStatus.ACCEPTED else review_reason or "low_confidence",
         superseded=tuple(superseded),
     )
