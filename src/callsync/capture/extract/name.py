@@ -3,7 +3,9 @@
 Sources, all in the caller's words: self-introductions ("this is X", "my name is X", "it's X from Y",
 "X speaking"), a bare answer to the agent asking for the name, spelled letters ("r a m a n", "smith with a
 y"), and an agent identity question the caller confirms ("Am I speaking with Frank Castellano?" - "yeah
-speaking"). A name only the agent used ("this message is for Marisol") is never the caller's.
+speaking"). A name only the agent used ("this message is for Marisol") is never accepted as the caller's;
+the first name the agent calls the caller by, after the caller spoke ("Thanks, Ingrid."), is offered for
+review where the caller's own words held no name we could read, or one the agent contradicts.
 
 ASR writes names in lower case and mishears them ("shavon" for Siobhan): what the caller spells wins over
 what the recognizer heard. Names that common words could be mistaken for are guarded by a word list; a
