@@ -11,7 +11,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from callsync.capture.extract.dialogue import ECHO_ONLY, ECHO_REASON
+from callsync.capture.extract.dialogue import ECHO_ONLY, ECHO_REASON, echoes_answer
 from callsync.capture.extract.email import extract_email
 from callsync.capture.extract.name import extract_names
 from callsync.capture.extract.phone import extract_phone
@@ -249,3 +249,20 @@ def test_a_weekday_after_an_acknowledgement_is_no_name_against_the_callers() -> 
     )
     fv = names_of(call)["first_name"]
     assert fv.value == "Derek" and fv.status is FieldStatus.ACCEPTED
+
+
+@given(
+    lead=st.lists(
+        st.sampled_from(
+            ["the", "office", "number", "is", "clinic", "main", "line", "call", "for", "billing"]
+        ),
+        min_size=1,
+        max_size=5,
+    ).map(" ".join),
+    tail=tails,
+)
+@settings(max_examples=60, deadline=None)
+def test_a_value_behind_words_other_than_an_acknowledgement_is_never_an_echo(lead: str, tail: int) -> None:
+    text = f"{lead.capitalize()} 617-555-01{tail}."
+    call = echoed("i live by the fight", text)
+    assert not echoes_answer(call, 2, text.index("617"), lambda question: True)
