@@ -419,12 +419,12 @@ def classify_intent(call: CallRecord) -> Label:
     lead = outbound.hits(_SALES_OUTBOUND)
     if lead:
         return Label("sales", INDIRECT, lead.turns)
-    support = early.hits(_SUPPORT)
-    if support:
-        return Label("support", INDIRECT, support.turns)
     booked = _joined(call, "agents", agents).hits(_BOOKED)
     if booked:
         return Label("booking", INDIRECT, booked.turns)
+    support = early.hits(_SUPPORT)
+    if support:
+        return Label("support", INDIRECT, support.turns)
     apology = _joined(call, "agent_reply", _agent_reply(call, callers[:2])).hits(_AGENT_APOLOGY)
     if apology:
         return Label("complaint", INDIRECT, apology.turns)
