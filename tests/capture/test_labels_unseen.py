@@ -291,6 +291,29 @@ def test_a_callers_own_question_or_cue_outranks_the_agents_ticket() -> None:
         assert classify_intent(call).value == intent, said
 
 
+def test_the_agents_ticket_outranks_its_apology_for_the_problem() -> None:
+    call = make_call(
+        ("agent", "Bayside IT Services, this is the help desk assistant. What's going on?"),
+        ("caller", "i said they felt then the office manager or had been than killing"),
+        ("agent", "Sorry about that. Do you have a ticket number already?"),
+        ("caller", "yeah it is the first time"),
+        ("agent", "I've opened ticket 48213 for you. What's the best callback number?"),
+    )
+    label = classify_intent(call)
+    assert label.value == "support" and label.turns == (4,)
+
+
+def test_an_agent_booking_outranks_a_support_cue_in_the_opening() -> None:
+    call = make_call(
+        ("agent", "Bright Minds Tutoring, how can I help?"),
+        ("caller", "my daughter needs help with algebra before her finals"),
+        ("agent", "Would you like a free assessment session? I have Wednesday at 4 PM."),
+        ("caller", "yes please"),
+        ("agent", "Got it. You're booked for Wednesday, September 30th at 4 PM."),
+    )
+    assert classify_intent(call).value == "booking"
+
+
 def test_a_charge_alone_is_no_support_handling() -> None:
     call = make_call(
         ("agent", "Thanks for calling, how can I help?"),

@@ -425,15 +425,17 @@ def classify_intent(call: CallRecord) -> Label:
     support = early.hits(_SUPPORT)
     if support:
         return Label("support", INDIRECT, support.turns)
+    # The agent handling a problem (a ticket, a claim, a dispute opened) outranks its apology for it: "Sorry
+    # about that ... I've opened ticket 48213" is support. A question the caller asked stays an inquiry.
+    handled = _joined(call, "agents", agents).hits(_AGENT_SUPPORT)
+    if handled and callers and not early.hits(_INQUIRY):
+        return Label("support", INDIRECT, handled.turns)
     apology = _joined(call, "agent_reply", _agent_reply(call, callers[:2])).hits(_AGENT_APOLOGY)
     if apology:
         return Label("complaint", INDIRECT, apology.turns)
     inquiry = early.hits(_INQUIRY)
     if inquiry:
         return Label("inquiry", INDIRECT, inquiry.turns)
-    handled = _joined(call, "agents", agents).hits(_AGENT_SUPPORT)
-    if handled and callers:
-        return Label("support", INDIRECT, handled.turns)
     asked = early.hits(_INQUIRY_GENERIC)
     if asked:
         return Label("inquiry", INDIRECT, asked.turns)
