@@ -314,6 +314,37 @@ def test_an_agent_booking_outranks_a_support_cue_in_the_opening() -> None:
     assert classify_intent(call).value == "booking"
 
 
+@given(
+    pricing=st.sampled_from(
+        [
+            "I'll put a quote together and email it to you today.",
+            "I'll send the pricing over now.",
+            "Great, I'll email you a proposal by Friday.",
+        ]
+    )
+)
+@settings(max_examples=10, deadline=None)
+def test_the_agent_pricing_the_request_outranks_a_misheard_booking_cue(pricing: str) -> None:
+    call = make_call(
+        ("agent", "Thank you for calling Summit Heating and Air. How can I help you today?"),
+        ("caller", "i could have a daily from bright light for some look at the office"),
+        ("agent", "Do you have a budget in mind?"),
+        ("caller", "what the data and twenty five thousand dollars for the whole job"),
+        ("agent", pricing),
+    )
+    label = classify_intent(call)
+    assert label.value == "sales" and label.turns == (4,)
+
+
+def test_a_quote_call_that_books_a_visit_stays_a_booking() -> None:
+    call = make_call(
+        ("agent", "Northgate Plumbing, how can I help?"),
+        ("caller", "can someone come take a look at our water heater"),
+        ("agent", "Sure. We'll put a quote together at the visit. You're booked for Monday at 9 AM."),
+    )
+    assert classify_intent(call).value == "booking"
+
+
 def test_a_charge_alone_is_no_support_handling() -> None:
     call = make_call(
         ("agent", "Thanks for calling, how can I help?"),

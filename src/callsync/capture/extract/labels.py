@@ -379,6 +379,15 @@ _AGENT_SUPPORT = _rx(
 )
 
 
+# The agent pricing what the caller asked for: a quote, a proposal, pricing sent or put together.
+_AGENT_QUOTE = _rx(
+    r"(put|putting) (a|the|your) (quote|proposal|estimate) together",
+    r"(send|sending|email|emailing) (you )?(a|the|your|our) (quote|proposal|pricing)",
+    r"(send|sending|email|emailing) (the )?pricing",
+    r"(the|your) (quote|proposal) (will|should)",
+)
+
+
 def _agent_reply(call: CallRecord, opening: list[int]) -> list[int]:
     """The agent's turns answering the caller's opening turns (the turn after each)."""
     return [i + 1 for i in opening if i + 1 < len(call.turns) and call.turns[i + 1].speaker is Speaker.AGENT]
@@ -407,6 +416,13 @@ def classify_intent(call: CallRecord) -> Label:
     sales = early.hits(_SALES_STRONG)
     if sales:
         return Label("sales", INDIRECT, sales.turns)
+    # The agent pricing the caller's request ("I'll put a quote together", "I'll send the pricing over")
+    # outranks a booking cue in the caller's opening, unless the agent then books a visit (a sales call
+    # that ends in an estimate visit is a booking): on recognizer text the caller's "i'm looking to get a
+    # quote" comes out as "for some look at the office", a booking cue, while the bot's reply is intact.
+    quoted = _joined(call, "agents", agents).hits(_AGENT_QUOTE)
+    if quoted and callers and not _joined(call, "agents", agents).hits(_BOOKED):
+        return Label("sales", INDIRECT, quoted.turns)
     booking = early.hits(_BOOKING)
     if booking:
         return Label("booking", INDIRECT, booking.turns)
