@@ -14,7 +14,9 @@ tuning). The columns are printed side by side: accepted-value precision and
 recall per field, review rate, values sent to review because the recognizer doubted a word, planted
 platform values accepted, agent-side values taken as the caller's, label accuracy and frustrated recall, and
 a calibration table per set (confidence bin -> observed precision of accepted values) and accepted values by
-source. `--json` prints the same numbers as one JSON object keyed by set instead of the tables. Then, for
+source, values right at any status and how many gold phones and emails are in the words at all (the
+bound on recall for any reader of the text). `--json` prints the same numbers as one JSON object keyed by
+set instead of the tables. Then, for
 the dev file, the detailed report:
 
 Reads labelled calls (the generic call JSON plus a `gold` object and a `split`; see tests/data/README.md),
