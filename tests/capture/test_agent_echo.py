@@ -3,7 +3,8 @@
 "What's the best number?" - <the caller's digits, heard as "i live by the line"> - "Got it, 646-555-0152.":
 the bot's echo is the only clean record of what the caller gave. It is kept for review (never accepted on
 its own, never dropped), accepted only if the caller then says yes, and never read into a sentence that is
-not an echo of the caller's answer to a question for that kind of value.
+not an echo of the caller's answer to a question for that kind of value. Where the agent's version differs
+from what we read, the agent's waits for review in ours' place (ours superseded), whichever side was sure.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from callsync.capture.extract.dialogue import ECHO_ONLY, ECHO_REASON, echoes_answer
+from callsync.capture.extract.dialogue import DIFFERS_REASON, ECHO_ONLY, ECHO_REASON, echoes_answer
 from callsync.capture.extract.email import extract_email
 from callsync.capture.extract.name import extract_names
 from callsync.capture.extract.phone import extract_phone
@@ -91,12 +92,6 @@ def test_a_later_echo_replaces_an_earlier_one_the_agent_corrected() -> None:
     fv = phone_of(call)
     assert fv is not None and fv.value == "+14045550172" and fv.status is FieldStatus.NEEDS_REVIEW
     assert [value for value, _ in fv.superseded] == ["+14045550175"]
-
-
-def test_a_number_the_caller_said_is_not_replaced_by_a_different_echo() -> None:
-    call = echoed("six one seven five five five zero one four eight", "Got it, 617-555-0184.")
-    fv = phone_of(call)
-    assert fv is not None and fv.value == "+16175550148"
 
 
 def test_an_echo_matching_the_callers_number_adds_to_it() -> None:
@@ -266,3 +261,38 @@ def test_a_value_behind_words_other_than_an_acknowledgement_is_never_an_echo(lea
     text = f"{lead.capitalize()} 617-555-01{tail}."
     call = echoed("i live by the fight", text)
     assert not echoes_answer(call, 2, text.index("617"), lambda question: True)
+
+
+def test_a_read_back_the_caller_says_yes_to_unlike_ours_is_offered_in_ours_place() -> None:
+    call = make_call(
+        ("agent", "And what's a good email address for you?"),
+        ("caller", "it's been a job which field at gmail dot com"),
+        ("agent", "So that's dana.whitfield@gmail.com?"),
+        ("caller", "yep"),
+    )
+    fv = extract_email(call)
+    assert fv is not None
+    assert (fv.value, fv.status, fv.reason) == (
+        "dana.whitfield@gmail.com",
+        FieldStatus.NEEDS_REVIEW,
+        DIFFERS_REASON,
+    )
+    assert [value for value, _ in fv.superseded] == ["jobwhichfield@gmail.com"]
+
+
+def test_an_echo_unlike_the_number_the_caller_said_holds_both_back() -> None:
+    call = echoed("six one seven five five five zero one four eight", "Got it, 617-555-0184. And an email?")
+    fv = phone_of(call)
+    assert fv is not None
+    assert (fv.value, fv.status, fv.reason) == ("+16175550184", FieldStatus.NEEDS_REVIEW, DIFFERS_REASON)
+    assert [value for value, _ in fv.superseded] == ["+16175550148"]
+
+
+def test_the_caller_repeating_the_agents_version_settles_it() -> None:
+    call = echoed(
+        "six one seven five five five zero one four eight",
+        "Got it, 617-555-0184. And an email?",
+        ("caller", "sorry, it's six one seven five five five zero one eight four"),
+    )
+    fv = phone_of(call)
+    assert fv is not None and fv.value == "+16175550184" and fv.status is FieldStatus.ACCEPTED

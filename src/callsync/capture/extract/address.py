@@ -23,6 +23,7 @@ from callsync.capture.extract.dialogue import (
     has_correction_marker,
     read_back,
     resolve,
+    review_reason,
 )
 from callsync.capture.extract.spoken import (
     TEENS,
@@ -446,7 +447,7 @@ def _field(name: str, events: list[Mention | ReadBack]) -> FieldValue | None:
         evidence=resolved.evidence,
         extractor=EXTRACTOR,
         status=status,
-        reason=None if status is FieldStatus.ACCEPTED else "low_confidence",
+        reason=None if status is FieldStatus.ACCEPTED else review_reason(resolved),
         superseded=resolved.superseded,
     )
 

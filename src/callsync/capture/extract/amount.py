@@ -25,6 +25,7 @@ from callsync.capture.extract.dialogue import (
     has_correction_marker,
     read_back,
     resolve,
+    review_reason,
     sentences,
 )
 from callsync.capture.extract.spoken import (
@@ -481,9 +482,7 @@ def extract_amount(call: CallRecord, *, default_region: str = "US") -> dict[str,
         )
     else:
         status = status_for("amount", resolved.confidence)
-        reason = None
-        if status is FieldStatus.NEEDS_REVIEW:
-            reason = "ambiguous_reading" if resolved.ambiguous else "low_confidence"
+        reason = review_reason(resolved) if status is FieldStatus.NEEDS_REVIEW else None
         fields["amount"] = FieldValue(
             value=_number_value(resolved.value),
             confidence=resolved.confidence,

@@ -406,6 +406,10 @@ DENIED_CAP = 0.40  # the caller said "no" to this exact value
 # so below every field's bar: kept for review (reason ECHO_REASON), never accepted on its own.
 ECHO_ONLY = 0.70
 ECHO_REASON = "agent_echo_unconfirmed"
+# The caller said one value and the agent read back or echoed another, which the caller said yes to or let
+# pass: one of the two was misheard. The agent's (the bot's own text, never garbled) waits for review in
+# ours' place, ours kept as superseded.
+DIFFERS_REASON = "agent_reading_differs"
 MANGLED_SIMILARITY = 0.80  # how close a confirmed read-back must be to the caller's words to replace them
 
 
@@ -451,6 +455,7 @@ class Resolved:
     detail: dict[str, tuple[str, Evidence]]
     ambiguous: bool
     echo_only: bool = False  # the value rests on the agent's unconfirmed echo alone (ECHO_ONLY)
+    differs: bool = False  # the agent's version, offered in place of a different one of ours (DIFFERS_REASON)
 
 
 @dataclass(slots=True)
@@ -461,6 +466,7 @@ class _State:
     alternatives: tuple[str, ...]
     detail: dict[str, tuple[str, Evidence]]
     echo_only: bool = False  # the value is only the agent's echo of an answer we could not read
+    differs: bool = False  # the agent's version, offered in place of a different one of ours (`disagree`)
 
     @property
     def ambiguous(self) -> bool:
@@ -474,6 +480,18 @@ class _State:
     def settle(self, value: str) -> None:
         self.value = value
         self.alternatives = ()
+
+
+def review_reason(resolved: Resolved) -> str:
+    """Why a resolved value below its field's bar waits for review (docs/extraction.md, "Statuses and
+    reasons")."""
+    if resolved.ambiguous:
+        return "ambiguous_reading"
+    if resolved.echo_only:
+        return ECHO_REASON
+    if resolved.differs:
+        return DIFFERS_REASON
+    return "low_confidence"
 
 
 def similar(a: str, b: str) -> bool:
@@ -501,7 +519,7 @@ def resolve(
             state = _State(m.value, m.confidence, list(m.evidence), m.alternatives, dict(m.detail))
         elif m.value == state.value and not m.alternatives:
             state.settle(state.value)
-            state.echo_only = False
+            state.echo_only = state.differs = False
             state.confidence = clamp(max(state.confidence, m.confidence) + REPEAT_BOOST)
             state.add(*m.evidence)
             state.detail.update(m.detail)
@@ -542,8 +560,10 @@ def resolve(
                 state = _State(rb.value, READBACK_MANGLED, evidence, (), state.detail)
                 state.add(rb.reaction_evidence)
             else:
-                # The caller said yes to something unlike what they told us: one of the two is wrong.
-                state.confidence = min(state.confidence, UNMARKED_CHANGE_CAP)
+                # The caller said yes to something unlike what they told us: one of the two is wrong. What
+                # the caller said yes to is offered for review (the agent's words are the bot's own text;
+                # ours may be a recognizer's garble), with ours kept as what it replaced.
+                disagree(rb)
         elif rb.reaction is Reaction.DENY:
             if state is not None and rb.value == state.value:
                 state.confidence = min(state.confidence, DENIED_CAP)
@@ -556,6 +576,18 @@ def resolve(
             else:
                 state.confidence = clamp(state.confidence + ECHO_BOOST)
             state.add(rb.evidence)
+        elif state is not None and rb.echoes_answer:
+            disagree(rb)  # the agent echoed the caller's answer as something else, and nobody objected
+
+    def disagree(rb: ReadBack) -> None:
+        """The agent's version of the caller's value differs from ours: it is offered for review in our
+        reading's place (capped, whatever either side's confidence), ours kept as what it replaced."""
+        nonlocal state
+        assert state is not None
+        superseded.append((state.value, tuple(state.evidence)))
+        capped = min(state.confidence, UNMARKED_CHANGE_CAP)
+        state = _State(rb.value, capped, [rb.evidence], (), {}, differs=True)
+        state.add(rb.reaction_evidence)
 
     def echo(rb: ReadBack) -> None:
         """The agent's echo of an answer we could not read: the value, unchecked unless the caller says yes;
@@ -588,4 +620,5 @@ def resolve(
         final.detail,
         final.ambiguous,
         final.echo_only,
+        final.differs,
     )

@@ -11,7 +11,6 @@ import re
 from dataclasses import replace
 
 from callsync.capture.extract.dialogue import (
-    ECHO_REASON,
     Mention,
     Reaction,
     ReadBack,
@@ -22,6 +21,7 @@ from callsync.capture.extract.dialogue import (
     has_correction_marker,
     read_back,
     resolve,
+    review_reason,
 )
 from callsync.capture.extract.spoken import SpokenEmail, find_emails, is_valid_email
 from callsync.capture.extract.thresholds import status_for
@@ -55,13 +55,7 @@ def extract_email(call: CallRecord) -> FieldValue | None:
     if resolved is None:
         return None
     status = status_for("email", resolved.confidence)
-    reason = None
-    if status is FieldStatus.NEEDS_REVIEW:
-        reason = "low_confidence"
-        if resolved.ambiguous:
-            reason = "ambiguous_reading"
-        elif resolved.echo_only:
-            reason = ECHO_REASON
+    reason = review_reason(resolved) if status is FieldStatus.NEEDS_REVIEW else None
     return FieldValue(
         value=resolved.value,
         confidence=resolved.confidence,

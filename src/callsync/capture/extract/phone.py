@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import phonenumbers
 
 from callsync.capture.extract.dialogue import (
-    ECHO_REASON,
     Mention,
     Reaction,
     ReadBack,
@@ -28,6 +27,7 @@ from callsync.capture.extract.dialogue import (
     reaction_to,
     read_back,
     resolve,
+    review_reason,
     sentences,
 )
 from callsync.capture.extract.spoken import (
@@ -616,7 +616,7 @@ def extract_phone(call: CallRecord, *, default_region: str = "US") -> dict[str, 
     invalid = "invalid" in resolved.detail
     confidence = min(resolved.confidence, INVALID_BASE) if invalid else resolved.confidence
     status = status_for("phone", confidence)
-    reason = "invalid_number" if invalid else ECHO_REASON if resolved.echo_only else "low_confidence"
+    reason = "invalid_number" if invalid else review_reason(resolved)
     fields = {
         "phone": FieldValue(
             value=resolved.value,

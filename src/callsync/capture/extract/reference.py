@@ -22,6 +22,7 @@ from callsync.capture.extract.dialogue import (
     has_correction_marker,
     read_back,
     resolve,
+    review_reason,
     sentences,
 )
 from callsync.capture.extract.spoken import (
@@ -221,7 +222,7 @@ def extract_reference(call: CallRecord) -> FieldValue | None:
         evidence=resolved.evidence,
         extractor=EXTRACTOR,
         status=status,
-        reason=None if status is FieldStatus.ACCEPTED else "low_confidence",
+        reason=None if status is FieldStatus.ACCEPTED else review_reason(resolved),
         superseded=resolved.superseded,
     )
 
