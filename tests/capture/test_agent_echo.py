@@ -296,3 +296,13 @@ def test_the_caller_repeating_the_agents_version_settles_it() -> None:
     )
     fv = phone_of(call)
     assert fv is not None and fv.value == "+16175550184" and fv.status is FieldStatus.ACCEPTED
+
+
+def test_a_yes_to_someone_elses_number_does_not_replace_the_callers() -> None:
+    call = echoed(
+        "six one seven five five five zero one four eight",
+        "Thanks. And the pharmacy you use, their number is 617-555-0199?",
+        ("caller", "yes"),
+    )
+    fv = phone_of(call)
+    assert fv is not None and fv.value == "+16175550148" and fv.status is FieldStatus.NEEDS_REVIEW

@@ -330,8 +330,8 @@ def read_back(
 
     The caller's "yes"/"no" counts for this value only if the agent asked about it, or asked nothing at all
     ("Got it, x@y.com." - "yes"). After "Got it, x@y.com. Do you want a reminder?" the "yes" is about the
-    reminder. `asked_for` (the words of the agent's question for this kind of value: "number", "email")
-    lets the read-back be recognised as an echo of the caller's answer (`echoes_answer`).
+    reminder. `asked_for` (does a question ask for this kind of value: "What's the best number?") lets the
+    read-back be recognised as an echo of the caller's answer (`echoes_answer`).
     """
     text = call.turns[agent_turn].text
     asked = agent_asks_about(text, start)
@@ -554,6 +554,11 @@ def resolve(
                     return  # "Their number is ...?" - "ok": the caller acknowledged, it is not theirs
                 state = _State(rb.value, READBACK_ONLY, [rb.evidence], (), {})
                 state.add(rb.reaction_evidence)
+            elif not rb.about_caller:
+                # A yes to someone else's detail ("Their number is ...?") next to the caller's own: the
+                # other detail is not the caller's to take, however like theirs it looks; the exchange is
+                # confusing enough that the caller's own waits for review.
+                state.confidence = min(state.confidence, UNMARKED_CHANGE_CAP)
             elif close(rb.value, state.value):
                 superseded.append((state.value, tuple(state.evidence)))
                 evidence = [*state.evidence, rb.evidence]
@@ -563,7 +568,7 @@ def resolve(
                 # The caller said yes to something unlike what they told us: one of the two is wrong. What
                 # the caller said yes to is offered for review (the agent's words are the bot's own text;
                 # ours may be a recognizer's garble), with ours kept as what it replaced.
-                disagree(rb)
+                state = disagree(state, rb)
         elif rb.reaction is Reaction.DENY:
             if state is not None and rb.value == state.value:
                 state.confidence = min(state.confidence, DENIED_CAP)
@@ -577,17 +582,17 @@ def resolve(
                 state.confidence = clamp(state.confidence + ECHO_BOOST)
             state.add(rb.evidence)
         elif state is not None and rb.echoes_answer:
-            disagree(rb)  # the agent echoed the caller's answer as something else, and nobody objected
+            state = disagree(state, rb)  # the agent echoed the answer as something else, nobody objected
 
-    def disagree(rb: ReadBack) -> None:
+    def disagree(ours: _State, rb: ReadBack) -> _State:
         """The agent's version of the caller's value differs from ours: it is offered for review in our
         reading's place (capped, whatever either side's confidence), ours kept as what it replaced."""
-        nonlocal state
-        assert state is not None
-        superseded.append((state.value, tuple(state.evidence)))
-        capped = min(state.confidence, UNMARKED_CHANGE_CAP)
-        state = _State(rb.value, capped, [rb.evidence], (), {}, differs=True)
-        state.add(rb.reaction_evidence)
+        superseded.append((ours.value, tuple(ours.evidence)))
+        theirs = _State(
+            rb.value, min(ours.confidence, UNMARKED_CHANGE_CAP), [rb.evidence], (), {}, differs=True
+        )
+        theirs.add(rb.reaction_evidence)
+        return theirs
 
     def echo(rb: ReadBack) -> None:
         """The agent's echo of an answer we could not read: the value, unchecked unless the caller says yes;
