@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from callsync.capture.extract.dialogue import (
+    DIFFERS_REASON,
     ECHO_ONLY,
     ECHO_REASON,
     Reaction,
@@ -206,9 +207,10 @@ class _Part:
     superseded: list[tuple[str, tuple[Evidence, ...]]] = field(default_factory=list)
     guessed: bool = False  # "jon with an h": where the letter goes is our guess ("John")
     spelled: bool = False  # the caller spelled it letter by letter
-    # Only the agent's name for the caller ("Thanks, Ingrid."): what the caller said of it we could not read.
-    # Kept for review, never accepted on its own (`_addressed_by_agent`, `_echo`).
-    echo_only: bool = False
+    # The agent's name for the caller ("Thanks, Ingrid."), not the caller's words: why it waits for review,
+    # ECHO_REASON where we read no name of the caller's (`_addressed_by_agent`), DIFFERS_REASON where it
+    # replaced a different reading of ours (`_echo`). Never accepted on its own.
+    agent_reading: str | None = None
 
     @property
     def key(self) -> str:
@@ -913,7 +915,7 @@ def _echo(call: CallRecord, current: _Mention, agents: frozenset[str]) -> None:
                         [Evidence(i, start, start + len(said))],
                         from_caller=False,
                         superseded=[*first.superseded, (title(first.value), tuple(first.evidence))],
-                        echo_only=True,
+                        agent_reading=DIFFERS_REASON,
                     )
             return
         return
@@ -953,7 +955,7 @@ def _addressed_by_agent(call: CallRecord, callers: set[int], agents: frozenset[s
             return None
         start = m.start("name")
         evidence = [Evidence(i, start, start + len(name))]
-        part = _Part(name, ECHO_ONLY, evidence, from_caller=False, echo_only=True)
+        part = _Part(name, ECHO_ONLY, evidence, from_caller=False, agent_reading=ECHO_REASON)
         return _Mention({"first": part}, i)
     return None
 
@@ -1001,13 +1003,17 @@ def _fields(current: _Mention) -> dict[str, FieldValue]:
     out: dict[str, FieldValue] = {}
     parts = [(role, current.parts[role]) for role in ("first", "last") if role in current.parts]
     for role, part in parts:
-        reason = ECHO_REASON if part.echo_only else None
         out[f"{role}_name"] = _field_value(
-            f"{role}_name", title(part.value), part.confidence, part.evidence, part.superseded, reason
+            f"{role}_name",
+            title(part.value),
+            part.confidence,
+            part.evidence,
+            part.superseded,
+            part.agent_reading,
         )
-    if all(part.echo_only for _, part in parts):
+    if all(part.agent_reading for _, part in parts):
         return out  # a first name the agent used says nothing of the whole name
-    reason = ECHO_REASON if any(part.echo_only for _, part in parts) else None
+    reason = next((part.agent_reading for _, part in parts if part.agent_reading), None)
     full_conf = min(p.confidence for _, p in parts)
     if current.open_end and "last" not in current.parts:
         full_conf = min(full_conf, CONFLICT_CAP)  # "its andre little": a surname we could not tell apart
