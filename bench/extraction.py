@@ -58,7 +58,7 @@ from typing import Any
 from callsync.capture.extract import EXTRACTOR_VERSION, extract_call
 from callsync.capture.extract import calibration as calib
 from callsync.capture.extract import word_confidence as wconf
-from callsync.capture.extract.dialogue import ECHO_REASON
+from callsync.capture.extract.dialogue import DIFFERS_REASON, ECHO_REASON
 from callsync.capture.extract.grounding import canonical_key
 from callsync.capture.extract.spoken import find_digit_runs
 from callsync.capture.platforms.generic import parse_generic_call
@@ -488,6 +488,10 @@ def print_side_by_side(sets: dict[str, dict[str, Any]]) -> None:
     row(
         "review: agent echo only",
         lambda s: str(s["review_reasons"].get(ECHO_REASON, 0)),
+    )
+    row(
+        "review: agent's differs",
+        lambda s: str(s["review_reasons"].get(DIFFERS_REASON, 0)),
     )
     row(
         "first_name: right, any st.",
