@@ -306,3 +306,31 @@ def test_a_yes_to_someone_elses_number_does_not_replace_the_callers() -> None:
     )
     fv = phone_of(call)
     assert fv is not None and fv.value == "+16175550148" and fv.status is FieldStatus.NEEDS_REVIEW
+
+
+def _name_then_later(later: str) -> CallRecord:
+    return make_call(
+        ("agent", "Thank you for calling Summit Heating and Air. How can I help you today?"),
+        ("caller", "hi there my name is larry i have a question about my bill"),
+        ("agent", "Sure, I can help with that. What's the best phone number to reach you?"),
+        ("caller", "three one two five five five zero one seven one"),
+        ("agent", later),
+    )
+
+
+def test_the_agent_calling_the_caller_by_our_reading_later_in_the_call_backs_it() -> None:
+    fv = names_of(_name_then_later("You're welcome, Larry. Have a great day."))["first_name"]
+    assert fv.value == "Larry" and fv.status is FieldStatus.ACCEPTED
+    assert fv.evidence[-1].turn == 4
+
+
+def test_the_agent_calling_the_caller_another_name_later_offers_it_for_review() -> None:
+    fv = names_of(_name_then_later("You're welcome, Harry. Have a great day."))["first_name"]
+    assert (fv.value, fv.status, fv.reason) == ("Harry", FieldStatus.NEEDS_REVIEW, DIFFERS_REASON)
+    assert [value for value, _ in fv.superseded] == ["Larry"]
+
+
+def test_a_name_merely_mentioned_later_is_no_echo_either_way() -> None:
+    for later in ("Harry from billing will call you back.", "Larry, our technician, will call you."):
+        fv = names_of(_name_then_later(later))["first_name"]
+        assert (fv.value, fv.status) == ("Larry", FieldStatus.NEEDS_REVIEW), later

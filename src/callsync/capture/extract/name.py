@@ -880,10 +880,17 @@ def _echo(call: CallRecord, current: _Mention, agents: frozenset[str]) -> None:
     first = current.parts.get("first")
     if first is None or not first.from_caller:
         return
+    next_turn = True  # the agent's next turn is read whole; later ones only for the name it calls the caller
     for i in range(current.turn + 1, len(call.turns)):
         turn = call.turns[i]
         if turn.speaker is not Speaker.AGENT:
             continue
+        if not next_turn:
+            _later_vocative(turn.text, i, current, agents)
+            if current.parts["first"] is not first or first.evidence[-1].turn == i:
+                return
+            continue
+        next_turn = False
         _settle_double_first(turn.text, i, current)
         first = current.parts["first"]
         m = re.search(rf"\b{re.escape(title(first.value))}\b", turn.text)
@@ -918,7 +925,37 @@ def _echo(call: CallRecord, current: _Mention, agents: frozenset[str]) -> None:
                         agent_reading=DIFFERS_REASON,
                     )
             return
+        first = current.parts["first"]
+
+
+def _later_vocative(text: str, i: int, current: _Mention, agents: frozenset[str]) -> None:
+    """A later agent turn calling the caller by name ("You're welcome, Larry. Have a great day."): the same
+    first name as ours backs it, as the next turn's would; another one is the agent's reading, offered for
+    review in ours' place. A name merely mentioned later ("Larry will call you back") is neither: it may be
+    someone else's."""
+    first = current.parts["first"]
+    v = _VOCATIVE.search(text)
+    if v is None:
         return
+    said = v.group("name")
+    key = said.casefold()
+    if key in _HONORIFICS or key in agents or key in NON_NAME:
+        return
+    start = v.start("name")
+    if key == first.key:
+        for part in current.parts.values():
+            if part.from_caller:
+                part.confidence = clamp(part.confidence + ECHO_BOOST)
+        first.evidence.append(Evidence(i, start, start + len(said)))
+    elif not first.spelled:
+        current.parts["first"] = _Part(
+            said,
+            min(first.confidence, CONFLICT_CAP),
+            [Evidence(i, start, start + len(said))],
+            from_caller=False,
+            superseded=[*first.superseded, (title(first.value), tuple(first.evidence))],
+            agent_reading=DIFFERS_REASON,
+        )
 
 
 # The agent addressing the caller at the end of an acknowledgement, the name closing its phrase: "Thanks,
