@@ -452,3 +452,42 @@ def test_one_apology_or_a_callers_thanks_keeps_the_callers_own_sentiment() -> No
         ("agent", "I apologize again for the trouble."),
     )
     assert classify_sentiment(thanked).value == "positive"
+
+
+@given(
+    ask=st.sampled_from(
+        [
+            "What's the best phone number to reach you?",
+            "And what's a good email address for you?",
+            "Could you spell your last name for me?",
+            "Let me read that back: 646-555-0128?",
+        ]
+    ),
+    garbled=st.sampled_from(
+        [
+            "no the last digit is on the keyboard that fight fight fight will want to buy it",
+            "it's four one five they quote for like five five five",
+        ]
+    ),
+)
+@settings(max_examples=20, deadline=None)
+def test_an_answer_to_a_contact_detail_question_states_no_reason_for_the_call(ask: str, garbled: str) -> None:
+    # Misheard digits and letters come out as words ("five" as "fight", "by" as "buy"): read as cues, they
+    # made a billing question a sale.
+    call = make_call(
+        ("agent", "Thank you for calling Evergreen Landscaping. How can I help you today?"),
+        ("caller", "hi there i have a question about the bill i got last month"),
+        ("agent", f"Sure, I can help with that. {ask}"),
+        ("caller", garbled),
+    )
+    assert classify_intent(call).value == "support"
+
+
+def test_a_reason_given_in_answer_to_a_question_that_is_not_for_a_detail_still_counts() -> None:
+    call = make_call(
+        ("agent", "Thanks for calling. Can I have your name?"),
+        ("caller", "sure it's dana"),
+        ("agent", "Thanks, Dana. What can I do for you?"),
+        ("caller", "i want to buy a family plan"),
+    )
+    assert classify_intent(call).value == "sales"

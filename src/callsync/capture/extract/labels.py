@@ -18,7 +18,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from callsync.capture.extract.dialogue import caller_turns, machine_turns
+from callsync.capture.extract.dialogue import caller_turns, machine_turns, sentences
 from callsync.capture.extract.spoken import memo
 from callsync.models import CallRecord, Direction, Label, Speaker
 
@@ -388,6 +388,27 @@ _AGENT_QUOTE = _rx(
 )
 
 
+# The agent asking for a contact detail, or reading one back ("What's the best number to reach you?", "And
+# an email?", "Could you spell that?", "That's 512-555-0121, correct?"): the caller's answer gives a detail,
+# not the reason for the call. On recognizer text the answer's digits and letters come out as words
+# ("five" as "fight", "by" as "buy"), which must not read as cues.
+_ASKS_DETAIL = re.compile(
+    r"\b(phone|number|e-?mail|spell|spelling|reach you|call you back)\b|\d{3}\W{0,2}\d{3,4}|@",
+    re.IGNORECASE,
+)
+
+
+def _answers_detail(call: CallRecord, turn: int) -> bool:
+    """Does caller turn `turn` answer the agent's request for a contact detail (its turn's last sentence)?"""
+    k = turn - 1
+    if k < 0 or call.turns[k].speaker is not Speaker.AGENT:
+        return False
+    text = call.turns[k].text
+    spans = sentences(text)
+    last = text[spans[-1][0] : spans[-1][1]] if spans else text
+    return _ASKS_DETAIL.search(last) is not None
+
+
 def _agent_reply(call: CallRecord, opening: list[int]) -> list[int]:
     """The agent's turns answering the caller's opening turns (the turn after each)."""
     return [i + 1 for i in opening if i + 1 < len(call.turns) and call.turns[i + 1].speaker is Speaker.AGENT]
@@ -398,7 +419,7 @@ def classify_intent(call: CallRecord) -> Label:
     agents = _agent_turns(call)
     # The reason for the call is stated early: in the caller's first turns, or in the agent's opening on an
     # outbound call (the business called about something).
-    opening = callers[:3]
+    opening = [i for i in callers[:3] if not _answers_detail(call, i)]
     first = callers[:1]
     agent_opening = agents[:2] if call.direction is Direction.OUTBOUND else []
     said = _joined(call, "callers", callers)
