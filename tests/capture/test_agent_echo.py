@@ -334,3 +334,39 @@ def test_a_name_merely_mentioned_later_is_no_echo_either_way() -> None:
     for later in ("Harry from billing will call you back.", "Larry, our technician, will call you."):
         fv = names_of(_name_then_later(later))["first_name"]
         assert (fv.value, fv.status) == ("Larry", FieldStatus.NEEDS_REVIEW), later
+
+
+@given(
+    answer=garble,
+    phrase=st.sampled_from(
+        [
+            "And what's the best email address for you, {}?",
+            "I found an account for this number. Is that you, {}?",
+            "And your phone number, {}?",
+            "Thank you for your patience, {}.",
+            "Great to meet you, {}. How can I help?",
+            "Is that right, {}?",
+        ]
+    ),
+)
+@settings(max_examples=40, deadline=None)
+def test_a_name_closing_a_phrase_the_agent_says_to_the_caller_is_theirs_for_review(
+    answer: str, phrase: str
+) -> None:
+    call = make_call(
+        ("agent", "Keystone Mutual Insurance, this is Nora. May I have your full name?"),
+        ("caller", answer),
+        ("agent", phrase.format("Jessica")),
+    )
+    fv = names_of(call).get("first_name")
+    assert fv is not None and fv.value == "Jessica" and fv.status is FieldStatus.NEEDS_REVIEW
+
+
+def test_a_name_after_you_that_goes_on_into_a_sentence_or_a_listed_word_is_no_name() -> None:
+    for reply in ("I can connect you, Mark is our specialist.", "Is that good for you, Tuesday?"):
+        call = make_call(
+            ("agent", "Thanks for calling, this is Ava. Who am I speaking with?"),
+            ("caller", "the fifty"),
+            ("agent", reply),
+        )
+        assert names_of(call) == {}, reply

@@ -962,8 +962,11 @@ def _later_vocative(text: str, i: int, current: _Mention, agents: frozenset[str]
 # Ingrid.", "You're welcome, Larry.", "Hi Natalie!", "Got it, Devon, you're booked". Wider than `_ADDRESSED`
 # (any case for the acknowledgement, more of them) and stricter on the end (punctuation after the name).
 _VOCATIVE = re.compile(
-    r"\b(?i:thanks|thank you|hi|hello|hey|great|okay|ok|perfect|got it|sorry|welcome|nice to meet you|"
+    r"(?:\b(?i:thanks|thank you|hi|hello|hey|great|okay|ok|perfect|got it|sorry|welcome|nice to meet you|"
     r"wonderful|lovely|sure|no problem|understood|absolutely|of course|good (?:morning|afternoon|evening)),? "
+    # ... or closing a phrase said to the caller: "the best email for you, Jessica?", "Is that you, Chloe?",
+    # "And your number, Trevor?", "Is that right, Dana?"
+    r"|(?:\byou|\byour [a-z]+(?: [a-z]+)?|\b(?i:right|correct)), )"
     r"(?P<name>[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?)(?=[.!?,])"
 )
 
