@@ -206,7 +206,7 @@ def test_the_agent_greeting_before_the_caller_speaks_is_no_name_of_theirs() -> N
 
 
 def test_the_agents_own_name_an_honorific_or_a_listed_word_is_no_name() -> None:
-    for reply in ("Thanks, Ava.", "Thank you, Ms. Mendez.", "Okay, Friday."):
+    for reply in ("Thanks, Ava.", "Okay, Friday.", "Thanks, Ms."):
         call = make_call(
             ("agent", "Thanks for calling, this is Ava. Who am I speaking with?"),
             ("caller", "the fifty"),
@@ -370,3 +370,44 @@ def test_a_name_after_you_that_goes_on_into_a_sentence_or_a_listed_word_is_no_na
             ("agent", reply),
         )
         assert names_of(call) == {}, reply
+
+
+def test_the_surname_the_agent_calls_a_garbled_caller_by_is_their_last_name_for_review() -> None:
+    call = make_call(
+        ("agent", "Keystone Mutual Insurance, this is Nora. May I have your full name?"),
+        ("caller", "the fifty"),
+        ("agent", "Thank you for your patience, Ms. De La Cruz. What's the best number for you?"),
+    )
+    fields = names_of(call)
+    assert set(fields) == {"last_name"}  # no first name is known, so no whole name either
+    fv = fields["last_name"]
+    assert (fv.value, fv.status, fv.reason) == ("De La Cruz", FieldStatus.NEEDS_REVIEW, ECHO_REASON)
+    assert said(call, fv.evidence) == [(2, "De La Cruz")]
+
+
+def test_the_agents_surname_backs_ours_or_replaces_a_different_one_for_review() -> None:
+    def call_with(reply: str, answer: str = "my name is ken chen") -> CallRecord:
+        return make_call(("agent", "May I have your name?"), ("caller", answer), ("agent", reply))
+
+    same = names_of(call_with("Thank you, Mr. Chen. Is this the best number?"))
+    assert same["last_name"].value == "Chen" and same["last_name"].evidence[-1].turn == 2
+    other = names_of(call_with("Thank you, Mr. Chan. Is this the best number?"))["last_name"]
+    assert (other.value, other.status, other.reason) == ("Chan", FieldStatus.NEEDS_REVIEW, DIFFERS_REASON)
+    assert [value for value, _ in other.superseded] == ["Chen"]
+    spelled = names_of(call_with("Thank you, Mr. Chan.", "ken chen c h e n"))["last_name"]
+    assert spelled.value == "Chen"
+
+
+def test_a_doctor_or_a_surname_the_agent_says_before_the_caller_speaks_is_not_theirs() -> None:
+    doctor = make_call(
+        ("agent", "Sunrise Dental, how can I help?"),
+        ("caller", "the fifty"),
+        ("agent", "Sure, Dr. Reyes has an opening tomorrow. Thanks, Dr. Reyes will see you."),
+    )
+    assert "last_name" not in names_of(doctor)
+    greeting = make_call(
+        ("agent", "Hello, Ms. Mendez, this is Nora from Keystone Mutual."),
+        ("caller", "the fifty"),
+        ("agent", "I'm calling because your policy renews soon."),
+    )
+    assert names_of(greeting) == {}

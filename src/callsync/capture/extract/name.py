@@ -961,13 +961,20 @@ def _later_vocative(text: str, i: int, current: _Mention, agents: frozenset[str]
 # The agent addressing the caller at the end of an acknowledgement, the name closing its phrase: "Thanks,
 # Ingrid.", "You're welcome, Larry.", "Hi Natalie!", "Got it, Devon, you're booked". Wider than `_ADDRESSED`
 # (any case for the acknowledgement, more of them) and stricter on the end (punctuation after the name).
-_VOCATIVE = re.compile(
+_VOCATIVE_LEAD = (
     r"(?:\b(?i:thanks|thank you|hi|hello|hey|great|okay|ok|perfect|got it|sorry|welcome|nice to meet you|"
     r"wonderful|lovely|sure|no problem|understood|absolutely|of course|good (?:morning|afternoon|evening)),? "
     # ... or closing a phrase said to the caller: "the best email for you, Jessica?", "Is that you, Chloe?",
     # "And your number, Trevor?", "Is that right, Dana?"
     r"|(?:\byou|\byour [a-z]+(?: [a-z]+)?|\b(?i:right|correct)), )"
-    r"(?P<name>[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?)(?=[.!?,])"
+)
+_VOCATIVE = re.compile(_VOCATIVE_LEAD + r"(?P<name>[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?)(?=[.!?,])")
+# The same with a courtesy title, naming the surname: "Thank you, Ms. Ochoa, you're verified.", "Thank you
+# for your patience, Ms. Mendez.", "Thank you, Ms. De La Cruz." Not "Dr.": "with Dr. Reyes" is the
+# business's doctor far more often than the caller.
+_SURNAME_VOCATIVE = re.compile(
+    _VOCATIVE_LEAD + r"(?:Mr|Mrs|Ms|Miss|Mx)\.? "
+    r"(?P<name>[A-Z][a-z'’]+(?: [A-Z][a-z'’]+){0,2}(?:-[A-Z][a-z'’]+)?)(?=[.!?,])"
 )
 
 
@@ -1000,6 +1007,50 @@ def _addressed_by_agent(call: CallRecord, callers: set[int], agents: frozenset[s
     return None
 
 
+def _addressed_surname(call: CallRecord, after: int, agents: frozenset[str]) -> tuple[str, Evidence] | None:
+    """The surname the agent calls the caller by, with a courtesy title ("Thank you, Mr. Chen."), in an agent
+    turn answering the caller after turn `after`."""
+    for i in range(after + 1, len(call.turns)):
+        turn = call.turns[i]
+        if turn.speaker is not Speaker.AGENT or call.turns[i - 1].speaker is Speaker.AGENT:
+            continue
+        m = _SURNAME_VOCATIVE.search(turn.text)
+        if m is None:
+            continue
+        name = m.group("name")
+        if name.casefold() in agents or name.casefold() in NON_NAME:
+            return None
+        start = m.start("name")
+        return name, Evidence(i, start, start + len(name))
+    return None
+
+
+def _surname_echo(call: CallRecord, current: _Mention, agents: frozenset[str]) -> None:
+    """The agent's surname for the caller, checked against ours as `_echo` checks the first name: the same
+    backs it; another one is offered for review in ours' place unless the caller spelled it; with none of
+    ours, it is the surname for review (the agent's hearing, unchecked)."""
+    found = _addressed_surname(call, current.turn, agents)
+    if found is None:
+        return
+    name, evidence = found
+    last = current.parts.get("last")
+    if last is None:
+        current.parts["last"] = _Part(name, ECHO_ONLY, [evidence], from_caller=False, agent_reading=ECHO_REASON)
+    elif last.key == _key(name):
+        if last.from_caller:
+            last.confidence = clamp(last.confidence + ECHO_BOOST)
+        last.evidence.append(evidence)
+    elif not last.spelled and last.from_caller:
+        current.parts["last"] = _Part(
+            name,
+            min(last.confidence, CONFLICT_CAP),
+            [evidence],
+            from_caller=False,
+            superseded=[*last.superseded, (title(last.value), tuple(last.evidence))],
+            agent_reading=DIFFERS_REASON,
+        )
+
+
 def _settle_double_first(text: str, turn: int, current: _Mention) -> None:
     """ "mary ann stokes" read as Mary / Ann Stokes, and the agent says "Mary Ann": the split moves."""
     first, last = current.parts.get("first"), current.parts.get("last")
@@ -1027,10 +1078,15 @@ def extract_names(call: CallRecord) -> dict[str, FieldValue]:
     mentions.extend(_identity_mentions(call, callers))
     current = _merge(mentions)
     if current is None:
-        addressed = _addressed_by_agent(call, callers, agents)
-        return _fields(addressed) if addressed is not None else {}
+        current = _addressed_by_agent(call, callers, agents)
+        if current is None and callers:
+            current = _Mention({}, min(callers))
+        if current is not None:
+            _surname_echo(call, current, agents)
+        return _fields(current) if current is not None and current.parts else {}
     _apply_spellings(call, callers, current)
     _echo(call, current, agents)
+    _surname_echo(call, current, agents)
     return _fields(current)
 
 
