@@ -320,6 +320,8 @@ def test_an_agent_booking_outranks_a_support_cue_in_the_opening() -> None:
             "I'll put a quote together and email it to you today.",
             "I'll send the pricing over now.",
             "Great, I'll email you a proposal by Friday.",
+            "Okay. What's the best email for the proposal?",
+            "And the best email address for your quote?",
         ]
     )
 )

@@ -385,6 +385,7 @@ _AGENT_QUOTE = _rx(
     r"(send|sending|email|emailing) (you )?(a|the|your|our) (quote|proposal|pricing)",
     r"(send|sending|email|emailing) (the )?pricing",
     r"(the|your) (quote|proposal) (will|should)",
+    r"(email|address|number) for (the|your) (quote|proposal)",
 )
 
 
