@@ -493,3 +493,15 @@ def test_a_reason_given_in_answer_to_a_question_that_is_not_for_a_detail_still_c
         ("caller", "i want to buy a family plan"),
     )
     assert classify_intent(call).value == "sales"
+
+
+def test_a_page_that_stopped_showing_times_is_support_not_a_property_showing() -> None:
+    call = make_call(
+        ("agent", "Thanks for calling Slotwise support, this is Kai. What can I help with?"),
+        ("caller", "hi our booking page stopped showing available times for my staff"),
+    )
+    assert classify_intent(call).value == "support"
+    viewing = make_call(
+        ("agent", "Harborview Realty, how can I help?"), ("caller", "can i get a showing of the unit")
+    )
+    assert classify_intent(viewing).value == "booking"

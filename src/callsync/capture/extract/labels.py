@@ -197,7 +197,7 @@ _BOOKING = _rx(
     r"estimate",
     r"inspection",
     r"appraisal",
-    r"showing",
+    r"(a|the|another|private|open|schedule|book) showing",  # a noun: not "stopped showing available times"
     r"see (it|the (house|place|unit|apartment|condo|venue))",
     r"(look at|view|tour) the",
     r"schedule a tour",
