@@ -505,3 +505,36 @@ def test_a_page_that_stopped_showing_times_is_support_not_a_property_showing() -
         ("agent", "Harborview Realty, how can I help?"), ("caller", "can i get a showing of the unit")
     )
     assert classify_intent(viewing).value == "booking"
+
+
+@given(
+    fix=st.sampled_from(
+        [
+            "It looks like a calendar sync expired. I've reconnected it.",
+            "The account was locked. I've unlocked it and sent a reset link.",
+            "I've reset your password; check your email.",
+        ]
+    )
+)
+@settings(max_examples=10, deadline=None)
+def test_the_agent_putting_right_the_callers_own_thing_is_support_not_a_complaint(fix: str) -> None:
+    # The caller's words are misheard past every cue; the agent's apology alone would read as a complaint.
+    call = make_call(
+        ("agent", "Thanks for calling Slotwise support, this is Kai. What can I help with?"),
+        ("caller", "i heard a cage not feeling it a little time for my cat"),
+        ("agent", "Sorry about that. What's the email on your account?"),
+        ("caller", "the intel and lakeview family dot com"),
+        ("agent", fix),
+    )
+    assert classify_intent(call).value == "support"
+
+
+def test_a_credit_or_refund_after_an_apology_stays_a_complaint() -> None:
+    call = make_call(
+        ("agent", "Thanks for calling, how can I help?"),
+        ("caller", "he had actually i didnt have my premium blend of like"),
+        ("agent", "I'm so sorry about that."),
+        ("caller", "had not done and there"),
+        ("agent", "I've added a credit of forty dollars to your account."),
+    )
+    assert classify_intent(call).value == "complaint"

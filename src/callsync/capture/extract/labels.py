@@ -376,6 +376,10 @@ _AGENT_BUDGET = _rx(
 _AGENT_SUPPORT = _rx(
     r"disput(e|ed|ing) (the|this|that|your|a) ",
     r"(opened|open|created|filed|raised|logged) (a |an )?(support )?(ticket|case|dispute|claim)",
+    # The agent putting right something of the caller's: "I've unlocked it", "I've reconnected it", "I've
+    # reset your password". Not a credit or a refund: those settle a complaint.
+    r"(i'?ve|i have|we'?ve) (just )?(unlocked|reconnected|reset|restored|reactivated|resent|re-sent) "
+    r"(it|them|your|the)",
 )
 
 
