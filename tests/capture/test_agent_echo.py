@@ -411,3 +411,19 @@ def test_a_doctor_or_a_surname_the_agent_says_before_the_caller_speaks_is_not_th
         ("agent", "I'm calling because your policy renews soon."),
     )
     assert names_of(greeting) == {}
+
+
+@given(
+    lead=st.sampled_from(
+        ["Thank you for catching that,", "Sorry about that,", "My mistake,", "Thanks for correcting that."]
+    )
+)
+@settings(max_examples=10, deadline=None)
+def test_the_agent_putting_right_its_own_read_back_is_an_echo_of_the_correction(lead: str) -> None:
+    call = make_call(
+        ("agent", "Thanks for calling. And your phone number, is it 412-555-0153?"),
+        ("caller", "the little one three five at the end for one to fight fight fight one three five"),
+        ("agent", f"{lead} 412-555-0135. What are you paying now?"),
+    )
+    fv = phone_of(call)
+    assert fv is not None and (fv.value, fv.status) == ("+14125550135", FieldStatus.NEEDS_REVIEW)

@@ -354,7 +354,11 @@ def read_back(
 # ("Got it, 646-555-0152.", "Thanks, bwalsh@gmail.com.", "Okay, so that's 602-555-0176?", "Let me read that
 # back: ...", "Let me confirm: ...", "Perfect, and that's ...").
 _ECHO_LEAD = re.compile(
-    r"(?:(?:ok(?:ay)?|got it|thanks|thank you|great|perfect|alright|all right|sure|lovely|wonderful|"
+    # the agent putting right its own misreading ("Thank you for catching that, 412-555-0135."), first: the
+    # match is the first the alternatives give, and "thank you" alone would end it before "for"
+    r"(?:(?:thank(?:s| you) for (?:catching|correcting|clarifying) that|sorry(?: about that)?|"
+    r"my (?:mistake|apologies)|"
+    r"ok(?:ay)?|got it|thanks|thank you|great|perfect|alright|all right|sure|lovely|wonderful|"
     r"no problem|understood)[,.!]?\s+)*"
     r"(?:(?:and|so)\s+)?(?:that'?s|that is|is that|i have|i've got|let me (?:confirm|read (?:that|it) back)"
     r"(?: to you)?[:,]?)?\s*",
