@@ -78,8 +78,7 @@ def test_an_echo_put_as_a_question_and_confirmed_is_accepted() -> None:
 @settings(max_examples=30, deadline=None)
 def test_an_echo_the_caller_denies_is_not_their_number(answer: str, tail: int) -> None:
     call = echoed(answer, f"That's 617-555-01{tail}?", ("caller", "no that's wrong"))
-    fv = phone_of(call)
-    assert fv is None or fv.status is not FieldStatus.ACCEPTED
+    assert phone_of(call) is None  # the agent's number for the callback, not an answer of the caller's
 
 
 def test_a_later_echo_replaces_an_earlier_one_the_agent_corrected() -> None:
@@ -427,3 +426,37 @@ def test_the_agent_putting_right_its_own_read_back_is_an_echo_of_the_correction(
     )
     fv = phone_of(call)
     assert fv is not None and (fv.value, fv.status) == ("+14125550135", FieldStatus.NEEDS_REVIEW)
+
+
+@given(
+    reply=st.sampled_from(
+        [
+            "He'll call you this afternoon at {}.",
+            "We will call you back at {}.",
+            "Someone will text you on {}.",
+        ]
+    )
+)
+@settings(max_examples=10, deadline=None)
+def test_the_callback_the_agent_arranges_on_the_number_just_asked_for_is_an_echo(reply: str) -> None:
+    call = make_call(
+        ("agent", "Let me have your account rep review it. What's the best number?"),
+        ("caller", "i felt that the three of five five by the line went dead"),
+        ("agent", reply.format("630-555-0116")),
+    )
+    fv = phone_of(call)
+    assert fv is not None and (fv.value, fv.status, fv.reason) == (
+        "+16305550116",
+        FieldStatus.NEEDS_REVIEW,
+        ECHO_REASON,
+    )
+
+
+def test_a_callback_number_with_no_question_for_it_is_no_echo() -> None:
+    call = make_call(
+        ("agent", "Thanks for calling. How can I help?"),
+        ("caller", "i felt that the three of five five by the line went dead"),
+        ("agent", "He'll call you this afternoon at 630-555-0116."),
+    )
+    fv = phone_of(call)
+    assert fv is None or fv.status is not FieldStatus.ACCEPTED

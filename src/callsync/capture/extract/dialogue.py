@@ -361,7 +361,10 @@ _ECHO_LEAD = re.compile(
     r"ok(?:ay)?|got it|thanks|thank you|great|perfect|alright|all right|sure|lovely|wonderful|"
     r"no problem|understood)[,.!]?\s+)*"
     r"(?:(?:and|so)\s+)?(?:that'?s|that is|is that|i have|i've got|let me (?:confirm|read (?:that|it) back)"
-    r"(?: to you)?[:,]?)?\s*",
+    r"(?: to you)?[:,]?"
+    # or the callback it arranges on that number: "He'll call you this afternoon at 630-555-0116."
+    r"|(?:he|she|they|we|i|someone)(?:'ll| will) (?:call|text|ring|reach|email) you(?: back)?(?: [a-z]+){0,3}"
+    r" (?:at|on))?\s*",
     re.IGNORECASE,
 )
 
