@@ -78,7 +78,8 @@ def test_an_echo_put_as_a_question_and_confirmed_is_accepted() -> None:
 @settings(max_examples=30, deadline=None)
 def test_an_echo_the_caller_denies_is_not_their_number(answer: str, tail: int) -> None:
     call = echoed(answer, f"That's 617-555-01{tail}?", ("caller", "no that's wrong"))
-    assert phone_of(call) is None  # the agent's number for the callback, not an answer of the caller's
+    fv = phone_of(call)
+    assert fv is None or fv.status is not FieldStatus.ACCEPTED
 
 
 def test_a_later_echo_replaces_an_earlier_one_the_agent_corrected() -> None:
@@ -458,5 +459,20 @@ def test_a_callback_number_with_no_question_for_it_is_no_echo() -> None:
         ("caller", "i felt that the three of five five by the line went dead"),
         ("agent", "He'll call you this afternoon at 630-555-0116."),
     )
-    fv = phone_of(call)
-    assert fv is None or fv.status is not FieldStatus.ACCEPTED
+    assert phone_of(call) is None  # the agent's number for the callback, not an answer of the caller's
+
+
+@given(
+    reply=st.sampled_from(
+        ["I found {}. Can I ask why you're cancelling?", "Thank you, I found {}.", "I see an account for {}."]
+    )
+)
+@settings(max_examples=10, deadline=None)
+def test_the_account_the_agent_looked_up_with_a_garbled_answer_is_an_echo(reply: str) -> None:
+    call = make_call(
+        ("agent", "I'm sorry to see you go. What's the email on the account?"),
+        ("caller", "if the on the white dog and the worldcom real dot com"),
+        ("agent", reply.format("trey.m@protonmail.com")),
+    )
+    fv = extract_email(call)
+    assert fv is not None and (fv.value, fv.status) == ("trey.m@protonmail.com", FieldStatus.NEEDS_REVIEW)

@@ -362,6 +362,8 @@ _ECHO_LEAD = re.compile(
     r"no problem|understood)[,.!]?\s+)*"
     r"(?:(?:and|so)\s+)?(?:that'?s|that is|is that|i have|i've got|let me (?:confirm|read (?:that|it) back)"
     r"(?: to you)?[:,]?"
+    # the account it looked up with the caller's answer: "I found trey.m@protonmail.com."
+    r"|i(?:'ve| have)? (?:found|see|can see)(?: (?:an |the |your )?account (?:for|under))?"
     # or the callback it arranges on that number: "He'll call you this afternoon at 630-555-0116."
     r"|(?:he|she|they|we|i|someone)(?:'ll| will) (?:call|text|ring|reach|email) you(?: back)?(?: [a-z]+){0,3}"
     r" (?:at|on))?\s*",
