@@ -1007,6 +1007,9 @@ def _addressed_by_agent(call: CallRecord, callers: set[int], agents: frozenset[s
     return None
 
 
+_COURTESY_TITLE = re.compile(r"\bM(?:rs?|s|iss|x)\b")
+
+
 def _addressed_surname(call: CallRecord, after: int, agents: frozenset[str]) -> tuple[str, Evidence] | None:
     """The surname the agent calls the caller by, with a courtesy title ("Thank you, Mr. Chen."), in an agent
     turn answering the caller after turn `after`."""
@@ -1014,6 +1017,8 @@ def _addressed_surname(call: CallRecord, after: int, agents: frozenset[str]) -> 
         turn = call.turns[i]
         if turn.speaker is not Speaker.AGENT or call.turns[i - 1].speaker is Speaker.AGENT:
             continue
+        if _COURTESY_TITLE.search(turn.text) is None:
+            continue  # most turns hold none: a small scan spares the long one
         m = _SURNAME_VOCATIVE.search(turn.text)
         if m is None:
             continue
