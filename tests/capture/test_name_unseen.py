@@ -180,3 +180,28 @@ def test_a_name_answer_that_belongs_to_someone_else_is_not_accepted(first: str, 
 def test_a_possessive_names_someone_else() -> None:
     got = names(("caller", "Hi I'm Tom Hanks's biggest fan and I want tickets"))
     assert got == {}
+
+
+@given(
+    name=st.sampled_from(["harold", "walter", "christine", "roger"]),
+    cut=st.integers(min_value=2, max_value=4),
+)
+@settings(max_examples=20, deadline=None)
+def test_letters_spelled_in_answer_to_an_email_question_are_not_a_name_spelling(name: str, cut: int) -> None:
+    # The end of the email's user name spelled after the address ("... all one word, r o l d") looks like a
+    # partial spelling of the first name: it must not replace the name the caller said.
+    call = make_call(
+        ("agent", "Thanks for calling. How can I help you today?"),
+        ("caller", f"hi this is {name} ballard from stone solutions"),
+        ("agent", "And what's a good email address for you?"),
+        ("caller", f"its {name} at stone solutions dot com all one word thats {render_spelled(name[cut:])}"),
+    )
+    assert extract_names(call)["first_name"].value == name.title()
+
+
+def test_a_name_spelled_in_answer_to_a_question_for_name_and_email_still_counts() -> None:
+    call = make_call(
+        ("agent", "Could you spell your name for me, and then your email?"),
+        ("caller", "shavon s i o b h a n"),
+    )
+    assert extract_names(call)["first_name"].value == "Siobhan"

@@ -703,6 +703,9 @@ def _spell_targets(agent_text: str) -> list[str]:
 _NOT_A_TO_Z = re.compile(r"[^a-z]")  # compiled once: this runs for every caller turn after the name
 
 
+_ASKS_EMAIL_NOT_NAME = re.compile(r"\be-?mail\b", re.IGNORECASE)
+
+
 def _apply_spellings(call: CallRecord, callers: set[int], current: _Mention) -> None:
     for i, turn in enumerate(call.turns):
         if i < current.turn:
@@ -714,6 +717,8 @@ def _apply_spellings(call: CallRecord, callers: set[int], current: _Mention) -> 
             continue
         targets: list[str] = []
         if i > 0 and call.turns[i - 1].speaker is Speaker.AGENT:
+            if _ASKS_EMAIL_NOT_NAME.search(call.turns[i - 1].text) and "name" not in call.turns[i - 1].text:
+                continue  # letters in answer to "what's your email?" spell the email, whatever we read of it
             targets = _spell_targets(call.turns[i - 1].text)
             if (
                 not targets
