@@ -346,10 +346,14 @@ def test_a_name_merely_mentioned_later_is_no_echo_either_way() -> None:
             "Thank you for your patience, {}.",
             "Great to meet you, {}. How can I help?",
             "Is that right, {}?",
+            "And the best number, {}?",
+            "And a phone number, {}?",
+            "All booked, {}. See you Friday.",
+            "You're all set, {}.",
         ]
     ),
 )
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 def test_a_name_closing_a_phrase_the_agent_says_to_the_caller_is_theirs_for_review(
     answer: str, phrase: str
 ) -> None:

@@ -968,10 +968,13 @@ def _later_vocative(text: str, i: int, current: _Mention, agents: frozenset[str]
 # (any case for the acknowledgement, more of them) and stricter on the end (punctuation after the name).
 _VOCATIVE_LEAD = (
     r"(?:\b(?i:thanks|thank you|hi|hello|hey|great|okay|ok|perfect|got it|sorry|welcome|nice to meet you|"
-    r"wonderful|lovely|sure|no problem|understood|absolutely|of course|good (?:morning|afternoon|evening)),? "
+    r"wonderful|lovely|sure|no problem|understood|absolutely|of course|good (?:morning|afternoon|evening)|"
+    r"all (?:booked|set|done)),? "
     # ... or closing a phrase said to the caller: "the best email for you, Jessica?", "Is that you, Chloe?",
     # "And your number, Trevor?", "Is that right, Dana?"
-    r"|(?:\byou|\byour [a-z]+(?: [a-z]+)?|\b(?i:right|correct)), )"
+    r"|(?:\byou|\byour [a-z]+(?: [a-z]+)?|\b(?i:right|correct)"
+    # "And the best number, Cody?", "And a phone number, Beth?"
+    r"|\b(?:the|a|an) (?:best |good )?(?:phone |contact |callback )?(?:number|email(?: address)?)), )"
 )
 _VOCATIVE = re.compile(_VOCATIVE_LEAD + r"(?P<name>[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?)(?=[.!?,])")
 # The same with a courtesy title, naming the surname: "Thank you, Ms. Ochoa, you're verified.", "Thank you
