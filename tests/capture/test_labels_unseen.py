@@ -538,3 +538,24 @@ def test_a_credit_or_refund_after_an_apology_stays_a_complaint() -> None:
         ("agent", "I've added a credit of forty dollars to your account."),
     )
     assert classify_intent(call).value == "complaint"
+
+
+@given(
+    reply=st.sampled_from(
+        [
+            "No, this is Lakeshore Realty, a real estate office.",
+            "I think you may have the wrong number.",
+            "I'm sorry, we may have an old number on file.",
+        ]
+    )
+)
+@settings(max_examples=10, deadline=None)
+def test_the_agent_telling_a_garbled_caller_they_reached_someone_else_is_a_wrong_number(reply: str) -> None:
+    call = make_call(
+        ("agent", "Lakeshore Realty, this is Ava. How can I help?"),
+        ("caller", "yeah that that young and"),
+        ("agent", reply),
+        ("caller", "the real number"),
+    )
+    assert classify_intent(call).value == "other"
+

@@ -414,6 +414,16 @@ def _answers_detail(call: CallRecord, turn: int) -> bool:
     return _ASKS_DETAIL.search(last) is not None
 
 
+# The agent telling the caller they reached someone else ("No, this is Lakeshore Realty, a real estate
+# office.", "You may have the wrong number", "We may have an old number on file"): a wrong number, read where
+# the caller's words (on recognizer text, "is this the dmv" comes out as "that that young and") gave no cue.
+_AGENT_WRONG_NUMBER = _rx(
+    r"no,? this is",
+    r"(you|we) (may |might |must )?(have|dialed|called) (the|a) wrong number",
+    r"old number on file",
+)
+
+
 def _agent_reply(call: CallRecord, opening: list[int]) -> list[int]:
     """The agent's turns answering the caller's opening turns (the turn after each)."""
     return [i + 1 for i in opening if i + 1 < len(call.turns) and call.turns[i + 1].speaker is Speaker.AGENT]
@@ -487,6 +497,9 @@ def classify_intent(call: CallRecord) -> Label:
     qualifying = _joined(call, "agents", agents).hits(_AGENT_BUDGET)
     if qualifying and callers:
         return Label("sales", INDIRECT, qualifying.turns)
+    elsewhere = _joined(call, "agent_reply", _agent_reply(call, callers[:2])).hits(_AGENT_WRONG_NUMBER)
+    if elsewhere:
+        return Label("other", INDIRECT, elsewhere.turns)
     return Label("inquiry" if callers else "other", FALLBACK, tuple(opening or agent_opening))
 
 
