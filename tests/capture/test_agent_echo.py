@@ -480,3 +480,39 @@ def test_the_account_the_agent_looked_up_with_a_garbled_answer_is_an_echo(reply:
     )
     fv = extract_email(call)
     assert fv is not None and (fv.value, fv.status) == ("trey.m@protonmail.com", FieldStatus.NEEDS_REVIEW)
+
+
+@given(answer=garble)
+@settings(max_examples=30, deadline=None)
+def test_the_person_asked_for_whose_garbled_reply_the_agent_took_as_yes_is_for_review(answer: str) -> None:
+    call = make_call(
+        ("agent", "Hi, this is Sky from SunPeak Solar. Am I speaking with Renee Abbott?"),
+        ("caller", answer),
+        ("agent", "Great. I'm following up on the solar quote you requested last week."),
+    )
+    fields = names_of(call)
+    assert {k: (v.value, v.status, v.reason) for k, v in fields.items()} == {
+        "first_name": ("Renee", FieldStatus.NEEDS_REVIEW, ECHO_REASON),
+        "last_name": ("Abbott", FieldStatus.NEEDS_REVIEW, ECHO_REASON),
+    }
+
+
+@given(
+    then=st.sampled_from(
+        [
+            "I'm looking for Denise Carter. Is she available?",
+            "Sorry, is Denise there?",
+            "Oh, I may have the wrong number.",
+        ]
+    )
+)
+@settings(max_examples=10, deadline=None)
+def test_the_person_asked_for_is_not_the_caller_when_the_agent_speaks_of_them_as_someone_else(
+    then: str,
+) -> None:
+    call = make_call(
+        ("agent", "Hi, this is Leo from Rapid Rooter Plumbing. Is this Denise Carter?"),
+        ("caller", "who"),
+        ("agent", then),
+    )
+    assert names_of(call) == {}

@@ -1064,6 +1064,49 @@ def _surname_echo(call: CallRecord, current: _Mention, agents: frozenset[str]) -
         )
 
 
+# The agent, after asking for someone by name, speaking of them as another person or of a wrong number: the
+# person asked for is not the caller ("I'm looking for Denise Carter. Is she available?").
+_NOT_THE_ONE_ASKED = re.compile(
+    r"(?i:\b(?:is (?:she|he|they) (?:available|there|home|in)|looking for|wrong (?:number|person)|"
+    r"(?:she|he|they) (?:isn'?t|is not|aren'?t)|sorry to bother|who am i speaking)\b)"
+)
+
+
+def _asked_for_unanswered(call: CallRecord, callers: set[int]) -> _Mention | None:
+    """The person the agent asked for ("Am I speaking with Gloria Mendez?", "Is this Priyanka?") when the
+    caller's reply was neither a yes nor a no we could read (on recognizer text, "the fifty") and the agent
+    went on as with that person (it did not ask again, nor speak of them as someone else). The bot's
+    understanding of the reply, unchecked: for review (`agent_echo_unconfirmed`), never accepted."""
+    for i in sorted(callers):
+        asked = question_before(call, i)
+        if asked is None:
+            continue
+        question, last = asked
+        m = _IDENTITY_QUESTION.search(question, last[0], last[1])
+        if m is None or m.group("honorific"):
+            continue
+        if classify_reaction(call.turns[i].text)[0] is not Reaction.NEUTRAL:
+            return None  # a yes or a no: the identity rules read it
+        nxt = i + 1
+        if nxt >= len(call.turns) or call.turns[nxt].speaker is not Speaker.AGENT:
+            return None
+        following = call.turns[nxt].text
+        words = m.group("name").split()
+        if _NOT_THE_ONE_ASKED.search(following) or words[0] in following:
+            return None
+        start = m.start("name")
+        parts: dict[str, _Part] = {}
+        for role, chosen in (("first", words[:1]), ("last", words[1:])):
+            if not chosen or any(w.casefold() in NON_NAME for w in chosen):
+                continue
+            offset = start + m.group("name").index(chosen[0])
+            value = " ".join(chosen)
+            ev = Evidence(i - 1, offset, offset + len(value))
+            parts[role] = _Part(value, ECHO_ONLY, [ev], from_caller=False, agent_reading=ECHO_REASON)
+        return _Mention(parts, i) if parts else None
+    return None
+
+
 def _settle_double_first(text: str, turn: int, current: _Mention) -> None:
     """ "mary ann stokes" read as Mary / Ann Stokes, and the agent says "Mary Ann": the split moves."""
     first, last = current.parts.get("first"), current.parts.get("last")
@@ -1091,7 +1134,7 @@ def extract_names(call: CallRecord) -> dict[str, FieldValue]:
     mentions.extend(_identity_mentions(call, callers))
     current = _merge(mentions)
     if current is None:
-        current = _addressed_by_agent(call, callers, agents)
+        current = _addressed_by_agent(call, callers, agents) or _asked_for_unanswered(call, callers)
         if current is None and callers:
             current = _Mention({}, min(callers))
         if current is not None:
