@@ -146,3 +146,43 @@ def test_instead_of_names_the_figure_replaced_not_a_correction(charged: int, exp
     # "I was charged $30 instead of $20": two figures, neither corrects the other.
     got = amount(("agent", "How can I help?"), ("caller", f"I was charged ${charged} instead of ${expected}"))
     assert got[1] is not A
+
+
+@given(
+    pair=st.sampled_from(
+        [("seventy five", "$75,000"), ("one fifty two", "$150,000"), ("twenty eight hundred", "$2,600")]
+    ),
+    ack=st.sampled_from(["Got it, {}.", "Okay, {}. I'll note that.", "Just to confirm, that's {}?"]),
+)
+@settings(max_examples=20, deadline=None)
+def test_the_agents_echo_of_a_figure_we_read_differently_is_offered_in_ours_place(
+    pair: tuple[str, str], ack: str
+) -> None:
+    heard, echoed = pair
+    call = make_call(
+        ("agent", "What salary range are you looking for?"),
+        ("caller", f"hadley {heard} a day"),
+        ("agent", ack.format(echoed)),
+    )
+    fv = extract_amount(call)["amount"]
+    assert fv.value == float(echoed.strip("$").replace(",", "")) and fv.status is FieldStatus.NEEDS_REVIEW
+
+
+@given(
+    reply=st.sampled_from(
+        [
+            "Got it. Our packages start at $28 per person.",
+            "Got it, 2 bedrooms.",
+            "Thanks. That's $45 for the visit.",
+        ]
+    )
+)
+@settings(max_examples=10, deadline=None)
+def test_a_price_the_agent_quotes_or_a_count_is_no_echo_of_the_callers_figure(reply: str) -> None:
+    call = make_call(
+        ("agent", "What's your budget for the event?"),
+        ("caller", "about three thousand dollars"),
+        ("agent", reply),
+    )
+    fv = extract_amount(call)["amount"]
+    assert fv.value == 3000

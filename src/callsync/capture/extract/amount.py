@@ -440,12 +440,34 @@ def amount_events(call: CallRecord, region: str) -> tuple[list[Mention | ReadBac
                 )
                 previous_end = m.end
             continue
-        # The agent saying a figure counts only as the read-back of one the caller said.
-        for n in find_numbers(turn.text) if heard else ():
+        # The agent saying a figure counts as the read-back of one the caller said, or as its echo of the
+        # caller's answer to its question for a figure ("What's your budget?" - garbled - "Got it,
+        # $75,000."): never otherwise, as an amount the agent says is as often a price it quotes.
+        for n in find_numbers(turn.text):
             key = _key(n.value)
             if key in heard:
-                events.append(read_back(call, i, key, n.start, n.end))
+                events.append(read_back(call, i, key, n.start, n.end, asked_for=_asks_for_amount))
+                continue
+            echoed = read_back(call, i, key, n.start, n.end, asked_for=_asks_for_amount)
+            # The figure alone, marked as money, closing its phrase ("Got it, $75,000."): "That's $45 for
+            # the visit" is a price.
+            alone = turn.text[n.end : n.end + 1] in ("", ".", "?", "!", ",")
+            if echoed.echoes_answer and alone and _symbol_currency(turn.text, n.start) is not None:
+                currencies.setdefault(key, _symbol_currency(turn.text, n.start) or currency_default)
+                events.append(echoed)
     return events, currencies
+
+
+def _asks_for_amount(question: str) -> bool:
+    """Does the agent's closing sentence ask for a money figure?"""
+    return _MONEY_QUESTION.search(question) is not None
+
+
+_SYMBOL_CURRENCY = {"$": "USD", "£": "GBP", "€": "EUR"}
+
+
+def _symbol_currency(text: str, start: int) -> str | None:
+    return _SYMBOL_CURRENCY.get(text[start : start + 1])
 
 
 def _denies_previous(call: CallRecord, i: int) -> bool:

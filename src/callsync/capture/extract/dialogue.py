@@ -357,7 +357,7 @@ _ECHO_LEAD = re.compile(
     # the agent putting right its own misreading ("Thank you for catching that, 412-555-0135."), first: the
     # match is the first the alternatives give, and "thank you" alone would end it before "for"
     r"(?:(?:thank(?:s| you) for (?:catching|correcting|clarifying) that|sorry(?: about that)?|"
-    r"my (?:mistake|apologies)|"
+    r"my (?:mistake|apologies)|(?:just )?to confirm|"
     r"ok(?:ay)?|got it|thanks|thank you|great|perfect|alright|all right|sure|lovely|wonderful|"
     r"no problem|understood)[,.!]?\s+)*"
     r"(?:(?:and|so)\s+)?(?:that'?s|that is|is that|i have|i've got|let me (?:confirm|read (?:that|it) back)"
