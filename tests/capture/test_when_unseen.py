@@ -386,3 +386,31 @@ def test_a_booking_stated_without_its_date_after_the_agent_spoke_of_another_day_
         ("agent", "Booking was successful."),
     )
     assert value(c, "date")[1] is not A
+
+
+@given(day=days)
+@settings(max_examples=20, deadline=None)
+def test_the_agents_echo_of_a_garbled_answer_to_when_is_the_day_for_review(day: date) -> None:
+    said = f"{day.strftime('%A')}, {day.strftime('%B')} {day.day}."
+    c = call(
+        ("agent", "Lovely. When would you like it delivered?"),
+        ("caller", "right in the fight fight one"),
+        ("agent", f"{said} Can I take your name and number?"),
+        ("caller", "that would lower the one"),
+        ("agent", "All booked."),
+    )
+    fv = extract_when(c)["date"]
+    assert (fv.value, fv.status, fv.reason) == (
+        day.isoformat(),
+        FieldStatus.NEEDS_REVIEW,
+        "agent_echo_unconfirmed",
+    )
+
+
+def test_a_past_day_echoed_after_when_is_nothing_arranged() -> None:
+    c = call(
+        ("agent", "I'm sorry to hear that. When did it happen?"),
+        ("caller", "the last the fight"),
+        ("agent", "Thursday, June 4th. Let me open a claim."),
+    )
+    assert value(c, "date") == (None, None)

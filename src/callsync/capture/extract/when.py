@@ -24,7 +24,15 @@ from datetime import date, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from callsync.capture.extract.dialogue import Reaction, caller_turns, classify_reaction, sentences
+from callsync.capture.extract.dialogue import (
+    ECHO_ONLY,
+    ECHO_REASON,
+    Reaction,
+    caller_turns,
+    classify_reaction,
+    echoes_answer,
+    sentences,
+)
 from callsync.capture.extract.spoken import (
     TEENS,
     TENS,
@@ -792,7 +800,9 @@ class _Slot:
     alternatives: tuple[date, ...]
     confidence: float
     evidence: list[Evidence]
-    source: str  # "agent" (booked), "offer" (the caller took an offer), "caller" (only requested)
+    # "agent" (booked), "offer" (the caller took an offer), "caller" (only requested), "echo" (the agent
+    # echoed an answer we could not read)
+    source: str
     time: TimeMention | None = None
     time_evidence: list[Evidence] = field(default_factory=list)
     # A time the caller changed after the arrangement ("make it 2:45 instead") is theirs, not yet agreed:
@@ -1035,6 +1045,17 @@ class _Timeline:
         if self.state is not None and self.state.same_day(day):
             self.replace(None)
 
+    def echo_answer(self, said: _Said) -> None:
+        """ "When would you like it delivered?" - garbled - "Friday 18th December.": with nothing read of the
+        caller's answer, the agent's echo of it is the day asked for, the bot's hearing, unchecked: for
+        review (reason agent_echo_unconfirmed), never booked on its own."""
+        d = said.date
+        if self.state is not None or d is None or d.alternatives or d.value in self.cancelled:
+            return
+        slot = _Slot(d.value, (), ECHO_ONLY, said.evidence(), "echo")
+        slot.set_time(said)
+        self.replace(slot)
+
     def agent(self, items: list[_Said], pending: list[_Said]) -> list[_Said]:
         """Apply an agent turn; returns the slots on offer for the caller's answer.
 
@@ -1271,10 +1292,29 @@ def resolve_when(
         if turn.speaker is Speaker.AGENT:
             items = _sentence_items(call, i, today)
             offers = timeline.agent(items, offers)
+            for said in items:
+                if (
+                    said.role is Role.ECHO
+                    and said.date is not None
+                    and said.date.consistent
+                    and echoes_answer(call, i, said.date.start, _asks_when)
+                ):
+                    timeline.echo_answer(said)
             timeline.done_as_asked(call, i, items)
         elif i in callers and timeline.caller(call, i, _sentence_items(call, i, today), offers):
             offers = []
     return timeline.state, timeline.superseded
+
+
+_WHEN_QUESTION = re.compile(r"\b(when|what (day|date|time)|which day)\b", re.IGNORECASE)
+
+
+_PAST_QUESTION = re.compile(r"\b(did|was|were|happen(ed)?|had)\b", re.IGNORECASE)
+
+
+def _asks_when(question: str) -> bool:
+    """Does the agent's closing sentence ask for a day to arrange? ("When did it happen?" asks of the past.)"""
+    return _WHEN_QUESTION.search(question) is not None and _PAST_QUESTION.search(question) is None
 
 
 def _taken(offers: list[_Said], dated: list[_Said], timed: list[_Said]) -> _Said | None:
@@ -1330,6 +1370,8 @@ def extract_when(call: CallRecord, *, default_timezone: str = "UTC") -> dict[str
             reason = "ambiguous_reading"
         elif slot.source == "caller":
             reason = "requested_not_arranged"
+        elif slot.source == "echo":
+            reason = ECHO_REASON
         else:
             reason = "low_confidence"
     fields = {
