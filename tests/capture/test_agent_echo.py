@@ -494,6 +494,7 @@ def test_the_person_asked_for_whose_garbled_reply_the_agent_took_as_yes_is_for_r
     assert {k: (v.value, v.status, v.reason) for k, v in fields.items()} == {
         "first_name": ("Renee", FieldStatus.NEEDS_REVIEW, ECHO_REASON),
         "last_name": ("Abbott", FieldStatus.NEEDS_REVIEW, ECHO_REASON),
+        "full_name": ("Renee Abbott", FieldStatus.NEEDS_REVIEW, ECHO_REASON),  # both parts known, both unchecked
     }
 
 

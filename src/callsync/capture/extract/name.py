@@ -1163,8 +1163,8 @@ def _fields(current: _Mention) -> dict[str, FieldValue]:
             part.superseded,
             part.agent_reading,
         )
-    if all(part.agent_reading for _, part in parts):
-        return out  # a first name the agent used says nothing of the whole name
+    if all(part.agent_reading for _, part in parts) and len(parts) < 2:
+        return out  # one part the agent used says nothing of the whole name
     reason = next((part.agent_reading for _, part in parts if part.agent_reading), None)
     full_conf = min(p.confidence for _, p in parts)
     if current.open_end and "last" not in current.parts:
