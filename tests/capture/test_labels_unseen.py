@@ -7,7 +7,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from callsync.capture.extract import extract_call
 from callsync.capture.extract.labels import classify_intent, classify_outcome, classify_sentiment
+from callsync.capture.platforms.generic import parse_generic_call
 from tests.capture import make_call
 
 
@@ -559,3 +561,45 @@ def test_the_agent_telling_a_garbled_caller_they_reached_someone_else_is_a_wrong
     )
     assert classify_intent(call).value == "other"
 
+
+
+def test_a_call_that_settled_a_date_with_nothing_else_said_of_its_reason_is_a_booking() -> None:
+    call = make_call(
+        ("agent", "ClearView Auto Glass, how can I help?"),
+        ("caller", "hey i got attractive got my windshield from iraq but i laid"),
+        ("agent", "We can do a mobile replacement Tuesday at 11 AM. Where would the car be?"),
+        ("caller", "at my job"),
+        ("agent", "Okay, Tuesday, April 21st at 11 AM."),
+    )
+    assert classify_intent(call).value == "inquiry"  # the words alone
+    assert classify_intent(call, arranged=True).value == "booking"  # with the date the call settled
+
+
+def test_a_settled_date_does_not_outrank_what_the_caller_said_of_the_reason() -> None:
+    call = make_call(
+        ("agent", "Thanks for calling, how can I help?"),
+        ("caller", "i'd like to buy two tickets for the 7 pm showing on friday"),
+        ("agent", "Okay, two tickets for Friday at 7 PM. You're all set."),
+    )
+    assert classify_intent(call, arranged=True).value == "sales"
+
+
+def test_extraction_gives_the_intent_the_date_the_call_settled() -> None:
+    turns = [
+        ("agent", "ClearView Auto Glass, how can I help?"),
+        ("caller", "hey i got attractive got my windshield from iraq but i laid"),
+        ("agent", "We can do a mobile replacement Tuesday at 11 AM. Where would the car be?"),
+        ("caller", "at my job"),
+        ("agent", "Okay, Tuesday, April 21st at 11 AM."),
+    ]
+    payload = {
+        "call_id": "t-1",
+        "from": "+16175550148",
+        "to": "+16175550100",
+        "started_at": "2026-04-17T15:00:00Z",
+        "timezone": "America/New_York",
+        "turns": [{"speaker": s, "text": t} for s, t in turns],
+    }
+    extraction = extract_call(parse_generic_call(payload))
+    assert extraction.fields["date"].value == "2026-04-21"
+    assert extraction.intent.value == "booking"

@@ -34,10 +34,10 @@ from callsync.capture.extract.spoken import shared_analysis
 from callsync.capture.extract.thresholds import FIELD_THRESHOLDS, status_for
 from callsync.capture.extract.when import extract_when, local_today
 from callsync.capture.extract.word_confidence import review_doubtful
-from callsync.models import CANONICAL_FIELDS, CallRecord, Extraction, FieldValue
+from callsync.models import CANONICAL_FIELDS, CallRecord, Extraction, FieldStatus, FieldValue
 
 # Bumped when any extractor changes what it emits for the same call (recorded in the audit ledger).
-EXTRACTOR_VERSION = "39"
+EXTRACTOR_VERSION = "40"
 
 __all__ = ["EXTRACTOR_VERSION", "FIELD_THRESHOLDS", "extract_call", "status_for"]
 
@@ -65,6 +65,12 @@ def extract_call(
     with shared_analysis():
         extraction = _extract(call, default_region, default_timezone, tuple(own_numbers), word_confidence)
         return calibrate(call, extraction) if calibrated else extraction
+
+
+def _arranged(fields: dict[str, FieldValue]) -> bool:
+    """Did the call settle a date with the agent (booked, or an offer taken), not merely ask for one?"""
+    day = fields.get("date")
+    return day is not None and day.status is FieldStatus.ACCEPTED
 
 
 def _extract(
@@ -110,7 +116,7 @@ def _extract(
     return Extraction(
         call_id=call.call_id,
         fields=ordered,
-        intent=classify_intent(call),
+        intent=classify_intent(call, arranged=_arranged(fields)),
         outcome=classify_outcome(call),
         sentiment=classify_sentiment(call),
         platform_values=platform,

@@ -429,7 +429,7 @@ def _agent_reply(call: CallRecord, opening: list[int]) -> list[int]:
     return [i + 1 for i in opening if i + 1 < len(call.turns) and call.turns[i + 1].speaker is Speaker.AGENT]
 
 
-def classify_intent(call: CallRecord) -> Label:
+def classify_intent(call: CallRecord, *, arranged: bool = False) -> Label:
     callers = caller_turns(call)
     agents = _agent_turns(call)
     # The reason for the call is stated early: in the caller's first turns, or in the agent's opening on an
@@ -500,6 +500,8 @@ def classify_intent(call: CallRecord) -> Label:
     elsewhere = _joined(call, "agent_reply", _agent_reply(call, callers[:2])).hits(_AGENT_WRONG_NUMBER)
     if elsewhere:
         return Label("other", INDIRECT, elsewhere.turns)
+    if arranged and callers:
+        return Label("booking", FALLBACK, tuple(opening))
     return Label("inquiry" if callers else "other", FALLBACK, tuple(opening or agent_opening))
 
 
