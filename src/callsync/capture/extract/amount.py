@@ -448,11 +448,13 @@ def amount_events(call: CallRecord, region: str) -> tuple[list[Mention | ReadBac
             if key in heard:
                 events.append(read_back(call, i, key, n.start, n.end, asked_for=_asks_for_amount))
                 continue
-            echoed = read_back(call, i, key, n.start, n.end, asked_for=_asks_for_amount)
             # The figure alone, marked as money, closing its phrase ("Got it, $75,000."): "That's $45 for
-            # the visit" is a price.
+            # the visit" is a price. (Checked first: most figures an agent says are neither.)
             alone = turn.text[n.end : n.end + 1] in ("", ".", "?", "!", ",")
-            if echoed.echoes_answer and alone and _symbol_currency(turn.text, n.start) is not None:
+            if not alone or _symbol_currency(turn.text, n.start) is None:
+                continue
+            echoed = read_back(call, i, key, n.start, n.end, asked_for=_asks_for_amount)
+            if echoed.echoes_answer:
                 currencies.setdefault(key, _symbol_currency(turn.text, n.start) or currency_default)
                 events.append(echoed)
     return events, currencies
