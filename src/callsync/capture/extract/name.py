@@ -15,7 +15,7 @@ one-word name needs the agent to have echoed it before it is accepted.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
@@ -590,15 +590,23 @@ def asks_for_name(agent_text: str) -> bool:
 # -- the agent's identity question ----------------------------------------------------------------------
 
 
-def _identity_mentions(call: CallRecord, callers: set[int]) -> list[_Mention]:
-    """ "Am I speaking with Frank Castellano?" answered "yeah speaking" / "this is she" / "yes, hannah lindqvist"."""
-    out: list[_Mention] = []
+def _questions_answered(
+    call: CallRecord, callers: set[int]
+) -> Iterator[tuple[int, str, tuple[int, int], re.Match[str] | None]]:
+    """Each caller turn right after an agent question: the turn, the question, its last sentence's span, and
+    the identity question in that sentence ("Am I speaking with ...?"), if any."""
     for i in sorted(callers):
         asked = question_before(call, i)
         if asked is None:
             continue
         question, last = asked
-        m = _IDENTITY_QUESTION.search(question, last[0], last[1])
+        yield i, question, last, _IDENTITY_QUESTION.search(question, last[0], last[1])
+
+
+def _identity_mentions(call: CallRecord, callers: set[int]) -> list[_Mention]:
+    """ "Am I speaking with Frank Castellano?" answered "yeah speaking" / "this is she" / "yes, hannah lindqvist"."""
+    out: list[_Mention] = []
+    for i, question, last, m in _questions_answered(call, callers):
         if m is None:
             proposed = _part_proposal(call, i, question, last)
             if proposed is not None:
@@ -1077,12 +1085,7 @@ def _asked_for_unanswered(call: CallRecord, callers: set[int]) -> _Mention | Non
     caller's reply was neither a yes nor a no we could read (on recognizer text, "the fifty") and the agent
     went on as with that person (it did not ask again, nor speak of them as someone else). The bot's
     understanding of the reply, unchecked: for review (`agent_echo_unconfirmed`), never accepted."""
-    for i in sorted(callers):
-        asked = question_before(call, i)
-        if asked is None:
-            continue
-        question, last = asked
-        m = _IDENTITY_QUESTION.search(question, last[0], last[1])
+    for i, _, _, m in _questions_answered(call, callers):
         if m is None or m.group("honorific"):
             continue
         if classify_reaction(call.turns[i].text)[0] is not Reaction.NEUTRAL:
