@@ -517,3 +517,22 @@ def test_the_person_asked_for_is_not_the_caller_when_the_agent_speaks_of_them_as
         ("agent", then),
     )
     assert names_of(call) == {}
+
+
+def test_a_yes_to_the_first_name_asked_followed_by_words_we_cannot_read_holds_the_whole_name_back() -> None:
+    def answered(reply: str) -> dict[str, FieldValue]:
+        return names_of(
+            make_call(
+                ("agent", "Thanks, I found info@lakeviewpilates.com. Is this Hana?"),
+                ("caller", reply),
+                ("agent", "Thanks, Hana. I've reconnected your calendar."),
+            )
+        )
+
+    garbled = answered("yeah i had with the")  # "yeah hana suzuki", the surname misheard
+    assert garbled["first_name"].status is FieldStatus.ACCEPTED
+    assert garbled["full_name"].status is FieldStatus.NEEDS_REVIEW
+    plain = answered("yes")
+    assert plain["full_name"].value == "Hana" and plain["full_name"].status is FieldStatus.ACCEPTED
+    chatty = answered("yeah that's the problem actually can we do that another time")
+    assert chatty["full_name"].status is FieldStatus.ACCEPTED  # a sentence, not a surname

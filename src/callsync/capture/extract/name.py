@@ -627,7 +627,11 @@ def _identity_mentions(call: CallRecord, callers: set[int]) -> list[_Mention]:
         said = _read_mention(text, tokens, _skip_lead_ins(tokens, after), i, True)
         proposal = _proposal(words, confirm_ev, honorific=bool(m.group("honorific")))
         if said is None:
-            out.append(_Mention(proposal, i))
+            # "Is this Hana?" - "yeah i had with the": a few words after the yes that read as no name may be
+            # the surname misheard; the first name stands, the whole name waits (as `open_end` says). A
+            # longer answer is a sentence about something else ("yeah that's the problem, can we ...").
+            rest = [t for t in tokens[after:] if t.text.isalpha()]
+            out.append(_Mention(proposal, i, open_end="last" not in proposal and 2 <= len(rest) <= 4))
             continue
         if not _consistent(said.parts, proposal, nicknames=True):
             out.append(said)  # the caller's own words win over the agent's guess
