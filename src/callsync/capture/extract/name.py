@@ -715,7 +715,11 @@ def _spell_targets(agent_text: str) -> list[str]:
 _NOT_A_TO_Z = re.compile(r"[^a-z]")  # compiled once: this runs for every caller turn after the name
 
 
-_ASKS_EMAIL_NOT_NAME = re.compile(r"\be-?mail\b", re.IGNORECASE)
+_EMAIL_WORD = re.compile(r"\be-?mail\b", re.IGNORECASE)
+
+
+def _asks_email_not_name(agent_text: str) -> bool:
+    return _EMAIL_WORD.search(agent_text) is not None and "name" not in agent_text
 
 
 def _apply_spellings(call: CallRecord, callers: set[int], current: _Mention) -> None:
@@ -729,7 +733,7 @@ def _apply_spellings(call: CallRecord, callers: set[int], current: _Mention) -> 
             continue
         targets: list[str] = []
         if i > 0 and call.turns[i - 1].speaker is Speaker.AGENT:
-            if _ASKS_EMAIL_NOT_NAME.search(call.turns[i - 1].text) and "name" not in call.turns[i - 1].text:
+            if _asks_email_not_name(call.turns[i - 1].text):
                 continue  # letters in answer to "what's your email?" spell the email, whatever we read of it
             targets = _spell_targets(call.turns[i - 1].text)
             if (
@@ -916,10 +920,7 @@ def _echo(call: CallRecord, current: _Mention, agents: frozenset[str]) -> None:
             if first.guessed:
                 first.guessed = False
                 first.confidence = max(first.confidence, STRONG_TWO)
-            for part in current.parts.values():
-                if part.from_caller:
-                    part.confidence = clamp(part.confidence + ECHO_BOOST)
-            first.evidence.append(echo)
+            _backed_by_agent(current, first, echo)
             return
         other = _VOCATIVE.search(turn.text)
         if other is None or other.group("name").casefold() in NON_NAME:  # "Sure, Tuesday, October 6th?"
@@ -933,16 +934,10 @@ def _echo(call: CallRecord, current: _Mention, agents: frozenset[str]) -> None:
                     # One of us misheard, and on recognizer text it is almost always us: the agent's name
                     # for the caller is offered for review, ours kept as what it replaced.
                     start = other.start("name")
-                    current.parts["first"] = _Part(
-                        said,
-                        first.confidence,
-                        [Evidence(i, start, start + len(said))],
-                        from_caller=False,
-                        superseded=[*first.superseded, (title(first.value), tuple(first.evidence))],
-                        agent_reading=DIFFERS_REASON,
+                    current.parts["first"] = _agents_reading(
+                        first, said, Evidence(i, start, start + len(said))
                     )
             return
-        first = current.parts["first"]
 
 
 def _later_vocative(text: str, i: int, current: _Mention, agents: frozenset[str]) -> None:
@@ -959,20 +954,32 @@ def _later_vocative(text: str, i: int, current: _Mention, agents: frozenset[str]
     if key in _HONORIFICS or key in agents or key in NON_NAME:
         return
     start = v.start("name")
+    evidence = Evidence(i, start, start + len(said))
     if key == first.key:
-        for part in current.parts.values():
-            if part.from_caller:
-                part.confidence = clamp(part.confidence + ECHO_BOOST)
-        first.evidence.append(Evidence(i, start, start + len(said)))
+        _backed_by_agent(current, first, evidence)
     elif not first.spelled:
-        current.parts["first"] = _Part(
-            said,
-            min(first.confidence, CONFLICT_CAP),
-            [Evidence(i, start, start + len(said))],
-            from_caller=False,
-            superseded=[*first.superseded, (title(first.value), tuple(first.evidence))],
-            agent_reading=DIFFERS_REASON,
-        )
+        current.parts["first"] = _agents_reading(first, said, evidence)
+
+
+def _backed_by_agent(current: _Mention, part: _Part, evidence: Evidence) -> None:
+    """The agent called the caller by our reading of `part`: it lifts every part the caller said."""
+    for said in current.parts.values():
+        if said.from_caller:
+            said.confidence = clamp(said.confidence + ECHO_BOOST)
+    part.evidence.append(evidence)
+
+
+def _agents_reading(ours: _Part, said: str, evidence: Evidence) -> _Part:
+    """The agent's different reading of a part of ours, offered for review in its place (capped, whatever
+    either side's confidence), ours kept as what it replaced."""
+    return _Part(
+        said,
+        min(ours.confidence, CONFLICT_CAP),
+        [evidence],
+        from_caller=False,
+        superseded=[*ours.superseded, (title(ours.value), tuple(ours.evidence))],
+        agent_reading=DIFFERS_REASON,
+    )
 
 
 # The agent addressing the caller at the end of an acknowledgement, the name closing its phrase: "Thanks,
@@ -998,6 +1005,13 @@ _SURNAME_VOCATIVE = re.compile(
 )
 
 
+def _agent_answers(call: CallRecord, after: int) -> Iterator[int]:
+    """The agent turns after turn `after` that answer the caller (not going on from the agent's own turn)."""
+    for i in range(after + 1, len(call.turns)):
+        if call.turns[i].speaker is Speaker.AGENT and call.turns[i - 1].speaker is not Speaker.AGENT:
+            yield i
+
+
 def _addressed_by_agent(call: CallRecord, callers: set[int], agents: frozenset[str]) -> _Mention | None:
     """The first name the agent calls the caller by, once the caller has spoken ("Thanks, Ingrid.", "Hi
     Natalie!", "You're welcome, Larry."), for a call whose caller turns held no name we could read.
@@ -1009,11 +1023,8 @@ def _addressed_by_agent(call: CallRecord, callers: set[int], agents: frozenset[s
     own name, not an honorific ("Ms. Mendez" is read by the identity rules), not a listed word."""
     if not callers:
         return None
-    for i in range(min(callers) + 1, len(call.turns)):
-        turn = call.turns[i]
-        if turn.speaker is not Speaker.AGENT or call.turns[i - 1].speaker is Speaker.AGENT:
-            continue  # the agent answering the caller, not going on from its own turn
-        m = _VOCATIVE.search(turn.text)
+    for i in _agent_answers(call, min(callers)):
+        m = _VOCATIVE.search(call.turns[i].text)
         if m is None:
             continue
         name = m.group("name")
@@ -1033,13 +1044,11 @@ _COURTESY_TITLE = re.compile(r"\bM(?:rs?|s|iss|x)\b")
 def _addressed_surname(call: CallRecord, after: int, agents: frozenset[str]) -> tuple[str, Evidence] | None:
     """The surname the agent calls the caller by, with a courtesy title ("Thank you, Mr. Chen."), in an agent
     turn answering the caller after turn `after`."""
-    for i in range(after + 1, len(call.turns)):
-        turn = call.turns[i]
-        if turn.speaker is not Speaker.AGENT or call.turns[i - 1].speaker is Speaker.AGENT:
-            continue
-        if _COURTESY_TITLE.search(turn.text) is None:
+    for i in _agent_answers(call, after):
+        text = call.turns[i].text
+        if _COURTESY_TITLE.search(text) is None:
             continue  # most turns hold none: a small scan spares the long one
-        m = _SURNAME_VOCATIVE.search(turn.text)
+        m = _SURNAME_VOCATIVE.search(text)
         if m is None:
             continue
         name = m.group("name")
@@ -1060,20 +1069,15 @@ def _surname_echo(call: CallRecord, current: _Mention, agents: frozenset[str]) -
     name, evidence = found
     last = current.parts.get("last")
     if last is None:
-        current.parts["last"] = _Part(name, ECHO_ONLY, [evidence], from_caller=False, agent_reading=ECHO_REASON)
+        current.parts["last"] = _Part(
+            name, ECHO_ONLY, [evidence], from_caller=False, agent_reading=ECHO_REASON
+        )
     elif last.key == _key(name):
         if last.from_caller:
             last.confidence = clamp(last.confidence + ECHO_BOOST)
         last.evidence.append(evidence)
     elif not last.spelled and last.from_caller:
-        current.parts["last"] = _Part(
-            name,
-            min(last.confidence, CONFLICT_CAP),
-            [evidence],
-            from_caller=False,
-            superseded=[*last.superseded, (title(last.value), tuple(last.evidence))],
-            agent_reading=DIFFERS_REASON,
-        )
+        current.parts["last"] = _agents_reading(last, name, evidence)
 
 
 # The agent, after asking for someone by name, speaking of them as another person or of a wrong number: the
