@@ -451,11 +451,12 @@ def amount_events(call: CallRecord, region: str) -> tuple[list[Mention | ReadBac
             # The figure alone, marked as money, closing its phrase ("Got it, $75,000."): "That's $45 for
             # the visit" is a price. (Checked first: most figures an agent says are neither.)
             alone = turn.text[n.end : n.end + 1] in ("", ".", "?", "!", ",")
-            if not alone or _symbol_currency(turn.text, n.start) is None:
+            symbol = _symbol_currency(turn.text, n.start)
+            if not alone or symbol is None:
                 continue
             echoed = read_back(call, i, key, n.start, n.end, asked_for=_asks_for_amount)
             if echoed.echoes_answer:
-                currencies.setdefault(key, _symbol_currency(turn.text, n.start) or currency_default)
+                currencies.setdefault(key, symbol)
                 events.append(echoed)
     return events, currencies
 

@@ -1307,8 +1307,6 @@ def resolve_when(
 
 
 _WHEN_QUESTION = re.compile(r"\b(when|what (day|date|time)|which day)\b", re.IGNORECASE)
-
-
 _PAST_QUESTION = re.compile(r"\b(did|was|were|happen(ed)?|had)\b", re.IGNORECASE)
 
 
