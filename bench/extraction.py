@@ -104,6 +104,8 @@ SPLITS = ("dev", "own", "holdout")
 FROZEN = Path(__file__).resolve().parent.parent / "tests" / "data" / "frozen-calls.jsonl"
 FROZEN_ASR = FROZEN.with_name("frozen-asr-calls.jsonl")
 DEV_ASR = FROZEN.with_name("dev-asr-calls.jsonl")
+DEV_TASK = FROZEN.with_name("dev-task-calls.jsonl")
+DEV_TASK_ASR = FROZEN.with_name("dev-task-asr-calls.jsonl")
 LABEL_TARGETS = {"intent": 0.90, "outcome": 0.90, "sentiment": 0.90}
 BUCKETS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.85), (0.85, 0.9), (0.9, 0.95), (0.95, 1.01))
 FIVE_MINUTES_WORDS = 750  # ~150 spoken words a minute
@@ -243,7 +245,8 @@ def score(results: Iterable[Result], name: str) -> SplitReport:
             else:
                 s.review += 1
         for label in ("intent", "outcome", "sentiment"):
-            report.labels[label][(gold[label], getattr(r.extraction, label).value)] += 1
+            if gold.get(label) is not None:  # a label the set leaves unlabelled is not scored
+                report.labels[label][(gold[label], getattr(r.extraction, label).value)] += 1
         _score_planted(r, report)
     return report
 
@@ -495,16 +498,20 @@ def print_side_by_side(sets: dict[str, dict[str, Any]]) -> None:
     )
     row(
         "first_name: right, any st.",
-        lambda s: f"{s['fields']['first_name']['found_right']}/{s['fields']['first_name']['gold']}"
-        if "first_name" in s["fields"]
-        else "-",
+        lambda s: (
+            f"{s['fields']['first_name']['found_right']}/{s['fields']['first_name']['gold']}"
+            if "first_name" in s["fields"]
+            else "-"
+        ),
     )
     for name in ("phone", "email"):
         row(
             f"{name}: right, any status",
-            lambda s, name=name: f"{s['fields'][name]['found_right']}/{s['fields'][name]['gold']}"
-            if name in s["fields"]
-            else "-",
+            lambda s, name=name: (
+                f"{s['fields'][name]['found_right']}/{s['fields'][name]['gold']}"
+                if name in s["fields"]
+                else "-"
+            ),
         )
         row(
             f"{name}: in the words at all",
@@ -691,7 +698,7 @@ def print_errors(results: list[Result], split: str) -> None:
                 lines.append(f"  M {field_name}: {shown} gold {expected!r}")
         for label in ("intent", "outcome", "sentiment"):
             got_label = getattr(r.extraction, label).value
-            if got_label != r.row["gold"][label]:
+            if r.row["gold"].get(label) is not None and got_label != r.row["gold"][label]:
                 lines.append(f"  L {label}: {got_label} gold {r.row['gold'][label]}")
         if lines:
             print(r.row["call_id"])
@@ -923,6 +930,19 @@ def main(argv: list[str] | None = None) -> int:
         help="the dev ASR set, TUNED ON (tests/data/dev-asr-calls.jsonl; skipped when the file is absent)",
     )
     parser.add_argument(
+        "--dev-task",
+        type=Path,
+        default=DEV_TASK,
+        help="the dev task set, TUNED ON (tests/data/dev-task-calls.jsonl: SGD train dialogues; skipped when absent)",
+    )
+    parser.add_argument(
+        "--dev-task-asr",
+        type=Path,
+        default=DEV_TASK_ASR,
+        help="the dev task set spoken and recognized, TUNED ON (tests/data/dev-task-asr-calls.jsonl; skipped when"
+        " absent)",
+    )
+    parser.add_argument(
         "--no-frozen", action="store_true", help="leave the frozen held-out sets out (while tuning)"
     )
     parser.add_argument(
@@ -955,11 +975,19 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     results = load(args.labelled)
     dev_asr = load(args.dev_asr) if args.dev_asr.exists() else []
+    dev_task = load(args.dev_task) if args.dev_task.exists() else []
+    dev_task_asr = load(args.dev_task_asr) if args.dev_task_asr.exists() else []
     frozen = load(args.frozen) if held_out else []
     frozen_asr = load(args.frozen_asr) if held_out else []
     sets = {f"dev ({args.labelled.name})": summary(score(results, "dev"), results)}
     if dev_asr:
         sets[f"dev_asr, tuned on ({args.dev_asr.name})"] = summary(score(dev_asr, "dev_asr"), dev_asr)
+    if dev_task:
+        sets[f"dev_task, tuned on ({args.dev_task.name})"] = summary(score(dev_task, "dev_task"), dev_task)
+    if dev_task_asr:
+        sets[f"dev_task_asr, tuned on ({args.dev_task_asr.name})"] = summary(
+            score(dev_task_asr, "dev_task_asr"), dev_task_asr
+        )
     if held_out:
         sets[f"frozen ({args.frozen.name})"] = summary(score(frozen, "frozen"), frozen)
         sets[f"frozen_asr ({args.frozen_asr.name})"] = summary(score(frozen_asr, "frozen_asr"), frozen_asr)
@@ -995,6 +1023,10 @@ def main(argv: list[str] | None = None) -> int:
         print_errors(frozen_asr, "frozen_asr")
     elif args.errors == "dev_asr":
         print_errors(dev_asr, "dev_asr")
+    elif args.errors == "dev_task":
+        print_errors(dev_task, "dev_task")
+    elif args.errors == "dev_task_asr":
+        print_errors(dev_task_asr, "dev_task_asr")
     elif args.errors:
         print_errors([r for r in results if r.row.get("split", "dev") == args.errors], args.errors)
     if not args.no_speed:

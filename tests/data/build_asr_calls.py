@@ -73,6 +73,10 @@ TUNED_SPLITS = ("dev", "own")
 DEV_SEED = 20261205
 DEV_SPLIT = "dev_asr"
 DEV_TEMPLATES = 80
+TASK_CALLS = HERE / "dev-task-calls.jsonl"
+TASK_SEED = 20261207
+TASK_SPLIT = "dev_task_asr"
+TASK_STEP = 2  # every 2nd call of dev-task-calls.jsonl is spoken
 RATE = 8000  # the telephone channel
 ASR_RATE = 16000  # the recognizer's model
 AGENT_SECONDS_PER_WORD = 0.4
@@ -538,6 +542,25 @@ def labelled_scripts(path: Path) -> list[Script]:
     ]
 
 
+def task_scripts(path: Path = TASK_CALLS) -> list[Script]:
+    """The dev task set's calls (SGD train dialogues, TUNED ON), every TASK_STEP-th, gold as derived there."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        Script(
+            call_id="asr-" + row["call_id"],
+            turns=[(t["speaker"], t["text"]) for t in row["turns"]],
+            gold=row["gold"],
+            source=f"{row['source']} ({path.name} {row['call_id']})",
+            started_at=row["started_at"],
+            timezone=row["timezone"],
+            region=row.get("region", "US"),
+            from_number=row["from"],
+            to_number=row["to"],
+        )
+        for row in rows[::TASK_STEP]
+    ]
+
+
 # -- audio ------------------------------------------------------------------------------------------------
 
 
@@ -728,6 +751,12 @@ def main(argv: list[str] | None = None) -> int:
         f" calls from seed {DEV_SEED} and the dev name pool; split {DEV_SPLIT!r}",
     )
     parser.add_argument(
+        "--task",
+        action="store_true",
+        help=f"build the DEV TASK set (tuned on): every {TASK_STEP}nd call of {TASK_CALLS.name}"
+        f" (SGD train dialogues); split {TASK_SPLIT!r}",
+    )
+    parser.add_argument(
         "--calls",
         type=Path,
         default=LABELLED,
@@ -740,7 +769,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", "-o", type=Path, help="write the calls here (default: stdout)")
     parser.add_argument("--scripts-only", action="store_true", help="print the scripts and gold, no audio")
     args = parser.parse_args(argv)
-    if args.dev:
+    if args.task:
+        seed, split = TASK_SEED, TASK_SPLIT
+        every = task_scripts()
+    elif args.dev:
         seed, split = DEV_SEED, DEV_SPLIT
         every = dev_scripts(DEV_TEMPLATES if args.templates is None else args.templates, args.calls)
     else:

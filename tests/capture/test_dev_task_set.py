@@ -1,0 +1,126 @@
+"""The dev task set (issue 13, tests/data/README.md): Schema-Guided Dialogue train dialogues one may tune
+intent, outcome, date and time on, with gold read off the corpus's own dialogue acts by fixed rules."""
+
+from __future__ import annotations
+
+import calendar
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from callsync.capture.extract import extract_call
+from callsync.capture.platforms.generic import parse_generic_call
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+DATA = ROOT / "tests" / "data"
+DEV_TASK = DATA / "dev-task-calls.jsonl"
+
+
+def _load(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being built
+    spec.loader.exec_module(module)
+    return module
+
+
+def _rows(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_every_dev_task_call_parses_and_comes_from_the_sgd_train_split() -> None:
+    rows = _rows(DEV_TASK)
+    assert len(rows) >= 300
+    assert len({r["call_id"] for r in rows}) == len(rows)
+    for n, row in enumerate(rows, start=1):
+        parse_generic_call(row, source=str(DEV_TASK), line=n)
+        assert row["split"] == "dev_task"
+        assert row["source"].startswith("SGD train ")  # never the reserved SGD test split
+        assert row["gold"]["intent"] in ("booking", "sales", "inquiry")
+        assert "sentiment" not in row["gold"]  # unlabelled, not scored
+
+
+def _builder() -> ModuleType:
+    return _load("build_task_calls", DATA / "build_task_calls.py")
+
+
+def _turn(
+    speaker: str, text: str, *acts: tuple[str, str, list[str]], state: dict[str, Any] | None = None
+) -> Any:
+    frame: dict[str, Any] = {
+        "service": "Restaurants_1",
+        "actions": [{"act": a, "slot": s, "values": v} for a, s, v in acts],
+    }
+    if speaker == "USER":
+        frame["state"] = state or {"active_intent": "FindRestaurants", "slot_values": {}}
+    return {"speaker": speaker, "utterance": text, "frames": [frame]}
+
+
+def _reservation(date_said: list[str], *, success: bool = True) -> dict[str, Any]:
+    booking = {"active_intent": "ReserveRestaurant", "slot_values": {"date": date_said, "time": ["6 pm"]}}
+    last = ("NOTIFY_SUCCESS", "", []) if success else ("NOTIFY_FAILURE", "", [])
+    return {
+        "dialogue_id": "1_00000",
+        "services": ["Restaurants_1"],
+        "turns": [
+            _turn("USER", "Find me a place to eat.", ("INFORM_INTENT", "intent", ["FindRestaurants"])),
+            _turn(
+                "SYSTEM", "Would you like a reservation?", ("OFFER_INTENT", "intent", ["ReserveRestaurant"])
+            ),
+            _turn("USER", "Yes.", ("AFFIRM_INTENT", "", []), state=booking),
+            _turn("SYSTEM", "Please confirm.", ("CONFIRM", "date", date_said[:1])),
+            _turn("USER", "Yes.", ("AFFIRM", "", []), state=booking),
+            _turn("SYSTEM", "Done.", last),
+        ],
+    }
+
+
+def test_a_reservation_the_agent_offered_and_made_is_a_booking_with_its_date_and_time() -> None:
+    gold = _builder().gold_of(_reservation(["March 3rd"]))
+    assert (gold["intent"], gold["outcome"], gold["date"], gold["time"]) == (
+        "booking",
+        "appointment_booked",
+        "2026-03-03",
+        "18:00",
+    )
+
+
+def test_a_reservation_not_made_has_no_date_and_no_outcome_label() -> None:
+    gold = _builder().gold_of(_reservation(["March 3rd"], success=False))
+    assert gold["intent"] == "booking" and gold["date"] is None and "outcome" not in gold
+
+
+def test_a_date_whose_wordings_disagree_or_say_next_weekday_is_left_unlabelled() -> None:
+    assert "date" not in _builder().gold_of(_reservation(["tomorrow", "Saturday this week"]))
+    assert "date" not in _builder().gold_of(_reservation(["next Monday"]))
+
+
+@given(month=st.integers(3, 12), day=st.integers(1, 28), suffix=st.sampled_from(["", "st", "nd", "rd", "th"]))
+def test_a_month_and_day_resolve_to_that_day_after_the_reference_monday(
+    month: int, day: int, suffix: str
+) -> None:
+    b = _builder()
+    assert b.resolve_date(f"{calendar.month_name[month]} {day}{suffix}") == f"2026-{month:02d}-{day:02d}"
+
+
+@given(hour=st.integers(1, 12), minute=st.sampled_from([0, 15, 30, 45]), half=st.sampled_from(["am", "pm"]))
+def test_twelve_hour_times_resolve_to_the_twenty_four_hour_clock(hour: int, minute: int, half: str) -> None:
+    said = f"{hour}:{minute:02d} {half}" if minute else f"{hour} {half}"
+    expected = hour % 12 + (12 if half == "pm" else 0)
+    assert _builder().resolve_time(said) == f"{expected:02d}:{minute:02d}"
+
+
+def test_the_benchmark_leaves_a_label_the_set_does_not_label_unscored() -> None:
+    bench = _load("bench_extraction", ROOT / "bench" / "extraction.py")
+    row = _rows(DEV_TASK)[0]
+    call = parse_generic_call(row, source="t", line=1)
+    report = bench.score([bench.Result(row, call, extract_call(call))], "dev_task")
+    assert sum(report.labels["sentiment"].values()) == 0
+    assert sum(report.labels["intent"].values()) == 1
