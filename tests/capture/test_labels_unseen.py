@@ -562,7 +562,6 @@ def test_the_agent_telling_a_garbled_caller_they_reached_someone_else_is_a_wrong
     assert classify_intent(call).value == "other"
 
 
-
 def test_a_call_that_settled_a_date_with_nothing_else_said_of_its_reason_is_a_booking() -> None:
     call = make_call(
         ("agent", "ClearView Auto Glass, how can I help?"),
@@ -603,3 +602,123 @@ def test_extraction_gives_the_intent_the_date_the_call_settled() -> None:
     extraction = extract_call(parse_generic_call(payload))
     assert extraction.fields["date"].value == "2026-04-21"
     assert extraction.intent.value == "booking"
+
+
+_SEARCH = ("caller", "Can you help me find a place to eat in San Jose?")
+_FOUND = ("agent", "Ariake is a nice restaurant in San Jose.")
+
+
+@given(
+    made=st.sampled_from(
+        [
+            "Your reservation has been made.",
+            "The appointment is successfully booked.",
+            "The reservation is done.",
+            "Booking confirmed!",
+            "It's booked! They're at 301 Old San Francisco Road.",
+            "I was able to make that reservation for you.",
+            "I have completed the reservation for you.",
+            "Your visit has been scheduled.",
+        ]
+    )
+)
+@settings(max_examples=10, deadline=None)
+def test_the_agent_reporting_a_reservation_made_books_the_call(made: str) -> None:
+    call = make_call(
+        _SEARCH,
+        _FOUND,
+        ("caller", "Sounds good."),
+        ("agent", "Please confirm: a table for 2 at 6 pm today at Ariake."),
+        ("caller", "Yes, that's right."),
+        ("agent", made),
+    )
+    assert classify_outcome(call).value == "appointment_booked"
+    assert classify_intent(call).value == "booking"
+
+
+def test_a_reservation_the_agent_could_not_make_is_not_booked() -> None:
+    call = make_call(
+        _SEARCH,
+        _FOUND,
+        ("caller", "Sounds good."),
+        ("agent", "Please confirm: a table for 2 at 6 pm today at Ariake."),
+        ("caller", "Yes."),
+        ("agent", "Sorry, the reservation was not successful."),
+    )
+    assert classify_outcome(call).value != "appointment_booked"
+
+
+def test_tickets_confirmed_after_their_read_back_are_a_sale_resolved_not_an_appointment() -> None:
+    call = make_call(
+        ("caller", "Can you help me find something fun to go to around Atlanta?"),
+        ("agent", "There is Falcons Vs Buccaneers next Monday at 7:30 pm."),
+        ("caller", "I like it."),
+        ("agent", "Please confirm: 4 tickets for Falcons Vs Buccaneers next Monday."),
+        ("caller", "That's fine."),
+        ("agent", "Reservation confirmed. Enjoy!"),
+    )
+    assert classify_outcome(call).value == "resolved"
+    assert classify_intent(call).value == "sales"
+
+
+@given(
+    request=st.sampled_from(
+        [
+            ("That sounds great. Please make a reservation.", "booking"),
+            ("Nice, then reserve three tickets for that.", "sales"),
+            ("Great, can you book it for me?", "booking"),
+            ("Could you get me a cab to the airport?", "sales"),
+        ]
+    )
+)
+@settings(max_examples=10, deadline=None)
+def test_a_reservation_or_purchase_asked_for_after_a_search_is_the_reason_for_the_call(
+    request: tuple[str, str],
+) -> None:
+    said, intent = request
+    call = make_call(
+        _SEARCH,
+        _FOUND,
+        ("caller", "Are there any others?"),
+        _FOUND,
+        ("caller", "What is their address?"),
+        ("agent", "It is at 1008 Blossom Hill Road."),
+        ("caller", said),  # the fourth caller turn: past the opening the reason is usually read from
+    )
+    assert classify_intent(call).value == intent
+
+
+@given(
+    offer=st.sampled_from(
+        [
+            ("Would you like me to make a reservation?", "booking"),
+            ("Shall I book an appointment there?", "booking"),
+            ("Would you like to schedule a visit?", "booking"),
+            ("Do you want tickets for it?", "sales"),
+        ]
+    ),
+    yes=st.booleans(),
+)
+@settings(max_examples=20, deadline=None)
+def test_the_agents_offer_to_book_or_sell_counts_only_when_the_caller_takes_it(
+    offer: tuple[str, str], yes: bool
+) -> None:
+    asked, intent = offer
+    reply = "Yes, please." if yes else "No, thanks."
+    call = make_call(_SEARCH, _FOUND, ("caller", "That sounds nice."), ("agent", asked), ("caller", reply))
+    assert (classify_intent(call).value == intent) is yes
+
+
+@given(
+    ask=st.sampled_from(
+        [
+            "Can you find me one-way Economy class flight tickets on Delta?",
+            "I need oneway flights for a trip from Vancouver",
+            "I'm looking for a bus to Fresno on the 3rd",
+        ]
+    )
+)
+@settings(max_examples=10, deadline=None)
+def test_a_fare_shopped_for_is_a_sale(ask: str) -> None:
+    call = make_call(("agent", "How can I help?"), ("caller", ask))
+    assert classify_intent(call).value == "sales"

@@ -18,7 +18,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from callsync.capture.extract.dialogue import caller_turns, machine_turns, sentences
+from callsync.capture.extract.dialogue import Reaction, caller_turns, machine_turns, reaction_to, sentences
 from callsync.capture.extract.spoken import memo
 from callsync.models import CallRecord, Direction, Label, Speaker
 
@@ -274,6 +274,11 @@ _SALES_STRONG = _rx(
     r"(buy|get|purchase|book|order) (\w+ ){0,3}tickets?",
     r"tickets? (for|to)",
     r"(round ?trip|one ?way|commercial) (\w+ ){0,2}(flight|ticket)",
+    # A fare shopped for: "Can you find me one-way flights?", "I need a bus to Fresno" (README: travel is
+    # bought, and a search for it is the start of the sale).
+    r"(round|one)[ -]?(trip|way) (\w+ ){0,3}(flights?|tickets?)",
+    r"(find|need|want|book|get|looking for|search for|look for) (me )?(a |the |some |any )?(\w+ ){0,3}"
+    r"(flights|bus|buses)",
     r"(book|find|need|get|want) (me )?(a|the) (\w+ ){0,2}(flight|ride|cab|taxi|lyft|uber)",
     r"order (me |us )?(a|an|some|two|three|one|the|my)",
     r"(id|i would|i'?d) like (to order|a (large|medium|small|venti|grande|tall))",
@@ -424,6 +429,36 @@ _AGENT_WRONG_NUMBER = _rx(
 )
 
 
+# A reservation or purchase asked for after the opening: a caller who searched first ("can you find me a
+# salon?") and then books ("Please make a reservation.", "reserve three tickets for that") called to book.
+_REQUEST_BOOKING = _rx(
+    r"(make|book|get|schedule|set up) (me )?(a|an|the|my) (\w+ )?(reservation|appointment|booking|visit)",
+    r"(reserve|book) (it|that|this|that one|this one|a table|a room|the house|a house|a spot|a visit|an "
+    r"appointment|the appointment)",
+    r"schedule (a|an|the) (visit|viewing|tour)",
+)
+_REQUEST_PURCHASE = _rx(
+    r"(buy|get|purchase|book|reserve|order) (me )?(\w+ ){0,3}tickets?",
+    r"(get|book|call|order) (me )?(a|the) (cab|taxi|ride)",
+)
+# The agent offering to book or sell ("Would you like me to make a reservation?", "Do you want tickets for
+# it?"), which the caller's next turn accepts.
+_AGENT_OFFERS = _rx(
+    r"(would|do) you (like|want) (me )?(to )?(make|book|reserve|schedule|buy|purchase|get) ",
+    r"shall i (make|book|reserve|schedule|get|buy|purchase) ",
+    r"(would|do) you (like|want) (\w+ )?tickets?",
+)
+
+
+def _offer_taken(call: CallRecord, agents: list[int]) -> tuple[str, tuple[int, ...]] | None:
+    """("booking" or "sales", the turns) when the caller said yes to the agent's offer to book or sell."""
+    for i in _joined(call, "agents", agents).hits(_AGENT_OFFERS).turns:
+        if reaction_to(call, i)[0] is Reaction.CONFIRM:
+            sold = _joined(call, f"offer{i}", [i]).hits(_PURCHASE_WORDS)
+            return ("sales" if sold else "booking"), (i, i + 1)
+    return None
+
+
 def _agent_reply(call: CallRecord, opening: list[int]) -> list[int]:
     """The agent's turns answering the caller's opening turns (the turn after each)."""
     return [i + 1 for i in opening if i + 1 < len(call.turns) and call.turns[i + 1].speaker is Speaker.AGENT]
@@ -473,7 +508,18 @@ def classify_intent(call: CallRecord, *, arranged: bool = False) -> Label:
         return Label("sales", INDIRECT, lead.turns)
     booked = _joined(call, "agents", agents).hits(_BOOKED)
     if booked:
-        return Label("booking", INDIRECT, booked.turns)
+        # Tickets, a flight or a ride bought in the call are a sale, not a booked visit (README).
+        made = "sales" if _purchase_only(call, booked.turns) else "booking"
+        return Label(made, INDIRECT, booked.turns)
+    bought = said.hits(_REQUEST_PURCHASE)
+    if bought:
+        return Label("sales", INDIRECT, bought.turns)
+    requested = said.hits(_REQUEST_BOOKING)
+    if requested:
+        return Label("booking", INDIRECT, requested.turns)
+    taken = _offer_taken(call, agents)
+    if taken is not None:
+        return Label(taken[0], INDIRECT, taken[1])
     support = early.hits(_SUPPORT)
     if support:
         return Label("support", INDIRECT, support.turns)
@@ -528,6 +574,28 @@ _BOOKED = _rx(
     r"dispatching",
     r"on (his|her|their|the) way",
     r"(can|will) be there (in|within)",
+    # The agent reporting the reservation or purchase made: "Your reservation has been made.", "The
+    # appointment is successfully booked.", "Your tickets are confirmed.", "It's booked!", "I was able to
+    # make that reservation for you.". A "not" between the words ("was not successful") breaks the phrase.
+    r"(reservations?|appointments?|booking|visit|table|room|house|tickets?|ride|cab|car|seats?|flight|purchase) "
+    r"(has|have|is|are|was|were) (now |just |all |officially )?(been )?((successfully|sucessfully) )?(been )?"
+    r"(made|booked|reserved|confirmed|scheduled|schedule|planned|purchased|bought|ordered|placed|done|"
+    r"complete|completed|set|successful|succesful|a success)",
+    r"(booking|reservation|purchase|tickets?|appointment) (is )?(confirmed|successful|complete)",
+    r"confirmation is complete",
+    r"(it|you)( is| are|'s|'re) (now )?(all )?booked",
+    r"i'?ve (made|purchased|bought|confirmed|secured|book|booked) (the|your|a|an|that|it|these|those)",
+    r"i (have )?(already |successfully )?(made|booked|reserved|scheduled|purchased|bought|confirmed|secured|"
+    r"completed|finalized) (the|your|a|an|you|it|that|both|these|those)",
+    r"i (have|'ve) (got )?you (all )?(confirmed|booked|scheduled|down for)",
+    r"(it'?s|it has) been (booked|scheduled|reserved)",
+    r"i'?ve reserved you",
+    r"i have your (reservation|booking|appointment|tickets?|visit) (scheduled|booked|confirmed|reserved|made)",
+    r"(was|were) able to (\w+ )?(make|book|reserve|confirm|secure)",
+    r"(you|we) (have |'ve )?successfully (made|make|booked|reserved|done|placed)",
+    r"we have (reserved|booked|made|done)",
+    r"successfully (made|booked|placed|reserved|purchased|submitted)",
+    r"(has|have) (now |just )?been (successfully )?(booked|reserved|scheduled)",
 )
 _CALLBACK = _rx(
     r"(will|'ll) (call|reach out to|phone|ring) you",
@@ -578,7 +646,6 @@ _APPOINTMENT_WORDS = _rx(
     r"room",
     r"stay",
     r"visit",
-    r"reservation",
     r"consultation",
     r"showing",
     r"tour",
@@ -600,7 +667,9 @@ _PURCHASE_WORDS = _rx(r"tickets?", r"flights?", r"ride", r"order", r"seats?", r"
 
 def _purchase_only(call: CallRecord, turns: tuple[int, ...]) -> bool:
     """Do the booking statements (and the caller's words before them) book only purchases?"""
-    near = sorted({j for i in turns for j in (i - 1, i) if 0 <= j < len(call.turns)})
+    # The agent's read-back before the caller's yes says what was booked ("... 3 tickets, is that correct?"
+    # "Yes." "Reservation was successful.").
+    near = sorted({j for i in turns for j in (i - 2, i - 1, i) if 0 <= j < len(call.turns)})
     joined = _joined(call, "booked_context", near)
     return bool(joined.hits(_PURCHASE_WORDS)) and not joined.hits(_APPOINTMENT_WORDS)
 
