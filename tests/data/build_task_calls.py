@@ -33,8 +33,9 @@ Gold (the rules of tests/data/README.md, read off the dialogue acts):
 - `sentiment`: left unlabelled: SGD's users are crowd workers paraphrasing a task, not callers with a mood;
 - `date` / `time`: the slot the agent read back (CONFIRM) and the user affirmed, for a reservation or
   purchase that was made: the visit's, departure's, check-in's or show's, never a return or check-out;
-  resolved against the call's start (Monday 2026-02-23 14:00 America/Los_Angeles, as the frozen US calls):
-  "today", "tomorrow", "day after tomorrow", "March 3rd", "Friday"; "next Monday" is left unlabelled (the
+  resolved against the call's start, Friday 2024-03-01 14:00 America/Los_Angeles (the corpus's own today is
+  a Friday 1 March: it reads "1st of March" back as "today"): "today", "tomorrow", "day after tomorrow",
+  "March 3rd", "the 9th of this month", "Saturday"; "next Monday" is left unlabelled (the
   README's rule: "next X" only where unambiguous), and so is a slot whose wordings disagree ("tomorrow"
   read back for "Saturday this week": the corpus's own today is not ours); a call that made no reservation or purchase has none
   (null). A made booking whose read-back carries no time leaves `time` unlabelled (the time may have come
@@ -54,8 +55,10 @@ from typing import Any
 STEP = 3
 FILES = range(1, 37)  # train/dialogues_001-036.json: the single-service part of the train split
 PER_SERVICE = 22
-START = ("2026-02-23T22:00:00Z", "America/Los_Angeles")  # Monday 14:00 local
-TODAY = date(2026, 2, 23)
+# The corpus's own "today" is Friday 1 March ("1st of March" is read back as "today", "Saturday this week" as
+# "tomorrow"), so the calls start on a Friday 1 March: 2024's, 14:00 local.
+START = ("2024-03-01T22:00:00Z", "America/Los_Angeles")
+TODAY = date(2024, 3, 1)
 SERVICES = (
     "Restaurants_1",
     "Hotels_2",
@@ -117,9 +120,15 @@ def resolve_date(value: str) -> str | None:
         return (TODAY + timedelta(days=1)).isoformat()
     if v in ("day after tomorrow", "the day after tomorrow"):
         return (TODAY + timedelta(days=2)).isoformat()
-    m = re.fullmatch(r"([a-z]+) (\d{1,2})(?:st|nd|rd|th)?", v)
-    if m and m.group(1) in MONTHS:
-        d = date(TODAY.year, MONTHS[m.group(1)], int(m.group(2)))
+    m = re.fullmatch(r"([a-z]+) (\d{1,2})(?:st|nd|rd|th)?", v) or re.fullmatch(
+        r"(?:the )?(\d{1,2})(?:st|nd|rd|th)? of (?:the month of )?([a-z]+(?: month)?)", v
+    )
+    if m:
+        month, day = (m.group(1), m.group(2)) if m.group(1).isalpha() else (m.group(2), m.group(1))
+        number = TODAY.month if month == "this month" else MONTHS.get(month)
+        if number is None:
+            return None
+        d = date(TODAY.year, number, int(day))
         return (d if d >= TODAY else date(TODAY.year + 1, d.month, d.day)).isoformat()
     m = re.fullmatch(r"(?:this )?([a-z]+)", v)
     if m and m.group(1) in WEEKDAYS:
