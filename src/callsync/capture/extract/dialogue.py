@@ -153,7 +153,8 @@ def sentences(text: str) -> tuple[tuple[int, int], ...]:
 
 
 # Compiled once: `re.finditer(pattern_string, ...)` looks the pattern up in re's cache on every turn.
-_SENTENCE_STOP = re.compile(r"[.?!]+(?=\s|$)")
+# A title's dot ("What about Dr. Farhad Zamani on March 12th?") ends no sentence.
+_SENTENCE_STOP = re.compile(r"(?:[?!]|(?<!\b[Dd]r)(?<!\b[Mm]r)(?<!\b[Mm]rs)(?<!\b[Mm]s)\.)[.?!]*(?=\s|$)")
 
 
 def _sentences(text: str) -> tuple[tuple[int, int], ...]:

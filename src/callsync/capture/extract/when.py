@@ -115,7 +115,8 @@ ORDINALS: dict[str, int] = {
     "thirtieth": 30,
 }
 _ORDINAL_NOUNS = word_set("""week weeks time times floor one thing things day days quarter half visit appointment
-    available opening person grade year years month months place step""")
+    available opening person grade year years month months place step option options choice result departs
+    leaves arrives departure bus train flight showing show""")
 _NUMERIC_ORDINAL = re.compile(r"^(\d{1,2})(st|nd|rd|th)$")
 _YEAR = re.compile(r"(19|20)\d\d")
 _HOUR_NUMERAL = re.compile(r"^(\d{1,2})(am|pm)?$")
@@ -257,6 +258,15 @@ def _calendar_after(
         if value is None:
             return None
         return value, (year[1] if year else m + 1), bool(year and value < today)
+    # "the 9th of this month", "the 2nd of next month"
+    if m > end and m + 1 < len(tokens) and tokens[m].text in ("this", "next") and tokens[m + 1].text == "month":
+        in_year, in_month = today.year, today.month + (tokens[m].text == "next")
+        in_year, in_month = (in_year + 1, 1) if in_month > 12 else (in_year, in_month)
+        try:
+            value = date(in_year, in_month, day[0])
+        except ValueError:
+            return None
+        return value, m + 2, value < today
     # A bare ordinal is a date only after "the" or a weekday ("the twenty third", "Monday the 23rd"), and
     # not when a noun follows it ("the first week of March", "the second time").
     if j == k and weekday is None:
@@ -679,7 +689,7 @@ _BOOK = re.compile(
 )
 _OFFER = re.compile(
     r"\b(i have|we have|i can do|we can do|i can (get|have|book)|we can (get|have)|available|opening|"
-    r"first available|how about|how'?s|would|does|works?|can (you|our|one of our|he|she|they)|"
+    r"first available|how about|what about|how'?s|would|does|works?|can (you|our|one of our|he|she|they)|"
     r"could (you|one of our)|shall i)\b",
     re.IGNORECASE,
 )
@@ -720,7 +730,7 @@ _DECLINE = re.compile(
 # The words before a date that make it the end of a range the caller gives, not its start.
 _RANGE_END = re.compile(
     r"\b(check(ing)?[ -]?out|returning|return|returns|come back|coming back|fly(ing)? back|flight back|"
-    r"head(ing)? back|drive back|driving back|until|till)\W+((the|on|in|of|at)\W+){0,2}$",
+    r"head(ing)? back|drive back|driving back|until|till)\W+((the|on|in|of|at|date|day|is|will|be)\W+){0,3}$",
     re.IGNORECASE,
 )
 _TIME_END = re.compile(
@@ -737,7 +747,8 @@ _BOUND = re.compile(
 _ADDITIONAL = re.compile(r"\b(also|another|as well|second|additional|in addition|one more)\b", re.IGNORECASE)
 # A time the caller puts in place of the one on the table: "no, make it 2:45 instead".
 _TIME_CHANGE = re.compile(
-    r"\b(make (it|that)|instead|rather|how about|what about|can we do|could we do|change (it|that) to|move (it|that) to)\b",
+    r"\b(make (it|that)|instead|rather|how about|what about|can we do|could we do|change (it|that) to|move (it|that) to|"
+    r"(book|schedule|reserve|set) (me|it|us|that) (for|at)|i'?d prefer|i prefer)\b",
     re.IGNORECASE,
 )
 # The caller taking what the agent just proposed, in words that are not a plain "yes".
@@ -745,7 +756,7 @@ _TAKES = re.compile(
     r"^\W*(?:(?:um|uh|oh|ok|okay|yes|yeah|yep|sure|alright|all right|great|cool)\W+)*"
     r"(?:perfect|great|sounds (?:good|great|perfect|fine)|that works|works for me|that'?ll work|that will work|"
     r"let'?s do (?:it|that)|lets do (?:it|that)|book it|i'?ll take (?:it|that)|go ahead|do it|that'?s fine|"
-    r"that is fine|fine)\b",
+    r"that is fine|it'?s fine|it is fine|fine)\b",
     re.IGNORECASE,
 )
 _AGENT_BACKGROUND = re.compile(
@@ -754,9 +765,37 @@ _AGENT_BACKGROUND = re.compile(
     r"we'?re open|closed|hours are|starting|effective|due|expires?|business days|regular hours)\b",
     re.IGNORECASE,
 )
+# The agent reading the arrangement back for the caller to confirm.
+_READ_BACK = re.compile(
+    r"^\W*((ok|okay|great|sure|alright)\W+)?(just )?(to confirm|confirming|please confirm|can you confirm|"
+    r"could you confirm|let me confirm)\b",
+    re.IGNORECASE,
+)
+# The agent offering to make the booking or sale ("Would you like to purchase tickets now?"): a "no" to it
+# leaves nothing arranged.
+_OFFERS_TO_BOOK = re.compile(
+    r"\b((would|do) you (like|want) (me )?(to )?(purchase|buy|book|reserve|make (a|the) (reservation|booking))|"
+    r"shall i (purchase|buy|book|reserve|make (a|the) (reservation|booking)))\b",
+    re.IGNORECASE,
+)
+# The agent asking the caller to confirm what it reads back.
+_ASKS_CONFIRM = re.compile(r"\bconfirm\b", re.IGNORECASE)
+# The agent reporting that the booking it tried failed: "Sorry, I was unable to book the appointment you
+# requested.", "the appointment could not be made", "the reservation was not successful".
+_FAILED = re.compile(
+    r"\b((unable|not able|impossible) to (book|make|reserve|schedule|complete|purchase|buy|confirm|process)|"
+    r"(could not|couldn'?t|was not able to|wasn'?t able to) (book|make|reserve|schedule|complete|purchase|buy|"
+    r"confirm|process)|(could not|couldn'?t|cannot|can'?t) be (made|booked|reserved|scheduled|completed)|"
+    r"(booking|reservation|purchase|appointment|transaction) (was |is |has )?(not successful|unsuccessful|"
+    r"failed)|failed to (book|make|reserve|schedule|purchase)|"
+    r"there (are|is) no (\w+ )?(available )?(appointments?|slots?|openings?|availability|tables?|rooms?|tickets?|"
+    r"seats?) (available )?(for|at|on) (the|that|this))\b",
+    re.IGNORECASE,
+)
+_FAILED_NEEDS = ("able to", "ould", "not", "unsuccessful", "fail", "n't", "cannot", "impossible", "no ")
 _CALLER_PAST = re.compile(
     r"\b(was|were|had|did|went|came|called|brought|happened|ordered|paid|charged|bought|started|got|fell|"
-    r"moved|filed|sent|replaced|fixed|cancelled|canceled|ago|since|born|birthday|last)\b",
+    r"(?<!be )moved|filed|sent|replaced|fixed|cancelled|canceled|ago|since|born|birthday|last)\b",
     re.IGNORECASE,
 )
 # A bare number after these counts people: "a table for 2 tonight", "a party of four on Friday".
@@ -1001,6 +1040,8 @@ def _role(sentence: str, agent: bool) -> Role:
         return Role.DECLINE
     if _BOOK.search(sentence):
         return Role.BOOK
+    if _READ_BACK.search(sentence) and not sentence.rstrip().endswith("?"):
+        return Role.ECHO  # "Just to confirm; your appointment is 11 am today": the agreed slot, not background
     if _AGENT_BACKGROUND.search(sentence) or _GREETING.search(sentence):
         return Role.OTHER
     if _OFFER.search(sentence) or sentence.rstrip().endswith("?"):
@@ -1034,6 +1075,7 @@ class _Timeline:
         self.agent_said: list[_Said] = []  # every date and time the agent said, in order
         self.cancelled: set[date] = set()
         self.superseded: list[tuple[str, tuple[Evidence, ...]]] = []
+        self.offered_to_book = False  # the agent's last turn offered to make the booking or sale, undated
 
     def replace(self, slot: _Slot | None) -> None:
         if self.state is not None and (slot is None or not self.state.same_day(slot.value)):
@@ -1056,7 +1098,7 @@ class _Timeline:
         slot.set_time(said)
         self.replace(slot)
 
-    def agent(self, items: list[_Said], pending: list[_Said]) -> list[_Said]:
+    def agent(self, items: list[_Said], pending: list[_Said], *, reading_back: bool = False) -> list[_Said]:
         """Apply an agent turn; returns the slots on offer for the caller's answer.
 
         An offer the caller did not answer stays on the table: "We can do Tuesday at 11 AM. Where would the car
@@ -1074,7 +1116,15 @@ class _Timeline:
                 self.echo_time(said)
         self.just_booked = any(x.role is Role.BOOK and not x.question for x in items)
         self.agent_said.extend(items)
-        offers = [x for x in items if x.role is Role.OFFER]
+        # A day the agent reads back for confirmation that is not the one on the table ("Could you confirm
+        # some details for me? Your appointment will be today at 4:30 pm." after the caller's "no, the 1st of
+        # March") is on offer: the caller's yes takes it.
+        offers = [
+            x
+            for x in items
+            if x.role is Role.OFFER
+            or (reading_back and x.role is Role.ECHO and x.date is not None and not self._echoes(x, pending))
+        ]
         if offers or any(x.role in (Role.BOOK, Role.ECHO, Role.CANCEL, Role.DECLINE) for x in items):
             return offers
         return pending
@@ -1108,6 +1158,16 @@ class _Timeline:
         else:
             # The agent spoke of another time since ("there's a 7:15 showing"): the booked time is not known.
             state.time_cap = min(state.time_cap, REQUESTED)
+
+    def failed(self, call: CallRecord, i: int) -> None:
+        """The agent reports the booking it tried failed ("Sorry, I was unable to book the appointment"): what
+        was on the table is not arranged (it stays, for review, unless something else is booked later)."""
+        state = self.state
+        text = call.turns[i].text
+        if state is None or not may_say(text, _FAILED_NEEDS) or _FAILED.search(text) is None:
+            return
+        state.declined = True
+        state.confidence = min(state.confidence, REQUESTED)
 
     def decline(self, said: _Said) -> None:
         """The agent turned a slot down: what the caller asked for is not arranged (it stays for review)."""
@@ -1177,6 +1237,7 @@ class _Timeline:
             state.source = "agent"
             if said.time is not None:
                 state.set_time(said)
+                state.time_cap = 1.0  # the agent states the time with the day: a time the caller changed is agreed
             return
         slot = _Slot(
             d.value, d.alternatives, confidence if not d.alternatives else AMBIGUOUS, said.evidence(), "agent"
@@ -1188,8 +1249,14 @@ class _Timeline:
         """Apply a caller turn; True when it answered the offers (took one, or asked for something else)."""
         reaction, span = classify_reaction(call.turns[i].text)
         just_booked, self.just_booked = self.just_booked, False
+        offered_to_book, self.offered_to_book = self.offered_to_book, False
         if not items and self.state is not None:
             text = call.turns[i].text
+            if offered_to_book and reaction is Reaction.DENY:
+                # "Would you like to purchase tickets now?" - "Nope, that is all I need.": nothing is booked.
+                self.state.declined = True
+                self.state.confidence = min(self.state.confidence, REQUESTED)
+                return True
             if just_booked and reaction is Reaction.DENY:
                 # "No, that's wrong" to the agent's booking statement: whatever it says is not agreed.
                 self.state.confidence = min(self.state.confidence, REQUESTED)
@@ -1291,7 +1358,9 @@ def resolve_when(
     for i, turn in enumerate(call.turns):
         if turn.speaker is Speaker.AGENT:
             items = _sentence_items(call, i, today)
-            offers = timeline.agent(items, offers)
+            timeline.failed(call, i)  # before this turn's own offers: they are what it proposes instead
+            offers = timeline.agent(items, offers, reading_back=_ASKS_CONFIRM.search(turn.text) is not None)
+            timeline.offered_to_book = not items and _OFFERS_TO_BOOK.search(turn.text) is not None
             for said in items:
                 if (
                     said.role is Role.ECHO

@@ -1,0 +1,179 @@
+"""Date and time on task dialogues (issue 13, read on the dev task set of SGD train dialogues): a booking the
+agent reports it could not make is not arranged; a time the caller books instead replaces the one read back;
+a day read back for confirmation and confirmed is the day; "the 9th of this month"; a check-out date in a
+read-back is not the slot; "the first departs at 7" is no date; a "no" to the agent's offer to book leaves
+nothing arranged."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from callsync.capture.extract.dialogue import sentences
+from callsync.capture.extract.when import extract_when, find_dates
+from callsync.capture.platforms.generic import parse_generic_call
+from callsync.models import CallRecord, FieldStatus
+
+A = FieldStatus.ACCEPTED
+FRIDAY = "2024-03-01T22:00:00Z"  # 14:00 in Los Angeles, Friday 1 March 2024
+TODAY = date(2024, 3, 1)
+
+
+def call(*turns: tuple[str, str]) -> CallRecord:
+    payload: dict[str, Any] = {
+        "call_id": "t-1",
+        "from": "+16175550148",
+        "to": "+16175550100",
+        "started_at": FRIDAY,
+        "timezone": "America/Los_Angeles",
+        "turns": [{"speaker": s, "text": t} for s, t in turns],
+    }
+    return parse_generic_call(payload)
+
+
+def value(c: CallRecord, name: str) -> tuple[str | None, FieldStatus | None]:
+    fv = extract_when(c).get(name)
+    return (fv.value, fv.status) if fv is not None else (None, None)
+
+
+@given(
+    failure=st.sampled_from(
+        [
+            "Sorry, I was unable to book the appointment you requested.",
+            "Sorry, the appointment could not be made.",
+            "Impossible to book, sorry.",
+            "I'm afraid the reservation was not successful.",
+            "Sorry, there are no available appointments for the date and time you requested.",
+        ]
+    )
+)
+@settings(max_examples=10, deadline=None)
+def test_a_booking_the_agent_reports_it_could_not_make_is_not_accepted(failure: str) -> None:
+    c = call(
+        ("caller", "Please book an appointment on March 12th at quarter past 2 in the afternoon."),
+        ("agent", "Please confirm: an appointment at 2:15 pm on March 12th."),
+        ("caller", "Yes, that's right."),
+        ("agent", failure + " Is there anything else I can help you with?"),
+        ("caller", "No, that's all."),
+    )
+    assert value(c, "date")[1] is not A
+
+
+def test_a_booking_made_after_a_failure_and_a_new_offer_is_accepted() -> None:
+    c = call(
+        ("caller", "Please book a table for 2 at 6 pm today."),
+        ("agent", "Please confirm: a table for 2 at 6 pm today."),
+        ("caller", "Yes."),
+        ("agent", "Sorry, I was unable to make the reservation. Shall I try today at 6:30 pm?"),
+        ("caller", "Yes, please."),
+        ("agent", "Your reservation has been made."),
+    )
+    assert value(c, "date") == ("2024-03-01", A)
+    assert value(c, "time") == ("18:30", A)
+
+
+@given(
+    ask=st.sampled_from(
+        ["Please book me for 11 in the morning.", "Can you schedule it for 11 in the morning?"]
+    )
+)
+@settings(max_examples=5, deadline=None)
+def test_a_time_the_caller_books_instead_replaces_the_one_read_back(ask: str) -> None:
+    c = call(
+        ("caller", "Please book me for March 1st, at three in the afternoon."),
+        ("agent", "Ok. Just to confirm, this is for 17 Jewels Salon, for today at 3 pm."),
+        ("caller", ask),
+        ("agent", "Just to confirm; your appointment is 11 am today."),
+        ("caller", "That's perfect."),
+    )
+    assert value(c, "time") == ("11:00", A)
+
+
+def test_a_change_to_be_moved_is_asked_for_not_past() -> None:
+    c = call(
+        ("caller", "I would like the appointment to be set on the 10th at two in the afternoon."),
+        ("agent", "Could you confirm some details for me? Your appointment will be on March 10th at 2 pm."),
+        ("caller", "No. I would like the appointment to be moved to the 1st of March."),
+        ("agent", "Could you confirm some details for me? Your appointment will be today at 2 pm."),
+        ("caller", "Ok, you can confirm it."),
+    )
+    assert value(c, "date") == ("2024-03-01", A)
+
+
+def test_another_day_read_back_for_confirmation_and_confirmed_is_the_day() -> None:
+    c = call(
+        ("caller", "Book it on March 14th at 1 pm."),
+        ("agent", "Appointment scheduled for March 14th, at 1 pm. Can you confirm the details, please?"),
+        ("caller", "No, not that day."),
+        (
+            "agent",
+            "Sure. Your appointment will be on March 13th, at 1 pm. Can you confirm the details, please?",
+        ),
+        ("caller", "Ok. It's fine!"),
+    )
+    assert value(c, "date") == ("2024-03-13", A)
+
+
+@given(day=st.integers(min_value=1, max_value=31), month=st.sampled_from(["this", "next"]))
+def test_a_day_of_this_or_next_month_is_that_day(day: int, month: str) -> None:
+    shift = 0 if month == "this" else 1
+    try:
+        expected = date(2024, 3 + shift, day)
+    except ValueError:
+        return
+    suffix = {1: "st", 2: "nd", 3: "rd", 21: "st", 22: "nd", 23: "rd", 31: "st"}.get(day, "th")
+    found = find_dates(f"Can you book it on the {day}{suffix} of {month} month?", TODAY)
+    assert [d.value for d in found] == [expected]
+
+
+def test_the_check_out_date_in_a_read_back_is_not_the_booking_date() -> None:
+    c = call(
+        ("caller", "I'm traveling to Fresno on the 11th of March. Can you book me a house?"),
+        ("agent", "How many people are in your group, and what is your check out day?"),
+        ("caller", "There is one person, and I will check out on the 13th."),
+        (
+            "agent",
+            "Please confirm that your check in date is March 11th, and that your check out date is March 13th.",
+        ),
+        ("caller", "Yes, those details are correct."),
+        ("agent", "I have successfully completed your reservation."),
+    )
+    assert value(c, "date") == ("2024-03-11", A)
+
+
+def test_the_first_of_a_list_of_departures_is_not_the_first_of_the_month() -> None:
+    assert (
+        find_dates("I found 10 buses. The first departs at 7 am and costs $50.", TODAY + timedelta(days=3))
+        == []
+    )
+
+
+def test_a_title_does_not_end_the_sentence_an_offer_is_in() -> None:
+    text = "Sorry. What about Dr. Farhad Zamani on March 12th at 2:30 pm?"
+    assert [text[a:b] for a, b in sentences(text)][
+        -1
+    ] == "What about Dr. Farhad Zamani on March 12th at 2:30 pm?"
+    c = call(
+        ("caller", "Please book an appointment on March 12th at quarter past 2."),
+        (
+            "agent",
+            "Sorry, I was unable to book an appointment. What about Dr. Zamani on March 12th at 2:30 pm",
+        ),
+        ("caller", "No, I am done. Thanks for your help."),
+    )
+    assert value(c, "date")[1] is not A
+    assert value(c, "time")[0] != "14:30"
+
+
+def test_a_no_to_the_agents_offer_to_sell_leaves_nothing_arranged() -> None:
+    c = call(
+        ("caller", "Can you find me a bus to LAX on the 4th of March from San Francisco?"),
+        ("agent", "I found 9 buses. One departs at 7:40 am on March 4th and costs $41."),
+        ("caller", "That is perfect."),
+        ("agent", "Would you like to purchase tickets now?"),
+        ("caller", "Nope, that is all I need."),
+    )
+    assert value(c, "date")[1] is not A
