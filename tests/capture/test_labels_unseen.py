@@ -619,10 +619,15 @@ _FOUND = ("agent", "Ariake is a nice restaurant in San Jose.")
             "I was able to make that reservation for you.",
             "I have completed the reservation for you.",
             "Your visit has been scheduled.",
+            "It was booked successfully.",
+            "Absolutely. I've gone ahead and reserved it for you.",
+            "Apartment visit confirmed.",
+            "Alright, we got you scheduled.",
+            "Appointment successfully created.",
         ]
     )
 )
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=40, deadline=None)
 def test_the_agent_reporting_a_reservation_made_books_the_call(made: str) -> None:
     call = make_call(
         _SEARCH,

@@ -581,7 +581,12 @@ _BOOKED = _rx(
     r"(has|have|is|are|was|were) (now |just |all |officially )?(been )?((successfully|sucessfully) )?(been )?"
     r"(made|booked|reserved|confirmed|scheduled|schedule|planned|purchased|bought|ordered|placed|done|"
     r"complete|completed|set|successful|succesful|a success)",
-    r"(booking|reservation|purchase|tickets?|appointment) (is )?(confirmed|successful|complete)",
+    r"(booking|reservation|purchase|tickets?|appointment|visit) (is )?(confirmed|successful|complete)",
+    r"(it|that)( was|'s| is| has been) (already |now )?(booked|reserved|scheduled)",
+    r"(gone|went) ahead and (reserved|booked|scheduled)",
+    r"(got|have) you (all )?(scheduled|booked|set up)",
+    r"booked (successfully|sucessfully|succesfully)",
+    r"i have (scheduled|booked|reserved) (it )?for you",
     r"confirmation is complete",
     r"(it|you)( is| are|'s|'re) (now )?(all )?booked",
     r"i'?ve (made|purchased|bought|confirmed|secured|book|booked) (the|your|a|an|that|it|these|those)",
@@ -594,7 +599,7 @@ _BOOKED = _rx(
     r"(was|were) able to (\w+ )?(make|book|reserve|confirm|secure)",
     r"(you|we) (have |'ve )?successfully (made|make|booked|reserved|done|placed)",
     r"we have (reserved|booked|made|done)",
-    r"successfully (made|booked|placed|reserved|purchased|submitted)",
+    r"successfully (made|booked|placed|reserved|purchased|submitted|created|scheduled)",
     r"(has|have) (now |just )?been (successfully )?(booked|reserved|scheduled)",
 )
 _CALLBACK = _rx(
