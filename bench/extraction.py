@@ -835,6 +835,8 @@ def fit_calibration(labelled: Path, target: Path) -> None:
     for r in results:
         for kind in ("intent", "outcome", "sentiment"):
             label = getattr(r.extraction, kind)
+            if r.row["gold"].get(kind) is None:
+                continue  # unlabelled in this set
             right = label.value == r.row["gold"][kind]
             label_points[f"{kind}/{label.value}"].append((label.confidence, right))
             label_points[f"{kind}/any"].append((label.confidence, right))

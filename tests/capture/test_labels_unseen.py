@@ -700,11 +700,12 @@ def test_a_reservation_or_purchase_asked_for_after_a_search_is_the_reason_for_th
             ("Shall I book an appointment there?", "booking"),
             ("Would you like to schedule a visit?", "booking"),
             ("Do you want tickets for it?", "sales"),
+            ("Should I pick you up some tickets?", "sales"),
         ]
     ),
     yes=st.booleans(),
 )
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=40, deadline=None)
 def test_the_agents_offer_to_book_or_sell_counts_only_when_the_caller_takes_it(
     offer: tuple[str, str], yes: bool
 ) -> None:
@@ -720,10 +721,12 @@ def test_the_agents_offer_to_book_or_sell_counts_only_when_the_caller_takes_it(
             "Can you find me one-way Economy class flight tickets on Delta?",
             "I need oneway flights for a trip from Vancouver",
             "I'm looking for a bus to Fresno on the 3rd",
+            "I plan to leave on the 8th and I need help searching for a bus.",
+            "I need to book for a cab for one person, can you help me?",
         ]
     )
 )
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=20, deadline=None)
 def test_a_fare_shopped_for_is_a_sale(ask: str) -> None:
     call = make_call(("agent", "How can I help?"), ("caller", ask))
     assert classify_intent(call).value == "sales"

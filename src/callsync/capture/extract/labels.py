@@ -277,9 +277,9 @@ _SALES_STRONG = _rx(
     # A fare shopped for: "Can you find me one-way flights?", "I need a bus to Fresno" (README: travel is
     # bought, and a search for it is the start of the sale).
     r"(round|one)[ -]?(trip|way) (\w+ ){0,3}(flights?|tickets?)",
-    r"(find|need|want|book|get|looking for|search for|look for) (me )?(a |the |some |any )?(\w+ ){0,3}"
+    r"(find|need|want|book|get|(looking|searching|search|look) for) (me )?(a |the |some |any )?(\w+ ){0,3}"
     r"(flights|bus|buses)",
-    r"(book|find|need|get|want) (me )?(a|the) (\w+ ){0,2}(flight|ride|cab|taxi|lyft|uber)",
+    r"(book|find|need|get|want) (me |for )?(a|the) (\w+ ){0,2}(flight|ride|cab|taxi|lyft|uber)",
     r"order (me |us )?(a|an|some|two|three|one|the|my)",
     r"(id|i would|i'?d) like (to order|a (large|medium|small|venti|grande|tall))",
     r"(get|want) (a|an|two|some) (large|medium|small) ",
@@ -447,6 +447,7 @@ _AGENT_OFFERS = _rx(
     r"(would|do) you (like|want) (me )?(to )?(make|book|reserve|schedule|buy|purchase|get) ",
     r"shall i (make|book|reserve|schedule|get|buy|purchase) ",
     r"(would|do) you (like|want) (\w+ )?tickets?",
+    r"(should|shall) i (pick|get|buy) you (up )?(some |the )?tickets?",
 )
 
 
