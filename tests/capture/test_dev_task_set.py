@@ -20,6 +20,7 @@ from callsync.capture.platforms.generic import parse_generic_call
 ROOT = Path(__file__).resolve().parent.parent.parent
 DATA = ROOT / "tests" / "data"
 DEV_TASK = DATA / "dev-task-calls.jsonl"
+DEV_TASK_ASR = DATA / "dev-task-asr-calls.jsonl"
 
 
 def _load(name: str, path: Path) -> ModuleType:
@@ -45,6 +46,18 @@ def test_every_dev_task_call_parses_and_comes_from_the_sgd_train_split() -> None
         assert row["source"].startswith("SGD train ")  # never the reserved SGD test split
         assert row["gold"]["intent"] in ("booking", "sales", "inquiry")
         assert "sentiment" not in row["gold"]  # unlabelled, not scored
+
+
+def test_the_spoken_dev_task_calls_are_recognizer_words_with_the_typed_calls_gold() -> None:
+    typed = {r["call_id"]: r for r in _rows(DEV_TASK)}
+    rows = _rows(DEV_TASK_ASR)
+    assert len(rows) >= 150
+    for n, row in enumerate(rows, start=1):
+        parse_generic_call(row, source=str(DEV_TASK_ASR), line=n)
+        assert row["split"] == "dev_task_asr"
+        assert row["gold"] == typed[row["call_id"].removeprefix("asr-")]["gold"]
+        for turn in row["turns"]:
+            assert (turn["speaker"] == "caller") == ("words" in turn)
 
 
 def _builder() -> ModuleType:
