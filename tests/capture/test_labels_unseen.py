@@ -730,3 +730,57 @@ def test_the_agents_offer_to_book_or_sell_counts_only_when_the_caller_takes_it(
 def test_a_fare_shopped_for_is_a_sale(ask: str) -> None:
     call = make_call(("agent", "How can I help?"), ("caller", ask))
     assert classify_intent(call).value == "sales"
+
+
+@given(
+    agent=st.sampled_from(
+        [
+            "There is a Delta Airlines flight that leaves at 5:35 pm, has 1 stop and is priced at $364.",
+            "There's a bus with 0 transfers for $11 at 6:40 am.",
+            "I found an Economy ticket for $20 that leaves at 7 am.",
+            "I found an outbound American Airlines flight with 1 stop.",
+        ]
+    ),
+    opening=st.sampled_from(
+        ["can you help me find a book", "can you find me one way economy class like to cook"]
+    ),
+)
+@settings(max_examples=20, deadline=None)
+def test_travel_the_agent_finds_for_a_garbled_caller_is_a_sale(agent: str, opening: str) -> None:
+    call = make_call(
+        ("caller", opening),
+        ("agent", "Where are you leaving from?"),
+        ("caller", "long beach california"),
+        ("agent", agent),
+        ("caller", "that will work"),
+    )
+    assert classify_intent(call).value == "sales"
+
+
+def test_movie_tickets_offered_and_turned_down_leave_a_search() -> None:
+    call = make_call(
+        ("caller", "Can you show me some movie listings in San Jose?"),
+        ("agent", "I found 7 movies, including Shazam! at CineLux."),
+        ("caller", "What times do you have for Shazam?"),
+        ("agent", "There's a showing at 10:30 pm. Would you like to buy tickets?"),
+        ("caller", "No, that's all I need."),
+    )
+    assert classify_intent(call).value == "inquiry"
+
+
+@given(
+    offer=st.sampled_from(
+        [("Can I get those tickets for you?", "sales"), ("Do you want to visit?", "booking")]
+    )
+)
+@settings(max_examples=5, deadline=None)
+def test_an_offer_taken_by_a_garbled_yes_is_the_reason(offer: tuple[str, str]) -> None:
+    asked, intent = offer
+    call = make_call(
+        ("caller", "hyun period that out and then"),
+        ("agent", "There is a Lights event at the Foundry today, and 29 East Allen Street has a unit free."),
+        ("caller", "i think i'd prefer that option"),
+        ("agent", asked),
+        ("caller", "yeah i think i want to cut"),
+    )
+    assert classify_intent(call).value == intent

@@ -444,10 +444,26 @@ _REQUEST_PURCHASE = _rx(
 # The agent offering to book or sell ("Would you like me to make a reservation?", "Do you want tickets for
 # it?"), which the caller's next turn accepts.
 _AGENT_OFFERS = _rx(
-    r"(would|do) you (like|want) (me )?(to )?(make|book|reserve|schedule|buy|purchase|get) ",
+    r"(would|do) you (like|want) (me )?(to )?(make|book|reserve|schedule|buy|purchase|get|visit)\b",
     r"shall i (make|book|reserve|schedule|get|buy|purchase) ",
+    r"(can|may|should) i (get|buy|book|reserve|purchase|make|schedule) (\w+ ){0,3}(for you|tickets?|a table|a "
+    r"reservation|an appointment|a visit)",
     r"(would|do) you (like|want) (\w+ )?tickets?",
     r"(should|shall) i (pick|get|buy) you (up )?(some |the )?tickets?",
+)
+
+
+# The agent selling travel: a flight, bus or train it found for the caller, or its offer to buy the fare (an
+# offer of movie or event tickets the caller turns down leaves a search: not read here).
+# On recognizer text the caller's "one way flight" comes out as "one way economy class like to cook"; the
+# bot's "There is a Delta Airlines flight that leaves at 5:35 pm" arrives intact.
+_AGENT_TRAVEL_SALE = _rx(
+    r"(flight|bus|train)s? (\w+ ){0,2}(that )?(leaves|leaving|departs|departing)",
+    r"(a|the|one) (bus|flight|train) (with|for|at)",
+    r"(economy|business|first class|premium economy) (class )?tickets? (\w+ ){0,3}(that )?(leaves|departs)",
+    r"(outbound|return|one ?way|round ?trip) (flight|ticket)",
+    r"(buy|purchase|book) (the |your |some )?(bus|train|flight|plane) tickets?",
+    r"(where|when) (will|would|are) you (be )?(flying|departing|leaving)",
 )
 
 
@@ -495,6 +511,11 @@ def classify_intent(call: CallRecord, *, arranged: bool = False) -> Label:
     quoted = _joined(call, "agents", agents).hits(_AGENT_QUOTE)
     if quoted and callers and not _joined(call, "agents", agents).hits(_BOOKED):
         return Label("sales", INDIRECT, quoted.turns)
+    # The agent selling travel outranks a booking cue in the caller's opening: on recognizer text "find a bus"
+    # comes out as "find a book", while the bot's "There's a bus with 0 transfers for $11" is intact.
+    travel = _joined(call, "agents", agents).hits(_AGENT_TRAVEL_SALE)
+    if travel and callers and not early.hits(_INQUIRY):
+        return Label("sales", INDIRECT, travel.turns)
     booking = early.hits(_BOOKING)
     if booking:
         return Label("booking", INDIRECT, booking.turns)
