@@ -153,14 +153,23 @@ def sentences(text: str) -> tuple[tuple[int, int], ...]:
 
 
 # Compiled once: `re.finditer(pattern_string, ...)` looks the pattern up in re's cache on every turn.
+_SENTENCE_STOP = re.compile(r"[.?!]+(?=\s|$)")
 # A title's dot ("What about Dr. Farhad Zamani on March 12th?") ends no sentence.
-_SENTENCE_STOP = re.compile(r"(?:[?!]|(?<!\b[Dd]r)(?<!\b[Mm]r)(?<!\b[Mm]rs)(?<!\b[Mm]s)\.)[.?!]*(?=\s|$)")
+_TITLE = re.compile(r"(?<![A-Za-z])(?:[Dd]r|[Mm]rs?|[Mm]s)$")
 
 
 def _sentences(text: str) -> tuple[tuple[int, int], ...]:
     spans: list[tuple[int, int]] = []
     start = 0
     for m in _SENTENCE_STOP.finditer(text):
+        at = m.start()
+        if (
+            m.end() - at == 1
+            and text[at] == "."
+            and text[at - 1 : at] in ("r", "s")
+            and _TITLE.search(text, max(0, at - 4), at)
+        ):
+            continue
         spans.append((start, m.end()))
         start = m.end()
     if text[start:].strip():

@@ -31,12 +31,15 @@ INDIRECT = 0.60  # a cue that usually means this label
 FALLBACK = 0.40  # nothing matched; the default for the kind of call
 
 
-def _rx(*alternatives: str) -> re.Pattern[str]:
+def _rx(*alternatives: str, stems: tuple[str, ...] = ()) -> re.Pattern[str]:
     """Cue phrases (lower case), matched on lower-cased text: case-folding the text once is faster than
-    matching every pattern without case."""
+    matching every pattern without case. `stems`, when given, are pieces of text one of which every match
+    contains: only the turns holding one are scanned (a long pattern over a long call's every turn is slow)."""
     pattern = re.compile(r"\b(" + "|".join(alternatives) + r")\b", re.MULTILINE)
     needles = [_required_literal(phrase) for phrase in alternatives]
-    if all(needles):
+    if stems:
+        _NEEDLES[pattern] = _STEMS[pattern] = stems
+    elif all(needles):
         _NEEDLES[pattern] = tuple(dict.fromkeys(n for n in needles if n))
     return pattern
 
@@ -45,6 +48,7 @@ def _rx(*alternatives: str) -> re.Pattern[str]:
 # cues are said in few calls, and `str.__contains__` over a call's joined turns costs far less than a regex
 # scan of them, so `_Joined.hits` tests these first.
 _NEEDLES: dict[re.Pattern[str], tuple[str, ...]] = {}
+_STEMS: dict[re.Pattern[str], tuple[str, ...]] = {}
 _QUANTIFIERS = frozenset("?*+{")
 
 
@@ -117,6 +121,7 @@ class _Joined:
             parts.append(text)
             offset += len(text) + 2
         self.text = "\n\n".join(parts).lower()
+        self._hits: dict[re.Pattern[str], _Hits] = {}
 
     def _holds_any(self, needles: tuple[str, ...]) -> bool:
         for needle in needles:  # noqa: SIM110 - a plain loop: `any(<generator>)` costs more than its tests
@@ -125,15 +130,29 @@ class _Joined:
         return False
 
     def hits(self, pattern: re.Pattern[str]) -> _Hits:
+        known = self._hits.get(pattern)
+        if known is not None:
+            return known  # the same cue asked of the same turns again (intent and outcome share the agent's)
         needles = _NEEDLES.get(pattern)
         if needles is not None and not self._holds_any(needles):
-            return _Hits(())
+            self._hits[pattern] = _Hits(())
+            return self._hits[pattern]
         found: list[int] = []
+        stems = _STEMS.get(pattern)
+        if stems is not None:
+            for k, start in enumerate(self.starts):
+                end = self.starts[k + 1] - 2 if k + 1 < len(self.starts) else len(self.text)
+                part = self.text[start:end]
+                if any(stem in part for stem in stems) and pattern.search(self.text, start, end):
+                    found.append(self.turns[k])
+            self._hits[pattern] = _Hits(tuple(found))
+            return self._hits[pattern]
         for m in pattern.finditer(self.text):
             turn = self.turns[bisect_right(self.starts, m.start()) - 1]
             if not found or found[-1] != turn:
                 found.append(turn)
-        return _Hits(tuple(found))
+        self._hits[pattern] = _Hits(tuple(found))
+        return self._hits[pattern]
 
 
 def _joined(call: CallRecord, name: str, turns: list[int]) -> _Joined:
@@ -395,6 +414,7 @@ _AGENT_QUOTE = _rx(
     r"(send|sending|email|emailing) (the )?pricing",
     r"(the|your) (quote|proposal) (will|should)",
     r"(email|address|number) for (the|your) (quote|proposal)",
+    stems=("quote", "proposal", "pricing", "estimate"),
 )
 
 
@@ -436,10 +456,12 @@ _REQUEST_BOOKING = _rx(
     r"(reserve|book) (it|that|this|that one|this one|a table|a room|the house|a house|a spot|a visit|an "
     r"appointment|the appointment)",
     r"schedule (a|an|the) (visit|viewing|tour)",
+    stems=("reservation", "appointment", "booking", "visit", "reserve", "book", "schedule"),
 )
 _REQUEST_PURCHASE = _rx(
     r"(buy|get|purchase|book|reserve|order) (me )?(\w+ ){0,3}tickets?",
     r"(get|book|call|order) (me )?(a|the) (cab|taxi|ride)",
+    stems=("ticket", "cab", "taxi", "ride"),
 )
 # The agent offering to book or sell ("Would you like me to make a reservation?", "Do you want tickets for
 # it?"), which the caller's next turn accepts.
@@ -450,6 +472,7 @@ _AGENT_OFFERS = _rx(
     r"reservation|an appointment|a visit)",
     r"(would|do) you (like|want) (\w+ )?tickets?",
     r"(should|shall) i (pick|get|buy) you (up )?(some |the )?tickets?",
+    stems=("you like", "you want", "shall i", "can i", "may i", "should i"),
 )
 
 
@@ -464,6 +487,7 @@ _AGENT_TRAVEL_SALE = _rx(
     r"(outbound|return|one ?way|round ?trip) (flight|ticket)",
     r"(buy|purchase|book) (the |your |some )?(bus|train|flight|plane) tickets?",
     r"(where|when) (will|would|are) you (be )?(flying|departing|leaving)",
+    stems=("flight", "bus", "train", "ticket", "flying", "departing", "leaving"),
 )
 
 
@@ -509,7 +533,7 @@ def classify_intent(call: CallRecord, *, arranged: bool = False) -> Label:
     # that ends in an estimate visit is a booking): on recognizer text the caller's "i'm looking to get a
     # quote" comes out as "for some look at the office", a booking cue, while the bot's reply is intact.
     quoted = _joined(call, "agents", agents).hits(_AGENT_QUOTE)
-    if quoted and callers and not _joined(call, "agents", agents).hits(_BOOKED):
+    if quoted and callers and not _booked(_joined(call, "agents", agents)):
         return Label("sales", INDIRECT, quoted.turns)
     # The agent selling travel outranks a booking cue in the caller's opening: on recognizer text "find a bus"
     # comes out as "find a book", while the bot's "There's a bus with 0 transfers for $11" is intact.
@@ -528,7 +552,7 @@ def classify_intent(call: CallRecord, *, arranged: bool = False) -> Label:
     lead = outbound.hits(_SALES_OUTBOUND)
     if lead:
         return Label("sales", INDIRECT, lead.turns)
-    booked = _joined(call, "agents", agents).hits(_BOOKED)
+    booked = _booked(_joined(call, "agents", agents))
     if booked:
         # Tickets, a flight or a ride bought in the call are a sale, not a booked visit (README).
         made = "sales" if _purchase_only(call, booked.turns) else "booking"
@@ -596,9 +620,11 @@ _BOOKED = _rx(
     r"dispatching",
     r"on (his|her|their|the) way",
     r"(can|will) be there (in|within)",
-    # The agent reporting the reservation or purchase made: "Your reservation has been made.", "The
-    # appointment is successfully booked.", "Your tickets are confirmed.", "It's booked!", "I was able to
-    # make that reservation for you.". A "not" between the words ("was not successful") breaks the phrase.
+)
+# The agent reporting the reservation or purchase made: "Your reservation has been made.", "The
+# appointment is successfully booked.", "Your tickets are confirmed.", "It's booked!", "I was able to
+# make that reservation for you.". A "not" between the words ("was not successful") breaks the phrase.
+_MADE = _rx(
     r"(reservations?|appointments?|booking|visit|table|room|house|tickets?|ride|cab|car|seats?|flight|purchase) "
     r"(has|have|is|are|was|were) (now |just |all |officially )?(been )?((successfully|sucessfully) )?(been )?"
     r"(made|booked|reserved|confirmed|scheduled|schedule|planned|purchased|bought|ordered|placed|done|"
@@ -623,7 +649,34 @@ _BOOKED = _rx(
     r"we have (reserved|booked|made|done)",
     r"successfully (made|booked|placed|reserved|purchased|submitted|created|scheduled)",
     r"(has|have) (now |just )?been (successfully )?(booked|reserved|scheduled)",
+    stems=(
+        "made",
+        "book",
+        "reserv",
+        "confirm",
+        "schedul",
+        "plann",
+        "purchas",
+        "bought",
+        "order",
+        "placed",
+        "done",
+        "complet",
+        " set",
+        "succes",
+        "able to",
+        "secur",
+        "finaliz",
+        "down for",
+    ),
 )
+
+
+def _booked(agent_text: _Joined) -> _Hits:
+    """The agent's turns stating a booking (`_BOOKED`) or reporting one made (`_MADE`)."""
+    return _Hits(tuple(sorted({*agent_text.hits(_BOOKED).turns, *agent_text.hits(_MADE).turns})))
+
+
 _CALLBACK = _rx(
     r"(will|'ll) (call|reach out to|phone|ring) you",
     r"(will|'ll) (give you a )?call (you )?back",
@@ -640,6 +693,7 @@ _CALLBACK = _rx(
     r"(will|'ll) give you a (call|ring)",
     r"(will|'ll) (call|contact|phone) (them|and let you know)",
     r"(will|'ll) let you know",
+    stems=("call", "phone", "ring", "reach", "talk", "follow up", "get back", "let you know", "contact"),
 )
 _NO_OUTCOME = _rx(
     r"forget it",
@@ -711,12 +765,11 @@ def classify_outcome(call: CallRecord) -> Label:
         return Label("voicemail", DIRECT, tuple(sorted({*machine, *voicemail.turns})))
     refused = _joined(call, "callers", callers).hits(_NO_OUTCOME)
     pitch = _joined(call, "callers", callers).hits(_OTHER)
-    for name, pattern in (
-        ("transferred", _TRANSFER),
-        ("appointment_booked", _BOOKED),
-        ("callback_scheduled", _CALLBACK),
+    for name, hits in (
+        ("transferred", agent_text.hits(_TRANSFER)),
+        ("appointment_booked", _booked(agent_text)),
+        ("callback_scheduled", agent_text.hits(_CALLBACK)),
     ):
-        hits = agent_text.hits(pattern)
         if hits and name == "appointment_booked" and _purchase_only(call, hits.turns):
             return Label("resolved", DIRECT, hits.turns)  # tickets bought, an order placed: no appointment
         if hits:

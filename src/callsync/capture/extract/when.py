@@ -259,7 +259,12 @@ def _calendar_after(
             return None
         return value, (year[1] if year else m + 1), bool(year and value < today)
     # "the 9th of this month", "the 2nd of next month"
-    if m > end and m + 1 < len(tokens) and tokens[m].text in ("this", "next") and tokens[m + 1].text == "month":
+    if (
+        m > end
+        and m + 1 < len(tokens)
+        and tokens[m].text in ("this", "next")
+        and tokens[m + 1].text == "month"
+    ):
         in_year, in_month = today.year, today.month + (tokens[m].text == "next")
         in_year, in_month = (in_year + 1, 1) if in_month > 12 else (in_year, in_month)
         try:
@@ -778,6 +783,7 @@ _OFFERS_TO_BOOK = re.compile(
     r"shall i (purchase|buy|book|reserve|make (a|the) (reservation|booking)))\b",
     re.IGNORECASE,
 )
+_OFFERS_TO_BOOK_NEEDS = ("you like", "you want", "shall i")
 # The agent asking the caller to confirm what it reads back.
 _ASKS_CONFIRM = re.compile(r"\bconfirm\b", re.IGNORECASE)
 # The agent reporting that the booking it tried failed: "Sorry, I was unable to book the appointment you
@@ -792,7 +798,10 @@ _FAILED = re.compile(
     r"seats?) (available )?(for|at|on) (the|that|this))\b",
     re.IGNORECASE,
 )
-_FAILED_NEEDS = ("able to", "ould", "not", "unsuccessful", "fail", "n't", "cannot", "impossible", "no ")
+_FAILED_NEEDS = (
+    "able to", "impossible", "could not", "couldn", "cannot be", "can't be", "cant be", "not successful",
+    "unsuccessful", "failed", "there are no", "there is no",
+)  # fmt: skip
 _CALLER_PAST = re.compile(
     r"\b(was|were|had|did|went|came|called|brought|happened|ordered|paid|charged|bought|started|got|fell|"
     r"(?<!be )moved|filed|sent|replaced|fixed|cancelled|canceled|ago|since|born|birthday|last)\b",
@@ -1041,7 +1050,9 @@ def _role(sentence: str, agent: bool) -> Role:
     if _BOOK.search(sentence):
         return Role.BOOK
     if _READ_BACK.search(sentence) and not sentence.rstrip().endswith("?"):
-        return Role.ECHO  # "Just to confirm; your appointment is 11 am today": the agreed slot, not background
+        return (
+            Role.ECHO
+        )  # "Just to confirm; your appointment is 11 am today": the agreed slot, not background
     if _AGENT_BACKGROUND.search(sentence) or _GREETING.search(sentence):
         return Role.OTHER
     if _OFFER.search(sentence) or sentence.rstrip().endswith("?"):
@@ -1237,7 +1248,9 @@ class _Timeline:
             state.source = "agent"
             if said.time is not None:
                 state.set_time(said)
-                state.time_cap = 1.0  # the agent states the time with the day: a time the caller changed is agreed
+                state.time_cap = (
+                    1.0  # the agent states the time with the day: a time the caller changed is agreed
+                )
             return
         slot = _Slot(
             d.value, d.alternatives, confidence if not d.alternatives else AMBIGUOUS, said.evidence(), "agent"
@@ -1359,8 +1372,13 @@ def resolve_when(
         if turn.speaker is Speaker.AGENT:
             items = _sentence_items(call, i, today)
             timeline.failed(call, i)  # before this turn's own offers: they are what it proposes instead
-            offers = timeline.agent(items, offers, reading_back=_ASKS_CONFIRM.search(turn.text) is not None)
-            timeline.offered_to_book = not items and _OFFERS_TO_BOOK.search(turn.text) is not None
+            reading_back = may_say(turn.text, ("confirm",)) and _ASKS_CONFIRM.search(turn.text) is not None
+            offers = timeline.agent(items, offers, reading_back=reading_back)
+            timeline.offered_to_book = (
+                not items
+                and may_say(turn.text, _OFFERS_TO_BOOK_NEEDS)
+                and _OFFERS_TO_BOOK.search(turn.text) is not None
+            )
             for said in items:
                 if (
                     said.role is Role.ECHO
