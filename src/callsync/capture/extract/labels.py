@@ -452,7 +452,7 @@ _AGENT_WRONG_NUMBER = _rx(
 # A reservation or purchase asked for after the opening: a caller who searched first ("can you find me a
 # salon?") and then books ("Please make a reservation.", "reserve three tickets for that") called to book.
 _REQUEST_BOOKING = _rx(
-    r"(make|book|get|schedule|set up) (me )?(a|an|the|my) (\w+ )?(reservation|appointment|booking|visit)",
+    r"(make|book|get|schedule|set up|put) (me )?(a|an|the|my) (\w+ )?(reservation|appointment|booking|visit)",
     r"(reserve|book) (it|that|this|that one|this one|a table|a room|the house|a house|a spot|a visit|an "
     r"appointment|the appointment)",
     r"schedule (a|an|the) (visit|viewing|tour)",
@@ -470,9 +470,12 @@ _AGENT_OFFERS = _rx(
     r"shall i (make|book|reserve|schedule|get|buy|purchase) ",
     r"(can|may|should) i (get|buy|book|reserve|purchase|make|schedule) (\w+ ){0,3}(for you|tickets?|a table|a "
     r"reservation|an appointment|a visit)",
+    # The agent reading a booking back for the caller to confirm: "Please confirm: Book house in London for 3
+    # people", "Please confirm that I got everything correctly: An appointment for 3:30 pm".
+    r"confirm\W+(\w+\W+){0,6}(book|booking|reserve|reservation|appointment|visit|a table)",
     r"(would|do) you (like|want) (\w+ )?tickets?",
     r"(should|shall) i (pick|get|buy) you (up )?(some |the )?tickets?",
-    stems=("you like", "you want", "shall i", "can i", "may i", "should i"),
+    stems=("you like", "you want", "shall i", "can i", "may i", "should i", "confirm"),
 )
 
 
@@ -483,11 +486,14 @@ _AGENT_OFFERS = _rx(
 _AGENT_TRAVEL_SALE = _rx(
     r"(flight|bus|train)s? (\w+ ){0,2}(that )?(leaves|leaving|departs|departing)",
     r"(a|the|one) (bus|flight|train) (with|for|at)",
-    r"(economy|business|first class|premium economy) (class )?tickets? (\w+ ){0,3}(that )?(leaves|departs)",
-    r"(outbound|return|one ?way|round ?trip) (flight|ticket)",
+    r"(a|the|one|another) (bus|flight|train) (that|which) (has|leaves|departs|costs)",
+    r"found (a|an|one|\d+|\w+) (\w+ ){0,2}(bus|buses|flights?|trains?)",
+    r"(a|your|the) (cab|ride|taxi) (for \d|to \d|is on)",
+    r"(economy|business|first class|premium economy) (class )?tickets? (\S+ ){0,3}(that )?(leaves|departs)",
+    r"(outbound|return|one ?way|round ?trip) (\w+ ){0,3}(flight|ticket)",
     r"(buy|purchase|book) (the |your |some )?(bus|train|flight|plane) tickets?",
     r"(where|when) (will|would|are) you (be )?(flying|departing|leaving)",
-    stems=("flight", "bus", "train", "ticket", "flying", "departing", "leaving"),
+    stems=("flight", "bus", "train", "ticket", "flying", "departing", "leaving", "cab", "ride", "taxi"),
 )
 
 
