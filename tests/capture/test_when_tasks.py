@@ -177,3 +177,50 @@ def test_a_no_to_the_agents_offer_to_sell_leaves_nothing_arranged() -> None:
         ("caller", "Nope, that is all I need."),
     )
     assert value(c, "date")[1] is not A
+
+
+@given(
+    made=st.sampled_from(
+        [
+            "Your booking has been made without errors.",
+            "Phone number is 707-224-3300 and your reservation is confirmed.",
+            "Booking was successful.",
+        ]
+    )
+)
+@settings(max_examples=10, deadline=None)
+def test_the_day_the_agent_read_back_is_booked_when_it_reports_the_booking_after_a_garbled_reply(
+    made: str,
+) -> None:
+    c = call(
+        ("caller", "all right that she's good i would like to make of looking at his restaurant"),
+        (
+            "agent",
+            "Can you please confirm that you want to book a table for 2 at the Bird Dog restaurant for tomorrow.",
+        ),
+        ("caller", "that shoots me well can you tell me the the teacher live music"),
+        ("agent", made),
+    )
+    assert value(c, "date") == ("2024-03-02", A)
+
+
+def test_a_read_back_the_caller_turned_down_is_not_booked_by_a_later_report() -> None:
+    c = call(
+        ("caller", "i would like to make a reservation"),
+        ("agent", "Can you please confirm that you want to book a table for 2 for tomorrow."),
+        ("caller", "No."),
+        ("agent", "Your booking has been made."),
+    )
+    assert value(c, "date")[1] is not A
+
+
+def test_a_read_back_to_check_or_review_offers_its_day() -> None:
+    c = call(
+        ("caller", "Book a table at Bistro Don Giovanni on the 5th at 11:30 am."),
+        (
+            "agent",
+            "Ok, here are the details, please check or review it. Table at Bistro Don Giovanni on March 4th at 11:30 am.",
+        ),
+        ("caller", "Okay, that's fine."),
+    )
+    assert value(c, "date") == ("2024-03-04", A)

@@ -785,7 +785,7 @@ _OFFERS_TO_BOOK = re.compile(
 )
 _OFFERS_TO_BOOK_NEEDS = ("you like", "you want", "shall i")
 # The agent asking the caller to confirm what it reads back.
-_ASKS_CONFIRM = re.compile(r"\bconfirm\b", re.IGNORECASE)
+_ASKS_CONFIRM = re.compile(r"\b(confirm|check|review|verify|correct)\b", re.IGNORECASE)
 # The agent reporting that the booking it tried failed: "Sorry, I was unable to book the appointment you
 # requested.", "the appointment could not be made", "the reservation was not successful".
 _FAILED = re.compile(
@@ -1180,6 +1180,36 @@ class _Timeline:
         state.declined = True
         state.confidence = min(state.confidence, REQUESTED)
 
+    def done_with_offer(self, call: CallRecord, i: int, items: list[_Said], pending: list[_Said]) -> None:
+        """ "Please confirm: a table for 2 at 11:30 am today." - garbled - "Your booking has been made.": the
+        agent books, without saying the date again, the one day it read back, which the caller did not turn
+        down (a "no" answers the offer and clears it)."""
+        if items:
+            return  # a dated statement speaks for itself
+        state = self.state
+        if state is not None and state.source != "caller" and not state.declined:
+            return  # something is already arranged
+        dated = [o for o in pending if o.date is not None]
+        if len({o.date.value for o in dated if o.date is not None}) != 1 or dated[0].date is None:
+            return
+        offer = dated[-1]
+        assert offer.date is not None
+        if offer.date.alternatives or offer.date.value in self.cancelled:
+            return
+        text = call.turns[i].text
+        if not may_say(text, _DONE_NEEDS):
+            return
+        m = _DONE.search(text)
+        if m is None or _DECLINE.search(text[: m.start()] + " " + text[m.end() :]):
+            return
+        slot = _Slot(
+            offer.date.value, (), BOOKED, [*offer.evidence(), Evidence(i, m.start(), m.end())], "agent"
+        )
+        slot.set_time(offer)
+        if slot.time is None and state is not None and state.same_day(offer.date.value):
+            slot.time, slot.time_evidence = state.time, state.time_evidence
+        self.replace(slot)
+
     def decline(self, said: _Said) -> None:
         """The agent turned a slot down: what the caller asked for is not arranged (it stays for review)."""
         state = self.state
@@ -1371,8 +1401,12 @@ def resolve_when(
     for i, turn in enumerate(call.turns):
         if turn.speaker is Speaker.AGENT:
             items = _sentence_items(call, i, today)
+            pending = offers
             timeline.failed(call, i)  # before this turn's own offers: they are what it proposes instead
-            reading_back = may_say(turn.text, ("confirm",)) and _ASKS_CONFIRM.search(turn.text) is not None
+            reading_back = (
+                may_say(turn.text, ("confirm", "check", "review", "verify", "correct"))
+                and _ASKS_CONFIRM.search(turn.text) is not None
+            )
             offers = timeline.agent(items, offers, reading_back=reading_back)
             timeline.offered_to_book = (
                 not items
@@ -1388,6 +1422,7 @@ def resolve_when(
                 ):
                     timeline.echo_answer(said)
             timeline.done_as_asked(call, i, items)
+            timeline.done_with_offer(call, i, items, pending)
         elif i in callers and timeline.caller(call, i, _sentence_items(call, i, today), offers):
             offers = []
     return timeline.state, timeline.superseded
