@@ -185,6 +185,7 @@ def test_a_no_to_the_agents_offer_to_sell_leaves_nothing_arranged() -> None:
             "Your booking has been made without errors.",
             "Phone number is 707-224-3300 and your reservation is confirmed.",
             "Booking was successful.",
+            "Your reservation has been made. It begins at 5:30 pm.",
         ]
     )
 )

@@ -1184,7 +1184,7 @@ class _Timeline:
         """ "Please confirm: a table for 2 at 11:30 am today." - garbled - "Your booking has been made.": the
         agent books, without saying the date again, the one day it read back, which the caller did not turn
         down (a "no" answers the offer and clears it)."""
-        if items:
+        if any(x.date is not None for x in items):
             return  # a dated statement speaks for itself
         state = self.state
         if state is not None and state.source != "caller" and not state.declined:
