@@ -4,6 +4,7 @@ intent, outcome, date and time on, with gold read off the corpus's own dialogue 
 from __future__ import annotations
 
 import calendar
+import hashlib
 import importlib.util
 import json
 import sys
@@ -144,3 +145,13 @@ def test_the_benchmark_leaves_a_label_the_set_does_not_label_unscored() -> None:
     report = bench.score([bench.Result(row, call, extract_call(call))], "dev_task")
     assert sum(report.labels["sentiment"].values()) == 0
     assert sum(report.labels["intent"].values()) == 1
+
+
+def test_the_frozen_task_set_matches_its_checksum_and_comes_from_the_sgd_dev_split() -> None:
+    path = DATA / "frozen-task-calls.jsonl"
+    expected = (DATA / "frozen-task-calls.sha256").read_text(encoding="utf-8").split()[0]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == expected
+    rows = _rows(path)
+    assert len(rows) >= 250
+    assert all(r["split"] == "frozen_task" and r["source"].startswith("SGD dev ") for r in rows)
+    assert not {r["source"] for r in _rows(DEV_TASK)} & {r["source"] for r in rows}  # no dialogue in both

@@ -44,6 +44,7 @@ Gold (the rules of tests/data/README.md, read off the dialogue acts):
 
 from __future__ import annotations
 
+import argparse
 import calendar
 import json
 import re
@@ -235,23 +236,62 @@ def call(call_id: str, dialogue: dict[str, Any], gold: dict[str, Any]) -> dict[s
     }
 
 
-def load(train: Path) -> list[dict[str, Any]]:
+# The held-out set (`--frozen`, README: "The frozen task set"): the SGD *dev* split's single-service
+# dialogues (files 001-007), every 2nd of each service, at most 30 per service; never tuned on. (The SGD test
+# split stays reserved for independent measurement.)
+FROZEN_FILES = range(1, 8)
+FROZEN_STEP = 2
+FROZEN_PER_SERVICE = 30
+FROZEN_SERVICES = (
+    "Restaurants_2",
+    "Hotels_1",
+    "Hotels_4",
+    "Homes_1",
+    "Services_4",
+    "Events_1",
+    "Movies_2",
+    "Travel_1",
+    "Flights_3",
+    "Buses_1",
+    "RideSharing_1",
+)
+
+
+def load(folder: Path, files: range = FILES) -> list[dict[str, Any]]:
     dialogues: list[dict[str, Any]] = []
-    for n in FILES:
-        dialogues.extend(json.loads((train / f"dialogues_{n:03d}.json").read_text(encoding="utf-8")))
+    for n in files:
+        dialogues.extend(json.loads((folder / f"dialogues_{n:03d}.json").read_text(encoding="utf-8")))
     return dialogues
 
 
-def main(train: Path) -> None:
-    by_service: dict[str, list[dict[str, Any]]] = {s: [] for s in SERVICES}
-    for d in load(train):
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("folder", type=Path, help="SGD's train folder (or, with --frozen, its dev folder)")
+    parser.add_argument(
+        "--frozen",
+        action="store_true",
+        help="build the held-out set from SGD's dev split (split frozen_task)",
+    )
+    args = parser.parse_args(argv)
+    if args.frozen:
+        services, files, step, most, split, prefix = (
+            FROZEN_SERVICES, FROZEN_FILES, FROZEN_STEP, FROZEN_PER_SERVICE, "frozen_task", "sgdd",
+        )  # fmt: skip
+    else:
+        services, files, step, most, split, prefix = SERVICES, FILES, STEP, PER_SERVICE, "dev_task", "sgd"
+    by_service: dict[str, list[dict[str, Any]]] = {s: [] for s in services}
+    for d in load(args.folder, files):
         if len(d["services"]) == 1 and d["services"][0] in by_service:
             by_service[d["services"][0]].append(d)
-    for service in SERVICES:
-        for n, d in enumerate(by_service[service][::STEP][:PER_SERVICE]):
-            cid = f"sgd-{service.lower().replace('_', '')}-{n:02d}"
-            sys.stdout.write(json.dumps(call(cid, d, gold_of(d)), ensure_ascii=False) + "\n")
+    for service in services:
+        for n, d in enumerate(by_service[service][::step][:most]):
+            cid = f"{prefix}-{service.lower().replace('_', '')}-{n:02d}"
+            row = call(cid, d, gold_of(d))
+            row["split"] = split
+            if args.frozen:
+                row["source"] = row["source"].replace("SGD train", "SGD dev")
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main()
