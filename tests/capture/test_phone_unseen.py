@@ -66,6 +66,18 @@ def test_just_this_one_answering_for_a_number_is_the_caller_line() -> None:
     assert fv is not None and fv.value == "+16175550123"
 
 
+@given(liked=st.sampled_from(["That one sounds good.", "ok that one works", "yeah this one"]))
+@settings(max_examples=5, deadline=None)
+def test_liking_a_place_the_agent_gave_the_number_of_is_not_the_caller_line(liked: str) -> None:
+    call = make_call(
+        ("caller", "Do they allow pets? What's their number?"),
+        ("agent", "They allow pets. The number is 408-984-8888."),
+        ("caller", liked + " That's all for now."),
+        caller="+16175550123",
+    )
+    assert phone_of(call) is None
+
+
 @given(digits=valid_tail, cut=st.integers(min_value=3, max_value=7))
 @settings(max_examples=40, deadline=None)
 def test_a_number_broken_across_two_caller_turns_is_joined(digits: str, cut: int) -> None:
