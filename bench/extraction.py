@@ -107,6 +107,7 @@ DEV_ASR = FROZEN.with_name("dev-asr-calls.jsonl")
 DEV_TASK = FROZEN.with_name("dev-task-calls.jsonl")
 DEV_TASK_ASR = FROZEN.with_name("dev-task-asr-calls.jsonl")
 FROZEN_TASK = FROZEN.with_name("frozen-task-calls.jsonl")
+FROZEN_TASK_ASR = FROZEN.with_name("frozen-task-asr-calls.jsonl")
 LABEL_TARGETS = {"intent": 0.90, "outcome": 0.90, "sentiment": 0.90}
 BUCKETS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.85), (0.85, 0.9), (0.9, 0.95), (0.95, 1.01))
 FIVE_MINUTES_WORDS = 750  # ~150 spoken words a minute
@@ -457,9 +458,7 @@ def in_the_words(results: list[Result]) -> dict[str, dict[str, int]]:
 def print_side_by_side(sets: dict[str, dict[str, Any]]) -> None:
     names = list(sets)
     held_out = [n for n in names if n.startswith("frozen")]
-    print(
-        "\n== sets side by side: the dev sets are tuned on; the frozen sets are held out, never tuned on"
-    )
+    print("\n== sets side by side: the dev sets are tuned on; the frozen sets are held out, never tuned on")
     head = "".join(f"{n[:27]:>29}" for n in names)
     print(f"{'':<16}{head}")
     print(
@@ -952,6 +951,12 @@ def main(argv: list[str] | None = None) -> int:
         help="the frozen task set, held out (tests/data/frozen-task-calls.jsonl: SGD dev-split dialogues)",
     )
     parser.add_argument(
+        "--frozen-task-asr",
+        type=Path,
+        default=FROZEN_TASK_ASR,
+        help="the frozen task set spoken and recognized, held out (tests/data/frozen-task-asr-calls.jsonl)",
+    )
+    parser.add_argument(
         "--no-frozen", action="store_true", help="leave the frozen held-out sets out (while tuning)"
     )
     parser.add_argument(
@@ -972,7 +977,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.fit_word_confidence:
         fit_word_confidence(args.dev_asr)
         return 0
-    held_out = () if args.no_frozen else (args.frozen, args.frozen_asr, args.frozen_task)
+    held_out = (
+        () if args.no_frozen else (args.frozen, args.frozen_asr, args.frozen_task, args.frozen_task_asr)
+    )
     for path in (args.labelled, *held_out):
         if not path.exists():
             print(f"error: {path} not found", file=sys.stderr)
@@ -989,6 +996,7 @@ def main(argv: list[str] | None = None) -> int:
     frozen = load(args.frozen) if held_out else []
     frozen_asr = load(args.frozen_asr) if held_out else []
     frozen_task = load(args.frozen_task) if held_out else []
+    frozen_task_asr = load(args.frozen_task_asr) if held_out else []
     sets = {f"dev ({args.labelled.name})": summary(score(results, "dev"), results)}
     if dev_asr:
         sets[f"dev_asr, tuned on ({args.dev_asr.name})"] = summary(score(dev_asr, "dev_asr"), dev_asr)
@@ -1001,7 +1009,12 @@ def main(argv: list[str] | None = None) -> int:
     if held_out:
         sets[f"frozen ({args.frozen.name})"] = summary(score(frozen, "frozen"), frozen)
         sets[f"frozen_asr ({args.frozen_asr.name})"] = summary(score(frozen_asr, "frozen_asr"), frozen_asr)
-        sets[f"frozen_task ({args.frozen_task.name})"] = summary(score(frozen_task, "frozen_task"), frozen_task)
+        sets[f"frozen_task ({args.frozen_task.name})"] = summary(
+            score(frozen_task, "frozen_task"), frozen_task
+        )
+        sets[f"frozen_task_asr ({args.frozen_task_asr.name})"] = summary(
+            score(frozen_task_asr, "frozen_task_asr"), frozen_task_asr
+        )
     if args.json:
         speed = measure_speed(results, args.speed_calls, quiet=True) if not args.no_speed else None
         print(
@@ -1034,6 +1047,8 @@ def main(argv: list[str] | None = None) -> int:
         print_errors(frozen_asr, "frozen_asr")
     elif args.errors == "frozen_task":
         print_errors(frozen_task, "frozen_task")
+    elif args.errors == "frozen_task_asr":
+        print_errors(frozen_task_asr, "frozen_task_asr")
     elif args.errors == "dev_asr":
         print_errors(dev_asr, "dev_asr")
     elif args.errors == "dev_task":

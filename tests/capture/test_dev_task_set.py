@@ -155,3 +155,15 @@ def test_the_frozen_task_set_matches_its_checksum_and_comes_from_the_sgd_dev_spl
     assert len(rows) >= 250
     assert all(r["split"] == "frozen_task" and r["source"].startswith("SGD dev ") for r in rows)
     assert not {r["source"] for r in _rows(DEV_TASK)} & {r["source"] for r in rows}  # no dialogue in both
+
+
+def test_the_spoken_frozen_task_set_matches_its_checksum_and_the_typed_gold() -> None:
+    path = DATA / "frozen-task-asr-calls.jsonl"
+    expected = (DATA / "frozen-task-asr-calls.sha256").read_text(encoding="utf-8").split()[0]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == expected
+    typed = {r["call_id"]: r for r in _rows(DATA / "frozen-task-calls.jsonl")}
+    rows = _rows(path)
+    assert len(rows) >= 130
+    for row in rows:
+        assert row["split"] == "frozen_task_asr"
+        assert row["gold"] == typed[row["call_id"].removeprefix("asr-")]["gold"]

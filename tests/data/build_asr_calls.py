@@ -77,6 +77,9 @@ TASK_CALLS = HERE / "dev-task-calls.jsonl"
 TASK_SEED = 20261207
 TASK_SPLIT = "dev_task_asr"
 TASK_STEP = 2  # every 2nd call of dev-task-calls.jsonl is spoken
+FROZEN_TASK_CALLS = HERE / "frozen-task-calls.jsonl"
+FROZEN_TASK_SEED = 20261208
+FROZEN_TASK_SPLIT = "frozen_task_asr"
 RATE = 8000  # the telephone channel
 ASR_RATE = 16000  # the recognizer's model
 AGENT_SECONDS_PER_WORD = 0.4
@@ -542,7 +545,7 @@ def labelled_scripts(path: Path) -> list[Script]:
     ]
 
 
-def task_scripts(path: Path = TASK_CALLS) -> list[Script]:
+def task_scripts(path: Path = TASK_CALLS) -> list[Script]:  # also the frozen task set's, with its path
     """The dev task set's calls (SGD train dialogues, TUNED ON), every TASK_STEP-th, gold as derived there."""
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [
@@ -757,6 +760,12 @@ def main(argv: list[str] | None = None) -> int:
         f" (SGD train dialogues); split {TASK_SPLIT!r}",
     )
     parser.add_argument(
+        "--frozen-task",
+        action="store_true",
+        help=f"build the FROZEN TASK ASR set (held out): every {TASK_STEP}nd call of {FROZEN_TASK_CALLS.name};"
+        f" split {FROZEN_TASK_SPLIT!r}",
+    )
+    parser.add_argument(
         "--calls",
         type=Path,
         default=LABELLED,
@@ -769,7 +778,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", "-o", type=Path, help="write the calls here (default: stdout)")
     parser.add_argument("--scripts-only", action="store_true", help="print the scripts and gold, no audio")
     args = parser.parse_args(argv)
-    if args.task:
+    if args.frozen_task:
+        seed, split = FROZEN_TASK_SEED, FROZEN_TASK_SPLIT
+        every = task_scripts(FROZEN_TASK_CALLS)
+    elif args.task:
         seed, split = TASK_SEED, TASK_SPLIT
         every = task_scripts()
     elif args.dev:
