@@ -490,6 +490,23 @@ def template_call(n: int, rng: random.Random, pool: Pool = FROZEN_POOL) -> Scrip
     )
 
 
+def row_script(row: dict[str, Any], source: str, **kept: Any) -> Script:
+    """The script of one call JSON row: its turns as said, its gold and its start; `kept` overrides fields."""
+    fields: dict[str, Any] = {
+        "call_id": "asr-" + row["call_id"],
+        "turns": [(t["speaker"], t["text"]) for t in row["turns"]],
+        "gold": row["gold"],
+        "source": source,
+        "started_at": row["started_at"],
+        "timezone": row["timezone"],
+        "region": row.get("region", "US"),
+        "from_number": row.get("from"),
+        "to_number": row.get("to"),
+    }
+    fields.update(kept)
+    return Script(**fields)
+
+
 def corpus_scripts() -> list[Script]:
     """The caller and agent turns of frozen-calls.jsonl's calls, with their gold (written when it was frozen)."""
     rows = [json.loads(line) for line in FROZEN.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -505,14 +522,9 @@ def corpus_scripts() -> list[Script]:
             continue
         chosen.append(row)
     return [
-        Script(
-            call_id="asr-" + row["call_id"],
-            turns=[(t["speaker"], t["text"]) for t in row["turns"]],
-            gold=row["gold"],
-            source=f"{row['source']} (frozen-calls.jsonl {row['call_id']})",
-            started_at=row["started_at"],
-            timezone=row["timezone"],
-            region=row.get("region", "US"),
+        row_script(
+            row,
+            f"{row['source']} (frozen-calls.jsonl {row['call_id']})",
             from_number=row.get("from") or "+16175550199",
             to_number=row.get("to") or "+16175550100",
         )
@@ -528,16 +540,9 @@ def labelled_scripts(path: Path) -> list[Script]:
     """
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [
-        Script(
-            call_id="asr-" + row["call_id"],
-            turns=[(t["speaker"], t["text"]) for t in row["turns"]],
-            gold=row["gold"],
-            source=f"{path.name} {row['call_id']} (split {row['split']})",
-            started_at=row["started_at"],
-            timezone=row["timezone"],
-            region=row.get("region", "US"),
-            from_number=row["from"],
-            to_number=row["to"],
+        row_script(
+            row,
+            f"{path.name} {row['call_id']} (split {row['split']})",
             extra={k: row[k] for k in ("direction", "analysis") if k in row},
         )
         for row in rows
@@ -545,23 +550,11 @@ def labelled_scripts(path: Path) -> list[Script]:
     ]
 
 
-def task_scripts(path: Path = TASK_CALLS) -> list[Script]:  # also the frozen task set's, with its path
-    """The dev task set's calls (SGD train dialogues, TUNED ON), every TASK_STEP-th, gold as derived there."""
+def task_scripts(path: Path = TASK_CALLS) -> list[Script]:
+    """A task set's calls (SGD dialogues: the dev task set, TUNED ON, or with FROZEN_TASK_CALLS the held-out
+    one), every TASK_STEP-th, gold as derived there."""
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [
-        Script(
-            call_id="asr-" + row["call_id"],
-            turns=[(t["speaker"], t["text"]) for t in row["turns"]],
-            gold=row["gold"],
-            source=f"{row['source']} ({path.name} {row['call_id']})",
-            started_at=row["started_at"],
-            timezone=row["timezone"],
-            region=row.get("region", "US"),
-            from_number=row["from"],
-            to_number=row["to"],
-        )
-        for row in rows[::TASK_STEP]
-    ]
+    return [row_script(row, f"{row['source']} ({path.name} {row['call_id']})") for row in rows[::TASK_STEP]]
 
 
 # -- audio ------------------------------------------------------------------------------------------------
