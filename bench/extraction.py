@@ -108,6 +108,7 @@ DEV_TASK = FROZEN.with_name("dev-task-calls.jsonl")
 DEV_TASK_ASR = FROZEN.with_name("dev-task-asr-calls.jsonl")
 FROZEN_TASK = FROZEN.with_name("frozen-task-calls.jsonl")
 FROZEN_TASK_ASR = FROZEN.with_name("frozen-task-asr-calls.jsonl")
+FROZEN_TASK_B = FROZEN.with_name("frozen-task-b-calls.jsonl")
 LABEL_TARGETS = {"intent": 0.90, "outcome": 0.90, "sentiment": 0.90}
 BUCKETS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.85), (0.85, 0.9), (0.9, 0.95), (0.95, 1.01))
 FIVE_MINUTES_WORDS = 750  # ~150 spoken words a minute
@@ -957,6 +958,12 @@ def main(argv: list[str] | None = None) -> int:
         help="the frozen task set spoken and recognized, held out (tests/data/frozen-task-asr-calls.jsonl)",
     )
     parser.add_argument(
+        "--frozen-task-b",
+        type=Path,
+        default=FROZEN_TASK_B,
+        help="the second frozen task set, held out (tests/data/frozen-task-b-calls.jsonl)",
+    )
+    parser.add_argument(
         "--no-frozen", action="store_true", help="leave the frozen held-out sets out (while tuning)"
     )
     parser.add_argument(
@@ -978,7 +985,9 @@ def main(argv: list[str] | None = None) -> int:
         fit_word_confidence(args.dev_asr)
         return 0
     held_out = (
-        () if args.no_frozen else (args.frozen, args.frozen_asr, args.frozen_task, args.frozen_task_asr)
+        ()
+        if args.no_frozen
+        else (args.frozen, args.frozen_asr, args.frozen_task, args.frozen_task_asr, args.frozen_task_b)
     )
     for path in (args.labelled, *held_out):
         if not path.exists():
@@ -997,6 +1006,7 @@ def main(argv: list[str] | None = None) -> int:
     frozen_asr = load(args.frozen_asr) if held_out else []
     frozen_task = load(args.frozen_task) if held_out else []
     frozen_task_asr = load(args.frozen_task_asr) if held_out else []
+    frozen_task_b = load(args.frozen_task_b) if held_out else []
     sets = {f"dev ({args.labelled.name})": summary(score(results, "dev"), results)}
     if dev_asr:
         sets[f"dev_asr, tuned on ({args.dev_asr.name})"] = summary(score(dev_asr, "dev_asr"), dev_asr)
@@ -1014,6 +1024,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         sets[f"frozen_task_asr ({args.frozen_task_asr.name})"] = summary(
             score(frozen_task_asr, "frozen_task_asr"), frozen_task_asr
+        )
+        sets[f"frozen_task_b ({args.frozen_task_b.name})"] = summary(
+            score(frozen_task_b, "frozen_task_b"), frozen_task_b
         )
     if args.json:
         speed = measure_speed(results, args.speed_calls, quiet=True) if not args.no_speed else None
@@ -1049,6 +1062,8 @@ def main(argv: list[str] | None = None) -> int:
         print_errors(frozen_task, "frozen_task")
     elif args.errors == "frozen_task_asr":
         print_errors(frozen_task_asr, "frozen_task_asr")
+    elif args.errors == "frozen_task_b":
+        print_errors(frozen_task_b, "frozen_task_b")
     elif args.errors == "dev_asr":
         print_errors(dev_asr, "dev_asr")
     elif args.errors == "dev_task":

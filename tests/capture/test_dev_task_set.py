@@ -167,3 +167,13 @@ def test_the_spoken_frozen_task_set_matches_its_checksum_and_the_typed_gold() ->
     for row in rows:
         assert row["split"] == "frozen_task_asr"
         assert row["gold"] == typed[row["call_id"].removeprefix("asr-")]["gold"]
+
+
+def test_the_second_frozen_task_set_matches_its_checksum_and_shares_no_dialogue_with_the_first() -> None:
+    path = DATA / "frozen-task-b-calls.jsonl"
+    expected = (DATA / "frozen-task-b-calls.sha256").read_text(encoding="utf-8").split()[0]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == expected
+    rows = _rows(path)
+    assert len(rows) >= 250 and all(r["split"] == "frozen_task_b" for r in rows)
+    first = {r["source"] for r in _rows(DATA / "frozen-task-calls.jsonl")}
+    assert not first & {r["source"] for r in rows}

@@ -272,8 +272,19 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="build the held-out set from SGD's dev split (split frozen_task)",
     )
+    parser.add_argument(
+        "--second",
+        action="store_true",
+        help="with --frozen: the other half of the dev split's dialogues (split frozen_task_b), a second held-out set",
+    )
     args = parser.parse_args(argv)
-    if args.frozen:
+    first = 0
+    if args.frozen and args.second:
+        services, files, step, most, split, prefix = (
+            FROZEN_SERVICES, FROZEN_FILES, FROZEN_STEP, FROZEN_PER_SERVICE, "frozen_task_b", "sgde",
+        )  # fmt: skip
+        first = 1  # the dialogues between the first set's
+    elif args.frozen:
         services, files, step, most, split, prefix = (
             FROZEN_SERVICES, FROZEN_FILES, FROZEN_STEP, FROZEN_PER_SERVICE, "frozen_task", "sgdd",
         )  # fmt: skip
@@ -284,7 +295,7 @@ def main(argv: list[str] | None = None) -> None:
         if len(d["services"]) == 1 and d["services"][0] in by_service:
             by_service[d["services"][0]].append(d)
     for service in services:
-        for n, d in enumerate(by_service[service][::step][:most]):
+        for n, d in enumerate(by_service[service][first::step][:most]):
             cid = f"{prefix}-{service.lower().replace('_', '')}-{n:02d}"
             row = call(cid, d, gold_of(d))
             row["split"] = split
