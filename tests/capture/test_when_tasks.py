@@ -225,3 +225,35 @@ def test_a_read_back_to_check_or_review_offers_its_day() -> None:
         ("caller", "Okay, that's fine."),
     )
     assert value(c, "date") == ("2024-03-04", A)
+
+
+@given(
+    found=st.sampled_from(
+        [
+            "I found 1 showing on March 5th at 10:30 pm at CineLux Almaden Cinema.",
+            "There is an event on March 5th at 8:30 pm at the Foundry.",
+            "I found 9 buses. One departs on March 5th at 7:40 am.",
+        ]
+    )
+)
+@settings(max_examples=10, deadline=None)
+def test_a_search_result_on_the_day_asked_for_is_not_an_agreement(found: str) -> None:
+    c = call(
+        ("caller", "What times do you have available? I've been wanting to see that!"),
+        ("agent", "What date would you like to go?"),
+        ("caller", "March 5th."),
+        ("agent", found),
+        ("caller", "That will work! That is all I need."),
+        ("agent", "Have a good day!"),
+    )
+    assert value(c, "date")[1] is not A
+
+
+def test_an_opening_the_agent_found_is_still_an_offer_the_caller_takes() -> None:
+    c = call(
+        ("caller", "I need a cleaning, any time next week."),
+        ("agent", "I found an opening on Tuesday March 5th at 3 pm. Does that work?"),
+        ("caller", "Perfect, book it."),
+        ("agent", "You're all set for Tuesday at 3 pm."),
+    )
+    assert value(c, "date") == ("2024-03-05", A)

@@ -770,6 +770,13 @@ _AGENT_BACKGROUND = re.compile(
     r"we'?re open|closed|hours are|starting|effective|due|expires?|business days|regular hours)\b",
     re.IGNORECASE,
 )
+# The agent reporting what a search found: "I found 1 showing on March 5th", "There is an event on the 9th".
+_SEARCH_RESULT = re.compile(
+    r"^\W*((ok|okay|sure|great|alright)\W+)?(i|we) (found|located|have found|see)\b(?! (you|an? (opening|slot|"
+    r"appointment|table)))|\bthere (is|are|'s) (\d+|a|an|one|another) (\w+ )?(showings?|events?|flights?|buses|"
+    r"bus|movies?|results?|options?|trains?)\b",
+    re.IGNORECASE,
+)
 # The agent reading the arrangement back for the caller to confirm.
 _READ_BACK = re.compile(
     r"^\W*((ok|okay|great|sure|alright)\W+)?(just )?(to confirm|confirming|please confirm|can you confirm|"
@@ -910,6 +917,8 @@ def _sentence_items(call: CallRecord, i: int, today: date) -> list[_Said]:
     times = [t for t in times if free(t.start)]
     tokens = tokenize(text)
     out: list[_Said] = []
+    found = _SEARCH_RESULT.search(text) if agent else None
+    searched = found.start() if found is not None else None
     for s, e in sentences(text):
         in_dates = [d for d in dates if s <= d.start < e]
         in_times = [
@@ -930,6 +939,9 @@ def _sentence_items(call: CallRecord, i: int, today: date) -> list[_Said]:
             in_times = starts or in_times[:1]
         sentence = text[s:e]
         role = _role(sentence, agent)
+        if role is Role.ECHO and searched is not None and s >= searched:
+            role = Role.OTHER  # "I found 9 buses. One departs on March 5th at 7:40 am.": still the search
+
         question = sentence.rstrip().endswith("?")
         additional = role in (Role.BOOK, Role.ECHO, Role.REQUEST) and _additional(call, i, sentence)
         if not in_dates:
@@ -1049,6 +1061,8 @@ def _role(sentence: str, agent: bool) -> Role:
         return Role.DECLINE
     if _BOOK.search(sentence):
         return Role.BOOK
+    if _SEARCH_RESULT.search(sentence):
+        return Role.OTHER  # "I found 1 showing on March 5th at 10:30 pm": what exists, not what is agreed
     if _READ_BACK.search(sentence) and not sentence.rstrip().endswith("?"):
         return (
             Role.ECHO
