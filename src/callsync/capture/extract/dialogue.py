@@ -180,6 +180,12 @@ def _sentences(text: str) -> tuple[tuple[int, int], ...]:
 _sentence_spans = per_text("sentences", _sentences)
 
 
+def last_sentence(text: str) -> str:
+    """The turn's closing sentence (what a short answer responds to); the text itself when it has none."""
+    spans = sentences(text)
+    return text[spans[-1][0] : spans[-1][1]] if spans else text
+
+
 # Typed chats split one answer over several messages ("cminh730" / "cminh730@email.com" / "8823045591"): a
 # caller turn answers the last agent turn when only this many caller turns came between.
 ANSWER_SPREAD = 2
@@ -264,8 +270,7 @@ def about_caller(text: str, start: int) -> bool:
         return False
     if own.rstrip().endswith("?"):
         return True  # "That's 646-555-0162?": a value put to the caller to check is theirs to confirm
-    spans = sentences(text)
-    closing = text[spans[-1][0] : spans[-1][1]] if spans else ""
+    closing = last_sentence(text)
     return _ABOUT_CALLER.search(own) is not None or (
         closing.rstrip().endswith("?") and _ABOUT_CALLER.search(closing) is not None
     )

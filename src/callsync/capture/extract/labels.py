@@ -18,7 +18,13 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from callsync.capture.extract.dialogue import Reaction, caller_turns, machine_turns, reaction_to, sentences
+from callsync.capture.extract.dialogue import (
+    Reaction,
+    caller_turns,
+    last_sentence,
+    machine_turns,
+    reaction_to,
+)
 from callsync.capture.extract.spoken import memo
 from callsync.models import CallRecord, Direction, Label, Speaker
 
@@ -433,10 +439,7 @@ def _answers_detail(call: CallRecord, turn: int) -> bool:
     k = turn - 1
     if k < 0 or call.turns[k].speaker is not Speaker.AGENT:
         return False
-    text = call.turns[k].text
-    spans = sentences(text)
-    last = text[spans[-1][0] : spans[-1][1]] if spans else text
-    return _ASKS_DETAIL.search(last) is not None
+    return _ASKS_DETAIL.search(last_sentence(call.turns[k].text)) is not None
 
 
 # The agent telling the caller they reached someone else ("No, this is Lakeshore Realty, a real estate

@@ -23,6 +23,7 @@ from callsync.capture.extract.dialogue import (
     caller_turns,
     classify_reaction,
     has_correction_marker,
+    last_sentence,
     question_before,
     reaction_to,
     read_back,
@@ -303,7 +304,6 @@ _THIS_ONE_ANSWER = re.compile(
     r"(?:this|that|the same)\W+(?:number|one|line|phone|cell)\b",
     re.IGNORECASE,
 )
-_DIGIT = re.compile(r"\d")
 _ASKS_FOR_NUMBER = re.compile(r"\b(number|phone|reach you|call you|contact you|cell)\b", re.IGNORECASE)
 # "don't use this number" (but "no, this number is fine" answers "do you have another one?").
 _NEGATED = re.compile(r"\b(not|dont|don't|never)\W+(\w+\W+)?$", re.IGNORECASE)
@@ -339,14 +339,13 @@ def _caller_line_mentions(call: CallRecord, callers: set[int], region: str) -> l
             continue
         answer = _THIS_ONE_ANSWER.match(turn.text)
         previous = call.turns[i - 1]
-        spans = sentences(previous.text)
-        last_sentence = previous.text[spans[-1][0] : spans[-1][1]] if spans else previous.text
+        closing = last_sentence(previous.text)
         if (
             answer is not None
             and previous.speaker is Speaker.AGENT
-            and _ASKS_FOR_NUMBER.search(last_sentence) is not None
+            and _ASKS_FOR_NUMBER.search(closing) is not None
             # "The number is 408-984-8888." - "That one sounds good.": the agent gave a number, it asked for none
-            and _DIGIT.search(last_sentence) is None
+            and not any(c.isdigit() for c in closing)
             and not any(e.turn == i for m in out for e in m.evidence)
         ):
             out.append(Mention(e164, CALLER_LINE_STATED, (Evidence(i, 0, answer.end()),), i))

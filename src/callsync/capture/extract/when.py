@@ -870,6 +870,12 @@ class _Slot:
     def same_day(self, other: date) -> bool:
         return other == self.value or other in self.alternatives
 
+    def turn_down(self) -> None:
+        """Not arranged after all (the agent declined it, could not book it, or the caller said no to
+        booking it): it stays for review."""
+        self.declined = True
+        self.confidence = min(self.confidence, REQUESTED)
+
     def settle(self, value: date) -> None:
         self.value, self.alternatives = value, ()
 
@@ -1163,12 +1169,9 @@ class _Timeline:
         for x in items:
             if x.date is not None:
                 return  # a dated statement speaks for itself
-        text = call.turns[i].text
-        if not may_say(text, _DONE_NEEDS):
+        m = _done_statement(call.turns[i].text)
+        if m is None:
             return
-        m = _DONE.search(text)
-        if m is None or _DECLINE.search(text[: m.start()] + " " + text[m.end() :]):
-            return  # "Friday is booked up, sorry": a refusal, not a booking
         asked_at = max(e.turn for e in state.evidence)
         since = [x for x in self.agent_said if x.turn > asked_at] + items
         if any(x.date is not None and not state.same_day(x.date.value) for x in since):
@@ -1191,8 +1194,7 @@ class _Timeline:
         text = call.turns[i].text
         if state is None or not may_say(text, _FAILED_NEEDS) or _FAILED.search(text) is None:
             return
-        state.declined = True
-        state.confidence = min(state.confidence, REQUESTED)
+        state.turn_down()
 
     def done_with_offer(self, call: CallRecord, i: int, items: list[_Said], pending: list[_Said]) -> None:
         """ "Please confirm: a table for 2 at 11:30 am today." - garbled - "Your booking has been made.": the
@@ -1204,17 +1206,14 @@ class _Timeline:
         if state is not None and state.source != "caller" and not state.declined:
             return  # something is already arranged
         dated = [o for o in pending if o.date is not None]
-        if len({o.date.value for o in dated if o.date is not None}) != 1 or dated[0].date is None:
-            return
+        if len({o.date.value for o in dated if o.date is not None}) != 1:
+            return  # no day on offer, or several
         offer = dated[-1]
         assert offer.date is not None
         if offer.date.alternatives or offer.date.value in self.cancelled:
             return
-        text = call.turns[i].text
-        if not may_say(text, _DONE_NEEDS):
-            return
-        m = _DONE.search(text)
-        if m is None or _DECLINE.search(text[: m.start()] + " " + text[m.end() :]):
+        m = _done_statement(call.turns[i].text)
+        if m is None:
             return
         slot = _Slot(
             offer.date.value, (), BOOKED, [*offer.evidence(), Evidence(i, m.start(), m.end())], "agent"
@@ -1242,8 +1241,7 @@ class _Timeline:
             state.time_cap, state.replaced_time = 1.0, None
             return
         if said.date is None or state.same_day(said.date.value):
-            state.declined = True
-            state.confidence = min(state.confidence, REQUESTED)
+            state.turn_down()
             if said.time is not None and state.time is not None and _same_time(state.time, said.time):
                 state.time, state.time_evidence = None, []
 
@@ -1311,8 +1309,7 @@ class _Timeline:
             text = call.turns[i].text
             if offered_to_book and reaction is Reaction.DENY:
                 # "Would you like to purchase tickets now?" - "Nope, that is all I need.": nothing is booked.
-                self.state.declined = True
-                self.state.confidence = min(self.state.confidence, REQUESTED)
+                self.state.turn_down()
                 return True
             if just_booked and reaction is Reaction.DENY:
                 # "No, that's wrong" to the agent's booking statement: whatever it says is not agreed.
@@ -1444,6 +1441,17 @@ def resolve_when(
 
 _WHEN_QUESTION = re.compile(r"\b(when|what (day|date|time)|which day)\b", re.IGNORECASE)
 _PAST_QUESTION = re.compile(r"\b(did|was|were|happen(ed)?|had)\b", re.IGNORECASE)
+
+
+def _done_statement(text: str) -> re.Match[str] | None:
+    """The agent's words stating a booking made without its date ("Booking was successful"); None when it
+    says none, or says it amid a refusal ("Friday is booked up, sorry")."""
+    if not may_say(text, _DONE_NEEDS):
+        return None
+    m = _DONE.search(text)
+    if m is None or _DECLINE.search(text[: m.start()] + " " + text[m.end() :]):
+        return None
+    return m
 
 
 def _asks_when(question: str) -> bool:
