@@ -109,6 +109,17 @@ DEV_TASK_ASR = FROZEN.with_name("dev-task-asr-calls.jsonl")
 FROZEN_TASK = FROZEN.with_name("frozen-task-calls.jsonl")
 FROZEN_TASK_ASR = FROZEN.with_name("frozen-task-asr-calls.jsonl")
 FROZEN_TASK_B = FROZEN.with_name("frozen-task-b-calls.jsonl")
+# The sets printed beside the dev file, in column order: (split and option, default file, held out?, help).
+SETS: tuple[tuple[str, Path, bool, str], ...] = (
+    ("dev_asr", DEV_ASR, False, "the dev ASR set, TUNED ON (tests/data/dev-asr-calls.jsonl; skipped when the file is absent)"),
+    ("dev_task", DEV_TASK, False, "the dev task set, TUNED ON (tests/data/dev-task-calls.jsonl: SGD train dialogues; skipped when absent)"),
+    ("dev_task_asr", DEV_TASK_ASR, False, "the dev task set spoken and recognized, TUNED ON (tests/data/dev-task-asr-calls.jsonl; skipped when absent)"),
+    ("frozen", FROZEN, True, "the frozen held-out set (tests/data/frozen-calls.jsonl)"),
+    ("frozen_asr", FROZEN_ASR, True, "the frozen held-out set with recognizer output (tests/data/frozen-asr-calls.jsonl)"),
+    ("frozen_task", FROZEN_TASK, True, "the frozen task set, held out (tests/data/frozen-task-calls.jsonl: SGD dev-split dialogues)"),
+    ("frozen_task_asr", FROZEN_TASK_ASR, True, "the frozen task set spoken and recognized, held out (tests/data/frozen-task-asr-calls.jsonl)"),
+    ("frozen_task_b", FROZEN_TASK_B, True, "the second frozen task set, held out (tests/data/frozen-task-b-calls.jsonl)"),
+)  # fmt: skip
 LABEL_TARGETS = {"intent": 0.90, "outcome": 0.90, "sentiment": 0.90}
 BUCKETS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.85), (0.85, 0.9), (0.9, 0.95), (0.95, 1.01))
 FIVE_MINUTES_WORDS = 750  # ~150 spoken words a minute
@@ -917,52 +928,8 @@ def main(argv: list[str] | None = None) -> int:
         "--speed-calls", type=int, default=300, help="five-minute calls to time (default 300)"
     )
     parser.add_argument("--no-speed", action="store_true", help="skip the throughput measurement")
-    parser.add_argument(
-        "--frozen", type=Path, default=FROZEN, help="the frozen held-out set (tests/data/frozen-calls.jsonl)"
-    )
-    parser.add_argument(
-        "--frozen-asr",
-        type=Path,
-        default=FROZEN_ASR,
-        help="the frozen held-out set with recognizer output (tests/data/frozen-asr-calls.jsonl)",
-    )
-    parser.add_argument(
-        "--dev-asr",
-        type=Path,
-        default=DEV_ASR,
-        help="the dev ASR set, TUNED ON (tests/data/dev-asr-calls.jsonl; skipped when the file is absent)",
-    )
-    parser.add_argument(
-        "--dev-task",
-        type=Path,
-        default=DEV_TASK,
-        help="the dev task set, TUNED ON (tests/data/dev-task-calls.jsonl: SGD train dialogues; skipped when absent)",
-    )
-    parser.add_argument(
-        "--dev-task-asr",
-        type=Path,
-        default=DEV_TASK_ASR,
-        help="the dev task set spoken and recognized, TUNED ON (tests/data/dev-task-asr-calls.jsonl; skipped when"
-        " absent)",
-    )
-    parser.add_argument(
-        "--frozen-task",
-        type=Path,
-        default=FROZEN_TASK,
-        help="the frozen task set, held out (tests/data/frozen-task-calls.jsonl: SGD dev-split dialogues)",
-    )
-    parser.add_argument(
-        "--frozen-task-asr",
-        type=Path,
-        default=FROZEN_TASK_ASR,
-        help="the frozen task set spoken and recognized, held out (tests/data/frozen-task-asr-calls.jsonl)",
-    )
-    parser.add_argument(
-        "--frozen-task-b",
-        type=Path,
-        default=FROZEN_TASK_B,
-        help="the second frozen task set, held out (tests/data/frozen-task-b-calls.jsonl)",
-    )
+    for split, default, _held, what in SETS:
+        parser.add_argument(f"--{split.replace('_', '-')}", type=Path, default=default, help=what, dest=split)
     parser.add_argument(
         "--no-frozen", action="store_true", help="leave the frozen held-out sets out (while tuning)"
     )
@@ -985,9 +952,7 @@ def main(argv: list[str] | None = None) -> int:
         fit_word_confidence(args.dev_asr)
         return 0
     held_out = (
-        ()
-        if args.no_frozen
-        else (args.frozen, args.frozen_asr, args.frozen_task, args.frozen_task_asr, args.frozen_task_b)
+        () if args.no_frozen else tuple(getattr(args, split) for split, _path, held, _help in SETS if held)
     )
     for path in (args.labelled, *held_out):
         if not path.exists():
@@ -999,35 +964,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {problem}", file=sys.stderr)
             return 2
     results = load(args.labelled)
-    dev_asr = load(args.dev_asr) if args.dev_asr.exists() else []
-    dev_task = load(args.dev_task) if args.dev_task.exists() else []
-    dev_task_asr = load(args.dev_task_asr) if args.dev_task_asr.exists() else []
-    frozen = load(args.frozen) if held_out else []
-    frozen_asr = load(args.frozen_asr) if held_out else []
-    frozen_task = load(args.frozen_task) if held_out else []
-    frozen_task_asr = load(args.frozen_task_asr) if held_out else []
-    frozen_task_b = load(args.frozen_task_b) if held_out else []
     sets = {f"dev ({args.labelled.name})": summary(score(results, "dev"), results)}
-    if dev_asr:
-        sets[f"dev_asr, tuned on ({args.dev_asr.name})"] = summary(score(dev_asr, "dev_asr"), dev_asr)
-    if dev_task:
-        sets[f"dev_task, tuned on ({args.dev_task.name})"] = summary(score(dev_task, "dev_task"), dev_task)
-    if dev_task_asr:
-        sets[f"dev_task_asr, tuned on ({args.dev_task_asr.name})"] = summary(
-            score(dev_task_asr, "dev_task_asr"), dev_task_asr
-        )
-    if held_out:
-        sets[f"frozen ({args.frozen.name})"] = summary(score(frozen, "frozen"), frozen)
-        sets[f"frozen_asr ({args.frozen_asr.name})"] = summary(score(frozen_asr, "frozen_asr"), frozen_asr)
-        sets[f"frozen_task ({args.frozen_task.name})"] = summary(
-            score(frozen_task, "frozen_task"), frozen_task
-        )
-        sets[f"frozen_task_asr ({args.frozen_task_asr.name})"] = summary(
-            score(frozen_task_asr, "frozen_task_asr"), frozen_task_asr
-        )
-        sets[f"frozen_task_b ({args.frozen_task_b.name})"] = summary(
-            score(frozen_task_b, "frozen_task_b"), frozen_task_b
-        )
+    loaded: dict[str, list[Result]] = {}
+    for split, _, held, _ in SETS:
+        source: Path = getattr(args, split)
+        if (held and not held_out) or (not held and not source.exists()):
+            continue  # frozen sets left out while tuning; a tuned-on set skipped when its file is absent
+        loaded[split] = load(source)
+        if loaded[split]:
+            name = f"{split} ({source.name})" if held else f"{split}, tuned on ({source.name})"
+            sets[name] = summary(score(loaded[split], split), loaded[split])
     if args.json:
         speed = measure_speed(results, args.speed_calls, quiet=True) if not args.no_speed else None
         print(
@@ -1054,22 +1000,8 @@ def main(argv: list[str] | None = None) -> int:
     print_confusions(everything)
     print_calibration(results)
     print_caller_id(results)
-    if args.errors == "frozen":
-        print_errors(frozen, "frozen")
-    elif args.errors == "frozen_asr":
-        print_errors(frozen_asr, "frozen_asr")
-    elif args.errors == "frozen_task":
-        print_errors(frozen_task, "frozen_task")
-    elif args.errors == "frozen_task_asr":
-        print_errors(frozen_task_asr, "frozen_task_asr")
-    elif args.errors == "frozen_task_b":
-        print_errors(frozen_task_b, "frozen_task_b")
-    elif args.errors == "dev_asr":
-        print_errors(dev_asr, "dev_asr")
-    elif args.errors == "dev_task":
-        print_errors(dev_task, "dev_task")
-    elif args.errors == "dev_task_asr":
-        print_errors(dev_task_asr, "dev_task_asr")
+    if args.errors in loaded:
+        print_errors(loaded[args.errors], args.errors)
     elif args.errors:
         print_errors([r for r in results if r.row.get("split", "dev") == args.errors], args.errors)
     if not args.no_speed:
