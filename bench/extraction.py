@@ -109,6 +109,7 @@ DEV_TASK_ASR = FROZEN.with_name("dev-task-asr-calls.jsonl")
 FROZEN_TASK = FROZEN.with_name("frozen-task-calls.jsonl")
 FROZEN_TASK_ASR = FROZEN.with_name("frozen-task-asr-calls.jsonl")
 FROZEN_TASK_B = FROZEN.with_name("frozen-task-b-calls.jsonl")
+FROZEN_TASK_C = FROZEN.with_name("frozen-task-c-calls.jsonl")
 # The sets printed beside the dev file, in column order: (split and option, default file, held out?, help).
 SETS: tuple[tuple[str, Path, bool, str], ...] = (
     ("dev_asr", DEV_ASR, False, "the dev ASR set, TUNED ON (tests/data/dev-asr-calls.jsonl; skipped when the file is absent)"),
@@ -119,6 +120,7 @@ SETS: tuple[tuple[str, Path, bool, str], ...] = (
     ("frozen_task", FROZEN_TASK, True, "the frozen task set, held out (tests/data/frozen-task-calls.jsonl: SGD dev-split dialogues)"),
     ("frozen_task_asr", FROZEN_TASK_ASR, True, "the frozen task set spoken and recognized, held out (tests/data/frozen-task-asr-calls.jsonl)"),
     ("frozen_task_b", FROZEN_TASK_B, True, "the second frozen task set, held out (tests/data/frozen-task-b-calls.jsonl)"),
+    ("frozen_task_c", FROZEN_TASK_C, True, "the third frozen task set, held out (tests/data/frozen-task-c-calls.jsonl: with a ride or the weather beside)"),
 )  # fmt: skip
 LABEL_TARGETS = {"intent": 0.90, "outcome": 0.90, "sentiment": 0.90}
 BUCKETS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.85), (0.85, 0.9), (0.9, 0.95), (0.95, 1.01))

@@ -177,3 +177,17 @@ def test_the_second_frozen_task_set_matches_its_checksum_and_shares_no_dialogue_
     assert len(rows) >= 250 and all(r["split"] == "frozen_task_b" for r in rows)
     first = {r["source"] for r in _rows(DATA / "frozen-task-calls.jsonl")}
     assert not first & {r["source"] for r in rows}
+
+
+def test_the_third_frozen_task_set_matches_its_checksum_and_shares_no_dialogue_with_the_first_two() -> None:
+    path = DATA / "frozen-task-c-calls.jsonl"
+    expected = (DATA / "frozen-task-c-calls.sha256").read_text(encoding="utf-8").split()[0]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == expected
+    rows = _rows(path)
+    assert len(rows) >= 300 and all(r["split"] == "frozen_task_c" for r in rows)
+    earlier = {
+        r["source"] for f in ("frozen-task-calls.jsonl", "frozen-task-b-calls.jsonl") for r in _rows(DATA / f)
+    }
+    assert not earlier & {r["source"] for r in rows}
+    # Most of it is calls of two services (a ride or the weather beside the arrangement).
+    assert sum("+" in r["source"] for r in rows) >= 200
