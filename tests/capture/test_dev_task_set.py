@@ -191,3 +191,10 @@ def test_the_third_frozen_task_set_matches_its_checksum_and_shares_no_dialogue_w
     assert not earlier & {r["source"] for r in rows}
     # Most of it is calls of two services (a ride or the weather beside the arrangement).
     assert sum("+" in r["source"] for r in rows) >= 200
+
+
+def test_the_second_dev_task_set_shares_no_dialogue_with_the_first_and_comes_from_the_train_split() -> None:
+    rows = _rows(DATA / "dev-task-b-calls.jsonl")
+    assert len(rows) >= 600
+    assert all(r["split"] == "dev_task_b" and r["source"].startswith("SGD train ") for r in rows)
+    assert not {r["source"] for r in _rows(DEV_TASK)} & {r["source"] for r in rows}

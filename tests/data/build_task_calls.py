@@ -316,6 +316,49 @@ def third(folder: Path) -> list[tuple[dict[str, Any], str]]:
     return rest + pairs
 
 
+# A second set to TUNE on (`--more`, split dev_task_b), built after the third held-out set was frozen: the
+# train split's single-service dialogues between the dev task set's (every 3rd from the second), and its
+# two-service dialogues of a dated service beside a ride or the weather (the first MORE_PER_PAIR of each
+# pair, files 001-127 as the copy holds them): the calls in which a slot is talked about and nothing is made.
+MORE_FILES = range(1, 128)
+MORE_PER_PAIR = 16
+MORE_COMPANIONS = ("RideSharing_1", "RideSharing_2", "Weather_1")
+MORE_DATED = (
+    "Restaurants_1",
+    "Hotels_1",
+    "Hotels_2",
+    "Hotels_3",
+    "Homes_1",
+    "Services_1",
+    "Services_2",
+    "Services_3",
+    "Events_1",
+    "Events_2",
+    "Movies_1",
+)
+
+
+def more(folder: Path) -> list[tuple[dict[str, Any], str]]:
+    """(dialogue, main service) of the second tuned-on set, in file order."""
+    by_service: dict[str, list[dict[str, Any]]] = {s: [] for s in SERVICES}
+    by_pair: dict[tuple[str, str], list[tuple[dict[str, Any], str]]] = {}
+    for n in MORE_FILES:
+        path = folder / f"dialogues_{n:03d}.json"
+        if not path.exists():
+            continue  # several train files are absent from some copies of the corpus
+        for d in json.loads(path.read_text(encoding="utf-8")):
+            services = tuple(d["services"])
+            if len(services) == 1 and services[0] in by_service and n in FILES:
+                by_service[services[0]].append(d)
+            elif len(services) == 2:
+                dated = [s for s in services if s not in MORE_COMPANIONS]
+                if len(dated) == 1 and dated[0] in MORE_DATED:
+                    key = (dated[0], next(s for s in services if s in MORE_COMPANIONS))
+                    by_pair.setdefault(key, []).append((d, dated[0]))
+    rest = [(d, s) for s in SERVICES for d in by_service[s][1::STEP][:PER_SERVICE]]
+    return rest + [row for key in sorted(by_pair) for row in by_pair[key][:MORE_PER_PAIR]]
+
+
 def load(folder: Path, files: range = FILES) -> list[dict[str, Any]]:
     dialogues: list[dict[str, Any]] = []
     for n in files:
@@ -342,7 +385,19 @@ def main(argv: list[str] | None = None) -> None:
         help="with --frozen: what the first two sets left, and dialogues with a ride or the weather beside"
         " (split frozen_task_c), a third held-out set",
     )
+    parser.add_argument(
+        "--more",
+        action="store_true",
+        help="a second set to tune on (split dev_task_b) from the train folder: the dialogues between the dev"
+        " task set's, and dialogues with a ride or the weather beside",
+    )
     args = parser.parse_args(argv)
+    if args.more:
+        for n, (d, main_service) in enumerate(more(args.folder)):
+            row = call(f"sgdb-{n:03d}", d, gold_of(d, main_service))
+            row["split"] = "dev_task_b"
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
     if args.frozen and args.third:
         for n, (d, main_service) in enumerate(third(args.folder)):
             row = call(f"sgdc-{n:03d}", d, gold_of(d, main_service))
