@@ -209,7 +209,10 @@ def gold_of(dialogue: dict[str, Any], main: str | None = None) -> dict[str, Any]
             gold["outcome"] = "appointment_booked" if gold["intent"] == "booking" else "resolved"
     made = notified(turns, main)
     if made is None:
-        gold["date"] = gold["time"] = None  # nothing dated arranged (a ride is for now)
+        if notified(turns) is None:
+            gold["date"] = gold["time"] = None  # nothing arranged
+        # else only the ride was made: its date is left unlabelled, as a single-service ride's is (the ride
+        # has no date slot; "on its way" is a dispatch, which the labelled set dates to the call's day)
         return gold  # an arrangement asked for and not made: outcome unlabelled (module docstring)
     # The slots the reservation or purchase was made with: the user's dialogue state at the turn that let
     # it go through (the affirmed read-back, or an offer taken after a failure), canonical values first.
