@@ -47,6 +47,13 @@ def value(c: CallRecord, name: str) -> tuple[str | None, FieldStatus | None]:
             "Impossible to book, sorry.",
             "I'm afraid the reservation was not successful.",
             "Sorry, there are no available appointments for the date and time you requested.",
+            "Sorry, the appointment was not booked.",
+            "Unfortunately I have been unable to successfully book your appointment.",
+            "Sorry, but they are not available at the requested time.",
+            "I apologize, that time slot is unavailable.",
+            "Sorry, no appointment available at the time you asked for.",
+            "Sorry, I can't book that.",
+            "sorry I could not get it.",
         ]
     )
 )
@@ -257,3 +264,168 @@ def test_an_opening_the_agent_found_is_still_an_offer_the_caller_takes() -> None
         ("agent", "You're all set for Tuesday at 3 pm."),
     )
     assert value(c, "date") == ("2024-03-05", A)
+
+
+# -- extractor 52, read on the second dev task set (SGD train, with a ride or the weather beside) ---------
+
+
+def test_an_alternative_the_agent_suggests_with_its_time_before_the_day_is_booked_at_that_time() -> None:
+    c = call(
+        ("caller", "Try and see if 4 in the evening on March 10th is open."),
+        ("agent", "Please confirm: an appointment with Dr. Lee at 4 pm on March 10th."),
+        ("caller", "Perfect, go ahead and book."),
+        (
+            "agent",
+            "I apologize, that time slot is unavailable. May I suggest 3:30 pm with Dr. Lee instead on March 10th.",
+        ),
+        ("caller", "Yeah, that's fine."),
+        ("agent", "Great, I was able to successfully book your appointment."),
+    )
+    assert value(c, "date") == ("2024-03-10", A)
+    assert value(c, "time") == ("15:30", A)
+
+
+def test_that_time_is_good_takes_the_alternative_offered() -> None:
+    c = call(
+        ("caller", "I need an appointment at 10:45 am on the 11th of this month."),
+        (
+            "agent",
+            "Sorry, there are no appointments available at that time. How about 10:30 am on March 11th?",
+        ),
+        ("caller", "That time is good."),
+        ("agent", "Ok, see you then."),
+    )
+    assert value(c, "time") == ("10:30", A)
+
+
+def test_a_cab_arriving_in_minutes_does_not_replace_the_visit_booked_for_another_day() -> None:
+    c = call(
+        ("caller", "Please make an appointment to visit there on the 13th of this month."),
+        ("agent", "Please confirm a visit to Beth Eden Apartments on March 13th."),
+        ("caller", "That is correct, please go ahead."),
+        ("agent", "Your appointment was confirmed successfully."),
+        ("caller", "Thanks, and I need a cab to go to that place."),
+        ("agent", "I have booked and your cab will reach you within 7 minutes. Is that okay?"),
+        ("caller", "Yes, that is okay."),
+    )
+    assert value(c, "date") == ("2024-03-13", A)
+
+
+def test_a_tow_truck_there_in_minutes_is_the_arrangement_itself() -> None:
+    c = call(
+        ("caller", "my car died and i need a tow to any shop thats open tomorrow"),
+        (
+            "agent",
+            "We'll tow it to our lot and you can decide tomorrow. A truck will be there in about 35 minutes.",
+        ),
+        ("caller", "thank you so much"),
+    )
+    assert value(c, "date") == ("2024-03-01", A)
+
+
+@given(
+    done=st.sampled_from(
+        ["Your ride has been confirmed and it is on its way.", "I've booked the cab and it's on route."]
+    )
+)
+@settings(max_examples=5, deadline=None)
+def test_a_ride_booked_after_a_movie_search_does_not_book_the_movie_day(done: str) -> None:
+    c = call(
+        ("caller", "I'd like to watch Dumbo on March 5th."),
+        ("agent", "There is 1 showing at 3 pm at Pruneyard Dine-In Cinemas."),
+        ("caller", "That sounds good. I'd like to find a cab there."),
+        ("agent", "Please confirm a shared cab for 1 to 1875 South Bascom Avenue."),
+        ("caller", "Yes, that sounds good."),
+        ("agent", done),
+    )
+    assert value(c, "date")[1] is not A
+
+
+@given(
+    found=st.sampled_from(
+        [
+            "United Artists Berkeley 7 has one showing at 10 pm tonight.",
+            "Captain Marvel is showing just 1 time today. It's at 10 pm at United Artists Berkeley 7.",
+            "The 1 showtime available is for 10 pm at Century at Tanforan.",
+        ]
+    )
+)
+@settings(max_examples=10, deadline=None)
+def test_a_showing_the_agent_reports_is_information_not_an_arrangement(found: str) -> None:
+    c = call(
+        ("caller", "I want to see a movie today. What times are there?"),
+        ("agent", found),
+        ("caller", "That is perfect."),
+        ("agent", "Is there anything else I can help you with?"),
+    )
+    assert value(c, "date")[1] is not A
+    assert value(c, "time")[0] in (None, "22:00")  # "1 time" counts showings, it is no 1 pm
+
+
+@given(
+    read_back=st.sampled_from(
+        [
+            "Please confirm 1 room at the Amsterdam Hostel arriving March 1st and leaving March 7th.",
+            "Please confirm a reservation starting on March 1st and ending on March 7th for 2 rooms.",
+        ]
+    )
+)
+@settings(max_examples=5, deadline=None)
+def test_the_leaving_or_ending_day_of_a_stay_read_back_is_not_the_slot(read_back: str) -> None:
+    c = call(
+        ("caller", "I would like to reserve the hotel, checking in today."),
+        ("agent", read_back),
+        ("caller", "Yes."),
+        ("agent", "Your reservation has been made."),
+    )
+    assert value(c, "date") == ("2024-03-01", A)
+
+
+def test_a_no_to_getting_the_tickets_leaves_the_flight_unbooked() -> None:
+    c = call(
+        ("caller", "Can you get me a one-way flight from Phoenix on the 9th of this month?"),
+        (
+            "agent",
+            "American Airlines has a flight on the 9th which leaves at 8:40 am. It costs $226.",
+        ),
+        ("caller", "Sounds great."),
+        ("agent", "Would you like to get the tickets now?"),
+        ("caller", "No, not now."),
+    )
+    assert value(c, "date")[1] is not A
+
+
+def test_liking_an_offer_but_asking_for_something_else_does_not_take_it() -> None:
+    c = call(
+        ("caller", "I would like to find a fun event in Philly."),
+        ("agent", "How about the Eagles vs Cowboys on March 14th at 8 pm at Lincoln Financial Field?"),
+        ("caller", "That's fine but anything else like baseball games?"),
+        ("agent", "Is there a team you like?"),
+        ("caller", "No."),
+    )
+    assert value(c, "date")[1] is not A
+
+
+def test_another_appointment_the_agent_found_is_an_alternative_not_a_second_booking() -> None:
+    c = call(
+        ("caller", "The 5th of March at 12:45 in the afternoon."),
+        ("agent", "Please confirm, appointment at Access Health on March 5th at 12:45 pm."),
+        ("caller", "Yes, that is correct."),
+        ("agent", "I found another appointment for Access Health on March 5th at 1 pm."),
+        ("caller", "Yes, that is perfect."),
+        ("agent", "Your appointment is confirmed."),
+    )
+    assert value(c, "time") == ("13:00", A)
+
+
+@given(
+    count=st.sampled_from(
+        ["There 4 flights on the 9th.", "There are 4 buses on the 9th.", "I have 4 showings on the 9th."]
+    )
+)
+@settings(max_examples=5, deadline=None)
+def test_a_count_of_flights_buses_or_showings_is_no_time(count: str) -> None:
+    c = call(
+        ("caller", "I'm leaving on the 9th of this month."), ("agent", count), ("caller", "Sounds great.")
+    )
+    assert value(c, "time") == (None, None)

@@ -694,7 +694,7 @@ _BOOK = re.compile(
 )
 _OFFER = re.compile(
     r"\b(i have|we have|i can do|we can do|i can (get|have|book)|we can (get|have)|available|opening|"
-    r"first available|how about|what about|how'?s|would|does|works?|can (you|our|one of our|he|she|they)|"
+    r"first available|how about|what about|how'?s|would|does|works?|can (you|our|one of our|he|she|they)|suggest|"
     r"could (you|one of our)|shall i)\b",
     re.IGNORECASE,
 )
@@ -735,7 +735,8 @@ _DECLINE = re.compile(
 # The words before a date that make it the end of a range the caller gives, not its start.
 _RANGE_END = re.compile(
     r"\b(check(ing)?[ -]?out|returning|return|returns|come back|coming back|fly(ing)? back|flight back|"
-    r"head(ing)? back|drive back|driving back|until|till)\W+((the|on|in|of|at|date|day|is|will|be)\W+){0,3}$",
+    r"head(ing)? back|drive back|driving back|until|till|ending|ends)\W+((the|on|in|of|at|date|day|is|will|be)\W+)"
+    r"{0,3}$|\barriv\w*\b.*\bleav(e|es|ing)\W+((the|on|in|of|at|date|day|is|will|be)\W+){0,3}$",
     re.IGNORECASE,
 )
 _TIME_END = re.compile(
@@ -750,18 +751,27 @@ _BOUND = re.compile(
 )
 # A second, separate arrangement: "I also need a hotel for Friday", "another table", "as well".
 _ADDITIONAL = re.compile(r"\b(also|another|as well|second|additional|in addition|one more)\b", re.IGNORECASE)
+_ALTERNATIVE = re.compile(r"\banother (opening|slot|appointment|time|table|showing|option)\b", re.IGNORECASE)
+# A date that is a wait of minutes or an hour: "in 7 minutes", "within the hour" (see `_date_at`).
+_SOON = re.compile(r"(in|within)\b", re.IGNORECASE)
+# A ride: booked for now, beside whatever else the call arranges.
+_RIDE = re.compile(r"\b(rides?|cabs?|taxis?|uber|lyft|shuttle)\b", re.IGNORECASE)
+_RIDE_NEEDS = ("ride", "cab", "taxi", "uber", "lyft", "shuttle")
 # A time the caller puts in place of the one on the table: "no, make it 2:45 instead".
 _TIME_CHANGE = re.compile(
     r"\b(make (it|that)|instead|rather|how about|what about|can we do|could we do|change (it|that) to|move (it|that) to|"
     r"(book|schedule|reserve|set) (me|it|us|that) (for|at)|i'?d prefer|i prefer)\b",
     re.IGNORECASE,
 )
+# The caller liking an offer but asking for another: "That's fine but anything else like baseball games?"
+_BUT_OTHER = re.compile(r"\bbut\b[^.?!]*\b(else|other|others|another|different)\b", re.IGNORECASE)
 # The caller taking what the agent just proposed, in words that are not a plain "yes".
 _TAKES = re.compile(
     r"^\W*(?:(?:um|uh|oh|ok|okay|yes|yeah|yep|sure|alright|all right|great|cool)\W+)*"
     r"(?:perfect|great|sounds (?:good|great|perfect|fine)|that works|works for me|that'?ll work|that will work|"
     r"let'?s do (?:it|that)|lets do (?:it|that)|book it|i'?ll take (?:it|that)|go ahead|do it|that'?s fine|"
-    r"that is fine|it'?s fine|it is fine|fine)\b",
+    r"that is fine|it'?s fine|it is fine|fine|"
+    r"(?:that|this) (?:time|day|date|one|slot) (?:is|sounds|works|would be|will be) (?:good|great|fine|perfect))\b",
     re.IGNORECASE,
 )
 _AGENT_BACKGROUND = re.compile(
@@ -772,9 +782,10 @@ _AGENT_BACKGROUND = re.compile(
 )
 # The agent reporting what a search found: "I found 1 showing on March 5th", "There is an event on the 9th".
 _SEARCH_RESULT = re.compile(
-    r"^\W*((ok|okay|sure|great|alright)\W+)?(i|we) (found|located|have found|see)\b(?! (you|an? (opening|slot|"
+    r"^\W*((ok|okay|sure|great|alright)\W+)?(i|we) (found|located|have found|see)\b(?! (you|(an?|another) (opening|slot|"
     r"appointment|table)))|\bthere (is|are|'s) (\d+|a|an|one|another) (\w+ )?(showings?|events?|flights?|buses|"
-    r"bus|movies?|results?|options?|trains?)\b",
+    r"bus|movies?|results?|options?|trains?)\b|\b(is|are) (showing|playing|screening)\b|\bha(s|ve) (\d+|a|an|one|"
+    r"only one|just one) (showings?|showtimes?|screenings?)\b|\b(showtimes?|showings?) (available )?(is|are)\b",
     re.IGNORECASE,
 )
 # The agent reading the arrangement back for the caller to confirm.
@@ -786,7 +797,8 @@ _READ_BACK = re.compile(
 # The agent offering to make the booking or sale ("Would you like to purchase tickets now?"): a "no" to it
 # leaves nothing arranged.
 _OFFERS_TO_BOOK = re.compile(
-    r"\b((would|do) you (like|want) (me )?(to )?(purchase|buy|book|reserve|make (a|the) (reservation|booking))|"
+    r"\b((would|do) you (like|want) (me )?(to )?(purchase|buy|book|reserve|make (a|the) (reservation|booking)|"
+    r"get (the |your |some |those |these )?(tickets?|seats?))|"
     r"shall i (purchase|buy|book|reserve|make (a|the) (reservation|booking)))\b",
     re.IGNORECASE,
 )
@@ -795,19 +807,32 @@ _OFFERS_TO_BOOK_NEEDS = ("you like", "you want", "shall i")
 _ASKS_CONFIRM = re.compile(r"\b(confirm|check|review|verify|correct)\b", re.IGNORECASE)
 # The agent reporting that the booking it tried failed: "Sorry, I was unable to book the appointment you
 # requested.", "the appointment could not be made", "the reservation was not successful".
+# Also a refusal of the slot on the table that names no day: "they are not available at the requested time",
+# "that time slot is unavailable", "no appointment available at the time you asked for".
 _FAILED = re.compile(
-    r"\b((unable|not able|impossible) to (book|make|reserve|schedule|complete|purchase|buy|confirm|process)|"
-    r"(could not|couldn'?t|was not able to|wasn'?t able to) (book|make|reserve|schedule|complete|purchase|buy|"
-    r"confirm|process)|(could not|couldn'?t|cannot|can'?t) be (made|booked|reserved|scheduled|completed)|"
+    r"\b((unable|not able|impossible) to (successfully )?(book|make|reserve|schedule|complete|purchase|buy|"
+    r"confirm|process)|(could not|couldn'?t|was not able to|wasn'?t able to) (successfully )?(book|make|reserve|"
+    r"schedule|complete|purchase|buy|confirm|process)|(could not|couldn'?t|cannot|can'?t) be (made|booked|"
+    r"reserved|scheduled|completed)|"
     r"(booking|reservation|purchase|appointment|transaction) (was |is |has )?(not successful|unsuccessful|"
-    r"failed)|failed to (book|make|reserve|schedule|purchase)|"
+    r"failed)|(booking|reservation|purchase|appointment|visit|table|tickets?|order) (was|were|is|has|have) not "
+    r"(been )?(booked|made|reserved|scheduled|purchased|placed|completed|confirmed)|"
+    r"failed to (book|make|reserve|schedule|purchase)|"
     r"there (are|is) no (\w+ )?(available )?(appointments?|slots?|openings?|availability|tables?|rooms?|tickets?|"
-    r"seats?) (available )?(for|at|on) (the|that|this))\b",
+    r"seats?) (available )?(for|at|on) (the|that|this)|"
+    r"(not available|unavailable|no (\w+ )?(appointments?|slots?|openings?|tables?|seats?) available) (at|for|on) "
+    r"(the|that|this|your) (requested|preferred|chosen|selected)? ?(time|date|day|slot|hour)\b(?! (of|is|for))|"
+    r"at the (time|date|day|hour) you (asked|requested|wanted|want|prefer|preferred|chose)|"
+    r"(that|this|the|your) (time ?)?slot (is|was) (unavailable|not available|taken|booked|full)|"
+    r"(i|we) (can'?t|cannot|can not|couldn'?t|could not) (book|get|reserve|make|schedule) (that|it|this|them|"
+    r"those)(?=\s*([.!,;]|$|for you|booked|reserved|done|instead)))\b",
     re.IGNORECASE,
 )
 _FAILED_NEEDS = (
     "able to", "impossible", "could not", "couldn", "cannot be", "can't be", "cant be", "not successful",
-    "unsuccessful", "failed", "there are no", "there is no",
+    "unsuccessful", "failed", "there are no", "there is no", "not been", "not booked", "not made", "not reserved",
+    "not scheduled", "not purchased", "not placed", "not completed", "not confirmed", "available", "you asked",
+    "you requested", "you want", "you prefer", "you chose", "slot", "can't", "cant", "cannot", "can not",
 )  # fmt: skip
 _CALLER_PAST = re.compile(
     r"\b(was|were|had|did|went|came|called|brought|happened|ordered|paid|charged|bought|started|got|fell|"
@@ -817,7 +842,8 @@ _CALLER_PAST = re.compile(
 # A bare number after these counts people: "a table for 2 tonight", "a party of four on Friday".
 _PARTY_BEFORE = word_set("for of")
 _NOT_A_TIME_AFTER = word_set(
-    "people guys years year minutes hours days weeks months of dollars bucks a an percent times "
+    "people guys years year minutes hours days weeks months of dollars bucks a an percent times time "
+    "showings showing showtimes showtime flights buses trains events movies options results stops "
     "tickets ticket seats seat adults adult children kids persons person guests guest nights night rooms "
     "room tables table pizzas pizza orders items bags passengers travelers travellers"
 )
@@ -833,6 +859,7 @@ class _Said:
     time: TimeMention | None
     question: bool
     additional: bool = False  # a second arrangement ("I also need ..."): never replaces the first
+    ride: bool = False  # a ride's wait ("your cab is 7 minutes away"): never replaces what is arranged
 
     def evidence(self) -> list[Evidence]:
         out = []
@@ -956,7 +983,7 @@ def _sentence_items(call: CallRecord, i: int, today: date) -> list[_Said]:
         in_dates = _range_starts(text, tokens, in_dates)
         for n, d in enumerate(in_dates):
             limit = in_dates[n + 1].start if n + 1 < len(in_dates) else e
-            nearest = _time_for(d, in_times, limit)
+            nearest = _time_for(d, in_times, limit, alone=len(in_dates) == 1)
             said_role = Role.OTHER if d.past else role
             # "You're booked for Saturday, checking out Sunday": the end of a stay or trip is never the slot,
             # whoever says it.
@@ -964,16 +991,29 @@ def _sentence_items(call: CallRecord, i: int, today: date) -> list[_Said]:
                 text, s, d.start
             ):
                 said_role = Role.END
-            out.append(_Said(i, said_role, d, nearest, question, additional))
+            # "Your cab will reach you within 7 minutes" after a visit booked for the 13th: a ride for now
+            # beside the arrangement, never a change of its day. (A tow truck there in 35 minutes is the
+            # arrangement itself.)
+            ride = (
+                d.relative
+                and _SOON.match(text, d.start) is not None
+                and may_say(text, _RIDE_NEEDS)
+                and _RIDE.search(text) is not None
+            )
+            out.append(_Said(i, said_role, d, nearest, question, additional, ride))
     return out
 
 
 def _additional(call: CallRecord, i: int, sentence: str) -> bool:
     """Is this sentence about a second arrangement? Its own words, or (for the agent's booking) the caller's
     request just before it ("I also need a hotel for Friday" - "Done, you're booked for Friday")."""
+    agent = call.turns[i].speaker is Speaker.AGENT
     if _ADDITIONAL.search(sentence):
-        return True
-    if call.turns[i].speaker is Speaker.AGENT and i > 0 and call.turns[i - 1].speaker is Speaker.CALLER:
+        # The agent's "I found another appointment on March 5th at 1 pm" proposes an alternative slot.
+        return not (
+            agent and _ALTERNATIVE.search(sentence) and not _ADDITIONAL.search(_ALTERNATIVE.sub("", sentence))
+        )
+    if agent and i > 0 and call.turns[i - 1].speaker is Speaker.CALLER:
         return _ADDITIONAL.search(call.turns[i - 1].text) is not None
     return False
 
@@ -1050,11 +1090,17 @@ def _is_time(
     return False
 
 
-def _time_for(d: DateMention, times: Sequence[TimeMention], limit: int) -> TimeMention | None:
+def _time_for(d: DateMention, times: Sequence[TimeMention], limit: int, *, alone: bool) -> TimeMention | None:
+    """The time said with a date: the first after it, else one just before it, or the sentence's only time
+    when the date is its only date ("May I suggest 3:30 pm with Dr. Lee instead on March 10th")."""
     after = [t for t in times if d.end <= t.start < limit]
     if after:
         return after[0]
-    before = [t for t in times if t.end <= d.start and d.first_token - t.end_token <= 3]
+    before = [
+        t
+        for t in times
+        if t.end <= d.start and (d.first_token - t.end_token <= 3 or (alone and len(times) == 1))
+    ]
     return before[-1] if before else None
 
 
@@ -1140,7 +1186,11 @@ class _Timeline:
             elif said.role is Role.DECLINE:
                 self.decline(said)
             elif said.role is Role.BOOK or self._echoes(said, pending):
-                if said.additional and self.state is not None and self.state.source != "caller":
+                if (
+                    (said.additional or said.ride)
+                    and self.state is not None
+                    and self.state.source != "caller"
+                ):
                     continue  # a second booking: the first arrangement stands
                 self.book(said)
             elif said.role is Role.ECHO and said.date is None:
@@ -1326,6 +1376,8 @@ class _Timeline:
         timed = [x for x in requests if x.date is None]
         taken = _taken(offers, dated, timed)
         takes = reaction is Reaction.CONFIRM or _TAKES.match(call.turns[i].text) is not None
+        if takes and may_say(call.turns[i].text, ("but",)) and _BUT_OTHER.search(call.turns[i].text):
+            takes = False  # "That's fine but anything else, like baseball games?": still choosing
         if taken is None and takes and len(offers) == 1 and not dated:
             taken = offers[0]
         if span is None and taken is not None and takes:
@@ -1355,6 +1407,8 @@ class _Timeline:
 
     def take(self, offer: _Said, evidence: list[Evidence]) -> None:
         state = self.state
+        if offer.ride and state is not None and state.source != "caller" and not state.declined:
+            return  # "Great" to the cab arriving in 6 minutes: the visit booked for the 10th stands
         if offer.date is None:
             if state is not None:
                 state.set_time(offer)
@@ -1450,6 +1504,11 @@ def _done_statement(text: str) -> re.Match[str] | None:
         return None
     m = _DONE.search(text)
     if m is None or _DECLINE.search(text[: m.start()] + " " + text[m.end() :]):
+        return None
+    # "Your ride has been confirmed": a ride is for now, never the day asked for earlier (the movie's).
+    if may_say(text, _RIDE_NEEDS) and any(
+        s <= m.start() < e and _RIDE.search(text, s, e) for s, e in sentences(text)
+    ):
         return None
     return m
 
