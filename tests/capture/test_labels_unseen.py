@@ -624,10 +624,27 @@ _FOUND = ("agent", "Ariake is a nice restaurant in San Jose.")
             "Apartment visit confirmed.",
             "Alright, we got you scheduled.",
             "Appointment successfully created.",
+            # extractor 52, read on the second dev task set
+            "I have successful made your reservation.",
+            "You are all set. Successfully done with your reservation.",
+            "I have your appointment set up.",
+            "OK! Your reservation has been saved.",
+            "Reservation successfully completed.",
+            "Done. Reservation made.",
+            "And everything is confirmed.",
+            "Your visit to the apartment is scheduled.",
+            "Your walk through is schedule.",
+            "Excellent, I have the appointment scheduled for you.",
+            "You are now confirmed.",
+            "You have made the reservation.",
+            "You have a reservation now.",
+            "Your appointment to the dentist has been successful booked.",
+            "Your appointment was able to be scheduled exactly as requested.",
+            "Your successful reservation will cost $504.",
         ]
     )
 )
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=120, deadline=None)
 def test_the_agent_reporting_a_reservation_made_books_the_call(made: str) -> None:
     call = make_call(
         _SEARCH,

@@ -634,10 +634,23 @@ _BOOKED = _rx(
 # appointment is successfully booked.", "Your tickets are confirmed.", "It's booked!", "I was able to
 # make that reservation for you.". A "not" between the words ("was not successful") breaks the phrase.
 _MADE = _rx(
-    r"(reservations?|appointments?|booking|visit|table|room|house|tickets?|ride|cab|car|seats?|flight|purchase) "
-    r"(has|have|is|are|was|were) (now |just |all |officially )?(been )?((successfully|sucessfully) )?(been )?"
+    r"(reservations?|appointments?|booking|visit|table|room|house|tickets?|ride|cab|car|seats?|flight|purchase|"
+    r"walk ?through|viewing|schedule)( (to|at|with|for|on|of) [^.?!,\n]{1,40}?)? "
+    r"(has|have|is|are|was|were) (now |just |all |officially )?(been )?((successfully|sucessfully|succesfully|"
+    r"successful) )?(been )?"
     r"(made|booked|reserved|confirmed|scheduled|schedule|planned|purchased|bought|ordered|placed|done|"
-    r"complete|completed|set|successful|succesful|a success)",
+    r"complete|completed|set|saved|successful|succesful|a success)",
+    r"(reservation|booking|appointment|visit|purchase) (successfully |sucessfully |succesfully )?(made|completed|"
+    r"confirmed|booked|done)(?=[.!]|$)",
+    r"your successful (reservation|booking|purchase)",
+    r"(everything|it all) (is|has been) (now )?(all )?(confirmed|booked|set for your)",
+    r"(you|your) are (now )?(all )?confirmed",
+    r"you'?re (now )?(all )?confirmed",
+    r"you have (made )?(the|your) (reservation|booking)",
+    r"you have a (reservation|booking|appointment) now",
+    r"i have (the|your) (reservation|booking|appointment|tickets?|visit|table|room) (scheduled|booked|confirmed|"
+    r"reserved|made|set up|set)",
+    r"successfully done with",
     r"(booking|reservation|purchase|tickets?|appointment|visit) (is )?(confirmed|successful|complete)",
     r"(it|that)( was|'s| is| has been) (already |now )?(booked|reserved|scheduled)",
     r"(gone|went) ahead and (reserved|booked|scheduled)",
@@ -647,13 +660,14 @@ _MADE = _rx(
     r"confirmation is complete",
     r"(it|you)( is| are|'s|'re) (now )?(all )?booked",
     r"i'?ve (made|purchased|bought|confirmed|secured|book|booked) (the|your|a|an|that|it|these|those)",
-    r"i (have )?(already |successfully )?(made|booked|reserved|scheduled|purchased|bought|confirmed|secured|"
+    r"i (have )?(already |successfully |successful )?(made|booked|reserved|scheduled|purchased|bought|confirmed|secured|"
     r"completed|finalized) (the|your|a|an|you|it|that|both|these|those)",
     r"i (have|'ve) (got )?you (all )?(confirmed|booked|scheduled|down for)",
     r"(it'?s|it has) been (booked|scheduled|reserved)",
     r"i'?ve reserved you",
     r"i have your (reservation|booking|appointment|tickets?|visit) (scheduled|booked|confirmed|reserved|made)",
     r"(was|were) able to (\w+ )?(make|book|reserve|confirm|secure)",
+    r"(was|were) able to be (scheduled|booked|made|reserved)",
     r"(you|we) (have |'ve )?successfully (made|make|booked|reserved|done|placed)",
     r"we have (reserved|booked|made|done)",
     r"successfully (made|booked|placed|reserved|purchased|submitted|created|scheduled)",
@@ -677,6 +691,8 @@ _MADE = _rx(
         "secur",
         "finaliz",
         "down for",
+        "saved",
+        "appointment now",
     ),
 )
 
