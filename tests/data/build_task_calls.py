@@ -49,6 +49,7 @@ import calendar
 import json
 import re
 import sys
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -300,20 +301,26 @@ THIRD_PAIRS = (
 )
 
 
+def present(folder: Path, files: range) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(file number, dialogue) of the files the copy holds: some copies of the corpus lack a few (dev 015,
+    017 and 018; several train files). The earlier sets' `load` requires every file of theirs."""
+    for n in files:
+        path = folder / f"dialogues_{n:03d}.json"
+        if path.exists():
+            for d in json.loads(path.read_text(encoding="utf-8")):
+                yield n, d
+
+
 def third(folder: Path) -> list[tuple[dict[str, Any], str]]:
     """(dialogue, main service) of the third held-out set, in file order."""
     by_service: dict[str, list[dict[str, Any]]] = {s: [] for s in FROZEN_SERVICES}
     pairs: list[tuple[dict[str, Any], str]] = []
-    for n in THIRD_FILES:
-        path = folder / f"dialogues_{n:03d}.json"
-        if not path.exists():
-            continue  # dev/dialogues_015, 017 and 018 are not in every copy of the corpus
-        for d in json.loads(path.read_text(encoding="utf-8")):
-            services = tuple(d["services"])
-            if len(services) == 1 and services[0] in by_service and n in FROZEN_FILES:
-                by_service[services[0]].append(d)
-            elif services in THIRD_PAIRS or services[::-1] in THIRD_PAIRS:
-                pairs.append((d, next(s for s in services if s not in COMPANIONS)))
+    for n, d in present(folder, THIRD_FILES):
+        services = tuple(d["services"])
+        if len(services) == 1 and services[0] in by_service and n in FROZEN_FILES:
+            by_service[services[0]].append(d)
+        elif services in THIRD_PAIRS or services[::-1] in THIRD_PAIRS:
+            pairs.append((d, next(s for s in services if s not in COMPANIONS)))
     # The first two sets took the first 2 * FROZEN_PER_SERVICE dialogues of each service (every 2nd each).
     rest = [(d, s) for s in FROZEN_SERVICES for d in by_service[s][FROZEN_STEP * FROZEN_PER_SERVICE :]]
     return rest + pairs
@@ -345,19 +352,15 @@ def more(folder: Path) -> list[tuple[dict[str, Any], str]]:
     """(dialogue, main service) of the second tuned-on set, in file order."""
     by_service: dict[str, list[dict[str, Any]]] = {s: [] for s in SERVICES}
     by_pair: dict[tuple[str, str], list[tuple[dict[str, Any], str]]] = {}
-    for n in MORE_FILES:
-        path = folder / f"dialogues_{n:03d}.json"
-        if not path.exists():
-            continue  # several train files are absent from some copies of the corpus
-        for d in json.loads(path.read_text(encoding="utf-8")):
-            services = tuple(d["services"])
-            if len(services) == 1 and services[0] in by_service and n in FILES:
-                by_service[services[0]].append(d)
-            elif len(services) == 2:
-                dated = [s for s in services if s not in MORE_COMPANIONS]
-                if len(dated) == 1 and dated[0] in MORE_DATED:
-                    key = (dated[0], next(s for s in services if s in MORE_COMPANIONS))
-                    by_pair.setdefault(key, []).append((d, dated[0]))
+    for n, d in present(folder, MORE_FILES):
+        services = tuple(d["services"])
+        if len(services) == 1 and services[0] in by_service and n in FILES:
+            by_service[services[0]].append(d)
+        elif len(services) == 2:
+            dated = [s for s in services if s not in MORE_COMPANIONS]
+            if len(dated) == 1 and dated[0] in MORE_DATED:
+                key = (dated[0], next(s for s in services if s in MORE_COMPANIONS))
+                by_pair.setdefault(key, []).append((d, dated[0]))
     rest = [(d, s) for s in SERVICES for d in by_service[s][1::STEP][:PER_SERVICE]]
     return rest + [row for key in sorted(by_pair) for row in by_pair[key][:MORE_PER_PAIR]]
 

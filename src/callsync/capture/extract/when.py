@@ -753,7 +753,7 @@ _BOUND = re.compile(
 _ADDITIONAL = re.compile(r"\b(also|another|as well|second|additional|in addition|one more)\b", re.IGNORECASE)
 _ALTERNATIVE = re.compile(r"\banother (opening|slot|appointment|time|table|showing|option)\b", re.IGNORECASE)
 # A date that is a wait of minutes or an hour: "in 7 minutes", "within the hour" (see `_date_at`).
-_SOON = re.compile(r"(in|within)\b", re.IGNORECASE)
+_SOON = re.compile(r"(in|within)\b.*\b(minutes|hour)", re.IGNORECASE)
 # A ride: booked for now, beside whatever else the call arranges.
 _RIDE = re.compile(r"\b(rides?|cabs?|taxis?|uber|lyft|shuttle)\b", re.IGNORECASE)
 _RIDE_NEEDS = ("ride", "cab", "taxi", "uber", "lyft", "shuttle")
@@ -996,7 +996,7 @@ def _sentence_items(call: CallRecord, i: int, today: date) -> list[_Said]:
             # arrangement itself.)
             ride = (
                 d.relative
-                and _SOON.match(text, d.start) is not None
+                and _SOON.fullmatch(text, d.start, d.end) is not None
                 and may_say(text, _RIDE_NEEDS)
                 and _RIDE.search(text) is not None
             )
