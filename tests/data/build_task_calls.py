@@ -23,7 +23,7 @@ Gold (the rules of tests/data/README.md, read off the dialogue acts):
   `amount` and `currency` are left unlabelled (not scored): a user may name a budget in free words;
 - `intent`: the user asking for a reservation (ReserveRestaurant, ReserveHotel, BookHouse, BookAppointment,
   ScheduleVisit) is `booking`; for a purchase (BuyMovieTickets, BuyEventTickets, ReserveOnewayFlight,
-  ReserveRoundtripFlight, BuyBusTicket, GetRide) `sales`; a search for flights or buses is `sales` too (a
+  ReserveRoundtripFlights, BuyBusTicket, GetRide) `sales`; a search for flights or buses is `sales` too (a
   fare shopped for, as the frozen set labels its Taskmaster-2 flight calls: "I'd like to buy a one-way
   flight" on Flights_2, a service that cannot sell one); any other call that only searches is `inquiry`;
 - `outcome`: a reservation the agent reports made (NOTIFY_SUCCESS) is `appointment_booked`, a purchase
@@ -83,7 +83,7 @@ SALES = {
     "BuyMovieTickets",
     "BuyEventTickets",
     "ReserveOnewayFlight",
-    "ReserveRoundtripFlight",
+    "ReserveRoundtripFlights",  # Flights_1 spells it in the plural (its one-way twin is singular)
     "BuyBusTicket",
     "GetRide",
 }
