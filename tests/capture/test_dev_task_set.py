@@ -198,3 +198,13 @@ def test_the_second_dev_task_set_shares_no_dialogue_with_the_first_and_comes_fro
     assert len(rows) >= 600
     assert all(r["split"] == "dev_task_b" and r["source"].startswith("SGD train ") for r in rows)
     assert not {r["source"] for r in _rows(DEV_TASK)} & {r["source"] for r in rows}
+
+
+def test_the_third_dev_task_set_shares_no_dialogue_with_the_other_dev_sets() -> None:
+    rows = _rows(DATA / "dev-task-c-calls.jsonl")
+    assert len(rows) >= 1800
+    assert all(r["split"] == "dev_task_c" and r["source"].startswith("SGD train ") for r in rows)
+    earlier = {
+        r["source"] for f in ("dev-task-calls.jsonl", "dev-task-b-calls.jsonl") for r in _rows(DATA / f)
+    }
+    assert not earlier & {r["source"] for r in rows}
