@@ -695,6 +695,7 @@ _BOOK = re.compile(
 _OFFER = re.compile(
     r"\b(i have|we have|i can do|we can do|i can (get|have|book)|we can (get|have)|available|opening|"
     r"first available|how about|what about|how'?s|would|does|works?|can (you|our|one of our|he|she|they)|suggest|"
+    r"what do you think|"
     r"could (you|one of our)|shall i)\b",
     re.IGNORECASE,
 )
@@ -716,7 +717,7 @@ _DONE = re.compile(
     r"(booked|reserved|purchased|bought|ordered)|(has|have) been (booked|reserved|purchased|placed|confirmed|made)|"
     r"(i'?ve|i have|we'?ve|we have) (made|placed) (the|your|a) (booking|reservation|order)|"
     r"(it'?s|it is|that'?s|that is|you'?re|you are|you'?ve been|it'?s been|they'?re|they are) (now )?(all )?"
-    r"(booked|reserved|confirmed|purchased)|(your|the) (booking|reservation|table|room|tickets?|seats?|order)"
+    r"(booked|reserved|confirmed|purchased)|(your|the) (booking|reservation|table|room|tickets?|seats?|order|appointment)"
     r"( is| are)? (now )?(all )?(booked|reserved|confirmed|purchased|all set))\b|"
     r"(^|[.!]\s+)((ok|okay|great|done|perfect),? )?(booked|reserved)\b",
     re.IGNORECASE,
@@ -771,7 +772,8 @@ _TAKES = re.compile(
     r"(?:perfect|great|sounds (?:good|great|perfect|fine)|that works|works for me|that'?ll work|that will work|"
     r"let'?s do (?:it|that)|lets do (?:it|that)|book it|i'?ll take (?:it|that)|go ahead|do it|that'?s fine|"
     r"that is fine|it'?s fine|it is fine|fine|"
-    r"(?:that|this) (?:time|day|date|one|slot) (?:is|sounds|works|would be|will be) (?:good|great|fine|perfect))\b",
+    r"(?:that|this) (?:time|day|date|one|slot) (?:is|sounds|works|would be|will be) (?:good|great|fine|perfect)|"
+    r"that'?s good|that is good)\b",
     re.IGNORECASE,
 )
 _AGENT_BACKGROUND = re.compile(
@@ -785,7 +787,11 @@ _SEARCH_RESULT = re.compile(
     r"^\W*((ok|okay|sure|great|alright)\W+)?(i|we) (found|located|have found|see)\b(?! (you|(an?|another) (opening|slot|"
     r"appointment|table)))|\bthere (is|are|'s) (\d+|a|an|one|another) (\w+ )?(showings?|events?|flights?|buses|"
     r"bus|movies?|results?|options?|trains?)\b|\b(is|are) (showing|playing|screening)\b|\bha(s|ve) (\d+|a|an|one|"
-    r"only one|just one) (showings?|showtimes?|screenings?)\b|\b(showtimes?|showings?) (available )?(is|are)\b",
+    r"only one|just one) (showings?|showtimes?|screenings?)\b|\b(showtimes?|showings?) (available )?(is|are)\b|"
+    r"\b(the|this|that) (event|game|show|concert|match|movie|film|showing|screening|performance) (is|will be|starts|"
+    r"begins|takes place|happens)\b|\bthere'?s (one|a|an|\d+) (showing|screening|show|event|game|concert)\b|"
+    r"\b(i|we) have (\d+|one|two|three|four|five|several|a few) (\w+ )?(events?|showings?|movies?|flights?|buses|"
+    r"options?|results?|games?|concerts?)\b",
     re.IGNORECASE,
 )
 # The agent reading the arrangement back for the caller to confirm.
@@ -805,20 +811,36 @@ _OFFERS_TO_BOOK = re.compile(
 _OFFERS_TO_BOOK_NEEDS = ("you like", "you want", "shall i")
 # The agent asking the caller to confirm what it reads back.
 _ASKS_CONFIRM = re.compile(r"\b(confirm|check|review|verify|correct)\b", re.IGNORECASE)
+_CONFIRMS_NEEDS = ("confirm", "check", "review", "verify", "correct")
 # The agent reporting that the booking it tried failed: "Sorry, I was unable to book the appointment you
 # requested.", "the appointment could not be made", "the reservation was not successful".
 # Also a refusal of the slot on the table that names no day: "they are not available at the requested time",
 # "that time slot is unavailable", "no appointment available at the time you asked for".
 _FAILED = re.compile(
-    r"\b((unable|not able|impossible) to (successfully )?(book|make|reserve|schedule|complete|purchase|buy|"
-    r"confirm|process)|(could not|couldn'?t|was not able to|wasn'?t able to) (successfully )?(book|make|reserve|"
+    r"\b((unable|not able|no able|impossible) to (be )?(successfully )?(book|make|reserve|schedule|complete|"
+    r"purchase|buy|confirm|process|booked|made|reserved|scheduled|completed|purchased|confirmed|processed)|"
+    r"(could not|couldn'?t|was not able to|wasn'?t able to) (successfully )?(book|make|reserve|"
     r"schedule|complete|purchase|buy|confirm|process)|(could not|couldn'?t|cannot|can'?t) be (made|booked|"
-    r"reserved|scheduled|completed)|"
-    r"(booking|reservation|purchase|appointment|transaction) (was |is |has )?(not successful|unsuccessful|"
-    r"failed)|(booking|reservation|purchase|appointment|visit|table|tickets?|order) (was|were|is|has|have) not "
+    r"reserved|scheduled|completed|achieved|done|processed)|"
+    r"(booking|reservation|purchase|appointment|transaction)( \w+)?( for you)? (was |is |has )?(not successful|"
+    r"unsuccessful|failed)|(that|it|this) (also )?failed|unable to do (that|it|this|what)|"
+    r"(ran into|had|there was|there were|hit) (some |an? )?(trouble|issues?|problems?|errors?) (making|booking|"
+    r"reserving|scheduling|purchasing|with (the|your) (booking|reservation|appointment|purchase))|"
+    r"(could not|couldn'?t|cannot|can'?t|can not) (make|get|book|reserve) (a|an|the|your|that|this|those|these) "
+    r"(\w+ )?(reservation|booking|appointment|tickets?|table|room|seats?)|(can'?t|cannot|couldn'?t) get (that|this) "
+    r"one|(reservation|booking|appointment|(appointment |that |this |the )?time|slot|date|day) (was|is) (unavailable|"
+    r"not available)|(reservation|booking|appointment|time|slot|date|day) (isn'?t|wasn'?t) available|"
+    r"(that|this) (time|slot|date|day) (is|was) (already )?(booked|taken|full)|"
+    r"fully booked (at|for|on) (your|that|the|this)|"
+    r"sorry,? (but )?(that'?s |that is |it'?s |it is |is |they'?re |they are )?(not available|unavailable)|"
+    r"(still )?no availability|"
+    r"(don'?t|do not|doesn'?t|does not) have (an |any )?(openings?|availability|slots?|appointments?|tables?|rooms?|"
+    r"seats?) (at|for|on) (that|this|the)|"
+    r"there (aren'?t|are not|isn'?t|is not) any (\w+ )?(available )?(tickets?|seats?|tables?|rooms?|appointments?|"
+    r"openings?|show ?times?|showings?)|(booking|reservation|purchase|appointment|visit|table|tickets?|order) (was|were|is|has|have) not "
     r"(been )?(booked|made|reserved|scheduled|purchased|placed|completed|confirmed)|"
     r"failed to (book|make|reserve|schedule|purchase)|"
-    r"there (are|is) no (\w+ )?(available )?(appointments?|slots?|openings?|availability|tables?|rooms?|tickets?|"
+    r"there (are|is) no (\w+ )?(available )?(appointments?|appoints|slots?|openings?|availability|tables?|rooms?|tickets?|"
     r"seats?) (available )?(for|at|on) (the|that|this)|"
     r"(not available|unavailable|no (\w+ )?(appointments?|slots?|openings?|tables?|seats?) available) (at|for|on) "
     r"(the|that|this|your) (requested|preferred|chosen|selected)? ?(time|date|day|slot|hour)\b(?! (of|is|for))|"
@@ -833,6 +855,8 @@ _FAILED_NEEDS = (
     "unsuccessful", "failed", "there are no", "there is no", "not been", "not booked", "not made", "not reserved",
     "not scheduled", "not purchased", "not placed", "not completed", "not confirmed", "available", "you asked",
     "you requested", "you want", "you prefer", "you chose", "slot", "can't", "cant", "cannot", "can not",
+    "no able", "trouble", "issue", "problem", "error", "fully booked", "sorry", "no availability", "have",
+    "aren", "are not", "isn", "is not", "was", " is ",
 )  # fmt: skip
 _CALLER_PAST = re.compile(
     r"\b(was|were|had|did|went|came|called|brought|happened|ordered|paid|charged|bought|started|got|fell|"
@@ -950,7 +974,10 @@ def _sentence_items(call: CallRecord, i: int, today: date) -> list[_Said]:
     times = [t for t in times if free(t.start)]
     tokens = tokenize(text)
     out: list[_Said] = []
-    found = _SEARCH_RESULT.search(text) if agent else None
+    # A read-back for confirmation ("Please confirm: the event is on March 9th") is never a search result.
+    searching = agent and not (may_say(text, _CONFIRMS_NEEDS) and _ASKS_CONFIRM.search(text) is not None)
+    found = _SEARCH_RESULT.search(text) if searching else None
+    failure = _FAILED.search(text) if agent and may_say(text, _FAILED_NEEDS) else None
     searched = found.start() if found is not None else None
     for s, e in sentences(text):
         in_dates = [d for d in dates if s <= d.start < e]
@@ -971,9 +998,11 @@ def _sentence_items(call: CallRecord, i: int, today: date) -> list[_Said]:
             starts = [t for t in in_times if not _TIME_END.search(text, max(s, t.start - 24), t.start)]
             in_times = starts or in_times[:1]
         sentence = text[s:e]
-        role = _role(sentence, agent)
+        role = _role(sentence, agent, searching=searching)
         if role is Role.ECHO and searched is not None and s >= searched:
             role = Role.OTHER  # "I found 9 buses. One departs on March 5th at 7:40 am.": still the search
+        elif role is Role.ECHO and failure is not None and s >= failure.end():
+            role = Role.OFFER  # "I am unable to make a booking. ... Dr. Lee on Friday at 3:30 pm.": instead
 
         question = sentence.rstrip().endswith("?")
         additional = role in (Role.BOOK, Role.ECHO, Role.REQUEST) and _additional(call, i, sentence)
@@ -1036,13 +1065,21 @@ def times_said(call: CallRecord, i: int, today: date | None) -> list[TimeMention
 
 
 def _range_starts(text: str, tokens: Sequence[Token], dates: list[DateMention]) -> list[DateMention]:
-    """ "Friday 21st to Sunday 23rd", "November 25th through the 29th": a stay or a span starts on its first day."""
+    """ "Friday 21st to Sunday 23rd", "November 25th through the 29th", "between March 10th and March 13th": a
+    stay or a span starts on its first day."""
     out: list[DateMention] = []
     for d in dates:
         if out:
             between = [t.text for t in tokens[out[-1].end_token : d.first_token]]
-            if between in (["to"], ["through"], ["until"], ["till"], ["thru"]) or (
-                not between and "-" in text[out[-1].end : d.start]
+            first = out[-1].first_token
+            opened = first > 0 and tokens[first - 1].text in (
+                "between",
+                "from",
+            )  # "between March 10th and 13th"
+            if (
+                between in (["to"], ["through"], ["until"], ["till"], ["thru"])
+                or (not between and "-" in text[out[-1].end : d.start])
+                or (opened and between == ["and"])
             ):
                 continue
         out.append(d)
@@ -1104,16 +1141,30 @@ def _time_for(d: DateMention, times: Sequence[TimeMention], limit: int, *, alone
     return before[-1] if before else None
 
 
-def _role(sentence: str, agent: bool) -> Role:
+_RUN_ON = re.compile(r"[.!;]\s*[A-Za-z]")
+
+
+def _fails_without_offer(sentence: str) -> bool:
+    """ "I could not make the appointment for March 12th at 6 pm": not that day. (A failure that runs on into
+    an offer, "reservation failed.You want to try again on March 12th at 12 pm", offers that day.)"""
+    m = _FAILED.search(sentence) if may_say(sentence, _FAILED_NEEDS) else None
+    if m is None:
+        return False
+    rest = sentence[m.end() :]
+    # "?", an offer, or another sentence run on without a space ("failed.You want to try again on ...").
+    return "?" not in rest and _OFFER.search(rest) is None and _RUN_ON.search(rest) is None
+
+
+def _role(sentence: str, agent: bool, *, searching: bool = True) -> Role:
     if may_say(sentence, _CANCEL_NEEDS) and _CANCEL.search(sentence):
         return Role.CANCEL
     if not agent:
         return Role.OTHER if _CALLER_PAST.search(sentence) else Role.REQUEST
-    if _DECLINE.search(sentence):
+    if _DECLINE.search(sentence) or _fails_without_offer(sentence):
         return Role.DECLINE
     if _BOOK.search(sentence):
         return Role.BOOK
-    if _SEARCH_RESULT.search(sentence):
+    if searching and _SEARCH_RESULT.search(sentence):
         return Role.OTHER  # "I found 1 showing on March 5th at 10:30 pm": what exists, not what is agreed
     if _READ_BACK.search(sentence) and not sentence.rstrip().endswith("?"):
         return (
@@ -1468,10 +1519,7 @@ def resolve_when(
             items = _sentence_items(call, i, today)
             pending = offers
             timeline.failed(call, i)  # before this turn's own offers: they are what it proposes instead
-            reading_back = (
-                may_say(turn.text, ("confirm", "check", "review", "verify", "correct"))
-                and _ASKS_CONFIRM.search(turn.text) is not None
-            )
+            reading_back = may_say(turn.text, _CONFIRMS_NEEDS) and _ASKS_CONFIRM.search(turn.text) is not None
             offers = timeline.agent(items, offers, reading_back=reading_back)
             timeline.offered_to_book = (
                 not items
