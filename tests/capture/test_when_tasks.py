@@ -533,3 +533,114 @@ def test_an_alternative_run_on_after_a_failure_is_booked_when_taken(failure: str
     )
     assert value(c, "date") == ("2024-03-12", A)
     assert value(c, "time") == ("12:00", A)
+
+
+def test_change_the_time_to_replaces_the_time_read_back() -> None:
+    c = call(
+        ("caller", "I want it on the 9th at 5:30 in the evening."),
+        (
+            "agent",
+            "Please confirm the following details: The reservation is at 5:30 pm. The date is March 9th.",
+        ),
+        ("caller", "Change the time to 6:30 in the evening."),
+        ("agent", "Please confirm the following details: The reservation is at 6:30 pm."),
+        ("caller", "Yes that's right."),
+        ("agent", "Your reservation is successful."),
+    )
+    assert value(c, "time") == ("18:30", A)
+
+
+def test_another_time_asked_for_after_a_failure_is_the_same_booking_not_a_second_one() -> None:
+    c = call(
+        ("caller", "I would like to make a reservation for 4 people at 11:00 today, please."),
+        ("agent", "Please confirm: a table today at Flying Fish Bar & Grill for 4 people at 11 am."),
+        ("caller", "Yes, works for me."),
+        (
+            "agent",
+            "I'm so sorry, this restaurant has no available bookings at the time you were looking for.",
+        ),
+        (
+            "caller",
+            "I want to make a reservation at this restaurant for another time. Let's try five pm this time.",
+        ),
+        ("agent", "Please confirm the updated details: the reservation is for today at 5 pm, for 4 people."),
+        ("caller", "Yes, sounds good."),
+        ("agent", "I was able to successfully book your reservation."),
+    )
+    assert value(c, "date") == ("2024-03-01", A)
+    assert value(c, "time") == ("17:00", A)
+
+
+@given(
+    end=st.sampled_from(
+        [
+            ("When would you like to return?", "On March 13th."),
+            ("When would you like to check out?", "13th of March."),
+        ]
+    )
+)
+@settings(max_examples=5, deadline=None)
+def test_a_date_given_for_the_return_or_check_out_asked_for_is_not_the_slot(end: tuple[str, str]) -> None:
+    c = call(
+        ("caller", "I'm looking for a round trip to Portland on the 8th."),
+        ("agent", end[0]),
+        ("caller", end[1]),
+        ("agent", "Your booking has been made."),
+    )
+    assert value(c, "date") == ("2024-03-08", A)
+
+
+def test_leaving_after_the_arrival_day_is_the_end_of_the_stay() -> None:
+    c = call(
+        ("caller", "I want to arrive on 3rd of March and leave on March 12th."),
+        ("agent", "Let's confirm the details. You arrive day after tomorrow. And leave March 12th."),
+        ("caller", "Yes that sounds great."),
+        ("agent", "Your reservation was successful."),
+    )
+    assert value(c, "date") == ("2024-03-03", A)
+
+
+@given(bought=st.booleans())
+@settings(max_examples=4, deadline=None)
+def test_a_flight_the_caller_liked_is_arranged_only_once_bought(bought: bool) -> None:
+    turns = [
+        ("caller", "I need a one way flight on March 2nd."),
+        ("agent", "I have a Delta Airlines flight leaving at 8:30 am with 1 stop for $302."),
+        ("caller", "That will work."),
+    ]
+    if bought:
+        turns += [("agent", "Your ticket has been purchased."), ("caller", "Thanks.")]
+    else:
+        turns += [("agent", "Is there anything else I can help with?"), ("caller", "No, that's all.")]
+    c = call(*turns)
+    assert (value(c, "date")[1] is A) is bought
+
+
+def test_a_bus_read_back_asking_if_it_is_right_books_when_confirmed() -> None:
+    c = call(
+        ("caller", "Could you please help me find a bus to Portland on the 12th?"),
+        ("agent", "The bus will depart at 6:10 am and will cost $33."),
+        ("caller", "I like that. Please reserve the bus."),
+        (
+            "agent",
+            "Please let me know if I got everything right: 1 person on the bus at 6:10 am on March 12th?",
+        ),
+        ("caller", "Yes, that will work for me."),
+        ("agent", "I have confirmed your ticket."),
+    )
+    assert value(c, "date") == ("2024-03-12", A)
+
+
+def test_a_showing_liked_after_saying_no_to_buying_tickets_is_not_arranged() -> None:
+    c = call(
+        ("caller", "I want to see Pet Sematary!"),
+        ("agent", "Do you want to buy tickets now?"),
+        ("caller", "No, not now. When is it showing?"),
+        ("agent", "What day do you want to watch it?"),
+        ("caller", "I'd like to see it on the 1st of this month."),
+        ("agent", "How about 10 pm at Century 25 Union Landing?"),
+        ("caller", "Great!"),
+        ("agent", "Do you need any other help?"),
+        ("caller", "No, thank you."),
+    )
+    assert value(c, "date")[1] is not A

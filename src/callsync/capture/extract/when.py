@@ -28,9 +28,11 @@ from callsync.capture.extract.dialogue import (
     ECHO_ONLY,
     ECHO_REASON,
     Reaction,
+    agent_turn_before,
     caller_turns,
     classify_reaction,
     echoes_answer,
+    last_sentence,
     sentences,
 )
 from callsync.capture.extract.spoken import (
@@ -713,7 +715,7 @@ _CALLER_CANCEL = re.compile(
 )
 # The agent stating a booking made, without its date: "Booking was successful", "I've reserved it for you".
 _DONE = re.compile(
-    r"\b(booking (was|is|has been) (successful|complete|confirmed)|(successfully|have|has|i'?ve) "
+    r"\b((booking|reservation|appointment|purchase|order) (was|is|has been) (successful|complete|completed|confirmed)|(successfully|have|has|i'?ve) "
     r"(booked|reserved|purchased|bought|ordered)|(has|have) been (booked|reserved|purchased|placed|confirmed|made)|"
     r"(i'?ve|i have|we'?ve|we have) (made|placed) (the|your|a) (booking|reservation|order)|"
     r"(it'?s|it is|that'?s|that is|you'?re|you are|you'?ve been|it'?s been|they'?re|they are) (now )?(all )?"
@@ -722,7 +724,7 @@ _DONE = re.compile(
     r"(^|[.!]\s+)((ok|okay|great|done|perfect),? )?(booked|reserved)\b",
     re.IGNORECASE,
 )
-_DONE_NEEDS = ("book", "reserv", "purchas", "bought", "order", "confirmed", "all set", "been")
+_DONE_NEEDS = ("book", "reserv", "purchas", "bought", "order", "confirmed", "all set", "been", "success", "complete")  # fmt: skip
 _CALLER_CANCEL_NEEDS = ("cancel", "forget", "call it off")
 _DECLINE = re.compile(
     r"\b(not available|unavailable|no good|(is|are|'s|s) (fully |all )?(booked|full|taken)(?! (for|at|on|under)\b)|"
@@ -737,9 +739,18 @@ _DECLINE = re.compile(
 _RANGE_END = re.compile(
     r"\b(check(ing)?[ -]?out|returning|return|returns|come back|coming back|fly(ing)? back|flight back|"
     r"head(ing)? back|drive back|driving back|until|till|ending|ends)\W+((the|on|in|of|at|date|day|is|will|be)\W+)"
-    r"{0,3}$|\barriv\w*\b.*\bleav(e|es|ing)\W+((the|on|in|of|at|date|day|is|will|be)\W+){0,3}$",
+    r"{0,3}$",
     re.IGNORECASE,
 )
+# The agent asking for the end of a stay or trip: "When would you like to return?", "... to check out?".
+_ASKS_END = re.compile(
+    r"\b(return|returning|come back|coming back|fly back|flying back|head back|check[ -]?out|checking out)\b"
+    r"[^.!?]*\?",
+    re.IGNORECASE,
+)
+# "Leaving" is a stay's end after its first day ("you arrive the day after tomorrow. And leave March 12th"),
+# but a trip's start when it comes first ("leaving March 5th and returning the 9th").
+_LEAVING = re.compile(r"\bleav(e|es|ing)\W+((the|on|in|of|at|date|day|is|will|be)\W+){0,3}$", re.IGNORECASE)
 _TIME_END = re.compile(
     r"\b(arriv\w*|lands?|landing|gets? in|getting in|ends?|ending|finish\w*|until|till|check[ -]?out|"
     r"return\w*|back)\W+((at|by|around|about|in)\W+)?$",
@@ -752,15 +763,23 @@ _BOUND = re.compile(
 )
 # A second, separate arrangement: "I also need a hotel for Friday", "another table", "as well".
 _ADDITIONAL = re.compile(r"\b(also|another|as well|second|additional|in addition|one more)\b", re.IGNORECASE)
-_ALTERNATIVE = re.compile(r"\banother (opening|slot|appointment|time|table|showing|option)\b", re.IGNORECASE)
+_ALTERNATIVE = re.compile(r"\banother (opening|slot|time|day|date)\b", re.IGNORECASE)
+_AGENT_ALTERNATIVE = re.compile(
+    r"\banother (opening|slot|time|day|date|appointment|table|showing|option)\b", re.IGNORECASE
+)
 # A date that is a wait of minutes or an hour: "in 7 minutes", "within the hour" (see `_date_at`).
 _SOON = re.compile(r"(in|within)\b.*\b(minutes|hour)", re.IGNORECASE)
+# A flight, bus or train on offer (see `_Slot.unbooked`).
+_TRAVEL = re.compile(
+    r"\b(flights?|airlines?|bus|buses|trains?|departs?|departing|departure|takes? off)\b", re.IGNORECASE
+)
 # A ride: booked for now, beside whatever else the call arranges.
 _RIDE = re.compile(r"\b(rides?|cabs?|taxis?|uber|lyft|shuttle)\b", re.IGNORECASE)
 _RIDE_NEEDS = ("ride", "cab", "taxi", "uber", "lyft", "shuttle")
 # A time the caller puts in place of the one on the table: "no, make it 2:45 instead".
 _TIME_CHANGE = re.compile(
-    r"\b(make (it|that)|instead|rather|how about|what about|can we do|could we do|change (it|that) to|move (it|that) to|"
+    r"\b(make (it|that)|instead|rather|how about|what about|can we do|could we do|let'?s try|try (it )?(at|for)|"
+    r"(change|move) (it|that|the (time|reservation|booking|appointment|table)) to|"
     r"(book|schedule|reserve|set) (me|it|us|that) (for|at)|i'?d prefer|i prefer)\b",
     re.IGNORECASE,
 )
@@ -789,7 +808,7 @@ _SEARCH_RESULT = re.compile(
     r"bus|movies?|results?|options?|trains?)\b|\b(is|are) (showing|playing|screening)\b|\bha(s|ve) (\d+|a|an|one|"
     r"only one|just one) (showings?|showtimes?|screenings?)\b|\b(showtimes?|showings?) (available )?(is|are)\b|"
     r"\b(the|this|that) (event|game|show|concert|match|movie|film|showing|screening|performance) (is|will be|starts|"
-    r"begins|takes place|happens)\b|\bthere'?s (one|a|an|\d+) (showing|screening|show|event|game|concert)\b|"
+    r"begins|takes place|happens)\b|\bthere'?s (one|a|an|\d+) (showing|screening|show|showtime|event|game|concert)\b|"
     r"\b(i|we) have (\d+|one|two|three|four|five|several|a few) (\w+ )?(events?|showings?|movies?|flights?|buses|"
     r"options?|results?|games?|concerts?)\b",
     re.IGNORECASE,
@@ -810,8 +829,12 @@ _OFFERS_TO_BOOK = re.compile(
 )
 _OFFERS_TO_BOOK_NEEDS = ("you like", "you want", "shall i")
 # The agent asking the caller to confirm what it reads back.
-_ASKS_CONFIRM = re.compile(r"\b(confirm|check|review|verify|correct)\b", re.IGNORECASE)
-_CONFIRMS_NEEDS = ("confirm", "check", "review", "verify", "correct")
+_ASKS_CONFIRM = re.compile(
+    r"\b(confirm|check|review|verify|correct|(is that|is this|have (this|that|it|everything)|got (this|that|it|"
+    r"everything)) right|make sure)\b",
+    re.IGNORECASE,
+)
+_CONFIRMS_NEEDS = ("confirm", "check", "review", "verify", "correct", "right", "make sure")
 # The agent reporting that the booking it tried failed: "Sorry, I was unable to book the appointment you
 # requested.", "the appointment could not be made", "the reservation was not successful".
 # Also a refusal of the slot on the table that names no day: "they are not available at the requested time",
@@ -844,7 +867,8 @@ _FAILED = re.compile(
     r"seats?) (available )?(for|at|on) (the|that|this)|"
     r"(not available|unavailable|no (\w+ )?(appointments?|slots?|openings?|tables?|seats?) available) (at|for|on) "
     r"(the|that|this|your) (requested|preferred|chosen|selected)? ?(time|date|day|slot|hour)\b(?! (of|is|for))|"
-    r"at the (time|date|day|hour) you (asked|requested|wanted|want|prefer|preferred|chose)|"
+    r"at the (time|date|day|hour) you (asked|requested|wanted|want|prefer|preferred|chose|were looking for|"
+    r"are looking for|wanted)|"
     r"(that|this|the|your) (time ?)?slot (is|was) (unavailable|not available|taken|booked|full)|"
     r"(i|we) (can'?t|cannot|can not|couldn'?t|could not) (book|get|reserve|make|schedule) (that|it|this|them|"
     r"those)(?=\s*([.!,;]|$|for you|booked|reserved|done|instead)))\b",
@@ -856,6 +880,7 @@ _FAILED_NEEDS = (
     "not scheduled", "not purchased", "not placed", "not completed", "not confirmed", "available", "you asked",
     "you requested", "you want", "you prefer", "you chose", "slot", "can't", "cant", "cannot", "can not",
     "no able", "trouble", "issue", "problem", "error", "fully booked", "sorry", "no availability", "have",
+    "looking for",
     "aren", "are not", "isn", "is not", "was", " is ",
 )  # fmt: skip
 _CALLER_PAST = re.compile(
@@ -917,6 +942,9 @@ class _Slot:
     # The agreed time a caller's change replaced: back in force if the agent turns the change down.
     replaced_time: tuple[TimeMention, list[Evidence]] | None = None
     declined: bool = False  # the agent turned this day (or its time) down
+    # A flight, bus or train the caller liked ("I have a Delta flight leaving at 8:30 am" - "That will work"),
+    # with no purchase said since: travel is not arranged until the agent says it is bought.
+    unbooked: bool = False
 
     def same_day(self, other: date) -> bool:
         return other == self.value or other in self.alternatives
@@ -978,6 +1006,9 @@ def _sentence_items(call: CallRecord, i: int, today: date) -> list[_Said]:
     searching = agent and not (may_say(text, _CONFIRMS_NEEDS) and _ASKS_CONFIRM.search(text) is not None)
     found = _SEARCH_RESULT.search(text) if searching else None
     failure = _FAILED.search(text) if agent and may_say(text, _FAILED_NEEDS) else None
+    # "When would you like to return?" - "On March 13th.": the caller's one date is the trip's end.
+    asked = None if agent else agent_turn_before(call, i)
+    asked_end = asked is not None and _ASKS_END.search(last_sentence(call.turns[asked].text)) is not None
     searched = found.start() if found is not None else None
     for s, e in sentences(text):
         in_dates = [d for d in dates if s <= d.start < e]
@@ -1016,8 +1047,10 @@ def _sentence_items(call: CallRecord, i: int, today: date) -> list[_Said]:
             said_role = Role.OTHER if d.past else role
             # "You're booked for Saturday, checking out Sunday": the end of a stay or trip is never the slot,
             # whoever says it.
-            if said_role in (Role.REQUEST, Role.BOOK, Role.ECHO, Role.OFFER) and _RANGE_END.search(
-                text, s, d.start
+            if said_role in (Role.REQUEST, Role.BOOK, Role.ECHO, Role.OFFER) and (
+                _RANGE_END.search(text, s, d.start)
+                or (any(o.start < d.start for o in dates) and _LEAVING.search(text, s, d.start))
+                or (said_role is Role.REQUEST and len(in_dates) == 1 and asked_end)
             ):
                 said_role = Role.END
             # "Your cab will reach you within 7 minutes" after a visit booked for the 13th: a ride for now
@@ -1038,13 +1071,20 @@ def _additional(call: CallRecord, i: int, sentence: str) -> bool:
     request just before it ("I also need a hotel for Friday" - "Done, you're booked for Friday")."""
     agent = call.turns[i].speaker is Speaker.AGENT
     if _ADDITIONAL.search(sentence):
-        # The agent's "I found another appointment on March 5th at 1 pm" proposes an alternative slot.
-        return not (
-            agent and _ALTERNATIVE.search(sentence) and not _ADDITIONAL.search(_ALTERNATIVE.sub("", sentence))
-        )
+        return _second(sentence, agent)
     if agent and i > 0 and call.turns[i - 1].speaker is Speaker.CALLER:
-        return _ADDITIONAL.search(call.turns[i - 1].text) is not None
+        return _second(call.turns[i - 1].text, agent=False)
     return False
+
+
+def _second(text: str, agent: bool) -> bool:
+    """Do the words ask for a second arrangement, not merely another slot for this one? The agent's "I found
+    another appointment on March 5th at 1 pm" and the caller's "a reservation for another time" propose an
+    alternative."""
+    if _ADDITIONAL.search(text) is None:
+        return False
+    alternative = _AGENT_ALTERNATIVE if agent else _ALTERNATIVE
+    return _ADDITIONAL.search(alternative.sub("", text)) is not None
 
 
 def times_said(call: CallRecord, i: int, today: date | None) -> list[TimeMention]:
@@ -1204,6 +1244,9 @@ class _Timeline:
         self.cancelled: set[date] = set()
         self.superseded: list[tuple[str, tuple[Evidence, ...]]] = []
         self.offered_to_book = False  # the agent's last turn offered to make the booking or sale, undated
+        # The caller said no to buying or booking ("Do you want to buy tickets now?" - "No, not now."), and no
+        # booking was said since: a showing they liked afterwards is information (see `resolve_when`).
+        self.not_buying = False
 
     def replace(self, slot: _Slot | None) -> None:
         if self.state is not None and (slot is None or not self.state.same_day(slot.value)):
@@ -1275,8 +1318,10 @@ class _Timeline:
             return
         asked_at = max(e.turn for e in state.evidence)
         since = [x for x in self.agent_said if x.turn > asked_at] + items
-        if any(x.date is not None and not state.same_day(x.date.value) for x in since):
-            return  # the agent spoke of another day since: which one was booked, the words do not say
+        if any(
+            x.date is not None and x.role is not Role.END and not state.same_day(x.date.value) for x in since
+        ):
+            return  # the agent spoke of another day since (not the stay's end): which was booked, words do not say
         state.confidence = max(state.confidence, BOOKED)
         state.source = "agent"
         state.evidence.append(Evidence(i, m.start(), m.end()))
@@ -1386,6 +1431,7 @@ class _Timeline:
             confidence = AMBIGUOUS
         if state is not None and state.same_day(d.value) and not d.alternatives:
             state.settle(d.value)
+            state.unbooked = False
             state.confidence = clamp(max(confidence, state.confidence) + AGREED)
             state.evidence.extend(said.evidence())
             state.source = "agent"
@@ -1406,6 +1452,8 @@ class _Timeline:
         reaction, span = classify_reaction(call.turns[i].text)
         just_booked, self.just_booked = self.just_booked, False
         offered_to_book, self.offered_to_book = self.offered_to_book, False
+        if offered_to_book and reaction is Reaction.DENY:
+            self.not_buying = True
         if not items and self.state is not None:
             text = call.turns[i].text
             if offered_to_book and reaction is Reaction.DENY:
@@ -1438,7 +1486,9 @@ class _Timeline:
             evidence = taken.evidence() + [e for x in requests for e in x.evidence()]
             if span is not None:
                 evidence.append(Evidence(i, span[0], span[1]))
-            self.take(taken, evidence)
+            offered = call.turns[taken.turn].text
+            read_back = may_say(offered, _CONFIRMS_NEEDS) and _ASKS_CONFIRM.search(offered) is not None
+            self.take(taken, evidence, travel=not read_back and _TRAVEL.search(offered) is not None)
             if self.state is not None:
                 for x in requests:
                     self.state.set_time(x)
@@ -1456,7 +1506,7 @@ class _Timeline:
                 self.state.replaced_time = kept
         return bool(requests) or reaction is not Reaction.NEUTRAL
 
-    def take(self, offer: _Said, evidence: list[Evidence]) -> None:
+    def take(self, offer: _Said, evidence: list[Evidence], *, travel: bool = False) -> None:
         state = self.state
         if offer.ride and state is not None and state.source != "caller" and not state.declined:
             return  # "Great" to the cab arriving in 6 minutes: the visit booked for the 10th stands
@@ -1467,6 +1517,7 @@ class _Timeline:
                 state.confidence = max(state.confidence, OFFER_TAKEN)
                 if state.source == "caller":
                     state.source = "offer"
+                    state.unbooked = travel
             return
         d = offer.date
         confidence = OFFER_TAKEN if not d.alternatives else AMBIGUOUS
@@ -1474,6 +1525,7 @@ class _Timeline:
             confidence = clamp(max(confidence, state.confidence) + AGREED)
             evidence = [*state.evidence, *evidence]
         slot = _Slot(d.value, d.alternatives, confidence, evidence, "offer")
+        slot.unbooked = travel
         slot.set_time(offer)
         if (
             slot.time is None
@@ -1535,9 +1587,17 @@ def resolve_when(
                 ):
                     timeline.echo_answer(said)
             timeline.done_as_asked(call, i, items)
+            if _done_statement(turn.text) is not None or any(
+                x.role is Role.BOOK and not x.question for x in items
+            ):
+                timeline.not_buying = False
+                if timeline.state is not None:
+                    timeline.state.unbooked = False  # "Your ticket has been purchased."
             timeline.done_with_offer(call, i, items, pending)
         elif i in callers and timeline.caller(call, i, _sentence_items(call, i, today), offers):
             offers = []
+    if timeline.not_buying and timeline.state is not None and timeline.state.source != "caller":
+        timeline.state.unbooked = True
     return timeline.state, timeline.superseded
 
 
@@ -1611,6 +1671,8 @@ def extract_when(call: CallRecord, *, default_timezone: str = "UTC") -> dict[str
     slot, superseded = resolve_when(call, today)
     if slot is None:
         return {}
+    if slot.unbooked:
+        slot.confidence = min(slot.confidence, REQUESTED)
     evidence = tuple(sorted(set(slot.evidence), key=lambda e: (e.turn, e.start, e.end)))
     date_status = status_for("date", slot.confidence)
     reason = None
