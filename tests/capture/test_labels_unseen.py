@@ -8,7 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callsync.capture.extract import extract_call
-from callsync.capture.extract.labels import classify_intent, classify_outcome, classify_sentiment
+from callsync.capture.extract.labels import (
+    classify_intent,
+    classify_outcome,
+    classify_sentiment,
+    reports_booking,
+)
 from callsync.capture.platforms.generic import parse_generic_call
 from tests.capture import make_call
 
@@ -809,3 +814,29 @@ def test_an_offer_taken_by_a_garbled_yes_is_the_reason(offer: tuple[str, str]) -
         ("caller", "yeah i think i want to cut"),
     )
     assert classify_intent(call).value == intent
+
+
+@given(
+    said=st.sampled_from(
+        [
+            "Certainly, I bought you 4 tickets to the Phillies Vs Pirates game.",
+            "I just reserved your spot!",
+            "I'll confirm your reservation, enjoy your event!",
+            "Was successful confirmed, will arrive at 11:18 am.",
+            "The ticket from PDX International Airport is successful.",
+            "Your visit to the apartment is already scheduled.",
+            "Your appointment has be confirmed.",
+            "I've schedule your visit for the 10th.",
+            "Reservation reserved, their number is 510-899-8626.",
+        ]
+    )
+)
+@settings(max_examples=40, deadline=None)
+def test_more_reports_of_a_booking_made_are_read(said: str) -> None:
+    assert reports_booking(said)
+
+
+@given(said=st.sampled_from(["Would you like me to book it?", "Do you have a reservation?", "Are you done?"]))
+@settings(max_examples=10, deadline=None)
+def test_questions_about_booking_are_no_report_of_one(said: str) -> None:
+    assert not reports_booking(said)

@@ -644,3 +644,51 @@ def test_a_showing_liked_after_saying_no_to_buying_tickets_is_not_arranged() -> 
         ("caller", "No, thank you."),
     )
     assert value(c, "date")[1] is not A
+
+
+@given(bought=st.booleans())
+@settings(max_examples=4, deadline=None)
+def test_a_game_the_agent_lists_on_the_day_asked_for_is_arranged_only_once_bought(bought: bool) -> None:
+    turns = [
+        ("caller", "I am interested in doing something this Saturday."),
+        ("agent", "The Angels Vs Orioles game is at the Angel Stadium of Anaheim tomorrow at 7:30 pm."),
+        ("caller", "Thank you, that sounds great."),
+    ]
+    if bought:
+        turns += [("agent", "Certainly, I bought you 2 tickets to the game."), ("caller", "Thanks.")]
+    else:
+        turns += [("agent", "Have a great day."), ("caller", "You too.")]
+    c = call(*turns)
+    assert (value(c, "date")[1] is A) is bought
+
+
+def test_an_appointment_slot_the_agent_offers_is_still_arranged_when_taken() -> None:
+    c = call(
+        ("caller", "I need a cleaning."),
+        ("agent", "The earliest I have is Tuesday at 2:30 pm."),
+        ("caller", "perfect, book it"),
+    )
+    assert value(c, "date") == ("2024-03-05", A)
+
+
+@given(nothing=st.sampled_from(["There is nothing available then.", "Sorry, nothing there either."]))
+@settings(max_examples=4, deadline=None)
+def test_nothing_available_then_is_a_failure(nothing: str) -> None:
+    c = call(
+        ("caller", "Make it evening 5:30 on March 10th."),
+        ("agent", "March 10th at 5:30 pm, correct?"),
+        ("caller", "That is correct."),
+        ("agent", nothing + " Anything else?"),
+        ("caller", "No thank you."),
+    )
+    assert value(c, "date")[1] is not A
+
+
+def test_that_doesnt_work_turns_down_the_booking_the_agent_just_stated() -> None:
+    c = call(
+        ("caller", "I want to visit the Barberia Salon on the 5th of this month at 11:45 am."),
+        ("agent", "Barberia Salon does not have openings then. You're booked for next Tuesday at 12 pm."),
+        ("caller", "That doesn't work for me."),
+        ("agent", "Is there anything else I can do for you?"),
+    )
+    assert value(c, "time")[1] is not A

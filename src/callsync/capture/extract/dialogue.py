@@ -73,6 +73,11 @@ _DENIES: tuple[tuple[str, ...], ...] = (
     ("wrong",),
     ("incorrect",),
     ("actually",),
+    ("that", "doesnt", "work"),
+    ("that", "does", "not", "work"),
+    ("that", "wont", "work"),
+    ("that", "will", "not", "work"),
+    ("thats", "no", "good"),
 )
 
 

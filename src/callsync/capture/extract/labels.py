@@ -636,12 +636,12 @@ _BOOKED = _rx(
 _MADE = _rx(
     r"(reservations?|appointments?|booking|visit|table|room|house|tickets?|ride|cab|car|seats?|flight|purchase|"
     r"walk ?through|viewing|schedule)( (to|at|with|for|on|of) [^.?!,\n]{1,40}?)? "
-    r"(has|have|is|are|was|were) (now |just |all |officially )?(been )?((successfully|sucessfully|succesfully|"
+    r"(has|have|is|are|was|were) (now |just |all |officially |already )?(been |be )?((successfully|sucessfully|succesfully|"
     r"successful) )?(been )?"
     r"(made|booked|reserved|confirmed|scheduled|schedule|planned|purchased|bought|ordered|placed|done|"
     r"complete|completed|set|saved|successful|succesful|a success)",
     r"(reservation|booking|appointment|visit|purchase) (successfully |sucessfully |succesfully )?(made|completed|"
-    r"confirmed|booked|done)(?=[.!]|$)",
+    r"confirmed|booked|done|reserved|scheduled)(?=[.!,]|$)",
     r"your successful (reservation|booking|purchase)",
     r"(everything|it all) (is|has been) (now )?(all )?(confirmed|booked|set for your)",
     r"(you|your) are (now )?(all )?confirmed",
@@ -651,6 +651,9 @@ _MADE = _rx(
     r"i have (the|your) (reservation|booking|appointment|tickets?|visit|table|room) (scheduled|booked|confirmed|"
     r"reserved|made|set up|set)",
     r"successfully done with",
+    r"i'?ll confirm your (reservation|booking|tickets?)",
+    r"(was|is) (successful|successfully) confirmed",
+    r"(ticket|tickets|reservation|booking|purchase)( \w+){0,4} (is|was|are|were) successful",
     r"(booking|reservation|purchase|tickets?|appointment|visit) (is )?(confirmed|successful|complete)",
     r"(it|that)( was|'s| is| has been) (already |now )?(booked|reserved|scheduled)",
     r"(gone|went) ahead and (reserved|booked|scheduled)",
@@ -659,8 +662,9 @@ _MADE = _rx(
     r"i have (scheduled|booked|reserved) (it )?for you",
     r"confirmation is complete",
     r"(it|you)( is| are|'s|'re) (now )?(all )?booked",
-    r"i'?ve (made|purchased|bought|confirmed|secured|book|booked) (the|your|a|an|that|it|these|those)",
-    r"i (have )?(already |successfully |successful )?(made|booked|reserved|scheduled|purchased|bought|confirmed|secured|"
+    r"i'?ve (made|purchased|bought|confirmed|secured|book|booked|schedule|scheduled|reserve|reserved) (the|your|a|an|"
+    r"that|it|these|those)",
+    r"i (have )?(already |successfully |successful |just )?(made|booked|reserved|scheduled|purchased|bought|confirmed|secured|"
     r"completed|finalized) (the|your|a|an|you|it|that|both|these|those)",
     r"i (have|'ve) (got )?you (all )?(confirmed|booked|scheduled|down for)",
     r"(it'?s|it has) been (booked|scheduled|reserved)",
@@ -695,6 +699,17 @@ _MADE = _rx(
         "appointment now",
     ),
 )
+
+
+def reports_booking(text: str) -> bool:
+    """Does this agent turn state a booking or report one made (the cues outcome reads)? For when.py, which
+    counts a slot as arranged only once the call says something was booked."""
+    lower = text.lower()
+    return any(
+        (stems is None or any(stem in lower for stem in stems)) and pattern.search(lower) is not None
+        for pattern in (_MADE, _BOOKED)
+        for stems in (_NEEDLES.get(pattern),)
+    )
 
 
 def _booked(agent_text: _Joined) -> _Hits:
@@ -768,7 +783,19 @@ _APPOINTMENT_WORDS = _rx(
     r"hotel",
     r"(come|coming) (in|out|by)",
 )
-_PURCHASE_WORDS = _rx(r"tickets?", r"flights?", r"ride", r"order", r"seats?", r"train", r"fare", r"itinerary")
+_PURCHASE_WORDS = _rx(
+    r"tickets?",
+    r"flights?",
+    r"ride",
+    r"order",
+    r"seats?",
+    r"train",
+    r"fare",
+    r"itinerary",
+    r"cab",
+    r"taxi",
+    r"vehicle",
+)
 
 
 def _purchase_only(call: CallRecord, turns: tuple[int, ...]) -> bool:

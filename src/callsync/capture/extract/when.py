@@ -35,6 +35,7 @@ from callsync.capture.extract.dialogue import (
     last_sentence,
     sentences,
 )
+from callsync.capture.extract.labels import reports_booking
 from callsync.capture.extract.spoken import (
     TEENS,
     TENS,
@@ -769,9 +770,12 @@ _AGENT_ALTERNATIVE = re.compile(
 )
 # A date that is a wait of minutes or an hour: "in 7 minutes", "within the hour" (see `_date_at`).
 _SOON = re.compile(r"(in|within)\b.*\b(minutes|hour)", re.IGNORECASE)
-# A flight, bus or train on offer (see `_Slot.unbooked`).
-_TRAVEL = re.compile(
-    r"\b(flights?|airlines?|bus|buses|trains?|departs?|departing|departure|takes? off)\b", re.IGNORECASE
+# Things that run on a schedule of their own (a showing, an event, a departure): the agent listing one is
+# telling what exists, and the caller liking it arranges nothing until it is bought (see `_Slot.unbooked`).
+_SCHEDULED = re.compile(
+    r"\b(flights?|airlines?|bus|buses|trains?|departs?|departing|departure|takes? off|showings?|showtimes?|"
+    r"screenings?|movies?|films?|events?|games?|concerts?|matches|match|performances?)\b",
+    re.IGNORECASE,
 )
 # A ride: booked for now, beside whatever else the call arranges.
 _RIDE = re.compile(r"\b(rides?|cabs?|taxis?|uber|lyft|shuttle)\b", re.IGNORECASE)
@@ -856,7 +860,7 @@ _FAILED = re.compile(
     r"(that|this) (time|slot|date|day) (is|was) (already )?(booked|taken|full)|"
     r"fully booked (at|for|on) (your|that|the|this)|"
     r"sorry,? (but )?(that'?s |that is |it'?s |it is |is |they'?re |they are )?(not available|unavailable)|"
-    r"(still )?no availability|"
+    r"(still )?no availability|nothing (available|open|left|there)( then| either| at that time)?(?= *[.!,]|$)|"
     r"(don'?t|do not|doesn'?t|does not) have (an |any )?(openings?|availability|slots?|appointments?|tables?|rooms?|"
     r"seats?) (at|for|on) (that|this|the)|"
     r"there (aren'?t|are not|isn'?t|is not) any (\w+ )?(available )?(tickets?|seats?|tables?|rooms?|appointments?|"
@@ -880,7 +884,7 @@ _FAILED_NEEDS = (
     "not scheduled", "not purchased", "not placed", "not completed", "not confirmed", "available", "you asked",
     "you requested", "you want", "you prefer", "you chose", "slot", "can't", "cant", "cannot", "can not",
     "no able", "trouble", "issue", "problem", "error", "fully booked", "sorry", "no availability", "have",
-    "looking for",
+    "looking for", "nothing",
     "aren", "are not", "isn", "is not", "was", " is ",
 )  # fmt: skip
 _CALLER_PAST = re.compile(
@@ -909,6 +913,9 @@ class _Said:
     question: bool
     additional: bool = False  # a second arrangement ("I also need ..."): never replaces the first
     ride: bool = False  # a ride's wait ("your cab is 7 minutes away"): never replaces what is arranged
+    listed: bool = (
+        False  # a showing, event or departure the agent lists: bought, not agreed (`_Slot.unbooked`)
+    )
 
     def evidence(self) -> list[Evidence]:
         out = []
@@ -942,8 +949,9 @@ class _Slot:
     # The agreed time a caller's change replaced: back in force if the agent turns the change down.
     replaced_time: tuple[TimeMention, list[Evidence]] | None = None
     declined: bool = False  # the agent turned this day (or its time) down
-    # A flight, bus or train the caller liked ("I have a Delta flight leaving at 8:30 am" - "That will work"),
-    # with no purchase said since: travel is not arranged until the agent says it is bought.
+    # A showing, event or departure the agent listed and the caller liked ("I have a Delta flight leaving at
+    # 8:30 am" - "That will work"; "The Angels Vs Orioles is at Angel Stadium tomorrow at 7:30 pm" after the
+    # caller asked for Saturday), with no booking said since: not arranged until the agent says it is bought.
     unbooked: bool = False
 
     def same_day(self, other: date) -> bool:
@@ -1036,9 +1044,10 @@ def _sentence_items(call: CallRecord, i: int, today: date) -> list[_Said]:
             role = Role.OFFER  # "I am unable to make a booking. ... Dr. Lee on Friday at 3:30 pm.": instead
 
         question = sentence.rstrip().endswith("?")
+        listed = searching and _SCHEDULED.search(sentence) is not None  # a read-back lists nothing
         additional = role in (Role.BOOK, Role.ECHO, Role.REQUEST) and _additional(call, i, sentence)
         if not in_dates:
-            out.extend(_Said(i, role, None, t, question, additional) for t in in_times[:1])
+            out.extend(_Said(i, role, None, t, question, additional, listed=listed) for t in in_times[:1])
             continue
         in_dates = _range_starts(text, tokens, in_dates)
         for n, d in enumerate(in_dates):
@@ -1062,7 +1071,7 @@ def _sentence_items(call: CallRecord, i: int, today: date) -> list[_Said]:
                 and may_say(text, _RIDE_NEEDS)
                 and _RIDE.search(text) is not None
             )
-            out.append(_Said(i, said_role, d, nearest, question, additional, ride))
+            out.append(_Said(i, said_role, d, nearest, question, additional, ride, listed))
     return out
 
 
@@ -1431,7 +1440,7 @@ class _Timeline:
             confidence = AMBIGUOUS
         if state is not None and state.same_day(d.value) and not d.alternatives:
             state.settle(d.value)
-            state.unbooked = False
+            state.unbooked = said.role is Role.ECHO and said.listed
             state.confidence = clamp(max(confidence, state.confidence) + AGREED)
             state.evidence.extend(said.evidence())
             state.source = "agent"
@@ -1488,7 +1497,7 @@ class _Timeline:
                 evidence.append(Evidence(i, span[0], span[1]))
             offered = call.turns[taken.turn].text
             read_back = may_say(offered, _CONFIRMS_NEEDS) and _ASKS_CONFIRM.search(offered) is not None
-            self.take(taken, evidence, travel=not read_back and _TRAVEL.search(offered) is not None)
+            self.take(taken, evidence, listed=taken.listed and not read_back)
             if self.state is not None:
                 for x in requests:
                     self.state.set_time(x)
@@ -1506,7 +1515,7 @@ class _Timeline:
                 self.state.replaced_time = kept
         return bool(requests) or reaction is not Reaction.NEUTRAL
 
-    def take(self, offer: _Said, evidence: list[Evidence], *, travel: bool = False) -> None:
+    def take(self, offer: _Said, evidence: list[Evidence], *, listed: bool = False) -> None:
         state = self.state
         if offer.ride and state is not None and state.source != "caller" and not state.declined:
             return  # "Great" to the cab arriving in 6 minutes: the visit booked for the 10th stands
@@ -1517,7 +1526,7 @@ class _Timeline:
                 state.confidence = max(state.confidence, OFFER_TAKEN)
                 if state.source == "caller":
                     state.source = "offer"
-                    state.unbooked = travel
+                    state.unbooked = listed
             return
         d = offer.date
         confidence = OFFER_TAKEN if not d.alternatives else AMBIGUOUS
@@ -1525,7 +1534,7 @@ class _Timeline:
             confidence = clamp(max(confidence, state.confidence) + AGREED)
             evidence = [*state.evidence, *evidence]
         slot = _Slot(d.value, d.alternatives, confidence, evidence, "offer")
-        slot.unbooked = travel
+        slot.unbooked = listed
         slot.set_time(offer)
         if (
             slot.time is None
@@ -1596,9 +1605,17 @@ def resolve_when(
             timeline.done_with_offer(call, i, items, pending)
         elif i in callers and timeline.caller(call, i, _sentence_items(call, i, today), offers):
             offers = []
-    if timeline.not_buying and timeline.state is not None and timeline.state.source != "caller":
-        timeline.state.unbooked = True
-    return timeline.state, timeline.superseded
+    state = timeline.state
+    if timeline.not_buying and state is not None and state.source != "caller":
+        state.unbooked = True
+    if state is not None and state.unbooked:
+        # Any later report of a booking made, in the words outcome reads ("I have confirmed your tickets"),
+        # buys it after all.
+        last = max(e.turn for e in state.evidence)
+        state.unbooked = not any(
+            reports_booking(t.text) for t in call.turns[last:] if t.speaker is Speaker.AGENT
+        )
+    return state, timeline.superseded
 
 
 _WHEN_QUESTION = re.compile(r"\b(when|what (day|date|time)|which day)\b", re.IGNORECASE)
