@@ -24,6 +24,9 @@ GATED: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (when._CALLER_CANCEL, when._CALLER_CANCEL_NEEDS),
     (when._DONE, when._DONE_NEEDS),
     (name._SOMEONE_ELSES, name._SOMEONE_ELSES_NEEDS),
+    (when._ASKS_CONFIRM, when._CONFIRMS_NEEDS),
+    (when._RIDE, when._RIDE_NEEDS),
+    (when._ASKS_END, when._ASKS_END_NEEDS),
 ]
 
 
@@ -34,6 +37,15 @@ def test_a_gated_pattern_only_matches_text_holding_one_of_its_words(data: st.Dat
         text = data.draw(st.from_regex(pattern, alphabet=st.characters(max_codepoint=127)))
         assert pattern.search(text) is not None
         assert may_say(text, needles), (pattern.pattern, text)
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(data=st.data())
+def test_the_failed_booking_pattern_only_matches_text_holding_one_of_its_words(data: st.DataObject) -> None:
+    # Apart from GATED: the pattern is long, and writing texts from it is slow.
+    text = data.draw(st.from_regex(when._FAILED, alphabet=st.characters(max_codepoint=127)))
+    assert when._FAILED.search(text) is not None
+    assert may_say(text, when._FAILED_NEEDS), text
 
 
 def test_the_gates_let_through_the_questions_they_guard() -> None:

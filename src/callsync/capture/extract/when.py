@@ -749,6 +749,7 @@ _ASKS_END = re.compile(
     r"[^.!?]*\?",
     re.IGNORECASE,
 )
+_ASKS_END_NEEDS = ("return", "back", "check")
 # "Leaving" is a stay's end after its first day ("you arrive the day after tomorrow. And leave March 12th"),
 # but a trip's start when it comes first ("leaving March 5th and returning the 9th").
 _LEAVING = re.compile(r"\bleav(e|es|ing)\W+((the|on|in|of|at|date|day|is|will|be)\W+){0,3}$", re.IGNORECASE)
@@ -883,10 +884,18 @@ _FAILED_NEEDS = (
     "unsuccessful", "failed", "there are no", "there is no", "not been", "not booked", "not made", "not reserved",
     "not scheduled", "not purchased", "not placed", "not completed", "not confirmed", "available", "you asked",
     "you requested", "you want", "you prefer", "you chose", "slot", "can't", "cant", "cannot", "can not",
-    "no able", "trouble", "issue", "problem", "error", "fully booked", "sorry", "no availability", "have",
-    "looking for", "nothing",
-    "aren", "are not", "isn", "is not", "was", " is ",
+    "no able", "trouble", "issue", "problem", "error", "fully booked", "no availability", "looking for",
+    "nothing", "n't have", "nt have", "not have", "t any", "not any", "booked", "taken", "full",
 )  # fmt: skip
+
+
+def _find_failure(text: str) -> re.Match[str] | None:
+    """The agent's words reporting a booking failed (`_FAILED`), if any."""
+    return _FAILED.search(text) if may_say(text, _FAILED_NEEDS) else None
+
+
+# Asked of the same agent turn by the timeline and by its sentence reader.
+_failure = per_text("failure", _find_failure)
 _CALLER_PAST = re.compile(
     r"\b(was|were|had|did|went|came|called|brought|happened|ordered|paid|charged|bought|started|got|fell|"
     r"(?<!be )moved|filed|sent|replaced|fixed|cancelled|canceled|ago|since|born|birthday|last)\b",
@@ -1013,10 +1022,14 @@ def _sentence_items(call: CallRecord, i: int, today: date) -> list[_Said]:
     # A read-back for confirmation ("Please confirm: the event is on March 9th") is never a search result.
     searching = agent and not (may_say(text, _CONFIRMS_NEEDS) and _ASKS_CONFIRM.search(text) is not None)
     found = _SEARCH_RESULT.search(text) if searching else None
-    failure = _FAILED.search(text) if agent and may_say(text, _FAILED_NEEDS) else None
+    failure = _failure(text) if agent else None
     # "When would you like to return?" - "On March 13th.": the caller's one date is the trip's end.
     asked = None if agent else agent_turn_before(call, i)
-    asked_end = asked is not None and _ASKS_END.search(last_sentence(call.turns[asked].text)) is not None
+    asked_end = (
+        asked is not None
+        and may_say(call.turns[asked].text, _ASKS_END_NEEDS)
+        and _ASKS_END.search(last_sentence(call.turns[asked].text)) is not None
+    )
     searched = found.start() if found is not None else None
     for s, e in sentences(text):
         in_dates = [d for d in dates if s <= d.start < e]
@@ -1347,7 +1360,7 @@ class _Timeline:
         was on the table is not arranged (it stays, for review, unless something else is booked later)."""
         state = self.state
         text = call.turns[i].text
-        if state is None or not may_say(text, _FAILED_NEEDS) or _FAILED.search(text) is None:
+        if state is None or _failure(text) is None:
             return
         state.turn_down()
 
@@ -1596,8 +1609,10 @@ def resolve_when(
                 ):
                     timeline.echo_answer(said)
             timeline.done_as_asked(call, i, items)
-            if _done_statement(turn.text) is not None or any(
-                x.role is Role.BOOK and not x.question for x in items
+            waiting = timeline.not_buying or (timeline.state is not None and timeline.state.unbooked)
+            if waiting and (
+                _done_statement(turn.text) is not None
+                or any(x.role is Role.BOOK and not x.question for x in items)
             ):
                 timeline.not_buying = False
                 if timeline.state is not None:
