@@ -692,3 +692,26 @@ def test_that_doesnt_work_turns_down_the_booking_the_agent_just_stated() -> None
         ("agent", "Is there anything else I can do for you?"),
     )
     assert value(c, "time")[1] is not A
+
+
+def test_in_a_call_about_events_a_time_the_agent_lists_is_a_listing() -> None:
+    c = call(
+        ("caller", "Are there any interesting events happening out there? How about a concert on Wednesday."),
+        ("agent", "I got Celine Dion at Chase Center Experience, next Wednesday at 7 pm."),
+        ("caller", "That sounds awesome too. I'm good for now."),
+        ("agent", "OK. See you soon."),
+    )
+    assert value(c, "date")[1] is not A
+
+
+def test_a_salon_visit_in_a_call_that_mentions_a_bus_is_still_an_appointment() -> None:
+    c = call(
+        (
+            "caller",
+            "Is it easily accessible by bus? I would like to book an appointment for March 3rd at 6 pm.",
+        ),
+        ("agent", "Sounds good! You'll meet him at 6 pm the day after tomorrow. Will that be good?"),
+        ("caller", "Yes that sounds good."),
+        ("agent", "We're looking forward to seeing you on your appointment date."),
+    )
+    assert value(c, "date") == ("2024-03-03", A)

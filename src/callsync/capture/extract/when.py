@@ -778,6 +778,12 @@ _SCHEDULED = re.compile(
     r"screenings?|movies?|films?|events?|games?|concerts?|matches|match|performances?)\b",
     re.IGNORECASE,
 )
+# What makes a whole call about such things: its shows and events (a bus or a train is also how people get
+# to a salon).
+_SCHEDULED_TOPIC = re.compile(
+    r"\b(showings?|showtimes?|screenings?|movies?|films?|events?|concerts?|games?|performances?|flights?)\b",
+    re.IGNORECASE,
+)
 # A ride: booked for now, beside whatever else the call arranges.
 _RIDE = re.compile(r"\b(rides?|cabs?|taxis?|uber|lyft|shuttle)\b", re.IGNORECASE)
 _RIDE_NEEDS = ("ride", "cab", "taxi", "uber", "lyft", "shuttle")
@@ -999,7 +1005,10 @@ def _excluded(text: str) -> list[tuple[int, int]]:
     return spans + [(e.start, e.end) for e in find_emails(text)]
 
 
-def _sentence_items(call: CallRecord, i: int, today: date) -> list[_Said]:
+def _sentence_items(call: CallRecord, i: int, today: date, *, scheduled_topic: bool = False) -> list[_Said]:
+    """The dates and times turn i says, sentence by sentence, with their roles. `scheduled_topic`: the call
+    has been about something that runs on its own schedule (a movie, an event, a flight), so a time the agent
+    lists is one of its showings or departures."""
     text = call.turns[i].text
     agent = call.turns[i].speaker is Speaker.AGENT
     dates = find_dates(text, today)
@@ -1057,7 +1066,8 @@ def _sentence_items(call: CallRecord, i: int, today: date) -> list[_Said]:
             role = Role.OFFER  # "I am unable to make a booking. ... Dr. Lee on Friday at 3:30 pm.": instead
 
         question = sentence.rstrip().endswith("?")
-        listed = searching and _SCHEDULED.search(sentence) is not None  # a read-back lists nothing
+        # A read-back lists nothing.
+        listed = searching and (scheduled_topic or _SCHEDULED.search(sentence) is not None)
         additional = role in (Role.BOOK, Role.ECHO, Role.REQUEST) and _additional(call, i, sentence)
         if not in_dates:
             out.extend(_Said(i, role, None, t, question, additional, listed=listed) for t in in_times[:1])
@@ -1588,9 +1598,11 @@ def resolve_when(
     callers = set(caller_turns(call))
     timeline = _Timeline()
     offers: list[_Said] = []
+    scheduled_topic = False
     for i, turn in enumerate(call.turns):
+        scheduled_topic = scheduled_topic or _SCHEDULED_TOPIC.search(turn.text) is not None
         if turn.speaker is Speaker.AGENT:
-            items = _sentence_items(call, i, today)
+            items = _sentence_items(call, i, today, scheduled_topic=scheduled_topic)
             pending = offers
             timeline.failed(call, i)  # before this turn's own offers: they are what it proposes instead
             reading_back = may_say(turn.text, _CONFIRMS_NEEDS) and _ASKS_CONFIRM.search(turn.text) is not None
@@ -1624,11 +1636,11 @@ def resolve_when(
     if timeline.not_buying and state is not None and state.source != "caller":
         state.unbooked = True
     if state is not None and state.unbooked:
-        # Any later report of a booking made, in the words outcome reads ("I have confirmed your tickets"),
-        # buys it after all.
-        last = max(e.turn for e in state.evidence)
+        # A report of a booking made since the slot came up, in the words outcome reads ("I've confirmed
+        # it, enjoy the concert!"), buys it after all.
+        first = min(e.turn for e in state.evidence)
         state.unbooked = not any(
-            reports_booking(t.text) for t in call.turns[last:] if t.speaker is Speaker.AGENT
+            reports_booking(t.text) for t in call.turns[first:] if t.speaker is Speaker.AGENT
         )
     return state, timeline.superseded
 
