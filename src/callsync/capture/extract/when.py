@@ -1059,7 +1059,7 @@ def _sentence_items(call: CallRecord, i: int, today: date, *, scheduled_topic: b
             starts = [t for t in in_times if not _TIME_END.search(text, max(s, t.start - 24), t.start)]
             in_times = starts or in_times[:1]
         sentence = text[s:e]
-        role = _role(sentence, agent, searching=searching)
+        role = _role(sentence, agent, searching=searching, failing=failure is not None)
         if role is Role.ECHO and searched is not None and s >= searched:
             role = Role.OTHER  # "I found 9 buses. One departs on March 5th at 7:40 am.": still the search
         elif role is Role.ECHO and failure is not None and s >= failure.end():
@@ -1227,12 +1227,14 @@ def _fails_without_offer(sentence: str) -> bool:
     return "?" not in rest and _OFFER.search(rest) is None and _RUN_ON.search(rest) is None
 
 
-def _role(sentence: str, agent: bool, *, searching: bool = True) -> Role:
+def _role(sentence: str, agent: bool, *, searching: bool = True, failing: bool = True) -> Role:
+    """The sentence's part in the arrangement. `searching`: the turn is no read-back; `failing`: the turn
+    holds a report of a failure (its sentences are checked for one only then)."""
     if may_say(sentence, _CANCEL_NEEDS) and _CANCEL.search(sentence):
         return Role.CANCEL
     if not agent:
         return Role.OTHER if _CALLER_PAST.search(sentence) else Role.REQUEST
-    if _DECLINE.search(sentence) or _fails_without_offer(sentence):
+    if _DECLINE.search(sentence) or (failing and _fails_without_offer(sentence)):
         return Role.DECLINE
     if _BOOK.search(sentence):
         return Role.BOOK
