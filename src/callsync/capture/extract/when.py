@@ -773,17 +773,14 @@ _AGENT_ALTERNATIVE = re.compile(
 _SOON = re.compile(r"(in|within)\b.*\b(minutes|hour)", re.IGNORECASE)
 # Things that run on a schedule of their own (a showing, an event, a departure): the agent listing one is
 # telling what exists, and the caller liking it arranges nothing until it is bought (see `_Slot.unbooked`).
+# The shows, events and flights also make a whole call about such things (`_SCHEDULED_TOPIC`); a bus or a
+# train does not (it is also how people get to a salon).
+_SHOWS = r"showings?|showtimes?|screenings?|movies?|films?|events?|concerts?|games?|performances?|flights?"
 _SCHEDULED = re.compile(
-    r"\b(flights?|airlines?|bus|buses|trains?|departs?|departing|departure|takes? off|showings?|showtimes?|"
-    r"screenings?|movies?|films?|events?|games?|concerts?|matches|match|performances?)\b",
+    rf"\b({_SHOWS}|matches|match|airlines?|bus|buses|trains?|departs?|departing|departure|takes? off)\b",
     re.IGNORECASE,
 )
-# What makes a whole call about such things: its shows and events (a bus or a train is also how people get
-# to a salon).
-_SCHEDULED_TOPIC = re.compile(
-    r"\b(showings?|showtimes?|screenings?|movies?|films?|events?|concerts?|games?|performances?|flights?)\b",
-    re.IGNORECASE,
-)
+_SCHEDULED_TOPIC = re.compile(rf"\b({_SHOWS})\b", re.IGNORECASE)
 # A ride: booked for now, beside whatever else the call arranges.
 _RIDE = re.compile(r"\b(rides?|cabs?|taxis?|uber|lyft|shuttle)\b", re.IGNORECASE)
 _RIDE_NEEDS = ("ride", "cab", "taxi", "uber", "lyft", "shuttle")
