@@ -715,3 +715,30 @@ def test_a_salon_visit_in_a_call_that_mentions_a_bus_is_still_an_appointment() -
         ("agent", "We're looking forward to seeing you on your appointment date."),
     )
     assert value(c, "date") == ("2024-03-03", A)
+
+
+@given(
+    change=st.sampled_from(["No, change it on next friday.", "No, make it for 1 person on Friday please."])
+)
+@settings(max_examples=4, deadline=None)
+def test_changing_only_the_day_keeps_the_time_agreed(change: str) -> None:
+    c = call(
+        ("caller", "Make the reservation for 7 pm today."),
+        ("agent", "Please confirm a table for 2 at Lemongrass Bistro for today at 7 pm."),
+        ("caller", change),
+        ("agent", "Sure. Please confirm that the date is now Friday, for 1 person."),
+        ("caller", "Yes. Sounds good."),
+        ("agent", "Your reservation is booked."),
+    )
+    assert value(c, "date") == ("2024-03-08", A)
+    assert value(c, "time") == ("19:00", A)
+
+
+def test_changing_the_day_and_the_time_takes_the_new_time() -> None:
+    c = call(
+        ("caller", "Make the reservation for 7 pm today."),
+        ("agent", "Please confirm a table for 2 for today at 7 pm."),
+        ("caller", "No, change it to Friday at 8 pm."),
+        ("agent", "Your reservation is booked."),
+    )
+    assert value(c, "time") == ("20:00", A)

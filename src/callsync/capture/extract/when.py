@@ -1524,10 +1524,10 @@ class _Timeline:
                 for x in requests:
                     self.state.set_time(x)
             return True
+        changes = reaction is Reaction.DENY or _TIME_CHANGE.search(call.turns[i].text) is not None
         for x in dated:
-            self.request(x)
+            self.request(x, keeps_time=changes and len(dated) == 1)
         if timed and self.state is not None and not dated:
-            changes = reaction is Reaction.DENY or _TIME_CHANGE.search(call.turns[i].text) is not None
             if self.state.time is None:
                 self.state.set_time(timed[0])
             elif changes and timed[0].time is not None and not _same_time(self.state.time, timed[0].time):
@@ -1567,7 +1567,9 @@ class _Timeline:
             slot.time, slot.time_evidence = state.time, state.time_evidence
         self.replace(slot)
 
-    def request(self, x: _Said) -> None:
+    def request(self, x: _Said, *, keeps_time: bool = False) -> None:
+        """The caller asks for a day. `keeps_time`: the words change the day of what is on the table ("No,
+        change it on next Friday"), whose time then stays unless another is said."""
         assert x.date is not None
         d = x.date
         if d.value in self.cancelled:
@@ -1588,6 +1590,14 @@ class _Timeline:
             d.value, d.alternatives, REQUESTED if not d.alternatives else AMBIGUOUS, x.evidence(), "caller"
         )
         slot.set_time(x)
+        if (
+            keeps_time
+            and slot.time is None
+            and state is not None
+            and state.time is not None
+            and not state.declined
+        ):
+            slot.time, slot.time_evidence = state.time, list(state.time_evidence)
         self.replace(slot)
 
 
