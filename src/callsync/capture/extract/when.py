@@ -843,6 +843,15 @@ _ASKS_CONFIRM = re.compile(
     re.IGNORECASE,
 )
 _CONFIRMS_NEEDS = ("confirm", "check", "review", "verify", "correct", "right", "make sure")
+
+
+def _find_asks_confirm(text: str) -> bool:
+    """Does the agent's turn ask the caller to confirm what it reads back?"""
+    return may_say(text, _CONFIRMS_NEEDS) and _ASKS_CONFIRM.search(text) is not None
+
+
+# Asked of the same agent turn by the timeline, its sentence reader and the caller's answer to it.
+_asks_to_confirm = per_text("asks_to_confirm", _find_asks_confirm)
 # The agent reporting that the booking it tried failed: "Sorry, I was unable to book the appointment you
 # requested.", "the appointment could not be made", "the reservation was not successful".
 # Also a refusal of the slot on the table that names no day: "they are not available at the requested time",
@@ -1026,7 +1035,7 @@ def _sentence_items(call: CallRecord, i: int, today: date, *, scheduled_topic: b
     tokens = tokenize(text)
     out: list[_Said] = []
     # A read-back for confirmation ("Please confirm: the event is on March 9th") is never a search result.
-    searching = agent and not (may_say(text, _CONFIRMS_NEEDS) and _ASKS_CONFIRM.search(text) is not None)
+    searching = agent and not _asks_to_confirm(text)
     found = _SEARCH_RESULT.search(text) if searching else None
     failure = _failure(text) if agent else None
     # "When would you like to return?" - "On March 13th.": the caller's one date is the trip's end.
@@ -1518,13 +1527,15 @@ class _Timeline:
             if span is not None:
                 evidence.append(Evidence(i, span[0], span[1]))
             offered = call.turns[taken.turn].text
-            read_back = may_say(offered, _CONFIRMS_NEEDS) and _ASKS_CONFIRM.search(offered) is not None
-            self.take(taken, evidence, listed=taken.listed and not read_back)
+            self.take(taken, evidence, listed=taken.listed and not _asks_to_confirm(offered))
             if self.state is not None:
                 for x in requests:
                     self.state.set_time(x)
             return True
-        changes = reaction is Reaction.DENY or _TIME_CHANGE.search(call.turns[i].text) is not None
+        # Only a turn that says a day or a time can change one.
+        changes = bool(dated or timed) and (
+            reaction is Reaction.DENY or _TIME_CHANGE.search(call.turns[i].text) is not None
+        )
         for x in dated:
             self.request(x, keeps_time=changes and len(dated) == 1)
         if timed and self.state is not None and not dated:
@@ -1614,8 +1625,7 @@ def resolve_when(
             items = _sentence_items(call, i, today, scheduled_topic=scheduled_topic)
             pending = offers
             timeline.failed(call, i)  # before this turn's own offers: they are what it proposes instead
-            reading_back = may_say(turn.text, _CONFIRMS_NEEDS) and _ASKS_CONFIRM.search(turn.text) is not None
-            offers = timeline.agent(items, offers, reading_back=reading_back)
+            offers = timeline.agent(items, offers, reading_back=_asks_to_confirm(turn.text))
             timeline.offered_to_book = (
                 not items
                 and may_say(turn.text, _OFFERS_TO_BOOK_NEEDS)
