@@ -12,6 +12,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from callsync.capture.extract import extract_call
 from callsync.capture.extract.dialogue import sentences
 from callsync.capture.extract.when import extract_when, find_dates
 from callsync.capture.platforms.generic import parse_generic_call
@@ -69,6 +70,9 @@ def value(c: CallRecord, name: str) -> tuple[str | None, FieldStatus | None]:
             "Sorry that time is booked.",
             "I couldn't get that ticket unfortunately.",
             "I could not make the appointment for March 12th at 2:15 pm, I apologize.",
+            # read on the third dev task set, extractor 58
+            "Barberia Salon does not have openings then.",
+            "Sorry, I wasn't able to get that time appointment.",
         ]
     )
 )
@@ -742,3 +746,130 @@ def test_changing_the_day_and_the_time_takes_the_new_time() -> None:
         ("agent", "Your reservation is booked."),
     )
     assert value(c, "time") == ("20:00", A)
+
+
+# -- extractor 58: a time read back, then only the day changed or only the time confirmed ------------------
+
+
+@given(
+    first=st.sampled_from(
+        [
+            # the time asked for alone, read back with today
+            (
+                ("caller", "Make the reservation for 7 pm."),
+                ("agent", "Please confirm a table for 2 today at 7 pm."),
+            ),
+            # a time changed alone and read back alone
+            (
+                ("caller", "No, change the time to 7 pm and for one person only."),
+                ("agent", "Alright, please confirm that the reservation is at 7 pm for 1 person."),
+            ),
+        ]
+    ),
+    change=st.sampled_from(
+        ["No, make it for 1 person on next Friday please.", "No, change it on next friday."]
+    ),
+)
+@settings(max_examples=8, deadline=None)
+def test_changing_only_the_day_of_a_read_back_keeps_the_time_read_back(
+    first: tuple[tuple[str, str], tuple[str, str]], change: str
+) -> None:
+    c = call(
+        *first,
+        ("caller", change),
+        ("agent", "Okay, so you'd like a reservation for 1 person on next Friday, right?"),
+        ("caller", "Yup, that's right."),
+        ("agent", "Great, your reservation was made."),
+    )
+    assert value(c, "date") == ("2024-03-08", A)
+    assert value(c, "time") == ("19:00", A)
+
+
+def test_a_time_read_back_that_the_caller_turns_down_is_not_kept() -> None:
+    c = call(
+        ("caller", "Make the reservation for 7 pm."),
+        ("agent", "Please confirm a table for 2 today at 7 pm."),
+        ("caller", "No, make it Friday at 8 pm."),
+        ("agent", "Okay, Friday at 8 pm, right?"),
+        ("caller", "Yes."),
+        ("agent", "Your reservation was made."),
+    )
+    assert value(c, "time") == ("20:00", A)
+
+
+@given(
+    answer=st.sampled_from(["Confirmed. Give me his address.", "Yes, that is correct.", "That sounds great."])
+)
+@settings(max_examples=6, deadline=None)
+def test_a_time_read_back_alone_and_confirmed_is_the_time(answer: str) -> None:
+    c = call(
+        ("caller", "I need to see Dr. Kerbavaz next Monday at half past 4 in the evening."),
+        ("agent", "Dr. Richard Kerbavaz next Monday at 4:30 pm. Is that right?"),
+        ("caller", "Only if you can get quarter past 4 in the evening."),
+        ("agent", "Dr. Richard Kerbavaz at 4:15 pm. Please confirm."),
+        ("caller", answer),
+        ("agent", "You are booked."),
+    )
+    assert value(c, "date") == ("2024-03-04", A)
+    assert value(c, "time") == ("16:15", A)
+
+
+def test_a_time_read_back_alone_that_the_caller_declines_is_not_the_time() -> None:
+    c = call(
+        ("caller", "I need to see Dr. Kerbavaz next Monday at half past 4 in the evening."),
+        ("agent", "Dr. Richard Kerbavaz next Monday at 4:30 pm. Is that right?"),
+        ("caller", "Yes."),
+        ("agent", "They could do 5:15 pm instead. Please confirm."),
+        ("caller", "No, 4:30 or nothing."),
+    )
+    assert value(c, "time")[0] != "17:15"
+
+
+def test_need_your_confirmation_is_a_read_back() -> None:
+    c = call(
+        ("caller", "Book a dentist appointment on the 3rd. Anything available at morning 9:30?"),
+        (
+            "agent",
+            "Sure, need your confirmation. Booking appointment for C-Dental X-ray at 9:30 am on March 3rd.",
+        ),
+        ("caller", "Is there any slot available for 5:15 in the evening?"),
+        ("agent", "Sure, need your confirmation. Booking appointment with Dr. David Thompson at 5:15 pm."),
+        ("caller", "Yes, that is correct."),
+        ("agent", "Appointment is confirmed."),
+    )
+    assert value(c, "time") == ("17:15", A)
+
+
+@given(answer=st.sampled_from(["Okay. That sounds good.", "That would be great.", "Ok, that will be fine."]))
+@settings(max_examples=6, deadline=None)
+def test_an_alternative_offered_after_a_failure_and_taken_is_the_time(answer: str) -> None:
+    c = call(
+        ("caller", "I want an appointment on the 9th of this month at 2:15 in the afternoon."),
+        ("agent", "Please confirm: an appointment at Family Dental Care at 2:15 pm, on March 9th."),
+        ("caller", "Yeah, sounds good."),
+        (
+            "agent",
+            "Sorry, I wasn't able to get that time appointment. I can get you one on March 9th at 2:30 pm.",
+        ),
+        ("caller", answer),
+        ("agent", "Alright, appointment made."),
+    )
+    assert value(c, "date") == ("2024-03-09", A)
+    assert value(c, "time") == ("14:30", A)
+
+
+def test_a_booking_statement_after_an_offer_taken_covers_the_time_asked() -> None:
+    c = call(
+        ("caller", "March 12th at 11:30, please."),
+        ("agent", "OK, a hair appointment for 11:30 am on March 12th, is that correct?"),
+        ("caller", "Actually, I think I will need to make it 5:30 in the evening."),
+        ("agent", "OK, you would like your hair appointment at 5:30 pm, is that right?"),
+        ("caller", "Let's make that for the 13th, and change the salon."),
+        ("agent", "OK, a hair appointment for Divine Beauty Salon on March 13th, is that right?"),
+        ("caller", "Yes, thanks."),
+        ("agent", "Your appointment is booked, thank you."),
+    )
+    fields = extract_call(c).fields
+    assert (fields["time"].value, fields["time"].status) == ("17:30", A)
+    agent_turns = {e.turn for e in fields["time"].evidence}
+    assert 7 in agent_turns  # the booking statement is the time's evidence, not only the caller's words

@@ -40,6 +40,8 @@ _CONFIRMS: tuple[tuple[str, ...], ...] = (
     ("exactly",),
     ("right",),
     ("affirmative",),
+    ("confirmed",),
+    ("i", "confirm"),
     ("thats", "right"),
     ("thats", "correct"),
     ("thats", "it"),

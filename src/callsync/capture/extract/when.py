@@ -796,7 +796,8 @@ _BUT_OTHER = re.compile(r"\bbut\b[^.?!]*\b(else|other|others|another|different)\
 # The caller taking what the agent just proposed, in words that are not a plain "yes".
 _TAKES = re.compile(
     r"^\W*(?:(?:um|uh|oh|ok|okay|yes|yeah|yep|sure|alright|all right|great|cool)\W+)*"
-    r"(?:perfect|great|sounds (?:good|great|perfect|fine)|that works|works for me|that'?ll work|that will work|"
+    r"(?:perfect|great|(?:that |this |it )?sounds (?:good|great|perfect|fine)|(?:that|this|it) (?:would|will) be "
+    r"(?:good|great|perfect|fine)|that works|works for me|that'?ll work|that will work|"
     r"let'?s do (?:it|that)|lets do (?:it|that)|book it|i'?ll take (?:it|that)|go ahead|do it|that'?s fine|"
     r"that is fine|it'?s fine|it is fine|fine|"
     r"(?:that|this) (?:time|day|date|one|slot) (?:is|sounds|works|would be|will be) (?:good|great|fine|perfect)|"
@@ -838,7 +839,7 @@ _OFFERS_TO_BOOK = re.compile(
 _OFFERS_TO_BOOK_NEEDS = ("you like", "you want", "shall i")
 # The agent asking the caller to confirm what it reads back.
 _ASKS_CONFIRM = re.compile(
-    r"\b(confirm|check|review|verify|correct|(is that|is this|have (this|that|it|everything)|got (this|that|it|"
+    r"\b(confirm(ation)?|check|review|verify|correct|(is that|is this|have (this|that|it|everything)|got (this|that|it|"
     r"everything)) right|make sure)\b",
     re.IGNORECASE,
 )
@@ -860,7 +861,9 @@ _FAILED = re.compile(
     r"\b((unable|not able|no able|impossible) to (be )?(successfully )?(book|make|reserve|schedule|complete|"
     r"purchase|buy|confirm|process|booked|made|reserved|scheduled|completed|purchased|confirmed|processed)|"
     r"(could not|couldn'?t|was not able to|wasn'?t able to) (successfully )?(book|make|reserve|"
-    r"schedule|complete|purchase|buy|confirm|process)|(could not|couldn'?t|cannot|can'?t) be (made|booked|"
+    r"schedule|complete|purchase|buy|confirm|process)|"
+    r"(was not able to|wasn'?t able to|not able to|unable to) get (that|this|the|a|an|your) (\w+ ){0,2}(time|"
+    r"appointment|slot|reservation|booking|table|tickets?|room)\b|(could not|couldn'?t|cannot|can'?t) be (made|booked|"
     r"reserved|scheduled|completed|achieved|done|processed)|"
     r"(booking|reservation|purchase|appointment|transaction)( \w+)?( for you)? (was |is |has )?(not successful|"
     r"unsuccessful|failed)|(that|it|this) (also )?failed|unable to do (that|it|this|what)|"
@@ -875,7 +878,7 @@ _FAILED = re.compile(
     r"sorry,? (but )?(that'?s |that is |it'?s |it is |is |they'?re |they are )?(not available|unavailable)|"
     r"(still )?no availability|nothing (available|open|left|there)( then| either| at that time)?(?= *[.!,]|$)|"
     r"(don'?t|do not|doesn'?t|does not) have (an |any )?(openings?|availability|slots?|appointments?|tables?|rooms?|"
-    r"seats?) (at|for|on) (that|this|the)|"
+    r"seats?) ((at|for|on) (that|this|the)|then\b)|"
     r"there (aren'?t|are not|isn'?t|is not) any (\w+ )?(available )?(tickets?|seats?|tables?|rooms?|appointments?|"
     r"openings?|show ?times?|showings?)|(booking|reservation|purchase|appointment|visit|table|tickets?|order) (was|were|is|has|have) not "
     r"(been )?(booked|made|reserved|scheduled|purchased|placed|completed|confirmed)|"
@@ -1287,6 +1290,9 @@ class _Timeline:
         # The caller said no to buying or booking ("Do you want to buy tickets now?" - "No, not now."), and no
         # booking was said since: a showing they liked afterwards is information (see `resolve_when`).
         self.not_buying = False
+        # The one time the agent's last turn read back for confirmation, dated or not ("Please confirm: the
+        # reservation is at 7 pm for 1 person."): what a change of only the day keeps (`request`).
+        self.read_back: _Said | None = None
 
     def replace(self, slot: _Slot | None) -> None:
         if self.state is not None and (slot is None or not self.state.same_day(slot.value)):
@@ -1331,6 +1337,10 @@ class _Timeline:
                 self.echo_time(said)
         self.just_booked = any(x.role is Role.BOOK and not x.question for x in items)
         self.agent_said.extend(items)
+        timed = [x for x in items if x.time is not None and not x.time.window]
+        self.read_back = (
+            timed[-1] if reading_back and len({x.time.value for x in timed if x.time}) == 1 else None
+        )
         # A day the agent reads back for confirmation that is not the one on the table ("Could you confirm
         # some details for me? Your appointment will be today at 4:30 pm." after the caller's "no, the 1st of
         # March") is on offer: the caller's yes takes it.
@@ -1346,9 +1356,9 @@ class _Timeline:
 
     def done_as_asked(self, call: CallRecord, i: int, items: list[_Said]) -> None:
         """ "Booking was successful, the reference number is ...": the agent books without saying the date again;
-        what the caller asked for (and nobody turned down) is what is booked."""
+        what the caller asked for, or took from the agent's offers (and nobody turned down), is what is booked."""
         state = self.state
-        if state is None or state.source != "caller" or state.declined or state.alternatives:
+        if state is None or state.source not in ("caller", "offer") or state.declined or state.alternatives:
             return
         for x in items:
             if x.date is not None:
@@ -1532,12 +1542,34 @@ class _Timeline:
                 for x in requests:
                     self.state.set_time(x)
             return True
+        read_back, state = self.read_back, self.state
+        if (
+            takes
+            and not requests
+            and read_back is not None
+            and read_back.date is None
+            and read_back.time is not None
+            and state is not None
+            and not state.declined
+            and (state.time is None or not _same_time(state.time, read_back.time))
+        ):
+            # "... at 4:15 pm. Please confirm." - "Confirmed.": the time read back alone is agreed.
+            state.set_time(read_back)
+            state.time_cap, state.replaced_time = 1.0, None
+            if span is not None:
+                state.time_evidence.append(Evidence(i, span[0], span[1]))
+            return True
         # Only a turn that says a day or a time can change one.
         changes = bool(dated or timed) and (
             reaction is Reaction.DENY or _TIME_CHANGE.search(call.turns[i].text) is not None
         )
+        # The one time on the table (the agent's read-back) is what a change of only the day keeps.
+        on_table = [o for o in offers if o.time is not None and not o.time.window]
+        if self.read_back is not None:
+            on_table.append(self.read_back)
+        table_time = on_table[-1] if len({o.time.value for o in on_table if o.time}) == 1 else None
         for x in dated:
-            self.request(x, keeps_time=changes and len(dated) == 1)
+            self.request(x, keeps_time=changes and len(dated) == 1, table_time=table_time)
         if timed and self.state is not None and not dated:
             if self.state.time is None:
                 self.state.set_time(timed[0])
@@ -1578,9 +1610,11 @@ class _Timeline:
             slot.time, slot.time_evidence = state.time, state.time_evidence
         self.replace(slot)
 
-    def request(self, x: _Said, *, keeps_time: bool = False) -> None:
+    def request(self, x: _Said, *, keeps_time: bool = False, table_time: _Said | None = None) -> None:
         """The caller asks for a day. `keeps_time`: the words change the day of what is on the table ("No,
-        change it on next Friday"), whose time then stays unless another is said."""
+        change it on next Friday"), whose time then stays unless another is said: the arrangement's, or
+        else the time of the read-back on the table (`table_time`: "... today at 7:15 pm." - "No, I'd like
+        to book for March 14th.")."""
         assert x.date is not None
         d = x.date
         if d.value in self.cancelled:
@@ -1609,6 +1643,13 @@ class _Timeline:
             and not state.declined
         ):
             slot.time, slot.time_evidence = state.time, list(state.time_evidence)
+        if (
+            keeps_time
+            and slot.time is None
+            and table_time is not None
+            and (state is None or state.time is None)
+        ):
+            slot.set_time(table_time)
         self.replace(slot)
 
 
