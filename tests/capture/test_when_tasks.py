@@ -873,3 +873,98 @@ def test_a_booking_statement_after_an_offer_taken_covers_the_time_asked() -> Non
     assert (fields["time"].value, fields["time"].status) == ("17:30", A)
     agent_turns = {e.turn for e in fields["time"].evidence}
     assert 7 in agent_turns  # the booking statement is the time's evidence, not only the caller's words
+
+
+# -- extractor 58: one option of a listing, taken ----------------------------------------------------------
+
+
+def flight_call(*middle: tuple[str, str]) -> CallRecord:
+    return call(
+        ("caller", "Can you find me a one-way flight for the 4th of March?"),
+        ("agent", "Where are you going?"),
+        ("caller", "I am traveling to LAX."),
+        *middle,
+        (
+            "agent",
+            "Please confirm 4 economy tickets for the Delta Airlines flight next Monday to Los Angeles.",
+        ),
+        ("caller", "Yeah, that sounds good."),
+        ("agent", "Your ticket is confirmed."),
+    )
+
+
+@given(
+    taken=st.sampled_from(
+        ["That sounds good. Can you buy me a ticket?", "The flight sounds good to me. Please buy it."]
+    )
+)
+@settings(max_examples=4, deadline=None)
+def test_the_departure_of_the_flight_taken_is_the_time(taken: str) -> None:
+    c = flight_call(
+        ("agent", "How about an American Airlines flight leaving at 9:45 am, with 0 stops?"),
+        ("caller", "Are there any other available flights?"),
+        ("agent", "There is a Delta Airlines flight that leaves at 10 am, has 0 stops and costs $185."),
+        ("caller", "Which airport does it land in?"),
+        ("agent", "The destination is LAX International Airport."),
+        ("caller", taken),
+    )
+    assert value(c, "date") == ("2024-03-04", A)
+    assert value(c, "time") == ("10:00", A)
+
+
+def test_an_arrival_time_is_not_the_option_taken() -> None:
+    c = flight_call(
+        ("agent", "I found 1 flight for you. United Airlines outbound flight has 0 stops. The cost is $117."),
+        ("caller", "What is the arrival time?"),
+        ("agent", "There is one that lands at 2:28 pm."),
+        ("caller", "Sounds good to me!"),
+    )
+    assert value(c, "time")[0] != "14:28"
+
+
+def test_a_new_listing_replaces_the_options_listed_before() -> None:
+    c = flight_call(
+        ("agent", "There is a British Airways flight that leaves at 9:15 am with 1 stop."),
+        ("caller", "Are there other flights? I'm leaving from New York."),
+        (
+            "agent",
+            "There are 3 flights that match. There is a Delta flight that leaves at 11:25 am with 0 stops.",
+        ),
+        ("caller", "Sounds good to me."),
+    )
+    assert value(c, "time")[0] != "09:15"
+
+
+def movie_and_ride(*ride: tuple[str, str]) -> CallRecord:
+    return call(
+        ("caller", "I would prefer to watch it on March 5th. I want to watch the movie Missing Link."),
+        ("agent", "There is one show at 11:30 am in Boulevard 14 Cinema."),
+        ("caller", "How much does the ticket cost?"),
+        ("agent", "The ticket rate is $12 per person."),
+        ("caller", "Thank you. Can you help me find a cab to get there?"),
+        *ride,
+        ("caller", "Thank you for the assistance."),
+    )
+
+
+def test_a_yes_to_a_ride_read_back_does_not_take_the_showing_listed_before() -> None:
+    c = movie_and_ride(
+        ("agent", "Okay. So, you would like a Pool ride to 200 C Street. Right?"),
+        ("caller", "Yes, that's correct."),
+        ("agent", "The cab has been booked and it is expected to arrive in 5 minutes."),
+    )
+    assert value(c, "date")[1] is not A
+    assert value(c, "time") == (None, None)  # the showing's time is not the day's at all
+
+
+def test_a_booked_ride_does_not_buy_the_showing_the_caller_liked() -> None:
+    c = call(
+        ("caller", "I wanna see it on the 9th of this month."),
+        ("agent", "There is 1 showtime at 7 pm in Landmark's Guild Theatre."),
+        ("caller", "Sounds very good."),
+        ("agent", "Want a shared ride there?"),
+        ("caller", "Yes, for 2 people."),
+        ("agent", "Your ride is booked."),
+        ("caller", "Thanks a lot."),
+    )
+    assert value(c, "date")[1] is not A

@@ -758,6 +758,12 @@ _TIME_END = re.compile(
     r"return\w*|back)\W+((at|by|around|about|in)\W+)?$",
     re.IGNORECASE,
 )
+# The agent presents one option of a listing ("There is a Delta flight that leaves at 10 am"), not an
+# arrival ("2:28 pm is the arrival time", "the onward flight arrives at 1:47 pm").
+_PRESENTS = re.compile(
+    r"\W*(there is|there's|there are|i have|i've got|i found|how about|what about|another|one)\b", re.I
+)
+_ARRIVES = re.compile(r"\b(arriv\w*|lands?|landing|gets? in|getting in|return\w*)\b", re.IGNORECASE)
 _BOUND = re.compile(
     r"\b(after|before|by|no later than|not later than|no earlier than|earlier than|later than|until|till)\s+"
     r"((about|around|roughly)\s+)?$",
@@ -796,7 +802,7 @@ _BUT_OTHER = re.compile(r"\bbut\b[^.?!]*\b(else|other|others|another|different)\
 # The caller taking what the agent just proposed, in words that are not a plain "yes".
 _TAKES = re.compile(
     r"^\W*(?:(?:um|uh|oh|ok|okay|yes|yeah|yep|sure|alright|all right|great|cool)\W+)*"
-    r"(?:perfect|great|(?:that |this |it )?sounds (?:good|great|perfect|fine)|(?:that|this|it) (?:would|will) be "
+    r"(?:perfect|great|(?:(?:that|this|it|the \w+|that \w+|this \w+) )?sounds (?:good|great|perfect|fine)|(?:that|this|it) (?:would|will) be "
     r"(?:good|great|perfect|fine)|that works|works for me|that'?ll work|that will work|"
     r"let'?s do (?:it|that)|lets do (?:it|that)|book it|i'?ll take (?:it|that)|go ahead|do it|that'?s fine|"
     r"that is fine|it'?s fine|it is fine|fine|"
@@ -840,7 +846,7 @@ _OFFERS_TO_BOOK_NEEDS = ("you like", "you want", "shall i")
 # The agent asking the caller to confirm what it reads back.
 _ASKS_CONFIRM = re.compile(
     r"\b(confirm(ation)?|check|review|verify|correct|(is that|is this|have (this|that|it|everything)|got (this|that|it|"
-    r"everything)) right|make sure)\b",
+    r"everything)) right|make sure)\b|\bright\s*\?",
     re.IGNORECASE,
 )
 _CONFIRMS_NEEDS = ("confirm", "check", "review", "verify", "correct", "right", "make sure")
@@ -1079,6 +1085,10 @@ def _sentence_items(call: CallRecord, i: int, today: date, *, scheduled_topic: b
         listed = searching and (scheduled_topic or _SCHEDULED.search(sentence) is not None)
         additional = role in (Role.BOOK, Role.ECHO, Role.REQUEST) and _additional(call, i, sentence)
         if not in_dates:
+            if role is Role.ECHO and listed and _PRESENTS.match(sentence) and not _ARRIVES.search(sentence):
+                role = (
+                    Role.OFFER
+                )  # "There is a Delta flight that leaves at 10 am.": one to choose, not agreed
             out.extend(_Said(i, role, None, t, question, additional, listed=listed) for t in in_times[:1])
             continue
         in_dates = _range_starts(text, tokens, in_dates)
@@ -1350,8 +1360,14 @@ class _Timeline:
             if x.role is Role.OFFER
             or (reading_back and x.role is Role.ECHO and x.date is not None and not self._echoes(x, pending))
         ]
-        if offers or any(x.role in (Role.BOOK, Role.ECHO, Role.CANCEL, Role.DECLINE) for x in items):
-            return offers
+        if offers or any(
+            x.role in (Role.BOOK, Role.ECHO, Role.CANCEL, Role.DECLINE) or x.listed for x in items
+        ):
+            return offers  # (a new listing replaces the options listed before)
+        if reading_back and any(o.listed and o.date is None for o in pending):
+            # "So, you would like a Pool ride to 200 C Street. Right?" after "one show at 11:30 am": the yes
+            # answers the read-back, not the showing listed before it.
+            return [o for o in pending if not (o.listed and o.date is None)]
         return pending
 
     def done_as_asked(self, call: CallRecord, i: int, items: list[_Said]) -> None:
@@ -1699,8 +1715,11 @@ def resolve_when(
         # A report of a booking made since the slot came up, in the words outcome reads ("I've confirmed
         # it, enjoy the concert!"), buys it after all.
         first = min(e.turn for e in state.evidence)
+        # A report in a turn about a ride ("I have booked your ride") books the ride, not the showing.
         state.unbooked = not any(
-            reports_booking(t.text) for t in call.turns[first:] if t.speaker is Speaker.AGENT
+            reports_booking(t.text) and not (may_say(t.text, _RIDE_NEEDS) and _RIDE.search(t.text))
+            for t in call.turns[first:]
+            if t.speaker is Speaker.AGENT
         )
     return state, timeline.superseded
 
