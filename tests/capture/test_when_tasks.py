@@ -73,6 +73,8 @@ def value(c: CallRecord, name: str) -> tuple[str | None, FieldStatus | None]:
             # read on the third dev task set, extractor 58
             "Barberia Salon does not have openings then.",
             "Sorry, I wasn't able to get that time appointment.",
+            "Sorry, I do not show that Dr. James E. Hunt, MD has an opening for 2:15 pm on March 12th.",
+            "Sorry, I don't see any openings then.",
         ]
     )
 )
@@ -968,3 +970,59 @@ def test_a_booked_ride_does_not_buy_the_showing_the_caller_liked() -> None:
         ("caller", "Thanks a lot."),
     )
     assert value(c, "date")[1] is not A
+
+
+# -- extractor 58: a goodbye that says "today" -------------------------------------------------------------
+
+
+@given(
+    goodbye=st.sampled_from(
+        [
+            "Thanks for you help! That's all I need today.",
+            "Thank you very much, that is all for today.",
+            "Thanks for your help today.",
+            "Thanks that would be it for today.",
+            "That'll be all I need today, thank you.",
+            "It is not your fault, I am okay for today. Thank you for your help.",
+            "No, not today, thanks.",
+        ]
+    )
+)
+@settings(max_examples=20, deadline=None)
+def test_a_goodbye_that_says_today_does_not_ask_for_today(goodbye: str) -> None:
+    c = call(
+        ("caller", "I want to visit the apartment on the 11th of this month, schedule an appointment."),
+        ("agent", "Confirm these details: Schedule a visit to Boulevard on March 11th?"),
+        ("caller", "That is correct."),
+        ("agent", "It has been scheduled."),
+        ("caller", goodbye),
+        ("agent", "Have a nice day."),
+    )
+    assert value(c, "date") == ("2024-03-11", A)
+
+
+@given(
+    ask=st.sampled_from(["Can I book it for today?", "Thanks, I want it today.", "Is 5 pm good for today?"])
+)
+@settings(max_examples=6, deadline=None)
+def test_today_asked_for_after_thanks_is_still_a_day(ask: str) -> None:
+    c = call(
+        ("caller", "I want to visit the apartment on the 11th of this month."),
+        ("agent", "Sure, anything else?"),
+        ("caller", ask),
+        ("agent", "Okay, today it is. It has been scheduled."),
+    )
+    assert value(c, "date") == ("2024-03-01", A)
+
+
+def test_no_to_so_you_want_me_to_buy_tickets_leaves_nothing_bought() -> None:
+    c = call(
+        ("caller", "My departure date is the 3rd of this month."),
+        ("agent", "I have another one that leaves at 11:50 am with Economy tickets for $33 each."),
+        ("caller", "That one sounds perfect."),
+        ("agent", "Ok, so you want me to buy tickets for that bus?"),
+        ("caller", "No thanks, I do not want to buy the tickets yet."),
+        ("agent", "Enjoy the rest of your day."),
+    )
+    assert value(c, "date")[1] is not A
+    assert value(c, "time")[1] is not A

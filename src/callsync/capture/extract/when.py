@@ -837,7 +837,7 @@ _READ_BACK = re.compile(
 # The agent offering to make the booking or sale ("Would you like to purchase tickets now?"): a "no" to it
 # leaves nothing arranged.
 _OFFERS_TO_BOOK = re.compile(
-    r"\b((would|do) you (like|want) (me )?(to )?(purchase|buy|book|reserve|make (a|the) (reservation|booking)|"
+    r"\b((would|do|so) you (like|want) (me )?(to )?(purchase|buy|book|reserve|make (a|the) (reservation|booking)|"
     r"get (the |your |some |those |these )?(tickets?|seats?))|"
     r"shall i (purchase|buy|book|reserve|make (a|the) (reservation|booking)))\b",
     re.IGNORECASE,
@@ -885,6 +885,8 @@ _FAILED = re.compile(
     r"(still )?no availability|nothing (available|open|left|there)( then| either| at that time)?(?= *[.!,]|$)|"
     r"(don'?t|do not|doesn'?t|does not) have (an |any )?(openings?|availability|slots?|appointments?|tables?|rooms?|"
     r"seats?) ((at|for|on) (that|this|the)|then\b)|"
+    r"(don'?t|do not|doesn'?t|does not) (show|see) ((that )?([\w.,'-]+ ){0,8}(has|have) )?(an |any )?(openings?|"
+    r"availability|slots?|appointments?|tables?|rooms?|seats?)|"
     r"there (aren'?t|are not|isn'?t|is not) any (\w+ )?(available )?(tickets?|seats?|tables?|rooms?|appointments?|"
     r"openings?|show ?times?|showings?)|(booking|reservation|purchase|appointment|visit|table|tickets?|order) (was|were|is|has|have) not "
     r"(been )?(booked|made|reserved|scheduled|purchased|placed|completed|confirmed)|"
@@ -906,7 +908,7 @@ _FAILED_NEEDS = (
     "not scheduled", "not purchased", "not placed", "not completed", "not confirmed", "available", "you asked",
     "you requested", "you want", "you prefer", "you chose", "slot", "can't", "cant", "cannot", "can not",
     "no able", "trouble", "issue", "problem", "error", "fully booked", "no availability", "looking for",
-    "nothing", "n't have", "nt have", "not have", "t any", "not any", "booked", "taken", "full",
+    "nothing", "n't have", "nt have", "not have", "not show", "n't show", "nt show", "not see", "n't see", "nt see", "t any", "not any", "booked", "taken", "full",
 )  # fmt: skip
 
 
@@ -1056,7 +1058,7 @@ def _sentence_items(call: CallRecord, i: int, today: date, *, scheduled_topic: b
     )
     searched = found.start() if found is not None else None
     for s, e in sentences(text):
-        in_dates = [d for d in dates if s <= d.start < e]
+        in_dates = [d for d in dates if s <= d.start < e and not _closing_today(text, d)]
         in_times = [
             t
             for t in times
@@ -1115,6 +1117,19 @@ def _sentence_items(call: CallRecord, i: int, today: date, *, scheduled_topic: b
             )
             out.append(_Said(i, said_role, d, nearest, question, additional, ride, listed))
     return out
+
+
+# "That's all I need for today", "Thanks for your help today", "Not today, thank you": a goodbye, no day.
+_CLOSING_TODAY = re.compile(
+    r"\b((all|everything|(be|that'?s|that is) it|(i'?m|i am) (all )?(set|satisfied|okay|ok|good|fine|done))"
+    r"( (that )?(i|we) (need|needed|wanted))?( for)?( me)?|"
+    r"(thanks|thank you)( for)?( (all )?(your|the) (help|time|assistance))?|(help|assistance)|not) today\W*$",
+    re.IGNORECASE,
+)
+
+
+def _closing_today(text: str, d: DateMention) -> bool:
+    return text[d.start : d.end].lower() == "today" and _CLOSING_TODAY.search(text, 0, d.end) is not None
 
 
 def _additional(call: CallRecord, i: int, sentence: str) -> bool:
