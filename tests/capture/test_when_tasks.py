@@ -75,6 +75,7 @@ def value(c: CallRecord, name: str) -> tuple[str | None, FieldStatus | None]:
             "Sorry, I wasn't able to get that time appointment.",
             "Sorry, I do not show that Dr. James E. Hunt, MD has an opening for 2:15 pm on March 12th.",
             "Sorry, I don't see any openings then.",
+            "I couldn't find any open seats for that game.",
         ]
     )
 )
@@ -1026,3 +1027,56 @@ def test_no_to_so_you_want_me_to_buy_tickets_leaves_nothing_bought() -> None:
     )
     assert value(c, "date")[1] is not A
     assert value(c, "time")[1] is not A
+
+
+# -- extractor 58: a correction of the party is no correction of the day ----------------------------------
+
+
+@given(
+    second=st.sampled_from(
+        [
+            "Okay, so it's 1 person at 12:30 pm?",
+            "Okay, making the reservation for 1 person at Lovina.",
+        ]
+    ),
+    correction=st.sampled_from(
+        ["Wait no, it's just 1 person.", "No, just for 1 person.", "No, it's for one person."]
+    ),
+)
+@settings(max_examples=12, deadline=None)
+def test_a_no_that_corrects_the_party_keeps_the_day_and_time_read_back(second: str, correction: str) -> None:
+    c = call(
+        ("caller", "It should be half past 12 in the afternoon. Oh, and make it for two."),
+        ("agent", "Okay, so it's a reservation at Lovina in Calistoga at 12:30 pm today for 2 people?"),
+        ("caller", correction),
+        ("agent", second),
+        ("caller", "Yeah, that's perfect."),
+        ("agent", "I've made the reservation for you."),
+    )
+    assert value(c, "date") == ("2024-03-01", A)
+    assert value(c, "time") == ("12:30", A)
+
+
+def test_a_plain_no_to_a_read_back_still_turns_it_down() -> None:
+    c = call(
+        ("caller", "It should be half past 12 in the afternoon."),
+        ("agent", "Okay, so it's a reservation at Lovina at 12:30 pm today for 2 people?"),
+        ("caller", "No."),
+        ("agent", "Okay, so it's at 12:30 pm?"),
+        ("caller", "Yeah."),
+    )
+    assert value(c, "date")[1] is not A
+
+
+def test_on_second_thought_changes_the_one_arrangement() -> None:
+    c = call(
+        ("caller", "Make a reservation for one person at afternoon 12."),
+        ("agent", "Please confirm: a reservation for 1 person today at 12 pm."),
+        ("caller", "No, I'm sorry. It's for three people."),
+        ("agent", "Please confirm: a reservation for 3 people today at 12 pm."),
+        ("caller", "In second though I want it to be at 12:30 in the afternoon."),
+        ("agent", "Making a reservation for 3 people today at 12:30 pm."),
+        ("caller", "That is correct."),
+        ("agent", "The reservation has been done."),
+    )
+    assert value(c, "time") == ("12:30", A)

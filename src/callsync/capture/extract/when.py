@@ -758,6 +758,12 @@ _TIME_END = re.compile(
     r"return\w*|back)\W+((at|by|around|about|in)\W+)?$",
     re.IGNORECASE,
 )
+# A detail of a booking other than its day and time: the party, the seats, the rooms.
+_OTHER_DETAIL = re.compile(
+    r"\b((\d+|one|two|three|four|five|six|seven|eight) (person|people|persons|guests?|tickets?|seats?|rooms?|"
+    r"adults?|passengers?|of us)|just (for )?(me|myself|us|\d+|one|two|three|four)|only (for )?(me|myself|\d+|one|two))\b",
+    re.IGNORECASE,
+)
 # The agent presents one option of a listing ("There is a Delta flight that leaves at 10 am"), not an
 # arrival ("2:28 pm is the arrival time", "the onward flight arrives at 1:47 pm").
 _PRESENTS = re.compile(
@@ -770,7 +776,11 @@ _BOUND = re.compile(
     re.IGNORECASE,
 )
 # A second, separate arrangement: "I also need a hotel for Friday", "another table", "as well".
-_ADDITIONAL = re.compile(r"\b(also|another|as well|second|additional|in addition|one more)\b", re.IGNORECASE)
+# ("On second thought" changes the one arrangement.)
+_ADDITIONAL = re.compile(
+    r"\b(also|another|as well|second(?! thoughts?\b| though\b)|additional|in addition|one more)\b",
+    re.IGNORECASE,
+)
 _ALTERNATIVE = re.compile(r"\banother (opening|slot|time|day|date)\b", re.IGNORECASE)
 _AGENT_ALTERNATIVE = re.compile(
     r"\banother (opening|slot|time|day|date|appointment|table|showing|option)\b", re.IGNORECASE
@@ -885,6 +895,8 @@ _FAILED = re.compile(
     r"(still )?no availability|nothing (available|open|left|there)( then| either| at that time)?(?= *[.!,]|$)|"
     r"(don'?t|do not|doesn'?t|does not) have (an |any )?(openings?|availability|slots?|appointments?|tables?|rooms?|"
     r"seats?) ((at|for|on) (that|this|the)|then\b)|"
+    r"(could not|couldn'?t|can'?t|cannot|did not|didn'?t) find (any |an )?(open |available )?(seats?|tickets?|tables?|"
+    r"rooms?|openings?|appointments?|slots?|availability)|"
     r"(don'?t|do not|doesn'?t|does not) (show|see) ((that )?([\w.,'-]+ ){0,8}(has|have) )?(an |any )?(openings?|"
     r"availability|slots?|appointments?|tables?|rooms?|seats?)|"
     r"there (aren'?t|are not|isn'?t|is not) any (\w+ )?(available )?(tickets?|seats?|tables?|rooms?|appointments?|"
@@ -908,7 +920,7 @@ _FAILED_NEEDS = (
     "not scheduled", "not purchased", "not placed", "not completed", "not confirmed", "available", "you asked",
     "you requested", "you want", "you prefer", "you chose", "slot", "can't", "cant", "cannot", "can not",
     "no able", "trouble", "issue", "problem", "error", "fully booked", "no availability", "looking for",
-    "nothing", "n't have", "nt have", "not have", "not show", "n't show", "nt show", "not see", "n't see", "nt see", "t any", "not any", "booked", "taken", "full",
+    "nothing", "n't have", "nt have", "not have", "t find", "not find", "not show", "n't show", "nt show", "not see", "n't see", "nt see", "t any", "not any", "booked", "taken", "full",
 )  # fmt: skip
 
 
@@ -1375,6 +1387,9 @@ class _Timeline:
             if x.role is Role.OFFER
             or (reading_back and x.role is Role.ECHO and x.date is not None and not self._echoes(x, pending))
         ]
+        # "Okay, so it's 1 person at 12:30 pm?" after "... at 12:30 pm today for 2 people?" - "No, just 1 person":
+        # the same time read back again is the same dated slot.
+        offers = [_dated_like(x, pending) for x in offers]
         if offers or any(
             x.role in (Role.BOOK, Role.ECHO, Role.CANCEL, Role.DECLINE) or x.listed for x in items
         ):
@@ -1548,6 +1563,15 @@ class _Timeline:
             if may_say(text, _CALLER_CANCEL_NEEDS) and _CALLER_CANCEL.search(text) and "?" not in text:
                 self.replace(None)  # "Actually, cancel that.": nothing stays arranged
                 return True
+        if (
+            not items
+            and reaction is Reaction.DENY
+            and any(o.date is not None for o in offers)
+            and _OTHER_DETAIL.search(call.turns[i].text) is not None
+        ):
+            # "... at 11 am today for 2 people. Is that correct?" - "No, just for 1 person.": the correction is
+            # of the party, not of the day and time on the table, which stay for the read-back that follows.
+            return False
         for x in items:
             if x.role is Role.CANCEL and x.date is not None:
                 self.cancel(x.date.value)
@@ -1762,6 +1786,15 @@ def _done_statement(text: str) -> re.Match[str] | None:
 def _asks_when(question: str) -> bool:
     """Does the agent's closing sentence ask for a day to arrange? ("When did it happen?" asks of the past.)"""
     return _WHEN_QUESTION.search(question) is not None and _PAST_QUESTION.search(question) is None
+
+
+def _dated_like(offer: _Said, pending: list[_Said]) -> _Said:
+    """An undated offer of the time one dated offer on the table has: that dated offer (else the offer)."""
+    if offer.date is not None or offer.time is None:
+        return offer
+    t = offer.time
+    same = [o for o in pending if o.date is not None and o.time is not None and _same_time(o.time, t)]
+    return same[0] if len(same) == 1 else offer
 
 
 def _taken(offers: list[_Said], dated: list[_Said], timed: list[_Said]) -> _Said | None:
