@@ -1080,3 +1080,49 @@ def test_on_second_thought_changes_the_one_arrangement() -> None:
         ("agent", "The reservation has been done."),
     )
     assert value(c, "time") == ("12:30", A)
+
+
+# -- extractor 58: the caller's time stated back with a day; another time offered before booking ----------
+
+
+@given(answer=st.sampled_from(["That works for me. What is their phone number?", "That will work."]))
+@settings(max_examples=4, deadline=None)
+def test_the_callers_time_stated_back_with_the_day_and_taken_is_arranged(answer: str) -> None:
+    c = call(
+        ("caller", "Yes, that's perfect. I want to reserve a table for 4."),
+        ("agent", "What time should I reserve for?"),
+        ("caller", "6 in the evening."),
+        ("agent", "Ok, I will reserve a table for 4 at Hunan Chili. The reservation is today at 6 pm."),
+        ("caller", answer),
+        ("agent", "Your reservation is successful."),
+    )
+    assert value(c, "date") == ("2024-03-01", A)
+    assert value(c, "time") == ("18:00", A)
+
+
+def test_a_day_the_agent_states_about_something_else_is_not_taken() -> None:
+    c = call(
+        ("caller", "Hi, I'm calling to complain about my neighbor, his dog barks all day and night."),
+        (
+            "agent",
+            "I'll send a notice to unit 5 today at 3 pm and follow up with you by email. What's your email?",
+        ),
+        ("caller", "rita gomez at gmail dot com"),
+        ("agent", "That's ritagomez@gmail.com?"),
+        ("caller", "yes"),
+        ("agent", "Thanks. You'll hear from us within two business days."),
+    )
+    assert value(c, "date")[1] is not A
+
+
+def test_another_time_offered_before_booking_turns_down_the_time_taken() -> None:
+    c = call(
+        ("caller", "I want it at 5:45 in the evening."),
+        ("agent", "Book a table at Central Park Bistro for 5:45 pm for 2 people today."),
+        ("caller", "Yes, that is good."),
+        ("agent", "Central Park Bistro works and that will be for 2 people today at 6 pm."),
+        ("caller", "No, that is all."),
+        ("agent", "Have a great one."),
+    )
+    assert value(c, "date")[1] is not A
+    assert value(c, "time")[1] is not A

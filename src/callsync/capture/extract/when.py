@@ -1330,6 +1330,7 @@ class _Timeline:
         # The one time the agent's last turn read back for confirmation, dated or not ("Please confirm: the
         # reservation is at 7 pm for 1 person."): what a change of only the day keeps (`request`).
         self.read_back: _Said | None = None
+        self.asked_time: TimeMention | None = None  # the time the caller's last turn asked for, if it did
 
     def replace(self, slot: _Slot | None) -> None:
         if self.state is not None and (slot is None or not self.state.same_day(slot.value)):
@@ -1373,6 +1374,25 @@ class _Timeline:
             elif said.role is Role.ECHO and said.date is None:
                 self.echo_time(said)
         self.just_booked = any(x.role is Role.BOOK and not x.question for x in items)
+        state = self.state
+        if (
+            state is not None
+            and state.source in ("caller", "offer")
+            and state.time is not None
+            and not any(x.role is Role.BOOK for x in items)
+            and any(
+                x.role is Role.OFFER
+                and x.date is not None
+                and state.same_day(x.date.value)
+                and x.time is not None
+                and not x.time.window
+                and not _same_time(x.time, state.time)
+                for x in items
+            )
+        ):
+            # The agent offers another time of the day the caller took, before booking it: the time taken is
+            # not to be had; what the caller answers decides.
+            state.turn_down()
         self.agent_said.extend(items)
         timed = [x for x in items if x.time is not None and not x.time.window]
         self.read_back = (
@@ -1386,6 +1406,16 @@ class _Timeline:
             for x in items
             if x.role is Role.OFFER
             or (reading_back and x.role is Role.ECHO and x.date is not None and not self._echoes(x, pending))
+            # "6 in the evening." - "Ok, I will reserve a table for 4. The reservation is today at 6 pm.": with
+            # nothing arranged yet, the caller's time stated with a day awaits the caller's answer ("That works").
+            or (
+                x.role is Role.ECHO
+                and x.date is not None
+                and x.time is not None
+                and self.state is None
+                and self.asked_time is not None
+                and _same_time(x.time, self.asked_time)
+            )
         ]
         # "Okay, so it's 1 person at 12:30 pm?" after "... at 12:30 pm today for 2 people?" - "No, just 1 person":
         # the same time read back again is the same dated slot.
@@ -1546,6 +1576,8 @@ class _Timeline:
     def caller(self, call: CallRecord, i: int, items: list[_Said], offers: list[_Said]) -> bool:
         """Apply a caller turn; True when it answered the offers (took one, or asked for something else)."""
         reaction, span = classify_reaction(call.turns[i].text)
+        asked = [x.time for x in items if x.role is Role.REQUEST and x.time is not None and not x.time.window]
+        self.asked_time = asked[0] if len(asked) == 1 else None
         just_booked, self.just_booked = self.just_booked, False
         offered_to_book, self.offered_to_book = self.offered_to_book, False
         if offered_to_book and reaction is Reaction.DENY:
