@@ -1126,3 +1126,24 @@ def test_another_time_offered_before_booking_turns_down_the_time_taken() -> None
     )
     assert value(c, "date")[1] is not A
     assert value(c, "time")[1] is not A
+
+
+@given(
+    change=st.sampled_from(
+        [
+            ("caller", "Please change the check out date to the 14th."),
+            ("caller", "No again, let's make it a March 14th checkout."),
+        ]
+    )
+)
+@settings(max_examples=4, deadline=None)
+def test_a_changed_check_out_is_not_the_check_in(change: tuple[str, str]) -> None:
+    c = call(
+        ("caller", "I am checking in on 1st of march and checking out on the 9th of this month."),
+        ("agent", "Please confirm these details: check in date is today and check out is march 9th."),
+        change,
+        ("agent", "OK, so still just for 1, with a March 14th checkout, yes?"),
+        ("caller", "Yes, that would be great."),
+        ("agent", "Your reservation is successful."),
+    )
+    assert value(c, "date") == ("2024-03-01", A)

@@ -737,9 +737,11 @@ _DECLINE = re.compile(
     re.IGNORECASE,
 )
 # The words before a date that make it the end of a range the caller gives, not its start.
+# "with a March 12th checkout": the end named after the date.
+_END_AFTER = re.compile(r"\s*(check[ -]?out|checkout)\b", re.IGNORECASE)
 _RANGE_END = re.compile(
     r"\b(check(ing)?[ -]?out|returning|return|returns|come back|coming back|fly(ing)? back|flight back|"
-    r"head(ing)? back|drive back|driving back|until|till|ending|ends)\W+((the|on|in|of|at|date|day|is|will|be)\W+)"
+    r"head(ing)? back|drive back|driving back|until|till|ending|ends)\W+((the|on|in|of|at|to|for|date|day|is|will|be)\W+)"
     r"{0,3}$",
     re.IGNORECASE,
 )
@@ -1114,6 +1116,7 @@ def _sentence_items(call: CallRecord, i: int, today: date, *, scheduled_topic: b
             # whoever says it.
             if said_role in (Role.REQUEST, Role.BOOK, Role.ECHO, Role.OFFER) and (
                 _RANGE_END.search(text, s, d.start)
+                or _END_AFTER.match(text, d.end) is not None
                 or (any(o.start < d.start for o in dates) and _LEAVING.search(text, s, d.start))
                 or (said_role is Role.REQUEST and len(in_dates) == 1 and asked_end)
             ):
