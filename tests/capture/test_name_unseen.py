@@ -205,3 +205,51 @@ def test_a_name_spelled_in_answer_to_a_question_for_name_and_email_still_counts(
         ("caller", "shavon s i o b h a n"),
     )
     assert extract_names(call)["first_name"].value == "Siobhan"
+
+
+# -- extractor 58: words and businesses the task dialogues took for names ------------------------------------
+
+
+@given(
+    turns=st.sampled_from(
+        [
+            (("agent", "The cost for this ride is $48.40. Is that Okay?"), ("caller", "Yes, that is Okay.")),
+            (("agent", "A table at Juanita & Maude at 5 pm. Is that Correct?"), ("caller", "Yes is great.")),
+            (("agent", "Are you OK with shared rides?"), ("caller", "Yes, shared rides are OK.")),
+        ]
+    )
+)
+@settings(max_examples=6, deadline=None)
+def test_a_word_after_is_that_or_are_you_is_no_name_proposed(
+    turns: tuple[tuple[str, str], tuple[str, str]],
+) -> None:
+    assert names(*turns) == {}
+
+
+@given(
+    turns=st.sampled_from(
+        [
+            (("agent", "Do you have a dentist in mind?"), ("caller", "I do! The name is Dr. Ehsan Rezvan.")),
+            (
+                ("agent", "Sorry, I was unable to book. Anything else?"),
+                ("caller", "I'd like to continue with another dentist: the name is Dental Connection"),
+            ),
+            (
+                ("agent", "Search returned 1 flight on Southwest Airlines."),
+                ("caller", "Do you know if this is Premium Economy and what airport is this flight from?"),
+            ),
+        ]
+    )
+)
+@settings(max_examples=6, deadline=None)
+def test_the_name_of_a_provider_or_thing_talked_about_is_not_the_callers(
+    turns: tuple[tuple[str, str], tuple[str, str]],
+) -> None:
+    assert names(*turns) == {}
+
+
+@given(first=firsts, last=surnames)
+@settings(max_examples=10, deadline=None)
+def test_the_name_is_unasked_at_the_start_of_a_call_is_still_the_callers(first: str, last: str) -> None:
+    got = names(("caller", f"Hi, I'd like to book a table. The name is {first.title()} {last.title()}."))
+    assert got.get("full_name", (None,))[0] == f"{first.title()} {last.title()}"

@@ -170,6 +170,9 @@ def test_the_last_four_corrected_replace_the_end_of_the_number(digits: str, last
             "The phone number for the restaurant is {n}. Anything else?",
             "You can reach the clinic at {n}.",
             "Sure, the hotel's number is {n}.",
+            # read on the task sets, extractor 58
+            "It's not furnished. You can call {n} to learn more about the apartment.",
+            "You can reach them at {n} but unfortunately I wasn't able to book your table.",
         ]
     ),
     ack=st.sampled_from(["ok thanks", "yes thank you", "great", "sure", "right got it"]),
@@ -182,6 +185,19 @@ def test_a_number_the_agent_gave_out_and_the_caller_acknowledged_is_not_theirs(
     call = make_call(
         ("caller", "can I get the number for them please"),
         ("agent", framing.format(n=n)),
+        ("caller", ack),
+    )
+    fv = phone_of(call)
+    assert fv is None or fv.status is not FieldStatus.ACCEPTED
+
+
+@given(ack=st.sampled_from(["Sounds good", "ok thanks", "great"]))
+@settings(max_examples=6, deadline=None)
+def test_a_number_the_agent_answers_with_when_the_caller_asked_for_one_is_not_theirs(ack: str) -> None:
+    call = make_call(
+        ("agent", "I have 3 options. One is a nice restaurant in Pleasanton named Andy & Yu's."),
+        ("caller", "Can you tell me the phone number?"),
+        ("agent", "925-750-8888 is the phone number"),
         ("caller", ack),
     )
     fv = phone_of(call)

@@ -260,6 +260,12 @@ _ABOUT_SOMEONE_ELSE = re.compile(
     r" (is|are|for))\b",
     re.IGNORECASE,
 )
+# A number given to the caller to call: "You can call ...", "you can reach them at ...".
+_GIVEN_TO_CALL = re.compile(
+    r"\b((you can|you may|you could|feel free to|please) (call|reach|contact|ring|dial|text)|"
+    r"(call|reach|contact|ring|dial|text) (them|him|her|us|the \w+))\b[^.!?]*$",
+    re.IGNORECASE,
+)
 # "your", or the caller as the one to be reached ("have him call you at ..."): the caller's detail after all.
 _YOUR = re.compile(r"\byour\b|\b(call|reach|text|contact|email|ring) you\b", re.IGNORECASE)
 
@@ -275,6 +281,8 @@ def about_caller(text: str, start: int) -> bool:
     own = text[s:e]
     if _ABOUT_SOMEONE_ELSE.search(own) and not _YOUR.search(own):
         return False
+    if _GIVEN_TO_CALL.search(text, s, start) is not None:
+        return False  # "You can call 650-940-1909 to learn more", "you can reach them at ...": theirs to call
     if own.rstrip().endswith("?"):
         return True  # "That's 646-555-0162?": a value put to the caller to check is theirs to confirm
     closing = last_sentence(text)
@@ -393,6 +401,14 @@ _ECHO_LEAD = re.compile(
 )
 
 
+def _last_question(text: str) -> str:
+    """The last sentence of a turn when it is a question, else ""."""
+    if "?" not in text:
+        return ""
+    spans = [(s, e) for s, e in sentences(text) if text[s:e].rstrip().endswith("?")]
+    return text[spans[-1][0] : spans[-1][1]] if spans else ""
+
+
 def echoes_answer(call: CallRecord, agent_turn: int, start: int, asked_for: Callable[[str], bool]) -> bool:
     """Is the value at `start` the agent echoing what the caller just answered to its question for such a
     value ("What's the best number?" - <the caller's digits> - "Got it, 646-555-0152.")?
@@ -406,6 +422,8 @@ def echoes_answer(call: CallRecord, agent_turn: int, start: int, asked_for: Call
     answer = agent_turn - 1
     if answer < 1 or call.turns[answer].speaker is not Speaker.CALLER or answer in machine_turns(call):
         return False
+    if asked_for(_last_question(call.turns[answer].text)):
+        return False  # "Can you tell me the phone number?" - "925-750-8888 is the phone number": an answer
     question = agent_turn_before(call, answer)
     if question is None:
         return False

@@ -30,6 +30,7 @@ from callsync.capture.extract.dialogue import (
     match_phrase,
     phrase_index,
     question_before,
+    sentence_at,
 )
 from callsync.capture.extract.spoken import (
     NUMBER_WORDS,
@@ -165,6 +166,11 @@ _SPELL_NEEDS = ("spell",)  # in every phrase of the two patterns above (see `spo
 _SPELL_BOTH = re.compile(r"first and last|full name|your name\b|first name and last", re.IGNORECASE)
 _SPELL_LAST = re.compile(r"last name|surname|family name", re.IGNORECASE)
 _SPELL_FIRST = re.compile(r"first name", re.IGNORECASE)
+_CLAUSE_LEADS = word_set("if whether what where when why how which because think know sure wonder")
+# Capitalised words an identity question may end in that are no name ("Is that Correct?").
+_NOT_PROPOSED_NAMES = word_set(
+    "ok okay correct right fine good great alright sure ready interested available all"
+)
 _IDENTITY_QUESTION = re.compile(
     r"(?i:\b(?:am i (?:speaking|talking) (?:with|to)|is (?:this|that)(?: you,?)?|are you|"
     r"(?:may|can|could) i (?:speak|talk) (?:with|to)|i'?m looking for|speaking with))\s+"
@@ -455,6 +461,8 @@ def _caller_mentions(call: CallRecord, i: int, agents: frozenset[str]) -> list[_
             j = k + n
             if j in taken or not _may_introduce(tokens, k, phrase, asked, agents):
                 continue
+            if not asked and phrase[-2:] == ("name", "is") and _names_a_thing(call, i, tokens[k].start):
+                continue  # "I'd like another dentist: the name is Dental Connection"
             mention = _read_mention(
                 text,
                 tokens,
@@ -518,6 +526,8 @@ def _may_introduce(
         return False
     if phrase[0] == "name" and k > 0 and tokens[k - 1].text not in _OWN_NAME_LEAD:
         return False  # "the correct movie name is mulan", "the restaurant name is": a thing's name
+    if phrase == ("this", "is") and k > 0 and tokens[k - 1].text in _CLAUSE_LEADS:
+        return False  # "Do you know if this is Premium Economy?": a question about a thing
     if phrase not in (("its",), ("im",), ("i", "am")):
         return True
     return _skip_lead_ins(tokens, 0, agents) >= k
@@ -574,6 +584,23 @@ def _read_mention(
 
 
 _NAME_PLEASE = re.compile(r"\W*name\b", re.IGNORECASE)  # "Name please?"
+# A provider, place or thing being talked about: "the name is ..." right after names it, not the caller.
+_THING = re.compile(
+    r"\b(dentist|doctor|dr|physician|therapist|psychiatrist|stylist|salon|restaurant|hotel|house|apartment|"
+    r"movie|film|event|venue|place|clinic|company|business|shop|store|theater|theatre|airline|property)s?\b",
+    re.IGNORECASE,
+)
+
+
+def _names_a_thing(call: CallRecord, i: int, at: int) -> bool:
+    """Unasked, does "the name is" at `at` in caller turn i name the provider or place just talked about (in the
+    same sentence before it, or in the agent's question before the turn)?"""
+    text = call.turns[i].text
+    s, _ = sentence_at(text, at)
+    if _THING.search(text, s, at) is not None:
+        return True
+    asked = question_before(call, i)
+    return asked is not None and _THING.search(asked[0], asked[1][0], asked[1][1]) is not None
 
 
 def _asked_name(agent_text: str) -> bool:
@@ -615,6 +642,8 @@ def _identity_mentions(call: CallRecord, callers: set[int]) -> list[_Mention]:
         reaction, span = classify_reaction(call.turns[i].text)
         if reaction is not Reaction.CONFIRM or span is None:
             continue
+        if m.group("name").split()[0].casefold() in _NOT_PROPOSED_NAMES:
+            continue  # "Is that Okay?", "Are you OK with shared rides?": no name proposed
         offset = m.start("name")
         words = [
             (w.group(), Evidence(i - 1, offset + w.start(), offset + w.end()))
