@@ -91,3 +91,18 @@ def test_a_self_introduction_x_from_y_names_the_firm() -> None:
 def test_a_longer_name_after_from_in_an_introduction_is_still_the_company() -> None:
     fv = extract_company(make_call(("caller", "Hi, this is Jane Smith from Northwind Traders")))
     assert fv is not None and (fv.value, fv.status) == ("Northwind Traders", FieldStatus.ACCEPTED)
+
+
+@given(
+    said=st.sampled_from(
+        [
+            "I'm traveling with 1 in my group on the 10th of this month to NY.",
+            "I'm with 3 friends, can we get a table?",
+            "I'm here with two other people.",
+        ]
+    )
+)
+@settings(max_examples=6, deadline=None)
+def test_a_count_of_people_after_with_is_no_company(said: str) -> None:
+    call = make_call(("agent", "Where and when are you going?"), ("caller", said))
+    assert extract_company(call) is None

@@ -76,6 +76,8 @@ def value(c: CallRecord, name: str) -> tuple[str | None, FieldStatus | None]:
             "Sorry, I do not show that Dr. James E. Hunt, MD has an opening for 2:15 pm on March 12th.",
             "Sorry, I don't see any openings then.",
             "I couldn't find any open seats for that game.",
+            "There was no doctor availability at that time.",
+            "The next available booking at 1512 Barber Shop is Next Friday at 6:30 PM.",
         ]
     )
 )
@@ -1147,3 +1149,14 @@ def test_a_changed_check_out_is_not_the_check_in(change: tuple[str, str]) -> Non
         ("agent", "Your reservation is successful."),
     )
     assert value(c, "date") == ("2024-03-01", A)
+
+
+def test_the_next_available_slot_offered_and_taken_is_booked() -> None:
+    c = call(
+        ("caller", "Can I come in on Monday?"),
+        ("agent", "The next available appointment is Friday at 3 pm. Would that work?"),
+        ("caller", "Yes, that works."),
+        ("agent", "You're booked."),
+    )
+    assert value(c, "date") == ("2024-03-08", A)
+    assert value(c, "time") == ("15:00", A)

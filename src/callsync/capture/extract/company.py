@@ -131,11 +131,16 @@ def _read_company(text: str, tokens: Sequence[Token], i: int) -> tuple[str, int,
             letters = "".join(t.text for t in tokens[a:b])
             acronym = letters.title() if letters in _ABBREVIATED else letters.upper()
             value = value[: tokens[a].start - start] + acronym + value[tokens[b - 1].end - start :]
-    if value.casefold() in _NOT_A_COMPANY:
-        return None
+    if value.casefold() in _NOT_A_COMPANY or _COUNT_OF_PEOPLE.fullmatch(value):
+        return None  # "traveling with 1 in my group", "i'm with 3 friends": people, not a company
     return value, start, end
 
 
+_COUNT_OF_PEOPLE = re.compile(
+    r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten)( (other )?(friends?|people|persons?|kids|children|"
+    r"guests?|others|adults|colleagues|family members))?",
+    re.IGNORECASE,
+)
 _MIN_SPELLED = 2  # letters in a row that spell a suffix
 
 

@@ -894,7 +894,7 @@ _FAILED = re.compile(
     r"(that|this) (time|slot|date|day) (is|was) (already )?(booked|taken|full)|"
     r"fully booked (at|for|on) (your|that|the|this)|"
     r"sorry,? (but )?(that'?s |that is |it'?s |it is |is |they'?re |they are )?(not available|unavailable)|"
-    r"(still )?no availability|nothing (available|open|left|there)( then| either| at that time)?(?= *[.!,]|$)|"
+    r"(still )?no (\w+ )?availability|nothing (available|open|left|there)( then| either| at that time)?(?= *[.!,]|$)|"
     r"(don'?t|do not|doesn'?t|does not) have (an |any )?(openings?|availability|slots?|appointments?|tables?|rooms?|"
     r"seats?) ((at|for|on) (that|this|the)|then\b)|"
     r"(could not|couldn'?t|can'?t|cannot|did not|didn'?t) find (any |an )?(open |available )?(seats?|tickets?|tables?|"
@@ -921,9 +921,17 @@ _FAILED_NEEDS = (
     "unsuccessful", "failed", "there are no", "there is no", "not been", "not booked", "not made", "not reserved",
     "not scheduled", "not purchased", "not placed", "not completed", "not confirmed", "available", "you asked",
     "you requested", "you want", "you prefer", "you chose", "slot", "can't", "cant", "cannot", "can not",
-    "no able", "trouble", "issue", "problem", "error", "fully booked", "no availability", "looking for",
+    "no able", "trouble", "issue", "problem", "error", "fully booked", "availability", "looking for",
     "nothing", "n't have", "nt have", "not have", "t find", "not find", "not show", "n't show", "nt show", "not see", "n't see", "nt see", "t any", "not any", "booked", "taken", "full",
 )  # fmt: skip
+
+
+# "The next available booking is next Friday at 6:30 PM": what was on the table is not to be had (the sentence
+# itself offers the day it names).
+_NEXT_AVAILABLE = re.compile(
+    r"\bnext available (booking|appointment|slot|time|opening|table|reservation)s?\b[^.?!]*\b(is|are|would be|will be)\b",
+    re.IGNORECASE,
+)
 
 
 def _find_failure(text: str) -> re.Match[str] | None:
@@ -1467,7 +1475,11 @@ class _Timeline:
         was on the table is not arranged (it stays, for review, unless something else is booked later)."""
         state = self.state
         text = call.turns[i].text
-        if state is None or _failure(text) is None:
+        if state is None:
+            return
+        if _failure(text) is None and not (
+            may_say(text, ("next available",)) and _NEXT_AVAILABLE.search(text)
+        ):
             return
         state.turn_down()
 
