@@ -1160,3 +1160,50 @@ def test_the_next_available_slot_offered_and_taken_is_booked() -> None:
     )
     assert value(c, "date") == ("2024-03-08", A)
     assert value(c, "time") == ("15:00", A)
+
+
+# -- extractor 58: the one flight found; a showing never bought --------------------------------------------
+
+
+def test_the_departure_of_the_one_flight_found_and_bought_is_the_time() -> None:
+    c = call(
+        ("caller", "I'm traveling with 1 in my group on the 10th of this month to NY."),
+        ("agent", "There is 1 flight on Alaska Airlines leaving at 8:25 am with 1 stop for a total of $283."),
+        ("caller", "Where does the flight leave from?"),
+        ("agent", "The flight leaves from Seattle-Tacoma International Airport."),
+        ("caller", "That sounds great. Can you help me buy a ticket?"),
+        ("agent", "To confirm: an Alaska Airlines flight to New York on March 10th for 1 passenger."),
+        ("caller", "Yes that's right."),
+        ("agent", "Your ticket has been confirmed."),
+    )
+    assert value(c, "date") == ("2024-03-10", A)
+    assert value(c, "time") == ("08:25", A)
+
+
+@given(
+    after=st.sampled_from(
+        [
+            (
+                ("agent", "The returning flight is scheduled for 12:50 pm."),
+                ("caller", "I see, thanks, that is all."),
+            ),
+            (
+                ("agent", "I have booked your cab and it will be here in 7 minutes."),
+                ("caller", "Thank you, that is all I need for now."),
+            ),
+            (("agent", "Anything else?"), ("caller", "No, thanks.")),
+        ]
+    )
+)
+@settings(max_examples=6, deadline=None)
+def test_a_flight_found_and_liked_but_never_bought_is_not_arranged(
+    after: tuple[tuple[str, str], tuple[str, str]],
+) -> None:
+    c = call(
+        ("caller", "I want to go on March 6th, to go to San Diego. And a cab, please."),
+        ("agent", "I found 1 flight on Alaska Airlines at 6:10 am, with 0 stops, for $116."),
+        ("caller", "Yes, I am looking for a flight like that."),
+        *after,
+    )
+    assert value(c, "date")[1] is not A
+    assert value(c, "time") == (None, None)  # a showtime never bought is no time asked for

@@ -1109,7 +1109,15 @@ def _sentence_items(call: CallRecord, i: int, today: date, *, scheduled_topic: b
         listed = searching and (scheduled_topic or _SCHEDULED.search(sentence) is not None)
         additional = role in (Role.BOOK, Role.ECHO, Role.REQUEST) and _additional(call, i, sentence)
         if not in_dates:
-            if role is Role.ECHO and listed and _PRESENTS.match(sentence) and not _ARRIVES.search(sentence):
+            if (
+                listed
+                and not _ARRIVES.search(sentence)
+                and (
+                    (role is Role.ECHO and _PRESENTS.match(sentence))
+                    # "I found 1 flight on Alaska Airlines leaving at 8:25 am.": the one found, to choose
+                    or (role is Role.OTHER and searched is not None and searched < e)
+                )
+            ):
                 role = (
                     Role.OFFER
                 )  # "There is a Delta flight that leaves at 10 am.": one to choose, not agreed
@@ -1786,7 +1794,7 @@ def resolve_when(
             waiting = timeline.not_buying or (timeline.state is not None and timeline.state.unbooked)
             if waiting and (
                 _done_statement(turn.text) is not None
-                or any(x.role is Role.BOOK and not x.question for x in items)
+                or any(x.role is Role.BOOK and not x.question and not x.ride for x in items)
             ):
                 timeline.not_buying = False
                 if timeline.state is not None:
@@ -1803,11 +1811,27 @@ def resolve_when(
         first = min(e.turn for e in state.evidence)
         # A report in a turn about a ride ("I have booked your ride") books the ride, not the showing.
         state.unbooked = not any(
-            reports_booking(t.text) and not (may_say(t.text, _RIDE_NEEDS) and _RIDE.search(t.text))
-            for t in call.turns[first:]
-            if t.speaker is Speaker.AGENT
+            _reports_purchase(t.text) for t in call.turns[first:] if t.speaker is Speaker.AGENT
         )
     return state, timeline.superseded
+
+
+# "The returning flight is scheduled for 12:50 pm": a timetable, not a booking made.
+_TIMETABLE = re.compile(
+    r"\b(flights?|bus(es)?|trains?|departures?|arrivals?)\b[^.?!]*\bscheduled (for|to)\b", re.IGNORECASE
+)
+
+
+def _reports_purchase(text: str) -> bool:
+    """Does an agent turn report the listing bought? Not a ride booked ("I have booked your ride"), nor a
+    timetable."""
+    if not reports_booking(text) or (may_say(text, _RIDE_NEEDS) and _RIDE.search(text)):
+        return False
+    if "scheduled" not in text.lower():
+        return True
+    return any(
+        reports_booking(text[s:e]) and _TIMETABLE.search(text, s, e) is None for s, e in sentences(text)
+    )
 
 
 _WHEN_QUESTION = re.compile(r"\b(when|what (day|date|time)|which day)\b", re.IGNORECASE)
@@ -1915,6 +1939,12 @@ def extract_when(call: CallRecord, *, default_timezone: str = "UTC") -> dict[str
         )
     }
     t = slot.time
+    if (
+        t is not None
+        and slot.unbooked
+        and all(call.turns[e.turn].speaker is Speaker.AGENT for e in slot.time_evidence)
+    ):
+        t = None  # the showtime of a listing never bought: the caller asked for no time, nothing to review
     if t is not None:
         confidence = min(slot.confidence, slot.time_cap)
         confidence = confidence if t.half_day_known else min(confidence, GUESSED_HALF_DAY)
