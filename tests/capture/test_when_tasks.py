@@ -1207,3 +1207,31 @@ def test_a_flight_found_and_liked_but_never_bought_is_not_arranged(
     )
     assert value(c, "date")[1] is not A
     assert value(c, "time") == (None, None)  # a showtime never bought is no time asked for
+
+
+def test_changing_only_the_time_of_a_dated_read_back_keeps_its_day() -> None:
+    c = call(
+        ("caller", "Yes, I would. Set one for a quarter past 5 in the evening."),
+        ("agent", "Alright, to be clear, you want a table at 1760 at 5:15 pm today? For 2 people?"),
+        ("caller", "Actually, no, let's make the reservation for 7 pm."),
+        ("agent", "Sure. So, the reservation is at 7 pm at 1760 in San Francisco?"),
+        ("caller", "Yup, that'll be perfect."),
+        ("agent", "Okay, your reservation has been made."),
+    )
+    assert value(c, "date") == ("2024-03-01", A)
+    assert value(c, "time") == ("19:00", A)
+
+
+def test_the_am_or_pm_read_back_stays_when_only_the_day_changes() -> None:
+    c = call(
+        ("caller", "Book a table at 7:15 pm please."),
+        ("agent", "Just to confirm, a table for 2 people today at 7:15 pm?"),
+        ("caller", "No, make it in the afternoon 12:30."),
+        ("agent", "Okay, so a reservation for 2 at 12:30 pm?"),
+        ("caller", "No, I want it to be for next tuesday, and only for one person."),
+        ("agent", "Okay, a table for 1 next tuesday?"),
+        ("caller", "Yes."),
+        ("agent", "It was successful."),
+    )
+    assert value(c, "date") == ("2024-03-05", A)
+    assert value(c, "time") == ("12:30", A)

@@ -1680,6 +1680,16 @@ class _Timeline:
         table_time = on_table[-1] if len({o.time.value for o in on_table if o.time}) == 1 else None
         for x in dated:
             self.request(x, keeps_time=changes and len(dated) == 1, table_time=table_time)
+        days = {o.date.value for o in offers if o.date is not None and not o.date.alternatives}
+        if timed and changes and not dated and self.state is None and len(days) == 1:
+            # "... at 5:15 pm today?" - "Actually, no, let's make the reservation for 7 pm.": the day read back
+            # stays, at the caller's new time, asked for.
+            offer = next(o for o in offers if o.date is not None)
+            assert offer.date is not None
+            slot = _Slot(offer.date.value, (), REQUESTED, [*offer.evidence(), *timed[0].evidence()], "caller")
+            slot.set_time(timed[0])
+            self.replace(slot)
+            return True
         if timed and self.state is not None and not dated:
             if self.state.time is None:
                 self.state.set_time(timed[0])
@@ -1753,11 +1763,13 @@ class _Timeline:
             and not state.declined
         ):
             slot.time, slot.time_evidence = state.time, list(state.time_evidence)
+        # The read-back's time when the words say none: the time, or its am/pm to the caller's "12:30".
+        t = table_time.time if table_time is not None else None
         if (
             keeps_time
-            and slot.time is None
-            and table_time is not None
-            and (state is None or state.time is None)
+            and x.time is None
+            and t is not None
+            and (slot.time is None or _same_time(slot.time, t))
         ):
             slot.set_time(table_time)
         self.replace(slot)
