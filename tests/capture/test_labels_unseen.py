@@ -15,6 +15,7 @@ from callsync.capture.extract.labels import (
     reports_booking,
 )
 from callsync.capture.platforms.generic import parse_generic_call
+from callsync.models import CallRecord
 from tests.capture import make_call
 
 
@@ -840,3 +841,60 @@ def test_more_reports_of_a_booking_made_are_read(said: str) -> None:
 @settings(max_examples=10, deadline=None)
 def test_questions_about_booking_are_no_report_of_one(said: str) -> None:
     assert not reports_booking(said)
+
+
+# -- extractor 58: the day the call arranged is a booking made ---------------------------------------------
+
+
+def dated_call(*turns: tuple[str, str]) -> CallRecord:
+    """A call started on Friday 1 March 2024 (Los Angeles), so that its days can be read."""
+    return parse_generic_call(
+        {
+            "call_id": "t-1",
+            "from": "+16175550148",
+            "to": "+16175550100",
+            "started_at": "2024-03-01T22:00:00Z",
+            "timezone": "America/Los_Angeles",
+            "turns": [{"speaker": sp, "text": t} for sp, t in turns],
+        }
+    )
+
+
+@given(
+    done=st.sampled_from(
+        ["It was successful.", "Done. The address is 16 Kentucky Street.", "Reservation succeful."]
+    )
+)
+@settings(max_examples=6, deadline=None)
+def test_a_day_arranged_in_words_the_outcome_cues_do_not_know_is_a_booking(done: str) -> None:
+
+    call = dated_call(
+        ("caller", "Please book a table for 2 at 5:30 in the evening."),
+        ("agent", "Just to confirm, you want a table today at A16 in Oakland for 2 people at 5:30 pm?"),
+        ("caller", "Yes, that's right."),
+        ("agent", done),
+    )
+    assert extract_call(call).outcome.value == "appointment_booked"
+
+
+@given(
+    turns=st.sampled_from(
+        [
+            (
+                ("caller", "I need a one way flight ticket, leaving on March 13th."),
+                ("agent", "Please confirm: Delta Airlines, economy, departing March 13th, 2 passengers."),
+            ),
+            (
+                ("caller", "I want to send flowers to my mom, delivered next Saturday."),
+                ("agent", "Please confirm delivery next Saturday to 112 Willow Lane."),
+            ),
+        ]
+    )
+)
+@settings(max_examples=4, deadline=None)
+def test_a_departure_or_delivery_arranged_is_no_appointment(
+    turns: tuple[tuple[str, str], tuple[str, str]],
+) -> None:
+
+    call = dated_call(*turns, ("caller", "Yes, that's right."), ("agent", "It was successful."))
+    assert extract_call(call).outcome.value != "appointment_booked"

@@ -34,7 +34,7 @@ from callsync.capture.extract.spoken import shared_analysis
 from callsync.capture.extract.thresholds import FIELD_THRESHOLDS, status_for
 from callsync.capture.extract.when import extract_when, local_today
 from callsync.capture.extract.word_confidence import review_doubtful
-from callsync.models import CANONICAL_FIELDS, CallRecord, Extraction, FieldStatus, FieldValue
+from callsync.models import CANONICAL_FIELDS, CallRecord, Extraction, FieldStatus, FieldValue, Speaker
 
 # Bumped when any extractor changes what it emits for the same call (recorded in the audit ledger).
 EXTRACTOR_VERSION = "58"
@@ -71,6 +71,15 @@ def _arranged(fields: dict[str, FieldValue]) -> bool:
     """Did the call settle a date with the agent (booked, or an offer taken), not merely ask for one?"""
     day = fields.get("date")
     return day is not None and day.status is FieldStatus.ACCEPTED
+
+
+def _arranged_by_agent(call: CallRecord, fields: dict[str, FieldValue]) -> tuple[int, ...]:
+    """The agent's turns behind an accepted date: where the call says the day was arranged."""
+    day = fields.get("date")
+    if day is None or day.status is not FieldStatus.ACCEPTED:
+        return ()
+    turns = {e.turn for e in day.evidence if e.in_transcript and 0 <= e.turn < len(call.turns)}
+    return tuple(sorted(t for t in turns if call.turns[t].speaker is Speaker.AGENT))
 
 
 def _extract(
@@ -117,7 +126,7 @@ def _extract(
         call_id=call.call_id,
         fields=ordered,
         intent=classify_intent(call, arranged=_arranged(fields)),
-        outcome=classify_outcome(call),
+        outcome=classify_outcome(call, arranged=_arranged_by_agent(call, fields)),
         sentiment=classify_sentiment(call),
         platform_values=platform,
     )

@@ -807,7 +807,23 @@ def _purchase_only(call: CallRecord, turns: tuple[int, ...]) -> bool:
     return bool(joined.hits(_PURCHASE_WORDS)) and not joined.hits(_APPOINTMENT_WORDS)
 
 
-def classify_outcome(call: CallRecord) -> Label:
+_DELIVERY = _rx(r"deliver\w*", r"redelivery", r"shipping", r"ship", r"shipped", r"parcel", r"package")
+
+
+def _no_appointment(call: CallRecord) -> bool:
+    """Does the call speak of buying or delivering (tickets, a flight, a parcel) and of no appointment, table, stay
+    or visit anywhere? Then a day arranged in it is a departure or a delivery, not an appointment."""
+    joined = _joined(call, "all_turns", list(range(len(call.turns))))
+    bought = joined.hits(_PURCHASE_WORDS) or joined.hits(_DELIVERY) or joined.hits(_FLYING)
+    return bool(bought) and not joined.hits(_APPOINTMENT_WORDS)
+
+
+_FLYING = _rx(r"fly", r"flying", r"airlines?", r"airport", r"bus", r"buses", r"depart\w*")
+
+
+def classify_outcome(call: CallRecord, *, arranged: tuple[int, ...] = ()) -> Label:
+    """The call's outcome. `arranged`: the agent's turns behind the day the call arranged (the accepted date's
+    evidence), which say a booking was made in words the cues below may not know ("It was successful.")."""
     agents = _agent_turns(call)
     callers = caller_turns(call)
     machine = sorted(machine_turns(call))
@@ -826,6 +842,8 @@ def classify_outcome(call: CallRecord) -> Label:
             return Label("resolved", DIRECT, hits.turns)  # tickets bought, an order placed: no appointment
         if hits:
             return Label(name, DIRECT, hits.turns)
+    if arranged and not _no_appointment(call):
+        return Label("appointment_booked", INDIRECT, arranged)
     if refused or (pitch and agent_text.hits(_TAKES_MESSAGE)):
         return Label("no_outcome", DIRECT, (refused or pitch).turns)
     resolved = agent_text.hits(_RESOLVED)
