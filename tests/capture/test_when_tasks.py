@@ -1235,3 +1235,26 @@ def test_the_am_or_pm_read_back_stays_when_only_the_day_changes() -> None:
     )
     assert value(c, "date") == ("2024-03-05", A)
     assert value(c, "time") == ("12:30", A)
+
+
+@given(
+    done=st.sampled_from(
+        [
+            "Your booking has been made without errors, but unfortunately they do not have live music.",
+            "Your booking has been made. Unfortunately they do not serve alcohol.",
+        ]
+    )
+)
+@settings(max_examples=4, deadline=None)
+def test_a_booking_report_followed_by_a_no_about_something_else_still_books(done: str) -> None:
+    c = call(
+        ("caller", "i love the chamber at eleven thirty am so make it for them"),
+        (
+            "agent",
+            "Can you please confirm that you want to book a table for 2 at 11:30 am at Bird Dog for today.",
+        ),
+        ("caller", "that shoots me well can you tell me the the teacher live music"),
+        ("agent", done),
+    )
+    assert value(c, "date") == ("2024-03-01", A)
+    assert value(c, "time") == ("11:30", A)

@@ -1850,13 +1850,22 @@ _WHEN_QUESTION = re.compile(r"\b(when|what (day|date|time)|which day)\b", re.IGN
 _PAST_QUESTION = re.compile(r"\b(did|was|were|happen(ed)?|had)\b", re.IGNORECASE)
 
 
+_CLAUSE_END = re.compile(r",\s*but\b|[.!?;](\s|$)", re.IGNORECASE)
+
+
 def _done_statement(text: str) -> re.Match[str] | None:
     """The agent's words stating a booking made without its date ("Booking was successful"); None when it
     says none, or says it amid a refusal ("Friday is booked up, sorry")."""
     if not may_say(text, _DONE_NEEDS):
         return None
     m = _DONE.search(text)
-    if m is None or _DECLINE.search(text[: m.start()] + " " + text[m.end() :]):
+    if m is None:
+        return None
+    # What follows counts up to the end of its clause: "Your booking has been made, but unfortunately they do not
+    # have live music." reports a booking; "Friday is booked up, sorry" does not.
+    after = text[m.end() :]
+    end = _CLAUSE_END.search(after)
+    if _DECLINE.search(text[: m.start()] + " " + (after[: end.start()] if end else after)):
         return None
     # "Your ride has been confirmed": a ride is for now, never the day asked for earlier (the movie's).
     if may_say(text, _RIDE_NEEDS) and any(
