@@ -1258,3 +1258,16 @@ def test_a_booking_report_followed_by_a_no_about_something_else_still_books(done
     )
     assert value(c, "date") == ("2024-03-01", A)
     assert value(c, "time") == ("11:30", A)
+
+
+def test_your_appointment_on_a_day_has_been_booked_books_that_day() -> None:
+    c = call(
+        ("caller", "is there anything available at twelve thirty even on the head of this month"),
+        ("agent", "You'd like an appointment with Amazing Smile Dental for 12:30 pm on March 10th, correct?"),
+        ("caller", "good luck who don't vote"),
+        (
+            "agent",
+            "The contact number is 408-739-6520. Congratulations! Your appointment on March 10th has been booked.",
+        ),
+    )
+    assert value(c, "date") == ("2024-03-10", A)

@@ -684,6 +684,7 @@ class Role(Enum):
 
 _BOOK = re.compile(
     r"\b(you'?re (now )?(all )?(booked|confirmed|scheduled|set|rescheduled|moved)|you are (booked|confirmed|"
+    r"scheduled|set)|(has|have) (now )?been (successfully )?(booked|scheduled|reserved|made)|you are (booked|confirmed|"
     r"scheduled|set)|booked (you|for)|i'?ve (booked|scheduled|moved|rescheduled|reserved)|rescheduled (you )?to|"
     r"moved (you )?to|all set for|you'?re set for|see you (then|on|at|tomorrow|today|monday|tuesday|wednesday|"
     r"thursday|friday|saturday|sunday)|we'?ll see you|booked to view|all booked|set for delivery|"
@@ -1386,9 +1387,9 @@ class _Timeline:
                 if (
                     (said.additional or said.ride)
                     and self.state is not None
-                    and self.state.source != "caller"
+                    and (self.state.source != "caller" or said.ride)
                 ):
-                    continue  # a second booking: the first arrangement stands
+                    continue  # a second booking (or a cab for now): the first arrangement, or request, stands
                 self.book(said)
             elif said.role is Role.ECHO and said.date is None:
                 self.echo_time(said)
