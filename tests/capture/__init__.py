@@ -14,8 +14,11 @@ def make_call(
     caller: str = "+16175550148",
     business: str = "+16175550100",
     structured: dict[str, Any] | None = None,
+    started_at: str | None = None,
+    timezone: str | None = None,
 ) -> CallRecord:
-    """A generic call; `caller`/`business` are placed in from/to according to the direction."""
+    """A generic call; `caller`/`business` are placed in from/to according to the direction. Its days can be
+    read only when it has a start (`started_at`, ISO 8601, and the `timezone` it is local to)."""
     frm, to = (caller, business) if direction == "inbound" else (business, caller)
     payload: dict[str, Any] = {
         "call_id": "t-1",
@@ -24,6 +27,10 @@ def make_call(
         "to": to,
         "turns": [{"speaker": s, "text": t} for s, t in turns],
     }
+    if started_at is not None:
+        payload["started_at"] = started_at
+    if timezone is not None:
+        payload["timezone"] = timezone
     if structured is not None:
         payload["analysis"] = {"structured_data": structured}
     return parse_generic_call(payload)

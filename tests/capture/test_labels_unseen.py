@@ -848,16 +848,7 @@ def test_questions_about_booking_are_no_report_of_one(said: str) -> None:
 
 def dated_call(*turns: tuple[str, str]) -> CallRecord:
     """A call started on Friday 1 March 2024 (Los Angeles), so that its days can be read."""
-    return parse_generic_call(
-        {
-            "call_id": "t-1",
-            "from": "+16175550148",
-            "to": "+16175550100",
-            "started_at": "2024-03-01T22:00:00Z",
-            "timezone": "America/Los_Angeles",
-            "turns": [{"speaker": sp, "text": t} for sp, t in turns],
-        }
-    )
+    return make_call(*turns, started_at="2024-03-01T22:00:00Z", timezone="America/Los_Angeles")
 
 
 @given(
