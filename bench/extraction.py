@@ -108,6 +108,7 @@ DEV_TASK = FROZEN.with_name("dev-task-calls.jsonl")
 DEV_TASK_ASR = FROZEN.with_name("dev-task-asr-calls.jsonl")
 DEV_TASK_B = FROZEN.with_name("dev-task-b-calls.jsonl")
 DEV_TASK_C = FROZEN.with_name("dev-task-c-calls.jsonl")
+DEV_TASK_D = FROZEN.with_name("dev-task-d-calls.jsonl")
 FROZEN_TASK = FROZEN.with_name("frozen-task-calls.jsonl")
 FROZEN_TASK_ASR = FROZEN.with_name("frozen-task-asr-calls.jsonl")
 FROZEN_TASK_B = FROZEN.with_name("frozen-task-b-calls.jsonl")
@@ -119,6 +120,7 @@ SETS: tuple[tuple[str, Path, bool, str], ...] = (
     ("dev_task_asr", DEV_TASK_ASR, False, "the dev task set spoken and recognized, TUNED ON (tests/data/dev-task-asr-calls.jsonl; skipped when absent)"),
     ("dev_task_b", DEV_TASK_B, False, "the second dev task set, TUNED ON (tests/data/dev-task-b-calls.jsonl: SGD train, with a ride or the weather beside; skipped when absent)"),
     ("dev_task_c", DEV_TASK_C, False, "the third dev task set, TUNED ON (tests/data/dev-task-c-calls.jsonl: 1871 more SGD train dialogues; skipped when absent)"),
+    ("dev_task_d", DEV_TASK_D, False, "the fourth dev task set, TUNED ON since extractor 58 was scored on it (tests/data/dev-task-d-calls.jsonl: 513 more SGD train dialogues; skipped when absent)"),
     ("frozen", FROZEN, True, "the frozen held-out set (tests/data/frozen-calls.jsonl)"),
     ("frozen_asr", FROZEN_ASR, True, "the frozen held-out set with recognizer output (tests/data/frozen-asr-calls.jsonl)"),
     ("frozen_task", FROZEN_TASK, True, "the frozen task set, held out (tests/data/frozen-task-calls.jsonl: SGD dev-split dialogues)"),

@@ -208,3 +208,15 @@ def test_the_third_dev_task_set_shares_no_dialogue_with_the_other_dev_sets() -> 
         r["source"] for f in ("dev-task-calls.jsonl", "dev-task-b-calls.jsonl") for r in _rows(DATA / f)
     }
     assert not earlier & {r["source"] for r in rows}
+
+
+def test_the_fourth_dev_task_set_shares_no_dialogue_with_the_other_dev_sets() -> None:
+    rows = _rows(DATA / "dev-task-d-calls.jsonl")
+    assert len(rows) >= 500
+    assert all(r["split"] == "dev_task_d" and r["source"].startswith("SGD train ") for r in rows)
+    earlier = {
+        r["source"]
+        for f in ("dev-task-calls.jsonl", "dev-task-b-calls.jsonl", "dev-task-c-calls.jsonl")
+        for r in _rows(DATA / f)
+    }
+    assert not earlier & {r["source"] for r in rows}

@@ -372,14 +372,22 @@ def more(folder: Path) -> list[tuple[dict[str, Any], str]]:
 REST_PER_SERVICE = 150
 
 
-def rest(folder: Path, taken: set[str]) -> list[dict[str, Any]]:
-    """The dialogues of the third tuned-on set; `taken` holds the dialogue ids the earlier dev sets use."""
+# A fourth set to TUNE on (`--fourth`, split dev_task_d): what the first three dev sets left of the same
+# services, the first FOURTH_PER_SERVICE of each in file order. Built after extractor 58 had tuned the first
+# three past 0.99 while the held-out sets stayed under 0.98: its score before any rule read on it is reported
+# (docs/extraction.md, "A fourth dev task set"), like a held-out set's, and then it is tuned on.
+FOURTH_PER_SERVICE = 100
+
+
+def rest(folder: Path, taken: set[str], most: int = REST_PER_SERVICE) -> list[dict[str, Any]]:
+    """The dialogues of the third (or fourth) tuned-on set; `taken` holds the dialogue ids the earlier dev sets
+    use."""
     by_service: dict[str, list[dict[str, Any]]] = {s: [] for s in SERVICES}
     for _n, d in present(folder, MORE_FILES):
         services = d["services"]
         if len(services) == 1 and services[0] in by_service and d["dialogue_id"] not in taken:
             by_service[services[0]].append(d)
-    return [d for s in SERVICES for d in by_service[s][:REST_PER_SERVICE]]
+    return [d for s in SERVICES for d in by_service[s][:most]]
 
 
 def load(folder: Path, files: range = FILES) -> list[dict[str, Any]]:
@@ -422,7 +430,26 @@ def main(argv: list[str] | None = None) -> None:
         help="a third set to tune on (split dev_task_c) from the train folder: the single-service dialogues"
         " neither given dev set holds",
     )
+    parser.add_argument(
+        "--fourth",
+        nargs=3,
+        type=Path,
+        metavar=("DEV_TASK", "DEV_TASK_B", "DEV_TASK_C"),
+        help="a fourth set to tune on (split dev_task_d) from the train folder: the single-service dialogues"
+        " none of the given dev sets holds, at most 100 a service",
+    )
     args = parser.parse_args(argv)
+    if args.fourth:
+        taken = {
+            json.loads(line)["source"].split()[2]
+            for path in args.fourth
+            for line in path.open(encoding="utf-8")
+        }
+        for n, d in enumerate(rest(args.folder, taken, FOURTH_PER_SERVICE)):
+            row = call(f"sgdq-{n:03d}", d, gold_of(d))
+            row["split"] = "dev_task_d"
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
     if args.rest:
         taken = {
             json.loads(line)["source"].split()[2]
