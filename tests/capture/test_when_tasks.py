@@ -78,6 +78,18 @@ def value(c: CallRecord, name: str) -> tuple[str | None, FieldStatus | None]:
             "I couldn't find any open seats for that game.",
             "There was no doctor availability at that time.",
             "The next available booking at 1512 Barber Shop is Next Friday at 6:30 PM.",
+            # read on the fourth dev task set, extractor 58
+            "I apologize. It's so busy they don't have a table.",
+            "Can't get a rez.",
+            "Sorry, the reservation did not go through.",
+            "Sorry to report that reservation can not be confirmed for those dates.",
+            "I'm sorry but these dates are not available.",
+            "I could not find those tickets.",
+            "I couldn't get you the tickets reserved.",
+            "Sorry I was an able to get tickets for you.",
+            "Apologies for not being able to fill your request.",
+            "I am so sorry. That date doesn't work.",
+            "Sorry, but there are no reservations for that time.",
         ]
     )
 )
@@ -1271,3 +1283,33 @@ def test_your_appointment_on_a_day_has_been_booked_books_that_day() -> None:
         ),
     )
     assert value(c, "date") == ("2024-03-10", A)
+
+
+def test_a_departure_date_after_the_arrival_is_the_end_of_the_stay() -> None:
+    c = call(
+        ("caller", "My arrival date will be March 3rd. I will be checking out on the 6th of this month."),
+        (
+            "agent",
+            "Can you please confirm the following information? Your destination is Sydney. Arrival date is to be"
+            " the day after tomorrow and departure date is next Wednesday.",
+        ),
+        ("caller", "Yes, that is great."),
+        ("agent", "Your reservation has been confirmed."),
+    )
+    assert value(c, "date") == ("2024-03-03", A)
+
+
+@given(
+    ok=st.sampled_from(
+        ["They have a table for you at that time.", "That date works.", "I found those tickets for you."]
+    )
+)
+@settings(max_examples=6, deadline=None)
+def test_words_close_to_a_failure_that_report_none_keep_the_booking(ok: str) -> None:
+    c = call(
+        ("caller", "Please book a table for 2 at 6 pm today."),
+        ("agent", "Please confirm: a table for 2 at 6 pm today."),
+        ("caller", "Yes."),
+        ("agent", ok + " Your reservation has been made."),
+    )
+    assert value(c, "date") == ("2024-03-01", A)

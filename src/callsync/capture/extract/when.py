@@ -755,7 +755,10 @@ _ASKS_END = re.compile(
 _ASKS_END_NEEDS = ("return", "back", "check")
 # "Leaving" is a stay's end after its first day ("you arrive the day after tomorrow. And leave March 12th"),
 # but a trip's start when it comes first ("leaving March 5th and returning the 9th").
-_LEAVING = re.compile(r"\bleav(e|es|ing)\W+((the|on|in|of|at|date|day|is|will|be)\W+){0,3}$", re.IGNORECASE)
+_LEAVING = re.compile(
+    r"\b(leav(e|es|ing)|departure|depart(s|ing)?)\W+((the|on|in|of|at|date|day|is|will|be|to)\W+){0,4}$",
+    re.IGNORECASE,
+)
 _TIME_END = re.compile(
     r"\b(arriv\w*|lands?|landing|gets? in|getting in|ends?|ending|finish\w*|until|till|check[ -]?out|"
     r"return\w*|back)\W+((at|by|around|about|in)\W+)?$",
@@ -877,28 +880,32 @@ _asks_to_confirm = per_text("asks_to_confirm", _find_asks_confirm)
 # Also a refusal of the slot on the table that names no day: "they are not available at the requested time",
 # "that time slot is unavailable", "no appointment available at the time you asked for".
 _FAILED = re.compile(
-    r"\b((unable|not able|no able|impossible) to (be )?(successfully )?(book|make|reserve|schedule|complete|"
-    r"purchase|buy|confirm|process|booked|made|reserved|scheduled|completed|purchased|confirmed|processed)|"
+    r"\b((unable|not able|no able|an able|not being able|impossible) to (be )?(successfully )?(book|make|reserve|"
+    r"schedule|complete|purchase|buy|confirm|process|fill|get|booked|made|reserved|scheduled|completed|purchased|"
+    r"confirmed|processed)|"
     r"(could not|couldn'?t|was not able to|wasn'?t able to) (successfully )?(book|make|reserve|"
     r"schedule|complete|purchase|buy|confirm|process)|"
     r"(was not able to|wasn'?t able to|not able to|unable to) get (that|this|the|a|an|your) (\w+ ){0,2}(time|"
-    r"appointment|slot|reservation|booking|table|tickets?|room)\b|(could not|couldn'?t|cannot|can'?t) be (made|booked|"
-    r"reserved|scheduled|completed|achieved|done|processed)|"
+    r"appointment|slot|reservation|booking|table|tickets?|room)\b|(could not|couldn'?t|cannot|can'?t|can not) be (made|booked|"
+    r"reserved|scheduled|completed|achieved|done|processed|confirmed)|(did not|didn'?t) go through|"
     r"(booking|reservation|purchase|appointment|transaction)( \w+)?( for you)? (was |is |has )?(not successful|"
     r"unsuccessful|failed)|(that|it|this) (also )?failed|unable to do (that|it|this|what)|"
     r"(ran into|had|there was|there were|hit) (some |an? )?(trouble|issues?|problems?|errors?) (making|booking|"
     r"reserving|scheduling|purchasing|with (the|your) (booking|reservation|appointment|purchase))|"
-    r"(could not|couldn'?t|cannot|can'?t|can not) (make|get|book|reserve) (a|an|the|your|that|this|those|these) "
-    r"(\w+ )?(reservation|booking|appointment|tickets?|table|room|seats?)|(can'?t|cannot|couldn'?t) get (that|this) "
+    r"(could not|couldn'?t|cannot|can'?t|can not) (make|get|book|reserve) (you )?(a|an|the|your|that|this|those|"
+    r"these) (\w+ )?(reservation|rez|booking|appointment|tickets?|table|room|seats?)|(can'?t|cannot|couldn'?t) get (that|this) "
     r"one|(reservation|booking|appointment|(appointment |that |this |the )?time|slot|date|day) (was|is) (unavailable|"
     r"not available)|(reservation|booking|appointment|time|slot|date|day) (isn'?t|wasn'?t) available|"
+    r"(these|those|the|your) (dates|days|times) (are|were) (not available|unavailable)|"
+    r"(that|this|the) (date|day|time) (doesn'?t|does not|won'?t|will not) work|"
     r"(that|this) (time|slot|date|day) (is|was) (already )?(booked|taken|full)|"
     r"fully booked (at|for|on) (your|that|the|this)|"
     r"sorry,? (but )?(that'?s |that is |it'?s |it is |is |they'?re |they are )?(not available|unavailable)|"
     r"(still )?no (\w+ )?availability|nothing (available|open|left|there)( then| either| at that time)?(?= *[.!,]|$)|"
-    r"(don'?t|do not|doesn'?t|does not) have (an |any )?(openings?|availability|slots?|appointments?|tables?|rooms?|"
-    r"seats?) ((at|for|on) (that|this|the)|then\b)|"
-    r"(could not|couldn'?t|can'?t|cannot|did not|didn'?t) find (any |an )?(open |available )?(seats?|tickets?|tables?|"
+    r"(don'?t|do not|doesn'?t|does not) have (an |any |a )?(openings?|availability|slots?|appointments?|tables?|"
+    r"rooms?|seats?)( (at|for|on) (that|this|the)| then\b|(?=\s*[.!;]))|"
+    r"(could not|couldn'?t|can'?t|cannot|did not|didn'?t) find (any |an |those |these |the |your )?(open |available )?"
+    r"(seats?|tickets?|tables?|"
     r"rooms?|openings?|appointments?|slots?|availability)|"
     r"(don'?t|do not|doesn'?t|does not) (show|see) ((that )?([\w.,'-]+ ){0,8}(has|have) )?(an |any )?(openings?|"
     r"availability|slots?|appointments?|tables?|rooms?|seats?)|"
@@ -907,7 +914,7 @@ _FAILED = re.compile(
     r"(been )?(booked|made|reserved|scheduled|purchased|placed|completed|confirmed)|"
     r"failed to (book|make|reserve|schedule|purchase)|"
     r"there (are|is) no (\w+ )?(available )?(appointments?|appoints|slots?|openings?|availability|tables?|rooms?|tickets?|"
-    r"seats?) (available )?(for|at|on) (the|that|this)|"
+    r"seats?|reservations?|bookings?) (available )?(for|at|on) (the|that|this)|"
     r"(not available|unavailable|no (\w+ )?(appointments?|slots?|openings?|tables?|seats?) available) (at|for|on) "
     r"(the|that|this|your) (requested|preferred|chosen|selected)? ?(time|date|day|slot|hour)\b(?! (of|is|for))|"
     r"at the (time|date|day|hour) you (asked|requested|wanted|want|prefer|preferred|chose|were looking for|"
@@ -923,7 +930,8 @@ _FAILED_NEEDS = (
     "not scheduled", "not purchased", "not placed", "not completed", "not confirmed", "available", "you asked",
     "you requested", "you want", "you prefer", "you chose", "slot", "can't", "cant", "cannot", "can not",
     "no able", "trouble", "issue", "problem", "error", "fully booked", "availability", "looking for",
-    "nothing", "n't have", "nt have", "not have", "t find", "not find", "not show", "n't show", "nt show", "not see", "n't see", "nt see", "t any", "not any", "booked", "taken", "full",
+    "nothing", "n't have", "nt have", "not have", "t find", "not find", "an able", "being able", "go through", "not available", "unavailable", "t work",
+    "not work", "not show", "n't show", "nt show", "not see", "n't see", "nt see", "t any", "not any", "booked", "taken", "full",
 )  # fmt: skip
 
 
