@@ -1313,3 +1313,54 @@ def test_words_close_to_a_failure_that_report_none_keep_the_booking(ok: str) -> 
         ("agent", ok + " Your reservation has been made."),
     )
     assert value(c, "date") == ("2024-03-01", A)
+
+
+# -- extractor 59: read on the fourth dev task set ---------------------------------------------------------
+
+
+def test_an_arrival_said_after_the_one_flight_found_keeps_its_departure_on_offer() -> None:
+    c = call(
+        ("caller", "I will be leaving on the 13th of March and I would prefer to use Southwest Airlines."),
+        (
+            "agent",
+            "I found 1 Southwest Airlines flight matching your criteria. The flight leaves at 12:05 pm and the"
+            " ticket will be $257.",
+        ),
+        ("caller", "When does the onward flight arrive?"),
+        ("agent", "The onward flight arrives at 3:45 pm."),
+        ("caller", "That flight sounds good to me. Can you assist me in buying a one way ticket?"),
+        ("agent", "Please confirm: the flight is from Atlanta to San Diego on March 13th, for 1 passenger."),
+        ("caller", "Yes that sounds good."),
+        ("agent", "Your one way ticket has been confirmed."),
+    )
+    assert value(c, "date") == ("2024-03-13", A)
+    assert value(c, "time") == ("12:05", A)
+
+
+def test_a_no_that_corrects_the_place_keeps_the_day_and_time_read_back() -> None:
+    c = call(
+        ("caller", "I'd like to have it in Hayward at evening 5."),
+        ("agent", "Please verify: reserve a table at Paya Thai in Hayward at 5 pm today for 2 people."),
+        ("caller", "Nope, I'd like to have it in Cotati, and the diner is China Chef."),
+        ("agent", "Please verify the following information: reserve a table at China Chef in Cotati."),
+        ("caller", "Yeah, that's perfect for me."),
+        ("agent", "Your booking is complete."),
+    )
+    assert value(c, "date") == ("2024-03-01", A)
+    assert value(c, "time") == ("17:00", A)
+
+
+def test_the_callers_time_stated_back_turns_later_with_the_day_awaits_the_answer() -> None:
+    c = call(
+        ("caller", "Please book a table for 5:30 pm."),
+        ("agent", "Which restaurant would you like?"),
+        ("caller", "Ta Restaurant in Milpitas."),
+        (
+            "agent",
+            "So you want a reservation for 2 at Ta Restaurant in Milpitas? The reservation is for today at 5:30 pm.",
+        ),
+        ("caller", "Yes, that sounds good. Can I get their phone number?"),
+        ("agent", "I made your reservation and the phone number is 408-719-9998."),
+    )
+    assert value(c, "date") == ("2024-03-01", A)
+    assert value(c, "time") == ("17:30", A)

@@ -770,6 +770,11 @@ _OTHER_DETAIL = re.compile(
     r"adults?|passengers?|of us)|just (for )?(me|myself|us|\d+|one|two|three|four)|only (for )?(me|myself|\d+|one|two))\b",
     re.IGNORECASE,
 )
+# A place corrected: "I'd like to have it in Cotati", "the diner is China Chef", "at the 3rd Cousin instead".
+_PLACE_DETAIL = re.compile(
+    r"\b((have|want|like) it (in|at)|the (diner|restaurant|salon|place|hotel|house|dentist|doctor|stylist|theater|"
+    r"theatre|venue|city|location) (is|should be|will be)|(in|at) [A-Z][\w'&-]*( [A-Z][\w'&-]*)* instead)\b"
+)
 # The agent presents one option of a listing ("There is a Delta flight that leaves at 10 am"), not an
 # arrival ("2:28 pm is the arrival time", "the onward flight arrives at 1:47 pm").
 _PRESENTS = re.compile(
@@ -1358,7 +1363,7 @@ class _Timeline:
         # The one time the agent's last turn read back for confirmation, dated or not ("Please confirm: the
         # reservation is at 7 pm for 1 person."): what a change of only the day keeps (`request`).
         self.read_back: _Said | None = None
-        self.asked_time: TimeMention | None = None  # the time the caller's last turn asked for, if it did
+        self.asked_time: TimeMention | None = None  # the time the caller last asked for, if one
 
     def replace(self, slot: _Slot | None) -> None:
         if self.state is not None and (slot is None or not self.state.same_day(slot.value)):
@@ -1448,9 +1453,7 @@ class _Timeline:
         # "Okay, so it's 1 person at 12:30 pm?" after "... at 12:30 pm today for 2 people?" - "No, just 1 person":
         # the same time read back again is the same dated slot.
         offers = [_dated_like(x, pending) for x in offers]
-        if offers or any(
-            x.role in (Role.BOOK, Role.ECHO, Role.CANCEL, Role.DECLINE) or x.listed for x in items
-        ):
+        if offers or any(x.role in (Role.BOOK, Role.ECHO, Role.CANCEL, Role.DECLINE) for x in items):
             return offers  # (a new listing replaces the options listed before)
         if reading_back and any(o.listed and o.date is None for o in pending):
             # "So, you would like a Pool ride to 200 C Street. Right?" after "one show at 11:30 am": the yes
@@ -1609,7 +1612,8 @@ class _Timeline:
         """Apply a caller turn; True when it answered the offers (took one, or asked for something else)."""
         reaction, span = classify_reaction(call.turns[i].text)
         asked = [x.time for x in items if x.role is Role.REQUEST and x.time is not None and not x.time.window]
-        self.asked_time = asked[0] if len(asked) == 1 else None
+        if asked:  # (kept through the caller's turns that say no time: "The diner is called Paya.")
+            self.asked_time = asked[0] if len(asked) == 1 else None
         just_booked, self.just_booked = self.just_booked, False
         offered_to_book, self.offered_to_book = self.offered_to_book, False
         if offered_to_book and reaction is Reaction.DENY:
@@ -1631,10 +1635,14 @@ class _Timeline:
             not items
             and reaction is Reaction.DENY
             and any(o.date is not None for o in offers)
-            and _OTHER_DETAIL.search(call.turns[i].text) is not None
+            and (
+                _OTHER_DETAIL.search(call.turns[i].text) is not None
+                or _PLACE_DETAIL.search(call.turns[i].text) is not None
+            )
         ):
-            # "... at 11 am today for 2 people. Is that correct?" - "No, just for 1 person.": the correction is
-            # of the party, not of the day and time on the table, which stay for the read-back that follows.
+            # "... at 11 am today for 2 people. Is that correct?" - "No, just for 1 person." (or "Nope, I'd like to
+            # have it in Cotati"): the correction is of the party or the place, not of the day and time on the
+            # table, which stay for the read-back that follows.
             return False
         for x in items:
             if x.role is Role.CANCEL and x.date is not None:
