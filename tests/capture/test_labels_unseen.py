@@ -889,3 +889,31 @@ def test_a_departure_or_delivery_arranged_is_no_appointment(
 
     call = dated_call(*turns, ("caller", "Yes, that's right."), ("agent", "It was successful."))
     assert extract_call(call).outcome.value != "appointment_booked"
+
+
+@given(
+    declined=st.sampled_from(
+        ["No, thanks. I don't want to book it now.", "Maybe, but I don't want to schedule anything now."]
+    )
+)
+@settings(max_examples=4, deadline=None)
+def test_declining_the_offer_to_book_after_a_search_is_no_failed_call(declined: str) -> None:
+    call = make_call(
+        ("caller", "I need help finding a salon in Napa."),
+        ("agent", "I found 4 salons you might like. Stags Barbershop is a great salon located in Napa."),
+        ("caller", "That sounds great."),
+        ("agent", "Would you like me to book you an appointment?"),
+        ("caller", declined),
+        ("agent", "Is there anything else I can help you with?"),
+        ("caller", "No, thank you."),
+    )
+    assert classify_outcome(call).value != "no_outcome"
+
+
+def test_not_wanting_what_the_call_offers_is_still_no_outcome() -> None:
+    call = make_call(
+        ("agent", "Hi, I'm calling from Brightline Energy about lowering your bill."),
+        ("caller", "I don't want to switch providers, thanks."),
+        ("agent", "Understood, have a good day."),
+    )
+    assert classify_outcome(call).value == "no_outcome"

@@ -741,7 +741,9 @@ _NO_OUTCOME = _rx(
     r"not interested",
     r"wrong number",
     r"dont call",
-    r"dont want(?! (anything|nothing) else)",  # "no, i dont want anything else" closes a call politely
+    # "no, i dont want anything else" closes a call politely; "i dont want to book it now" declines the agent's
+    # offer after the caller had what they called for
+    r"dont want(?! (anything|nothing) else)(?! to (book|schedule|reserve|buy|purchase|make))",
     r"take me off",
     r"hang(ing)? up",
     r"no \w+ here",
