@@ -36,6 +36,14 @@ def make_call(
     return parse_generic_call(payload)
 
 
+FRIDAY = "2024-03-01T22:00:00Z"  # 14:00 in Los Angeles, Friday 1 March 2024: the task dialogues' "today"
+
+
+def friday_call(*turns: tuple[str, str]) -> CallRecord:
+    """A call started on Friday 1 March 2024 in Los Angeles, so that its days can be read."""
+    return make_call(*turns, started_at=FRIDAY, timezone="America/Los_Angeles")
+
+
 def said(call: CallRecord, evidence: tuple[Evidence, ...]) -> list[tuple[int, str]]:
     """The words each evidence span points at, for readable assertions."""
     return [(e.turn, call.turns[e.turn].text[e.start : e.end]) for e in evidence]

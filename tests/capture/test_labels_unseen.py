@@ -15,8 +15,7 @@ from callsync.capture.extract.labels import (
     reports_booking,
 )
 from callsync.capture.platforms.generic import parse_generic_call
-from callsync.models import CallRecord
-from tests.capture import make_call
+from tests.capture import friday_call, make_call
 
 
 @given(
@@ -846,11 +845,6 @@ def test_questions_about_booking_are_no_report_of_one(said: str) -> None:
 # -- extractor 58: the day the call arranged is a booking made ---------------------------------------------
 
 
-def dated_call(*turns: tuple[str, str]) -> CallRecord:
-    """A call started on Friday 1 March 2024 (Los Angeles), so that its days can be read."""
-    return make_call(*turns, started_at="2024-03-01T22:00:00Z", timezone="America/Los_Angeles")
-
-
 @given(
     done=st.sampled_from(
         ["It was successful.", "Done. The address is 16 Kentucky Street.", "Reservation succeful."]
@@ -859,7 +853,7 @@ def dated_call(*turns: tuple[str, str]) -> CallRecord:
 @settings(max_examples=6, deadline=None)
 def test_a_day_arranged_in_words_the_outcome_cues_do_not_know_is_a_booking(done: str) -> None:
 
-    call = dated_call(
+    call = friday_call(
         ("caller", "Please book a table for 2 at 5:30 in the evening."),
         ("agent", "Just to confirm, you want a table today at A16 in Oakland for 2 people at 5:30 pm?"),
         ("caller", "Yes, that's right."),
@@ -887,7 +881,7 @@ def test_a_departure_or_delivery_arranged_is_no_appointment(
     turns: tuple[tuple[str, str], tuple[str, str]],
 ) -> None:
 
-    call = dated_call(*turns, ("caller", "Yes, that's right."), ("agent", "It was successful."))
+    call = friday_call(*turns, ("caller", "Yes, that's right."), ("agent", "It was successful."))
     assert extract_call(call).outcome.value != "appointment_booked"
 
 

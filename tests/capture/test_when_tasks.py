@@ -7,7 +7,6 @@ nothing arranged."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,24 +14,12 @@ from hypothesis import strategies as st
 from callsync.capture.extract import extract_call
 from callsync.capture.extract.dialogue import sentences
 from callsync.capture.extract.when import extract_when, find_dates
-from callsync.capture.platforms.generic import parse_generic_call
 from callsync.models import CallRecord, FieldStatus
+from tests.capture import friday_call
 
 A = FieldStatus.ACCEPTED
-FRIDAY = "2024-03-01T22:00:00Z"  # 14:00 in Los Angeles, Friday 1 March 2024
 TODAY = date(2024, 3, 1)
-
-
-def call(*turns: tuple[str, str]) -> CallRecord:
-    payload: dict[str, Any] = {
-        "call_id": "t-1",
-        "from": "+16175550148",
-        "to": "+16175550100",
-        "started_at": FRIDAY,
-        "timezone": "America/Los_Angeles",
-        "turns": [{"speaker": s, "text": t} for s, t in turns],
-    }
-    return parse_generic_call(payload)
+call = friday_call
 
 
 def value(c: CallRecord, name: str) -> tuple[str | None, FieldStatus | None]:

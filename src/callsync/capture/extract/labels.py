@@ -810,6 +810,7 @@ def _purchase_only(call: CallRecord, turns: tuple[int, ...]) -> bool:
 
 
 _DELIVERY = _rx(r"deliver\w*", r"redelivery", r"shipping", r"ship", r"shipped", r"parcel", r"package")
+_FLYING = _rx(r"fly", r"flying", r"airlines?", r"airport", r"bus", r"buses", r"depart\w*")
 
 
 def _no_appointment(call: CallRecord) -> bool:
@@ -818,9 +819,6 @@ def _no_appointment(call: CallRecord) -> bool:
     joined = _joined(call, "all_turns", list(range(len(call.turns))))
     bought = joined.hits(_PURCHASE_WORDS) or joined.hits(_DELIVERY) or joined.hits(_FLYING)
     return bool(bought) and not joined.hits(_APPOINTMENT_WORDS)
-
-
-_FLYING = _rx(r"fly", r"flying", r"airlines?", r"airport", r"bus", r"buses", r"depart\w*")
 
 
 def classify_outcome(call: CallRecord, *, arranged: tuple[int, ...] = ()) -> Label:

@@ -759,9 +759,9 @@ _LEAVING = re.compile(
     r"\b(leav(e|es|ing)|departure|depart(s|ing)?)\W+((the|on|in|of|at|date|day|is|will|be|to)\W+){0,4}$",
     re.IGNORECASE,
 )
+_ARRIVAL_WORDS = r"arriv\w*|lands?|landing|gets? in|getting in|return\w*"
 _TIME_END = re.compile(
-    r"\b(arriv\w*|lands?|landing|gets? in|getting in|ends?|ending|finish\w*|until|till|check[ -]?out|"
-    r"return\w*|back)\W+((at|by|around|about|in)\W+)?$",
+    rf"\b({_ARRIVAL_WORDS}|ends?|ending|finish\w*|until|till|check[ -]?out|back)\W+((at|by|around|about|in)\W+)?$",
     re.IGNORECASE,
 )
 # A detail of a booking other than its day and time: the party, the seats, the rooms.
@@ -780,7 +780,7 @@ _PLACE_DETAIL = re.compile(
 _PRESENTS = re.compile(
     r"\W*(there is|there's|there are|i have|i've got|i found|how about|what about|another|one)\b", re.I
 )
-_ARRIVES = re.compile(r"\b(arriv\w*|lands?|landing|gets? in|getting in|return\w*)\b", re.IGNORECASE)
+_ARRIVES = re.compile(rf"\b({_ARRIVAL_WORDS})\b", re.IGNORECASE)
 _BOUND = re.compile(
     r"\b(after|before|by|no later than|not later than|no earlier than|earlier than|later than|until|till)\s+"
     r"((about|around|roughly)\s+)?$",
@@ -935,8 +935,7 @@ _FAILED_NEEDS = (
     "not scheduled", "not purchased", "not placed", "not completed", "not confirmed", "available", "you asked",
     "you requested", "you want", "you prefer", "you chose", "slot", "can't", "cant", "cannot", "can not",
     "no able", "trouble", "issue", "problem", "error", "fully booked", "availability", "looking for",
-    "nothing", "n't have", "nt have", "not have", "t find", "not find", "an able", "being able", "go through", "not available", "unavailable", "t work",
-    "not work", "not show", "n't show", "nt show", "not see", "n't see", "nt see", "t any", "not any", "booked", "taken", "full",
+    "nothing", "n't have", "nt have", "not have", "t find", "an able", "being able", "go through", "t work", "t show", "t see", "t any", "not any", "booked", "taken", "full",
 )  # fmt: skip
 
 
@@ -1692,8 +1691,8 @@ class _Timeline:
         )
         # The one time on the table (the agent's read-back) is what a change of only the day keeps.
         on_table = [o for o in offers if o.time is not None and not o.time.window]
-        if self.read_back is not None:
-            on_table.append(self.read_back)
+        if read_back is not None:
+            on_table.append(read_back)
         table_time = on_table[-1] if len({o.time.value for o in on_table if o.time}) == 1 else None
         for x in dated:
             self.request(x, keeps_time=changes and len(dated) == 1, table_time=table_time)
