@@ -220,3 +220,23 @@ def test_the_fourth_dev_task_set_shares_no_dialogue_with_the_other_dev_sets() ->
         for r in _rows(DATA / f)
     }
     assert not earlier & {r["source"] for r in rows}
+
+
+def test_the_calibration_set_matches_its_checksum_and_shares_no_dialogue_with_the_dev_sets() -> None:
+    path = DATA / "calib-task-calls.jsonl"
+    expected = (DATA / "calib-task-calls.sha256").read_text(encoding="utf-8").split()[0]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == expected
+    rows = _rows(path)
+    assert len(rows) >= 500
+    assert all(r["split"] == "calib_task" and r["source"].startswith("SGD train ") for r in rows)
+    tuned = {
+        r["source"].split()[2]
+        for f in (
+            "dev-task-calls.jsonl",
+            "dev-task-b-calls.jsonl",
+            "dev-task-c-calls.jsonl",
+            "dev-task-d-calls.jsonl",
+        )
+        for r in _rows(DATA / f)
+    }
+    assert not tuned & {r["source"].split()[2] for r in rows}
