@@ -50,7 +50,7 @@ import re
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,6 +109,7 @@ DEV_TASK_ASR = FROZEN.with_name("dev-task-asr-calls.jsonl")
 DEV_TASK_B = FROZEN.with_name("dev-task-b-calls.jsonl")
 DEV_TASK_C = FROZEN.with_name("dev-task-c-calls.jsonl")
 DEV_TASK_D = FROZEN.with_name("dev-task-d-calls.jsonl")
+CALIB_TASK = FROZEN.with_name("calib-task-calls.jsonl")
 FROZEN_TASK = FROZEN.with_name("frozen-task-calls.jsonl")
 FROZEN_TASK_ASR = FROZEN.with_name("frozen-task-asr-calls.jsonl")
 FROZEN_TASK_B = FROZEN.with_name("frozen-task-b-calls.jsonl")
@@ -121,6 +122,7 @@ SETS: tuple[tuple[str, Path, bool, str], ...] = (
     ("dev_task_b", DEV_TASK_B, False, "the second dev task set, TUNED ON (tests/data/dev-task-b-calls.jsonl: SGD train, with a ride or the weather beside; skipped when absent)"),
     ("dev_task_c", DEV_TASK_C, False, "the third dev task set, TUNED ON (tests/data/dev-task-c-calls.jsonl: 1871 more SGD train dialogues; skipped when absent)"),
     ("dev_task_d", DEV_TASK_D, False, "the fourth dev task set, TUNED ON since extractor 58 was scored on it (tests/data/dev-task-d-calls.jsonl: 513 more SGD train dialogues; skipped when absent)"),
+    ("calib_task", CALIB_TASK, False, "the calibration set: confidence is FITTED on it, the rules were never tuned on it and its errors are never printed (tests/data/calib-task-calls.jsonl: 570 SGD train dialogues; skipped when absent)"),
     ("frozen", FROZEN, True, "the frozen held-out set (tests/data/frozen-calls.jsonl)"),
     ("frozen_asr", FROZEN_ASR, True, "the frozen held-out set with recognizer output (tests/data/frozen-asr-calls.jsonl)"),
     ("frozen_task", FROZEN_TASK, True, "the frozen task set, held out (tests/data/frozen-task-calls.jsonl: SGD dev-split dialogues)"),
@@ -128,6 +130,7 @@ SETS: tuple[tuple[str, Path, bool, str], ...] = (
     ("frozen_task_b", FROZEN_TASK_B, True, "the second frozen task set, held out (tests/data/frozen-task-b-calls.jsonl)"),
     ("frozen_task_c", FROZEN_TASK_C, True, "the third frozen task set, held out (tests/data/frozen-task-c-calls.jsonl: with a ride or the weather beside)"),
 )  # fmt: skip
+CALIBRATION_SPLIT = "calib_task"  # confidence is fitted on it; its errors are never shown
 LABEL_TARGETS = {"intent": 0.90, "outcome": 0.90, "sentiment": 0.90}
 BUCKETS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.85), (0.85, 0.9), (0.9, 0.95), (0.95, 1.01))
 FIVE_MINUTES_WORDS = 750  # ~150 spoken words a minute
@@ -834,22 +837,30 @@ def load(path: Path, *, calibrated: bool = True, word_confidence: bool = True) -
     return results
 
 
-def fit_calibration(labelled: Path, target: Path) -> None:
-    """Fit calibration.py's steps and thresholds on the dev file's raw confidences; write calibration_data.py.
+def fit_calibration(files: Sequence[Path], target: Path) -> None:
+    """Fit calibration.py's steps and thresholds on the given files' raw confidences; write calibration_data.py.
 
-    Only `labelled` (the dev set) is read: the frozen set is never fitted on."""
-    results = load(labelled, calibrated=False)
+    The files are the labelled dev file and the calibration set (never tuned on); the frozen sets are never
+    fitted on. A family's values are split by history (`changed` / `settled`) only where both halves have
+    MIN_SUPPORT values: a thinner table says more about its few calls than about the next one."""
+    results = [r for path in files for r in load(path, calibrated=False)]
     points: dict[str, list[tuple[float, bool]]] = defaultdict(list)
+    by_history: dict[str, list[tuple[float, bool]]] = defaultdict(list)
     for r in results:
         for field_name in FIELDS:
             labelled_here, expected = gold_value(r.row["gold"], field_name)
             fv = r.extraction.fields.get(field_name)
             if not labelled_here or fv is None or field_name not in calib.FAMILIES:
                 continue
-            right = same(field_name, fv.value, expected)
-            family = calib.FAMILIES[field_name]
-            points[f"{family}/{calib.source_of(r.call, fv)}"].append((fv.confidence, right))
-            points[f"{family}/any"].append((fv.confidence, right))
+            point = (fv.confidence, same(field_name, fv.value, expected))
+            history = calib.history_of(r.extraction.fields, field_name)
+            finest, coarse, anything = calib.step_keys(
+                calib.FAMILIES[field_name], calib.source_of(r.call, fv), history
+            )
+            by_history[finest].append(point)
+            points[coarse].append(point)
+            points[anything].append(point)
+    points.update(calib.supported_histories(by_history))
     steps = {key: tuple(calib.fit_steps(p)) for key, p in sorted(points.items())}
     label_points: dict[str, list[tuple[float, bool]]] = defaultdict(list)
     for r in results:
@@ -871,13 +882,16 @@ def fit_calibration(labelled: Path, target: Path) -> None:
             fam = calib.FAMILIES.get(field_name)
             if fam is None:
                 continue
-            key = f"{fam}/{calib.source_of(r.call, fv)}"
-            c = calib.apply_steps(steps.get(key) or steps.get(f"{fam}/any", ()), fv.confidence)
+            history = calib.history_of(r.extraction.fields, field_name)
+            keys = calib.step_keys(fam, calib.source_of(r.call, fv), history)
+            fitted = next((steps[k] for k in keys if steps.get(k)), ())
+            c = calib.apply_steps(fitted, fv.confidence)
             accepted[field_name].append((round(c, 3), same(field_name, fv.value, expected)))
     thresholds = {name: calib.fit_threshold(p) for name, p in sorted(accepted.items())}
     body = [
         '"""Fitted calibration (see calibration.py). Written by `bench/extraction.py --fit-calibration`'
-        f' on {labelled.name}\n({len(results)} calls, the dev set); do not edit by hand."""',
+        f" on {' and '.join(path.name for path in files)}\n({len(results)} calls: the dev set and the"
+        ' calibration set, never tuned on); do not edit by hand."""',
         "",
         "from __future__ import annotations",
         "",
@@ -950,11 +964,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--fit-calibration",
         action="store_true",
-        help="fit capture/calibration_data.py on the labelled (dev) file only, write it, and stop",
+        help="fit capture/calibration_data.py on the labelled (dev) file and the calibration set (--calib-task),"
+        " write it, and stop",
     )
     args = parser.parse_args(argv)
+    if args.errors == CALIBRATION_SPLIT:
+        print(
+            f"error: the errors of {CALIBRATION_SPLIT} are not printed: rules read on it would make its"
+            " confidence fit optimistic (tests/data/README.md); use a dev split",
+            file=sys.stderr,
+        )
+        return 2
     if args.fit_calibration:
-        fit_calibration(args.labelled, Path(calib.__file__).parent.parent / "calibration_data.py")
+        fit_calibration(
+            (args.labelled, args.calib_task), Path(calib.__file__).parent.parent / "calibration_data.py"
+        )
         return 0
     if args.fit_word_confidence:
         fit_word_confidence(args.dev_asr)
@@ -980,7 +1004,13 @@ def main(argv: list[str] | None = None) -> int:
             continue  # frozen sets left out while tuning; a tuned-on set skipped when its file is absent
         loaded[split] = load(source)
         if loaded[split]:
-            name = f"{split} ({source.name})" if held else f"{split}, tuned on ({source.name})"
+            name = (
+                f"{split} ({source.name})"
+                if held
+                else f"{split}, calibrated on ({source.name})"
+                if split == CALIBRATION_SPLIT
+                else f"{split}, tuned on ({source.name})"
+            )
             sets[name] = summary(score(loaded[split], split), loaded[split])
     if args.json:
         speed = measure_speed(results, args.speed_calls, quiet=True) if not args.no_speed else None

@@ -70,6 +70,18 @@ def source_of(call: CallRecord, fv: FieldValue) -> str:
     return "caller_said"
 
 
+def history_of(fields: Mapping[str, FieldValue], name: str) -> str:
+    """`changed` when the call replaced an earlier value of this field (or, for a time, of its date), else
+    `settled`. On calls nobody tuned on, a changed day was right far less often than a settled one: the rules
+    had to choose among several, and choosing is where they err (docs/extraction.md, "Calibrated on calls
+    never tuned on")."""
+    own = fields.get(name)
+    related = fields.get("date") if name == "time" else None
+    if any(fv is not None and fv.superseded for fv in (own, related)):
+        return "changed"
+    return "settled"
+
+
 def apply_steps(steps: Steps, raw: float) -> float:
     """The calibrated confidence for a raw one: the step it falls in; below the first step, no more than raw."""
     if not steps:
@@ -80,11 +92,21 @@ def apply_steps(steps: Steps, raw: float) -> float:
     return steps[k][1]
 
 
-def calibrated(call: CallRecord, name: str, fv: FieldValue) -> float:
+def step_keys(family: str, source: str, history: str) -> tuple[str, str, str]:
+    """The fitted step tables that may hold a value, most specific first (a table is fitted only where its
+    support allows: `fit_steps` callers drop thin ones)."""
+    return (f"{family}/{source}/{history}", f"{family}/{source}", f"{family}/any")
+
+
+def calibrated(call: CallRecord, name: str, fv: FieldValue, history: str = "settled") -> float:
     family = FAMILIES.get(name)
     if family is None:
         return fv.confidence
-    steps = STEPS.get(f"{family}/{source_of(call, fv)}") or STEPS.get(f"{family}/any", ())
+    steps: Steps = ()
+    for key in step_keys(family, source_of(call, fv), history):
+        steps = STEPS.get(key, ())
+        if steps:
+            break
     return round(apply_steps(steps, fv.confidence), 3)
 
 
@@ -98,7 +120,7 @@ def calibrate_fields(call: CallRecord, fields: Mapping[str, FieldValue]) -> dict
         if name not in FAMILIES:
             out[name] = fv
             continue
-        c = calibrated(call, name, fv)
+        c = calibrated(call, name, fv, history_of(fields, name))
         if fv.status is FieldStatus.ACCEPTED and c < threshold(name):
             out[name] = replace(fv, confidence=c, status=FieldStatus.NEEDS_REVIEW, reason=REASON)
         else:
@@ -149,6 +171,21 @@ def fit_steps(points: Sequence[tuple[float, bool]]) -> list[tuple[float, float]]
         best = max(best, hits / (n + 1))
         steps.append((low, round(best, 3)))
     return steps
+
+
+def supported_histories(
+    by_history: Mapping[str, Sequence[tuple[float, bool]]],
+) -> dict[str, Sequence[tuple[float, bool]]]:
+    """The `family/source/history` point lists worth a table of their own: those whose `changed` and
+    `settled` halves both hold MIN_SUPPORT values (a thinner half says more about its few calls than about the
+    next one; its values fall back to the `family/source` table)."""
+    kept: dict[str, Sequence[tuple[float, bool]]] = {}
+    for key, pts in by_history.items():
+        stem, history = key.rsplit("/", 1)
+        other = by_history.get(f"{stem}/{'settled' if history == 'changed' else 'changed'}", ())
+        if len(pts) >= MIN_SUPPORT and len(other) >= MIN_SUPPORT:
+            kept[key] = pts
+    return kept
 
 
 def fit_threshold(points: Sequence[tuple[float, bool]], target: float = PRECISION_TARGET) -> float:
