@@ -12,6 +12,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -240,3 +241,12 @@ def test_the_calibration_set_matches_its_checksum_and_shares_no_dialogue_with_th
         for r in _rows(DATA / f)
     }
     assert not tuned & {r["source"].split()[2] for r in rows}
+
+
+def test_the_benchmark_refuses_to_print_the_calibration_sets_errors(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Rules read on the calibration set's errors would make the confidence fitted on it optimistic."""
+    bench = _load("bench_extraction", ROOT / "bench" / "extraction.py")
+    assert bench.main([str(DATA / "labelled-calls.jsonl"), "--errors", "calib_task", "--no-speed"]) == 2
+    assert "calib_task" in capsys.readouterr().err
