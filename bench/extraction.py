@@ -109,6 +109,7 @@ DEV_TASK_ASR = FROZEN.with_name("dev-task-asr-calls.jsonl")
 DEV_TASK_B = FROZEN.with_name("dev-task-b-calls.jsonl")
 DEV_TASK_C = FROZEN.with_name("dev-task-c-calls.jsonl")
 DEV_TASK_D = FROZEN.with_name("dev-task-d-calls.jsonl")
+DEV_TASK_E = FROZEN.with_name("dev-task-e-calls.jsonl")
 CALIB_TASK = FROZEN.with_name("calib-task-calls.jsonl")
 FROZEN_TASK = FROZEN.with_name("frozen-task-calls.jsonl")
 FROZEN_TASK_ASR = FROZEN.with_name("frozen-task-asr-calls.jsonl")
@@ -122,6 +123,7 @@ SETS: tuple[tuple[str, Path, bool, str], ...] = (
     ("dev_task_b", DEV_TASK_B, False, "the second dev task set, TUNED ON (tests/data/dev-task-b-calls.jsonl: SGD train, with a ride or the weather beside; skipped when absent)"),
     ("dev_task_c", DEV_TASK_C, False, "the third dev task set, TUNED ON (tests/data/dev-task-c-calls.jsonl: 1871 more SGD train dialogues; skipped when absent)"),
     ("dev_task_d", DEV_TASK_D, False, "the fourth dev task set, TUNED ON since extractor 58 was scored on it (tests/data/dev-task-d-calls.jsonl: 513 more SGD train dialogues; skipped when absent)"),
+    ("dev_task_e", DEV_TASK_E, False, "the fifth dev task set, TUNED ON since extractor 61 was scored on it (tests/data/dev-task-e-calls.jsonl: 215 SGD train rental car dialogues; skipped when absent)"),
     ("calib_task", CALIB_TASK, False, "the calibration set: confidence is FITTED on it, the rules were never tuned on it and its errors are never printed (tests/data/calib-task-calls.jsonl: 570 SGD train dialogues; skipped when absent)"),
     ("frozen", FROZEN, True, "the frozen held-out set (tests/data/frozen-calls.jsonl)"),
     ("frozen_asr", FROZEN_ASR, True, "the frozen held-out set with recognizer output (tests/data/frozen-asr-calls.jsonl)"),
