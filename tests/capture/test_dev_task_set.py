@@ -256,5 +256,7 @@ def test_the_fifth_dev_task_set_is_rental_cars_no_other_set_holds() -> None:
     rows = _rows(DATA / "dev-task-e-calls.jsonl")
     assert len(rows) >= 200
     assert all(r["split"] == "dev_task_e" and "(RentalCars_" in r["source"] for r in rows)
-    others = {r["source"] for f in DATA.glob("*-calls.jsonl") if "dev-task-e" not in f.name for r in _rows(f)}
+    others = {
+        r.get("source") for f in DATA.glob("*-calls.jsonl") if "dev-task-e" not in f.name for r in _rows(f)
+    }
     assert not others & {r["source"] for r in rows}
