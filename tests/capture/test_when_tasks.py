@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -1351,3 +1352,145 @@ def test_the_callers_time_stated_back_turns_later_with_the_day_awaits_the_answer
     )
     assert value(c, "date") == ("2024-03-01", A)
     assert value(c, "time") == ("17:30", A)
+
+
+# -- extractor 62: rental cars (dev_task_e), a service none of the other dev sets holds ------------------------
+
+
+@pytest.mark.parametrize(
+    "end",
+    [
+        "You can drop it back off on March 12th.",
+        "You'll return it on March 12th.",
+        "Drop off is on March 12th.",
+        "And bring it back on March 12th.",
+        "Dropping off on March 12th.",
+    ],
+)
+def test_a_rentals_end_in_the_read_back_is_not_its_pickup_day(end: str) -> None:
+    c = call(
+        ("caller", "I need a rental car from March 9th."),
+        ("agent", f"Please confirm: a standard car picked up on March 9th at 3:30 pm. {end}"),
+        ("caller", "Yes, that's right."),
+        ("agent", "Your car is reserved."),
+    )
+    assert value(c, "date") == ("2024-03-09", A)
+    assert value(c, "time") == ("15:30", A)
+
+
+def test_a_car_needed_through_a_day_ends_there() -> None:
+    c = call(
+        ("caller", "I need a car that will be available through March 5th."),
+        ("agent", "When would you like to pick it up?"),
+        ("caller", "This Sunday, please."),
+        ("agent", "Please confirm: pickup on March 3rd at 1:30 pm."),
+        ("caller", "Yes."),
+        ("agent", "I've reserved your car."),
+    )
+    assert value(c, "date") == ("2024-03-03", A)
+    assert not extract_when(c)["date"].superseded  # the end was never the day asked for
+
+
+@pytest.mark.parametrize(
+    ("offer", "answer"),
+    [
+        ("Shall I put in a reservation?", "Not at this time. That will be all."),
+        ("Do you need to reserve this car?", "No, not right now."),
+        ("Would you like me to place the reservation?", "No. I don't need a reservation now."),
+        ("Do you want to go ahead and reserve?", "Not yet, thanks."),
+        ("Should I reserve it?", "Maybe later."),
+    ],
+)
+def test_putting_off_the_offer_to_reserve_leaves_nothing_reserved(offer: str, answer: str) -> None:
+    c = call(
+        ("caller", "I need a rental car on March 5th."),
+        ("agent", "How about a standard Altima at the airport on March 5th?"),
+        ("caller", "That will work."),
+        ("agent", offer),
+        ("caller", answer),
+        ("agent", "Have a great day."),
+    )
+    assert value(c, "date")[1] is not A
+
+
+@pytest.mark.parametrize(
+    "listing",
+    [
+        "There is a standard Altima available at John Wayne Airport on March 5th.",
+        "One is a standard Ford Fusion and it's ready to go on March 5th.",
+    ],
+)
+def test_a_car_listed_as_available_and_liked_is_not_yet_reserved(listing: str) -> None:
+    c = call(
+        ("caller", "I need a rental car on March 5th."),
+        ("agent", listing),
+        ("caller", "Sounds good."),
+        ("agent", "Is there anything else I can do?"),
+        ("caller", "No, that's all."),
+    )
+    assert value(c, "date")[1] is not A
+
+
+def test_a_time_asked_before_any_day_is_the_first_days() -> None:
+    c = call(
+        ("caller", "I want to pick the car up at 3:30 pm."),
+        ("agent", "What date do you want to pick it up?"),
+        ("caller", "9th of March please."),
+        ("agent", "I've reserved your car."),
+    )
+    assert value(c, "date") == ("2024-03-09", A)
+    assert value(c, "time") == ("15:30", A)
+
+
+def test_a_later_read_back_of_another_time_is_what_a_change_of_day_keeps() -> None:
+    c = call(
+        ("caller", "Please book an appointment at 16:30."),
+        ("agent", "What date should the appointment be?"),
+        ("caller", "Make the appointment for March 9th."),
+        ("agent", "Is this correct? An appointment at Cosmo's on March 9th at 4:30 pm."),
+        ("caller", "No, the appointment should be at evening 5."),
+        ("agent", "Is this correct? An appointment at Cosmo's at 5 pm."),
+        ("caller", "No, I want the appointment on the 14th of March."),
+        ("agent", "Is this correct? An appointment at Cosmo's on March 14th."),
+        ("caller", "Yes, that's correct."),
+        ("agent", "I scheduled your appointment."),
+    )
+    assert value(c, "date") == ("2024-03-14", A)
+    assert value(c, "time") == ("17:00", A)
+
+
+@pytest.mark.parametrize(
+    "asks",
+    [
+        "I'll need it from 3:30 pm and I'll be coming back on the 12th.",
+        "I need it until the 12th and would like to pick the car up around 3:30 in the afternoon.",
+    ],
+)
+def test_the_pickup_time_said_with_the_return_day_is_the_starts(asks: str) -> None:
+    c = call(
+        ("caller", asks),
+        ("agent", "And what date do you want to pick it up?"),
+        ("caller", "9th of March please."),
+        ("agent", "Please confirm: a standard car on March 9th."),
+        ("caller", "Yes."),
+        ("agent", "Your car is reserved."),
+    )
+    assert value(c, "date") == ("2024-03-09", A)
+    assert value(c, "time") == ("15:30", A)
+
+
+def test_the_start_time_read_back_before_the_end_day_stays_the_starts() -> None:
+    c = call(
+        ("caller", "I would like to rent it from Mexico City, from the 4th"),
+        ("agent", "At what time?"),
+        ("caller", "Around afternoon 12:30"),
+        ("agent", "Until when will you rent it?"),
+        ("caller", "Until the 5th, please."),
+        ("agent", "I propose a standard Camry, available at the station on March 4th."),
+        ("caller", "Oh, it's perfect! I want it!"),
+        ("agent", "A compact car from the airport for March 4th at 12:30 pm, until March 5th: it's correct?"),
+        ("caller", "Yes, it's correct, thank you."),
+        ("agent", "The reservation was successful."),
+    )
+    assert value(c, "date") == ("2024-03-04", A)
+    assert value(c, "time") == ("12:30", A)

@@ -80,6 +80,13 @@ _DENIES: tuple[tuple[str, ...], ...] = (
     ("that", "wont", "work"),
     ("that", "will", "not", "work"),
     ("thats", "no", "good"),
+    # Putting an offer off ("Shall I put in a reservation?" - "Not at this time."): a no for now.
+    ("not", "now"),
+    ("not", "right", "now"),
+    ("not", "at", "this", "time"),
+    ("not", "at", "the", "moment"),
+    ("not", "yet"),
+    ("maybe", "later"),
 )
 
 

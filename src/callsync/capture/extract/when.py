@@ -742,17 +742,24 @@ _DECLINE = re.compile(
 _END_AFTER = re.compile(r"\s*(check[ -]?out|checkout)\b", re.IGNORECASE)
 _RANGE_END = re.compile(
     r"\b(check(ing)?[ -]?out|returning|return|returns|come back|coming back|fly(ing)? back|flight back|"
-    r"head(ing)? back|drive back|driving back|until|till|ending|ends)\W+((the|on|in|of|at|to|for|date|day|is|will|be)\W+)"
-    r"{0,3}$",
+    r"head(ing)? back|drive back|driving back|until|till|through|thru|ending|ends|"
+    # A rental's end: "drop off on next Friday", "You'll return it next Tuesday", "bring it back the 9th".
+    r"drop(ping|s|ped)?[ -]?(it |the car |them )?(back )?off|dropoff|bring(ing)? (it|the car|them) back)"
+    r"\W+((the|on|in|of|at|to|for|date|day|is|will|be|it)\W+){0,3}$",
+    re.IGNORECASE,
+)
+# The start of a rental or a stay named before its time: "pick the car up around 1:30", "check in at 3".
+_PICKUP = re.compile(
+    r"\b(pick(ing|ed)? (\w+ ){0,2}up|pickup|check(ing)?[ -]?in)\W+((at|by|around|about|from|on|in|the)\W+){0,3}$",
     re.IGNORECASE,
 )
 # The agent asking for the end of a stay or trip: "When would you like to return?", "... to check out?".
 _ASKS_END = re.compile(
-    r"\b(return|returning|come back|coming back|fly back|flying back|head back|check[ -]?out|checking out)\b"
-    r"[^.!?]*\?",
+    r"\b(return|returning|come back|coming back|fly back|flying back|head back|check[ -]?out|checking out|"
+    r"drop (it |the car )?off|until (what|which|when))\b[^.!?]*\?",
     re.IGNORECASE,
 )
-_ASKS_END_NEEDS = ("return", "back", "check")
+_ASKS_END_NEEDS = ("return", "back", "check", "drop", "until")
 # "Leaving" is a stay's end after its first day ("you arrive the day after tomorrow. And leave March 12th"),
 # but a trip's start when it comes first ("leaving March 5th and returning the 9th").
 _LEAVING = re.compile(
@@ -808,6 +815,9 @@ _SCHEDULED = re.compile(
     re.IGNORECASE,
 )
 _SCHEDULED_TOPIC = re.compile(rf"\b({_SHOWS})\b", re.IGNORECASE)
+# Something the agent's search found free on a day ("There is a standard Altima available at John Wayne
+# Airport next Tuesday", "a Ford Fusion, ready to go on March 11th"): an option listed, not yet reserved.
+_AVAILABLE = re.compile(r"\b(available|ready to go)\b", re.IGNORECASE)
 # A ride: booked for now, beside whatever else the call arranges.
 _RIDE = re.compile(r"\b(rides?|cabs?|taxis?|uber|lyft|shuttle)\b", re.IGNORECASE)
 _RIDE_NEEDS = ("ride", "cab", "taxi", "uber", "lyft", "shuttle")
@@ -857,13 +867,15 @@ _READ_BACK = re.compile(
 )
 # The agent offering to make the booking or sale ("Would you like to purchase tickets now?"): a "no" to it
 # leaves nothing arranged.
+_BOOK_ACTS = (
+    r"(purchase|buy|book|reserve|rent|(make|place|put in) (a|the|your) (reservation|booking)|"
+    r"get (the |your |some |those |these )?(tickets?|seats?))"
+)
 _OFFERS_TO_BOOK = re.compile(
-    r"\b((would|do|so) you (like|want) (me )?(to )?(purchase|buy|book|reserve|make (a|the) (reservation|booking)|"
-    r"get (the |your |some |those |these )?(tickets?|seats?))|"
-    r"shall i (purchase|buy|book|reserve|make (a|the) (reservation|booking)))\b",
+    rf"\b((would|do|so) you (like|want|need) (me )?(to )?(go ahead and )?{_BOOK_ACTS}|(shall|should) i {_BOOK_ACTS})\b",
     re.IGNORECASE,
 )
-_OFFERS_TO_BOOK_NEEDS = ("you like", "you want", "shall i")
+_OFFERS_TO_BOOK_NEEDS = ("you like", "you want", "you need", "shall i", "should i")
 # The agent asking the caller to confirm what it reads back.
 _ASKS_CONFIRM = re.compile(
     r"\b(confirm(ation)?|check|review|verify|correct|(is that|is this|have (this|that|it|everything)|got (this|that|it|"
@@ -1119,7 +1131,11 @@ def _sentence_items(call: CallRecord, i: int, today: date, *, scheduled_topic: b
 
         question = sentence.rstrip().endswith("?")
         # A read-back lists nothing.
-        listed = searching and (scheduled_topic or _SCHEDULED.search(sentence) is not None)
+        listed = searching and (
+            scheduled_topic
+            or _SCHEDULED.search(sentence) is not None
+            or _AVAILABLE.search(sentence) is not None
+        )
         additional = role in (Role.BOOK, Role.ECHO, Role.REQUEST) and _additional(call, i, sentence)
         if not in_dates:
             if (
@@ -1137,6 +1153,7 @@ def _sentence_items(call: CallRecord, i: int, today: date, *, scheduled_topic: b
             out.extend(_Said(i, role, None, t, question, additional, listed=listed) for t in in_times[:1])
             continue
         in_dates = _range_starts(text, tokens, in_dates)
+        claimed: set[int] = set()  # the times an earlier date of the sentence took
         for n, d in enumerate(in_dates):
             limit = in_dates[n + 1].start if n + 1 < len(in_dates) else e
             nearest = _time_for(d, in_times, limit, alone=len(in_dates) == 1)
@@ -1150,6 +1167,15 @@ def _sentence_items(call: CallRecord, i: int, today: date, *, scheduled_topic: b
                 or (said_role is Role.REQUEST and len(in_dates) == 1 and asked_end)
             ):
                 said_role = Role.END
+                if nearest is not None and nearest.start in claimed:
+                    nearest = None  # "... next Monday at 12:30 pm, until next Tuesday": the start's time
+                elif nearest is not None and (
+                    nearest.start < d.start or _PICKUP.search(text, max(s, nearest.start - 32), nearest.start)
+                ):
+                    # "I need it from 3:30 pm and I'll be coming back on the 12th", "until the 9th and I'd like
+                    # to pick the car up around 1:30": the time is the start's, asked for on its own.
+                    out.append(_Said(i, role, None, nearest, question, additional, listed=listed))
+                    nearest = None
             # "Your cab will reach you within 7 minutes" after a visit booked for the 13th: a ride for now
             # beside the arrangement, never a change of its day. (A tow truck there in 35 minutes is the
             # arrangement itself.)
@@ -1159,6 +1185,8 @@ def _sentence_items(call: CallRecord, i: int, today: date, *, scheduled_topic: b
                 and may_say(text, _RIDE_NEEDS)
                 and _RIDE.search(text) is not None
             )
+            if nearest is not None:
+                claimed.add(nearest.start)
             out.append(_Said(i, said_role, d, nearest, question, additional, ride, listed))
     return out
 
@@ -1363,6 +1391,7 @@ class _Timeline:
         # reservation is at 7 pm for 1 person."): what a change of only the day keeps (`request`).
         self.read_back: _Said | None = None
         self.asked_time: TimeMention | None = None  # the time the caller last asked for, if one
+        self.asked_at: _Said | None = None  # ... and the words that asked for it
 
     def replace(self, slot: _Slot | None) -> None:
         if self.state is not None and (slot is None or not self.state.same_day(slot.value)):
@@ -1610,9 +1639,10 @@ class _Timeline:
     def caller(self, call: CallRecord, i: int, items: list[_Said], offers: list[_Said]) -> bool:
         """Apply a caller turn; True when it answered the offers (took one, or asked for something else)."""
         reaction, span = classify_reaction(call.turns[i].text)
-        asked = [x.time for x in items if x.role is Role.REQUEST and x.time is not None and not x.time.window]
+        asked = [x for x in items if x.role is Role.REQUEST and x.time is not None and not x.time.window]
         if asked:  # (kept through the caller's turns that say no time: "The diner is called Paya.")
-            self.asked_time = asked[0] if len(asked) == 1 else None
+            self.asked_at = asked[0] if len(asked) == 1 else None
+            self.asked_time = self.asked_at.time if self.asked_at is not None else None
         just_booked, self.just_booked = self.just_booked, False
         offered_to_book, self.offered_to_book = self.offered_to_book, False
         if offered_to_book and reaction is Reaction.DENY:
@@ -1771,6 +1801,10 @@ class _Timeline:
             d.value, d.alternatives, REQUESTED if not d.alternatives else AMBIGUOUS, x.evidence(), "caller"
         )
         slot.set_time(x)
+        if slot.time is None and state is None and self.asked_at is not None:
+            # "I'd like to pick it up at 3:30 pm." ... "9th of March please": the time asked for before any
+            # day was named is the first day's.
+            slot.set_time(self.asked_at)
         if (
             keeps_time
             and slot.time is None
@@ -1779,14 +1813,23 @@ class _Timeline:
             and not state.declined
         ):
             slot.time, slot.time_evidence = state.time, list(state.time_evidence)
-        # The read-back's time when the words say none: the time, or its am/pm to the caller's "12:30".
+        # The read-back's time when the words say none: the time, or its am/pm to the caller's "12:30"; or a
+        # read-back of another time after the one kept was said ("... at 5 pm?" after the caller's "at 16:30").
         t = table_time.time if table_time is not None else None
+        later = (
+            table_time is not None
+            and bool(slot.time_evidence)
+            and table_time.turn > max(e.turn for e in slot.time_evidence)
+        )
         if (
             keeps_time
             and x.time is None
             and t is not None
             and (slot.time is None or _same_time(slot.time, t))
         ):
+            slot.set_time(table_time)
+        elif keeps_time and x.time is None and t is not None and later and table_time is not None:
+            slot.time, slot.time_evidence = None, []
             slot.set_time(table_time)
         self.replace(slot)
 
