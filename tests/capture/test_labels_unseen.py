@@ -911,3 +911,43 @@ def test_not_wanting_what_the_call_offers_is_still_no_outcome() -> None:
         ("agent", "Understood, have a good day."),
     )
     assert classify_outcome(call).value == "no_outcome"
+
+
+@given(
+    vehicle=st.sampled_from(["vehicle", "car", "standard car", "SUV"]),
+    rent=st.sampled_from(
+        ["I'd like to search for a rental vehicle.", "I need to rent a car.", "Can you find me a car hire?"]
+    ),
+)
+@settings(max_examples=12, deadline=None)
+def test_a_car_rented_for_days_is_a_booking_even_where_the_read_back_says_vehicle(
+    vehicle: str, rent: str
+) -> None:
+    c = friday_call(
+        ("caller", rent),
+        ("agent", "When would you like to pick it up?"),
+        ("caller", "On the 7th, around 10:30 in the morning."),
+        (
+            "agent",
+            f"Please verify: you are picking up a {vehicle} on March 7th at 10:30 am, drop-off March 8th.",
+        ),
+        ("caller", "Yup, that's all right with me."),
+        ("agent", f"Your {vehicle} has been booked."),
+    )
+    ex = extract_call(c)
+    assert ex.intent.value == "booking"
+    assert ex.outcome.value == "appointment_booked"
+
+
+def test_a_misheard_rent_does_not_make_a_ride_a_booking() -> None:
+    c = friday_call(
+        ("caller", "we're going to rent a one hundred and thirty three"),
+        ("agent", "Where would you like the ride to go?"),
+        ("caller", "to the airport please"),
+        ("agent", "Please confirm: a pool ride for 2 to the airport."),
+        ("caller", "yes"),
+        ("agent", "Your ride has been booked and the vehicle is on its way."),
+    )
+    ex = extract_call(c)
+    assert ex.intent.value == "sales"
+    assert ex.outcome.value == "resolved"

@@ -800,13 +800,24 @@ _PURCHASE_WORDS = _rx(
 )
 
 
+# A car rented for days is reserved, like a room, even where the read-back says only "vehicle" (a word a ride
+# bought for now also uses): a call that speaks of renting anywhere books no purchase.
+_RENTAL = _rx(
+    r"rental",
+    r"(rent|renting|hire|hiring) (a|an|the|this|that|my) (\w+ ){0,2}(car|vehicle|suv|van)",
+    r"car hire",
+)
+
+
 def _purchase_only(call: CallRecord, turns: tuple[int, ...]) -> bool:
     """Do the booking statements (and the caller's words before them) book only purchases?"""
     # The agent's read-back before the caller's yes says what was booked ("... 3 tickets, is that correct?"
     # "Yes." "Reservation was successful.").
     near = sorted({j for i in turns for j in (i - 2, i - 1, i) if 0 <= j < len(call.turns)})
     joined = _joined(call, "booked_context", near)
-    return bool(joined.hits(_PURCHASE_WORDS)) and not joined.hits(_APPOINTMENT_WORDS)
+    if not joined.hits(_PURCHASE_WORDS) or joined.hits(_APPOINTMENT_WORDS):
+        return False
+    return not _joined(call, "all_turns", list(range(len(call.turns)))).hits(_RENTAL)
 
 
 _DELIVERY = _rx(r"deliver\w*", r"redelivery", r"shipping", r"ship", r"shipped", r"parcel", r"package")
@@ -818,7 +829,7 @@ def _no_appointment(call: CallRecord) -> bool:
     or visit anywhere? Then a day arranged in it is a departure or a delivery, not an appointment."""
     joined = _joined(call, "all_turns", list(range(len(call.turns))))
     bought = joined.hits(_PURCHASE_WORDS) or joined.hits(_DELIVERY) or joined.hits(_FLYING)
-    return bool(bought) and not joined.hits(_APPOINTMENT_WORDS)
+    return bool(bought) and not joined.hits(_APPOINTMENT_WORDS) and not joined.hits(_RENTAL)
 
 
 def classify_outcome(call: CallRecord, *, arranged: tuple[int, ...] = ()) -> Label:
