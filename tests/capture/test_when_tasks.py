@@ -1399,6 +1399,7 @@ def test_a_car_needed_through_a_day_ends_there() -> None:
         ("Would you like me to place the reservation?", "No. I don't need a reservation now."),
         ("Do you want to go ahead and reserve?", "Not yet, thanks."),
         ("Should I reserve it?", "Maybe later."),
+        ("Do you want it reserved?", "No, that is all for today."),
     ],
 )
 def test_putting_off_the_offer_to_reserve_leaves_nothing_reserved(offer: str, answer: str) -> None:

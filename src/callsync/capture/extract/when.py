@@ -872,7 +872,8 @@ _BOOK_ACTS = (
     r"get (the |your |some |those |these )?(tickets?|seats?))"
 )
 _OFFERS_TO_BOOK = re.compile(
-    rf"\b((would|do|so) you (like|want|need) (me )?(to )?(go ahead and )?{_BOOK_ACTS}|(shall|should) i {_BOOK_ACTS})\b",
+    rf"\b((would|do|so) you (like|want|need) (me )?(to )?(go ahead and )?{_BOOK_ACTS}|(shall|should) i {_BOOK_ACTS}|"
+    r"(would|do) you (like|want|need) (it|them|this|that|one|the \w+) (reserved|booked|purchased))\b",
     re.IGNORECASE,
 )
 _OFFERS_TO_BOOK_NEEDS = ("you like", "you want", "you need", "shall i", "should i")
