@@ -1365,6 +1365,9 @@ def test_the_callers_time_stated_back_turns_later_with_the_day_awaits_the_answer
         "Drop off is on March 12th.",
         "And bring it back on March 12th.",
         "Dropping off on March 12th.",
+        "You will be dropping off the car on March 12th.",
+        "And you will be dropping it March 12th.",
+        "Drop at March 12th.",
     ],
 )
 def test_a_rentals_end_in_the_read_back_is_not_its_pickup_day(end: str) -> None:
@@ -1495,3 +1498,14 @@ def test_the_start_time_read_back_before_the_end_day_stays_the_starts() -> None:
     )
     assert value(c, "date") == ("2024-03-04", A)
     assert value(c, "time") == ("12:30", A)
+
+
+def test_dropping_in_on_a_day_is_a_visit_not_the_end_of_one() -> None:
+    for visit in ("drop in", "drop by"):
+        c = call(
+            ("caller", f"I'd like to {visit} on March 9th at 3:30 pm to see the house."),
+            ("agent", "I've scheduled your visit."),
+            ("caller", "Thanks."),
+        )
+        assert value(c, "date")[0] == "2024-03-09"
+        assert value(c, "time")[0] == "15:30"

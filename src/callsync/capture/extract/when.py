@@ -744,8 +744,9 @@ _RANGE_END = re.compile(
     r"\b(check(ing)?[ -]?out|returning|return|returns|come back|coming back|fly(ing)? back|flight back|"
     r"head(ing)? back|drive back|driving back|until|till|through|thru|ending|ends|"
     # A rental's end: "drop off on next Friday", "You'll return it next Tuesday", "bring it back the 9th".
-    r"drop(ping|s|ped)?[ -]?(it |the car |them )?(back )?off|dropoff|bring(ing)? (it|the car|them) back)"
-    r"\W+((the|on|in|of|at|to|for|date|day|is|will|be|it)\W+){0,3}$",
+    # ("drop in" and "drop by" are visits.)
+    r"drop(ping|s|ped)?(?! (in|by)\b)[ -]?((it|them|the \w+) )?(back )?(off)?|dropoff|bring(ing)? (it|the car|them) back)"
+    r"\W+((the|on|in|of|at|to|for|date|day|is|will|be|it|car|vehicle)\W+){0,3}$",
     re.IGNORECASE,
 )
 # The start of a rental or a stay named before its time: "pick the car up around 1:30", "check in at 3".
