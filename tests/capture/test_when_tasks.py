@@ -1368,6 +1368,9 @@ def test_the_callers_time_stated_back_turns_later_with_the_day_awaits_the_answer
         "You will be dropping off the car on March 12th.",
         "And you will be dropping it March 12th.",
         "Drop at March 12th.",
+        "It will drop-off you on March 12th.",
+        "It will be returned on March 12th.",
+        "You return the rental on March 12th.",
     ],
 )
 def test_a_rentals_end_in_the_read_back_is_not_its_pickup_day(end: str) -> None:
@@ -1509,3 +1512,17 @@ def test_dropping_in_on_a_day_is_a_visit_not_the_end_of_one() -> None:
         )
         assert value(c, "date")[0] == "2024-03-09"
         assert value(c, "time")[0] == "15:30"
+
+
+@pytest.mark.parametrize("asks", ["Up to which date do you want the car?", "How long will you need it?"])
+def test_a_day_the_car_is_needed_up_to_is_its_end(asks: str) -> None:
+    c = call(
+        ("caller", "I need a car on March 9th at 3:30 pm."),
+        ("agent", asks),
+        ("caller", "I need it up to March 12th."),
+        ("agent", "I found 6 cars at Santa Fe Depot. It is a Cherokee."),
+        ("caller", "Great, I want to book this car."),
+        ("agent", "Your car has been booked."),
+    )
+    assert value(c, "date") == ("2024-03-09", A)
+    assert value(c, "time") == ("15:30", A)

@@ -741,12 +741,12 @@ _DECLINE = re.compile(
 # "with a March 12th checkout": the end named after the date.
 _END_AFTER = re.compile(r"\s*(check[ -]?out|checkout)\b", re.IGNORECASE)
 _RANGE_END = re.compile(
-    r"\b(check(ing)?[ -]?out|returning|return|returns|come back|coming back|fly(ing)? back|flight back|"
-    r"head(ing)? back|drive back|driving back|until|till|through|thru|ending|ends|"
+    r"\b(check(ing)?[ -]?out|return(s|ed|ing)?( (it|them|the \w+))?|come back|coming back|fly(ing)? back|"
+    r"flight back|head(ing)? back|drive back|driving back|until|till|through|thru|up to|ending|ends|"
     # A rental's end: "drop off on next Friday", "You'll return it next Tuesday", "bring it back the 9th".
     # ("drop in" and "drop by" are visits.)
     r"drop(ping|s|ped)?(?! (in|by)\b)[ -]?((it|them|the \w+) )?(back )?(off)?|dropoff|bring(ing)? (it|the car|them) back)"
-    r"\W+((the|on|in|of|at|to|for|date|day|is|will|be|it|car|vehicle)\W+){0,3}$",
+    r"\W+((the|on|in|of|at|to|for|date|day|is|will|be|it|you|car|vehicle)\W+){0,3}$",
     re.IGNORECASE,
 )
 # The start of a rental or a stay named before its time: "pick the car up around 1:30", "check in at 3".
@@ -757,10 +757,10 @@ _PICKUP = re.compile(
 # The agent asking for the end of a stay or trip: "When would you like to return?", "... to check out?".
 _ASKS_END = re.compile(
     r"\b(return|returning|come back|coming back|fly back|flying back|head back|check[ -]?out|checking out|"
-    r"drop (it |the car )?off|until (what|which|when))\b[^.!?]*\?",
+    r"drop (it |the car )?off|(until|up to) (what|which|when))\b[^.!?]*\?",
     re.IGNORECASE,
 )
-_ASKS_END_NEEDS = ("return", "back", "check", "drop", "until")
+_ASKS_END_NEEDS = ("return", "back", "check", "drop", "until", "up to")
 # "Leaving" is a stay's end after its first day ("you arrive the day after tomorrow. And leave March 12th"),
 # but a trip's start when it comes first ("leaving March 5th and returning the 9th").
 _LEAVING = re.compile(
