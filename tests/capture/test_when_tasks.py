@@ -1371,6 +1371,8 @@ def test_the_callers_time_stated_back_turns_later_with_the_day_awaits_the_answer
         "It will drop-off you on March 12th.",
         "It will be returned on March 12th.",
         "You return the rental on March 12th.",
+        "You will drop off the cr on March 12th.",
+        "And drop -off March 12th.",
     ],
 )
 def test_a_rentals_end_in_the_read_back_is_not_its_pickup_day(end: str) -> None:

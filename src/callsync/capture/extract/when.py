@@ -745,7 +745,8 @@ _RANGE_END = re.compile(
     r"flight back|head(ing)? back|drive back|driving back|until|till|through|thru|up to|ending|ends|"
     # A rental's end: "drop off on next Friday", "You'll return it next Tuesday", "bring it back the 9th".
     # ("drop in" and "drop by" are visits.)
-    r"drop(ping|s|ped)?(?! (in|by)\b)[ -]?((it|them|the \w+) )?(back )?(off)?|dropoff|bring(ing)? (it|the car|them) back)"
+    r"drop(ping|s|ped)?(?! (in|by)\b)\s*-?\s*((it|them|the \w+) )?(back )?(off( (it|them|the \w+))?)?|dropoff|"
+    r"bring(ing)? (it|the car|them) back)"
     r"\W+((the|on|in|of|at|to|for|date|day|is|will|be|it|you|car|vehicle)\W+){0,3}$",
     re.IGNORECASE,
 )
