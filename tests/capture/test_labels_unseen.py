@@ -951,3 +951,29 @@ def test_a_misheard_rent_does_not_make_a_ride_a_booking() -> None:
     ex = extract_call(c)
     assert ex.intent.value == "sales"
     assert ex.outcome.value == "resolved"
+
+
+@given(
+    size=st.sampled_from(
+        [
+            "I would like a large car.",
+            "I want a small car.",
+            "I'd like a medium-sized car.",
+            "I am interested in a small rental car.",
+        ]
+    )
+)
+@settings(max_examples=8, deadline=None)
+def test_the_size_of_a_car_to_rent_is_no_order_of_a_drink(size: str) -> None:
+    c = friday_call(
+        ("caller", f"I need to rent a car on March 7th. {size}"),
+        ("agent", "Please confirm: a car picked up on March 7th at 10:30 am."),
+        ("caller", "Yes."),
+        ("agent", "Your car has been reserved."),
+    )
+    assert extract_call(c).intent.value == "booking"
+
+
+def test_a_large_drink_is_still_an_order() -> None:
+    c = friday_call(("caller", "Hi, I'd like a large latte please."), ("agent", "Sure, that's $4.50."))
+    assert extract_call(c).intent.value == "sales"

@@ -263,6 +263,7 @@ _BOOKING = _rx(
     r"reserve (a|an|the)",
     r"(book|get|need|want) (a|an) (table|room|hotel|stay|guesthouse)",
 )
+_SIZED = r"[ -](sized? )?(car|cars|vehicle|vehicles|suv|van|room|rooms|table)\b"
 # Buying or being sold: outranks the appointment it books (a demo, a tour of a gym the caller wants to join).
 _SALES_STRONG = _rx(
     r"demo",
@@ -274,7 +275,7 @@ _SALES_STRONG = _rx(
     r"(enterprise|family|unlimited) plan",
     r"switch (my|our) (\w+ )?plan",
     r"shopping (around|for)",
-    r"interested in (getting|buying|a)",
+    r"interested in (getting|buying|a(?! (\w+ ){0,2}(rental|car|cars|vehicle|room|table)\b))",
     r"membership",
     r"trial",
     r"we need (\w+ ){0,2}(operators|workers|staff|people|a better way|a new|new)",
@@ -306,8 +307,9 @@ _SALES_STRONG = _rx(
     r"(flights|bus|buses)",
     r"(book|find|need|get|want) (me |for )?(a|the) (\w+ ){0,2}(flight|ride|cab|taxi|lyft|uber)",
     r"order (me |us )?(a|an|some|two|three|one|the|my)",
-    r"(id|i would|i'?d) like (to order|a (large|medium|small|venti|grande|tall))",
-    r"(get|want) (a|an|two|some) (large|medium|small) ",
+    # (A large car, a medium-sized room: the size of what is rented or reserved, not of a drink.)
+    rf"(id|i would|i'?d) like (to order|a (large|medium|small|venti|grande|tall)(?!{_SIZED}))",
+    rf"(get|want) (a|an|two|some) (large|medium|small)(?!{_SIZED}) ",
     r"place an order",
     r"can i get (a|an) (pizza|coffee|latte|sandwich|burger)",
 )
