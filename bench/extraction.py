@@ -111,6 +111,7 @@ DEV_TASK_C = FROZEN.with_name("dev-task-c-calls.jsonl")
 DEV_TASK_D = FROZEN.with_name("dev-task-d-calls.jsonl")
 DEV_TASK_E = FROZEN.with_name("dev-task-e-calls.jsonl")
 CALIB_TASK = FROZEN.with_name("calib-task-calls.jsonl")
+CALIB_TASK_B = FROZEN.with_name("calib-task-b-calls.jsonl")
 FROZEN_TASK = FROZEN.with_name("frozen-task-calls.jsonl")
 FROZEN_TASK_ASR = FROZEN.with_name("frozen-task-asr-calls.jsonl")
 FROZEN_TASK_B = FROZEN.with_name("frozen-task-b-calls.jsonl")
@@ -125,6 +126,7 @@ SETS: tuple[tuple[str, Path, bool, str], ...] = (
     ("dev_task_d", DEV_TASK_D, False, "the fourth dev task set, TUNED ON since extractor 58 was scored on it (tests/data/dev-task-d-calls.jsonl: 513 more SGD train dialogues; skipped when absent)"),
     ("dev_task_e", DEV_TASK_E, False, "the fifth dev task set, TUNED ON since extractor 61 was scored on it (tests/data/dev-task-e-calls.jsonl: 215 SGD train rental car dialogues; skipped when absent)"),
     ("calib_task", CALIB_TASK, False, "the calibration set: confidence is FITTED on it, the rules were never tuned on it and its errors are never printed (tests/data/calib-task-calls.jsonl: 570 SGD train dialogues; skipped when absent)"),
+    ("calib_task_b", CALIB_TASK_B, False, "the second calibration set: confidence is FITTED on it, the rules were never tuned on it and its errors are never printed (tests/data/calib-task-b-calls.jsonl: 536 SGD train dialogues; skipped when absent)"),
     ("frozen", FROZEN, True, "the frozen held-out set (tests/data/frozen-calls.jsonl)"),
     ("frozen_asr", FROZEN_ASR, True, "the frozen held-out set with recognizer output (tests/data/frozen-asr-calls.jsonl)"),
     ("frozen_task", FROZEN_TASK, True, "the frozen task set, held out (tests/data/frozen-task-calls.jsonl: SGD dev-split dialogues)"),
@@ -132,7 +134,10 @@ SETS: tuple[tuple[str, Path, bool, str], ...] = (
     ("frozen_task_b", FROZEN_TASK_B, True, "the second frozen task set, held out (tests/data/frozen-task-b-calls.jsonl)"),
     ("frozen_task_c", FROZEN_TASK_C, True, "the third frozen task set, held out (tests/data/frozen-task-c-calls.jsonl: with a ride or the weather beside)"),
 )  # fmt: skip
-CALIBRATION_SPLIT = "calib_task"  # confidence is fitted on it; its errors are never shown
+CALIBRATION_SPLITS = (
+    "calib_task",
+    "calib_task_b",
+)  # confidence is fitted on them; their errors are never shown
 LABEL_TARGETS = {"intent": 0.90, "outcome": 0.90, "sentiment": 0.90}
 BUCKETS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.85), (0.85, 0.9), (0.9, 0.95), (0.95, 1.01))
 FIVE_MINUTES_WORDS = 750  # ~150 spoken words a minute
@@ -966,20 +971,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--fit-calibration",
         action="store_true",
-        help="fit capture/calibration_data.py on the labelled (dev) file and the calibration set (--calib-task),"
-        " write it, and stop",
+        help="fit capture/calibration_data.py on the labelled (dev) file and the calibration sets (--calib-task,"
+        " --calib-task-b), write it, and stop",
     )
     args = parser.parse_args(argv)
-    if args.errors == CALIBRATION_SPLIT:
+    if args.errors in CALIBRATION_SPLITS:
         print(
-            f"error: the errors of {CALIBRATION_SPLIT} are not printed: rules read on it would make its"
-            " confidence fit optimistic (tests/data/README.md); use a dev split",
+            f"error: the errors of {args.errors} are not printed: rules read on it would make the"
+            " confidence fitted on it optimistic (tests/data/README.md); use a dev split",
             file=sys.stderr,
         )
         return 2
     if args.fit_calibration:
         fit_calibration(
-            (args.labelled, args.calib_task), Path(calib.__file__).parent.parent / "calibration_data.py"
+            (args.labelled, args.calib_task, args.calib_task_b),
+            Path(calib.__file__).parent.parent / "calibration_data.py",
         )
         return 0
     if args.fit_word_confidence:
@@ -1010,7 +1016,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{split} ({source.name})"
                 if held
                 else f"{split}, calibrated on ({source.name})"
-                if split == CALIBRATION_SPLIT
+                if split in CALIBRATION_SPLITS
                 else f"{split}, tuned on ({source.name})"
             )
             sets[name] = summary(score(loaded[split], split), loaded[split])

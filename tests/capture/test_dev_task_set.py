@@ -243,13 +243,14 @@ def test_the_calibration_set_matches_its_checksum_and_shares_no_dialogue_with_th
     assert not tuned & {r["source"].split()[2] for r in rows}
 
 
-def test_the_benchmark_refuses_to_print_the_calibration_sets_errors(
-    capsys: pytest.CaptureFixture[str],
+@pytest.mark.parametrize("split", ["calib_task", "calib_task_b"])
+def test_the_benchmark_refuses_to_print_a_calibration_sets_errors(
+    split: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Rules read on the calibration set's errors would make the confidence fitted on it optimistic."""
+    """Rules read on a calibration set's errors would make the confidence fitted on it optimistic."""
     bench = _load("bench_extraction", ROOT / "bench" / "extraction.py")
-    assert bench.main([str(DATA / "labelled-calls.jsonl"), "--errors", "calib_task", "--no-speed"]) == 2
-    assert "calib_task" in capsys.readouterr().err
+    assert bench.main([str(DATA / "labelled-calls.jsonl"), "--errors", split, "--no-speed"]) == 2
+    assert split in capsys.readouterr().err
 
 
 def test_the_fifth_dev_task_set_is_rental_cars_no_other_set_holds() -> None:
@@ -259,4 +260,15 @@ def test_the_fifth_dev_task_set_is_rental_cars_no_other_set_holds() -> None:
     others = {
         r.get("source") for f in DATA.glob("*-calls.jsonl") if "dev-task-e" not in f.name for r in _rows(f)
     }
+    assert not others & {r["source"] for r in rows}
+
+
+def test_the_second_calibration_set_matches_its_checksum_and_shares_no_dialogue_with_any_other_set() -> None:
+    path = DATA / "calib-task-b-calls.jsonl"
+    expected = (DATA / "calib-task-b-calls.sha256").read_text(encoding="utf-8").split()[0]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == expected
+    rows = _rows(path)
+    assert len(rows) >= 500
+    assert all(r["split"] == "calib_task_b" and r["source"].startswith("SGD train ") for r in rows)
+    others = {r.get("source") for f in DATA.glob("*-calls.jsonl") if f != path for r in _rows(f)}
     assert not others & {r["source"] for r in rows}

@@ -417,8 +417,10 @@ def rest(
 FIFTH_SERVICES = ("RentalCars_1", "RentalCars_2")
 
 
-def calibration(folder: Path, taken: set[str]) -> list[tuple[dict[str, Any], str]]:
-    """(dialogue, main service) of the calibration set; `taken` holds the dialogue ids the dev sets use."""
+def calibration(folder: Path, taken: set[str], skip: int = MORE_PER_PAIR) -> list[tuple[dict[str, Any], str]]:
+    """(dialogue, main service) of a calibration set; `taken` holds the dialogue ids the earlier sets use, and
+    the first `skip` of each pair's other dialogues are passed over (the first set skipped dev_task_b's
+    share twice over; the second skips none)."""
     pairs: dict[tuple[str, str], list[tuple[dict[str, Any], str]]] = {}
     for _n, d in present(folder, MORE_FILES):
         services = tuple(d["services"])
@@ -430,9 +432,7 @@ def calibration(folder: Path, taken: set[str]) -> list[tuple[dict[str, Any], str
     single = [
         (d, d["services"][0]) for d in rest(folder, taken, CALIBRATION_PER_SERVICE, CALIBRATION_SERVICES)
     ]
-    return single + [
-        row for key in sorted(pairs) for row in pairs[key][MORE_PER_PAIR:][:CALIBRATION_PER_PAIR]
-    ]
+    return single + [row for key in sorted(pairs) for row in pairs[key][skip:][:CALIBRATION_PER_PAIR]]
 
 
 def dialogue_ids(paths: list[Path]) -> set[str]:
@@ -497,6 +497,14 @@ def main(argv: list[str] | None = None) -> None:
         " the given dev sets left, at most 60 a service, and two-service dialogues with a ride or the weather",
     )
     parser.add_argument(
+        "--calibration-b",
+        nargs=5,
+        type=Path,
+        metavar=("DEV_TASK", "DEV_TASK_B", "DEV_TASK_C", "DEV_TASK_D", "CALIB_TASK"),
+        help="a second set to calibrate on (split calib_task_b), never tuned on: what the given sets left, chosen"
+        " as the first calibration set was",
+    )
+    parser.add_argument(
         "--fifth",
         action="store_true",
         help="a fifth set to tune on (split dev_task_e) from the train folder: every single-service rental car"
@@ -507,6 +515,13 @@ def main(argv: list[str] | None = None) -> None:
         for n, d in enumerate(rest(args.folder, set(), sys.maxsize, FIFTH_SERVICES)):
             row = call(f"sgdv-{n:03d}", d, gold_of(d))
             row["split"] = "dev_task_e"
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    if args.calibration_b:
+        taken = dialogue_ids(args.calibration_b)
+        for n, (d, main_service) in enumerate(calibration(args.folder, taken, skip=0)):
+            row = call(f"sgdl-{n:04d}", d, gold_of(d, main_service))
+            row["split"] = "calib_task_b"
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         return
     if args.calibration:
