@@ -897,8 +897,8 @@ def fit_calibration(files: Sequence[Path], target: Path) -> None:
     thresholds = {name: calib.fit_threshold(p) for name, p in sorted(accepted.items())}
     body = [
         '"""Fitted calibration (see calibration.py). Written by `bench/extraction.py --fit-calibration`'
-        f" on {' and '.join(path.name for path in files)}\n({len(results)} calls: the dev set and the"
-        ' calibration set, never tuned on); do not edit by hand."""',
+        f" on {', '.join(path.name for path in files)}\n({len(results)} calls: the dev set and the"
+        ' calibration sets, never tuned on); do not edit by hand."""',
         "",
         "from __future__ import annotations",
         "",

@@ -106,20 +106,17 @@ def test_each_value_names_its_source() -> None:
     assert source_of(spelled, fv) == "spelled"
 
 
-# The same booking, once settled from the first day named and once moved off a day the agent turned down.
+# The same booking statement, once settling the only day talked of and once moving the caller off the day the
+# agent turned down.
 SETTLED = friday_call(
-    ("agent", "What day would you like?"),
-    ("caller", "Sunday March 3rd at 7 pm"),
-    ("agent", "To confirm: a table on Sunday March 3rd at 7 pm?"),
-    ("caller", "Yes."),
-    ("agent", "Your table is booked for Sunday March 3rd at 7 pm."),
+    ("caller", "I'd like a table for two at 7 pm."),
+    ("agent", "I have booked you for March 3rd at 7 pm."),
+    ("caller", "Thanks."),
 )
 CHANGED = friday_call(
-    ("agent", "What day would you like?"),
-    ("caller", "Saturday please, at 7 pm"),
-    ("agent", "Sorry, Saturday is full. I can do Sunday March 3rd at 7 pm."),
-    ("caller", "OK, Sunday works."),
-    ("agent", "Your table is booked for Sunday March 3rd at 7 pm."),
+    ("caller", "I'd like a table for two on Saturday at 7 pm."),
+    ("agent", "Sorry, Saturday is full. I have booked you for March 3rd at 7 pm."),
+    ("caller", "Thanks."),
 )
 
 
