@@ -2,8 +2,9 @@
 
 The extractors build confidence from rules (docs/extraction.md: "said once 0.80-0.85, read back and confirmed
 +0.12 ..."). Those numbers order values well but are not probabilities. Here each value's raw confidence is
-mapped to the precision that values of its family, from the same source, at that raw confidence actually
-had on the labelled dev set (`tests/data/labelled-calls.jsonl`; never the frozen held-out set): an isotonic
+mapped to the precision that values of its family, from the same source (and, where the data allows, with
+the same history), at that raw confidence actually had on the labelled dev set and the calibration sets of
+task dialogues the rules were never tuned on (`tests/data/README.md`; never a frozen held-out set): an isotonic
 (monotone) fit, made conservative by counting one imaginary wrong value per bin, so that accepted values at
 confidence c were right at least c of the time where it was fitted. The fitted steps and the per-field
 thresholds live in `callsync/capture/calibration_data.py`, written by `bench/extraction.py --fit-calibration`.
