@@ -110,6 +110,7 @@ DEV_TASK_B = FROZEN.with_name("dev-task-b-calls.jsonl")
 DEV_TASK_C = FROZEN.with_name("dev-task-c-calls.jsonl")
 DEV_TASK_D = FROZEN.with_name("dev-task-d-calls.jsonl")
 DEV_TASK_E = FROZEN.with_name("dev-task-e-calls.jsonl")
+DEV_TASK_F = FROZEN.with_name("dev-task-f-calls.jsonl")
 CALIB_TASK = FROZEN.with_name("calib-task-calls.jsonl")
 CALIB_TASK_B = FROZEN.with_name("calib-task-b-calls.jsonl")
 FROZEN_TASK = FROZEN.with_name("frozen-task-calls.jsonl")
@@ -125,6 +126,7 @@ SETS: tuple[tuple[str, Path, bool, str], ...] = (
     ("dev_task_c", DEV_TASK_C, False, "the third dev task set, TUNED ON (tests/data/dev-task-c-calls.jsonl: 1871 more SGD train dialogues; skipped when absent)"),
     ("dev_task_d", DEV_TASK_D, False, "the fourth dev task set, TUNED ON since extractor 58 was scored on it (tests/data/dev-task-d-calls.jsonl: 513 more SGD train dialogues; skipped when absent)"),
     ("dev_task_e", DEV_TASK_E, False, "the fifth dev task set, TUNED ON since extractor 61 was scored on it (tests/data/dev-task-e-calls.jsonl: 215 SGD train rental car dialogues; skipped when absent)"),
+    ("dev_task_f", DEV_TASK_F, False, "the sixth dev task set, TUNED ON since extractor 65 was scored on it (tests/data/dev-task-f-calls.jsonl: 310 SGD train dialogues arranging two dated things; skipped when absent)"),
     ("calib_task", CALIB_TASK, False, "the calibration set: confidence is FITTED on it, the rules were never tuned on it and its errors are never printed (tests/data/calib-task-calls.jsonl: 570 SGD train dialogues; skipped when absent)"),
     ("calib_task_b", CALIB_TASK_B, False, "the second calibration set: confidence is FITTED on it, the rules were never tuned on it and its errors are never printed (tests/data/calib-task-b-calls.jsonl: 536 SGD train dialogues; skipped when absent)"),
     ("frozen", FROZEN, True, "the frozen held-out set (tests/data/frozen-calls.jsonl)"),

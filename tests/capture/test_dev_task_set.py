@@ -272,3 +272,13 @@ def test_the_second_calibration_set_matches_its_checksum_and_shares_no_dialogue_
     assert all(r["split"] == "calib_task_b" and r["source"].startswith("SGD train ") for r in rows)
     others = {r.get("source") for f in DATA.glob("*-calls.jsonl") if f != path for r in _rows(f)}
     assert not others & {r["source"] for r in rows}
+
+
+def test_the_sixth_dev_task_set_arranges_two_dated_things_in_no_other_sets_dialogues() -> None:
+    path = DATA / "dev-task-f-calls.jsonl"
+    rows = _rows(path)
+    assert len(rows) >= 300
+    assert all(r["split"] == "dev_task_f" and "+" in r["source"] for r in rows)
+    assert not any("Hotels_1" in r["source"] or "Hotels_3" in r["source"] for r in rows)
+    others = {r.get("source") for f in DATA.glob("*-calls.jsonl") if f != path for r in _rows(f)}
+    assert not others & {r["source"] for r in rows}
