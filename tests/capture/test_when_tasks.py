@@ -1528,3 +1528,109 @@ def test_a_day_the_car_is_needed_up_to_is_its_end(asks: str) -> None:
     )
     assert value(c, "date") == ("2024-03-09", A)
     assert value(c, "time") == ("15:30", A)
+
+
+# -- extractor 66: calls that arrange two dated things (dev_task_f) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("done", "next_task"),
+    [
+        ("I have confirmed your tickets.", "Could you find me a car to go there?"),
+        ("Reservation confirmed! Enjoy!", "I also would like to reserve a car."),
+        ("Your purchase was successful!", "Now I want to book the car for the trip."),
+        ("Reservation was made.", "Thanks. Can you find me a medium-sized car?"),
+    ],
+)
+def test_a_second_thing_asked_for_once_the_first_is_made_leaves_the_first_arrangement(
+    done: str, next_task: str
+) -> None:
+    c = call(
+        ("caller", "I'd like 2 tickets for the game on March 12th."),
+        ("agent", "Please confirm: 2 tickets for the game on March 12th."),
+        ("caller", "Yes."),
+        ("agent", done),
+        ("caller", next_task),
+        ("agent", "When would you like it?"),
+        ("caller", "From March 10th, at 11 am."),
+        ("agent", "Please confirm: a standard car on March 10th at 11 am."),
+        ("caller", "Yes."),
+        ("agent", "I have reserved the car."),
+    )
+    assert value(c, "date") == ("2024-03-12", A)
+
+
+def test_asking_about_the_show_bought_as_well_is_no_second_arrangement() -> None:
+    """ "... the start time of the show as well as the venue address?": an "also" alone opens nothing new, so
+    the show's start time said after the purchase is still its time."""
+    c = call(
+        ("caller", "I am interested in events taking place in New York City."),
+        (
+            "agent",
+            "There are 10 events meeting your criteria. One such event is Amber Run Brooklyn at Warsaw.",
+        ),
+        ("caller", "Excellent. I would like to purchase tickets to this one."),
+        ("agent", "How many tickets would you like and for which date?"),
+        ("caller", "I would like to get 4 tickets for the show on the 5th of this month."),
+        (
+            "agent",
+            "So to confirm, you would like 4 tickets to the Amber Run Brooklyn for March 5th in New York.",
+        ),
+        ("caller", "Yes please, that fits perfectly."),
+        ("agent", "Tickets have been successfully purchased."),
+        ("caller", "Can you tell me the start time of the show as well as the venue address?"),
+        ("agent", "The show starts at 7:30 pm and the address of the venue is 261 Driggs Avenue, Brooklyn."),
+        ("caller", "Great, thank you. That's everything."),
+    )
+    assert value(c, "date") == ("2024-03-05", A)
+    assert value(c, "time") == ("19:30", A)
+
+
+@pytest.mark.parametrize(
+    "done",
+    [
+        "Your reservation was made successfully.",
+        "Reservation confirmed!",
+        "Your reservation went through!",
+        "I have confirmed your reservation.",
+    ],
+)
+@pytest.mark.parametrize(
+    "takes", ["That should work.", "That sounds okay.", "Okay, try it.", "I'm fine with that."]
+)
+def test_the_offer_after_a_failure_taken_and_reported_made_is_the_arrangement(done: str, takes: str) -> None:
+    c = call(
+        ("caller", "Make it for 12:30 in the afternoon for 3 people."),
+        ("agent", "Please confirm: a table for 3 people on March 1st at 12:30 pm."),
+        ("caller", "That is good."),
+        (
+            "agent",
+            "Sorry, but the reservation didn't go through. Do you want to book for 3 people on March 1st at 1 pm?",
+        ),
+        ("caller", takes),
+        ("agent", done),
+        ("caller", "Thanks, that's all."),
+    )
+    assert value(c, "date") == ("2024-03-01", A)
+    assert value(c, "time") == ("13:00", A)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        "Unfortunately I can not buy that ticket.",
+        "I am sorry, I failed to get the ticket.",
+        "I fail to buy the ticket.",
+    ],
+)
+def test_a_ticket_that_could_not_be_bought_gives_way_to_the_bus_offered_instead(failure: str) -> None:
+    c = call(
+        ("caller", "I would like to leave March 1st from Philly at 3:45 pm."),
+        ("agent", "Please confirm 2 tickets for the bus leaving Philadelphia March 1st at 3:45 pm."),
+        ("caller", "Yes, that is perfect."),
+        ("agent", f"{failure} How about the 4:10 pm bus with a ticket price of $20?"),
+        ("caller", "That is perfect."),
+        ("agent", "Your ticket purchase is confirmed."),
+    )
+    assert value(c, "date") == ("2024-03-01", A)
+    assert value(c, "time") == ("16:10", A)

@@ -723,10 +723,17 @@ _DONE = re.compile(
     r"(it'?s|it is|that'?s|that is|you'?re|you are|you'?ve been|it'?s been|they'?re|they are) (now )?(all )?"
     r"(booked|reserved|confirmed|purchased)|(your|the) (booking|reservation|table|room|tickets?|seats?|order|appointment)"
     r"( is| are)? (now )?(all )?(booked|reserved|confirmed|purchased|all set))\b|"
+    # "Your reservation was made successfully.", "Reservation confirmed!", "I have confirmed your tickets.",
+    # "Your reservation went through!"
+    r"\b((booking|reservation|appointment|purchase|order|tickets?|visit) (was|were|has been|have been) "
+    r"(successfully )?(made|booked|reserved|confirmed|purchased|placed|completed)|"
+    r"(booking|reservation|appointment|purchase|order|tickets?) (successfully )?(confirmed|made|completed|booked)"
+    r"(?=\s*([.!,]|$))|(booking|reservation|purchase|order|payment) (went|has gone) through|"
+    r"(i'?ve|i have|we'?ve|we have) (confirmed|booked|reserved|purchased|bought) (your|the|a))\b|"
     r"(^|[.!]\s+)((ok|okay|great|done|perfect),? )?(booked|reserved)\b",
     re.IGNORECASE,
 )
-_DONE_NEEDS = ("book", "reserv", "purchas", "bought", "order", "confirmed", "all set", "been", "success", "complete")  # fmt: skip
+_DONE_NEEDS = ("book", "reserv", "purchas", "bought", "order", "confirmed", "all set", "been", "success", "complete", "made", "placed", "through")  # fmt: skip
 _CALLER_CANCEL_NEEDS = ("cancel", "forget", "call it off")
 _DECLINE = re.compile(
     r"\b(not available|unavailable|no good|(is|are|'s|s) (fully |all )?(booked|full|taken)(?! (for|at|on|under)\b)|"
@@ -835,12 +842,14 @@ _BUT_OTHER = re.compile(r"\bbut\b[^.?!]*\b(else|other|others|another|different)\
 # The caller taking what the agent just proposed, in words that are not a plain "yes".
 _TAKES = re.compile(
     r"^\W*(?:(?:um|uh|oh|ok|okay|yes|yeah|yep|sure|alright|all right|great|cool)\W+)*"
-    r"(?:perfect|great|(?:(?:that|this|it|the \w+|that \w+|this \w+) )?sounds (?:good|great|perfect|fine)|(?:that|this|it) (?:would|will) be "
+    r"(?:perfect|great|(?:(?:that|this|it|the \w+|that \w+|this \w+) )?sounds (?:good|great|perfect|fine|ok|okay)|"
+    r"that (?:should|would) work|(?:let'?s )?try (?:it|that)|(?:that|this|it) (?:would|will) be "
     r"(?:good|great|perfect|fine)|that works|works for me|that'?ll work|that will work|"
     r"let'?s do (?:it|that)|lets do (?:it|that)|book it|i'?ll take (?:it|that)|go ahead|do it|that'?s fine|"
     r"that is fine|it'?s fine|it is fine|fine|"
     r"(?:that|this) (?:time|day|date|one|slot) (?:is|sounds|works|would be|will be) (?:good|great|fine|perfect)|"
-    r"that'?s good|that is good)\b",
+    r"that'?s good|that is good|(?:that|this|it)(?:'s| is) (?:perfect|great)|"
+    r"(?:i'?m|i am) (?:fine|ok|okay|good|happy) with (?:that|it|this))\b",
     re.IGNORECASE,
 )
 _AGENT_BACKGROUND = re.compile(
@@ -912,7 +921,7 @@ _FAILED = re.compile(
     r"unsuccessful|failed)|(that|it|this) (also )?failed|unable to do (that|it|this|what)|"
     r"(ran into|had|there was|there were|hit) (some |an? )?(trouble|issues?|problems?|errors?) (making|booking|"
     r"reserving|scheduling|purchasing|with (the|your) (booking|reservation|appointment|purchase))|"
-    r"(could not|couldn'?t|cannot|can'?t|can not) (make|get|book|reserve) (you )?(a|an|the|your|that|this|those|"
+    r"(could not|couldn'?t|cannot|can'?t|can not) (make|get|book|reserve|buy|purchase) (you )?(a|an|the|your|that|this|those|"
     r"these) (\w+ )?(reservation|rez|booking|appointment|tickets?|table|room|seats?)|(can'?t|cannot|couldn'?t) get (that|this) "
     r"one|(reservation|booking|appointment|(appointment |that |this |the )?time|slot|date|day) (was|is) (unavailable|"
     r"not available)|(reservation|booking|appointment|time|slot|date|day) (isn'?t|wasn'?t) available|"
@@ -932,7 +941,7 @@ _FAILED = re.compile(
     r"there (aren'?t|are not|isn'?t|is not) any (\w+ )?(available )?(tickets?|seats?|tables?|rooms?|appointments?|"
     r"openings?|show ?times?|showings?)|(booking|reservation|purchase|appointment|visit|table|tickets?|order) (was|were|is|has|have) not "
     r"(been )?(booked|made|reserved|scheduled|purchased|placed|completed|confirmed)|"
-    r"failed to (book|make|reserve|schedule|purchase)|"
+    r"(i |we )?fail(ed|s)? to (book|make|reserve|schedule|purchase|buy|get)|"
     r"there (are|is) no (\w+ )?(available )?(appointments?|appoints|slots?|openings?|availability|tables?|rooms?|tickets?|"
     r"seats?|reservations?|bookings?) (available )?(for|at|on) (the|that|this)|"
     r"(not available|unavailable|no (\w+ )?(appointments?|slots?|openings?|tables?|seats?) available) (at|for|on) "
@@ -946,7 +955,7 @@ _FAILED = re.compile(
 )
 _FAILED_NEEDS = (
     "able to", "impossible", "could not", "couldn", "cannot be", "can't be", "cant be", "not successful",
-    "unsuccessful", "failed", "there are no", "there is no", "not been", "not booked", "not made", "not reserved",
+    "unsuccessful", "failed", "fail to", "there are no", "there is no", "not been", "not booked", "not made", "not reserved",
     "not scheduled", "not purchased", "not placed", "not completed", "not confirmed", "available", "you asked",
     "you requested", "you want", "you prefer", "you chose", "slot", "can't", "cant", "cannot", "can not",
     "no able", "trouble", "issue", "problem", "error", "fully booked", "availability", "looking for",
@@ -1844,8 +1853,13 @@ def resolve_when(
     timeline = _Timeline()
     offers: list[_Said] = []
     scheduled_topic = False
+    made = False  # the agent has reported the arrangement on the table made
     for i, turn in enumerate(call.turns):
         scheduled_topic = scheduled_topic or _SCHEDULED_TOPIC.search(turn.text) is not None
+        if made and i in callers and _opens_another(turn.text):
+            # "I have confirmed your tickets." - "Could you find me a car to go there?": what follows arranges
+            # a second thing; the call's arrangement is the first one made.
+            break
         if turn.speaker is Speaker.AGENT:
             items = _sentence_items(call, i, today, scheduled_topic=scheduled_topic)
             pending = offers
@@ -1874,6 +1888,14 @@ def resolve_when(
                 if timeline.state is not None:
                     timeline.state.unbooked = False  # "Your ticket has been purchased."
             timeline.done_with_offer(call, i, items, pending)
+            state = timeline.state
+            made = made or (
+                state is not None
+                and not state.unbooked
+                and state.source != "caller"
+                and not _asks_to_confirm(turn.text)
+                and (_done_statement(turn.text) is not None or _reports_purchase(turn.text))
+            )
         elif i in callers and timeline.caller(call, i, _sentence_items(call, i, today), offers):
             offers = []
     state = timeline.state
@@ -1935,6 +1957,24 @@ def _done_statement(text: str) -> re.Match[str] | None:
     ):
         return None
     return m
+
+
+# The caller asking for a second thing once the first is made: "I also want to reserve a car", "Could you
+# find me a car to go there?", "Now I need a table nearby". An "also" alone is not one ("the start time as well
+# as the address"), nor is "another day" (it changes the one arrangement).
+_ANOTHER_TASK = re.compile(
+    r"\b(find|get|book|reserve|rent|need|want|like|looking for|search for|search)\b[^.?!]{0,24}?\b(an?|some|the)\s+"
+    r"([\w-]+\s+){0,2}(car|cab|ride|taxi|table|restaurant|hotel|room|house|apartment|flight|bus|tickets?|movie|event|"
+    r"appointment|salon|stylist|dentist|doctor)s?\b",
+    re.IGNORECASE,
+)
+_ANOTHER_TASK_NEEDS = ("car", "cab", "ride", "taxi", "table", "restaurant",
+                       "hotel", "room", "house", "apartment", "flight", "bus", "ticket", "movie", "event", "appointment",
+                       "salon", "stylist", "dentist", "doctor")  # fmt: skip
+
+
+def _opens_another(text: str) -> bool:
+    return may_say(text, _ANOTHER_TASK_NEEDS) and _ANOTHER_TASK.search(text) is not None
 
 
 def _asks_when(question: str) -> bool:
