@@ -129,11 +129,11 @@ STEPS: dict[str, tuple[tuple[float, float], ...]] = {
     "reference/any": ((0.75, 0.75), (0.85, 0.75), (0.9, 0.909), (0.95, 0.909), (0.97, 0.909)),
     "reference/caller_said": ((0.85, 0.5),),
     "reference/spelled": ((0.9, 0.667),),
-    "when/agent_confirmed": ((0.7, 0.204), (0.85, 0.905), (0.9, 0.981), (0.99, 0.981)),
-    "when/agent_confirmed/changed": ((0.7, 0.15), (0.85, 0.744), (0.9, 0.954), (0.99, 0.954)),
-    "when/agent_confirmed/settled": ((0.7, 0.215), (0.85, 0.988), (0.99, 0.988)),
-    "when/any": ((0.0, 0.0), (0.5, 0.0), (0.7, 0.229), (0.85, 0.905), (0.9, 0.981), (0.99, 0.981)),
-    "when/caller_said": ((0.7, 0.268), (0.9, 0.667)),
+    "when/agent_confirmed": ((0.7, 0.208), (0.85, 0.918), (0.9, 0.981), (0.99, 0.981)),
+    "when/agent_confirmed/changed": ((0.7, 0.15), (0.85, 0.765), (0.9, 0.955), (0.99, 0.955)),
+    "when/agent_confirmed/settled": ((0.7, 0.22), (0.85, 0.988), (0.99, 0.988)),
+    "when/any": ((0.0, 0.0), (0.5, 0.0), (0.7, 0.217), (0.85, 0.918), (0.9, 0.981), (0.99, 0.981)),
+    "when/caller_said": ((0.7, 0.231), (0.9, 0.667)),
     "when/platform": ((0.0, 0.0), (0.5, 0.0)),
 }
 LABEL_STEPS: dict[str, tuple[tuple[float, float], ...]] = {
@@ -162,7 +162,7 @@ FIELD_THRESHOLDS: dict[str, float] = {
     "callback_phone": 0.0,
     "company": 0.0,
     "currency": 0.667,
-    "date": 0.954,
+    "date": 0.955,
     "email": 0.5,
     "first_name": 0.667,
     "full_name": 0.667,
@@ -171,6 +171,6 @@ FIELD_THRESHOLDS: dict[str, float] = {
     "phone": 0.9,
     "phone_extension": 0.0,
     "reference_id": 0.0,
-    "time": 0.954,
+    "time": 0.955,
     "zip": 0.0,
 }
