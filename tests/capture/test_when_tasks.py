@@ -1634,3 +1634,14 @@ def test_a_ticket_that_could_not_be_bought_gives_way_to_the_bus_offered_instead(
     )
     assert value(c, "date") == ("2024-03-01", A)
     assert value(c, "time") == ("16:10", A)
+
+
+def test_indeed_confirms_the_day_read_back() -> None:
+    c = call(
+        ("caller", "Actually, I'd rather visit the salon on March 14th at morning 11:30."),
+        ("agent", "So you instead want to visit at 11:30 am on March 14th?"),
+        ("caller", "Indeed, that is correct."),
+        ("agent", "I've confirmed your appointment."),
+    )
+    assert value(c, "date") == ("2024-03-14", A)
+    assert value(c, "time") == ("11:30", A)

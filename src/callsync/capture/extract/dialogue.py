@@ -59,6 +59,7 @@ _CONFIRMS: tuple[tuple[str, ...], ...] = (
     ("of", "course"),
     ("absolutely",),
     ("definitely",),
+    ("indeed",),
     ("speaking",),
     ("this", "is", "she"),
     ("this", "is", "he"),
