@@ -130,7 +130,7 @@ STEPS: dict[str, tuple[tuple[float, float], ...]] = {
     "reference/caller_said": ((0.85, 0.5),),
     "reference/spelled": ((0.9, 0.667),),
     "when/agent_confirmed": ((0.7, 0.208), (0.85, 0.918), (0.9, 0.981), (0.99, 0.981)),
-    "when/agent_confirmed/changed": ((0.7, 0.15), (0.85, 0.765), (0.9, 0.955), (0.99, 0.955)),
+    "when/agent_confirmed/changed": ((0.7, 0.15), (0.85, 0.762), (0.9, 0.955), (0.99, 0.955)),
     "when/agent_confirmed/settled": ((0.7, 0.22), (0.85, 0.988), (0.99, 0.988)),
     "when/any": ((0.0, 0.0), (0.5, 0.0), (0.7, 0.217), (0.85, 0.918), (0.9, 0.981), (0.99, 0.981)),
     "when/caller_said": ((0.7, 0.231), (0.9, 0.667)),
