@@ -49,7 +49,7 @@ import calendar
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -484,6 +484,15 @@ def load(folder: Path, files: range = FILES) -> list[dict[str, Any]]:
     return dialogues
 
 
+def write(dialogues: Iterable[tuple[dict[str, Any], str | None]], call_id: str, split: str) -> None:
+    """Write one set's calls to stdout: `call_id` formats the running number, each dialogue's gold is read
+    for its main service (None: its only one)."""
+    for n, (d, main_service) in enumerate(dialogues):
+        row = call(call_id.format(n), d, gold_of(d, main_service))
+        row["split"] = split
+        sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", type=Path, help="SGD's train folder (or, with --frozen, its dev folder)")
@@ -557,48 +566,23 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     if args.sixth:
-        for n, (d, main_service) in enumerate(sixth(args.folder, dialogue_ids(args.sixth))):
-            row = call(f"sgdw-{n:03d}", d, gold_of(d, main_service))
-            row["split"] = "dev_task_f"
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-        return
+        return write(sixth(args.folder, dialogue_ids(args.sixth)), "sgdw-{:03d}", "dev_task_f")
     if args.fifth:
-        for n, d in enumerate(rest(args.folder, set(), sys.maxsize, FIFTH_SERVICES)):
-            row = call(f"sgdv-{n:03d}", d, gold_of(d))
-            row["split"] = "dev_task_e"
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-        return
+        single = rest(args.folder, set(), sys.maxsize, FIFTH_SERVICES)
+        return write(((d, None) for d in single), "sgdv-{:03d}", "dev_task_e")
     if args.calibration_b:
-        taken = dialogue_ids(args.calibration_b)
-        for n, (d, main_service) in enumerate(calibration(args.folder, taken, skip=0)):
-            row = call(f"sgdl-{n:04d}", d, gold_of(d, main_service))
-            row["split"] = "calib_task_b"
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-        return
+        chosen = calibration(args.folder, dialogue_ids(args.calibration_b), skip=0)
+        return write(chosen, "sgdl-{:04d}", "calib_task_b")
     if args.calibration:
-        for n, (d, main_service) in enumerate(calibration(args.folder, dialogue_ids(args.calibration))):
-            row = call(f"sgdk-{n:04d}", d, gold_of(d, main_service))
-            row["split"] = "calib_task"
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-        return
+        return write(calibration(args.folder, dialogue_ids(args.calibration)), "sgdk-{:04d}", "calib_task")
     if args.fourth:
-        for n, d in enumerate(rest(args.folder, dialogue_ids(args.fourth), FOURTH_PER_SERVICE)):
-            row = call(f"sgdq-{n:03d}", d, gold_of(d))
-            row["split"] = "dev_task_d"
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-        return
+        single = rest(args.folder, dialogue_ids(args.fourth), FOURTH_PER_SERVICE)
+        return write(((d, None) for d in single), "sgdq-{:03d}", "dev_task_d")
     if args.rest:
-        for n, d in enumerate(rest(args.folder, dialogue_ids(args.rest))):
-            row = call(f"sgdr-{n:04d}", d, gold_of(d))
-            row["split"] = "dev_task_c"
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-        return
+        single = rest(args.folder, dialogue_ids(args.rest))
+        return write(((d, None) for d in single), "sgdr-{:04d}", "dev_task_c")
     if args.more:
-        for n, (d, main_service) in enumerate(more(args.folder)):
-            row = call(f"sgdb-{n:03d}", d, gold_of(d, main_service))
-            row["split"] = "dev_task_b"
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-        return
+        return write(more(args.folder), "sgdb-{:03d}", "dev_task_b")
     if args.frozen and args.third:
         for n, (d, main_service) in enumerate(third(args.folder)):
             row = call(f"sgdc-{n:03d}", d, gold_of(d, main_service))
