@@ -684,8 +684,7 @@ class Role(Enum):
 
 _BOOK = re.compile(
     r"\b(you'?re (now )?(all )?(booked|confirmed|scheduled|set|rescheduled|moved)|you are (booked|confirmed|"
-    r"scheduled|set)|(has|have) (now )?been (successfully )?(booked|scheduled|reserved|made)|you are (booked|confirmed|"
-    r"scheduled|set)|booked (you|for)|i'?ve (booked|scheduled|moved|rescheduled|reserved)|rescheduled (you )?to|"
+    r"scheduled|set)|(has|have) (now )?been (successfully )?(booked|scheduled|reserved|made)|booked (you|for)|i'?ve (booked|scheduled|moved|rescheduled|reserved)|rescheduled (you )?to|"
     r"moved (you )?to|all set for|you'?re set for|see you (then|on|at|tomorrow|today|monday|tuesday|wednesday|"
     r"thursday|friday|saturday|sunday)|we'?ll see you|booked to view|all booked|set for delivery|"
     r"dispatching|on (his|her|their|the) way|(will|'ll|can) (be|get (someone|somebody|\w+)) there|"
@@ -1402,8 +1401,7 @@ class _Timeline:
         # The one time the agent's last turn read back for confirmation, dated or not ("Please confirm: the
         # reservation is at 7 pm for 1 person."): what a change of only the day keeps (`request`).
         self.read_back: _Said | None = None
-        self.asked_time: TimeMention | None = None  # the time the caller last asked for, if one
-        self.asked_at: _Said | None = None  # ... and the words that asked for it
+        self.asked_at: _Said | None = None  # the words the caller last asked for a time in, if one
 
     def replace(self, slot: _Slot | None) -> None:
         if self.state is not None and (slot is None or not self.state.same_day(slot.value)):
@@ -1486,8 +1484,9 @@ class _Timeline:
                 and x.date is not None
                 and x.time is not None
                 and self.state is None
-                and self.asked_time is not None
-                and _same_time(x.time, self.asked_time)
+                and self.asked_at is not None
+                and self.asked_at.time is not None
+                and _same_time(x.time, self.asked_at.time)
             )
         ]
         # "Okay, so it's 1 person at 12:30 pm?" after "... at 12:30 pm today for 2 people?" - "No, just 1 person":
@@ -1501,17 +1500,17 @@ class _Timeline:
             return [o for o in pending if not (o.listed and o.date is None)]
         return pending
 
-    def done_as_asked(self, call: CallRecord, i: int, items: list[_Said]) -> None:
+    def done_as_asked(self, i: int, done: re.Match[str] | None, items: list[_Said]) -> None:
         """ "Booking was successful, the reference number is ...": the agent books without saying the date again;
-        what the caller asked for, or took from the agent's offers (and nobody turned down), is what is booked."""
+        what the caller asked for, or took from the agent's offers (and nobody turned down), is what is booked.
+        `done`: agent turn i's words saying so (`_done_statement`)."""
         state = self.state
         if state is None or state.source not in ("caller", "offer") or state.declined or state.alternatives:
             return
         for x in items:
             if x.date is not None:
                 return  # a dated statement speaks for itself
-        m = _done_statement(call.turns[i].text)
-        if m is None:
+        if done is None:
             return
         asked_at = max(e.turn for e in state.evidence)
         since = [x for x in self.agent_said if x.turn > asked_at] + items
@@ -1521,11 +1520,12 @@ class _Timeline:
             return  # the agent spoke of another day since (not the stay's end): which was booked, words do not say
         state.confidence = max(state.confidence, BOOKED)
         state.source = "agent"
-        state.evidence.append(Evidence(i, m.start(), m.end()))
+        state.evidence.append(Evidence(i, done.start(), done.end()))
         if state.time is None:
             return
         if state.time_cap >= 1.0 and all(x.time is None or _same_time(x.time, state.time) for x in since):
-            state.time_evidence.append(Evidence(i, m.start(), m.end()))  # the booking covers the time asked
+            # The booking covers the time asked.
+            state.time_evidence.append(Evidence(i, done.start(), done.end()))
         else:
             # The agent spoke of another time since ("there's a 7:15 showing"): the booked time is not known.
             state.time_cap = min(state.time_cap, REQUESTED)
@@ -1543,10 +1543,12 @@ class _Timeline:
             return
         state.turn_down()
 
-    def done_with_offer(self, call: CallRecord, i: int, items: list[_Said], pending: list[_Said]) -> None:
+    def done_with_offer(
+        self, i: int, done: re.Match[str] | None, items: list[_Said], pending: list[_Said]
+    ) -> None:
         """ "Please confirm: a table for 2 at 11:30 am today." - garbled - "Your booking has been made.": the
         agent books, without saying the date again, the one day it read back, which the caller did not turn
-        down (a "no" answers the offer and clears it)."""
+        down (a "no" answers the offer and clears it). `done`: agent turn i's words saying so (`_done_statement`)."""
         if any(x.date is not None for x in items):
             return  # a dated statement speaks for itself
         state = self.state
@@ -1559,11 +1561,10 @@ class _Timeline:
         assert offer.date is not None
         if offer.date.alternatives or offer.date.value in self.cancelled:
             return
-        m = _done_statement(call.turns[i].text)
-        if m is None:
+        if done is None:
             return
         slot = _Slot(
-            offer.date.value, (), BOOKED, [*offer.evidence(), Evidence(i, m.start(), m.end())], "agent"
+            offer.date.value, (), BOOKED, [*offer.evidence(), Evidence(i, done.start(), done.end())], "agent"
         )
         slot.set_time(offer)
         if slot.time is None and state is not None and state.same_day(offer.date.value):
@@ -1654,7 +1655,6 @@ class _Timeline:
         asked = [x for x in items if x.role is Role.REQUEST and x.time is not None and not x.time.window]
         if asked:  # (kept through the caller's turns that say no time: "The diner is called Paya.")
             self.asked_at = asked[0] if len(asked) == 1 else None
-            self.asked_time = self.asked_at.time if self.asked_at is not None else None
         just_booked, self.just_booked = self.just_booked, False
         offered_to_book, self.offered_to_book = self.offered_to_book, False
         if offered_to_book and reaction is Reaction.DENY:
@@ -1878,23 +1878,23 @@ def resolve_when(
                     and echoes_answer(call, i, said.date.start, _asks_when)
                 ):
                     timeline.echo_answer(said)
-            timeline.done_as_asked(call, i, items)
+            done = _done_statement(turn.text)  # the turn's words reporting a booking made, read once
+            timeline.done_as_asked(i, done, items)
             waiting = timeline.not_buying or (timeline.state is not None and timeline.state.unbooked)
             if waiting and (
-                _done_statement(turn.text) is not None
-                or any(x.role is Role.BOOK and not x.question and not x.ride for x in items)
+                done is not None or any(x.role is Role.BOOK and not x.question and not x.ride for x in items)
             ):
                 timeline.not_buying = False
                 if timeline.state is not None:
                     timeline.state.unbooked = False  # "Your ticket has been purchased."
-            timeline.done_with_offer(call, i, items, pending)
+            timeline.done_with_offer(i, done, items, pending)
             state = timeline.state
             made = made or (
                 state is not None
                 and not state.unbooked
                 and state.source != "caller"
                 and not _asks_to_confirm(turn.text)
-                and (_done_statement(turn.text) is not None or _reports_purchase(turn.text))
+                and (done is not None or _reports_purchase(turn.text))
             )
         elif i in callers and timeline.caller(call, i, _sentence_items(call, i, today), offers):
             offers = []
