@@ -849,7 +849,7 @@ def load(path: Path, *, calibrated: bool = True, word_confidence: bool = True) -
 def fit_calibration(files: Sequence[Path], target: Path) -> None:
     """Fit calibration.py's steps and thresholds on the given files' raw confidences; write calibration_data.py.
 
-    The files are the labelled dev file and the calibration set (never tuned on); the frozen sets are never
+    The files are the labelled dev file and the calibration sets (never tuned on); the frozen sets are never
     fitted on. A family's values are split by history (`changed` / `settled`) only where both halves have
     MIN_SUPPORT values: a thinner table says more about its few calls than about the next one."""
     results = [r for path in files for r in load(path, calibrated=False)]
@@ -892,8 +892,7 @@ def fit_calibration(files: Sequence[Path], target: Path) -> None:
             if fam is None:
                 continue
             history = calib.history_of(r.extraction.fields, field_name)
-            keys = calib.step_keys(fam, calib.source_of(r.call, fv), history)
-            fitted = next((steps[k] for k in keys if steps.get(k)), ())
+            fitted = calib.steps_for(steps, fam, calib.source_of(r.call, fv), history)
             c = calib.apply_steps(fitted, fv.confidence)
             accepted[field_name].append((round(c, 3), same(field_name, fv.value, expected)))
     thresholds = {name: calib.fit_threshold(p) for name, p in sorted(accepted.items())}

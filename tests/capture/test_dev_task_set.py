@@ -38,6 +38,11 @@ def _rows(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def _sources_elsewhere(path: Path) -> set[str | None]:
+    """The dialogue sources of every other set in tests/data."""
+    return {r.get("source") for f in DATA.glob("*-calls.jsonl") if f != path for r in _rows(f)}
+
+
 def test_every_dev_task_call_parses_and_comes_from_the_sgd_train_split() -> None:
     rows = _rows(DEV_TASK)
     assert len(rows) >= 300
@@ -257,9 +262,7 @@ def test_the_fifth_dev_task_set_is_rental_cars_no_other_set_holds() -> None:
     rows = _rows(DATA / "dev-task-e-calls.jsonl")
     assert len(rows) >= 200
     assert all(r["split"] == "dev_task_e" and "(RentalCars_" in r["source"] for r in rows)
-    others = {
-        r.get("source") for f in DATA.glob("*-calls.jsonl") if "dev-task-e" not in f.name for r in _rows(f)
-    }
+    others = _sources_elsewhere(DATA / "dev-task-e-calls.jsonl")
     assert not others & {r["source"] for r in rows}
 
 
@@ -270,7 +273,7 @@ def test_the_second_calibration_set_matches_its_checksum_and_shares_no_dialogue_
     rows = _rows(path)
     assert len(rows) >= 500
     assert all(r["split"] == "calib_task_b" and r["source"].startswith("SGD train ") for r in rows)
-    others = {r.get("source") for f in DATA.glob("*-calls.jsonl") if f != path for r in _rows(f)}
+    others = _sources_elsewhere(path)
     assert not others & {r["source"] for r in rows}
 
 
@@ -280,5 +283,5 @@ def test_the_sixth_dev_task_set_arranges_two_dated_things_in_no_other_sets_dialo
     assert len(rows) >= 300
     assert all(r["split"] == "dev_task_f" and "+" in r["source"] for r in rows)
     assert not any("Hotels_1" in r["source"] or "Hotels_3" in r["source"] for r in rows)
-    others = {r.get("source") for f in DATA.glob("*-calls.jsonl") if f != path for r in _rows(f)}
+    others = _sources_elsewhere(path)
     assert not others & {r["source"] for r in rows}

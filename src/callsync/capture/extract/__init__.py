@@ -75,9 +75,9 @@ def _arranged(fields: dict[str, FieldValue]) -> bool:
 
 def _arranged_by_agent(call: CallRecord, fields: dict[str, FieldValue]) -> tuple[int, ...]:
     """The agent's turns behind an accepted date: where the call says the day was arranged."""
-    day = fields.get("date")
-    if day is None or day.status is not FieldStatus.ACCEPTED:
+    if not _arranged(fields):
         return ()
+    day = fields["date"]
     turns = {e.turn for e in day.evidence if e.in_transcript and 0 <= e.turn < len(call.turns)}
     return tuple(sorted(t for t in turns if call.turns[t].speaker is Speaker.AGENT))
 

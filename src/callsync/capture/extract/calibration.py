@@ -74,8 +74,8 @@ def source_of(call: CallRecord, fv: FieldValue) -> str:
 def history_of(fields: Mapping[str, FieldValue], name: str) -> str:
     """`changed` when the call replaced an earlier value of this field (or, for a time, of its date), else
     `settled`. On calls nobody tuned on, a changed day was right far less often than a settled one: the rules
-    had to choose among several, and choosing is where they err (docs/extraction.md, "Calibrated on calls
-    never tuned on")."""
+    had to choose among several, and choosing is where they err (docs/extraction.md, "Extractor 61: confidence
+    fitted on calls never tuned on")."""
     own = fields.get(name)
     related = fields.get("date") if name == "time" else None
     if any(fv is not None and fv.superseded for fv in (own, related)):
@@ -99,15 +99,16 @@ def step_keys(family: str, source: str, history: str) -> tuple[str, str, str]:
     return (f"{family}/{source}/{history}", f"{family}/{source}", f"{family}/any")
 
 
+def steps_for(table: Mapping[str, Steps], family: str, source: str, history: str) -> Steps:
+    """The most specific fitted table of `table` that holds such a value (none: no steps)."""
+    return next((table[key] for key in step_keys(family, source, history) if table.get(key)), ())
+
+
 def calibrated(call: CallRecord, name: str, fv: FieldValue, history: str = "settled") -> float:
     family = FAMILIES.get(name)
     if family is None:
         return fv.confidence
-    steps: Steps = ()
-    for key in step_keys(family, source_of(call, fv), history):
-        steps = STEPS.get(key, ())
-        if steps:
-            break
+    steps = steps_for(STEPS, family, source_of(call, fv), history)
     return round(apply_steps(steps, fv.confidence), 3)
 
 

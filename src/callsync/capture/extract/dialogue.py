@@ -410,7 +410,7 @@ _ECHO_LEAD = re.compile(
 
 
 def _last_question(text: str) -> str:
-    """The last sentence of a turn when it is a question, else ""."""
+    """The turn's last sentence that is a question (not necessarily its last sentence), else ""."""
     if "?" not in text:
         return ""
     spans = [(s, e) for s, e in sentences(text) if text[s:e].rstrip().endswith("?")]

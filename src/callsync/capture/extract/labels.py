@@ -166,6 +166,11 @@ def _joined(call: CallRecord, name: str, turns: list[int]) -> _Joined:
     return memo("labels", key, id(call), lambda: _Joined(call, turns))
 
 
+def _whole_call(call: CallRecord) -> _Joined:
+    """Every turn of the call, joined (memoized like any `_joined`)."""
+    return _joined(call, "all_turns", list(range(len(call.turns))))
+
+
 def _agent_turns(call: CallRecord) -> list[int]:
     return [i for i, t in enumerate(call.turns) if t.speaker is Speaker.AGENT]
 
@@ -819,7 +824,7 @@ def _purchase_only(call: CallRecord, turns: tuple[int, ...]) -> bool:
     joined = _joined(call, "booked_context", near)
     if not joined.hits(_PURCHASE_WORDS) or joined.hits(_APPOINTMENT_WORDS):
         return False
-    return not _joined(call, "all_turns", list(range(len(call.turns)))).hits(_RENTAL)
+    return not _whole_call(call).hits(_RENTAL)
 
 
 _DELIVERY = _rx(r"deliver\w*", r"redelivery", r"shipping", r"ship", r"shipped", r"parcel", r"package")
@@ -829,7 +834,7 @@ _FLYING = _rx(r"fly", r"flying", r"airlines?", r"airport", r"bus", r"buses", r"d
 def _no_appointment(call: CallRecord) -> bool:
     """Does the call speak of buying or delivering (tickets, a flight, a parcel) and of no appointment, table, stay
     or visit anywhere? Then a day arranged in it is a departure or a delivery, not an appointment."""
-    joined = _joined(call, "all_turns", list(range(len(call.turns))))
+    joined = _whole_call(call)
     bought = joined.hits(_PURCHASE_WORDS) or joined.hits(_DELIVERY) or joined.hits(_FLYING)
     return bool(bought) and not joined.hits(_APPOINTMENT_WORDS) and not joined.hits(_RENTAL)
 
