@@ -285,3 +285,21 @@ def test_the_sixth_dev_task_set_arranges_two_dated_things_in_no_other_sets_dialo
     assert not any("Hotels_1" in r["source"] or "Hotels_3" in r["source"] for r in rows)
     others = _sources_elsewhere(path)
     assert not others & {r["source"] for r in rows}
+
+
+@pytest.mark.parametrize(
+    ("name", "split"), [("frozen-task-d", "frozen_task_d"), ("calib-task-c", "calib_task_c")]
+)
+def test_the_dev_splits_rest_matches_its_checksum_and_shares_no_dialogue_with_any_other_set(
+    name: str, split: str
+) -> None:
+    """The fourth held-out set and the third calibration set: SGD dev-split dialogues no other set holds."""
+    path = DATA / f"{name}-calls.jsonl"
+    expected = (DATA / f"{name}-calls.sha256").read_text(encoding="utf-8").split()[0]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == expected
+    rows = _rows(path)
+    assert len(rows) >= 400
+    assert all(r["split"] == split and r["source"].startswith("SGD dev ") for r in rows)
+    assert not _sources_elsewhere(path) & {r["source"] for r in rows}
+    # Mostly calls of two or three services, so the first arrangement made is the one dated.
+    assert sum("+" in r["source"] for r in rows) >= 400
