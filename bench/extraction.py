@@ -113,10 +113,12 @@ DEV_TASK_E = FROZEN.with_name("dev-task-e-calls.jsonl")
 DEV_TASK_F = FROZEN.with_name("dev-task-f-calls.jsonl")
 CALIB_TASK = FROZEN.with_name("calib-task-calls.jsonl")
 CALIB_TASK_B = FROZEN.with_name("calib-task-b-calls.jsonl")
+CALIB_TASK_C = FROZEN.with_name("calib-task-c-calls.jsonl")
 FROZEN_TASK = FROZEN.with_name("frozen-task-calls.jsonl")
 FROZEN_TASK_ASR = FROZEN.with_name("frozen-task-asr-calls.jsonl")
 FROZEN_TASK_B = FROZEN.with_name("frozen-task-b-calls.jsonl")
 FROZEN_TASK_C = FROZEN.with_name("frozen-task-c-calls.jsonl")
+FROZEN_TASK_D = FROZEN.with_name("frozen-task-d-calls.jsonl")
 # The sets printed beside the dev file, in column order: (split and option, default file, held out?, help).
 SETS: tuple[tuple[str, Path, bool, str], ...] = (
     ("dev_asr", DEV_ASR, False, "the dev ASR set, TUNED ON (tests/data/dev-asr-calls.jsonl; skipped when the file is absent)"),
@@ -129,16 +131,19 @@ SETS: tuple[tuple[str, Path, bool, str], ...] = (
     ("dev_task_f", DEV_TASK_F, False, "the sixth dev task set, TUNED ON since extractor 65 was scored on it (tests/data/dev-task-f-calls.jsonl: 310 SGD train dialogues arranging two dated things; skipped when absent)"),
     ("calib_task", CALIB_TASK, False, "the calibration set: confidence is FITTED on it, the rules were never tuned on it and its errors are never printed (tests/data/calib-task-calls.jsonl: 570 SGD train dialogues; skipped when absent)"),
     ("calib_task_b", CALIB_TASK_B, False, "the second calibration set: confidence is FITTED on it, the rules were never tuned on it and its errors are never printed (tests/data/calib-task-b-calls.jsonl: 536 SGD train dialogues; skipped when absent)"),
+    ("calib_task_c", CALIB_TASK_C, False, "the third calibration set: confidence is FITTED on it, the rules were never tuned on it and its errors are never printed (tests/data/calib-task-c-calls.jsonl: 436 SGD dev-split dialogues of services no rule was read on; skipped when absent)"),
     ("frozen", FROZEN, True, "the frozen held-out set (tests/data/frozen-calls.jsonl)"),
     ("frozen_asr", FROZEN_ASR, True, "the frozen held-out set with recognizer output (tests/data/frozen-asr-calls.jsonl)"),
     ("frozen_task", FROZEN_TASK, True, "the frozen task set, held out (tests/data/frozen-task-calls.jsonl: SGD dev-split dialogues)"),
     ("frozen_task_asr", FROZEN_TASK_ASR, True, "the frozen task set spoken and recognized, held out (tests/data/frozen-task-asr-calls.jsonl)"),
     ("frozen_task_b", FROZEN_TASK_B, True, "the second frozen task set, held out (tests/data/frozen-task-b-calls.jsonl)"),
     ("frozen_task_c", FROZEN_TASK_C, True, "the third frozen task set, held out (tests/data/frozen-task-c-calls.jsonl: with a ride or the weather beside)"),
+    ("frozen_task_d", FROZEN_TASK_D, True, "the fourth frozen task set, held out (tests/data/frozen-task-d-calls.jsonl: SGD dev-split calls of two or three services)"),
 )  # fmt: skip
 CALIBRATION_SPLITS = (
     "calib_task",
     "calib_task_b",
+    "calib_task_c",
 )  # confidence is fitted on them; their errors are never shown
 LABEL_TARGETS = {"intent": 0.90, "outcome": 0.90, "sentiment": 0.90}
 BUCKETS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.85), (0.85, 0.9), (0.9, 0.95), (0.95, 1.01))
@@ -973,7 +978,7 @@ def main(argv: list[str] | None = None) -> int:
         "--fit-calibration",
         action="store_true",
         help="fit capture/calibration_data.py on the labelled (dev) file and the calibration sets (--calib-task,"
-        " --calib-task-b), write it, and stop",
+        " --calib-task-b, --calib-task-c), write it, and stop",
     )
     args = parser.parse_args(argv)
     if args.errors in CALIBRATION_SPLITS:
@@ -985,7 +990,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.fit_calibration:
         fit_calibration(
-            (args.labelled, args.calib_task, args.calib_task_b),
+            (args.labelled, *(getattr(args, split) for split in CALIBRATION_SPLITS)),
             Path(calib.__file__).parent.parent / "calibration_data.py",
         )
         return 0

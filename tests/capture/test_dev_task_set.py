@@ -248,7 +248,7 @@ def test_the_calibration_set_matches_its_checksum_and_shares_no_dialogue_with_th
     assert not tuned & {r["source"].split()[2] for r in rows}
 
 
-@pytest.mark.parametrize("split", ["calib_task", "calib_task_b"])
+@pytest.mark.parametrize("split", ["calib_task", "calib_task_b", "calib_task_c"])
 def test_the_benchmark_refuses_to_print_a_calibration_sets_errors(
     split: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -303,3 +303,23 @@ def test_the_dev_splits_rest_matches_its_checksum_and_shares_no_dialogue_with_an
     assert not _sources_elsewhere(path) & {r["source"] for r in rows}
     # Mostly calls of two or three services, so the first arrangement made is the one dated.
     assert sum("+" in r["source"] for r in rows) >= 400
+
+
+def test_the_committed_calibration_is_what_the_fit_writes_from_the_dev_file_and_every_calibration_set(
+    tmp_path: Path,
+) -> None:
+    """A rule change without a refit, or a calibration set left out of the fit, leaves confidence fitted to
+    other rules or other calls than the ones it claims."""
+    bench = _load("bench_extraction", ROOT / "bench" / "extraction.py")
+    files = (
+        DATA / "labelled-calls.jsonl",
+        *(path for split, path, _held, _help in bench.SETS if split in bench.CALIBRATION_SPLITS),
+    )
+    assert {p.name for p in files} >= {"calib-task-c-calls.jsonl", "calib-task-b-calls.jsonl"}
+    bench.fit_calibration(files, tmp_path / "fitted.py")
+    fitted = _load("fitted_calibration", tmp_path / "fitted.py")
+    from callsync.capture import calibration_data as committed
+
+    assert fitted.STEPS == committed.STEPS
+    assert fitted.LABEL_STEPS == committed.LABEL_STEPS
+    assert fitted.FIELD_THRESHOLDS == committed.FIELD_THRESHOLDS

@@ -1,5 +1,5 @@
-"""Fitted calibration (see calibration.py). Written by `bench/extraction.py --fit-calibration` on labelled-calls.jsonl, calib-task-calls.jsonl, calib-task-b-calls.jsonl
-(1266 calls: the dev set and the calibration sets, never tuned on); do not edit by hand."""
+"""Fitted calibration (see calibration.py). Written by `bench/extraction.py --fit-calibration` on labelled-calls.jsonl, calib-task-calls.jsonl, calib-task-b-calls.jsonl, calib-task-c-calls.jsonl
+(1702 calls: the dev set and the calibration sets, never tuned on); do not edit by hand."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ STEPS: dict[str, tuple[tuple[float, float], ...]] = {
     "email/spelled": ((0.87, 0.667), (0.94, 0.667), (0.99, 0.667)),
     "name/agent_confirmed": (
         (0.6, 0.0),
-        (0.7, 0.429),
+        (0.7, 0.375),
         (0.8, 0.857),
         (0.85, 0.938),
         (0.9, 0.994),
@@ -86,15 +86,15 @@ STEPS: dict[str, tuple[tuple[float, float], ...]] = {
     ),
     "name/any": (
         (0.0, 0.0),
-        (0.5, 0.091),
-        (0.65, 0.35),
+        (0.5, 0.083),
+        (0.65, 0.304),
         (0.8, 0.975),
         (0.9, 0.996),
         (0.95, 0.996),
         (0.99, 0.996),
     ),
     "name/caller_said": (
-        (0.6, 0.053),
+        (0.6, 0.043),
         (0.7, 0.231),
         (0.8, 0.989),
         (0.85, 0.989),
@@ -129,26 +129,28 @@ STEPS: dict[str, tuple[tuple[float, float], ...]] = {
     "reference/any": ((0.75, 0.75), (0.85, 0.75), (0.9, 0.909), (0.95, 0.909), (0.97, 0.909)),
     "reference/caller_said": ((0.85, 0.5),),
     "reference/spelled": ((0.9, 0.667),),
-    "when/agent_confirmed": ((0.7, 0.208), (0.85, 0.918), (0.9, 0.981), (0.99, 0.981)),
-    "when/agent_confirmed/changed": ((0.7, 0.15), (0.85, 0.762), (0.9, 0.955), (0.99, 0.955)),
-    "when/agent_confirmed/settled": ((0.7, 0.22), (0.85, 0.988), (0.99, 0.988)),
-    "when/any": ((0.0, 0.0), (0.5, 0.0), (0.7, 0.217), (0.85, 0.918), (0.9, 0.981), (0.99, 0.981)),
-    "when/caller_said": ((0.7, 0.231), (0.9, 0.667)),
+    "when/agent_confirmed": ((0.7, 0.211), (0.85, 0.92), (0.9, 0.976), (0.99, 0.976)),
+    "when/agent_confirmed/changed": ((0.7, 0.091), (0.85, 0.747), (0.9, 0.925), (0.95, 0.925), (0.99, 0.925)),
+    "when/agent_confirmed/settled": ((0.7, 0.25), (0.85, 0.988), (0.99, 0.988)),
+    "when/any": ((0.0, 0.0), (0.5, 0.0), (0.7, 0.155), (0.85, 0.92), (0.9, 0.976), (0.99, 0.976)),
+    "when/caller_said": ((0.7, 0.088), (0.9, 0.833)),
+    "when/caller_said/changed": ((0.7, 0.019),),
+    "when/caller_said/settled": ((0.7, 0.125), (0.9, 0.833)),
     "when/platform": ((0.0, 0.0), (0.5, 0.0)),
 }
 LABEL_STEPS: dict[str, tuple[tuple[float, float], ...]] = {
-    "intent/any": ((0.4, 0.606), (0.6, 0.951), (0.8, 0.951)),
-    "intent/booking": ((0.4, 0.857), (0.6, 0.963)),
+    "intent/any": ((0.4, 0.747), (0.6, 0.938), (0.8, 0.938)),
+    "intent/booking": ((0.4, 0.828), (0.6, 0.963)),
     "intent/complaint": ((0.6, 0.5), (0.8, 0.857)),
-    "intent/inquiry": ((0.4, 0.154), (0.6, 0.529)),
+    "intent/inquiry": ((0.4, 0.704), (0.6, 0.733)),
     "intent/other": ((0.8, 0.75),),
-    "intent/sales": ((0.6, 0.986),),
+    "intent/sales": ((0.6, 0.938),),
     "intent/support": ((0.6, 0.846),),
-    "outcome/any": ((0.4, 0.913), (0.6, 0.954), (0.8, 0.988)),
-    "outcome/appointment_booked": ((0.6, 0.933), (0.8, 0.984)),
+    "outcome/any": ((0.4, 0.962), (0.8, 0.989)),
+    "outcome/appointment_booked": ((0.6, 0.9), (0.8, 0.987)),
     "outcome/callback_scheduled": ((0.8, 0.967),),
-    "outcome/no_outcome": ((0.8, 0.625),),
-    "outcome/resolved": ((0.4, 0.913), (0.6, 0.959), (0.8, 0.996)),
+    "outcome/no_outcome": ((0.8, 0.556),),
+    "outcome/resolved": ((0.4, 0.966), (0.6, 0.983), (0.8, 0.997)),
     "outcome/transferred": ((0.8, 0.8),),
     "outcome/voicemail": ((0.8, 0.875),),
     "sentiment/any": ((0.4, 0.981),),
@@ -162,7 +164,7 @@ FIELD_THRESHOLDS: dict[str, float] = {
     "callback_phone": 0.0,
     "company": 0.0,
     "currency": 0.667,
-    "date": 0.955,
+    "date": 0.988,
     "email": 0.5,
     "first_name": 0.667,
     "full_name": 0.667,
@@ -171,6 +173,6 @@ FIELD_THRESHOLDS: dict[str, float] = {
     "phone": 0.9,
     "phone_extension": 0.0,
     "reference_id": 0.0,
-    "time": 0.955,
+    "time": 0.833,
     "zip": 0.0,
 }
