@@ -977,3 +977,144 @@ def test_the_size_of_a_car_to_rent_is_no_order_of_a_drink(size: str) -> None:
 def test_a_large_drink_is_still_an_order() -> None:
     c = friday_call(("caller", "Hi, I'd like a large latte please."), ("agent", "Sure, that's $4.50."))
     assert extract_call(c).intent.value == "sales"
+
+
+# -- extractor 69: what the caller turns down, sees, or shops for -----------------------------------------
+
+
+@given(
+    offer=st.sampled_from(
+        ["Would you like for me to book you an appointment?", "Do you want to buy tickets now?"]
+    ),
+    answer=st.sampled_from(
+        [
+            "No, thanks. I don't want to book it now.",
+            "No, I don't want to book an appointment right now. Thanks.",
+            "I will purchase a ticket later, what time is it on?",
+            "I think I am not ready to purchase tickets, so no.",
+            "No thanks, I will buy tickets later.",
+        ]
+    ),
+)
+@settings(max_examples=20, deadline=None)
+def test_turning_down_the_offer_to_book_or_sell_leaves_a_search_an_inquiry(offer: str, answer: str) -> None:
+    call = make_call(
+        ("caller", "Can you find me a salon in Napa?"),
+        ("agent", "I found 4 salons. Stags Barbershop is a great salon in Napa."),
+        ("caller", "That sounds great."),
+        ("agent", offer),
+        ("caller", answer),
+        ("agent", "Is there anything else I can help you with?"),
+        ("caller", "No, thank you."),
+    )
+    assert classify_intent(call).value == "inquiry"
+
+
+def test_a_caller_asking_to_book_after_turning_down_a_read_back_still_books() -> None:
+    """Only an offer to book is turned down by "no": a read-back the caller corrects is still booked."""
+    call = make_call(
+        ("caller", "Could you book an appointment at the dentist for me?"),
+        ("agent", "Please confirm: an appointment at 3 pm on Friday."),
+        ("caller", "No, make it 4 pm."),
+    )
+    assert classify_intent(call).value == "booking"
+
+
+@given(
+    ask=st.sampled_from(
+        [
+            "I want to see a movie in Emeryville.",
+            "I'd like to see it on the 9th. What time is the show?",
+            "I want to go see the concert on Saturday.",
+            "I need to see what events are on in New York.",
+        ]
+    )
+)
+@settings(max_examples=10, deadline=None)
+def test_seeing_a_movie_show_or_event_is_no_booking(ask: str) -> None:
+    call = make_call(("caller", ask), ("agent", "There is 1 showing at 9 pm at AMC Bay Street."))
+    assert classify_intent(call).value == "inquiry"
+
+
+@given(ask=st.sampled_from(["I need to see a dentist.", "We want to see the house on Elm Street."]))
+@settings(max_examples=5, deadline=None)
+def test_seeing_a_doctor_or_a_house_is_still_a_booking(ask: str) -> None:
+    call = make_call(("caller", ask), ("agent", "Sure, what day works for you?"))
+    assert classify_intent(call).value == "booking"
+
+
+def test_a_title_the_agent_offered_is_no_complaint() -> None:
+    call = make_call(
+        ("caller", "Can you find me a movie in San Jose?"),
+        ("agent", "I found 2 movies. What do you think about Long Shot or Missing Link?"),
+        ("caller", "Missing Link sounds awesome."),
+        ("agent", "Would you like to buy tickets?"),
+        ("caller", "No, not now."),
+    )
+    assert classify_intent(call).value == "inquiry"
+
+
+def test_a_package_reported_missing_is_still_a_complaint() -> None:
+    call = make_call(
+        ("agent", "Thanks for calling. Is your order the one with the Missing Link book?"),
+        ("caller", "My package is missing, it never arrived."),
+    )
+    assert classify_intent(call).value == "complaint"
+
+
+@given(day=st.sampled_from(["the 9th", "March 12th", "Friday", "the 9th of March", "next Tuesday"]))
+@settings(max_examples=10, deadline=None)
+def test_coming_back_on_a_day_is_a_return_trip_not_a_fault_come_back(day: str) -> None:
+    call = make_call(
+        ("caller", f"I'm leaving from SF on the 3rd and want to come back on {day}."),
+        ("agent", "I found a flight that leaves at 7:05 am for $391."),
+    )
+    assert classify_intent(call).value == "sales"
+
+
+def test_the_fault_coming_back_on_is_still_a_complaint() -> None:
+    call = make_call(("agent", "How can I help?"), ("caller", "The check engine light came back on again."))
+    assert classify_intent(call).value == "complaint"
+
+
+@given(
+    ask=st.sampled_from(
+        [
+            "I'm looking for a flight to Atlanta on the 3rd.",
+            "I am looking for a one way economy flight.",
+            "Are there any other buses available?",
+        ]
+    )
+)
+@settings(max_examples=10, deadline=None)
+def test_shopping_for_a_fare_the_agent_sells_is_sales(ask: str) -> None:
+    call = make_call(
+        ("caller", ask), ("agent", "I found 3 flights. There is a Delta flight that leaves at 7:05 am.")
+    )
+    assert classify_intent(call).value == "sales"
+
+
+def test_event_tickets_read_back_without_the_word_ticket_are_a_sale() -> None:
+    call = make_call(
+        ("caller", "I want to find some events in Vancouver."),
+        ("agent", "I found Whitecaps Vs Earthquakes, it starts tomorrow at BC Place."),
+        ("caller", "Sounds perfect! Can you get me in?"),
+        ("agent", "Whitecaps Vs Earthquakes for 2 people tomorrow in Vancouver, is that correct?"),
+        ("caller", "Yes, that is good."),
+        ("agent", "Reservation was successful."),
+    )
+    assert classify_intent(call).value == "sales"
+    assert classify_outcome(call).value == "resolved"
+
+
+def test_a_table_read_back_without_the_word_table_is_a_booking() -> None:
+    call = make_call(
+        ("caller", "I want some Persian food in San Francisco."),
+        ("agent", "I found 10 restaurants. I suggest Barcha."),
+        ("caller", "OK, please reserve a seat for two people on March 3rd at 10:45."),
+        ("agent", "Please confirm your booking with Barcha on March 3rd at 10:45 am for 2 people."),
+        ("caller", "That's correct."),
+        ("agent", "Your reservation is confirmed."),
+    )
+    assert classify_intent(call).value == "booking"
+    assert classify_outcome(call).value == "appointment_booked"

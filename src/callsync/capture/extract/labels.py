@@ -185,7 +185,9 @@ _COMPLAINT = _rx(
     r"overcharged",
     r"refund",
     r"money back",
-    r"(is|came|come|coming) back on",
+    # "It came back on" (the fault returned), not "come back on the 9th" (the return of a trip)
+    r"(is|came|come|coming) back on(?! (the |a )?(\d|next|this|tomorrow|(mon|tues|wednes|thurs|fri|satur|sun)day|"
+    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))",
     r"same (problem|issue|light|thing) (again|is back)",
     r"(didnt|did not|never) (fix|fixed|show|showed|come|came|arrive|arrived)",
     r"nobody (showed|came|has told|bothered|fixed)",
@@ -211,6 +213,34 @@ _COMPLAINT = _rx(
     r"(second|third|fourth|fifth) time (i|ive|this|im|calling)",
     r"its been \w+ (weeks|months)",
 )
+
+
+def _complaints(call: CallRecord, said: _Joined) -> _Hits:
+    """The turns of `said` with a complaint cue, less those whose every cue repeats a name the agent just
+    offered: "Long Shot or Missing Link?" - "Missing Link sounds awesome" picks a film, it reports nothing
+    missing."""
+    return _Hits(tuple(i for i in said.hits(_COMPLAINT).turns if not _names_offered(call, i, _COMPLAINT)))
+
+
+def _names_offered(call: CallRecord, turn: int, pattern: re.Pattern[str]) -> bool:
+    if turn == 0 or call.turns[turn - 1].speaker is not Speaker.AGENT:
+        return False
+    offered = call.turns[turn - 1].text
+    cues = [m.group(0) for m in pattern.finditer(call.turns[turn].text.lower())]
+    return bool(cues) and all(_capitalised_inside(offered, cue) for cue in cues)
+
+
+def _capitalised_inside(text: str, phrase: str) -> bool:
+    """`phrase` written with a capital inside a sentence of `text`: part of a name, not a word of the sentence."""
+    wanted = phrase[:1].upper() + phrase[1:]
+    at = text.find(wanted)
+    while at > 0:
+        if text[:at].rstrip()[-1:] not in ".!?":
+            return True
+        at = text.find(wanted, at + 1)
+    return False
+
+
 # The call arranges, moves or cancels a visit, appointment, consultation, estimate or service call.
 _BOOKING = _rx(
     r"book(?!ing (page|system|software|site))",
@@ -220,15 +250,12 @@ _BOOKING = _rx(
     r"schedule (a|an|my)",
     r"come (in|out|by|take a look)",
     r"bring (it|him|her|them) in",
-    r"go (look|see)",
     r"take a look",
     r"look at (it|the)",
     r"consult(ation)?",
     r"estimate",
     r"inspection",
     r"appraisal",
-    r"(a|the|another|private|open|schedule|book) showing",  # a noun: not "stopped showing available times"
-    r"see (it|the (house|place|unit|apartment|condo|venue))",
     r"(look at|view|tour) the",
     r"schedule a tour",
     r"cleaning",
@@ -260,7 +287,6 @@ _BOOKING = _rx(
     r"groomed",
     r"broke a tooth",
     r"referred me",
-    r"(wants|want|need|needs) (to|an?) (see|visit)",
     r"(my|our) (\w+ )?(ac|furnace|heat pump|water heater) ",
     r"cancel my appointment",
     r"move (that|it)",
@@ -269,6 +295,26 @@ _BOOKING = _rx(
     r"(book|get|need|want) (a|an) (table|room|hotel|stay|guesthouse)",
 )
 _SIZED = r"[ -](sized? )?(car|cars|vehicle|vehicles|suv|van|room|rooms|table)\b"
+# Going to see something: a house, a doctor, a venue; a booking cue except in a call about a movie, a show or
+# an event, where seeing it is what the tickets are for ("I want to see a movie", "I'd like to see it on the
+# 9th"): such a call buys tickets (sales) or only searches (inquiry).
+_VIEWING = _rx(
+    r"go (look|see)",
+    r"(a|the|another|private|open|schedule|book) showing",  # a noun: not "stopped showing available times"
+    r"see (it|the (house|place|unit|apartment|condo|venue))",
+    r"(wants|want|need|needs) (to|an?) (see|visit)",
+)
+_ENTERTAINMENT = _rx(
+    r"movies?",
+    r"films?",
+    r"cinemas?",
+    r"theat(er|re)s?",
+    r"concerts?",
+    r"events?",
+    r"showtimes?",
+    r"(a|the|this|that) (show|play|game|match|musical|gig)",
+    r"(shows|plays|musicals|gigs)",
+)
 # Buying or being sold: outranks the appointment it books (a demo, a tour of a gym the caller wants to join).
 _SALES_STRONG = _rx(
     r"demo",
@@ -360,11 +406,13 @@ _INQUIRY = _rx(
     r"(what|whats) (is )?(the|their|its) (address|phone|number|postcode|post code|area|price range)",
     r"(can|could) (i|you) (have|get|give me|tell me) (the|their|its) (address|phone|number|postcode)",
     r"i need (the|their) (address|phone|number|postcode)",
-    r"(are|is) there (any|a)",
+    # Not a fare shopped for ("I'm looking for a flight", "are there any other buses?"): the agent selling
+    # travel reads that call as a sale, as the frozen set labels its flight calls.
+    r"(are|is) there (any|a)(?! (\w+ ){0,2}(flights?|bus|buses|trains?)\b)",
     r"how much",
     r"what are your",
     r"are you open",
-    r"looking for (a|an) ",
+    r"looking for (a|an) (?!(\w+ ){0,3}(flights?|bus|buses|trains?)\b)",
     r"is (it|there) (still )?(available|a)",
     r"any (\w+ )?(available|openings)",
 )
@@ -507,6 +555,33 @@ _AGENT_TRAVEL_SALE = _rx(
 )
 
 
+# The agent asking whether to book or sell ("Would you like me to book you an appointment?", "Do you want to
+# buy tickets now?"); not its read-back for confirmation, to which "No, make it 8 pm" still books.
+_AGENT_ASKS_TO_ARRANGE = _rx(
+    r"(would|do) you (like|want) (for )?(me )?(to )?(make|book|reserve|schedule|buy|purchase|get)\b",
+    r"shall i (make|book|reserve|schedule|get|buy|purchase) ",
+    r"(would|do) you (like|want) (\w+ )?tickets?",
+    stems=("you like", "you want", "shall i"),
+)
+
+
+# An answer putting the offer off: "I will purchase a ticket later", "I think I am not ready to purchase".
+_DEFERS = _rx(
+    r"later", r"not ready", r"another time", r"some other time", r"not (right )?now", r"not (just )?yet"
+)
+
+
+def _declining(call: CallRecord, agents: list[int]) -> frozenset[int]:
+    """The caller's turns turning down or putting off the agent's offer to book or sell: "No, I don't want to
+    book it now" and "I will purchase a ticket later" name booking and buying without asking for either."""
+    asked = _joined(call, "agents", agents).hits(_AGENT_ASKS_TO_ARRANGE).turns
+    answers = [
+        i + 1 for i in asked if i + 1 < len(call.turns) and call.turns[i + 1].speaker is Speaker.CALLER
+    ]
+    deferred = set(_joined(call, "offer_answers", answers).hits(_DEFERS).turns)
+    return frozenset(i for i in answers if i in deferred or reaction_to(call, i - 1)[0] is Reaction.DENY)
+
+
 def _offer_taken(call: CallRecord, agents: list[int]) -> tuple[str, tuple[int, ...]] | None:
     """("booking" or "sales", the turns) when the caller said yes to the agent's offer to book or sell."""
     for i in _joined(call, "agents", agents).hits(_AGENT_OFFERS).turns:
@@ -527,6 +602,9 @@ def classify_intent(call: CallRecord, *, arranged: bool = False) -> Label:
     # The reason for the call is stated early: in the caller's first turns, or in the agent's opening on an
     # outbound call (the business called about something).
     opening = [i for i in callers[:3] if not _answers_detail(call, i)]
+    # What the caller asks for, without the turns turning an offer down: booking and buying cues are read there.
+    declined = _declining(call, agents)
+    wanting = [i for i in opening if i not in declined]
     first = callers[:1]
     agent_opening = agents[:2] if call.direction is Direction.OUTBOUND else []
     said = _joined(call, "callers", callers)
@@ -535,13 +613,14 @@ def classify_intent(call: CallRecord, *, arranged: bool = False) -> Label:
     other = said.hits(_OTHER)
     if other:
         return Label("other", DIRECT, other.turns)
-    complaint = early.hits(_COMPLAINT)
-    booking_first = early_first.hits(_BOOKING)
-    if complaint and not (booking_first and not early_first.hits(_COMPLAINT)):
-        strong = len(said.hits(_COMPLAINT).turns) > 1
+    complaint = _complaints(call, early)
+    booking_first = early_first.hits(_BOOKING) or early_first.hits(_VIEWING)
+    if complaint and not (booking_first and not _complaints(call, early_first)):
+        strong = len(_complaints(call, said).turns) > 1
         return Label("complaint", DIRECT if strong else INDIRECT, complaint.turns)
     outbound = _joined(call, "agent_opening", agent_opening)
-    sales = early.hits(_SALES_STRONG)
+    early_wanting = _joined(call, "wanting", wanting)
+    sales = early_wanting.hits(_SALES_STRONG)
     if sales:
         return Label("sales", INDIRECT, sales.turns)
     # The agent pricing the caller's request ("I'll put a quote together", "I'll send the pricing over")
@@ -556,13 +635,15 @@ def classify_intent(call: CallRecord, *, arranged: bool = False) -> Label:
     travel = _joined(call, "agents", agents).hits(_AGENT_TRAVEL_SALE)
     if travel and callers and not early.hits(_INQUIRY):
         return Label("sales", INDIRECT, travel.turns)
-    booking = early.hits(_BOOKING)
+    booking = early_wanting.hits(_BOOKING)
+    if not booking and not said.hits(_ENTERTAINMENT):
+        booking = early_wanting.hits(_VIEWING)
     if booking:
         return Label("booking", INDIRECT, booking.turns)
     demo = _joined(call, "agents", agents).hits(_DEMO)
     if demo:
         return Label("sales", INDIRECT, demo.turns)
-    booking = outbound.hits(_BOOKING)
+    booking = outbound.hits(_BOOKING) or outbound.hits(_VIEWING)
     if booking:
         return Label("booking", INDIRECT, booking.turns)
     lead = outbound.hits(_SALES_OUTBOUND)
@@ -573,10 +654,11 @@ def classify_intent(call: CallRecord, *, arranged: bool = False) -> Label:
         # Tickets, a flight or a ride bought in the call are a sale, not a booked visit (README).
         made = "sales" if _purchase_only(call, booked.turns) else "booking"
         return Label(made, INDIRECT, booked.turns)
-    bought = said.hits(_REQUEST_PURCHASE)
+    said_wanting = _joined(call, "callers_wanting", [i for i in callers if i not in declined])
+    bought = said_wanting.hits(_REQUEST_PURCHASE)
     if bought:
         return Label("sales", INDIRECT, bought.turns)
-    requested = said.hits(_REQUEST_BOOKING)
+    requested = said_wanting.hits(_REQUEST_BOOKING)
     if requested:
         return Label("booking", INDIRECT, requested.turns)
     taken = _offer_taken(call, agents)
@@ -599,7 +681,7 @@ def classify_intent(call: CallRecord, *, arranged: bool = False) -> Label:
     asked = early.hits(_INQUIRY_GENERIC)
     if asked:
         return Label("inquiry", INDIRECT, asked.turns)
-    complaint_later = said.hits(_COMPLAINT)
+    complaint_later = _complaints(call, said)
     if complaint_later:
         return Label("complaint", INDIRECT, complaint_later.turns)
     qualifying = _joined(call, "agents", agents).hits(_AGENT_BUDGET)
@@ -791,6 +873,7 @@ _APPOINTMENT_WORDS = _rx(
     r"guesthouse",
     r"hotel",
     r"(come|coming) (in|out|by)",
+    r"viewing",
 )
 _PURCHASE_WORDS = _rx(
     r"tickets?",
@@ -804,6 +887,11 @@ _PURCHASE_WORDS = _rx(
     r"cab",
     r"taxi",
     r"vehicle",
+    r"bus",
+    r"buses",
+    r"events?",
+    r"concerts?",
+    r"(the|a) (game|match)",
 )
 
 
@@ -816,12 +904,23 @@ _RENTAL = _rx(
 )
 
 
+_BOOKED_WINDOW = 6  # turns before a booking statement that say what was booked when its read-back does not
+_DINING = _rx(r"restaurants?", r"eat", r"(dinner|lunch|breakfast|brunch)")  # a table, even "a seat for two"
+
+
 def _purchase_only(call: CallRecord, turns: tuple[int, ...]) -> bool:
     """Do the booking statements (and the caller's words before them) book only purchases?"""
     # The agent's read-back before the caller's yes says what was booked ("... 3 tickets, is that correct?"
     # "Yes." "Reservation was successful.").
     near = sorted({j for i in turns for j in (i - 2, i - 1, i) if 0 <= j < len(call.turns)})
     joined = _joined(call, "booked_context", near)
+    if not (joined.hits(_PURCHASE_WORDS) or joined.hits(_APPOINTMENT_WORDS)):
+        # A read-back naming neither ("At event X for 2 people tomorrow, is that correct?" "Reservation was
+        # successful"): what the turns before it spoke of says (not the greeting: "the events assistant").
+        last = max(turns)
+        joined = _joined(call, "before_booked", list(range(max(0, last - _BOOKED_WINDOW), last + 1)))
+        if joined.hits(_DINING):
+            return False
     if not joined.hits(_PURCHASE_WORDS) or joined.hits(_APPOINTMENT_WORDS):
         return False
     return not _whole_call(call).hits(_RENTAL)
