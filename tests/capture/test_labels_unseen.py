@@ -1118,3 +1118,157 @@ def test_a_table_read_back_without_the_word_table_is_a_booking() -> None:
     )
     assert classify_intent(call).value == "booking"
     assert classify_outcome(call).value == "appointment_booked"
+
+
+# -- extractor 70 -------------------------------------------------------------------------------------------
+
+
+@given(who=st.sampled_from(["a dermatologist", "a general practitioner", "a 4 bedroom unit", "a restaurant"]))
+@settings(max_examples=8, deadline=None)
+def test_interest_in_a_place_or_a_professional_is_no_sale(who: str) -> None:
+    call = make_call(
+        ("caller", f"I am interested in {who} in Santa Rosa."),
+        ("agent", "I found one. Would you like me to book an appointment there?"),
+        ("caller", "Yes, please."),
+    )
+    assert classify_intent(call).value == "booking"
+
+
+def test_interest_in_a_membership_is_still_a_sale() -> None:
+    call = make_call(("caller", "I'm interested in a membership at your gym."), ("agent", "Great!"))
+    assert classify_intent(call).value == "sales"
+
+
+@given(
+    ask=st.sampled_from(
+        [
+            "Yes that is good and I want a reservation at a restaurant.",
+            "I would like to arrange an inspection.",
+        ]
+    )
+)
+@settings(max_examples=5, deadline=None)
+def test_wanting_a_reservation_or_arranging_a_visit_later_in_the_call_is_a_booking(ask: str) -> None:
+    call = make_call(
+        ("caller", "What is there in San Mateo?"),
+        ("agent", "What kind of food?"),
+        ("caller", "A diner."),
+        ("agent", "Central Park Bistro is a good place in San Mateo."),
+        ("caller", "What is the address?"),
+        ("agent", "181 East 4th Avenue."),
+        ("caller", ask),
+        ("agent", "What time?"),
+    )
+    assert classify_intent(call).value == "booking"
+
+
+@given(
+    said=st.sampled_from(
+        [
+            "I don't need a reservation now.",
+            "I do not want an appointment yet.",
+            "I never want a reservation.",
+        ]
+    )
+)
+@settings(max_examples=5, deadline=None)
+def test_not_needing_a_reservation_is_no_booking(said: str) -> None:
+    call = make_call(
+        ("caller", "What is there in San Mateo?"),
+        ("agent", "Central Park Bistro is a good place in San Mateo."),
+        ("caller", said),
+    )
+    assert classify_intent(call).value == "inquiry"
+
+
+def test_an_inspection_confirmed_is_a_booking_made() -> None:
+    assert reports_booking("Your inspection of the apartment is now confirmed.")
+
+
+@given(
+    offer=st.sampled_from(
+        ["Can I help you purchase tickets?", "Should I go ahead and reserve your tickets now?"]
+    ),
+    answer=st.sampled_from(["No, I'll buy them at the box office.", "No. I don't want to buy any tickets."]),
+)
+@settings(max_examples=8, deadline=None)
+def test_more_offers_to_sell_turned_down(offer: str, answer: str) -> None:
+    call = make_call(
+        ("caller", "What movies are showing in Healdsburg?"),
+        ("agent", "Does Dumbo or Shazam sound good?"),
+        ("caller", "I love Dumbo."),
+        ("agent", offer),
+        ("caller", answer),
+    )
+    assert classify_intent(call).value == "inquiry"
+
+
+def test_putting_the_tickets_off_unasked_is_no_sale() -> None:
+    call = make_call(
+        ("caller", "What movies are showing in Brentwood?"),
+        ("agent", "The CineLux has Dumbo on the 1st of March at 6:30 pm."),
+        ("caller", "That sounds good. I will get tickets later."),
+    )
+    assert classify_intent(call).value == "inquiry"
+
+
+@given(
+    ask=st.sampled_from(
+        ["Can you fetch a cab for me?", "I need a shared cab to get there.", "Can you find me a cab?"]
+    )
+)
+@settings(max_examples=5, deadline=None)
+def test_asking_for_a_cab_buys_a_ride(ask: str) -> None:
+    call = make_call(
+        ("caller", "What time is Shazam playing in Walnut Creek?"),
+        ("agent", "On what date?"),
+        ("caller", "Today."),
+        ("agent", "There is a showing at 10 pm."),
+        ("caller", "Where is the theater?"),
+        ("agent", "At 1201 Locust Street."),
+        ("caller", ask),  # a fourth turn: the caller's opening turns are read for a ride elsewhere
+    )
+    assert classify_intent(call).value == "sales"
+
+
+@given(
+    answer=st.sampled_from(
+        [
+            "No, I don't want them now.",
+            "No I'm not interested in those. Are any other movies playing?",
+            "No, I am not interested in making the purchase right now.",
+        ]
+    )
+)
+@settings(max_examples=5, deadline=None)
+def test_a_caller_turning_down_what_they_searched_for_got_an_answer(answer: str) -> None:
+    call = make_call(
+        ("caller", "Can you find me a movie in Concord?"),
+        ("agent", "I found The Curse of La Llorona. Would you like to buy tickets?"),
+        ("caller", answer),
+        ("agent", "Anything else?"),
+        ("caller", "No, thanks."),
+    )
+    assert classify_outcome(call).value == "resolved"
+
+
+def test_not_interested_in_a_business_calling_out_is_still_no_outcome() -> None:
+    call = make_call(
+        ("agent", "Hi, this is Sam from Brightpath. Would you like to book a free demo of our software?"),
+        ("caller", "No, I'm not interested."),
+        ("agent", "Okay, have a good day."),
+        ("caller", "Bye."),
+        direction="outbound",
+    )
+    assert classify_outcome(call).value == "no_outcome"
+
+
+def test_asking_for_other_options_is_no_refusal() -> None:
+    call = make_call(
+        ("caller", "Can you find me a movie in Concord?"),
+        ("agent", "I found Long Shot and Dumbo."),
+        ("caller", "I'm not interested in those. Are any other movies playing?"),
+        ("agent", "Shazam is playing at 9 pm."),
+        ("caller", "Great, thanks."),
+    )
+    assert classify_outcome(call).value == "resolved"

@@ -139,10 +139,10 @@ STEPS: dict[str, tuple[tuple[float, float], ...]] = {
     "when/platform": ((0.0, 0.0), (0.5, 0.0)),
 }
 LABEL_STEPS: dict[str, tuple[tuple[float, float], ...]] = {
-    "intent/any": ((0.4, 0.721), (0.6, 0.963), (0.8, 0.963)),
+    "intent/any": ((0.4, 0.765), (0.6, 0.964), (0.8, 0.964)),
     "intent/booking": ((0.4, 0.828), (0.6, 0.993)),
     "intent/complaint": ((0.6, 0.8), (0.8, 0.857)),
-    "intent/inquiry": ((0.4, 0.671), (0.6, 0.71)),
+    "intent/inquiry": ((0.4, 0.729), (0.6, 0.733)),
     "intent/other": ((0.8, 0.75),),
     "intent/sales": ((0.6, 0.941),),
     "intent/support": ((0.6, 0.846),),

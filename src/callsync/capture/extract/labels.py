@@ -326,7 +326,9 @@ _SALES_STRONG = _rx(
     r"(enterprise|family|unlimited) plan",
     r"switch (my|our) (\w+ )?plan",
     r"shopping (around|for)",
-    r"interested in (getting|buying|a(?! (\w+ ){0,2}(rental|car|cars|vehicle|room|table)\b))",
+    # Not a place or a professional to visit ("interested in a dermatologist", "in a 4 bedroom unit")
+    r"interested in (getting|buying|a(?! (\w+ ){0,2}(rental|car|cars|vehicle|room|table|restaurant|salon|stylist|"
+    r"doctor|dentist|practitioner|dermatologist|physician|therapist|apartment|house|home|unit|place|hotel)\b))",
     r"membership",
     r"trial",
     r"we need (\w+ ){0,2}(operators|workers|staff|people|a better way|a new|new)",
@@ -514,11 +516,14 @@ _REQUEST_BOOKING = _rx(
     r"(reserve|book) (it|that|this|that one|this one|a table|a room|the house|a house|a spot|a visit|an "
     r"appointment|the appointment)",
     r"schedule (a|an|the) (visit|viewing|tour)",
-    stems=("reservation", "appointment", "booking", "visit", "reserve", "book", "schedule"),
+    r"(want|need|like) (a|an) (\w+ )?(reservation|appointment|booking)",
+    r"arrange (a|an|the) (\w+ )?(visit|viewing|inspection|tour|appointment|showing)",
+    stems=("reservation", "appointment", "booking", "visit", "reserve", "book", "schedule", "arrange"),
 )
 _REQUEST_PURCHASE = _rx(
     r"(buy|get|purchase|book|reserve|order) (me )?(\w+ ){0,3}tickets?",
-    r"(get|book|call|order) (me )?(a|the) (cab|taxi|ride)",
+    r"(get|book|call|order|fetch|find|reserve|request|hail) (me )?(a|the) (\w+ ){0,2}(cab|taxi|ride)",
+    r"(need|want) (a|the) (\w+ ){0,2}(cab|taxi)",
     stems=("ticket", "cab", "taxi", "ride"),
 )
 # The agent offering to book or sell ("Would you like me to make a reservation?", "Do you want tickets for
@@ -559,9 +564,9 @@ _AGENT_TRAVEL_SALE = _rx(
 # buy tickets now?"); not its read-back for confirmation, to which "No, make it 8 pm" still books.
 _AGENT_ASKS_TO_ARRANGE = _rx(
     r"(would|do) you (like|want) (for )?(me )?(to )?(make|book|reserve|schedule|buy|purchase|get)\b",
-    r"shall i (make|book|reserve|schedule|get|buy|purchase) ",
+    r"(shall|should|can|may) i (go ahead and )?(help you )?(make|book|reserve|schedule|get|buy|purchase) ",
     r"(would|do) you (like|want) (\w+ )?tickets?",
-    stems=("you like", "you want", "shall i"),
+    stems=("you like", "you want", " i "),
 )
 
 
@@ -571,15 +576,27 @@ _DEFERS = _rx(
 )
 
 
-def _declining(call: CallRecord, agents: list[int]) -> frozenset[int]:
-    """The caller's turns turning down or putting off the agent's offer to book or sell: "No, I don't want to
-    book it now" and "I will purchase a ticket later" name booking and buying without asking for either."""
+# The caller putting buying or booking off in so many words, asked or not: "I will get tickets later", "I am
+# not ready to buy tickets", "I don't want to buy them now", "I do not need an appointment".
+_PUTS_OFF = _rx(
+    r"(buy|get|purchase|book|reserve|make)( \w+){0,3} (later|another time|some other time)",
+    r"not ready to",
+    r"(dont|do not|not|never) (want|need|intend|plan|wish|like) to (buy|get|purchase|book|reserve|make)",
+    r"(dont|do not|not|never) (want|need) (a|an|any|the) (\w+ )?(tickets?|reservation|appointment|booking)",
+    stems=("later", "another time", "other time", "not ready", "not ", "dont ", "never "),
+)
+
+
+def _declining(call: CallRecord, agents: list[int], callers: list[int]) -> frozenset[int]:
+    """The caller's turns turning down or putting off buying or booking: "No, I don't want to book it now"
+    and "I will purchase a ticket later" name booking and buying without asking for either."""
     asked = _joined(call, "agents", agents).hits(_AGENT_ASKS_TO_ARRANGE).turns
     answers = [
         i + 1 for i in asked if i + 1 < len(call.turns) and call.turns[i + 1].speaker is Speaker.CALLER
     ]
     deferred = set(_joined(call, "offer_answers", answers).hits(_DEFERS).turns)
-    return frozenset(i for i in answers if i in deferred or reaction_to(call, i - 1)[0] is Reaction.DENY)
+    denied = {i for i in answers if i in deferred or reaction_to(call, i - 1)[0] is Reaction.DENY}
+    return frozenset(denied | set(_joined(call, "callers", callers).hits(_PUTS_OFF).turns))
 
 
 def _offer_taken(call: CallRecord, agents: list[int]) -> tuple[str, tuple[int, ...]] | None:
@@ -603,7 +620,7 @@ def classify_intent(call: CallRecord, *, arranged: bool = False) -> Label:
     # outbound call (the business called about something).
     opening = [i for i in callers[:3] if not _answers_detail(call, i)]
     # What the caller asks for, without the turns turning an offer down: booking and buying cues are read there.
-    declined = _declining(call, agents)
+    declined = _declining(call, agents, callers)
     wanting = [i for i in opening if i not in declined]
     first = callers[:1]
     agent_opening = agents[:2] if call.direction is Direction.OUTBOUND else []
@@ -724,7 +741,7 @@ _BOOKED = _rx(
 # make that reservation for you.". A "not" between the words ("was not successful") breaks the phrase.
 _MADE = _rx(
     r"(reservations?|appointments?|booking|visit|table|room|house|tickets?|ride|cab|car|seats?|flight|purchase|"
-    r"walk ?through|viewing|schedule)( (to|at|with|for|on|of) [^.?!,\n]{1,40}?)? "
+    r"walk ?through|viewing|inspection|tour|consultation|schedule)( (to|at|with|for|on|of) [^.?!,\n]{1,40}?)? "
     r"(has|have|is|are|was|were) (now |just |all |officially |already )?(been |be )?((successfully|sucessfully|succesfully|"
     r"successful) )?(been )?"
     r"(made|booked|reserved|confirmed|scheduled|schedule|planned|purchased|bought|ordered|placed|done|"
@@ -849,6 +866,11 @@ _RESOLVED = _rx(
     r"updated",
     r"sent!?",
 )
+_ASKS_FOR_OTHERS = _rx(
+    r"(other|another|different|more) (\w+ )?(movies?|events?|options?|ones|choices|places|restaurants|salons|cars|"
+    r"buses|flights|houses|apartments|hotels|dentists|doctors|stylists|shows|times)",
+    r"search (some )?more",
+)
 _TAKES_MESSAGE = _rx(r"i'?ll pass (that|it) along", r"take a message")
 # What a booking statement books: an appointment (a visit, a table, a room, a consultation) or a purchase
 # (tickets, a flight, a ride, an order), which is settled in the call, not an appointment (README).
@@ -949,6 +971,13 @@ def classify_outcome(call: CallRecord, *, arranged: tuple[int, ...] = ()) -> Lab
     if machine or voicemail:
         return Label("voicemail", DIRECT, tuple(sorted({*machine, *voicemail.turns})))
     refused = _joined(call, "callers", callers).hits(_NO_OUTCOME)
+    if refused and call.direction is Direction.INBOUND:
+        # Turning down the offer to book or buy what the caller asked about, or the first options for others
+        # ("No, I don't want them now", "Not interested in those, are there any other movies?"), ends a search
+        # the caller called for: not a call that came to nothing.
+        declined = _declining(call, agents, callers)
+        others = _joined(call, "callers", callers).hits(_ASKS_FOR_OTHERS).turns
+        refused = _Hits(tuple(i for i in refused.turns if i not in declined and i not in others))
     pitch = _joined(call, "callers", callers).hits(_OTHER)
     for name, hits in (
         ("transferred", agent_text.hits(_TRANSFER)),
