@@ -323,3 +323,14 @@ def test_the_committed_calibration_is_what_the_fit_writes_from_the_dev_file_and_
     assert fitted.STEPS == committed.STEPS
     assert fitted.LABEL_STEPS == committed.LABEL_STEPS
     assert fitted.FIELD_THRESHOLDS == committed.FIELD_THRESHOLDS
+
+
+def test_the_seventh_dev_task_set_puts_a_dated_service_beside_one_that_arranges_no_date() -> None:
+    path = DATA / "dev-task-g-calls.jsonl"
+    rows = _rows(path)
+    assert len(rows) >= 400
+    companions = ("Calendar_1", "Travel_1", "Banks_1", "Media_1", "Music_1", "Music_2")
+    assert all(r["split"] == "dev_task_g" and r["source"].startswith("SGD train ") for r in rows)
+    assert all(any(c in r["source"] for c in companions) for r in rows)
+    assert not any("Hotels_1" in r["source"] or "Hotels_3" in r["source"] for r in rows)
+    assert not _sources_elsewhere(path) & {r["source"] for r in rows}
