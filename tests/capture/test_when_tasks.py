@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callsync.capture.extract import extract_call
-from callsync.capture.extract.dialogue import sentences
+from callsync.capture.extract.dialogue import Reaction, classify_reaction, sentences
 from callsync.capture.extract.when import extract_when, find_dates
 from callsync.models import CallRecord, FieldStatus
 from tests.capture import friday_call
@@ -1645,3 +1645,82 @@ def test_indeed_confirms_the_day_read_back() -> None:
     )
     assert value(c, "date") == ("2024-03-14", A)
     assert value(c, "time") == ("11:30", A)
+
+
+# -- extractor 71: a calendar entry beside the arrangement (dev_task_g) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [
+        "Can you put that on my calendar? I want the event set for 11:45 am.",
+        "Please ad this to my calendar, at 11:45 am.",
+        "Awesome, please add stylist visit at 11:45 in the morning to my calendar.",
+    ],
+)
+@pytest.mark.parametrize(
+    "made", ["Your reservation is confirmed.", "They do serve alcohol, and their number is 415-292-9997."]
+)
+def test_a_calendar_entry_asked_for_after_the_arrangement_leaves_the_arrangements_time(
+    ask: str, made: str
+) -> None:
+    """Once the caller has confirmed the table (whether or not the agent then says it is made), asking to put
+    it on the calendar, at a time of its own, records it: the arrangement is the table at 12 pm."""
+    c = call(
+        ("caller", "I'd like a table for two at 12 pm on March 8th."),
+        ("agent", "Please confirm: a table for 2 at 12 pm on March 8th."),
+        ("caller", "Yes, that's right."),
+        ("agent", made),
+        ("caller", ask),
+        ("agent", "Please confirm: an event on March 8th at 11:45 am."),
+        ("caller", "Yes."),
+        ("agent", "I've put that on your calendar."),
+    )
+    assert value(c, "time") == ("12:00", A)
+    assert value(c, "date") == ("2024-03-08", A)
+
+
+def test_a_calendar_entry_is_the_arrangement_where_nothing_else_was_made() -> None:
+    c = call(
+        ("caller", "What time is Hellboy on at the Alameda Theatre on the 8th?"),
+        ("agent", "There's a session at 7 pm."),
+        ("caller", "Sounds good. Add it as an event to my calendar."),
+        ("agent", "So the new event is Movie Show on March 8th at 7 pm. Is that correct?"),
+        ("caller", "Yes, sounds good."),
+        ("agent", "Successfully added it."),
+    )
+    assert value(c, "time") == ("19:00", A)
+    assert value(c, "date") == ("2024-03-08", A)
+
+
+def test_a_time_that_did_not_work_gives_way_to_the_one_offered_instead() -> None:
+    c = call(
+        ("caller", "Can you get me a dentist appointment on March 5th at 11:30 am?"),
+        ("agent", "Just to check, you want to be seen at 11:30 am on March 5th."),
+        ("caller", "You've got all of that right."),
+        ("agent", "Sorry, that time didn't work for the appointment. How about March 5th, but at 11 am?"),
+        ("caller", "That time would work for me."),
+        ("agent", "Good news, your appointment is booked."),
+    )
+    assert value(c, "time") == ("11:00", A)
+
+
+@pytest.mark.parametrize("yes", ["It's completely right, thanks.", "That's exactly right.", "It's correct."])
+def test_it_is_right_confirms_a_read_back(yes: str) -> None:
+    assert classify_reaction(yes)[0] is Reaction.CONFIRM
+
+
+def test_a_calendar_entry_after_an_arrangement_that_failed_is_the_arrangement() -> None:
+    """The table could not be booked: the calendar entry asked for next is what the call arranged."""
+    c = call(
+        ("caller", "I'd like a table for two on March 8th at 12 pm."),
+        ("agent", "Please confirm: a table for 2 at 12 pm on March 8th."),
+        ("caller", "Yes."),
+        ("agent", "Sorry, I couldn't book that table."),
+        ("caller", "Okay. Then please put a reminder on my calendar for March 9th at 1 pm."),
+        ("agent", "Please confirm: an event on March 9th at 1 pm."),
+        ("caller", "Yes."),
+        ("agent", "It has been added to your calendar."),
+    )
+    assert value(c, "date") == ("2024-03-09", A)
+    assert value(c, "time") == ("13:00", A)

@@ -48,6 +48,13 @@ _CONFIRMS: tuple[tuple[str, ...], ...] = (
     ("thats", "me"),
     ("that", "is", "correct"),
     ("that", "is", "right"),
+    # "It's completely right, thanks.", "That's exactly right."
+    ("its", "right"),
+    ("its", "correct"),
+    ("its", "completely", "right"),
+    ("its", "exactly", "right"),
+    ("thats", "exactly", "right"),
+    ("thats", "completely", "right"),
     ("uh", "huh"),
     ("mhm",),
     ("mm", "hmm"),

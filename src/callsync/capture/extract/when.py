@@ -925,7 +925,7 @@ _FAILED = re.compile(
     r"one|(reservation|booking|appointment|(appointment |that |this |the )?time|slot|date|day) (was|is) (unavailable|"
     r"not available)|(reservation|booking|appointment|time|slot|date|day) (isn'?t|wasn'?t) available|"
     r"(these|those|the|your) (dates|days|times) (are|were) (not available|unavailable)|"
-    r"(that|this|the) (date|day|time) (doesn'?t|does not|won'?t|will not) work|"
+    r"(that|this|the) (date|day|time) (doesn'?t|does not|won'?t|will not|didn'?t|did not) work|"
     r"(that|this) (time|slot|date|day) (is|was) (already )?(booked|taken|full)|"
     r"fully booked (at|for|on) (your|that|the|this)|"
     r"sorry,? (but )?(that'?s |that is |it'?s |it is |is |they'?re |they are )?(not available|unavailable)|"
@@ -1856,9 +1856,15 @@ def resolve_when(
     made = False  # the agent has reported the arrangement on the table made
     for i, turn in enumerate(call.turns):
         scheduled_topic = scheduled_topic or _SCHEDULED_TOPIC.search(turn.text) is not None
-        if made and i in callers and _opens_another(turn.text):
+        if (
+            i in callers
+            and (made or _settled(timeline.state))
+            and _opens_another(turn.text, calendar=not made)
+        ):
             # "I have confirmed your tickets." - "Could you find me a car to go there?": what follows arranges
-            # a second thing; the call's arrangement is the first one made.
+            # a second thing; the call's arrangement is the first one made. A calendar entry asked for records
+            # the arrangement the caller just confirmed, even before the agent says it is made ("A table for 2
+            # on March 8th." - "Yes, that's right." ... "Can you put that on my calendar? Set it for 11:45.").
             break
         if turn.speaker is Speaker.AGENT:
             items = _sentence_items(call, i, today, scheduled_topic=scheduled_topic)
@@ -1960,7 +1966,7 @@ def _done_statement(text: str) -> re.Match[str] | None:
 
 
 # The caller asking for a second thing once the first is made: "I also want to reserve a car", "Could you
-# find me a car to go there?", "Now I need a table nearby". An "also" alone is not one ("the start time as well
+# find me a car to go there?", "Now I need a table nearby", "Can you put that on my calendar?". An "also" alone is not one ("the start time as well
 # as the address"), nor is "another day" (it changes the one arrangement).
 _ANOTHER_TASK = re.compile(
     r"\b(find|get|book|reserve|rent|need|want|like|looking for|search for|search)\b[^.?!]{0,24}?\b(an?|some|the)\s+"
@@ -1968,13 +1974,30 @@ _ANOTHER_TASK = re.compile(
     r"appointment|salon|stylist|dentist|doctor)s?\b",
     re.IGNORECASE,
 )
+# ... or to put it on their calendar: "Can you put that on my calendar?", "Add it as an event to my calendar".
+_TO_CALENDAR = re.compile(
+    # ("ad this to my calendar": typed in haste or misheard)
+    r"\b(put|add|ad|set|save|mark|enter|create|schedule|note)\b[^.?!]{0,50}?\b(calendar|reminder)s?\b",
+    re.IGNORECASE,
+)
 _ANOTHER_TASK_NEEDS = ("car", "cab", "ride", "taxi", "table", "restaurant",
                        "hotel", "room", "house", "apartment", "flight", "bus", "ticket", "movie", "event", "appointment",
-                       "salon", "stylist", "dentist", "doctor")  # fmt: skip
+                       "salon", "stylist", "dentist", "doctor", "calendar", "reminder")  # fmt: skip
 
 
-def _opens_another(text: str) -> bool:
-    return may_say(text, _ANOTHER_TASK_NEEDS) and _ANOTHER_TASK.search(text) is not None
+def _opens_another(text: str, *, calendar: bool = False) -> bool:
+    """Does a caller turn ask for a second thing (only a calendar entry, with `calendar`)?"""
+    if not may_say(text, _ANOTHER_TASK_NEEDS):
+        return False
+    if calendar:
+        return _TO_CALENDAR.search(text) is not None
+    return _ANOTHER_TASK.search(text) is not None or _TO_CALENDAR.search(text) is not None
+
+
+def _settled(state: _Slot | None) -> bool:
+    """An arrangement the agent stated, or the caller took or confirmed, not one waiting to be bought: not a
+    day the caller only asked for, nor one turned down and not made since (both REQUESTED)."""
+    return state is not None and not state.unbooked and state.confidence > REQUESTED
 
 
 def _asks_when(question: str) -> bool:
