@@ -1272,3 +1272,37 @@ def test_asking_for_other_options_is_no_refusal() -> None:
         ("caller", "Great, thanks."),
     )
     assert classify_outcome(call).value == "resolved"
+
+
+# -- extractor 72 -------------------------------------------------------------------------------------------
+
+
+@given(
+    ask=st.sampled_from(
+        [
+            "Sounds good. Add it as an event to my calendar.",
+            "I wish to include it in my calendar.",
+            "No thanks, but can you add it to my calendar?",
+        ]
+    )
+)
+@settings(max_examples=6, deadline=None)
+def test_a_meeting_put_on_the_callers_calendar_is_a_booking(ask: str) -> None:
+    call = make_call(
+        ("caller", "I wish to search for a movie in Livermore."),
+        ("agent", "How about Dumbo? There's a session at 7 pm."),
+        ("caller", "What about other movies?"),
+        ("agent", "Hellboy is on at 8 pm. Would you like to buy tickets?"),
+        ("caller", ask),
+    )
+    assert classify_intent(call).value == "booking"
+
+
+def test_turning_the_offer_down_but_asking_a_question_stays_an_inquiry() -> None:
+    call = make_call(
+        ("caller", "I want to find a comedy movie to watch at Century Oakridge."),
+        ("agent", "Little is playing. Would you like to buy tickets?"),
+        ("caller", "No, I don't want to purchase tickets now. But can you tell me when I can see it?"),
+        ("agent", "It is on at 7 pm."),
+    )
+    assert classify_intent(call).value == "inquiry"

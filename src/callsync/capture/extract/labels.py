@@ -518,7 +518,19 @@ _REQUEST_BOOKING = _rx(
     r"schedule (a|an|the) (visit|viewing|tour)",
     r"(want|need|like) (a|an) (\w+ )?(reservation|appointment|booking)",
     r"arrange (a|an|the) (\w+ )?(visit|viewing|inspection|tour|appointment|showing)",
-    stems=("reservation", "appointment", "booking", "visit", "reserve", "book", "schedule", "arrange"),
+    # A meeting put on the caller's calendar: "Add it as an event to my calendar", "put that on my calendar"
+    r"(put|add|ad|save|schedule|include)\b[^.?!\n]{0,50}?\b(on|to|in|into) (my|the|your) calendar",
+    stems=(
+        "reservation",
+        "appointment",
+        "booking",
+        "visit",
+        "reserve",
+        "book",
+        "schedule",
+        "arrange",
+        "calendar",
+    ),
 )
 _REQUEST_PURCHASE = _rx(
     r"(buy|get|purchase|book|reserve|order) (me )?(\w+ ){0,3}tickets?",
@@ -587,6 +599,12 @@ _PUTS_OFF = _rx(
 )
 
 
+_BUT_ASKS = _rx(
+    r"but (can|could|would|will) you (please )?(add|put|book|reserve|schedule|get|buy|purchase|make|include|save)",
+    r"but (please )?(add|put|book|reserve|schedule|include|save)",
+)
+
+
 def _declining(call: CallRecord, agents: list[int], callers: list[int]) -> frozenset[int]:
     """The caller's turns turning down or putting off buying or booking: "No, I don't want to book it now"
     and "I will purchase a ticket later" name booking and buying without asking for either."""
@@ -596,7 +614,9 @@ def _declining(call: CallRecord, agents: list[int], callers: list[int]) -> froze
     ]
     deferred = set(_joined(call, "offer_answers", answers).hits(_DEFERS).turns)
     denied = {i for i in answers if i in deferred or reaction_to(call, i - 1)[0] is Reaction.DENY}
-    return frozenset(denied | set(_joined(call, "callers", callers).hits(_PUTS_OFF).turns))
+    # "No thanks, but can you add it to my calendar?": the turn goes on to ask for something else.
+    asks_instead = set(_joined(call, "callers", callers).hits(_BUT_ASKS).turns)
+    return frozenset((denied | set(_joined(call, "callers", callers).hits(_PUTS_OFF).turns)) - asks_instead)
 
 
 def _offer_taken(call: CallRecord, agents: list[int]) -> tuple[str, tuple[int, ...]] | None:
