@@ -1724,3 +1724,24 @@ def test_a_calendar_entry_after_an_arrangement_that_failed_is_the_arrangement() 
     )
     assert value(c, "date") == ("2024-03-09", A)
     assert value(c, "time") == ("13:00", A)
+
+
+@pytest.mark.parametrize(
+    "read_back",
+    [
+        "Please confirm the number of passengers is 4 and the return flight leaves at 10:40 am.",
+        "Please confirm: 4 passengers, and a return flight that departs at 10:40 am.",
+    ],
+)
+def test_the_return_legs_time_read_back_is_not_the_trips(read_back: str) -> None:
+    c = call(
+        ("caller", "I need a round trip flight leaving March 1st, coming back on the 10th."),
+        ("agent", "I have a Delta flight that leaves at 10:05 pm and the return flight leaves at 10:40 am."),
+        ("caller", "That is a good flight. Can you buy me the tickets?"),
+        ("agent", "Please confirm: 1 seat, departing March 1st at 10:05 pm."),
+        ("caller", "No, my party has 4 people."),
+        ("agent", read_back),
+        ("caller", "That is correct."),
+        ("agent", "Your tickets have been booked."),
+    )
+    assert value(c, "time") == ("22:05", A)

@@ -779,6 +779,11 @@ _TIME_END = re.compile(
     rf"\b({_ARRIVAL_WORDS}|ends?|ending|finish\w*|until|till|check[ -]?out|back)\W+((at|by|around|about|in)\W+)?$",
     re.IGNORECASE,
 )
+# The return leg named before a time: "the return flight leaves at 10:40 am", "a return flight that departs
+# at 7:05 am".
+_RETURN_LEG = re.compile(
+    r"\b(return(ing)?|inbound) (flight|bus|train|trip|leg|journey)s?\b[^.?!;,]{0,24}$", re.IGNORECASE
+)
 # A detail of a booking other than its day and time: the party, the seats, the rooms.
 _OTHER_DETAIL = re.compile(
     r"\b((\d+|one|two|three|four|five|six|seven|eight) (person|people|persons|guests?|tickets?|seats?|rooms?|"
@@ -1124,6 +1129,8 @@ def _sentence_items(call: CallRecord, i: int, today: date, *, scheduled_topic: b
             and not any(d.start <= t.start < d.end for d in in_dates)
             and _is_time(t, in_dates, tokens, agent, call, i)
         ]
+        # "the return flight leaves at 10:40 am": the return leg's time, never the trip's.
+        in_times = [t for t in in_times if not _RETURN_LEG.search(text, max(s, t.start - 48), t.start)]
         if not in_dates and not in_times:
             continue
         # "leaving after 18:00", "arrive by 11:30", "no later than 5": a bound, not the slot.
