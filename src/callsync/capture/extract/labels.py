@@ -599,6 +599,8 @@ _PUTS_OFF = _rx(
 )
 
 
+# A turn that turns the offer down and goes on to ask for an arrangement after "but" ("No thanks, but can you
+# add it to my calendar?"); a question after it ("but can you tell me when?") asks for nothing.
 _BUT_ASKS = _rx(
     r"but (can|could|would|will) you (please )?(add|put|book|reserve|schedule|get|buy|purchase|make|include|save)",
     r"but (please )?(add|put|book|reserve|schedule|include|save)",

@@ -1973,8 +1973,8 @@ def _done_statement(text: str) -> re.Match[str] | None:
 
 
 # The caller asking for a second thing once the first is made: "I also want to reserve a car", "Could you
-# find me a car to go there?", "Now I need a table nearby", "Can you put that on my calendar?". An "also" alone is not one ("the start time as well
-# as the address"), nor is "another day" (it changes the one arrangement).
+# find me a car to go there?", "Now I need a table nearby". An "also" alone is not one ("the start time as
+# well as the address"), nor is "another day" (it changes the one arrangement).
 _ANOTHER_TASK = re.compile(
     r"\b(find|get|book|reserve|rent|need|want|like|looking for|search for|search)\b[^.?!]{0,24}?\b(an?|some|the)\s+"
     r"([\w-]+\s+){0,2}(car|cab|ride|taxi|table|restaurant|hotel|room|house|apartment|flight|bus|tickets?|movie|event|"
