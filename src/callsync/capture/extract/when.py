@@ -684,7 +684,8 @@ class Role(Enum):
 
 _BOOK = re.compile(
     r"\b(you'?re (now )?(all )?(booked|confirmed|scheduled|set|rescheduled|moved)|you are (booked|confirmed|"
-    r"scheduled|set)|(has|have) (now )?been (successfully )?(booked|scheduled|reserved|made)|booked (you|for)|i'?ve (booked|scheduled|moved|rescheduled|reserved)|rescheduled (you )?to|"
+    r"scheduled|set)|(has|have) (now )?been (successfully )?(booked|scheduled|reserved|made)|booked (you|for)|"
+    r"i'?ve (booked|scheduled|moved|rescheduled|reserved)|rescheduled (you )?to|"
     r"moved (you )?to|all set for|you'?re set for|see you (then|on|at|tomorrow|today|monday|tuesday|wednesday|"
     r"thursday|friday|saturday|sunday)|we'?ll see you|booked to view|all booked|set for delivery|"
     r"dispatching|on (his|her|their|the) way|(will|'ll|can) (be|get (someone|somebody|\w+)) there|"
@@ -1120,6 +1121,7 @@ def _sentence_items(call: CallRecord, i: int, today: date, *, scheduled_topic: b
         and _ASKS_END.search(last_sentence(call.turns[asked].text)) is not None
     )
     searched = found.start() if found is not None else None
+    return_leg = may_say(text, ("return", "inbound"))  # a cheap test before `_RETURN_LEG` at every time
     for s, e in sentences(text):
         in_dates = [d for d in dates if s <= d.start < e and not _closing_today(text, d)]
         in_times = [
@@ -1129,8 +1131,9 @@ def _sentence_items(call: CallRecord, i: int, today: date, *, scheduled_topic: b
             and not any(d.start <= t.start < d.end for d in in_dates)
             and _is_time(t, in_dates, tokens, agent, call, i)
         ]
-        # "the return flight leaves at 10:40 am": the return leg's time, never the trip's.
-        in_times = [t for t in in_times if not _RETURN_LEG.search(text, max(s, t.start - 48), t.start)]
+        if return_leg:
+            # "the return flight leaves at 10:40 am": the return leg's time, never the trip's.
+            in_times = [t for t in in_times if not _RETURN_LEG.search(text, max(s, t.start - 48), t.start)]
         if not in_dates and not in_times:
             continue
         # "leaving after 18:00", "arrive by 11:30", "no later than 5": a bound, not the slot.
@@ -1863,10 +1866,9 @@ def resolve_when(
     made = False  # the agent has reported the arrangement on the table made
     for i, turn in enumerate(call.turns):
         scheduled_topic = scheduled_topic or _SCHEDULED_TOPIC.search(turn.text) is not None
-        if (
-            i in callers
-            and (made or _settled(timeline.state))
-            and _opens_another(turn.text, calendar=not made)
+        if i in callers and (
+            (made and _opens_another(turn.text))
+            or (_settled(timeline.state) and _asks_for_calendar(turn.text))
         ):
             # "I have confirmed your tickets." - "Could you find me a car to go there?": what follows arranges
             # a second thing; the call's arrangement is the first one made. A calendar entry asked for records
@@ -1989,16 +1991,18 @@ _TO_CALENDAR = re.compile(
 )
 _ANOTHER_TASK_NEEDS = ("car", "cab", "ride", "taxi", "table", "restaurant",
                        "hotel", "room", "house", "apartment", "flight", "bus", "ticket", "movie", "event", "appointment",
-                       "salon", "stylist", "dentist", "doctor", "calendar", "reminder")  # fmt: skip
+                       "salon", "stylist", "dentist", "doctor")  # fmt: skip
 
 
-def _opens_another(text: str, *, calendar: bool = False) -> bool:
-    """Does a caller turn ask for a second thing (only a calendar entry, with `calendar`)?"""
-    if not may_say(text, _ANOTHER_TASK_NEEDS):
-        return False
-    if calendar:
-        return _TO_CALENDAR.search(text) is not None
-    return _ANOTHER_TASK.search(text) is not None or _TO_CALENDAR.search(text) is not None
+def _opens_another(text: str) -> bool:
+    """Does a caller turn ask for a second thing, a calendar entry included?"""
+    return (
+        may_say(text, _ANOTHER_TASK_NEEDS) and _ANOTHER_TASK.search(text) is not None
+    ) or _asks_for_calendar(text)
+
+
+def _asks_for_calendar(text: str) -> bool:
+    return may_say(text, ("calendar", "reminder")) and _TO_CALENDAR.search(text) is not None
 
 
 def _settled(state: _Slot | None) -> bool:
