@@ -38,6 +38,12 @@ def _rows(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def _assert_matches_its_checksum(path: Path) -> None:
+    """A frozen file is byte for byte what was committed with its checksum (`<name>.sha256` beside it)."""
+    expected = path.with_suffix(".sha256").read_text(encoding="utf-8").split()[0]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == expected
+
+
 def _sources_elsewhere(path: Path) -> set[str | None]:
     """The dialogue sources of every other set in tests/data."""
     return {r.get("source") for f in DATA.glob("*-calls.jsonl") if f != path for r in _rows(f)}
@@ -155,8 +161,7 @@ def test_the_benchmark_leaves_a_label_the_set_does_not_label_unscored() -> None:
 
 def test_the_frozen_task_set_matches_its_checksum_and_comes_from_the_sgd_dev_split() -> None:
     path = DATA / "frozen-task-calls.jsonl"
-    expected = (DATA / "frozen-task-calls.sha256").read_text(encoding="utf-8").split()[0]
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == expected
+    _assert_matches_its_checksum(path)
     rows = _rows(path)
     assert len(rows) >= 250
     assert all(r["split"] == "frozen_task" and r["source"].startswith("SGD dev ") for r in rows)
@@ -165,8 +170,7 @@ def test_the_frozen_task_set_matches_its_checksum_and_comes_from_the_sgd_dev_spl
 
 def test_the_spoken_frozen_task_set_matches_its_checksum_and_the_typed_gold() -> None:
     path = DATA / "frozen-task-asr-calls.jsonl"
-    expected = (DATA / "frozen-task-asr-calls.sha256").read_text(encoding="utf-8").split()[0]
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == expected
+    _assert_matches_its_checksum(path)
     typed = {r["call_id"]: r for r in _rows(DATA / "frozen-task-calls.jsonl")}
     rows = _rows(path)
     assert len(rows) >= 130
@@ -177,8 +181,7 @@ def test_the_spoken_frozen_task_set_matches_its_checksum_and_the_typed_gold() ->
 
 def test_the_second_frozen_task_set_matches_its_checksum_and_shares_no_dialogue_with_the_first() -> None:
     path = DATA / "frozen-task-b-calls.jsonl"
-    expected = (DATA / "frozen-task-b-calls.sha256").read_text(encoding="utf-8").split()[0]
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == expected
+    _assert_matches_its_checksum(path)
     rows = _rows(path)
     assert len(rows) >= 250 and all(r["split"] == "frozen_task_b" for r in rows)
     first = {r["source"] for r in _rows(DATA / "frozen-task-calls.jsonl")}
@@ -187,8 +190,7 @@ def test_the_second_frozen_task_set_matches_its_checksum_and_shares_no_dialogue_
 
 def test_the_third_frozen_task_set_matches_its_checksum_and_shares_no_dialogue_with_the_first_two() -> None:
     path = DATA / "frozen-task-c-calls.jsonl"
-    expected = (DATA / "frozen-task-c-calls.sha256").read_text(encoding="utf-8").split()[0]
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == expected
+    _assert_matches_its_checksum(path)
     rows = _rows(path)
     assert len(rows) >= 300 and all(r["split"] == "frozen_task_c" for r in rows)
     earlier = {
@@ -230,8 +232,7 @@ def test_the_fourth_dev_task_set_shares_no_dialogue_with_the_other_dev_sets() ->
 
 def test_the_calibration_set_matches_its_checksum_and_shares_no_dialogue_with_the_dev_sets() -> None:
     path = DATA / "calib-task-calls.jsonl"
-    expected = (DATA / "calib-task-calls.sha256").read_text(encoding="utf-8").split()[0]
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == expected
+    _assert_matches_its_checksum(path)
     rows = _rows(path)
     assert len(rows) >= 500
     assert all(r["split"] == "calib_task" and r["source"].startswith("SGD train ") for r in rows)
@@ -268,8 +269,7 @@ def test_the_fifth_dev_task_set_is_rental_cars_no_other_set_holds() -> None:
 
 def test_the_second_calibration_set_matches_its_checksum_and_shares_no_dialogue_with_any_other_set() -> None:
     path = DATA / "calib-task-b-calls.jsonl"
-    expected = (DATA / "calib-task-b-calls.sha256").read_text(encoding="utf-8").split()[0]
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == expected
+    _assert_matches_its_checksum(path)
     rows = _rows(path)
     assert len(rows) >= 500
     assert all(r["split"] == "calib_task_b" and r["source"].startswith("SGD train ") for r in rows)
@@ -295,8 +295,7 @@ def test_the_dev_splits_rest_matches_its_checksum_and_shares_no_dialogue_with_an
 ) -> None:
     """The fourth held-out set and the third calibration set: SGD dev-split dialogues no other set holds."""
     path = DATA / f"{name}-calls.jsonl"
-    expected = (DATA / f"{name}-calls.sha256").read_text(encoding="utf-8").split()[0]
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == expected
+    _assert_matches_its_checksum(path)
     rows = _rows(path)
     assert len(rows) >= 400
     assert all(r["split"] == split and r["source"].startswith("SGD dev ") for r in rows)
