@@ -574,12 +574,16 @@ def load(folder: Path, files: range = FILES) -> list[dict[str, Any]]:
     return dialogues
 
 
-def write(dialogues: Iterable[tuple[dict[str, Any], str | None]], call_id: str, split: str) -> None:
+def write(
+    dialogues: Iterable[tuple[dict[str, Any], str | None]], call_id: str, split: str, *, dev: bool = False
+) -> None:
     """Write one set's calls to stdout: `call_id` formats the running number, each dialogue's gold is read
-    for its main service (None: its only one)."""
+    for its main service (None: its only one); `dev`: the dialogues are the SGD dev split's."""
     for n, (d, main_service) in enumerate(dialogues):
         row = call(call_id.format(n), d, gold_of(d, main_service))
         row["split"] = split
+        if dev:
+            row["source"] = row["source"].replace("SGD train", "SGD dev")
         sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
@@ -686,12 +690,7 @@ def main(argv: list[str] | None = None) -> None:
         (args.calibration_c, 1, "sgdn-{:04d}", "calib_task_c"),
     ):
         if chosen:
-            for n, (d, main_service) in enumerate(unseen(args.folder, dialogue_ids(chosen), half)):
-                row = call(call_id.format(n), d, gold_of(d, main_service))
-                row["split"] = split
-                row["source"] = row["source"].replace("SGD train", "SGD dev")
-                sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-            return
+            return write(unseen(args.folder, dialogue_ids(chosen), half), call_id, split, dev=True)
     if args.sixth:
         return write(sixth(args.folder, dialogue_ids(args.sixth)), "sgdw-{:03d}", "dev_task_f")
     if args.fifth:
@@ -711,12 +710,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.more:
         return write(more(args.folder), "sgdb-{:03d}", "dev_task_b")
     if args.frozen and args.third:
-        for n, (d, main_service) in enumerate(third(args.folder)):
-            row = call(f"sgdc-{n:03d}", d, gold_of(d, main_service))
-            row["split"] = "frozen_task_c"
-            row["source"] = row["source"].replace("SGD train", "SGD dev")
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-        return
+        return write(third(args.folder), "sgdc-{:03d}", "frozen_task_c", dev=True)
     first = 0
     if args.frozen and args.second:
         services, files, step, most, split, prefix = (
