@@ -693,6 +693,24 @@ def test_nothing_available_then_is_a_failure(nothing: str) -> None:
     assert value(c, "date")[1] is not A
 
 
+@given(
+    fails=st.sampled_from(
+        ["The system fails to book it.", "Sorry, it failed to reserve the table.", "We fail to get that."]
+    )
+)
+@settings(max_examples=3, deadline=None)
+def test_an_agent_reporting_the_booking_fails_in_any_tense_is_a_failure(fails: str) -> None:
+    # "fails to" once slipped past the cheap gate in front of the failure pattern.
+    c = call(
+        ("caller", "Make it evening 5:30 on March 10th."),
+        ("agent", "March 10th at 5:30 pm, correct?"),
+        ("caller", "That is correct."),
+        ("agent", fails + " Anything else?"),
+        ("caller", "No thank you."),
+    )
+    assert value(c, "date")[1] is not A
+
+
 def test_that_doesnt_work_turns_down_the_booking_the_agent_just_stated() -> None:
     c = call(
         ("caller", "I want to visit the Barberia Salon on the 5th of this month at 11:45 am."),

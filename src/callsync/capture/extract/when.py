@@ -960,7 +960,7 @@ _FAILED = re.compile(
 )
 _FAILED_NEEDS = (
     "able to", "impossible", "could not", "couldn", "cannot be", "can't be", "cant be", "not successful",
-    "unsuccessful", "failed", "fail to", "there are no", "there is no", "not been", "not booked", "not made", "not reserved",
+    "unsuccessful", "fail", "there are no", "there is no", "not been", "not booked", "not made", "not reserved",
     "not scheduled", "not purchased", "not placed", "not completed", "not confirmed", "available", "you asked",
     "you requested", "you want", "you prefer", "you chose", "slot", "can't", "cant", "cannot", "can not",
     "no able", "trouble", "issue", "problem", "error", "fully booked", "availability", "looking for",
