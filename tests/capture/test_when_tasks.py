@@ -1763,3 +1763,196 @@ def test_the_return_legs_time_read_back_is_not_the_trips(read_back: str) -> None
         ("agent", "Your tickets have been booked."),
     )
     assert value(c, "time") == ("22:05", A)
+
+
+# -- extractor 74: the first arrangement kept, changes the agent reports, return legs (dev_task_d, f, g) -------
+
+
+def test_a_ticket_confirmation_reported_successful_makes_the_arrangement_before_a_car_is_rented() -> None:
+    c = call(
+        ("caller", "I need a round trip flight to Atlanta."),
+        ("agent", "The Delta flight leaves at 5:35 pm and the return flight leaves at 9:20 am."),
+        ("caller", "Sounds good, book it."),
+        (
+            "agent",
+            "Please confirm: Delta from Paris to Atlanta on March 2nd at 5:35 pm and the return flight will be on"
+            " March 13th at 9:20 am, right?",
+        ),
+        ("caller", "Yup, sounds good to me."),
+        ("agent", "There is only 1 stop and your ticket confirmation is successful."),
+        (
+            "caller",
+            "Thanks. Can you help me to rent a car there? I want to pick it up on March 6th at 2:30 pm.",
+        ),
+        ("agent", "Please confirm: a compact car on March 6th at 2:30 pm."),
+        ("caller", "Yup."),
+        ("agent", "Your car reservation is successful."),
+    )
+    assert value(c, "date") == ("2024-03-02", A)
+    assert value(c, "time") == ("17:35", A)
+
+
+@pytest.mark.parametrize(
+    "report", ["Your ticket confirmation is successful.", "Your confirmation number is 4411."]
+)
+def test_a_confirmation_reported_is_not_a_request_to_confirm(report: str) -> None:
+    from callsync.capture.extract.when import _find_asks_confirm
+
+    assert not _find_asks_confirm(report)
+    assert _find_asks_confirm("Please confirm: 2 tickets on March 2nd.")
+
+
+@pytest.mark.parametrize(
+    "next_thing",
+    [
+        "Can you help me find something fun to do there?",
+        "Can you recommend any places to visit?",
+    ],
+)
+def test_what_the_caller_asks_for_once_the_tickets_are_bought_leaves_their_time(next_thing: str) -> None:
+    c = call(
+        ("caller", "I need to fly to Seattle on March 1st."),
+        ("agent", "Please confirm: 2 tickets on American Airlines leaving on March 1st at 2:50 pm."),
+        ("caller", "Yes, book it."),
+        ("agent", "Your tickets have been successfully purchased."),
+        ("caller", next_thing),
+        (
+            "agent",
+            "There is a Huskies Vs Cougars game that begins at 6:30 pm, or an event at 12 pm on March 1st.",
+        ),
+        ("caller", "Great. That's all I needed."),
+    )
+    assert value(c, "time") == ("14:50", A)
+
+
+def test_a_calendar_misspelt_calender_is_still_a_calendar_entry() -> None:
+    c = call(
+        ("caller", "Please book the dentist at 11:30 am on March 6th."),
+        ("agent", "Please confirm: the dentist on March 6th at 11:30 am."),
+        ("caller", "Yes."),
+        ("agent", "The appointment was made successfully."),
+        ("caller", "Can you add this appointment to my calender, make the time at 11:15?"),
+        ("agent", "You are setting an event at 11:15 am on March 6th, correct?"),
+        ("caller", "Correct."),
+    )
+    assert value(c, "time") == ("11:30", A)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "And, the time of your departure has changed to 7:50 am, with a cost of $27.",
+        "I've moved it to 7:50 am.",
+    ],
+)
+def test_a_time_the_agent_reports_changed_replaces_the_one_confirmed(change: str) -> None:
+    c = call(
+        ("caller", "I'd like a bus to Philadelphia leaving on the 1st in the morning at 8:15."),
+        ("agent", "Do you want to confirm 3 tickets for a bus leaving on March 1st at 8:15 am?"),
+        ("caller", "Absolutely."),
+        ("agent", change),
+        ("caller", "All right."),
+        ("agent", "Your bus tickets are all set up."),
+    )
+    assert value(c, "time") == ("07:50", A)
+
+
+def test_a_time_said_again_without_a_change_word_keeps_the_one_confirmed() -> None:
+    c = call(
+        ("caller", "I'd like a bus to Philadelphia leaving on the 1st in the morning at 8:15."),
+        ("agent", "Do you want to confirm 3 tickets for a bus leaving on March 1st at 8:15 am?"),
+        ("caller", "Absolutely."),
+        ("agent", "Your bus arrives at 11:50 am."),
+        ("caller", "All right."),
+        ("agent", "Your bus tickets are all set up."),
+    )
+    assert value(c, "time") == ("08:15", A)
+
+
+def test_what_the_agent_finds_after_a_failed_booking_is_offered_instead() -> None:
+    c = call(
+        ("caller", "Book the dentist next Wednesday at 3:15 in the afternoon."),
+        ("agent", "Please confirm: the dentist on March 6th at 3:15 pm."),
+        ("caller", "That is correct."),
+        (
+            "agent",
+            "There was an issue trying to book the appointment. But there is an option with the same dentist on"
+            " March 6th at 3:30 pm.",
+        ),
+        ("caller", "Sure, that also works for me."),
+        ("agent", "The appointment has been booked."),
+    )
+    assert value(c, "time") == ("15:30", A)
+
+
+def test_lets_do_it_at_another_time_changes_the_time_read_back() -> None:
+    c = call(
+        ("caller", "A haircut on the 10th at 11:30 am."),
+        ("agent", "Confirming a March 10th appointment at 11:30 am."),
+        ("caller", "Sorry, let's do it at 13:30 please."),
+        ("agent", "Confirming a 1:30 pm appointment."),
+        ("caller", "Yes."),
+        ("agent", "The appointment is set."),
+    )
+    assert value(c, "time") == ("13:30", A)
+
+
+@pytest.mark.parametrize(
+    "read_back",
+    [
+        "Please confirm: Delta departing March 12th at 9:35 am and return departure is 6:50 am on March 14th.",
+        "Please confirm: Delta departing from Portland on March 12th at 9:35 am arriving in LA on March 14th at 6:50 am.",
+    ],
+)
+def test_a_later_date_after_a_return_or_an_arrival_is_the_trips_end(read_back: str) -> None:
+    c = call(
+        ("caller", "Please search round trip flights from Portland to LA."),
+        ("agent", "When do you plan to leave and when do you return?"),
+        ("caller", "Leaving on March 12th and returning on the 14th of this month."),
+        ("agent", "There is a Delta flight leaving at 9:35 am on the 12th, departing the 14th at 6:50 am."),
+        ("caller", "That sounds good. Can you please reserve the tickets?"),
+        ("agent", read_back),
+        ("caller", "That is correct."),
+        ("agent", "Your tickets are confirmed."),
+    )
+    assert value(c, "date") == ("2024-03-12", A)
+    assert value(c, "time") == ("09:35", A)
+
+
+def test_an_event_scheduled_after_the_appointment_is_made_leaves_the_appointments_time() -> None:
+    c = call(
+        ("caller", "I'd like to see the doctor at 12:30 in the afternoon."),
+        ("agent", "And on which date?"),
+        ("caller", "Most likely on next Friday."),
+        ("agent", "I see, please confirm your appointment with Access Health at 12:30 pm on March 8th."),
+        ("caller", "That is fine with me."),
+        ("agent", "Your appointment has been made."),
+        (
+            "caller",
+            "Thank you! Could you also schedule an event titled GP appointment at 12 o'clock in the afternoon?",
+        ),
+        ("agent", "Sure, may I know if the event takes place at 301 Old San Francisco Road?"),
+        ("caller", "Yes, that is true."),
+        ("agent", "Please confirm the event titled GP appointment at 12 pm on March 8th."),
+        ("caller", "Sure, that is confirmed."),
+        ("agent", "Your event has been added."),
+    )
+    assert value(c, "time") == ("12:30", A)
+
+
+def test_the_return_flight_on_a_day_of_its_own_is_the_trips_end() -> None:
+    c = call(
+        ("caller", "I am flying to Chicago, leaving on March 2nd."),
+        ("agent", "There is a flight at 8 am."),
+        ("caller", "Good. And the return flight will be on the 13th."),
+        ("agent", "Please confirm: a flight to Chicago at 8 am."),
+        ("caller", "Yes."),
+        ("agent", "Your ticket has been purchased."),
+    )
+    assert value(c, "date") == ("2024-03-02", A)
+
+
+def test_a_ticket_confirmation_reported_successful_is_a_booking_made() -> None:
+    from callsync.capture.extract.when import _done_statement
+
+    assert _done_statement("There is only 1 stop and your ticket confirmation is successful.") is not None

@@ -129,13 +129,13 @@ STEPS: dict[str, tuple[tuple[float, float], ...]] = {
     "reference/any": ((0.75, 0.75), (0.85, 0.75), (0.9, 0.909), (0.95, 0.909), (0.97, 0.909)),
     "reference/caller_said": ((0.85, 0.5),),
     "reference/spelled": ((0.9, 0.667),),
-    "when/agent_confirmed": ((0.7, 0.21), (0.85, 0.93), (0.9, 0.976), (0.99, 0.976)),
-    "when/agent_confirmed/changed": ((0.7, 0.089), (0.85, 0.773), (0.9, 0.925), (0.95, 0.925), (0.99, 0.925)),
+    "when/agent_confirmed": ((0.7, 0.21), (0.85, 0.948), (0.9, 0.976), (0.99, 0.976)),
+    "when/agent_confirmed/changed": ((0.7, 0.089), (0.85, 0.823), (0.9, 0.926), (0.95, 0.926), (0.99, 0.926)),
     "when/agent_confirmed/settled": ((0.7, 0.25), (0.85, 0.988), (0.99, 0.988)),
-    "when/any": ((0.0, 0.0), (0.5, 0.0), (0.7, 0.156), (0.85, 0.93), (0.9, 0.976), (0.99, 0.976)),
-    "when/caller_said": ((0.7, 0.089), (0.9, 0.833)),
+    "when/any": ((0.0, 0.0), (0.5, 0.0), (0.7, 0.153), (0.85, 0.948), (0.9, 0.976), (0.99, 0.976)),
+    "when/caller_said": ((0.7, 0.083), (0.9, 0.833)),
     "when/caller_said/changed": ((0.7, 0.02),),
-    "when/caller_said/settled": ((0.7, 0.125), (0.9, 0.833)),
+    "when/caller_said/settled": ((0.7, 0.116), (0.9, 0.833)),
     "when/platform": ((0.0, 0.0), (0.5, 0.0)),
 }
 LABEL_STEPS: dict[str, tuple[tuple[float, float], ...]] = {
@@ -173,6 +173,6 @@ FIELD_THRESHOLDS: dict[str, float] = {
     "phone": 0.9,
     "phone_extension": 0.0,
     "reference_id": 0.0,
-    "time": 0.773,
+    "time": 0.823,
     "zip": 0.0,
 }

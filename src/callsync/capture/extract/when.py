@@ -717,7 +717,7 @@ _CALLER_CANCEL = re.compile(
 )
 # The agent stating a booking made, without its date: "Booking was successful", "I've reserved it for you".
 _DONE = re.compile(
-    r"\b((booking|reservation|appointment|purchase|order) (was|is|has been) (successful|complete|completed|confirmed)|(successfully|have|has|i'?ve) "
+    r"\b((booking|reservation|appointment|purchase|order|tickets?)( confirmation)? (was|is|has been) (successful|complete|completed|confirmed)|(successfully|have|has|i'?ve) "
     r"(booked|reserved|purchased|bought|ordered)|(has|have) been (booked|reserved|purchased|placed|confirmed|made)|"
     r"(i'?ve|i have|we'?ve|we have) (made|placed) (the|your|a) (booking|reservation|order)|"
     r"(it'?s|it is|that'?s|that is|you'?re|you are|you'?ve been|it'?s been|they'?re|they are) (now )?(all )?"
@@ -748,7 +748,7 @@ _DECLINE = re.compile(
 # "with a March 12th checkout": the end named after the date.
 _END_AFTER = re.compile(r"\s*(check[ -]?out|checkout)\b", re.IGNORECASE)
 _RANGE_END = re.compile(
-    r"\b(check(ing)?[ -]?out|return(s|ed|ing)?( (it|them|the \w+))?|come back|coming back|fly(ing)? back|"
+    r"\b(check(ing)?[ -]?out|return(s|ed|ing)?( (it|them|the \w+|flights?|leg|trip|journey))?|come back|coming back|fly(ing)? back|"
     r"flight back|head(ing)? back|drive back|driving back|until|till|through|thru|up to|ending|ends|"
     # A rental's end: "drop off on next Friday", "You'll return it next Tuesday", "bring it back the 9th".
     # ("drop in" and "drop by" are visits.)
@@ -775,6 +775,10 @@ _LEAVING = re.compile(
     r"\b(leav(e|es|ing)|departure|depart(s|ing)?)\W+((the|on|in|of|at|date|day|is|will|be|to)\W+){0,4}$",
     re.IGNORECASE,
 )
+# Between a trip's first date and a later one: the later one is the way back or the arrival ("departing March
+# 12th at 9:35 am and return departure is 6:50 am on March 14th", "... at 6:10 am arriving in San Francisco on
+# March 11th").
+_BACK_BETWEEN = re.compile(r"\b(return\w*|arriv\w*|coming back|flying back|inbound)\b", re.IGNORECASE)
 _ARRIVAL_WORDS = r"arriv\w*|lands?|landing|gets? in|getting in|return\w*"
 _TIME_END = re.compile(
     rf"\b({_ARRIVAL_WORDS}|ends?|ending|finish\w*|until|till|check[ -]?out|back)\W+((at|by|around|about|in)\W+)?$",
@@ -802,6 +806,14 @@ _PRESENTS = re.compile(
     r"\W*(there is|there's|there are|i have|i've got|i found|how about|what about|another|one)\b", re.I
 )
 _ARRIVES = re.compile(rf"\b({_ARRIVAL_WORDS})\b", re.IGNORECASE)
+# "the time of your departure has changed to 7:50 am", "we moved it to 6 pm": the agent reports the time the
+# arrangement now has.
+_CHANGED_TO = re.compile(
+    r"\b(changed|moved|rescheduled|updated|switched|shifted|pushed back|brought forward)( (it|that|this|you))? "
+    r"to\s+((about|around)\s+)?$",
+    re.IGNORECASE,
+)
+_CHANGED_TO_NEEDS = ("changed", "moved", "rescheduled", "updated", "switched", "shifted", "pushed back", "brought forward")  # fmt: skip
 _BOUND = re.compile(
     r"\b(after|before|by|no later than|not later than|no earlier than|earlier than|later than|until|till)\s+"
     r"((about|around|roughly)\s+)?$",
@@ -838,6 +850,8 @@ _RIDE_NEEDS = ("ride", "cab", "taxi", "uber", "lyft", "shuttle")
 # A time the caller puts in place of the one on the table: "no, make it 2:45 instead".
 _TIME_CHANGE = re.compile(
     r"\b(make (it|that)|instead|rather|how about|what about|can we do|could we do|let'?s try|try (it )?(at|for)|"
+    # "Sorry, let's do it at 13:30 please."
+    r"let'?s (do|have|book|schedule|go for|go with)( (it|that))? (at|for)|"
     r"(change|move) (it|that|the (time|reservation|booking|appointment|table)) to|"
     r"(book|schedule|reserve|set) (me|it|us|that) (for|at)|i'?d prefer|i prefer)\b",
     re.IGNORECASE,
@@ -895,7 +909,9 @@ _OFFERS_TO_BOOK = re.compile(
 _OFFERS_TO_BOOK_NEEDS = ("you like", "you want", "you need", "shall i", "should i")
 # The agent asking the caller to confirm what it reads back.
 _ASKS_CONFIRM = re.compile(
-    r"\b(confirm(ation)?|check|review|verify|correct|(is that|is this|have (this|that|it|everything)|got (this|that|it|"
+    # ("Your ticket confirmation is successful", "your confirmation number": reports, not a request.)
+    r"\b(confirm(ation(?! (is |was |has been )?(successful|complete|done|number|code)))?|check|review|verify|correct|"
+    r"(is that|is this|have (this|that|it|everything)|got (this|that|it|"
     r"everything)) right|make sure)\b|\bright\s*\?",
     re.IGNORECASE,
 )
@@ -924,7 +940,8 @@ _FAILED = re.compile(
     r"reserved|scheduled|completed|achieved|done|processed|confirmed)|(did not|didn'?t) go through|"
     r"(booking|reservation|purchase|appointment|transaction)( \w+)?( for you)? (was |is |has )?(not successful|"
     r"unsuccessful|failed)|(that|it|this) (also )?failed|unable to do (that|it|this|what)|"
-    r"(ran into|had|there was|there were|hit) (some |an? )?(trouble|issues?|problems?|errors?) (making|booking|"
+    r"(ran into|had|there was|there were|hit) (some |an? )?(trouble|issues?|problems?|errors?) (((while|when) )?"
+    r"(trying|attempting) to (book|make|reserve|schedule|purchase|buy)|making|booking|"
     r"reserving|scheduling|purchasing|with (the|your) (booking|reservation|appointment|purchase))|"
     r"(could not|couldn'?t|cannot|can'?t|can not) (make|get|book|reserve|buy|purchase) (you )?(a|an|the|your|that|this|those|"
     r"these) (\w+ )?(reservation|rez|booking|appointment|tickets?|table|room|seats?)|(can'?t|cannot|couldn'?t) get (that|this) "
@@ -1012,6 +1029,7 @@ class _Said:
     listed: bool = (
         False  # a showing, event or departure the agent lists: bought, not agreed (`_Slot.unbooked`)
     )
+    changed: bool = False  # the agent reports the arrangement's time changed to this one
 
     def evidence(self) -> list[Evidence]:
         out = []
@@ -1122,6 +1140,7 @@ def _sentence_items(call: CallRecord, i: int, today: date, *, scheduled_topic: b
     )
     searched = found.start() if found is not None else None
     return_leg = may_say(text, ("return", "inbound"))  # a cheap test before `_RETURN_LEG` at every time
+    changing = may_say(text, _CHANGED_TO_NEEDS)
     for s, e in sentences(text):
         in_dates = [d for d in dates if s <= d.start < e and not _closing_today(text, d)]
         in_times = [
@@ -1149,6 +1168,16 @@ def _sentence_items(call: CallRecord, i: int, today: date, *, scheduled_topic: b
             role = Role.OTHER  # "I found 9 buses. One departs on March 5th at 7:40 am.": still the search
         elif role is Role.ECHO and failure is not None and s >= failure.end():
             role = Role.OFFER  # "I am unable to make a booking. ... Dr. Lee on Friday at 3:30 pm.": instead
+        elif (
+            role is Role.OTHER
+            and failure is not None
+            and searched is not None
+            and failure.end() <= searched
+            and s <= searched < e
+        ):
+            # "There was an issue trying to book the appointment. But there is an option ... on March 6th at
+            # 3:30 pm.": what the agent found after the failure is offered instead.
+            role = Role.OFFER
 
         question = sentence.rstrip().endswith("?")
         # A read-back lists nothing.
@@ -1171,7 +1200,21 @@ def _sentence_items(call: CallRecord, i: int, today: date, *, scheduled_topic: b
                 role = (
                     Role.OFFER
                 )  # "There is a Delta flight that leaves at 10 am.": one to choose, not agreed
-            out.extend(_Said(i, role, None, t, question, additional, listed=listed) for t in in_times[:1])
+            out.extend(
+                _Said(
+                    i,
+                    role,
+                    None,
+                    t,
+                    question,
+                    additional,
+                    listed=listed,
+                    changed=agent
+                    and changing
+                    and _CHANGED_TO.search(text, max(s, t.start - 40), t.start) is not None,
+                )
+                for t in in_times[:1]
+            )
             continue
         in_dates = _range_starts(text, tokens, in_dates)
         claimed: set[int] = set()  # the times an earlier date of the sentence took
@@ -1185,6 +1228,7 @@ def _sentence_items(call: CallRecord, i: int, today: date, *, scheduled_topic: b
                 _RANGE_END.search(text, s, d.start)
                 or _END_AFTER.match(text, d.end) is not None
                 or (any(o.start < d.start for o in dates) and _LEAVING.search(text, s, d.start))
+                or (n > 0 and _BACK_BETWEEN.search(text, in_dates[n - 1].end, d.start) is not None)
                 or (said_role is Role.REQUEST and len(in_dates) == 1 and asked_end)
             ):
                 said_role = Role.END
@@ -1604,14 +1648,17 @@ class _Timeline:
                 state.time, state.time_evidence = None, []
 
     def echo_time(self, said: _Said) -> None:
-        """ "Sure, 2:45 it is.": the agent saying back the time the caller changed to agrees to it."""
+        """ "Sure, 2:45 it is.": the agent saying back the time the caller changed to agrees to it; "the time of
+        your departure has changed to 7:50 am" replaces it."""
         state = self.state
         if (
             state is not None
             and said.time is not None
             and state.time is not None
-            and _same_time(state.time, said.time)
+            and (said.changed or _same_time(state.time, said.time))
         ):
+            if said.changed and not _same_time(state.time, said.time):
+                state.time, state.time_evidence = None, []
             state.time_cap = 1.0
             state.set_time(said)
 
@@ -1627,13 +1674,16 @@ class _Timeline:
     def book(self, said: _Said) -> None:
         state = self.state
         if said.date is None:
-            # "See you then at 7:30": a booking statement that repeats the agreed time.
+            # "See you then at 7:30": a booking statement that repeats the agreed time; "I've moved it to 6
+            # pm": one that changes it.
             if (
                 state is not None
                 and said.time is not None
                 and state.time is not None
-                and _same_time(state.time, said.time)
+                and (said.changed or _same_time(state.time, said.time))
             ):
+                if not _same_time(state.time, said.time):
+                    state.time, state.time_evidence = None, []
                 state.confidence = clamp(state.confidence + AGREED)
                 state.set_time(said)
             return
@@ -1978,20 +2028,24 @@ def _done_statement(text: str) -> re.Match[str] | None:
 # find me a car to go there?", "Now I need a table nearby". An "also" alone is not one ("the start time as
 # well as the address"), nor is "another day" (it changes the one arrangement).
 _ANOTHER_TASK = re.compile(
-    r"\b(find|get|book|reserve|rent|need|want|like|looking for|search for|search)\b[^.?!]{0,24}?\b(an?|some|the)\s+"
+    r"\b(find|get|book|reserve|rent|need|want|like|looking for|search for|search|schedule|set up|create)\b[^.?!]{0,24}?"
+    r"\b(an?|some|the)\s+"
     r"([\w-]+\s+){0,2}(car|cab|ride|taxi|table|restaurant|hotel|room|house|apartment|flight|bus|tickets?|movie|event|"
-    r"appointment|salon|stylist|dentist|doctor)s?\b",
+    r"appointment|salon|stylist|dentist|doctor)s?\b|"
+    # "Can you help me find something fun to do there?": an attraction to visit.
+    r"\b(find|search for|looking for|recommend|suggest)\b[^.?!]{0,12}?\b(something|anything|things|places?|"
+    r"attractions?|activities)\b[^.?!]{0,12}?\bto (do|see|visit)\b",
     re.IGNORECASE,
 )
 # ... or to put it on their calendar: "Can you put that on my calendar?", "Add it as an event to my calendar".
 _TO_CALENDAR = re.compile(
     # ("ad this to my calendar": typed in haste or misheard)
-    r"\b(put|add|ad|set|save|mark|enter|create|schedule|note)\b[^.?!]{0,50}?\b(calendar|reminder)s?\b",
+    r"\b(put|add|ad|set|save|mark|enter|create|schedule|note)\b[^.?!]{0,50}?\b(calend[ae]r|reminder)s?\b",
     re.IGNORECASE,
 )
 _ANOTHER_TASK_NEEDS = ("car", "cab", "ride", "taxi", "table", "restaurant",
                        "hotel", "room", "house", "apartment", "flight", "bus", "ticket", "movie", "event", "appointment",
-                       "salon", "stylist", "dentist", "doctor")  # fmt: skip
+                       "salon", "stylist", "dentist", "doctor", "to do", "to see", "to visit")  # fmt: skip
 
 
 def _opens_another(text: str) -> bool:
@@ -2002,7 +2056,7 @@ def _opens_another(text: str) -> bool:
 
 
 def _asks_for_calendar(text: str) -> bool:
-    return may_say(text, ("calendar", "reminder")) and _TO_CALENDAR.search(text) is not None
+    return may_say(text, ("calend", "reminder")) and _TO_CALENDAR.search(text) is not None
 
 
 def _settled(state: _Slot | None) -> bool:
