@@ -1306,3 +1306,100 @@ def test_turning_the_offer_down_but_asking_a_question_stays_an_inquiry() -> None
         ("agent", "It is on at 7 pm."),
     )
     assert classify_intent(call).value == "inquiry"
+
+
+# -- extractor 75: calendar entries made, and a provider found but not booked ----------------------------------
+
+
+def _movie_then_calendar(made: str) -> list[tuple[str, str]]:
+    return [
+        ("caller", "I'd like to find a movie to see in Berkeley."),
+        ("agent", "Hellboy is playing tomorrow at 3:30 pm at United Artists Berkeley 7."),
+        ("caller", "Okay, that sounds great."),
+        ("agent", "Do you want to purchase a ticket?"),
+        ("caller", "No thanks, but can you put it on my calendar? Make it for 3:30 pm."),
+        ("agent", "Alright, please confirm: adding the movie to your calendar for March 2nd at 3:30 pm."),
+        ("caller", "Yep, that's perfect."),
+        ("agent", made),
+        ("caller", "Thanks for all your help."),
+    ]
+
+
+@given(
+    made=st.sampled_from(
+        [
+            "The event has been added to your calendar.",
+            "The event has successfully been added to your calendar.",
+            "The event has been successfully included.",
+            "I successfully put the event in your calendar.",
+        ]
+    )
+)
+@settings(max_examples=8, deadline=None)
+def test_an_event_put_on_the_calendar_after_the_tickets_were_turned_down_is_booked(made: str) -> None:
+    extraction = extract_call(friday_call(*_movie_then_calendar(made)))
+    assert extraction.outcome.value == "appointment_booked"
+    assert extraction.fields["date"].value == "2024-03-02"
+    assert extraction.fields["time"].value == "15:30"
+    assert extraction.fields["date"].status.value == "accepted"
+
+
+def test_tickets_bought_in_a_call_that_only_asked_what_the_calendar_shows_are_no_appointment() -> None:
+    call = friday_call(
+        ("caller", "Could you tell me when I am available on March 4th? What does my calendar show?"),
+        (
+            "agent",
+            "You are available from 1 pm to 11 pm on March 4th. Would you like to add an event to your calendar?",
+        ),
+        ("caller", "No, that is not necessary. Can I buy tickets for the Mandy Harvey concert that day?"),
+        ("agent", "Please confirm your purchase of 2 tickets for the March 4th event."),
+        ("caller", "That is fine with me."),
+        ("agent", "Your tickets have been purchased."),
+    )
+    assert extract_call(call).outcome.value == "resolved"
+
+
+@given(no=st.sampled_from(["I think I'll wait. Thank you for the information.", "Nope, not now."]))
+@settings(max_examples=4, deadline=None)
+def test_a_provider_found_and_the_offer_to_book_turned_down_is_an_inquiry(no: str) -> None:
+    call = make_call(
+        ("caller", "I'm interested in making an appointment at a dentist. Can you help?"),
+        ("agent", "There are 10 dentists in Gilroy. May I suggest Albert Lee?"),
+        ("caller", "That sounds perfect."),
+        ("agent", "Great! Would you like me to book an appointment now?"),
+        ("caller", no),
+        ("agent", "Of course. Can I be of any other assistance today?"),
+        ("caller", "I don't think so. Thank you for your help!"),
+    )
+    assert classify_intent(call).value == "inquiry"
+
+
+def test_asking_to_book_before_turning_down_another_time_stays_a_booking() -> None:
+    call = make_call(
+        ("caller", "I really need to see a dentist. Please book an appointment with A J Dental Lab."),
+        ("agent", "Please confirm an appointment with A J Dental Lab on March 2nd at 2:45 pm."),
+        ("caller", "Yup, that's right."),
+        (
+            "agent",
+            "Sorry, I wasn't able to book it. Do you want me to book an appointment on March 2nd at 2:30 pm?",
+        ),
+        ("caller", "No thanks, that's all I needed help with."),
+    )
+    assert classify_intent(call).value == "booking"
+
+
+@given(
+    said=st.sampled_from(
+        [
+            ("agent", "I have added the movie to your calendar."),
+            ("caller", "Please add it to my calendar."),
+        ]
+    )
+)
+@settings(max_examples=4, deadline=None)
+def test_a_calendar_entry_made_or_asked_for_is_an_appointment_beside_tickets(said: tuple[str, str]) -> None:
+    from callsync.capture.extract.labels import _no_appointment
+
+    tickets = ("agent", "Do you want to purchase tickets?")
+    assert _no_appointment(make_call(tickets))
+    assert not _no_appointment(make_call(tickets, said))

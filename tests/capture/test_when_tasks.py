@@ -1956,3 +1956,18 @@ def test_a_ticket_confirmation_reported_successful_is_a_booking_made() -> None:
     from callsync.capture.extract.when import _done_statement
 
     assert _done_statement("There is only 1 stop and your ticket confirmation is successful.") is not None
+
+
+@pytest.mark.parametrize(
+    "made",
+    [
+        "The event has been added to your calendar.",
+        "The event has successfully been added to your calendar.",
+        "The event has been successfully included.",
+        "I successfully put the event in your calendar.",
+    ],
+)
+def test_a_calendar_entry_reported_made_is_a_booking_made(made: str) -> None:
+    from callsync.capture.extract.when import _done_statement
+
+    assert _done_statement(made) is not None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from callsync.capture.extract.dialogue import (
@@ -584,7 +584,14 @@ _AGENT_ASKS_TO_ARRANGE = _rx(
 
 # An answer putting the offer off: "I will purchase a ticket later", "I think I am not ready to purchase".
 _DEFERS = _rx(
-    r"later", r"not ready", r"another time", r"some other time", r"not (right )?now", r"not (just )?yet"
+    r"later",
+    r"not ready",
+    r"another time",
+    r"some other time",
+    r"not (right )?now",
+    r"not (just )?yet",
+    r"(i think )?(ill|i will) wait",
+    r"hold off",
 )
 
 
@@ -678,6 +685,16 @@ def classify_intent(call: CallRecord, *, arranged: bool = False) -> Label:
     if not booking and not said.hits(_ENTERTAINMENT):
         booking = early_wanting.hits(_VIEWING)
     if booking:
+        if (
+            declined
+            and min(declined) > max(booking.turns)
+            and not _asked_to_arrange(call, callers, min(declined))
+        ):
+            # "I'm interested in making an appointment at a dentist." ... "Would you like me to book an
+            # appointment now?" - "I think I'll wait.": the call found a provider and booked nothing. (Not
+            # where the caller asked to book before turning an offer down: "Please book an appointment" ...
+            # "Sorry, I wasn't able to. Shall I try 2:30 pm?" - "No thanks.")
+            return Label("inquiry", INDIRECT, tuple(declined))
         return Label("booking", INDIRECT, booking.turns)
     demo = _joined(call, "agents", agents).hits(_DEMO)
     if demo:
@@ -918,6 +935,10 @@ _APPOINTMENT_WORDS = _rx(
     r"hotel",
     r"(come|coming) (in|out|by)",
     r"viewing",
+    # An event put on the caller's calendar is kept like an appointment (a showing, a game to go to); a
+    # calendar only asked about ("when does my calendar show I'm free?") is not one.
+    r"(added|adding|put|included) (\w+ ){0,6}(to|on|in|into) (your|my|the) calend[ae]r",
+    r"(add|put|include) (it|that|this|the event) (\w+ ){0,3}(to|on|in|into) my calend[ae]r",
 )
 _PURCHASE_WORDS = _rx(
     r"tickets?",
@@ -950,6 +971,14 @@ _RENTAL = _rx(
 
 _BOOKED_WINDOW = 6  # turns before a booking statement that say what was booked when its read-back does not
 _DINING = _rx(r"restaurants?", r"eat", r"(dinner|lunch|breakfast|brunch)")  # a table, even "a seat for two"
+
+
+def _asked_to_arrange(call: CallRecord, callers: Sequence[int], before: int) -> bool:
+    """Did the caller ask to book or buy, in so many words, before turn `before`, or did the agent report a
+    booking made in the call?"""
+    asked = _joined(call, "callers_before", [i for i in callers if i < before])
+    agents = _joined(call, "agents", _agent_turns(call))
+    return bool(asked.hits(_REQUEST_BOOKING) or asked.hits(_REQUEST_PURCHASE) or _booked(agents))
 
 
 def _purchase_only(call: CallRecord, turns: tuple[int, ...]) -> bool:

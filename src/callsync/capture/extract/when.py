@@ -730,10 +730,15 @@ _DONE = re.compile(
     r"(booking|reservation|appointment|purchase|order|tickets?) (successfully )?(confirmed|made|completed|booked)"
     r"(?=\s*([.!,]|$))|(booking|reservation|purchase|order|payment) (went|has gone) through|"
     r"(i'?ve|i have|we'?ve|we have) (confirmed|booked|reserved|purchased|bought) (your|the|a))\b|"
-    r"(^|[.!]\s+)((ok|okay|great|done|perfect),? )?(booked|reserved)\b",
+    r"(^|[.!]\s+)((ok|okay|great|done|perfect),? )?(booked|reserved)\b|"
+    # A calendar entry made: "The event has been added to your calendar.", "Successfully added it.", "I've put
+    # it on your calendar."
+    r"\b((event|entry|appointment|reminder|it|that|this)( \w+)? (has|have|was|is)( successfully)?( been)?"
+    r" (added|included)|successfully (added|included)|(i'?ve|i have|we'?ve|we have|i|we) (successfully )?(added|put|"
+    r"saved|included) (it|that|this|the \w+|your \w+) (to|on|in|into) (your|the) calend[ae]r)\b",
     re.IGNORECASE,
 )
-_DONE_NEEDS = ("book", "reserv", "purchas", "bought", "order", "confirmed", "all set", "been", "success", "complete", "made", "placed", "through")  # fmt: skip
+_DONE_NEEDS = ("book", "reserv", "purchas", "bought", "order", "confirmed", "all set", "been", "success", "complete", "made", "placed", "through", "added", "included", "calend")  # fmt: skip
 _CALLER_CANCEL_NEEDS = ("cancel", "forget", "call it off")
 _DECLINE = re.compile(
     r"\b(not available|unavailable|no good|(is|are|'s|s) (fully |all )?(booked|full|taken)(?! (for|at|on|under)\b)|"
