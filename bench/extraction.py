@@ -112,6 +112,7 @@ DEV_TASK_D = FROZEN.with_name("dev-task-d-calls.jsonl")
 DEV_TASK_E = FROZEN.with_name("dev-task-e-calls.jsonl")
 DEV_TASK_F = FROZEN.with_name("dev-task-f-calls.jsonl")
 DEV_TASK_G = FROZEN.with_name("dev-task-g-calls.jsonl")
+DEV_TASK_H = FROZEN.with_name("dev-task-h-calls.jsonl")
 CALIB_TASK = FROZEN.with_name("calib-task-calls.jsonl")
 CALIB_TASK_B = FROZEN.with_name("calib-task-b-calls.jsonl")
 CALIB_TASK_C = FROZEN.with_name("calib-task-c-calls.jsonl")
@@ -131,6 +132,7 @@ SETS: tuple[tuple[str, Path, bool, str], ...] = (
     ("dev_task_e", DEV_TASK_E, False, "the fifth dev task set, TUNED ON since extractor 61 was scored on it (tests/data/dev-task-e-calls.jsonl: 215 SGD train rental car dialogues; skipped when absent)"),
     ("dev_task_f", DEV_TASK_F, False, "the sixth dev task set, TUNED ON since extractor 65 was scored on it (tests/data/dev-task-f-calls.jsonl: 310 SGD train dialogues arranging two dated things; skipped when absent)"),
     ("dev_task_g", DEV_TASK_G, False, "the seventh dev task set, TUNED ON since extractor 70 was scored on it (tests/data/dev-task-g-calls.jsonl: 463 SGD train dialogues of a dated service beside a calendar, an attraction, a bank, a film or a song; skipped when absent)"),
+    ("dev_task_h", DEV_TASK_H, False, "the eighth dev task set, TUNED ON since extractor 75 was scored on it (tests/data/dev-task-h-calls.jsonl: 310 SGD train dialogues of two to four services; skipped when absent)"),
     ("calib_task", CALIB_TASK, False, "the calibration set: confidence is FITTED on it, the rules were never tuned on it and its errors are never printed (tests/data/calib-task-calls.jsonl: 570 SGD train dialogues; skipped when absent)"),
     ("calib_task_b", CALIB_TASK_B, False, "the second calibration set: confidence is FITTED on it, the rules were never tuned on it and its errors are never printed (tests/data/calib-task-b-calls.jsonl: 536 SGD train dialogues; skipped when absent)"),
     ("calib_task_c", CALIB_TASK_C, False, "the third calibration set: confidence is FITTED on it, the rules were never tuned on it and its errors are never printed (tests/data/calib-task-c-calls.jsonl: 436 SGD dev-split dialogues of services no rule was read on; skipped when absent)"),

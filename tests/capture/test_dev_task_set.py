@@ -333,3 +333,12 @@ def test_the_seventh_dev_task_set_puts_a_dated_service_beside_one_that_arranges_
     assert all(any(c in r["source"] for c in companions) for r in rows)
     assert not any("Hotels_1" in r["source"] or "Hotels_3" in r["source"] for r in rows)
     assert not _sources_elsewhere(path) & {r["source"] for r in rows}
+
+
+def test_the_eighth_dev_task_set_holds_calls_of_several_services_in_no_other_set() -> None:
+    path = DATA / "dev-task-h-calls.jsonl"
+    rows = _rows(path)
+    assert len(rows) >= 300
+    assert all(r["split"] == "dev_task_h" and r["source"].startswith("SGD train ") for r in rows)
+    assert not any("Hotels_1" in r["source"] or "Hotels_3" in r["source"] for r in rows)
+    assert not _sources_elsewhere(path) & {r["source"] for r in rows}

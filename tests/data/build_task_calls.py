@@ -544,6 +544,34 @@ def seventh(folder: Path, taken: set[str]) -> list[tuple[dict[str, Any], str]]:
     return [row for key in sorted(by_key) for row in by_key[key][:SEVENTH_PER_KEY]]
 
 
+# An eighth set to TUNE on (`--eighth`, split dev_task_h): train dialogues of two to four services, at least one
+# of them dated or a calendar, none of them in another set, the first EIGHTH_PER_KEY of each combination of
+# services in file order (66 combinations). Built after extractor 75, when every dev set's dates and times were
+# right 0.99-1.00 of the time and the held-out sets' 0.91-0.99 (the dev sets' errors were used up), and the
+# fourth held-out set, mostly of several services, had intent 0.88. Gold by the seventh set's rules. (Never
+# Hotels_1 or Hotels_3: the calibration sets' own.)
+EIGHTH_PER_KEY = 6
+
+
+def eighth(folder: Path, taken: set[str]) -> list[tuple[dict[str, Any], str]]:
+    """(dialogue, main service) of the eighth tuned-on set."""
+    by_key: dict[tuple[str, ...], list[tuple[dict[str, Any], str]]] = {}
+    for _n, d in present(folder, MORE_FILES):
+        services = tuple(d["services"])
+        dated = tuple(s for s in services if s in SIXTH_DATED)
+        calendar = tuple(s for s in services if s == "Calendar_1")
+        if (
+            len(services) < 2
+            or not (dated or calendar)
+            or d["dialogue_id"] in taken
+            or any(s in ("Hotels_1", "Hotels_3") for s in services)
+        ):
+            continue
+        made = first_made(d, (*dated, *calendar))
+        by_key.setdefault(tuple(sorted(services)), []).append((d, made or (dated or calendar)[0]))
+    return [row for key in sorted(by_key) for row in by_key[key][:EIGHTH_PER_KEY]]
+
+
 def calibration(folder: Path, taken: set[str], skip: int = MORE_PER_PAIR) -> list[tuple[dict[str, Any], str]]:
     """(dialogue, main service) of a calibration set; `taken` holds the dialogue ids the earlier sets use, and
     the first `skip` of each pair's other dialogues are passed over (the first set skipped dev_task_b's
@@ -661,6 +689,14 @@ def main(argv: list[str] | None = None) -> None:
         " an attraction, a bank, a film or a song, in none of the given sets",
     )
     parser.add_argument(
+        "--eighth",
+        nargs="+",
+        type=Path,
+        metavar="SET",
+        help="an eighth set to tune on (split dev_task_h) from the train folder: two to four services, one of"
+        " them dated or a calendar, the first 6 of each combination, in none of the given sets",
+    )
+    parser.add_argument(
         "--held-d",
         nargs="+",
         type=Path,
@@ -683,6 +719,8 @@ def main(argv: list[str] | None = None) -> None:
         " dialogue",
     )
     args = parser.parse_args(argv)
+    if args.eighth:
+        return write(eighth(args.folder, dialogue_ids(args.eighth)), "sgdy-{:03d}", "dev_task_h")
     if args.seventh:
         return write(seventh(args.folder, dialogue_ids(args.seventh)), "sgdx-{:03d}", "dev_task_g")
     for chosen, half, call_id, split in (
