@@ -1403,3 +1403,37 @@ def test_a_calendar_entry_made_or_asked_for_is_an_appointment_beside_tickets(sai
     tickets = ("agent", "Do you want to purchase tickets?")
     assert _no_appointment(make_call(tickets))
     assert not _no_appointment(make_call(tickets, said))
+
+
+def test_an_event_on_the_calendar_after_a_showing_is_a_booking_not_a_sale() -> None:
+    call = friday_call(
+        ("caller", "I wish to search for a movie in Larkspur on March 8th."),
+        ("agent", "There is a show at 4 pm in Lark Theater. Shall I get tickets?"),
+        ("caller", "No. I wish to include it in my calendar."),
+        (
+            "agent",
+            "Kindly ensure that, on March 8th, the event Movie show is at 549 Magnolia Avenue at 4 pm.",
+        ),
+        ("caller", "Yes. It is good."),
+        ("agent", "This event has been successfully scheduled."),
+    )
+    extraction = extract_call(call)
+    assert (extraction.intent.value, extraction.outcome.value) == ("booking", "appointment_booked")
+
+
+def test_tickets_bought_after_the_calendar_entry_was_offered_and_declined_are_a_sale() -> None:
+    call = friday_call(
+        ("caller", "Am I free next Wednesday?"),
+        (
+            "agent",
+            "For March 6th you will be free from 7 am till 8:30 pm. Do you want an event to be added to your calendar?",
+        ),
+        ("caller", "No. I am looking for Sports events in Atlanta that day."),
+        ("agent", "The Falcons Vs Buccaneers match is on March 6th at 6 pm. Do you want tickets?"),
+        ("caller", "Yes I want to buy 4 tickets for this event."),
+        ("agent", "Please confirm 4 tickets for the match on March 6th in Atlanta?"),
+        ("caller", "Yes, that is what I want."),
+        ("agent", "Your requested tickets have been booked. Enjoy your time there!"),
+    )
+    extraction = extract_call(call)
+    assert (extraction.intent.value, extraction.outcome.value) == ("sales", "resolved")

@@ -1971,3 +1971,103 @@ def test_a_calendar_entry_reported_made_is_a_booking_made(made: str) -> None:
     from callsync.capture.extract.when import _done_statement
 
     assert _done_statement(made) is not None
+
+
+# -- extractor 76: read on the eighth dev set (dev_task_h, calls of several services) ------------------------
+
+
+def test_the_agent_booking_another_time_of_the_day_confirmed_books_that_time() -> None:
+    c = call(
+        ("caller", "Can you book me an appointment at the Ap Luxe Salon on March 2nd at 17:15?"),
+        (
+            "agent",
+            "Can you confirm that you want an appointment at the Ap Luxe Salon on March 2nd at 5:15 pm?",
+        ),
+        ("caller", "Yes, that is correct. Can you give me the address? Also, what is the average rating?"),
+        ("agent", "The average rating is 4.4. I have booked your appointment for March 2nd at 5 pm."),
+        ("caller", "Yes, that sounds good."),
+        ("agent", "Your appointment is set."),
+    )
+    assert value(c, "time") == ("17:00", A)
+
+
+@pytest.mark.parametrize(
+    ("asks", "second"),
+    [
+        ("Can you give me the address? Also, what is the average rating?", False),
+        ("Thanks. I also need a table for Friday.", True),
+    ],
+)
+def test_also_asking_about_a_detail_is_no_second_arrangement(asks: str, second: bool) -> None:
+    from callsync.capture.extract.when import _second
+
+    assert _second(asks, agent=False) is second
+
+
+def test_a_booking_read_back_as_a_question_waits_for_the_yes() -> None:
+    c = call(
+        ("caller", "I'd like tickets to Anberlin on March 10th."),
+        ("agent", "Do you want to buy tickets?"),
+        ("caller", "Yes, 1 ticket."),
+        ("agent", "I have reserved 1 ticket for Anberlin on March 10th in Phoenix. Is this correct?"),
+        ("caller", "No, I would like three tickets, please."),
+        ("agent", "Okay. I have reserved 3 tickets in Phoenix."),
+        ("caller", "Sounds great."),
+    )
+    assert value(c, "date") == ("2024-03-10", A)
+
+
+def test_a_song_played_in_two_minutes_arranges_no_day() -> None:
+    c = call(
+        ("caller", "What are some cool songs you can recommend?"),
+        ("agent", "Would you consider Alone by Alan Walker? Would you like to hear the song now?"),
+        ("caller", "Right-O, in two minutes, please."),
+        ("agent", "The song is in the Pop category and will begin playing in two minutes."),
+        ("caller", "Thanks so much."),
+    )
+    assert value(c, "date")[1] is not A
+
+
+def test_a_technician_there_in_thirty_minutes_is_still_today() -> None:
+    c = call(
+        ("caller", "My boiler is out, can someone come today?"),
+        ("agent", "I've booked a technician; he will be there in 30 minutes."),
+        ("caller", "Great, thanks."),
+    )
+    assert value(c, "date") == ("2024-03-01", A)
+
+
+def test_the_callers_free_time_read_from_their_calendar_is_not_an_offer() -> None:
+    c = call(
+        ("caller", "When am I free on March 3rd?"),
+        ("agent", "On March 3rd you're free from 6 am till 11 am."),
+        ("caller", "It's perfect!"),
+        ("agent", "Do you want to add an event to calendar?"),
+        ("caller", "Not now, thanks."),
+        ("agent", "Can I do anything else for you?"),
+        ("caller", "Yes, I need a cab for 4 people to go there."),
+        ("agent", "4 seats in a Regular ride: do you confirm?"),
+        ("caller", "Yes, now I confirm."),
+        ("agent", "The cab is coming!"),
+    )
+    assert value(c, "date")[1] is not A
+
+
+def test_a_second_game_also_on_the_same_day_is_an_option_not_a_second_arrangement() -> None:
+    c = call(
+        ("caller", "Can you see if there's any Baseball games on March 7th in Chicago?"),
+        ("agent", "What about the Cubs Vs Padres game at Wrigley Field? It's on March 7th at 6:30 pm."),
+        ("caller", "Unsure, what else is there?"),
+        ("agent", "What about the White Sox Vs Angels game? That's also on March 7th at 6 pm."),
+        ("caller", "That might work. Can you book me four tickets to the game?"),
+        ("agent", "Sure: 4 tickets to the White Sox Vs Angels game in Chicago on March 7th?"),
+        ("caller", "Yes please!"),
+        ("agent", "Great, they've all been booked for you."),
+    )
+    assert value(c, "time") == ("18:00", A)
+
+
+def test_added_to_your_calendar_alone_reports_the_entry_made() -> None:
+    from callsync.capture.extract.when import _done_statement
+
+    assert _done_statement("added to your calendar") is not None

@@ -913,6 +913,13 @@ _ASKS_FOR_OTHERS = _rx(
 _TAKES_MESSAGE = _rx(r"i'?ll pass (that|it) along", r"take a message")
 # What a booking statement books: an appointment (a visit, a table, a room, a consultation) or a purchase
 # (tickets, a flight, a ride, an order), which is settled in the call, not an appointment (README).
+# An event put on the caller's calendar is kept like an appointment (a showing, a game to go to); a calendar
+# only asked about ("when does my calendar show I'm free?") is not one.
+_CALENDAR_ENTRY = (
+    # (not asked: "Do you want an event to be added to your calendar?")
+    r"(added|adding|put|included) (\w+ ){0,6}(to|on|in|into) (your|my|the) calend[ae]r(?![^.!?\n]*\?)",
+    r"(add|put|include) (it|that|this|the event) (\w+ ){0,3}(to|on|in|into) my calend[ae]r",
+)
 _APPOINTMENT_WORDS = _rx(
     r"appointment",
     r"table",
@@ -935,11 +942,10 @@ _APPOINTMENT_WORDS = _rx(
     r"hotel",
     r"(come|coming) (in|out|by)",
     r"viewing",
-    # An event put on the caller's calendar is kept like an appointment (a showing, a game to go to); a
-    # calendar only asked about ("when does my calendar show I'm free?") is not one.
-    r"(added|adding|put|included) (\w+ ){0,6}(to|on|in|into) (your|my|the) calend[ae]r",
-    r"(add|put|include) (it|that|this|the event) (\w+ ){0,3}(to|on|in|into) my calend[ae]r",
+    *_CALENDAR_ENTRY,
 )
+# Tickets bought, or only looked at, for an event put on the caller's calendar: the entry is an appointment.
+_ON_CALENDAR = _rx(*_CALENDAR_ENTRY)
 _PURCHASE_WORDS = _rx(
     r"tickets?",
     r"flights?",
@@ -996,7 +1002,8 @@ def _purchase_only(call: CallRecord, turns: tuple[int, ...]) -> bool:
             return False
     if not joined.hits(_PURCHASE_WORDS) or joined.hits(_APPOINTMENT_WORDS):
         return False
-    return not _whole_call(call).hits(_RENTAL)
+    whole = _whole_call(call)
+    return not whole.hits(_RENTAL) and not whole.hits(_ON_CALENDAR)
 
 
 _DELIVERY = _rx(r"deliver\w*", r"redelivery", r"shipping", r"ship", r"shipped", r"parcel", r"package")

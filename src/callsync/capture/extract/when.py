@@ -735,7 +735,8 @@ _DONE = re.compile(
     # it on your calendar."
     r"\b((event|entry|appointment|reminder|it|that|this)( \w+)? (has|have|was|is)( successfully)?( been)?"
     r" (added|included)|successfully (added|included)|(i'?ve|i have|we'?ve|we have|i|we) (successfully )?(added|put|"
-    r"saved|included) (it|that|this|the \w+|your \w+) (to|on|in|into) (your|the) calend[ae]r)\b",
+    r"saved|included) (it|that|this|the \w+|your \w+) (to|on|in|into) (your|the) calend[ae]r|"
+    r"added (it |this |that )?(to|on|in|into) (your|the) calend[ae]r)\b",
     re.IGNORECASE,
 )
 _DONE_NEEDS = ("book", "reserv", "purchas", "bought", "order", "confirmed", "all set", "been", "success", "complete", "made", "placed", "through", "added", "included", "calend")  # fmt: skip
@@ -832,8 +833,15 @@ _ADDITIONAL = re.compile(
 )
 _ALTERNATIVE = re.compile(r"\banother (opening|slot|time|day|date)\b", re.IGNORECASE)
 _AGENT_ALTERNATIVE = re.compile(
-    r"\banother (opening|slot|time|day|date|appointment|table|showing|option)\b", re.IGNORECASE
+    # ("That's also on March 7th at 6 pm": a second option on the same day, not a second arrangement.)
+    r"\banother (opening|slot|time|day|date|appointment|table|showing|option)\b|\balso (on|at|for)\b",
+    re.IGNORECASE,
 )
+# A song or a film played "in two minutes": playing it arranges nothing (with a wait of minutes, `_SOON`).
+_PLAYBACK = re.compile(
+    r"\b(play|plays|playing|played|hear|listen|listening|stream|streaming|cast)\b", re.IGNORECASE
+)
+_PLAYBACK_NEEDS = ("play", "hear", "listen", "stream", "cast")
 # A date that is a wait of minutes or an hour: "in 7 minutes", "within the hour" (see `_date_at`).
 _SOON = re.compile(r"(in|within)\b.*\b(minutes|hour)", re.IGNORECASE)
 # Things that run on a schedule of their own (a showing, an event, a departure): the agent listing one is
@@ -879,7 +887,11 @@ _TAKES = re.compile(
 _AGENT_BACKGROUND = re.compile(
     r"\b(i see (you|your|a call)|your (\w+ )?(appointment|policy|plan|subscription|card|order|lesson) "
     r"(is|was|on|renews)|renews?|ships?|shipped|arrive|arrives|deliver(ed|y) (by|in)|open(s)? (on|at|from)|"
-    r"we'?re open|closed|hours are|starting|effective|due|expires?|business days|regular hours)\b",
+    r"we'?re open|closed|hours are|starting|effective|due|expires?|business days|regular hours|"
+    # The caller's own calendar read out: "On March 14th, you have free time from 9 pm to 10 pm.", "you're free
+    # from 6 am till 11 am", "you are available all day": when they are free, nothing arranged.
+    r"you (have|'ve got|got) (some )?(free time|time free|availability)|you('re| are| will be| would be) "
+    r"(free|available) (from|between|all day|until|till|after|before))\b",
     re.IGNORECASE,
 )
 # The agent reporting what a search found: "I found 1 showing on March 5th", "There is an event on the 9th".
@@ -1146,8 +1158,15 @@ def _sentence_items(call: CallRecord, i: int, today: date, *, scheduled_topic: b
     searched = found.start() if found is not None else None
     return_leg = may_say(text, ("return", "inbound"))  # a cheap test before `_RETURN_LEG` at every time
     changing = may_say(text, _CHANGED_TO_NEEDS)
+    playback = may_say(text, _PLAYBACK_NEEDS)
     for s, e in sentences(text):
-        in_dates = [d for d in dates if s <= d.start < e and not _closing_today(text, d)]
+        in_dates = [
+            d
+            for d in dates
+            if s <= d.start < e
+            and not _closing_today(text, d)
+            and not (playback and _SOON.fullmatch(text, d.start, d.end) and _PLAYBACK.search(text, s, e))
+        ]
         in_times = [
             t
             for t in times
@@ -1292,7 +1311,20 @@ def _second(text: str, agent: bool) -> bool:
     if _ADDITIONAL.search(text) is None:
         return False
     alternative = _AGENT_ALTERNATIVE if agent else _ALTERNATIVE
-    return _ADDITIONAL.search(alternative.sub("", text)) is not None
+    if agent:
+        return _ADDITIONAL.search(alternative.sub("", text)) is not None
+    # "Can you give me the address? Also, what is the average rating?": a question about this one's details.
+    return any(
+        _ADDITIONAL.search(alternative.sub("", text[a:b])) is not None
+        and not (_DETAIL_QUESTION.search(text, a, b) and not _ARRANGING.search(text, a, b))
+        for a, b in sentences(text)
+    )
+
+
+_DETAIL_QUESTION = re.compile(
+    r"\b(what|where|how|which|who|when|is it|are they|does it|do they)\b[^.?!]*\?", re.IGNORECASE
+)
+_ARRANGING = re.compile(r"\b(book|reserve|rent|schedule|need|want|get|buy|order|find|like)\b", re.IGNORECASE)
 
 
 def times_said(call: CallRecord, i: int, today: date | None) -> list[TimeMention]:
