@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callsync.capture.extract import callback, company, job_title, labels, name, spoken, when
+from callsync.capture.extract import callback, company, dialogue, job_title, labels, name, spoken, when
 from callsync.capture.extract.spoken import Token, joined, may_say
 from tests.capture import make_call
 
@@ -28,6 +28,7 @@ GATED: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (when._RIDE, when._RIDE_NEEDS),
     (when._ASKS_END, when._ASKS_END_NEEDS),
     (when._CHANGED_TO, when._CHANGED_TO_NEEDS),
+    (dialogue._ASKS_THEIR_NUMBER, dialogue._ASKS_THEIR_NUMBER_NEEDS),
 ]
 
 

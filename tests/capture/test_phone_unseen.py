@@ -369,3 +369,35 @@ def test_digits_of_the_line_not_asked_for_as_a_phone_are_not_taken_as_it(questio
     )
     fv = phone_of(call)
     assert fv is None or fv.value != "+16175550123"
+
+
+@given(
+    asks=st.sampled_from(
+        [
+            "What is the phone number of your property? Are animals allowed?",
+            "Can I get their contact number?",
+            "How can I reach them?",
+        ]
+    )
+)
+@settings(max_examples=6, deadline=None)
+def test_a_number_the_agent_gives_when_asked_for_someone_elses_is_not_the_callers(asks: str) -> None:
+    call = make_call(
+        ("caller", "I am looking for an apartment in Pleasant Hill."),
+        ("agent", "Briarwood Apartments at 141 Golf Club Road has 3 bedrooms."),
+        ("caller", asks),
+        ("agent", "925-798-4830 is the phone number of the apartment."),
+        ("caller", "Yes that property sounds good."),
+    )
+    assert phone_of(call) is None
+
+
+def test_the_callers_own_number_asked_for_is_still_theirs() -> None:
+    call = make_call(
+        ("agent", "What is the best phone number for you?"),
+        ("caller", "It's 617-555-0142."),
+        ("agent", "That's 617-555-0142?"),
+        ("caller", "Yes."),
+    )
+    fv = phone_of(call)
+    assert fv is not None and fv.value == "+16175550142" and fv.status is FieldStatus.ACCEPTED

@@ -37,7 +37,7 @@ from callsync.capture.extract.word_confidence import review_doubtful
 from callsync.models import CANONICAL_FIELDS, CallRecord, Extraction, FieldStatus, FieldValue, Speaker
 
 # Bumped when any extractor changes what it emits for the same call (recorded in the audit ledger).
-EXTRACTOR_VERSION = "76"
+EXTRACTOR_VERSION = "77"
 
 __all__ = ["EXTRACTOR_VERSION", "FIELD_THRESHOLDS", "extract_call", "status_for"]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from enum import Enum
 
-from callsync.capture.extract.spoken import Token, memo, per_text, tokenize, word_set
+from callsync.capture.extract.spoken import Token, may_say, memo, per_text, tokenize, word_set
 from callsync.capture.extract.thresholds import clamp
 from callsync.models import CallRecord, Evidence, Speaker
 
@@ -310,6 +310,25 @@ def agent_owns(text: str, start: int) -> bool:
     """Is the value at `start` the business's own detail (its phone line, an agent's direct number)?"""
     s, e = sentence_at(text, start)
     return _AGENT_OWN.search(text, s, e) is not None
+
+
+# The caller asking for someone else's number: "What is the phone number of your property?", "Can I get their
+# contact number?", "How can I reach them?". The number the agent answers with is theirs, never the caller's.
+_ASKS_THEIR_NUMBER = re.compile(
+    r"\b(what('?s| is| are)|can i (have|get)|could i (have|get)|give me|do you have|may i (have|know)|tell me)\b"
+    r"[^.?!]{0,30}?\b(their|the|its|his|her|your)\s+([\w'-]+\s+){0,2}?(phone|contact|telephone) ?(number|line)s?\b"
+    r"|\bhow (can|do|could) i (contact|reach|call) (them|him|her|it|the)\b",
+    re.IGNORECASE,
+)
+_ASKS_THEIR_NUMBER_NEEDS = ("number", "line", "contact", "reach", "call")
+
+
+def answers_number_request(call: CallRecord, i: int) -> bool:
+    """Does agent turn i answer the caller's request for someone else's number (the place's, the provider's)?"""
+    if i == 0 or call.turns[i - 1].speaker is not Speaker.CALLER:
+        return False
+    asked = call.turns[i - 1].text
+    return may_say(asked, _ASKS_THEIR_NUMBER_NEEDS) and _ASKS_THEIR_NUMBER.search(asked) is not None
 
 
 _VOICEMAIL_GREETING = re.compile(

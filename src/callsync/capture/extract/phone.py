@@ -20,6 +20,7 @@ from callsync.capture.extract.dialogue import (
     ReadBack,
     agent_owns,
     agent_turn_before,
+    answers_number_request,
     caller_turns,
     classify_reaction,
     has_correction_marker,
@@ -524,7 +525,7 @@ def _phone_events(call: CallRecord, default_region: str) -> list[Mention | ReadB
                 previous_end = p.end
             continue
         for p in phones:
-            owned = agent_owns(turn.text, p.start)
+            owned = agent_owns(turn.text, p.start) or answers_number_request(call, i)
             rb = read_back(call, i, p.e164, p.start, p.end, asked_for=_asks_for_phone)
             if p.e164 not in said_by_caller and not rb.echoes_answer and (owned or not rb.about_caller):
                 given_out.add(p.e164)
