@@ -49,7 +49,7 @@ import calendar
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -527,21 +527,31 @@ SEVENTH_PER_KEY = 20
 
 def seventh(folder: Path, taken: set[str]) -> list[tuple[dict[str, Any], str]]:
     """(dialogue, main service) of the seventh tuned-on set."""
+
+    def wanted(services: tuple[str, ...]) -> bool:
+        dated = [s for s in services if s in SIXTH_DATED]
+        companions = [s for s in services if s in SEVENTH_COMPANIONS]
+        return bool(dated and companions) and len(dated) + len(companions) == len(services)
+
+    return by_combination(folder, taken, wanted, SEVENTH_PER_KEY)
+
+
+def by_combination(
+    folder: Path, taken: set[str], wanted: Callable[[tuple[str, ...]], bool], per_key: int
+) -> list[tuple[dict[str, Any], str]]:
+    """(dialogue, main service) of the train dialogues no set in `taken` holds whose services are `wanted`, the
+    first `per_key` of each combination of services in file order. The main service is the dated one (or the
+    calendar) whose arrangement the agent reported made first, else the first dated one."""
     by_key: dict[tuple[str, ...], list[tuple[dict[str, Any], str]]] = {}
     for _n, d in present(folder, MORE_FILES):
         services = tuple(d["services"])
-        dated = tuple(s for s in services if s in SIXTH_DATED)
-        companions = [s for s in services if s in SEVENTH_COMPANIONS]
-        if (
-            not dated
-            or not companions
-            or len(dated) + len(companions) != len(services)
-            or d["dialogue_id"] in taken
-        ):
+        if d["dialogue_id"] in taken or not wanted(services):
             continue
-        made = first_made(d, (*dated, *(s for s in companions if s == "Calendar_1")))
-        by_key.setdefault(tuple(sorted(services)), []).append((d, made or dated[0]))
-    return [row for key in sorted(by_key) for row in by_key[key][:SEVENTH_PER_KEY]]
+        dated = tuple(s for s in services if s in SIXTH_DATED)
+        calendars = tuple(s for s in services if s == "Calendar_1")
+        made = first_made(d, (*dated, *calendars))
+        by_key.setdefault(tuple(sorted(services)), []).append((d, made or (dated or calendars)[0]))
+    return [row for key in sorted(by_key) for row in by_key[key][:per_key]]
 
 
 # An eighth set to TUNE on (`--eighth`, split dev_task_h): train dialogues of two to four services, at least one
@@ -555,21 +565,15 @@ EIGHTH_PER_KEY = 6
 
 def eighth(folder: Path, taken: set[str]) -> list[tuple[dict[str, Any], str]]:
     """(dialogue, main service) of the eighth tuned-on set."""
-    by_key: dict[tuple[str, ...], list[tuple[dict[str, Any], str]]] = {}
-    for _n, d in present(folder, MORE_FILES):
-        services = tuple(d["services"])
-        dated = tuple(s for s in services if s in SIXTH_DATED)
-        calendar = tuple(s for s in services if s == "Calendar_1")
-        if (
-            len(services) < 2
-            or not (dated or calendar)
-            or d["dialogue_id"] in taken
-            or any(s in ("Hotels_1", "Hotels_3") for s in services)
-        ):
-            continue
-        made = first_made(d, (*dated, *calendar))
-        by_key.setdefault(tuple(sorted(services)), []).append((d, made or (dated or calendar)[0]))
-    return [row for key in sorted(by_key) for row in by_key[key][:EIGHTH_PER_KEY]]
+
+    def wanted(services: tuple[str, ...]) -> bool:
+        return (
+            len(services) >= 2
+            and any(s in SIXTH_DATED or s == "Calendar_1" for s in services)
+            and not any(s in ("Hotels_1", "Hotels_3") for s in services)
+        )
+
+    return by_combination(folder, taken, wanted, EIGHTH_PER_KEY)
 
 
 def calibration(folder: Path, taken: set[str], skip: int = MORE_PER_PAIR) -> list[tuple[dict[str, Any], str]]:
