@@ -27,6 +27,7 @@ GATED: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (when._ASKS_CONFIRM, when._CONFIRMS_NEEDS),
     (when._RIDE, when._RIDE_NEEDS),
     (when._ASKS_END, when._ASKS_END_NEEDS),
+    (spoken._REPEAT_WORD, spoken._REPEAT_NEEDS),
 ]
 
 
@@ -46,6 +47,25 @@ def test_the_failed_booking_pattern_only_matches_text_holding_one_of_its_words(d
     text = data.draw(st.from_regex(when._FAILED, alphabet=st.characters(max_codepoint=127)))
     assert when._FAILED.search(text) is not None
     assert may_say(text, when._FAILED_NEEDS), text
+
+
+# The spelling hint as one pattern that starts with its look-behind (slow to scan, plain to read).
+_PLAIN_SPELLING_HINT = re.compile(
+    r"(?<![^\W\d_])[^\W\d_](?![^\W\d_])[\s.,-]+(?:[^\W\d_](?![^\W\d_])|as in|"
+    + "|".join(spoken.LETTER_NAMES)
+    + r")|\b(double|triple)\b",
+    re.IGNORECASE,
+)
+
+
+@settings(max_examples=500)
+@given(
+    text=st.lists(st.sampled_from([*"abdsAB19_'’ .,-–\né\u212a", "as in", "ess", "double"])).map("".join)
+    | st.from_regex(_PLAIN_SPELLING_HINT)
+)
+def test_the_spelling_hint_finds_what_the_plain_pattern_finds(text: str) -> None:
+    found = _PLAIN_SPELLING_HINT.search(text) is not None
+    assert spoken._holds_spelling_hint(text) == found, text
 
 
 def test_the_gates_let_through_the_questions_they_guard() -> None:

@@ -398,17 +398,36 @@ LETTER_NAMES: dict[str, str] = {
     "ex": "x",
     "ar": "r",
 }
-_SPELLING_HINT = re.compile(
-    r"(?<![^\W\d_])[^\W\d_](?![^\W\d_])[\s.,-]+(?:[^\W\d_](?![^\W\d_])|as in|" + "|".join(LETTER_NAMES) + r")"
-    r"|\b(double|triple)\b",
+# A spelling's hint: a lone letter, separators, then another lone letter, "as in" or a letter name; or
+# "double"/"triple". The letter pattern starts at the separator and looks back at the letter: a pattern that
+# starts with a character class is scanned for it in C, one that starts with a look-behind tries every
+# position (the same matches as `(?<!L)L(?!L)[\s.,-]+...`, about twice as fast).
+_LETTER = r"[^\W\d_]"
+_SPELLED_LETTER = re.compile(
+    rf"[\s.,-](?<={_LETTER}[\s.,-])(?<!{_LETTER}{_LETTER}[\s.,-])[\s.,-]*"
+    rf"(?:{_LETTER}(?!{_LETTER})|as in|" + "|".join(LETTER_NAMES) + ")",
     re.IGNORECASE,
 )
+_REPEAT_WORD = re.compile(r"\b(double|triple)\b", re.IGNORECASE)
+_REPEAT_NEEDS = ("double", "triple")
 # "double u" is the letter w, not "uu" (no name spells a double u).
 _W_WORDS = frozenset({"u", "you"})
 
 
 def find_spelled_runs(text: str, *, min_letters: int = 3) -> tuple[SpelledRun, ...]:
+    # Every run holds two single letters side by side (or "double n", a letter name): most turns hold none.
+    if not _hints_spelling(text):
+        return ()
     return _memo("spelled", text, min_letters, lambda: _find_spelled_runs(text, min_letters))
+
+
+def _holds_spelling_hint(text: str) -> bool:
+    return _SPELLED_LETTER.search(text) is not None or (
+        may_say(text, _REPEAT_NEEDS) and _REPEAT_WORD.search(text) is not None
+    )
+
+
+_hints_spelling = per_text("spelling_hint", _holds_spelling_hint)  # asked once per text, whatever min_letters
 
 
 def _spelled_item(text: str, tokens: Sequence[Token], j: int) -> tuple[str, int, bool] | None:
@@ -444,9 +463,6 @@ def _spelled_item(text: str, tokens: Sequence[Token], j: int) -> tuple[str, int,
 
 
 def _find_spelled_runs(text: str, min_letters: int) -> tuple[SpelledRun, ...]:
-    # Every run holds two single letters side by side (or "double n", a letter name): most turns hold none.
-    if not _SPELLING_HINT.search(text):
-        return ()
     tokens = tokenize(text)
     runs: list[SpelledRun] = []
     i = 0
