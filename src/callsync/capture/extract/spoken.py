@@ -293,9 +293,9 @@ def _find_digit_runs(text: str) -> tuple[DigitRun, ...]:
             j = piece[1]
             if j >= len(tokens) or not joined(text, tokens[j - 1], tokens[j]):
                 break
-        words = tuple(t.text for t in tokens[first:j])
+        words = tuple(map(_token_text, tokens[first:j]))
         i = j
-        if all(w in WEAK_ZEROS for w in words):
+        if WEAK_ZEROS.issuperset(words):
             continue
         start = tokens[first].start
         plus = False
@@ -909,6 +909,7 @@ _SMALL: dict[str, int] = {
     **{w: int(d) * 10 for w, d in TENS.items()},
 }
 SMALL_NUMBERS = _SMALL  # "twelve" → 12, "forty" → 40: the words below a hundred
+_DIGIT_WORDS = frozenset({w for w, n in _SMALL.items() if n < 10} | WEAK_ZEROS | {"zero"})  # one digit each
 CURRENCY_WORDS: dict[str, str] = {
     "dollar": "USD",
     "dollars": "USD",
@@ -981,6 +982,8 @@ def _find_numbers(text: str) -> tuple[SpokenNumber, ...]:
     return tuple(out)
 
 
+# A match starts with a decimal digit, and every decimal digit is `isdigit()`: asked first, that spares most
+# words the regex.
 _WRITTEN_START = re.compile(r"\d+k?$")
 _CARDINAL_JOINERS = frozenset({"and", "a", "point"})
 # After "forty two pounds": "fifty" is the pence only when nothing that could be counted follows it.
@@ -989,7 +992,7 @@ _AFTER_SUBUNIT = word_set("to for a an per each and on at in please thanks now o
 
 def _is_number_start(text: str, tokens: Sequence[Token], i: int) -> bool:
     word = tokens[i].text
-    if word in _SMALL or _WRITTEN_START.match(word):
+    if word in _SMALL or (word[:1].isdigit() and _WRITTEN_START.match(word)):
         return True
     if word == "a" and i + 1 < len(tokens) and tokens[i + 1].text in ("hundred", "thousand", "million"):
         return joined(text, tokens[i], tokens[i + 1])
@@ -1007,7 +1010,7 @@ def _collect(text: str, tokens: Sequence[Token], i: int) -> tuple[list[str], lis
         if j > i and not joined(text, tokens[j - 1], tokens[j]):
             break
         word = tokens[j].text
-        if _WRITTEN_START.match(word):
+        if word[:1].isdigit() and _WRITTEN_START.match(word):
             if words and (written is not None or words[-1] not in _SCALES):
                 break  # "310-555-0133": separate numbers; "twenty 5": mixed forms
             m = _WRITTEN_NUMBER.match(text, tokens[j].start)
@@ -1048,13 +1051,12 @@ def _parse_number(text: str, tokens: Sequence[Token], i: int) -> tuple[SpokenNum
     words, ends, written = _collect(text, tokens, i)
     if not words:
         return None, i + 1
-    single = [w for w in words if (w in _SMALL and _SMALL[w] < 10) or w in WEAK_ZEROS or w == "zero"]
-    if len(words) >= 7 and len(single) == len(words):
+    if len(words) >= 7 and _DIGIT_WORDS.issuperset(words):
         return None, ends[-1]  # a phone number said digit by digit
     # The longest prefix that reads as one number: "three fifty three fifty each" is two numbers.
     for n in range(len(words), 0, -1):
         prefix = words[:n]
-        if prefix[-1] in _CARDINAL_JOINERS or all(w in WEAK_ZEROS for w in prefix) or _splits_badly(words, n):
+        if prefix[-1] in _CARDINAL_JOINERS or WEAK_ZEROS.issuperset(prefix) or _splits_badly(words, n):
             continue
         interpreted = _interpret(prefix, written if "#" in prefix else None)
         if interpreted is not None:
@@ -1064,7 +1066,7 @@ def _parse_number(text: str, tokens: Sequence[Token], i: int) -> tuple[SpokenNum
 
 
 def _digit_word(word: str) -> bool:
-    return (word in _SMALL and _SMALL[word] < 10) or word in WEAK_ZEROS or word == "zero"
+    return word in _DIGIT_WORDS
 
 
 def _splits_badly(words: list[str], n: int) -> bool:
@@ -1109,7 +1111,10 @@ def _number(
         sub = _subunit(text, tokens, j)
         if sub is not None:
             cents, end, j = sub
-    values = tuple(dict.fromkeys(round(r + cents, 2) for r in readings))
+    if len(readings) == 1:  # nearly always: no generator, no dict
+        values: tuple[float, ...] = (round(readings[0] + cents, 2),)
+    else:
+        values = tuple(dict.fromkeys([round(r + cents, 2) for r in readings]))
     return SpokenNumber(values[0], start, end, i, j, values, shorthand, scale, digits, currency)
 
 
@@ -1142,9 +1147,7 @@ def _interpret(words: list[str], written: float | None) -> tuple[tuple[float, ..
     if "point" in words:
         return _decimal(words)
     # Digit by digit: "one five zero zero zero", "four four one nine" (three or more single digits).
-    if len(words) >= 3 and all(
-        (w in _SMALL and _SMALL[w] < 10) or w in WEAK_ZEROS or w == "zero" for w in words
-    ):
+    if len(words) >= 3 and _DIGIT_WORDS.issuperset(words):
         digits = "".join("0" if w in WEAK_ZEROS or w == "zero" else str(_SMALL[w]) for w in words)
         return (float(int(digits)),), False, 1.0, True
     if "and" not in words and words[0] != "a":
