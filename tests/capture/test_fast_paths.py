@@ -28,6 +28,9 @@ GATED: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (when._RIDE, when._RIDE_NEEDS),
     (when._ASKS_END, when._ASKS_END_NEEDS),
     (spoken._REPEAT_WORD, spoken._REPEAT_NEEDS),
+    (name._IDENTITY_QUESTION, name._IDENTITY_NEEDS),
+    (name._PART_QUESTION, name._PART_NEEDS),
+    (name._EMAIL_WORD, name._EMAIL_NEEDS),
 ]
 
 
