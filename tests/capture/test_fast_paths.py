@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callsync.capture.extract import callback, company, job_title, labels, name, spoken, when
+from callsync.capture.extract import callback, company, job_title, labels, name, reference, spoken, when
 from callsync.capture.extract.spoken import Token, joined, may_say
 from tests.capture import make_call
 
@@ -69,6 +69,18 @@ _PLAIN_SPELLING_HINT = re.compile(
 def test_the_spelling_hint_finds_what_the_plain_pattern_finds(text: str) -> None:
     found = _PLAIN_SPELLING_HINT.search(text) is not None
     assert spoken._holds_spelling_hint(text) == found, text
+
+
+_ID_PIECES = [*"abo5²_- .,", "oh", "o", "two", "double", "triple", "twenty", "dash", "order", "ABC"]
+
+
+@settings(max_examples=300)
+@given(text=st.lists(st.sampled_from(_ID_PIECES)).map(" ".join))
+def test_text_that_may_hold_no_digit_holds_no_id(text: str) -> None:
+    # `ids_in` skips text `may_hold_digit` rules out: every id holds a digit.
+    tokens = spoken.tokenize(text)
+    if not spoken.may_hold_digit(text):
+        assert all(reference._read_id(text, tokens, k) is None for k in range(len(tokens))), text
 
 
 def test_the_gates_let_through_the_questions_they_guard() -> None:

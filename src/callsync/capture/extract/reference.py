@@ -31,6 +31,7 @@ from callsync.capture.extract.spoken import (
     Token,
     find_emails,
     joined,
+    may_hold_digit,
     memo,
     tokenize,
     word_set,
@@ -116,6 +117,8 @@ def _read_id(text: str, tokens: Sequence[Token], i: int) -> tuple[str, int] | No
 
 def ids_in(text: str, start: int = 0) -> list[tuple[str, int, int]]:
     """(id, start, end) for every id-like run in text[start:]."""
+    if not may_hold_digit(text):
+        return []  # every id holds a digit
     tokens = tokenize(text)
     out: list[tuple[str, int, int]] = []
     k = 0

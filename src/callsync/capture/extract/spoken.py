@@ -273,6 +273,12 @@ def _holds_number(text: str) -> bool:
 _has_number = per_text("has_number", _holds_number)  # asked by both the digit and the number finder
 
 
+def may_hold_digit(text: str) -> bool:
+    """False when no word of an ASCII `text` is or holds a digit: no numeral, digit word, "oh" or "o". Other
+    text always may: `_DIGIT` misses some characters `isdigit()` accepts ("²"), in ASCII it misses none."""
+    return not text.isascii() or _has_number(text)
+
+
 def _find_digit_runs(text: str) -> tuple[DigitRun, ...]:
     if not _has_number(text):
         return ()
