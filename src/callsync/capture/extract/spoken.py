@@ -121,7 +121,13 @@ def _tokenize(text: str) -> tuple[Token, ...]:
         )
     if "'" not in lower and "’" not in lower:
         return tuple([_new_token(Token, (m[0], m.start(), m.end())) for m in _TOKEN_RE.finditer(lower)])
-    return tuple([_new_token(Token, (_clean(m[0]), m.start(), m.end())) for m in _TOKEN_RE.finditer(lower)])
+    # `str.replace` inline rather than `_clean`: no Python call per token of the one turn in five with an apostrophe
+    return tuple(
+        [
+            _new_token(Token, (m[0].replace("'", "").replace("’", ""), m.start(), m.end()))
+            for m in _TOKEN_RE.finditer(lower)
+        ]
+    )
 
 
 def _clean(word: str) -> str:
