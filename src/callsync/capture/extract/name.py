@@ -38,6 +38,7 @@ from callsync.capture.extract.spoken import (
     find_emails,
     find_spelled_runs,
     may_say,
+    per_text,
     tokenize,
     word_set,
 )
@@ -612,11 +613,16 @@ def _names_a_thing(call: CallRecord, i: int, at: int) -> bool:
     return asked is not None and _THING.search(asked[0], asked[1][0], asked[1][1]) is not None
 
 
-def _asked_name(agent_text: str) -> bool:
+def _asks_name(agent_text: str) -> bool:
     lower = agent_text.lower()
     if "name" not in lower and "who" not in lower:
         return False
     return _NAME_QUESTION.search(agent_text) is not None or _NAME_PLEASE.match(agent_text) is not None
+
+
+_asked_name = per_text(
+    "asks_name", _asks_name
+)  # asked of the turn before each caller turn, by names and company
 
 
 def asks_for_name(agent_text: str) -> bool:
