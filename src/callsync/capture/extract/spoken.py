@@ -265,10 +265,6 @@ class DigitRun:
     words: tuple[str, ...]
 
 
-def find_digit_runs(text: str) -> tuple[DigitRun, ...]:
-    return _digit_runs(text)
-
-
 _DIGIT = re.compile(r"\d")
 
 
@@ -286,6 +282,7 @@ def may_hold_digit(text: str) -> bool:
 
 
 def _find_digit_runs(text: str) -> tuple[DigitRun, ...]:
+    """The runs of spoken or written digits in a turn (`find_digit_runs`, memoized per text at the end)."""
     if not _has_number(text):
         return ()
     tokens = tokenize(text)
@@ -595,13 +592,11 @@ class SpokenEmail:
     dash_guessed: bool = False
 
 
-def find_emails(text: str) -> tuple[SpokenEmail, ...]:
-    """Written emails, then spoken ones ("jane dot doe at gmail dot com") that do not overlap them."""
-    return _emails(text)
-
-
 def _find_emails(text: str) -> tuple[SpokenEmail, ...]:
-    if "@" not in text and "at" not in words(text):
+    """Written emails, then spoken ones ("jane dot doe at gmail dot com") that do not overlap them
+    (`find_emails`, memoized per text at the end)."""
+    said = words(text)
+    if "@" not in text and "at" not in said:
         return ()
     found: list[SpokenEmail] = []
     for m in _WRITTEN_EMAIL.finditer(text):
@@ -611,11 +606,11 @@ def _find_emails(text: str) -> tuple[SpokenEmail, ...]:
             found.append(
                 SpokenEmail(value, m.start(), end, (EmailReading(value, m.start()),), False, True, True)
             )
-    if "at" not in words(text):
+    if "at" not in said:
         return tuple(found)
     # A spoken domain ends on a TLD after a dot (said, or written between words: "acme.com") or is a
     # webmail name ("at gmail"): without a dot, only "at" followed by the start of such a name can begin one.
-    dotted = not DOT_WORDS.isdisjoint(words(text)) or _WRITTEN_DOT.search(text) is not None
+    dotted = not DOT_WORDS.isdisjoint(said) or _WRITTEN_DOT.search(text) is not None
     tokens = tokenize(text)
     for k, token in enumerate(tokens):
         if token.text != "at" or any(e.start <= token.start < e.end for e in found):
@@ -964,17 +959,14 @@ class SpokenNumber:
         return self.scale == 1 and self.currency is None and not self.shorthand
 
 
-def find_numbers(text: str) -> tuple[SpokenNumber, ...]:
-    """Cardinal numbers in a turn, each with its span; digit runs of seven or more (phone numbers) are left out."""
-    return _numbers(text)
-
-
 # With no digit and no number word in a turn, a number can only start at "a thousand" / "a million" ("a
 # hundred" has a number word): nearly every turn has an "a", few have these.
 _A_SCALES = frozenset({"thousand", "million"})
 
 
 def _find_numbers(text: str) -> tuple[SpokenNumber, ...]:
+    """Cardinal numbers in a turn, each with its span; digit runs of seven or more (phone numbers) are left out
+    (`find_numbers`, memoized per text at the end)."""
     if not _has_number(text):
         said = words(text)
         if "a" not in said or _A_SCALES.isdisjoint(said):
@@ -1260,9 +1252,10 @@ def _cardinal(words: list[str]) -> float | None:
     return total + current
 
 
-_digit_runs = per_text("digits", _find_digit_runs)
-_emails = per_text("emails", _find_emails)
-_numbers = per_text("numbers", _find_numbers)
+# The finders every field family asks of every turn: memoized per text, called without a wrapper's frame.
+find_digit_runs = per_text("digits", _find_digit_runs)
+find_emails = per_text("emails", _find_emails)
+find_numbers = per_text("numbers", _find_numbers)
 
 
 # -- renderers for numbers and spellings (property tests: render → normalize gives the value back) --------
