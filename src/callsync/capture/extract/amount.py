@@ -189,8 +189,12 @@ def _money_question(call: CallRecord, i: int) -> bool:
     if i == 0 or call.turns[i - 1].speaker is not Speaker.AGENT:
         return False
     text = call.turns[i - 1].text
-    return any(
-        text[s:e].rstrip().endswith("?") and _MONEY_QUESTION.search(text, s, e) for s, e in sentences(text)
+    return (
+        "?" in text
+        and any(  # no question mark, no question
+            text[s:e].rstrip().endswith("?") and _MONEY_QUESTION.search(text, s, e)
+            for s, e in sentences(text)
+        )
     )
 
 

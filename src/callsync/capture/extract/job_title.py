@@ -198,7 +198,7 @@ def _stated_titles(text: str, tokens: Sequence[Token], asked: bool) -> list[Stat
     # "anne smith, ceo of initech inc." / "tom okafor, head of operations at acme widgets": a title right
     # after the caller's name and a comma, naming the organisation or ending the sentence ("yes, the
     # manager at the front desk said" and "sorry, driver ran late" are not the caller's title).
-    for k in range(1, len(tokens)):
+    for k in range(1, len(tokens) if "," in text else 0):  # a turn without a comma has no such title
         if "," not in text[tokens[k - 1].end : tokens[k].start] or not _follows_own_name(tokens, k):
             continue
         start = k + 1 if tokens[k].text in ("the", "a", "an") else k
