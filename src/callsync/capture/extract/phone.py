@@ -35,6 +35,7 @@ from callsync.capture.extract.spoken import (
     NUMBER_WORDS,
     DigitRun,
     find_digit_runs,
+    may_hold_digit,
     memo,
     tokenize,
     word_set,
@@ -386,6 +387,8 @@ _TRAILING_FILLERS = frozenset({"um", "uh", "er", "and", "then"})
 
 def _ends_in_digit(text: str) -> bool:
     """Does the turn end on a digit, spoken or written (fillers aside)?"""
+    if not may_hold_digit(text):
+        return False  # no numeral and no number word anywhere in the turn (most turns)
     for word in reversed(text[-48:].split()):
         word = word.strip(",.;:!?-").casefold()
         if not word or word in _TRAILING_FILLERS:
