@@ -8,7 +8,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callsync.capture.extract import callback, company, dialogue, job_title, labels, name, spoken, when
+from callsync.capture.extract import (
+    callback,
+    company,
+    dialogue,
+    job_title,
+    labels,
+    name,
+    reference,
+    spoken,
+    when,
+)
 from callsync.capture.extract.spoken import Token, joined, may_say
 from tests.capture import make_call
 
@@ -29,6 +39,10 @@ GATED: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (when._ASKS_END, when._ASKS_END_NEEDS),
     (when._CHANGED_TO, when._CHANGED_TO_NEEDS),
     (dialogue._ASKS_THEIR_NUMBER, dialogue._ASKS_THEIR_NUMBER_NEEDS),
+    (spoken._REPEAT_WORD, spoken._REPEAT_NEEDS),
+    (name._IDENTITY_QUESTION, name._IDENTITY_NEEDS),
+    (name._PART_QUESTION, name._PART_NEEDS),
+    (name._EMAIL_WORD, name._EMAIL_NEEDS),
 ]
 
 
@@ -65,6 +79,37 @@ def test_a_long_gated_pattern_only_matches_text_holding_one_of_its_words(
     text = data.draw(_LONG_TEXTS[pattern.pattern])
     assert pattern.search(text) is not None
     assert may_say(text, needles), text
+
+
+# The spelling hint as one pattern that starts with its look-behind (slow to scan, plain to read).
+_PLAIN_SPELLING_HINT = re.compile(
+    r"(?<![^\W\d_])[^\W\d_](?![^\W\d_])[\s.,-]+(?:[^\W\d_](?![^\W\d_])|as in|"
+    + "|".join(spoken.LETTER_NAMES)
+    + r")|\b(double|triple)\b",
+    re.IGNORECASE,
+)
+
+
+@settings(max_examples=500)
+@given(
+    text=st.lists(st.sampled_from([*"abdsAB19_'’ .,-–\né\u212a", "as in", "ess", "double"])).map("".join)
+    | st.from_regex(_PLAIN_SPELLING_HINT)
+)
+def test_the_spelling_hint_finds_what_the_plain_pattern_finds(text: str) -> None:
+    found = _PLAIN_SPELLING_HINT.search(text) is not None
+    assert spoken._holds_spelling_hint(text) == found, text
+
+
+_ID_PIECES = [*"abo5²_- .,", "oh", "o", "two", "double", "triple", "twenty", "dash", "order", "ABC"]
+
+
+@settings(max_examples=300)
+@given(text=st.lists(st.sampled_from(_ID_PIECES)).map(" ".join))
+def test_text_that_may_hold_no_digit_holds_no_id(text: str) -> None:
+    # `ids_in` skips text `may_hold_digit` rules out: every id holds a digit.
+    tokens = spoken.tokenize(text)
+    if not spoken.may_hold_digit(text):
+        assert all(reference._read_id(text, tokens, k) is None for k in range(len(tokens))), text
 
 
 def test_the_gates_let_through_the_questions_they_guard() -> None:

@@ -91,6 +91,8 @@ _RATE_AFTER: tuple[tuple[str, ...], ...] = (
     ("yearly",),
     ("hourly",),
 )
+_RATES = frozenset(_RATE_AFTER)
+_LONGEST_RATE = max(map(len, _RATE_AFTER))
 # Words before a number, in the caller's own sentence, that make it money.
 _CUE = re.compile(
     r"\b(budget|pay|paid|paying|charge|charged|charges|charging|cost|costs|costing|spend|spending|price|priced|"
@@ -170,10 +172,11 @@ def _number_value(key: str) -> int | float:
 # -- finding the caller's money figures ----------------------------------------------------------------
 
 
-def _followed_by(tokens: Sequence[Token], j: int, phrases: Sequence[tuple[str, ...]]) -> bool:
-    return any(
-        j + len(p) <= len(tokens) and all(tokens[j + k].text == p[k] for k in range(len(p))) for p in phrases
-    )
+def _rate_after(tokens: Sequence[Token], j: int) -> bool:
+    """Do the words from token j start with a rate ("a month", "per person", "each")?"""
+    # A few set lookups of the next words' tuples, not a generator per phrase.
+    after = tuple([t.text for t in tokens[j : j + _LONGEST_RATE]])
+    return any(after[:n] in _RATES for n in range(1, len(after) + 1))
 
 
 def _excluded_spans(text: str) -> list[tuple[int, int]]:
@@ -186,8 +189,12 @@ def _money_question(call: CallRecord, i: int) -> bool:
     if i == 0 or call.turns[i - 1].speaker is not Speaker.AGENT:
         return False
     text = call.turns[i - 1].text
-    return any(
-        text[s:e].rstrip().endswith("?") and _MONEY_QUESTION.search(text, s, e) for s, e in sentences(text)
+    return (
+        "?" in text
+        and any(  # no question mark, no question
+            text[s:e].rstrip().endswith("?") and _MONEY_QUESTION.search(text, s, e)
+            for s, e in sentences(text)
+        )
     )
 
 
@@ -331,11 +338,11 @@ def _is_money(text: str, tokens: Sequence[Token], n: SpokenNumber, asked: bool, 
     if _THEIR_PRICE.search(text[max(0, start - 40) : start]):
         return False
     year_like = n.shorthand and not n.currency and n.readings and 1900 <= max(n.readings) <= 2099
-    if year_like and not _followed_by(tokens, j, _RATE_AFTER):
+    if year_like and not _rate_after(tokens, j):
         return False  # "twenty nineteen accord": a year
     if n.currency is not None or (n.scale >= 1000 and (tokens[j - 1].text in ("k", "grand") or n.currency)):
         return True
-    if _followed_by(tokens, j, _RATE_AFTER) or nxt in _CUE_AFTER:
+    if _rate_after(tokens, j) or nxt in _CUE_AFTER:
         return True
     lead = _sentence_before(text, start)
     if _CUE.search(lead):
@@ -348,7 +355,7 @@ def _is_money(text: str, tokens: Sequence[Token], n: SpokenNumber, asked: bool, 
 def _as_amount(
     text: str, tokens: Sequence[Token], n: SpokenNumber, asked: bool, currency_default: str | None
 ) -> _Money:
-    rate = _followed_by(tokens, n.end_token, _RATE_AFTER)
+    rate = _rate_after(tokens, n.end_token)
     if n.shorthand:
         if rate:
             # The rate fixes the size: 210 a month (not 210,000); 28.50 an hour (not 2,850).

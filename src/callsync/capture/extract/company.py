@@ -160,8 +160,8 @@ def company_title(value: str) -> str:
 
 
 def _find(tokens: Sequence[Token], phrase: tuple[str, ...], said: frozenset[str]) -> list[int]:
-    if phrase[0] not in said:
-        return []
+    if not said.issuperset(phrase):
+        return []  # a word of the phrase is not in the turn ("i" is in most, "i work at" in few)
     n = len(phrase)
     return [
         k
@@ -247,6 +247,14 @@ def _asks_for_payee(call: CallRecord, i: int) -> bool:
     return any(_PAYMENT_CONTEXT.search(t) for t in earlier)
 
 
+_WORK_PHRASES = (
+    (("i", "work", "at"), WORK_AT),
+    (("i", "work", "for"), WORK_AT),
+    (("i", "own"), OWN),
+    (("i", "run"), OWN),
+)
+
+
 def _turn_mentions(call: CallRecord, i: int) -> list[_Mention]:
     text = call.turns[i].text
     tokens = tokenize(text)
@@ -282,12 +290,7 @@ def _turn_mentions(call: CallRecord, i: int) -> list[_Mention]:
             company = _read_company(text, tokens, j + 1)
             if company:
                 found.append((WITH, company, k))
-    for phrase, confidence in (
-        (("i", "work", "at"), WORK_AT),
-        (("i", "work", "for"), WORK_AT),
-        (("i", "own"), OWN),
-        (("i", "run"), OWN),
-    ):
+    for phrase, confidence in _WORK_PHRASES:
         for k in _find(tokens, phrase, said):
             company = _read_company(text, tokens, k + len(phrase))
             if company:

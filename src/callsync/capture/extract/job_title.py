@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from callsync.capture.extract.dialogue import UNMARKED_CHANGE_CAP, caller_turns, has_correction_marker
 from callsync.capture.extract.name import NON_NAME
-from callsync.capture.extract.spoken import Token, may_say, memo, tokenize, word_set, words
+from callsync.capture.extract.spoken import Token, may_say, memo, per_text, tokenize, word_set, words
 from callsync.capture.extract.thresholds import clamp, status_for
 from callsync.models import CallRecord, Evidence, FieldStatus, FieldValue, Speaker
 
@@ -198,7 +198,7 @@ def _stated_titles(text: str, tokens: Sequence[Token], asked: bool) -> list[Stat
     # "anne smith, ceo of initech inc." / "tom okafor, head of operations at acme widgets": a title right
     # after the caller's name and a comma, naming the organisation or ending the sentence ("yes, the
     # manager at the front desk said" and "sorry, driver ran late" are not the caller's title).
-    for k in range(1, len(tokens)):
+    for k in range(1, len(tokens) if "," in text else 0):  # a turn without a comma has no such title
         if "," not in text[tokens[k - 1].end : tokens[k].start] or not _follows_own_name(tokens, k):
             continue
         start = k + 1 if tokens[k].text in ("the", "a", "an") else k
@@ -226,7 +226,14 @@ def _stated_titles(text: str, tokens: Sequence[Token], asked: bool) -> list[Stat
 
 def asks_role(agent_text: str) -> bool:
     """Does the agent's turn ask for the caller's role or title? (Most turns hold none of the words it needs.)"""
+    return _asks_role(agent_text)
+
+
+def _find_role_question(agent_text: str) -> bool:
     return may_say(agent_text, _ROLE_QUESTION_NEEDS) and ROLE_QUESTION.search(agent_text) is not None
+
+
+_asks_role = per_text("asks_role", _find_role_question)  # asked by job_title and company of the same turns
 
 
 def _turn_mentions(call: CallRecord, i: int) -> list[_Mention]:

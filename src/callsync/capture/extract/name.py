@@ -38,6 +38,7 @@ from callsync.capture.extract.spoken import (
     find_emails,
     find_spelled_runs,
     may_say,
+    per_text,
     tokenize,
     word_set,
 )
@@ -176,6 +177,7 @@ _IDENTITY_QUESTION = re.compile(
     r"(?:may|can|could) i (?:speak|talk) (?:with|to)|i'?m looking for|speaking with))\s+"
     r"(?:(?P<honorific>Mr|Mrs|Ms|Miss|Dr)\.?\s+)?(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2})"
 )
+_IDENTITY_NEEDS = ("am i", "is th", "are you", "i speak", "i talk", "looking for", "speaking with")
 _NAME_IS_INDEX = phrase_index(
     [("my", "name", "is"), ("my", "names"), ("the", "name", "is"), ("name", "is"), ("my", "name")]
 )
@@ -425,12 +427,20 @@ def _part(word: tuple[str, int, int, bool], base: float, evidence: list[Evidence
     return _Part(value, min(base, SPELLING_GUESSED) if guessed else base, evidence, guessed=guessed)
 
 
+def _holds_any(text: str, cues: tuple[str, ...]) -> bool:
+    """Does `text` hold one of `cues` as written? (A plain loop: `any(<generator>)` costs more than its tests.)"""
+    for cue in cues:  # noqa: SIM110
+        if cue in text:
+            return True
+    return False
+
+
 def agent_names(call: CallRecord) -> frozenset[str]:
     """First names the agent gives itself ("this is Ava"): "hi ava" from the caller is a greeting, not a name."""
     return frozenset(
         m.group(1).casefold()
         for turn in call.turns
-        if turn.speaker is Speaker.AGENT and any(cue in turn.text for cue in _AGENT_SELF_NAME_CUES)
+        if turn.speaker is Speaker.AGENT and _holds_any(turn.text, _AGENT_SELF_NAME_CUES)
         for m in _AGENT_SELF_NAME.finditer(turn.text)
     )
 
@@ -603,10 +613,16 @@ def _names_a_thing(call: CallRecord, i: int, at: int) -> bool:
     return asked is not None and _THING.search(asked[0], asked[1][0], asked[1][1]) is not None
 
 
-def _asked_name(agent_text: str) -> bool:
-    if "name" not in agent_text.lower() and "who" not in agent_text.lower():
+def _asks_name(agent_text: str) -> bool:
+    lower = agent_text.lower()
+    if "name" not in lower and "who" not in lower:
         return False
     return _NAME_QUESTION.search(agent_text) is not None or _NAME_PLEASE.match(agent_text) is not None
+
+
+_asked_name = per_text(
+    "asks_name", _asks_name
+)  # asked of the turn before each caller turn, by names and company
 
 
 def asks_for_name(agent_text: str) -> bool:
@@ -627,7 +643,12 @@ def _questions_answered(
         if asked is None:
             continue
         question, last = asked
-        yield i, question, last, _IDENTITY_QUESTION.search(question, last[0], last[1])
+        m = (
+            _IDENTITY_QUESTION.search(question, last[0], last[1])
+            if may_say(question, _IDENTITY_NEEDS)
+            else None
+        )
+        yield i, question, last, m
 
 
 def _identity_mentions(call: CallRecord, callers: set[int]) -> list[_Mention]:
@@ -683,10 +704,13 @@ _PART_QUESTION = re.compile(
     r"(?i:\b(?P<role>last name|surname|family name|first name)(?: is| was|,| would be| should be)?)\s+"
     r"(?P<name>[A-Z][\w'’-]+(?:-[A-Z][\w'’-]+)?)\s*\?"
 )
+_PART_NEEDS = ("name",)
 
 
 def _part_proposal(call: CallRecord, i: int, question: str, last: tuple[int, int]) -> _Mention | None:
     """A name part the agent proposed as a question and the caller confirmed with a plain "yes"."""
+    if not may_say(question, _PART_NEEDS):
+        return None
     m = _PART_QUESTION.search(question, last[0], last[1])
     if m is None:
         return None
@@ -745,10 +769,16 @@ _NOT_A_TO_Z = re.compile(r"[^a-z]")  # compiled once: this runs for every caller
 
 
 _EMAIL_WORD = re.compile(r"\be-?mail\b", re.IGNORECASE)
+_EMAIL_NEEDS = ("mail",)
 
 
 def _asks_email_not_name(agent_text: str) -> bool:
-    return _EMAIL_WORD.search(agent_text) is not None and "name" not in agent_text
+    # The two plain substring tests first: most agent turns fail one of them.
+    return (
+        "name" not in agent_text
+        and may_say(agent_text, _EMAIL_NEEDS)
+        and _EMAIL_WORD.search(agent_text) is not None
+    )
 
 
 def _apply_spellings(call: CallRecord, callers: set[int], current: _Mention) -> None:
@@ -772,12 +802,15 @@ def _apply_spellings(call: CallRecord, callers: set[int], current: _Mention) -> 
             ):
                 # "Could you spell that?" right after the name: its parts, in order.
                 targets = [r for r in ("first", "last") if r in current.parts]
+        spelled = find_spelled_runs(turn.text, min_letters=2 if targets else 3)
+        if not spelled:
+            continue  # most turns: no need to read their emails
         emails = find_emails(turn.text)
         # Letters that spell an email's local part ("o s i d d i q u i") belong to the email, not the name.
         locals_ = {_NOT_A_TO_Z.sub("", r.value.split("@")[0]) for e in emails for r in e.readings}
         runs = [
             r
-            for r in find_spelled_runs(turn.text, min_letters=2 if targets else 3)
+            for r in spelled
             if not any(e.start <= r.start < e.end for e in emails) and r.letters not in locals_
         ]
         if not runs:
@@ -1075,7 +1108,7 @@ def _addressed_surname(call: CallRecord, after: int, agents: frozenset[str]) -> 
     turn answering the caller after turn `after`."""
     for i in _agent_answers(call, after):
         text = call.turns[i].text
-        if _COURTESY_TITLE.search(text) is None:
+        if "M" not in text or _COURTESY_TITLE.search(text) is None:
             continue  # most turns hold none: a small scan spares the long one
         m = _SURNAME_VOCATIVE.search(text)
         if m is None:

@@ -36,6 +36,7 @@ from callsync.capture.extract.spoken import (
     NUMBER_WORDS,
     DigitRun,
     find_digit_runs,
+    may_hold_digit,
     memo,
     tokenize,
     word_set,
@@ -387,6 +388,8 @@ _TRAILING_FILLERS = frozenset({"um", "uh", "er", "and", "then"})
 
 def _ends_in_digit(text: str) -> bool:
     """Does the turn end on a digit, spoken or written (fillers aside)?"""
+    if not may_hold_digit(text):
+        return False  # no numeral and no number word anywhere in the turn (most turns)
     for word in reversed(text[-48:].split()):
         word = word.strip(",.;:!?-").casefold()
         if not word or word in _TRAILING_FILLERS:
@@ -558,6 +561,9 @@ def _caller_line_heard_in_part(
     said = {e.turn for e in events if isinstance(e, Mention)}
     out: list[Mention] = []
     for i in sorted(callers - said):
+        runs = find_digit_runs(call.turns[i].text)
+        if not any(tail in run.digits for run in runs):
+            continue  # checked first: most answers hold no seven digits of the line
         asked = question_before(call, i)
         if asked is None or find_digit_runs(asked[0]):
             continue  # no question, or the agent said digits (a read-back): the caller may be repeating them
@@ -565,7 +571,7 @@ def _caller_line_heard_in_part(
         phone = [m.start() for m in _PHONE_WORD.finditer(question)]
         if not phone or any(m.start() > phone[-1] for m in _OTHER_NUMBER.finditer(question)):
             continue  # not a phone the agent asked for ("the account number?")
-        for run in find_digit_runs(call.turns[i].text):
+        for run in runs:
             at = run.digits.find(tail)  # within one run: digits with words between them are not one number
             if at >= 1 and run.digits[at - 1] == head[-1]:
                 out.append(Mention(e164, CALLER_LINE_HEARD, (Evidence(i, run.start, run.end),), i))

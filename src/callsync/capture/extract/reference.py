@@ -31,6 +31,7 @@ from callsync.capture.extract.spoken import (
     Token,
     find_emails,
     joined,
+    may_hold_digit,
     memo,
     tokenize,
     word_set,
@@ -116,6 +117,8 @@ def _read_id(text: str, tokens: Sequence[Token], i: int) -> tuple[str, int] | No
 
 def ids_in(text: str, start: int = 0) -> list[tuple[str, int, int]]:
     """(id, start, end) for every id-like run in text[start:]."""
+    if not may_hold_digit(text):
+        return []  # every id holds a digit
     tokens = tokenize(text)
     out: list[tuple[str, int, int]] = []
     k = 0
@@ -166,6 +169,9 @@ def reference_events(call: CallRecord) -> list[Mention | ReadBack]:
         previous_words = words(call.turns[k].text) if k is not None else frozenset()
         if _KIND_WORDS.isdisjoint(words(text)) and _KIND_WORDS.isdisjoint(previous_words):
             continue
+        ids = ids_in(text)
+        if not ids:
+            continue  # read first: most turns hold no id, and nothing below matters without one
         asked = _asked(call, i)
         previous = call.turns[k].text if k is not None else ""
         if _SENSITIVE.search(previous[-120:]) and not asked:
@@ -173,7 +179,7 @@ def reference_events(call: CallRecord) -> list[Mention | ReadBack]:
         denies = k == i - 1 and classify_reaction(text)[0] is Reaction.DENY
         # "Your username, email and order ID?": an answer with letters may be the username, not the id.
         username_too = asked and _USERNAME.search(previous) is not None
-        for value, start, end in ids_in(text):
+        for value, start, end in ids:
             lead = text[max(0, start - 40) : start]
             named = _NAMED.search(lead) is not None
             if _SENSITIVE.search(lead) or not (named or (asked and _answer_start(text, start))):

@@ -121,7 +121,13 @@ def _tokenize(text: str) -> tuple[Token, ...]:
         )
     if "'" not in lower and "’" not in lower:
         return tuple([_new_token(Token, (m[0], m.start(), m.end())) for m in _TOKEN_RE.finditer(lower)])
-    return tuple([_new_token(Token, (_clean(m[0]), m.start(), m.end())) for m in _TOKEN_RE.finditer(lower)])
+    # `str.replace` inline rather than `_clean`: no Python call per token of the one turn in five with an apostrophe
+    return tuple(
+        [
+            _new_token(Token, (m[0].replace("'", "").replace("’", ""), m.start(), m.end()))
+            for m in _TOKEN_RE.finditer(lower)
+        ]
+    )
 
 
 def _clean(word: str) -> str:
@@ -259,10 +265,6 @@ class DigitRun:
     words: tuple[str, ...]
 
 
-def find_digit_runs(text: str) -> tuple[DigitRun, ...]:
-    return _digit_runs(text)
-
-
 _DIGIT = re.compile(r"\d")
 
 
@@ -273,7 +275,14 @@ def _holds_number(text: str) -> bool:
 _has_number = per_text("has_number", _holds_number)  # asked by both the digit and the number finder
 
 
+def may_hold_digit(text: str) -> bool:
+    """False when no word of an ASCII `text` is or holds a digit: no numeral, digit word, "oh" or "o". Other
+    text always may: `_DIGIT` misses some characters `isdigit()` accepts ("²"), in ASCII it misses none."""
+    return not text.isascii() or _has_number(text)
+
+
 def _find_digit_runs(text: str) -> tuple[DigitRun, ...]:
+    """The runs of spoken or written digits in a turn (`find_digit_runs`, memoized per text at the end)."""
     if not _has_number(text):
         return ()
     tokens = tokenize(text)
@@ -293,9 +302,9 @@ def _find_digit_runs(text: str) -> tuple[DigitRun, ...]:
             j = piece[1]
             if j >= len(tokens) or not joined(text, tokens[j - 1], tokens[j]):
                 break
-        words = tuple(t.text for t in tokens[first:j])
+        words = tuple(map(_token_text, tokens[first:j]))
         i = j
-        if all(w in WEAK_ZEROS for w in words):
+        if WEAK_ZEROS.issuperset(words):
             continue
         start = tokens[first].start
         plus = False
@@ -398,17 +407,36 @@ LETTER_NAMES: dict[str, str] = {
     "ex": "x",
     "ar": "r",
 }
-_SPELLING_HINT = re.compile(
-    r"(?<![^\W\d_])[^\W\d_](?![^\W\d_])[\s.,-]+(?:[^\W\d_](?![^\W\d_])|as in|" + "|".join(LETTER_NAMES) + r")"
-    r"|\b(double|triple)\b",
+# A spelling's hint: a lone letter, separators, then another lone letter, "as in" or a letter name; or
+# "double"/"triple". The letter pattern starts at the separator and looks back at the letter: a pattern that
+# starts with a character class is scanned for it in C, one that starts with a look-behind tries every
+# position (the same matches as `(?<!L)L(?!L)[\s.,-]+...`, about twice as fast).
+_LETTER = r"[^\W\d_]"
+_SPELLED_LETTER = re.compile(
+    rf"[\s.,-](?<={_LETTER}[\s.,-])(?<!{_LETTER}{_LETTER}[\s.,-])[\s.,-]*"
+    rf"(?:{_LETTER}(?!{_LETTER})|as in|" + "|".join(LETTER_NAMES) + ")",
     re.IGNORECASE,
 )
+_REPEAT_WORD = re.compile(r"\b(double|triple)\b", re.IGNORECASE)
+_REPEAT_NEEDS = ("double", "triple")
 # "double u" is the letter w, not "uu" (no name spells a double u).
 _W_WORDS = frozenset({"u", "you"})
 
 
 def find_spelled_runs(text: str, *, min_letters: int = 3) -> tuple[SpelledRun, ...]:
+    # Every run holds two single letters side by side (or "double n", a letter name): most turns hold none.
+    if not _hints_spelling(text):
+        return ()
     return _memo("spelled", text, min_letters, lambda: _find_spelled_runs(text, min_letters))
+
+
+def _holds_spelling_hint(text: str) -> bool:
+    return _SPELLED_LETTER.search(text) is not None or (
+        may_say(text, _REPEAT_NEEDS) and _REPEAT_WORD.search(text) is not None
+    )
+
+
+_hints_spelling = per_text("spelling_hint", _holds_spelling_hint)  # asked once per text, whatever min_letters
 
 
 def _spelled_item(text: str, tokens: Sequence[Token], j: int) -> tuple[str, int, bool] | None:
@@ -444,9 +472,6 @@ def _spelled_item(text: str, tokens: Sequence[Token], j: int) -> tuple[str, int,
 
 
 def _find_spelled_runs(text: str, min_letters: int) -> tuple[SpelledRun, ...]:
-    # Every run holds two single letters side by side (or "double n", a letter name): most turns hold none.
-    if not _SPELLING_HINT.search(text):
-        return ()
     tokens = tokenize(text)
     runs: list[SpelledRun] = []
     i = 0
@@ -567,13 +592,11 @@ class SpokenEmail:
     dash_guessed: bool = False
 
 
-def find_emails(text: str) -> tuple[SpokenEmail, ...]:
-    """Written emails, then spoken ones ("jane dot doe at gmail dot com") that do not overlap them."""
-    return _emails(text)
-
-
 def _find_emails(text: str) -> tuple[SpokenEmail, ...]:
-    if "@" not in text and "at" not in words(text):
+    """Written emails, then spoken ones ("jane dot doe at gmail dot com") that do not overlap them
+    (`find_emails`, memoized per text at the end)."""
+    said = words(text)
+    if "@" not in text and "at" not in said:
         return ()
     found: list[SpokenEmail] = []
     for m in _WRITTEN_EMAIL.finditer(text):
@@ -583,11 +606,11 @@ def _find_emails(text: str) -> tuple[SpokenEmail, ...]:
             found.append(
                 SpokenEmail(value, m.start(), end, (EmailReading(value, m.start()),), False, True, True)
             )
-    if "at" not in words(text):
+    if "at" not in said:
         return tuple(found)
     # A spoken domain ends on a TLD after a dot (said, or written between words: "acme.com") or is a
     # webmail name ("at gmail"): without a dot, only "at" followed by the start of such a name can begin one.
-    dotted = not DOT_WORDS.isdisjoint(words(text)) or _WRITTEN_DOT.search(text) is not None
+    dotted = not DOT_WORDS.isdisjoint(said) or _WRITTEN_DOT.search(text) is not None
     tokens = tokenize(text)
     for k, token in enumerate(tokens):
         if token.text != "at" or any(e.start <= token.start < e.end for e in found):
@@ -893,6 +916,7 @@ _SMALL: dict[str, int] = {
     **{w: int(d) * 10 for w, d in TENS.items()},
 }
 SMALL_NUMBERS = _SMALL  # "twelve" → 12, "forty" → 40: the words below a hundred
+_DIGIT_WORDS = frozenset({w for w, n in _SMALL.items() if n < 10} | WEAK_ZEROS | {"zero"})  # one digit each
 CURRENCY_WORDS: dict[str, str] = {
     "dollar": "USD",
     "dollars": "USD",
@@ -935,17 +959,14 @@ class SpokenNumber:
         return self.scale == 1 and self.currency is None and not self.shorthand
 
 
-def find_numbers(text: str) -> tuple[SpokenNumber, ...]:
-    """Cardinal numbers in a turn, each with its span; digit runs of seven or more (phone numbers) are left out."""
-    return _numbers(text)
-
-
 # With no digit and no number word in a turn, a number can only start at "a thousand" / "a million" ("a
 # hundred" has a number word): nearly every turn has an "a", few have these.
 _A_SCALES = frozenset({"thousand", "million"})
 
 
 def _find_numbers(text: str) -> tuple[SpokenNumber, ...]:
+    """Cardinal numbers in a turn, each with its span; digit runs of seven or more (phone numbers) are left out
+    (`find_numbers`, memoized per text at the end)."""
     if not _has_number(text):
         said = words(text)
         if "a" not in said or _A_SCALES.isdisjoint(said):
@@ -965,6 +986,8 @@ def _find_numbers(text: str) -> tuple[SpokenNumber, ...]:
     return tuple(out)
 
 
+# A match starts with a decimal digit, and every decimal digit is `isdigit()`: asked first, that spares most
+# words the regex.
 _WRITTEN_START = re.compile(r"\d+k?$")
 _CARDINAL_JOINERS = frozenset({"and", "a", "point"})
 # After "forty two pounds": "fifty" is the pence only when nothing that could be counted follows it.
@@ -973,7 +996,7 @@ _AFTER_SUBUNIT = word_set("to for a an per each and on at in please thanks now o
 
 def _is_number_start(text: str, tokens: Sequence[Token], i: int) -> bool:
     word = tokens[i].text
-    if word in _SMALL or _WRITTEN_START.match(word):
+    if word in _SMALL or (word[:1].isdigit() and _WRITTEN_START.match(word)):
         return True
     if word == "a" and i + 1 < len(tokens) and tokens[i + 1].text in ("hundred", "thousand", "million"):
         return joined(text, tokens[i], tokens[i + 1])
@@ -991,7 +1014,7 @@ def _collect(text: str, tokens: Sequence[Token], i: int) -> tuple[list[str], lis
         if j > i and not joined(text, tokens[j - 1], tokens[j]):
             break
         word = tokens[j].text
-        if _WRITTEN_START.match(word):
+        if word[:1].isdigit() and _WRITTEN_START.match(word):
             if words and (written is not None or words[-1] not in _SCALES):
                 break  # "310-555-0133": separate numbers; "twenty 5": mixed forms
             m = _WRITTEN_NUMBER.match(text, tokens[j].start)
@@ -1032,13 +1055,12 @@ def _parse_number(text: str, tokens: Sequence[Token], i: int) -> tuple[SpokenNum
     words, ends, written = _collect(text, tokens, i)
     if not words:
         return None, i + 1
-    single = [w for w in words if (w in _SMALL and _SMALL[w] < 10) or w in WEAK_ZEROS or w == "zero"]
-    if len(words) >= 7 and len(single) == len(words):
+    if len(words) >= 7 and _DIGIT_WORDS.issuperset(words):
         return None, ends[-1]  # a phone number said digit by digit
     # The longest prefix that reads as one number: "three fifty three fifty each" is two numbers.
     for n in range(len(words), 0, -1):
         prefix = words[:n]
-        if prefix[-1] in _CARDINAL_JOINERS or all(w in WEAK_ZEROS for w in prefix) or _splits_badly(words, n):
+        if prefix[-1] in _CARDINAL_JOINERS or WEAK_ZEROS.issuperset(prefix) or _splits_badly(words, n):
             continue
         interpreted = _interpret(prefix, written if "#" in prefix else None)
         if interpreted is not None:
@@ -1048,7 +1070,7 @@ def _parse_number(text: str, tokens: Sequence[Token], i: int) -> tuple[SpokenNum
 
 
 def _digit_word(word: str) -> bool:
-    return (word in _SMALL and _SMALL[word] < 10) or word in WEAK_ZEROS or word == "zero"
+    return word in _DIGIT_WORDS
 
 
 def _splits_badly(words: list[str], n: int) -> bool:
@@ -1093,7 +1115,10 @@ def _number(
         sub = _subunit(text, tokens, j)
         if sub is not None:
             cents, end, j = sub
-    values = tuple(dict.fromkeys(round(r + cents, 2) for r in readings))
+    if len(readings) == 1:  # nearly always: no generator, no dict
+        values: tuple[float, ...] = (round(readings[0] + cents, 2),)
+    else:
+        values = tuple(dict.fromkeys([round(r + cents, 2) for r in readings]))
     return SpokenNumber(values[0], start, end, i, j, values, shorthand, scale, digits, currency)
 
 
@@ -1126,9 +1151,7 @@ def _interpret(words: list[str], written: float | None) -> tuple[tuple[float, ..
     if "point" in words:
         return _decimal(words)
     # Digit by digit: "one five zero zero zero", "four four one nine" (three or more single digits).
-    if len(words) >= 3 and all(
-        (w in _SMALL and _SMALL[w] < 10) or w in WEAK_ZEROS or w == "zero" for w in words
-    ):
+    if len(words) >= 3 and _DIGIT_WORDS.issuperset(words):
         digits = "".join("0" if w in WEAK_ZEROS or w == "zero" else str(_SMALL[w]) for w in words)
         return (float(int(digits)),), False, 1.0, True
     if "and" not in words and words[0] != "a":
@@ -1229,9 +1252,10 @@ def _cardinal(words: list[str]) -> float | None:
     return total + current
 
 
-_digit_runs = per_text("digits", _find_digit_runs)
-_emails = per_text("emails", _find_emails)
-_numbers = per_text("numbers", _find_numbers)
+# The finders every field family asks of every turn: memoized per text, called without a wrapper's frame.
+find_digit_runs = per_text("digits", _find_digit_runs)
+find_emails = per_text("emails", _find_emails)
+find_numbers = per_text("numbers", _find_numbers)
 
 
 # -- renderers for numbers and spellings (property tests: render → normalize gives the value back) --------
