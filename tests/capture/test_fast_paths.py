@@ -38,6 +38,7 @@ GATED: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (when._RIDE, when._RIDE_NEEDS),
     (when._ASKS_END, when._ASKS_END_NEEDS),
     (when._CHANGED_TO, when._CHANGED_TO_NEEDS),
+    (when._SCHEDULED_TOPIC, when._SCHEDULED_TOPIC_NEEDS),
     (dialogue._ASKS_THEIR_NUMBER, dialogue._ASKS_THEIR_NUMBER_NEEDS),
     (spoken._REPEAT_WORD, spoken._REPEAT_NEEDS),
     (name._IDENTITY_QUESTION, name._IDENTITY_NEEDS),

@@ -146,10 +146,21 @@ class _Joined:
         found: list[int] = []
         stems = _STEMS.get(pattern)
         if stems is not None:
-            for k, start in enumerate(self.starts):
-                end = self.starts[k + 1] - 2 if k + 1 < len(self.starts) else len(self.text)
-                part = self.text[start:end]
-                if any(stem in part for stem in stems) and pattern.search(self.text, start, end):
+            # Only the turns holding a stem are scanned: each stem's occurrences are found in C over the whole
+            # text (one per turn: the search goes on from the next turn's start), not a slice per turn.
+            count = len(self.starts)
+            holding: set[int] = set()
+            for stem in stems:
+                at = self.text.find(stem)
+                while at != -1:
+                    k = bisect_right(self.starts, at) - 1
+                    holding.add(k)
+                    if k + 1 >= count:
+                        break
+                    at = self.text.find(stem, self.starts[k + 1])
+            for k in sorted(holding):
+                end = self.starts[k + 1] - 2 if k + 1 < count else len(self.text)
+                if pattern.search(self.text, self.starts[k], end):
                     found.append(self.turns[k])
             self._hits[pattern] = _Hits(tuple(found))
             return self._hits[pattern]

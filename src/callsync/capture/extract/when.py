@@ -854,6 +854,7 @@ _SCHEDULED = re.compile(
     re.IGNORECASE,
 )
 _SCHEDULED_TOPIC = re.compile(rf"\b({_SHOWS})\b", re.IGNORECASE)
+_SCHEDULED_TOPIC_NEEDS = ("showing", "showtime", "screening", "movie", "film", "event", "concert", "game", "performance", "flight")  # fmt: skip
 # Something the agent's search found free on a day ("There is a standard Altima available at John Wayne
 # Airport next Tuesday", "a Ford Fusion, ready to go on March 11th"): an option listed, not yet reserved.
 _AVAILABLE = re.compile(r"\b(available|ready to go)\b", re.IGNORECASE)
@@ -1952,7 +1953,9 @@ def resolve_when(
     scheduled_topic = False
     made = False  # the agent has reported the arrangement on the table made
     for i, turn in enumerate(call.turns):
-        scheduled_topic = scheduled_topic or _SCHEDULED_TOPIC.search(turn.text) is not None
+        scheduled_topic = scheduled_topic or (
+            may_say(turn.text, _SCHEDULED_TOPIC_NEEDS) and _SCHEDULED_TOPIC.search(turn.text) is not None
+        )
         if i in callers and (
             (made and _opens_another(turn.text))
             or (_settled(timeline.state) and _asks_for_calendar(turn.text))
