@@ -922,8 +922,6 @@ _ASKS_FOR_OTHERS = _rx(
     r"search (some )?more",
 )
 _TAKES_MESSAGE = _rx(r"i'?ll pass (that|it) along", r"take a message")
-# What a booking statement books: an appointment (a visit, a table, a room, a consultation) or a purchase
-# (tickets, a flight, a ride, an order), which is settled in the call, not an appointment (README).
 # An event put on the caller's calendar is kept like an appointment (a showing, a game to go to); a calendar
 # only asked about ("when does my calendar show I'm free?") is not one.
 _CALENDAR_ENTRY = (
@@ -931,6 +929,8 @@ _CALENDAR_ENTRY = (
     r"(added|adding|put|included) (\w+ ){0,6}(to|on|in|into) (your|my|the) calend[ae]r(?![^.!?\n]*\?)",
     r"(add|put|include) (it|that|this|the event) (\w+ ){0,3}(to|on|in|into) my calend[ae]r",
 )
+# What a booking statement books: an appointment (a visit, a table, a room, a consultation) or a purchase
+# (tickets, a flight, a ride, an order), which is settled in the call, not an appointment (README).
 _APPOINTMENT_WORDS = _rx(
     r"appointment",
     r"table",
