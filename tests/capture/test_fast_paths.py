@@ -61,7 +61,7 @@ def test_a_gated_pattern_only_matches_text_holding_one_of_its_words(data: st.Dat
 LONG_GATED: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (when._FAILED, when._FAILED_NEEDS),
     (when._ANOTHER_TASK, when._ANOTHER_TASK_NEEDS),
-    (when._TO_CALENDAR, ("calend", "reminder")),
+    (when._TO_CALENDAR, when._TO_CALENDAR_NEEDS),
 ]
 
 

@@ -25,7 +25,7 @@ from callsync.capture.extract.dialogue import (
     machine_turns,
     reaction_to,
 )
-from callsync.capture.extract.spoken import memo
+from callsync.capture.extract.spoken import holds_any, memo
 from callsync.models import CallRecord, Direction, Label, Speaker
 
 INTENTS = ("support", "booking", "inquiry", "complaint", "sales", "other")
@@ -129,18 +129,12 @@ class _Joined:
         self.text = "\n\n".join(parts).lower()
         self._hits: dict[re.Pattern[str], _Hits] = {}
 
-    def _holds_any(self, needles: tuple[str, ...]) -> bool:
-        for needle in needles:  # noqa: SIM110 - a plain loop: `any(<generator>)` costs more than its tests
-            if needle in self.text:
-                return True
-        return False
-
     def hits(self, pattern: re.Pattern[str]) -> _Hits:
         known = self._hits.get(pattern)
         if known is not None:
             return known  # the same cue asked of the same turns again (intent and outcome share the agent's)
         needles = _NEEDLES.get(pattern)
-        if needles is not None and not self._holds_any(needles):
+        if needles is not None and not holds_any(self.text, needles):
             self._hits[pattern] = _Hits(())
             return self._hits[pattern]
         found: list[int] = []

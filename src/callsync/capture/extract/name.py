@@ -37,6 +37,7 @@ from callsync.capture.extract.spoken import (
     Token,
     find_emails,
     find_spelled_runs,
+    holds_any,
     may_say,
     per_text,
     tokenize,
@@ -427,20 +428,12 @@ def _part(word: tuple[str, int, int, bool], base: float, evidence: list[Evidence
     return _Part(value, min(base, SPELLING_GUESSED) if guessed else base, evidence, guessed=guessed)
 
 
-def _holds_any(text: str, cues: tuple[str, ...]) -> bool:
-    """Does `text` hold one of `cues` as written? (A plain loop: `any(<generator>)` costs more than its tests.)"""
-    for cue in cues:  # noqa: SIM110
-        if cue in text:
-            return True
-    return False
-
-
 def agent_names(call: CallRecord) -> frozenset[str]:
     """First names the agent gives itself ("this is Ava"): "hi ava" from the caller is a greeting, not a name."""
     return frozenset(
         m.group(1).casefold()
         for turn in call.turns
-        if turn.speaker is Speaker.AGENT and _holds_any(turn.text, _AGENT_SELF_NAME_CUES)
+        if turn.speaker is Speaker.AGENT and holds_any(turn.text, _AGENT_SELF_NAME_CUES)
         for m in _AGENT_SELF_NAME.finditer(turn.text)
     )
 

@@ -527,8 +527,10 @@ def _phone_events(call: CallRecord, default_region: str) -> list[Mention | ReadB
                 )
                 previous_end = p.end
             continue
+        # The caller asked for someone else's number: whatever number the agent answers with is theirs.
+        theirs = bool(phones) and answers_number_request(call, i)
         for p in phones:
-            owned = agent_owns(turn.text, p.start) or answers_number_request(call, i)
+            owned = theirs or agent_owns(turn.text, p.start)
             rb = read_back(call, i, p.e164, p.start, p.end, asked_for=_asks_for_phone)
             if p.e164 not in said_by_caller and not rb.echoes_answer and (owned or not rb.about_caller):
                 given_out.add(p.e164)

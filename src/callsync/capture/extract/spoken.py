@@ -145,11 +145,13 @@ def may_say(text: str, needles: tuple[str, ...]) -> bool:
     each of whose phrases contains one of them cannot match it, and a substring test costs far less than the
     pattern's scan. Text with other characters always may (case-insensitive matching folds a few non-ASCII
     letters, such as the Kelvin sign, to ASCII ones)."""
-    if not text.isascii():
-        return True
-    lower = text.lower()
+    return not text.isascii() or holds_any(text.lower(), needles)
+
+
+def holds_any(text: str, needles: tuple[str, ...]) -> bool:
+    """Does `text` hold one of `needles` as written?"""
     for needle in needles:  # noqa: SIM110 - a plain loop: `any(<generator>)` costs more than its tests
-        if needle in lower:
+        if needle in text:
             return True
     return False
 

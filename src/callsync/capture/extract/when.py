@@ -2083,6 +2083,7 @@ _TO_CALENDAR = re.compile(
     r"\b(put|add|ad|set|save|mark|enter|create|schedule|note)\b[^.?!]{0,50}?\b(calend[ae]r|reminder)s?\b",
     re.IGNORECASE,
 )
+_TO_CALENDAR_NEEDS = ("calend", "reminder")
 _ANOTHER_TASK_NEEDS = ("car", "cab", "ride", "taxi", "table", "restaurant",
                        "hotel", "room", "house", "apartment", "flight", "bus", "ticket", "movie", "event", "appointment",
                        "salon", "stylist", "dentist", "doctor", "to do", "to see", "to visit")  # fmt: skip
@@ -2096,7 +2097,7 @@ def _opens_another(text: str) -> bool:
 
 
 def _asks_for_calendar(text: str) -> bool:
-    return may_say(text, ("calend", "reminder")) and _TO_CALENDAR.search(text) is not None
+    return may_say(text, _TO_CALENDAR_NEEDS) and _TO_CALENDAR.search(text) is not None
 
 
 def _settled(state: _Slot | None) -> bool:
